@@ -482,13 +482,29 @@ pub struct TestDecl {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum TestStmt {
-    GivenUser { record: Expr, span: Span },
-    GivenRow { source: Ident, record: Expr, span: Span },
-    GivenNow { value: Expr, span: Span },
-    ExpectRow { record: Expr, span: Span },
+    GivenUser {
+        record: Expr,
+        span: Span,
+    },
+    GivenRow {
+        source: Ident,
+        record: Expr,
+        span: Span,
+    },
+    GivenNow {
+        value: Expr,
+        span: Span,
+    },
+    ExpectRow {
+        record: Expr,
+        span: Span,
+    },
     ExpectHidden(Span),
     ExpectShown(Span),
-    ExpectVisible { columns: Vec<Path>, span: Span },
+    ExpectVisible {
+        columns: Vec<Path>,
+        span: Span,
+    },
 }
 
 impl TestStmt {

@@ -13,7 +13,12 @@ fn doc_before(comments: &[Comment], text: &str, start: u32) -> Option<String> {
             break;
         }
         let body = c.text.trim_start_matches("///");
-        lines.push(body.strip_prefix(' ').unwrap_or(body).trim_end().to_string());
+        lines.push(
+            body.strip_prefix(' ')
+                .unwrap_or(body)
+                .trim_end()
+                .to_string(),
+        );
         boundary = c.span.start as usize;
     }
     if lines.is_empty() {

@@ -47,7 +47,9 @@ fn unescape(lex: &mut logos::Lexer<'_, RawTok>) -> Result<String, LexError> {
             Some('t') => out.push('\t'),
             Some('u') => {
                 let rest = chars.as_str();
-                let bad = || LexError::BadEscape(format!("\\u{}", rest.chars().take(8).collect::<String>()));
+                let bad = || {
+                    LexError::BadEscape(format!("\\u{}", rest.chars().take(8).collect::<String>()))
+                };
                 if !rest.starts_with('{') {
                     return Err(bad());
                 }
@@ -80,7 +82,6 @@ fn duration(lex: &mut logos::Lexer<'_, RawTok>) -> Result<i64, LexError> {
     };
     n.checked_mul(mult).ok_or(LexError::BadDuration)
 }
-
 
 fn unterminated_comment(_: &mut logos::Lexer<'_, RawTok>) -> Result<(), LexError> {
     Err(LexError::UnterminatedComment)
@@ -413,13 +414,19 @@ impl Tok<'_> {
                 | Tok::Int(_)
                 | Tok::Decimal(_)
                 | Tok::Duration(_)
-        ) && self.text().chars().all(|c| c.is_ascii_alphabetic() || c == '_')
+        ) && self
+            .text()
+            .chars()
+            .all(|c| c.is_ascii_alphabetic() || c == '_')
     }
 }
 
 /// Every keyword of the language.
 pub fn keyword(word: &str) -> Option<Tok<'static>> {
-    KEYWORDS.iter().find(|(k, _)| *k == word).map(|(_, t)| t.clone())
+    KEYWORDS
+        .iter()
+        .find(|(k, _)| *k == word)
+        .map(|(_, t)| t.clone())
 }
 
 /// Is the next non-blank character after `end` on the same line a `:`?
@@ -461,9 +468,12 @@ pub fn lex(text: &str) -> Lexed<'_> {
                 // Merge runs of unexpected characters into one error.
                 if e == LexError::UnexpectedChar {
                     if let Some(last) = errors.last_mut() {
-                        if last.span.end as usize == range.start && last.message.starts_with("unexpected character") {
+                        if last.span.end as usize == range.start
+                            && last.message.starts_with("unexpected character")
+                        {
                             last.span.end = range.end as u32;
-                            last.message = LexError::UnexpectedChar.message(&text[last.span.range()]);
+                            last.message =
+                                LexError::UnexpectedChar.message(&text[last.span.range()]);
                             continue;
                         }
                     }
@@ -497,7 +507,9 @@ pub fn lex(text: &str) -> Lexed<'_> {
                 });
                 continue;
             }
-            RawTok::UnterminatedBlock | RawTok::UnterminatedQuoted | RawTok::UnterminatedStr => continue,
+            RawTok::UnterminatedBlock | RawTok::UnterminatedQuoted | RawTok::UnterminatedStr => {
+                continue
+            }
             RawTok::Ident | RawTok::Quoted if followed_by_colon(text, range.end) => {
                 swallow_colon = true;
                 Tok::Label(slice)

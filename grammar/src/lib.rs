@@ -37,7 +37,9 @@ pub fn parse_expr(text: &str) -> Result<ast::Expr, SyntaxError> {
     grammar::ExprParser::new()
         .parse(lexed.tokens)
         .map_err(|e| match e {
-            lalrpop_util::ParseError::UnrecognizedToken { token: (l, t, r), .. } => SyntaxError {
+            lalrpop_util::ParseError::UnrecognizedToken {
+                token: (l, t, r), ..
+            } => SyntaxError {
                 message: format!("unexpected {}", t.describe()),
                 span: Span::new(l, r),
             },

@@ -71,14 +71,23 @@ pub fn build_struct(items: Vec<ColItem>) -> ActionResult<Vec<ColumnDecl>> {
             } => {
                 let Some(prev) = columns.last_mut() else {
                     return user_err(
-                        format!("expected a column (`name: type`), found `{}`", path.dotted()),
+                        format!(
+                            "expected a column (`name: type`), found `{}`",
+                            path.dotted()
+                        ),
                         path.span,
                     );
                 };
                 let prev_span = prev.span;
-                let ColumnKind::Stored { modifiers: mods, .. } = &mut prev.kind else {
+                let ColumnKind::Stored {
+                    modifiers: mods, ..
+                } = &mut prev.kind
+                else {
                     return user_err(
-                        format!("expected a column (`name: type`), found `{}`", path.dotted()),
+                        format!(
+                            "expected a column (`name: type`), found `{}`",
+                            path.dotted()
+                        ),
                         path.span,
                     );
                 };
@@ -117,7 +126,10 @@ pub fn build_source(
         tags.extend(t);
         if let Some(l) = l {
             if level.is_some() {
-                return user_err("a source has at most one `level … from …`".to_string(), l.span);
+                return user_err(
+                    "a source has at most one `level … from …`".to_string(),
+                    l.span,
+                );
             }
             level = Some(l);
         }
@@ -192,9 +204,23 @@ fn describe_expected(expected: &[String]) -> String {
             .filter(|s| {
                 !matches!(
                     s.as_str(),
-                    "identifier" | "string" | "integer" | "decimal" | "duration" | "`(`" | "`[`"
-                        | "`{`" | "`-`" | "`not`" | "`if`" | "`user`" | "`row`" | "`value`"
-                        | "`true`" | "`false`" | "`null`"
+                    "identifier"
+                        | "string"
+                        | "integer"
+                        | "decimal"
+                        | "duration"
+                        | "`(`"
+                        | "`[`"
+                        | "`{`"
+                        | "`-`"
+                        | "`not`"
+                        | "`if`"
+                        | "`user`"
+                        | "`row`"
+                        | "`value`"
+                        | "`true`"
+                        | "`false`"
+                        | "`null`"
                 )
             })
             .collect();
@@ -274,7 +300,11 @@ fn convert_error(
             token: (l, t, r),
             expected,
         } => SyntaxError {
-            message: format!("expected {}, found {}", describe_expected(&expected), t.describe()),
+            message: format!(
+                "expected {}, found {}",
+                describe_expected(&expected),
+                t.describe()
+            ),
             span: Span::new(l, r),
         },
         ParseError::UnrecognizedEof { location, expected } => {

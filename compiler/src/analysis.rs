@@ -1,0 +1,64 @@
+//! The analysis of a policy set: parse every file, resolve and check, run the lints.
+//! This is the one entry point the CLI and the language server ask.
+
+use crate::diagnostics::{self, Code, Diagnostic};
+use crate::model::Model;
+use crate::source_map::{FileId, Loc, SourceMap};
+use pol_grammar::ast::SourceFile;
+
+/// Everything known about a policy set after checking.
+pub struct Analysis {
+    pub asts: Vec<SourceFile>,
+    pub model: Model,
+    /// The ordered candidates of every column (enforced rules only).
+    pub resolution: crate::conflicts::Resolution,
+    /// Sorted by file and position.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Analysis {
+    pub fn has_errors(&self) -> bool {
+        diagnostics::count(&self.diagnostics).0 > 0
+    }
+}
+
+/// Parses the files given by a source map.
+pub fn parse_all(files: &SourceMap) -> Vec<SourceFile> {
+    files
+        .files()
+        .map(|(_, f)| pol_grammar::parse_file(&f.text))
+        .collect()
+}
+
+/// Checks a whole policy set.
+pub fn check(files: &SourceMap) -> Analysis {
+    let asts = parse_all(files);
+    check_parsed(files, asts)
+}
+
+/// Checks a policy set whose files are already parsed (the language server re-parses only the
+/// edited file).
+pub fn check_parsed(files: &SourceMap, asts: Vec<SourceFile>) -> Analysis {
+    let mut diags: Vec<Diagnostic> = Vec::new();
+    for (i, ast) in asts.iter().enumerate() {
+        for e in &ast.errors {
+            diags.push(Diagnostic::new(
+                Code::Syntax,
+                e.message.clone(),
+                Loc::new(FileId(i as u32), e.span),
+                "here",
+            ));
+        }
+    }
+    let (model, mut more) = crate::resolve::resolve(files, &asts);
+    diags.append(&mut more);
+    let resolution = crate::conflicts::resolve(&model, false);
+    crate::lints::run(&model, &resolution, &mut diags);
+    diagnostics::sort(&mut diags);
+    Analysis {
+        asts,
+        model,
+        resolution,
+        diagnostics: diags,
+    }
+}

@@ -1,0 +1,208 @@
+//! Conflict resolution (LANGUAGE.md §6.2–6.4): for every source and column, the ordered list of
+//! mask rules that can decide it, with the reason for every ordering.
+//!
+//! Order: specificity first (direct target > deeper tag > shallower tag > broad target), then
+//! authored order (file order, then position). With `settings { combine_exceptions = true }`,
+//! tied rules that all use `for everyone except` with the same technique combine into one
+//! candidate whose exceptions are OR'ed.
+
+use crate::model::{ColumnId, MaskBody, Model, RuleId, SourceId, Specificity, TechniqueUse};
+use crate::source_map::Loc;
+
+/// A rule that can decide a column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleRef {
+    Mask(RuleId),
+    /// The `accessible if` of this column.
+    Accessible(SourceId, ColumnId),
+}
+
+/// One entry of a column's ordered list: a rule, or several combined (`combine_exceptions`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Candidate {
+    pub rules: Vec<RuleRef>,
+    pub specificity: Specificity,
+    /// Where it was authored (the first rule's), for the tie-break.
+    pub authored: Loc,
+    /// For tag targets, the tag that matched.
+    pub tag: Option<usize>,
+}
+
+/// The ordered candidates of every column: `columns[source][column]`.
+#[derive(Clone, Debug, Default)]
+pub struct Resolution {
+    pub columns: Vec<Vec<Vec<Candidate>>>,
+    pub include_staged: bool,
+}
+
+impl Resolution {
+    pub fn candidates(&self, s: SourceId, c: ColumnId) -> &[Candidate] {
+        self.columns
+            .get(s)
+            .and_then(|v| v.get(c))
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
+    }
+}
+
+/// Where a rule was authored.
+pub fn authored(model: &Model, r: RuleRef) -> Loc {
+    match r {
+        RuleRef::Mask(id) => model.mask_rules[id].loc,
+        RuleRef::Accessible(s, c) => model.sources[s].columns[c]
+            .accessible
+            .as_ref()
+            .map(|a| a.loc)
+            .unwrap_or(model.sources[s].columns[c].loc),
+    }
+}
+
+/// The `where` of a rule, if it has one.
+pub fn has_where(model: &Model, r: RuleRef) -> bool {
+    match r {
+        RuleRef::Mask(id) => model.mask_rules[id].where_.is_some(),
+        RuleRef::Accessible(..) => false,
+    }
+}
+
+/// A human name for a rule: its policy's name, or `accessible if` of a column.
+pub fn rule_name(model: &Model, r: RuleRef) -> String {
+    match r {
+        RuleRef::Mask(id) => model.policy_of(id).name.clone(),
+        RuleRef::Accessible(s, c) => format!(
+            "{}.{} accessible if",
+            model.sources[s].name, model.sources[s].columns[c].name
+        ),
+    }
+}
+
+/// Why `winner` is ordered before `loser` (both candidates of one column).
+pub fn why_beats(model: &Model, winner: &Candidate, loser: &Candidate) -> String {
+    match (winner.specificity, loser.specificity) {
+        (a, b) if a == b => "authored first (same specificity)".to_string(),
+        (Specificity::Direct, _) => {
+            "a direct column target beats any tag or broad target".to_string()
+        }
+        (Specificity::Tag(d1), Specificity::Tag(d2)) => {
+            let t1 = winner
+                .tag
+                .map(|t| model.tags.nodes[t].path.clone())
+                .unwrap_or_default();
+            let t2 = loser
+                .tag
+                .map(|t| model.tags.nodes[t].path.clone())
+                .unwrap_or_default();
+            format!("deeper tag: `{t1}` (depth {d1}) beats `{t2}` (depth {d2})")
+        }
+        (Specificity::Tag(_), Specificity::Broad) => {
+            "a tag target beats a broad target".to_string()
+        }
+        _ => "more specific".to_string(),
+    }
+}
+
+fn single_except(model: &Model, r: RuleRef) -> Option<&TechniqueUse> {
+    match r {
+        RuleRef::Mask(id) => {
+            let rule = &model.mask_rules[id];
+            if rule.where_.is_some() {
+                return None;
+            }
+            match &rule.body {
+                MaskBody::Except(t, _) => Some(t),
+                _ => None,
+            }
+        }
+        RuleRef::Accessible(s, c) => model.sources[s].columns[c]
+            .accessible
+            .as_ref()
+            .map(|a| &a.technique),
+    }
+}
+
+fn same_technique(a: &TechniqueUse, b: &TechniqueUse) -> bool {
+    a.name == b.name
+        && a.args == b.args
+        && a.by_level.len() == b.by_level.len()
+        && a.display() == b.display()
+}
+
+/// Orders the candidates of every column.
+pub fn resolve(model: &Model, include_staged: bool) -> Resolution {
+    let mut columns: Vec<Vec<Vec<Candidate>>> = model
+        .sources
+        .iter()
+        .map(|s| vec![Vec::new(); s.columns.len()])
+        .collect();
+    for (id, rule) in model.mask_rules.iter().enumerate() {
+        if rule.staged && !include_staged {
+            continue;
+        }
+        for m in &rule.matches {
+            columns[m.source][m.column].push(Candidate {
+                rules: vec![RuleRef::Mask(id)],
+                specificity: m.specificity,
+                authored: rule.loc,
+                tag: m.tag,
+            });
+        }
+    }
+    for (s, src) in model.sources.iter().enumerate() {
+        for (c, col) in src.columns.iter().enumerate() {
+            if let Some(a) = &col.accessible {
+                columns[s][c].push(Candidate {
+                    rules: vec![RuleRef::Accessible(s, c)],
+                    specificity: Specificity::Direct,
+                    authored: a.loc,
+                    tag: None,
+                });
+            }
+        }
+    }
+    for per_source in &mut columns {
+        for list in per_source.iter_mut() {
+            list.sort_by(|a, b| {
+                b.specificity
+                    .cmp(&a.specificity)
+                    .then(a.authored.cmp(&b.authored))
+            });
+            if model.settings.combine_exceptions && list.len() > 1 {
+                *list = combine(model, std::mem::take(list));
+            }
+        }
+    }
+    Resolution {
+        columns,
+        include_staged,
+    }
+}
+
+/// Merges runs of tied `for everyone except` candidates with the same technique.
+fn combine(model: &Model, list: Vec<Candidate>) -> Vec<Candidate> {
+    let mut out: Vec<Candidate> = Vec::new();
+    let mut i = 0;
+    while i < list.len() {
+        let mut j = i + 1;
+        while j < list.len() && list[j].specificity == list[i].specificity {
+            j += 1;
+        }
+        let group = &list[i..j];
+        let techniques: Option<Vec<&TechniqueUse>> = group
+            .iter()
+            .map(|c| single_except(model, c.rules[0]))
+            .collect();
+        let combinable = group.len() > 1
+            && techniques
+                .as_ref()
+                .is_some_and(|ts| ts.iter().all(|t| same_technique(t, ts[0])));
+        if combinable {
+            let mut merged = group[0].clone();
+            merged.rules = group.iter().map(|c| c.rules[0]).collect();
+            out.push(merged);
+        } else {
+            out.extend(group.iter().cloned());
+        }
+        i = j;
+    }
+    out
+}

@@ -1,0 +1,92 @@
+//! The registry of diagnostic codes. Codes are stable: a code once published keeps its meaning;
+//! errors (`E…`) and warnings (`W…`) are numbered separately.
+
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+macro_rules! codes {
+    ($( $variant:ident = $code:literal, $sev:ident, $title:literal; )*) => {
+        /// A diagnostic code.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code { $( $variant, )* }
+
+        impl Code {
+            /// Every code, in order.
+            pub const ALL: &'static [Code] = &[ $( Code::$variant, )* ];
+
+            /// The stable code, e.g. `E0003`.
+            pub fn as_str(self) -> &'static str {
+                match self { $( Code::$variant => $code, )* }
+            }
+
+            pub fn severity(self) -> Severity {
+                match self { $( Code::$variant => Severity::$sev, )* }
+            }
+
+            /// A short title, used as the rule name in SARIF.
+            pub fn title(self) -> &'static str {
+                match self { $( Code::$variant => $title, )* }
+            }
+
+            pub fn from_code(code: &str) -> Option<Code> {
+                match code { $( $code => Some(Code::$variant), )* _ => None }
+            }
+        }
+    };
+}
+
+codes! {
+    Syntax = "E0001", Error, "syntax error";
+    Duplicate = "E0002", Error, "duplicate declaration";
+    UndeclaredTag = "E0003", Error, "undeclared tag";
+    UndeclaredPurpose = "E0004", Error, "undeclared purpose";
+    UndeclaredSource = "E0005", Error, "undeclared source";
+    UndeclaredColumn = "E0006", Error, "undeclared column";
+    UndeclaredSubjectField = "E0007", Error, "undeclared subject field";
+    UnknownType = "E0008", Error, "unknown type";
+    TypeMismatch = "E0009", Error, "mismatched types";
+    BadCall = "E0010", Error, "unknown function or wrong arguments";
+    RowInUserCondition = "E0011", Error, "`row` in a per-user condition";
+    UnknownTechnique = "E0012", Error, "unknown technique";
+    TechniqueNotApplicable = "E0013", Error, "technique does not apply to the column's type";
+    BadTechniqueArgument = "E0014", Error, "invalid technique argument";
+    MissingOtherwise = "E0015", Error, "missing `otherwise`";
+    BadAudience = "E0016", Error, "invalid audience";
+    UnmaskDuration = "E0017", Error, "temporary unmask duration out of range";
+    BadRegex = "E0018", Error, "invalid regular expression";
+    NotHierarchical = "E0019", Error, "`under` on a non-hierarchical value";
+    BadExpression = "E0020", Error, "expression not allowed here";
+    NotACondition = "E0021", Error, "condition is not a bool";
+    DerivedCycle = "E0022", Error, "derived columns depend on each other";
+    BadLevel = "E0023", Error, "invalid masking level";
+    BadSetting = "E0024", Error, "invalid setting";
+    BadTest = "E0025", Error, "invalid test";
+    BadColumnModifier = "E0026", Error, "invalid column modifier";
+    AmbiguousTaggedColumn = "E0027", Error, "ambiguous `row[tagged …]`";
+    BadLiteral = "E0028", Error, "invalid literal";
+    NullComparison = "E0029", Error, "comparison with `null`";
+    BadRowRule = "E0030", Error, "invalid row rule";
+    BadGrant = "E0031", Error, "invalid grant";
+    TargetOutsideScope = "E0032", Error, "target outside the policy's scope";
+    TypeFallback = "W0001", Warning, "technique falls back on a column type it does not apply to";
+    Lockout = "W0002", Warning, "rule locked out of a source";
+    TaggedColumnSkip = "W0003", Warning, "`row[tagged …]` rule skips a source";
+    SensitiveUncovered = "W0004", Warning, "sensitive column not covered by a mask rule";
+    PolicyMatchesNothing = "W0005", Warning, "policy matches no column";
+    PolicyAlwaysLoses = "W0006", Warning, "policy never takes effect";
+    MaskedKey = "W0007", Warning, "key column masked";
+    LeakByDichotomy = "W0008", Warning, "condition reads a column its audience cannot read";
+    GlobalHash = "W0009", Warning, "pseudonyms join across sources";
+    ScopeMatchesNothing = "W0010", Warning, "scope matches no source";
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}

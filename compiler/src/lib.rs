@@ -1,0 +1,14 @@
+//! The Pol compiler: from parsed files to a checked, resolved policy set ([`model::Model`]),
+//! with every diagnostic; conflict resolution per column; and the `polc` command line.
+
+pub mod analysis;
+pub mod cli;
+pub mod conflicts;
+pub mod diagnostics;
+pub mod lints;
+pub mod model;
+pub mod resolve;
+pub mod source_map;
+pub mod techniques;
+
+pub use analysis::{check, Analysis};

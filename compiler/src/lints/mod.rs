@@ -1,0 +1,167 @@
+//! Warnings that need the whole resolved policy set: sensitive columns left uncovered, policies
+//! that never take effect, masked keys, and conditions that leak what they read.
+
+mod leaks;
+
+use crate::conflicts::{has_where, rule_name, why_beats, Candidate, Resolution, RuleRef};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::model::{MaskBody, Model, RuleId};
+
+pub fn run(model: &Model, res: &Resolution, diags: &mut Vec<Diagnostic>) {
+    sensitive_uncovered(model, res, diags);
+    never_takes_effect(model, res, diags);
+    masked_keys(model, res, diags);
+    leaks::dichotomy(model, res, diags);
+}
+
+/// Can the candidate at `index` decide for some user and row? Only if every one before it has a
+/// `where` that can be false.
+pub fn reachable(model: &Model, list: &[Candidate], index: usize) -> bool {
+    list[..index]
+        .iter()
+        .all(|c| c.rules.iter().all(|&r| has_where(model, r)))
+}
+
+fn sensitive_uncovered(model: &Model, res: &Resolution, diags: &mut Vec<Diagnostic>) {
+    for (s, src) in model.sources.iter().enumerate() {
+        for (c, col) in src.columns.iter().enumerate() {
+            let Some(sensitive) = col
+                .tags
+                .iter()
+                .find_map(|&t| model.tags.sensitive_ancestor(t).map(|a| (t, a)))
+            else {
+                continue;
+            };
+            // Covered by a rule on the column or on a struct containing it.
+            let mut node = Some(c);
+            let mut covered = false;
+            while let Some(n) = node {
+                if !res.candidates(s, n).is_empty() {
+                    covered = true;
+                    break;
+                }
+                node = src.columns[n].parent;
+            }
+            if covered {
+                continue;
+            }
+            let (tag, root) = sensitive;
+            let tag_path = &model.tags.nodes[tag].path;
+            let root_path = &model.tags.nodes[root].path;
+            let how = if tag == root {
+                format!("tagged `{tag_path}`, which is sensitive")
+            } else {
+                format!("tagged `{tag_path}`, under the sensitive tag `{root_path}`")
+            };
+            diags.push(
+                Diagnostic::new(
+                    Code::SensitiveUncovered,
+                    format!("column `{}.{}` is {how}, but no mask rule covers it", src.name, col.name),
+                    col.loc,
+                    "never masked",
+                )
+                .with_secondary(model.tags.nodes[root].loc, "declared sensitive here")
+                .with_help(format!("add a rule, e.g. `policy mask_{} {{ mask columns tagged {tag_path} using null for everyone }}`", tag_path.replace('.', "_").to_lowercase())),
+            );
+        }
+    }
+}
+
+fn never_takes_effect(model: &Model, res: &Resolution, diags: &mut Vec<Diagnostic>) {
+    // For each rule: is it reachable on some column, and else who beats it first.
+    let mut reached = vec![false; model.mask_rules.len()];
+    let mut beaten_by: Vec<Option<(Candidate, Candidate)>> = vec![None; model.mask_rules.len()];
+    for (s, src) in model.sources.iter().enumerate() {
+        for c in 0..src.columns.len() {
+            let list = res.candidates(s, c);
+            for (i, cand) in list.iter().enumerate() {
+                let ok = reachable(model, list, i);
+                for &r in &cand.rules {
+                    if let RuleRef::Mask(id) = r {
+                        if ok {
+                            reached[id] = true;
+                        } else if beaten_by[id].is_none() {
+                            let winner = list[..i]
+                                .iter()
+                                .find(|w| w.rules.iter().all(|&x| !has_where(model, x)))
+                                .cloned();
+                            if let Some(w) = winner {
+                                beaten_by[id] = Some((w, cand.clone()));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (id, rule) in model.mask_rules.iter().enumerate() {
+        if rule.staged || rule.matches.is_empty() || reached[id] {
+            continue;
+        }
+        let policy = model.policy_of(id);
+        let mut d = Diagnostic::new(
+            Code::PolicyAlwaysLoses,
+            format!(
+                "policy `{}` never takes effect: on each of the {} column{} it matches, another rule always decides first",
+                policy.name,
+                rule.matches.len(),
+                if rule.matches.len() == 1 { "" } else { "s" }
+            ),
+            rule.target_loc,
+            "this target always loses",
+        );
+        if let Some((winner, loser)) = &beaten_by[id] {
+            let w = winner.rules[0];
+            let why = why_beats(model, winner, loser);
+            d = d
+                .with_secondary(
+                    crate::conflicts::authored(model, w),
+                    format!("`{}` wins: {why}", rule_name(model, w)),
+                )
+                .with_help("make its target more specific than the winner's, or remove it");
+        }
+        diags.push(d);
+    }
+}
+
+fn masked_keys(model: &Model, res: &Resolution, diags: &mut Vec<Diagnostic>) {
+    let mut reported: Vec<(RuleId, usize, usize)> = Vec::new();
+    for (s, src) in model.sources.iter().enumerate() {
+        let Some(k) = src.key else { continue };
+        let list = res.candidates(s, k);
+        for (i, cand) in list.iter().enumerate() {
+            if !reachable(model, list, i) {
+                break;
+            }
+            for &r in &cand.rules {
+                let at = match r {
+                    RuleRef::Mask(id) => {
+                        if let MaskBody::Who(clauses, None) = &model.mask_rules[id].body {
+                            if clauses.is_empty() {
+                                continue;
+                            }
+                        }
+                        reported.push((id, s, k));
+                        model.mask_rules[id].target_loc
+                    }
+                    RuleRef::Accessible(..) => src.columns[k]
+                        .accessible
+                        .as_ref()
+                        .map(|a| a.loc)
+                        .unwrap_or(src.columns[k].loc),
+                };
+                diags.push(
+                    Diagnostic::new(
+                        Code::MaskedKey,
+                        format!("this rule masks `{}.{}`, the key column: joins on it break", src.name, src.columns[k].name),
+                        at,
+                        "masks the key",
+                    )
+                    .with_secondary(src.columns[k].loc, "the key column")
+                    .with_help("use a technique that keeps equality (`hash`, `tokenize`) or exclude the key from the target"),
+                );
+            }
+        }
+    }
+    let _ = reported;
+}

@@ -1,0 +1,401 @@
+//! The resolved policy set: what the checker produces and every later stage reads (conflict
+//! resolution, the reference evaluator, lowering to a bundle, the language server).
+//!
+//! Names are resolved to indices, expressions are typed ([`CExpr`]), techniques are checked
+//! ([`TechniqueUse`]). Every item keeps the [`Loc`] it was declared at.
+
+pub mod expr;
+pub mod hierarchy;
+pub mod types;
+
+pub use expr::{Builtin, CExpr, CKind, Const};
+pub use hierarchy::{HNode, Hierarchy, NodeId};
+pub use types::Ty;
+
+use crate::source_map::Loc;
+use pol_grammar::ast::BinOp;
+
+/// Index of a source in [`Model::sources`].
+pub type SourceId = usize;
+/// Index of a column in [`Source::columns`].
+pub type ColumnId = usize;
+/// Index of a mask rule in [`Model::mask_rules`].
+pub type RuleId = usize;
+
+#[derive(Clone, Debug, Default)]
+pub struct Model {
+    pub tags: Hierarchy,
+    pub purposes: Hierarchy,
+    pub subject: Vec<SubjectField>,
+    /// Masking levels, highest first.
+    pub levels: Vec<Level>,
+    pub sources: Vec<Source>,
+    pub policies: Vec<Policy>,
+    pub mask_rules: Vec<MaskRule>,
+    pub row_rules: Vec<RowRule>,
+    pub exempts: Vec<Exempt>,
+    pub grants: Vec<Grant>,
+    pub settings: Settings,
+    pub tests: Vec<TestCase>,
+}
+
+impl Model {
+    pub fn source(&self, name: &str) -> Option<SourceId> {
+        self.sources.iter().position(|s| s.name == name)
+    }
+
+    pub fn subject_field(&self, name: &str) -> Option<usize> {
+        self.subject.iter().position(|f| f.name == name)
+    }
+
+    pub fn policy_of(&self, rule: RuleId) -> &Policy {
+        &self.policies[self.mask_rules[rule].policy]
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    pub combine_exceptions: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Level {
+    pub name: String,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug)]
+pub struct SubjectField {
+    pub name: String,
+    pub ty: Ty,
+    /// `None` for the built-ins.
+    pub loc: Option<Loc>,
+    pub doc: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Source {
+    pub name: String,
+    /// The name in the declaration.
+    pub loc: Loc,
+    /// The whole declaration.
+    pub decl: Loc,
+    pub tags: Vec<NodeId>,
+    /// Columns in declaration order; a struct's fields follow it (pre-order), named `parent.field`.
+    pub columns: Vec<Column>,
+    pub key: Option<ColumnId>,
+    pub event_time: Option<ColumnId>,
+    pub level: Option<SourceLevel>,
+    pub doc: Option<String>,
+}
+
+impl Source {
+    /// A column by its full dotted name (`patient.ssn`).
+    pub fn column(&self, name: &str) -> Option<ColumnId> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+
+    /// Top-level columns (not struct fields).
+    pub fn top_columns(&self) -> impl Iterator<Item = (ColumnId, &Column)> {
+        self.columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.parent.is_none())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct SourceLevel {
+    pub default: String,
+    pub column: Option<ColumnId>,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug)]
+pub struct Column {
+    /// Full dotted name: `email`, `patient.ssn`.
+    pub name: String,
+    pub parent: Option<ColumnId>,
+    pub ty: Ty,
+    pub tags: Vec<NodeId>,
+    pub key: bool,
+    pub event_time: bool,
+    pub derived: Option<Derived>,
+    pub accessible: Option<Accessible>,
+    pub visible: Option<CExpr>,
+    /// The column's name in its declaration.
+    pub loc: Loc,
+    /// The whole column declaration.
+    pub decl: Loc,
+    pub doc: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Derived {
+    pub expr: CExpr,
+    /// Columns it reads (directly).
+    pub reads: Vec<ColumnId>,
+}
+
+/// `accessible if C [otherwise using X]`: a direct rule `using X (null) for everyone except C`.
+#[derive(Clone, Debug)]
+pub struct Accessible {
+    pub cond: CExpr,
+    pub technique: TechniqueUse,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub name: String,
+    pub loc: Loc,
+    pub decl: Loc,
+    pub rationale: Option<String>,
+    pub staged: bool,
+    pub scope: Scope,
+    pub doc: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub enum ScopeKind {
+    AllSources,
+    Source(SourceId),
+    SourcesTagged(Vec<NodeId>),
+    SourcesWithColumnsTagged(Vec<NodeId>),
+    SourcesNamedLike(regex::Regex),
+}
+
+#[derive(Clone, Debug)]
+pub struct Scope {
+    pub kind: ScopeKind,
+    pub loc: Option<Loc>,
+    /// The sources the scope covers, in declaration order.
+    pub sources: Vec<SourceId>,
+}
+
+/// What a mask rule targets.
+#[derive(Clone, Debug)]
+pub enum Target {
+    Column(SourceId, ColumnId),
+    Tagged(Vec<NodeId>),
+    NamedLike(regex::Regex),
+    All,
+    AnyTag,
+    NoTags,
+}
+
+/// How specific a rule's target is for one column (LANGUAGE.md §6.3); greater wins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Specificity {
+    /// `columns named like`, `all columns`, `columns with any tag`, `columns with no tags`.
+    Broad,
+    /// A tag target: the depth of the rule's tag that matched (`PII` = 1, `PII.SSN` = 2).
+    Tag(u32),
+    /// `column S.c` or `accessible if`.
+    Direct,
+}
+
+impl Specificity {
+    pub fn describe(self) -> String {
+        match self {
+            Specificity::Broad => "a broad target (name, all, any-tag or no-tags)".to_string(),
+            Specificity::Tag(d) => format!("a tag of depth {d}"),
+            Specificity::Direct => "a direct column target".to_string(),
+        }
+    }
+}
+
+/// A column a rule's target matches.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Match {
+    pub source: SourceId,
+    pub column: ColumnId,
+    pub specificity: Specificity,
+    /// For tag targets: the rule's tag that matched.
+    pub tag: Option<NodeId>,
+}
+
+#[derive(Clone, Debug)]
+pub struct MaskRule {
+    pub policy: usize,
+    /// The columns the target matches in the sources the scope covers.
+    pub matches: Vec<Match>,
+    /// Global authored order of the rule.
+    pub order: usize,
+    pub target: Target,
+    pub target_loc: Loc,
+    pub where_: Option<CExpr>,
+    pub body: MaskBody,
+    pub loc: Loc,
+    pub staged: bool,
+}
+
+/// The audience part of a mask rule.
+#[derive(Clone, Debug)]
+pub enum MaskBody {
+    /// `using X for everyone`
+    Everyone(TechniqueUse),
+    /// `using X for everyone except C`
+    Except(TechniqueUse, CExpr),
+    /// `using X for everyone who C …` clauses, then `otherwise using Y` (`Some`) or
+    /// `otherwise unmasked` (`None`).
+    Who(Vec<(CExpr, TechniqueUse)>, Option<TechniqueUse>),
+}
+
+impl MaskBody {
+    pub fn techniques(&self) -> Vec<&TechniqueUse> {
+        match self {
+            MaskBody::Everyone(t) | MaskBody::Except(t, _) => vec![t],
+            MaskBody::Who(cl, o) => cl.iter().map(|(_, t)| t).chain(o.iter()).collect(),
+        }
+    }
+}
+
+/// A checked technique as written in a rule; applied per column type by [`crate::techniques`].
+#[derive(Clone, Debug)]
+pub struct TechniqueUse {
+    pub name: String,
+    /// Arguments by parameter name, in the catalog's parameter order.
+    pub args: Vec<(String, TechArg)>,
+    /// `by level { L: X, … }` entries.
+    pub by_level: Vec<(String, TechniqueUse)>,
+    pub loc: Loc,
+}
+
+impl TechniqueUse {
+    pub fn arg(&self, name: &str) -> Option<&TechArg> {
+        self.args.iter().find(|(n, _)| n == name).map(|(_, a)| a)
+    }
+
+    /// The technique as written, e.g. `show_last(4)`.
+    pub fn display(&self) -> String {
+        if self.by_level.is_empty() && self.args.is_empty() {
+            return self.name.clone();
+        }
+        if !self.by_level.is_empty() {
+            let entries: Vec<String> = self
+                .by_level
+                .iter()
+                .map(|(l, t)| format!("{l}: {}", t.display()))
+                .collect();
+            return format!("by level {{ {} }}", entries.join(", "));
+        }
+        let args: Vec<String> = self
+            .args
+            .iter()
+            .enumerate()
+            .map(|(i, (n, a))| {
+                let v = match a {
+                    TechArg::Int(i) => i.to_string(),
+                    TechArg::Number(x) => x.to_string(),
+                    TechArg::Text(t) => format!("{t:?}"),
+                    TechArg::Word(w) => w.clone(),
+                    TechArg::Const(c) => format!("{c:?}"),
+                    TechArg::Expr(..) => "…".to_string(),
+                };
+                if i == 0 {
+                    v
+                } else {
+                    format!("{n}: {v}")
+                }
+            })
+            .collect();
+        format!("{}({})", self.name, args.join(", "))
+    }
+}
+
+/// A checked technique argument.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TechArg {
+    Int(i64),
+    Number(f64),
+    Text(String),
+    /// A bare word: `global`, `month`, `ignore_case`.
+    Word(String),
+    Const(Const),
+    /// `expr(E)`: kept as syntax, typed per column type (`value` takes the column's type).
+    Expr(Box<pol_grammar::ast::Expr>, crate::source_map::FileId),
+}
+
+#[derive(Clone, Debug)]
+pub struct RowRule {
+    pub policy: usize,
+    pub order: usize,
+    pub filter: RowFilter,
+    pub audience: RowAudience,
+    pub loc: Loc,
+    pub staged: bool,
+}
+
+#[derive(Clone, Debug)]
+pub enum RowFilter {
+    Where(CExpr),
+    NewerThan(i64),
+    OlderThan(i64),
+    Sample(u8),
+    Never,
+}
+
+#[derive(Clone, Debug)]
+pub enum RowAudience {
+    Everyone,
+    Except(CExpr),
+    Who(CExpr, Option<RowFilter>),
+}
+
+#[derive(Clone, Debug)]
+pub struct Exempt {
+    pub cond: CExpr,
+    pub scope: Scope,
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug)]
+pub enum GrantKind {
+    TemporaryUnmask { seconds: i64 },
+    Detokenize { source: SourceId, column: ColumnId },
+}
+
+#[derive(Clone, Debug)]
+pub struct Grant {
+    pub policy: usize,
+    pub kind: GrantKind,
+    pub audience: GrantAudience,
+    pub loc: Loc,
+    pub staged: bool,
+}
+
+#[derive(Clone, Debug)]
+pub enum GrantAudience {
+    Everyone,
+    Except(CExpr),
+    Who(CExpr),
+}
+
+/// A `test` block, checked.
+#[derive(Clone, Debug)]
+pub struct TestCase {
+    pub name: String,
+    pub loc: Loc,
+    pub steps: Vec<TestStep>,
+}
+
+#[derive(Clone, Debug)]
+pub enum TestStep {
+    User(serde_json::Value, Loc),
+    Now(chrono::DateTime<chrono::Utc>, Loc),
+    Row {
+        source: SourceId,
+        row: serde_json::Map<String, serde_json::Value>,
+        loc: Loc,
+    },
+    ExpectRow(Vec<(String, serde_json::Value, Loc)>, Loc),
+    ExpectHidden(Loc),
+    ExpectShown(Loc),
+    ExpectVisible(Vec<String>, Loc),
+}
+
+/// Where a binary operator is used, for messages.
+pub fn op_text(op: BinOp) -> &'static str {
+    op.as_str()
+}

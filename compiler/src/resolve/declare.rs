@@ -1,0 +1,815 @@
+//! Collecting declarations: tags, purposes, subject fields, levels, settings and sources.
+
+use super::exprs::{ExprCtx, RowCtx};
+use super::suggest::did_you_mean;
+use super::Checker;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::model::{
+    Accessible, Column, Derived, Level, Source, SourceLevel, SubjectField, TechniqueUse, Ty,
+};
+use crate::source_map::{FileId, Loc};
+use pol_grammar::ast::{ColumnDecl, ColumnKind, Decl, Expr, ExprKind, Modifier, TypeExpr};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+const SCALARS: &[&str] = &["bool", "int", "decimal", "text", "date", "timestamp"];
+
+impl Checker<'_> {
+    pub(super) fn declare_names(&mut self) {
+        for (name, ty) in [
+            ("login", Ty::Text),
+            ("groups", Ty::Set(Box::new(Ty::Text))),
+            ("roles", Ty::Set(Box::new(Ty::Text))),
+            (
+                "attributes",
+                Ty::Map(Box::new(Ty::Text), Box::new(Ty::Set(Box::new(Ty::Text)))),
+            ),
+            ("purposes", Ty::Set(Box::new(Ty::Purpose))),
+        ] {
+            self.model.subject.push(SubjectField {
+                name: name.to_string(),
+                ty,
+                loc: None,
+                doc: None,
+            });
+        }
+        let asts = self.asts;
+        let mut level_decl: Option<Loc> = None;
+        let mut settings_decl: Option<Loc> = None;
+        for (fi, ast) in asts.iter().enumerate() {
+            let file = FileId(fi as u32);
+            for decl in &ast.decls {
+                match decl {
+                    Decl::Tag(t) => {
+                        let segs: Vec<String> =
+                            t.path.segments.iter().map(|s| s.name.clone()).collect();
+                        let at = Loc::new(file, t.path.span);
+                        let (id, previous) = self.model.tags.declare(&segs, at);
+                        if let Some(first) = previous {
+                            self.duplicate("tag", &t.path.dotted(), at, first);
+                        }
+                        let node = &mut self.model.tags.nodes[id];
+                        node.sensitive |= t.sensitive.is_some();
+                        if node.description.is_none() {
+                            node.description = t.description.as_ref().map(|d| d.value.clone());
+                        }
+                        if node.doc.is_none() {
+                            node.doc = t.doc.clone();
+                        }
+                    }
+                    Decl::Purpose(p) => {
+                        let segs: Vec<String> =
+                            p.path.segments.iter().map(|s| s.name.clone()).collect();
+                        let at = Loc::new(file, p.path.span);
+                        let (id, previous) = self.model.purposes.declare(&segs, at);
+                        if let Some(first) = previous {
+                            self.duplicate("purpose", &p.path.dotted(), at, first);
+                        }
+                        let node = &mut self.model.purposes.nodes[id];
+                        if node.description.is_none() {
+                            node.description = p.description.as_ref().map(|d| d.value.clone());
+                        }
+                        if node.doc.is_none() {
+                            node.doc = p.doc.clone();
+                        }
+                    }
+                    Decl::Subject(s) => {
+                        for f in &s.fields {
+                            let at = Loc::new(file, f.name.span);
+                            if let Some(existing) =
+                                self.model.subject.iter().find(|x| x.name == f.name.name)
+                            {
+                                match existing.loc {
+                                    Some(first) => self.duplicate("subject field", &f.name.name, at, first),
+                                    None => self.diags.push(Diagnostic::new(
+                                        Code::Duplicate,
+                                        format!("`{}` is a built-in subject field", f.name.name),
+                                        at,
+                                        "already defined",
+                                    ).with_note("the built-ins are `login`, `groups`, `roles`, `attributes` and `purposes`")),
+                                }
+                                continue;
+                            }
+                            let ty = self.subject_type(&f.ty, file);
+                            self.model.subject.push(SubjectField {
+                                name: f.name.name.clone(),
+                                ty,
+                                loc: Some(at),
+                                doc: f.doc.clone(),
+                            });
+                        }
+                    }
+                    Decl::Level(l) => {
+                        let at = Loc::new(file, l.span);
+                        if let Some(first) = level_decl {
+                            self.diags.push(
+                                Diagnostic::new(
+                                    Code::BadLevel,
+                                    "masking levels are declared twice",
+                                    at,
+                                    "declared again here",
+                                )
+                                .with_secondary(first, "first declared here")
+                                .with_help("declare every level in one `level A > B > C;`"),
+                            );
+                            continue;
+                        }
+                        level_decl = Some(at);
+                        for lv in &l.levels {
+                            let lat = Loc::new(file, lv.span);
+                            if let Some(first) =
+                                self.model.levels.iter().find(|x| x.name == lv.name)
+                            {
+                                let first = first.loc;
+                                self.duplicate("level", &lv.name, lat, first);
+                                continue;
+                            }
+                            self.model.levels.push(Level {
+                                name: lv.name.clone(),
+                                loc: lat,
+                            });
+                        }
+                    }
+                    Decl::Settings(s) => {
+                        let at = Loc::new(file, s.span);
+                        if let Some(first) = settings_decl {
+                            self.diags.push(
+                                Diagnostic::new(
+                                    Code::BadSetting,
+                                    "`settings` is declared twice",
+                                    at,
+                                    "declared again here",
+                                )
+                                .with_secondary(first, "first declared here"),
+                            );
+                            continue;
+                        }
+                        settings_decl = Some(at);
+                        for e in &s.entries {
+                            let eat = Loc::new(file, e.name.span);
+                            match (e.name.name.as_str(), &e.value.kind) {
+                                (
+                                    "combine_exceptions",
+                                    ExprKind::Lit(pol_grammar::ast::Literal::Bool(b)),
+                                ) => {
+                                    self.model.settings.combine_exceptions = *b;
+                                }
+                                ("combine_exceptions", _) => self.diags.push(Diagnostic::new(
+                                    Code::BadSetting,
+                                    "`combine_exceptions` takes `true` or `false`",
+                                    Loc::new(file, e.value.span),
+                                    "expected a bool",
+                                )),
+                                (other, _) => {
+                                    let mut d = Diagnostic::new(
+                                        Code::BadSetting,
+                                        format!("unknown setting `{other}`"),
+                                        eat,
+                                        "unknown",
+                                    );
+                                    if let Some(s) = did_you_mean(other, ["combine_exceptions"]) {
+                                        d = d.with_help(format!("did you mean `{s}`?")).with_fix(
+                                            format!("replace with `{s}`"),
+                                            eat,
+                                            s.to_string(),
+                                        );
+                                    } else {
+                                        d = d.with_note("the settings are: `combine_exceptions`");
+                                    }
+                                    self.diags.push(d);
+                                }
+                            }
+                        }
+                    }
+                    Decl::Source(_) | Decl::Policy(_) | Decl::Exempt(_) | Decl::Test(_) => {}
+                }
+            }
+        }
+    }
+
+    fn subject_type(&mut self, t: &TypeExpr, file: FileId) -> Ty {
+        match t {
+            TypeExpr::Struct { span, .. } => {
+                self.diags.push(Diagnostic::new(
+                    Code::UnknownType,
+                    "subject fields cannot be structs",
+                    Loc::new(file, *span),
+                    "struct here",
+                ));
+                Ty::Error
+            }
+            other => self.resolve_type(other, file, &mut Vec::new(), None),
+        }
+    }
+
+    /// Resolves a type. Struct fields are returned as flattened columns in `fields` when a
+    /// `prefix` (the column name) is given.
+    fn resolve_type(
+        &mut self,
+        t: &TypeExpr,
+        file: FileId,
+        fields: &mut Vec<(String, ColumnDecl)>,
+        prefix: Option<&str>,
+    ) -> Ty {
+        match t {
+            TypeExpr::Named(n) => match n.name.as_str() {
+                "bool" => Ty::Bool,
+                "int" => Ty::Int,
+                "decimal" => Ty::Decimal,
+                "text" => Ty::Text,
+                "date" => Ty::Date,
+                "timestamp" => Ty::Timestamp,
+                other => {
+                    let at = Loc::new(file, n.span);
+                    let mut d = Diagnostic::new(
+                        Code::UnknownType,
+                        format!("unknown type `{other}`"),
+                        at,
+                        "not a type",
+                    );
+                    let known = SCALARS
+                        .iter()
+                        .copied()
+                        .chain(["enum", "struct", "list", "set", "map"]);
+                    if let Some(s) = did_you_mean(other, known) {
+                        d = d.with_help(format!("did you mean `{s}`?")).with_fix(
+                            format!("replace with `{s}`"),
+                            at,
+                            s.to_string(),
+                        );
+                    } else {
+                        d = d.with_note("the types are `bool int decimal text date timestamp`, `enum(\"a\", …)`, `struct { … }` and `list<T>`");
+                    }
+                    self.diags.push(d);
+                    Ty::Error
+                }
+            },
+            TypeExpr::Enum { values, span } => {
+                if values.is_empty() {
+                    self.diags.push(Diagnostic::new(
+                        Code::UnknownType,
+                        "an enum needs at least one value",
+                        Loc::new(file, *span),
+                        "empty enum",
+                    ));
+                    return Ty::Error;
+                }
+                let mut seen: Vec<String> = Vec::new();
+                for v in values {
+                    if seen.contains(&v.value) {
+                        self.diags.push(Diagnostic::new(
+                            Code::Duplicate,
+                            format!("enum value \"{}\" is listed twice", v.value),
+                            Loc::new(file, v.span),
+                            "listed again",
+                        ));
+                    } else {
+                        seen.push(v.value.clone());
+                    }
+                }
+                Ty::Enum(Arc::new(seen))
+            }
+            TypeExpr::Struct {
+                fields: decls,
+                span,
+            } => {
+                let Some(prefix) = prefix else {
+                    self.diags.push(Diagnostic::new(
+                        Code::UnknownType,
+                        "a struct is not allowed here",
+                        Loc::new(file, *span),
+                        "struct",
+                    ));
+                    return Ty::Error;
+                };
+                let mut tys = Vec::new();
+                for f in decls {
+                    let name = format!("{prefix}.{}", f.name.name);
+                    if tys.iter().any(|(n, _): &(String, Ty)| *n == f.name.name) {
+                        let first = decls
+                            .iter()
+                            .find(|x| x.name.name == f.name.name)
+                            .map(|x| x.name.span)
+                            .unwrap_or(f.name.span);
+                        self.duplicate(
+                            "field",
+                            &f.name.name,
+                            Loc::new(file, f.name.span),
+                            Loc::new(file, first),
+                        );
+                        continue;
+                    }
+                    let ty = match &f.kind {
+                        ColumnKind::Stored { ty, .. } => {
+                            let mut nested = Vec::new();
+                            let t = self.resolve_type(ty, file, &mut nested, Some(&name));
+                            fields.push((name.clone(), f.clone()));
+                            fields.extend(nested);
+                            t
+                        }
+                        ColumnKind::Derived { .. } => {
+                            self.diags.push(
+                                Diagnostic::new(
+                                    Code::BadColumnModifier,
+                                    "a struct field cannot be derived",
+                                    Loc::new(file, f.span),
+                                    "derived field",
+                                )
+                                .with_help(
+                                    "declare the derived column at the top level of the source",
+                                ),
+                            );
+                            continue;
+                        }
+                    };
+                    tys.push((f.name.name.clone(), ty));
+                }
+                Ty::Struct(Arc::new(tys))
+            }
+            TypeExpr::Generic { name, args, span } => {
+                let at = Loc::new(file, *span);
+                match (name.name.as_str(), args.as_slice()) {
+                    ("list", [t]) => Ty::List(Box::new(self.resolve_type(t, file, fields, prefix))),
+                    ("set", [t]) => Ty::Set(Box::new(self.resolve_type(t, file, fields, None))),
+                    ("map", [k, v]) => Ty::Map(
+                        Box::new(self.resolve_type(k, file, fields, None)),
+                        Box::new(self.resolve_type(v, file, fields, None)),
+                    ),
+                    ("list" | "set", _) => {
+                        self.diags.push(Diagnostic::new(
+                            Code::UnknownType,
+                            format!("`{}` takes one type", name.name),
+                            at,
+                            "e.g. `list<text>`",
+                        ));
+                        Ty::Error
+                    }
+                    ("map", _) => {
+                        self.diags.push(Diagnostic::new(
+                            Code::UnknownType,
+                            "`map` takes two types",
+                            at,
+                            "e.g. `map<text, int>`",
+                        ));
+                        Ty::Error
+                    }
+                    (other, _) => {
+                        self.diags.push(
+                            Diagnostic::new(
+                                Code::UnknownType,
+                                format!("unknown type `{other}<…>`"),
+                                at,
+                                "not a type",
+                            )
+                            .with_note("the generic types are `list<T>`, `set<T>` and `map<K, V>`"),
+                        );
+                        Ty::Error
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn declare_sources(&mut self) {
+        let asts = self.asts;
+        let mut seen: HashMap<String, Loc> = HashMap::new();
+        for (fi, ast) in asts.iter().enumerate() {
+            let file = FileId(fi as u32);
+            for decl in &ast.decls {
+                let Decl::Source(s) = decl else { continue };
+                let at = Loc::new(file, s.name.span);
+                if let Some(&first) = seen.get(&s.name.name) {
+                    self.duplicate("source", &s.name.name, at, first);
+                    continue;
+                }
+                seen.insert(s.name.name.clone(), at);
+                let tags = s
+                    .tags
+                    .iter()
+                    .filter_map(|p| self.resolve_tag(p, file))
+                    .collect();
+                let mut source = Source {
+                    name: s.name.name.clone(),
+                    loc: at,
+                    decl: Loc::new(file, s.span),
+                    tags,
+                    columns: Vec::new(),
+                    key: None,
+                    event_time: None,
+                    level: None,
+                    doc: s.doc.clone(),
+                };
+                for c in &s.columns {
+                    self.declare_column(&mut source, c, None, file);
+                }
+                if let Some(l) = &s.level {
+                    let lat = Loc::new(file, l.span);
+                    if !self.model.levels.iter().any(|x| x.name == l.default.name) {
+                        let mut d = Diagnostic::new(
+                            Code::BadLevel,
+                            format!("undeclared masking level `{}`", l.default.name),
+                            Loc::new(file, l.default.span),
+                            "not a declared level",
+                        );
+                        if self.model.levels.is_empty() {
+                            d = d.with_help(
+                                "declare the levels, highest first: `level High > Medium > Low;`",
+                            );
+                        } else if let Some(sug) = did_you_mean(
+                            &l.default.name,
+                            self.model.levels.iter().map(|x| x.name.as_str()),
+                        ) {
+                            d = d.with_help(format!("did you mean `{sug}`?"));
+                        }
+                        self.diags.push(d);
+                    }
+                    let column = source.column(&l.column.name);
+                    match column {
+                        None => {
+                            let mut d = Diagnostic::new(
+                                Code::UndeclaredColumn,
+                                format!(
+                                    "no column `{}` in source `{}`",
+                                    l.column.name, s.name.name
+                                ),
+                                Loc::new(file, l.column.span),
+                                "the level column must be a column of this source",
+                            );
+                            if let Some(sug) = did_you_mean(
+                                &l.column.name,
+                                source.columns.iter().map(|c| c.name.as_str()),
+                            ) {
+                                d = d.with_help(format!("did you mean `{sug}`?"));
+                            }
+                            self.diags.push(d);
+                        }
+                        Some(c) if !source.columns[c].ty.is_textual() => {
+                            self.diags.push(
+                                Diagnostic::new(
+                                    Code::BadLevel,
+                                    format!(
+                                        "the level column `{}` must be text, found {}",
+                                        l.column.name, source.columns[c].ty
+                                    ),
+                                    Loc::new(file, l.column.span),
+                                    "not text",
+                                )
+                                .with_secondary(source.columns[c].loc, "declared here"),
+                            );
+                        }
+                        Some(_) => {}
+                    }
+                    source.level = Some(SourceLevel {
+                        default: l.default.name.clone(),
+                        column,
+                        loc: lat,
+                    });
+                }
+                self.model.sources.push(source);
+            }
+        }
+    }
+
+    fn declare_column(
+        &mut self,
+        source: &mut Source,
+        c: &ColumnDecl,
+        parent: Option<(usize, &str)>,
+        file: FileId,
+    ) {
+        let name = match parent {
+            Some((_, p)) => format!("{p}.{}", c.name.name),
+            None => c.name.name.clone(),
+        };
+        let at = Loc::new(file, c.name.span);
+        if let Some(first) = source.column(&name) {
+            let first = source.columns[first].loc;
+            self.duplicate("column", &name, at, first);
+            return;
+        }
+        let index = source.columns.len();
+        let mut column = Column {
+            name: name.clone(),
+            parent: parent.map(|(p, _)| p),
+            ty: Ty::Error,
+            tags: Vec::new(),
+            key: false,
+            event_time: false,
+            derived: None,
+            accessible: None,
+            visible: None,
+            loc: at,
+            decl: Loc::new(file, c.span),
+            doc: c.doc.clone(),
+        };
+        let mut struct_fields: Vec<&ColumnDecl> = Vec::new();
+        match &c.kind {
+            ColumnKind::Derived { .. } => {}
+            ColumnKind::Stored { ty, modifiers } => {
+                let mut nested = Vec::new();
+                column.ty = self.resolve_type(ty, file, &mut nested, Some(&name));
+                // Direct struct fields (of a struct or a list of structs) are declared below.
+                let direct = match ty {
+                    TypeExpr::Struct { fields, .. } => Some(fields),
+                    TypeExpr::Generic { name: g, args, .. } if g.name == "list" => {
+                        match args.as_slice() {
+                            [TypeExpr::Struct { fields, .. }] => Some(fields),
+                            _ => None,
+                        }
+                    }
+                    _ => None,
+                };
+                if let Some(fields) = direct {
+                    struct_fields.extend(fields.iter());
+                }
+                for m in modifiers {
+                    let mat = Loc::new(file, m.span());
+                    match m {
+                        Modifier::Key(_) => {
+                            if parent.is_some() {
+                                self.diags.push(Diagnostic::new(
+                                    Code::BadColumnModifier,
+                                    "a struct field cannot be the key",
+                                    mat,
+                                    "`key` on a field",
+                                ));
+                            } else if let Some(k) = source.key {
+                                self.diags.push(
+                                    Diagnostic::new(
+                                        Code::BadColumnModifier,
+                                        format!("source `{}` has two key columns", source.name),
+                                        mat,
+                                        "second key",
+                                    )
+                                    .with_secondary(source.columns[k].loc, "first key column")
+                                    .with_help("a source has one `key` column (the row identity)"),
+                                );
+                            } else if !matches!(
+                                column.ty,
+                                Ty::Int
+                                    | Ty::Text
+                                    | Ty::Enum(_)
+                                    | Ty::Decimal
+                                    | Ty::Date
+                                    | Ty::Timestamp
+                                    | Ty::Error
+                            ) {
+                                self.diags.push(Diagnostic::new(
+                                    Code::BadColumnModifier,
+                                    format!(
+                                        "a key column must be a simple value, found {}",
+                                        column.ty
+                                    ),
+                                    mat,
+                                    "`key` here",
+                                ));
+                            } else {
+                                source.key = Some(index);
+                                column.key = true;
+                            }
+                        }
+                        Modifier::EventTime(_) => {
+                            if !matches!(column.ty, Ty::Date | Ty::Timestamp | Ty::Error) {
+                                self.diags.push(Diagnostic::new(
+                                    Code::BadColumnModifier,
+                                    format!(
+                                        "`event_time` needs a date or timestamp column, found {}",
+                                        column.ty
+                                    ),
+                                    mat,
+                                    "`event_time` here",
+                                ));
+                            } else if parent.is_some() {
+                                self.diags.push(Diagnostic::new(
+                                    Code::BadColumnModifier,
+                                    "a struct field cannot be the event time",
+                                    mat,
+                                    "`event_time` on a field",
+                                ));
+                            } else if let Some(k) = source.event_time {
+                                self.diags.push(
+                                    Diagnostic::new(
+                                        Code::BadColumnModifier,
+                                        format!(
+                                            "source `{}` has two event_time columns",
+                                            source.name
+                                        ),
+                                        mat,
+                                        "second event_time",
+                                    )
+                                    .with_secondary(
+                                        source.columns[k].loc,
+                                        "first event_time column",
+                                    ),
+                                );
+                            } else {
+                                source.event_time = Some(index);
+                                column.event_time = true;
+                            }
+                        }
+                        Modifier::Tagged(paths, _) => {
+                            for p in paths {
+                                if let Some(t) = self.resolve_tag(p, file) {
+                                    if !column.tags.contains(&t) {
+                                        column.tags.push(t);
+                                    }
+                                }
+                            }
+                        }
+                        Modifier::Accessible { .. } | Modifier::Visible { .. } => {}
+                    }
+                }
+            }
+        }
+        source.columns.push(column);
+        for f in struct_fields {
+            self.declare_column(source, f, Some((index, &name)), file);
+        }
+    }
+
+    /// Checks derived columns (in dependency order), `accessible if` and `visible if`.
+    pub(super) fn check_columns(&mut self) {
+        let asts = self.asts;
+        for (fi, ast) in asts.iter().enumerate() {
+            let file = FileId(fi as u32);
+            for decl in &ast.decls {
+                let Decl::Source(s) = decl else { continue };
+                let Some(sid) = self.model.source(&s.name.name) else {
+                    continue;
+                };
+                if self.model.sources[sid].loc != Loc::new(file, s.name.span) {
+                    continue; // a duplicate declaration, already reported
+                }
+                let mut decls: Vec<(String, &ColumnDecl)> = Vec::new();
+                flatten(&s.columns, None, &mut decls);
+                // Derived columns, dependencies first.
+                let mut state: HashMap<String, u8> = HashMap::new();
+                for (name, c) in &decls {
+                    if matches!(c.kind, ColumnKind::Derived { .. }) {
+                        self.visit_derived(sid, name, &decls, &mut state, file, &mut Vec::new());
+                    }
+                }
+                for (name, c) in &decls {
+                    let ColumnKind::Stored { modifiers, .. } = &c.kind else {
+                        continue;
+                    };
+                    let Some(cid) = self.model.sources[sid].column(name) else {
+                        continue;
+                    };
+                    for m in modifiers {
+                        match m {
+                            Modifier::Accessible {
+                                cond,
+                                otherwise,
+                                span,
+                            } => {
+                                let mut ctx = ExprCtx::new(file, RowCtx::Column(sid));
+                                let cond = self.condition(cond, &mut ctx);
+                                let col_ty = self.model.sources[sid].columns[cid].ty.clone();
+                                let technique = match otherwise {
+                                    Some(t) => self.technique(t, file, &[col_ty], true),
+                                    None => Some(TechniqueUse {
+                                        name: "null".into(),
+                                        args: vec![],
+                                        by_level: vec![],
+                                        loc: Loc::new(file, *span),
+                                    }),
+                                };
+                                if let Some(technique) = technique {
+                                    self.model.sources[sid].columns[cid].accessible =
+                                        Some(Accessible {
+                                            cond,
+                                            technique,
+                                            loc: Loc::new(file, *span),
+                                        });
+                                }
+                            }
+                            Modifier::Visible { cond, .. } => {
+                                let mut ctx = ExprCtx::new(
+                                    file,
+                                    RowCtx::Forbidden(
+                                        "visibility is decided per user, never per row",
+                                    ),
+                                );
+                                let cond = self.condition(cond, &mut ctx);
+                                self.model.sources[sid].columns[cid].visible = Some(cond);
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn visit_derived(
+        &mut self,
+        sid: usize,
+        name: &str,
+        decls: &[(String, &ColumnDecl)],
+        state: &mut HashMap<String, u8>,
+        file: FileId,
+        stack: &mut Vec<String>,
+    ) {
+        match state.get(name) {
+            Some(2) => return,
+            Some(1) => {
+                let cycle: Vec<String> = stack
+                    .iter()
+                    .skip_while(|n| n.as_str() != name)
+                    .cloned()
+                    .chain([name.to_string()])
+                    .collect();
+                let at = decls
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, c)| Loc::new(file, c.name.span));
+                if let Some(at) = at {
+                    self.diags.push(Diagnostic::new(
+                        Code::DerivedCycle,
+                        format!("derived columns depend on each other: {}", cycle.join(" → ")),
+                        at,
+                        "part of the cycle",
+                    ).with_help("a derived column may read stored columns and derived columns that do not read it back"));
+                }
+                return;
+            }
+            _ => {}
+        }
+        let Some((_, decl)) = decls.iter().find(|(n, _)| n == name) else {
+            return;
+        };
+        let ColumnKind::Derived { expr } = &decl.kind else {
+            return;
+        };
+        state.insert(name.to_string(), 1);
+        stack.push(name.to_string());
+        for dep in referenced_names(expr) {
+            if decls
+                .iter()
+                .any(|(n, c)| *n == dep && matches!(c.kind, ColumnKind::Derived { .. }))
+            {
+                self.visit_derived(sid, &dep, decls, state, file, stack);
+            }
+        }
+        stack.pop();
+        if state.get(name) == Some(&1) {
+            let mut ctx = ExprCtx::new(file, RowCtx::Column(sid));
+            let c = self.expr(expr, &mut ctx);
+            let src = &self.model.sources[sid];
+            let mut reads: Vec<usize> = c
+                .row_refs()
+                .iter()
+                .filter_map(|(n, _)| src.column(n))
+                .collect();
+            reads.sort_unstable();
+            reads.dedup();
+            if let Some(cid) = src.column(name) {
+                let ty = c.ty.clone();
+                let column = &mut self.model.sources[sid].columns[cid];
+                column.ty = ty;
+                column.derived = Some(Derived { expr: c, reads });
+            }
+        }
+        state.insert(name.to_string(), 2);
+    }
+}
+
+fn flatten<'a>(
+    columns: &'a [ColumnDecl],
+    prefix: Option<&str>,
+    out: &mut Vec<(String, &'a ColumnDecl)>,
+) {
+    for c in columns {
+        let name = match prefix {
+            Some(p) => format!("{p}.{}", c.name.name),
+            None => c.name.name.clone(),
+        };
+        out.push((name.clone(), c));
+        if let ColumnKind::Stored { ty, .. } = &c.kind {
+            let fields = match ty {
+                TypeExpr::Struct { fields, .. } => Some(fields),
+                TypeExpr::Generic { name: g, args, .. } if g.name == "list" => {
+                    match args.as_slice() {
+                        [TypeExpr::Struct { fields, .. }] => Some(fields),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
+            if let Some(fields) = fields {
+                flatten(fields, Some(&name), out);
+            }
+        }
+    }
+}
+
+/// Column names an expression reads by bare name or `row.x` (first segment only).
+fn referenced_names(e: &Expr) -> Vec<String> {
+    let mut out = Vec::new();
+    e.walk(&mut |x| match &x.kind {
+        ExprKind::Name(n) | ExprKind::RowField(n) => out.push(n.name.clone()),
+        _ => {}
+    });
+    out
+}

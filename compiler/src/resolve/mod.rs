@@ -1,0 +1,165 @@
+//! Resolution and type checking of a whole policy set, order-independent: first every
+//! declaration is collected (tags, purposes, subject fields, levels, sources), then every use is
+//! resolved against them (columns' conditions, policies, exemptions, tests).
+
+mod declare;
+pub mod exprs;
+mod policies;
+pub mod suggest;
+pub mod techniques;
+mod tests;
+
+use crate::diagnostics::{Code, Diagnostic};
+use crate::model::{Model, NodeId, SourceId};
+use crate::source_map::{FileId, Loc, SourceMap};
+use pol_grammar::ast::{Path, SourceFile};
+use std::collections::HashMap;
+use suggest::did_you_mean;
+
+/// Lookup tables built once the sources are declared.
+#[derive(Default)]
+pub struct Index {
+    /// Column name → the sources holding a column of that name, with its index.
+    pub columns_by_name: HashMap<String, Vec<(SourceId, usize)>>,
+}
+
+pub struct Checker<'a> {
+    pub files: &'a SourceMap,
+    pub asts: &'a [SourceFile],
+    pub model: Model,
+    pub diags: Vec<Diagnostic>,
+    pub index: Index,
+}
+
+/// Resolves and type-checks parsed files; returns the model and every diagnostic.
+pub fn resolve(files: &SourceMap, asts: &[SourceFile]) -> (Model, Vec<Diagnostic>) {
+    let mut c = Checker {
+        files,
+        asts,
+        model: Model::default(),
+        diags: Vec::new(),
+        index: Index::default(),
+    };
+    c.declare_names();
+    c.declare_sources();
+    c.build_index();
+    c.check_columns();
+    c.check_policies();
+    c.check_exempts();
+    c.check_tests();
+    (c.model, c.diags)
+}
+
+impl Checker<'_> {
+    fn build_index(&mut self) {
+        let mut by_name: HashMap<String, Vec<(SourceId, usize)>> = HashMap::new();
+        for (s, src) in self.model.sources.iter().enumerate() {
+            for (i, col) in src.columns.iter().enumerate() {
+                by_name.entry(col.name.clone()).or_default().push((s, i));
+            }
+        }
+        self.index.columns_by_name = by_name;
+    }
+
+    /// Resolves a tag path, reporting it if undeclared.
+    pub fn resolve_tag(&mut self, path: &Path, file: FileId) -> Option<NodeId> {
+        let name = path.dotted();
+        if let Some(t) = self.model.tags.get(&name) {
+            return Some(t);
+        }
+        let at = Loc::new(file, path.span);
+        let mut d = Diagnostic::new(
+            Code::UndeclaredTag,
+            format!("undeclared tag `{name}`"),
+            at,
+            "not declared",
+        );
+        match did_you_mean(&name, self.model.tags.paths()) {
+            Some(s) => {
+                d = d.with_help(format!("did you mean `{s}`?")).with_fix(
+                    format!("replace with `{s}`"),
+                    at,
+                    s.to_string(),
+                );
+            }
+            None => d = d.with_help(format!("declare it: `tag {name};`")),
+        }
+        let insert_at = Loc::new(file, pol_grammar::Span::new(0, 0));
+        d = d.with_fix(
+            format!("declare tag `{name}`"),
+            insert_at,
+            format!("tag {name};\n"),
+        );
+        self.diags.push(d);
+        None
+    }
+
+    /// Resolves a purpose path, reporting it if undeclared.
+    pub fn resolve_purpose(&mut self, path: &Path, file: FileId) -> Option<NodeId> {
+        let name = path.dotted();
+        if let Some(p) = self.model.purposes.get(&name) {
+            return Some(p);
+        }
+        let at = Loc::new(file, path.span);
+        let mut d = Diagnostic::new(
+            Code::UndeclaredPurpose,
+            format!("undeclared purpose `{name}`"),
+            at,
+            "not declared",
+        );
+        match did_you_mean(&name, self.model.purposes.paths()) {
+            Some(s) => {
+                d = d.with_help(format!("did you mean `{s}`?")).with_fix(
+                    format!("replace with `{s}`"),
+                    at,
+                    s.to_string(),
+                );
+            }
+            None => d = d.with_help(format!("declare it: `purpose {name};`")),
+        }
+        self.diags.push(d);
+        None
+    }
+
+    /// Resolves a source name, reporting it if undeclared.
+    pub fn resolve_source(
+        &mut self,
+        name: &pol_grammar::ast::Ident,
+        file: FileId,
+    ) -> Option<SourceId> {
+        if let Some(s) = self.model.source(&name.name) {
+            return Some(s);
+        }
+        let at = Loc::new(file, name.span);
+        let mut d = Diagnostic::new(
+            Code::UndeclaredSource,
+            format!("undeclared source `{}`", name.name),
+            at,
+            "not declared",
+        );
+        if let Some(s) = did_you_mean(
+            &name.name,
+            self.model.sources.iter().map(|s| s.name.as_str()),
+        ) {
+            d = d.with_help(format!("did you mean `{s}`?")).with_fix(
+                format!("replace with `{s}`"),
+                at,
+                s.to_string(),
+            );
+        }
+        self.diags.push(d);
+        None
+    }
+
+    pub fn duplicate(&mut self, what: &str, name: &str, at: Loc, first: Loc) {
+        self.diags.push(
+            Diagnostic::new(
+                Code::Duplicate,
+                format!("{what} `{name}` is declared twice"),
+                at,
+                "declared again here",
+            )
+            .with_secondary(first, "first declared here"),
+        );
+    }
+}

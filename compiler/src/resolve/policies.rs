@@ -1,0 +1,917 @@
+//! Policies: scopes, targets, `where`, audiences, row rules, grants; and exemptions.
+
+use super::exprs::{ExprCtx, RowCtx};
+use super::suggest::did_you_mean;
+use super::Checker;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::model::*;
+use crate::source_map::{FileId, Loc};
+use crate::techniques::{applies, fallback};
+use pol_grammar::ast::{self, AudienceKind, Decl, RowAudienceKind, RowFilterKind, TargetKind};
+use pol_grammar::Span;
+use std::collections::{HashMap, HashSet};
+
+/// Lazily built lookup of columns by tag (every ancestor of a column's tags).
+#[derive(Default)]
+pub(super) struct TagIndex {
+    /// tag → (source, column) of every column tagged with it or below it.
+    under: HashMap<NodeId, Vec<(SourceId, ColumnId)>>,
+}
+
+impl Checker<'_> {
+    fn tag_index(&self) -> TagIndex {
+        let mut under: HashMap<NodeId, Vec<(SourceId, ColumnId)>> = HashMap::new();
+        for (s, src) in self.model.sources.iter().enumerate() {
+            for (c, col) in src.columns.iter().enumerate() {
+                let mut seen: HashSet<NodeId> = HashSet::new();
+                for &t in &col.tags {
+                    let mut node = Some(t);
+                    while let Some(n) = node {
+                        if seen.insert(n) {
+                            under.entry(n).or_default().push((s, c));
+                        }
+                        node = self.model.tags.nodes[n].parent;
+                    }
+                }
+            }
+        }
+        TagIndex { under }
+    }
+
+    fn scope(&mut self, scope: Option<&ast::Scope>, file: FileId) -> Scope {
+        let all: Vec<SourceId> = (0..self.model.sources.len()).collect();
+        let Some(scope) = scope else {
+            return Scope {
+                kind: ScopeKind::AllSources,
+                loc: None,
+                sources: all,
+            };
+        };
+        let loc = Some(Loc::new(file, scope.span));
+        let tagged_with = |this: &Self, s: SourceId, tags: &[NodeId]| {
+            this.model.sources[s]
+                .tags
+                .iter()
+                .any(|&t| tags.iter().any(|&u| this.model.tags.is_under(t, u)))
+        };
+        let (kind, sources) = match &scope.kind {
+            ast::ScopeKind::AllSources => (ScopeKind::AllSources, all),
+            ast::ScopeKind::Source(name) => match self.resolve_source(name, file) {
+                Some(s) => (ScopeKind::Source(s), vec![s]),
+                None => (ScopeKind::Source(usize::MAX), vec![]),
+            },
+            ast::ScopeKind::SourcesTagged(paths) => {
+                let tags: Vec<NodeId> = paths
+                    .iter()
+                    .filter_map(|p| self.resolve_tag(p, file))
+                    .collect();
+                let sources = all
+                    .into_iter()
+                    .filter(|&s| tagged_with(self, s, &tags))
+                    .collect();
+                (ScopeKind::SourcesTagged(tags), sources)
+            }
+            ast::ScopeKind::SourcesWithColumnsTagged(paths) => {
+                let tags: Vec<NodeId> = paths
+                    .iter()
+                    .filter_map(|p| self.resolve_tag(p, file))
+                    .collect();
+                let sources = all
+                    .into_iter()
+                    .filter(|&s| {
+                        self.model.sources[s].columns.iter().any(|c| {
+                            c.tags
+                                .iter()
+                                .any(|&t| tags.iter().any(|&u| self.model.tags.is_under(t, u)))
+                        })
+                    })
+                    .collect();
+                (ScopeKind::SourcesWithColumnsTagged(tags), sources)
+            }
+            ast::ScopeKind::SourcesNamedLike(pat) => match regex::Regex::new(&pat.value) {
+                Ok(re) => {
+                    let sources = all
+                        .into_iter()
+                        .filter(|&s| re.is_match(&self.model.sources[s].name))
+                        .collect();
+                    (ScopeKind::SourcesNamedLike(re), sources)
+                }
+                Err(e) => {
+                    self.diags.push(Diagnostic::new(
+                        Code::BadRegex,
+                        "invalid regular expression",
+                        Loc::new(file, pat.span),
+                        super::exprs::first_line(&e.to_string()),
+                    ));
+                    (ScopeKind::AllSources, vec![])
+                }
+            },
+        };
+        let broken = matches!(kind, ScopeKind::Source(usize::MAX));
+        if sources.is_empty() && !broken && !self.model.sources.is_empty() {
+            if let Some(at) = loc {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::ScopeMatchesNothing,
+                        "this scope covers no source",
+                        at,
+                        "matches no source",
+                    )
+                    .with_help(
+                        "check the tags or the pattern; a rule with an empty scope never applies",
+                    ),
+                );
+            }
+        }
+        Scope { kind, loc, sources }
+    }
+
+    pub(super) fn check_policies(&mut self) {
+        let asts = self.asts;
+        let tag_index = self.tag_index();
+        let mut names: HashMap<String, Loc> = HashMap::new();
+        let mut order = 0usize;
+        for (fi, file_ast) in asts.iter().enumerate() {
+            let file = FileId(fi as u32);
+            for decl in &file_ast.decls {
+                let Decl::Policy(p) = decl else { continue };
+                let at = Loc::new(file, p.name.span);
+                if let Some(&first) = names.get(&p.name.name) {
+                    self.duplicate("policy", &p.name.name, at, first);
+                    continue;
+                }
+                names.insert(p.name.name.clone(), at);
+                let scope = self.scope(p.scope.as_ref(), file);
+                let policy = self.model.policies.len();
+                let staged = p.staged.is_some();
+                self.model.policies.push(Policy {
+                    name: p.name.name.clone(),
+                    loc: at,
+                    decl: Loc::new(file, p.span),
+                    rationale: p.rationale.as_ref().map(|r| r.value.clone()),
+                    staged,
+                    scope: scope.clone(),
+                    doc: p.doc.clone(),
+                });
+                if p.rules.is_empty() {
+                    self.diags.push(Diagnostic::new(
+                        Code::PolicyMatchesNothing,
+                        format!("policy `{}` has no rule", p.name.name),
+                        at,
+                        "empty policy",
+                    ));
+                }
+                for rule in &p.rules {
+                    order += 1;
+                    match rule {
+                        ast::Rule::Mask(m) => {
+                            self.mask_rule(m, policy, order, &scope, staged, file, &tag_index)
+                        }
+                        ast::Rule::Row(r) => self.row_rule(r, policy, order, &scope, staged, file),
+                        ast::Rule::TemporaryUnmask(g) => {
+                            let gat = Loc::new(file, g.duration.span);
+                            let secs = g.duration.seconds;
+                            if !(3_600..=72 * 3_600).contains(&secs) {
+                                self.diags.push(
+                                    Diagnostic::new(
+                                        Code::UnmaskDuration,
+                                        "a temporary unmask lasts from 1h to 72h",
+                                        gat,
+                                        "out of range",
+                                    )
+                                    .with_help("grant at most `72h`; ask again when it expires"),
+                                );
+                            }
+                            let audience = self.grant_audience(&g.audience, file);
+                            self.model.grants.push(Grant {
+                                policy,
+                                kind: GrantKind::TemporaryUnmask { seconds: secs },
+                                audience,
+                                loc: Loc::new(file, g.span),
+                                staged,
+                            });
+                        }
+                        ast::Rule::Detokenize(g) => {
+                            let audience = self.grant_audience(&g.audience, file);
+                            if let Some((s, c)) = self.column_path(&g.column, file, &scope) {
+                                self.model.grants.push(Grant {
+                                    policy,
+                                    kind: GrantKind::Detokenize {
+                                        source: s,
+                                        column: c,
+                                    },
+                                    audience,
+                                    loc: Loc::new(file, g.span),
+                                    staged,
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn grant_audience(&mut self, a: &ast::Audience, file: FileId) -> GrantAudience {
+        let mut ctx = ExprCtx::new(file, RowCtx::Forbidden("a grant is decided per user"));
+        match &a.kind {
+            AudienceKind::Everyone => GrantAudience::Everyone,
+            AudienceKind::Except(c) => GrantAudience::Except(self.condition(c, &mut ctx)),
+            AudienceKind::Who(c) => GrantAudience::Who(self.condition(c, &mut ctx)),
+        }
+    }
+
+    /// Resolves `S.c` (or `S.c.field`) against the scope.
+    fn column_path(
+        &mut self,
+        path: &ast::Path,
+        file: FileId,
+        scope: &Scope,
+    ) -> Option<(SourceId, ColumnId)> {
+        let at = Loc::new(file, path.span);
+        if path.segments.len() < 2 {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::UndeclaredColumn,
+                    format!("`{}` does not name a column", path.dotted()),
+                    at,
+                    "expected `source.column`",
+                )
+                .with_help("name a column with its source: `column customers.email`"),
+            );
+            return None;
+        }
+        let s = self.resolve_source(&path.segments[0], file)?;
+        let name: Vec<&str> = path.segments[1..].iter().map(|s| s.name.as_str()).collect();
+        let name = name.join(".");
+        let src = &self.model.sources[s];
+        let Some(c) = src.column(&name) else {
+            let cat = Loc::new(file, path.segments[1].span.to(path.span));
+            let mut d = Diagnostic::new(
+                Code::UndeclaredColumn,
+                format!("no column `{name}` in source `{}`", src.name),
+                cat,
+                "undeclared column",
+            )
+            .with_secondary(src.loc, "source declared here");
+            if let Some(sug) = did_you_mean(&name, src.columns.iter().map(|c| c.name.as_str())) {
+                d = d
+                    .with_help(format!("did you mean `{}.{sug}`?", src.name))
+                    .with_fix(format!("replace with `{sug}`"), cat, sug.to_string());
+            }
+            self.diags.push(d);
+            return None;
+        };
+        if !scope.sources.contains(&s) {
+            let mut d = Diagnostic::new(
+                Code::TargetOutsideScope,
+                format!("`{}` is not in the policy's scope", src.name),
+                at,
+                "outside the scope",
+            );
+            if let Some(l) = scope.loc {
+                d = d.with_secondary(l, "the scope");
+            }
+            self.diags.push(d);
+            return None;
+        }
+        Some((s, c))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn mask_rule(
+        &mut self,
+        m: &ast::MaskRule,
+        policy: usize,
+        order: usize,
+        scope: &Scope,
+        staged: bool,
+        file: FileId,
+        tags: &TagIndex,
+    ) {
+        let target_loc = Loc::new(file, m.target.span);
+        let covered: HashSet<SourceId> = scope.sources.iter().copied().collect();
+        let in_scope = |s: &SourceId| covered.contains(s);
+        let mut matches: Vec<Match> = Vec::new();
+        let (target, direct) = match &m.target.kind {
+            TargetKind::Column(path) => {
+                let Some((s, c)) = self.column_path(path, file, scope) else {
+                    return;
+                };
+                matches.push(Match {
+                    source: s,
+                    column: c,
+                    specificity: Specificity::Direct,
+                    tag: None,
+                });
+                (Target::Column(s, c), true)
+            }
+            TargetKind::Tagged(paths) => {
+                let resolved: Vec<NodeId> = paths
+                    .iter()
+                    .filter_map(|p| self.resolve_tag(p, file))
+                    .collect();
+                if resolved.len() != paths.len() {
+                    return;
+                }
+                let mut best: HashMap<(SourceId, ColumnId), (u32, NodeId)> = HashMap::new();
+                for &t in &resolved {
+                    let depth = self.model.tags.nodes[t].depth;
+                    for &(s, c) in tags.under.get(&t).map(|v| v.as_slice()).unwrap_or(&[]) {
+                        if !in_scope(&s) {
+                            continue;
+                        }
+                        let e = best.entry((s, c)).or_insert((depth, t));
+                        if depth > e.0 {
+                            *e = (depth, t);
+                        }
+                    }
+                }
+                let mut keys: Vec<_> = best.into_iter().collect();
+                keys.sort_by_key(|((s, c), _)| (*s, *c));
+                for ((s, c), (d, t)) in keys {
+                    matches.push(Match {
+                        source: s,
+                        column: c,
+                        specificity: Specificity::Tag(d),
+                        tag: Some(t),
+                    });
+                }
+                (Target::Tagged(resolved), false)
+            }
+            TargetKind::NamedLike(pat) => match regex::Regex::new(&pat.value) {
+                Ok(re) => {
+                    let mut names: Vec<&String> = self.index.columns_by_name.keys().collect();
+                    names.sort();
+                    for n in names {
+                        if re.is_match(n) {
+                            for &(s, c) in &self.index.columns_by_name[n] {
+                                if in_scope(&s) {
+                                    matches.push(Match {
+                                        source: s,
+                                        column: c,
+                                        specificity: Specificity::Broad,
+                                        tag: None,
+                                    });
+                                }
+                            }
+                        }
+                    }
+                    (Target::NamedLike(re), false)
+                }
+                Err(e) => {
+                    self.diags.push(Diagnostic::new(
+                        Code::BadRegex,
+                        "invalid regular expression",
+                        Loc::new(file, pat.span),
+                        super::exprs::first_line(&e.to_string()),
+                    ));
+                    return;
+                }
+            },
+            TargetKind::All | TargetKind::AnyTag | TargetKind::NoTags => {
+                for &s in &scope.sources {
+                    for (c, col) in self.model.sources[s].columns.iter().enumerate() {
+                        let ok = match m.target.kind {
+                            TargetKind::AnyTag => !col.tags.is_empty(),
+                            TargetKind::NoTags => col.tags.is_empty(),
+                            _ => true,
+                        };
+                        if ok {
+                            matches.push(Match {
+                                source: s,
+                                column: c,
+                                specificity: Specificity::Broad,
+                                tag: None,
+                            });
+                        }
+                    }
+                }
+                let t = match m.target.kind {
+                    TargetKind::AnyTag => Target::AnyTag,
+                    TargetKind::NoTags => Target::NoTags,
+                    _ => Target::All,
+                };
+                (t, false)
+            }
+        };
+        matches.sort_by_key(|mm| (mm.source, mm.column));
+        let matched_sources: Vec<SourceId> = {
+            let mut v: Vec<SourceId> = matches.iter().map(|mm| mm.source).collect();
+            v.dedup();
+            v
+        };
+        let row_sources: Vec<SourceId> = if direct {
+            matched_sources.clone()
+        } else {
+            scope.sources.clone()
+        };
+
+        // where
+        let mut ctx = ExprCtx::new(file, RowCtx::Sources(&row_sources));
+        let where_ = m.where_.as_ref().map(|w| self.condition(w, &mut ctx));
+        let (missing, tag_missing) = (
+            std::mem::take(&mut ctx.missing),
+            std::mem::take(&mut ctx.tag_missing),
+        );
+        let matched_set: HashSet<SourceId> = matched_sources.iter().copied().collect();
+        self.lockout_warnings(
+            &missing,
+            &tag_missing,
+            &matched_set,
+            file,
+            "its `where` counts as true there: the cells it targets are masked",
+            scope.sources.len() > 1,
+        );
+
+        // techniques: checked against the types of the columns matched
+        let mut types: Vec<Ty> = Vec::new();
+        for mm in &matches {
+            let t = &self.model.sources[mm.source].columns[mm.column].ty;
+            if !types.contains(t) {
+                types.push(t.clone());
+            }
+        }
+        let body = self.mask_body(m, file, &types, direct, &row_sources);
+        let Some(body) = body else { return };
+
+        if !direct {
+            // type fallback
+            for t in body.techniques() {
+                let bad: Vec<&Match> = matches
+                    .iter()
+                    .filter(|mm| !applies(t, &self.model.sources[mm.source].columns[mm.column].ty))
+                    .collect();
+                if bad.is_empty() {
+                    continue;
+                }
+                let mut by_ty: Vec<(String, Vec<String>)> = Vec::new();
+                for mm in &bad {
+                    let col = &self.model.sources[mm.source].columns[mm.column];
+                    let fb = fallback(&col.ty).name;
+                    let key = format!("{} (falls back to `{fb}`)", col.ty.family());
+                    let name = format!("{}.{}", self.model.sources[mm.source].name, col.name);
+                    match by_ty.iter_mut().find(|(k, _)| *k == key) {
+                        Some((_, v)) => v.push(name),
+                        None => by_ty.push((key, vec![name])),
+                    }
+                }
+                let first = bad[0];
+                let first_col = self.model.sources[first.source].columns[first.column].loc;
+                let mut d = Diagnostic::new(
+                    Code::TypeFallback,
+                    format!(
+                        "`{}` does not apply to {} of the columns this rule targets",
+                        t.name,
+                        bad.len()
+                    ),
+                    t.loc,
+                    "falls back on some columns",
+                )
+                .with_secondary(first_col, "e.g. this column");
+                for (k, cols) in by_ty {
+                    let shown: Vec<String> = cols.iter().take(5).cloned().collect();
+                    let more = if cols.len() > 5 {
+                        format!(" and {} more", cols.len() - 5)
+                    } else {
+                        String::new()
+                    };
+                    d = d.with_note(format!("{k}: {}{more}", shown.join(", ")));
+                }
+                d = d.with_help("the fallback never reveals more than the technique asked for; target those columns with a rule of their own to choose");
+                self.diags.push(d);
+            }
+            if matches.is_empty() && !scope.sources.is_empty() {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::PolicyMatchesNothing,
+                        format!(
+                            "policy `{}` matches no column",
+                            self.model.policies[policy].name
+                        ),
+                        target_loc,
+                        "no column in scope matches this target",
+                    )
+                    .with_secondary(
+                        self.model.policies[policy].loc,
+                        "this policy never takes effect",
+                    ),
+                );
+            }
+        }
+        for t in body.techniques() {
+            if matches!(t.arg("scope"), Some(TechArg::Word(w)) if w == "global") {
+                self.diags.push(
+                    Diagnostic::new(Code::GlobalHash, "`hash(scope: global)` makes pseudonyms join across sources", t.loc, "same value, same hash in every source")
+                        .with_help("keep the default per-source scope unless joining across sources is intended"),
+                );
+            }
+        }
+        self.model.mask_rules.push(MaskRule {
+            policy,
+            matches,
+            order,
+            target,
+            target_loc,
+            where_,
+            body,
+            loc: Loc::new(file, m.span),
+            staged,
+        });
+    }
+
+    fn mask_body(
+        &mut self,
+        m: &ast::MaskRule,
+        file: FileId,
+        types: &[Ty],
+        direct: bool,
+        row_sources: &[SourceId],
+    ) -> Option<MaskBody> {
+        let row = RowCtx::Sources(row_sources);
+        let first = &m.clauses[0];
+        let who_count = m
+            .clauses
+            .iter()
+            .filter(|c| matches!(c.audience.kind, AudienceKind::Who(_)))
+            .count();
+        let mut ctx = ExprCtx::new(file, row);
+        if who_count == 0 {
+            if m.clauses.len() > 1 {
+                let second = &m.clauses[1];
+                self.diags.push(
+                    Diagnostic::new(Code::BadAudience, "only `for everyone who …` clauses can follow one another", Loc::new(file, second.span), "a second clause")
+                        .with_secondary(Loc::new(file, first.audience.span), "this clause already decides for everyone")
+                        .with_help("write one `using X for everyone [except C]`, or several `using X for everyone who C` closed by `otherwise`"),
+                );
+                return None;
+            }
+            if let Some(o) = &m.otherwise {
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::BadAudience,
+                        "`otherwise` only closes `for everyone who …` clauses",
+                        Loc::new(file, o.span),
+                        "nothing to close",
+                    )
+                    .with_fix("remove it", Loc::new(file, o.span), ""),
+                );
+                return None;
+            }
+            let t = self.technique_in(&first.technique, file, types, direct, row)?;
+            return Some(match &first.audience.kind {
+                AudienceKind::Everyone => MaskBody::Everyone(t),
+                AudienceKind::Except(c) => {
+                    let c = self.condition(c, &mut ctx);
+                    MaskBody::Except(t, c)
+                }
+                AudienceKind::Who(_) => unreachable_who(),
+            });
+        }
+        if who_count != m.clauses.len() {
+            let odd = m
+                .clauses
+                .iter()
+                .find(|c| !matches!(c.audience.kind, AudienceKind::Who(_)))
+                .map(|c| c.span)
+                .unwrap_or(first.span);
+            self.diags.push(
+                Diagnostic::new(
+                    Code::BadAudience,
+                    "`for everyone who …` clauses cannot be mixed with `for everyone` or `except`",
+                    Loc::new(file, odd),
+                    "this clause",
+                )
+                .with_help("close the `who` clauses with `otherwise using X` instead"),
+            );
+            return None;
+        }
+        let mut clauses = Vec::new();
+        let mut ok = true;
+        for c in &m.clauses {
+            let AudienceKind::Who(cond) = &c.audience.kind else {
+                continue;
+            };
+            let cond = self.condition(cond, &mut ctx);
+            match self.technique_in(&c.technique, file, types, direct, row) {
+                Some(t) => clauses.push((cond, t)),
+                None => ok = false,
+            }
+        }
+        let otherwise = match &m.otherwise {
+            None => {
+                let last = m.clauses.last().map(|c| c.span).unwrap_or(m.span);
+                let end = Loc::new(file, Span::new(last.end as usize, last.end as usize));
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::MissingOtherwise,
+                        "`for everyone who …` needs an `otherwise`",
+                        Loc::new(file, last),
+                        "everyone else is not decided",
+                    )
+                    .with_help("say what everyone else gets: `otherwise using null` or `otherwise unmasked`")
+                    .with_fix("add `otherwise using null`", end, "\n  otherwise using null")
+                    .with_fix("add `otherwise unmasked`", end, "\n  otherwise unmasked"),
+                );
+                return None;
+            }
+            Some(o) => match &o.technique {
+                None => None,
+                Some(t) => match self.technique_in(t, file, types, direct, row) {
+                    Some(t) => Some(t),
+                    None => return None,
+                },
+            },
+        };
+        if !ok {
+            return None;
+        }
+        Some(MaskBody::Who(clauses, otherwise))
+    }
+
+    /// W0002 / W0003 for references some covered sources lack.
+    fn lockout_warnings(
+        &mut self,
+        missing: &[(SourceId, String, Span)],
+        tag_missing: &[(SourceId, String, Span)],
+        relevant: &HashSet<SourceId>,
+        file: FileId,
+        consequence: &str,
+        beyond_one: bool,
+    ) {
+        let mut by_ref: Vec<((String, Span), Vec<SourceId>)> = Vec::new();
+        for (s, name, span) in missing {
+            if !relevant.contains(s) {
+                continue;
+            }
+            match by_ref
+                .iter_mut()
+                .find(|((n, sp), _)| n == name && sp == span)
+            {
+                Some((_, v)) => v.push(*s),
+                None => by_ref.push(((name.clone(), *span), vec![*s])),
+            }
+        }
+        for ((name, span), sources) in by_ref {
+            if !beyond_one {
+                continue;
+            }
+            let names: Vec<String> = sources
+                .iter()
+                .take(5)
+                .map(|&s| format!("`{}`", self.model.sources[s].name))
+                .collect();
+            let more = if sources.len() > 5 {
+                format!(" and {} more", sources.len() - 5)
+            } else {
+                String::new()
+            };
+            self.diags.push(
+                Diagnostic::new(
+                    Code::Lockout,
+                    format!("`row.{name}` does not exist in {} of the sources this rule covers", sources.len()),
+                    Loc::new(file, span),
+                    "read here",
+                )
+                .with_note(format!("missing from {}{more}: {consequence}", names.join(", ")))
+                .with_help("narrow the scope (`on sources with columns tagged …`) or read the column by tag (`row[tagged T]`)"),
+            );
+        }
+        let mut by_tag: Vec<((String, Span), Vec<SourceId>)> = Vec::new();
+        for (s, name, span) in tag_missing {
+            if !relevant.contains(s) {
+                continue;
+            }
+            match by_tag
+                .iter_mut()
+                .find(|((n, sp), _)| n == name && sp == span)
+            {
+                Some((_, v)) => v.push(*s),
+                None => by_tag.push(((name.clone(), *span), vec![*s])),
+            }
+        }
+        for ((name, span), sources) in by_tag {
+            let names: Vec<String> = sources
+                .iter()
+                .take(5)
+                .map(|&s| format!("`{}`", self.model.sources[s].name))
+                .collect();
+            let more = if sources.len() > 5 {
+                format!(" and {} more", sources.len() - 5)
+            } else {
+                String::new()
+            };
+            self.diags.push(
+                Diagnostic::new(
+                    Code::TaggedColumnSkip,
+                    format!("no column tagged `{name}` in {} of the sources this rule covers: the rule does not apply there", sources.len()),
+                    Loc::new(file, span),
+                    "read here",
+                )
+                .with_note(format!("skipped: {}{more}", names.join(", "))),
+            );
+        }
+    }
+
+    fn row_filter(
+        &mut self,
+        f: &ast::RowFilter,
+        file: FileId,
+        sources: &[SourceId],
+        ctx: &mut ExprCtx,
+    ) -> Option<RowFilter> {
+        let at = Loc::new(file, f.span);
+        Some(match &f.kind {
+            RowFilterKind::Where(e) => RowFilter::Where(self.condition(e, ctx)),
+            RowFilterKind::NewerThan(d) | RowFilterKind::OlderThan(d) => {
+                let lacking: Vec<SourceId> = sources
+                    .iter()
+                    .copied()
+                    .filter(|&s| self.model.sources[s].event_time.is_none())
+                    .collect();
+                if !lacking.is_empty() {
+                    if sources.len() == 1 {
+                        self.diags.push(
+                            Diagnostic::new(
+                                Code::BadRowRule,
+                                format!(
+                                    "source `{}` has no `event_time` column",
+                                    self.model.sources[sources[0]].name
+                                ),
+                                at,
+                                "needs an event time",
+                            )
+                            .with_secondary(
+                                self.model.sources[sources[0]].loc,
+                                "source declared here",
+                            )
+                            .with_help("mark a date or timestamp column `event_time`"),
+                        );
+                        return None;
+                    }
+                    for s in lacking {
+                        ctx.missing.push((s, "{event_time}".into(), f.span));
+                    }
+                }
+                if d.seconds <= 0 {
+                    self.diags.push(Diagnostic::new(
+                        Code::BadRowRule,
+                        "the duration must be positive",
+                        Loc::new(file, d.span),
+                        "not positive",
+                    ));
+                    return None;
+                }
+                if matches!(f.kind, RowFilterKind::NewerThan(_)) {
+                    RowFilter::NewerThan(d.seconds)
+                } else {
+                    RowFilter::OlderThan(d.seconds)
+                }
+            }
+            RowFilterKind::Sample(p, span) => {
+                if !(1..=100).contains(p) {
+                    self.diags.push(Diagnostic::new(
+                        Code::BadRowRule,
+                        "a sample is 1% to 100% of rows",
+                        Loc::new(file, *span),
+                        "out of range",
+                    ));
+                    return None;
+                }
+                let lacking: Vec<SourceId> = sources
+                    .iter()
+                    .copied()
+                    .filter(|&s| self.model.sources[s].key.is_none())
+                    .collect();
+                if !lacking.is_empty() {
+                    if sources.len() == 1 {
+                        self.diags.push(
+                            Diagnostic::new(
+                                Code::BadRowRule,
+                                format!(
+                                    "source `{}` has no `key` column to sample on",
+                                    self.model.sources[sources[0]].name
+                                ),
+                                at,
+                                "needs a key",
+                            )
+                            .with_secondary(
+                                self.model.sources[sources[0]].loc,
+                                "source declared here",
+                            )
+                            .with_help("mark the row identity column `key`"),
+                        );
+                        return None;
+                    }
+                    for s in lacking {
+                        ctx.missing.push((s, "{key}".into(), f.span));
+                    }
+                }
+                RowFilter::Sample(*p as u8)
+            }
+            RowFilterKind::Never => RowFilter::Never,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn row_rule(
+        &mut self,
+        r: &ast::RowRule,
+        policy: usize,
+        order: usize,
+        scope: &Scope,
+        staged: bool,
+        file: FileId,
+    ) {
+        let sources = scope.sources.clone();
+        let mut ctx = ExprCtx::new(file, RowCtx::Sources(&sources));
+        let filter = self.row_filter(&r.filter, file, &sources, &mut ctx);
+        let audience = match &r.audience.kind {
+            RowAudienceKind::Everyone => Some(RowAudience::Everyone),
+            RowAudienceKind::Except(c) => Some(RowAudience::Except(self.condition(c, &mut ctx))),
+            RowAudienceKind::Who { cond, otherwise } => {
+                let c = self.condition(cond, &mut ctx);
+                match otherwise {
+                    None => {
+                        let end =
+                            Loc::new(file, Span::new(r.span.end as usize, r.span.end as usize));
+                        self.diags.push(
+                            Diagnostic::new(Code::MissingOtherwise, "`for everyone who …` needs an `otherwise`", Loc::new(file, r.audience.span), "everyone else is not decided")
+                                .with_help("say what everyone else sees: `otherwise all rows` or `otherwise only show rows where …`")
+                                .with_fix("add `otherwise all rows`", end, " otherwise all rows"),
+                        );
+                        None
+                    }
+                    Some(ast::RowOtherwise::AllRows(_)) => Some(RowAudience::Who(c, None)),
+                    Some(ast::RowOtherwise::Filter(f)) => self
+                        .row_filter(f, file, &sources, &mut ctx)
+                        .map(|f| RowAudience::Who(c, Some(f))),
+                }
+            }
+        };
+        let relevant: HashSet<SourceId> = sources.iter().copied().collect();
+        let (missing, tag_missing) = (
+            std::mem::take(&mut ctx.missing),
+            std::mem::take(&mut ctx.tag_missing),
+        );
+        let (event, other): (Vec<_>, Vec<_>) = missing
+            .into_iter()
+            .partition(|(_, n, _)| n.starts_with('{'));
+        self.lockout_warnings(
+            &other,
+            &tag_missing,
+            &relevant,
+            file,
+            "it shows no rows of those sources to anyone it applies to",
+            sources.len() > 1,
+        );
+        for (s, what, span) in event {
+            let what = if what == "{key}" {
+                "a `key` column to sample on"
+            } else {
+                "an `event_time` column"
+            };
+            self.diags.push(Diagnostic::new(
+                Code::Lockout,
+                format!("source `{}` has no {what}: this rule shows none of its rows to anyone it applies to", self.model.sources[s].name),
+                Loc::new(file, span),
+                "here",
+            ));
+        }
+        let (Some(filter), Some(audience)) = (filter, audience) else {
+            return;
+        };
+        self.model.row_rules.push(RowRule {
+            policy,
+            order,
+            filter,
+            audience,
+            loc: Loc::new(file, r.span),
+            staged,
+        });
+    }
+
+    pub(super) fn check_exempts(&mut self) {
+        let asts = self.asts;
+        for (fi, file_ast) in asts.iter().enumerate() {
+            let file = FileId(fi as u32);
+            for decl in &file_ast.decls {
+                let Decl::Exempt(e) = decl else { continue };
+                let scope = self.scope(e.scope.as_ref(), file);
+                let mut ctx =
+                    ExprCtx::new(file, RowCtx::Forbidden("an exemption is decided per user"));
+                let cond = self.condition(&e.cond, &mut ctx);
+                self.model.exempts.push(Exempt {
+                    cond,
+                    scope,
+                    loc: Loc::new(file, e.span),
+                });
+            }
+        }
+    }
+}
+
+fn unreachable_who() -> MaskBody {
+    // `who_count == 0` was checked by the caller; keep a harmless value rather than panic.
+    MaskBody::Who(Vec::new(), None)
+}

@@ -1,0 +1,466 @@
+//! Checking techniques as written in rules: name, arguments, applicability to column types.
+
+use super::exprs::{first_line, ExprCtx, RowCtx};
+use super::suggest::did_you_mean;
+use super::Checker;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::model::{CKind, TechArg, TechniqueUse, Ty};
+use crate::source_map::{FileId, Loc};
+use crate::techniques::{applies, const_fits, info, Param, CATALOG};
+use pol_grammar::ast::{Expr, ExprKind, Literal, Technique, TechniqueKind};
+
+fn word(e: &Expr) -> Option<&str> {
+    match &e.kind {
+        ExprKind::Name(n) => Some(&n.name),
+        _ => None,
+    }
+}
+
+fn number(e: &Expr) -> Option<f64> {
+    match &e.kind {
+        ExprKind::Lit(Literal::Int(i)) => Some(*i as f64),
+        ExprKind::Lit(Literal::Decimal(d)) => Some(*d),
+        ExprKind::Neg(inner) => number(inner).map(|x| -x),
+        _ => None,
+    }
+}
+
+fn integer(e: &Expr) -> Option<i64> {
+    match &e.kind {
+        ExprKind::Lit(Literal::Int(i)) => Some(*i),
+        ExprKind::Neg(inner) => integer(inner).map(|x| -x),
+        _ => None,
+    }
+}
+
+fn string(e: &Expr) -> Option<&str> {
+    match &e.kind {
+        ExprKind::Lit(Literal::Str(s)) => Some(&s.value),
+        _ => None,
+    }
+}
+
+impl Checker<'_> {
+    /// Checks a technique. `types` are the types of the columns it is known to apply to; when
+    /// `direct` (the rule names the column), a technique that does not apply is an error.
+    pub fn technique(
+        &mut self,
+        t: &Technique,
+        file: FileId,
+        types: &[Ty],
+        direct: bool,
+    ) -> Option<TechniqueUse> {
+        self.technique_in(
+            t,
+            file,
+            types,
+            direct,
+            RowCtx::Forbidden("a technique's arguments are constants"),
+        )
+    }
+
+    pub fn technique_in(
+        &mut self,
+        t: &Technique,
+        file: FileId,
+        types: &[Ty],
+        direct: bool,
+        row: RowCtx,
+    ) -> Option<TechniqueUse> {
+        let at = Loc::new(file, t.span);
+        match &t.kind {
+            TechniqueKind::ByLevel { entries } => {
+                if self.model.levels.is_empty() {
+                    self.diags.push(
+                        Diagnostic::new(
+                            Code::BadLevel,
+                            "`by level` needs masking levels",
+                            at,
+                            "no levels are declared",
+                        )
+                        .with_help("declare them, highest first: `level High > Medium > Low;`"),
+                    );
+                    return None;
+                }
+                let mut out = Vec::new();
+                for (level, tech) in entries {
+                    let lat = Loc::new(file, level.span);
+                    if !self.model.levels.iter().any(|l| l.name == level.name) {
+                        let mut d = Diagnostic::new(
+                            Code::BadLevel,
+                            format!("undeclared masking level `{}`", level.name),
+                            lat,
+                            "not a declared level",
+                        );
+                        if let Some(s) = did_you_mean(
+                            &level.name,
+                            self.model.levels.iter().map(|l| l.name.as_str()),
+                        ) {
+                            d = d.with_help(format!("did you mean `{s}`?")).with_fix(
+                                format!("replace with `{s}`"),
+                                lat,
+                                s.to_string(),
+                            );
+                        }
+                        self.diags.push(d);
+                        continue;
+                    }
+                    if out
+                        .iter()
+                        .any(|(n, _): &(String, TechniqueUse)| *n == level.name)
+                    {
+                        self.diags.push(Diagnostic::new(
+                            Code::BadLevel,
+                            format!("level `{}` has two entries", level.name),
+                            lat,
+                            "second entry",
+                        ));
+                        continue;
+                    }
+                    if matches!(tech.kind, TechniqueKind::ByLevel { .. }) {
+                        self.diags.push(Diagnostic::new(
+                            Code::BadLevel,
+                            "`by level` cannot be nested",
+                            Loc::new(file, tech.span),
+                            "nested",
+                        ));
+                        continue;
+                    }
+                    if let Some(u) = self.technique_in(tech, file, types, direct, row) {
+                        out.push((level.name.clone(), u));
+                    }
+                }
+                Some(TechniqueUse {
+                    name: "by level".into(),
+                    args: vec![],
+                    by_level: out,
+                    loc: at,
+                })
+            }
+            TechniqueKind::Call { name, args, .. } => {
+                let Some(spec) = info(&name.name) else {
+                    let nat = Loc::new(file, name.span);
+                    let mut d = Diagnostic::new(
+                        Code::UnknownTechnique,
+                        format!("unknown technique `{}`", name.name),
+                        nat,
+                        "not a technique",
+                    );
+                    if let Some(s) = did_you_mean(&name.name, CATALOG.iter().map(|t| t.name)) {
+                        d = d.with_help(format!("did you mean `{s}`?")).with_fix(
+                            format!("replace with `{s}`"),
+                            nat,
+                            s.to_string(),
+                        );
+                    } else {
+                        d = d.with_note("see LANGUAGE.md §5 for the techniques");
+                    }
+                    self.diags.push(d);
+                    return None;
+                };
+                let mut bound: Vec<(usize, &Expr, Loc)> = Vec::new();
+                let mut ok = true;
+                let mut next_pos = 0usize;
+                for a in args {
+                    let aat = Loc::new(file, a.span);
+                    let idx = match &a.label {
+                        Some(l) => match spec.params.iter().position(|p| p.name == l.name) {
+                            Some(i) => i,
+                            None => {
+                                let names: Vec<&str> = spec.params.iter().map(|p| p.name).collect();
+                                let mut d = Diagnostic::new(
+                                    Code::BadTechniqueArgument,
+                                    format!("`{}` has no parameter `{}`", spec.name, l.name),
+                                    Loc::new(file, l.span),
+                                    "unknown parameter",
+                                );
+                                d = if names.is_empty() {
+                                    d.with_note(format!("`{}` takes no arguments", spec.name))
+                                } else {
+                                    d.with_note(format!("its parameters are: {}", names.join(", ")))
+                                };
+                                self.diags.push(d);
+                                ok = false;
+                                continue;
+                            }
+                        },
+                        None => {
+                            // A bare flag word fills the flag of that name wherever it stands.
+                            if let Some(w) = word(&a.value) {
+                                if let Some(i) = spec
+                                    .params
+                                    .iter()
+                                    .position(|p| p.name == w && p.kind == Param::Flag)
+                                {
+                                    bound.push((i, &a.value, aat));
+                                    continue;
+                                }
+                            }
+                            while next_pos < spec.params.len()
+                                && spec.params[next_pos].kind == Param::Flag
+                            {
+                                next_pos += 1;
+                            }
+                            if next_pos >= spec.params.len() {
+                                self.diags.push(Diagnostic::new(
+                                    Code::BadTechniqueArgument,
+                                    format!(
+                                        "`{}` takes {} argument{}",
+                                        spec.name,
+                                        spec.params.len(),
+                                        if spec.params.len() == 1 { "" } else { "s" }
+                                    ),
+                                    aat,
+                                    "extra argument",
+                                ));
+                                ok = false;
+                                continue;
+                            }
+                            next_pos += 1;
+                            next_pos - 1
+                        }
+                    };
+                    if bound.iter().any(|(i, _, _)| *i == idx) {
+                        self.diags.push(Diagnostic::new(
+                            Code::BadTechniqueArgument,
+                            format!("`{}` is given twice", spec.params[idx].name),
+                            aat,
+                            "given again",
+                        ));
+                        ok = false;
+                        continue;
+                    }
+                    bound.push((idx, &a.value, aat));
+                }
+                for (i, p) in spec.params.iter().enumerate() {
+                    if p.required && !bound.iter().any(|(j, _, _)| *j == i) {
+                        self.diags.push(
+                            Diagnostic::new(
+                                Code::BadTechniqueArgument,
+                                format!("`{}` needs its `{}` argument", spec.name, p.name),
+                                at,
+                                "missing argument",
+                            )
+                            .with_note(format!("example: {}", spec.example)),
+                        );
+                        ok = false;
+                    }
+                }
+                bound.sort_by_key(|(i, _, _)| *i);
+                let mut out = Vec::new();
+                for (i, e, aat) in bound {
+                    let p = &spec.params[i];
+                    match self.tech_arg(spec.name, p.name, p.kind, e, aat, file, types, direct, row)
+                    {
+                        Some(v) => out.push((p.name.to_string(), v)),
+                        None => ok = false,
+                    }
+                }
+                if spec.name.starts_with("mask_")
+                    && out.iter().any(|(n, _)| n == "char")
+                    && out.iter().any(|(n, _)| n == "text")
+                {
+                    self.diags.push(Diagnostic::new(
+                        Code::BadTechniqueArgument,
+                        format!("`{}` takes either `char:` or `text:`, not both", spec.name),
+                        at,
+                        "both given",
+                    ));
+                    ok = false;
+                }
+                if !ok {
+                    return None;
+                }
+                let u = TechniqueUse {
+                    name: spec.name.to_string(),
+                    args: out,
+                    by_level: vec![],
+                    loc: at,
+                };
+                if direct {
+                    for ty in types {
+                        if !applies(&u, ty) {
+                            self.diags.push(
+                                Diagnostic::new(
+                                    Code::TechniqueNotApplicable,
+                                    format!("`{}` does not apply to {ty}", spec.name),
+                                    at,
+                                    format!("`{}` applies to {}", spec.name, spec.applies),
+                                )
+                                .with_help("choose a technique for this type, e.g. `null`, or target the column with a tag to fall back automatically"),
+                            );
+                            return None;
+                        }
+                    }
+                }
+                Some(u)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn tech_arg(
+        &mut self,
+        tech: &str,
+        param: &str,
+        kind: Param,
+        e: &Expr,
+        at: Loc,
+        file: FileId,
+        types: &[Ty],
+        direct: bool,
+        row: RowCtx,
+    ) -> Option<TechArg> {
+        let bad = |this: &mut Self, what: String| {
+            this.diags.push(Diagnostic::new(
+                Code::BadTechniqueArgument,
+                format!("invalid `{param}` for `{tech}`: {what}"),
+                Loc::new(file, e.span),
+                what,
+            ));
+            None
+        };
+        match kind {
+            Param::Int { min, max } => match integer(e) {
+                Some(i) if i >= min && i <= max => Some(TechArg::Int(i)),
+                Some(i) => {
+                    let range = if max == i64::MAX {
+                        format!("at least {min}")
+                    } else {
+                        format!("between {min} and {max}")
+                    };
+                    bad(self, format!("{i} is out of range: it must be {range}"))
+                }
+                None => bad(self, "expected an integer".into()),
+            },
+            Param::Number { positive } => match number(e) {
+                Some(x) if positive && x > 0.0 && x.is_finite() => Some(TechArg::Number(x)),
+                Some(x) if !positive && (0.0..=1.0).contains(&x) => Some(TechArg::Number(x)),
+                Some(x) => bad(
+                    self,
+                    if positive {
+                        format!("{x} must be greater than 0")
+                    } else {
+                        format!("{x} must be between 0 and 1")
+                    },
+                ),
+                None => bad(self, "expected a number".into()),
+            },
+            Param::SizeOrUnit => {
+                if let Some(w) = word(e) {
+                    return if crate::techniques::TIME_UNITS.contains(&w) {
+                        Some(TechArg::Word(w.to_string()))
+                    } else {
+                        bad(
+                            self,
+                            format!("`{w}` is not a unit (minute, hour, day, month, year)"),
+                        )
+                    };
+                }
+                match number(e) {
+                    Some(x) if x > 0.0 && x.is_finite() => Some(if x.fract() == 0.0 && x < 1e15 {
+                        TechArg::Int(x as i64)
+                    } else {
+                        TechArg::Number(x)
+                    }),
+                    Some(x) => bad(self, format!("{x} must be greater than 0")),
+                    None => bad(
+                        self,
+                        "expected a size or a unit (minute, hour, day, month, year)".into(),
+                    ),
+                }
+            }
+            Param::Text => match string(e) {
+                Some(s) => Some(TechArg::Text(s.to_string())),
+                None => bad(self, "expected a string".into()),
+            },
+            Param::Char => match string(e) {
+                Some(s) if s.chars().count() == 1 => Some(TechArg::Text(s.to_string())),
+                Some(_) => bad(self, "expected exactly one character".into()),
+                None => bad(self, "expected a one-character string".into()),
+            },
+            Param::Regex => match string(e) {
+                Some(s) => match regex::Regex::new(s) {
+                    Ok(_) => Some(TechArg::Text(s.to_string())),
+                    Err(err) => {
+                        self.diags.push(Diagnostic::new(
+                            Code::BadRegex,
+                            "invalid regular expression",
+                            Loc::new(file, e.span),
+                            first_line(&err.to_string()),
+                        ));
+                        None
+                    }
+                },
+                None => bad(self, "expected a string pattern".into()),
+            },
+            Param::Strftime => match string(e) {
+                Some(s) => {
+                    let invalid = chrono::format::StrftimeItems::new(s)
+                        .any(|i| matches!(i, chrono::format::Item::Error));
+                    if invalid {
+                        bad(self, format!("`{s}` is not a valid strftime pattern"))
+                    } else {
+                        Some(TechArg::Text(s.to_string()))
+                    }
+                }
+                None => bad(self, "expected a strftime pattern string".into()),
+            },
+            Param::Word(words) => match word(e).or_else(|| string(e)) {
+                Some(w) if words.contains(&w) => Some(TechArg::Word(w.to_string())),
+                Some(w) => bad(self, format!("`{w}` is not one of {}", words.join(", "))),
+                None => bad(self, format!("expected one of {}", words.join(", "))),
+            },
+            Param::Flag => match &e.kind {
+                ExprKind::Lit(Literal::Bool(true)) => Some(TechArg::Word(param.to_string())),
+                ExprKind::Lit(Literal::Bool(false)) => Some(TechArg::Int(0)),
+                ExprKind::Name(n) if n.name == param => Some(TechArg::Word(param.to_string())),
+                _ => bad(self, "expected `true` or `false`".into()),
+            },
+            Param::Const => {
+                let mut ctx =
+                    ExprCtx::new(file, RowCtx::Forbidden("a constant cannot read the row"));
+                let c = self.expr(e, &mut ctx);
+                match c.kind {
+                    CKind::Const(k) if !c.ty.is_error() => {
+                        if direct {
+                            if let Some(ty) = types.iter().find(|t| !const_fits(&k, t)) {
+                                return bad(
+                                    self,
+                                    format!("the constant is {}, the column is {ty}", c.ty),
+                                );
+                            }
+                        }
+                        Some(TechArg::Const(k))
+                    }
+                    _ if c.ty.is_error() => None,
+                    _ => bad(self, "expected a constant".into()),
+                }
+            }
+            Param::Expr => {
+                // Typed once per column type it meets.
+                let tys: Vec<Ty> = if types.is_empty() {
+                    vec![Ty::Error]
+                } else {
+                    types.to_vec()
+                };
+                let mut seen: Vec<&Ty> = Vec::new();
+                for ty in &tys {
+                    if seen.contains(&ty) {
+                        continue;
+                    }
+                    seen.push(ty);
+                    let mut ctx = ExprCtx::new(file, row);
+                    ctx.value = Some(ty.clone());
+                    let before = self.diags.len();
+                    let _ = self.expr(e, &mut ctx);
+                    if self.diags.len() > before {
+                        return None;
+                    }
+                }
+                let _ = at;
+                Some(TechArg::Expr(Box::new(e.clone()), file))
+            }
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! The catalog of techniques (LANGUAGE.md §5): names, parameters, documentation, and the
+//! translation of a checked [`TechniqueUse`] into the runtime's [`Technique`] for one column type.
+//! Which technique applies to which type is decided by the runtime's own table
+//! ([`Technique::applies_to`]), so the compiler and the runtime cannot disagree.
+
+use crate::model::{Const, TechArg, TechniqueUse, Ty};
+use pol_runtime::techniques::{Fill, Technique, TimeUnit};
+use pol_runtime::value::{ColumnType, Value};
+
+/// The kind of value a parameter takes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Param {
+    /// An integer in `min..=max`.
+    Int {
+        min: i64,
+        max: i64,
+    },
+    /// A number > 0 (`positive`) or in 0..=1.
+    Number {
+        positive: bool,
+    },
+    Text,
+    /// A one-character text.
+    Char,
+    Regex,
+    Strftime,
+    /// One of these words.
+    Word(&'static [&'static str]),
+    /// A bare flag (`global`), or `name: true`.
+    Flag,
+    /// A constant of the column's type.
+    Const,
+    /// An expression over `value`, `row` and `user`.
+    Expr,
+    /// `round`: a size > 0 or a time unit.
+    SizeOrUnit,
+}
+
+pub struct ParamSpec {
+    pub name: &'static str,
+    pub kind: Param,
+    pub required: bool,
+}
+
+pub struct TechniqueInfo {
+    pub name: &'static str,
+    pub params: &'static [ParamSpec],
+    pub applies: &'static str,
+    pub summary: &'static str,
+    pub example: &'static str,
+}
+
+const fn p(name: &'static str, kind: Param, required: bool) -> ParamSpec {
+    ParamSpec {
+        name,
+        kind,
+        required,
+    }
+}
+
+const POS: Param = Param::Int {
+    min: 1,
+    max: i64::MAX,
+};
+
+/// The units of `round(unit)`.
+pub const TIME_UNITS: &[&str] = &["minute", "hour", "day", "month", "year"];
+
+/// Every technique of §5 except `by level { … }` (a form of its own).
+pub const CATALOG: &[TechniqueInfo] = &[
+    TechniqueInfo { name: "null", params: &[], applies: "any type", summary: "replaces the value with null", example: "`555-867-5309` → null" },
+    TechniqueInfo { name: "constant", params: &[p("value", Param::Const, true)], applies: "any type (the constant must be of the column's type)", summary: "replaces the value with a constant", example: "`constant(\"n/a\")` → `n/a`" },
+    TechniqueInfo { name: "hash", params: &[p("scope", Param::Word(&["source", "global"]), false)], applies: "text, enum", summary: "lowercase hex HMAC-SHA256 under the engine's key, per source (or `scope: global` to join across sources)", example: "`jenny@example.com` → `3f1c…`" },
+    TechniqueInfo { name: "redact", params: &[], applies: "text", summary: "seven stars, whatever the length", example: "`Jenny` → `*******`" },
+    TechniqueInfo { name: "stars", params: &[], applies: "text", summary: "every character replaced by `*`", example: "`Jenny` → `*****`" },
+    TechniqueInfo { name: "show_last", params: &[p("n", POS, true)], applies: "text", summary: "`*******` followed by the last n letters or digits", example: "`555-867-5309` with `show_last(4)` → `*******5309`" },
+    TechniqueInfo { name: "show_first", params: &[p("n", POS, true)], applies: "text", summary: "the first n letters or digits followed by `*******`", example: "`555-867-5309` with `show_first(3)` → `555*******`" },
+    TechniqueInfo { name: "email_mask", params: &[], applies: "text", summary: "`*******` and the domain's last dot-suffix", example: "`jenny@example.com` → `*******.com`" },
+    TechniqueInfo { name: "mask_first", params: &[p("n", POS, true), p("char", Param::Char, false), p("text", Param::Text, false)], applies: "text", summary: "the first n letters or digits replaced, separators kept", example: "`123-45-6789` with `mask_first(5)` → `***-**-6789`" },
+    TechniqueInfo { name: "mask_last", params: &[p("n", POS, true), p("char", Param::Char, false), p("text", Param::Text, false)], applies: "text", summary: "the last n letters or digits replaced, separators kept", example: "`555-123-4567` with `mask_last(4, text: \"[Restricted]\")` → `555-123-[Restricted]`" },
+    TechniqueInfo { name: "mask_first_percent", params: &[p("p", Param::Int { min: 1, max: 100 }, true)], applies: "text", summary: "the first ⌈len·p/100⌉ characters replaced with `*`", example: "`abcdefghij` with `mask_first_percent(30)` → `***defghij`" },
+    TechniqueInfo { name: "mask_last_percent", params: &[p("p", Param::Int { min: 1, max: 100 }, true)], applies: "text", summary: "the last ⌈len·p/100⌉ characters replaced with `*`", example: "`abcdefghij` with `mask_last_percent(30)` → `abcdefg***`" },
+    TechniqueInfo { name: "initials", params: &[p("delimiter", Param::Text, false)], applies: "text", summary: "the first character of each part", example: "`John Smith` → `JS`" },
+    TechniqueInfo { name: "regex", params: &[p("pattern", Param::Regex, true), p("replacement", Param::Text, true), p("global", Param::Flag, false), p("ignore_case", Param::Flag, false)], applies: "text", summary: "replaces the first (or every, with `global`) match", example: "`regex(r\"\\d+$\", \"XXX\")` on `164.16.13.12` → `164.16.13.XXX`" },
+    TechniqueInfo { name: "range", params: &[p("size", Param::Number { positive: true }, true)], applies: "int, decimal", summary: "text `lo-hi` with lo = ⌊v/size⌋·size", example: "25 with `range(10)` → `20-30`" },
+    TechniqueInfo { name: "round", params: &[p("size", Param::SizeOrUnit, true)], applies: "int, decimal (a size); date, timestamp (minute, hour, day, month, year)", summary: "the ceiling to a multiple of size, or a date truncated to a unit", example: "21 with `round(5)` → 25" },
+    TechniqueInfo { name: "digits", params: &[p("char", Param::Char, false)], applies: "text, int, decimal", summary: "text with every digit replaced", example: "`A12-7` → `A**-*`" },
+    TechniqueInfo { name: "age_range", params: &[p("size", POS, true), p("max", POS, false)], applies: "date, timestamp", summary: "text range of the age at the evaluation clock; null at or above max", example: "born 1990-06-01, clock 2026-01-01, `age_range(10)` → `30-40`" },
+    TechniqueInfo { name: "year_only", params: &[p("max", POS, false)], applies: "date, timestamp", summary: "the year as text; null when the age is at or above max", example: "1988-07-14 → `1988`" },
+    TechniqueInfo { name: "month_year", params: &[p("max", POS, false)], applies: "date, timestamp", summary: "month and year as text; null when the age is at or above max", example: "1988-07-14 → `July 1988`" },
+    TechniqueInfo { name: "date_format", params: &[p("pattern", Param::Strftime, true), p("max", POS, false)], applies: "date, timestamp", summary: "formatted by a strftime pattern; null when the age is at or above max", example: "1988-07-14 with `date_format(\"%m/%Y\")` → `07/1988`" },
+    TechniqueInfo { name: "noise", params: &[p("scale", Param::Number { positive: true }, true)], applies: "int, decimal, date, timestamp", summary: "the value plus Laplace noise of that scale, the same for the same row (needs the key)", example: "52000 with `noise(1000)` → 51234" },
+    TechniqueInfo { name: "randomize", params: &[p("rate", Param::Number { positive: false }, true)], applies: "enum", summary: "with probability rate another value of the enum's domain, the same for the same row (needs the key)", example: "`MD` with `randomize(0.2)` → `MD` or, one time in five, `VA`/`DE`" },
+    TechniqueInfo { name: "tokenize", params: &[], applies: "text", summary: "a reversible token under the engine's key; `allow detokenize` returns the original", example: "`4111 1111 1111 1111` → `tok_1a2b3c4d_…`" },
+    TechniqueInfo { name: "format_preserving", params: &[], applies: "text", summary: "reversible format-preserving encryption of letters and digits, separators kept", example: "`4111-1111-1111-1111` → `8026-3357-9812-4470`" },
+    TechniqueInfo { name: "expr", params: &[p("expr", Param::Expr, true)], applies: "any type", summary: "an expression over `value`, `row` and `user`", example: "`expr(upper(value))`" },
+];
+
+pub fn info(name: &str) -> Option<&'static TechniqueInfo> {
+    CATALOG.iter().find(|t| t.name == name)
+}
+
+/// The runtime's type of a column type, when it has one.
+pub fn column_type(ty: &Ty) -> Option<ColumnType> {
+    Some(match ty {
+        Ty::Bool => ColumnType::Bool,
+        Ty::Int => ColumnType::Int,
+        Ty::Decimal => ColumnType::Decimal,
+        Ty::Text => ColumnType::Text,
+        Ty::Enum(v) => ColumnType::Enum(v.as_ref().clone()),
+        Ty::Date => ColumnType::Date,
+        Ty::Timestamp => ColumnType::Timestamp,
+        Ty::List(t) => ColumnType::List(Box::new(column_type(t)?)),
+        Ty::Struct(fields) => ColumnType::Struct(
+            fields
+                .iter()
+                .map(|(n, t)| Some((n.clone(), column_type(t)?)))
+                .collect::<Option<Vec<_>>>()?,
+        ),
+        Ty::Set(_) | Ty::Map(_, _) | Ty::Duration | Ty::Purpose | Ty::Null | Ty::Error => {
+            return None
+        }
+    })
+}
+
+pub fn const_value(c: &Const) -> Value {
+    match c {
+        Const::Null => Value::Null,
+        Const::Bool(b) => Value::Bool(*b),
+        Const::Int(i) => Value::Int(*i),
+        Const::Decimal(d) => Value::Decimal(*d),
+        Const::Text(t) => Value::Text(t.clone()),
+        Const::Date(d) => Value::Date(*d),
+        Const::Timestamp(t) => Value::Timestamp(*t),
+        Const::Duration(s) => Value::Int(*s),
+    }
+}
+
+fn int(t: &TechniqueUse, name: &str) -> Option<i64> {
+    match t.arg(name) {
+        Some(TechArg::Int(i)) => Some(*i),
+        _ => None,
+    }
+}
+
+fn num(t: &TechniqueUse, name: &str) -> Option<f64> {
+    match t.arg(name) {
+        Some(TechArg::Int(i)) => Some(*i as f64),
+        Some(TechArg::Number(x)) => Some(*x),
+        _ => None,
+    }
+}
+
+fn text(t: &TechniqueUse, name: &str) -> Option<String> {
+    match t.arg(name) {
+        Some(TechArg::Text(s)) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn flag(t: &TechniqueUse, name: &str) -> bool {
+    matches!(t.arg(name), Some(TechArg::Word(_)))
+}
+
+fn u32_arg(t: &TechniqueUse, name: &str) -> Option<u32> {
+    int(t, name).and_then(|i| u32::try_from(i).ok())
+}
+
+/// The runtime technique for a checked use, for a column of type `ty`; `None` for `expr` and
+/// `by level` (lowered separately) or when arguments are missing (already reported).
+pub fn runtime_technique(t: &TechniqueUse, ty: &Ty) -> Option<Technique> {
+    let fill = |t: &TechniqueUse| match (text(t, "char"), text(t, "text")) {
+        (Some(c), _) => Fill::Char(c.chars().next().unwrap_or('*')),
+        (None, Some(s)) => Fill::Text(s),
+        (None, None) => Fill::Char('*'),
+    };
+    Some(match t.name.as_str() {
+        "null" => Technique::Null,
+        "constant" => match t.arg("value") {
+            Some(TechArg::Const(c)) => Technique::Constant(const_value(c)),
+            _ => return None,
+        },
+        "hash" => Technique::Hash {
+            global: matches!(t.arg("scope"), Some(TechArg::Word(w)) if w == "global"),
+        },
+        "redact" => Technique::Redact,
+        "stars" => Technique::Stars,
+        "show_last" => Technique::ShowLast(u32_arg(t, "n")?),
+        "show_first" => Technique::ShowFirst(u32_arg(t, "n")?),
+        "email_mask" => Technique::EmailMask,
+        "mask_first" => Technique::MaskFirst {
+            n: u32_arg(t, "n")?,
+            fill: fill(t),
+        },
+        "mask_last" => Technique::MaskLast {
+            n: u32_arg(t, "n")?,
+            fill: fill(t),
+        },
+        "mask_first_percent" => Technique::MaskFirstPercent(u8::try_from(int(t, "p")?).ok()?),
+        "mask_last_percent" => Technique::MaskLastPercent(u8::try_from(int(t, "p")?).ok()?),
+        "initials" => Technique::Initials {
+            delimiter: text(t, "delimiter"),
+        },
+        "regex" => Technique::Regex {
+            pattern: text(t, "pattern")?,
+            replacement: text(t, "replacement")?,
+            global: flag(t, "global"),
+            ignore_case: flag(t, "ignore_case"),
+        },
+        "range" => Technique::Range(num(t, "size")?),
+        "round" => match t.arg("size") {
+            Some(TechArg::Word(w)) => Technique::RoundTime(match w.as_str() {
+                "minute" => TimeUnit::Minute,
+                "hour" => TimeUnit::Hour,
+                "day" => TimeUnit::Day,
+                "month" => TimeUnit::Month,
+                _ => TimeUnit::Year,
+            }),
+            _ => Technique::Round(num(t, "size")?),
+        },
+        "digits" => Technique::Digits(
+            text(t, "char")
+                .and_then(|c| c.chars().next())
+                .unwrap_or('*'),
+        ),
+        "age_range" => Technique::AgeRange {
+            size: u32_arg(t, "size")?,
+            max: u32_arg(t, "max"),
+        },
+        "year_only" => Technique::YearOnly {
+            max: u32_arg(t, "max"),
+        },
+        "month_year" => Technique::MonthYear {
+            max: u32_arg(t, "max"),
+        },
+        "date_format" => Technique::DateFormat {
+            pattern: text(t, "pattern")?,
+            max: u32_arg(t, "max"),
+        },
+        "noise" => Technique::Noise(num(t, "scale")?),
+        "randomize" => Technique::Randomize {
+            rate: num(t, "rate")?,
+            domain: match ty {
+                Ty::Enum(v) => v.as_ref().clone(),
+                _ => Vec::new(),
+            },
+        },
+        "tokenize" => Technique::Tokenize,
+        "format_preserving" => Technique::FormatPreserving,
+        _ => return None,
+    })
+}
+
+/// Does the technique apply to a column of this type? `expr` applies to every type; `by level`
+/// when every entry does; `constant` when its value fits the type.
+pub fn applies(t: &TechniqueUse, ty: &Ty) -> bool {
+    if ty.is_error() {
+        return true;
+    }
+    if !t.by_level.is_empty() {
+        return t.by_level.iter().all(|(_, e)| applies(e, ty));
+    }
+    match t.name.as_str() {
+        "expr" | "null" => true,
+        "constant" => match t.arg("value") {
+            Some(TechArg::Const(c)) => const_fits(c, ty),
+            _ => true,
+        },
+        "round" => match (t.arg("size"), ty) {
+            (Some(TechArg::Word(w)), Ty::Date) => matches!(w.as_str(), "day" | "month" | "year"),
+            (Some(TechArg::Word(_)), Ty::Timestamp) => true,
+            (Some(TechArg::Word(_)), _) => false,
+            (_, t2) => {
+                matches!(t2, Ty::Int | Ty::Decimal)
+                    && !(matches!(t2, Ty::Int) && num(t, "size").is_some_and(|s| s.fract() != 0.0))
+            }
+        },
+        _ => match (runtime_technique(t, ty), column_type(ty)) {
+            (Some(rt), Some(ct)) => rt.applies_to(&ct),
+            _ => false,
+        },
+    }
+}
+
+/// Does a constant fit a column type (an int where a decimal is expected is accepted)?
+pub fn const_fits(c: &Const, ty: &Ty) -> bool {
+    match (c, ty) {
+        (Const::Null, _) => true,
+        (Const::Bool(_), Ty::Bool) => true,
+        (Const::Int(_), Ty::Int | Ty::Decimal) => true,
+        (Const::Decimal(_), Ty::Decimal) => true,
+        (Const::Text(_), Ty::Text) => true,
+        (Const::Text(s), Ty::Enum(values)) => values.contains(s),
+        (Const::Date(_), Ty::Date) => true,
+        (Const::Timestamp(_), Ty::Timestamp) => true,
+        _ => false,
+    }
+}
+
+/// The technique a tag-, name- or all-columns-targeted rule falls back to on a type its technique
+/// does not apply to: `hash` on text, `null` on every other type.
+pub fn fallback(ty: &Ty) -> TechniqueUse {
+    let name = if ty.is_textual() { "hash" } else { "null" };
+    TechniqueUse {
+        name: name.to_string(),
+        args: Vec::new(),
+        by_level: Vec::new(),
+        loc: crate::source_map::Loc::new(
+            crate::source_map::FileId(0),
+            pol_grammar::Span::default(),
+        ),
+    }
+}
+
+/// Does a checked technique need the engine's key?
+pub fn needs_key(t: &TechniqueUse) -> bool {
+    if !t.by_level.is_empty() {
+        return t.by_level.iter().any(|(_, e)| needs_key(e));
+    }
+    matches!(
+        t.name.as_str(),
+        "hash" | "tokenize" | "format_preserving" | "noise" | "randomize"
+    )
+}

@@ -1,0 +1,2 @@
+//! Masking benchmarks (being written).
+fn main() {}

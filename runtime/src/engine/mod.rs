@@ -1,0 +1,265 @@
+//! The engine: loads a bundle, opens per-user sessions, masks rows and explains decisions.
+//!
+//! ```text
+//! Engine::load(bytes, keys)          verify the bundle, compile regexes, prepare techniques
+//!   └─ engine.session(subject, now)  evaluate every user-only condition once, specialise plans
+//!        └─ session.source("s")      one source's specialised plan
+//!             ├─ mask_json(row)      → Some(masked cells) | None (row hidden)
+//!             ├─ mask_values(row)
+//!             ├─ row_shown(row)
+//!             ├─ visible_columns()
+//!             └─ explain(row)        → which rule decided each cell and row, and why
+//! ```
+//!
+//! Semantics (the compiler has resolved names, scopes and rule order; see the language
+//! contract, §3, §4, §6): conditions are three-valued and every decision point turns *unknown*
+//! into the outcome that reveals least — a `where` that is unknown lets its rule decide, an
+//! unknown exception is not granted, an unknown `who` masks with null, an unknown row filter
+//! hides the row, an unknown `visible if` hides the column.
+
+mod explain;
+mod session;
+pub mod subject;
+
+use std::collections::HashMap;
+use std::fmt;
+
+use regex::Regex;
+
+use crate::bundle::verify::REGEX_SIZE_LIMIT;
+use crate::bundle::{Bundle, BundleError, TechniquePlan};
+use crate::keys::KeyRing;
+use crate::program::interp::{ColumnPath, PurposeTree};
+use crate::techniques::PreparedTechnique;
+
+pub use explain::{
+    CellAction, CellExplanation, Reason, RowExplanation, RowRuleExplanation, RuleRef,
+};
+pub use session::{Session, SourceSession};
+pub use subject::{Subject, SubjectError};
+
+/// Why an engine could not be built.
+#[derive(Debug)]
+pub enum LoadError {
+    /// The bytes are not a valid bundle.
+    Bundle(BundleError),
+    /// A technique needs a masking key and none was given.
+    MissingKey {
+        /// The technique's index in the bundle.
+        technique: u32,
+        /// Its name (`hash`, `tokenize`, …).
+        name: &'static str,
+    },
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Bundle(e) => e.fmt(f),
+            LoadError::MissingKey { name, .. } => write!(
+                f,
+                "the policies use `{name}`, which needs a masking key, and the engine was given \
+                 none (pass a key file)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            LoadError::Bundle(e) => Some(e),
+            LoadError::MissingKey { .. } => None,
+        }
+    }
+}
+
+impl From<BundleError> for LoadError {
+    fn from(e: BundleError) -> Self {
+        LoadError::Bundle(e)
+    }
+}
+
+/// A technique ready to apply.
+#[derive(Clone, Debug)]
+pub(crate) enum Prepared {
+    Builtin(PreparedTechnique),
+    Expr(u32),
+    /// Per level (in the bundle's order), the technique to use; `None` → the highest level's.
+    ByLevel(Vec<Option<u32>>),
+}
+
+/// Per-source facts derived once at load.
+#[derive(Clone, Debug)]
+pub(crate) struct SourceMeta {
+    /// Per flat column: where its value sits in a row.
+    pub paths: Vec<ColumnPath>,
+    /// Per flat column: its dotted name.
+    pub full_names: Vec<String>,
+    /// Flat indices of the top-level columns, in order (row position → flat index).
+    pub top: Vec<u32>,
+    /// Per flat column: its child fields (flat indices) in order.
+    pub children: Vec<Vec<u32>>,
+    /// Row positions of the stored (non-derived) top-level columns.
+    pub inputs: Vec<u32>,
+    /// Derived columns (flat indices) in evaluation order.
+    pub derived_order: Vec<u32>,
+    /// Per flat column: whether some derived column reads it (its final decision is needed).
+    pub read_by_derived: bool,
+    /// Row positions of the key, event-time and level columns.
+    pub key_pos: Option<usize>,
+    pub event_pos: Option<usize>,
+    pub level_pos: Option<usize>,
+}
+
+/// A loaded, verified bundle with its techniques prepared. Immutable and shareable across
+/// threads; open a [`Session`] per user.
+#[derive(Debug)]
+pub struct Engine {
+    pub(crate) bundle: Bundle,
+    pub(crate) techniques: Vec<Prepared>,
+    pub(crate) regexes: Vec<Regex>,
+    pub(crate) purposes: PurposeTree,
+    pub(crate) sources: Vec<SourceMeta>,
+    pub(crate) source_index: HashMap<String, usize>,
+    pub(crate) keys: Option<KeyRing>,
+}
+
+impl Engine {
+    /// Decodes, verifies and prepares a bundle. Fails when the bytes are not a valid bundle
+    /// ([`LoadError::Bundle`]) or when a technique needs a key and `keys` is `None`
+    /// ([`LoadError::MissingKey`]).
+    pub fn load(bytes: &[u8], keys: Option<KeyRing>) -> Result<Engine, LoadError> {
+        let bundle = crate::bundle::format::decode_unverified(bytes)?;
+        Engine::from_bundle(bundle, keys)
+    }
+
+    /// Verifies and prepares an in-memory bundle (as [`Engine::load`] does after decoding).
+    pub fn from_bundle(bundle: Bundle, keys: Option<KeyRing>) -> Result<Engine, LoadError> {
+        let checked = crate::bundle::verify::verify(&bundle).map_err(BundleError::Invalid)?;
+        let mut techniques = Vec::with_capacity(bundle.techniques.len());
+        for (i, t) in bundle.techniques.iter().enumerate() {
+            techniques.push(match t {
+                TechniquePlan::Builtin(t) => {
+                    if t.needs_key() && keys.is_none() {
+                        return Err(LoadError::MissingKey {
+                            technique: i as u32,
+                            name: t.name(),
+                        });
+                    }
+                    Prepared::Builtin(t.prepare().map_err(|e| {
+                        BundleError::Invalid(crate::bundle::VerifyError::BadTechnique {
+                            technique: i as u32,
+                            message: e.to_string(),
+                        })
+                    })?)
+                }
+                TechniquePlan::Expr { program } => Prepared::Expr(*program),
+                TechniquePlan::ByLevel { entries } => {
+                    let mut per_level = vec![None; bundle.levels.len()];
+                    for (l, t) in entries {
+                        if let Some(slot) = per_level.get_mut(*l as usize) {
+                            *slot = Some(*t);
+                        }
+                    }
+                    Prepared::ByLevel(per_level)
+                }
+            });
+        }
+        let mut regexes = Vec::with_capacity(bundle.regexes.len());
+        for (i, r) in bundle.regexes.iter().enumerate() {
+            regexes.push(
+                regex::RegexBuilder::new(r)
+                    .size_limit(REGEX_SIZE_LIMIT)
+                    .build()
+                    .map_err(|e| {
+                        BundleError::Invalid(crate::bundle::VerifyError::BadRegex {
+                            index: i as u32,
+                            message: e.to_string(),
+                        })
+                    })?,
+            );
+        }
+        let purposes = PurposeTree::new(
+            bundle.purposes.iter().map(|p| p.name.clone()).collect(),
+            bundle.purposes.iter().map(|p| p.parent).collect(),
+        );
+        let mut sources = Vec::with_capacity(bundle.sources.len());
+        let mut source_index = HashMap::new();
+        for (si, s) in bundle.sources.iter().enumerate() {
+            source_index.insert(s.name.clone(), si);
+            let n = s.columns.len();
+            let mut paths = vec![ColumnPath::default(); n];
+            let mut full_names = vec![String::new(); n];
+            let mut children = vec![Vec::new(); n];
+            let mut top = Vec::new();
+            let mut pos_of = vec![0usize; n];
+            for (ci, c) in s.columns.iter().enumerate() {
+                match c.parent {
+                    None => {
+                        pos_of[ci] = top.len();
+                        paths[ci] = ColumnPath {
+                            top: top.len() as u32,
+                            steps: Vec::new(),
+                        };
+                        full_names[ci] = c.name.clone();
+                        top.push(ci as u32);
+                    }
+                    Some(p) => {
+                        let p = p as usize;
+                        let position = children[p].len() as u32;
+                        children[p].push(ci as u32);
+                        let mut path = paths[p].clone();
+                        path.steps.push(position);
+                        paths[ci] = path;
+                        full_names[ci] = format!("{}.{}", full_names[p], c.name);
+                    }
+                }
+            }
+            let inputs = top
+                .iter()
+                .enumerate()
+                .filter(|(_, &f)| s.columns[f as usize].derived.is_none())
+                .map(|(pos, _)| pos as u32)
+                .collect();
+            let derived_order = checked.derived_order.get(si).cloned().unwrap_or_default();
+            let pos = |c: Option<u32>| c.map(|c| pos_of[c as usize]);
+            sources.push(SourceMeta {
+                paths,
+                full_names,
+                top,
+                children,
+                inputs,
+                read_by_derived: !derived_order.is_empty(),
+                derived_order,
+                key_pos: pos(s.key_column),
+                event_pos: pos(s.event_time_column),
+                level_pos: pos(s.level.as_ref().and_then(|l| l.column)),
+            });
+        }
+        Ok(Engine {
+            bundle,
+            techniques,
+            regexes,
+            purposes,
+            sources,
+            source_index,
+            keys,
+        })
+    }
+
+    /// The bundle this engine runs.
+    pub fn bundle(&self) -> &Bundle {
+        &self.bundle
+    }
+
+    /// The names of the sources, in bundle order.
+    pub fn source_names(&self) -> impl Iterator<Item = &str> {
+        self.bundle.sources.iter().map(|s| s.name.as_str())
+    }
+
+    /// The engine's keys, if it was given any.
+    pub fn keys(&self) -> Option<&KeyRing> {
+        self.keys.as_ref()
+    }
+}

@@ -1,0 +1,1212 @@
+//! Sessions: a bundle specialised for one user and one clock.
+
+use chrono::{DateTime, NaiveTime, Utc};
+use sha2::{Digest, Sha256};
+
+use super::explain::{
+    tri_word, CellAction, CellExplanation, Reason, RowExplanation, RowRuleExplanation, RuleRef,
+};
+use super::subject::{Subject, SubjectError};
+use super::{Engine, Prepared, SourceMeta};
+use crate::bundle::{
+    Audience, Candidate, ColumnPlan, RowAudience, RowFilter, RowOtherwise, RowRulePlan, SourcePlan,
+};
+use crate::program::interp::{run, Env, Eval};
+use crate::program::Tri;
+use crate::techniques::MaskContext;
+use crate::value::{ColumnType, Value};
+
+/// What a decision does to a cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Act {
+    Clear,
+    Mask(u32),
+    Null,
+}
+
+/// Why (the string-free form of [`Reason`], cheap to copy per row).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Why {
+    Exempt,
+    NoRule,
+    Everyone,
+    ExceptionHeld,
+    ExceptionNotHeld(Tri),
+    WhoHeld,
+    WhoUnknown,
+    Otherwise,
+    OtherwiseUnmasked,
+}
+
+/// A column's decision for one user and row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Decided {
+    /// The deciding candidate's position in the column's list.
+    candidate: Option<u32>,
+    clause: Option<u32>,
+    where_: Option<Tri>,
+    why: Why,
+    act: Act,
+}
+
+impl Decided {
+    const NO_RULE: Decided = Decided {
+        candidate: None,
+        clause: None,
+        where_: None,
+        why: Why::NoRule,
+        act: Act::Clear,
+    };
+    const EXEMPT: Decided = Decided {
+        candidate: None,
+        clause: None,
+        where_: None,
+        why: Why::Exempt,
+        act: Act::Clear,
+    };
+}
+
+#[derive(Clone, Debug)]
+enum ColSpec {
+    /// Decided for every row.
+    Const(Decided),
+    /// Decided per row by these candidates (positions in the column's list), in order; none
+    /// deciding means clear.
+    Dyn(Vec<u32>),
+}
+
+#[derive(Clone, Debug)]
+enum RuleCheck<'e> {
+    /// A row-dependent filter of a rule.
+    Filter(&'e RowFilter),
+    /// A rule whose audience reads the row: evaluated in full per row.
+    Generic(usize),
+}
+
+#[derive(Clone, Debug)]
+struct SourceSpec<'e> {
+    exempt: bool,
+    /// Per row position.
+    visible: Vec<bool>,
+    /// Per flat column.
+    columns: Vec<ColSpec>,
+    /// A rule that hides every row for this user.
+    hidden_by: Option<usize>,
+    checks: Vec<RuleCheck<'e>>,
+}
+
+/// A bundle specialised for one user at one clock. Every user-only condition was evaluated
+/// once, when the session was created; masking a row evaluates only what depends on the row.
+#[derive(Debug)]
+pub struct Session<'e> {
+    engine: &'e Engine,
+    subject: Subject,
+    now: DateTime<Utc>,
+    /// Per program: its value if it is user-only.
+    user: Vec<Option<Tri>>,
+    specs: Vec<SourceSpec<'e>>,
+}
+
+/// One source as seen by a session's user.
+#[derive(Clone, Copy, Debug)]
+pub struct SourceSession<'s> {
+    session: &'s Session<'s>,
+    index: usize,
+    plan: &'s SourcePlan,
+    meta: &'s SourceMeta,
+    spec: &'s SourceSpec<'s>,
+}
+
+impl Engine {
+    /// Opens a session for a subject (the user context, JSON per §8 of the contract: missing
+    /// built-ins are empty, a declared field of the wrong type counts as missing) at a clock.
+    /// Fails only when the subject is not a JSON object.
+    pub fn session(
+        &self,
+        subject: &serde_json::Value,
+        clock: DateTime<Utc>,
+    ) -> Result<Session<'_>, SubjectError> {
+        let subject = Subject::from_json(subject, &self.bundle.subject_fields, &self.purposes)?;
+        Ok(Session::new(self, subject, clock))
+    }
+}
+
+impl<'e> Session<'e> {
+    /// A session from an already decoded subject.
+    pub fn new(engine: &'e Engine, subject: Subject, now: DateTime<Utc>) -> Session<'e> {
+        let b = &engine.bundle;
+        let mut user = Vec::with_capacity(b.programs.len());
+        {
+            let env = Env {
+                row: &[],
+                paths: &[],
+                value: None,
+                subject: &subject,
+                now,
+                strings: &b.strings,
+                regexes: &engine.regexes,
+                purposes: &engine.purposes,
+            };
+            for p in &b.programs {
+                user.push(p.user_only.then(|| run(p, &env).truth()));
+            }
+        }
+        let mut session = Session {
+            engine,
+            subject,
+            now,
+            user,
+            specs: Vec::new(),
+        };
+        session.specs = b.sources.iter().map(|s| session.specialise(s)).collect();
+        session
+    }
+
+    /// The subject.
+    pub fn subject(&self) -> &Subject {
+        &self.subject
+    }
+
+    /// The session clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &'e Engine {
+        self.engine
+    }
+
+    /// The source named `name`, as this session's user sees it.
+    pub fn source(&self, name: &str) -> Option<SourceSession<'_>> {
+        let index = *self.engine.source_index.get(name)?;
+        Some(SourceSession {
+            session: self,
+            index,
+            plan: self.engine.bundle.sources.get(index)?,
+            meta: self.engine.sources.get(index)?,
+            spec: self.specs.get(index)?,
+        })
+    }
+
+    /// The user-only value of a program, if it is user-only.
+    fn user_tri(&self, p: u32) -> Option<Tri> {
+        self.user.get(p as usize).copied().flatten()
+    }
+
+    fn is_user_only(&self, p: u32) -> bool {
+        self.user_tri(p).is_some()
+    }
+
+    fn specialise(&self, s: &'e SourcePlan) -> SourceSpec<'e> {
+        let exempt = s
+            .exempts
+            .iter()
+            .any(|p| self.user_tri(*p) == Some(Tri::True));
+        let visible = s
+            .columns
+            .iter()
+            .filter(|c| c.parent.is_none())
+            .map(|c| self.visible(c))
+            .collect();
+        if exempt {
+            return SourceSpec {
+                exempt,
+                visible,
+                columns: vec![ColSpec::Const(Decided::EXEMPT); s.columns.len()],
+                hidden_by: None,
+                checks: Vec::new(),
+            };
+        }
+        let columns = s
+            .columns
+            .iter()
+            .map(|c| self.specialise_column(c))
+            .collect();
+        let mut hidden_by = None;
+        let mut checks = Vec::new();
+        for (ri, r) in s.row_rules.iter().enumerate() {
+            let mut filters: Vec<&'e RowFilter> = Vec::new();
+            match &r.audience {
+                RowAudience::Everyone => filters.push(&r.filter),
+                RowAudience::Except(c) => match self.user_tri(*c) {
+                    Some(Tri::True) => {}
+                    Some(_) => filters.push(&r.filter),
+                    None => {
+                        checks.push(RuleCheck::Generic(ri));
+                        continue;
+                    }
+                },
+                RowAudience::Who {
+                    condition,
+                    otherwise,
+                } => {
+                    let t = match self.user_tri(*condition) {
+                        Some(t) => t,
+                        None => {
+                            checks.push(RuleCheck::Generic(ri));
+                            continue;
+                        }
+                    };
+                    if t != Tri::False {
+                        filters.push(&r.filter);
+                    }
+                    if t != Tri::True {
+                        if let RowOtherwise::Filter(f) = otherwise {
+                            filters.push(f);
+                        }
+                    }
+                }
+            }
+            for f in filters {
+                match f {
+                    RowFilter::Never => {
+                        hidden_by.get_or_insert(ri);
+                    }
+                    RowFilter::Where(p) => match self.user_tri(*p) {
+                        Some(Tri::True) => {}
+                        Some(_) => {
+                            hidden_by.get_or_insert(ri);
+                        }
+                        None => checks.push(RuleCheck::Filter(f)),
+                    },
+                    _ => checks.push(RuleCheck::Filter(f)),
+                }
+            }
+        }
+        SourceSpec {
+            exempt,
+            visible,
+            columns,
+            hidden_by,
+            checks,
+        }
+    }
+
+    fn visible(&self, c: &ColumnPlan) -> bool {
+        if let Some(v) = c.visible {
+            return self.user_tri(v) == Some(Tri::True);
+        }
+        if let Some(a) = c.accessible {
+            // A row-dependent `accessible if` cannot make the column visible per user.
+            return self.user_tri(a) == Some(Tri::True);
+        }
+        true
+    }
+
+    fn specialise_column(&self, c: &ColumnPlan) -> ColSpec {
+        let mut remaining = Vec::new();
+        for (k, cand) in c.candidates.iter().enumerate() {
+            let w = match cand.where_ {
+                None => None,
+                Some(p) => match self.user_tri(p) {
+                    Some(t) => Some(t),
+                    None => {
+                        // Depends on the row: it may or may not decide.
+                        remaining.push(k as u32);
+                        continue;
+                    }
+                },
+            };
+            if w == Some(Tri::False) {
+                continue;
+            }
+            // This candidate decides whenever it is reached.
+            let constant_body = cand.body.clauses.iter().all(|(a, _)| match a {
+                Audience::Everyone => true,
+                Audience::Except(p) | Audience::Who(p) => self.is_user_only(*p),
+            });
+            if remaining.is_empty() && constant_body {
+                let d = decide_body(k as u32, cand, w, &mut |p| {
+                    self.user_tri(p).unwrap_or(Tri::Unknown)
+                });
+                return ColSpec::Const(d);
+            }
+            remaining.push(k as u32);
+            return ColSpec::Dyn(remaining);
+        }
+        if remaining.is_empty() {
+            ColSpec::Const(Decided::NO_RULE)
+        } else {
+            ColSpec::Dyn(remaining)
+        }
+    }
+}
+
+/// Decides a candidate's body, `cond` giving each condition's value.
+fn decide_body(
+    k: u32,
+    cand: &Candidate,
+    w: Option<Tri>,
+    cond: &mut dyn FnMut(u32) -> Tri,
+) -> Decided {
+    let d = |clause: Option<u32>, why: Why, act: Act| Decided {
+        candidate: Some(k),
+        clause,
+        where_: w,
+        why,
+        act,
+    };
+    for (ci, (aud, t)) in cand.body.clauses.iter().enumerate() {
+        let ci = Some(ci as u32);
+        match aud {
+            Audience::Everyone => return d(ci, Why::Everyone, Act::Mask(*t)),
+            Audience::Except(p) => {
+                let r = cond(*p);
+                return if r == Tri::True {
+                    d(ci, Why::ExceptionHeld, Act::Clear)
+                } else {
+                    d(ci, Why::ExceptionNotHeld(r), Act::Mask(*t))
+                };
+            }
+            Audience::Who(p) => match cond(*p) {
+                Tri::True => return d(ci, Why::WhoHeld, Act::Mask(*t)),
+                Tri::Unknown => return d(ci, Why::WhoUnknown, Act::Null),
+                Tri::False => {}
+            },
+        }
+    }
+    match cand.body.otherwise {
+        Some(Some(t)) => d(None, Why::Otherwise, Act::Mask(t)),
+        Some(None) => d(None, Why::OtherwiseUnmasked, Act::Clear),
+        // The verifier requires an otherwise after `who` clauses; without clauses nothing masks.
+        None => d(None, Why::NoRule, Act::Clear),
+    }
+}
+
+/// A decoded row: top-level raw values (derived ones computed) and type mismatches.
+struct RowState {
+    raw: Vec<Value>,
+    mismatch: Vec<Option<String>>,
+}
+
+fn conform(v: Value, ty: &ColumnType) -> Result<Value, String> {
+    let v = match (v, ty) {
+        (Value::Int(i), ColumnType::Decimal) => Value::Decimal(i as f64),
+        (v, _) => v,
+    };
+    if v.conforms_to(ty) {
+        Ok(v)
+    } else {
+        Err(format!("expected {ty}, found a {} value", v.type_name()))
+    }
+}
+
+/// Per-cell facts gathered when explaining.
+#[derive(Clone, Debug, Default)]
+struct CellTrace {
+    skipped: Vec<u32>,
+    reason: Option<Reason>,
+    action: Option<CellAction>,
+    technique_error: Option<String>,
+}
+
+impl<'s> SourceSession<'s> {
+    /// The source's name.
+    pub fn name(&self) -> &'s str {
+        &self.plan.name
+    }
+
+    /// Every top-level column (derived ones included), in declaration order: the columns of
+    /// masked output rows.
+    pub fn columns(&self) -> Vec<&'s str> {
+        self.meta
+            .top
+            .iter()
+            .map(|f| self.plan.columns[*f as usize].name.as_str())
+            .collect()
+    }
+
+    /// The stored (non-derived) top-level columns, in declaration order: what
+    /// [`mask_values`](Self::mask_values) takes.
+    pub fn input_columns(&self) -> Vec<&'s str> {
+        self.meta
+            .inputs
+            .iter()
+            .map(|pos| {
+                self.plan.columns[self.meta.top[*pos as usize] as usize]
+                    .name
+                    .as_str()
+            })
+            .collect()
+    }
+
+    /// The columns listed for this user (`visible if`, else `accessible if`, else visible), in
+    /// declaration order. Visibility never changes a value.
+    pub fn visible_columns(&self) -> Vec<&'s str> {
+        self.meta
+            .top
+            .iter()
+            .zip(&self.spec.visible)
+            .filter(|(_, v)| **v)
+            .map(|(f, _)| self.plan.columns[*f as usize].name.as_str())
+            .collect()
+    }
+
+    /// Whether the user is exempt on this source (every row shown, every cell clear).
+    pub fn is_exempt(&self) -> bool {
+        self.spec.exempt
+    }
+
+    /// Masks a JSON row: `None` if the row rules hide it, else every declared top-level column
+    /// (derived ones included) in declaration order, visible or not. Columns the source does not
+    /// declare are dropped; a missing column is null; a cell that does not decode to its declared
+    /// type is null.
+    pub fn mask_json(
+        &self,
+        row: &serde_json::Map<String, serde_json::Value>,
+    ) -> Option<Vec<(String, serde_json::Value)>> {
+        let state = self.decode_json(row);
+        if !self.shown(&state, None) {
+            return None;
+        }
+        let out = self.mask(&state, None);
+        Some(
+            self.meta
+                .top
+                .iter()
+                .zip(out)
+                .map(|(f, v)| (self.plan.columns[*f as usize].name.clone(), v.to_json()))
+                .collect(),
+        )
+    }
+
+    /// Masks a typed row given in the order of [`input_columns`](Self::input_columns) (missing
+    /// trailing values are null, extra ones ignored): `None` if hidden, else one value per
+    /// top-level column in declaration order. A value that does not conform to its column's type
+    /// is null (an int is accepted for a decimal column).
+    pub fn mask_values(&self, row: &[Value]) -> Option<Vec<Value>> {
+        let state = self.decode_values(row);
+        if !self.shown(&state, None) {
+            return None;
+        }
+        Some(self.mask(&state, None))
+    }
+
+    /// Whether the row rules show this JSON row to the user.
+    pub fn row_shown(&self, row: &serde_json::Map<String, serde_json::Value>) -> bool {
+        let state = self.decode_json(row);
+        self.shown(&state, None)
+    }
+
+    /// Whether the row rules show this typed row (as for [`mask_values`](Self::mask_values)).
+    pub fn row_shown_values(&self, row: &[Value]) -> bool {
+        let state = self.decode_values(row);
+        self.shown(&state, None)
+    }
+
+    /// Explains how a JSON row is treated: each row rule, and for every column and nested
+    /// field the deciding rule, clause and reason. Cells are explained (with their output
+    /// values) even when the row is hidden.
+    pub fn explain(&self, row: &serde_json::Map<String, serde_json::Value>) -> RowExplanation {
+        let state = self.decode_json(row);
+        self.explain_state(&state)
+    }
+
+    /// [`explain`](Self::explain) for a typed row (as for [`mask_values`](Self::mask_values)).
+    pub fn explain_values(&self, row: &[Value]) -> RowExplanation {
+        let state = self.decode_values(row);
+        self.explain_state(&state)
+    }
+
+    // ---- decoding ------------------------------------------------------------------------
+
+    fn decode_json(&self, row: &serde_json::Map<String, serde_json::Value>) -> RowState {
+        let n = self.meta.top.len();
+        let mut state = RowState {
+            raw: vec![Value::Null; n],
+            mismatch: vec![None; n],
+        };
+        for &pos in &self.meta.inputs {
+            let col = &self.plan.columns[self.meta.top[pos as usize] as usize];
+            if let Some(j) = row.get(&col.name) {
+                match Value::from_json(j, &col.ty) {
+                    Ok(v) => state.raw[pos as usize] = v,
+                    Err(e) => state.mismatch[pos as usize] = Some(e.to_string()),
+                }
+            }
+        }
+        self.derive(&mut state);
+        state
+    }
+
+    fn decode_values(&self, row: &[Value]) -> RowState {
+        let n = self.meta.top.len();
+        let mut state = RowState {
+            raw: vec![Value::Null; n],
+            mismatch: vec![None; n],
+        };
+        for (&pos, v) in self.meta.inputs.iter().zip(row) {
+            let col = &self.plan.columns[self.meta.top[pos as usize] as usize];
+            match conform(v.clone(), &col.ty) {
+                Ok(v) => state.raw[pos as usize] = v,
+                Err(e) => state.mismatch[pos as usize] = Some(e),
+            }
+        }
+        self.derive(&mut state);
+        state
+    }
+
+    fn env<'a>(&'a self, state: &'a RowState, value: Option<&'a Value>) -> Env<'a> {
+        let engine = self.session.engine;
+        Env {
+            row: &state.raw,
+            paths: &self.meta.paths,
+            value,
+            subject: &self.session.subject,
+            now: self.session.now,
+            strings: &engine.bundle.strings,
+            regexes: &engine.regexes,
+            purposes: &engine.purposes,
+        }
+    }
+
+    fn derive(&self, state: &mut RowState) {
+        for &f in &self.meta.derived_order {
+            let col = &self.plan.columns[f as usize];
+            let Some(d) = &col.derived else { continue };
+            let pos = self.meta.paths[f as usize].top as usize;
+            let result = match self.session.engine.bundle.programs.get(d.program as usize) {
+                Some(p) => run(p, &self.env(state, None)),
+                None => Eval::Unknown,
+            };
+            match result {
+                Eval::Value(v) => match conform(v, &col.ty) {
+                    Ok(v) => state.raw[pos] = v,
+                    Err(e) => state.mismatch[pos] = Some(e),
+                },
+                // An expression that cannot be evaluated is null (the cell, not a mismatch).
+                Eval::Unknown => state.raw[pos] = Value::Null,
+            }
+        }
+    }
+
+    fn cond(&self, p: u32, env: &Env<'_>) -> Tri {
+        if let Some(t) = self.session.user_tri(p) {
+            return t;
+        }
+        match self.session.engine.bundle.programs.get(p as usize) {
+            Some(prog) => run(prog, env).truth(),
+            None => Tri::Unknown,
+        }
+    }
+
+    // ---- row rules -----------------------------------------------------------------------
+
+    fn filter(&self, f: &RowFilter, state: &RowState, env: &Env<'_>) -> Tri {
+        let now = self.session.now;
+        let event = || -> Option<DateTime<Utc>> {
+            match state.raw.get(self.meta.event_pos?)? {
+                Value::Timestamp(t) => Some(*t),
+                Value::Date(d) => Some(d.and_time(NaiveTime::MIN).and_utc()),
+                _ => None,
+            }
+        };
+        let cutoff =
+            |secs: i64| chrono::Duration::try_seconds(secs).and_then(|d| now.checked_sub_signed(d));
+        match f {
+            RowFilter::Where(p) => self.cond(*p, env),
+            RowFilter::NewerThan(secs) => match (event(), cutoff(*secs)) {
+                (Some(t), Some(c)) => Tri::from_bool(t > c),
+                (Some(_), None) => Tri::True,
+                _ => Tri::Unknown,
+            },
+            RowFilter::OlderThan(secs) => match (event(), cutoff(*secs)) {
+                (Some(t), Some(c)) => Tri::from_bool(t < c),
+                (Some(_), None) => Tri::False,
+                _ => Tri::Unknown,
+            },
+            RowFilter::Sample(pct) => {
+                let key = self.meta.key_pos.and_then(|k| state.raw.get(k));
+                match key {
+                    None | Some(Value::Null) => Tri::Unknown,
+                    Some(k) => Tri::from_bool(sample_in(&self.plan.name, k, *pct)),
+                }
+            }
+            RowFilter::Never => Tri::False,
+        }
+    }
+
+    /// Evaluates one row rule in full: (applies, passed, detail).
+    fn judge_rule(&self, r: &RowRulePlan, state: &RowState, env: &Env<'_>) -> (bool, bool, String) {
+        let pass = |f: &RowFilter| self.filter(f, state, env);
+        let verdict = |t: Tri| {
+            if t == Tri::True {
+                "the row passes".to_owned()
+            } else {
+                format!("the filter is {}, so the row is hidden", t.as_str())
+            }
+        };
+        match &r.audience {
+            RowAudience::Everyone => {
+                let t = pass(&r.filter);
+                (
+                    true,
+                    t.is_true(),
+                    format!("applies to everyone; {}", verdict(t)),
+                )
+            }
+            RowAudience::Except(c) => {
+                let ct = self.cond(*c, env);
+                if ct.is_true() {
+                    (
+                        false,
+                        true,
+                        "the exception holds: the rule does not apply".to_owned(),
+                    )
+                } else {
+                    let t = pass(&r.filter);
+                    (
+                        true,
+                        t.is_true(),
+                        format!("the exception is {}; {}", ct.as_str(), verdict(t)),
+                    )
+                }
+            }
+            RowAudience::Who {
+                condition,
+                otherwise,
+            } => {
+                let ct = self.cond(*condition, env);
+                let mut applies = false;
+                let mut passed = Tri::True;
+                if ct != Tri::False {
+                    applies = true;
+                    passed = passed.and(pass(&r.filter));
+                }
+                if ct != Tri::True {
+                    if let RowOtherwise::Filter(f) = otherwise {
+                        applies = true;
+                        passed = passed.and(pass(f));
+                    }
+                }
+                let which = match ct {
+                    Tri::True => "the `who` condition holds: its filter applies",
+                    Tri::False => "the `who` condition is false: the otherwise applies",
+                    Tri::Unknown => {
+                        "the `who` condition is unknown: both its filter and the otherwise apply"
+                    }
+                };
+                (
+                    applies,
+                    passed.is_true(),
+                    format!("{which}; {}", verdict(passed)),
+                )
+            }
+        }
+    }
+
+    fn shown(&self, state: &RowState, mut trace: Option<&mut Vec<RowRuleExplanation>>) -> bool {
+        if self.spec.exempt {
+            return true;
+        }
+        if trace.is_none() {
+            if self.spec.hidden_by.is_some() {
+                return false;
+            }
+            let env = self.env(state, None);
+            for check in &self.spec.checks {
+                let ok = match check {
+                    RuleCheck::Filter(f) => self.filter(f, state, &env).is_true(),
+                    RuleCheck::Generic(ri) => match self.plan.row_rules.get(*ri) {
+                        Some(r) => self.judge_rule(r, state, &env).1,
+                        None => false,
+                    },
+                };
+                if !ok {
+                    return false;
+                }
+            }
+            return true;
+        }
+        let env = self.env(state, None);
+        let mut shown = true;
+        for r in &self.plan.row_rules {
+            let (applies, passed, detail) = self.judge_rule(r, state, &env);
+            shown &= passed;
+            if let Some(t) = trace.as_deref_mut() {
+                t.push(RowRuleExplanation {
+                    rule: self.rule_ref(r.rule),
+                    applies,
+                    passed,
+                    detail,
+                });
+            }
+        }
+        shown
+    }
+
+    // ---- cells ---------------------------------------------------------------------------
+
+    fn decide_dyn(
+        &self,
+        c: &ColumnPlan,
+        which: &[u32],
+        env: &Env<'_>,
+        mut skipped: Option<&mut Vec<u32>>,
+    ) -> Decided {
+        for &k in which {
+            let Some(cand) = c.candidates.get(k as usize) else {
+                continue;
+            };
+            let w = cand.where_.map(|p| self.cond(p, env));
+            if w == Some(Tri::False) {
+                if let Some(s) = skipped.as_deref_mut() {
+                    s.push(k);
+                }
+                continue;
+            }
+            return decide_body(k, cand, w, &mut |p| self.cond(p, env));
+        }
+        Decided::NO_RULE
+    }
+
+    /// Every flat column's own decision for this row.
+    fn decide_all(&self, state: &RowState, traces: Option<&mut Vec<CellTrace>>) -> Vec<Decided> {
+        let env = self.env(state, None);
+        match traces {
+            None => self
+                .spec
+                .columns
+                .iter()
+                .zip(&self.plan.columns)
+                .map(|(spec, c)| match spec {
+                    ColSpec::Const(d) => *d,
+                    ColSpec::Dyn(which) => self.decide_dyn(c, which, &env, None),
+                })
+                .collect(),
+            Some(traces) => {
+                // Explanations re-run the full candidate lists to name every skipped rule; the
+                // outcome is the same as the specialised plan's.
+                let all: Vec<Vec<u32>> = self
+                    .plan
+                    .columns
+                    .iter()
+                    .map(|c| (0..c.candidates.len() as u32).collect())
+                    .collect();
+                self.plan
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        if self.spec.exempt {
+                            return Decided::EXEMPT;
+                        }
+                        let mut skipped = Vec::new();
+                        let d = self.decide_dyn(c, &all[i], &env, Some(&mut skipped));
+                        if let Some(t) = traces.get_mut(i) {
+                            t.skipped = skipped;
+                        }
+                        d
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    fn level(&self, state: &RowState) -> usize {
+        let Some(plan) = &self.plan.level else {
+            return 0;
+        };
+        match self.meta.level_pos.and_then(|p| state.raw.get(p)) {
+            Some(Value::Text(s)) => self
+                .session
+                .engine
+                .bundle
+                .levels
+                .iter()
+                .position(|l| l == s)
+                .unwrap_or(0),
+            _ => plan.default as usize,
+        }
+    }
+
+    /// Applies technique `t` to `value` for flat column `flat`.
+    fn apply(&self, t: u32, value: &Value, flat: u32, state: &RowState) -> Result<Value, String> {
+        let engine = self.session.engine;
+        let mut t = t;
+        for _ in 0..2 {
+            match engine.techniques.get(t as usize) {
+                Some(Prepared::Builtin(p)) => {
+                    let key = self
+                        .meta
+                        .key_pos
+                        .and_then(|k| state.raw.get(k))
+                        .filter(|v| !v.is_null());
+                    let ctx = MaskContext {
+                        source: &self.plan.name,
+                        column: self
+                            .meta
+                            .full_names
+                            .get(flat as usize)
+                            .map_or("", String::as_str),
+                        row_key: key,
+                        now: self.session.now,
+                        keys: engine.keys.as_ref(),
+                    };
+                    return p.apply(value, &ctx).map_err(|e| e.to_string());
+                }
+                Some(Prepared::Expr(prog)) => {
+                    let Some(program) = engine.bundle.programs.get(*prog as usize) else {
+                        return Err("the expression is missing".to_owned());
+                    };
+                    return match run(program, &self.env(state, Some(value))) {
+                        Eval::Value(v) => Ok(v),
+                        Eval::Unknown => Err("the expression could not be evaluated".to_owned()),
+                    };
+                }
+                Some(Prepared::ByLevel(per_level)) => {
+                    let level = self.level(state);
+                    match per_level
+                        .get(level)
+                        .copied()
+                        .flatten()
+                        .or_else(|| per_level.first().copied().flatten())
+                    {
+                        Some(next) => t = next,
+                        None => return Ok(Value::Null),
+                    }
+                }
+                None => return Err("no such technique".to_owned()),
+            }
+        }
+        Err("`by level` nests".to_owned())
+    }
+
+    fn act(
+        &self,
+        act: Act,
+        value: Value,
+        flat: u32,
+        state: &RowState,
+        decisions: &[Decided],
+        traces: &mut Option<&mut Vec<CellTrace>>,
+    ) -> Value {
+        match act {
+            Act::Null => Value::Null,
+            Act::Mask(t) => match self.apply(t, &value, flat, state) {
+                Ok(v) => v,
+                Err(e) => {
+                    if let Some(tr) = traces.as_deref_mut().and_then(|t| t.get_mut(flat as usize)) {
+                        tr.technique_error = Some(e);
+                    }
+                    Value::Null
+                }
+            },
+            Act::Clear => {
+                if self.meta.children[flat as usize].is_empty() {
+                    value
+                } else {
+                    self.mask_fields(value, flat, state, decisions, traces)
+                }
+            }
+        }
+    }
+
+    /// Masks the fields of a struct (or of every struct in a list of structs) whose own
+    /// decision did not mask it as a whole. Depth is bounded by the schema.
+    fn mask_fields(
+        &self,
+        value: Value,
+        flat: u32,
+        state: &RowState,
+        decisions: &[Decided],
+        traces: &mut Option<&mut Vec<CellTrace>>,
+    ) -> Value {
+        match value {
+            Value::List(items) => Value::List(
+                items
+                    .into_iter()
+                    .map(|item| self.mask_struct(item, flat, state, decisions, traces))
+                    .collect(),
+            ),
+            other => self.mask_struct(other, flat, state, decisions, traces),
+        }
+    }
+
+    fn mask_struct(
+        &self,
+        value: Value,
+        flat: u32,
+        state: &RowState,
+        decisions: &[Decided],
+        traces: &mut Option<&mut Vec<CellTrace>>,
+    ) -> Value {
+        let Value::Struct(fields) = value else {
+            return value;
+        };
+        let kids = &self.meta.children[flat as usize];
+        Value::Struct(
+            fields
+                .into_iter()
+                .enumerate()
+                .map(|(j, (name, v))| match kids.get(j) {
+                    Some(&k) => {
+                        let act = decisions.get(k as usize).map_or(Act::Null, |d| d.act);
+                        let out = self.act(act, v, k, state, decisions, traces);
+                        (name, out)
+                    }
+                    None => (name, Value::Null),
+                })
+                .collect(),
+        )
+    }
+
+    /// Masks every top-level cell of a decoded (and shown) row.
+    fn mask(&self, state: &RowState, mut traces: Option<&mut Vec<CellTrace>>) -> Vec<Value> {
+        let meta = self.meta;
+        if self.spec.exempt {
+            // Exempt: everything clear; cells that do not match their type are still null.
+            return state.raw.clone();
+        }
+        let decisions = self.decide_all(state, traces.as_deref_mut());
+        let final_clear = if meta.read_by_derived {
+            self.final_clear(state, &decisions)
+        } else {
+            Vec::new()
+        };
+        let mut out = Vec::with_capacity(meta.top.len());
+        for (pos, &flat) in meta.top.iter().enumerate() {
+            let col = &self.plan.columns[flat as usize];
+            let raw = &state.raw[pos];
+            if let Some(m) = &state.mismatch[pos] {
+                if let Some(t) = traces.as_deref_mut().and_then(|t| t.get_mut(flat as usize)) {
+                    t.reason = Some(Reason::TypeMismatch { message: m.clone() });
+                    t.action = Some(CellAction::Null);
+                }
+                out.push(Value::Null);
+                continue;
+            }
+            let d = decisions[flat as usize];
+            if let Some(derived) = &col.derived {
+                let blocked = derived
+                    .reads
+                    .iter()
+                    .find(|r| !final_clear.get(**r as usize).copied().unwrap_or(false));
+                if let Some(&input) = blocked {
+                    if let Some(t) = traces.as_deref_mut().and_then(|t| t.get_mut(flat as usize)) {
+                        t.reason = Some(Reason::DerivedInputMasked {
+                            input: meta.full_names[input as usize].clone(),
+                        });
+                        if !matches!(d.act, Act::Mask(_)) {
+                            t.action = Some(CellAction::Null);
+                        }
+                    }
+                    let act = match d.act {
+                        Act::Mask(t) => Act::Mask(t),
+                        _ => Act::Null,
+                    };
+                    out.push(self.act(act, raw.clone(), flat, state, &decisions, &mut traces));
+                    continue;
+                }
+            }
+            out.push(self.act(d.act, raw.clone(), flat, state, &decisions, &mut traces));
+        }
+        out
+    }
+
+    /// Per flat column: whether its final decision is clear (its own, every enclosing struct's,
+    /// every field below it, no type mismatch; for derived columns, all inputs clear too).
+    fn final_clear(&self, state: &RowState, decisions: &[Decided]) -> Vec<bool> {
+        let meta = self.meta;
+        let cols = &self.plan.columns;
+        let n = cols.len();
+        let mut own: Vec<bool> = decisions.iter().map(|d| d.act == Act::Clear).collect();
+        for (ci, c) in cols.iter().enumerate() {
+            if c.parent.is_none() && state.mismatch[meta.paths[ci].top as usize].is_some() {
+                own[ci] = false;
+            }
+        }
+        let mut anc = own.clone();
+        for ci in 0..n {
+            if let Some(p) = cols[ci].parent {
+                anc[ci] = anc[ci] && anc[p as usize];
+            }
+        }
+        let mut desc = own;
+        for ci in (0..n).rev() {
+            if let Some(p) = cols[ci].parent {
+                let v = desc[ci];
+                desc[p as usize] = desc[p as usize] && v;
+            }
+        }
+        let mut fin: Vec<bool> = anc.iter().zip(&desc).map(|(a, d)| *a && *d).collect();
+        for &f in &meta.derived_order {
+            let inputs_clear = cols[f as usize].derived.as_ref().is_some_and(|d| {
+                d.reads
+                    .iter()
+                    .all(|r| fin.get(*r as usize).copied().unwrap_or(false))
+            });
+            fin[f as usize] = fin[f as usize] && inputs_clear;
+        }
+        fin
+    }
+
+    // ---- explanations --------------------------------------------------------------------
+
+    fn rule_ref(&self, rule: u32) -> RuleRef {
+        let info = self.session.engine.bundle.rules.get(rule as usize);
+        RuleRef {
+            index: rule,
+            name: info.map(|r| r.name.clone()).unwrap_or_default(),
+            policy: info.map(|r| r.policy.clone()).unwrap_or_default(),
+        }
+    }
+
+    fn technique_name(&self, t: u32) -> String {
+        match self.session.engine.bundle.techniques.get(t as usize) {
+            Some(crate::bundle::TechniquePlan::Builtin(t)) => t.name().to_owned(),
+            Some(crate::bundle::TechniquePlan::Expr { .. }) => "expr".to_owned(),
+            Some(crate::bundle::TechniquePlan::ByLevel { .. }) => "by level".to_owned(),
+            None => "?".to_owned(),
+        }
+    }
+
+    fn explain_state(&self, state: &RowState) -> RowExplanation {
+        let mut rules = Vec::new();
+        let shown = self.shown(state, Some(&mut rules));
+        let n = self.plan.columns.len();
+        let mut traces = vec![CellTrace::default(); n];
+        let decisions = if self.spec.exempt {
+            vec![Decided::EXEMPT; n]
+        } else {
+            self.decide_all(state, Some(&mut traces))
+        };
+        let out = if self.spec.exempt {
+            for (pos, m) in state.mismatch.iter().enumerate() {
+                if let Some(m) = m {
+                    let f = self.meta.top[pos] as usize;
+                    traces[f].reason = Some(Reason::TypeMismatch { message: m.clone() });
+                    traces[f].action = Some(CellAction::Null);
+                }
+            }
+            state.raw.clone()
+        } else {
+            self.mask(state, Some(&mut traces))
+        };
+        let mut cells = Vec::with_capacity(n);
+        for (ci, c) in self.plan.columns.iter().enumerate() {
+            let d = decisions[ci];
+            let tr = &traces[ci];
+            let pos = self.meta.paths[ci].top as usize;
+            let top_flat = self.meta.top[pos] as usize;
+            // A field inside a struct masked as a whole.
+            let mut enclosing_mask = None;
+            let mut cur = c.parent;
+            while let Some(p) = cur {
+                if !matches!(decisions[p as usize].act, Act::Clear)
+                    || (p as usize == top_flat && state.mismatch[pos].is_some())
+                {
+                    enclosing_mask = Some(p);
+                }
+                cur = self.plan.columns[p as usize].parent;
+            }
+            let (mut action, mut reason, mut decided_by, mut clause, mut where_) = (
+                match d.act {
+                    Act::Clear => CellAction::Clear,
+                    Act::Mask(t) => CellAction::Masked {
+                        technique: self.technique_name(t),
+                    },
+                    Act::Null => CellAction::Null,
+                },
+                why_reason(d.why),
+                d.candidate
+                    .and_then(|k| c.candidates.get(k as usize))
+                    .map(|cand| self.rule_ref(cand.rule)),
+                d.clause,
+                d.where_.map(tri_word),
+            );
+            if let Some(p) = enclosing_mask {
+                reason = Reason::WithinMaskedParent {
+                    parent: self.meta.full_names[p as usize].clone(),
+                };
+                action = CellAction::Null;
+                if let Act::Mask(t) = decisions[p as usize].act {
+                    action = CellAction::Masked {
+                        technique: self.technique_name(t),
+                    };
+                }
+                decided_by = None;
+                clause = None;
+                where_ = None;
+            }
+            if let Some(r) = &tr.reason {
+                reason = r.clone();
+                let derived_null = matches!(r, Reason::DerivedInputMasked { .. })
+                    && tr.action == Some(CellAction::Null);
+                if matches!(r, Reason::TypeMismatch { .. }) || derived_null {
+                    decided_by = None;
+                    clause = None;
+                    where_ = None;
+                }
+            }
+            if let Some(a) = &tr.action {
+                action = a.clone();
+            }
+            let technique_error = tr.technique_error.clone();
+            if technique_error.is_some() {
+                action = CellAction::Null;
+            }
+            cells.push(CellExplanation {
+                column: self.meta.full_names[ci].clone(),
+                visible: self.spec.visible.get(pos).copied().unwrap_or(false),
+                value: (c.parent.is_none()).then(|| out[pos].to_json()),
+                action,
+                decided_by,
+                clause,
+                where_,
+                reason,
+                skipped: tr
+                    .skipped
+                    .iter()
+                    .filter_map(|k| c.candidates.get(*k as usize))
+                    .map(|cand| self.rule_ref(cand.rule))
+                    .collect(),
+                technique_error,
+            });
+        }
+        RowExplanation {
+            source: self.plan.name.clone(),
+            exempt: self.spec.exempt,
+            shown,
+            row_rules: rules,
+            cells,
+        }
+    }
+
+    /// The source's index in the bundle.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+}
+
+fn why_reason(w: Why) -> Reason {
+    match w {
+        Why::Exempt => Reason::Exempt,
+        Why::NoRule => Reason::NoRule,
+        Why::Everyone => Reason::Everyone,
+        Why::ExceptionHeld => Reason::ExceptionHeld,
+        Why::ExceptionNotHeld(t) => Reason::ExceptionNotHeld {
+            condition: tri_word(t),
+        },
+        Why::WhoHeld => Reason::WhoHeld,
+        Why::WhoUnknown => Reason::WhoUnknown,
+        Why::Otherwise => Reason::Otherwise,
+        Why::OtherwiseUnmasked => Reason::OtherwiseUnmasked,
+    }
+}
+
+/// Whether a row with this key is in a `pct`% sample of `source`: the first 8 bytes of
+/// SHA-256(source + "\0" + canonical key text), big-endian, mod 10000, below pct × 100. The same
+/// rows for every user and every session.
+pub fn sample_in(source: &str, key: &Value, pct: f64) -> bool {
+    let mut h = Sha256::new();
+    h.update(source.as_bytes());
+    h.update([0u8]);
+    h.update(key.canonical_text().as_bytes());
+    let digest = h.finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    let bucket = u64::from_be_bytes(first) % 10_000;
+    (bucket as f64) < pct * 100.0
+}

@@ -1,0 +1,163 @@
+//! The subject (user context) of a session, decoded from JSON (§8 of the language contract).
+
+use std::fmt;
+
+use crate::program::interp::PurposeTree;
+use crate::value::{ColumnType, Value};
+
+/// A subject JSON that cannot be used at all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SubjectError {
+    /// The subject is not a JSON object.
+    NotAnObject {
+        /// The JSON kind found instead (`array`, `string`, …).
+        found: &'static str,
+    },
+}
+
+impl fmt::Display for SubjectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SubjectError::NotAnObject { found } => {
+                write!(f, "the subject must be a JSON object, found {found}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SubjectError {}
+
+/// The decoded subject, as programs read it.
+///
+/// - `login`: a text, or null (unknown) when absent or not a string.
+/// - `groups`, `roles`: lists of texts; absent means empty; a value that is not an array of
+///   strings is null (the field counts as missing: every test on it is unknown).
+/// - `attributes`: a struct value whose fields are the attribute names, each a list of texts
+///   (a single string is accepted as a one-element list); absent means empty; an attribute whose
+///   value is not text or a list of texts is null; a value that is not an object is null.
+/// - `purposes`: the declared purposes the subject names, as texts (undeclared names are
+///   ignored: they are below no declared purpose); a value that is not an array of strings is
+///   null and `acting under` is unknown.
+/// - `fields`: the bundle's declared subject fields, decoded against their types; missing or of
+///   the wrong type, null (unknown).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Subject {
+    /// `user.login`.
+    pub login: Value,
+    /// `user.groups`.
+    pub groups: Value,
+    /// `user.roles`.
+    pub roles: Value,
+    /// `user.attributes`.
+    pub attributes: Value,
+    /// `user.purposes`, as full names.
+    pub purposes: Value,
+    /// The same purposes as indices into the bundle's purpose table (`None` when malformed).
+    pub purpose_ids: Option<Vec<u32>>,
+    /// The declared subject fields, in the bundle's order.
+    pub fields: Vec<Value>,
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+fn text_set(v: Option<&serde_json::Value>) -> Value {
+    match v {
+        None | Some(serde_json::Value::Null) => Value::List(Vec::new()),
+        Some(serde_json::Value::Array(items)) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    serde_json::Value::String(s) => out.push(Value::Text(s.clone())),
+                    _ => return Value::Null,
+                }
+            }
+            Value::List(out)
+        }
+        Some(_) => Value::Null,
+    }
+}
+
+impl Subject {
+    /// Decodes a subject against the bundle's declared fields and purposes.
+    pub fn from_json(
+        json: &serde_json::Value,
+        fields: &[(String, ColumnType)],
+        purposes: &PurposeTree,
+    ) -> Result<Subject, SubjectError> {
+        let obj = match json {
+            serde_json::Value::Object(o) => o,
+            other => {
+                return Err(SubjectError::NotAnObject {
+                    found: json_kind(other),
+                })
+            }
+        };
+        let login = match obj.get("login") {
+            Some(serde_json::Value::String(s)) => Value::Text(s.clone()),
+            _ => Value::Null,
+        };
+        let groups = text_set(obj.get("groups"));
+        let roles = text_set(obj.get("roles"));
+        let attributes = match obj.get("attributes") {
+            None | Some(serde_json::Value::Null) => Value::Struct(Vec::new()),
+            Some(serde_json::Value::Object(map)) => Value::Struct(
+                map.iter()
+                    .map(|(k, v)| {
+                        let vals = match v {
+                            serde_json::Value::String(s) => {
+                                Value::List(vec![Value::Text(s.clone())])
+                            }
+                            serde_json::Value::Array(_) => text_set(Some(v)),
+                            _ => Value::Null,
+                        };
+                        (k.clone(), vals)
+                    })
+                    .collect(),
+            ),
+            Some(_) => Value::Null,
+        };
+        let (purpose_names, purpose_ids) = match text_set(obj.get("purposes")) {
+            Value::List(items) => {
+                let mut names = Vec::new();
+                let mut ids = Vec::new();
+                for item in items {
+                    if let Value::Text(s) = &item {
+                        if let Some(id) = purposes.find(s) {
+                            if !ids.contains(&id) {
+                                ids.push(id);
+                                names.push(item);
+                            }
+                        }
+                    }
+                }
+                (Value::List(names), Some(ids))
+            }
+            _ => (Value::Null, None),
+        };
+        let fields = fields
+            .iter()
+            .map(|(name, ty)| match obj.get(name) {
+                Some(v) => Value::from_json(v, ty).unwrap_or(Value::Null),
+                None => Value::Null,
+            })
+            .collect();
+        Ok(Subject {
+            login,
+            groups,
+            roles,
+            attributes,
+            purposes: purpose_names,
+            purpose_ids,
+            fields,
+        })
+    }
+}

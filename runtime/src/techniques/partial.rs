@@ -1,0 +1,146 @@
+//! Partial and textual techniques: `stars`, `show_first`/`show_last`, `email_mask`,
+//! `mask_first`/`mask_last` (and their percent forms), `initials` and `regex`.
+//!
+//! "Letters or digits" are Unicode alphanumeric characters (`char::is_alphanumeric`); everything
+//! else is a separator. Lengths are counted in characters (Unicode scalar values), never bytes.
+//! Null and empty inputs never reach these functions (the dispatcher turns them into `*******`).
+
+use super::{Fill, REDACTED};
+
+/// Which end of the value a technique works from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum End {
+    First,
+    Last,
+}
+
+fn shown(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+fn count(n: u32) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// `stars`: one `*` per character.
+pub(crate) fn stars(s: &str) -> String {
+    s.chars().map(|_| '*').collect()
+}
+
+/// `show_last(n)`.
+pub(crate) fn show_last(s: &str, n: u32) -> String {
+    let alnum: Vec<char> = s.chars().filter(|c| shown(*c)).collect();
+    let n = count(n);
+    if alnum.len() <= n {
+        return REDACTED.to_owned();
+    }
+    let mut out = String::from(REDACTED);
+    out.extend(alnum.iter().skip(alnum.len() - n));
+    out
+}
+
+/// `show_first(n)`.
+pub(crate) fn show_first(s: &str, n: u32) -> String {
+    let alnum: Vec<char> = s.chars().filter(|c| shown(*c)).collect();
+    let n = count(n);
+    if alnum.len() <= n {
+        return REDACTED.to_owned();
+    }
+    let mut out: String = alnum.iter().take(n).collect();
+    out.push_str(REDACTED);
+    out
+}
+
+/// `email_mask`.
+pub(crate) fn email_mask(s: &str) -> String {
+    let suffix = s
+        .rsplit_once('@')
+        .and_then(|(_, domain)| domain.rsplit_once('.'))
+        .map(|(_, suffix)| suffix)
+        .filter(|suffix| !suffix.is_empty());
+    match suffix {
+        Some(suffix) => format!("{REDACTED}.{suffix}"),
+        None => REDACTED.to_owned(),
+    }
+}
+
+/// `mask_first(n, fill)` / `mask_last(n, fill)`: masks n letters or digits from one end, keeping
+/// separators. With a text fill each maximal run of masked characters becomes one copy of it.
+pub(crate) fn mask_alnum(s: &str, n: u32, fill: &Fill, end: End) -> String {
+    let n = count(n);
+    let total = s.chars().filter(|c| shown(*c)).count();
+    // Letters and digits with an index in [from, to) are masked.
+    let (from, to) = match end {
+        End::First => (0, n.min(total)),
+        End::Last => (total.saturating_sub(n), total),
+    };
+    let mut out = String::with_capacity(s.len());
+    let mut index = 0usize;
+    let mut in_run = false;
+    for c in s.chars() {
+        let masked = if shown(c) {
+            let m = (from..to).contains(&index);
+            index = index.saturating_add(1);
+            m
+        } else {
+            false
+        };
+        if masked {
+            match fill {
+                Fill::Char(f) => out.push(*f),
+                Fill::Text(t) => {
+                    if !in_run {
+                        out.push_str(t);
+                    }
+                }
+            }
+        } else {
+            out.push(c);
+        }
+        in_run = masked;
+    }
+    out
+}
+
+/// `mask_first_percent(p)` / `mask_last_percent(p)`: ⌈len·p/100⌉ characters → `*`.
+pub(crate) fn mask_percent(s: &str, p: u8, end: End) -> String {
+    let len = s.chars().count();
+    let k = (len as u128 * u128::from(p)).div_ceil(100);
+    let k = usize::try_from(k).unwrap_or(usize::MAX).min(len);
+    let (from, to) = match end {
+        End::First => (0, k),
+        End::Last => (len - k, len),
+    };
+    s.chars()
+        .enumerate()
+        .map(|(i, c)| if (from..to).contains(&i) { '*' } else { c })
+        .collect()
+}
+
+/// `initials([delimiter])`.
+pub(crate) fn initials(s: &str, delimiter: Option<&str>) -> String {
+    let firsts: String = match delimiter {
+        Some(d) if !d.is_empty() => s
+            .split(d)
+            .filter_map(|part| part.trim().chars().next())
+            .collect(),
+        _ => s
+            .split_whitespace()
+            .filter_map(|part| part.chars().next())
+            .collect(),
+    };
+    if firsts.is_empty() {
+        REDACTED.to_owned()
+    } else {
+        firsts
+    }
+}
+
+/// `regex(pattern, replacement, global, …)` with a compiled pattern.
+pub(crate) fn regex_replace(re: &regex::Regex, s: &str, replacement: &str, global: bool) -> String {
+    if global {
+        re.replace_all(s, replacement).into_owned()
+    } else {
+        re.replace(s, replacement).into_owned()
+    }
+}
