@@ -13,13 +13,15 @@
 //! builds it standalone.
 //!
 //! How the set stays free of warnings:
-//! - every column under a sensitive root is covered by the root's `null` policy;
+//! - every tagged column is decided by some rule (its own source's or a global one), so the columns under
+//!   the sensitive roots are all covered;
 //! - all columns under one depth-2 tag share one type, and every tag-targeted technique is chosen for that
 //!   type (no type fallback); depth-1 policies use `null`;
 //! - every source has `region` (tagged `Region`) and `created_at` (event_time), the only columns that rules
 //!   scoped beyond one source read, so there is no lockout;
-//! - global tag policies are emitted only for tags some column carries directly, and live in the last file,
-//!   so source-scoped tag policies (earlier files) win their ties and the global ones still decide elsewhere;
+//! - source-scoped tag policies (earlier files) win their ties with the global ones (the last file) by
+//!   authored order, and a global policy is emitted only where it still decides some column (the sensitive
+//!   columns stay covered: whatever no global rule decides, a rule of its own source does);
 //! - at most one direct rule per column, never on a key, never on a column with `accessible if`;
 //! - row rules and `where` conditions read only columns no rule masks (`region`, `created_at`, untagged
 //!   int columns), so no condition reads a column its audience cannot read.
@@ -189,12 +191,23 @@ struct Tag {
     path: String,
     depth: usize,
     ty: Ty,
-    /// Number of columns tagged exactly with this tag.
-    uses: usize,
+}
+
+/// A tagged column (or struct field) as the global policies see it.
+struct Record {
+    tag: usize,
+    /// Always decided by a rule of its own source: `accessible if`, or an enforced direct rule without `where`.
+    claimed: bool,
+    /// Its tag is at or below the depth-2 tag of a tag rule scoped to its source, which wins the tie with the
+    /// global rule of that depth-2 tag.
+    child_claimed: bool,
 }
 
 struct Tags {
     all: Vec<Tag>,
+    records: Vec<Record>,
+    /// `note_N` columns no direct rule decides (they are left to the global name-like rule).
+    free_notes: usize,
 }
 
 impl Tags {
@@ -205,7 +218,6 @@ impl Tags {
                 path: root.to_string(),
                 depth: 1,
                 ty: Ty::Text,
-                uses: 0,
             });
             for (j, (kind, ty)) in KINDS.iter().enumerate() {
                 let child = format!("{root}.{kind}{j}");
@@ -213,22 +225,24 @@ impl Tags {
                     path: child.clone(),
                     depth: 2,
                     ty: *ty,
-                    uses: 0,
                 });
                 for k in 0..GRANDCHILDREN {
                     all.push(Tag {
                         path: format!("{child}.L{k}"),
                         depth: 3,
                         ty: *ty,
-                        uses: 0,
                     });
                 }
             }
         }
-        Tags { all }
+        Tags {
+            all,
+            records: Vec::new(),
+            free_notes: 0,
+        }
     }
     /// A tag for a new column: depth 1 for 10%, depth 2 for 35%, depth 3 for 55%.
-    fn choose(&mut self, rng: &mut Lcg) -> usize {
+    fn choose(&self, rng: &mut Lcg) -> usize {
         let roll = rng.below(100);
         let want = if roll < 10 {
             1
@@ -349,6 +363,8 @@ fn unit(n: usize, rng: &mut Lcg, tags: &mut Tags, purposes: &[String], out: &mut
     let mut cols: Vec<Column> = Vec::new();
     // (tag, column) for columns tagged exactly with a depth-2 tag.
     let mut tagged_children: Vec<(usize, usize)> = Vec::new();
+    // (tag, column index or None for the struct field) of every tagged column.
+    let mut tagged_cols: Vec<(usize, Option<usize>)> = Vec::new();
 
     out.line(&format!("/// Synthetic source {n}."));
     if leveled {
@@ -370,7 +386,7 @@ fn unit(n: usize, rng: &mut Lcg, tags: &mut Tags, purposes: &[String], out: &mut
         let name = format!("c{c:02}");
         if rng.chance(80) {
             let t = tags.choose(rng);
-            tags.all[t].uses += 1;
+            tagged_cols.push((t, Some(cols.len())));
             let ty = tags.all[t].ty;
             let path = tags.all[t].path.clone();
             if tags.all[t].depth == 2 {
@@ -451,7 +467,7 @@ fn unit(n: usize, rng: &mut Lcg, tags: &mut Tags, purposes: &[String], out: &mut
     }
     if rng.chance(35) {
         let t = tags.choose(rng);
-        tags.all[t].uses += 1;
+        tagged_cols.push((t, None));
         let (path, ty) = (tags.all[t].path.clone(), tags.all[t].ty);
         out.line("  detail: struct {");
         out.line(&format!("    primary:   {} tagged {path},", ty.name()));
@@ -496,6 +512,8 @@ fn unit(n: usize, rng: &mut Lcg, tags: &mut Tags, purposes: &[String], out: &mut
 
     // Direct rules on up to two columns (never a key, never a column with `accessible if`).
     let mut directed: Vec<usize> = Vec::new();
+    // Columns an enforced direct rule without `where` always decides.
+    let mut claimed: Vec<usize> = Vec::new();
     for _ in 0..(rng.below(3)) {
         let i = rng.below(cols.len());
         if directed.contains(&i) || cols[i].has_accessible {
@@ -507,7 +525,8 @@ fn unit(n: usize, rng: &mut Lcg, tags: &mut Tags, purposes: &[String], out: &mut
         }
         directed.push(i);
         let target = format!("  mask column {src}.{}", cols[i].name);
-        let body = if rng.chance(30) {
+        let conditional = rng.chance(30);
+        let body = if conditional {
             format!(
                 "{target} where row.region == \"{}\"\n{}",
                 rng.pick(&REGIONS),
@@ -516,7 +535,11 @@ fn unit(n: usize, rng: &mut Lcg, tags: &mut Tags, purposes: &[String], out: &mut
         } else {
             format!("{target}\n{}", audience(rng, ty, purposes, "  "))
         };
-        let staged = if rng.chance(3) { " staged" } else { "" };
+        let staged = rng.chance(3);
+        if !conditional && !staged {
+            claimed.push(i);
+        }
+        let staged = if staged { " staged" } else { "" };
         policy(out, &format!("{staged} on source {src}"), &body);
     }
     // On a source with a masking level, a `by level` rule on a plain text column.
@@ -527,6 +550,7 @@ fn unit(n: usize, rng: &mut Lcg, tags: &mut Tags, purposes: &[String], out: &mut
             .filter(|i| !directed.contains(i))
         {
             directed.push(i);
+            claimed.push(i);
             let body = format!(
                 "  mask column {src}.{} using by level {{ High: null, Medium: show_last(2), Low: initials }}\n  for everyone except {}",
                 cols[i].name,
@@ -548,11 +572,13 @@ fn unit(n: usize, rng: &mut Lcg, tags: &mut Tags, purposes: &[String], out: &mut
 
     // A tag rule scoped to this source, on a depth-2 tag one of its columns carries: it ties with the global
     // rule of that tag and wins the tie by authored order (this file comes before the global file).
-    // Columns a direct rule decides are left out, so that this rule does take effect.
-    tagged_children.retain(|(_, c)| !directed.contains(c));
+    // Columns a direct rule (or `accessible if`) decides are left out, so that this rule does take effect.
+    tagged_children.retain(|(_, c)| !directed.contains(c) && !cols[*c].has_accessible);
+    let mut source_child: Option<String> = None;
     if !tagged_children.is_empty() && rng.chance(25) {
         let (t, _) = *rng.pick(&tagged_children);
         let (path, ty) = (tags.all[t].path.clone(), tags.all[t].ty);
+        source_child = Some(path.clone());
         let body = format!(
             "  mask columns tagged {path}\n{}",
             audience(rng, ty, purposes, "  ")
@@ -608,6 +634,25 @@ fn unit(n: usize, rng: &mut Lcg, tags: &mut Tags, purposes: &[String], out: &mut
         ));
     }
     out.line("");
+
+    // What the global policies may still decide in this source.
+    for (t, col) in tagged_cols {
+        let path = &tags.all[t].path;
+        let child_claimed = source_child
+            .as_ref()
+            .is_some_and(|c| path == c || path.starts_with(&format!("{c}.")));
+        let claimed = col.is_some_and(|c| cols[c].has_accessible || claimed.contains(&c));
+        tags.records.push(Record {
+            tag: t,
+            claimed,
+            child_claimed,
+        });
+    }
+    tags.free_notes += cols
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| c.name.starts_with("note_") && !claimed.contains(i))
+        .count();
 }
 
 fn header_files(tags: &Tags, purposes: &[String]) -> Vec<(String, Out)> {
@@ -657,12 +702,54 @@ fn header_files(tags: &Tags, purposes: &[String]) -> Vec<(String, Out)> {
     files
 }
 
-/// Global tag policies, emitted only for tags some column carries exactly.
+/// Global tag policies, emitted only where they decide some column (no "never takes effect" warning):
+/// a root's rule for unclaimed columns tagged exactly with the root, a depth-2 rule for unclaimed columns
+/// no source-scoped rule and no unconditional depth-3 rule decides, depth-3 rules for unclaimed columns
+/// tagged with them.
 fn global_policies(tags: &Tags, rng: &mut Lcg, purposes: &[String]) -> Out {
+    let free = |t: usize| tags.records.iter().any(|r| r.tag == t && !r.claimed);
+    let n = tags.all.len();
+
+    // Depth 3 first (their text goes last), since the depth-2 rules depend on which are unconditional.
+    let mut deep = Out::new();
+    let mut unconditional = vec![false; n];
+    for t in (0..n).filter(|&t| tags.all[t].depth == 3 && free(t)) {
+        let tag = &tags.all[t];
+        let name = tag.path.replace('.', "_");
+        // A conditional rule first, then (for most tags) an unconditional one it falls through to.
+        if rng.chance(60) {
+            let scope = if rng.chance(30) {
+                " on sources with columns tagged Region"
+            } else {
+                ""
+            };
+            deep.line(&format!("policy g_{name}_where{scope} {{"));
+            deep.line(&format!(
+                "  mask columns tagged {} where row[tagged Region] == \"{}\"",
+                tag.path,
+                rng.pick(&REGIONS)
+            ));
+            deep.line(&audience(rng, tag.ty, purposes, "  "));
+            deep.line("}");
+            deep.line("");
+        }
+        if rng.chance(70) {
+            let staged = rng.chance(5);
+            unconditional[t] = !staged;
+            let staged = if staged { " staged" } else { "" };
+            deep.line(&format!("policy g_{name}{staged} {{"));
+            deep.line(&format!("  mask columns tagged {}", tag.path));
+            deep.line(&audience(rng, tag.ty, purposes, "  "));
+            deep.line("}");
+            deep.line("");
+        }
+    }
+
     let mut g = Out::new();
     g.line("// Generated by gen_policy_set: global tag policies, from the shallowest tag to the deepest.");
     g.line("");
-    for (root, _) in ROOTS {
+    for t in (0..n).filter(|&t| tags.all[t].depth == 1 && free(t)) {
+        let root = &tags.all[t].path;
         g.line(&format!(
             "policy g_{root} \"Everything under {root} is nulled unless a deeper rule applies\" {{"
         ));
@@ -673,66 +760,48 @@ fn global_policies(tags: &Tags, rng: &mut Lcg, purposes: &[String]) -> Out {
         g.line("}");
         g.line("");
     }
-    let used_below = |prefix: &str| {
-        tags.all
-            .iter()
-            .any(|t| t.uses > 0 && (t.path == prefix || t.path.starts_with(&format!("{prefix}."))))
-    };
-    for tag in tags.all.iter().filter(|t| t.depth == 2) {
-        if !used_below(&tag.path) {
+    for c in (0..n).filter(|&t| tags.all[t].depth == 2) {
+        let prefix = format!("{}.", tags.all[c].path);
+        let decides = tags.records.iter().any(|r| {
+            !r.claimed
+                && !r.child_claimed
+                && (r.tag == c
+                    || (tags.all[r.tag].path.starts_with(&prefix) && !unconditional[r.tag]))
+        });
+        if !decides {
             continue;
         }
-        let name = tag.path.replace('.', "_");
-        let scope = if rng.chance(20) {
-            format!(" on sources with columns tagged {}", tag.path)
-        } else {
-            String::new()
-        };
-        g.line(&format!("policy g_{name}{scope} {{"));
+        let tag = &tags.all[c];
+        g.line(&format!("policy g_{} {{", tag.path.replace('.', "_")));
         g.line(&format!("  mask columns tagged {}", tag.path));
         g.line(&audience(rng, tag.ty, purposes, "  "));
         g.line("}");
         g.line("");
     }
-    for tag in tags.all.iter().filter(|t| t.depth == 3 && t.uses > 0) {
-        let name = tag.path.replace('.', "_");
-        // A conditional rule first, then (for most tags) an unconditional one it falls through to.
-        if rng.chance(60) {
-            g.line(&format!("policy g_{name}_where {{"));
-            g.line(&format!(
-                "  mask columns tagged {} where row[tagged Region] == \"{}\"",
-                tag.path,
-                rng.pick(&REGIONS)
-            ));
-            g.line(&audience(rng, tag.ty, purposes, "  "));
-            g.line("}");
-            g.line("");
-        }
-        if rng.chance(70) {
-            let staged = if rng.chance(5) { " staged" } else { "" };
-            g.line(&format!("policy g_{name}{staged} {{"));
-            g.line(&format!("  mask columns tagged {}", tag.path));
-            g.line(&audience(rng, tag.ty, purposes, "  "));
-            g.line("}");
-            g.line("");
-        }
+    g.text.push_str(&deep.text);
+    g.lines += deep.lines;
+    if tags.free_notes > 0 {
+        g.line("policy g_notes \"Free-text notes are redacted\" {");
+        g.line(concat!(
+            "  mask columns named like \"^note_[0-9]+$\" using redact",
+            " for everyone except user has role \"note_reader\""
+        ));
+        g.line("}");
     }
-    g.line("policy g_notes \"Free-text notes are redacted\" {");
-    g.line("  mask columns named like \"^note_[0-9]+$\" using redact for everyone except user has role \"note_reader\"");
-    g.line("}");
     g
 }
 
-fn exempts(rng: &mut Lcg, purposes: &[String]) -> Out {
+/// Exempts by domain and by the last digit of the source name, for the domains and digits in use.
+fn exempts(sources: usize, rng: &mut Lcg, purposes: &[String]) -> Out {
     let mut e = Out::new();
     e.line("// Generated by gen_policy_set: exemptions.");
     e.line("");
-    for d in 0..DOMAINS {
+    for d in 0..DOMAINS.min(sources) {
         e.line(&format!(
             "exempt user in group \"auditors_d{d:02}\" on sources tagged Domain.D{d:02};"
         ));
     }
-    for i in 0..20 {
+    for i in (0..20).filter(|i| i % 10 < sources) {
         // A conjunction: skip conditions with a top-level `or`, which would widen the exemption.
         let mut extra = user_condition(rng, purposes);
         while extra.contains(" or ") {
@@ -809,7 +878,10 @@ fn main() {
         "90_global_policies.pol".to_string(),
         global_policies(&tags, &mut rng, &purposes),
     ));
-    files.push(("91_exempts.pol".to_string(), exempts(&mut rng, &purposes)));
+    files.push((
+        "91_exempts.pol".to_string(),
+        exempts(units.len(), &mut rng, &purposes),
+    ));
 
     if let Err(e) = fs::create_dir_all(&out_dir) {
         eprintln!("gen_policy_set: cannot create {}: {e}", out_dir.display());

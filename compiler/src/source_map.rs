@@ -123,7 +123,10 @@ impl SourceMap {
     /// One-based (line, column in characters) of a byte offset.
     pub fn line_col(&self, file: FileId, offset: u32) -> (usize, usize) {
         let f = self.get(file);
-        let offset = (offset as usize).min(f.text.len());
+        let mut offset = (offset as usize).min(f.text.len());
+        while !f.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         let line = f.lines.line(offset);
         let start = f.lines.line_start(line).unwrap_or(0);
         let col = f

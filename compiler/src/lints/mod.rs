@@ -12,6 +12,46 @@ pub fn run(model: &Model, res: &Resolution, diags: &mut Vec<Diagnostic>) {
     never_takes_effect(model, res, diags);
     masked_keys(model, res, diags);
     leaks::dichotomy(model, res, diags);
+    detokenize_targets(model, diags);
+}
+
+/// `allow detokenize column S.c` needs a rule that tokenizes `S.c`.
+fn detokenize_targets(model: &Model, diags: &mut Vec<Diagnostic>) {
+    use crate::model::GrantKind;
+    for g in &model.grants {
+        let GrantKind::Detokenize { source, column } = g.kind else {
+            continue;
+        };
+        let reversible = model.mask_rules.iter().any(|r| {
+            r.matches
+                .iter()
+                .any(|m| m.source == source && m.column == column)
+                && r.body.techniques().iter().any(|t| {
+                    matches!(t.name.as_str(), "tokenize" | "format_preserving")
+                        || t.by_level.iter().any(|(_, e)| {
+                            matches!(e.name.as_str(), "tokenize" | "format_preserving")
+                        })
+                })
+        });
+        if !reversible {
+            let src = &model.sources[source];
+            diags.push(
+                Diagnostic::new(
+                    Code::BadGrant,
+                    format!(
+                        "nothing tokenizes `{}.{}`: there is nothing to detokenize",
+                        src.name, src.columns[column].name
+                    ),
+                    g.loc,
+                    "detokenize grant",
+                )
+                .with_secondary(src.columns[column].loc, "the column")
+                .with_help(
+                    "mask the column `using tokenize` (or `format_preserving`) in some policy",
+                ),
+            );
+        }
+    }
 }
 
 /// Can the candidate at `index` decide for some user and row? Only if every one before it has a
@@ -101,12 +141,15 @@ fn never_takes_effect(model: &Model, res: &Resolution, diags: &mut Vec<Diagnosti
         let policy = model.policy_of(id);
         let mut d = Diagnostic::new(
             Code::PolicyAlwaysLoses,
-            format!(
-                "policy `{}` never takes effect: on each of the {} column{} it matches, another rule always decides first",
-                policy.name,
-                rule.matches.len(),
-                if rule.matches.len() == 1 { "" } else { "s" }
-            ),
+            if rule.matches.len() == 1 {
+                format!("policy `{}` never takes effect: on the one column it matches, another rule always decides first", policy.name)
+            } else {
+                format!(
+                    "policy `{}` never takes effect: on each of the {} columns it matches, another rule always decides first",
+                    policy.name,
+                    rule.matches.len()
+                )
+            },
             rule.target_loc,
             "this target always loses",
         );

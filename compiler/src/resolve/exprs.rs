@@ -768,16 +768,14 @@ impl Checker<'_> {
         }
         let (lt, rt) = (l.ty.clone(), r.ty.clone());
         let mismatch = |this: &mut Self, ctx: &ExprCtx, what: String| -> CExpr {
-            let at = Loc::new(ctx.file, span);
             this.diags.push(
                 Diagnostic::new(
                     Code::TypeMismatch,
                     what,
-                    at,
-                    format!("{lt} {} {rt}", op.as_str()),
+                    Loc::new(ctx.file, b.span),
+                    format!("this is {rt}"),
                 )
-                .with_secondary(Loc::new(ctx.file, a.span), format!("this is {lt}"))
-                .with_secondary(Loc::new(ctx.file, b.span), format!("this is {rt}")),
+                .with_secondary(Loc::new(ctx.file, a.span), format!("this is {lt}")),
             );
             CExpr::error(span)
         };

@@ -258,16 +258,16 @@ impl Checker<'_> {
                         }
                     }
                 }
-                if !steps.iter().any(|s| {
+                let expects = t.stmts.iter().any(|s| {
                     matches!(
                         s,
-                        TestStep::ExpectRow(..)
-                            | TestStep::ExpectHidden(_)
-                            | TestStep::ExpectShown(_)
-                            | TestStep::ExpectVisible(..)
+                        TestStmt::ExpectRow { .. }
+                            | TestStmt::ExpectHidden(_)
+                            | TestStmt::ExpectShown(_)
+                            | TestStmt::ExpectVisible { .. }
                     )
-                }) && !t.stmts.is_empty()
-                {
+                });
+                if !expects {
                     self.diags.push(Diagnostic::new(
                         Code::BadTest,
                         format!("test \"{}\" expects nothing", t.name.value),

@@ -11,7 +11,7 @@
 //!
 //! then one summary line: `error: could not check: 2 errors, 1 warning emitted`, or
 //! `warning: 1 warning emitted` when there are only warnings, or nothing when there is no
-//! diagnostic. Help lines and fix titles are shown as `= help: …`, notes as `= note: …`; a label
+//! diagnostic. Help lines (and fix titles, when a diagnostic has no help line) are shown as `= help: …`, notes as `= note: …`; a label
 //! in a file the source map does not hold as `= note: <unknown file N>: label`.
 
 use super::{place, plural, severity_name};
@@ -62,8 +62,9 @@ fn to_codespan(d: &Diagnostic, files: &SourceMap) -> CsDiagnostic<crate::source_
         }
     }
     let mut notes: Vec<String> = d.help.iter().map(|h| format!("help: {h}")).collect();
+    // Fixes are for editors; their titles are shown only when no help line already says it.
     for fix in &d.fixes {
-        if !d.help.contains(&fix.title) {
+        if d.help.is_empty() && !d.help.contains(&fix.title) {
             notes.push(format!("help: {}", fix.title));
         }
     }

@@ -1,0 +1,130 @@
+//! The parser never panics, whatever the input: random bytes, random token soup, and valid
+//! programs with tokens deleted, duplicated or swapped.
+
+use pol_grammar::lexer::KEYWORDS;
+use pol_grammar::parse_file;
+use proptest::prelude::*;
+
+const VALID: &str = r#"
+/// Personally identifiable information.
+tag PII sensitive;
+tag PII.SSN "Social security numbers";
+purpose Research.Marketing;
+subject { department: text, clearance: int, }
+source customers tagged PHI {
+  id: int key,
+  first_name: text tagged PII.Name accessible if user.login == "admin",
+  ssn: text tagged PII.SSN, PII,
+  state: enum("MD", "VA"),
+  created_at: timestamp event_time,
+  patient: struct { name: text tagged PII.Name, age: int, },
+  full_name = concat(first_name, " ", ssn),
+}
+policy hash_us_ssn on sources tagged PHI {
+  mask columns tagged PII.SSN where row[tagged Country] == "US"
+  using hash for everyone who user acting under Research
+  using mask_last(4, text: "[Restricted]") for everyone who user has role "agent"
+  otherwise unmasked
+}
+policy recent on source customers { only show rows newer than 90d for everyone except user in group "Admins" }
+policy sample on source customers { only show 10% of rows for everyone who user.clearance > 2 otherwise all rows }
+exempt user in group "auditors" on sources tagged PHI;
+level High > Medium > Low;
+settings { combine_exceptions = true }
+test "t" { given user { roles: ["agent"], attributes: { "Office Location": ["VA"] } } given row customers { id: 1, ssn: "1" } expect row { ssn: null } expect visible [id, ssn] }
+"#;
+
+fn vocabulary() -> Vec<String> {
+    let mut v: Vec<String> = KEYWORDS.iter().map(|(k, _)| k.to_string()).collect();
+    for p in [
+        "{",
+        "}",
+        "(",
+        ")",
+        "[",
+        "]",
+        ",",
+        ";",
+        ":",
+        ".",
+        "=",
+        "==",
+        "!=",
+        "<",
+        "<=",
+        ">",
+        ">=",
+        "+",
+        "-",
+        "%",
+        "x",
+        "PII.SSN",
+        "`odd name`",
+        "name:",
+        "\"s\"",
+        "r\"\\d+\"",
+        "42",
+        "3.5",
+        "90d",
+        "\"unterminated",
+        "/*",
+        "//c\n",
+        "///doc\n",
+        "`",
+        "\\",
+        "é",
+        "\u{0}",
+    ] {
+        v.push(p.to_string());
+    }
+    v
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
+
+    #[test]
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        let text = String::from_utf8_lossy(&bytes);
+        let file = parse_file(&text);
+        for e in &file.errors {
+            prop_assert!(e.span.end as usize <= text.len());
+            prop_assert!(e.span.start <= e.span.end);
+        }
+    }
+
+    #[test]
+    fn token_soup_never_panics(picks in proptest::collection::vec(0usize..1000, 0..120)) {
+        let vocab = vocabulary();
+        let text: Vec<&str> = picks.iter().map(|i| vocab[i % vocab.len()].as_str()).collect();
+        let text = text.join(" ");
+        let file = parse_file(&text);
+        for e in &file.errors {
+            prop_assert!(e.span.end as usize <= text.len());
+        }
+    }
+
+    #[test]
+    fn mutated_valid_programs_never_panic(ops in proptest::collection::vec((0usize..3, 0usize..10_000, 0usize..10_000), 1..6)) {
+        let lexed = pol_grammar::lexer::lex(VALID);
+        let mut pieces: Vec<String> = lexed.tokens.iter().map(|(l, _, r)| VALID[*l..*r].to_string()).collect();
+        for (op, a, b) in ops {
+            if pieces.is_empty() { break; }
+            let (i, j) = (a % pieces.len(), b % pieces.len());
+            match op {
+                0 => { pieces.remove(i); }
+                1 => { let t = pieces[i].clone(); pieces.insert(j, t); }
+                _ => pieces.swap(i, j),
+            }
+        }
+        let text = pieces.join(" ");
+        let _ = parse_file(&text);
+    }
+}
+
+#[test]
+fn the_valid_program_parses_without_errors() {
+    let file = parse_file(VALID);
+    assert!(file.errors.is_empty(), "{:?}", file.errors);
+    assert_eq!(file.decls.len(), 12);
+}
