@@ -465,7 +465,7 @@ impl Checker<'_> {
                         loc: lat,
                     });
                 }
-                self.model.sources.push(source);
+                self.model.add_source(source);
             }
         }
     }
