@@ -39,6 +39,10 @@ pub enum Command {
         /// Fail (exit 1) on warnings too.
         #[arg(long)]
         deny_warnings: bool,
+        /// Check each path as a policy set of its own (e.g. `polc check --each examples/*`)
+        /// instead of all paths as one set.
+        #[arg(long)]
+        each: bool,
     },
 }
 
@@ -49,7 +53,8 @@ pub fn run(cli: Cli) -> ExitCode {
             paths,
             format,
             deny_warnings,
-        } => check::run(&paths, format, deny_warnings),
+            each,
+        } => check::run(&paths, format, deny_warnings, each),
     }
 }
 
