@@ -44,15 +44,6 @@ impl Truth {
         }
     }
 
-    /// Kleene negation.
-    pub fn not(self) -> Truth {
-        match self {
-            Truth::True => Truth::False,
-            Truth::False => Truth::True,
-            Truth::Unknown => Truth::Unknown,
-        }
-    }
-
     /// Kleene conjunction: false wins, then unknown.
     pub fn and(self, other: Truth) -> Truth {
         match (self, other) {
@@ -68,6 +59,19 @@ impl Truth {
             (Truth::True, _) | (_, Truth::True) => Truth::True,
             (Truth::False, Truth::False) => Truth::False,
             _ => Truth::Unknown,
+        }
+    }
+}
+
+impl std::ops::Not for Truth {
+    type Output = Truth;
+
+    /// Kleene negation.
+    fn not(self) -> Truth {
+        match self {
+            Truth::True => Truth::False,
+            Truth::False => Truth::True,
+            Truth::Unknown => Truth::Unknown,
         }
     }
 }
@@ -175,7 +179,7 @@ impl Env<'_> {
                 Ev::Val(Value::Decimal(x)) => Ev::Val(Value::Decimal(-x)),
                 _ => Ev::Unknown,
             },
-            CKind::Not(inner) => Ev::from_truth(self.truth(inner).not()),
+            CKind::Not(inner) => Ev::from_truth(!self.truth(inner)),
             CKind::Binary(op, a, b) => self.binary(*op, a, b),
             CKind::Under(inner, p) => {
                 let v = self.eval(inner);
@@ -370,7 +374,7 @@ impl Env<'_> {
                     Some(e) => Truth::from_bool(e),
                     None => Truth::Unknown,
                 };
-                Ev::from_truth(if op == BinOp::Eq { t } else { t.not() })
+                Ev::from_truth(if op == BinOp::Eq { t } else { !t })
             }
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
                 Ev::from_truth(match compare(&x, &y) {
