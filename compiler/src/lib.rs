@@ -7,6 +7,7 @@ pub mod conflicts;
 pub mod diagnostics;
 pub mod lints;
 pub mod model;
+pub mod reference;
 pub mod resolve;
 pub mod source_map;
 pub mod techniques;
