@@ -2,6 +2,7 @@
 //! `--deny-warnings`), 2 usage or I/O error.
 
 mod check;
+mod diff;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -44,6 +45,17 @@ pub enum Command {
         #[arg(long)]
         each: bool,
     },
+    /// Show which (source, column, audience) decisions changed between two policy sets.
+    Diff {
+        /// The old policy set (a file or directory).
+        old: PathBuf,
+        /// The new policy set (a file or directory).
+        new: PathBuf,
+        /// Describe decisions for this subject (JSON, §8); repeat for several audiences.
+        /// Without it, rules are compared as written.
+        #[arg(long = "subject")]
+        subjects: Vec<PathBuf>,
+    },
 }
 
 /// Runs a parsed command line.
@@ -55,6 +67,7 @@ pub fn run(cli: Cli) -> ExitCode {
             deny_warnings,
             each,
         } => check::run(&paths, format, deny_warnings, each),
+        Command::Diff { old, new, subjects } => diff::run(&old, &new, &subjects),
     }
 }
 

@@ -668,3 +668,14 @@ pub fn sample_in(source: &str, key: &Value, pct: u8) -> bool {
     first.copy_from_slice(&digest[..8]);
     u64::from_be_bytes(first) % 10_000 < u64::from(pct) * 100
 }
+
+impl Reference<'_> {
+    /// Evaluates a condition that reads no row for a subject (tools such as `polc diff` ask
+    /// what a rule's audience makes of one user). A condition that reads the row is unknown.
+    pub fn user_truth(&self, subject: &Subject, cond: &CExpr) -> Truth {
+        if cond.reads_row() {
+            return Truth::Unknown;
+        }
+        self.env(subject, None).truth(cond)
+    }
+}
