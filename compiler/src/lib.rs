@@ -7,10 +7,12 @@ pub mod conflicts;
 pub mod diagnostics;
 pub mod diff;
 pub mod lints;
+pub mod lower;
 pub mod model;
 pub mod reference;
 pub mod resolve;
 pub mod source_map;
 pub mod techniques;
+pub mod testing;
 
 pub use analysis::{check, Analysis};
