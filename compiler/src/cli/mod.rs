@@ -6,6 +6,7 @@ mod check;
 mod diff;
 mod eval;
 mod explain;
+mod fmt;
 mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -82,6 +83,15 @@ pub enum Command {
         #[arg(long)]
         key_file: Option<PathBuf>,
     },
+    /// Rewrite policy files in the canonical layout (comments kept).
+    Fmt {
+        /// Files or directories (their `.pol` files, recursively, sorted by path).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Write nothing: list the files that would change, with a short diff, and exit 1 if any.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 /// Runs a parsed command line.
@@ -98,6 +108,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Eval(args) => eval::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Test { paths, key_file } => test::run(&paths, key_file.as_deref()),
+        Command::Fmt { paths, check } => fmt::run(&paths, check),
     }
 }
 

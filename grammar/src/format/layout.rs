@@ -403,11 +403,15 @@ impl Printer<'_> {
                 self.indent += 1;
                 for c in &m.clauses {
                     self.brk(flat);
-                    self.tok(Tok::KwUsing);
-                    self.space();
-                    self.technique(&c.technique);
-                    self.space();
-                    self.audience(&c.audience);
+                    if flat {
+                        self.clause_body(c, true);
+                    } else {
+                        let flat_ok =
+                            !self.has_comment_in(c.span.start as usize, c.span.end as usize);
+                        self.tentative(c.span.start as usize, flat_ok, |p, flat| {
+                            p.clause_body(c, flat)
+                        });
+                    }
                 }
                 if let Some(o) = &m.otherwise {
                     self.brk(flat);
@@ -490,6 +494,17 @@ impl Printer<'_> {
                 self.indent -= 1;
             }
         }
+    }
+
+    /// `using T for AUDIENCE`; when broken, the audience goes on the next line, one level deeper.
+    fn clause_body(&mut self, c: &MaskClause, flat: bool) {
+        self.tok(Tok::KwUsing);
+        self.space();
+        self.technique(&c.technique);
+        self.indent += 1;
+        self.brk(flat);
+        self.audience(&c.audience);
+        self.indent -= 1;
     }
 
     fn target(&mut self, t: &Target) {

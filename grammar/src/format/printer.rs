@@ -39,6 +39,7 @@ pub(crate) struct Checkpoint {
     sep: Sep,
     last_end: usize,
     wrote: bool,
+    in_line_comment: bool,
     had_error: bool,
 }
 
@@ -57,6 +58,8 @@ pub(crate) struct Printer<'a> {
     last_end: usize,
     /// Something has been written.
     wrote: bool,
+    /// The current output line ends with a `//` comment: nothing more may go on it.
+    in_line_comment: bool,
     /// The first disagreement between the layout and the tokens (a formatter bug).
     error: Option<String>,
 }
@@ -78,6 +81,7 @@ impl<'a> Printer<'a> {
             sep: Sep::None,
             last_end: 0,
             wrote: false,
+            in_line_comment: false,
             error: None,
         }
     }
@@ -159,6 +163,13 @@ impl<'a> Printer<'a> {
 
     /// Writes the pending separator, for an element that starts at `at` in the source.
     pub(crate) fn write_sep(&mut self, at: usize) {
+        if self.in_line_comment && !matches!(self.sep, Sep::Line { .. }) {
+            self.sep = Sep::Line {
+                blank_ok: false,
+                force_blank: false,
+                cont: true,
+            };
+        }
         match self.sep {
             Sep::None => {}
             Sep::Space => self.out.push(' '),
@@ -168,6 +179,7 @@ impl<'a> Printer<'a> {
                 cont,
             } => {
                 if self.wrote {
+                    self.in_line_comment = false;
                     let gap = self.text.get(self.last_end..at).unwrap_or("");
                     let blank = force_blank || (blank_ok && gap.matches('\n').count() >= 2);
                     self.out.push('\n');
@@ -249,16 +261,23 @@ impl<'a> Printer<'a> {
             return;
         };
         let (l, r) = (*l, *r);
-        if matches!(t, Tok::Comma | Tok::Semi) {
+        // A doc comment never moves past a `,`: it would document the next column.
+        let doc_before = self.comments[self.cpos.min(self.comments.len())..]
+            .iter()
+            .take_while(|c| (c.span.start as usize) < l)
+            .any(|c| c.kind == CommentKind::Doc);
+        if matches!(t, Tok::Comma | Tok::Semi) && !doc_before {
             // Punctuation goes right after what it ends; comments before it move after it.
             self.write_sep(l);
             self.push_token(t, l, r);
             self.wrote = true;
+            // Only the comments on the line of what the punctuation ends; the others wait for
+            // the next token, where the layout has decided the separator.
             let next = self.toks.get(self.pos + 1).map(|t| &t.1);
-            self.flush_comments(l, next);
+            self.flush_comments_upto(l, next, true);
             self.last_end = self.last_end.max(r);
         } else {
-            self.flush_comments(l, Some(t));
+            self.flush_comments_upto(l, Some(t), false);
             self.write_sep(l);
             self.push_token(t, l, r);
             self.wrote = true;
@@ -286,16 +305,31 @@ impl<'a> Printer<'a> {
     /// before it stays on that line; any other comment gets a line of its own. A comment that ends
     /// its line in the source ends its line in the output.
     pub(crate) fn flush_comments(&mut self, before: usize, next: Option<&Tok>) {
+        self.flush_comments_upto(before, next, false);
+    }
+
+    /// [`Printer::flush_comments`]; with `trailing_only`, stops at the first comment that is not
+    /// on the line of the code before it.
+    fn flush_comments_upto(&mut self, before: usize, next: Option<&Tok>, trailing_only: bool) {
         while let Some(c) = self.comments.get(self.cpos) {
             let (cs, ce) = (c.span.start as usize, c.span.end as usize);
             if cs >= before {
                 break;
             }
+            // A comment that waited behind a `,` or `;` (cs < last_end) starts its own line.
+            let trailing = self.wrote
+                && !self.in_line_comment
+                && cs >= self.last_end
+                && self
+                    .text
+                    .get(self.last_end..cs)
+                    .is_some_and(|gap| !gap.contains('\n'));
+            if trailing_only && !trailing {
+                break;
+            }
             self.cpos += 1;
             let body = comment_text(c);
             let prev = self.sep;
-            let gap = self.text.get(self.last_end..cs).unwrap_or("");
-            let trailing = self.wrote && !gap.contains('\n');
             let cont = match prev {
                 Sep::Line { cont, .. } => cont,
                 Sep::None | Sep::Space => true,
@@ -317,7 +351,8 @@ impl<'a> Printer<'a> {
                 self.out.push_str(body);
             }
             self.wrote = true;
-            self.last_end = ce;
+            self.in_line_comment = c.kind != CommentKind::Block;
+            self.last_end = self.last_end.max(ce);
             let ends_line = c.kind != CommentKind::Block || self.newline_follows(ce);
             self.sep = if ends_line {
                 match (trailing, prev) {
@@ -359,6 +394,7 @@ impl<'a> Printer<'a> {
             sep: self.sep,
             last_end: self.last_end,
             wrote: self.wrote,
+            in_line_comment: self.in_line_comment,
             had_error: self.error.is_some(),
         }
     }
@@ -371,6 +407,7 @@ impl<'a> Printer<'a> {
         self.sep = cp.sep;
         self.last_end = cp.last_end;
         self.wrote = cp.wrote;
+        self.in_line_comment = cp.in_line_comment;
         if !cp.had_error {
             self.error = None;
         }
