@@ -209,3 +209,100 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    /// A fresh directory for one test.
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("polc-fmt-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("nested")).expect("temp dir");
+        dir
+    }
+
+    const MESSY: &str = "tag A;tag B;\npolicy p{mask columns tagged A using null for everyone}\n";
+    const CANONICAL: &str =
+        "tag A;\ntag B;\n\npolicy p {\n  mask columns tagged A using null for everyone\n}\n";
+
+    #[test]
+    fn check_reports_without_writing_then_fmt_rewrites_in_place() {
+        let dir = scratch("check");
+        let messy = dir.join("nested/messy.pol");
+        let fine = dir.join("fine.pol");
+        let other = dir.join("notes.txt");
+        fs::write(&messy, MESSY).unwrap();
+        fs::write(&fine, CANONICAL).unwrap();
+        fs::write(&other, MESSY).unwrap();
+
+        assert_eq!(run(&[dir.clone()], true), ExitCode::from(1));
+        assert_eq!(fs::read_to_string(&messy).unwrap(), MESSY);
+
+        assert_eq!(run(&[dir.clone()], false), ExitCode::SUCCESS);
+        assert_eq!(fs::read_to_string(&messy).unwrap(), CANONICAL);
+        assert_eq!(fs::read_to_string(&fine).unwrap(), CANONICAL);
+        assert_eq!(
+            fs::read_to_string(&other).unwrap(),
+            MESSY,
+            "only .pol files"
+        );
+
+        assert_eq!(run(&[dir.clone()], true), ExitCode::SUCCESS);
+        // A file named directly is formatted whatever its extension.
+        assert_eq!(run(&[other.clone()], true), ExitCode::from(1));
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_file_that_does_not_parse_is_left_alone_and_exits_2() {
+        let dir = scratch("broken");
+        let broken = dir.join("broken.pol");
+        let messy = dir.join("nested/messy.pol");
+        fs::write(&broken, "tag A\ntag B;\n").unwrap();
+        fs::write(&messy, MESSY).unwrap();
+        assert_eq!(run(&[dir.clone()], true), ExitCode::from(2));
+        assert_eq!(run(&[dir.clone()], false), ExitCode::from(2));
+        assert_eq!(fs::read_to_string(&broken).unwrap(), "tag A\ntag B;\n");
+        // The other files are still formatted.
+        assert_eq!(fs::read_to_string(&messy).unwrap(), CANONICAL);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn missing_paths_and_empty_directories_are_usage_errors() {
+        let dir = scratch("empty");
+        assert_eq!(run(&[dir.join("nested")], false), ExitCode::from(2));
+        assert_eq!(run(&[dir.join("absent.pol")], true), ExitCode::from(2));
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn syntax_errors_are_rendered_like_polc_check() {
+        let e = format_source("tag A\ntag B;\n").unwrap_err();
+        let FormatError::Syntax(e) = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(
+            syntax_error("a.pol", "tag A\ntag B;\n", &e, false),
+            "error[E0001]: expected one of string, `;`, `.` or `sensitive`, found `tag`\n  \
+             --> a.pol:2:1\n  |\n2 | tag B;\n  | ^^^ here\n  |\n  = note: a.pol was not formatted\n\n"
+        );
+    }
+
+    #[test]
+    fn the_diff_is_unified_with_two_lines_of_context_and_cut_after_40_lines() {
+        assert_eq!(
+            short_diff("a.pol", MESSY, CANONICAL),
+            "Would reformat a.pol:\n--- a.pol\n+++ a.pol (formatted)\n@@ -1,2 +1,6 @@\n\
+             -tag A;tag B;\n-policy p{mask columns tagged A using null for everyone}\n\
+             +tag A;\n+tag B;\n+\n+policy p {\n+  mask columns tagged A using null for everyone\n+}\n"
+        );
+        let old: String = (0..60).map(|i| format!("tag T{i};")).collect();
+        let new: String = (0..60).map(|i| format!("tag T{i};\n")).collect();
+        let diff = short_diff("b.pol", &old, &new);
+        assert_eq!(diff.lines().count(), 1 + DIFF_LINES + 1);
+        assert!(diff.ends_with("\n… 24 more diff lines\n"), "{diff}");
+    }
+}
