@@ -252,7 +252,13 @@ fn source(t: &mut Tape, i: usize, levels: bool) -> Src {
         let mut modifiers = String::new();
         if kind == Kind::Text && name != "country" {
             match t.pick(5) {
-                3 => modifiers = format!(" accessible if {}", user_cond(t, 1)),
+                3 => {
+                    modifiers = if t.one_in(3) {
+                        " accessible if row.id > 10".to_string()
+                    } else {
+                        format!(" accessible if {}", user_cond(t, 1))
+                    }
+                }
                 4 => {
                     modifiers = format!(
                         " accessible if {} otherwise using {}",
@@ -285,6 +291,13 @@ fn source(t: &mut Tape, i: usize, levels: bool) -> Src {
     }
     if src.has("age") && t.pick(2) == 1 {
         src.derived.push(("next_age", "age + 1"));
+    }
+    if src.has("label") && t.pick(2) == 1 {
+        src.derived.push(("shout", "upper(label)"));
+    }
+    if src.has("patient") && t.pick(2) == 1 {
+        src.derived
+            .push(("who_is", "concat(patient.pname, \"/\", id)"));
     }
     if levels && src.has("state") {
         src.level = t.pick(2) == 1;
@@ -408,6 +421,31 @@ fn row_cond(t: &mut Tape, sources: &[&Src], depth: usize) -> String {
     }
     if any("label") {
         atoms.push("starts_with(row.label, \"J\")".to_string());
+    }
+    if any("state") {
+        atoms.push("row.state in [\"MD\", \"DE\"]".to_string());
+    }
+    if any("amount") && any("age") {
+        atoms.push("row.age + 1 > row.amount".to_string());
+    }
+    if any("name") {
+        atoms.push(format!(
+            "(if has(row.name) then lower(row.name) else \"x\") == \"{}\"",
+            t.choose(&["ann", "x", "jenny smith"])
+        ));
+        atoms.push("user.attributes[\"Office\"] contains row.name".to_string());
+    }
+    if any("born") {
+        atoms.push("row.born + 365d > date(\"1996-01-01\")".to_string());
+    }
+    if any("at") {
+        atoms.push("row.at + 30d > timestamp(\"2025-12-20T00:00:00Z\")".to_string());
+    }
+    if any("next_age") {
+        atoms.push("row.next_age > 30".to_string());
+    }
+    if any("patient") {
+        atoms.push("has(row.patient.pssn)".to_string());
     }
     if atoms.is_empty() || t.one_in(5) {
         return user_cond(t, 0);
@@ -574,6 +612,14 @@ fn mask_rule(t: &mut Tape, covered: &[&Src], levels: bool) -> String {
             if s.has("patient") {
                 names.extend(PATIENT.iter().map(|(n, k, _)| (format!("patient.{n}"), *k)));
             }
+            for (n, _) in &s.derived {
+                let k = if *n == "next_age" {
+                    Kind::Int
+                } else {
+                    Kind::Text
+                };
+                names.push((n.to_string(), k));
+            }
             if names.is_empty() {
                 ("columns tagged PII".to_string(), None)
             } else {
@@ -602,12 +648,19 @@ fn mask_rule(t: &mut Tape, covered: &[&Src], levels: bool) -> String {
     } else {
         where_
     };
+    let audience_cond = |t: &mut Tape| {
+        if direct.is_none() && t.one_in(4) {
+            row_cond(t, covered, 1)
+        } else {
+            user_cond(t, 1)
+        }
+    };
     let audience = match t.pick(3) {
         0 => format!("using {} for everyone", technique(t, direct, levels)),
         1 => format!(
             "using {} for everyone except {}",
             technique(t, direct, levels),
-            user_cond(t, 1)
+            audience_cond(t)
         ),
         _ => {
             let mut s = String::new();
@@ -615,7 +668,7 @@ fn mask_rule(t: &mut Tape, covered: &[&Src], levels: bool) -> String {
                 s.push_str(&format!(
                     "using {} for everyone who {} ",
                     technique(t, direct, levels),
-                    user_cond(t, 1)
+                    audience_cond(t)
                 ));
             }
             if t.pick(2) == 0 {
