@@ -613,3 +613,42 @@ fn three_valued_expressions() {
         Some(json!({"id": 1, "a": "*******", "b": "y", "c": "z"}))
     );
 }
+
+/// §6.1 with §6.6 and §6.9: an exempt user reads every cell clear, but a mistyped cell is still
+/// null and a derived column reading it is null — exactly as with no rule at all; an
+/// `accessible if` column is visible to an exempt user (it is accessible).
+#[test]
+fn exempt_with_mistyped_input_and_visibility() {
+    let a = check(
+        r#"
+        source s {
+          id: int key,
+          name: text accessible if user.login == "admin",
+          email: text,
+          label = concat(name, ":", email),
+        }
+        exempt user in group "all" on source s;
+        "#,
+    );
+    let row = json!({"id": 1, "name": 5, "email": "e@x.org"});
+    let expected = Some(json!({"id": 1, "name": null, "email": "e@x.org", "label": null}));
+    assert_eq!(
+        mask(&a, "s", json!({"groups": ["all"]}), row.clone()),
+        expected
+    );
+    let ok = json!({"id": 1, "name": "Ann", "email": "e@x.org"});
+    assert_eq!(
+        mask(&a, "s", json!({"groups": ["all"]}), ok.clone()),
+        Some(json!({"id": 1, "name": "Ann", "email": "e@x.org", "label": "Ann:e@x.org"}))
+    );
+    // Not exempt: `accessible if` masks the name with null, so the label is null.
+    assert_eq!(
+        mask(&a, "s", json!({}), ok),
+        Some(json!({"id": 1, "name": null, "email": "e@x.org", "label": null}))
+    );
+    assert_eq!(
+        visible(&a, "s", json!({"groups": ["all"]})),
+        ["id", "name", "email", "label"]
+    );
+    assert_eq!(visible(&a, "s", json!({})), ["id", "email", "label"]);
+}
