@@ -5,6 +5,7 @@ pub mod analysis;
 pub mod cli;
 pub mod conflicts;
 pub mod diagnostics;
+pub mod ide;
 pub mod lints;
 pub mod model;
 pub mod resolve;
