@@ -2,6 +2,7 @@
 //! `--deny-warnings`), 2 usage or I/O error.
 
 mod check;
+mod fmt;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -40,6 +41,15 @@ pub enum Command {
         #[arg(long)]
         deny_warnings: bool,
     },
+    /// Rewrite policy files in the canonical layout (comments kept).
+    Fmt {
+        /// Files or directories (their `.pol` files, recursively, sorted by path).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Write nothing: list the files that would change, with a short diff, and exit 1 if any.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 /// Runs a parsed command line.
@@ -50,6 +60,7 @@ pub fn run(cli: Cli) -> ExitCode {
             format,
             deny_warnings,
         } => check::run(&paths, format, deny_warnings),
+        Command::Fmt { paths, check } => fmt::run(&paths, check),
     }
 }
 
