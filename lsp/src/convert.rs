@@ -137,7 +137,11 @@ pub fn symbol_kind(k: IdeSymbolKind) -> lsp::SymbolKind {
 }
 
 #[allow(deprecated)]
-pub fn document_symbol(snap: &Snapshot, file: FileId, s: &ide::DocumentSymbol) -> lsp::DocumentSymbol {
+pub fn document_symbol(
+    snap: &Snapshot,
+    file: FileId,
+    s: &ide::DocumentSymbol,
+) -> lsp::DocumentSymbol {
     let range = range(snap, file, s.span);
     let mut selection = self::range(snap, file, s.selection);
     // The selection must be inside the range.
@@ -145,7 +149,11 @@ pub fn document_symbol(snap: &Snapshot, file: FileId, s: &ide::DocumentSymbol) -
         selection = range;
     }
     lsp::DocumentSymbol {
-        name: if s.name.is_empty() { "?".to_string() } else { s.name.clone() },
+        name: if s.name.is_empty() {
+            "?".to_string()
+        } else {
+            s.name.clone()
+        },
         detail: s.detail.clone(),
         kind: symbol_kind(s.kind),
         tags: None,
@@ -155,7 +163,12 @@ pub fn document_symbol(snap: &Snapshot, file: FileId, s: &ide::DocumentSymbol) -
         children: if s.children.is_empty() {
             None
         } else {
-            Some(s.children.iter().map(|c| document_symbol(snap, file, c)).collect())
+            Some(
+                s.children
+                    .iter()
+                    .map(|c| document_symbol(snap, file, c))
+                    .collect(),
+            )
         },
     }
 }
@@ -191,18 +204,28 @@ pub fn token_modifiers() -> Vec<lsp::SemanticTokenModifier> {
 
 /// Encodes tokens as LSP relative positions, one token per line piece (a block comment over
 /// several lines becomes one token per line).
-pub fn semantic_tokens(snap: &Snapshot, file: FileId, tokens: &[ide::HighlightToken]) -> Vec<lsp::SemanticToken> {
+pub fn semantic_tokens(
+    snap: &Snapshot,
+    file: FileId,
+    tokens: &[ide::HighlightToken],
+) -> Vec<lsp::SemanticToken> {
     let f = snap.ide.files().get(file);
     let text = f.text.as_str();
     let mut out = Vec::with_capacity(tokens.len());
     let (mut prev_line, mut prev_col) = (0u32, 0u32);
     for t in tokens {
-        let kind = HighlightKind::ALL.iter().position(|k| *k == t.kind).unwrap_or(0) as u32;
+        let kind = HighlightKind::ALL
+            .iter()
+            .position(|k| *k == t.kind)
+            .unwrap_or(0) as u32;
         let modifiers = u32::from(t.kind == HighlightKind::DocComment);
         let mut start = t.span.start as usize;
         let end = (t.span.end as usize).min(text.len());
         while start < end {
-            let line_end = text[start..end].find('\n').map(|i| start + i).unwrap_or(end);
+            let line_end = text[start..end]
+                .find('\n')
+                .map(|i| start + i)
+                .unwrap_or(end);
             if line_end > start {
                 let (line, col) = f.lines.position_utf16(text, start);
                 let (_, end_col) = f.lines.position_utf16(text, line_end);
@@ -224,7 +247,10 @@ pub fn semantic_tokens(snap: &Snapshot, file: FileId, tokens: &[ide::HighlightTo
     out
 }
 
-pub fn text_edits(snap: &Snapshot, edits: &[ide::TextEdit]) -> std::collections::HashMap<lsp::Url, Vec<lsp::TextEdit>> {
+pub fn text_edits(
+    snap: &Snapshot,
+    edits: &[ide::TextEdit],
+) -> std::collections::HashMap<lsp::Url, Vec<lsp::TextEdit>> {
     let mut changes: std::collections::HashMap<lsp::Url, Vec<lsp::TextEdit>> = Default::default();
     for e in edits {
         if let Some(uri) = snap.uris.get(e.loc.file.0 as usize) {

@@ -1,16 +1,23 @@
-//! Document formatting. The formatter (`pol_grammar::format`) is not available yet on this
-//! branch: the capability is not advertised and a request is answered with an error.
+//! Document formatting: the canonical layout of `polc fmt` (`pol_grammar::format`).
 
+use crate::convert;
 use crate::workspace::Snapshot;
 use pol_compiler::source_map::FileId;
-use tower_lsp::lsp_types::{OneOf, TextEdit};
+use tower_lsp::lsp_types::{DocumentFormattingOptions, OneOf, TextEdit};
 
-/// The formatting capability (none until the formatter exists).
-pub fn capability() -> Option<OneOf<bool, tower_lsp::lsp_types::DocumentFormattingOptions>> {
-    None
+/// The formatting capability.
+pub fn capability() -> Option<OneOf<bool, DocumentFormattingOptions>> {
+    Some(OneOf::Left(true))
 }
 
-/// The edits formatting a file.
-pub fn format(_snap: &Snapshot, _file: FileId) -> Result<Vec<TextEdit>, String> {
-    Err("formatting is not available in this build of pol-lsp".to_string())
+/// The edits formatting a file; an error message when it does not parse.
+pub fn format(snap: &Snapshot, file: FileId) -> Result<Vec<TextEdit>, String> {
+    let edits = snap.ide.format(file)?;
+    Ok(edits
+        .into_iter()
+        .map(|e| TextEdit {
+            range: convert::range(snap, e.loc.file, e.loc.span),
+            new_text: e.new_text,
+        })
+        .collect())
 }

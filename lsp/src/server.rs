@@ -23,7 +23,6 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 pub struct Backend {
-    client: Client,
     files: Arc<Mutex<Files>>,
     roots: Mutex<Vec<PathBuf>>,
     wake: Arc<Notify>,
@@ -37,7 +36,6 @@ impl Backend {
         let (tx, rx) = watch::channel(Arc::new(Snapshot::empty()));
         tokio::spawn(worker(client.clone(), files.clone(), wake.clone(), tx));
         Backend {
-            client,
             files,
             roots: Mutex::new(Vec::new()),
             wake,
@@ -162,7 +160,9 @@ async fn publish(client: &Client, snap: &Snapshot, published: &mut HashSet<Url>)
     }
     for gone in published.difference(&now) {
         if !snap.ids.contains_key(gone) {
-            client.publish_diagnostics(gone.clone(), Vec::new(), None).await;
+            client
+                .publish_diagnostics(gone.clone(), Vec::new(), None)
+                .await;
         }
     }
     *published = now;
@@ -254,7 +254,9 @@ impl LanguageServer for Backend {
             let mut out = Vec::new();
             for r in roots {
                 for p in workspace::pol_files(&r) {
-                    if let (Ok(text), Ok(uri)) = (std::fs::read_to_string(&p), Url::from_file_path(&p)) {
+                    if let (Ok(text), Ok(uri)) =
+                        (std::fs::read_to_string(&p), Url::from_file_path(&p))
+                    {
                         out.push((uri, text));
                     }
                 }

@@ -195,6 +195,23 @@ impl Ide {
         actions::code_actions(self, file, span)
     }
 
+    /// The edits laying a file out canonically (`polc fmt`): none when it already is; an error
+    /// when the file does not parse.
+    pub fn format(&self, file: FileId) -> Result<Vec<TextEdit>, String> {
+        if !self.valid(file) {
+            return Err("no such file".to_string());
+        }
+        let text = self.text(file);
+        let formatted = pol_grammar::format::format_source(text).map_err(|e| e.to_string())?;
+        if formatted == text {
+            return Ok(Vec::new());
+        }
+        Ok(vec![TextEdit {
+            loc: Loc::new(file, Span::new(0, text.len())),
+            new_text: formatted,
+        }])
+    }
+
     /// An inlay hint after each column of the sources of a file: its effective rule.
     pub fn inlay_hints(&self, file: FileId) -> Vec<InlayHint> {
         if !self.valid(file) {
