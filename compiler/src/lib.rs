@@ -6,6 +6,7 @@ pub mod cli;
 pub mod conflicts;
 pub mod diagnostics;
 pub mod diff;
+pub mod ide;
 pub mod lints;
 pub mod lower;
 pub mod model;
