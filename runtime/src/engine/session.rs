@@ -94,6 +94,18 @@ struct SourceSpec<'e> {
     columns: Vec<ColSpec>,
     /// A rule that hides every row for this user.
     hidden_by: Option<usize>,
+    /// Per flat column: a derived column that is null for this user on every row (its own
+    /// decision is null, or clear with an input masked on every row) and that no program reads,
+    /// so that masking a row need not compute it.
+    null_derived: Vec<bool>,
+    /// Per flat column: its decision when it is the same on every row (a placeholder for the
+    /// others, listed in `dynamic`).
+    base: Decisions,
+    /// Flat columns decided per row.
+    dynamic: Vec<u32>,
+    /// Whether masking needs the final clear state of columns (some derived column that is not
+    /// in `null_derived` reads them).
+    final_clear_needed: bool,
     checks: Vec<RuleCheck<'e>>,
 }
 
@@ -160,7 +172,12 @@ impl<'e> Session<'e> {
             user,
             specs: Vec::new(),
         };
-        session.specs = b.sources.iter().map(|s| session.specialise(s)).collect();
+        session.specs = b
+            .sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| session.specialise(s, engine.sources.get(i)))
+            .collect();
         session
     }
 
@@ -200,7 +217,7 @@ impl<'e> Session<'e> {
         self.user_tri(p).is_some()
     }
 
-    fn specialise(&self, s: &'e SourcePlan) -> SourceSpec<'e> {
+    fn specialise(&self, s: &'e SourcePlan, meta: Option<&SourceMeta>) -> SourceSpec<'e> {
         let exempt = s
             .exempts
             .iter()
@@ -217,10 +234,14 @@ impl<'e> Session<'e> {
                 visible,
                 columns: vec![ColSpec::Const(Decided::EXEMPT); s.columns.len()],
                 hidden_by: None,
+                null_derived: Vec::new(),
+                base: smallvec![Decided::EXEMPT; s.columns.len()],
+                dynamic: Vec::new(),
+                final_clear_needed: s.columns.iter().any(|c| c.derived.is_some()),
                 checks: Vec::new(),
             };
         }
-        let columns = s
+        let columns: Vec<ColSpec> = s
             .columns
             .iter()
             .map(|c| self.specialise_column(c))
@@ -276,13 +297,60 @@ impl<'e> Session<'e> {
                 }
             }
         }
+        let null_derived = Self::null_derived(s, meta, &columns);
+        let base = columns
+            .iter()
+            .map(|c| match c {
+                ColSpec::Const(d) => *d,
+                ColSpec::Dyn(_) => Decided::NO_RULE,
+            })
+            .collect();
+        let dynamic = (0..columns.len() as u32)
+            .filter(|&f| matches!(columns[f as usize], ColSpec::Dyn(_)))
+            .collect();
+        let final_clear_needed =
+            s.columns.iter().enumerate().any(|(f, c)| {
+                c.derived.is_some() && !null_derived.get(f).copied().unwrap_or(false)
+            });
         SourceSpec {
             exempt,
             visible,
             columns,
             hidden_by,
+            null_derived,
+            base,
+            dynamic,
+            final_clear_needed,
             checks,
         }
+    }
+
+    /// See [`SourceSpec::null_derived`].
+    fn null_derived(s: &SourcePlan, meta: Option<&SourceMeta>, columns: &[ColSpec]) -> Vec<bool> {
+        let Some(meta) = meta else {
+            return Vec::new();
+        };
+        let never_clear = |c: u32| matches!(columns.get(c as usize), Some(ColSpec::Const(d)) if d.act != Act::Clear);
+        s.columns
+            .iter()
+            .enumerate()
+            .map(|(f, c)| {
+                let Some(derived) = &c.derived else {
+                    return false;
+                };
+                if meta.read_by_program.get(f).copied().unwrap_or(true) {
+                    return false;
+                }
+                match columns.get(f) {
+                    Some(ColSpec::Const(d)) => match d.act {
+                        Act::Null => true,
+                        Act::Clear => derived.reads.iter().any(|&r| never_clear(r)),
+                        Act::Mask(_) => false,
+                    },
+                    _ => false,
+                }
+            })
+            .collect()
     }
 
     fn visible(&self, c: &ColumnPlan, exempt: bool) -> bool {
@@ -377,6 +445,15 @@ fn decide_body(
     }
 }
 
+/// Which derived columns a decoded row computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Derive {
+    /// All of them (explanations report every value and mismatch).
+    All,
+    /// Those whose value can matter: not [`SourceSpec::null_derived`].
+    Needed,
+}
+
 /// Per-row decisions, one per flat column (on the stack for common widths).
 type Decisions = SmallVec<[Decided; 32]>;
 /// Per-row flags, one per flat column.
@@ -386,13 +463,22 @@ type Flags = SmallVec<[bool; 64]>;
 struct RowState<'r> {
     /// Borrowed from a typed input row when the value conforms as is; owned otherwise.
     raw: SmallVec<[Cow<'r, Value>; 24]>,
-    mismatch: SmallVec<[Option<String>; 24]>,
+    /// Row positions whose value does not match the declared type, with the reason (rare).
+    mismatches: SmallVec<[(usize, String); 1]>,
 }
 
 impl RowState<'_> {
     /// The raw value at a top-level position.
     fn cell(&self, pos: usize) -> Option<&Value> {
         self.raw.get(pos).map(|c| &**c)
+    }
+
+    /// Why the value at a top-level position does not match its declared type, if it does not.
+    fn mismatch(&self, pos: usize) -> Option<&String> {
+        self.mismatches
+            .iter()
+            .find(|(p, _)| *p == pos)
+            .map(|(_, m)| m)
     }
 }
 
@@ -472,7 +558,7 @@ impl<'s> SourceSession<'s> {
         &self,
         row: &serde_json::Map<String, serde_json::Value>,
     ) -> Option<Vec<(String, serde_json::Value)>> {
-        let state = self.decode_json(row);
+        let state = self.decode_json(row, Derive::Needed);
         if !self.shown(&state, None) {
             return None;
         }
@@ -492,7 +578,7 @@ impl<'s> SourceSession<'s> {
     /// top-level column in declaration order. A value that does not conform to its column's type
     /// is null (an int is accepted for a decimal column).
     pub fn mask_values(&self, row: &[Value]) -> Option<Vec<Value>> {
-        let state = self.decode_values(row);
+        let state = self.decode_values(row, Derive::Needed);
         if !self.shown(&state, None) {
             return None;
         }
@@ -501,13 +587,13 @@ impl<'s> SourceSession<'s> {
 
     /// Whether the row rules show this JSON row to the user.
     pub fn row_shown(&self, row: &serde_json::Map<String, serde_json::Value>) -> bool {
-        let state = self.decode_json(row);
+        let state = self.decode_json(row, Derive::Needed);
         self.shown(&state, None)
     }
 
     /// Whether the row rules show this typed row (as for [`mask_values`](Self::mask_values)).
     pub fn row_shown_values(&self, row: &[Value]) -> bool {
-        let state = self.decode_values(row);
+        let state = self.decode_values(row, Derive::Needed);
         self.shown(&state, None)
     }
 
@@ -515,42 +601,46 @@ impl<'s> SourceSession<'s> {
     /// field the deciding rule, clause and reason. Cells are explained (with their output
     /// values) even when the row is hidden.
     pub fn explain(&self, row: &serde_json::Map<String, serde_json::Value>) -> RowExplanation {
-        let state = self.decode_json(row);
+        let state = self.decode_json(row, Derive::All);
         self.explain_state(&state)
     }
 
     /// [`explain`](Self::explain) for a typed row (as for [`mask_values`](Self::mask_values)).
     pub fn explain_values(&self, row: &[Value]) -> RowExplanation {
-        let state = self.decode_values(row);
+        let state = self.decode_values(row, Derive::All);
         self.explain_state(&state)
     }
 
     // ---- decoding ------------------------------------------------------------------------
 
-    fn decode_json(&self, row: &serde_json::Map<String, serde_json::Value>) -> RowState<'static> {
+    fn decode_json(
+        &self,
+        row: &serde_json::Map<String, serde_json::Value>,
+        derive: Derive,
+    ) -> RowState<'static> {
         let n = self.meta.top.len();
         let mut state = RowState {
             raw: smallvec![Cow::Owned(Value::Null); n],
-            mismatch: smallvec![None; n],
+            mismatches: SmallVec::new(),
         };
         for &pos in &self.meta.inputs {
             let col = &self.plan.columns[self.meta.top[pos as usize] as usize];
             if let Some(j) = row.get(&col.name) {
                 match Value::from_json(j, &col.ty) {
                     Ok(v) => state.raw[pos as usize] = Cow::Owned(v),
-                    Err(e) => state.mismatch[pos as usize] = Some(e.to_string()),
+                    Err(e) => state.mismatches.push((pos as usize, e.to_string())),
                 }
             }
         }
-        self.derive(&mut state);
+        self.derive(&mut state, derive);
         state
     }
 
-    fn decode_values<'r>(&self, row: &'r [Value]) -> RowState<'r> {
+    fn decode_values<'r>(&self, row: &'r [Value], derive: Derive) -> RowState<'r> {
         let n = self.meta.top.len();
         let mut state = RowState {
             raw: smallvec![Cow::Owned(Value::Null); n],
-            mismatch: smallvec![None; n],
+            mismatches: SmallVec::new(),
         };
         for (&pos, v) in self.meta.inputs.iter().zip(row) {
             let col = &self.plan.columns[self.meta.top[pos as usize] as usize];
@@ -561,10 +651,10 @@ impl<'s> SourceSession<'s> {
             };
             match cell {
                 Ok(v) => state.raw[pos as usize] = v,
-                Err(e) => state.mismatch[pos as usize] = Some(e),
+                Err(e) => state.mismatches.push((pos as usize, e)),
             }
         }
-        self.derive(&mut state);
+        self.derive(&mut state, derive);
         state
     }
 
@@ -582,8 +672,11 @@ impl<'s> SourceSession<'s> {
         }
     }
 
-    fn derive(&self, state: &mut RowState<'_>) {
+    fn derive(&self, state: &mut RowState<'_>, derive: Derive) {
         for &f in &self.meta.derived_order {
+            if derive == Derive::Needed && self.spec.null_derived.get(f as usize) == Some(&true) {
+                continue;
+            }
             let col = &self.plan.columns[f as usize];
             let Some(d) = &col.derived else { continue };
             let pos = self.meta.paths[f as usize].top as usize;
@@ -594,7 +687,7 @@ impl<'s> SourceSession<'s> {
             match result {
                 Eval::Value(v) => match conform(v, &col.ty) {
                     Ok(v) => state.raw[pos] = Cow::Owned(v),
-                    Err(e) => state.mismatch[pos] = Some(e),
+                    Err(e) => state.mismatches.push((pos, e)),
                 },
                 // An expression that cannot be evaluated is null (the cell, not a mismatch).
                 Eval::Unknown => state.raw[pos] = Cow::Owned(Value::Null),
@@ -791,16 +884,20 @@ impl<'s> SourceSession<'s> {
     fn decide_all(&self, state: &RowState<'_>, traces: Option<&mut Vec<CellTrace>>) -> Decisions {
         let env = self.env(state, None);
         match traces {
-            None => self
-                .spec
-                .columns
-                .iter()
-                .zip(&self.plan.columns)
-                .map(|(spec, c)| match spec {
-                    ColSpec::Const(d) => *d,
-                    ColSpec::Dyn(which) => self.decide_dyn(c, which, &env, None),
-                })
-                .collect(),
+            None => {
+                let mut out = self.spec.base.clone();
+                for &f in &self.spec.dynamic {
+                    let f = f as usize;
+                    if let (Some(ColSpec::Dyn(which)), Some(c), Some(slot)) = (
+                        self.spec.columns.get(f),
+                        self.plan.columns.get(f),
+                        out.get_mut(f),
+                    ) {
+                        *slot = self.decide_dyn(c, which, &env, None);
+                    }
+                }
+                out
+            }
             Some(traces) => {
                 // Explanations re-run the full candidate lists to name every skipped rule; the
                 // outcome is the same as the specialised plan's.
@@ -1003,7 +1100,10 @@ impl<'s> SourceSession<'s> {
         // Exempt: every decision is clear (the session specialised them so); cells that do not
         // match their type are still null, and so is a derived column reading one (§6.6, §6.9).
         let decisions = self.decide_all(state, traces.as_deref_mut());
-        let final_clear = if meta.read_by_derived {
+        // Without explanations, the derived columns the session knows to be null are not
+        // looked at (they were not computed either).
+        let fast = traces.is_none();
+        let final_clear = if meta.read_by_derived && (!fast || self.spec.final_clear_needed) {
             self.final_clear(state, &decisions)
         } else {
             Flags::new()
@@ -1012,11 +1112,15 @@ impl<'s> SourceSession<'s> {
         for (pos, &flat) in meta.top.iter().enumerate() {
             let col = &self.plan.columns[flat as usize];
             let raw = &state.raw[pos];
-            if let Some(m) = &state.mismatch[pos] {
+            if let Some(m) = state.mismatch(pos) {
                 if let Some(t) = traces.as_deref_mut().and_then(|t| t.get_mut(flat as usize)) {
                     t.reason = Some(Reason::TypeMismatch { message: m.clone() });
                     t.action = Some(CellAction::Null);
                 }
+                out.push(Value::Null);
+                continue;
+            }
+            if fast && self.spec.null_derived.get(flat as usize) == Some(&true) {
                 out.push(Value::Null);
                 continue;
             }
@@ -1056,7 +1160,7 @@ impl<'s> SourceSession<'s> {
         let n = cols.len();
         let mut own: Flags = decisions.iter().map(|d| d.act == Act::Clear).collect();
         for (ci, c) in cols.iter().enumerate() {
-            if c.parent.is_none() && state.mismatch[meta.paths[ci].top as usize].is_some() {
+            if c.parent.is_none() && state.mismatch(meta.paths[ci].top as usize).is_some() {
                 own[ci] = false;
             }
         }
@@ -1127,7 +1231,7 @@ impl<'s> SourceSession<'s> {
             let mut cur = c.parent;
             while let Some(p) = cur {
                 if !matches!(decisions[p as usize].act, Act::Clear)
-                    || (p as usize == top_flat && state.mismatch[pos].is_some())
+                    || (p as usize == top_flat && state.mismatch(pos).is_some())
                 {
                     enclosing_mask = Some(p);
                 }
