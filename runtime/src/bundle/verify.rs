@@ -14,7 +14,7 @@
 //!   columns of fitting types, audiences of a valid shape, row filters that have the column
 //!   they need.
 
-use std::collections::HashSet;
+use ahash::AHashSet as HashSet;
 use std::fmt;
 
 use super::{

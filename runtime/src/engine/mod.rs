@@ -21,7 +21,7 @@ mod explain;
 mod session;
 pub mod subject;
 
-use std::collections::HashMap;
+use ahash::AHashMap as HashMap;
 use std::fmt;
 
 use regex::Regex;
