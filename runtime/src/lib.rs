@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod keys;
 pub mod techniques;
 pub mod value;
