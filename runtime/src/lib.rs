@@ -20,6 +20,7 @@ pub use value::{ColumnType, TypeMismatch, Value};
 
 pub mod bundle;
 pub mod engine;
+pub mod grants;
 pub mod program;
 
 pub use bundle::{Bundle, BundleError};

@@ -11,6 +11,7 @@
 //! technique argument, so that the engine can trust the tables.
 
 pub mod format;
+pub mod grants;
 mod guard;
 pub mod verify;
 
@@ -21,6 +22,7 @@ use crate::techniques::Technique;
 use crate::value::ColumnType;
 
 pub use format::{BundleError, FORMAT_VERSION, MAGIC};
+pub use grants::{GrantAudience, GrantKind, GrantPlan};
 pub use verify::VerifyError;
 
 /// A compiled policy set.
@@ -48,6 +50,9 @@ pub struct Bundle {
     pub levels: Vec<String>,
     /// Settings that affect evaluation or explanations.
     pub settings: Settings,
+    /// The enforced `allow temporary unmask` and `allow detokenize` rules, in authored order.
+    #[serde(default)]
+    pub grants: Vec<GrantPlan>,
 }
 
 /// One purpose of the hierarchy.
@@ -262,6 +267,7 @@ impl Bundle {
             purposes: Vec::new(),
             levels: Vec::new(),
             settings: Settings::default(),
+            grants: Vec::new(),
         }
     }
 

@@ -11,6 +11,7 @@ use super::{Engine, Prepared, SourceMeta};
 use crate::bundle::{
     Audience, Candidate, ColumnPlan, RowAudience, RowFilter, RowOtherwise, RowRulePlan, SourcePlan,
 };
+use crate::grants::GrantView;
 use crate::program::interp::{run, Env, Eval};
 use crate::program::Tri;
 use crate::techniques::MaskContext;
@@ -105,6 +106,9 @@ pub struct Session<'e> {
     /// Per program: its value if it is user-only.
     user: Vec<Option<Tri>>,
     specs: Vec<SourceSpec<'e>>,
+    /// Temporary unmask grants live at the session clock, if the session was opened through a
+    /// [`GrantService`](crate::grants::GrantService).
+    grants: Option<GrantView>,
 }
 
 /// One source as seen by a session's user.
@@ -157,6 +161,7 @@ impl<'e> Session<'e> {
             now,
             user,
             specs: Vec::new(),
+            grants: None,
         };
         session.specs = b.sources.iter().map(|s| session.specialise(s)).collect();
         session
@@ -187,6 +192,18 @@ impl<'e> Session<'e> {
             meta: self.engine.sources.get(index)?,
             spec: self.specs.get(index)?,
         })
+    }
+
+    /// Attaches the temporary unmask grants that hold at the session clock.
+    pub(crate) fn with_grants(mut self, grants: GrantView) -> Self {
+        self.grants = Some(grants);
+        self
+    }
+
+    /// The value of a user-only program for this session's user (unknown if it is not
+    /// user-only or does not exist).
+    pub(crate) fn user_condition(&self, p: u32) -> Tri {
+        self.user_tri(p).unwrap_or(Tri::Unknown)
     }
 
     /// The user-only value of a program, if it is user-only.
@@ -460,7 +477,7 @@ impl<'s> SourceSession<'s> {
         if !self.shown(&state, None) {
             return None;
         }
-        let out = self.mask(&state, None);
+        let out = self.mask(&state, None, self.reveal(&state));
         Some(
             self.meta
                 .top
@@ -480,7 +497,7 @@ impl<'s> SourceSession<'s> {
         if !self.shown(&state, None) {
             return None;
         }
-        Some(self.mask(&state, None))
+        Some(self.mask(&state, None, self.reveal(&state)))
     }
 
     /// Whether the row rules show this JSON row to the user.
@@ -952,11 +969,18 @@ impl<'s> SourceSession<'s> {
         )
     }
 
-    /// Masks every top-level cell of a decoded (and shown) row.
-    fn mask(&self, state: &RowState, mut traces: Option<&mut Vec<CellTrace>>) -> Vec<Value> {
+    /// Masks every top-level cell of a decoded (and shown) row; `granted` is the expiry of a
+    /// temporary unmask of the row (see [`reveal`](Self::reveal)).
+    fn mask(
+        &self,
+        state: &RowState,
+        mut traces: Option<&mut Vec<CellTrace>>,
+        granted: Option<DateTime<Utc>>,
+    ) -> Vec<Value> {
         let meta = self.meta;
-        if self.spec.exempt {
-            // Exempt: everything clear; cells that do not match their type are still null.
+        if self.spec.exempt || granted.is_some() {
+            // Exempt or unmasked by a grant: everything clear; cells that do not match their
+            // type are still null.
             return state.raw.clone();
         }
         let decisions = self.decide_all(state, traces.as_deref_mut());
@@ -1003,6 +1027,52 @@ impl<'s> SourceSession<'s> {
             out.push(self.act(d.act, raw.clone(), flat, state, &decisions, &mut traces));
         }
         out
+    }
+
+    /// The expiry of a temporary unmask grant of this row, if one holds at the session clock
+    /// and the reveal was audited. The cells it reveals (those not clear for this user
+    /// otherwise) are written to the audit sink once per session and record; if the sink
+    /// fails, the grant is not applied (fail closed). Exempt users need no grant.
+    fn reveal(&self, state: &RowState) -> Option<DateTime<Utc>> {
+        if self.spec.exempt {
+            return None;
+        }
+        let view = self.session.grants.as_ref()?;
+        let key = state.raw.get(self.meta.key_pos?)?;
+        if key.is_null() {
+            return None;
+        }
+        let key = key.canonical_text();
+        let until = view.until(self.index, &key)?;
+        if until <= self.session.now {
+            return None;
+        }
+        let decisions = self.decide_all(state, None);
+        let clear = self.final_clear(state, &decisions);
+        let revealed: Vec<String> = self
+            .meta
+            .top
+            .iter()
+            .enumerate()
+            .filter(|(pos, f)| {
+                state.mismatch[*pos].is_none() && !clear.get(**f as usize).copied().unwrap_or(false)
+            })
+            .map(|(_, f)| self.meta.full_names[*f as usize].clone())
+            .collect();
+        if revealed.is_empty()
+            || view.audit_reveal(
+                self.index,
+                &self.plan.name,
+                &key,
+                revealed,
+                until,
+                self.session.now,
+            )
+        {
+            Some(until)
+        } else {
+            None
+        }
     }
 
     /// Per flat column: whether its final decision is clear (its own, every enclosing struct's,
@@ -1067,12 +1137,14 @@ impl<'s> SourceSession<'s> {
         let shown = self.shown(state, Some(&mut rules));
         let n = self.plan.columns.len();
         let mut traces = vec![CellTrace::default(); n];
-        let decisions = if self.spec.exempt {
+        let granted = self.reveal(state);
+        let clear_all = self.spec.exempt || granted.is_some();
+        let decisions = if clear_all {
             vec![Decided::EXEMPT; n]
         } else {
             self.decide_all(state, Some(&mut traces))
         };
-        let out = if self.spec.exempt {
+        let out = if clear_all {
             for (pos, m) in state.mismatch.iter().enumerate() {
                 if let Some(m) = m {
                     let f = self.meta.top[pos] as usize;
@@ -1082,7 +1154,7 @@ impl<'s> SourceSession<'s> {
             }
             state.raw.clone()
         } else {
-            self.mask(state, Some(&mut traces))
+            self.mask(state, Some(&mut traces), None)
         };
         let mut cells = Vec::with_capacity(n);
         for (ci, c) in self.plan.columns.iter().enumerate() {
@@ -1129,6 +1201,11 @@ impl<'s> SourceSession<'s> {
                 decided_by = None;
                 clause = None;
                 where_ = None;
+            }
+            if let (Some(until), false) = (granted, self.spec.exempt) {
+                reason = Reason::TemporaryUnmask {
+                    until: until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                };
             }
             if let Some(r) = &tr.reason {
                 reason = r.clone();

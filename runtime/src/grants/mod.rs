@@ -1,0 +1,369 @@
+//! Grants (§7 of the contract): temporary unmask of one record, and detokenization.
+//!
+//! The [`Engine`] is immutable; grants are state. A [`GrantService`] holds that state — a
+//! [`GrantStore`] of temporary unmask grants (durable in a file, or in memory), an
+//! [`AuditSink`] and a [`Clock`] — and is shared by every user of an application:
+//!
+//! ```text
+//! GrantService::new(store, audit, clock)
+//!   ├─ request_unmask(engine, subject, source, key, reason)   → Granted | refused (audited)
+//!   ├─ session(engine, subject)       → a Session at the clock, with the live grants applied
+//!   └─ detokenize(engine, subject, source, column, masked, reason) → original (audited)
+//! ```
+//!
+//! # Temporary unmask
+//!
+//! A user asks to unmask one record (source + key value). The bundle's `allow temporary
+//! unmask for D …` rules for that source decide, in authored order: the first whose audience
+//! allows the user grants it for `D` (1h to 72h) from the clock's now. An audience condition
+//! that is unknown never allows. Every request, granted or refused, is audited *before* the
+//! answer is returned; if the audit sink fails, nothing is granted.
+//!
+//! While a grant holds, the record's cells are clear **for every user** in sessions opened
+//! with [`GrantService::session`]: exactly as for an exempt user (cells that do not match
+//! their declared type stay null), except that **row rules still apply** — a grant never shows
+//! a row that a user's row rules hide. A session sees the grants that hold at its own clock
+//! (taken when it was opened): open a new session to see new grants or expiries. The first
+//! time a session reveals a granted record (cells this user would otherwise see masked), an
+//! [`AuditAction::Unmask`] record is written; if that fails, the record is masked as usual.
+//! Asking again while a grant holds gives a new grant (the latest expiry counts).
+//!
+//! # Detokenize
+//!
+//! See [`GrantService::detokenize`].
+
+mod clock;
+mod detokenize;
+mod store;
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::audit::{AuditAction, AuditError, AuditRecord, AuditSink, JournalError, RequestKind};
+use crate::bundle::{GrantAudience, GrantKind};
+use crate::engine::{Engine, Session, Subject, SubjectError};
+use crate::program::Tri;
+use crate::value::{ColumnType, Value};
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use detokenize::DetokenizeError;
+pub use store::{GrantStore, StoredGrant};
+
+/// Why a temporary unmask was not granted.
+#[derive(Debug)]
+pub enum UnmaskError {
+    /// The policy does not allow it (or the request names no record); the message says why.
+    /// The refusal was audited.
+    Refused(String),
+    /// The subject is not a JSON object (nothing could be audited about whom).
+    Subject(SubjectError),
+    /// The audit sink failed: nothing was granted.
+    Audit(AuditError),
+    /// The grant was audited but could not be stored: it does not hold.
+    Store(JournalError),
+}
+
+impl fmt::Display for UnmaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UnmaskError::Refused(m) => write!(f, "temporary unmask refused: {m}"),
+            UnmaskError::Subject(e) => e.fmt(f),
+            UnmaskError::Audit(e) => write!(f, "temporary unmask not granted: {e}"),
+            UnmaskError::Store(e) => {
+                write!(
+                    f,
+                    "temporary unmask not granted: the grant was not stored: {e}"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for UnmaskError {}
+
+/// A temporary unmask that was granted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Granted {
+    /// The source.
+    pub source: String,
+    /// The record's key, as canonical text.
+    pub key: String,
+    /// The rule that allowed it.
+    pub rule: String,
+    /// When it expires.
+    pub until: DateTime<Utc>,
+}
+
+/// Holds the grant state of an application: grants, audit sink and clock. See the [module
+/// documentation](self).
+#[derive(Debug)]
+pub struct GrantService {
+    store: GrantStore,
+    audit: Arc<dyn AuditSink>,
+    clock: Arc<dyn Clock>,
+}
+
+/// What a session needs to know about grants (built by [`GrantService::session`]).
+#[derive(Debug)]
+pub(crate) struct GrantView {
+    /// Per source index: record key (canonical text) → the latest expiry.
+    records: Vec<HashMap<String, DateTime<Utc>>>,
+    audit: Arc<dyn AuditSink>,
+    subject: String,
+    /// (source index, key) already audited as revealed by this session.
+    audited: Mutex<HashSet<(usize, String)>>,
+}
+
+impl GrantView {
+    /// The expiry of the grant of this record, if any.
+    pub(crate) fn until(&self, source: usize, key: &str) -> Option<DateTime<Utc>> {
+        self.records.get(source)?.get(key).copied()
+    }
+
+    /// Audits the reveal of a granted record, once per session and record; false if the sink
+    /// failed (the caller then masks as usual).
+    pub(crate) fn audit_reveal(
+        &self,
+        source: usize,
+        source_name: &str,
+        key: &str,
+        columns: Vec<String>,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> bool {
+        let mut audited = self.audited.lock().unwrap_or_else(|p| p.into_inner());
+        if audited.contains(&(source, key.to_owned())) {
+            return true;
+        }
+        let record = AuditRecord {
+            time: now,
+            subject: self.subject.clone(),
+            action: AuditAction::Unmask,
+            request: RequestKind::Unmask,
+            source: source_name.to_owned(),
+            key: Some(key.to_owned()),
+            columns,
+            expiry: Some(until),
+            reason: None,
+            detail: "the record is shown clear under a temporary unmask grant".to_owned(),
+        };
+        if self.audit.record(&record).is_ok() {
+            audited.insert((source, key.to_owned()));
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Whether a grant's audience allows the session's user: an unknown condition never does.
+fn allows(session: &Session<'_>, audience: GrantAudience) -> bool {
+    match audience {
+        GrantAudience::Everyone => true,
+        GrantAudience::Except(c) => session.user_condition(c) == Tri::False,
+        GrantAudience::Who(c) => session.user_condition(c) == Tri::True,
+    }
+}
+
+/// The subject's login for audit records (empty when it has none).
+fn login(subject: &Subject) -> String {
+    match &subject.login {
+        Value::Text(s) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+impl GrantService {
+    /// A service over a grant store, an audit sink and a clock.
+    pub fn new(store: GrantStore, audit: Arc<dyn AuditSink>, clock: Arc<dyn Clock>) -> Self {
+        GrantService {
+            store,
+            audit,
+            clock,
+        }
+    }
+
+    /// The service's clock.
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.clock
+    }
+
+    /// The grant store.
+    pub fn store(&self) -> &GrantStore {
+        &self.store
+    }
+
+    /// Mutable access to the grant store (e.g. to [`compact`](GrantStore::compact) it).
+    pub fn store_mut(&mut self) -> &mut GrantStore {
+        &mut self.store
+    }
+
+    /// Opens a session for `subject` at the clock's now, with the temporary unmask grants
+    /// that hold then.
+    pub fn session<'e>(
+        &self,
+        engine: &'e Engine,
+        subject: &serde_json::Value,
+    ) -> Result<Session<'e>, SubjectError> {
+        let now = self.clock.now();
+        let session = engine.session(subject, now)?;
+        let mut records = vec![HashMap::new(); engine.bundle().sources.len()];
+        for g in self.store.active(now) {
+            if let Some(&si) = engine.source_index.get(&g.source) {
+                let slot: &mut DateTime<Utc> = records[si].entry(g.key).or_insert(g.expires);
+                *slot = (*slot).max(g.expires);
+            }
+        }
+        let subject = login(session.subject());
+        Ok(session.with_grants(GrantView {
+            records,
+            audit: Arc::clone(&self.audit),
+            subject,
+            audited: Mutex::new(HashSet::new()),
+        }))
+    }
+
+    /// Asks for a temporary unmask of the record of `source` whose key is `key`, for
+    /// `subject`, with a justification. Granted if an `allow temporary unmask` rule of the
+    /// source allows the user; audited either way (see the [module documentation](self)).
+    ///
+    /// The key must have the key column's type (an int is accepted for a decimal key). A source
+    /// without a key column cannot have records unmasked.
+    pub fn request_unmask(
+        &self,
+        engine: &Engine,
+        subject: &serde_json::Value,
+        source: &str,
+        key: &Value,
+        reason: &str,
+    ) -> Result<Granted, UnmaskError> {
+        let now = self.clock.now();
+        let session = engine.session(subject, now).map_err(UnmaskError::Subject)?;
+        let mut record = AuditRecord {
+            time: now,
+            subject: login(session.subject()),
+            action: AuditAction::Refusal,
+            request: RequestKind::Unmask,
+            source: source.to_owned(),
+            key: (!key.is_null()).then(|| key.canonical_text()),
+            columns: Vec::new(),
+            expiry: None,
+            reason: Some(reason.to_owned()),
+            detail: String::new(),
+        };
+        let decision = self.decide_unmask(engine, &session, source, key);
+        let (key_text, rule, seconds) = match decision {
+            Ok(d) => d,
+            Err(message) => {
+                record.detail = message.clone();
+                self.audit.record(&record).map_err(UnmaskError::Audit)?;
+                return Err(UnmaskError::Refused(message));
+            }
+        };
+        let until = TimeDelta::try_seconds(seconds)
+            .and_then(|d| now.checked_add_signed(d))
+            .ok_or_else(|| UnmaskError::Refused("the expiry is out of range".to_owned()));
+        let until = match until {
+            Ok(u) => u,
+            Err(e) => {
+                record.detail = "the expiry is out of range".to_owned();
+                self.audit.record(&record).map_err(UnmaskError::Audit)?;
+                return Err(e);
+            }
+        };
+        record.action = AuditAction::Grant;
+        record.key = Some(key_text.clone());
+        record.expiry = Some(until);
+        record.detail = format!("granted by {rule} for {seconds}s");
+        self.audit.record(&record).map_err(UnmaskError::Audit)?;
+        let stored = StoredGrant {
+            source: source.to_owned(),
+            key: key_text.clone(),
+            granted_to: record.subject.clone(),
+            rule: rule.clone(),
+            granted_at: now,
+            expires: until,
+        };
+        if let Err(e) = self.store.add(stored) {
+            // The grant was audited but does not hold: say so in the audit trail (best effort:
+            // the error returned is the store's).
+            record.action = AuditAction::Refusal;
+            record.expiry = None;
+            record.detail = format!("the grant could not be stored: {e}");
+            let _ = self.audit.record(&record);
+            return Err(UnmaskError::Store(e));
+        }
+        Ok(Granted {
+            source: source.to_owned(),
+            key: key_text,
+            rule,
+            until,
+        })
+    }
+
+    /// (key text, rule name, seconds) or the refusal's message.
+    fn decide_unmask(
+        &self,
+        engine: &Engine,
+        session: &Session<'_>,
+        source: &str,
+        key: &Value,
+    ) -> Result<(String, String, i64), String> {
+        let bundle = engine.bundle();
+        let si = *engine
+            .source_index
+            .get(source)
+            .ok_or_else(|| format!("there is no source `{source}`"))?;
+        let plan = &bundle.sources[si];
+        let key_col = plan
+            .key_column
+            .and_then(|k| plan.columns.get(k as usize))
+            .ok_or_else(|| {
+                format!("source `{source}` has no key column, so no record can be named")
+            })?;
+        let key = match (key, &key_col.ty) {
+            (Value::Int(i), ColumnType::Decimal) => Value::Decimal(*i as f64),
+            (k, _) => k.clone(),
+        };
+        if key.is_null() {
+            return Err("the key is null".to_owned());
+        }
+        if !key.conforms_to(&key_col.ty) {
+            return Err(format!(
+                "the key of `{source}` is {}, not a {} value",
+                key_col.ty,
+                key.type_name()
+            ));
+        }
+        let mut any_rule = false;
+        for g in &bundle.grants {
+            let GrantKind::TemporaryUnmask {
+                source: gs,
+                seconds,
+            } = g.kind
+            else {
+                continue;
+            };
+            if gs as usize != si {
+                continue;
+            }
+            any_rule = true;
+            if allows(session, g.audience) {
+                let rule = bundle
+                    .rules
+                    .get(g.rule as usize)
+                    .map(|r| r.name.clone())
+                    .unwrap_or_default();
+                return Ok((key.canonical_text(), rule, seconds));
+            }
+        }
+        Err(if any_rule {
+            format!("no `allow temporary unmask` rule of `{source}` allows this user")
+        } else {
+            format!("no policy allows temporary unmask on `{source}`")
+        })
+    }
+}
