@@ -129,7 +129,8 @@ pub struct LevelPlan {
     /// The default level's index into [`Bundle::levels`].
     pub default: u32,
     /// The top-level text column that overrides it per row (null → the default; a value that is
-    /// not a declared level → the highest level).
+    /// not a declared level, or not text at all → the highest level; levels match exactly,
+    /// case included).
     pub column: Option<u32>,
 }
 

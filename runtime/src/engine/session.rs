@@ -825,6 +825,11 @@ impl<'s> SourceSession<'s> {
         let Some(plan) = &self.plan.level else {
             return 0;
         };
+        // A level cell that does not match its declared type names no level: the highest
+        // applies, as for a text that is not a declared level (only null means the default).
+        if let Some(Some(_)) = self.meta.level_pos.and_then(|p| state.mismatch.get(p)) {
+            return 0;
+        }
         match self.meta.level_pos.and_then(|p| state.raw.get(p)) {
             Some(Value::Text(s)) => self
                 .session
