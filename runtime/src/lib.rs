@@ -12,6 +12,9 @@ pub mod techniques;
 pub mod value;
 
 pub use keys::{KeyError, KeyRing, MaskingKey};
+pub use techniques::k_anonymity::{
+    k_anonymize, Hierarchy, KAnonymity, KAnonymityError, KAnonymityReport, QuasiIdentifier,
+};
 pub use techniques::{
     detokenize, format_preserving_decrypt, format_preserving_decrypt_with, Fill, MaskContext,
     PreparedTechnique, Technique, TechniqueError, TimeUnit,
