@@ -273,7 +273,11 @@ pub fn k_anonymize(
             let mut distinct: Vec<Option<String>> = current[qi].iter().map(group_key).collect();
             distinct.sort();
             distinct.dedup();
-            if best.map_or(true, |(_, n)| distinct.len() > n) {
+            let better = match best {
+                None => true,
+                Some((_, n)) => distinct.len() > n,
+            };
+            if better {
                 best = Some((qi, distinct.len()));
             }
         }
