@@ -6,9 +6,11 @@ pub mod cli;
 pub mod conflicts;
 pub mod diagnostics;
 pub mod lints;
+pub mod lower;
 pub mod model;
 pub mod resolve;
 pub mod source_map;
 pub mod techniques;
+pub mod testing;
 
 pub use analysis::{check, Analysis};

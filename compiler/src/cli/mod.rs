@@ -1,7 +1,11 @@
 //! The `polc` commands. Exit codes: 0 success, 1 failure (errors, failed tests, or warnings with
 //! `--deny-warnings`), 2 usage or I/O error.
 
+mod build;
 mod check;
+mod eval;
+mod explain;
+mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -40,6 +44,28 @@ pub enum Command {
         #[arg(long)]
         deny_warnings: bool,
     },
+    /// Check policy files and write the binary bundle.
+    Build {
+        /// Files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The bundle file to write.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
+    /// Mask rows (JSON lines) for a subject.
+    Eval(eval::EvalArgs),
+    /// Explain, per column of a source, what a subject sees and which rule decides.
+    Explain(explain::ExplainArgs),
+    /// Run the `test` blocks.
+    Test {
+        /// Files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The masking key for keyed techniques (default: the fixed, public test key).
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+    },
 }
 
 /// Runs a parsed command line.
@@ -50,6 +76,10 @@ pub fn run(cli: Cli) -> ExitCode {
             format,
             deny_warnings,
         } => check::run(&paths, format, deny_warnings),
+        Command::Build { paths, output } => build::run(&paths, &output),
+        Command::Eval(args) => eval::run(&args),
+        Command::Explain(args) => explain::run(&args),
+        Command::Test { paths, key_file } => test::run(&paths, key_file.as_deref()),
     }
 }
 

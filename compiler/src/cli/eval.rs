@@ -1,0 +1,234 @@
+//! `polc eval PATHS…|--bundle FILE --subject USER.json --source S [--rows ROWS.jsonl] [--now TS]
+//! [--key-file F] [--explain]`.
+//!
+//! Reads rows as JSON lines (stdin by default) and writes the shown rows, masked, as JSON lines
+//! holding every declared column (derived ones included) in declaration order; hidden rows are
+//! omitted. With `--explain`, every input row gives one JSON line
+//! `{"line": N, "shown": …, "row": {…} | null, "explanation": {…}}`; a hidden row is marked
+//! `"shown": false` with `"row": null`, and its cells' values are withheld from the explanation.
+//!
+//! A line that is not a JSON object is reported on stderr with its line number (never its
+//! content), no output is written for it, and the command exits 1 after the other lines.
+//! Exit 2: usage or I/O errors (unreadable files, a bad subject, a corrupted bundle, a missing
+//! or short key, an unknown source).
+
+use super::build::{load_checked, read_key};
+use super::fail_usage;
+use chrono::{DateTime, Utc};
+use pol_runtime::{Engine, KeyRing};
+use serde_json::{Map, Value as Json};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Arguments of `polc eval`.
+#[derive(clap::Args, Debug)]
+pub struct EvalArgs {
+    /// Policy files or directories (or give `--bundle`).
+    #[arg(required_unless_present = "bundle", conflicts_with = "bundle")]
+    pub paths: Vec<PathBuf>,
+    /// A bundle written by `polc build`.
+    #[arg(long)]
+    pub bundle: Option<PathBuf>,
+    /// The subject (user context) as a JSON file.
+    #[arg(long)]
+    pub subject: PathBuf,
+    /// The source the rows belong to.
+    #[arg(long)]
+    pub source: String,
+    /// The rows, one JSON object per line (default: stdin).
+    #[arg(long)]
+    pub rows: Option<PathBuf>,
+    /// The evaluation clock, RFC 3339 (default: now).
+    #[arg(long)]
+    pub now: Option<String>,
+    /// The masking key file (needed by hash, tokenize, format_preserving, noise, randomize).
+    #[arg(long)]
+    pub key_file: Option<PathBuf>,
+    /// Explain which rule decided each cell and row.
+    #[arg(long)]
+    pub explain: bool,
+}
+
+/// Builds the engine from policy files (checked and lowered) or a bundle file.
+pub(crate) fn open_engine(
+    paths: &[PathBuf],
+    bundle: Option<&Path>,
+    key_file: Option<&Path>,
+) -> Result<Engine, ExitCode> {
+    let keys: Option<KeyRing> = key_file.map(read_key).transpose()?;
+    let bytes = match bundle {
+        Some(b) => std::fs::read(b)
+            .map_err(|e| fail_usage(format!("cannot read the bundle {}: {e}", b.display())))?,
+        None => {
+            let checked = load_checked(paths, false)?;
+            checked
+                .bundle()
+                .to_bytes()
+                .map_err(|e| fail_usage(format!("cannot encode the bundle: {e}")))?
+        }
+    };
+    Engine::load(&bytes, keys).map_err(|e| match bundle {
+        Some(b) => fail_usage(format!("cannot load the bundle {}: {e}", b.display())),
+        None => fail_usage(format!("cannot load the policies: {e}")),
+    })
+}
+
+/// Reads and parses the subject file; a usage error (exit 2) when it is unreadable, not JSON
+/// or not an object.
+pub(crate) fn read_subject(path: &Path) -> Result<Json, ExitCode> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| fail_usage(format!("cannot read the subject {}: {e}", path.display())))?;
+    let json: Json = serde_json::from_str(&text).map_err(|e| {
+        fail_usage(format!(
+            "the subject {} is not valid JSON: {e}",
+            path.display()
+        ))
+    })?;
+    if !json.is_object() {
+        return Err(fail_usage(format!(
+            "the subject {} must be a JSON object",
+            path.display()
+        )));
+    }
+    Ok(json)
+}
+
+/// Parses `--now` (default: the current time).
+pub(crate) fn parse_now(now: Option<&str>) -> Result<DateTime<Utc>, ExitCode> {
+    match now {
+        None => Ok(DateTime::<Utc>::from(std::time::SystemTime::now())),
+        Some(s) => DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| {
+                fail_usage(format!(
+                    "--now `{s}` is not an RFC 3339 timestamp ({e}); e.g. 2024-05-01T10:00:00Z"
+                ))
+            }),
+    }
+}
+
+/// Why a row line cannot be used (no data from the line is ever included).
+fn line_error(text: &str) -> Result<Map<String, Json>, String> {
+    match serde_json::from_str::<Json>(text) {
+        Ok(Json::Object(m)) => Ok(m),
+        Ok(other) => Err(format!(
+            "a row must be a JSON object, found {}",
+            match other {
+                Json::Null => "null",
+                Json::Bool(_) => "a boolean",
+                Json::Number(_) => "a number",
+                Json::String(_) => "a string",
+                Json::Array(_) => "an array",
+                Json::Object(_) => "an object",
+            }
+        )),
+        Err(e) => Err(format!(
+            "not valid JSON ({} at column {})",
+            match e.classify() {
+                serde_json::error::Category::Eof => "unexpected end of the line",
+                serde_json::error::Category::Syntax => "syntax error",
+                serde_json::error::Category::Data => "invalid data",
+                serde_json::error::Category::Io => "read error",
+            },
+            e.column()
+        )),
+    }
+}
+
+/// Runs `polc eval`.
+pub fn run(args: &EvalArgs) -> ExitCode {
+    match eval(args) {
+        Ok(code) | Err(code) => code,
+    }
+}
+
+fn eval(args: &EvalArgs) -> Result<ExitCode, ExitCode> {
+    let subject = read_subject(&args.subject)?;
+    let now = parse_now(args.now.as_deref())?;
+    let engine = open_engine(
+        &args.paths,
+        args.bundle.as_deref(),
+        args.key_file.as_deref(),
+    )?;
+    let session = engine
+        .session(&subject, now)
+        .map_err(|e| fail_usage(format!("the subject: {e}")))?;
+    let Some(source) = session.source(&args.source) else {
+        let names: Vec<&str> = engine.source_names().collect();
+        return Err(fail_usage(format!(
+            "no source `{}` in the policies (sources: {})",
+            args.source,
+            names.join(", ")
+        )));
+    };
+    let input: Box<dyn BufRead> = match &args.rows {
+        Some(p) => Box::new(std::io::BufReader::new(std::fs::File::open(p).map_err(
+            |e| fail_usage(format!("cannot read the rows {}: {e}", p.display())),
+        )?)),
+        None => Box::new(std::io::BufReader::new(std::io::stdin())),
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut bad_lines = 0usize;
+    for (i, line) in input.lines().enumerate() {
+        let n = i + 1;
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => {
+                let _ = out.flush();
+                return Err(fail_usage(format!("cannot read line {n}: {e}")));
+            }
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let row = match line_error(&line) {
+            Ok(r) => r,
+            Err(msg) => {
+                let _ = out.flush();
+                eprintln!("error: line {n}: {msg}; the row is skipped");
+                bad_lines += 1;
+                continue;
+            }
+        };
+        let masked = source
+            .mask_json(&row)
+            .map(|cells| Json::Object(cells.into_iter().collect::<Map<String, Json>>()));
+        let text = if args.explain {
+            let mut explanation = source.explain(&row);
+            if masked.is_none() {
+                for c in &mut explanation.cells {
+                    c.value = None;
+                }
+            }
+            let mut obj = Map::new();
+            obj.insert("line".into(), Json::from(n));
+            obj.insert("shown".into(), Json::Bool(masked.is_some()));
+            obj.insert("row".into(), masked.clone().unwrap_or(Json::Null));
+            obj.insert(
+                "explanation".into(),
+                serde_json::to_value(&explanation).unwrap_or(Json::Null),
+            );
+            Some(Json::Object(obj).to_string())
+        } else {
+            masked.map(|m| m.to_string())
+        };
+        if let Some(text) = text {
+            if writeln!(out, "{text}").is_err() {
+                return Err(fail_usage("cannot write to stdout"));
+            }
+        }
+    }
+    if out.flush().is_err() {
+        return Err(fail_usage("cannot write to stdout"));
+    }
+    if bad_lines > 0 {
+        eprintln!(
+            "error: {bad_lines} input line{} could not be read as rows",
+            if bad_lines == 1 { "" } else { "s" }
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}

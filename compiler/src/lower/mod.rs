@@ -1,0 +1,541 @@
+//! Lowering a checked policy set ([`Model`] + [`Resolution`]) to the runtime's [`Bundle`].
+//!
+//! Every condition, derived column and `expr(…)` technique becomes a bytecode program; every
+//! column gets its candidates in resolution order (§6: specificity, then authored order, with
+//! `combine_exceptions` already applied by the resolution). Programs that read the row are
+//! lowered per source (a column reference is an index into that source's columns); programs
+//! that read only the user are shared.
+//!
+//! Row references a source cannot satisfy (§6.8):
+//! - `row.x` on a source without column `x`: a row rule's filter shows no rows (`never`); a mask
+//!   rule's `where` counts as true; anywhere else the value is null, so the condition is unknown
+//!   and resolves to the safe side.
+//! - `row[tagged T]` on a source with no column tagged `T`: the rule does not apply to that
+//!   source (neither as a candidate nor as a row rule).
+
+mod expr;
+mod tables;
+mod technique;
+
+pub use expr::{missing_refs, tagged_column, MissingRefs};
+
+use crate::conflicts::{rule_name, Candidate as Resolved, Resolution, RuleRef};
+use crate::model::{CExpr, MaskBody, Model, RowAudience, RowFilter, SourceId, Ty};
+use crate::resolve::{Checker, Index};
+use crate::source_map::SourceMap;
+use crate::techniques::column_type;
+use expr::{unknown_program, ExprLowerer};
+use pol_runtime::bundle::{
+    self as rt, Audience, Body, Bundle, Candidate, ColumnPlan, DerivedPlan, LevelPlan, PurposeInfo,
+    RowRulePlan, RuleInfo, Settings, SourcePlan,
+};
+use pol_runtime::value::ColumnType;
+use std::collections::HashMap;
+use tables::Tables;
+use technique::TechniqueLowerer;
+
+/// Lowers a checked policy set to a bundle. The model should be free of errors (the caller
+/// refuses to build otherwise); anything the checker already rejected lowers to the side that
+/// reveals least (null, unknown, no rows).
+pub fn lower(model: &Model, resolution: &Resolution) -> Bundle {
+    let files = SourceMap::new();
+    let mut index = Index::default();
+    let mut by_name: HashMap<String, Vec<(SourceId, usize)>> = HashMap::new();
+    for (s, src) in model.sources.iter().enumerate() {
+        for (i, col) in src.columns.iter().enumerate() {
+            by_name.entry(col.name.clone()).or_default().push((s, i));
+        }
+    }
+    index.columns_by_name = by_name;
+    let checker = Checker {
+        files: &files,
+        asts: &[],
+        model: model.clone(),
+        diags: Vec::new(),
+        index,
+    };
+    let mut cx = Lowerer {
+        model,
+        resolution,
+        tables: Tables::default(),
+        techniques: TechniqueLowerer { checker },
+    };
+    let mut bundle = Bundle::new();
+    bundle.subject_fields = model
+        .subject
+        .iter()
+        .filter(|f| f.loc.is_some())
+        .map(|f| (f.name.clone(), subject_type(&f.ty)))
+        .collect();
+    bundle.purposes = model
+        .purposes
+        .nodes
+        .iter()
+        .map(|n| PurposeInfo {
+            name: n.path.clone(),
+            parent: n.parent.map(|p| p as u32),
+        })
+        .collect();
+    bundle.levels = model.levels.iter().map(|l| l.name.clone()).collect();
+    bundle.settings = Settings {
+        combine_exceptions: model.settings.combine_exceptions,
+    };
+    bundle.sources = (0..model.sources.len()).map(|s| cx.source(s)).collect();
+    cx.tables.into_bundle(&mut bundle);
+    bundle
+}
+
+/// The runtime type of a declared subject field (sets are lists; a type without a runtime
+/// form decodes as text, so a value of the declared type never matches and counts as missing).
+fn subject_type(ty: &Ty) -> ColumnType {
+    match ty {
+        Ty::Set(t) => ColumnType::List(Box::new(subject_type(t))),
+        other => column_type(other).unwrap_or(ColumnType::Text),
+    }
+}
+
+struct Lowerer<'m, 'f> {
+    model: &'m Model,
+    resolution: &'m Resolution,
+    tables: Tables,
+    techniques: TechniqueLowerer<'f>,
+}
+
+impl Lowerer<'_, '_> {
+    fn program(&mut self, e: &CExpr, source: Option<SourceId>) -> u32 {
+        let p = ExprLowerer {
+            model: self.model,
+            source,
+        }
+        .program(e, &mut self.tables);
+        self.tables.program(p)
+    }
+
+    fn source(&mut self, s: SourceId) -> SourcePlan {
+        let model = self.model;
+        let src = &model.sources[s];
+        let mut columns = Vec::with_capacity(src.columns.len());
+        for (c, col) in src.columns.iter().enumerate() {
+            let name = match col.parent {
+                Some(p) => col
+                    .name
+                    .strip_prefix(&format!("{}.", src.columns[p].name))
+                    .unwrap_or(&col.name)
+                    .to_string(),
+                None => col.name.clone(),
+            };
+            let derived = col.derived.as_ref().map(|d| DerivedPlan {
+                program: self.program(&d.expr, Some(s)),
+                reads: d.reads.iter().map(|r| *r as u32).collect(),
+            });
+            let top = col.parent.is_none();
+            let visible = match (&col.visible, top) {
+                (Some(v), true) => Some(self.program(v, None)),
+                _ => None,
+            };
+            let accessible = match (&col.accessible, top) {
+                (Some(a), true) => Some(self.program(&a.cond, Some(s))),
+                _ => None,
+            };
+            let candidates = self
+                .resolution
+                .candidates(s, c)
+                .iter()
+                .filter_map(|cand| self.candidate(cand, s, &col.ty))
+                .collect();
+            columns.push(ColumnPlan {
+                name,
+                ty: column_type(&col.ty).unwrap_or(ColumnType::Text),
+                parent: col.parent.map(|p| p as u32),
+                derived,
+                candidates,
+                visible,
+                accessible,
+            });
+        }
+        let level = src.level.as_ref().map(|l| LevelPlan {
+            default: model
+                .levels
+                .iter()
+                .position(|x| x.name == l.default)
+                .unwrap_or(0) as u32,
+            column: l.column.map(|c| c as u32),
+        });
+        let exempts = model
+            .exempts
+            .iter()
+            .filter(|e| e.scope.sources.contains(&s))
+            .map(|e| self.program(&e.cond, None))
+            .collect();
+        let row_rules = (0..model.row_rules.len())
+            .filter_map(|r| self.row_rule(r, s))
+            .collect();
+        SourcePlan {
+            name: src.name.clone(),
+            columns,
+            key_column: src.key.map(|k| k as u32),
+            event_time_column: src.event_time.map(|e| e as u32),
+            level,
+            exempts,
+            row_rules,
+        }
+    }
+
+    // ---- mask rules ----------------------------------------------------------------------
+
+    fn rule_info(&mut self, r: RuleRef) -> u32 {
+        let model = self.model;
+        let (identity, info) = match r {
+            RuleRef::Mask(id) => {
+                let policy = model.policy_of(id);
+                (
+                    format!("mask {id}"),
+                    RuleInfo {
+                        name: rule_name(model, r),
+                        policy: policy.name.clone(),
+                        description: policy
+                            .rationale
+                            .clone()
+                            .unwrap_or_else(|| describe_mask(model, id)),
+                    },
+                )
+            }
+            RuleRef::Accessible(s, c) => (
+                format!("accessible {s} {c}"),
+                RuleInfo {
+                    name: rule_name(model, r),
+                    policy: format!("source {}", model.sources[s].name),
+                    description: format!(
+                        "`accessible if` on {}.{}: masked for everyone else",
+                        model.sources[s].name, model.sources[s].columns[c].name
+                    ),
+                },
+            ),
+        };
+        self.tables.rule(identity, info)
+    }
+
+    fn combined_info(&mut self, rules: &[RuleRef]) -> u32 {
+        let model = self.model;
+        let names: Vec<String> = rules.iter().map(|r| rule_name(model, *r)).collect();
+        let identity = format!("combined {rules:?}");
+        let policy = match rules.first() {
+            Some(RuleRef::Mask(id)) => model.policy_of(*id).name.clone(),
+            Some(RuleRef::Accessible(s, _)) => format!("source {}", model.sources[*s].name),
+            None => String::new(),
+        };
+        let info = RuleInfo {
+            name: names.join(" + "),
+            policy,
+            description: format!(
+                "tied `for everyone except` rules with the same technique, exceptions combined \
+                 (combine_exceptions): {}",
+                names.join(", ")
+            ),
+        };
+        self.tables.rule(identity, info)
+    }
+
+    /// The candidate for a column of type `ty` in source `s`, or `None` when the rule does not
+    /// apply to this source (it reads a `row[tagged T]` the source lacks).
+    fn candidate(&mut self, cand: &Resolved, s: SourceId, ty: &Ty) -> Option<Candidate> {
+        let model = self.model;
+        let [first, ..] = cand.rules.as_slice() else {
+            return None;
+        };
+        if cand.rules.len() > 1 {
+            return self.combined(cand, s, ty);
+        }
+        match *first {
+            RuleRef::Mask(id) => {
+                let rule = &model.mask_rules[id];
+                let mut missing = expr::MissingRefs::default();
+                if let Some(w) = &rule.where_ {
+                    missing = missing.or(missing_refs(model, s, w));
+                }
+                for c in body_conditions(&rule.body) {
+                    missing = missing.or(missing_refs(model, s, c));
+                }
+                if missing.tag {
+                    return None;
+                }
+                let where_ = match &rule.where_ {
+                    Some(w) if !missing_refs(model, s, w).column => Some(self.program(w, Some(s))),
+                    _ => None,
+                };
+                let body = self.mask_body(&rule.body, s, ty);
+                Some(Candidate {
+                    rule: self.rule_info(*first),
+                    where_,
+                    body,
+                })
+            }
+            RuleRef::Accessible(cs, cc) => {
+                let a = model.sources[cs].columns[cc].accessible.as_ref()?;
+                if missing_refs(model, s, &a.cond).tag {
+                    return None;
+                }
+                let cond = self.program(&a.cond, Some(s));
+                let t = self
+                    .techniques
+                    .lower(model, &a.technique, ty, s, &mut self.tables);
+                Some(Candidate {
+                    rule: self.rule_info(*first),
+                    where_: None,
+                    body: Body {
+                        clauses: vec![(Audience::Except(cond), t)],
+                        otherwise: None,
+                    },
+                })
+            }
+        }
+    }
+
+    /// A `combine_exceptions` group: one `except` clause whose condition ORs the exceptions.
+    fn combined(&mut self, cand: &Resolved, s: SourceId, ty: &Ty) -> Option<Candidate> {
+        let model = self.model;
+        let mut conds: Vec<&CExpr> = Vec::new();
+        let mut technique = None;
+        for r in &cand.rules {
+            let (t, c) = match *r {
+                RuleRef::Mask(id) => match &model.mask_rules[id].body {
+                    MaskBody::Except(t, c) => (t, c),
+                    _ => return None,
+                },
+                RuleRef::Accessible(cs, cc) => {
+                    let a = model.sources[cs].columns[cc].accessible.as_ref()?;
+                    (&a.technique, &a.cond)
+                }
+            };
+            if missing_refs(model, s, c).tag {
+                continue; // that rule does not apply to this source
+            }
+            technique.get_or_insert(t);
+            conds.push(c);
+        }
+        let technique = technique?;
+        let lowered: Vec<_> = conds
+            .iter()
+            .map(|c| {
+                ExprLowerer {
+                    model,
+                    source: Some(s),
+                }
+                .program(c, &mut self.tables)
+            })
+            .collect();
+        // OR the conditions: splice each program's code and constants.
+        let mut code = Vec::new();
+        let mut consts = Vec::new();
+        for (i, p) in lowered.iter().enumerate() {
+            let base_pc = code.len() as u32;
+            let base_const = consts.len() as u32;
+            for op in &p.code {
+                code.push(relocate(*op, base_pc, base_const));
+            }
+            consts.extend(p.consts.iter().cloned());
+            if i > 0 {
+                code.push(pol_runtime::program::Op::Or);
+            }
+        }
+        let program = if code.is_empty() {
+            unknown_program()
+        } else {
+            pol_runtime::program::Program::new(code, consts)
+        };
+        let cond = self.tables.program(program);
+        let t = self
+            .techniques
+            .lower(model, technique, ty, s, &mut self.tables);
+        Some(Candidate {
+            rule: self.combined_info(&cand.rules),
+            where_: None,
+            body: Body {
+                clauses: vec![(Audience::Except(cond), t)],
+                otherwise: None,
+            },
+        })
+    }
+
+    fn mask_body(&mut self, body: &MaskBody, s: SourceId, ty: &Ty) -> Body {
+        let model = self.model;
+        match body {
+            MaskBody::Everyone(t) => Body {
+                clauses: vec![(
+                    Audience::Everyone,
+                    self.techniques.lower(model, t, ty, s, &mut self.tables),
+                )],
+                otherwise: None,
+            },
+            MaskBody::Except(t, c) => {
+                let cond = self.program(c, Some(s));
+                Body {
+                    clauses: vec![(
+                        Audience::Except(cond),
+                        self.techniques.lower(model, t, ty, s, &mut self.tables),
+                    )],
+                    otherwise: None,
+                }
+            }
+            MaskBody::Who(clauses, otherwise) => {
+                let clauses = clauses
+                    .iter()
+                    .map(|(c, t)| {
+                        let cond = self.program(c, Some(s));
+                        (
+                            Audience::Who(cond),
+                            self.techniques.lower(model, t, ty, s, &mut self.tables),
+                        )
+                    })
+                    .collect();
+                let otherwise = Some(
+                    otherwise
+                        .as_ref()
+                        .map(|t| self.techniques.lower(model, t, ty, s, &mut self.tables)),
+                );
+                Body { clauses, otherwise }
+            }
+        }
+    }
+
+    // ---- row rules -----------------------------------------------------------------------
+
+    fn row_rule(&mut self, r: usize, s: SourceId) -> Option<RowRulePlan> {
+        let model = self.model;
+        let rule = &model.row_rules[r];
+        if rule.staged && !self.resolution.include_staged {
+            return None;
+        }
+        let policy = &model.policies[rule.policy];
+        if !policy.scope.sources.contains(&s) {
+            return None;
+        }
+        let mut conds: Vec<&CExpr> = Vec::new();
+        if let RowFilter::Where(c) = &rule.filter {
+            conds.push(c);
+        }
+        match &rule.audience {
+            RowAudience::Everyone => {}
+            RowAudience::Except(c) => conds.push(c),
+            RowAudience::Who(c, o) => {
+                conds.push(c);
+                if let Some(RowFilter::Where(w)) = o {
+                    conds.push(w);
+                }
+            }
+        }
+        if conds.iter().any(|c| missing_refs(model, s, c).tag) {
+            return None;
+        }
+        let filter = self.row_filter(&rule.filter, s);
+        let audience = match &rule.audience {
+            RowAudience::Everyone => rt::RowAudience::Everyone,
+            RowAudience::Except(c) => rt::RowAudience::Except(self.program(c, Some(s))),
+            RowAudience::Who(c, o) => rt::RowAudience::Who {
+                condition: self.program(c, Some(s)),
+                otherwise: match o {
+                    None => rt::RowOtherwise::AllRows,
+                    Some(f) => rt::RowOtherwise::Filter(self.row_filter(f, s)),
+                },
+            },
+        };
+        let info = RuleInfo {
+            name: policy.name.clone(),
+            policy: policy.name.clone(),
+            description: policy
+                .rationale
+                .clone()
+                .unwrap_or_else(|| describe_row_filter(&rule.filter)),
+        };
+        let rule_ix = self.tables.rule(format!("row {r}"), info);
+        Some(RowRulePlan {
+            rule: rule_ix,
+            filter,
+            audience,
+        })
+    }
+
+    fn row_filter(&mut self, f: &RowFilter, s: SourceId) -> rt::RowFilter {
+        let src = &self.model.sources[s];
+        match f {
+            RowFilter::Where(c) => {
+                if missing_refs(self.model, s, c).column {
+                    rt::RowFilter::Never
+                } else {
+                    rt::RowFilter::Where(self.program(c, Some(s)))
+                }
+            }
+            RowFilter::NewerThan(d) if src.event_time.is_some() && *d >= 0 => {
+                rt::RowFilter::NewerThan(*d)
+            }
+            RowFilter::OlderThan(d) if src.event_time.is_some() && *d >= 0 => {
+                rt::RowFilter::OlderThan(*d)
+            }
+            RowFilter::Sample(p) if src.key.is_some() && *p <= 100 => {
+                rt::RowFilter::Sample(f64::from(*p))
+            }
+            // No event time or key to decide on: no rows (never fail open).
+            _ => rt::RowFilter::Never,
+        }
+    }
+}
+
+/// Shifts a program's jump targets and constant indices when it is spliced after `pc` ops and
+/// `consts` constants of another program.
+fn relocate(op: pol_runtime::program::Op, pc: u32, consts: u32) -> pol_runtime::program::Op {
+    use pol_runtime::program::Op;
+    match op {
+        Op::Const(i) => Op::Const(i + consts),
+        Op::JumpIfFalse(t) => Op::JumpIfFalse(t + pc),
+        Op::JumpIfTrue(t) => Op::JumpIfTrue(t + pc),
+        Op::Jump(t) => Op::Jump(t + pc),
+        Op::Branch { else_, end } => Op::Branch {
+            else_: else_ + pc,
+            end: end + pc,
+        },
+        other => other,
+    }
+}
+
+fn body_conditions(body: &MaskBody) -> Vec<&CExpr> {
+    match body {
+        MaskBody::Everyone(_) => Vec::new(),
+        MaskBody::Except(_, c) => vec![c],
+        MaskBody::Who(clauses, _) => clauses.iter().map(|(c, _)| c).collect(),
+    }
+}
+
+fn describe_mask(model: &Model, id: usize) -> String {
+    let rule = &model.mask_rules[id];
+    let body = match &rule.body {
+        MaskBody::Everyone(t) => format!("using {} for everyone", t.display()),
+        MaskBody::Except(t, _) => format!("using {} for everyone except a condition", t.display()),
+        MaskBody::Who(clauses, o) => {
+            let parts: Vec<String> = clauses
+                .iter()
+                .map(|(_, t)| format!("using {} for everyone who …", t.display()))
+                .collect();
+            let other = match o {
+                Some(t) => format!("otherwise using {}", t.display()),
+                None => "otherwise unmasked".to_string(),
+            };
+            format!("{} {other}", parts.join(" "))
+        }
+    };
+    let cond = if rule.where_.is_some() {
+        " where …"
+    } else {
+        ""
+    };
+    format!("mask{cond} {body}")
+}
+
+fn describe_row_filter(f: &RowFilter) -> String {
+    match f {
+        RowFilter::Where(_) => "only show rows where …".to_string(),
+        RowFilter::NewerThan(d) => format!("only show rows newer than {d}s"),
+        RowFilter::OlderThan(d) => format!("only show rows older than {d}s"),
+        RowFilter::Sample(p) => format!("only show {p}% of rows"),
+        RowFilter::Never => "never show rows".to_string(),
+    }
+}

@@ -1,0 +1,111 @@
+//! Lowering a checked technique use ([`TechniqueUse`]) for one column to a [`TechniquePlan`].
+//!
+//! - Built-in techniques go through [`runtime_technique`]; one that does not apply to the
+//!   column's type (a tag-, name- or all-columns-targeted rule) falls back to `hash` on text and
+//!   `null` on every other type (§5), as the checker warned.
+//! - `expr(E)` is typed again for the column (its `value` takes the column's type, its `row`
+//!   reads that source) and lowered to a program; if it cannot be typed there, the cell is null.
+//! - `by level { … }` lowers each entry; the highest level always has an entry (null when the
+//!   policy gave none), as the runtime requires.
+
+use super::expr::{missing_refs, ExprLowerer};
+use super::tables::Tables;
+use crate::model::{Model, SourceId, TechArg, TechniqueUse, Ty};
+use crate::resolve::exprs::{ExprCtx, RowCtx};
+use crate::resolve::Checker;
+use crate::techniques::{applies, fallback, runtime_technique};
+use pol_runtime::bundle::TechniquePlan;
+use pol_runtime::techniques::Technique;
+
+/// Lowers techniques; owns the checker used to type `expr(…)` per column.
+pub struct TechniqueLowerer<'f> {
+    pub checker: Checker<'f>,
+}
+
+impl TechniqueLowerer<'_> {
+    /// The technique table index of `t` applied to a column of type `ty` in source `source`.
+    pub fn lower(
+        &mut self,
+        model: &Model,
+        t: &TechniqueUse,
+        ty: &Ty,
+        source: SourceId,
+        tables: &mut Tables,
+    ) -> u32 {
+        let plan = self.plan(model, t, ty, source, tables);
+        tables.technique(plan)
+    }
+
+    fn plan(
+        &mut self,
+        model: &Model,
+        t: &TechniqueUse,
+        ty: &Ty,
+        source: SourceId,
+        tables: &mut Tables,
+    ) -> TechniquePlan {
+        if !applies(t, ty) {
+            return builtin_or_null(&fallback(ty), ty);
+        }
+        if !t.by_level.is_empty() {
+            let mut entries: Vec<(u32, u32)> = Vec::new();
+            for (level, entry) in &t.by_level {
+                let Some(l) = model.levels.iter().position(|x| &x.name == level) else {
+                    continue;
+                };
+                if !entry.by_level.is_empty() {
+                    continue; // nested `by level` is a checked error
+                }
+                let e = self.lower(model, entry, ty, source, tables);
+                entries.push((l as u32, e));
+            }
+            if !entries.iter().any(|(l, _)| *l == 0) {
+                let null = tables.technique(TechniquePlan::Builtin(Technique::Null));
+                entries.insert(0, (0, null));
+            }
+            entries.sort_by_key(|(l, _)| *l);
+            return TechniquePlan::ByLevel { entries };
+        }
+        if t.name == "expr" {
+            return match self.expr(model, t, ty, source, tables) {
+                Some(program) => TechniquePlan::Expr { program },
+                None => TechniquePlan::Builtin(Technique::Null),
+            };
+        }
+        builtin_or_null(t, ty)
+    }
+
+    fn expr(
+        &mut self,
+        model: &Model,
+        t: &TechniqueUse,
+        ty: &Ty,
+        source: SourceId,
+        tables: &mut Tables,
+    ) -> Option<u32> {
+        let Some(TechArg::Expr(e, file)) = t.arg("expr") else {
+            return None;
+        };
+        let sources = [source];
+        let mut ctx = ExprCtx::new(*file, RowCtx::Sources(&sources));
+        ctx.value = Some(ty.clone());
+        let before = self.checker.diags.len();
+        let typed = self.checker.expr(e, &mut ctx);
+        let failed = self.checker.diags.len() > before || typed.ty.is_error();
+        self.checker.diags.truncate(before);
+        let missing = missing_refs(model, source, &typed);
+        if failed || missing.column || missing.tag {
+            return None;
+        }
+        let lowerer = ExprLowerer {
+            model,
+            source: Some(source),
+        };
+        let program = lowerer.program(&typed, tables);
+        Some(tables.program(program))
+    }
+}
+
+fn builtin_or_null(t: &TechniqueUse, ty: &Ty) -> TechniquePlan {
+    TechniquePlan::Builtin(runtime_technique(t, ty).unwrap_or(Technique::Null))
+}
