@@ -14,6 +14,7 @@
 //!   source (neither as a candidate nor as a row rule).
 
 mod expr;
+mod grants;
 mod tables;
 mod technique;
 
@@ -81,6 +82,7 @@ pub fn lower(model: &Model, resolution: &Resolution) -> Bundle {
         combine_exceptions: model.settings.combine_exceptions,
     };
     bundle.sources = (0..model.sources.len()).map(|s| cx.source(s)).collect();
+    bundle.grants = cx.grants();
     cx.tables.into_bundle(&mut bundle);
     bundle
 }
