@@ -834,6 +834,46 @@ fn main() {
         },
     };
 
+    let (files, sources, tags) = generate(target);
+    if let Err(e) = fs::create_dir_all(&out_dir) {
+        eprintln!("gen_policy_set: cannot create {}: {e}", out_dir.display());
+        process::exit(2);
+    }
+    let mut total = 0;
+    for (name, o) in &files {
+        let path = out_dir.join(name);
+        if let Err(e) = fs::write(&path, &o.text) {
+            eprintln!("gen_policy_set: cannot write {}: {e}", path.display());
+            process::exit(2);
+        }
+        total += o.text.lines().count();
+    }
+    let policies: usize = files
+        .iter()
+        .map(|(_, o)| o.text.matches("\npolicy ").count())
+        .sum();
+    println!(
+        "wrote {} files, {} lines, {} sources, {} policies, {} tags to {}",
+        files.len(),
+        total,
+        sources,
+        policies,
+        tags,
+        out_dir.display()
+    );
+}
+
+/// The generated files `(name, text)` for about `target` lines, with the number of sources and
+/// tags. Benchmarks include this file as a module and call it directly.
+pub fn generate_files(target: usize) -> Vec<(String, String)> {
+    generate(target)
+        .0
+        .into_iter()
+        .map(|(name, o)| (name, o.text))
+        .collect()
+}
+
+fn generate(target: usize) -> (Vec<(String, Out)>, usize, usize) {
     let mut rng = Lcg(0x5EED_0F70_1C5E_0001);
     let mut tags = Tags::build();
     let purposes = purposes();
@@ -883,30 +923,6 @@ fn main() {
         exempts(units.len(), &mut rng, &purposes),
     ));
 
-    if let Err(e) = fs::create_dir_all(&out_dir) {
-        eprintln!("gen_policy_set: cannot create {}: {e}", out_dir.display());
-        process::exit(2);
-    }
-    let mut total = 0;
-    for (name, o) in &files {
-        let path = out_dir.join(name);
-        if let Err(e) = fs::write(&path, &o.text) {
-            eprintln!("gen_policy_set: cannot write {}: {e}", path.display());
-            process::exit(2);
-        }
-        total += o.text.lines().count();
-    }
-    let policies: usize = files
-        .iter()
-        .map(|(_, o)| o.text.matches("\npolicy ").count())
-        .sum();
-    println!(
-        "wrote {} files, {} lines, {} sources, {} policies, {} tags to {}",
-        files.len(),
-        total,
-        units.len(),
-        policies,
-        tags.all.len() + 2 + DOMAINS,
-        out_dir.display()
-    );
+    let tag_count = tags.all.len() + 2 + DOMAINS;
+    (files, units.len(), tag_count)
 }

@@ -5,9 +5,34 @@ use pol_compiler::diagnostics::render::{render, Format};
 use pol_compiler::source_map::SourceMap;
 use proptest::prelude::*;
 
-const PROGRAM: &str = include_str!("../../tests/diagnostics/W0008-leak-by-dichotomy.pol");
-const PROGRAM2: &str = include_str!("../../tests/diagnostics/E0023-bad-level.pol");
-const PROGRAM3: &str = include_str!("../../tests/diagnostics/W0003-tagged-column-skip.pol");
+use std::path::Path;
+use std::sync::OnceLock;
+
+/// Every `.pol` file of the repository (examples, conformance, diagnostics): the mutation bases.
+fn programs() -> &'static [String] {
+    static PROGRAMS: OnceLock<Vec<String>> = OnceLock::new();
+    PROGRAMS.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        let mut stack = vec![root.join("examples"), root.join("tests")];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("repository folder") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "pol") {
+                    files.push(path);
+                }
+            }
+        }
+        files.sort();
+        assert!(files.len() > 20, "found only {} .pol files", files.len());
+        files
+            .iter()
+            .map(|p| std::fs::read_to_string(p).expect("read .pol"))
+            .collect()
+    })
+}
 
 fn check_all(text: &str) {
     let mut map = SourceMap::new();
@@ -19,12 +44,21 @@ fn check_all(text: &str) {
     let _ = render(Format::Human { color: false }, &analysis.diagnostics, &map);
 }
 
+/// 256 cases by default; `PROPTEST_CASES=100000` runs a long campaign.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), .. ProptestConfig::default() })]
 
     #[test]
-    fn mutated_programs_never_panic(which in 0usize..3, ops in proptest::collection::vec((0usize..3, 0usize..10_000, 0usize..10_000), 1..8)) {
-        let base = [PROGRAM, PROGRAM2, PROGRAM3][which];
+    fn mutated_programs_never_panic(which in 0usize..10_000, ops in proptest::collection::vec((0usize..3, 0usize..10_000, 0usize..10_000), 1..8)) {
+        let all = programs();
+        let base = all[which % all.len()].as_str();
         let lexed = pol_grammar::lexer::lex(base);
         let mut pieces: Vec<String> = lexed.tokens.iter().map(|(l, _, r)| base[*l..*r].to_string()).collect();
         for (op, a, b) in ops {
@@ -43,4 +77,27 @@ proptest! {
     fn random_text_never_panics(text in "\\PC{0,300}") {
         check_all(&text);
     }
+}
+
+/// Found by `mutated_programs_never_panic` in CI: a modifier written twice on one column indexed the
+/// column before it was stored.
+#[test]
+fn repeated_key_and_event_time_modifiers_are_errors() {
+    let text = "source s { id: int key key, at: timestamp event_time event_time }";
+    let mut map = SourceMap::new();
+    map.add("t.pol", text.to_string());
+    let analysis = pol_compiler::check(&map);
+    let messages: Vec<&str> = analysis
+        .diagnostics
+        .iter()
+        .map(|d| d.message.as_str())
+        .collect();
+    assert!(
+        messages.contains(&"`key` is written twice on this column"),
+        "{messages:?}"
+    );
+    assert!(
+        messages.contains(&"`event_time` is written twice on this column"),
+        "{messages:?}"
+    );
 }

@@ -5,6 +5,7 @@
 
 pub mod ast;
 mod docs;
+pub mod format;
 pub mod lexer;
 mod parse;
 pub mod span;

@@ -1,1 +1,46 @@
-fn main() {}
+//! `pol-lsp`: the Pol language server over stdio. A thin layer: it keeps the workspace's files,
+//! re-analyses them on change and converts between LSP and [`pol_compiler::ide`].
+
+mod convert;
+mod format;
+mod server;
+mod workspace;
+
+use tower_lsp::{LspService, Server};
+
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None | Some("--stdio") => {}
+        Some("--version" | "-V") => {
+            println!("pol-lsp {}", env!("CARGO_PKG_VERSION"));
+            return std::process::ExitCode::SUCCESS;
+        }
+        Some("--help" | "-h") => {
+            println!("pol-lsp: the Pol language server; speaks LSP over stdin/stdout.\n\nusage: pol-lsp [--stdio | --version]");
+            return std::process::ExitCode::SUCCESS;
+        }
+        Some(other) => {
+            eprintln!("pol-lsp: unknown argument `{other}` (usage: pol-lsp [--stdio | --version])");
+            return std::process::ExitCode::from(2);
+        }
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("pol-lsp: cannot start the async runtime: {e}");
+            return std::process::ExitCode::from(1);
+        }
+    };
+    runtime.block_on(async {
+        let (service, socket) = LspService::new(server::Backend::new);
+        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
+            .serve(service)
+            .await;
+    });
+    std::process::ExitCode::SUCCESS
+}

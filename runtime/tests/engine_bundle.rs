@@ -79,7 +79,7 @@ fn sample() -> B {
     b
 }
 
-fn reseal(bytes: &mut Vec<u8>) {
+fn reseal(bytes: &mut [u8]) {
     let body_len = (bytes.len() - HEADER_LEN) as u32;
     bytes[6..10].copy_from_slice(&body_len.to_le_bytes());
     let digest = Sha256::digest(&bytes[HEADER_LEN..]);
@@ -214,7 +214,7 @@ fn deep_nesting_is_refused_without_overflowing_the_stack() {
             .position(|w| w == pattern)
             .expect("pattern");
     let mut deep = bytes[..at].to_vec();
-    deep.extend(std::iter::repeat(7u8).take(1_000_000));
+    deep.extend(std::iter::repeat_n(7u8, 1_000_000));
     deep.extend_from_slice(&bytes[at + 3..]);
     reseal(&mut deep);
     assert_eq!(Bundle::from_bytes(&deep), Err(BundleError::TooDeep));

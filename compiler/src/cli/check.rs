@@ -1,19 +1,17 @@
 //! `polc check`.
 
 use super::{fail_usage, OutputFormat};
-use crate::diagnostics::{self, render, Severity};
-use crate::source_map::SourceMap;
+use crate::diagnostics::{self, render, Diagnostic};
+use crate::source_map::{FileId, SourceMap};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-pub fn run(paths: &[PathBuf], format: OutputFormat, deny_warnings: bool) -> ExitCode {
-    let files = match SourceMap::load(paths) {
-        Ok(f) => f,
-        Err(e) => return fail_usage(e),
-    };
+/// Loads one policy set, or says why not.
+fn load(paths: &[PathBuf]) -> Result<SourceMap, String> {
+    let files = SourceMap::load(paths).map_err(|e| e.to_string())?;
     if files.is_empty() {
-        return fail_usage(format!(
+        return Err(format!(
             "no .pol files in {}",
             paths
                 .iter()
@@ -22,8 +20,42 @@ pub fn run(paths: &[PathBuf], format: OutputFormat, deny_warnings: bool) -> Exit
                 .join(", ")
         ));
     }
-    let analysis = crate::check(&files);
-    let diags = &analysis.diagnostics;
+    Ok(files)
+}
+
+/// Moves a diagnostic's places into a combined source map whose files start at `base`.
+fn shift(d: &mut Diagnostic, base: u32) {
+    let f = |file: &mut FileId| file.0 += base;
+    f(&mut d.primary.file);
+    d.secondary.iter_mut().for_each(|l| f(&mut l.file));
+    for fix in &mut d.fixes {
+        fix.edits.iter_mut().for_each(|(loc, _)| f(&mut loc.file));
+    }
+}
+
+pub fn run(paths: &[PathBuf], format: OutputFormat, deny_warnings: bool, each: bool) -> ExitCode {
+    // One policy set, or (`--each`) one per path, checked alone and reported together.
+    let sets: Vec<&[PathBuf]> = if each {
+        paths.iter().map(std::slice::from_ref).collect()
+    } else {
+        vec![paths]
+    };
+    let mut files = SourceMap::new();
+    let mut all: Vec<Diagnostic> = Vec::new();
+    for set in sets {
+        let set_files = match load(set) {
+            Ok(f) => f,
+            Err(e) => return fail_usage(e),
+        };
+        let base = files.len() as u32;
+        let mut diags = crate::check(&set_files).diagnostics;
+        diags.iter_mut().for_each(|d| shift(d, base));
+        all.append(&mut diags);
+        for (_, f) in set_files.files() {
+            files.add(f.name.clone(), f.text.clone());
+        }
+    }
+    let diags = &all;
     match format {
         OutputFormat::Human => {
             let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -42,7 +74,6 @@ pub fn run(paths: &[PathBuf], format: OutputFormat, deny_warnings: bool) -> Exit
         OutputFormat::Github => print!("{}", render::render(render::Format::Github, diags, &files)),
     }
     let (errors, warnings) = diagnostics::count(diags);
-    let _ = Severity::Error;
     if errors > 0 || (deny_warnings && warnings > 0) {
         ExitCode::from(1)
     } else {

@@ -3,8 +3,10 @@
 
 mod build;
 mod check;
+mod diff;
 mod eval;
 mod explain;
+mod fmt;
 mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -43,6 +45,21 @@ pub enum Command {
         /// Fail (exit 1) on warnings too.
         #[arg(long)]
         deny_warnings: bool,
+        /// Check each path as a policy set of its own (e.g. `polc check --each examples/*`)
+        /// instead of all paths as one set.
+        #[arg(long)]
+        each: bool,
+    },
+    /// Show which (source, column, audience) decisions changed between two policy sets.
+    Diff {
+        /// The old policy set (a file or directory).
+        old: PathBuf,
+        /// The new policy set (a file or directory).
+        new: PathBuf,
+        /// Describe decisions for this subject (JSON, §8); repeat for several audiences.
+        /// Without it, rules are compared as written.
+        #[arg(long = "subject")]
+        subjects: Vec<PathBuf>,
     },
     /// Check policy files and write the binary bundle.
     Build {
@@ -66,6 +83,15 @@ pub enum Command {
         #[arg(long)]
         key_file: Option<PathBuf>,
     },
+    /// Rewrite policy files in the canonical layout (comments kept).
+    Fmt {
+        /// Files or directories (their `.pol` files, recursively, sorted by path).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Write nothing: list the files that would change, with a short diff, and exit 1 if any.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 /// Runs a parsed command line.
@@ -75,11 +101,14 @@ pub fn run(cli: Cli) -> ExitCode {
             paths,
             format,
             deny_warnings,
-        } => check::run(&paths, format, deny_warnings),
+            each,
+        } => check::run(&paths, format, deny_warnings, each),
+        Command::Diff { old, new, subjects } => diff::run(&old, &new, &subjects),
         Command::Build { paths, output } => build::run(&paths, &output),
         Command::Eval(args) => eval::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Test { paths, key_file } => test::run(&paths, key_file.as_deref()),
+        Command::Fmt { paths, check } => fmt::run(&paths, check),
     }
 }
 

@@ -37,11 +37,30 @@ pub struct Model {
     pub grants: Vec<Grant>,
     pub settings: Settings,
     pub tests: Vec<TestCase>,
+    /// Source names to ids, kept by [`Model::add_source`] (a policy set has thousands of sources
+    /// and every scope and test names one).
+    source_index: std::collections::HashMap<String, SourceId>,
 }
 
 impl Model {
+    /// A source by name.
     pub fn source(&self, name: &str) -> Option<SourceId> {
-        self.sources.iter().position(|s| s.name == name)
+        match self.source_index.get(name) {
+            Some(&id) if self.sources.get(id).is_some_and(|s| s.name == name) => Some(id),
+            // Sources pushed without `add_source` (hand-built models in tests).
+            _ if self.source_index.len() != self.sources.len() => {
+                self.sources.iter().position(|s| s.name == name)
+            }
+            _ => None,
+        }
+    }
+
+    /// Declares a source; the first declaration of a name is the one [`Model::source`] finds.
+    pub fn add_source(&mut self, source: Source) -> SourceId {
+        let id = self.sources.len();
+        self.source_index.entry(source.name.clone()).or_insert(id);
+        self.sources.push(source);
+        id
     }
 
     pub fn subject_field(&self, name: &str) -> Option<usize> {

@@ -465,7 +465,7 @@ impl Checker<'_> {
                         loc: lat,
                     });
                 }
-                self.model.sources.push(source);
+                self.model.add_source(source);
             }
         }
     }
@@ -533,6 +533,13 @@ impl Checker<'_> {
                                     mat,
                                     "`key` on a field",
                                 ));
+                            } else if source.key == Some(index) {
+                                self.diags.push(Diagnostic::new(
+                                    Code::BadColumnModifier,
+                                    "`key` is written twice on this column",
+                                    mat,
+                                    "repeated `key`",
+                                ));
                             } else if let Some(k) = source.key {
                                 self.diags.push(
                                     Diagnostic::new(
@@ -585,6 +592,13 @@ impl Checker<'_> {
                                     "a struct field cannot be the event time",
                                     mat,
                                     "`event_time` on a field",
+                                ));
+                            } else if source.event_time == Some(index) {
+                                self.diags.push(Diagnostic::new(
+                                    Code::BadColumnModifier,
+                                    "`event_time` is written twice on this column",
+                                    mat,
+                                    "repeated `event_time`",
                                 ));
                             } else if let Some(k) = source.event_time {
                                 self.diags.push(

@@ -168,21 +168,31 @@ impl Checker<'_> {
                 let Some(tag) = self.resolve_tag(path, ctx.file) else {
                     return CExpr::error(span);
                 };
-                let sources: Vec<SourceId> = match ctx.row {
+                let one_source;
+                let sources: &[SourceId] = match ctx.row {
                     RowCtx::Forbidden(why) => return self.row_forbidden(ctx, span, why),
-                    RowCtx::Sources(s) => s.to_vec(),
-                    RowCtx::Column(s) => vec![s],
+                    RowCtx::Sources(s) => s,
+                    RowCtx::Column(s) => {
+                        one_source = [s];
+                        &one_source
+                    }
                 };
+                // Every column carrying `tag` or a tag below it, in source then column order.
+                let mut holders: Vec<(SourceId, usize)> = self
+                    .index
+                    .columns_by_tag
+                    .iter()
+                    .filter(|(&t, _)| self.model.tags.is_under(t, tag))
+                    .flat_map(|(_, h)| h.iter().copied())
+                    .collect();
+                holders.sort_unstable();
+                holders.dedup();
                 let mut ty: Option<Ty> = None;
-                for s in sources {
+                for &s in sources {
                     let src = &self.model.sources[s];
-                    let matching: Vec<usize> = src
-                        .columns
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, c)| c.tags.iter().any(|&t| self.model.tags.is_under(t, tag)))
-                        .map(|(i, _)| i)
-                        .collect();
+                    let from = holders.partition_point(|(hs, _)| *hs < s);
+                    let to = holders.partition_point(|(hs, _)| *hs <= s);
+                    let matching: Vec<usize> = holders[from..to].iter().map(|(_, c)| *c).collect();
                     match matching.as_slice() {
                         [] => ctx.tag_missing.push((s, name.clone(), span)),
                         [one] => {
@@ -511,16 +521,25 @@ impl Checker<'_> {
         ctx: &mut ExprCtx,
         prefix: &str,
     ) -> CExpr {
-        let sources: Vec<SourceId> = match ctx.row {
+        let one_source;
+        let sources: &[SourceId] = match ctx.row {
             RowCtx::Forbidden(why) => return self.row_forbidden(ctx, span, why),
-            RowCtx::Sources(s) => s.to_vec(),
-            RowCtx::Column(s) => vec![s],
+            RowCtx::Sources(s) => s,
+            RowCtx::Column(s) => {
+                one_source = [s];
+                &one_source
+            }
         };
         let mut ty: Option<(Ty, SourceId)> = None;
         let holders = self.index.columns_by_name.get(name);
         let mut found_in = 0usize;
-        for &s in &sources {
-            let col = holders.and_then(|h| h.iter().find(|(hs, _)| *hs == s).map(|(_, c)| *c));
+        for &s in sources {
+            // `columns_by_name` lists holders in source order: binary search, not a scan (a
+            // global rule covers thousands of sources).
+            let col = holders.and_then(|h| {
+                let i = h.partition_point(|(hs, _)| *hs < s);
+                h.get(i).filter(|(hs, _)| *hs == s).map(|(_, c)| *c)
+            });
             match col {
                 None => ctx.missing.push((s, name.to_string(), span)),
                 Some(c) => {
@@ -558,7 +577,7 @@ impl Checker<'_> {
                         .map(|c| c.name.as_str())
                 })
                 .collect();
-            let whose = match sources.as_slice() {
+            let whose = match sources {
                 [one] => format!("source `{}`", self.model.sources[*one].name),
                 [] => "any source this rule covers (it covers none)".to_string(),
                 _ => format!("any of the {} sources this rule covers", sources.len()),
@@ -574,7 +593,7 @@ impl Checker<'_> {
                     .with_help(format!("did you mean `{prefix}{s}`?"))
                     .with_fix(format!("replace with `{s}`"), at, s.to_string());
             }
-            if let [one] = sources.as_slice() {
+            if let [one] = sources {
                 d = d.with_secondary(self.model.sources[*one].loc, "source declared here");
             }
             self.diags.push(d);

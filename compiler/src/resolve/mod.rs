@@ -21,6 +21,8 @@ use suggest::did_you_mean;
 pub struct Index {
     /// Column name → the sources holding a column of that name, with its index.
     pub columns_by_name: HashMap<String, Vec<(SourceId, usize)>>,
+    /// Tag → the columns carrying it directly, in source then column order.
+    pub columns_by_tag: HashMap<NodeId, Vec<(SourceId, usize)>>,
 }
 
 pub struct Checker<'a> {
@@ -53,12 +55,20 @@ pub fn resolve(files: &SourceMap, asts: &[SourceFile]) -> (Model, Vec<Diagnostic
 impl Checker<'_> {
     fn build_index(&mut self) {
         let mut by_name: HashMap<String, Vec<(SourceId, usize)>> = HashMap::new();
+        let mut by_tag: HashMap<NodeId, Vec<(SourceId, usize)>> = HashMap::new();
         for (s, src) in self.model.sources.iter().enumerate() {
             for (i, col) in src.columns.iter().enumerate() {
                 by_name.entry(col.name.clone()).or_default().push((s, i));
+                for &t in &col.tags {
+                    let holders = by_tag.entry(t).or_default();
+                    if holders.last() != Some(&(s, i)) {
+                        holders.push((s, i));
+                    }
+                }
             }
         }
         self.index.columns_by_name = by_name;
+        self.index.columns_by_tag = by_tag;
     }
 
     /// Resolves a tag path, reporting it if undeclared.

@@ -216,7 +216,7 @@ pub fn decode_unverified(bytes: &[u8]) -> Result<Bundle, BundleError> {
         Err(e) => return Err(BundleError::Malformed(e.to_string())),
     };
     match de.finalize() {
-        Ok(rest) if rest.is_empty() => {}
+        Ok([]) => {}
         Ok(rest) => {
             return Err(BundleError::Malformed(format!(
                 "{} bytes left after the bundle",

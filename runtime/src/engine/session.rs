@@ -224,7 +224,7 @@ impl<'e> Session<'e> {
             .columns
             .iter()
             .filter(|c| c.parent.is_none())
-            .map(|c| self.visible(c))
+            .map(|c| self.visible(c, exempt))
             .collect();
         if exempt {
             return SourceSpec {
@@ -300,13 +300,14 @@ impl<'e> Session<'e> {
         }
     }
 
-    fn visible(&self, c: &ColumnPlan) -> bool {
+    fn visible(&self, c: &ColumnPlan, exempt: bool) -> bool {
         if let Some(v) = c.visible {
             return self.user_tri(v) == Some(Tri::True);
         }
         if let Some(a) = c.accessible {
-            // A row-dependent `accessible if` cannot make the column visible per user.
-            return self.user_tri(a) == Some(Tri::True);
+            // Visible exactly when accessible: an exempt user reads it clear (§4, §6.1). A
+            // row-dependent `accessible if` cannot make the column visible per user.
+            return exempt || self.user_tri(a) == Some(Tri::True);
         }
         true
     }
@@ -983,12 +984,14 @@ impl<'s> SourceSession<'s> {
         granted: Option<DateTime<Utc>>,
     ) -> Vec<Value> {
         let meta = self.meta;
-        if self.spec.exempt || granted.is_some() {
-            // Exempt or unmasked by a grant: everything clear; cells that do not match their
-            // type are still null.
-            return state.raw.clone();
-        }
-        let decisions = self.decide_all(state, traces.as_deref_mut());
+        // Exempt: every decision is clear (the session specialised them so); a row unmasked by a
+        // grant likewise. Cells that do not match their type are still null, and so is a derived
+        // column reading one (§6.6, §6.9).
+        let decisions = if granted.is_some() {
+            vec![Decided::EXEMPT; self.plan.columns.len()]
+        } else {
+            self.decide_all(state, traces.as_deref_mut())
+        };
         let final_clear = if meta.read_by_derived {
             self.final_clear(state, &decisions)
         } else {
@@ -1149,18 +1152,7 @@ impl<'s> SourceSession<'s> {
         } else {
             self.decide_all(state, Some(&mut traces))
         };
-        let out = if clear_all {
-            for (pos, m) in state.mismatch.iter().enumerate() {
-                if let Some(m) = m {
-                    let f = self.meta.top[pos] as usize;
-                    traces[f].reason = Some(Reason::TypeMismatch { message: m.clone() });
-                    traces[f].action = Some(CellAction::Null);
-                }
-            }
-            state.raw.clone()
-        } else {
-            self.mask(state, Some(&mut traces), None)
-        };
+        let out = self.mask(state, Some(&mut traces), granted);
         let mut cells = Vec::with_capacity(n);
         for (ci, c) in self.plan.columns.iter().enumerate() {
             let d = decisions[ci];

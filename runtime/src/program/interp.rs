@@ -27,16 +27,20 @@ pub enum Tri {
     Unknown,
 }
 
-impl Tri {
+impl std::ops::Not for Tri {
+    type Output = Tri;
+
     /// Kleene negation.
-    pub fn not(self) -> Tri {
+    fn not(self) -> Tri {
         match self {
             Tri::True => Tri::False,
             Tri::False => Tri::True,
             Tri::Unknown => Tri::Unknown,
         }
     }
+}
 
+impl Tri {
     /// Kleene conjunction: false wins, then unknown.
     pub fn and(self, other: Tri) -> Tri {
         match (self, other) {
@@ -504,7 +508,7 @@ pub fn run(program: &Program, env: &Env<'_>) -> Eval {
                     Some(e) => Tri::from_bool(e),
                     None => Tri::Unknown,
                 };
-                push!(Slot::tri(if op == Op::Eq { t } else { t.not() }))
+                push!(Slot::tri(if op == Op::Eq { t } else { !t }))
             }
             Op::Lt | Op::Le | Op::Gt | Op::Ge => {
                 let b = pop!();
@@ -579,7 +583,7 @@ pub fn run(program: &Program, env: &Env<'_>) -> Eval {
             }
             Op::Not => {
                 let a = pop!();
-                push!(Slot::tri(a.truth().not()))
+                push!(Slot::tri(!a.truth()))
             }
             Op::And | Op::Or => {
                 let b = pop!();
@@ -602,7 +606,7 @@ pub fn run(program: &Program, env: &Env<'_>) -> Eval {
                     None => return Eval::Unknown,
                 };
                 if jump {
-                    if (t as usize) <= pc - 1 {
+                    if (t as usize) < pc {
                         return Eval::Unknown;
                     }
                     pc = t as usize;
@@ -619,14 +623,14 @@ pub fn run(program: &Program, env: &Env<'_>) -> Eval {
                     }
                 };
                 if let Some(t) = target {
-                    if (t as usize) <= pc - 1 {
+                    if (t as usize) < pc {
                         return Eval::Unknown;
                     }
                     pc = t as usize;
                 }
             }
             Op::Jump(t) => {
-                if (t as usize) <= pc - 1 {
+                if (t as usize) < pc {
                     return Eval::Unknown;
                 }
                 pc = t as usize;

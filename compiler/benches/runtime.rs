@@ -1,0 +1,329 @@
+//! Runtime benchmarks, each measured in the same run as its baseline.
+//!
+//!     cargo bench -p pol-compiler --bench runtime
+//!
+//! - `mask_row/*`: masking one row of a 20-column source under a realistic mix of rules (tag rules at
+//!   two depths, a `where` on another column, `for everyone who … otherwise`, a row rule, a derived
+//!   column, `accessible if`), through the bundle + session path an application uses, against
+//!   `hand_written`: the same masking with the logic hard-coded in Rust, calling the same technique
+//!   primitives (the practical limit). A test (`cargo test -p pol-compiler --bench runtime`) checks that
+//!   both give identical rows.
+//! - `session/50_columns`: opening a session for one user on a 50-column source.
+//! - `load/100k_lines`: loading (decode, verify, prepare) the bundle of the generated 100k-line policy
+//!   set (`compiler/examples/gen_policy_set.rs`), against decoding its bytes without verification.
+
+#[path = "../examples/gen_policy_set.rs"]
+#[allow(dead_code)]
+mod gen_policy_set;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
+use pol_compiler::source_map::SourceMap;
+use pol_runtime::{Engine, KeyRing, MaskContext, MaskingKey, PreparedTechnique, Technique, Value};
+
+const POLICY: &str = r#"
+tag PII sensitive;
+tag PII.Email; tag PII.Phone; tag PII.SSN; tag PII.Name; tag PII.DOB; tag PII.Address;
+tag Finance;
+
+subject { team: text }
+
+source customers {
+  id:           int key,
+  email:        text tagged PII.Email,
+  phone:        text tagged PII.Phone,
+  ssn:          text tagged PII.SSN,
+  first_name:   text tagged PII.Name,
+  last_name:    text tagged PII.Name,
+  birth_date:   date tagged PII.DOB,
+  street:       text tagged PII.Address,
+  zip:          text tagged PII.Address,
+  country:      text,
+  city:         text,
+  team:         text,
+  status:       text,
+  segment:      text,
+  salary:       decimal tagged Finance,
+  balance:      decimal tagged Finance,
+  credit_score: int tagged Finance,
+  created_at:   timestamp event_time,
+  notes:        text accessible if user has role "supervisor",
+  display_name = concat(first_name, " ", last_name),
+}
+
+policy pii_null { mask columns tagged PII using null for everyone except user has role "privacy" }
+
+policy ssn_us {
+  mask columns tagged PII.SSN where row.country == "US"
+  using mask_first(5) for everyone except user has role "privacy"
+}
+
+policy emails {
+  mask columns tagged PII.Email
+  using email_mask for everyone who user has role "support"
+  otherwise using hash
+}
+
+policy phones { mask columns tagged PII.Phone using show_last(4) for everyone except user has role "privacy" }
+
+policy finance { mask columns tagged Finance using round(100) for everyone except user in group "finance" }
+
+policy own_team on source customers {
+  only show rows where row.team == user.team for everyone except user has role "supervisor"
+}
+"#;
+
+/// Input column order of `customers` (the derived column is computed, not read).
+const COLUMNS: [&str; 19] = [
+    "id",
+    "email",
+    "phone",
+    "ssn",
+    "first_name",
+    "last_name",
+    "birth_date",
+    "street",
+    "zip",
+    "country",
+    "city",
+    "team",
+    "status",
+    "segment",
+    "salary",
+    "balance",
+    "credit_score",
+    "created_at",
+    "notes",
+];
+
+fn key() -> KeyRing {
+    KeyRing::new(MaskingKey::from_bytes(b"pol-benchmark-key-0123456789abcdef").unwrap())
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap()
+}
+
+fn subject() -> serde_json::Value {
+    serde_json::json!({ "login": "amy", "roles": ["support"], "groups": [], "team": "A" })
+}
+
+fn engine_for(texts: &[(String, String)]) -> Engine {
+    let mut map = SourceMap::new();
+    for (name, text) in texts {
+        map.add(name.clone(), text.clone());
+    }
+    let analysis = pol_compiler::check(&map);
+    assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
+    let bundle = pol_compiler::lower::lower(&analysis.model, &analysis.resolution);
+    let bytes = bundle.to_bytes().expect("bundle encodes");
+    Engine::load(&bytes, Some(key())).expect("bundle loads")
+}
+
+/// A deterministic row; `i` varies every cell, and every 8th row is from another team.
+fn row(i: i64) -> Vec<Value> {
+    let text = |s: String| Value::Text(s);
+    vec![
+        Value::Int(i),
+        text(format!("user{i}@example.com")),
+        text(format!("555-{:03}-{:04}", i % 1000, i % 10_000)),
+        text(format!("{:03}-{:02}-{:04}", i % 1000, i % 100, i % 10_000)),
+        text(format!("Jenny{}", i % 97)),
+        text(format!("Smith{}", i % 89)),
+        Value::Date(
+            NaiveDate::from_ymd_opt(1950 + (i % 50) as i32, 1 + (i % 12) as u32, 1).unwrap(),
+        ),
+        text(format!("{} Main Street", i % 500)),
+        text(format!("{:05}", i % 100_000)),
+        text(if i % 3 == 0 { "US" } else { "FR" }.to_string()),
+        text("Springfield".to_string()),
+        text(if i % 8 == 7 { "B" } else { "A" }.to_string()),
+        text("active".to_string()),
+        text("smb".to_string()),
+        Value::Decimal(1000.0 + (i % 7919) as f64 * 3.25),
+        Value::Decimal((i % 100_003) as f64 / 7.0),
+        Value::Int(300 + i % 550),
+        Value::Timestamp(Utc.timestamp_opt(1_700_000_000 + i * 60, 0).unwrap()),
+        text(format!("called on day {i}")),
+    ]
+}
+
+/// The same policy for the same user (`support`, team `A`, not privacy, not finance, not
+/// supervisor), written by hand: what an application would code without Pol.
+struct HandWritten {
+    hash: PreparedTechnique,
+    email_mask: PreparedTechnique,
+    show_last_4: PreparedTechnique,
+    mask_first_5: PreparedTechnique,
+    round_100: PreparedTechnique,
+    keys: KeyRing,
+    now: DateTime<Utc>,
+}
+
+impl HandWritten {
+    fn new() -> Self {
+        let p = |t: Technique| t.prepare().unwrap();
+        HandWritten {
+            hash: p(Technique::Hash { global: false }),
+            email_mask: p(Technique::EmailMask),
+            show_last_4: p(Technique::ShowLast(4)),
+            mask_first_5: p(Technique::MaskFirst {
+                n: 5,
+                fill: pol_runtime::Fill::Char('*'),
+            }),
+            round_100: p(Technique::Round(100.0)),
+            keys: key(),
+            now: now(),
+        }
+    }
+
+    fn mask(&self, row: &[Value]) -> Option<Vec<Value>> {
+        // Row rule: own team only (a null team is hidden).
+        match &row[11] {
+            Value::Text(t) if t == "A" => {}
+            _ => return None,
+        }
+        let ctx = |column: &'static str| MaskContext {
+            source: "customers",
+            column,
+            row_key: Some(&row[0]),
+            now: self.now,
+            keys: Some(&self.keys),
+        };
+        let apply = |t: &PreparedTechnique, i: usize, column: &'static str| {
+            t.apply(&row[i], &ctx(column)).unwrap_or(Value::Null)
+        };
+        let _ = &self.hash; // the `otherwise` branch, not taken for a support agent
+        let us = match &row[9] {
+            Value::Text(c) => c == "US",
+            _ => true, // unknown `where`: the rule applies
+        };
+        let mut out = Vec::with_capacity(20);
+        out.push(row[0].clone());
+        out.push(apply(&self.email_mask, 1, "email"));
+        out.push(apply(&self.show_last_4, 2, "phone"));
+        out.push(if us {
+            apply(&self.mask_first_5, 3, "ssn")
+        } else {
+            Value::Null
+        });
+        out.extend([
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+        ]);
+        out.extend_from_slice(&row[9..14]);
+        out.push(apply(&self.round_100, 14, "salary"));
+        out.push(apply(&self.round_100, 15, "balance"));
+        out.push(apply(&self.round_100, 16, "credit_score"));
+        out.push(row[17].clone());
+        out.push(Value::Null); // notes: accessible only to supervisors
+        out.push(Value::Null); // display_name: its inputs are masked
+        Some(out)
+    }
+}
+
+fn mask_row(c: &mut Criterion) {
+    let engine = engine_for(&[("bench.pol".to_string(), POLICY.to_string())]);
+    let session = engine.session(&subject(), now()).unwrap();
+    let source = session.source("customers").unwrap();
+    assert_eq!(source.input_columns(), COLUMNS);
+    let hand = HandWritten::new();
+    let rows: Vec<Vec<Value>> = (0..1024).map(row).collect();
+    for r in &rows {
+        assert_eq!(source.mask_values(r), hand.mask(r), "row {:?}", r[0]);
+    }
+    let json_rows: Vec<serde_json::Map<String, serde_json::Value>> = rows
+        .iter()
+        .map(|r| {
+            COLUMNS
+                .iter()
+                .zip(r)
+                .map(|(c, v)| (c.to_string(), v.to_json()))
+                .collect()
+        })
+        .collect();
+
+    let mut g = c.benchmark_group("mask_row");
+    g.throughput(criterion::Throughput::Elements(rows.len() as u64));
+    g.bench_function("hand_written", |b| {
+        b.iter(|| {
+            for r in &rows {
+                black_box(hand.mask(black_box(r)));
+            }
+        })
+    });
+    g.bench_function("runtime_values", |b| {
+        b.iter(|| {
+            for r in &rows {
+                black_box(source.mask_values(black_box(r)));
+            }
+        })
+    });
+    g.bench_function("runtime_json", |b| {
+        b.iter(|| {
+            for r in &json_rows {
+                black_box(source.mask_json(black_box(r)));
+            }
+        })
+    });
+    g.finish();
+}
+
+fn session_50_columns(c: &mut Criterion) {
+    let mut text = String::from(
+        "tag PII sensitive;\ntag PII.Name;\ntag Finance;\nsource wide {\n  id: int key,\n",
+    );
+    for i in 0..49 {
+        let tag = match i % 3 {
+            0 => " tagged PII.Name",
+            1 => " tagged Finance",
+            _ => "",
+        };
+        let ty = if i % 3 == 1 { "decimal" } else { "text" };
+        text.push_str(&format!("  c{i}: {ty}{tag},\n"));
+    }
+    text.push_str("}\n");
+    text.push_str("policy names { mask columns tagged PII.Name using initials for everyone except user has role \"hr\" }\n");
+    text.push_str("policy money { mask columns tagged Finance using round(10) for everyone who user acting under Finance otherwise using null }\n");
+    text.push_str("purpose Finance;\n");
+    let engine = engine_for(&[("wide.pol".to_string(), text)]);
+    let subject = subject();
+    let mut g = c.benchmark_group("session");
+    g.bench_function("50_columns", |b| {
+        b.iter(|| {
+            let s = engine.session(black_box(&subject), now()).unwrap();
+            black_box(s.source("wide").map(|s| s.visible_columns().len()))
+        })
+    });
+    g.finish();
+}
+
+fn load_100k(c: &mut Criterion) {
+    let files = gen_policy_set::generate_files(100_000);
+    let mut map = SourceMap::new();
+    for (name, text) in &files {
+        map.add(name.clone(), text.clone());
+    }
+    let analysis = pol_compiler::check(&map);
+    assert!(!analysis.has_errors());
+    let bytes = pol_compiler::lower::lower(&analysis.model, &analysis.resolution)
+        .to_bytes()
+        .expect("bundle encodes");
+    eprintln!("100k-line bundle: {} bytes", bytes.len());
+    let mut g = c.benchmark_group("load");
+    g.sample_size(20);
+    g.bench_function("100k_lines", |b| {
+        b.iter_batched(
+            || (),
+            |_| black_box(Engine::load(black_box(&bytes), Some(key())).unwrap()),
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, mask_row, session_50_columns, load_100k);
+criterion_main!(benches);

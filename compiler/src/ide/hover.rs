@@ -1,0 +1,678 @@
+//! Hover: what the name, technique or keyword under the cursor is.
+
+use super::effective::{effective_summary, rule_summary};
+use super::index::Symbol;
+use super::text::{clamp, one_line};
+use super::Ide;
+use crate::conflicts::{why_beats, RuleRef};
+use crate::model::{Hierarchy, Model, Target};
+use crate::source_map::{FileId, Loc};
+use pol_grammar::ast;
+use pol_grammar::lexer::{lex, Tok};
+use pol_grammar::Span;
+
+/// Hover text (markdown) and the span it describes.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Hover {
+    pub loc: Loc,
+    pub markdown: String,
+}
+
+const LIST_MAX: usize = 12;
+
+/// `a`, `b`, `c` and N more.
+fn list(items: &[String]) -> String {
+    if items.is_empty() {
+        return "none".to_string();
+    }
+    let shown: Vec<&str> = items.iter().take(LIST_MAX).map(|s| s.as_str()).collect();
+    let mut s = shown.join(", ");
+    if items.len() > LIST_MAX {
+        s.push_str(&format!(" and {} more", items.len() - LIST_MAX));
+    }
+    s
+}
+
+fn code(s: &str) -> String {
+    format!("`{s}`")
+}
+
+pub(super) fn hover(ide: &Ide, file: FileId, offset: usize) -> Option<Hover> {
+    let occurrences = ide.index.at(file, offset);
+    if let Some(first) = occurrences.first() {
+        let mut parts = Vec::new();
+        for o in &occurrences {
+            parts.push(symbol_hover(ide, &o.symbol));
+        }
+        return Some(Hover {
+            loc: first.loc,
+            markdown: parts.join("\n\n---\n\n"),
+        });
+    }
+    let text = ide.text(file);
+    let offset = clamp(text, offset);
+    let (span, tok) = token_at(text, offset)?;
+    let loc = Loc::new(file, span);
+    if let Tok::Ident(name) = &tok {
+        if let Some(ast) = ide.ast(file) {
+            if technique_spans(ast).contains(&span) {
+                return technique_hover(name).map(|markdown| Hover { loc, markdown });
+            }
+            if function_spans(ast).contains(&span) {
+                return function_hover(name).map(|markdown| Hover { loc, markdown });
+            }
+        }
+        return None;
+    }
+    if tok.is_keyword() {
+        let word = tok.text();
+        // A technique spelled like a keyword (`null`) in a technique position.
+        if let Some(ast) = ide.ast(file) {
+            if technique_spans(ast).contains(&span) {
+                return technique_hover(word).map(|markdown| Hover { loc, markdown });
+            }
+        }
+        return super::keywords::doc(word).map(|d| Hover {
+            loc,
+            markdown: format!("**keyword** `{word}`\n\n{d}"),
+        });
+    }
+    None
+}
+
+/// The token touching an offset (the one starting at it wins over the one ending at it).
+pub(super) fn token_at(text: &str, offset: usize) -> Option<(Span, Tok<'_>)> {
+    let lexed = lex(text);
+    let mut found = None;
+    for (l, t, r) in lexed.tokens {
+        if l <= offset && offset <= r {
+            let starts_here = l == offset;
+            found = Some((Span::new(l, r), t));
+            if starts_here {
+                break;
+            }
+        }
+        if l > offset {
+            break;
+        }
+    }
+    found
+}
+
+/// The spans of technique names written in a file (`hash`, `show_last` in `show_last(4)`).
+pub(super) fn technique_spans(file: &ast::SourceFile) -> Vec<Span> {
+    fn tech(t: &ast::Technique, out: &mut Vec<Span>) {
+        match &t.kind {
+            ast::TechniqueKind::Call { name, .. } => out.push(name.span),
+            ast::TechniqueKind::ByLevel { entries } => {
+                for (_, e) in entries {
+                    tech(e, out);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for d in &file.decls {
+        match d {
+            ast::Decl::Policy(p) => {
+                for r in &p.rules {
+                    if let ast::Rule::Mask(m) = r {
+                        for c in &m.clauses {
+                            tech(&c.technique, &mut out);
+                        }
+                        if let Some(t) = m.otherwise.as_ref().and_then(|o| o.technique.as_ref()) {
+                            tech(t, &mut out);
+                        }
+                    }
+                }
+            }
+            ast::Decl::Source(s) => {
+                fn cols(cs: &[ast::ColumnDecl], out: &mut Vec<Span>) {
+                    for c in cs {
+                        if let ast::ColumnKind::Stored { ty, modifiers } = &c.kind {
+                            for m in modifiers {
+                                if let ast::Modifier::Accessible {
+                                    otherwise: Some(t), ..
+                                } = m
+                                {
+                                    tech(t, out);
+                                }
+                            }
+                            if let ast::TypeExpr::Struct { fields, .. } = ty {
+                                cols(fields, out);
+                            }
+                        }
+                    }
+                }
+                cols(&s.columns, &mut out);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The spans of built-in function names called in a file.
+pub(super) fn function_spans(file: &ast::SourceFile) -> Vec<Span> {
+    let mut out = Vec::new();
+    let mut visit = |e: &ast::Expr| {
+        e.walk(&mut |x| {
+            if let ast::ExprKind::Call(name, _) = &x.kind {
+                out.push(name.span);
+            }
+        })
+    };
+    for d in &file.decls {
+        each_expr(d, &mut visit);
+    }
+    out
+}
+
+/// Calls `f` on every top-level expression of a declaration.
+pub(super) fn each_expr(d: &ast::Decl, f: &mut dyn FnMut(&ast::Expr)) {
+    fn tech(t: &ast::Technique, f: &mut dyn FnMut(&ast::Expr)) {
+        match &t.kind {
+            ast::TechniqueKind::Call { args, .. } => args.iter().for_each(|a| f(&a.value)),
+            ast::TechniqueKind::ByLevel { entries } => entries.iter().for_each(|(_, t)| tech(t, f)),
+        }
+    }
+    fn audience(a: &ast::Audience, f: &mut dyn FnMut(&ast::Expr)) {
+        if let ast::AudienceKind::Except(e) | ast::AudienceKind::Who(e) = &a.kind {
+            f(e)
+        }
+    }
+    fn filter(r: &ast::RowFilter, f: &mut dyn FnMut(&ast::Expr)) {
+        if let ast::RowFilterKind::Where(e) = &r.kind {
+            f(e)
+        }
+    }
+    fn cols(cs: &[ast::ColumnDecl], f: &mut dyn FnMut(&ast::Expr)) {
+        for c in cs {
+            match &c.kind {
+                ast::ColumnKind::Derived { expr } => f(expr),
+                ast::ColumnKind::Stored { ty, modifiers } => {
+                    for m in modifiers {
+                        match m {
+                            ast::Modifier::Accessible {
+                                cond, otherwise, ..
+                            } => {
+                                f(cond);
+                                if let Some(t) = otherwise {
+                                    tech(t, f);
+                                }
+                            }
+                            ast::Modifier::Visible { cond, .. } => f(cond),
+                            _ => {}
+                        }
+                    }
+                    if let ast::TypeExpr::Struct { fields, .. } = ty {
+                        cols(fields, f);
+                    }
+                }
+            }
+        }
+    }
+    match d {
+        ast::Decl::Source(s) => cols(&s.columns, f),
+        ast::Decl::Policy(p) => {
+            for r in &p.rules {
+                match r {
+                    ast::Rule::Mask(m) => {
+                        if let Some(w) = &m.where_ {
+                            f(w);
+                        }
+                        for c in &m.clauses {
+                            tech(&c.technique, f);
+                            audience(&c.audience, f);
+                        }
+                        if let Some(t) = m.otherwise.as_ref().and_then(|o| o.technique.as_ref()) {
+                            tech(t, f);
+                        }
+                    }
+                    ast::Rule::Row(r) => {
+                        filter(&r.filter, f);
+                        match &r.audience.kind {
+                            ast::RowAudienceKind::Everyone => {}
+                            ast::RowAudienceKind::Except(e) => f(e),
+                            ast::RowAudienceKind::Who { cond, otherwise } => {
+                                f(cond);
+                                if let Some(ast::RowOtherwise::Filter(x)) = otherwise {
+                                    filter(x, f);
+                                }
+                            }
+                        }
+                    }
+                    ast::Rule::TemporaryUnmask(t) => audience(&t.audience, f),
+                    ast::Rule::Detokenize(d) => audience(&d.audience, f),
+                }
+            }
+        }
+        ast::Decl::Exempt(e) => f(&e.cond),
+        ast::Decl::Settings(s) => s.entries.iter().for_each(|e| f(&e.value)),
+        ast::Decl::Test(t) => {
+            for s in &t.stmts {
+                match s {
+                    ast::TestStmt::GivenUser { record, .. }
+                    | ast::TestStmt::GivenRow { record, .. }
+                    | ast::TestStmt::ExpectRow { record, .. } => f(record),
+                    ast::TestStmt::GivenNow { value, .. } => f(value),
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The documentation of a technique from the catalog.
+pub fn technique_hover(name: &str) -> Option<String> {
+    let t = crate::techniques::info(name)?;
+    let params: Vec<String> = t
+        .params
+        .iter()
+        .map(|p| {
+            if p.required {
+                p.name.to_string()
+            } else {
+                format!("[{}]", p.name)
+            }
+        })
+        .collect();
+    let signature = if params.is_empty() {
+        t.name.to_string()
+    } else {
+        format!("{}({})", t.name, params.join(", "))
+    };
+    Some(format!(
+        "**technique** `{signature}`\n\n{}.\n\n*Applies to:* {}\n\n*Example:* {}",
+        capitalize(t.summary),
+        t.applies,
+        t.example
+    ))
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+fn function_hover(name: &str) -> Option<String> {
+    let doc = match name {
+        "lower" => "`lower(text) -> text`: lowercase.",
+        "upper" => "`upper(text) -> text`: uppercase.",
+        "len" => "`len(text | list | set) -> int`: length in characters or items.",
+        "concat" => "`concat(a, b, …) -> text`: the texts joined.",
+        "starts_with" => "`starts_with(text, prefix) -> bool`.",
+        "ends_with" => "`ends_with(text, suffix) -> bool`.",
+        "now" => "`now() -> timestamp`: the evaluation clock.",
+        "today" => "`today() -> date`: the evaluation clock's date.",
+        "age" => "`age(date | timestamp) -> int`: whole years until the evaluation clock.",
+        "has" => "`has(x) -> bool`: x is not null (use it instead of comparing with `null`).",
+        "date" => "`date(\"YYYY-MM-DD\")`: a date literal.",
+        "timestamp" => "`timestamp(\"…Z\")`: a timestamp literal (RFC 3339).",
+        _ => return None,
+    };
+    Some(format!("**function** `{name}`\n\n{doc}"))
+}
+
+fn hierarchy_lines(h: &Hierarchy, node: usize, out: &mut Vec<String>) {
+    let n = &h.nodes[node];
+    let mut chain = vec![n.path.clone()];
+    let mut p = n.parent;
+    while let Some(id) = p {
+        chain.push(h.nodes[id].path.clone());
+        p = h.nodes[id].parent;
+    }
+    chain.reverse();
+    let chain: Vec<String> = chain.iter().map(|c| code(c)).collect();
+    out.push(format!("*Hierarchy:* {}", chain.join(" › ")));
+    let children: Vec<String> = h
+        .nodes
+        .iter()
+        .filter(|c| c.parent == Some(node))
+        .map(|c| code(&c.path))
+        .collect();
+    if !children.is_empty() {
+        out.push(format!("*Below:* {}", list(&children)));
+    }
+}
+
+fn header_doc(out: &mut Vec<String>, description: Option<&String>, doc: Option<&String>) {
+    if let Some(d) = description {
+        out.push(format!("\"{d}\""));
+    }
+    if let Some(d) = doc {
+        out.push(d.clone());
+    }
+}
+
+fn symbol_hover(ide: &Ide, symbol: &Symbol) -> String {
+    let model = &ide.analysis.model;
+    match symbol {
+        Symbol::Tag(path) => tag_hover(ide, path),
+        Symbol::Purpose(path) => {
+            let mut out = vec![format!("**purpose** `{path}`")];
+            if let Some(id) = model.purposes.get(path) {
+                let n = &model.purposes.nodes[id];
+                header_doc(&mut out, n.description.as_ref(), n.doc.as_ref());
+                hierarchy_lines(&model.purposes, id, &mut out);
+            } else {
+                out.push("*Not declared.*".to_string());
+            }
+            out.join("\n\n")
+        }
+        Symbol::Source(name) => source_hover(ide, name),
+        Symbol::Column { source, column } => column_hover(ide, source, column),
+        Symbol::SubjectField(name) => match model.subject_field(name) {
+            Some(i) => {
+                let f = &model.subject[i];
+                let mut out = vec![format!("**subject field** `user.{}`: `{}`", f.name, f.ty)];
+                out.push(if f.loc.is_some() {
+                    "Declared in `subject { … }`.".to_string()
+                } else {
+                    "Built in.".to_string()
+                });
+                if let Some(d) = &f.doc {
+                    out.push(d.clone());
+                }
+                out.join("\n\n")
+            }
+            None => format!("**subject field** `user.{name}`\n\n*Not declared.*"),
+        },
+        Symbol::Policy(name) => policy_hover(ide, name),
+        Symbol::Level(name) => {
+            let levels: Vec<String> = model.levels.iter().map(|l| code(&l.name)).collect();
+            format!(
+                "**masking level** `{name}`\n\n*Levels, highest first:* {}",
+                if levels.is_empty() {
+                    "none declared".to_string()
+                } else {
+                    levels.join(" > ")
+                }
+            )
+        }
+    }
+}
+
+fn tag_hover(ide: &Ide, path: &str) -> String {
+    let model = &ide.analysis.model;
+    let Some(id) = model.tags.get(path) else {
+        return format!("**tag** `{path}`\n\n*Not declared.*");
+    };
+    let n = &model.tags.nodes[id];
+    let mut out = vec![format!(
+        "**tag** `{path}`{}",
+        if n.sensitive { " — sensitive" } else { "" }
+    )];
+    header_doc(&mut out, n.description.as_ref(), n.doc.as_ref());
+    hierarchy_lines(&model.tags, id, &mut out);
+    if let Some(s) = model.tags.sensitive_ancestor(id) {
+        if s != id {
+            out.push(format!(
+                "Sensitive through `{}`: its columns must be covered by a mask rule.",
+                model.tags.nodes[s].path
+            ));
+        }
+    }
+    let mut columns = Vec::new();
+    for s in &model.sources {
+        for c in &s.columns {
+            if let Some(t) = c.tags.iter().find(|&&t| model.tags.is_under(t, id)) {
+                let via = if *t == id {
+                    String::new()
+                } else {
+                    format!(" (as `{}`)", model.tags.nodes[*t].path)
+                };
+                columns.push(format!("`{}.{}`{via}", s.name, c.name));
+            }
+        }
+    }
+    out.push(format!(
+        "*Columns it marks ({}):* {}",
+        columns.len(),
+        list(&columns)
+    ));
+    let sources: Vec<String> = model
+        .sources
+        .iter()
+        .filter(|s| s.tags.iter().any(|&t| model.tags.is_under(t, id)))
+        .map(|s| code(&s.name))
+        .collect();
+    if !sources.is_empty() {
+        out.push(format!(
+            "*Sources tagged ({}):* {}",
+            sources.len(),
+            list(&sources)
+        ));
+    }
+    let mut direct = Vec::new();
+    let mut inherited = Vec::new();
+    for r in &model.mask_rules {
+        if let Target::Tagged(ts) = &r.target {
+            let name = code(&model.policies[r.policy].name);
+            if ts.contains(&id) {
+                if !direct.contains(&name) {
+                    direct.push(name);
+                }
+            } else if let Some(a) = ts.iter().find(|&&t| model.tags.is_under(id, t)) {
+                let s = format!("{name} (through `{}`)", model.tags.nodes[*a].path);
+                if !inherited.contains(&s) {
+                    inherited.push(s);
+                }
+            }
+        }
+    }
+    out.push(format!("*Policies targeting it:* {}", list(&direct)));
+    if !inherited.is_empty() {
+        out.push(format!(
+            "*Policies targeting a tag above it:* {}",
+            list(&inherited)
+        ));
+    }
+    out.join("\n\n")
+}
+
+fn source_hover(ide: &Ide, name: &str) -> String {
+    let model = &ide.analysis.model;
+    let Some(sid) = model.source(name) else {
+        return format!("**source** `{name}`\n\n*Not declared.*");
+    };
+    let s = &model.sources[sid];
+    let mut out = vec![format!("**source** `{name}`")];
+    if let Some(d) = &s.doc {
+        out.push(d.clone());
+    }
+    if !s.tags.is_empty() {
+        let tags: Vec<String> = s
+            .tags
+            .iter()
+            .map(|&t| code(&model.tags.nodes[t].path))
+            .collect();
+        out.push(format!("*Tagged:* {}", tags.join(", ")));
+    }
+    let cols: Vec<String> = s
+        .top_columns()
+        .map(|(_, c)| format!("`{}: {}`", c.name, c.ty))
+        .collect();
+    out.push(format!("*Columns ({}):* {}", cols.len(), list(&cols)));
+    if let Some(k) = s.key {
+        out.push(format!("*Key:* `{}`", s.columns[k].name));
+    }
+    if let Some(l) = &s.level {
+        out.push(format!("*Masking level:* `{}`", l.default));
+    }
+    let policies: Vec<String> = model
+        .policies
+        .iter()
+        .filter(|p| p.scope.sources.contains(&sid))
+        .map(|p| code(&p.name))
+        .collect();
+    out.push(format!(
+        "*Policies in scope ({}):* {}",
+        policies.len(),
+        list(&policies)
+    ));
+    out.join("\n\n")
+}
+
+fn column_hover(ide: &Ide, source: &str, column: &str) -> String {
+    let model: &Model = &ide.analysis.model;
+    let Some(sid) = model.source(source) else {
+        return format!("**column** `{source}.{column}`\n\n*Not declared.*");
+    };
+    let s = &model.sources[sid];
+    let Some(cid) = s.column(column) else {
+        return format!("**column** `{source}.{column}`\n\n*Not declared.*");
+    };
+    let c = &s.columns[cid];
+    let mut out = vec![format!("**column** `{source}.{column}`: `{}`", c.ty)];
+    let mut facts = Vec::new();
+    if c.key {
+        facts.push("key".to_string());
+    }
+    if c.event_time {
+        facts.push("event time".to_string());
+    }
+    if !c.tags.is_empty() {
+        let tags: Vec<String> = c
+            .tags
+            .iter()
+            .map(|&t| code(&model.tags.nodes[t].path))
+            .collect();
+        facts.push(format!("tagged {}", tags.join(", ")));
+    }
+    if !facts.is_empty() {
+        out.push(facts.join(" · "));
+    }
+    if let Some(d) = &c.doc {
+        out.push(d.clone());
+    }
+    if let Some(d) = &c.derived {
+        out.push(format!(
+            "*Derived:* `{}`",
+            one_line(ide.files.snippet(Loc::new(c.decl.file, d.expr.span)), 60)
+        ));
+    }
+    if let Some(v) = &c.visible {
+        out.push(format!(
+            "*Visible if:* `{}`",
+            one_line(ide.files.snippet(Loc::new(c.decl.file, v.span)), 60)
+        ));
+    }
+    out.push(format!(
+        "*Effective rule:* {}",
+        effective_summary(model, &ide.analysis.resolution, &ide.files, sid, cid)
+    ));
+    let candidates = ide.analysis.resolution.candidates(sid, cid);
+    if !candidates.is_empty() {
+        let mut lines = vec!["*Rules in resolution order:*".to_string()];
+        for (i, cand) in candidates.iter().enumerate() {
+            let names: Vec<String> = cand
+                .rules
+                .iter()
+                .map(|r| code(&crate::conflicts::rule_name(model, *r)))
+                .collect();
+            let body = cand
+                .rules
+                .first()
+                .map(|r| rule_summary(model, &ide.files, *r))
+                .unwrap_or_default();
+            let mut line = format!(
+                "{}. {} — {} ({})",
+                i + 1,
+                names.join(" + "),
+                body,
+                cand.specificity.describe()
+            );
+            if let Some(RuleRef::Mask(id)) = cand.rules.first() {
+                if let Some(w) = &model.mask_rules[*id].where_ {
+                    line.push_str(&format!(
+                        ", where `{}`",
+                        one_line(
+                            ide.files
+                                .snippet(Loc::new(model.mask_rules[*id].loc.file, w.span)),
+                            50
+                        )
+                    ));
+                }
+            }
+            if i > 0 {
+                line.push_str(&format!(
+                    "; after #{i}: {}",
+                    why_beats(model, &candidates[i - 1], cand)
+                ));
+            }
+            lines.push(line);
+        }
+        out.push(lines.join("\n"));
+    }
+    out.join("\n\n")
+}
+
+fn policy_hover(ide: &Ide, name: &str) -> String {
+    let model = &ide.analysis.model;
+    let Some(pid) = model.policies.iter().position(|p| p.name == name) else {
+        return format!("**policy** `{name}`");
+    };
+    let p = &model.policies[pid];
+    let mut out = vec![format!(
+        "**policy** `{name}`{}",
+        if p.staged {
+            " — staged (not enforced)"
+        } else {
+            ""
+        }
+    )];
+    if let Some(r) = &p.rationale {
+        out.push(format!("\"{r}\""));
+    }
+    if let Some(d) = &p.doc {
+        out.push(d.clone());
+    }
+    let scope = match p.scope.loc {
+        Some(l) => one_line(ide.files.snippet(l), 60),
+        None => "on all sources".to_string(),
+    };
+    out.push(format!(
+        "*Scope:* `{scope}` ({} sources)",
+        p.scope.sources.len()
+    ));
+    let mut rules = Vec::new();
+    let mut decides = 0usize;
+    for (id, r) in model.mask_rules.iter().enumerate() {
+        if r.policy != pid {
+            continue;
+        }
+        rules.push(format!(
+            "- `{}`: {}",
+            one_line(ide.files.snippet(r.target_loc), 50),
+            rule_summary(model, &ide.files, RuleRef::Mask(id))
+        ));
+        for m in &r.matches {
+            let first = ide
+                .analysis
+                .resolution
+                .candidates(m.source, m.column)
+                .first();
+            if first.is_some_and(|c| c.rules.contains(&RuleRef::Mask(id))) {
+                decides += 1;
+            }
+        }
+    }
+    for r in model.row_rules.iter().filter(|r| r.policy == pid) {
+        rules.push(format!("- `{}`", one_line(ide.files.snippet(r.loc), 70)));
+    }
+    for g in model.grants.iter().filter(|g| g.policy == pid) {
+        rules.push(format!("- `{}`", one_line(ide.files.snippet(g.loc), 70)));
+    }
+    if !rules.is_empty() {
+        out.push(format!("*Rules:*\n{}", rules.join("\n")));
+    }
+    if model.mask_rules.iter().any(|r| r.policy == pid) {
+        out.push(format!("*Decides {decides} column(s) first.*"));
+    }
+    out.join("\n\n")
+}

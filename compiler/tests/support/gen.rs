@@ -1,0 +1,856 @@
+//! A generator of random but *valid* policy sets, subjects and rows, for differential tests.
+//!
+//! Cases are drawn from a *choice tape*: a vector of integers that every decision reads from
+//! (`pick(n)` takes the next number modulo n; an exhausted tape answers 0). Option 0 is always
+//! the simplest one (no `where`, `for everyone`, no extra declaration), so proptest's shrinking
+//! of the tape — smaller numbers, fewer of them — shrinks the case towards a small policy.
+//!
+//! Validity is by construction: one global column catalogue (a name always has one type, so a
+//! `row.x` reads the same type in every source), conditions only read columns that exist in a
+//! source the rule covers, direct targets only use techniques that apply to the column's type.
+//! [`Case::check`] asserts that the text checks without errors.
+
+#![allow(dead_code)]
+
+use proptest::prelude::*;
+use serde_json::{json, Map, Value};
+
+/// Reads choices from a tape.
+pub struct Tape {
+    tape: Vec<u32>,
+    at: usize,
+}
+
+impl Tape {
+    pub fn new(tape: Vec<u32>) -> Tape {
+        Tape { tape, at: 0 }
+    }
+
+    /// A number in `0..n` (0 when the tape is exhausted).
+    pub fn pick(&mut self, n: usize) -> usize {
+        let v = self.tape.get(self.at).copied().unwrap_or(0);
+        self.at += 1;
+        if n == 0 {
+            0
+        } else {
+            v as usize % n
+        }
+    }
+
+    /// True with probability about 1/n (false when the tape is exhausted).
+    pub fn one_in(&mut self, n: usize) -> bool {
+        self.pick(n) == n - 1
+    }
+
+    pub fn choose<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.pick(items.len())]
+    }
+}
+
+/// A column of the catalogue.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Kind {
+    Text,
+    Int,
+    Decimal,
+    Date,
+    Timestamp,
+    Enum,
+    Bool,
+    Struct,
+    ListText,
+}
+
+/// The catalogue: (name, kind, tags it may carry).
+pub const CATALOGUE: &[(&str, Kind, &[&str])] = &[
+    ("name", Kind::Text, &["PII", "PII.Name"]),
+    ("email", Kind::Text, &["PII.Email", "PII"]),
+    ("ssn", Kind::Text, &["PII.SSN", "PII"]),
+    ("country", Kind::Text, &["Country"]),
+    ("amount", Kind::Decimal, &["Fin", "Fin.Card"]),
+    ("age", Kind::Int, &["PII", "Fin"]),
+    ("born", Kind::Date, &["PII.DOB", "PII"]),
+    ("at", Kind::Timestamp, &[]),
+    ("state", Kind::Enum, &["Fin"]),
+    ("active", Kind::Bool, &[]),
+    ("patient", Kind::Struct, &["PHI"]),
+    ("labels", Kind::ListText, &["PII"]),
+];
+
+/// The fields of the `patient` struct: (name, kind, tag).
+pub const PATIENT: &[(&str, Kind, &str)] = &[
+    ("pname", Kind::Text, "PII.Name"),
+    ("pssn", Kind::Text, "PII.SSN"),
+    ("page", Kind::Int, ""),
+];
+
+const TAGS: &[&str] = &[
+    "PII",
+    "PII.SSN",
+    "PII.Email",
+    "PII.Name",
+    "PII.DOB",
+    "Country",
+    "Fin",
+    "Fin.Card",
+    "PHI",
+];
+
+fn type_text(k: Kind) -> &'static str {
+    match k {
+        Kind::Text => "text",
+        Kind::Int => "int",
+        Kind::Decimal => "decimal",
+        Kind::Date => "date",
+        Kind::Timestamp => "timestamp",
+        Kind::Enum => "enum(\"MD\", \"VA\", \"DE\")",
+        Kind::Bool => "bool",
+        Kind::Struct => {
+            "struct { pname: text tagged PII.Name, pssn: text tagged PII.SSN, page: int, }"
+        }
+        Kind::ListText => "list<text>",
+    }
+}
+
+/// One declared column of a generated source.
+#[derive(Clone, Debug)]
+pub struct Col {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub tag: Option<&'static str>,
+    /// `accessible if …` / `visible if …` text, if any.
+    pub modifiers: String,
+}
+
+/// A generated source.
+#[derive(Clone, Debug)]
+pub struct Src {
+    pub name: String,
+    pub tagged_phi: bool,
+    pub cols: Vec<Col>,
+    /// Derived columns: (name, expression).
+    pub derived: Vec<(&'static str, &'static str)>,
+    pub level: bool,
+}
+
+impl Src {
+    pub fn has(&self, name: &str) -> bool {
+        self.cols.iter().any(|c| c.name == name) || self.derived.iter().any(|(n, _)| *n == name)
+    }
+
+    fn col(&self, name: &str) -> Option<&Col> {
+        self.cols.iter().find(|c| c.name == name)
+    }
+
+    fn has_tag_under(&self, tag: &str) -> bool {
+        let under = |t: &str| t == tag || t.starts_with(&format!("{tag}."));
+        self.cols.iter().any(|c| c.tag.is_some_and(under))
+            || (self.has("patient") && (under("PII.Name") || under("PII.SSN")))
+    }
+}
+
+/// A generated case: the policy text, subjects and rows (source name, row).
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub text: String,
+    pub sources: Vec<Src>,
+    pub subjects: Vec<Value>,
+    pub rows: Vec<(String, Map<String, Value>)>,
+}
+
+/// The strategy: a choice tape turned into a case.
+pub fn case() -> impl Strategy<Value = Case> {
+    proptest::collection::vec(any::<u32>(), 50..500).prop_map(|t| Case::generate(&mut Tape::new(t)))
+}
+
+impl Case {
+    pub fn generate(t: &mut Tape) -> Case {
+        let levels = t.one_in(3);
+        let n_sources = 1 + t.pick(3);
+        let sources: Vec<Src> = (0..n_sources).map(|i| source(t, i, levels)).collect();
+        let mut text = String::new();
+        text.push_str("tag PII sensitive;\n");
+        for tag in TAGS.iter().skip(1) {
+            text.push_str(&format!("tag {tag};\n"));
+        }
+        text.push_str("purpose Research.Marketing;\npurpose Research.Onboarding;\npurpose Ops;\n");
+        text.push_str("subject { department: text, clearance: int, }\n");
+        if levels {
+            text.push_str("level High > Medium > Low;\n");
+        }
+        if t.one_in(3) {
+            text.push_str("settings { combine_exceptions = true }\n");
+        }
+        for s in &sources {
+            text.push_str(&render_source(s));
+        }
+        let n_policies = t.pick(7);
+        for p in 0..n_policies {
+            text.push_str(&policy(t, p, &sources, levels));
+        }
+        for _ in 0..t.pick(3) {
+            let scope = if t.pick(2) == 0 {
+                String::new()
+            } else {
+                format!(" on source {}", t.choose(&sources).name)
+            };
+            text.push_str(&format!("exempt {}{scope};\n", user_cond(t, 1)));
+        }
+        let subjects = (0..1 + t.pick(4)).map(|_| subject(t)).collect();
+        let mut rows = Vec::new();
+        for _ in 0..1 + t.pick(6) {
+            let s = t.choose(&sources).clone();
+            rows.push((s.name.clone(), row(t, &s)));
+        }
+        Case {
+            text,
+            sources,
+            subjects,
+            rows,
+        }
+    }
+
+    /// Checks the text; panics with the diagnostics if it has errors (a generator bug).
+    pub fn check(&self) -> pol_compiler::Analysis {
+        let mut map = pol_compiler::source_map::SourceMap::new();
+        map.add("gen.pol", self.text.clone());
+        let a = pol_compiler::check(&map);
+        if a.has_errors() {
+            let errors: Vec<_> = a
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity() == pol_compiler::diagnostics::Severity::Error)
+                .cloned()
+                .collect();
+            let rendered = pol_compiler::diagnostics::render::render(
+                pol_compiler::diagnostics::render::Format::Human { color: false },
+                &errors,
+                &map,
+            );
+            panic!(
+                "generator bug: the generated policy does not check\n{}\n{rendered}",
+                self.text
+            );
+        }
+        a
+    }
+}
+
+fn source(t: &mut Tape, i: usize, levels: bool) -> Src {
+    let mut cols = vec![];
+    for &(name, kind, tags) in CATALOGUE {
+        if t.pick(2) == 0 {
+            continue;
+        }
+        let tag = if name == "country" {
+            Some("Country")
+        } else if tags.is_empty() || t.pick(3) == 0 {
+            None
+        } else {
+            Some(*t.choose(tags))
+        };
+        let mut modifiers = String::new();
+        if kind == Kind::Text && name != "country" {
+            match t.pick(5) {
+                3 => {
+                    modifiers = if t.one_in(3) {
+                        " accessible if row.id > 10".to_string()
+                    } else {
+                        format!(" accessible if {}", user_cond(t, 1))
+                    }
+                }
+                4 => {
+                    modifiers = format!(
+                        " accessible if {} otherwise using {}",
+                        user_cond(t, 1),
+                        t.choose(&["redact", "stars", "show_last(2)", "hash"])
+                    )
+                }
+                _ => {}
+            }
+        }
+        if t.one_in(5) {
+            modifiers.push_str(&format!(" visible if {}", user_cond(t, 1)));
+        }
+        cols.push(Col {
+            name,
+            kind,
+            tag,
+            modifiers,
+        });
+    }
+    let mut src = Src {
+        name: format!("s{i}"),
+        tagged_phi: t.pick(2) == 1,
+        cols,
+        derived: vec![],
+        level: false,
+    };
+    if src.has("name") && src.has("email") && t.pick(2) == 1 {
+        src.derived.push(("label", "concat(name, \":\", email)"));
+    }
+    if src.has("age") && t.pick(2) == 1 {
+        src.derived.push(("next_age", "age + 1"));
+    }
+    if src.has("label") && t.pick(2) == 1 {
+        src.derived.push(("shout", "upper(label)"));
+    }
+    if src.has("patient") && t.pick(2) == 1 {
+        src.derived
+            .push(("who_is", "concat(patient.pname, \"/\", id)"));
+    }
+    if levels && src.has("state") {
+        src.level = t.pick(2) == 1;
+    }
+    src
+}
+
+fn render_source(s: &Src) -> String {
+    let mut out = format!("source {}", s.name);
+    if s.tagged_phi {
+        out.push_str(" tagged PHI");
+    }
+    if s.level {
+        out.push_str(" level Medium from lvl");
+    }
+    out.push_str(" {\n  id: int key,\n");
+    for c in &s.cols {
+        out.push_str(&format!("  {}: {}", c.name, type_text(c.kind)));
+        if c.kind == Kind::Timestamp {
+            out.push_str(" event_time");
+        }
+        if let Some(tag) = c.tag {
+            out.push_str(&format!(" tagged {tag}"));
+        }
+        out.push_str(&c.modifiers);
+        out.push_str(",\n");
+    }
+    if s.level {
+        out.push_str("  lvl: text,\n");
+    }
+    for (n, e) in &s.derived {
+        out.push_str(&format!("  {n} = {e},\n"));
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// A condition on the user only.
+pub fn user_cond(t: &mut Tape, depth: usize) -> String {
+    if depth > 0 && t.one_in(4) {
+        let a = user_cond(t, depth - 1);
+        let b = user_cond(t, depth - 1);
+        return match t.pick(3) {
+            0 => format!("({a} and {b})"),
+            1 => format!("({a} or {b})"),
+            _ => format!("not {a}"),
+        };
+    }
+    match t.pick(11) {
+        0 => format!("user in group \"{}\"", t.choose(&["g1", "g2", "Legal"])),
+        1 => format!("user has role \"{}\"", t.choose(&["agent", "owner"])),
+        2 => "user has attribute \"Office\"".to_string(),
+        3 => format!(
+            "user has attribute \"Office\" = \"{}\"",
+            t.choose(&["VA", "MD"])
+        ),
+        4 => "user acting under Research".to_string(),
+        5 => format!("user.clearance > {}", t.pick(5)),
+        6 => format!("user.department == \"{}\"", t.choose(&["eng", "ops"])),
+        7 => format!("user.login == \"{}\"", t.choose(&["amy", "admin"])),
+        8 => "\"g1\" in user.groups".to_string(),
+        9 => "has(user.clearance)".to_string(),
+        _ => "user.purposes under Research.Marketing".to_string(),
+    }
+}
+
+/// A condition reading the row of the given sources (and possibly the user); falls back to
+/// a user condition when none of them has a column it could read.
+fn row_cond(t: &mut Tape, sources: &[&Src], depth: usize) -> String {
+    if depth > 0 && t.one_in(4) {
+        let a = row_cond(t, sources, depth - 1);
+        let b = row_cond(t, sources, depth - 1);
+        return match t.pick(3) {
+            0 => format!("({a} and {b})"),
+            1 => format!("({a} or {b})"),
+            _ => format!("not {a}"),
+        };
+    }
+    let any = |n: &str| sources.iter().any(|s| s.has(n));
+    let mut atoms: Vec<String> = Vec::new();
+    if any("amount") {
+        atoms.push(format!("row.amount < {}", t.choose(&["50", "99.5", "0"])));
+    }
+    if any("age") {
+        atoms.push(format!("row.age >= {}", t.choose(&["30", "0", "65"])));
+    }
+    if any("country") {
+        atoms.push(format!("row.country == \"{}\"", t.choose(&["US", "FR"])));
+        atoms.push(format!(
+            "row[tagged Country] == \"{}\"",
+            t.choose(&["US", "FR"])
+        ));
+    }
+    if any("state") {
+        atoms.push("row.state in user.attributes[\"Office\"]".to_string());
+        atoms.push(format!("row.state == \"{}\"", t.choose(&["MD", "VA"])));
+    }
+    if any("name") {
+        atoms.push("row.name matches r\"^J\"".to_string());
+        atoms.push("len(row.name) > 3".to_string());
+    }
+    if any("email") {
+        atoms.push("has(row.email)".to_string());
+        atoms.push("ends_with(row.email, \".com\")".to_string());
+    }
+    if any("born") {
+        atoms.push("row.born < date(\"1990-01-01\")".to_string());
+        atoms.push("age(row.born) >= 35".to_string());
+    }
+    if any("at") {
+        atoms.push("row.at > now() - 30d".to_string());
+    }
+    if any("active") {
+        atoms.push("row.active".to_string());
+    }
+    if any("patient") {
+        atoms.push("row.patient.page > 40".to_string());
+    }
+    if any("labels") {
+        atoms.push("\"vip\" in row.labels".to_string());
+    }
+    if any("label") {
+        atoms.push("starts_with(row.label, \"J\")".to_string());
+    }
+    if any("state") {
+        atoms.push("row.state in [\"MD\", \"DE\"]".to_string());
+    }
+    if any("amount") && any("age") {
+        atoms.push("row.age + 1 > row.amount".to_string());
+    }
+    if any("name") {
+        atoms.push(format!(
+            "(if has(row.name) then lower(row.name) else \"x\") == \"{}\"",
+            t.choose(&["ann", "x", "jenny smith"])
+        ));
+        atoms.push("user.attributes[\"Office\"] contains row.name".to_string());
+    }
+    if any("born") {
+        atoms.push("row.born + 365d > date(\"1996-01-01\")".to_string());
+    }
+    if any("at") {
+        atoms.push("row.at + 30d > timestamp(\"2025-12-20T00:00:00Z\")".to_string());
+    }
+    if any("next_age") {
+        atoms.push("row.next_age > 30".to_string());
+    }
+    if any("patient") {
+        atoms.push("has(row.patient.pssn)".to_string());
+    }
+    if atoms.is_empty() || t.one_in(5) {
+        return user_cond(t, 0);
+    }
+    let i = t.pick(atoms.len());
+    atoms.swap_remove(i)
+}
+
+const ANY_TECHNIQUES: &[&str] = &[
+    "null",
+    "redact",
+    "stars",
+    "show_last(4)",
+    "show_first(1)",
+    "email_mask",
+    "mask_first(3)",
+    "mask_last(2, text: \"[R]\")",
+    "hash",
+    "initials",
+    "digits",
+    "range(10)",
+    "round(5)",
+    "year_only",
+    "month_year",
+    "age_range(10, max: 70)",
+    "regex(r\"\\d\", \"#\", global)",
+    "mask_first_percent(50)",
+    "round(month)",
+    "noise(2)",
+];
+
+fn direct_techniques(k: Kind) -> &'static [&'static str] {
+    match k {
+        Kind::Text => &[
+            "null",
+            "redact",
+            "stars",
+            "show_last(3)",
+            "hash",
+            "email_mask",
+            "mask_last(2)",
+            "initials",
+            "constant(\"n/a\")",
+            "tokenize",
+            "format_preserving",
+            "hash(scope: global)",
+        ],
+        Kind::Int => &[
+            "null",
+            "round(10)",
+            "range(10)",
+            "digits",
+            "constant(0)",
+            "noise(3)",
+        ],
+        Kind::Decimal => &[
+            "null",
+            "round(5)",
+            "range(100)",
+            "noise(2.5)",
+            "constant(1.5)",
+        ],
+        Kind::Date => &[
+            "null",
+            "year_only",
+            "round(month)",
+            "age_range(10)",
+            "month_year(max: 60)",
+            "date_format(\"%m/%Y\")",
+        ],
+        Kind::Timestamp => &["null", "round(hour)", "year_only", "noise(60)"],
+        Kind::Enum => &["null", "hash", "randomize(0.5)", "constant(\"VA\")"],
+        Kind::Bool => &["null", "constant(true)"],
+        Kind::Struct | Kind::ListText => &["null"],
+    }
+}
+
+fn technique(t: &mut Tape, direct: Option<Kind>, levels: bool) -> String {
+    if levels && t.one_in(6) {
+        let a = technique(t, direct, false);
+        let b = technique(t, direct, false);
+        return match t.pick(2) {
+            0 => format!("by level {{ High: {a}, Low: {b} }}"),
+            _ => format!("by level {{ Medium: {a} }}"),
+        };
+    }
+    match direct {
+        Some(k) => t.choose(direct_techniques(k)).to_string(),
+        None => t.choose(ANY_TECHNIQUES).to_string(),
+    }
+}
+
+fn policy(t: &mut Tape, p: usize, sources: &[Src], levels: bool) -> String {
+    let staged = if t.one_in(8) { " staged" } else { "" };
+    // Scope and the sources it covers.
+    let (scope, covered): (String, Vec<&Src>) = match t.pick(5) {
+        0 => (String::new(), sources.iter().collect()),
+        1 => {
+            let s = t.choose(sources);
+            (format!(" on source {}", s.name), vec![s])
+        }
+        2 => (
+            " on sources tagged PHI".to_string(),
+            sources.iter().filter(|s| s.tagged_phi).collect(),
+        ),
+        3 => (
+            " on sources with columns tagged Country".to_string(),
+            sources
+                .iter()
+                .filter(|s| s.has_tag_under("Country"))
+                .collect(),
+        ),
+        _ => (
+            " on sources named like \"^s[01]$\"".to_string(),
+            sources
+                .iter()
+                .filter(|s| s.name == "s0" || s.name == "s1")
+                .collect(),
+        ),
+    };
+    let rule = if t.one_in(3) {
+        row_rule(t, &covered)
+    } else {
+        mask_rule(t, &covered, levels)
+    };
+    format!("policy p{p}{staged}{scope} {{\n  {rule}\n}}\n")
+}
+
+fn row_rule(t: &mut Tape, covered: &[&Src]) -> String {
+    let filter = |t: &mut Tape| -> String {
+        match t.pick(4) {
+            0 | 1 => format!("only show rows where {}", row_cond(t, covered, 1)),
+            2 => format!("only show {}% of rows", t.choose(&["50", "10", "90"])),
+            _ => "never show rows".to_string(),
+        }
+    };
+    let f = filter(t);
+    let audience = match t.pick(3) {
+        0 => "for everyone".to_string(),
+        1 => format!("for everyone except {}", user_cond(t, 1)),
+        _ => {
+            let other = match t.pick(3) {
+                0 => "all rows".to_string(),
+                1 => format!("only show rows where {}", row_cond(t, covered, 1)),
+                _ => "only show 50% of rows".to_string(),
+            };
+            format!("for everyone who {} otherwise {other}", user_cond(t, 1))
+        }
+    };
+    format!("{f} {audience}")
+}
+
+fn mask_rule(t: &mut Tape, covered: &[&Src], levels: bool) -> String {
+    // Target, and the kind of a direct target.
+    let (target, direct): (String, Option<Kind>) = match t.pick(7) {
+        0 | 1 => (format!("columns tagged {}", t.choose(TAGS)), None),
+        2 if !covered.is_empty() => {
+            let s = *t.choose(covered);
+            let mut names: Vec<(String, Kind)> = s
+                .cols
+                .iter()
+                .map(|c| (c.name.to_string(), c.kind))
+                .collect();
+            if s.has("patient") {
+                names.extend(PATIENT.iter().map(|(n, k, _)| (format!("patient.{n}"), *k)));
+            }
+            for (n, _) in &s.derived {
+                let k = if *n == "next_age" {
+                    Kind::Int
+                } else {
+                    Kind::Text
+                };
+                names.push((n.to_string(), k));
+            }
+            if names.is_empty() {
+                ("columns tagged PII".to_string(), None)
+            } else {
+                let (n, k) = t.choose(&names).clone();
+                (format!("column {}.{n}", s.name), Some(k))
+            }
+        }
+        3 => (
+            "columns named like \"^(name|email|ssn)$\"".to_string(),
+            None,
+        ),
+        4 => ("all columns".to_string(), None),
+        5 => ("columns with any tag".to_string(), None),
+        _ => ("columns with no tags".to_string(), None),
+    };
+    // A direct target's `where` reads the sources it names.
+    let where_ = if t.pick(3) == 2 {
+        format!(" where {}", row_cond(t, covered, 1))
+    } else {
+        String::new()
+    };
+    let where_ = if direct.is_some() && !where_.is_empty() {
+        // Keep `where` on direct targets to user conditions: the row context is the matched
+        // source, which the covered list may not describe.
+        format!(" where {}", user_cond(t, 1))
+    } else {
+        where_
+    };
+    let audience_cond = |t: &mut Tape| {
+        if direct.is_none() && t.one_in(4) {
+            row_cond(t, covered, 1)
+        } else {
+            user_cond(t, 1)
+        }
+    };
+    let audience = match t.pick(3) {
+        0 => format!("using {} for everyone", technique(t, direct, levels)),
+        1 => format!(
+            "using {} for everyone except {}",
+            technique(t, direct, levels),
+            audience_cond(t)
+        ),
+        _ => {
+            let mut s = String::new();
+            for _ in 0..1 + t.pick(2) {
+                s.push_str(&format!(
+                    "using {} for everyone who {} ",
+                    technique(t, direct, levels),
+                    audience_cond(t)
+                ));
+            }
+            if t.pick(2) == 0 {
+                s.push_str("otherwise unmasked");
+            } else {
+                s.push_str(&format!("otherwise using {}", technique(t, direct, levels)));
+            }
+            s
+        }
+    };
+    format!("mask {target}{where_} {audience}")
+}
+
+fn subject(t: &mut Tape) -> Value {
+    let mut m = Map::new();
+    let set = |t: &mut Tape, items: &[&str]| -> Option<Value> {
+        match t.pick(5) {
+            0 => None,
+            1 => Some(json!("g1")),
+            _ => Some(Value::Array(
+                items
+                    .iter()
+                    .filter(|_| t.pick(2) == 1)
+                    .map(|s| json!(s))
+                    .collect(),
+            )),
+        }
+    };
+    match t.pick(4) {
+        0 => {}
+        1 => {
+            m.insert("login".into(), json!(5));
+        }
+        _ => {
+            m.insert("login".into(), json!(t.choose(&["amy", "admin", "bob"])));
+        }
+    }
+    if let Some(v) = set(t, &["g1", "g2", "Legal"]) {
+        m.insert("groups".into(), v);
+    }
+    if let Some(v) = set(t, &["agent", "owner"]) {
+        m.insert("roles".into(), v);
+    }
+    if let Some(v) = set(t, &["Research.Marketing", "Ops", "Nope"]) {
+        m.insert("purposes".into(), v);
+    }
+    match t.pick(4) {
+        0 => {}
+        1 => {
+            m.insert("attributes".into(), json!({"Office": "VA"}));
+        }
+        2 => {
+            m.insert("attributes".into(), json!({"Office": 3}));
+        }
+        _ => {
+            let offices: Vec<&str> = ["VA", "MD"]
+                .into_iter()
+                .filter(|_| t.pick(2) == 1)
+                .collect();
+            m.insert("attributes".into(), json!({ "Office": offices }));
+        }
+    }
+    match t.pick(4) {
+        0 => {}
+        1 => {
+            m.insert("clearance".into(), json!("high"));
+        }
+        _ => {
+            m.insert("clearance".into(), json!(t.pick(6)));
+        }
+    }
+    if t.pick(2) == 1 {
+        m.insert("department".into(), json!(t.choose(&["eng", "ops"])));
+    }
+    Value::Object(m)
+}
+
+fn value(t: &mut Tape, name: &str, k: Kind) -> Value {
+    match k {
+        Kind::Text => match name {
+            "email" => json!(t.choose(&["jenny@example.com", "bob@x.org", "nodomain", ""])),
+            "ssn" | "pssn" => json!(t.choose(&["123-45-6789", "987654321"])),
+            "country" => json!(t.choose(&["US", "FR", "DE"])),
+            _ => json!(t.choose(&["Jenny Smith", "Ann", "J. R. R. Tolkien", "", "Ünïcode 42"])),
+        },
+        Kind::Int => json!(t.choose(&[0i64, 25, 31, 67, -1, 41])),
+        Kind::Decimal => json!(t.choose(&[0.0, 42.5, 99.99, 150.0, -3.25, 7.0])),
+        Kind::Date => json!(t.choose(&["1988-07-14", "1995-01-01", "2001-12-31", "1950-03-03"])),
+        Kind::Timestamp => json!(t.choose(&[
+            "2025-12-01T10:00:00Z",
+            "2024-01-01T00:00:00Z",
+            "2025-12-15T08:30:00+02:00"
+        ])),
+        Kind::Enum => json!(t.choose(&["MD", "VA", "DE"])),
+        Kind::Bool => json!(t.pick(2) == 1),
+        Kind::ListText => {
+            let items: Vec<&str> = ["vip", "new", "x"]
+                .into_iter()
+                .filter(|_| t.pick(2) == 1)
+                .collect();
+            json!(items)
+        }
+        Kind::Struct => {
+            let mut m = Map::new();
+            for &(n, k, _) in PATIENT {
+                match t.pick(4) {
+                    0 => {}
+                    1 => {
+                        m.insert(n.into(), Value::Null);
+                    }
+                    _ => {
+                        m.insert(n.into(), value(t, n, k));
+                    }
+                }
+            }
+            if t.one_in(4) {
+                m.insert("extra".into(), json!(1));
+            }
+            Value::Object(m)
+        }
+    }
+}
+
+fn wrong(t: &mut Tape, k: Kind) -> Value {
+    match k {
+        Kind::Text | Kind::Enum => json!(t.choose(&[json!(5), json!("ZZ"), json!(true)])),
+        Kind::Int => json!(t.choose(&[json!("x"), json!(1.5)])),
+        Kind::Decimal => json!("1"),
+        Kind::Date => json!(t.choose(&[json!("2020-13-01"), json!(5)])),
+        Kind::Timestamp => json!("yesterday"),
+        Kind::Bool => json!("true"),
+        Kind::Struct => json!({"page": "old"}),
+        Kind::ListText => json!("vip"),
+    }
+}
+
+fn row(t: &mut Tape, s: &Src) -> Map<String, Value> {
+    let mut m = Map::new();
+    match t.pick(6) {
+        0 => {}
+        1 => {
+            m.insert("id".into(), Value::Null);
+        }
+        2 => {
+            m.insert("id".into(), json!("one"));
+        }
+        _ => {
+            m.insert("id".into(), json!(t.pick(50)));
+        }
+    }
+    for c in &s.cols {
+        match t.pick(8) {
+            0 => {}
+            1 => {
+                m.insert(c.name.into(), Value::Null);
+            }
+            2 => {
+                let v = wrong(t, c.kind);
+                m.insert(c.name.into(), v);
+            }
+            _ => {
+                let v = value(t, c.name, c.kind);
+                m.insert(c.name.into(), v);
+            }
+        }
+    }
+    if s.level {
+        let v = json!(t.choose(&[
+            json!("High"),
+            json!("Low"),
+            json!("Medium"),
+            json!("Top"),
+            Value::Null
+        ]));
+        m.insert("lvl".into(), v);
+    }
+    if t.one_in(4) {
+        m.insert("undeclared".into(), json!("x"));
+    }
+    if !s.derived.is_empty() && t.one_in(4) {
+        // A derived column given in the row is not read: it is computed.
+        m.insert(s.derived[0].0.into(), json!("given"));
+    }
+    m
+}

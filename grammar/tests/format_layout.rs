@@ -1,0 +1,229 @@
+//! The formatter's output on deliberately messy files (comments everywhere, odd spacing, every
+//! construct), pinned as snapshots, plus the exact behaviour of its layout rules.
+
+use pol_grammar::format::{format_source, same_syntax, FormatError, MAX_WIDTH};
+use pol_grammar::{parse_file, Span, SyntaxError};
+
+/// Every declaration and rule form, badly spaced, with comments in every kind of place.
+const MESSY: &str = r#"
+
+// File header comment.
+// Second header line.
+/// Doc for PII.
+tag PII   sensitive ;tag PII.SSN "ssn"   sensitive; // trailing on ssn
+tag   PII.Email;
+
+tag Country;purpose Research . Marketing;
+/// Subject doc.
+subject{department:text,clearance :int // trailing on clearance
+}
+source customers tagged PII , Country level Medium from lvl{ // after brace
+
+  /// Column doc.
+  id:int key,  name : text tagged PII.SSN,PII.Email accessible if user . login=="admin" otherwise using show_last( 4 , ) ,
+
+
+  // own-line before email
+  email:text tagged PII.Email,
+  tags : list< text >, attrs: map<text,set<text>>,
+  lvl: enum( "High","Medium", ),
+  nested : struct{ a:int, b :text tagged PII, // trailing in struct
+  },
+  empty: struct {},
+  full = concat( name , " " , email ) // derived, trailing before comma
+  ,
+  // last comment in block
+}
+policy   p1 "why" staged on sources tagged PII{mask columns tagged PII.SSN where row [ tagged Country ]=="US" using hash for everyone except user in group "admins" // trailing rule
+  // before second rule
+  mask column customers.email using email_mask for everyone who user acting under Research.Marketing using hash for everyone who ( user has role "x" or user has role "y" ) and not user.clearance>3 otherwise unmasked
+  only show rows where row.id > -5 + 2 for everyone who user has attribute "Office Location" = "MD" otherwise all rows
+  only show 10 % of rows for everyone
+  allow temporary unmask for 24h for everyone who user has role "u"
+  allow detokenize column customers.name for everyone
+}
+policy empty {}
+policy withcomment { // only a comment
+}
+exempt user in group "auditors"   on   all sources ; exempt user.login == "root";
+level High>Medium >Low;
+settings { combine_exceptions=true , }
+test "messy" {
+  given now timestamp("2024-05-01T10:00:00Z")
+  given user { login: "amy", roles: ["agent",], attributes: { "Office Location": ["VA"] } }
+  given row customers { id: 1, // the key
+    email: "jenny@example.com" }
+  expect row { email: "*******.com", name: if true then "a" else "b" }
+  expect visible [ id , email, ]
+  expect hidden expect shown
+}
+// End of file comment.
+
+
+"#;
+
+/// Comments in places no one should put them: between keywords, inside expressions and lists,
+/// before `,` and `;`.
+const COMMENTS_EVERYWHERE: &str = r#"tag // after tag keyword
+  PII;
+policy // after policy
+  p2 // after name
+  on source // after source kw
+  customers // after scope
+{
+  mask columns tagged PII where
+    // own line in where
+    row.a == 1 and // trailing in where
+    row.b == 2
+  using hash // after technique
+  for everyone
+  only show rows where row.x in [ "a", // in list
+    "b" ] for everyone
+}
+exempt user in group "x" // before semicolon
+;
+source customers {
+  a: enum("x", // in enum
+  "y"),
+  b: text tagged PII // before comma
+  , c: int
+}
+test "t" { given user { login: "a" // in record
+} expect shown }
+"#;
+
+/// Formats, and checks what every output must satisfy: a fixed point, the same tree, and a
+/// trailing newline.
+fn fmt(text: &str) -> String {
+    let out = format_source(text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        format_source(&out).as_deref(),
+        Ok(out.as_str()),
+        "not idempotent"
+    );
+    same_syntax(&parse_file(text), &parse_file(&out)).unwrap();
+    assert!(out.is_empty() || (out.ends_with('\n') && !out.ends_with("\n\n")));
+    out
+}
+
+#[test]
+fn messy_file() {
+    insta::assert_snapshot!(fmt(MESSY));
+}
+
+#[test]
+fn comments_everywhere() {
+    insta::assert_snapshot!(fmt(COMMENTS_EVERYWHERE));
+}
+
+#[test]
+fn every_comment_of_the_messy_files_is_kept_in_order() {
+    for text in [MESSY, COMMENTS_EVERYWHERE] {
+        let out = fmt(text);
+        let before: Vec<String> = parse_file(text)
+            .comments
+            .iter()
+            .map(|c| c.text.clone())
+            .collect();
+        let after: Vec<String> = parse_file(&out)
+            .comments
+            .iter()
+            .map(|c| c.text.clone())
+            .collect();
+        assert_eq!(before.len(), if text == MESSY { 17 } else { 13 });
+        assert_eq!(before, after);
+    }
+}
+
+#[test]
+fn a_file_that_does_not_parse_is_refused_with_its_first_error() {
+    let text = "tag PII\ntag PII.Email;\npolicy p { mask columns tagged PII using null for }\n";
+    assert_eq!(
+        format_source(text),
+        Err(FormatError::Syntax(SyntaxError {
+            message: "expected one of string, `;`, `.` or `sensitive`, found `tag`".to_string(),
+            span: Span::new(8, 11),
+        }))
+    );
+    // A lexing error alone is enough.
+    assert_eq!(
+        format_source("tag PII; $\n"),
+        Err(FormatError::Syntax(SyntaxError {
+            message: "unexpected character `$`".to_string(),
+            span: Span::new(9, 10),
+        }))
+    );
+}
+
+#[test]
+fn empty_and_comment_only_files() {
+    assert_eq!(fmt(""), "");
+    assert_eq!(fmt("  \n\n\t\n"), "");
+    assert_eq!(fmt("\n\n// a\n\n\n// b   \n\n"), "// a\n\n// b\n");
+}
+
+#[test]
+fn crlf_line_ends_become_lf() {
+    assert_eq!(
+        fmt("tag A; // x\r\ntag B;\r\n\r\n\r\npurpose P;\r\n"),
+        "tag A; // x\ntag B;\n\npurpose P;\n"
+    );
+}
+
+#[test]
+fn one_line_declarations_of_one_kind_may_be_adjacent_others_get_a_blank_line() {
+    assert_eq!(
+        fmt("tag A; tag B;\n\n\n\ntag C;\npurpose P; exempt user.login == \"x\"; exempt user.login == \"y\";"),
+        "tag A;\ntag B;\n\ntag C;\n\npurpose P;\n\nexempt user.login == \"x\";\nexempt user.login == \"y\";\n"
+    );
+    // A comment between two declarations keeps the blank line before it.
+    assert_eq!(
+        fmt("source s { id: int key }\n// about p\npolicy p { never show rows for everyone }"),
+        "source s {\n  id: int key,\n}\n\n// about p\npolicy p {\n  never show rows for everyone\n}\n"
+    );
+}
+
+/// A policy whose one rule is `n` characters long once indented.
+fn policy_with_rule_of_width(n: usize) -> String {
+    let head = "  mask columns tagged A using null for everyone except user.login == \"";
+    let pad = n - head.len() - 1;
+    format!("policy p {{\n{head}{}\"\n}}\n", "x".repeat(pad))
+}
+
+#[test]
+fn a_rule_stays_on_one_line_up_to_the_width_limit() {
+    let fits = policy_with_rule_of_width(MAX_WIDTH);
+    assert_eq!(fmt(&fits), fits);
+    let too_long = policy_with_rule_of_width(MAX_WIDTH + 1);
+    let x = "x".repeat(MAX_WIDTH + 1 - 71);
+    assert_eq!(
+        fmt(&too_long),
+        format!("policy p {{\n  mask columns tagged A\n    using null for everyone except user.login == \"{x}\"\n}}\n")
+    );
+}
+
+#[test]
+fn a_clause_too_long_for_its_line_breaks_before_its_audience() {
+    let cond = format!("user.login == \"{}\"", "y".repeat(80));
+    let text = format!("policy p {{ mask columns tagged A using hash for everyone except {cond} otherwise using null }}");
+    assert_eq!(
+        fmt(&text),
+        format!("policy p {{\n  mask columns tagged A\n    using hash\n      for everyone except {cond}\n    otherwise using null\n}}\n")
+    );
+}
+
+#[test]
+fn parentheses_and_literals_are_kept_as_written() {
+    assert_eq!(
+        fmt("exempt ((user.clearance))>007 or(user.login==\"a\\u{41}\\n\" ) ;"),
+        "exempt ((user.clearance)) > 007 or (user.login == \"a\\u{41}\\n\");\n"
+    );
+}
+
+#[test]
+fn at_most_one_blank_line_is_kept_between_items_and_none_at_block_edges() {
+    assert_eq!(
+        fmt("source s {\n\n\n  a: int,\n\n\n\n  b: int,\n\n  // c\n\n\n}\n"),
+        "source s {\n  a: int,\n\n  b: int,\n\n  // c\n}\n"
+    );
+}

@@ -1,0 +1,599 @@
+//! The LSP service: document sync, the analysis worker and one handler per feature, each
+//! converting LSP ↔ ide types around a call to [`pol_compiler::ide::Ide`].
+
+use crate::convert;
+use crate::workspace::{self, Files, Snapshot};
+use pol_compiler::source_map::FileId;
+use pol_grammar::LineIndex;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
+use tower_lsp::jsonrpc::{Error, ErrorCode, Result};
+use tower_lsp::lsp_types::*;
+use tower_lsp::{Client, LanguageServer};
+
+/// How long a request waits for the analysis of the latest text before answering from the
+/// previous one.
+const FRESH_WAIT: Duration = Duration::from_secs(3);
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub struct Backend {
+    files: Arc<Mutex<Files>>,
+    roots: Mutex<Vec<PathBuf>>,
+    wake: Arc<Notify>,
+    snapshots: watch::Receiver<Arc<Snapshot>>,
+}
+
+impl Backend {
+    pub fn new(client: Client) -> Backend {
+        let files = Arc::new(Mutex::new(Files::default()));
+        let wake = Arc::new(Notify::new());
+        let (tx, rx) = watch::channel(Arc::new(Snapshot::empty()));
+        tokio::spawn(worker(client.clone(), files.clone(), wake.clone(), tx));
+        Backend {
+            files,
+            roots: Mutex::new(Vec::new()),
+            wake,
+            snapshots: rx,
+        }
+    }
+
+    fn changed(&self) {
+        self.wake.notify_one();
+    }
+
+    /// The analysis of the current text (waiting for it a moment), else the latest one.
+    async fn snapshot(&self) -> Arc<Snapshot> {
+        let want = lock(&self.files).generation;
+        let mut rx = self.snapshots.clone();
+        let deadline = tokio::time::Instant::now() + FRESH_WAIT;
+        loop {
+            {
+                let s = rx.borrow_and_update().clone();
+                if s.generation >= want {
+                    return s;
+                }
+            }
+            match tokio::time::timeout_at(deadline, rx.changed()).await {
+                Ok(Ok(())) => continue,
+                _ => return rx.borrow().clone(),
+            }
+        }
+    }
+
+    /// Runs a question on the analysis of a document, off the async threads.
+    async fn ask<T, F>(&self, uri: &Url, f: F) -> Result<Option<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Snapshot, FileId) -> Option<T> + Send + 'static,
+    {
+        let snap = self.snapshot().await;
+        let Some(file) = snap.file(uri) else {
+            return Ok(None);
+        };
+        match tokio::task::spawn_blocking(move || f(&snap, file)).await {
+            Ok(v) => Ok(v),
+            Err(e) => Err(Error {
+                code: ErrorCode::InternalError,
+                message: format!("internal error: {e}").into(),
+                data: None,
+            }),
+        }
+    }
+
+    fn in_workspace(&self, uri: &Url) -> bool {
+        let Ok(path) = uri.to_file_path() else {
+            return false;
+        };
+        lock(&self.roots).iter().any(|r| path.starts_with(r))
+    }
+}
+
+/// Analyses each new generation of the files; publishes diagnostics unless a newer generation
+/// arrived meanwhile (that analysis is dropped: the newer one follows).
+async fn worker(
+    client: Client,
+    files: Arc<Mutex<Files>>,
+    wake: Arc<Notify>,
+    tx: watch::Sender<Arc<Snapshot>>,
+) {
+    let mut done = 0u64;
+    let mut published: HashSet<Url> = HashSet::new();
+    loop {
+        wake.notified().await;
+        let (generation, entries) = {
+            let f = lock(&files);
+            (f.generation, f.snapshot())
+        };
+        if generation == done {
+            continue;
+        }
+        let result =
+            tokio::task::spawn_blocking(move || workspace::analyse(generation, entries)).await;
+        let (parsed, snap) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                done = generation;
+                client
+                    .log_message(MessageType::ERROR, format!("pol-lsp: analysis failed: {e}"))
+                    .await;
+                continue;
+            }
+        };
+        {
+            let mut f = lock(&files);
+            f.store_asts(parsed);
+            if f.generation != generation {
+                continue;
+            }
+        }
+        done = generation;
+        let snap = Arc::new(snap);
+        tx.send_replace(snap.clone());
+        publish(&client, &snap, &mut published).await;
+    }
+}
+
+async fn publish(client: &Client, snap: &Snapshot, published: &mut HashSet<Url>) {
+    let mut per_file: HashMap<usize, Vec<Diagnostic>> = HashMap::new();
+    for d in snap.ide.diagnostics() {
+        per_file
+            .entry(d.primary.file.0 as usize)
+            .or_default()
+            .push(convert::diagnostic(snap, d));
+    }
+    let mut now: HashSet<Url> = HashSet::new();
+    for (i, uri) in snap.uris.iter().enumerate() {
+        let diags = per_file.remove(&i).unwrap_or_default();
+        if diags.is_empty() && !published.contains(uri) {
+            continue;
+        }
+        if !diags.is_empty() {
+            now.insert(uri.clone());
+        }
+        client.publish_diagnostics(uri.clone(), diags, None).await;
+    }
+    for gone in published.difference(&now) {
+        if !snap.ids.contains_key(gone) {
+            client
+                .publish_diagnostics(gone.clone(), Vec::new(), None)
+                .await;
+        }
+    }
+    *published = now;
+}
+
+/// Applies content changes (full or ranged) to a text.
+fn apply_changes(mut text: String, changes: Vec<TextDocumentContentChangeEvent>) -> String {
+    for c in changes {
+        match c.range {
+            None => text = c.text,
+            Some(r) => {
+                let lines = LineIndex::new(&text);
+                let a = lines.offset_utf16(&text, r.start.line, r.start.character);
+                let b = lines.offset_utf16(&text, r.end.line, r.end.character);
+                let (a, b) = (a.min(b), a.max(b));
+                text.replace_range(a..b, &c.text);
+            }
+        }
+    }
+    text
+}
+
+#[tower_lsp::async_trait]
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let mut roots = Vec::new();
+        if let Some(folders) = &params.workspace_folders {
+            roots.extend(folders.iter().filter_map(|f| f.uri.to_file_path().ok()));
+        }
+        #[allow(deprecated)]
+        if roots.is_empty() {
+            if let Some(p) = params.root_uri.as_ref().and_then(|u| u.to_file_path().ok()) {
+                roots.push(p);
+            }
+        }
+        *lock(&self.roots) = roots;
+        Ok(InitializeResult {
+            server_info: Some(ServerInfo {
+                name: "pol-lsp".to_string(),
+                version: Some(env!("CARGO_PKG_VERSION").to_string()),
+            }),
+            capabilities: ServerCapabilities {
+                text_document_sync: Some(TextDocumentSyncCapability::Kind(
+                    TextDocumentSyncKind::FULL,
+                )),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                completion_provider: Some(CompletionOptions {
+                    trigger_characters: Some(vec![".".to_string(), " ".to_string()]),
+                    ..Default::default()
+                }),
+                definition_provider: Some(OneOf::Left(true)),
+                references_provider: Some(OneOf::Left(true)),
+                rename_provider: Some(OneOf::Right(RenameOptions {
+                    prepare_provider: Some(true),
+                    work_done_progress_options: Default::default(),
+                })),
+                document_symbol_provider: Some(OneOf::Left(true)),
+                workspace_symbol_provider: Some(OneOf::Left(true)),
+                folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+                semantic_tokens_provider: Some(
+                    SemanticTokensServerCapabilities::SemanticTokensOptions(
+                        SemanticTokensOptions {
+                            legend: SemanticTokensLegend {
+                                token_types: convert::token_legend(),
+                                token_modifiers: convert::token_modifiers(),
+                            },
+                            full: Some(SemanticTokensFullOptions::Bool(true)),
+                            range: None,
+                            work_done_progress_options: Default::default(),
+                        },
+                    ),
+                ),
+                code_action_provider: Some(CodeActionProviderCapability::Options(
+                    CodeActionOptions {
+                        code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+                        ..Default::default()
+                    },
+                )),
+                inlay_hint_provider: Some(OneOf::Left(true)),
+                document_formatting_provider: crate::format::capability(),
+                ..Default::default()
+            },
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        let roots = lock(&self.roots).clone();
+        let loaded = tokio::task::spawn_blocking(move || {
+            let mut out = Vec::new();
+            for r in roots {
+                for p in workspace::pol_files(&r) {
+                    if let (Ok(text), Ok(uri)) =
+                        (std::fs::read_to_string(&p), Url::from_file_path(&p))
+                    {
+                        out.push((uri, text));
+                    }
+                }
+            }
+            out
+        })
+        .await
+        .unwrap_or_default();
+        {
+            let mut f = lock(&self.files);
+            for (uri, text) in loaded {
+                f.set(&uri, text, false);
+            }
+        }
+        self.changed();
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        lock(&self.files).set(&params.text_document.uri, params.text_document.text, true);
+        self.changed();
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let uri = params.text_document.uri;
+        {
+            let mut f = lock(&self.files);
+            let current = f
+                .snapshot_text(&uri)
+                .map(|t| t.as_str().to_string())
+                .unwrap_or_default();
+            let text = apply_changes(current, params.content_changes);
+            f.set(&uri, text, true);
+        }
+        self.changed();
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let uri = params.text_document.uri;
+        let in_ws = self.in_workspace(&uri);
+        lock(&self.files).close(&uri, in_ws);
+        self.changed();
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let mut any = false;
+        for change in params.changes {
+            let uri = change.uri;
+            let is_pol = uri.path().ends_with(".pol");
+            if !is_pol || lock(&self.files).is_open(&uri) {
+                continue;
+            }
+            if change.typ == FileChangeType::DELETED {
+                lock(&self.files).remove(&uri);
+                any = true;
+                continue;
+            }
+            let text = uri
+                .to_file_path()
+                .ok()
+                .and_then(|p| std::fs::read_to_string(p).ok());
+            if let Some(text) = text {
+                lock(&self.files).set(&uri, text, false);
+                any = true;
+            }
+        }
+        if any {
+            self.changed();
+        }
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        let p = params.text_document_position_params;
+        self.ask(&p.text_document.uri, move |snap, file| {
+            let offset = convert::offset(snap, file, p.position);
+            let h = snap.ide.hover(file, offset)?;
+            Some(Hover {
+                contents: HoverContents::Markup(MarkupContent {
+                    kind: MarkupKind::Markdown,
+                    value: h.markdown,
+                }),
+                range: Some(convert::range(snap, h.loc.file, h.loc.span)),
+            })
+        })
+        .await
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        let p = params.text_document_position;
+        self.ask(&p.text_document.uri, move |snap, file| {
+            let offset = convert::offset(snap, file, p.position);
+            let items = snap.ide.completions(file, offset);
+            Some(CompletionResponse::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| convert::completion(c, i))
+                    .collect(),
+            ))
+        })
+        .await
+    }
+
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        let p = params.text_document_position_params;
+        self.ask(&p.text_document.uri, move |snap, file| {
+            let offset = convert::offset(snap, file, p.position);
+            let locs: Vec<Location> = snap
+                .ide
+                .definition(file, offset)
+                .into_iter()
+                .filter_map(|l| convert::location(snap, l))
+                .collect();
+            (!locs.is_empty()).then_some(GotoDefinitionResponse::Array(locs))
+        })
+        .await
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        let p = params.text_document_position;
+        let include = params.context.include_declaration;
+        self.ask(&p.text_document.uri, move |snap, file| {
+            let offset = convert::offset(snap, file, p.position);
+            let locs: Vec<Location> = snap
+                .ide
+                .references(file, offset, include)
+                .into_iter()
+                .filter_map(|l| convert::location(snap, l))
+                .collect();
+            (!locs.is_empty()).then_some(locs)
+        })
+        .await
+    }
+
+    async fn prepare_rename(
+        &self,
+        params: TextDocumentPositionParams,
+    ) -> Result<Option<PrepareRenameResponse>> {
+        self.ask(&params.text_document.uri, move |snap, file| {
+            let offset = convert::offset(snap, file, params.position);
+            let loc = snap.ide.prepare_rename(file, offset)?;
+            Some(PrepareRenameResponse::Range(convert::range(
+                snap, loc.file, loc.span,
+            )))
+        })
+        .await
+    }
+
+    async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        let p = params.text_document_position;
+        let new_name = params.new_name;
+        let answer = self
+            .ask(&p.text_document.uri, move |snap, file| {
+                let offset = convert::offset(snap, file, p.position);
+                Some(
+                    snap.ide
+                        .rename(file, offset, &new_name)
+                        .map(|edits| convert::text_edits(snap, &edits)),
+                )
+            })
+            .await?;
+        match answer {
+            None => Ok(None),
+            Some(Ok(changes)) => Ok(Some(WorkspaceEdit {
+                changes: Some(changes),
+                ..Default::default()
+            })),
+            Some(Err(e)) => Err(Error {
+                code: ErrorCode::InvalidParams,
+                message: e.message.into(),
+                data: None,
+            }),
+        }
+    }
+
+    async fn document_symbol(
+        &self,
+        params: DocumentSymbolParams,
+    ) -> Result<Option<DocumentSymbolResponse>> {
+        self.ask(&params.text_document.uri, move |snap, file| {
+            let symbols = snap.ide.document_symbols(file);
+            Some(DocumentSymbolResponse::Nested(
+                symbols
+                    .iter()
+                    .map(|s| convert::document_symbol(snap, file, s))
+                    .collect(),
+            ))
+        })
+        .await
+    }
+
+    async fn symbol(
+        &self,
+        params: WorkspaceSymbolParams,
+    ) -> Result<Option<Vec<SymbolInformation>>> {
+        let snap = self.snapshot().await;
+        let query = params.query;
+        let result = tokio::task::spawn_blocking(move || {
+            #[allow(deprecated)]
+            snap.ide
+                .workspace_symbols(&query)
+                .into_iter()
+                .filter_map(|s| {
+                    Some(SymbolInformation {
+                        name: s.name,
+                        kind: convert::symbol_kind(s.kind),
+                        tags: None,
+                        deprecated: None,
+                        location: convert::location(&snap, s.loc)?,
+                        container_name: s.container,
+                    })
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        Ok(Some(result))
+    }
+
+    async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
+        self.ask(&params.text_document.uri, move |snap, file| {
+            let mut out: Vec<FoldingRange> = Vec::new();
+            for span in snap.ide.folding_ranges(file) {
+                let r = convert::range(snap, file, span);
+                if r.end.line > r.start.line
+                    && !out
+                        .iter()
+                        .any(|f| f.start_line == r.start.line && f.end_line == r.end.line)
+                {
+                    out.push(FoldingRange {
+                        start_line: r.start.line,
+                        start_character: None,
+                        end_line: r.end.line,
+                        end_character: None,
+                        kind: None,
+                        collapsed_text: None,
+                    });
+                }
+            }
+            Some(out)
+        })
+        .await
+    }
+
+    async fn semantic_tokens_full(
+        &self,
+        params: SemanticTokensParams,
+    ) -> Result<Option<SemanticTokensResult>> {
+        self.ask(&params.text_document.uri, move |snap, file| {
+            let tokens = snap.ide.highlight(file);
+            Some(SemanticTokensResult::Tokens(SemanticTokens {
+                result_id: None,
+                data: convert::semantic_tokens(snap, file, &tokens),
+            }))
+        })
+        .await
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        let uri = params.text_document.uri.clone();
+        let range = params.range;
+        self.ask(&uri, move |snap, file| {
+            let span = convert::span(snap, file, range);
+            let actions = snap.ide.code_actions(file, span);
+            Some(
+                actions
+                    .into_iter()
+                    .map(|a| {
+                        let diagnostic = a
+                            .diagnostic
+                            .and_then(|i| snap.ide.diagnostics().get(i))
+                            .map(|d| convert::diagnostic(snap, d));
+                        CodeActionOrCommand::CodeAction(CodeAction {
+                            title: a.title,
+                            kind: Some(CodeActionKind::QUICKFIX),
+                            diagnostics: diagnostic.map(|d| vec![d]),
+                            edit: Some(WorkspaceEdit {
+                                changes: Some(convert::text_edits(snap, &a.edits)),
+                                ..Default::default()
+                            }),
+                            command: None,
+                            is_preferred: Some(a.preferred),
+                            disabled: None,
+                            data: None,
+                        })
+                    })
+                    .collect(),
+            )
+        })
+        .await
+    }
+
+    async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        let range = params.range;
+        self.ask(&params.text_document.uri, move |snap, file| {
+            let span = convert::span(snap, file, range);
+            Some(
+                snap.ide
+                    .inlay_hints(file)
+                    .into_iter()
+                    .filter(|h| span.contains(h.offset))
+                    .map(|h| InlayHint {
+                        position: convert::position(snap, file, h.offset),
+                        label: InlayHintLabel::String(h.label),
+                        kind: None,
+                        text_edits: None,
+                        tooltip: None,
+                        padding_left: Some(true),
+                        padding_right: None,
+                        data: None,
+                    })
+                    .collect(),
+            )
+        })
+        .await
+    }
+
+    async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
+        let answer = self
+            .ask(&params.text_document.uri, move |snap, file| {
+                Some(crate::format::format(snap, file))
+            })
+            .await?;
+        match answer {
+            None => Ok(None),
+            Some(Ok(edits)) => Ok(Some(edits)),
+            Some(Err(message)) => Err(Error {
+                code: ErrorCode::InvalidRequest,
+                message: message.into(),
+                data: None,
+            }),
+        }
+    }
+}

@@ -1,2 +1,0 @@
-//! Masking benchmarks (being written).
-fn main() {}
