@@ -137,6 +137,7 @@ fn a_permitted_user_is_granted_for_the_policy_duration() {
     assert_eq!(
         granted,
         Granted {
+            id: "g-4e77a267bb".into(),
             source: "customers".into(),
             key: "1".into(),
             rule: "unmask_request".into(),
@@ -155,7 +156,7 @@ fn a_permitted_user_is_granted_for_the_policy_duration() {
             columns: vec![],
             expiry: Some(at(DAY)),
             reason: Some("ticket 4411".into()),
-            detail: "granted by unmask_request for 86400s".into(),
+            detail: "granted by unmask_request for 86400s as grant g-4e77a267bb".into(),
         }]
     );
 }
@@ -600,7 +601,7 @@ fn compaction_keeps_only_live_grants() {
     let text = std::fs::read_to_string(&path).expect("reads");
     assert_eq!(
         text,
-        "{\"source\":\"customers\",\"key\":\"2\",\"granted_to\":\"uma\",\
+        "{\"id\":\"g-f777f91547\",\"source\":\"customers\",\"key\":\"2\",\"granted_to\":\"uma\",\
          \"rule\":\"unmask_request\",\"granted_at\":\"2026-01-01T12:00:00Z\",\
          \"expires\":\"2026-01-02T12:00:00Z\"}\n"
     );

@@ -1,5 +1,5 @@
 //! Auditing: every temporary-unmask request (granted or refused), every read of a record
-//! through a grant, and every detokenization is written to an [`AuditSink`].
+//! through a grant, every revocation and every detokenization is written to an [`AuditSink`].
 //!
 //! The runtime ships two sinks:
 //!
@@ -46,16 +46,21 @@ pub enum AuditAction {
     Unmask,
     /// A token or format-preserving ciphertext was reversed for a user.
     Detokenize,
+    /// A temporary unmask grant was revoked before its expiry ([`AuditRecord::detail`] names
+    /// the grant).
+    Revoke,
 }
 
 impl AuditAction {
-    /// The action's name as written in records (`grant`, `refusal`, `unmask`, `detokenize`).
+    /// The action's name as written in records (`grant`, `refusal`, `unmask`, `detokenize`,
+    /// `revoke`).
     pub fn as_str(self) -> &'static str {
         match self {
             AuditAction::Grant => "grant",
             AuditAction::Refusal => "refusal",
             AuditAction::Unmask => "unmask",
             AuditAction::Detokenize => "detokenize",
+            AuditAction::Revoke => "revoke",
         }
     }
 }

@@ -7,6 +7,7 @@
 //! ```text
 //! GrantService::new(store, audit, clock)
 //!   ├─ request_unmask(engine, subject, source, key, reason)   → Granted | refused (audited)
+//!   ├─ revoke(subject, which, reason)  → the grants revoked (audited)
 //!   ├─ session(engine, subject)       → a Session at the clock, with the live grants applied
 //!   └─ detokenize(engine, subject, source, column, masked, reason) → original (audited)
 //! ```
@@ -50,7 +51,7 @@ use crate::value::{ColumnType, Value};
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use detokenize::DetokenizeError;
-pub use store::{GrantStore, StoredGrant};
+pub use store::{GrantEntry, GrantStore, Revocation, StoredGrant};
 
 /// Why a temporary unmask was not granted.
 #[derive(Debug)]
@@ -84,9 +85,55 @@ impl fmt::Display for UnmaskError {
 
 impl std::error::Error for UnmaskError {}
 
+/// Which grants [`GrantService::revoke`] revokes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Revoke {
+    /// The grant with this id.
+    Id(String),
+    /// Every grant of this record (source name, key as canonical text).
+    Record {
+        /// The source's name.
+        source: String,
+        /// The record's key, as canonical text.
+        key: String,
+    },
+}
+
+/// Why nothing (or not everything) was revoked.
+#[derive(Debug)]
+pub enum RevokeError {
+    /// No grant matching the request holds now; the message says which. Audited as a refusal.
+    NotFound(String),
+    /// The subject is not a JSON object.
+    Subject,
+    /// The audit sink failed: the grant being revoked was not revoked (earlier ones were).
+    Audit(AuditError),
+    /// The revocation was audited but could not be stored: the grant still holds.
+    Store(JournalError),
+}
+
+impl fmt::Display for RevokeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RevokeError::NotFound(m) => write!(f, "nothing revoked: {m}"),
+            RevokeError::Subject => write!(f, "the subject must be a JSON object"),
+            RevokeError::Audit(e) => write!(f, "not revoked: {e}"),
+            RevokeError::Store(e) => write!(f, "not revoked: the revocation was not stored: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for RevokeError {}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
 /// A temporary unmask that was granted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Granted {
+    /// The grant's id (for [`GrantService::revoke`]).
+    pub id: String,
     /// The source.
     pub source: String,
     /// The record's key, as canonical text.
@@ -274,12 +321,8 @@ impl GrantService {
                 return Err(e);
             }
         };
-        record.action = AuditAction::Grant;
-        record.key = Some(key_text.clone());
-        record.expiry = Some(until);
-        record.detail = format!("granted by {rule} for {seconds}s");
-        self.audit.record(&record).map_err(UnmaskError::Audit)?;
         let stored = StoredGrant {
+            id: String::new(),
             source: source.to_owned(),
             key: key_text.clone(),
             granted_to: record.subject.clone(),
@@ -287,7 +330,16 @@ impl GrantService {
             granted_at: now,
             expires: until,
         };
-        if let Err(e) = self.store.add(stored) {
+        let id = stored.derive_id();
+        record.action = AuditAction::Grant;
+        record.key = Some(key_text.clone());
+        record.expiry = Some(until);
+        record.detail = format!("granted by {rule} for {seconds}s as grant {id}");
+        self.audit.record(&record).map_err(UnmaskError::Audit)?;
+        if let Err(e) = self.store.add(StoredGrant {
+            id: id.clone(),
+            ..stored
+        }) {
             // The grant was audited but does not hold: say so in the audit trail (best effort:
             // the error returned is the store's).
             record.action = AuditAction::Refusal;
@@ -297,11 +349,88 @@ impl GrantService {
             return Err(UnmaskError::Store(e));
         }
         Ok(Granted {
+            id,
             source: source.to_owned(),
             key: key_text,
             rule,
             until,
         })
+    }
+
+    /// Revokes temporary unmask grants that hold at the clock's now: the one with a given id,
+    /// or every grant of one record. Revoking only takes access away, so no policy rule is
+    /// consulted: whoever may write the store may revoke. Each revocation is audited (an
+    /// [`AuditAction::Revoke`] record naming the grant) before it is stored; if the audit
+    /// fails, that grant is not revoked. Returns the grants revoked, in the order given;
+    /// revoking nothing is an error ([`RevokeError::NotFound`]), audited as a refusal.
+    pub fn revoke(
+        &self,
+        subject: &serde_json::Value,
+        which: &Revoke,
+        reason: &str,
+    ) -> Result<Vec<StoredGrant>, RevokeError> {
+        let now = self.clock.now();
+        let by = match subject {
+            serde_json::Value::Object(m) => match m.get("login") {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                _ => String::new(),
+            },
+            _ => return Err(RevokeError::Subject),
+        };
+        let targets: Vec<StoredGrant> = self
+            .store
+            .active(now)
+            .into_iter()
+            .filter(|g| match which {
+                Revoke::Id(id) => &g.id == id,
+                Revoke::Record { source, key } => &g.source == source && &g.key == key,
+            })
+            .collect();
+        let mut record = AuditRecord {
+            time: now,
+            subject: by.clone(),
+            action: AuditAction::Refusal,
+            request: RequestKind::Unmask,
+            source: String::new(),
+            key: None,
+            columns: Vec::new(),
+            expiry: None,
+            reason: Some(reason.to_owned()),
+            detail: String::new(),
+        };
+        if targets.is_empty() {
+            let message = match which {
+                Revoke::Id(id) => format!("no grant `{id}` holds at {}", rfc3339(now)),
+                Revoke::Record { source, key } => format!(
+                    "no grant of `{source}` record `{key}` holds at {}",
+                    rfc3339(now)
+                ),
+            };
+            if let Revoke::Record { source, key } = which {
+                record.source = source.clone();
+                record.key = Some(key.clone());
+            }
+            record.detail = format!("revoke: {message}");
+            self.audit.record(&record).map_err(RevokeError::Audit)?;
+            return Err(RevokeError::NotFound(message));
+        }
+        let mut revoked = Vec::new();
+        for g in targets {
+            record.action = AuditAction::Revoke;
+            record.source = g.source.clone();
+            record.key = Some(g.key.clone());
+            record.expiry = Some(g.expires);
+            record.detail = format!(
+                "grant {} (given to {} by {}) revoked",
+                g.id, g.granted_to, g.rule
+            );
+            self.audit.record(&record).map_err(RevokeError::Audit)?;
+            self.store
+                .revoke(&g.id, now, &by)
+                .map_err(RevokeError::Store)?;
+            revoked.push(g);
+        }
+        Ok(revoked)
     }
 
     /// (key text, rule name, seconds) or the refusal's message.
