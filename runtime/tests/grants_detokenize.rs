@@ -174,7 +174,7 @@ fn anyone_else_is_refused_clearly_and_audited() {
             key: None,
             columns: vec!["card_number".into()],
             expiry: None,
-            reason: Some(String::new()),
+            reason: None,
             detail: "no `allow detokenize` rule of `payments.card_number` allows this user".into(),
         }]
     );

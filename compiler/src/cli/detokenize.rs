@@ -1,5 +1,5 @@
 //! `polc detokenize PATHS…|--bundle FILE --subject USER.json --source S --column C --key-file F
-//! [--audit FILE] [--reason TEXT] [--now TS] VALUE`: the original of a `tokenize` or
+//! --value V [--audit FILE] [--reason TEXT] [--now TS]`: the original of a `tokenize` or
 //! `format_preserving` value (§7) for a subject an `allow detokenize column S.C` rule permits.
 //!
 //! The original is printed on stdout (exit 0). A subject no rule permits is refused with the
@@ -38,6 +38,7 @@ pub struct DetokenizeArgs {
     #[arg(long)]
     pub key_file: PathBuf,
     /// The masked value (a `tok_…` token or a format-preserving ciphertext).
+    #[arg(long)]
     pub value: String,
     /// An audit file (created if missing): the request, granted or refused, is written to it.
     #[arg(long)]

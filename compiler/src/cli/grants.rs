@@ -183,7 +183,11 @@ pub(crate) fn open_audit(path: &Path) -> Result<FileSink, ExitCode> {
 /// The engine for a request: the given key, or the public test key (no value is masked).
 fn request_engine(args: &RequestArgs) -> Result<Engine, ExitCode> {
     if args.key_file.is_some() {
-        return open_engine(&args.paths, args.bundle.as_deref(), args.key_file.as_deref());
+        return open_engine(
+            &args.paths,
+            args.bundle.as_deref(),
+            args.key_file.as_deref(),
+        );
     }
     let keys = MaskingKey::from_bytes(TEST_KEY)
         .map(KeyRing::new)
@@ -216,8 +220,9 @@ fn parse_key(engine: &Engine, source: &str, key: &str) -> Result<Value, ExitCode
         return Ok(Value::Text(key.to_owned()));
     };
     let json = match col.ty {
-        ColumnType::Int | ColumnType::Decimal | ColumnType::Bool => serde_json::from_str(key)
-            .unwrap_or_else(|_| Json::String(key.to_owned())),
+        ColumnType::Int | ColumnType::Decimal | ColumnType::Bool => {
+            serde_json::from_str(key).unwrap_or_else(|_| Json::String(key.to_owned()))
+        }
         _ => Json::String(key.to_owned()),
     };
     Value::from_json(&json, &col.ty).map_err(|_| {
@@ -304,7 +309,14 @@ fn list(args: &ListArgs) -> Result<ExitCode, ExitCode> {
         ),
         ListFormat::Human => {
             let mut rows = vec![[
-                "ID", "SOURCE", "KEY", "GRANTED TO", "GRANTED AT", "EXPIRES", "RULE", "STATUS",
+                "ID",
+                "SOURCE",
+                "KEY",
+                "GRANTED TO",
+                "GRANTED AT",
+                "EXPIRES",
+                "RULE",
+                "STATUS",
             ]
             .map(String::from)];
             for e in &entries {

@@ -94,7 +94,7 @@ pub struct AuditRecord {
     pub columns: Vec<String>,
     /// Until when a temporary unmask holds.
     pub expiry: Option<DateTime<Utc>>,
-    /// The justification the user gave, if any.
+    /// The justification the user gave, if any (an empty one is none).
     pub reason: Option<String>,
     /// The engine's account: which rule granted, or why the request was refused.
     pub detail: String,

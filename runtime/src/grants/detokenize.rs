@@ -123,7 +123,7 @@ impl GrantService {
             key: None,
             columns: vec![column.to_owned()],
             expiry: None,
-            reason: Some(reason.to_owned()),
+            reason: (!reason.is_empty()).then(|| reason.to_owned()),
             detail: String::new(),
         };
         let outcome = (|| -> Result<(String, String), Outcome> {

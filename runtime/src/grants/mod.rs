@@ -298,7 +298,7 @@ impl GrantService {
             key: (!key.is_null()).then(|| key.canonical_text()),
             columns: Vec::new(),
             expiry: None,
-            reason: Some(reason.to_owned()),
+            reason: (!reason.is_empty()).then(|| reason.to_owned()),
             detail: String::new(),
         };
         let decision = self.decide_unmask(engine, &session, source, key);
@@ -395,7 +395,7 @@ impl GrantService {
             key: None,
             columns: Vec::new(),
             expiry: None,
-            reason: Some(reason.to_owned()),
+            reason: (!reason.is_empty()).then(|| reason.to_owned()),
             detail: String::new(),
         };
         if targets.is_empty() {
