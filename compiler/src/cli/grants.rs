@@ -227,7 +227,7 @@ fn parse_key(engine: &Engine, source: &str, key: &str) -> Result<Value, ExitCode
     };
     Value::from_json(&json, &col.ty).map_err(|_| {
         fail_usage(format!(
-            "--key `{key}` is not a {} value (the type of `{source}.{}`)",
+            "--key `{key}` is not of type {}, the type of `{source}.{}`",
             col.ty, col.name
         ))
     })
