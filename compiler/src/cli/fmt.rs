@@ -302,7 +302,8 @@ mod tests {
         let old: String = (0..60).map(|i| format!("tag T{i};")).collect();
         let new: String = (0..60).map(|i| format!("tag T{i};\n")).collect();
         let diff = short_diff("b.pol", &old, &new);
+        // 3 header lines, the old line, "\\ No newline at end of file" and 60 added lines: 65.
         assert_eq!(diff.lines().count(), 1 + DIFF_LINES + 1);
-        assert!(diff.ends_with("\n… 24 more diff lines\n"), "{diff}");
+        assert!(diff.ends_with("\n… 25 more diff lines\n"), "{diff}");
     }
 }
