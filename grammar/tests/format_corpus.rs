@@ -108,7 +108,11 @@ fn every_example_is_canonical() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut files = Vec::new();
     pol_files(&root.join("examples"), &mut files);
-    assert!(files.len() >= 20, "found only {} example files", files.len());
+    assert!(
+        files.len() >= 20,
+        "found only {} example files",
+        files.len()
+    );
     let mut changed = Vec::new();
     for path in files {
         let text = std::fs::read_to_string(&path).expect("read example");
