@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, NaiveTime, Utc};
 use sha2::{Digest, Sha256};
+use smallvec::{smallvec, SmallVec};
+use std::borrow::Cow;
 
 use super::explain::{
     tri_word, CellAction, CellExplanation, Reason, RowExplanation, RowRuleExplanation, RuleRef,
@@ -392,10 +394,23 @@ fn decide_body(
     }
 }
 
+/// Per-row decisions, one per flat column (on the stack for common widths).
+type Decisions = SmallVec<[Decided; 32]>;
+/// Per-row flags, one per flat column.
+type Flags = SmallVec<[bool; 64]>;
+
 /// A decoded row: top-level raw values (derived ones computed) and type mismatches.
-struct RowState {
-    raw: Vec<Value>,
-    mismatch: Vec<Option<String>>,
+struct RowState<'r> {
+    /// Borrowed from a typed input row when the value conforms as is; owned otherwise.
+    raw: SmallVec<[Cow<'r, Value>; 24]>,
+    mismatch: SmallVec<[Option<String>; 24]>,
+}
+
+impl RowState<'_> {
+    /// The raw value at a top-level position.
+    fn cell(&self, pos: usize) -> Option<&Value> {
+        self.raw.get(pos).map(|c| &**c)
+    }
 }
 
 fn conform(v: Value, ty: &ColumnType) -> Result<Value, String> {
@@ -529,17 +544,17 @@ impl<'s> SourceSession<'s> {
 
     // ---- decoding ------------------------------------------------------------------------
 
-    fn decode_json(&self, row: &serde_json::Map<String, serde_json::Value>) -> RowState {
+    fn decode_json(&self, row: &serde_json::Map<String, serde_json::Value>) -> RowState<'static> {
         let n = self.meta.top.len();
         let mut state = RowState {
-            raw: vec![Value::Null; n],
-            mismatch: vec![None; n],
+            raw: smallvec![Cow::Owned(Value::Null); n],
+            mismatch: smallvec![None; n],
         };
         for &pos in &self.meta.inputs {
             let col = &self.plan.columns[self.meta.top[pos as usize] as usize];
             if let Some(j) = row.get(&col.name) {
                 match Value::from_json(j, &col.ty) {
-                    Ok(v) => state.raw[pos as usize] = v,
+                    Ok(v) => state.raw[pos as usize] = Cow::Owned(v),
                     Err(e) => state.mismatch[pos as usize] = Some(e.to_string()),
                 }
             }
@@ -548,15 +563,20 @@ impl<'s> SourceSession<'s> {
         state
     }
 
-    fn decode_values(&self, row: &[Value]) -> RowState {
+    fn decode_values<'r>(&self, row: &'r [Value]) -> RowState<'r> {
         let n = self.meta.top.len();
         let mut state = RowState {
-            raw: vec![Value::Null; n],
-            mismatch: vec![None; n],
+            raw: smallvec![Cow::Owned(Value::Null); n],
+            mismatch: smallvec![None; n],
         };
         for (&pos, v) in self.meta.inputs.iter().zip(row) {
             let col = &self.plan.columns[self.meta.top[pos as usize] as usize];
-            match conform(v.clone(), &col.ty) {
+            let cell = if v.conforms_to(&col.ty) {
+                Ok(Cow::Borrowed(v))
+            } else {
+                conform(v.clone(), &col.ty).map(Cow::Owned)
+            };
+            match cell {
                 Ok(v) => state.raw[pos as usize] = v,
                 Err(e) => state.mismatch[pos as usize] = Some(e),
             }
@@ -565,7 +585,7 @@ impl<'s> SourceSession<'s> {
         state
     }
 
-    fn env<'a>(&'a self, state: &'a RowState, value: Option<&'a Value>) -> Env<'a> {
+    fn env<'a>(&'a self, state: &'a RowState<'_>, value: Option<&'a Value>) -> Env<'a> {
         let engine = self.session.engine;
         Env {
             row: &state.raw,
@@ -579,7 +599,7 @@ impl<'s> SourceSession<'s> {
         }
     }
 
-    fn derive(&self, state: &mut RowState) {
+    fn derive(&self, state: &mut RowState<'_>) {
         for &f in &self.meta.derived_order {
             let col = &self.plan.columns[f as usize];
             let Some(d) = &col.derived else { continue };
@@ -590,11 +610,11 @@ impl<'s> SourceSession<'s> {
             };
             match result {
                 Eval::Value(v) => match conform(v, &col.ty) {
-                    Ok(v) => state.raw[pos] = v,
+                    Ok(v) => state.raw[pos] = Cow::Owned(v),
                     Err(e) => state.mismatch[pos] = Some(e),
                 },
                 // An expression that cannot be evaluated is null (the cell, not a mismatch).
-                Eval::Unknown => state.raw[pos] = Value::Null,
+                Eval::Unknown => state.raw[pos] = Cow::Owned(Value::Null),
             }
         }
     }
@@ -611,10 +631,10 @@ impl<'s> SourceSession<'s> {
 
     // ---- row rules -----------------------------------------------------------------------
 
-    fn filter(&self, f: &RowFilter, state: &RowState, env: &Env<'_>) -> Tri {
+    fn filter(&self, f: &RowFilter, state: &RowState<'_>, env: &Env<'_>) -> Tri {
         let now = self.session.now;
         let event = || -> Option<DateTime<Utc>> {
-            match state.raw.get(self.meta.event_pos?)? {
+            match state.cell(self.meta.event_pos?)? {
                 Value::Timestamp(t) => Some(*t),
                 Value::Date(d) => Some(d.and_time(NaiveTime::MIN).and_utc()),
                 _ => None,
@@ -635,7 +655,7 @@ impl<'s> SourceSession<'s> {
                 _ => Tri::Unknown,
             },
             RowFilter::Sample(pct) => {
-                let key = self.meta.key_pos.and_then(|k| state.raw.get(k));
+                let key = self.meta.key_pos.and_then(|k| state.cell(k));
                 match key {
                     None | Some(Value::Null) => Tri::Unknown,
                     Some(k) => Tri::from_bool(sample_in(&self.plan.name, k, *pct)),
@@ -646,7 +666,12 @@ impl<'s> SourceSession<'s> {
     }
 
     /// Evaluates one row rule in full: (applies, passed, detail).
-    fn judge_rule(&self, r: &RowRulePlan, state: &RowState, env: &Env<'_>) -> (bool, bool, String) {
+    fn judge_rule(
+        &self,
+        r: &RowRulePlan,
+        state: &RowState<'_>,
+        env: &Env<'_>,
+    ) -> (bool, bool, String) {
         let pass = |f: &RowFilter| self.filter(f, state, env);
         let verdict = |t: Tri| {
             if t == Tri::True {
@@ -714,7 +739,7 @@ impl<'s> SourceSession<'s> {
         }
     }
 
-    fn shown(&self, state: &RowState, mut trace: Option<&mut Vec<RowRuleExplanation>>) -> bool {
+    fn shown(&self, state: &RowState<'_>, mut trace: Option<&mut Vec<RowRuleExplanation>>) -> bool {
         if self.spec.exempt {
             return true;
         }
@@ -780,7 +805,7 @@ impl<'s> SourceSession<'s> {
     }
 
     /// Every flat column's own decision for this row.
-    fn decide_all(&self, state: &RowState, traces: Option<&mut Vec<CellTrace>>) -> Vec<Decided> {
+    fn decide_all(&self, state: &RowState<'_>, traces: Option<&mut Vec<CellTrace>>) -> Decisions {
         let env = self.env(state, None);
         match traces {
             None => self
@@ -822,7 +847,7 @@ impl<'s> SourceSession<'s> {
         }
     }
 
-    fn level(&self, state: &RowState) -> usize {
+    fn level(&self, state: &RowState<'_>) -> usize {
         let Some(plan) = &self.plan.level else {
             return 0;
         };
@@ -831,7 +856,7 @@ impl<'s> SourceSession<'s> {
         if let Some(Some(_)) = self.meta.level_pos.and_then(|p| state.mismatch.get(p)) {
             return 0;
         }
-        match self.meta.level_pos.and_then(|p| state.raw.get(p)) {
+        match self.meta.level_pos.and_then(|p| state.cell(p)) {
             Some(Value::Text(s)) => self
                 .session
                 .engine
@@ -845,7 +870,13 @@ impl<'s> SourceSession<'s> {
     }
 
     /// Applies technique `t` to `value` for flat column `flat`.
-    fn apply(&self, t: u32, value: &Value, flat: u32, state: &RowState) -> Result<Value, String> {
+    fn apply(
+        &self,
+        t: u32,
+        value: &Value,
+        flat: u32,
+        state: &RowState<'_>,
+    ) -> Result<Value, String> {
         let engine = self.session.engine;
         let mut t = t;
         for _ in 0..2 {
@@ -854,7 +885,7 @@ impl<'s> SourceSession<'s> {
                     let key = self
                         .meta
                         .key_pos
-                        .and_then(|k| state.raw.get(k))
+                        .and_then(|k| state.cell(k))
                         .filter(|v| !v.is_null());
                     let ctx = MaskContext {
                         source: &self.plan.name,
@@ -901,13 +932,32 @@ impl<'s> SourceSession<'s> {
         act: Act,
         value: Value,
         flat: u32,
-        state: &RowState,
+        state: &RowState<'_>,
+        decisions: &[Decided],
+        traces: &mut Option<&mut Vec<CellTrace>>,
+    ) -> Value {
+        match act {
+            Act::Clear if !self.meta.children[flat as usize].is_empty() => {
+                self.mask_fields(value, flat, state, decisions, traces)
+            }
+            Act::Clear => value,
+            _ => self.act_ref(act, &value, flat, state, decisions, traces),
+        }
+    }
+
+    /// [`act`](Self::act) on a borrowed cell: only a cell shown clear is copied.
+    fn act_ref(
+        &self,
+        act: Act,
+        value: &Value,
+        flat: u32,
+        state: &RowState<'_>,
         decisions: &[Decided],
         traces: &mut Option<&mut Vec<CellTrace>>,
     ) -> Value {
         match act {
             Act::Null => Value::Null,
-            Act::Mask(t) => match self.apply(t, &value, flat, state) {
+            Act::Mask(t) => match self.apply(t, value, flat, state) {
                 Ok(v) => v,
                 Err(e) => {
                     if let Some(tr) = traces.as_deref_mut().and_then(|t| t.get_mut(flat as usize)) {
@@ -916,13 +966,7 @@ impl<'s> SourceSession<'s> {
                     Value::Null
                 }
             },
-            Act::Clear => {
-                if self.meta.children[flat as usize].is_empty() {
-                    value
-                } else {
-                    self.mask_fields(value, flat, state, decisions, traces)
-                }
-            }
+            Act::Clear => self.act(act, value.clone(), flat, state, decisions, traces),
         }
     }
 
@@ -932,7 +976,7 @@ impl<'s> SourceSession<'s> {
         &self,
         value: Value,
         flat: u32,
-        state: &RowState,
+        state: &RowState<'_>,
         decisions: &[Decided],
         traces: &mut Option<&mut Vec<CellTrace>>,
     ) -> Value {
@@ -951,7 +995,7 @@ impl<'s> SourceSession<'s> {
         &self,
         value: Value,
         flat: u32,
-        state: &RowState,
+        state: &RowState<'_>,
         decisions: &[Decided],
         traces: &mut Option<&mut Vec<CellTrace>>,
     ) -> Value {
@@ -979,7 +1023,7 @@ impl<'s> SourceSession<'s> {
     /// temporary unmask of the row (see [`reveal`](Self::reveal)).
     fn mask(
         &self,
-        state: &RowState,
+        state: &RowState<'_>,
         mut traces: Option<&mut Vec<CellTrace>>,
         granted: Option<DateTime<Utc>>,
     ) -> Vec<Value> {
@@ -988,14 +1032,14 @@ impl<'s> SourceSession<'s> {
         // grant likewise. Cells that do not match their type are still null, and so is a derived
         // column reading one (§6.6, §6.9).
         let decisions = if granted.is_some() {
-            vec![Decided::EXEMPT; self.plan.columns.len()]
+            smallvec![Decided::EXEMPT; self.plan.columns.len()]
         } else {
             self.decide_all(state, traces.as_deref_mut())
         };
         let final_clear = if meta.read_by_derived {
             self.final_clear(state, &decisions)
         } else {
-            Vec::new()
+            Flags::new()
         };
         let mut out = Vec::with_capacity(meta.top.len());
         for (pos, &flat) in meta.top.iter().enumerate() {
@@ -1028,11 +1072,11 @@ impl<'s> SourceSession<'s> {
                         Act::Mask(t) => Act::Mask(t),
                         _ => Act::Null,
                     };
-                    out.push(self.act(act, raw.clone(), flat, state, &decisions, &mut traces));
+                    out.push(self.act_ref(act, raw, flat, state, &decisions, &mut traces));
                     continue;
                 }
             }
-            out.push(self.act(d.act, raw.clone(), flat, state, &decisions, &mut traces));
+            out.push(self.act_ref(d.act, raw, flat, state, &decisions, &mut traces));
         }
         out
     }
@@ -1041,12 +1085,12 @@ impl<'s> SourceSession<'s> {
     /// and the reveal was audited. The cells it reveals (those not clear for this user
     /// otherwise) are written to the audit sink once per session and record; if the sink
     /// fails, the grant is not applied (fail closed). Exempt users need no grant.
-    fn reveal(&self, state: &RowState) -> Option<DateTime<Utc>> {
+    fn reveal(&self, state: &RowState<'_>) -> Option<DateTime<Utc>> {
         if self.spec.exempt {
             return None;
         }
         let view = self.session.grants.as_ref()?;
-        let key = state.raw.get(self.meta.key_pos?)?;
+        let key = state.cell(self.meta.key_pos?)?;
         if key.is_null() {
             return None;
         }
@@ -1085,11 +1129,11 @@ impl<'s> SourceSession<'s> {
 
     /// Per flat column: whether its final decision is clear (its own, every enclosing struct's,
     /// every field below it, no type mismatch; for derived columns, all inputs clear too).
-    fn final_clear(&self, state: &RowState, decisions: &[Decided]) -> Vec<bool> {
+    fn final_clear(&self, state: &RowState<'_>, decisions: &[Decided]) -> Flags {
         let meta = self.meta;
         let cols = &self.plan.columns;
         let n = cols.len();
-        let mut own: Vec<bool> = decisions.iter().map(|d| d.act == Act::Clear).collect();
+        let mut own: Flags = decisions.iter().map(|d| d.act == Act::Clear).collect();
         for (ci, c) in cols.iter().enumerate() {
             if c.parent.is_none() && state.mismatch[meta.paths[ci].top as usize].is_some() {
                 own[ci] = false;
@@ -1108,7 +1152,7 @@ impl<'s> SourceSession<'s> {
                 desc[p as usize] = desc[p as usize] && v;
             }
         }
-        let mut fin: Vec<bool> = anc.iter().zip(&desc).map(|(a, d)| *a && *d).collect();
+        let mut fin: Flags = anc.iter().zip(&desc).map(|(a, d)| *a && *d).collect();
         for &f in &meta.derived_order {
             let inputs_clear = cols[f as usize].derived.as_ref().is_some_and(|d| {
                 d.reads
@@ -1140,7 +1184,7 @@ impl<'s> SourceSession<'s> {
         }
     }
 
-    fn explain_state(&self, state: &RowState) -> RowExplanation {
+    fn explain_state(&self, state: &RowState<'_>) -> RowExplanation {
         let mut rules = Vec::new();
         let shown = self.shown(state, Some(&mut rules));
         let n = self.plan.columns.len();
@@ -1148,7 +1192,7 @@ impl<'s> SourceSession<'s> {
         let granted = self.reveal(state);
         let clear_all = self.spec.exempt || granted.is_some();
         let decisions = if clear_all {
-            vec![Decided::EXEMPT; n]
+            smallvec![Decided::EXEMPT; n]
         } else {
             self.decide_all(state, Some(&mut traces))
         };
