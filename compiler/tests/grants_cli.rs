@@ -627,3 +627,39 @@ fn detokenize_for_a_permitted_subject_refused_for_others() {
         usage("error: no source `vault` in the policies (sources: customers, cards, notes)\n")
     );
 }
+
+#[test]
+fn eval_explain_names_the_grant() {
+    let env = Env::new();
+    assert_eq!(env.request("mia.json", "1", T0).0, 0);
+    let (code, out, err) = env.eval_customers(
+        "al.json",
+        "2026-05-01T11:00:00Z",
+        &["--grants", "grants.jsonl", "--explain"],
+    );
+    assert_eq!((code, err.as_str()), (0, ""));
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    let email = |line: &serde_json::Value| {
+        line["explanation"]["cells"]
+            .as_array()
+            .expect("cells")
+            .iter()
+            .find(|c| c["column"] == "email")
+            .cloned()
+            .expect("email cell")
+    };
+    let granted = email(&lines[0]);
+    assert_eq!(granted["value"], "ann@example.com");
+    assert_eq!(
+        granted["reason"],
+        serde_json::json!({"kind": "temporary_unmask", "until": "2026-05-01T12:00:00Z"})
+    );
+    // Line 2 (Ben, region us) is hidden by the row rule; line 3 has no grant.
+    assert_eq!(lines[1]["shown"], false);
+    let other = email(&lines[2]);
+    assert_eq!(other["value"], "*******");
+    assert_eq!(other["decided_by"]["name"], "pii");
+}
