@@ -13,6 +13,7 @@ use super::{Engine, Prepared, SourceMeta};
 use crate::bundle::{
     Audience, Candidate, ColumnPlan, RowAudience, RowFilter, RowOtherwise, RowRulePlan, SourcePlan,
 };
+use crate::grants::GrantView;
 use crate::program::interp::{run, Env, Eval};
 use crate::program::Tri;
 use crate::techniques::MaskContext;
@@ -119,6 +120,9 @@ pub struct Session<'e> {
     /// Per program: its value if it is user-only.
     user: Vec<Option<Tri>>,
     specs: Vec<SourceSpec<'e>>,
+    /// Temporary unmask grants live at the session clock, if the session was opened through a
+    /// [`GrantService`](crate::grants::GrantService).
+    grants: Option<GrantView>,
 }
 
 /// One source as seen by a session's user.
@@ -171,6 +175,7 @@ impl<'e> Session<'e> {
             now,
             user,
             specs: Vec::new(),
+            grants: None,
         };
         session.specs = b
             .sources
@@ -206,6 +211,18 @@ impl<'e> Session<'e> {
             meta: self.engine.sources.get(index)?,
             spec: self.specs.get(index)?,
         })
+    }
+
+    /// Attaches the temporary unmask grants that hold at the session clock.
+    pub(crate) fn with_grants(mut self, grants: GrantView) -> Self {
+        self.grants = Some(grants);
+        self
+    }
+
+    /// The value of a user-only program for this session's user (unknown if it is not
+    /// user-only or does not exist).
+    pub(crate) fn user_condition(&self, p: u32) -> Tri {
+        self.user_tri(p).unwrap_or(Tri::Unknown)
     }
 
     /// The user-only value of a program, if it is user-only.
@@ -562,7 +579,7 @@ impl<'s> SourceSession<'s> {
         if !self.shown(&state, None) {
             return None;
         }
-        let out = self.mask(&state, None);
+        let out = self.mask(&state, None, self.reveal(&state));
         Some(
             self.meta
                 .top
@@ -582,7 +599,7 @@ impl<'s> SourceSession<'s> {
         if !self.shown(&state, None) {
             return None;
         }
-        Some(self.mask(&state, None))
+        Some(self.mask(&state, None, self.reveal(&state)))
     }
 
     /// Whether the row rules show this JSON row to the user.
@@ -674,7 +691,11 @@ impl<'s> SourceSession<'s> {
 
     fn derive(&self, state: &mut RowState<'_>, derive: Derive) {
         for &f in &self.meta.derived_order {
-            if derive == Derive::Needed && self.spec.null_derived.get(f as usize) == Some(&true) {
+            // A row a grant unmasks needs every derived value: with grants, compute them all.
+            if derive == Derive::Needed
+                && self.session.grants.is_none()
+                && self.spec.null_derived.get(f as usize) == Some(&true)
+            {
                 continue;
             }
             let col = &self.plan.columns[f as usize];
@@ -931,6 +952,16 @@ impl<'s> SourceSession<'s> {
         let Some(plan) = &self.plan.level else {
             return 0;
         };
+        // A level cell that does not match its declared type names no level: the highest
+        // applies, as for a text that is not a declared level (only null means the default).
+        if self
+            .meta
+            .level_pos
+            .and_then(|p| state.mismatch(p))
+            .is_some()
+        {
+            return 0;
+        }
         match self.meta.level_pos.and_then(|p| state.cell(p)) {
             Some(Value::Text(s)) => self
                 .session
@@ -1094,15 +1125,26 @@ impl<'s> SourceSession<'s> {
         )
     }
 
-    /// Masks every top-level cell of a decoded (and shown) row.
-    fn mask(&self, state: &RowState<'_>, mut traces: Option<&mut Vec<CellTrace>>) -> Vec<Value> {
+    /// Masks every top-level cell of a decoded (and shown) row; `granted` is the expiry of a
+    /// temporary unmask of the row (see [`reveal`](Self::reveal)).
+    fn mask(
+        &self,
+        state: &RowState<'_>,
+        mut traces: Option<&mut Vec<CellTrace>>,
+        granted: Option<DateTime<Utc>>,
+    ) -> Vec<Value> {
         let meta = self.meta;
-        // Exempt: every decision is clear (the session specialised them so); cells that do not
-        // match their type are still null, and so is a derived column reading one (§6.6, §6.9).
-        let decisions = self.decide_all(state, traces.as_deref_mut());
-        // Without explanations, the derived columns the session knows to be null are not
-        // looked at (they were not computed either).
-        let fast = traces.is_none();
+        // Exempt: every decision is clear (the session specialised them so); a row unmasked by a
+        // grant likewise. Cells that do not match their type are still null, and so is a derived
+        // column reading one (§6.6, §6.9).
+        let decisions = if granted.is_some() {
+            smallvec![Decided::EXEMPT; self.plan.columns.len()]
+        } else {
+            self.decide_all(state, traces.as_deref_mut())
+        };
+        // Without explanations or a grant, the derived columns the session knows to be null are
+        // not looked at (they were not computed either).
+        let fast = traces.is_none() && granted.is_none();
         let final_clear = if meta.read_by_derived && (!fast || self.spec.final_clear_needed) {
             self.final_clear(state, &decisions)
         } else {
@@ -1150,6 +1192,52 @@ impl<'s> SourceSession<'s> {
             out.push(self.act_ref(d.act, raw, flat, state, &decisions, &mut traces));
         }
         out
+    }
+
+    /// The expiry of a temporary unmask grant of this row, if one holds at the session clock
+    /// and the reveal was audited. The cells it reveals (those not clear for this user
+    /// otherwise) are written to the audit sink once per session and record; if the sink
+    /// fails, the grant is not applied (fail closed). Exempt users need no grant.
+    fn reveal(&self, state: &RowState<'_>) -> Option<DateTime<Utc>> {
+        if self.spec.exempt {
+            return None;
+        }
+        let view = self.session.grants.as_ref()?;
+        let key = state.cell(self.meta.key_pos?)?;
+        if key.is_null() {
+            return None;
+        }
+        let key = key.canonical_text();
+        let until = view.until(self.index, &key)?;
+        if until <= self.session.now {
+            return None;
+        }
+        let decisions = self.decide_all(state, None);
+        let clear = self.final_clear(state, &decisions);
+        let revealed: Vec<String> = self
+            .meta
+            .top
+            .iter()
+            .enumerate()
+            .filter(|(pos, f)| {
+                state.mismatch(*pos).is_none() && !clear.get(**f as usize).copied().unwrap_or(false)
+            })
+            .map(|(_, f)| self.meta.full_names[*f as usize].clone())
+            .collect();
+        if revealed.is_empty()
+            || view.audit_reveal(
+                self.index,
+                &self.plan.name,
+                &key,
+                revealed,
+                until,
+                self.session.now,
+            )
+        {
+            Some(until)
+        } else {
+            None
+        }
     }
 
     /// Per flat column: whether its final decision is clear (its own, every enclosing struct's,
@@ -1214,12 +1302,14 @@ impl<'s> SourceSession<'s> {
         let shown = self.shown(state, Some(&mut rules));
         let n = self.plan.columns.len();
         let mut traces = vec![CellTrace::default(); n];
-        let decisions = if self.spec.exempt {
+        let granted = self.reveal(state);
+        let clear_all = self.spec.exempt || granted.is_some();
+        let decisions = if clear_all {
             smallvec![Decided::EXEMPT; n]
         } else {
             self.decide_all(state, Some(&mut traces))
         };
-        let out = self.mask(state, Some(&mut traces));
+        let out = self.mask(state, Some(&mut traces), granted);
         let mut cells = Vec::with_capacity(n);
         for (ci, c) in self.plan.columns.iter().enumerate() {
             let d = decisions[ci];
@@ -1265,6 +1355,11 @@ impl<'s> SourceSession<'s> {
                 decided_by = None;
                 clause = None;
                 where_ = None;
+            }
+            if let (Some(until), false) = (granted, self.spec.exempt) {
+                reason = Reason::TemporaryUnmask {
+                    until: until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                };
             }
             if let Some(r) = &tr.reason {
                 reason = r.clone();
