@@ -654,22 +654,31 @@ impl<'s> SourceSession<'s> {
     }
 
     fn decode_values<'r>(&self, row: &'r [Value], derive: Derive) -> RowState<'r> {
-        let n = self.meta.top.len();
         let mut state = RowState {
-            raw: smallvec![Cow::Owned(Value::Null); n],
+            raw: SmallVec::with_capacity(self.meta.top.len()),
             mismatches: SmallVec::new(),
         };
-        for (&pos, v) in self.meta.inputs.iter().zip(row) {
-            let col = &self.plan.columns[self.meta.top[pos as usize] as usize];
-            let cell = if v.conforms_to(&col.ty) {
-                Ok(Cow::Borrowed(v))
+        // Stored top-level columns take the row's values in order; derived ones start null.
+        let mut inputs = row.iter();
+        for (pos, &flat) in self.meta.top.iter().enumerate() {
+            let col = &self.plan.columns[flat as usize];
+            let input = if col.derived.is_none() {
+                inputs.next()
             } else {
-                conform(v.clone(), &col.ty).map(Cow::Owned)
+                None
             };
-            match cell {
-                Ok(v) => state.raw[pos as usize] = v,
-                Err(e) => state.mismatches.push((pos as usize, e)),
-            }
+            let cell = match input {
+                Some(v) if v.conforms_to(&col.ty) => Cow::Borrowed(v),
+                Some(v) => match conform(v.clone(), &col.ty) {
+                    Ok(v) => Cow::Owned(v),
+                    Err(e) => {
+                        state.mismatches.push((pos, e));
+                        Cow::Owned(Value::Null)
+                    }
+                },
+                _ => Cow::Owned(Value::Null),
+            };
+            state.raw.push(cell);
         }
         self.derive(&mut state, derive);
         state
