@@ -315,6 +315,17 @@ fn load_100k(c: &mut Criterion) {
     eprintln!("100k-line bundle: {} bytes", bytes.len());
     let mut g = c.benchmark_group("load");
     g.sample_size(20);
+    g.bench_function("100k_lines_decode_only", |b| {
+        b.iter_batched(
+            || (),
+            |_| {
+                black_box(
+                    pol_runtime::bundle::format::decode_unverified(black_box(&bytes)).unwrap(),
+                )
+            },
+            BatchSize::PerIteration,
+        )
+    });
     g.bench_function("100k_lines", |b| {
         b.iter_batched(
             || (),

@@ -191,6 +191,8 @@ pub struct Checked {
     pub max_stack: Vec<u32>,
     /// Per source, its derived columns in an order where each comes after those it reads.
     pub derived_order: Vec<Vec<u32>>,
+    /// The bundle's regular expressions, compiled (with the size limit) while checking them.
+    pub regexes: Vec<regex::Regex>,
 }
 
 fn structure(at: impl Into<String>, message: impl Into<String>) -> VerifyError {
@@ -230,6 +232,9 @@ enum Ctx {
 
 struct Verifier<'b> {
     b: &'b Bundle,
+    /// Per program: the first context it was checked in (most programs have only one).
+    first_ctx: Vec<Option<Ctx>>,
+    /// Further (program, context) pairs already checked.
     seen: HashSet<(u32, Ctx)>,
     seen_tech: HashSet<(u32, u32)>,
 }
@@ -238,10 +243,11 @@ struct Verifier<'b> {
 pub fn verify(b: &Bundle) -> Result<Checked, VerifyError> {
     let mut v = Verifier {
         b,
+        first_ctx: vec![None; b.programs.len()],
         seen: HashSet::new(),
         seen_tech: HashSet::new(),
     };
-    v.globals()?;
+    let regexes = v.globals()?;
     let max_stack = v.programs()?;
     v.techniques()?;
     let mut derived_order = Vec::with_capacity(b.sources.len());
@@ -259,22 +265,27 @@ pub fn verify(b: &Bundle) -> Result<Checked, VerifyError> {
     Ok(Checked {
         max_stack,
         derived_order,
+        regexes,
     })
 }
 
 const BUILTIN_SUBJECT_FIELDS: [&str; 5] = ["login", "groups", "roles", "attributes", "purposes"];
 
 impl<'b> Verifier<'b> {
-    fn globals(&self) -> Result<(), VerifyError> {
+    /// Checks the global tables; returns the compiled regular expressions.
+    fn globals(&self) -> Result<Vec<regex::Regex>, VerifyError> {
         let b = self.b;
+        let mut regexes = Vec::with_capacity(b.regexes.len());
         for (i, re) in b.regexes.iter().enumerate() {
-            regex::RegexBuilder::new(re)
-                .size_limit(REGEX_SIZE_LIMIT)
-                .build()
-                .map_err(|e| VerifyError::BadRegex {
-                    index: i as u32,
-                    message: e.to_string(),
-                })?;
+            regexes.push(
+                regex::RegexBuilder::new(re)
+                    .size_limit(REGEX_SIZE_LIMIT)
+                    .build()
+                    .map_err(|e| VerifyError::BadRegex {
+                        index: i as u32,
+                        message: e.to_string(),
+                    })?,
+            );
         }
         let mut names = HashSet::new();
         for (i, p) in b.purposes.iter().enumerate() {
@@ -308,7 +319,7 @@ impl<'b> Verifier<'b> {
                 return Err(structure(format!("subject field {name}"), "declared twice"));
             }
         }
-        Ok(())
+        Ok(regexes)
     }
 
     /// Checks every program on its own (indices that do not depend on the source, stack,
@@ -443,8 +454,15 @@ impl<'b> Verifier<'b> {
         at: &dyn Fn() -> String,
     ) -> Result<(), VerifyError> {
         check_index(Table::Program, p, self.b.programs.len(), at)?;
-        if !self.seen.insert((p, ctx)) {
-            return Ok(());
+        let first = &mut self.first_ctx[p as usize];
+        match first {
+            None => *first = Some(ctx),
+            Some(f) if *f == ctx => return Ok(()),
+            Some(_) => {
+                if !self.seen.insert((p, ctx)) {
+                    return Ok(());
+                }
+            }
         }
         let program = &self.b.programs[p as usize];
         match ctx {

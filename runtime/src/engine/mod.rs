@@ -26,7 +26,6 @@ use std::fmt;
 
 use regex::Regex;
 
-use crate::bundle::verify::REGEX_SIZE_LIMIT;
 use crate::bundle::{
     Audience, Bundle, BundleError, RowAudience, RowFilter, RowOtherwise, SourcePlan, TechniquePlan,
 };
@@ -142,7 +141,7 @@ impl Engine {
 
     /// Verifies and prepares an in-memory bundle (as [`Engine::load`] does after decoding).
     pub fn from_bundle(bundle: Bundle, keys: Option<KeyRing>) -> Result<Engine, LoadError> {
-        let checked = crate::bundle::verify::verify(&bundle).map_err(BundleError::Invalid)?;
+        let mut checked = crate::bundle::verify::verify(&bundle).map_err(BundleError::Invalid)?;
         let mut techniques = Vec::with_capacity(bundle.techniques.len());
         for (i, t) in bundle.techniques.iter().enumerate() {
             techniques.push(match t {
@@ -172,20 +171,8 @@ impl Engine {
                 }
             });
         }
-        let mut regexes = Vec::with_capacity(bundle.regexes.len());
-        for (i, r) in bundle.regexes.iter().enumerate() {
-            regexes.push(
-                regex::RegexBuilder::new(r)
-                    .size_limit(REGEX_SIZE_LIMIT)
-                    .build()
-                    .map_err(|e| {
-                        BundleError::Invalid(crate::bundle::VerifyError::BadRegex {
-                            index: i as u32,
-                            message: e.to_string(),
-                        })
-                    })?,
-            );
-        }
+        // Compiled once, by the verifier.
+        let regexes = std::mem::take(&mut checked.regexes);
         let purposes = PurposeTree::new(
             bundle.purposes.iter().map(|p| p.name.clone()).collect(),
             bundle.purposes.iter().map(|p| p.parent).collect(),
