@@ -724,34 +724,14 @@ impl Checker<'_> {
         Some(match &f.kind {
             RowFilterKind::Where(e) => RowFilter::Where(self.condition(e, ctx)),
             RowFilterKind::NewerThan(d) | RowFilterKind::OlderThan(d) => {
-                let lacking: Vec<SourceId> = sources
-                    .iter()
-                    .copied()
-                    .filter(|&s| self.model.sources[s].event_time.is_none())
-                    .collect();
-                if !lacking.is_empty() {
-                    if sources.len() == 1 {
-                        self.diags.push(
-                            Diagnostic::new(
-                                Code::BadRowRule,
-                                format!(
-                                    "source `{}` has no `event_time` column",
-                                    self.model.sources[sources[0]].name
-                                ),
-                                at,
-                                "needs an event time",
-                            )
-                            .with_secondary(
-                                self.model.sources[sources[0]].loc,
-                                "source declared here",
-                            )
-                            .with_help("mark a date or timestamp column `event_time`"),
-                        );
-                        return None;
-                    }
-                    for s in lacking {
-                        ctx.missing.push((s, "{event_time}".into(), f.span));
-                    }
+                let needs = Needed {
+                    marker: "{event_time}",
+                    what: "has no `event_time` column",
+                    label: "needs an event time",
+                    help: "mark a date or timestamp column `event_time`",
+                };
+                if !self.sources_have(sources, |s| s.event_time.is_some(), &needs, at, ctx) {
+                    return None;
                 }
                 if d.seconds <= 0 {
                     self.diags.push(Diagnostic::new(
@@ -778,34 +758,14 @@ impl Checker<'_> {
                     ));
                     return None;
                 }
-                let lacking: Vec<SourceId> = sources
-                    .iter()
-                    .copied()
-                    .filter(|&s| self.model.sources[s].key.is_none())
-                    .collect();
-                if !lacking.is_empty() {
-                    if sources.len() == 1 {
-                        self.diags.push(
-                            Diagnostic::new(
-                                Code::BadRowRule,
-                                format!(
-                                    "source `{}` has no `key` column to sample on",
-                                    self.model.sources[sources[0]].name
-                                ),
-                                at,
-                                "needs a key",
-                            )
-                            .with_secondary(
-                                self.model.sources[sources[0]].loc,
-                                "source declared here",
-                            )
-                            .with_help("mark the row identity column `key`"),
-                        );
-                        return None;
-                    }
-                    for s in lacking {
-                        ctx.missing.push((s, "{key}".into(), f.span));
-                    }
+                let needs = Needed {
+                    marker: "{key}",
+                    what: "has no `key` column to sample on",
+                    label: "needs a key",
+                    help: "mark the row identity column `key`",
+                };
+                if !self.sources_have(sources, |s| s.key.is_some(), &needs, at, ctx) {
+                    return None;
                 }
                 RowFilter::Sample(*p as u8)
             }
@@ -914,4 +874,55 @@ impl Checker<'_> {
 fn unreachable_who() -> MaskBody {
     // `who_count == 0` was checked by the caller; keep a harmless value rather than panic.
     MaskBody::Who(Vec::new(), None)
+}
+
+/// A column a row filter needs on every source it covers (`newer than` needs the event time,
+/// `% of rows` the key).
+struct Needed {
+    /// The pseudo-column recorded for lockout when a multi-source scope lacks it.
+    marker: &'static str,
+    what: &'static str,
+    label: &'static str,
+    help: &'static str,
+}
+
+impl Checker<'_> {
+    /// Whether every source of the scope has what the filter needs. On a single source that
+    /// lacks it, an error (false); on a wider scope, the sources that lack it are recorded as
+    /// locked out (warned about later) and the filter is kept (true).
+    fn sources_have(
+        &mut self,
+        sources: &[SourceId],
+        has: impl Fn(&crate::model::Source) -> bool,
+        needs: &Needed,
+        at: Loc,
+        ctx: &mut ExprCtx,
+    ) -> bool {
+        let lacking: Vec<SourceId> = sources
+            .iter()
+            .copied()
+            .filter(|&s| !has(&self.model.sources[s]))
+            .collect();
+        if lacking.is_empty() {
+            return true;
+        }
+        if let [only] = sources {
+            let source = &self.model.sources[*only];
+            self.diags.push(
+                Diagnostic::new(
+                    Code::BadRowRule,
+                    format!("source `{}` {}", source.name, needs.what),
+                    at,
+                    needs.label,
+                )
+                .with_secondary(source.loc, "source declared here")
+                .with_help(needs.help),
+            );
+            return false;
+        }
+        for s in lacking {
+            ctx.missing.push((s, needs.marker.into(), at.span));
+        }
+        true
+    }
 }

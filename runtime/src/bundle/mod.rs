@@ -6,7 +6,7 @@
 //! types, scopes, specificity and authored order: a column's [`Candidate`]s are in resolution
 //! order, and the runtime only evaluates.
 //!
-//! [`Bundle::to_bytes`] and [`Bundle::from_bytes`] give the binary form ([`format`]); the
+//! [`Bundle::to_bytes`] and [`Bundle::from_bytes`] give the binary form ([`format`](mod@format)); the
 //! verifier ([`verify`]) runs on every load and checks every index, jump, stack depth and
 //! technique argument, so that the engine can trust the tables.
 
