@@ -22,8 +22,11 @@ use super::build::{load_checked, read_key};
 use super::fail_usage;
 use chrono::{DateTime, Utc};
 use pol_runtime::audit::{AuditSink, MemorySink};
+use pol_runtime::engine::SourceSession;
 use pol_runtime::grants::{GrantService, GrantStore, ManualClock};
-use pol_runtime::{Engine, KeyRing};
+use pol_runtime::{
+    k_anonymize, ColumnType, Engine, Hierarchy, KAnonymity, KeyRing, QuasiIdentifier, Value,
+};
 use serde_json::{Map, Value as Json};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -64,6 +67,19 @@ pub struct EvalArgs {
     /// An audit file: records shown clear under a grant are written to it.
     #[arg(long, requires = "grants")]
     pub audit: Option<PathBuf>,
+    /// Makes the shown rows k-anonymous over `--quasi-identifiers`: the whole input is read
+    /// first, then every combination of their values left occurs in at least K rows (values
+    /// generalised or nulled; `pol_runtime::k_anonymize`).
+    #[arg(
+        long,
+        value_name = "K",
+        requires = "quasi_identifiers",
+        conflicts_with = "explain"
+    )]
+    pub k_anonymize: Option<usize>,
+    /// The quasi-identifier columns for `--k-anonymize`, comma-separated.
+    #[arg(long, value_delimiter = ',', requires = "k_anonymize")]
+    pub quasi_identifiers: Vec<String>,
 }
 
 /// Builds the engine from policy files (checked and lowered) or a bundle file.
@@ -201,6 +217,11 @@ fn eval(args: &EvalArgs) -> Result<ExitCode, ExitCode> {
         )?)),
         None => Box::new(std::io::BufReader::new(std::io::stdin())),
     };
+    let batch = match args.k_anonymize {
+        Some(k) => Some(KBatch::new(&source, k, &args.quasi_identifiers)?),
+        None => None,
+    };
+    let mut batch_rows: Vec<Map<String, Json>> = Vec::new();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut bad_lines = 0usize;
@@ -225,6 +246,12 @@ fn eval(args: &EvalArgs) -> Result<ExitCode, ExitCode> {
                 continue;
             }
         };
+        if batch.is_some() {
+            if let Some(cells) = source.mask_json(&row) {
+                batch_rows.push(cells.into_iter().collect());
+            }
+            continue;
+        }
         let masked = source
             .mask_json(&row)
             .map(|cells| Json::Object(cells.into_iter().collect::<Map<String, Json>>()));
@@ -253,6 +280,15 @@ fn eval(args: &EvalArgs) -> Result<ExitCode, ExitCode> {
             }
         }
     }
+    if let Some(batch) = &batch {
+        let report = batch.apply(&mut batch_rows)?;
+        for row in batch_rows {
+            if writeln!(out, "{}", Json::Object(row)).is_err() {
+                return Err(fail_usage("cannot write to stdout"));
+            }
+        }
+        eprintln!("{report}");
+    }
     if out.flush().is_err() {
         return Err(fail_usage("cannot write to stdout"));
     }
@@ -264,4 +300,107 @@ fn eval(args: &EvalArgs) -> Result<ExitCode, ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--k-anonymize K --quasi-identifiers a,b`: the shown rows, masked, made k-anonymous as one
+/// batch.
+struct KBatch {
+    params: KAnonymity,
+    /// Per quasi-identifier: its column name and declared type.
+    columns: Vec<(String, ColumnType)>,
+}
+
+impl KBatch {
+    fn new(source: &SourceSession<'_>, k: usize, names: &[String]) -> Result<KBatch, ExitCode> {
+        if k == 0 {
+            return Err(fail_usage("--k-anonymize must be at least 1"));
+        }
+        let mut columns = Vec::new();
+        for name in names {
+            let Some(ty) = source.column_type(name) else {
+                return Err(fail_usage(format!(
+                    "--quasi-identifiers: no column `{name}` in source `{}` (columns: {})",
+                    source.name(),
+                    source.columns().join(", ")
+                )));
+            };
+            if columns
+                .iter()
+                .any(|(n, _): &(String, ColumnType)| n == name)
+            {
+                return Err(fail_usage(format!(
+                    "--quasi-identifiers: `{name}` is listed twice"
+                )));
+            }
+            columns.push((name.clone(), ty.clone()));
+        }
+        Ok(KBatch {
+            params: KAnonymity::new(k),
+            columns,
+        })
+    }
+
+    /// Generalises or nulls the quasi-identifiers of `rows` in place; returns a one-line report.
+    fn apply(&self, rows: &mut [Map<String, Json>]) -> Result<String, ExitCode> {
+        // A masked cell may no longer have its declared type (a range is text): it is then
+        // taken as it is, and a hierarchy that cannot generalise it nulls it from level 1.
+        let mut values: Vec<Vec<Value>> = rows
+            .iter()
+            .map(|row| {
+                self.columns
+                    .iter()
+                    .map(|(name, ty)| {
+                        let cell = row.get(name).unwrap_or(&Json::Null);
+                        Value::from_json(cell, ty).unwrap_or_else(|_| untyped(cell))
+                    })
+                    .collect()
+            })
+            .collect();
+        let quasi: Vec<QuasiIdentifier> = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, (_, ty))| QuasiIdentifier::new(i, Hierarchy::for_type(ty)))
+            .collect();
+        let report = k_anonymize(&mut values, &self.params, &quasi)
+            .map_err(|e| fail_usage(format!("--k-anonymize: {e}")))?;
+        for (row, cells) in rows.iter_mut().zip(values) {
+            for ((name, _), v) in self.columns.iter().zip(cells) {
+                row.insert(name.clone(), v.to_json());
+            }
+        }
+        let levels: Vec<String> = self
+            .columns
+            .iter()
+            .zip(&report.levels)
+            .map(|((name, _), l)| format!("{name} at level {l}"))
+            .collect();
+        Ok(format!(
+            "k-anonymity (k = {}) over {} row{}: {}; {} row{} suppressed",
+            self.params.k,
+            rows.len(),
+            if rows.len() == 1 { "" } else { "s" },
+            levels.join(", "),
+            report.suppressed.len(),
+            if report.suppressed.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        ))
+    }
+}
+
+/// A JSON cell as a value without a declared type (text, number, bool or null).
+fn untyped(cell: &Json) -> Value {
+    match cell {
+        Json::Bool(b) => Value::Bool(*b),
+        Json::Number(n) => n
+            .as_i64()
+            .map(Value::Int)
+            .unwrap_or_else(|| Value::Decimal(n.as_f64().unwrap_or(f64::NAN))),
+        Json::String(s) => Value::Text(s.clone()),
+        Json::Null => Value::Null,
+        other => Value::Text(other.to_string()),
+    }
 }

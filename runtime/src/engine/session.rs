@@ -526,6 +526,16 @@ impl<'s> SourceSession<'s> {
         &self.plan.name
     }
 
+    /// The declared type of a top-level column (derived ones included), by name.
+    pub fn column_type(&self, name: &str) -> Option<&'s ColumnType> {
+        self.meta
+            .top
+            .iter()
+            .map(|f| &self.plan.columns[*f as usize])
+            .find(|c| c.name == name)
+            .map(|c| &c.ty)
+    }
+
     /// Every top-level column (derived ones included), in declaration order: the columns of
     /// masked output rows.
     pub fn columns(&self) -> Vec<&'s str> {
