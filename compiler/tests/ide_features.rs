@@ -78,13 +78,17 @@ fn snippet(ide: &Ide, loc: Loc) -> String {
 fn diagnostics_are_exactly_polc_checks() {
     let mut map = SourceMap::new();
     map.add("a.pol", DECLS);
-    map.add("b.pol", "policy p { mask columns tagged PII.Emial using hash for everyone }");
+    map.add(
+        "b.pol",
+        "policy p { mask columns tagged PII.Emial using hash for everyone }",
+    );
     let ide = Ide::new(map.clone());
     let check = pol_compiler::check(&map);
     assert_eq!(ide.diagnostics(), check.diagnostics.as_slice());
     let codes: Vec<&str> = ide.diagnostics().iter().map(|d| d.code.as_str()).collect();
-    assert_eq!(codes, ["E0003"]);
-    assert_eq!(ide.file_diagnostics(A).len(), 0);
+    // The typo leaves the sensitive columns of a.pol uncovered (W0004) besides the E0003.
+    assert_eq!(codes, ["W0004", "W0004", "W0004", "E0003"]);
+    assert_eq!(ide.file_diagnostics(A).len(), 3);
     assert_eq!(ide.file_diagnostics(B).len(), 1);
 }
 
@@ -110,7 +114,12 @@ fn hover_on_a_tag_shows_hierarchy_columns_and_policies() {
     "#);
     // The first segment of the same path is the tag `PII`, with its doc comment.
     let h = ide.hover(B, at(POLICIES, "PII.SSN", 0, 1)).expect("hover");
-    assert!(h.markdown.starts_with("**tag** `PII` — sensitive\n\nPersonally identifiable information."), "{}", h.markdown);
+    assert!(
+        h.markdown
+            .starts_with("**tag** `PII` — sensitive\n\nPersonally identifiable information."),
+        "{}",
+        h.markdown
+    );
 }
 
 #[test]
@@ -134,7 +143,9 @@ fn hover_on_a_column_shows_its_effective_rule() {
 #[test]
 fn hover_on_technique_keyword_policy_purpose_and_subject_field() {
     let ide = ide();
-    let h = ide.hover(B, at(POLICIES, "using hash", 0, 7)).expect("technique");
+    let h = ide
+        .hover(B, at(POLICIES, "using hash", 0, 7))
+        .expect("technique");
     insta::assert_snapshot!(h.markdown, @r#"
     **technique** `hash([scope])`
 
@@ -145,8 +156,13 @@ fn hover_on_technique_keyword_policy_purpose_and_subject_field() {
     *Example:* `jenny@example.com` → `3f1c…`
     "#);
     let h = ide.hover(B, at(POLICIES, "mask", 0, 2)).expect("keyword");
-    assert_eq!(h.markdown, "**keyword** `mask`\n\n`mask TARGET [where EXPR] using X for …`: a mask rule.");
-    let h = ide.hover(B, at(POLICIES, "null_pii", 0, 0)).expect("policy");
+    assert_eq!(
+        h.markdown,
+        "**keyword** `mask`\n\n`mask TARGET [where EXPR] using X for …`: a mask rule."
+    );
+    let h = ide
+        .hover(B, at(POLICIES, "null_pii", 0, 0))
+        .expect("policy");
     insta::assert_snapshot!(h.markdown, @r#"
     **policy** `null_pii`
 
@@ -157,17 +173,30 @@ fn hover_on_technique_keyword_policy_purpose_and_subject_field() {
     *Rules:*
     - `columns tagged PII`: null
 
-    *Decides 2 column(s) first.*
+    *Covers 3 column(s); first in resolution order on 0 of them.*
     "#);
-    let h = ide.hover(B, at(POLICIES, "Research", 0, 0)).expect("purpose");
-    assert_eq!(h.markdown, "**purpose** `Research`\n\n*Hierarchy:* `Research`\n\n*Below:* `Research.Marketing`");
-    let h = ide.hover(B, at(POLICIES, "clearance", 0, 0)).expect("subject field");
-    assert_eq!(h.markdown, "**subject field** `user.clearance`: `int`\n\nDeclared in `subject { … }`.");
-    assert_eq!(ide.hover(B, 0 + POLICIES.find("\"US\"").unwrap() + 1), None);
+    let h = ide
+        .hover(B, at(POLICIES, "Research", 0, 0))
+        .expect("purpose");
+    assert_eq!(
+        h.markdown,
+        "**purpose** `Research`\n\n*Hierarchy:* `Research`\n\n*Below:* `Research.Marketing`"
+    );
+    let h = ide
+        .hover(B, at(POLICIES, "clearance", 0, 0))
+        .expect("subject field");
+    assert_eq!(
+        h.markdown,
+        "**subject field** `user.clearance`: `int`\n\nDeclared in `subject { … }`."
+    );
+    assert_eq!(ide.hover(B, POLICIES.find("\"US\"").unwrap() + 1), None);
 }
 
 fn labels(ide: &Ide, file: FileId, offset: usize) -> Vec<String> {
-    ide.completions(file, offset).into_iter().map(|c| c.label).collect()
+    ide.completions(file, offset)
+        .into_iter()
+        .map(|c| c.label)
+        .collect()
 }
 
 /// Completions at the end of `policies` appended after the base policy file.
@@ -186,34 +215,57 @@ fn completion_by_context() {
         names(complete_at_end("policy p { mask columns tagged ")),
         ["PII", "PII.SSN", "PII.Email", "Country"]
     );
-    assert_eq!(names(complete_at_end("policy p { mask columns tagged PII.")), ["SSN", "Email"]);
-    assert_eq!(names(complete_at_end("policy p { mask columns tagged PII.E")), ["Email"]);
+    assert_eq!(
+        names(complete_at_end("policy p { mask columns tagged PII.")),
+        ["SSN", "Email"]
+    );
+    assert_eq!(
+        names(complete_at_end("policy p { mask columns tagged PII.E")),
+        ["Email"]
+    );
     assert_eq!(
         names(complete_at_end("policy p { mask columns tagged Country, P")),
         ["PII", "PII.SSN", "PII.Email"]
     );
     assert_eq!(
-        names(complete_at_end("policy p on source customers { only show rows where row.")),
+        names(complete_at_end(
+            "policy p on source customers { only show rows where row."
+        )),
         ["id", "email", "ssn", "country", "birth", "patient"]
     );
     assert_eq!(
-        names(complete_at_end("policy p on source customers { only show rows where row.patient.")),
+        names(complete_at_end(
+            "policy p on source customers { only show rows where row.patient."
+        )),
         ["ssn"]
     );
-    assert_eq!(names(complete_at_end("policy p { mask column ")), ["customers"]);
+    assert_eq!(
+        names(complete_at_end("policy p { mask column ")),
+        ["customers"]
+    );
     assert_eq!(
         names(complete_at_end("policy p { mask column customers.b")),
         ["birth"]
     );
     assert_eq!(
         names(complete_at_end("exempt user.")),
-        ["login", "groups", "roles", "attributes", "purposes", "clearance"]
+        [
+            "login",
+            "groups",
+            "roles",
+            "attributes",
+            "purposes",
+            "clearance"
+        ]
     );
     assert_eq!(
         names(complete_at_end("exempt user acting under ")),
         ["Research", "Research.Marketing"]
     );
-    assert_eq!(names(complete_at_end("exempt user in group \"x\" on source c")), ["customers"]);
+    assert_eq!(
+        names(complete_at_end("exempt user in group \"x\" on source c")),
+        ["customers"]
+    );
     let top = complete_at_end("");
     assert_eq!(top[0].label, "policy");
     assert_eq!(top[0].kind, CompletionKind::Snippet);
@@ -223,7 +275,9 @@ fn completion_by_context() {
     );
     assert_eq!(top[1].label, "source");
     assert_eq!(top[1].kind, CompletionKind::Snippet);
-    assert_eq!(names(complete_at_end("po")), ["policy", "policy", "purpose"]);
+    // Completion filters by prefix: the `policy` snippet and keyword.
+    assert_eq!(names(complete_at_end("po")), ["policy", "policy"]);
+    assert_eq!(names(complete_at_end("pu")), ["purpose"]);
     // Inside a rule: keywords.
     let inner = names(complete_at_end("policy p { mask columns tagged PII fo"));
     assert_eq!(inner, ["for"]);
@@ -232,13 +286,30 @@ fn completion_by_context() {
 #[test]
 fn techniques_applicable_to_the_target_come_first() {
     let text_first = complete_at_end("policy p { mask columns tagged PII.Email using ");
-    let first: Vec<&str> = text_first.iter().take(4).map(|c| c.label.as_str()).collect();
+    let first: Vec<&str> = text_first
+        .iter()
+        .take(4)
+        .map(|c| c.label.as_str())
+        .collect();
     assert_eq!(first, ["null", "constant", "hash", "redact"]);
     let date_first = complete_at_end("policy p { mask column customers.birth using ");
-    let first: Vec<&str> = date_first.iter().take(8).map(|c| c.label.as_str()).collect();
+    let first: Vec<&str> = date_first
+        .iter()
+        .take(8)
+        .map(|c| c.label.as_str())
+        .collect();
     assert_eq!(
         first,
-        ["null", "constant", "round", "age_range", "year_only", "month_year", "date_format", "noise"]
+        [
+            "null",
+            "constant",
+            "round",
+            "age_range",
+            "year_only",
+            "month_year",
+            "date_format",
+            "noise"
+        ]
     );
     let show_last = date_first.iter().find(|c| c.label == "show_last").unwrap();
     assert_eq!(show_last.insert_text.as_deref(), Some("show_last(${1:n})"));
@@ -251,7 +322,17 @@ fn column_types_after_a_column_label() {
     let ide = ide_with("source s {\n  a: ", "");
     assert_eq!(
         labels(&ide, A, "source s {\n  a: ".len()),
-        ["bool", "int", "decimal", "text", "date", "timestamp", "enum", "struct", "list"]
+        [
+            "bool",
+            "int",
+            "decimal",
+            "text",
+            "date",
+            "timestamp",
+            "enum",
+            "struct",
+            "list"
+        ]
     );
 }
 
@@ -260,27 +341,59 @@ fn definition_and_references() {
     let ide = ide();
     // `PII` in `tagged PII.SSN` (policies) → its declaration in a.pol.
     let defs = ide.definition(B, at(POLICIES, "PII.SSN", 0, 0));
-    assert_eq!(defs.iter().map(|l| snippet(&ide, *l)).collect::<Vec<_>>(), ["PII@0"]);
-    assert_eq!(defs[0].span, Span::new(at(DECLS, "PII sensitive", 0, 0), at(DECLS, "PII sensitive", 0, 3)));
+    assert_eq!(
+        defs.iter().map(|l| snippet(&ide, *l)).collect::<Vec<_>>(),
+        ["PII@0"]
+    );
+    assert_eq!(
+        defs[0].span,
+        Span::new(
+            at(DECLS, "PII sensitive", 0, 0),
+            at(DECLS, "PII sensitive", 0, 3)
+        )
+    );
     // `row.country` → the column.
     let defs = ide.definition(B, at(POLICIES, "row.country", 0, 5));
-    assert_eq!(defs, [Loc::new(A, Span::new(at(DECLS, "country:", 0, 0), at(DECLS, "country:", 0, 7)))]);
+    assert_eq!(
+        defs,
+        [Loc::new(
+            A,
+            Span::new(at(DECLS, "country:", 0, 0), at(DECLS, "country:", 0, 7))
+        )]
+    );
     let refs = ide.references(A, at(DECLS, "PII.SSN", 0, 5), true);
     assert_eq!(
         refs,
         [
-            Loc::new(A, Span::new(at(DECLS, "PII.SSN", 0, 4), at(DECLS, "PII.SSN", 0, 7))),
-            Loc::new(A, Span::new(at(DECLS, "PII.SSN", 1, 4), at(DECLS, "PII.SSN", 1, 7))),
-            Loc::new(A, Span::new(at(DECLS, "PII.SSN", 2, 4), at(DECLS, "PII.SSN", 2, 7))),
-            Loc::new(B, Span::new(at(POLICIES, "PII.SSN", 0, 4), at(POLICIES, "PII.SSN", 0, 7))),
+            Loc::new(
+                A,
+                Span::new(at(DECLS, "PII.SSN", 0, 4), at(DECLS, "PII.SSN", 0, 7))
+            ),
+            Loc::new(
+                A,
+                Span::new(at(DECLS, "PII.SSN", 1, 4), at(DECLS, "PII.SSN", 1, 7))
+            ),
+            Loc::new(
+                A,
+                Span::new(at(DECLS, "PII.SSN", 2, 4), at(DECLS, "PII.SSN", 2, 7))
+            ),
+            Loc::new(
+                B,
+                Span::new(at(POLICIES, "PII.SSN", 0, 4), at(POLICIES, "PII.SSN", 0, 7))
+            ),
         ]
     );
     let without_decl = ide.references(A, at(DECLS, "PII.SSN", 0, 5), false);
     assert_eq!(without_decl.len(), 3);
     // The source `customers`: its declaration and `on source customers`.
     let refs = ide.references(B, at(POLICIES, "customers", 0, 2), true);
-    assert_eq!(refs.iter().map(|l| snippet(&ide, *l)).collect::<Vec<_>>(), ["customers@0", "customers@1"]);
-    assert!(ide.definition(B, at(POLICIES, "for everyone", 0, 1)).is_empty());
+    assert_eq!(
+        refs.iter().map(|l| snippet(&ide, *l)).collect::<Vec<_>>(),
+        ["customers@0", "customers@1"]
+    );
+    assert!(ide
+        .definition(B, at(POLICIES, "for everyone", 0, 1))
+        .is_empty());
 }
 
 fn apply(ide: &Ide, edits: &[pol_compiler::ide::TextEdit], file: FileId) -> String {
@@ -296,7 +409,9 @@ fn apply(ide: &Ide, edits: &[pol_compiler::ide::TextEdit], file: FileId) -> Stri
 #[test]
 fn rename_tags_columns_sources_and_refuses_bad_names() {
     let ide = ide();
-    let edits = ide.rename(B, at(POLICIES, "PII.SSN", 0, 5), "TaxId").expect("rename");
+    let edits = ide
+        .rename(B, at(POLICIES, "PII.SSN", 0, 5), "TaxId")
+        .expect("rename");
     let a = apply(&ide, &edits, A);
     let b = apply(&ide, &edits, B);
     assert_eq!(a.matches("PII.TaxId").count(), 3);
@@ -308,34 +423,66 @@ fn rename_tags_columns_sources_and_refuses_bad_names() {
     map.add("b.pol", b);
     assert_eq!(Ide::new(map).diagnostics().len(), ide.diagnostics().len());
 
-    let edits = ide.rename(A, at(DECLS, "country:", 0, 1), "nation").expect("rename column");
+    let edits = ide
+        .rename(A, at(DECLS, "country:", 0, 1), "nation")
+        .expect("rename column");
     assert_eq!(edits.len(), 2);
     assert!(apply(&ide, &edits, B).contains("row.nation == \"US\""));
 
-    let edits = ide.rename(B, at(POLICIES, "customers", 0, 0), "clients").expect("rename source");
+    let edits = ide
+        .rename(B, at(POLICIES, "customers", 0, 0), "clients")
+        .expect("rename source");
     assert!(apply(&ide, &edits, A).contains("source clients {"));
     assert!(apply(&ide, &edits, B).contains("on source clients {"));
 
-    let refuse = |name: &str| ide.rename(B, at(POLICIES, "PII.SSN", 0, 5), name).unwrap_err().message;
-    assert_eq!(refuse("policy"), "`policy` is not a valid name: it is a keyword");
-    assert_eq!(refuse("1st"), "`1st` is not a valid name: a name is letters, digits and `_`, not starting with a digit");
-    assert_eq!(refuse("A.B"), "`A.B` is not one name: a rename changes one segment of a dotted path");
+    let refuse = |name: &str| {
+        ide.rename(B, at(POLICIES, "PII.SSN", 0, 5), name)
+            .unwrap_err()
+            .message
+    };
+    assert_eq!(
+        refuse("policy"),
+        "`policy` is not a valid name: it is a keyword"
+    );
+    assert_eq!(
+        refuse("1st"),
+        "`1st` is not a valid name: a name is letters, digits and `_`, not starting with a digit"
+    );
+    assert_eq!(
+        refuse("A.B"),
+        "`A.B` is not one name: a rename changes one segment of a dotted path"
+    );
     assert_eq!(refuse("Email"), "a tag named `PII.Email` already exists");
     assert_eq!(
         ide.rename(B, at(POLICIES, "user.clearance", 0, 0), "x").unwrap_err().message,
         "nothing to rename here: put the cursor on a tag, purpose, source, column, subject field, policy or level"
     );
-    assert_eq!(ide.prepare_rename(B, at(POLICIES, "hash_us_ssn", 0, 3)).map(|l| snippet(&ide, l)), Some("hash_us_ssn@1".to_string()));
+    assert_eq!(
+        ide.prepare_rename(B, at(POLICIES, "hash_us_ssn", 0, 3))
+            .map(|l| snippet(&ide, l)),
+        Some("hash_us_ssn@1".to_string())
+    );
 }
 
 #[test]
 fn outline_and_workspace_symbols() {
     let ide = ide();
     let symbols = ide.document_symbols(A);
-    let names: Vec<String> = symbols.iter().map(|s| format!("{:?} {}", s.kind, s.name)).collect();
+    let names: Vec<String> = symbols
+        .iter()
+        .map(|s| format!("{:?} {}", s.kind, s.name))
+        .collect();
     assert_eq!(
         names,
-        ["Tag PII", "Tag PII.SSN", "Tag PII.Email", "Tag Country", "Purpose Research.Marketing", "Subject subject", "Source customers"]
+        [
+            "Tag PII",
+            "Tag PII.SSN",
+            "Tag PII.Email",
+            "Tag Country",
+            "Purpose Research.Marketing",
+            "Subject subject",
+            "Source customers"
+        ]
     );
     let customers = &symbols[6];
     let cols: Vec<String> = customers
@@ -343,7 +490,17 @@ fn outline_and_workspace_symbols() {
         .iter()
         .map(|c| format!("{} {}", c.name, c.detail.clone().unwrap_or_default()))
         .collect();
-    assert_eq!(cols, ["id int", "email text", "ssn text", "country text", "birth date", "patient struct"]);
+    assert_eq!(
+        cols,
+        [
+            "id int",
+            "email text",
+            "ssn text",
+            "country text",
+            "birth date",
+            "patient struct"
+        ]
+    );
     assert_eq!(customers.children[5].children[0].name, "ssn");
     let ws: Vec<String> = ide
         .workspace_symbols("ssn")
@@ -352,7 +509,12 @@ fn outline_and_workspace_symbols() {
         .collect();
     assert_eq!(
         ws,
-        ["Tag PII.SSN None", "Column ssn Some(\"customers\")", "Column patient.ssn Some(\"customers\")", "Policy hash_us_ssn None"]
+        [
+            "Tag PII.SSN None",
+            "Column ssn Some(\"customers\")",
+            "Column patient.ssn Some(\"customers\")",
+            "Policy hash_us_ssn None"
+        ]
     );
 }
 
@@ -393,10 +555,24 @@ fn highlighting_classifies_names_by_what_they_resolve_to() {
     assert_eq!(
         tokens,
         [
-            "Keyword policy", "Policy country_rows", "Keyword on", "Keyword source", "Source customers",
-            "Keyword only", "Keyword show", "Keyword rows", "Keyword where", "Keyword row", "Column country",
-            "String \"US\"", "Keyword for", "Keyword everyone", "Keyword except", "Keyword user",
-            "SubjectField clearance", "Number 2",
+            "Keyword policy",
+            "Policy country_rows",
+            "Keyword on",
+            "Keyword source",
+            "Source customers",
+            "Keyword only",
+            "Keyword show",
+            "Keyword rows",
+            "Keyword where",
+            "Keyword row",
+            "Column country",
+            "String \"US\"",
+            "Keyword for",
+            "Keyword everyone",
+            "Keyword except",
+            "Keyword user",
+            "SubjectField clearance",
+            "Number 2",
         ]
     );
     let a: Vec<String> = ide
@@ -409,20 +585,38 @@ fn highlighting_classifies_names_by_what_they_resolve_to() {
         a,
         [
             "DocComment /// Personally identifiable information.",
-            "Keyword tag", "Tag PII", "Keyword sensitive", "Keyword tag", "Tag PII",
+            "Keyword tag",
+            "Tag PII",
+            "Keyword sensitive",
+            "Keyword tag",
+            "Tag PII",
         ]
     );
 }
 
 #[test]
 fn code_actions_fix_typos_add_otherwise_and_declare_tags() {
-    let policies = "policy p { mask columns tagged PII.Emial using hash for everyone }\npolicy q { mask columns tagged Secret using hash for everyone who user has role \"x\" }\n";
+    // (A rule whose target does not resolve is not checked further, so the missing `otherwise`
+    // is on a rule of its own.)
+    let policies = "policy p { mask columns tagged PII.Emial using hash for everyone }\npolicy q { mask columns tagged Secret using hash for everyone }\npolicy r { mask columns tagged PII using hash for everyone who user has role \"x\" }\n";
     let ide = ide_with(DECLS, policies);
     let typo = at(policies, "Emial", 0, 0);
     let actions = ide.code_actions(B, Span::new(typo, typo));
-    let titles: Vec<(&str, bool)> = actions.iter().map(|a| (a.title.as_str(), a.preferred)).collect();
-    assert_eq!(titles, [("replace with `PII.Email`", true), ("declare tag `PII.Emial`", false)]);
-    assert_eq!(apply(&ide, &actions[0].edits, B).lines().next().unwrap(), "policy p { mask columns tagged PII.Email using hash for everyone }");
+    let titles: Vec<(&str, bool)> = actions
+        .iter()
+        .map(|a| (a.title.as_str(), a.preferred))
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            ("replace with `PII.Email`", true),
+            ("declare tag `PII.Emial`", false)
+        ]
+    );
+    assert_eq!(
+        apply(&ide, &actions[0].edits, B).lines().next().unwrap(),
+        "policy p { mask columns tagged PII.Email using hash for everyone }"
+    );
     assert!(apply(&ide, &actions[1].edits, A).contains("tag Country;\ntag PII.Emial;\npurpose"));
 
     let secret = at(policies, "Secret", 0, 0);
@@ -433,9 +627,15 @@ fn code_actions_fix_typos_add_otherwise_and_declare_tags() {
     let who = at(policies, "who", 0, 0);
     let actions = ide.code_actions(B, Span::new(who, who));
     let titles: Vec<&str> = actions.iter().map(|a| a.title.as_str()).collect();
-    assert_eq!(titles, ["add `otherwise using null`", "add `otherwise unmasked`"]);
+    assert_eq!(
+        titles,
+        ["add `otherwise using null`", "add `otherwise unmasked`"]
+    );
     let fixed = apply(&ide, &actions[0].edits, B);
-    assert!(fixed.contains("who user has role \"x\"\n  otherwise using null }"), "{fixed}");
+    assert!(
+        fixed.contains("who user has role \"x\"\n  otherwise using null }"),
+        "{fixed}"
+    );
     assert!(ide.code_actions(A, Span::new(0, 3)).is_empty());
 }
 
@@ -445,7 +645,13 @@ fn inlay_hints_show_each_columns_effective_rule() {
     let hints: Vec<String> = ide
         .inlay_hints(A)
         .iter()
-        .map(|h| format!("{} => {}", DECLS[..h.offset].lines().last().unwrap_or("").trim(), h.label))
+        .map(|h| {
+            format!(
+                "{} => {}",
+                DECLS[..h.offset].lines().last().unwrap_or("").trim(),
+                h.label
+            )
+        })
         .collect();
     assert_eq!(
         hints,
@@ -455,8 +661,8 @@ fn inlay_hints_show_each_columns_effective_rule() {
             "ssn: text tagged PII.SSN => hash_us_ssn · hash unless admins where row[tagged Country] == \"US\"; else null_pii · null",
             "country: text tagged Country => clear",
             "birth: date => clear",
-            "patient: struct {\n    ssn: text tagged PII.SSN,\n  } => clear",
             "ssn: text tagged PII.SSN => hash_us_ssn · hash unless admins where row[tagged Country] == \"US\"; else null_pii · null",
+            "patient: struct {\n    ssn: text tagged PII.SSN,\n  } => clear",
         ]
         .map(|s| s.lines().last().unwrap().trim().to_string())
     );
@@ -464,7 +670,10 @@ fn inlay_hints_show_each_columns_effective_rule() {
 
 #[test]
 fn formatting_gives_the_canonical_layout_or_an_error() {
-    let ide = ide_with("tag   PII ;", "policy p {mask columns tagged PII using null for everyone}");
+    let ide = ide_with(
+        "tag   PII ;",
+        "policy p {mask columns tagged PII using null for everyone}",
+    );
     let edits = ide.format(A).expect("formats");
     assert_eq!(edits.len(), 1);
     assert_eq!(edits[0].new_text, "tag PII;\n");
@@ -472,12 +681,23 @@ fn formatting_gives_the_canonical_layout_or_an_error() {
     let formatted = ide_with("tag PII;\n", "");
     assert_eq!(formatted.format(A), Ok(Vec::new()));
     let broken = ide_with("tag ;", "");
-    assert!(broken.format(A).unwrap_err().starts_with("syntax error at bytes 4..5"));
+    assert!(broken
+        .format(A)
+        .unwrap_err()
+        .starts_with("syntax error at bytes 4..5"));
 }
 
 #[test]
 fn garbage_and_out_of_range_positions_answer_nothing_without_panicking() {
-    let texts = ["", "policy", "policy p { mask columns tagged", "source s { a: struct { b: ", "\u{1F600}`unterminated", "policy p on source { only show rows where row. }", "{{{{ }}}} ;;; user. row. column x.y. using"];
+    let texts = [
+        "",
+        "policy",
+        "policy p { mask columns tagged",
+        "source s { a: struct { b: ",
+        "\u{1F600}`unterminated",
+        "policy p on source { only show rows where row. }",
+        "{{{{ }}}} ;;; user. row. column x.y. using",
+    ];
     for t in texts {
         let ide = ide_with(t, t);
         for offset in 0..=t.len() + 2 {

@@ -106,7 +106,7 @@ impl Files {
     }
 
     /// Keeps the trees parsed for a snapshot, where the text has not changed since.
-    pub fn store_asts(&mut self, parsed: Vec<(Url, Arc<String>, Arc<SourceFile>)>) {
+    pub fn store_asts(&mut self, parsed: Vec<Parsed>) {
         for (uri, text, ast) in parsed {
             if let Some(e) = self.entries.get_mut(&key(&uri)) {
                 if Arc::ptr_eq(&e.text, &text) {
@@ -116,6 +116,9 @@ impl Files {
         }
     }
 }
+
+/// A file parsed by an analysis: its URI, the text parsed and the tree.
+pub type Parsed = (Url, Arc<String>, Arc<SourceFile>);
 
 /// The analysis of one generation of the files.
 pub struct Snapshot {
@@ -142,10 +145,7 @@ impl Snapshot {
 
 /// Analyses a snapshot of the files: parses those without a tree, checks them all. Returns the
 /// trees it parsed (to keep) and the analysis.
-pub fn analyse(
-    generation: u64,
-    entries: Vec<Entry>,
-) -> (Vec<(Url, Arc<String>, Arc<SourceFile>)>, Snapshot) {
+pub fn analyse(generation: u64, entries: Vec<Entry>) -> (Vec<Parsed>, Snapshot) {
     let mut map = SourceMap::new();
     let mut asts = Vec::with_capacity(entries.len());
     let mut parsed = Vec::new();
