@@ -27,6 +27,9 @@ pub struct Backend {
     roots: Mutex<Vec<PathBuf>>,
     wake: Arc<Notify>,
     snapshots: watch::Receiver<Arc<Snapshot>>,
+    /// False while the workspace folders' files are being read (after `initialize`): requests
+    /// wait for them rather than answer from a policy set without them.
+    loaded: watch::Sender<bool>,
 }
 
 impl Backend {
@@ -40,6 +43,7 @@ impl Backend {
             roots: Mutex::new(Vec::new()),
             wake,
             snapshots: rx,
+            loaded: watch::Sender::new(true),
         }
     }
 
@@ -49,9 +53,11 @@ impl Backend {
 
     /// The analysis of the current text (waiting for it a moment), else the latest one.
     async fn snapshot(&self) -> Arc<Snapshot> {
+        let deadline = tokio::time::Instant::now() + FRESH_WAIT;
+        let mut loaded = self.loaded.subscribe();
+        let _ = tokio::time::timeout_at(deadline, loaded.wait_for(|l| *l)).await;
         let want = lock(&self.files).generation;
         let mut rx = self.snapshots.clone();
-        let deadline = tokio::time::Instant::now() + FRESH_WAIT;
         loop {
             {
                 let s = rx.borrow_and_update().clone();
@@ -198,6 +204,9 @@ impl LanguageServer for Backend {
                 roots.push(p);
             }
         }
+        if !roots.is_empty() {
+            self.loaded.send_replace(false);
+        }
         *lock(&self.roots) = roots;
         Ok(InitializeResult {
             server_info: Some(ServerInfo {
@@ -271,6 +280,7 @@ impl LanguageServer for Backend {
                 f.set(&uri, text, false);
             }
         }
+        self.loaded.send_replace(true);
         self.changed();
     }
 
@@ -589,11 +599,8 @@ impl LanguageServer for Backend {
         match answer {
             None => Ok(None),
             Some(Ok(edits)) => Ok(Some(edits)),
-            Some(Err(message)) => Err(Error {
-                code: ErrorCode::InvalidRequest,
-                message: message.into(),
-                data: None,
-            }),
+            // A file that does not parse is left as it is (its syntax errors are published).
+            Some(Err(_)) => Ok(None),
         }
     }
 }
