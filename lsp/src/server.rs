@@ -162,7 +162,8 @@ async fn publish(client: &Client, snap: &Snapshot, published: &mut HashSet<Url>)
         if !diags.is_empty() {
             now.insert(uri.clone());
         }
-        client.publish_diagnostics(uri.clone(), diags, None).await;
+        let version = snap.versions.get(i).copied().flatten();
+        client.publish_diagnostics(uri.clone(), diags, version).await;
     }
     for gone in published.difference(&now) {
         if !snap.ids.contains_key(gone) {
@@ -277,7 +278,7 @@ impl LanguageServer for Backend {
         {
             let mut f = lock(&self.files);
             for (uri, text) in loaded {
-                f.set(&uri, text, false);
+                f.set(&uri, text, None);
             }
         }
         self.loaded.send_replace(true);
@@ -289,7 +290,8 @@ impl LanguageServer for Backend {
     }
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
-        lock(&self.files).set(&params.text_document.uri, params.text_document.text, true);
+        let doc = params.text_document;
+        lock(&self.files).set(&doc.uri, doc.text, Some(doc.version));
         self.changed();
     }
 
@@ -302,7 +304,7 @@ impl LanguageServer for Backend {
                 .map(|t| t.as_str().to_string())
                 .unwrap_or_default();
             let text = apply_changes(current, params.content_changes);
-            f.set(&uri, text, true);
+            f.set(&uri, text, Some(params.text_document.version));
         }
         self.changed();
     }
@@ -332,7 +334,7 @@ impl LanguageServer for Backend {
                 .ok()
                 .and_then(|p| std::fs::read_to_string(p).ok());
             if let Some(text) = text {
-                lock(&self.files).set(&uri, text, false);
+                lock(&self.files).set(&uri, text, None);
                 any = true;
             }
         }

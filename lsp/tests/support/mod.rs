@@ -58,7 +58,13 @@ pub fn uri(path: &Path) -> String {
 impl Client {
     /// Starts the server built by cargo for this test.
     pub fn start() -> Client {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pol-lsp"))
+        let exe = option_env!("CARGO_BIN_EXE_pol-lsp").expect("built by cargo test");
+        Client::spawn(Path::new(exe))
+    }
+
+    /// Starts the server at `exe`.
+    pub fn spawn(exe: &Path) -> Client {
+        let mut child = Command::new(exe)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -162,6 +168,20 @@ impl Client {
     /// publish intermediate ones while it catches up with the edits). Other messages stay
     /// pending.
     pub fn diagnostics_until(&mut self, uri: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let params = self.publish_until(uri, |p| {
+            done(p["diagnostics"].as_array().map_or(&[], |a| a.as_slice()))
+        });
+        params["diagnostics"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// The diagnostics published for `uri` at the editor's `version` of it.
+    pub fn diagnostics_at(&mut self, uri: &str, version: i64) -> Vec<Value> {
+        let params = self.publish_until(uri, |p| p["version"] == version);
+        params["diagnostics"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Waits for a `publishDiagnostics` of `uri` whose params satisfy `done`; returns them.
+    pub fn publish_until(&mut self, uri: &str, done: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + TIMEOUT;
         let mut last = None;
         let mut kept = VecDeque::new();
@@ -178,14 +198,10 @@ impl Client {
                 }
             };
             if msg["method"] == "textDocument/publishDiagnostics" && msg["params"]["uri"] == uri {
-                let diags = msg["params"]["diagnostics"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default();
-                if done(&diags) {
-                    break Some(diags);
+                if done(&msg["params"]) {
+                    break Some(msg["params"].clone());
                 }
-                last = Some(diags);
+                last = Some(msg["params"].clone());
             } else {
                 kept.push_back(msg);
             }
