@@ -717,3 +717,20 @@ fn garbage_and_out_of_range_positions_answer_nothing_without_panicking() {
     }
     let _ = Symbol::Tag(String::new());
 }
+
+#[test]
+fn completion_reads_a_newer_text_than_the_analysis() {
+    // The editor's text has a half-typed rule the analysis has not seen yet.
+    let ide = ide();
+    let newer = format!("{POLICIES}policy p {{ mask columns tagged PII.");
+    let labels: Vec<String> = ide
+        .completions_in(&newer, newer.len())
+        .into_iter()
+        .map(|c| c.label)
+        .collect();
+    assert_eq!(labels, ["SSN", "Email"]);
+    assert!(ide
+        .completions_in("", 10)
+        .iter()
+        .any(|c| c.label == "policy"));
+}

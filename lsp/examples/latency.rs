@@ -111,7 +111,10 @@ fn main() {
 
     let tags = after_each(&text, "tagged ");
     let usings = after_each(&text, "using ");
-    assert!(!tags.is_empty() && !usings.is_empty(), "the file has no `tagged ` or `using `");
+    assert!(
+        !tags.is_empty() && !usings.is_empty(),
+        "the file has no `tagged ` or `using `"
+    );
 
     let mut c = Client::spawn(&exe);
     let t = Instant::now();

@@ -72,6 +72,16 @@ impl Backend {
         }
     }
 
+    /// The latest analysis, without waiting for that of the latest text unless there is none
+    /// yet (or the workspace is still being read).
+    async fn latest(&self) -> Arc<Snapshot> {
+        let s = self.snapshots.borrow().clone();
+        if s.generation > 0 && *self.loaded.borrow() {
+            return s;
+        }
+        self.snapshot().await
+    }
+
     /// Runs a question on the analysis of a document, off the async threads.
     async fn ask<T, F>(&self, uri: &Url, f: F) -> Result<Option<T>>
     where
@@ -156,14 +166,19 @@ async fn publish(client: &Client, snap: &Snapshot, published: &mut HashSet<Url>)
     let mut now: HashSet<Url> = HashSet::new();
     for (i, uri) in snap.uris.iter().enumerate() {
         let diags = per_file.remove(&i).unwrap_or_default();
-        if diags.is_empty() && !published.contains(uri) {
+        let version = snap.versions.get(i).copied().flatten();
+        // Open documents get their diagnostics at each version (empty or not), so an editor
+        // knows which text they describe; other files only when they have some or had some.
+        if diags.is_empty() && !published.contains(uri) && version.is_none() {
             continue;
         }
         if !diags.is_empty() {
             now.insert(uri.clone());
         }
         let version = snap.versions.get(i).copied().flatten();
-        client.publish_diagnostics(uri.clone(), diags, version).await;
+        client
+            .publish_diagnostics(uri.clone(), diags, version)
+            .await;
     }
     for gone in published.difference(&now) {
         if !snap.ids.contains_key(gone) {
@@ -361,18 +376,33 @@ impl LanguageServer for Backend {
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
         let p = params.text_document_position;
-        self.ask(&p.text_document.uri, move |snap, file| {
-            let offset = convert::offset(snap, file, p.position);
-            let items = snap.ide.completions(file, offset);
-            Some(CompletionResponse::Array(
+        // The editor's current text, with the names of the latest analysis: completing does not
+        // wait for the analysis of the keystroke just typed.
+        let Some(text) = lock(&self.files).snapshot_text(&p.text_document.uri) else {
+            return Ok(None);
+        };
+        let snap = self.latest().await;
+        let answer = tokio::task::spawn_blocking(move || {
+            let lines = LineIndex::new(&text);
+            let offset = lines.offset_utf16(&text, p.position.line, p.position.character);
+            let items = snap.ide.completions_in(&text, offset);
+            CompletionResponse::Array(
                 items
                     .iter()
                     .enumerate()
                     .map(|(i, c)| convert::completion(c, i))
                     .collect(),
-            ))
+            )
         })
-        .await
+        .await;
+        match answer {
+            Ok(r) => Ok(Some(r)),
+            Err(e) => Err(Error {
+                code: ErrorCode::InternalError,
+                message: format!("internal error: {e}").into(),
+                data: None,
+            }),
+        }
     }
 
     async fn goto_definition(

@@ -171,13 +171,19 @@ impl Client {
         let params = self.publish_until(uri, |p| {
             done(p["diagnostics"].as_array().map_or(&[], |a| a.as_slice()))
         });
-        params["diagnostics"].as_array().cloned().unwrap_or_default()
+        params["diagnostics"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// The diagnostics published for `uri` at the editor's `version` of it.
     pub fn diagnostics_at(&mut self, uri: &str, version: i64) -> Vec<Value> {
         let params = self.publish_until(uri, |p| p["version"] == version);
-        params["diagnostics"].as_array().cloned().unwrap_or_default()
+        params["diagnostics"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Waits for a `publishDiagnostics` of `uri` whose params satisfy `done`; returns them.
