@@ -10,8 +10,10 @@
 //!   diagnostics arrive;
 //! - **hover / completion (steady)**: a hover on a tag, a completion after `tagged ` and one after
 //!   `using `, with no edit pending;
-//! - **hover / completion after an edit**: the same requests sent right after a `didChange` (the
-//!   server answers from the analysis of the new text, so this includes re-analysis).
+//! - **after an edit**: a completion right after a `didChange` that types `tagged ` (it reads the
+//!   new text with the names of the previous analysis: no wait); a hover right after an edit
+//!   further down the file (answered from the previous analysis, which is exact up to there); a
+//!   hover right after an edit of the hovered line (it waits for the analysis of the new text).
 //!
 //! Prints p50, p95 and max per series.
 
@@ -51,7 +53,7 @@ impl Series {
     fn report(&mut self) {
         self.samples.sort();
         println!(
-            "{:<34} n={:<4} p50 {:>9}  p95 {:>9}  max {:>9}",
+            "{:<37} n={:<4} p50 {:>9}  p95 {:>9}  max {:>9}",
             self.name,
             self.samples.len(),
             ms(percentile(&self.samples, 0.5)),
@@ -130,7 +132,8 @@ fn main() {
     let mut hover = Series::new("hover (steady)");
     let mut complete_tag = Series::new("completion after `tagged ` (steady)");
     let mut complete_using = Series::new("completion after `using ` (steady)");
-    let mut hover_edit = Series::new("hover right after an edit");
+    let mut hover_edit = Series::new("hover right after an edit below");
+    let mut hover_same_line = Series::new("hover right after an edit there");
     let mut complete_edit = Series::new("completion right after an edit");
 
     let mut version = 1;
@@ -193,6 +196,18 @@ fn main() {
         if keep {
             hover_edit.samples.push(d);
         }
+        // An edit on the hovered line itself: the hover waits for the analysis of the new text.
+        let (line, ch) = tags[(round * 3) % tags.len()];
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        lines[line as usize].push(' ');
+        let spaced = lines.join("\n") + "\n";
+        version += 1;
+        c.did_change(&file, version, &spaced);
+        let (d, h) = timed(&mut c, "textDocument/hover", pos(&file, line, ch + 1));
+        assert!(!h.is_null());
+        if keep {
+            hover_same_line.samples.push(d);
+        }
         // Back to the original text; the hover waits for its analysis.
         version += 1;
         c.did_change(&file, version, &text);
@@ -205,6 +220,7 @@ fn main() {
         &mut complete_tag,
         &mut complete_using,
         &mut hover_edit,
+        &mut hover_same_line,
         &mut complete_edit,
     ] {
         s.report();

@@ -82,6 +82,23 @@ impl Backend {
         self.snapshot().await
     }
 
+    /// For a question about one position: the latest analysis when the document has not changed
+    /// since, up to the end of that position's line (an edit further down, or in another file,
+    /// does not move what is there), else the analysis of the current text.
+    async fn snapshot_at(&self, uri: &Url, position: Position) -> Arc<Snapshot> {
+        let latest = self.snapshots.borrow().clone();
+        if latest.generation > 0 && *self.loaded.borrow() {
+            let current = lock(&self.files).snapshot_text(uri);
+            if let (Some(file), Some(current)) = (latest.file(uri), current) {
+                let analysed = &latest.ide.files().get(file).text;
+                if unchanged_through_line(analysed, &current, position.line) {
+                    return latest;
+                }
+            }
+        }
+        self.snapshot().await
+    }
+
     /// Runs a question on the analysis of a document, off the async threads.
     async fn ask<T, F>(&self, uri: &Url, f: F) -> Result<Option<T>>
     where
@@ -89,6 +106,15 @@ impl Backend {
         F: FnOnce(&Snapshot, FileId) -> Option<T> + Send + 'static,
     {
         let snap = self.snapshot().await;
+        self.ask_in(snap, uri, f).await
+    }
+
+    /// Runs a question on a given analysis of a document, off the async threads.
+    async fn ask_in<T, F>(&self, snap: Arc<Snapshot>, uri: &Url, f: F) -> Result<Option<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Snapshot, FileId) -> Option<T> + Send + 'static,
+    {
         let Some(file) = snap.file(uri) else {
             return Ok(None);
         };
@@ -190,6 +216,19 @@ async fn publish(client: &Client, snap: &Snapshot, published: &mut HashSet<Url>)
     *published = now;
 }
 
+/// Whether `current` is `analysed` up to the end of line `line` (0-based) of `current`.
+fn unchanged_through_line(analysed: &str, current: &str, line: u32) -> bool {
+    let mut end = 0;
+    let mut lines = current.split_inclusive('\n');
+    for _ in 0..=line {
+        match lines.next() {
+            Some(l) => end += l.len(),
+            None => return analysed == current,
+        }
+    }
+    analysed.len() >= end && analysed.as_bytes()[..end] == current.as_bytes()[..end]
+}
+
 /// Applies content changes (full or ranged) to a text.
 fn apply_changes(mut text: String, changes: Vec<TextDocumentContentChangeEvent>) -> String {
     for c in changes {
@@ -205,6 +244,24 @@ fn apply_changes(mut text: String, changes: Vec<TextDocumentContentChangeEvent>)
         }
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unchanged_through_line;
+
+    #[test]
+    fn a_line_is_unchanged_when_every_byte_up_to_its_end_is() {
+        let old = "a\nbb\ncc\n";
+        assert!(unchanged_through_line(old, "a\nbb\nXX\n", 1));
+        assert!(!unchanged_through_line(old, "a\nbb\nXX\n", 2));
+        assert!(!unchanged_through_line(old, "a\nbX\ncc\n", 1));
+        assert!(unchanged_through_line(old, "a\nbb\ncc\nmore", 2));
+        // Past the end of the text: only the very same text will do.
+        assert!(unchanged_through_line(old, old, 9));
+        assert!(!unchanged_through_line(old, "a\nbb\ncc\nd", 9));
+        assert!(!unchanged_through_line("a\n", "a\nbb\n", 1));
+    }
 }
 
 #[tower_lsp::async_trait]
@@ -360,7 +417,8 @@ impl LanguageServer for Backend {
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let p = params.text_document_position_params;
-        self.ask(&p.text_document.uri, move |snap, file| {
+        let snap = self.snapshot_at(&p.text_document.uri, p.position).await;
+        self.ask_in(snap, &p.text_document.uri, move |snap, file| {
             let offset = convert::offset(snap, file, p.position);
             let h = snap.ide.hover(file, offset)?;
             Some(Hover {
