@@ -246,24 +246,6 @@ fn apply_changes(mut text: String, changes: Vec<TextDocumentContentChangeEvent>)
     text
 }
 
-#[cfg(test)]
-mod tests {
-    use super::unchanged_through_line;
-
-    #[test]
-    fn a_line_is_unchanged_when_every_byte_up_to_its_end_is() {
-        let old = "a\nbb\ncc\n";
-        assert!(unchanged_through_line(old, "a\nbb\nXX\n", 1));
-        assert!(!unchanged_through_line(old, "a\nbb\nXX\n", 2));
-        assert!(!unchanged_through_line(old, "a\nbX\ncc\n", 1));
-        assert!(unchanged_through_line(old, "a\nbb\ncc\nmore", 2));
-        // Past the end of the text: only the very same text will do.
-        assert!(unchanged_through_line(old, old, 9));
-        assert!(!unchanged_through_line(old, "a\nbb\ncc\nd", 9));
-        assert!(!unchanged_through_line("a\n", "a\nbb\n", 1));
-    }
-}
-
 #[tower_lsp::async_trait]
 impl LanguageServer for Backend {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
@@ -692,5 +674,23 @@ impl LanguageServer for Backend {
             // A file that does not parse is left as it is (its syntax errors are published).
             Some(Err(_)) => Ok(None),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unchanged_through_line;
+
+    #[test]
+    fn a_line_is_unchanged_when_every_byte_up_to_its_end_is() {
+        let old = "a\nbb\ncc\n";
+        assert!(unchanged_through_line(old, "a\nbb\nXX\n", 1));
+        assert!(!unchanged_through_line(old, "a\nbb\nXX\n", 2));
+        assert!(!unchanged_through_line(old, "a\nbX\ncc\n", 1));
+        assert!(unchanged_through_line(old, "a\nbb\ncc\nmore", 2));
+        // Past the end of the text: only the very same text will do.
+        assert!(unchanged_through_line(old, old, 9));
+        assert!(!unchanged_through_line(old, "a\nbb\ncc\nd", 9));
+        assert!(!unchanged_through_line("a\n", "a\nbb\n", 1));
     }
 }
