@@ -37,13 +37,20 @@ impl Backend {
         let files = Arc::new(Mutex::new(Files::default()));
         let wake = Arc::new(Notify::new());
         let (tx, rx) = watch::channel(Arc::new(Snapshot::empty()));
-        tokio::spawn(worker(client.clone(), files.clone(), wake.clone(), tx));
+        let loaded = watch::Sender::new(true);
+        tokio::spawn(worker(
+            client.clone(),
+            files.clone(),
+            wake.clone(),
+            loaded.subscribe(),
+            tx,
+        ));
         Backend {
             files,
             roots: Mutex::new(Vec::new()),
             wake,
             snapshots: rx,
-            loaded: watch::Sender::new(true),
+            loaded,
         }
     }
 
@@ -142,12 +149,17 @@ async fn worker(
     client: Client,
     files: Arc<Mutex<Files>>,
     wake: Arc<Notify>,
+    mut loaded: watch::Receiver<bool>,
     tx: watch::Sender<Arc<Snapshot>>,
 ) {
     let mut done = 0u64;
     let mut published: HashSet<Url> = HashSet::new();
     loop {
         wake.notified().await;
+        // While the workspace folders are read, a document opened meanwhile is not analysed
+        // alone (its diagnostics would be those of a partial set); a client that never says
+        // `initialized` only delays the first analysis.
+        let _ = tokio::time::timeout(FRESH_WAIT, loaded.wait_for(|l| *l)).await;
         let (generation, entries) = {
             let f = lock(&files);
             (f.generation, f.snapshot())

@@ -413,3 +413,51 @@ fn workspace_files_are_analysed_without_being_opened() {
     );
     assert_eq!(c.shutdown(), Some(0));
 }
+
+#[test]
+fn closing_a_document_and_changes_on_disk_are_followed() {
+    let ws = workspace();
+    let dir = Path::new(ws.root.strip_prefix("file://").unwrap()).to_path_buf();
+    let mut c = Client::start();
+    c.initialize(&dir);
+    // Unsaved broken text in the editor, then closed without saving: the disk's text is back.
+    c.did_open(&ws.b, BROKEN);
+    assert_eq!(c.diagnostics_at(&ws.b, 1).len(), 3);
+    c.notify(
+        "textDocument/didClose",
+        json!({ "textDocument": { "uri": ws.b } }),
+    );
+    assert!(c.diagnostics_until(&ws.b, |d| d.is_empty()).is_empty());
+
+    // A file created on disk joins the set; deleted, its diagnostics are cleared.
+    let c_path = dir.join("c.pol");
+    let c_uri = format!("{}/c.pol", ws.root);
+    std::fs::write(
+        &c_path,
+        "policy c { mask columns tagged Nope using null for everyone }\n",
+    )
+    .unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": c_uri, "type": 1 }] }),
+    );
+    let d = c.diagnostics_until(&c_uri, |d| !d.is_empty());
+    assert_eq!(d[0]["code"], "E0003");
+    std::fs::remove_file(&c_path).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({ "changes": [{ "uri": c_uri, "type": 3 }] }),
+    );
+    assert!(c.diagnostics_until(&c_uri, |d| d.is_empty()).is_empty());
+    // A file outside the workspace folder opened and closed leaves the set.
+    let outside = tempfile::tempdir().unwrap();
+    let o_uri = format!("{}/o.pol", uri(outside.path()));
+    c.did_open(&o_uri, "tag ;");
+    assert_eq!(c.diagnostics_at(&o_uri, 1)[0]["code"], "E0001");
+    c.notify(
+        "textDocument/didClose",
+        json!({ "textDocument": { "uri": o_uri } }),
+    );
+    assert!(c.diagnostics_until(&o_uri, |d| d.is_empty()).is_empty());
+    assert_eq!(c.shutdown(), Some(0));
+}
