@@ -4,6 +4,7 @@
 mod convert;
 mod exit;
 mod format;
+mod reuse;
 mod server;
 mod transport;
 mod workspace;

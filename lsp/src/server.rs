@@ -2,6 +2,7 @@
 //! converting LSP ↔ ide types around a call to [`pol_compiler::ide::Ide`].
 
 use crate::convert;
+use crate::reuse::Unchanged;
 use crate::workspace::{self, Files, Snapshot};
 use pol_compiler::source_map::FileId;
 use pol_grammar::LineIndex;
@@ -85,23 +86,6 @@ impl Backend {
         let s = self.snapshots.borrow().clone();
         if s.generation > 0 && *self.loaded.borrow() {
             return s;
-        }
-        self.snapshot().await
-    }
-
-    /// For a question about one position: the latest analysis when the document has not changed
-    /// since, up to the end of that position's line (an edit further down, or in another file,
-    /// does not move what is there), else the analysis of the current text.
-    async fn snapshot_at(&self, uri: &Url, position: Position) -> Arc<Snapshot> {
-        let latest = self.snapshots.borrow().clone();
-        if latest.generation > 0 && *self.loaded.borrow() {
-            let current = lock(&self.files).snapshot_text(uri);
-            if let (Some(file), Some(current)) = (latest.file(uri), current) {
-                let analysed = &latest.ide.files().get(file).text;
-                if unchanged_through_line(analysed, &current, position.line) {
-                    return latest;
-                }
-            }
         }
         self.snapshot().await
     }
@@ -228,17 +212,38 @@ async fn publish(client: &Client, snap: &Snapshot, published: &mut HashSet<Url>)
     *published = now;
 }
 
-/// Whether `current` is `analysed` up to the end of line `line` (0-based) of `current`.
-fn unchanged_through_line(analysed: &str, current: &str, line: u32) -> bool {
-    let mut end = 0;
-    let mut lines = current.split_inclusive('\n');
-    for _ in 0..=line {
-        match lines.next() {
-            Some(l) => end += l.len(),
-            None => return analysed == current,
-        }
+/// A hover at a position of `current` (the editor's text of `file`), answered by an analysis of
+/// an older text when the hovered name lies in a stretch the edit did not touch; `None` when it
+/// does not (or nothing is there: the fresh analysis is asked then).
+fn hover_from_older(
+    snap: &Snapshot,
+    file: FileId,
+    current: &str,
+    position: Position,
+) -> Option<Hover> {
+    let analysed = &snap.ide.files().get(file).text;
+    let unchanged = Unchanged::new(analysed, current);
+    let lines = LineIndex::new(current);
+    let offset = lines.offset_utf16(current, position.line, position.character);
+    let h = snap.ide.hover(file, unchanged.to_old(offset)?)?;
+    if h.loc.file != file {
+        return None;
     }
-    analysed.len() >= end && analysed.as_bytes()[..end] == current.as_bytes()[..end]
+    let (start, end) = unchanged.to_new(h.loc.span.start as usize, h.loc.span.end as usize)?;
+    let at = |o: usize| {
+        let (line, character) = lines.position_utf16(current, o);
+        Position { line, character }
+    };
+    Some(Hover {
+        contents: HoverContents::Markup(MarkupContent {
+            kind: MarkupKind::Markdown,
+            value: h.markdown,
+        }),
+        range: Some(Range {
+            start: at(start),
+            end: at(end),
+        }),
+    })
 }
 
 /// Applies content changes (full or ranged) to a text.
@@ -411,8 +416,25 @@ impl LanguageServer for Backend {
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let p = params.text_document_position_params;
-        let snap = self.snapshot_at(&p.text_document.uri, p.position).await;
-        self.ask_in(snap, &p.text_document.uri, move |snap, file| {
+        // While the latest text is being analysed, a hover outside the edited stretch is answered
+        // by the previous analysis (see `reuse`).
+        let latest = self.snapshots.borrow().clone();
+        let current = lock(&self.files).snapshot_text(&p.text_document.uri);
+        if let (Some(file), Some(current), true) = (
+            latest.file(&p.text_document.uri),
+            current,
+            latest.generation > 0 && *self.loaded.borrow(),
+        ) {
+            let position = p.position;
+            let reused = tokio::task::spawn_blocking(move || {
+                hover_from_older(&latest, file, &current, position)
+            })
+            .await;
+            if let Ok(Some(answer)) = reused {
+                return Ok(Some(answer));
+            }
+        }
+        self.ask(&p.text_document.uri, move |snap, file| {
             let offset = convert::offset(snap, file, p.position);
             let h = snap.ide.hover(file, offset)?;
             Some(Hover {
@@ -686,23 +708,5 @@ impl LanguageServer for Backend {
             // A file that does not parse is left as it is (its syntax errors are published).
             Some(Err(_)) => Ok(None),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::unchanged_through_line;
-
-    #[test]
-    fn a_line_is_unchanged_when_every_byte_up_to_its_end_is() {
-        let old = "a\nbb\ncc\n";
-        assert!(unchanged_through_line(old, "a\nbb\nXX\n", 1));
-        assert!(!unchanged_through_line(old, "a\nbb\nXX\n", 2));
-        assert!(!unchanged_through_line(old, "a\nbX\ncc\n", 1));
-        assert!(unchanged_through_line(old, "a\nbb\ncc\nmore", 2));
-        // Past the end of the text: only the very same text will do.
-        assert!(unchanged_through_line(old, old, 9));
-        assert!(!unchanged_through_line(old, "a\nbb\ncc\nd", 9));
-        assert!(!unchanged_through_line("a\n", "a\nbb\n", 1));
     }
 }
