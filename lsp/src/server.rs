@@ -4,6 +4,7 @@
 use crate::convert;
 use crate::reuse::Unchanged;
 use crate::workspace::{self, Files, Snapshot};
+use pol_compiler::ide::CompletionKind;
 use pol_compiler::source_map::FileId;
 use pol_grammar::LineIndex;
 use std::collections::{HashMap, HashSet};
@@ -455,11 +456,24 @@ impl LanguageServer for Backend {
         let Some(text) = lock(&self.files).snapshot_text(&p.text_document.uri) else {
             return Ok(None);
         };
+        // A space triggers completion for what follows `tagged `, `using `, `acting under `, …;
+        // where only keywords would come (after any other word), it proposes nothing rather than
+        // open a list at every space.
+        let by_space = params
+            .context
+            .as_ref()
+            .is_some_and(|c| c.trigger_character.as_deref() == Some(" "));
         let snap = self.latest().await;
         let answer = tokio::task::spawn_blocking(move || {
             let lines = LineIndex::new(&text);
             let offset = lines.offset_utf16(&text, p.position.line, p.position.character);
-            let items = snap.ide.completions_in(&text, offset);
+            let mut items = snap.ide.completions_in(&text, offset);
+            let only_keywords = items
+                .iter()
+                .all(|i| matches!(i.kind, CompletionKind::Keyword | CompletionKind::Snippet));
+            if by_space && only_keywords {
+                items.clear();
+            }
             CompletionResponse::Array(
                 items
                     .iter()

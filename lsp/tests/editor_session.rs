@@ -349,9 +349,30 @@ fn every_feature_answers_as_an_editor_expects() {
         labels,
         ["id", "email", "ssn", "country", "birth", "patient"]
     );
+    // Triggered by a space: names after `acting under `, but no keyword list after any word.
+    let space = |c: &mut Client, text: &str, version: i64| {
+        c.did_change(&ws.b, version, text);
+        let (line, ch) = end_of(text);
+        let mut params = pos(&ws.b, line, ch);
+        params["context"] = json!({ "triggerKind": 2, "triggerCharacter": " " });
+        let items = c.request("textDocument/completion", params);
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["label"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let typing = format!("{POLICIES}\nexempt user acting under ");
+    assert_eq!(
+        space(&mut c, &typing, 5),
+        ["Research", "Research.Marketing"]
+    );
+    let typing = format!("{POLICIES}\npolicy p {{ mask ");
+    assert!(space(&mut c, &typing, 6).is_empty());
 
     // Code actions on the typo: the did-you-mean fix (preferred) and declaring the tag.
-    c.did_change(&ws.b, 5, BROKEN);
+    c.did_change(&ws.b, 7, BROKEN);
     let (line, ch) = find(BROKEN, "Emial", 0, 0);
     let actions = c.request(
         "textDocument/codeAction",
@@ -366,7 +387,7 @@ fn every_feature_answers_as_an_editor_expects() {
     // Formatting: a messy file gets the canonical layout; an unparsable one gets no edits.
     c.did_change(
         &ws.b,
-        6,
+        8,
         "policy p {mask columns tagged PII using null for everyone}",
     );
     let edits = c.request(
@@ -374,7 +395,7 @@ fn every_feature_answers_as_an_editor_expects() {
         json!({ "textDocument": { "uri": ws.b }, "options": { "tabSize": 2, "insertSpaces": true } }),
     );
     insta::assert_snapshot!("formatting", show(&ws, &edits));
-    c.did_change(&ws.b, 7, "policy p {mask columns tagged");
+    c.did_change(&ws.b, 9, "policy p {mask columns tagged");
     let edits = c.request(
         "textDocument/formatting",
         json!({ "textDocument": { "uri": ws.b }, "options": { "tabSize": 2, "insertSpaces": true } }),
