@@ -98,15 +98,6 @@ impl Backend {
         F: FnOnce(&Snapshot, FileId) -> Option<T> + Send + 'static,
     {
         let snap = self.snapshot().await;
-        self.ask_in(snap, uri, f).await
-    }
-
-    /// Runs a question on a given analysis of a document, off the async threads.
-    async fn ask_in<T, F>(&self, snap: Arc<Snapshot>, uri: &Url, f: F) -> Result<Option<T>>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Snapshot, FileId) -> Option<T> + Send + 'static,
-    {
         let Some(file) = snap.file(uri) else {
             return Ok(None);
         };
