@@ -187,3 +187,39 @@ fn requests_before_initialize_and_a_closed_input_end_cleanly() {
     c.notify("exit", Value::Null);
     assert_eq!(c.wait_exit(), Some(1));
 }
+
+#[test]
+fn ranged_changes_and_a_client_without_a_workspace_folder() {
+    let mut c = Client::start();
+    c.request(
+        "initialize",
+        json!({ "processId": null, "rootUri": null, "capabilities": {} }),
+    );
+    c.notify("initialized", json!({}));
+    let doc = "untitled:Untitled-1";
+    c.did_open(doc, TAGS);
+    assert_eq!(c.diagnostics_at(doc, 1)[0]["code"], "W0004");
+    // A ranged change (sent although the server asks for full text): `PII` on line 2 → `Nope`.
+    c.notify(
+        "textDocument/didChange",
+        json!({
+            "textDocument": { "uri": doc, "version": 2 },
+            "contentChanges": [{
+                "range": { "start": { "line": 2, "character": 17 }, "end": { "line": 2, "character": 20 } },
+                "text": "Nope",
+            }],
+        }),
+    );
+    let d = c.diagnostics_at(doc, 2);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(
+        d[0]["message"],
+        "undeclared tag `Nope`\nhelp: declare it: `tag Nope;`"
+    );
+    let h = c.request("textDocument/hover", pos(doc, 0, 5));
+    assert_eq!(
+        h["contents"]["value"],
+        "**tag** `PII` — sensitive\n\n*Hierarchy:* `PII`\n\n*Columns it marks (0):* none\n\n*Policies targeting it:* none"
+    );
+    assert_eq!(c.shutdown(), Some(0));
+}
