@@ -6,11 +6,15 @@
 
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod keys;
 pub mod techniques;
 pub mod value;
 
 pub use keys::{KeyError, KeyRing, MaskingKey};
+pub use techniques::k_anonymity::{
+    k_anonymize, Hierarchy, KAnonymity, KAnonymityError, KAnonymityReport, QuasiIdentifier,
+};
 pub use techniques::{
     detokenize, format_preserving_decrypt, format_preserving_decrypt_with, Fill, MaskContext,
     PreparedTechnique, Technique, TechniqueError, TimeUnit,
@@ -19,6 +23,7 @@ pub use value::{ColumnType, TypeMismatch, Value};
 
 pub mod bundle;
 pub mod engine;
+pub mod grants;
 pub mod program;
 
 pub use bundle::{Bundle, BundleError};

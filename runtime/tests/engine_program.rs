@@ -30,8 +30,10 @@ fn eval_in(b: &mut B, e: E, subject: serde_json::Value, row: &[Value]) -> Eval {
             steps: Vec::new(),
         })
         .collect();
+    let row: Vec<std::borrow::Cow<'_, Value>> =
+        row.iter().map(std::borrow::Cow::Borrowed).collect();
     let env = Env {
-        row,
+        row: &row,
         paths: &paths,
         value: None,
         subject: &subject,
@@ -537,6 +539,7 @@ proptest! {
         let consts = vec![Value::Int(i64::MAX), Value::Text("A.B".into()), Value::Decimal(1.5), Value::Struct(vec![("g".into(), Value::Int(1))])];
         let p = Program::new(code.clone(), consts);
         let v = Value::Text("val".into());
+        let row: Vec<std::borrow::Cow<'_, Value>> = row.iter().map(std::borrow::Cow::Borrowed).collect();
         let env = Env { row: &row, paths: &paths, value: Some(&v), subject: &subject, now: t0(), strings: &strings, regexes: &regexes, purposes: &purposes };
         let result = run(&p, &env);
         // A program the verifier accepts yields a value or unknown; either way, no panic.

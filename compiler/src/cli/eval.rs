@@ -1,5 +1,5 @@
 //! `polc eval PATHS…|--bundle FILE --subject USER.json --source S [--rows ROWS.jsonl] [--now TS]
-//! [--key-file F] [--explain]`.
+//! [--key-file F] [--explain] [--grants STORE [--audit FILE]]`.
 //!
 //! Reads rows as JSON lines (stdin by default) and writes the shown rows, masked, as JSON lines
 //! holding every declared column (derived ones included) in declaration order; hidden rows are
@@ -9,17 +9,26 @@
 //!
 //! A line that is not a JSON object is reported on stderr with its line number (never its
 //! content), no output is written for it, and the command exits 1 after the other lines.
+//! With `--grants` (a grant store written by `polc grants request`), a record with a temporary
+//! unmask grant that holds at `--now` is clear for every user, exactly as for an exempt user
+//! (row rules still apply; expired and revoked grants are ignored). With `--audit`, each record
+//! shown clear under a grant (cells the user would otherwise see masked) is written to the audit
+//! file once; without it, such reads are not recorded anywhere.
+//!
 //! Exit 2: usage or I/O errors (unreadable files, a bad subject, a corrupted bundle, a missing
 //! or short key, an unknown source).
 
 use super::build::{load_checked, read_key};
 use super::fail_usage;
 use chrono::{DateTime, Utc};
+use pol_runtime::audit::{AuditSink, MemorySink};
+use pol_runtime::grants::{GrantService, GrantStore, ManualClock};
 use pol_runtime::{Engine, KeyRing};
 use serde_json::{Map, Value as Json};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// Arguments of `polc eval`.
 #[derive(clap::Args, Debug)]
@@ -48,6 +57,13 @@ pub struct EvalArgs {
     /// Explain which rule decided each cell and row.
     #[arg(long)]
     pub explain: bool,
+    /// A grant store (`polc grants request`): records with a grant that holds at `--now` are
+    /// clear for every user (row rules still apply).
+    #[arg(long)]
+    pub grants: Option<PathBuf>,
+    /// An audit file: records shown clear under a grant are written to it.
+    #[arg(long, requires = "grants")]
+    pub audit: Option<PathBuf>,
 }
 
 /// Builds the engine from policy files (checked and lowered) or a bundle file.
@@ -151,9 +167,26 @@ fn eval(args: &EvalArgs) -> Result<ExitCode, ExitCode> {
         args.bundle.as_deref(),
         args.key_file.as_deref(),
     )?;
-    let session = engine
-        .session(&subject, now)
-        .map_err(|e| fail_usage(format!("the subject: {e}")))?;
+    let session = match &args.grants {
+        None => engine.session(&subject, now),
+        Some(path) => {
+            if !path.is_file() {
+                return Err(fail_usage(format!(
+                    "the grant store {} does not exist",
+                    path.display()
+                )));
+            }
+            let store = GrantStore::open(path)
+                .map_err(|e| fail_usage(format!("the grant store {}: {e}", path.display())))?;
+            let audit: Arc<dyn AuditSink> = match &args.audit {
+                Some(a) => Arc::new(super::grants::open_audit(a)?),
+                None => Arc::new(MemorySink::new()),
+            };
+            GrantService::new(store, audit, Arc::new(ManualClock::new(now)))
+                .session(&engine, &subject)
+        }
+    }
+    .map_err(|e| fail_usage(format!("the subject: {e}")))?;
     let Some(source) = session.source(&args.source) else {
         let names: Vec<&str> = engine.source_names().collect();
         return Err(fail_usage(format!(

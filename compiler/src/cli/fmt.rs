@@ -237,10 +237,10 @@ mod tests {
         fs::write(&fine, CANONICAL).unwrap();
         fs::write(&other, MESSY).unwrap();
 
-        assert_eq!(run(&[dir.clone()], true), ExitCode::from(1));
+        assert_eq!(run(std::slice::from_ref(&dir), true), ExitCode::from(1));
         assert_eq!(fs::read_to_string(&messy).unwrap(), MESSY);
 
-        assert_eq!(run(&[dir.clone()], false), ExitCode::SUCCESS);
+        assert_eq!(run(std::slice::from_ref(&dir), false), ExitCode::SUCCESS);
         assert_eq!(fs::read_to_string(&messy).unwrap(), CANONICAL);
         assert_eq!(fs::read_to_string(&fine).unwrap(), CANONICAL);
         assert_eq!(
@@ -249,9 +249,9 @@ mod tests {
             "only .pol files"
         );
 
-        assert_eq!(run(&[dir.clone()], true), ExitCode::SUCCESS);
+        assert_eq!(run(std::slice::from_ref(&dir), true), ExitCode::SUCCESS);
         // A file named directly is formatted whatever its extension.
-        assert_eq!(run(&[other.clone()], true), ExitCode::from(1));
+        assert_eq!(run(std::slice::from_ref(&other), true), ExitCode::from(1));
         let _ = fs::remove_dir_all(&dir);
     }
 
@@ -262,8 +262,8 @@ mod tests {
         let messy = dir.join("nested/messy.pol");
         fs::write(&broken, "tag A\ntag B;\n").unwrap();
         fs::write(&messy, MESSY).unwrap();
-        assert_eq!(run(&[dir.clone()], true), ExitCode::from(2));
-        assert_eq!(run(&[dir.clone()], false), ExitCode::from(2));
+        assert_eq!(run(std::slice::from_ref(&dir), true), ExitCode::from(2));
+        assert_eq!(run(std::slice::from_ref(&dir), false), ExitCode::from(2));
         assert_eq!(fs::read_to_string(&broken).unwrap(), "tag A\ntag B;\n");
         // The other files are still formatted.
         assert_eq!(fs::read_to_string(&messy).unwrap(), CANONICAL);
@@ -302,7 +302,8 @@ mod tests {
         let old: String = (0..60).map(|i| format!("tag T{i};")).collect();
         let new: String = (0..60).map(|i| format!("tag T{i};\n")).collect();
         let diff = short_diff("b.pol", &old, &new);
+        // 3 header lines, the old line, "\\ No newline at end of file" and 60 added lines: 65.
         assert_eq!(diff.lines().count(), 1 + DIFF_LINES + 1);
-        assert!(diff.ends_with("\n… 24 more diff lines\n"), "{diff}");
+        assert!(diff.ends_with("\n… 25 more diff lines\n"), "{diff}");
     }
 }

@@ -3,10 +3,12 @@
 
 mod build;
 mod check;
+mod detokenize;
 mod diff;
 mod eval;
 mod explain;
 mod fmt;
+mod grants;
 mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -72,6 +74,10 @@ pub enum Command {
     },
     /// Mask rows (JSON lines) for a subject.
     Eval(eval::EvalArgs),
+    /// The original of a `tokenize` / `format_preserving` value, for a permitted subject.
+    Detokenize(detokenize::DetokenizeArgs),
+    /// Temporary unmask grants: request, list, revoke (over a grant store and an audit file).
+    Grants(grants::GrantsArgs),
     /// Explain, per column of a source, what a subject sees and which rule decides.
     Explain(explain::ExplainArgs),
     /// Run the `test` blocks.
@@ -107,6 +113,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Build { paths, output } => build::run(&paths, &output),
         Command::Eval(args) => eval::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Grants(args) => grants::run(&args),
+        Command::Detokenize(args) => detokenize::run(&args),
         Command::Test { paths, key_file } => test::run(&paths, key_file.as_deref()),
         Command::Fmt { paths, check } => fmt::run(&paths, check),
     }

@@ -12,8 +12,13 @@
 //!   and resolves to the safe side.
 //! - `row[tagged T]` on a source with no column tagged `T`: the rule does not apply to that
 //!   source (neither as a candidate nor as a row rule).
+//!
+//! `allow temporary unmask` and `allow detokenize` rules become the bundle's grants table
+//! (see `grants.rs`: one plan per source in the policy's scope, user-only audiences, staged
+//! rules only when the resolution includes them).
 
 mod expr;
+mod grants;
 mod tables;
 mod technique;
 
@@ -81,6 +86,7 @@ pub fn lower(model: &Model, resolution: &Resolution) -> Bundle {
         combine_exceptions: model.settings.combine_exceptions,
     };
     bundle.sources = (0..model.sources.len()).map(|s| cx.source(s)).collect();
+    bundle.grants = cx.grants();
     cx.tables.into_bundle(&mut bundle);
     bundle
 }

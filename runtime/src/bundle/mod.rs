@@ -11,6 +11,7 @@
 //! technique argument, so that the engine can trust the tables.
 
 pub mod format;
+pub mod grants;
 mod guard;
 pub mod verify;
 
@@ -21,6 +22,7 @@ use crate::techniques::Technique;
 use crate::value::ColumnType;
 
 pub use format::{BundleError, FORMAT_VERSION, MAGIC};
+pub use grants::{GrantAudience, GrantKind, GrantPlan};
 pub use verify::VerifyError;
 
 /// A compiled policy set.
@@ -48,6 +50,9 @@ pub struct Bundle {
     pub levels: Vec<String>,
     /// Settings that affect evaluation or explanations.
     pub settings: Settings,
+    /// The enforced `allow temporary unmask` and `allow detokenize` rules, in authored order.
+    #[serde(default)]
+    pub grants: Vec<GrantPlan>,
 }
 
 /// One purpose of the hierarchy.
@@ -124,7 +129,8 @@ pub struct LevelPlan {
     /// The default level's index into [`Bundle::levels`].
     pub default: u32,
     /// The top-level text column that overrides it per row (null → the default; a value that is
-    /// not a declared level → the highest level).
+    /// not a declared level, or not text at all → the highest level; levels match exactly,
+    /// case included).
     pub column: Option<u32>,
 }
 
@@ -262,6 +268,7 @@ impl Bundle {
             purposes: Vec::new(),
             levels: Vec::new(),
             settings: Settings::default(),
+            grants: Vec::new(),
         }
     }
 

@@ -14,9 +14,10 @@
 //!   columns of fitting types, audiences of a valid shape, row filters that have the column
 //!   they need.
 
-use std::collections::HashSet;
+use ahash::AHashSet as HashSet;
 use std::fmt;
 
+use super::grants::{GrantAudience, GrantKind, MAX_UNMASK_SECONDS, MIN_UNMASK_SECONDS};
 use super::{
     Audience, Body, Bundle, RowAudience, RowFilter, RowOtherwise, SourcePlan, TechniquePlan,
 };
@@ -52,6 +53,8 @@ pub enum Table {
     Constant,
     /// [`Bundle::subject_fields`].
     SubjectField,
+    /// [`Bundle::sources`].
+    Source,
 }
 
 impl Table {
@@ -67,6 +70,7 @@ impl Table {
             Table::Level => "level",
             Table::Constant => "constant",
             Table::SubjectField => "subject field",
+            Table::Source => "source",
         }
     }
 }
@@ -251,6 +255,7 @@ pub fn verify(b: &Bundle) -> Result<Checked, VerifyError> {
         }
         derived_order.push(v.source(si as u32, s)?);
     }
+    v.grants()?;
     Ok(Checked {
         max_stack,
         derived_order,
@@ -389,6 +394,40 @@ impl<'b> Verifier<'b> {
                             message: "`by level` has no entry for the highest level".to_owned(),
                         });
                     }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the grants table: indices, durations, user-only audiences.
+    fn grants(&mut self) -> Result<(), VerifyError> {
+        let b = self.b;
+        for (gi, g) in b.grants.iter().enumerate() {
+            let at = || format!("grant {gi}");
+            check_index(Table::Rule, g.rule, b.rules.len(), &at)?;
+            let source = g.kind.source();
+            check_index(Table::Source, source, b.sources.len(), &at)?;
+            match g.kind {
+                GrantKind::TemporaryUnmask { seconds, .. } => {
+                    if !(MIN_UNMASK_SECONDS..=MAX_UNMASK_SECONDS).contains(&seconds) {
+                        return Err(structure(
+                            at(),
+                            format!(
+                                "a temporary unmask lasts from 1h to 72h, not {seconds} seconds"
+                            ),
+                        ));
+                    }
+                }
+                GrantKind::Detokenize { column, .. } => {
+                    let ncols = b.sources[source as usize].columns.len();
+                    check_index(Table::Column, column, ncols, &at)?;
+                }
+            }
+            match g.audience {
+                GrantAudience::Everyone => {}
+                GrantAudience::Except(p) | GrantAudience::Who(p) => {
+                    self.use_program(p, Ctx::User, 0, &at)?
                 }
             }
         }

@@ -84,6 +84,11 @@ pub enum Reason {
         /// The enclosing column masked as a whole.
         parent: String,
     },
+    /// The record is unmasked for every user by a temporary unmask grant (§7).
+    TemporaryUnmask {
+        /// When the grant expires (RFC 3339).
+        until: String,
+    },
 }
 
 impl fmt::Display for Reason {
@@ -112,6 +117,9 @@ impl fmt::Display for Reason {
             }
             Reason::WithinMaskedParent { parent } => {
                 write!(f, "`{parent}` is masked as a whole")
+            }
+            Reason::TemporaryUnmask { until } => {
+                write!(f, "the record is temporarily unmasked until {until}")
             }
         }
     }

@@ -21,15 +21,18 @@ mod explain;
 mod session;
 pub mod subject;
 
-use std::collections::HashMap;
+use ahash::AHashMap as HashMap;
 use std::fmt;
 
 use regex::Regex;
 
 use crate::bundle::verify::REGEX_SIZE_LIMIT;
-use crate::bundle::{Bundle, BundleError, TechniquePlan};
+use crate::bundle::{
+    Audience, Bundle, BundleError, RowAudience, RowFilter, RowOtherwise, SourcePlan, TechniquePlan,
+};
 use crate::keys::KeyRing;
 use crate::program::interp::{ColumnPath, PurposeTree};
+use crate::program::Op;
 use crate::techniques::PreparedTechnique;
 
 pub use explain::{
@@ -106,6 +109,9 @@ pub(crate) struct SourceMeta {
     pub derived_order: Vec<u32>,
     /// Per flat column: whether some derived column reads it (its final decision is needed).
     pub read_by_derived: bool,
+    /// Per flat column: whether a program of this source (a condition, a row filter, a derived
+    /// column, an expression technique) reads its raw value.
+    pub read_by_program: Vec<bool>,
     /// Row positions of the key, event-time and level columns.
     pub key_pos: Option<usize>,
     pub event_pos: Option<usize>,
@@ -231,6 +237,7 @@ impl Engine {
                 children,
                 inputs,
                 read_by_derived: !derived_order.is_empty(),
+                read_by_program: columns_read(&bundle, s),
                 derived_order,
                 key_pos: pos(s.key_column),
                 event_pos: pos(s.event_time_column),
@@ -262,4 +269,88 @@ impl Engine {
     pub fn keys(&self) -> Option<&KeyRing> {
         self.keys.as_ref()
     }
+}
+
+/// Per flat column of `s`: whether some program the source's plan refers to reads its raw value
+/// (over-approximated: an unknown program reference reads nothing, as it evaluates to unknown).
+fn columns_read(bundle: &Bundle, s: &SourcePlan) -> Vec<bool> {
+    let mut read = vec![false; s.columns.len()];
+    let mut program = |p: u32, read: &mut Vec<bool>| {
+        for op in bundle
+            .programs
+            .get(p as usize)
+            .map_or(&[][..], |p| &p.code[..])
+        {
+            if let Op::Column(i) = op {
+                if let Some(slot) = read.get_mut(*i as usize) {
+                    *slot = true;
+                }
+            }
+        }
+    };
+    let technique = |t: u32, read: &mut Vec<bool>, program: &mut dyn FnMut(u32, &mut Vec<bool>)| {
+        let mut pending = vec![t];
+        let mut seen = 0;
+        while let Some(t) = pending.pop() {
+            seen += 1;
+            if seen > bundle.techniques.len() + 1 {
+                break;
+            }
+            match bundle.techniques.get(t as usize) {
+                Some(TechniquePlan::Expr { program: p }) => program(*p, read),
+                Some(TechniquePlan::ByLevel { entries }) => {
+                    pending.extend(entries.iter().map(|(_, t)| *t));
+                }
+                _ => {}
+            }
+        }
+    };
+    let filter =
+        |f: &RowFilter, read: &mut Vec<bool>, program: &mut dyn FnMut(u32, &mut Vec<bool>)| {
+            if let RowFilter::Where(p) = f {
+                program(*p, read);
+            }
+        };
+    for r in &s.row_rules {
+        filter(&r.filter, &mut read, &mut program);
+        match &r.audience {
+            RowAudience::Everyone => {}
+            RowAudience::Except(p) => program(*p, &mut read),
+            RowAudience::Who {
+                condition,
+                otherwise,
+            } => {
+                program(*condition, &mut read);
+                if let RowOtherwise::Filter(f) = otherwise {
+                    filter(f, &mut read, &mut program);
+                }
+            }
+        }
+    }
+    for &p in &s.exempts {
+        program(p, &mut read);
+    }
+    for c in &s.columns {
+        if let Some(d) = &c.derived {
+            program(d.program, &mut read);
+        }
+        for p in [c.visible, c.accessible].into_iter().flatten() {
+            program(p, &mut read);
+        }
+        for cand in &c.candidates {
+            if let Some(p) = cand.where_ {
+                program(p, &mut read);
+            }
+            for (audience, t) in &cand.body.clauses {
+                if let Audience::Except(p) | Audience::Who(p) = audience {
+                    program(*p, &mut read);
+                }
+                technique(*t, &mut read, &mut program);
+            }
+            if let Some(Some(t)) = cand.body.otherwise {
+                technique(t, &mut read, &mut program);
+            }
+        }
+    }
+    read
 }

@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, NaiveTime, Utc};
 use sha2::{Digest, Sha256};
+use smallvec::{smallvec, SmallVec};
+use std::borrow::Cow;
 
 use super::explain::{
     tri_word, CellAction, CellExplanation, Reason, RowExplanation, RowRuleExplanation, RuleRef,
@@ -11,6 +13,7 @@ use super::{Engine, Prepared, SourceMeta};
 use crate::bundle::{
     Audience, Candidate, ColumnPlan, RowAudience, RowFilter, RowOtherwise, RowRulePlan, SourcePlan,
 };
+use crate::grants::GrantView;
 use crate::program::interp::{run, Env, Eval};
 use crate::program::Tri;
 use crate::techniques::MaskContext;
@@ -92,6 +95,18 @@ struct SourceSpec<'e> {
     columns: Vec<ColSpec>,
     /// A rule that hides every row for this user.
     hidden_by: Option<usize>,
+    /// Per flat column: a derived column that is null for this user on every row (its own
+    /// decision is null, or clear with an input masked on every row) and that no program reads,
+    /// so that masking a row need not compute it.
+    null_derived: Vec<bool>,
+    /// Per flat column: its decision when it is the same on every row (a placeholder for the
+    /// others, listed in `dynamic`).
+    base: Decisions,
+    /// Flat columns decided per row.
+    dynamic: Vec<u32>,
+    /// Whether masking needs the final clear state of columns (some derived column that is not
+    /// in `null_derived` reads them).
+    final_clear_needed: bool,
     checks: Vec<RuleCheck<'e>>,
 }
 
@@ -105,6 +120,9 @@ pub struct Session<'e> {
     /// Per program: its value if it is user-only.
     user: Vec<Option<Tri>>,
     specs: Vec<SourceSpec<'e>>,
+    /// Temporary unmask grants live at the session clock, if the session was opened through a
+    /// [`GrantService`](crate::grants::GrantService).
+    grants: Option<GrantView>,
 }
 
 /// One source as seen by a session's user.
@@ -157,8 +175,14 @@ impl<'e> Session<'e> {
             now,
             user,
             specs: Vec::new(),
+            grants: None,
         };
-        session.specs = b.sources.iter().map(|s| session.specialise(s)).collect();
+        session.specs = b
+            .sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| session.specialise(s, engine.sources.get(i)))
+            .collect();
         session
     }
 
@@ -189,6 +213,18 @@ impl<'e> Session<'e> {
         })
     }
 
+    /// Attaches the temporary unmask grants that hold at the session clock.
+    pub(crate) fn with_grants(mut self, grants: GrantView) -> Self {
+        self.grants = Some(grants);
+        self
+    }
+
+    /// The value of a user-only program for this session's user (unknown if it is not
+    /// user-only or does not exist).
+    pub(crate) fn user_condition(&self, p: u32) -> Tri {
+        self.user_tri(p).unwrap_or(Tri::Unknown)
+    }
+
     /// The user-only value of a program, if it is user-only.
     fn user_tri(&self, p: u32) -> Option<Tri> {
         self.user.get(p as usize).copied().flatten()
@@ -198,7 +234,7 @@ impl<'e> Session<'e> {
         self.user_tri(p).is_some()
     }
 
-    fn specialise(&self, s: &'e SourcePlan) -> SourceSpec<'e> {
+    fn specialise(&self, s: &'e SourcePlan, meta: Option<&SourceMeta>) -> SourceSpec<'e> {
         let exempt = s
             .exempts
             .iter()
@@ -215,10 +251,14 @@ impl<'e> Session<'e> {
                 visible,
                 columns: vec![ColSpec::Const(Decided::EXEMPT); s.columns.len()],
                 hidden_by: None,
+                null_derived: Vec::new(),
+                base: smallvec![Decided::EXEMPT; s.columns.len()],
+                dynamic: Vec::new(),
+                final_clear_needed: s.columns.iter().any(|c| c.derived.is_some()),
                 checks: Vec::new(),
             };
         }
-        let columns = s
+        let columns: Vec<ColSpec> = s
             .columns
             .iter()
             .map(|c| self.specialise_column(c))
@@ -274,13 +314,60 @@ impl<'e> Session<'e> {
                 }
             }
         }
+        let null_derived = Self::null_derived(s, meta, &columns);
+        let base = columns
+            .iter()
+            .map(|c| match c {
+                ColSpec::Const(d) => *d,
+                ColSpec::Dyn(_) => Decided::NO_RULE,
+            })
+            .collect();
+        let dynamic = (0..columns.len() as u32)
+            .filter(|&f| matches!(columns[f as usize], ColSpec::Dyn(_)))
+            .collect();
+        let final_clear_needed =
+            s.columns.iter().enumerate().any(|(f, c)| {
+                c.derived.is_some() && !null_derived.get(f).copied().unwrap_or(false)
+            });
         SourceSpec {
             exempt,
             visible,
             columns,
             hidden_by,
+            null_derived,
+            base,
+            dynamic,
+            final_clear_needed,
             checks,
         }
+    }
+
+    /// See [`SourceSpec::null_derived`].
+    fn null_derived(s: &SourcePlan, meta: Option<&SourceMeta>, columns: &[ColSpec]) -> Vec<bool> {
+        let Some(meta) = meta else {
+            return Vec::new();
+        };
+        let never_clear = |c: u32| matches!(columns.get(c as usize), Some(ColSpec::Const(d)) if d.act != Act::Clear);
+        s.columns
+            .iter()
+            .enumerate()
+            .map(|(f, c)| {
+                let Some(derived) = &c.derived else {
+                    return false;
+                };
+                if meta.read_by_program.get(f).copied().unwrap_or(true) {
+                    return false;
+                }
+                match columns.get(f) {
+                    Some(ColSpec::Const(d)) => match d.act {
+                        Act::Null => true,
+                        Act::Clear => derived.reads.iter().any(|&r| never_clear(r)),
+                        Act::Mask(_) => false,
+                    },
+                    _ => false,
+                }
+            })
+            .collect()
     }
 
     fn visible(&self, c: &ColumnPlan, exempt: bool) -> bool {
@@ -375,10 +462,41 @@ fn decide_body(
     }
 }
 
+/// Which derived columns a decoded row computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Derive {
+    /// All of them (explanations report every value and mismatch).
+    All,
+    /// Those whose value can matter: not [`SourceSpec::null_derived`].
+    Needed,
+}
+
+/// Per-row decisions, one per flat column (on the stack for common widths).
+type Decisions = SmallVec<[Decided; 32]>;
+/// Per-row flags, one per flat column.
+type Flags = SmallVec<[bool; 64]>;
+
 /// A decoded row: top-level raw values (derived ones computed) and type mismatches.
-struct RowState {
-    raw: Vec<Value>,
-    mismatch: Vec<Option<String>>,
+struct RowState<'r> {
+    /// Borrowed from a typed input row when the value conforms as is; owned otherwise.
+    raw: SmallVec<[Cow<'r, Value>; 24]>,
+    /// Row positions whose value does not match the declared type, with the reason (rare).
+    mismatches: SmallVec<[(usize, String); 1]>,
+}
+
+impl RowState<'_> {
+    /// The raw value at a top-level position.
+    fn cell(&self, pos: usize) -> Option<&Value> {
+        self.raw.get(pos).map(|c| &**c)
+    }
+
+    /// Why the value at a top-level position does not match its declared type, if it does not.
+    fn mismatch(&self, pos: usize) -> Option<&String> {
+        self.mismatches
+            .iter()
+            .find(|(p, _)| *p == pos)
+            .map(|(_, m)| m)
+    }
 }
 
 fn conform(v: Value, ty: &ColumnType) -> Result<Value, String> {
@@ -457,11 +575,11 @@ impl<'s> SourceSession<'s> {
         &self,
         row: &serde_json::Map<String, serde_json::Value>,
     ) -> Option<Vec<(String, serde_json::Value)>> {
-        let state = self.decode_json(row);
+        let state = self.decode_json(row, Derive::Needed);
         if !self.shown(&state, None) {
             return None;
         }
-        let out = self.mask(&state, None);
+        let out = self.mask(&state, None, self.reveal(&state));
         Some(
             self.meta
                 .top
@@ -477,22 +595,22 @@ impl<'s> SourceSession<'s> {
     /// top-level column in declaration order. A value that does not conform to its column's type
     /// is null (an int is accepted for a decimal column).
     pub fn mask_values(&self, row: &[Value]) -> Option<Vec<Value>> {
-        let state = self.decode_values(row);
+        let state = self.decode_values(row, Derive::Needed);
         if !self.shown(&state, None) {
             return None;
         }
-        Some(self.mask(&state, None))
+        Some(self.mask(&state, None, self.reveal(&state)))
     }
 
     /// Whether the row rules show this JSON row to the user.
     pub fn row_shown(&self, row: &serde_json::Map<String, serde_json::Value>) -> bool {
-        let state = self.decode_json(row);
+        let state = self.decode_json(row, Derive::Needed);
         self.shown(&state, None)
     }
 
     /// Whether the row rules show this typed row (as for [`mask_values`](Self::mask_values)).
     pub fn row_shown_values(&self, row: &[Value]) -> bool {
-        let state = self.decode_values(row);
+        let state = self.decode_values(row, Derive::Needed);
         self.shown(&state, None)
     }
 
@@ -500,55 +618,73 @@ impl<'s> SourceSession<'s> {
     /// field the deciding rule, clause and reason. Cells are explained (with their output
     /// values) even when the row is hidden.
     pub fn explain(&self, row: &serde_json::Map<String, serde_json::Value>) -> RowExplanation {
-        let state = self.decode_json(row);
+        let state = self.decode_json(row, Derive::All);
         self.explain_state(&state)
     }
 
     /// [`explain`](Self::explain) for a typed row (as for [`mask_values`](Self::mask_values)).
     pub fn explain_values(&self, row: &[Value]) -> RowExplanation {
-        let state = self.decode_values(row);
+        let state = self.decode_values(row, Derive::All);
         self.explain_state(&state)
     }
 
     // ---- decoding ------------------------------------------------------------------------
 
-    fn decode_json(&self, row: &serde_json::Map<String, serde_json::Value>) -> RowState {
+    fn decode_json(
+        &self,
+        row: &serde_json::Map<String, serde_json::Value>,
+        derive: Derive,
+    ) -> RowState<'static> {
         let n = self.meta.top.len();
         let mut state = RowState {
-            raw: vec![Value::Null; n],
-            mismatch: vec![None; n],
+            raw: smallvec![Cow::Owned(Value::Null); n],
+            mismatches: SmallVec::new(),
         };
         for &pos in &self.meta.inputs {
             let col = &self.plan.columns[self.meta.top[pos as usize] as usize];
             if let Some(j) = row.get(&col.name) {
                 match Value::from_json(j, &col.ty) {
-                    Ok(v) => state.raw[pos as usize] = v,
-                    Err(e) => state.mismatch[pos as usize] = Some(e.to_string()),
+                    Ok(v) => state.raw[pos as usize] = Cow::Owned(v),
+                    Err(e) => state.mismatches.push((pos as usize, e.to_string())),
                 }
             }
         }
-        self.derive(&mut state);
+        self.derive(&mut state, derive);
         state
     }
 
-    fn decode_values(&self, row: &[Value]) -> RowState {
-        let n = self.meta.top.len();
+    fn decode_values<'r>(&self, row: &'r [Value], derive: Derive) -> RowState<'r> {
         let mut state = RowState {
-            raw: vec![Value::Null; n],
-            mismatch: vec![None; n],
+            raw: SmallVec::with_capacity(self.meta.top.len()),
+            mismatches: SmallVec::new(),
         };
-        for (&pos, v) in self.meta.inputs.iter().zip(row) {
-            let col = &self.plan.columns[self.meta.top[pos as usize] as usize];
-            match conform(v.clone(), &col.ty) {
-                Ok(v) => state.raw[pos as usize] = v,
-                Err(e) => state.mismatch[pos as usize] = Some(e),
-            }
+        // Stored top-level columns take the row's values in order; derived ones start null.
+        let mut inputs = row.iter();
+        for (pos, &flat) in self.meta.top.iter().enumerate() {
+            let col = &self.plan.columns[flat as usize];
+            let input = if col.derived.is_none() {
+                inputs.next()
+            } else {
+                None
+            };
+            let cell = match input {
+                Some(v) if v.conforms_to(&col.ty) => Cow::Borrowed(v),
+                Some(v) => match conform(v.clone(), &col.ty) {
+                    Ok(v) => Cow::Owned(v),
+                    Err(e) => {
+                        state.mismatches.push((pos, e));
+                        Cow::Owned(Value::Null)
+                    }
+                },
+                _ => Cow::Owned(Value::Null),
+            };
+            state.raw.push(cell);
         }
-        self.derive(&mut state);
+        self.derive(&mut state, derive);
         state
     }
 
-    fn env<'a>(&'a self, state: &'a RowState, value: Option<&'a Value>) -> Env<'a> {
+    fn env<'a>(&'a self, state: &'a RowState<'_>, value: Option<&'a Value>) -> Env<'a> {
         let engine = self.session.engine;
         Env {
             row: &state.raw,
@@ -562,8 +698,15 @@ impl<'s> SourceSession<'s> {
         }
     }
 
-    fn derive(&self, state: &mut RowState) {
+    fn derive(&self, state: &mut RowState<'_>, derive: Derive) {
         for &f in &self.meta.derived_order {
+            // A row a grant unmasks needs every derived value: with grants, compute them all.
+            if derive == Derive::Needed
+                && self.session.grants.is_none()
+                && self.spec.null_derived.get(f as usize) == Some(&true)
+            {
+                continue;
+            }
             let col = &self.plan.columns[f as usize];
             let Some(d) = &col.derived else { continue };
             let pos = self.meta.paths[f as usize].top as usize;
@@ -573,11 +716,11 @@ impl<'s> SourceSession<'s> {
             };
             match result {
                 Eval::Value(v) => match conform(v, &col.ty) {
-                    Ok(v) => state.raw[pos] = v,
-                    Err(e) => state.mismatch[pos] = Some(e),
+                    Ok(v) => state.raw[pos] = Cow::Owned(v),
+                    Err(e) => state.mismatches.push((pos, e)),
                 },
                 // An expression that cannot be evaluated is null (the cell, not a mismatch).
-                Eval::Unknown => state.raw[pos] = Value::Null,
+                Eval::Unknown => state.raw[pos] = Cow::Owned(Value::Null),
             }
         }
     }
@@ -594,10 +737,10 @@ impl<'s> SourceSession<'s> {
 
     // ---- row rules -----------------------------------------------------------------------
 
-    fn filter(&self, f: &RowFilter, state: &RowState, env: &Env<'_>) -> Tri {
+    fn filter(&self, f: &RowFilter, state: &RowState<'_>, env: &Env<'_>) -> Tri {
         let now = self.session.now;
         let event = || -> Option<DateTime<Utc>> {
-            match state.raw.get(self.meta.event_pos?)? {
+            match state.cell(self.meta.event_pos?)? {
                 Value::Timestamp(t) => Some(*t),
                 Value::Date(d) => Some(d.and_time(NaiveTime::MIN).and_utc()),
                 _ => None,
@@ -618,7 +761,7 @@ impl<'s> SourceSession<'s> {
                 _ => Tri::Unknown,
             },
             RowFilter::Sample(pct) => {
-                let key = self.meta.key_pos.and_then(|k| state.raw.get(k));
+                let key = self.meta.key_pos.and_then(|k| state.cell(k));
                 match key {
                     None | Some(Value::Null) => Tri::Unknown,
                     Some(k) => Tri::from_bool(sample_in(&self.plan.name, k, *pct)),
@@ -629,7 +772,12 @@ impl<'s> SourceSession<'s> {
     }
 
     /// Evaluates one row rule in full: (applies, passed, detail).
-    fn judge_rule(&self, r: &RowRulePlan, state: &RowState, env: &Env<'_>) -> (bool, bool, String) {
+    fn judge_rule(
+        &self,
+        r: &RowRulePlan,
+        state: &RowState<'_>,
+        env: &Env<'_>,
+    ) -> (bool, bool, String) {
         let pass = |f: &RowFilter| self.filter(f, state, env);
         let verdict = |t: Tri| {
             if t == Tri::True {
@@ -697,7 +845,7 @@ impl<'s> SourceSession<'s> {
         }
     }
 
-    fn shown(&self, state: &RowState, mut trace: Option<&mut Vec<RowRuleExplanation>>) -> bool {
+    fn shown(&self, state: &RowState<'_>, mut trace: Option<&mut Vec<RowRuleExplanation>>) -> bool {
         if self.spec.exempt {
             return true;
         }
@@ -763,19 +911,23 @@ impl<'s> SourceSession<'s> {
     }
 
     /// Every flat column's own decision for this row.
-    fn decide_all(&self, state: &RowState, traces: Option<&mut Vec<CellTrace>>) -> Vec<Decided> {
+    fn decide_all(&self, state: &RowState<'_>, traces: Option<&mut Vec<CellTrace>>) -> Decisions {
         let env = self.env(state, None);
         match traces {
-            None => self
-                .spec
-                .columns
-                .iter()
-                .zip(&self.plan.columns)
-                .map(|(spec, c)| match spec {
-                    ColSpec::Const(d) => *d,
-                    ColSpec::Dyn(which) => self.decide_dyn(c, which, &env, None),
-                })
-                .collect(),
+            None => {
+                let mut out = self.spec.base.clone();
+                for &f in &self.spec.dynamic {
+                    let f = f as usize;
+                    if let (Some(ColSpec::Dyn(which)), Some(c), Some(slot)) = (
+                        self.spec.columns.get(f),
+                        self.plan.columns.get(f),
+                        out.get_mut(f),
+                    ) {
+                        *slot = self.decide_dyn(c, which, &env, None);
+                    }
+                }
+                out
+            }
             Some(traces) => {
                 // Explanations re-run the full candidate lists to name every skipped rule; the
                 // outcome is the same as the specialised plan's.
@@ -805,11 +957,21 @@ impl<'s> SourceSession<'s> {
         }
     }
 
-    fn level(&self, state: &RowState) -> usize {
+    fn level(&self, state: &RowState<'_>) -> usize {
         let Some(plan) = &self.plan.level else {
             return 0;
         };
-        match self.meta.level_pos.and_then(|p| state.raw.get(p)) {
+        // A level cell that does not match its declared type names no level: the highest
+        // applies, as for a text that is not a declared level (only null means the default).
+        if self
+            .meta
+            .level_pos
+            .and_then(|p| state.mismatch(p))
+            .is_some()
+        {
+            return 0;
+        }
+        match self.meta.level_pos.and_then(|p| state.cell(p)) {
             Some(Value::Text(s)) => self
                 .session
                 .engine
@@ -823,7 +985,13 @@ impl<'s> SourceSession<'s> {
     }
 
     /// Applies technique `t` to `value` for flat column `flat`.
-    fn apply(&self, t: u32, value: &Value, flat: u32, state: &RowState) -> Result<Value, String> {
+    fn apply(
+        &self,
+        t: u32,
+        value: &Value,
+        flat: u32,
+        state: &RowState<'_>,
+    ) -> Result<Value, String> {
         let engine = self.session.engine;
         let mut t = t;
         for _ in 0..2 {
@@ -832,7 +1000,7 @@ impl<'s> SourceSession<'s> {
                     let key = self
                         .meta
                         .key_pos
-                        .and_then(|k| state.raw.get(k))
+                        .and_then(|k| state.cell(k))
                         .filter(|v| !v.is_null());
                     let ctx = MaskContext {
                         source: &self.plan.name,
@@ -879,13 +1047,32 @@ impl<'s> SourceSession<'s> {
         act: Act,
         value: Value,
         flat: u32,
-        state: &RowState,
+        state: &RowState<'_>,
+        decisions: &[Decided],
+        traces: &mut Option<&mut Vec<CellTrace>>,
+    ) -> Value {
+        match act {
+            Act::Clear if !self.meta.children[flat as usize].is_empty() => {
+                self.mask_fields(value, flat, state, decisions, traces)
+            }
+            Act::Clear => value,
+            _ => self.act_ref(act, &value, flat, state, decisions, traces),
+        }
+    }
+
+    /// [`act`](Self::act) on a borrowed cell: only a cell shown clear is copied.
+    fn act_ref(
+        &self,
+        act: Act,
+        value: &Value,
+        flat: u32,
+        state: &RowState<'_>,
         decisions: &[Decided],
         traces: &mut Option<&mut Vec<CellTrace>>,
     ) -> Value {
         match act {
             Act::Null => Value::Null,
-            Act::Mask(t) => match self.apply(t, &value, flat, state) {
+            Act::Mask(t) => match self.apply(t, value, flat, state) {
                 Ok(v) => v,
                 Err(e) => {
                     if let Some(tr) = traces.as_deref_mut().and_then(|t| t.get_mut(flat as usize)) {
@@ -894,13 +1081,7 @@ impl<'s> SourceSession<'s> {
                     Value::Null
                 }
             },
-            Act::Clear => {
-                if self.meta.children[flat as usize].is_empty() {
-                    value
-                } else {
-                    self.mask_fields(value, flat, state, decisions, traces)
-                }
-            }
+            Act::Clear => self.act(act, value.clone(), flat, state, decisions, traces),
         }
     }
 
@@ -910,7 +1091,7 @@ impl<'s> SourceSession<'s> {
         &self,
         value: Value,
         flat: u32,
-        state: &RowState,
+        state: &RowState<'_>,
         decisions: &[Decided],
         traces: &mut Option<&mut Vec<CellTrace>>,
     ) -> Value {
@@ -929,7 +1110,7 @@ impl<'s> SourceSession<'s> {
         &self,
         value: Value,
         flat: u32,
-        state: &RowState,
+        state: &RowState<'_>,
         decisions: &[Decided],
         traces: &mut Option<&mut Vec<CellTrace>>,
     ) -> Value {
@@ -953,26 +1134,44 @@ impl<'s> SourceSession<'s> {
         )
     }
 
-    /// Masks every top-level cell of a decoded (and shown) row.
-    fn mask(&self, state: &RowState, mut traces: Option<&mut Vec<CellTrace>>) -> Vec<Value> {
+    /// Masks every top-level cell of a decoded (and shown) row; `granted` is the expiry of a
+    /// temporary unmask of the row (see [`reveal`](Self::reveal)).
+    fn mask(
+        &self,
+        state: &RowState<'_>,
+        mut traces: Option<&mut Vec<CellTrace>>,
+        granted: Option<DateTime<Utc>>,
+    ) -> Vec<Value> {
         let meta = self.meta;
-        // Exempt: every decision is clear (the session specialised them so); cells that do not
-        // match their type are still null, and so is a derived column reading one (§6.6, §6.9).
-        let decisions = self.decide_all(state, traces.as_deref_mut());
-        let final_clear = if meta.read_by_derived {
+        // Exempt: every decision is clear (the session specialised them so); a row unmasked by a
+        // grant likewise. Cells that do not match their type are still null, and so is a derived
+        // column reading one (§6.6, §6.9).
+        let decisions = if granted.is_some() {
+            smallvec![Decided::EXEMPT; self.plan.columns.len()]
+        } else {
+            self.decide_all(state, traces.as_deref_mut())
+        };
+        // Without explanations or a grant, the derived columns the session knows to be null are
+        // not looked at (they were not computed either).
+        let fast = traces.is_none() && granted.is_none();
+        let final_clear = if meta.read_by_derived && (!fast || self.spec.final_clear_needed) {
             self.final_clear(state, &decisions)
         } else {
-            Vec::new()
+            Flags::new()
         };
         let mut out = Vec::with_capacity(meta.top.len());
         for (pos, &flat) in meta.top.iter().enumerate() {
             let col = &self.plan.columns[flat as usize];
             let raw = &state.raw[pos];
-            if let Some(m) = &state.mismatch[pos] {
+            if let Some(m) = state.mismatch(pos) {
                 if let Some(t) = traces.as_deref_mut().and_then(|t| t.get_mut(flat as usize)) {
                     t.reason = Some(Reason::TypeMismatch { message: m.clone() });
                     t.action = Some(CellAction::Null);
                 }
+                out.push(Value::Null);
+                continue;
+            }
+            if fast && self.spec.null_derived.get(flat as usize) == Some(&true) {
                 out.push(Value::Null);
                 continue;
             }
@@ -995,24 +1194,70 @@ impl<'s> SourceSession<'s> {
                         Act::Mask(t) => Act::Mask(t),
                         _ => Act::Null,
                     };
-                    out.push(self.act(act, raw.clone(), flat, state, &decisions, &mut traces));
+                    out.push(self.act_ref(act, raw, flat, state, &decisions, &mut traces));
                     continue;
                 }
             }
-            out.push(self.act(d.act, raw.clone(), flat, state, &decisions, &mut traces));
+            out.push(self.act_ref(d.act, raw, flat, state, &decisions, &mut traces));
         }
         out
     }
 
+    /// The expiry of a temporary unmask grant of this row, if one holds at the session clock
+    /// and the reveal was audited. The cells it reveals (those not clear for this user
+    /// otherwise) are written to the audit sink once per session and record; if the sink
+    /// fails, the grant is not applied (fail closed). Exempt users need no grant.
+    fn reveal(&self, state: &RowState<'_>) -> Option<DateTime<Utc>> {
+        if self.spec.exempt {
+            return None;
+        }
+        let view = self.session.grants.as_ref()?;
+        let key = state.cell(self.meta.key_pos?)?;
+        if key.is_null() {
+            return None;
+        }
+        let key = key.canonical_text();
+        let until = view.until(self.index, &key)?;
+        if until <= self.session.now {
+            return None;
+        }
+        let decisions = self.decide_all(state, None);
+        let clear = self.final_clear(state, &decisions);
+        let revealed: Vec<String> = self
+            .meta
+            .top
+            .iter()
+            .enumerate()
+            .filter(|(pos, f)| {
+                state.mismatch(*pos).is_none() && !clear.get(**f as usize).copied().unwrap_or(false)
+            })
+            .map(|(_, f)| self.meta.full_names[*f as usize].clone())
+            .collect();
+        if revealed.is_empty()
+            || view.audit_reveal(
+                self.index,
+                &self.plan.name,
+                &key,
+                revealed,
+                until,
+                self.session.now,
+            )
+        {
+            Some(until)
+        } else {
+            None
+        }
+    }
+
     /// Per flat column: whether its final decision is clear (its own, every enclosing struct's,
     /// every field below it, no type mismatch; for derived columns, all inputs clear too).
-    fn final_clear(&self, state: &RowState, decisions: &[Decided]) -> Vec<bool> {
+    fn final_clear(&self, state: &RowState<'_>, decisions: &[Decided]) -> Flags {
         let meta = self.meta;
         let cols = &self.plan.columns;
         let n = cols.len();
-        let mut own: Vec<bool> = decisions.iter().map(|d| d.act == Act::Clear).collect();
+        let mut own: Flags = decisions.iter().map(|d| d.act == Act::Clear).collect();
         for (ci, c) in cols.iter().enumerate() {
-            if c.parent.is_none() && state.mismatch[meta.paths[ci].top as usize].is_some() {
+            if c.parent.is_none() && state.mismatch(meta.paths[ci].top as usize).is_some() {
                 own[ci] = false;
             }
         }
@@ -1029,7 +1274,7 @@ impl<'s> SourceSession<'s> {
                 desc[p as usize] = desc[p as usize] && v;
             }
         }
-        let mut fin: Vec<bool> = anc.iter().zip(&desc).map(|(a, d)| *a && *d).collect();
+        let mut fin: Flags = anc.iter().zip(&desc).map(|(a, d)| *a && *d).collect();
         for &f in &meta.derived_order {
             let inputs_clear = cols[f as usize].derived.as_ref().is_some_and(|d| {
                 d.reads
@@ -1061,17 +1306,19 @@ impl<'s> SourceSession<'s> {
         }
     }
 
-    fn explain_state(&self, state: &RowState) -> RowExplanation {
+    fn explain_state(&self, state: &RowState<'_>) -> RowExplanation {
         let mut rules = Vec::new();
         let shown = self.shown(state, Some(&mut rules));
         let n = self.plan.columns.len();
         let mut traces = vec![CellTrace::default(); n];
-        let decisions = if self.spec.exempt {
-            vec![Decided::EXEMPT; n]
+        let granted = self.reveal(state);
+        let clear_all = self.spec.exempt || granted.is_some();
+        let decisions = if clear_all {
+            smallvec![Decided::EXEMPT; n]
         } else {
             self.decide_all(state, Some(&mut traces))
         };
-        let out = self.mask(state, Some(&mut traces));
+        let out = self.mask(state, Some(&mut traces), granted);
         let mut cells = Vec::with_capacity(n);
         for (ci, c) in self.plan.columns.iter().enumerate() {
             let d = decisions[ci];
@@ -1083,7 +1330,7 @@ impl<'s> SourceSession<'s> {
             let mut cur = c.parent;
             while let Some(p) = cur {
                 if !matches!(decisions[p as usize].act, Act::Clear)
-                    || (p as usize == top_flat && state.mismatch[pos].is_some())
+                    || (p as usize == top_flat && state.mismatch(pos).is_some())
                 {
                     enclosing_mask = Some(p);
                 }
@@ -1117,6 +1364,11 @@ impl<'s> SourceSession<'s> {
                 decided_by = None;
                 clause = None;
                 where_ = None;
+            }
+            if let (Some(until), false) = (granted, self.spec.exempt) {
+                reason = Reason::TemporaryUnmask {
+                    until: until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                };
             }
             if let Some(r) = &tr.reason {
                 reason = r.clone();

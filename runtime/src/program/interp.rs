@@ -6,6 +6,7 @@
 //! program (which the verifier rejects anyway) or any evaluation error yields
 //! [`Eval::Unknown`]. The stack is a vector bounded by the verifier's static depth.
 
+use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
@@ -165,8 +166,9 @@ impl PurposeTree {
 /// Everything a program can read.
 #[derive(Clone, Copy, Debug)]
 pub struct Env<'a> {
-    /// The row's top-level raw values in declaration order (empty for user-only evaluation).
-    pub row: &'a [Value],
+    /// The row's top-level raw values in declaration order (empty for user-only evaluation),
+    /// borrowed from the caller's row where they need no conversion.
+    pub row: &'a [Cow<'a, Value>],
     /// For each flat column of the source, where its value sits in `row`.
     pub paths: &'a [ColumnPath],
     /// The cell being masked (`expr(…)` techniques only).
@@ -412,7 +414,7 @@ fn attribute<'v>(attrs: &'v Value, name: &str) -> Option<&'v Value> {
 /// Runs `program` in `env`.
 pub fn run(program: &Program, env: &Env<'_>) -> Eval {
     let code = &program.code;
-    let mut stack: Vec<Slot<'_>> = Vec::with_capacity(8);
+    let mut stack: SmallVec<[Slot<'_>; 8]> = SmallVec::new();
     let mut pc = 0usize;
     // Forward-only jumps bound the number of steps by the length; the counter guards against a
     // program that was never verified.
@@ -659,7 +661,7 @@ pub fn run(program: &Program, env: &Env<'_>) -> Eval {
                 if n > stack.len() {
                     return Eval::Unknown;
                 }
-                let args = stack.split_off(stack.len() - n);
+                let args: SmallVec<[Slot<'_>; 8]> = stack.drain(stack.len() - n..).collect();
                 let mut out = String::new();
                 let mut unknown = false;
                 for a in &args {

@@ -118,6 +118,10 @@ pub(crate) fn round(value: &Value, size: f64) -> Result<Value, TechniqueError> {
         Value::Decimal(x) => {
             let x = finite(NAME, *x)?;
             let r = finite(NAME, snap(x / size).ceil() * size)?;
+            if size.fract() == 0.0 {
+                // A multiple of a whole size is a whole number: nothing to tidy.
+                return Ok(Value::Decimal(r));
+            }
             let d = decimals(size);
             let tidy = format!("{r:.d$}").parse::<f64>().unwrap_or(r);
             Ok(Value::Decimal(if tidy.is_finite() { tidy } else { r }))

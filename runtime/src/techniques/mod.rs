@@ -28,6 +28,7 @@ mod dates;
 mod fpe;
 mod generalize;
 mod hash;
+pub mod k_anonymity;
 mod noise;
 mod partial;
 mod token;

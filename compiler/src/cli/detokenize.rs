@@ -1,0 +1,101 @@
+//! `polc detokenize PATHS…|--bundle FILE --subject USER.json --source S --column C --key-file F
+//! --value V [--audit FILE] [--reason TEXT] [--now TS]`: the original of a `tokenize` or
+//! `format_preserving` value (§7) for a subject an `allow detokenize column S.C` rule permits.
+//!
+//! The original is printed on stdout (exit 0). A subject no rule permits is refused with the
+//! reason on stderr (exit 1); so is a value that cannot be reversed (not a token, made under
+//! another key, altered). With `--audit`, both outcomes are written to the audit file (the
+//! original itself never is); an audit that cannot be written makes the command fail (exit 2)
+//! without printing the original. Exit 2 also for usage and I/O errors.
+
+use super::eval::{open_engine, parse_now, read_subject};
+use super::fail_usage;
+use pol_runtime::audit::{AuditSink, MemorySink};
+use pol_runtime::grants::{DetokenizeError, GrantService, GrantStore, ManualClock};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Arguments of `polc detokenize`.
+#[derive(clap::Args, Debug)]
+pub struct DetokenizeArgs {
+    /// Policy files or directories (or give `--bundle`).
+    #[arg(required_unless_present = "bundle", conflicts_with = "bundle")]
+    pub paths: Vec<PathBuf>,
+    /// A bundle written by `polc build`.
+    #[arg(long)]
+    pub bundle: Option<PathBuf>,
+    /// The subject asking (user context) as a JSON file.
+    #[arg(long)]
+    pub subject: PathBuf,
+    /// The source of the value.
+    #[arg(long)]
+    pub source: String,
+    /// The column of the value (a dotted path for a nested field).
+    #[arg(long)]
+    pub column: String,
+    /// The masking key file the value was made with.
+    #[arg(long)]
+    pub key_file: PathBuf,
+    /// The masked value (a `tok_…` token or a format-preserving ciphertext).
+    #[arg(long)]
+    pub value: String,
+    /// An audit file (created if missing): the request, granted or refused, is written to it.
+    #[arg(long)]
+    pub audit: Option<PathBuf>,
+    /// The justification, written to the audit file.
+    #[arg(long, default_value = "")]
+    pub reason: String,
+    /// The clock, RFC 3339 (default: now).
+    #[arg(long)]
+    pub now: Option<String>,
+}
+
+/// Runs `polc detokenize`.
+pub fn run(args: &DetokenizeArgs) -> ExitCode {
+    match detokenize(args) {
+        Ok(code) | Err(code) => code,
+    }
+}
+
+fn detokenize(args: &DetokenizeArgs) -> Result<ExitCode, ExitCode> {
+    let subject = read_subject(&args.subject)?;
+    let now = parse_now(args.now.as_deref())?;
+    let engine = open_engine(&args.paths, args.bundle.as_deref(), Some(&args.key_file))?;
+    if !engine.source_names().any(|s| s == args.source) {
+        let names: Vec<&str> = engine.source_names().collect();
+        return Err(fail_usage(format!(
+            "no source `{}` in the policies (sources: {})",
+            args.source,
+            names.join(", ")
+        )));
+    }
+    let audit: Arc<dyn AuditSink> = match &args.audit {
+        Some(a) => Arc::new(super::grants::open_audit(a)?),
+        None => Arc::new(MemorySink::new()),
+    };
+    let service = GrantService::new(
+        GrantStore::in_memory(),
+        audit,
+        Arc::new(ManualClock::new(now)),
+    );
+    match service.detokenize(
+        &engine,
+        &subject,
+        &args.source,
+        &args.column,
+        &args.value,
+        &args.reason,
+    ) {
+        Ok(original) => {
+            println!("{original}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e @ (DetokenizeError::Refused(_) | DetokenizeError::Failed(_))) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(1))
+        }
+        Err(DetokenizeError::Subject(e)) => Err(fail_usage(format!("the subject: {e}"))),
+        Err(e @ DetokenizeError::Audit(_)) => Err(fail_usage(e)),
+    }
+}

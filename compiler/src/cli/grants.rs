@@ -1,0 +1,399 @@
+//! `polc grants`: temporary unmask grants (§7) from the command line, over a durable grant store
+//! file and a durable audit file (both JSON lines, see `pol_runtime::grants` and
+//! `pol_runtime::audit`).
+//!
+//! - `polc grants request PATHS…|--bundle FILE --subject USER.json --source S --key VALUE
+//!   [--reason TEXT] --store FILE --audit FILE [--now TS]`: the subject asks to unmask one
+//!   record. The policy's `allow temporary unmask` rules decide; the grant (if any) is written to
+//!   the store, and the request, granted or refused, to the audit file. Exit 0 granted (the
+//!   grant on stdout), 1 refused (the reason on stderr), 2 usage or input error (unreadable
+//!   files, a bad subject or `--now`, an unknown source, a key that is not of the key column's
+//!   type; nothing is audited then).
+//! - `polc grants list --store FILE [--now TS] [--all] [--format human|json]`: the grants that
+//!   hold at `--now`; with `--all`, expired and revoked ones too, marked so.
+//! - `polc grants revoke --store FILE --audit FILE --subject USER.json (--id ID | --source S
+//!   --key KEY) [--reason TEXT] [--now TS]`: revokes a grant that holds, by id or every grant of
+//!   one record (the key as `list` shows it); audited. Exit 1 when nothing holds to revoke.
+//!
+//! Deciding a request needs no masking key: without `--key-file`, keyed techniques are prepared
+//! with the public test key (no value is masked by `request`).
+
+use super::eval::{open_engine, parse_now, read_subject};
+use super::fail_usage;
+use crate::testing::TEST_KEY;
+use chrono::{DateTime, SecondsFormat, Utc};
+use pol_runtime::audit::FileSink;
+use pol_runtime::grants::{
+    GrantEntry, GrantService, GrantStore, ManualClock, Revoke, RevokeError, UnmaskError,
+};
+use pol_runtime::{ColumnType, Engine, KeyRing, MaskingKey, Value};
+use serde_json::{json, Value as Json};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Arguments of `polc grants`.
+#[derive(clap::Args, Debug)]
+pub struct GrantsArgs {
+    #[command(subcommand)]
+    pub command: GrantsCommand,
+}
+
+/// The subcommands of `polc grants`.
+#[derive(clap::Subcommand, Debug)]
+pub enum GrantsCommand {
+    /// Ask for a temporary unmask of one record; granted or refused by the policy, audited.
+    Request(RequestArgs),
+    /// List the grants of a store that hold at `--now`.
+    List(ListArgs),
+    /// Revoke a grant (by id, or every grant of one record); audited.
+    Revoke(RevokeArgs),
+}
+
+/// Arguments of `polc grants request`.
+#[derive(clap::Args, Debug)]
+pub struct RequestArgs {
+    /// Policy files or directories (or give `--bundle`).
+    #[arg(required_unless_present = "bundle", conflicts_with = "bundle")]
+    pub paths: Vec<PathBuf>,
+    /// A bundle written by `polc build`.
+    #[arg(long)]
+    pub bundle: Option<PathBuf>,
+    /// The subject asking (user context) as a JSON file.
+    #[arg(long)]
+    pub subject: PathBuf,
+    /// The record's source.
+    #[arg(long)]
+    pub source: String,
+    /// The record's key value (parsed as the source's key column type).
+    #[arg(long)]
+    pub key: String,
+    /// The justification, written to the audit file.
+    #[arg(long, default_value = "")]
+    pub reason: String,
+    /// The grant store file (created if missing).
+    #[arg(long)]
+    pub store: PathBuf,
+    /// The audit file (created if missing).
+    #[arg(long)]
+    pub audit: PathBuf,
+    /// The clock, RFC 3339 (default: now).
+    #[arg(long)]
+    pub now: Option<String>,
+    /// The masking key file (default: the public test key; requests mask no value).
+    #[arg(long)]
+    pub key_file: Option<PathBuf>,
+}
+
+/// How `polc grants list` prints.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum ListFormat {
+    /// An aligned table.
+    Human,
+    /// One JSON object per grant and line.
+    Json,
+}
+
+/// Arguments of `polc grants list`.
+#[derive(clap::Args, Debug)]
+pub struct ListArgs {
+    /// The grant store file.
+    #[arg(long)]
+    pub store: PathBuf,
+    /// The clock, RFC 3339 (default: now).
+    #[arg(long)]
+    pub now: Option<String>,
+    /// List expired and revoked grants too, marked so.
+    #[arg(long)]
+    pub all: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: ListFormat,
+}
+
+/// Arguments of `polc grants revoke`.
+#[derive(clap::Args, Debug)]
+pub struct RevokeArgs {
+    /// The grant store file.
+    #[arg(long)]
+    pub store: PathBuf,
+    /// The audit file (created if missing).
+    #[arg(long)]
+    pub audit: PathBuf,
+    /// Who revokes (user context) as a JSON file; its login goes to the audit file.
+    #[arg(long)]
+    pub subject: PathBuf,
+    /// The id of the grant to revoke (as `polc grants list` shows it).
+    #[arg(long, required_unless_present = "source", conflicts_with_all = ["source", "key"])]
+    pub id: Option<String>,
+    /// Revoke every grant of one record: its source …
+    #[arg(long, requires = "key")]
+    pub source: Option<String>,
+    /// … and its key, as `polc grants list` shows it.
+    #[arg(long, requires = "source")]
+    pub key: Option<String>,
+    /// The justification, written to the audit file.
+    #[arg(long, default_value = "")]
+    pub reason: String,
+    /// The clock, RFC 3339 (default: now).
+    #[arg(long)]
+    pub now: Option<String>,
+}
+
+/// Runs `polc grants`.
+pub fn run(args: &GrantsArgs) -> ExitCode {
+    let result = match &args.command {
+        GrantsCommand::Request(a) => request(a),
+        GrantsCommand::List(a) => list(a),
+        GrantsCommand::Revoke(a) => revoke(a),
+    };
+    match result {
+        Ok(code) | Err(code) => code,
+    }
+}
+
+fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// Opens an existing grant store (exit 2 if it is missing or unreadable).
+fn open_existing_store(path: &Path) -> Result<GrantStore, ExitCode> {
+    if !path.is_file() {
+        return Err(fail_usage(format!(
+            "the grant store {} does not exist",
+            path.display()
+        )));
+    }
+    open_store(path)
+}
+
+/// Opens (creating if needed) a grant store (exit 2 on error).
+fn open_store(path: &Path) -> Result<GrantStore, ExitCode> {
+    GrantStore::open(path)
+        .map_err(|e| fail_usage(format!("the grant store {}: {e}", path.display())))
+}
+
+/// Opens (creating if needed) an audit file (exit 2 on error).
+pub(crate) fn open_audit(path: &Path) -> Result<FileSink, ExitCode> {
+    FileSink::open(path)
+        .map(|(sink, _)| sink)
+        .map_err(|e| fail_usage(format!("the audit file {}: {e}", path.display())))
+}
+
+/// The engine for a request: the given key, or the public test key (no value is masked).
+fn request_engine(args: &RequestArgs) -> Result<Engine, ExitCode> {
+    if args.key_file.is_some() {
+        return open_engine(
+            &args.paths,
+            args.bundle.as_deref(),
+            args.key_file.as_deref(),
+        );
+    }
+    let keys = MaskingKey::from_bytes(TEST_KEY)
+        .map(KeyRing::new)
+        .map_err(|e| fail_usage(format!("the test key: {e}")))?;
+    let bytes = match &args.bundle {
+        Some(b) => std::fs::read(b)
+            .map_err(|e| fail_usage(format!("cannot read the bundle {}: {e}", b.display())))?,
+        None => super::build::load_checked(&args.paths, false)?
+            .bundle()
+            .to_bytes()
+            .map_err(|e| fail_usage(format!("cannot encode the bundle: {e}")))?,
+    };
+    Engine::load(&bytes, Some(keys)).map_err(|e| match &args.bundle {
+        Some(b) => fail_usage(format!("cannot load the bundle {}: {e}", b.display())),
+        None => fail_usage(format!("cannot load the policies: {e}")),
+    })
+}
+
+/// Parses `--key` as the key column's type: numbers, booleans as JSON, every other type from
+/// the text itself. A source without a key column takes the text (the policy then refuses).
+fn parse_key(engine: &Engine, source: &str, key: &str) -> Result<Value, ExitCode> {
+    let Some(plan) = engine.bundle().sources.iter().find(|s| s.name == source) else {
+        let names: Vec<&str> = engine.source_names().collect();
+        return Err(fail_usage(format!(
+            "no source `{source}` in the policies (sources: {})",
+            names.join(", ")
+        )));
+    };
+    let Some(col) = plan.key_column.and_then(|k| plan.columns.get(k as usize)) else {
+        return Ok(Value::Text(key.to_owned()));
+    };
+    let json = match col.ty {
+        ColumnType::Int | ColumnType::Decimal | ColumnType::Bool => {
+            serde_json::from_str(key).unwrap_or_else(|_| Json::String(key.to_owned()))
+        }
+        _ => Json::String(key.to_owned()),
+    };
+    Value::from_json(&json, &col.ty).map_err(|_| {
+        fail_usage(format!(
+            "--key `{key}` is not of type {}, the type of `{source}.{}`",
+            col.ty, col.name
+        ))
+    })
+}
+
+fn request(args: &RequestArgs) -> Result<ExitCode, ExitCode> {
+    let subject = read_subject(&args.subject)?;
+    let now = parse_now(args.now.as_deref())?;
+    let engine = request_engine(args)?;
+    let key = parse_key(&engine, &args.source, &args.key)?;
+    let store = open_store(&args.store)?;
+    let audit = open_audit(&args.audit)?;
+    let service = GrantService::new(store, Arc::new(audit), Arc::new(ManualClock::new(now)));
+    match service.request_unmask(&engine, &subject, &args.source, &key, &args.reason) {
+        Ok(g) => {
+            println!(
+                "granted: {} record {} is clear for every user until {} (grant {}, rule {})",
+                g.source,
+                g.key,
+                time(g.until),
+                g.id,
+                g.rule
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(UnmaskError::Refused(m)) => {
+            eprintln!("refused: {m}");
+            Ok(ExitCode::from(1))
+        }
+        Err(UnmaskError::Subject(e)) => Err(fail_usage(format!("the subject: {e}"))),
+        Err(e @ (UnmaskError::Audit(_) | UnmaskError::Store(_))) => Err(fail_usage(e)),
+    }
+}
+
+/// A grant's status at `now`.
+fn status(e: &GrantEntry, now: DateTime<Utc>) -> &'static str {
+    if e.revoked.is_some() {
+        "revoked"
+    } else if e.grant.expires <= now {
+        "expired"
+    } else {
+        "active"
+    }
+}
+
+fn list(args: &ListArgs) -> Result<ExitCode, ExitCode> {
+    let now = parse_now(args.now.as_deref())?;
+    let store = open_existing_store(&args.store)?;
+    let entries: Vec<GrantEntry> = store
+        .entries()
+        .into_iter()
+        .filter(|e| args.all || status(e, now) == "active")
+        .collect();
+    let text = match args.format {
+        ListFormat::Json => entries
+            .iter()
+            .map(|e| {
+                let mut o = json!({
+                    "id": e.grant.id,
+                    "source": e.grant.source,
+                    "key": e.grant.key,
+                    "granted_to": e.grant.granted_to,
+                    "rule": e.grant.rule,
+                    "granted_at": time(e.grant.granted_at),
+                    "expires": time(e.grant.expires),
+                    "status": status(e, now),
+                });
+                if let (Some(r), Json::Object(m)) = (&e.revoked, &mut o) {
+                    m.insert("revoked_at".into(), json!(time(r.revoked_at)));
+                    m.insert("revoked_by".into(), json!(r.revoked_by));
+                }
+                format!("{o}\n")
+            })
+            .collect::<String>(),
+        ListFormat::Human if entries.is_empty() => format!(
+            "no {}grants at {}\n",
+            if args.all { "" } else { "active " },
+            time(now)
+        ),
+        ListFormat::Human => {
+            let mut rows = vec![[
+                "ID",
+                "SOURCE",
+                "KEY",
+                "GRANTED TO",
+                "GRANTED AT",
+                "EXPIRES",
+                "RULE",
+                "STATUS",
+            ]
+            .map(String::from)];
+            for e in &entries {
+                let g = &e.grant;
+                rows.push([
+                    g.id.clone(),
+                    g.source.clone(),
+                    g.key.clone(),
+                    g.granted_to.clone(),
+                    time(g.granted_at),
+                    time(g.expires),
+                    g.rule.clone(),
+                    status(e, now).to_owned(),
+                ]);
+            }
+            table(&rows)
+        }
+    };
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Left-aligned columns separated by two spaces, no trailing spaces.
+fn table<const N: usize>(rows: &[[String; N]]) -> String {
+    let mut widths = [0usize; N];
+    for r in rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for r in rows {
+        let mut line = String::new();
+        for (i, c) in r.iter().enumerate() {
+            line.push_str(c);
+            if i + 1 < N {
+                line.push_str(&" ".repeat(widths[i] - c.chars().count() + 2));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn revoke(args: &RevokeArgs) -> Result<ExitCode, ExitCode> {
+    let subject = read_subject(&args.subject)?;
+    let now = parse_now(args.now.as_deref())?;
+    let which = match (&args.id, &args.source, &args.key) {
+        (Some(id), _, _) => Revoke::Id(id.clone()),
+        (None, Some(source), Some(key)) => Revoke::Record {
+            source: source.clone(),
+            key: key.clone(),
+        },
+        _ => return Err(fail_usage("give --id, or --source and --key")),
+    };
+    let store = open_existing_store(&args.store)?;
+    let audit = open_audit(&args.audit)?;
+    let service = GrantService::new(store, Arc::new(audit), Arc::new(ManualClock::new(now)));
+    match service.revoke(&subject, &which, &args.reason) {
+        Ok(revoked) => {
+            for g in revoked {
+                println!(
+                    "revoked: grant {} ({} record {}, given to {}, was until {})",
+                    g.id,
+                    g.source,
+                    g.key,
+                    g.granted_to,
+                    time(g.expires)
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e @ RevokeError::NotFound(_)) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(1))
+        }
+        Err(e) => Err(fail_usage(e)),
+    }
+}

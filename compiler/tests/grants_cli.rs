@@ -1,0 +1,728 @@
+//! `polc grants request|list|revoke`, `polc eval --grants`, `polc detokenize`: the built binary
+//! run on a small policy set in a temporary directory, exact outputs and exit codes.
+
+use clap::CommandFactory;
+use std::path::PathBuf;
+use std::process::Command;
+
+const POLICIES: &str = r#"
+tag PII;
+subject { region: text, }
+source customers { id: int key, name: text, email: text tagged PII, region: text, }
+source cards { id: int key, card: text, }
+source notes { body: text, }
+
+policy pii { mask columns tagged PII using redact for everyone }
+policy regions on source customers {
+  only show rows where row.region == user.region for everyone
+}
+policy managers on source customers {
+  allow temporary unmask for 2h for everyone who user has role "manager"
+}
+policy tok { mask column cards.card using tokenize for everyone }
+policy billing { allow detokenize column cards.card for everyone who user has role "billing" }
+"#;
+
+const T0: &str = "2026-05-01T10:00:00Z";
+
+/// A temporary directory with `policies.pol`, subjects (`mia` a manager in region "eu", `al` an
+/// agent in "eu", `bo` billing), rows and a key.
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let write = |name: &str, text: &str| {
+            std::fs::write(dir.path().join(name), text).expect("writes");
+        };
+        write("policies.pol", POLICIES);
+        write(
+            "mia.json",
+            r#"{"login": "mia", "roles": ["manager"], "region": "eu"}"#,
+        );
+        write(
+            "al.json",
+            r#"{"login": "al", "roles": ["agent"], "region": "eu"}"#,
+        );
+        write("bo.json", r#"{"login": "bo", "roles": ["billing"]}"#);
+        write("list.json", r#"["not", "an", "object"]"#);
+        write(
+            "customers.jsonl",
+            concat!(
+                r#"{"id": 1, "name": "Ann", "email": "ann@example.com", "region": "eu"}"#,
+                "\n",
+                r#"{"id": 2, "name": "Ben", "email": "ben@example.com", "region": "us"}"#,
+                "\n",
+                r#"{"id": 3, "name": "Cy", "email": "cy@example.com", "region": "eu"}"#,
+                "\n"
+            ),
+        );
+        write("test.key", "grants_cli test key, public\n");
+        Env { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.path(name)).expect("reads")
+    }
+
+    /// Runs `polc ARGS` in the directory: (exit code, stdout, stderr).
+    fn polc(&self, args: &[&str]) -> (i32, String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_polc"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("runs polc");
+        (
+            out.status.code().expect("exit code"),
+            String::from_utf8(out.stdout).expect("utf-8"),
+            String::from_utf8(out.stderr).expect("utf-8"),
+        )
+    }
+
+    /// `polc grants request` for `subject` on `customers` with key `key` at `now`.
+    fn request(&self, subject: &str, key: &str, now: &str) -> (i32, String, String) {
+        self.polc(&[
+            "grants",
+            "request",
+            "policies.pol",
+            "--subject",
+            subject,
+            "--source",
+            "customers",
+            "--key",
+            key,
+            "--reason",
+            "case 12",
+            "--store",
+            "grants.jsonl",
+            "--audit",
+            "audit.jsonl",
+            "--now",
+            now,
+        ])
+    }
+
+    fn eval_customers(&self, subject: &str, now: &str, extra: &[&str]) -> (i32, String, String) {
+        let mut args = vec![
+            "eval",
+            "policies.pol",
+            "--subject",
+            subject,
+            "--source",
+            "customers",
+            "--rows",
+            "customers.jsonl",
+            "--now",
+            now,
+            "--key-file",
+            "test.key",
+        ];
+        args.extend_from_slice(extra);
+        self.polc(&args)
+    }
+}
+
+fn ok(stdout: &str) -> (i32, String, String) {
+    (0, stdout.to_owned(), String::new())
+}
+
+fn usage(stderr: &str) -> (i32, String, String) {
+    (2, String::new(), stderr.to_owned())
+}
+
+const GRANTED_1: &str = "granted: customers record 1 is clear for every user until \
+     2026-05-01T12:00:00Z (grant g-df8979b3b7, rule managers)\n";
+
+#[test]
+fn the_command_line_is_well_formed() {
+    pol_compiler::cli::Cli::command().debug_assert();
+}
+
+#[test]
+fn a_permitted_request_is_granted_stored_and_audited() {
+    let env = Env::new();
+    assert_eq!(env.request("mia.json", "1", T0), ok(GRANTED_1));
+    assert_eq!(
+        env.read("grants.jsonl"),
+        "{\"id\":\"g-df8979b3b7\",\"source\":\"customers\",\"key\":\"1\",\"granted_to\":\"mia\",\
+         \"rule\":\"managers\",\"granted_at\":\"2026-05-01T10:00:00Z\",\
+         \"expires\":\"2026-05-01T12:00:00Z\"}\n"
+    );
+    assert_eq!(
+        env.read("audit.jsonl"),
+        "{\"time\":\"2026-05-01T10:00:00Z\",\"subject\":\"mia\",\"action\":\"grant\",\
+         \"request\":\"unmask\",\"source\":\"customers\",\"key\":\"1\",\"columns\":[],\
+         \"expiry\":\"2026-05-01T12:00:00Z\",\"reason\":\"case 12\",\
+         \"detail\":\"granted by managers for 7200s as grant g-df8979b3b7\"}\n"
+    );
+}
+
+#[test]
+fn a_request_the_policy_does_not_allow_is_refused_and_audited() {
+    let env = Env::new();
+    assert_eq!(
+        env.request("al.json", "1", T0),
+        (
+            1,
+            String::new(),
+            "refused: no `allow temporary unmask` rule of `customers` allows this user\n".into()
+        )
+    );
+    assert_eq!(env.read("grants.jsonl"), "");
+    assert_eq!(
+        env.read("audit.jsonl"),
+        "{\"time\":\"2026-05-01T10:00:00Z\",\"subject\":\"al\",\"action\":\"refusal\",\
+         \"request\":\"unmask\",\"source\":\"customers\",\"key\":\"1\",\"columns\":[],\
+         \"expiry\":null,\"reason\":\"case 12\",\
+         \"detail\":\"no `allow temporary unmask` rule of `customers` allows this user\"}\n"
+    );
+    // A source the policies never open, and one without a key column: refused.
+    let (code, _, err) = env.polc(&[
+        "grants",
+        "request",
+        "policies.pol",
+        "--subject",
+        "mia.json",
+        "--source",
+        "notes",
+        "--key",
+        "x",
+        "--store",
+        "grants.jsonl",
+        "--audit",
+        "audit.jsonl",
+        "--now",
+        T0,
+    ]);
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            1,
+            "refused: source `notes` has no key column, so no record can be named\n"
+        )
+    );
+    let (code, _, err) = env.polc(&[
+        "grants",
+        "request",
+        "policies.pol",
+        "--subject",
+        "mia.json",
+        "--source",
+        "cards",
+        "--key",
+        "1",
+        "--store",
+        "grants.jsonl",
+        "--audit",
+        "audit.jsonl",
+        "--now",
+        T0,
+    ]);
+    assert_eq!(
+        (code, err.as_str()),
+        (1, "refused: no policy allows temporary unmask on `cards`\n")
+    );
+    assert_eq!(env.read("audit.jsonl").lines().count(), 3);
+}
+
+#[test]
+fn request_usage_errors_exit_2_and_audit_nothing() {
+    let env = Env::new();
+    let base = |subject: &'static str, source: &'static str, key: &'static str| {
+        vec![
+            "grants",
+            "request",
+            "policies.pol",
+            "--subject",
+            subject,
+            "--source",
+            source,
+            "--key",
+            key,
+            "--store",
+            "grants.jsonl",
+            "--audit",
+            "audit.jsonl",
+            "--now",
+            T0,
+        ]
+    };
+    assert_eq!(
+        env.polc(&base("mia.json", "customers", "one")),
+        usage("error: --key `one` is not of type int, the type of `customers.id`\n")
+    );
+    assert_eq!(
+        env.polc(&base("mia.json", "orders", "1")),
+        usage("error: no source `orders` in the policies (sources: customers, cards, notes)\n")
+    );
+    let (code, _, err) = env.polc(&base("missing.json", "customers", "1"));
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("error: cannot read the subject missing.json: "),
+        "{err}"
+    );
+    assert_eq!(
+        env.polc(&base("list.json", "customers", "1")),
+        usage("error: the subject list.json must be a JSON object\n")
+    );
+    let mut bad_now = base("mia.json", "customers", "1");
+    *bad_now.last_mut().expect("now") = "yesterday";
+    let (code, _, err) = env.polc(&bad_now);
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("error: --now `yesterday` is not an RFC 3339 timestamp"),
+        "{err}"
+    );
+    // Missing --store: clap's usage error.
+    let (code, _, err) = env.polc(&[
+        "grants",
+        "request",
+        "policies.pol",
+        "--subject",
+        "mia.json",
+        "--source",
+        "customers",
+        "--key",
+        "1",
+        "--audit",
+        "audit.jsonl",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--store <STORE>"), "{err}");
+    assert!(!env.path("audit.jsonl").exists());
+    assert!(!env.path("grants.jsonl").exists());
+}
+
+#[test]
+fn a_request_against_a_built_bundle() {
+    let env = Env::new();
+    let (code, _, _) = env.polc(&["build", "policies.pol", "-o", "p.bundle"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        env.polc(&[
+            "grants",
+            "request",
+            "--bundle",
+            "p.bundle",
+            "--subject",
+            "mia.json",
+            "--source",
+            "customers",
+            "--key",
+            "1",
+            "--reason",
+            "case 12",
+            "--store",
+            "grants.jsonl",
+            "--audit",
+            "audit.jsonl",
+            "--now",
+            T0,
+        ]),
+        ok(GRANTED_1)
+    );
+}
+
+#[test]
+fn list_shows_active_grants_and_marks_the_others_with_all() {
+    let env = Env::new();
+    assert_eq!(env.request("mia.json", "1", T0).0, 0);
+    assert_eq!(env.request("mia.json", "3", "2026-05-01T11:00:00Z").0, 0);
+    let list = |now: &str, extra: &[&str]| {
+        let mut args = vec!["grants", "list", "--store", "grants.jsonl", "--now", now];
+        args.extend_from_slice(extra);
+        env.polc(&args)
+    };
+    assert_eq!(
+        list("2026-05-01T11:30:00Z", &[]),
+        ok("ID            SOURCE     KEY  GRANTED TO  GRANTED AT            EXPIRES               RULE      STATUS\n\
+            g-df8979b3b7  customers  1    mia         2026-05-01T10:00:00Z  2026-05-01T12:00:00Z  managers  active\n\
+            g-ca29bac395  customers  3    mia         2026-05-01T11:00:00Z  2026-05-01T13:00:00Z  managers  active\n")
+    );
+    // At the expiry instant the first grant no longer holds.
+    assert_eq!(
+        list("2026-05-01T12:00:00Z", &["--format", "json"]),
+        ok("{\"id\":\"g-ca29bac395\",\"source\":\"customers\",\"key\":\"3\",\"granted_to\":\"mia\",\
+            \"rule\":\"managers\",\"granted_at\":\"2026-05-01T11:00:00Z\",\
+            \"expires\":\"2026-05-01T13:00:00Z\",\"status\":\"active\"}\n")
+    );
+    assert_eq!(
+        list("2026-05-01T12:00:00Z", &["--all"]),
+        ok("ID            SOURCE     KEY  GRANTED TO  GRANTED AT            EXPIRES               RULE      STATUS\n\
+            g-df8979b3b7  customers  1    mia         2026-05-01T10:00:00Z  2026-05-01T12:00:00Z  managers  expired\n\
+            g-ca29bac395  customers  3    mia         2026-05-01T11:00:00Z  2026-05-01T13:00:00Z  managers  active\n")
+    );
+    assert_eq!(
+        list("2026-05-01T13:00:00Z", &[]),
+        ok("no active grants at 2026-05-01T13:00:00Z\n")
+    );
+    assert_eq!(list("2026-05-01T13:00:00Z", &["--format", "json"]), ok(""));
+    assert_eq!(
+        env.polc(&["grants", "list", "--store", "nope.jsonl"]),
+        usage("error: the grant store nope.jsonl does not exist\n")
+    );
+}
+
+#[test]
+fn revoke_by_id_or_record_is_audited() {
+    let env = Env::new();
+    assert_eq!(env.request("mia.json", "1", T0).0, 0);
+    assert_eq!(env.request("mia.json", "3", T0).0, 0);
+    let revoke = |args: &[&str]| {
+        let mut all = vec![
+            "grants",
+            "revoke",
+            "--store",
+            "grants.jsonl",
+            "--audit",
+            "audit.jsonl",
+            "--subject",
+            "al.json",
+            "--now",
+            "2026-05-01T10:30:00Z",
+        ];
+        all.extend_from_slice(args);
+        env.polc(&all)
+    };
+    assert_eq!(
+        revoke(&["--id", "g-df8979b3b7", "--reason", "done"]),
+        ok("revoked: grant g-df8979b3b7 (customers record 1, given to mia, was until 2026-05-01T12:00:00Z)\n")
+    );
+    assert_eq!(
+        env.read("audit.jsonl").lines().last(),
+        Some(
+            "{\"time\":\"2026-05-01T10:30:00Z\",\"subject\":\"al\",\"action\":\"revoke\",\
+             \"request\":\"unmask\",\"source\":\"customers\",\"key\":\"1\",\"columns\":[],\
+             \"expiry\":\"2026-05-01T12:00:00Z\",\"reason\":\"done\",\
+             \"detail\":\"grant g-df8979b3b7 (given to mia by managers) revoked\"}"
+        )
+    );
+    assert_eq!(
+        revoke(&["--id", "g-df8979b3b7"]),
+        (
+            1,
+            String::new(),
+            "error: nothing revoked: no grant `g-df8979b3b7` holds at 2026-05-01T10:30:00Z\n"
+                .into()
+        )
+    );
+    assert_eq!(
+        revoke(&["--source", "customers", "--key", "3"]),
+        ok("revoked: grant g-45e091ab99 (customers record 3, given to mia, was until 2026-05-01T12:00:00Z)\n")
+    );
+    let (code, _, err) = revoke(&["--source", "customers"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--key <KEY>"), "{err}");
+    assert_eq!(env.read("audit.jsonl").lines().count(), 5);
+    // The revoked records are masked again.
+    let (_, out, _) = env.eval_customers(
+        "al.json",
+        "2026-05-01T10:45:00Z",
+        &["--grants", "grants.jsonl"],
+    );
+    assert_eq!(
+        out,
+        "{\"id\":1,\"name\":\"Ann\",\"email\":\"*******\",\"region\":\"eu\"}\n\
+         {\"id\":3,\"name\":\"Cy\",\"email\":\"*******\",\"region\":\"eu\"}\n"
+    );
+}
+
+#[test]
+fn eval_with_grants_clears_granted_records_for_everyone_until_expiry() {
+    let env = Env::new();
+    assert_eq!(env.request("mia.json", "1", T0).0, 0);
+    // Ben (id 2, region us) is granted too, but al's row rule still hides him.
+    assert_eq!(env.request("mia.json", "2", T0).0, 0);
+    let masked = "{\"id\":1,\"name\":\"Ann\",\"email\":\"*******\",\"region\":\"eu\"}\n\
+                  {\"id\":3,\"name\":\"Cy\",\"email\":\"*******\",\"region\":\"eu\"}\n";
+    let granted = "{\"id\":1,\"name\":\"Ann\",\"email\":\"ann@example.com\",\"region\":\"eu\"}\n\
+                   {\"id\":3,\"name\":\"Cy\",\"email\":\"*******\",\"region\":\"eu\"}\n";
+    assert_eq!(env.eval_customers("al.json", T0, &[]), ok(masked));
+    assert_eq!(
+        env.eval_customers(
+            "al.json",
+            "2026-05-01T11:59:59Z",
+            &["--grants", "grants.jsonl", "--audit", "audit.jsonl"]
+        ),
+        ok(granted)
+    );
+    assert_eq!(
+        env.read("audit.jsonl").lines().last(),
+        Some(
+            "{\"time\":\"2026-05-01T11:59:59Z\",\"subject\":\"al\",\"action\":\"unmask\",\
+             \"request\":\"unmask\",\"source\":\"customers\",\"key\":\"1\",\
+             \"columns\":[\"email\"],\"expiry\":\"2026-05-01T12:00:00Z\",\"reason\":null,\
+             \"detail\":\"the record is shown clear under a temporary unmask grant\"}"
+        )
+    );
+    // Expired at 12:00: ignored.
+    assert_eq!(
+        env.eval_customers(
+            "al.json",
+            "2026-05-01T12:00:00Z",
+            &["--grants", "grants.jsonl"]
+        ),
+        ok(masked)
+    );
+    assert_eq!(
+        env.eval_customers("al.json", T0, &["--grants", "missing.jsonl"]),
+        usage("error: the grant store missing.jsonl does not exist\n")
+    );
+    let (code, _, err) = env.eval_customers("al.json", T0, &["--audit", "audit.jsonl"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--grants <GRANTS>"), "{err}");
+}
+
+#[test]
+fn detokenize_for_a_permitted_subject_refused_for_others() {
+    let env = Env::new();
+    std::fs::write(
+        env.path("cards.jsonl"),
+        "{\"id\": 1, \"card\": \"4111 1111 1111 1111\"}\n",
+    )
+    .expect("writes");
+    let (code, out, err) = env.polc(&[
+        "eval",
+        "policies.pol",
+        "--subject",
+        "al.json",
+        "--source",
+        "cards",
+        "--rows",
+        "cards.jsonl",
+        "--key-file",
+        "test.key",
+    ]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    let row: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let token = row["card"].as_str().expect("a token").to_owned();
+    assert!(token.starts_with("tok_"), "{token}");
+    let detok = |subject: &str, value: &str| {
+        env.polc(&[
+            "detokenize",
+            "policies.pol",
+            "--subject",
+            subject,
+            "--source",
+            "cards",
+            "--column",
+            "card",
+            "--key-file",
+            "test.key",
+            "--value",
+            value,
+            "--audit",
+            "audit.jsonl",
+            "--reason",
+            "dispute",
+            "--now",
+            T0,
+        ])
+    };
+    assert_eq!(detok("bo.json", &token), ok("4111 1111 1111 1111\n"));
+    assert_eq!(
+        detok("al.json", &token),
+        (
+            1,
+            String::new(),
+            "error: detokenize refused: no `allow detokenize` rule of `cards.card` allows this user\n"
+                .into()
+        )
+    );
+    let (code, _, err) = detok("bo.json", "4111 1111 1111 1111");
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            1,
+            "error: cannot detokenize: `cards.card` is tokenized and this value is not a token\n"
+        )
+    );
+    let audit = env.read("audit.jsonl");
+    let actions: Vec<String> = audit
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("json");
+            format!("{} {} {}", v["subject"], v["action"], v["detail"])
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            r#""bo" "detokenize" "allowed by billing""#,
+            r#""al" "refusal" "no `allow detokenize` rule of `cards.card` allows this user""#,
+            r#""bo" "refusal" "`cards.card` is tokenized and this value is not a token""#,
+        ]
+    );
+    assert!(!audit.contains("4111"), "the original is never audited");
+    // Without --audit the answer is the same and nothing is written.
+    let (code, out, _) = env.polc(&[
+        "detokenize",
+        "policies.pol",
+        "--subject",
+        "bo.json",
+        "--source",
+        "cards",
+        "--column",
+        "card",
+        "--key-file",
+        "test.key",
+        "--value",
+        &token,
+    ]);
+    assert_eq!((code, out.as_str()), (0, "4111 1111 1111 1111\n"));
+    // A different key cannot reverse the token.
+    std::fs::write(env.path("other.key"), "another key, also public\n").expect("writes");
+    let (code, _, err) = env.polc(&[
+        "detokenize",
+        "policies.pol",
+        "--subject",
+        "bo.json",
+        "--source",
+        "cards",
+        "--column",
+        "card",
+        "--key-file",
+        "other.key",
+        "--value",
+        &token,
+    ]);
+    assert_eq!(code, 1);
+    assert!(err.starts_with("error: cannot detokenize: "), "{err}");
+    let (code, _, err) = env.polc(&[
+        "detokenize",
+        "policies.pol",
+        "--subject",
+        "bo.json",
+        "--source",
+        "cards",
+        "--column",
+        "card",
+        "--value",
+        &token,
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--key-file <KEY_FILE>"), "{err}");
+    assert_eq!(
+        env.polc(&[
+            "detokenize",
+            "policies.pol",
+            "--subject",
+            "bo.json",
+            "--source",
+            "vault",
+            "--column",
+            "card",
+            "--key-file",
+            "test.key",
+            "--value",
+            &token,
+        ]),
+        usage("error: no source `vault` in the policies (sources: customers, cards, notes)\n")
+    );
+}
+
+#[test]
+fn eval_explain_names_the_grant() {
+    let env = Env::new();
+    assert_eq!(env.request("mia.json", "1", T0).0, 0);
+    let (code, out, err) = env.eval_customers(
+        "al.json",
+        "2026-05-01T11:00:00Z",
+        &["--grants", "grants.jsonl", "--explain"],
+    );
+    assert_eq!((code, err.as_str()), (0, ""));
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    let email = |line: &serde_json::Value| {
+        line["explanation"]["cells"]
+            .as_array()
+            .expect("cells")
+            .iter()
+            .find(|c| c["column"] == "email")
+            .cloned()
+            .expect("email cell")
+    };
+    let granted = email(&lines[0]);
+    assert_eq!(granted["value"], "ann@example.com");
+    assert_eq!(
+        granted["reason"],
+        serde_json::json!({"kind": "temporary_unmask", "until": "2026-05-01T12:00:00Z"})
+    );
+    // Line 2 (Ben, region us) is hidden by the row rule; line 3 has no grant.
+    assert_eq!(lines[1]["shown"], false);
+    let other = email(&lines[2]);
+    assert_eq!(other["value"], "*******");
+    assert_eq!(other["decided_by"]["name"], "pii");
+}
+
+/// A derived column whose input is masked for everyone is null on every row (the session skips
+/// computing it) — except on a record a grant unmasks, where it is computed and clear.
+#[test]
+fn a_granted_record_shows_derived_columns_of_masked_inputs() {
+    let env = Env::new();
+    std::fs::write(
+        env.path("derived.pol"),
+        "tag PII;\n\
+         source people { id: int key, email: text tagged PII, label = concat(\"<\", email, \">\"), }\n\
+         policy pii { mask columns tagged PII using redact for everyone }\n\
+         policy managers on source people {\n  allow temporary unmask for 2h for everyone who user has role \"manager\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        env.path("people.jsonl"),
+        "{\"id\": 1, \"email\": \"ann@example.com\"}\n{\"id\": 2, \"email\": \"ben@example.com\"}\n",
+    )
+    .unwrap();
+    let (code, _, err) = env.polc(&[
+        "grants",
+        "request",
+        "derived.pol",
+        "--subject",
+        "mia.json",
+        "--source",
+        "people",
+        "--key",
+        "1",
+        "--store",
+        "g.jsonl",
+        "--audit",
+        "a.jsonl",
+        "--now",
+        T0,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let eval = |extra: &[&str]| {
+        let mut args = vec![
+            "eval",
+            "derived.pol",
+            "--subject",
+            "al.json",
+            "--source",
+            "people",
+            "--rows",
+            "people.jsonl",
+            "--now",
+            T0,
+        ];
+        args.extend_from_slice(extra);
+        env.polc(&args)
+    };
+    assert_eq!(
+        eval(&[]).1,
+        "{\"id\":1,\"email\":\"*******\",\"label\":null}\n{\"id\":2,\"email\":\"*******\",\"label\":null}\n"
+    );
+    assert_eq!(
+        eval(&["--grants", "g.jsonl"]).1,
+        "{\"id\":1,\"email\":\"ann@example.com\",\"label\":\"<ann@example.com>\"}\n\
+         {\"id\":2,\"email\":\"*******\",\"label\":null}\n"
+    );
+}

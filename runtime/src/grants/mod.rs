@@ -1,0 +1,498 @@
+//! Grants (§7 of the contract): temporary unmask of one record, and detokenization.
+//!
+//! The [`Engine`] is immutable; grants are state. A [`GrantService`] holds that state — a
+//! [`GrantStore`] of temporary unmask grants (durable in a file, or in memory), an
+//! [`AuditSink`] and a [`Clock`] — and is shared by every user of an application:
+//!
+//! ```text
+//! GrantService::new(store, audit, clock)
+//!   ├─ request_unmask(engine, subject, source, key, reason)   → Granted | refused (audited)
+//!   ├─ revoke(subject, which, reason)  → the grants revoked (audited)
+//!   ├─ session(engine, subject)       → a Session at the clock, with the live grants applied
+//!   └─ detokenize(engine, subject, source, column, masked, reason) → original (audited)
+//! ```
+//!
+//! # Temporary unmask
+//!
+//! A user asks to unmask one record (source + key value). The bundle's `allow temporary
+//! unmask for D …` rules for that source decide, in authored order: the first whose audience
+//! allows the user grants it for `D` (1h to 72h) from the clock's now. An audience condition
+//! that is unknown never allows. Every request, granted or refused, is audited *before* the
+//! answer is returned; if the audit sink fails, nothing is granted.
+//!
+//! While a grant holds, the record's cells are clear **for every user** in sessions opened
+//! with [`GrantService::session`]: exactly as for an exempt user (cells that do not match
+//! their declared type stay null), except that **row rules still apply** — a grant never shows
+//! a row that a user's row rules hide. A session sees the grants that hold at its own clock
+//! (taken when it was opened): open a new session to see new grants or expiries. The first
+//! time a session reveals a granted record (cells this user would otherwise see masked), an
+//! [`AuditAction::Unmask`] record is written; if that fails, the record is masked as usual.
+//! Asking again while a grant holds gives a new grant (the latest expiry counts).
+//!
+//! # Detokenize
+//!
+//! See [`GrantService::detokenize`].
+
+mod clock;
+mod detokenize;
+mod store;
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::audit::{AuditAction, AuditError, AuditRecord, AuditSink, JournalError, RequestKind};
+use crate::bundle::{GrantAudience, GrantKind};
+use crate::engine::{Engine, Session, Subject, SubjectError};
+use crate::program::Tri;
+use crate::value::{ColumnType, Value};
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use detokenize::DetokenizeError;
+pub use store::{GrantEntry, GrantStore, Revocation, StoredGrant};
+
+/// Why a temporary unmask was not granted.
+#[derive(Debug)]
+pub enum UnmaskError {
+    /// The policy does not allow it (or the request names no record); the message says why.
+    /// The refusal was audited.
+    Refused(String),
+    /// The subject is not a JSON object (nothing could be audited about whom).
+    Subject(SubjectError),
+    /// The audit sink failed: nothing was granted.
+    Audit(AuditError),
+    /// The grant was audited but could not be stored: it does not hold.
+    Store(JournalError),
+}
+
+impl fmt::Display for UnmaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UnmaskError::Refused(m) => write!(f, "temporary unmask refused: {m}"),
+            UnmaskError::Subject(e) => e.fmt(f),
+            UnmaskError::Audit(e) => write!(f, "temporary unmask not granted: {e}"),
+            UnmaskError::Store(e) => {
+                write!(
+                    f,
+                    "temporary unmask not granted: the grant was not stored: {e}"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for UnmaskError {}
+
+/// Which grants [`GrantService::revoke`] revokes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Revoke {
+    /// The grant with this id.
+    Id(String),
+    /// Every grant of this record (source name, key as canonical text).
+    Record {
+        /// The source's name.
+        source: String,
+        /// The record's key, as canonical text.
+        key: String,
+    },
+}
+
+/// Why nothing (or not everything) was revoked.
+#[derive(Debug)]
+pub enum RevokeError {
+    /// No grant matching the request holds now; the message says which. Audited as a refusal.
+    NotFound(String),
+    /// The subject is not a JSON object.
+    Subject,
+    /// The audit sink failed: the grant being revoked was not revoked (earlier ones were).
+    Audit(AuditError),
+    /// The revocation was audited but could not be stored: the grant still holds.
+    Store(JournalError),
+}
+
+impl fmt::Display for RevokeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RevokeError::NotFound(m) => write!(f, "nothing revoked: {m}"),
+            RevokeError::Subject => write!(f, "the subject must be a JSON object"),
+            RevokeError::Audit(e) => write!(f, "not revoked: {e}"),
+            RevokeError::Store(e) => write!(f, "not revoked: the revocation was not stored: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for RevokeError {}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+/// A temporary unmask that was granted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Granted {
+    /// The grant's id (for [`GrantService::revoke`]).
+    pub id: String,
+    /// The source.
+    pub source: String,
+    /// The record's key, as canonical text.
+    pub key: String,
+    /// The rule that allowed it.
+    pub rule: String,
+    /// When it expires.
+    pub until: DateTime<Utc>,
+}
+
+/// Holds the grant state of an application: grants, audit sink and clock. See the [module
+/// documentation](self).
+#[derive(Debug)]
+pub struct GrantService {
+    store: GrantStore,
+    audit: Arc<dyn AuditSink>,
+    clock: Arc<dyn Clock>,
+}
+
+/// What a session needs to know about grants (built by [`GrantService::session`]).
+#[derive(Debug)]
+pub(crate) struct GrantView {
+    /// Per source index: record key (canonical text) → the latest expiry.
+    records: Vec<HashMap<String, DateTime<Utc>>>,
+    audit: Arc<dyn AuditSink>,
+    subject: String,
+    /// (source index, key) already audited as revealed by this session.
+    audited: Mutex<HashSet<(usize, String)>>,
+}
+
+impl GrantView {
+    /// The expiry of the grant of this record, if any.
+    pub(crate) fn until(&self, source: usize, key: &str) -> Option<DateTime<Utc>> {
+        self.records.get(source)?.get(key).copied()
+    }
+
+    /// Audits the reveal of a granted record, once per session and record; false if the sink
+    /// failed (the caller then masks as usual).
+    pub(crate) fn audit_reveal(
+        &self,
+        source: usize,
+        source_name: &str,
+        key: &str,
+        columns: Vec<String>,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> bool {
+        let mut audited = self.audited.lock().unwrap_or_else(|p| p.into_inner());
+        if audited.contains(&(source, key.to_owned())) {
+            return true;
+        }
+        let record = AuditRecord {
+            time: now,
+            subject: self.subject.clone(),
+            action: AuditAction::Unmask,
+            request: RequestKind::Unmask,
+            source: source_name.to_owned(),
+            key: Some(key.to_owned()),
+            columns,
+            expiry: Some(until),
+            reason: None,
+            detail: "the record is shown clear under a temporary unmask grant".to_owned(),
+        };
+        if self.audit.record(&record).is_ok() {
+            audited.insert((source, key.to_owned()));
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Whether a grant's audience allows the session's user: an unknown condition never does.
+fn allows(session: &Session<'_>, audience: GrantAudience) -> bool {
+    match audience {
+        GrantAudience::Everyone => true,
+        GrantAudience::Except(c) => session.user_condition(c) == Tri::False,
+        GrantAudience::Who(c) => session.user_condition(c) == Tri::True,
+    }
+}
+
+/// The subject's login for audit records (empty when it has none).
+fn login(subject: &Subject) -> String {
+    match &subject.login {
+        Value::Text(s) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+impl GrantService {
+    /// A service over a grant store, an audit sink and a clock.
+    pub fn new(store: GrantStore, audit: Arc<dyn AuditSink>, clock: Arc<dyn Clock>) -> Self {
+        GrantService {
+            store,
+            audit,
+            clock,
+        }
+    }
+
+    /// The service's clock.
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.clock
+    }
+
+    /// The grant store.
+    pub fn store(&self) -> &GrantStore {
+        &self.store
+    }
+
+    /// Mutable access to the grant store (e.g. to [`compact`](GrantStore::compact) it).
+    pub fn store_mut(&mut self) -> &mut GrantStore {
+        &mut self.store
+    }
+
+    /// Opens a session for `subject` at the clock's now, with the temporary unmask grants
+    /// that hold then.
+    pub fn session<'e>(
+        &self,
+        engine: &'e Engine,
+        subject: &serde_json::Value,
+    ) -> Result<Session<'e>, SubjectError> {
+        let now = self.clock.now();
+        let session = engine.session(subject, now)?;
+        let mut records = vec![HashMap::new(); engine.bundle().sources.len()];
+        for g in self.store.active(now) {
+            if let Some(&si) = engine.source_index.get(&g.source) {
+                let slot: &mut DateTime<Utc> = records[si].entry(g.key).or_insert(g.expires);
+                *slot = (*slot).max(g.expires);
+            }
+        }
+        let subject = login(session.subject());
+        Ok(session.with_grants(GrantView {
+            records,
+            audit: Arc::clone(&self.audit),
+            subject,
+            audited: Mutex::new(HashSet::new()),
+        }))
+    }
+
+    /// Asks for a temporary unmask of the record of `source` whose key is `key`, for
+    /// `subject`, with a justification. Granted if an `allow temporary unmask` rule of the
+    /// source allows the user; audited either way (see the [module documentation](self)).
+    ///
+    /// The key must have the key column's type (an int is accepted for a decimal key). A source
+    /// without a key column cannot have records unmasked.
+    pub fn request_unmask(
+        &self,
+        engine: &Engine,
+        subject: &serde_json::Value,
+        source: &str,
+        key: &Value,
+        reason: &str,
+    ) -> Result<Granted, UnmaskError> {
+        let now = self.clock.now();
+        let session = engine.session(subject, now).map_err(UnmaskError::Subject)?;
+        let mut record = AuditRecord {
+            time: now,
+            subject: login(session.subject()),
+            action: AuditAction::Refusal,
+            request: RequestKind::Unmask,
+            source: source.to_owned(),
+            key: (!key.is_null()).then(|| key.canonical_text()),
+            columns: Vec::new(),
+            expiry: None,
+            reason: (!reason.is_empty()).then(|| reason.to_owned()),
+            detail: String::new(),
+        };
+        let decision = self.decide_unmask(engine, &session, source, key);
+        let (key_text, rule, seconds) = match decision {
+            Ok(d) => d,
+            Err(message) => {
+                record.detail = message.clone();
+                self.audit.record(&record).map_err(UnmaskError::Audit)?;
+                return Err(UnmaskError::Refused(message));
+            }
+        };
+        let until = TimeDelta::try_seconds(seconds)
+            .and_then(|d| now.checked_add_signed(d))
+            .ok_or_else(|| UnmaskError::Refused("the expiry is out of range".to_owned()));
+        let until = match until {
+            Ok(u) => u,
+            Err(e) => {
+                record.detail = "the expiry is out of range".to_owned();
+                self.audit.record(&record).map_err(UnmaskError::Audit)?;
+                return Err(e);
+            }
+        };
+        let stored = StoredGrant {
+            id: String::new(),
+            source: source.to_owned(),
+            key: key_text.clone(),
+            granted_to: record.subject.clone(),
+            rule: rule.clone(),
+            granted_at: now,
+            expires: until,
+        };
+        let id = stored.derive_id();
+        record.action = AuditAction::Grant;
+        record.key = Some(key_text.clone());
+        record.expiry = Some(until);
+        record.detail = format!("granted by {rule} for {seconds}s as grant {id}");
+        self.audit.record(&record).map_err(UnmaskError::Audit)?;
+        if let Err(e) = self.store.add(StoredGrant {
+            id: id.clone(),
+            ..stored
+        }) {
+            // The grant was audited but does not hold: say so in the audit trail (best effort:
+            // the error returned is the store's).
+            record.action = AuditAction::Refusal;
+            record.expiry = None;
+            record.detail = format!("the grant could not be stored: {e}");
+            let _ = self.audit.record(&record);
+            return Err(UnmaskError::Store(e));
+        }
+        Ok(Granted {
+            id,
+            source: source.to_owned(),
+            key: key_text,
+            rule,
+            until,
+        })
+    }
+
+    /// Revokes temporary unmask grants that hold at the clock's now: the one with a given id,
+    /// or every grant of one record. Revoking only takes access away, so no policy rule is
+    /// consulted: whoever may write the store may revoke. Each revocation is audited (an
+    /// [`AuditAction::Revoke`] record naming the grant) before it is stored; if the audit
+    /// fails, that grant is not revoked. Returns the grants revoked, in the order given;
+    /// revoking nothing is an error ([`RevokeError::NotFound`]), audited as a refusal.
+    pub fn revoke(
+        &self,
+        subject: &serde_json::Value,
+        which: &Revoke,
+        reason: &str,
+    ) -> Result<Vec<StoredGrant>, RevokeError> {
+        let now = self.clock.now();
+        let by = match subject {
+            serde_json::Value::Object(m) => match m.get("login") {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                _ => String::new(),
+            },
+            _ => return Err(RevokeError::Subject),
+        };
+        let targets: Vec<StoredGrant> = self
+            .store
+            .active(now)
+            .into_iter()
+            .filter(|g| match which {
+                Revoke::Id(id) => &g.id == id,
+                Revoke::Record { source, key } => &g.source == source && &g.key == key,
+            })
+            .collect();
+        let mut record = AuditRecord {
+            time: now,
+            subject: by.clone(),
+            action: AuditAction::Refusal,
+            request: RequestKind::Unmask,
+            source: String::new(),
+            key: None,
+            columns: Vec::new(),
+            expiry: None,
+            reason: (!reason.is_empty()).then(|| reason.to_owned()),
+            detail: String::new(),
+        };
+        if targets.is_empty() {
+            let message = match which {
+                Revoke::Id(id) => format!("no grant `{id}` holds at {}", rfc3339(now)),
+                Revoke::Record { source, key } => format!(
+                    "no grant of `{source}` record `{key}` holds at {}",
+                    rfc3339(now)
+                ),
+            };
+            if let Revoke::Record { source, key } = which {
+                record.source = source.clone();
+                record.key = Some(key.clone());
+            }
+            record.detail = format!("revoke: {message}");
+            self.audit.record(&record).map_err(RevokeError::Audit)?;
+            return Err(RevokeError::NotFound(message));
+        }
+        let mut revoked = Vec::new();
+        for g in targets {
+            record.action = AuditAction::Revoke;
+            record.source = g.source.clone();
+            record.key = Some(g.key.clone());
+            record.expiry = Some(g.expires);
+            record.detail = format!(
+                "grant {} (given to {} by {}) revoked",
+                g.id, g.granted_to, g.rule
+            );
+            self.audit.record(&record).map_err(RevokeError::Audit)?;
+            self.store
+                .revoke(&g.id, now, &by)
+                .map_err(RevokeError::Store)?;
+            revoked.push(g);
+        }
+        Ok(revoked)
+    }
+
+    /// (key text, rule name, seconds) or the refusal's message.
+    fn decide_unmask(
+        &self,
+        engine: &Engine,
+        session: &Session<'_>,
+        source: &str,
+        key: &Value,
+    ) -> Result<(String, String, i64), String> {
+        let bundle = engine.bundle();
+        let si = *engine
+            .source_index
+            .get(source)
+            .ok_or_else(|| format!("there is no source `{source}`"))?;
+        let plan = &bundle.sources[si];
+        let key_col = plan
+            .key_column
+            .and_then(|k| plan.columns.get(k as usize))
+            .ok_or_else(|| {
+                format!("source `{source}` has no key column, so no record can be named")
+            })?;
+        let key = match (key, &key_col.ty) {
+            (Value::Int(i), ColumnType::Decimal) => Value::Decimal(*i as f64),
+            (k, _) => k.clone(),
+        };
+        if key.is_null() {
+            return Err("the key is null".to_owned());
+        }
+        if !key.conforms_to(&key_col.ty) {
+            return Err(format!(
+                "the key of `{source}` is {}, not a {} value",
+                key_col.ty,
+                key.type_name()
+            ));
+        }
+        let mut any_rule = false;
+        for g in &bundle.grants {
+            let GrantKind::TemporaryUnmask {
+                source: gs,
+                seconds,
+            } = g.kind
+            else {
+                continue;
+            };
+            if gs as usize != si {
+                continue;
+            }
+            any_rule = true;
+            if allows(session, g.audience) {
+                let rule = bundle
+                    .rules
+                    .get(g.rule as usize)
+                    .map(|r| r.name.clone())
+                    .unwrap_or_default();
+                return Ok((key.canonical_text(), rule, seconds));
+            }
+        }
+        Err(if any_rule {
+            format!("no `allow temporary unmask` rule of `{source}` allows this user")
+        } else {
+            format!("no policy allows temporary unmask on `{source}`")
+        })
+    }
+}
