@@ -2,11 +2,14 @@
 //! re-analyses them on change and converts between LSP and [`pol_compiler::ide`].
 
 mod convert;
+mod exit;
 mod format;
+mod reuse;
 mod server;
+mod transport;
 mod workspace;
 
-use tower_lsp::{LspService, Server};
+use tower_lsp::LspService;
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -38,9 +41,10 @@ fn main() -> std::process::ExitCode {
     };
     runtime.block_on(async {
         let (service, socket) = LspService::new(server::Backend::new);
-        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
-            .serve(service)
-            .await;
+        transport::serve(exit::ExitOnExit::new(service), socket).await;
     });
+    // The stdin reader blocks on a thread of its own and the analysis worker never ends: do not
+    // wait for them once the client said `exit` (or closed the input).
+    runtime.shutdown_background();
     std::process::ExitCode::SUCCESS
 }

@@ -2,7 +2,9 @@
 //! converting LSP ↔ ide types around a call to [`pol_compiler::ide::Ide`].
 
 use crate::convert;
+use crate::reuse::Unchanged;
 use crate::workspace::{self, Files, Snapshot};
+use pol_compiler::ide::CompletionKind;
 use pol_compiler::source_map::FileId;
 use pol_grammar::LineIndex;
 use std::collections::{HashMap, HashSet};
@@ -27,6 +29,9 @@ pub struct Backend {
     roots: Mutex<Vec<PathBuf>>,
     wake: Arc<Notify>,
     snapshots: watch::Receiver<Arc<Snapshot>>,
+    /// False while the workspace folders' files are being read (after `initialize`): requests
+    /// wait for them rather than answer from a policy set without them.
+    loaded: watch::Sender<bool>,
 }
 
 impl Backend {
@@ -34,12 +39,20 @@ impl Backend {
         let files = Arc::new(Mutex::new(Files::default()));
         let wake = Arc::new(Notify::new());
         let (tx, rx) = watch::channel(Arc::new(Snapshot::empty()));
-        tokio::spawn(worker(client.clone(), files.clone(), wake.clone(), tx));
+        let loaded = watch::Sender::new(true);
+        tokio::spawn(worker(
+            client.clone(),
+            files.clone(),
+            wake.clone(),
+            loaded.subscribe(),
+            tx,
+        ));
         Backend {
             files,
             roots: Mutex::new(Vec::new()),
             wake,
             snapshots: rx,
+            loaded,
         }
     }
 
@@ -49,9 +62,11 @@ impl Backend {
 
     /// The analysis of the current text (waiting for it a moment), else the latest one.
     async fn snapshot(&self) -> Arc<Snapshot> {
+        let deadline = tokio::time::Instant::now() + FRESH_WAIT;
+        let mut loaded = self.loaded.subscribe();
+        let _ = tokio::time::timeout_at(deadline, loaded.wait_for(|l| *l)).await;
         let want = lock(&self.files).generation;
         let mut rx = self.snapshots.clone();
-        let deadline = tokio::time::Instant::now() + FRESH_WAIT;
         loop {
             {
                 let s = rx.borrow_and_update().clone();
@@ -64,6 +79,16 @@ impl Backend {
                 _ => return rx.borrow().clone(),
             }
         }
+    }
+
+    /// The latest analysis, without waiting for that of the latest text unless there is none
+    /// yet (or the workspace is still being read).
+    async fn latest(&self) -> Arc<Snapshot> {
+        let s = self.snapshots.borrow().clone();
+        if s.generation > 0 && *self.loaded.borrow() {
+            return s;
+        }
+        self.snapshot().await
     }
 
     /// Runs a question on the analysis of a document, off the async threads.
@@ -100,12 +125,17 @@ async fn worker(
     client: Client,
     files: Arc<Mutex<Files>>,
     wake: Arc<Notify>,
+    mut loaded: watch::Receiver<bool>,
     tx: watch::Sender<Arc<Snapshot>>,
 ) {
     let mut done = 0u64;
     let mut published: HashSet<Url> = HashSet::new();
     loop {
         wake.notified().await;
+        // While the workspace folders are read, a document opened meanwhile is not analysed
+        // alone (its diagnostics would be those of a partial set); a client that never says
+        // `initialized` only delays the first analysis.
+        let _ = tokio::time::timeout(FRESH_WAIT, loaded.wait_for(|l| *l)).await;
         let (generation, entries) = {
             let f = lock(&files);
             (f.generation, f.snapshot())
@@ -150,13 +180,19 @@ async fn publish(client: &Client, snap: &Snapshot, published: &mut HashSet<Url>)
     let mut now: HashSet<Url> = HashSet::new();
     for (i, uri) in snap.uris.iter().enumerate() {
         let diags = per_file.remove(&i).unwrap_or_default();
-        if diags.is_empty() && !published.contains(uri) {
+        let version = snap.versions.get(i).copied().flatten();
+        // Open documents get their diagnostics at each version (empty or not), so an editor
+        // knows which text they describe; other files only when they have some or had some.
+        if diags.is_empty() && !published.contains(uri) && version.is_none() {
             continue;
         }
         if !diags.is_empty() {
             now.insert(uri.clone());
         }
-        client.publish_diagnostics(uri.clone(), diags, None).await;
+        let version = snap.versions.get(i).copied().flatten();
+        client
+            .publish_diagnostics(uri.clone(), diags, version)
+            .await;
     }
     for gone in published.difference(&now) {
         if !snap.ids.contains_key(gone) {
@@ -166,6 +202,40 @@ async fn publish(client: &Client, snap: &Snapshot, published: &mut HashSet<Url>)
         }
     }
     *published = now;
+}
+
+/// A hover at a position of `current` (the editor's text of `file`), answered by an analysis of
+/// an older text when the hovered name lies in a stretch the edit did not touch; `None` when it
+/// does not (or nothing is there: the fresh analysis is asked then).
+fn hover_from_older(
+    snap: &Snapshot,
+    file: FileId,
+    current: &str,
+    position: Position,
+) -> Option<Hover> {
+    let analysed = &snap.ide.files().get(file).text;
+    let unchanged = Unchanged::new(analysed, current);
+    let lines = LineIndex::new(current);
+    let offset = lines.offset_utf16(current, position.line, position.character);
+    let h = snap.ide.hover(file, unchanged.to_old(offset)?)?;
+    if h.loc.file != file {
+        return None;
+    }
+    let (start, end) = unchanged.to_new(h.loc.span.start as usize, h.loc.span.end as usize)?;
+    let at = |o: usize| {
+        let (line, character) = lines.position_utf16(current, o);
+        Position { line, character }
+    };
+    Some(Hover {
+        contents: HoverContents::Markup(MarkupContent {
+            kind: MarkupKind::Markdown,
+            value: h.markdown,
+        }),
+        range: Some(Range {
+            start: at(start),
+            end: at(end),
+        }),
+    })
 }
 
 /// Applies content changes (full or ranged) to a text.
@@ -197,6 +267,9 @@ impl LanguageServer for Backend {
             if let Some(p) = params.root_uri.as_ref().and_then(|u| u.to_file_path().ok()) {
                 roots.push(p);
             }
+        }
+        if !roots.is_empty() {
+            self.loaded.send_replace(false);
         }
         *lock(&self.roots) = roots;
         Ok(InitializeResult {
@@ -268,9 +341,10 @@ impl LanguageServer for Backend {
         {
             let mut f = lock(&self.files);
             for (uri, text) in loaded {
-                f.set(&uri, text, false);
+                f.set(&uri, text, None);
             }
         }
+        self.loaded.send_replace(true);
         self.changed();
     }
 
@@ -279,7 +353,8 @@ impl LanguageServer for Backend {
     }
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
-        lock(&self.files).set(&params.text_document.uri, params.text_document.text, true);
+        let doc = params.text_document;
+        lock(&self.files).set(&doc.uri, doc.text, Some(doc.version));
         self.changed();
     }
 
@@ -292,7 +367,7 @@ impl LanguageServer for Backend {
                 .map(|t| t.as_str().to_string())
                 .unwrap_or_default();
             let text = apply_changes(current, params.content_changes);
-            f.set(&uri, text, true);
+            f.set(&uri, text, Some(params.text_document.version));
         }
         self.changed();
     }
@@ -322,7 +397,7 @@ impl LanguageServer for Backend {
                 .ok()
                 .and_then(|p| std::fs::read_to_string(p).ok());
             if let Some(text) = text {
-                lock(&self.files).set(&uri, text, false);
+                lock(&self.files).set(&uri, text, None);
                 any = true;
             }
         }
@@ -333,6 +408,24 @@ impl LanguageServer for Backend {
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         let p = params.text_document_position_params;
+        // While the latest text is being analysed, a hover outside the edited stretch is answered
+        // by the previous analysis (see `reuse`).
+        let latest = self.snapshots.borrow().clone();
+        let current = lock(&self.files).snapshot_text(&p.text_document.uri);
+        if let (Some(file), Some(current), true) = (
+            latest.file(&p.text_document.uri),
+            current,
+            latest.generation > 0 && *self.loaded.borrow(),
+        ) {
+            let position = p.position;
+            let reused = tokio::task::spawn_blocking(move || {
+                hover_from_older(&latest, file, &current, position)
+            })
+            .await;
+            if let Ok(Some(answer)) = reused {
+                return Ok(Some(answer));
+            }
+        }
         self.ask(&p.text_document.uri, move |snap, file| {
             let offset = convert::offset(snap, file, p.position);
             let h = snap.ide.hover(file, offset)?;
@@ -349,18 +442,46 @@ impl LanguageServer for Backend {
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
         let p = params.text_document_position;
-        self.ask(&p.text_document.uri, move |snap, file| {
-            let offset = convert::offset(snap, file, p.position);
-            let items = snap.ide.completions(file, offset);
-            Some(CompletionResponse::Array(
+        // The editor's current text, with the names of the latest analysis: completing does not
+        // wait for the analysis of the keystroke just typed.
+        let Some(text) = lock(&self.files).snapshot_text(&p.text_document.uri) else {
+            return Ok(None);
+        };
+        // A space triggers completion for what follows `tagged `, `using `, `acting under `, …;
+        // where only keywords would come (after any other word), it proposes nothing rather than
+        // open a list at every space.
+        let by_space = params
+            .context
+            .as_ref()
+            .is_some_and(|c| c.trigger_character.as_deref() == Some(" "));
+        let snap = self.latest().await;
+        let answer = tokio::task::spawn_blocking(move || {
+            let lines = LineIndex::new(&text);
+            let offset = lines.offset_utf16(&text, p.position.line, p.position.character);
+            let mut items = snap.ide.completions_in(&text, offset);
+            let only_keywords = items
+                .iter()
+                .all(|i| matches!(i.kind, CompletionKind::Keyword | CompletionKind::Snippet));
+            if by_space && only_keywords {
+                items.clear();
+            }
+            CompletionResponse::Array(
                 items
                     .iter()
                     .enumerate()
                     .map(|(i, c)| convert::completion(c, i))
                     .collect(),
-            ))
+            )
         })
-        .await
+        .await;
+        match answer {
+            Ok(r) => Ok(Some(r)),
+            Err(e) => Err(Error {
+                code: ErrorCode::InternalError,
+                message: format!("internal error: {e}").into(),
+                data: None,
+            }),
+        }
     }
 
     async fn goto_definition(
@@ -589,11 +710,8 @@ impl LanguageServer for Backend {
         match answer {
             None => Ok(None),
             Some(Ok(edits)) => Ok(Some(edits)),
-            Some(Err(message)) => Err(Error {
-                code: ErrorCode::InvalidRequest,
-                message: message.into(),
-                data: None,
-            }),
+            // A file that does not parse is left as it is (its syntax errors are published).
+            Some(Err(_)) => Ok(None),
         }
     }
 }

@@ -19,6 +19,8 @@ pub struct Entry {
     pub ast: Option<Arc<SourceFile>>,
     /// Open in the editor (its text is the editor's, not the disk's).
     pub open: bool,
+    /// The editor's version of the text, when open.
+    pub version: Option<i32>,
 }
 
 /// The files, keyed by path (compared as paths are, like `polc`), else by URI.
@@ -36,8 +38,9 @@ pub fn key(uri: &Url) -> PathBuf {
 }
 
 impl Files {
-    /// Sets the text of a file (open in the editor or read from disk).
-    pub fn set(&mut self, uri: &Url, text: String, open: bool) {
+    /// Sets the text of a file: the editor's, at a version, or the disk's (`None`).
+    pub fn set(&mut self, uri: &Url, text: String, version: Option<i32>) {
+        let open = version.is_some();
         let k = key(uri);
         let keep_open = self.entries.get(&k).is_some_and(|e| e.open) && !open;
         if keep_open {
@@ -51,6 +54,7 @@ impl Files {
                 text: Arc::new(text),
                 ast: None,
                 open,
+                version,
             },
         );
         self.generation += 1;
@@ -81,6 +85,7 @@ impl Files {
                         text: Arc::new(text),
                         ast: None,
                         open: false,
+                        version: None,
                     },
                 );
             }
@@ -106,7 +111,7 @@ impl Files {
     }
 
     /// Keeps the trees parsed for a snapshot, where the text has not changed since.
-    pub fn store_asts(&mut self, parsed: Vec<(Url, Arc<String>, Arc<SourceFile>)>) {
+    pub fn store_asts(&mut self, parsed: Vec<Parsed>) {
         for (uri, text, ast) in parsed {
             if let Some(e) = self.entries.get_mut(&key(&uri)) {
                 if Arc::ptr_eq(&e.text, &text) {
@@ -117,11 +122,16 @@ impl Files {
     }
 }
 
+/// A file parsed by an analysis: its URI, the text parsed and the tree.
+pub type Parsed = (Url, Arc<String>, Arc<SourceFile>);
+
 /// The analysis of one generation of the files.
 pub struct Snapshot {
     pub generation: u64,
     pub ide: Ide,
     pub uris: Vec<Url>,
+    /// The editor's version of each file analysed (`None` for files read from disk).
+    pub versions: Vec<Option<i32>>,
     pub ids: HashMap<Url, FileId>,
 }
 
@@ -131,6 +141,7 @@ impl Snapshot {
             generation: 0,
             ide: Ide::new(SourceMap::new()),
             uris: Vec::new(),
+            versions: Vec::new(),
             ids: HashMap::new(),
         }
     }
@@ -142,14 +153,12 @@ impl Snapshot {
 
 /// Analyses a snapshot of the files: parses those without a tree, checks them all. Returns the
 /// trees it parsed (to keep) and the analysis.
-pub fn analyse(
-    generation: u64,
-    entries: Vec<Entry>,
-) -> (Vec<(Url, Arc<String>, Arc<SourceFile>)>, Snapshot) {
+pub fn analyse(generation: u64, entries: Vec<Entry>) -> (Vec<Parsed>, Snapshot) {
     let mut map = SourceMap::new();
     let mut asts = Vec::with_capacity(entries.len());
     let mut parsed = Vec::new();
     let mut uris = Vec::with_capacity(entries.len());
+    let mut versions = Vec::with_capacity(entries.len());
     let mut ids = HashMap::new();
     for e in entries {
         let id = map.add(key(&e.uri).display().to_string(), e.text.as_str());
@@ -164,6 +173,7 @@ pub fn analyse(
         asts.push(SourceFile::clone(&ast));
         ids.insert(e.uri.clone(), id);
         uris.push(e.uri);
+        versions.push(e.version);
     }
     let ide = Ide::from_parsed(map, asts);
     (
@@ -172,6 +182,7 @@ pub fn analyse(
             generation,
             ide,
             uris,
+            versions,
             ids,
         },
     )

@@ -28,7 +28,14 @@ pub(super) fn code_actions(ide: &Ide, file: FileId, span: Span) -> Vec<CodeActio
         if d.primary.file != file || !overlaps(d.primary.span, span) {
             continue;
         }
-        for (n, f) in d.fixes.iter().enumerate() {
+        let declaring = matches!(d.code, Code::UndeclaredTag | Code::UndeclaredPurpose);
+        // The checker's own "declare" fix inserts at the top of the file that names the tag; the
+        // action below puts the declaration beside the others of its kind instead.
+        let fixes = d
+            .fixes
+            .iter()
+            .filter(|f| !(declaring && f.title.starts_with("declare ")));
+        for (n, f) in fixes.enumerate() {
             out.push(CodeAction {
                 title: f.title.clone(),
                 edits: f
@@ -56,25 +63,56 @@ pub(super) fn code_actions(ide: &Ide, file: FileId, span: Span) -> Vec<CodeActio
             title: format!("declare {keyword} `{name}`"),
             edits: vec![declare(ide, file, keyword, &name)],
             diagnostic: Some(i),
-            preferred: d.fixes.is_empty(),
+            preferred: !d.fixes.iter().any(|f| !f.title.starts_with("declare ")),
         });
     }
     out
 }
 
-/// Inserts `tag NAME;` after the last declaration of that kind in the file, or at its start.
+/// The path a tag or purpose declaration declares.
+fn declared(d: &Decl, keyword: &str) -> Option<String> {
+    match d {
+        Decl::Tag(t) if keyword == "tag" => Some(t.path.dotted()),
+        Decl::Purpose(p) if keyword == "purpose" => Some(p.path.dotted()),
+        _ => None,
+    }
+}
+
+/// The file to declare `name` in: the one declaring its longest declared prefix (`PII` for
+/// `PII.Emial`), else the first declaring anything of that kind, else `file` itself.
+fn home_file(ide: &Ide, file: FileId, keyword: &str, name: &str) -> FileId {
+    let mut best: Option<(usize, FileId)> = None;
+    for (id, _) in ide.files.files() {
+        let Some(ast) = ide.ast(id) else { continue };
+        for d in &ast.decls {
+            let Some(path) = declared(d, keyword) else {
+                continue;
+            };
+            let shared = path
+                .split('.')
+                .zip(name.split('.'))
+                .take_while(|(a, b)| a == b)
+                .count();
+            if best.is_none_or(|(n, _)| shared > n) {
+                best = Some((shared, id));
+            }
+        }
+    }
+    best.map_or(file, |(_, id)| id)
+}
+
+/// Inserts `tag NAME;` after the last declaration of that kind in its home file, or at the start
+/// of `file` when there is none.
 fn declare(ide: &Ide, file: FileId, keyword: &str, name: &str) -> TextEdit {
-    let last = ide.ast(file).and_then(|ast| {
+    let home = home_file(ide, file, keyword, name);
+    let last = ide.ast(home).and_then(|ast| {
         ast.decls
             .iter()
-            .filter(|d| match d {
-                Decl::Tag(_) => keyword == "tag",
-                Decl::Purpose(_) => keyword == "purpose",
-                _ => false,
-            })
+            .filter(|d| declared(d, keyword).is_some())
             .map(|d| d.span().end)
             .max()
     });
+    let file = home;
     match last {
         Some(end) => TextEdit {
             loc: Loc::new(file, Span::new(end as usize, end as usize)),

@@ -81,7 +81,12 @@ fn is_decl_keyword(t: &Tok<'_>) -> bool {
 }
 
 pub(super) fn completions(ide: &Ide, file: FileId, offset: usize) -> Vec<CompletionItem> {
-    let text = ide.text(file);
+    completions_in(ide, ide.text(file), offset)
+}
+
+/// Completions at an offset of `text`: only the text before the cursor and the analysed model are
+/// read, so `text` may be newer than the analysis.
+pub(super) fn completions_in(ide: &Ide, text: &str, offset: usize) -> Vec<CompletionItem> {
     let offset = clamp(text, offset);
     let lexed = lex(&text[..offset]);
     let mut toks: Toks = Vec::with_capacity(lexed.tokens.len());

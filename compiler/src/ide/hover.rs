@@ -642,6 +642,7 @@ fn policy_hover(ide: &Ide, name: &str) -> String {
     ));
     let mut rules = Vec::new();
     let mut decides = 0usize;
+    let mut covered = std::collections::BTreeSet::new();
     for (id, r) in model.mask_rules.iter().enumerate() {
         if r.policy != pid {
             continue;
@@ -652,6 +653,7 @@ fn policy_hover(ide: &Ide, name: &str) -> String {
             rule_summary(model, &ide.files, RuleRef::Mask(id))
         ));
         for m in &r.matches {
+            covered.insert((m.source, m.column));
             let first = ide
                 .analysis
                 .resolution
@@ -672,7 +674,10 @@ fn policy_hover(ide: &Ide, name: &str) -> String {
         out.push(format!("*Rules:*\n{}", rules.join("\n")));
     }
     if model.mask_rules.iter().any(|r| r.policy == pid) {
-        out.push(format!("*Decides {decides} column(s) first.*"));
+        out.push(format!(
+            "*Covers {} column(s); first in resolution order on {decides} of them.*",
+            covered.len()
+        ));
     }
     out.join("\n\n")
 }

@@ -132,6 +132,14 @@ impl Ide {
         complete::completions(self, file, offset)
     }
 
+    /// Completions at an offset of `text`, the editor's text of a file, which may be newer than
+    /// the analysed one: the context is read from `text` before the cursor, the names (tags,
+    /// columns, …) from the analysis. This lets an editor complete while the new text is still
+    /// being analysed.
+    pub fn completions_in(&self, text: &str, offset: usize) -> Vec<CompletionItem> {
+        complete::completions_in(self, text, offset)
+    }
+
     /// Where the symbol at an offset is declared.
     pub fn definition(&self, file: FileId, offset: usize) -> Vec<Loc> {
         navigate::definition(self, file, offset)
