@@ -107,6 +107,10 @@ struct SourceSpec<'e> {
     /// Whether masking needs the final clear state of columns (some derived column that is not
     /// in `null_derived` reads them).
     final_clear_needed: bool,
+    /// Per row position, what masking does when neither explanations nor grants are involved,
+    /// if every column can be decided without the others (no struct fields, no derived column
+    /// whose value may show): the straight-line plan of [`SourceSession::mask`].
+    cells: Option<Vec<CellPlan>>,
     checks: Vec<RuleCheck<'e>>,
 }
 
@@ -255,6 +259,7 @@ impl<'e> Session<'e> {
                 base: smallvec![Decided::EXEMPT; s.columns.len()],
                 dynamic: Vec::new(),
                 final_clear_needed: s.columns.iter().any(|c| c.derived.is_some()),
+                cells: None,
                 checks: Vec::new(),
             };
         }
@@ -329,6 +334,7 @@ impl<'e> Session<'e> {
             s.columns.iter().enumerate().any(|(f, c)| {
                 c.derived.is_some() && !null_derived.get(f).copied().unwrap_or(false)
             });
+        let cells = Self::cell_plan(s, &columns, &null_derived);
         SourceSpec {
             exempt,
             visible,
@@ -338,8 +344,43 @@ impl<'e> Session<'e> {
             base,
             dynamic,
             final_clear_needed,
+            cells,
             checks,
         }
+    }
+
+    /// See [`SourceSpec::cells`].
+    fn cell_plan(
+        s: &SourcePlan,
+        columns: &[ColSpec],
+        null_derived: &[bool],
+    ) -> Option<Vec<CellPlan>> {
+        let has_fields = s.columns.iter().any(|c| c.parent.is_some());
+        if has_fields {
+            return None;
+        }
+        s.columns
+            .iter()
+            .enumerate()
+            .map(|(f, c)| {
+                if c.derived.is_some() {
+                    // A derived column whose value may show needs its inputs' final state.
+                    return null_derived
+                        .get(f)
+                        .copied()
+                        .unwrap_or(false)
+                        .then_some(CellPlan::Null);
+                }
+                Some(match columns.get(f)? {
+                    ColSpec::Const(d) => match d.act {
+                        Act::Clear => CellPlan::Clear,
+                        Act::Null => CellPlan::Null,
+                        Act::Mask(t) => CellPlan::Mask(t),
+                    },
+                    ColSpec::Dyn(_) => CellPlan::Dyn(f as u32),
+                })
+            })
+            .collect()
     }
 
     /// See [`SourceSpec::null_derived`].
@@ -460,6 +501,16 @@ fn decide_body(
         // The verifier requires an otherwise after `who` clauses; without clauses nothing masks.
         None => d(None, Why::NoRule, Act::Clear),
     }
+}
+
+/// What masking does to one top-level cell (see [`SourceSpec::cells`]).
+#[derive(Clone, Copy, Debug)]
+enum CellPlan {
+    Clear,
+    Null,
+    Mask(u32),
+    /// Decided per row: this flat column's remaining candidates.
+    Dyn(u32),
 }
 
 /// Which derived columns a decoded row computes.
@@ -1152,6 +1203,9 @@ impl<'s> SourceSession<'s> {
         mut traces: Option<&mut Vec<CellTrace>>,
         granted: Option<DateTime<Utc>>,
     ) -> Vec<Value> {
+        if let (None, None, Some(cells)) = (&traces, granted, &self.spec.cells) {
+            return self.mask_planned(state, cells);
+        }
         let meta = self.meta;
         // Exempt: every decision is clear (the session specialised them so); a row unmasked by a
         // grant likewise. Cells that do not match their type are still null, and so is a derived
@@ -1257,6 +1311,43 @@ impl<'s> SourceSession<'s> {
         } else {
             None
         }
+    }
+
+    /// [`mask`](Self::mask) by the session's straight-line plan: top-level columns only, each
+    /// decided alone (mismatched cells are null; derived ones in the plan are null).
+    fn mask_planned(&self, state: &RowState<'_>, cells: &[CellPlan]) -> Vec<Value> {
+        let env = self.env(state, None);
+        let no_mismatch = state.mismatches.is_empty();
+        let mut out = Vec::with_capacity(cells.len());
+        for (pos, (cell, raw)) in cells.iter().zip(&state.raw).enumerate() {
+            if !no_mismatch && state.mismatch(pos).is_some() {
+                out.push(Value::Null);
+                continue;
+            }
+            let (act, flat) = match *cell {
+                CellPlan::Clear => (Act::Clear, pos as u32),
+                CellPlan::Null => (Act::Null, pos as u32),
+                CellPlan::Mask(t) => (Act::Mask(t), pos as u32),
+                CellPlan::Dyn(f) => {
+                    let act = match (
+                        self.spec.columns.get(f as usize),
+                        self.plan.columns.get(f as usize),
+                    ) {
+                        (Some(ColSpec::Dyn(which)), Some(c)) => {
+                            self.decide_dyn(c, which, &env, None).act
+                        }
+                        _ => Act::Null,
+                    };
+                    (act, f)
+                }
+            };
+            out.push(match act {
+                Act::Clear => raw.as_ref().clone(),
+                Act::Null => Value::Null,
+                Act::Mask(t) => self.apply(t, raw, flat, state).unwrap_or(Value::Null),
+            });
+        }
+        out
     }
 
     /// Per flat column: whether its final decision is clear (its own, every enclosing struct's,
