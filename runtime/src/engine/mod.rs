@@ -30,7 +30,7 @@ use crate::bundle::{
     Audience, Bundle, BundleError, RowAudience, RowFilter, RowOtherwise, SourcePlan, TechniquePlan,
 };
 use crate::keys::KeyRing;
-use crate::program::interp::{ColumnPath, PurposeTree};
+use crate::program::interp::{comparison, ColumnPath, Comparison, PurposeTree};
 use crate::program::Op;
 use crate::techniques::PreparedTechnique;
 
@@ -128,6 +128,8 @@ pub struct Engine {
     pub(crate) sources: Vec<SourceMeta>,
     pub(crate) source_index: HashMap<String, usize>,
     pub(crate) keys: Option<KeyRing>,
+    /// Per program: the comparison it is, if it is one (evaluated without the interpreter).
+    pub(crate) comparisons: Vec<Option<Comparison>>,
 }
 
 impl Engine {
@@ -231,6 +233,11 @@ impl Engine {
                 level_pos: pos(s.level.as_ref().and_then(|l| l.column)),
             });
         }
+        let comparisons = bundle
+            .programs
+            .iter()
+            .map(|p| if p.user_only { None } else { comparison(p) })
+            .collect();
         Ok(Engine {
             bundle,
             techniques,
@@ -239,6 +246,7 @@ impl Engine {
             sources,
             source_index,
             keys,
+            comparisons,
         })
     }
 

@@ -14,7 +14,7 @@ use crate::bundle::{
     Audience, Candidate, ColumnPlan, RowAudience, RowFilter, RowOtherwise, RowRulePlan, SourcePlan,
 };
 use crate::grants::GrantView;
-use crate::program::interp::{run, Env, Eval};
+use crate::program::interp::{eq_tri, run, Comparison, Env, Eval, Operand};
 use crate::program::Tri;
 use crate::techniques::MaskContext;
 use crate::value::{ColumnType, Value};
@@ -123,6 +123,9 @@ pub struct Session<'e> {
     now: DateTime<Utc>,
     /// Per program: its value if it is user-only.
     user: Vec<Option<Tri>>,
+    /// Per program that is a comparison with the row: its row-independent side, resolved for
+    /// this session (`None` inside: missing or null, so the comparison is unknown).
+    compared: Vec<Option<(Comparison, Option<Value>)>>,
     specs: Vec<SourceSpec<'e>>,
     /// Temporary unmask grants live at the session clock, if the session was opened through a
     /// [`GrantService`](crate::grants::GrantService).
@@ -173,11 +176,30 @@ impl<'e> Session<'e> {
                 user.push(p.user_only.then(|| run(p, &env).truth()));
             }
         }
+        let compared = if engine.comparisons.iter().any(Option::is_some) {
+            engine
+                .comparisons
+                .iter()
+                .zip(&b.programs)
+                .map(|(c, p)| {
+                    let c = (*c)?;
+                    let operand = match c.operand {
+                        Operand::Const(k) => p.consts.get(k as usize).cloned(),
+                        Operand::UserField(f) => subject.fields.get(f as usize).cloned(),
+                        Operand::Login => Some(subject.login.clone()),
+                    };
+                    Some((c, operand))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut session = Session {
             engine,
             subject,
             now,
             user,
+            compared,
             specs: Vec::new(),
             grants: None,
         };
@@ -789,6 +811,18 @@ impl<'s> SourceSession<'s> {
     fn cond(&self, p: u32, env: &Env<'_>) -> Tri {
         if let Some(t) = self.session.user_tri(p) {
             return t;
+        }
+        if let Some(Some((c, operand))) = self.session.compared.get(p as usize) {
+            // A top-level column compared with a value fixed for the session.
+            if let Some(path) = env
+                .paths
+                .get(c.column as usize)
+                .filter(|p| p.steps.is_empty())
+            {
+                let cell = env.row.get(path.top as usize).map(|v| &**v);
+                let t = eq_tri(cell, operand.as_ref());
+                return if c.negate { !t } else { t };
+            }
         }
         match self.session.engine.bundle.programs.get(p as usize) {
             Some(prog) => run(prog, env).truth(),

@@ -266,6 +266,66 @@ fn order(a: &Value, b: &Value) -> Option<Ordering> {
 }
 
 /// Equality of two non-null values; `None` is unknown (types differ).
+/// A program of the shape `column == operand` or `column != operand` (either order), which a
+/// session evaluates without the interpreter, with the interpreter's exact semantics
+/// ([`eq_tri`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Comparison {
+    /// The flat column (`Op::Column`).
+    pub column: u32,
+    /// The other side.
+    pub operand: Operand,
+    /// `!=` rather than `==`.
+    pub negate: bool,
+}
+
+/// The side of a [`Comparison`] that does not depend on the row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Operand {
+    Const(u32),
+    UserField(u32),
+    Login,
+}
+
+/// The comparison a program is, if it is exactly one.
+pub(crate) fn comparison(p: &Program) -> Option<Comparison> {
+    let operand = |op: &Op| match *op {
+        Op::Const(k) => Some(Operand::Const(k)),
+        Op::UserField(f) => Some(Operand::UserField(f)),
+        Op::Login => Some(Operand::Login),
+        _ => None,
+    };
+    let [a, b, cmp] = p.code.as_slice() else {
+        return None;
+    };
+    let negate = match cmp {
+        Op::Eq => false,
+        Op::Ne => true,
+        _ => return None,
+    };
+    let (column, other) = match (a, b) {
+        (Op::Column(c), other) | (other, Op::Column(c)) => (*c, other),
+        _ => return None,
+    };
+    Some(Comparison {
+        column,
+        operand: operand(other)?,
+        negate,
+    })
+}
+
+/// `a == b` as `Op::Eq` computes it: unknown when a side is missing or null (`None`) or the
+/// values cannot be compared.
+pub(crate) fn eq_tri(a: Option<&Value>, b: Option<&Value>) -> Tri {
+    match (a.filter(|v| !v.is_null()), b.filter(|v| !v.is_null())) {
+        (Some(a), Some(b)) => match equal(a, b) {
+            Some(e) => Tri::from_bool(e),
+            None => Tri::Unknown,
+        },
+        _ => Tri::Unknown,
+    }
+}
+
 fn equal(a: &Value, b: &Value) -> Option<bool> {
     match (a, b) {
         (Value::List(x), Value::List(y)) => Some(x == y),
@@ -815,5 +875,71 @@ fn index<'a>(container: Slot<'a>, key: &Slot<'_>) -> Slot<'a> {
             _ => Slot::Unknown,
         },
         _ => Slot::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comparisons_are_recognised_in_either_order_and_nothing_else() {
+        let p = |code: Vec<Op>| Program::new(code, vec![Value::Text("US".into())]);
+        assert_eq!(
+            comparison(&p(vec![Op::Column(3), Op::Const(0), Op::Eq])),
+            Some(Comparison {
+                column: 3,
+                operand: Operand::Const(0),
+                negate: false
+            })
+        );
+        assert_eq!(
+            comparison(&p(vec![Op::UserField(1), Op::Column(2), Op::Ne])),
+            Some(Comparison {
+                column: 2,
+                operand: Operand::UserField(1),
+                negate: true
+            })
+        );
+        assert_eq!(
+            comparison(&p(vec![Op::Login, Op::Column(0), Op::Eq])),
+            Some(Comparison {
+                column: 0,
+                operand: Operand::Login,
+                negate: false
+            })
+        );
+        assert_eq!(
+            comparison(&p(vec![Op::Column(3), Op::Const(0), Op::Lt])),
+            None
+        );
+        assert_eq!(
+            comparison(&p(vec![Op::Column(3), Op::Column(4), Op::Eq])),
+            None
+        );
+        assert_eq!(
+            comparison(&p(vec![Op::Column(3), Op::Const(0), Op::Eq, Op::Not])),
+            None
+        );
+    }
+
+    #[test]
+    fn eq_tri_is_unknown_for_null_missing_and_incomparable_values() {
+        let us = Value::Text("US".into());
+        assert_eq!(
+            eq_tri(Some(&us), Some(&Value::Text("US".into()))),
+            Tri::True
+        );
+        assert_eq!(
+            eq_tri(Some(&us), Some(&Value::Text("FR".into()))),
+            Tri::False
+        );
+        assert_eq!(
+            eq_tri(Some(&Value::Int(2)), Some(&Value::Decimal(2.0))),
+            Tri::True
+        );
+        assert_eq!(eq_tri(Some(&Value::Null), Some(&us)), Tri::Unknown);
+        assert_eq!(eq_tri(None, Some(&us)), Tri::Unknown);
+        assert_eq!(eq_tri(Some(&us), Some(&Value::Int(1))), Tri::Unknown);
     }
 }
