@@ -386,6 +386,7 @@ fn row_cond(t: &mut Tape, sources: &[&Src], depth: usize) -> String {
     }
     if any("country") {
         atoms.push(format!("row.country == \"{}\"", t.choose(&["US", "FR"])));
+        atoms.push("user.department != row.country".to_string());
         atoms.push(format!(
             "row[tagged Country] == \"{}\"",
             t.choose(&["US", "FR"])
@@ -398,6 +399,7 @@ fn row_cond(t: &mut Tape, sources: &[&Src], depth: usize) -> String {
     if any("name") {
         atoms.push("row.name matches r\"^J\"".to_string());
         atoms.push("len(row.name) > 3".to_string());
+        atoms.push("row.name == user.login".to_string());
     }
     if any("email") {
         atoms.push("has(row.email)".to_string());
