@@ -33,6 +33,7 @@ use crate::keys::KeyRing;
 use crate::program::interp::{comparison, ColumnPath, Comparison, PurposeTree};
 use crate::program::Op;
 use crate::techniques::PreparedTechnique;
+use crate::value::ColumnType;
 
 pub use explain::{
     CellAction, CellExplanation, Reason, RowExplanation, RowRuleExplanation, RuleRef,
@@ -104,6 +105,8 @@ pub(crate) struct SourceMeta {
     pub children: Vec<Vec<u32>>,
     /// Row positions of the stored (non-derived) top-level columns.
     pub inputs: Vec<u32>,
+    /// Per row position: how a typed row's cell is decoded.
+    pub decode: Vec<Decode>,
     /// Derived columns (flat indices) in evaluation order.
     pub derived_order: Vec<u32>,
     /// Per flat column: whether some derived column reads it (its final decision is needed).
@@ -115,6 +118,46 @@ pub(crate) struct SourceMeta {
     pub key_pos: Option<usize>,
     pub event_pos: Option<usize>,
     pub level_pos: Option<usize>,
+}
+
+/// How a typed row's cell at one position is decoded.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Decode {
+    /// A derived column: computed, not read.
+    Derived,
+    /// A stored column (flat index) of a simple type, checked by the value's kind alone.
+    Simple(u32, Simple),
+    /// A stored column (flat index) of an enum, list or struct type.
+    Complex(u32),
+}
+
+/// The column types a value's kind alone conforms to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Simple {
+    Bool,
+    Int,
+    Decimal,
+    Text,
+    Date,
+    Timestamp,
+}
+
+impl Simple {
+    /// Whether `v` conforms as it is (null conforms to every type).
+    #[inline]
+    pub(crate) fn admits(self, v: &crate::value::Value) -> bool {
+        use crate::value::Value as V;
+        matches!(
+            (v, self),
+            (V::Null, _)
+                | (V::Bool(_), Simple::Bool)
+                | (V::Int(_), Simple::Int)
+                | (V::Decimal(_), Simple::Decimal)
+                | (V::Text(_), Simple::Text)
+                | (V::Date(_), Simple::Date)
+                | (V::Timestamp(_), Simple::Timestamp)
+        )
+    }
 }
 
 /// A loaded, verified bundle with its techniques prepared. Immutable and shareable across
@@ -217,6 +260,25 @@ impl Engine {
                 .filter(|(_, &f)| s.columns[f as usize].derived.is_none())
                 .map(|(pos, _)| pos as u32)
                 .collect();
+            let decode = top
+                .iter()
+                .map(|&f| {
+                    let c = &s.columns[f as usize];
+                    if c.derived.is_some() {
+                        return Decode::Derived;
+                    }
+                    let simple = match c.ty {
+                        ColumnType::Bool => Simple::Bool,
+                        ColumnType::Int => Simple::Int,
+                        ColumnType::Decimal => Simple::Decimal,
+                        ColumnType::Text => Simple::Text,
+                        ColumnType::Date => Simple::Date,
+                        ColumnType::Timestamp => Simple::Timestamp,
+                        _ => return Decode::Complex(f),
+                    };
+                    Decode::Simple(f, simple)
+                })
+                .collect();
             let derived_order = checked.derived_order.get(si).cloned().unwrap_or_default();
             let pos = |c: Option<u32>| c.map(|c| pos_of[c as usize]);
             sources.push(SourceMeta {
@@ -225,6 +287,7 @@ impl Engine {
                 top,
                 children,
                 inputs,
+                decode,
                 read_by_derived: !derived_order.is_empty(),
                 read_by_program: columns_read(&bundle, s),
                 derived_order,

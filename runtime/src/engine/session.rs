@@ -9,7 +9,7 @@ use super::explain::{
     tri_word, CellAction, CellExplanation, Reason, RowExplanation, RowRuleExplanation, RuleRef,
 };
 use super::subject::{Subject, SubjectError};
-use super::{Engine, Prepared, SourceMeta};
+use super::{Decode, Engine, Prepared, SourceMeta};
 use crate::bundle::{
     Audience, Candidate, ColumnPlan, RowAudience, RowFilter, RowOtherwise, RowRulePlan, SourcePlan,
 };
@@ -559,6 +559,7 @@ struct RowState<'r> {
 
 impl RowState<'_> {
     /// The raw value at a top-level position.
+    #[inline]
     fn cell(&self, pos: usize) -> Option<&Value> {
         self.raw.get(pos).map(|c| &**c)
     }
@@ -743,23 +744,32 @@ impl<'s> SourceSession<'s> {
         };
         // Stored top-level columns take the row's values in order; derived ones start null.
         let mut inputs = row.iter();
-        for (pos, &flat) in self.meta.top.iter().enumerate() {
-            let col = &self.plan.columns[flat as usize];
-            let input = if col.derived.is_none() {
-                inputs.next()
-            } else {
-                None
+        for (pos, step) in self.meta.decode.iter().enumerate() {
+            let (flat, input) = match *step {
+                Decode::Derived => {
+                    state.raw.push(Cow::Owned(Value::Null));
+                    continue;
+                }
+                Decode::Simple(flat, simple) => match inputs.next() {
+                    Some(v) if simple.admits(v) => {
+                        state.raw.push(Cow::Borrowed(v));
+                        continue;
+                    }
+                    other => (flat, other),
+                },
+                Decode::Complex(flat) => (flat, inputs.next()),
             };
+            let ty = &self.plan.columns[flat as usize].ty;
             let cell = match input {
-                Some(v) if v.conforms_to(&col.ty) => Cow::Borrowed(v),
-                Some(v) => match conform(v.clone(), &col.ty) {
+                None => Cow::Owned(Value::Null),
+                Some(v) if v.conforms_to(ty) => Cow::Borrowed(v),
+                Some(v) => match conform(v.clone(), ty) {
                     Ok(v) => Cow::Owned(v),
                     Err(e) => {
                         state.mismatches.push((pos, e));
                         Cow::Owned(Value::Null)
                     }
                 },
-                _ => Cow::Owned(Value::Null),
             };
             state.raw.push(cell);
         }
@@ -1352,6 +1362,12 @@ impl<'s> SourceSession<'s> {
     fn mask_planned(&self, state: &RowState<'_>, cells: &[CellPlan]) -> Vec<Value> {
         let env = self.env(state, None);
         let no_mismatch = state.mismatches.is_empty();
+        let engine = self.session.engine;
+        let row_key = self
+            .meta
+            .key_pos
+            .and_then(|k| state.cell(k))
+            .filter(|v| !v.is_null());
         let mut out = Vec::with_capacity(cells.len());
         for (pos, (cell, raw)) in cells.iter().zip(&state.raw).enumerate() {
             if !no_mismatch && state.mismatch(pos).is_some() {
@@ -1378,7 +1394,24 @@ impl<'s> SourceSession<'s> {
             out.push(match act {
                 Act::Clear => raw.as_ref().clone(),
                 Act::Null => Value::Null,
-                Act::Mask(t) => self.apply(t, raw, flat, state).unwrap_or(Value::Null),
+                Act::Mask(t) => match engine.techniques.get(t as usize) {
+                    // A built-in technique: applied directly (as `apply` does).
+                    Some(Prepared::Builtin(p)) => {
+                        let ctx = MaskContext {
+                            source: &self.plan.name,
+                            column: self
+                                .meta
+                                .full_names
+                                .get(flat as usize)
+                                .map_or("", String::as_str),
+                            row_key,
+                            now: self.session.now,
+                            keys: engine.keys.as_ref(),
+                        };
+                        p.apply(raw, &ctx).unwrap_or(Value::Null)
+                    }
+                    _ => self.apply(t, raw, flat, state).unwrap_or(Value::Null),
+                },
             });
         }
         out

@@ -316,6 +316,7 @@ pub(crate) fn comparison(p: &Program) -> Option<Comparison> {
 
 /// `a == b` as `Op::Eq` computes it: unknown when a side is missing or null (`None`) or the
 /// values cannot be compared.
+#[inline]
 pub(crate) fn eq_tri(a: Option<&Value>, b: Option<&Value>) -> Tri {
     match (a.filter(|v| !v.is_null()), b.filter(|v| !v.is_null())) {
         (Some(a), Some(b)) => match equal(a, b) {
