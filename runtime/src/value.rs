@@ -75,6 +75,48 @@ pub enum ColumnType {
     Struct(Vec<(String, ColumnType)>),
 }
 
+/// The column types a value conforms to by its kind alone (every type but `enum`, `list` and
+/// `struct`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Simple {
+    Bool,
+    Int,
+    Decimal,
+    Text,
+    Date,
+    Timestamp,
+}
+
+impl Simple {
+    /// The simple type `ty` is, if it is one.
+    pub(crate) fn of(ty: &ColumnType) -> Option<Simple> {
+        Some(match ty {
+            ColumnType::Bool => Simple::Bool,
+            ColumnType::Int => Simple::Int,
+            ColumnType::Decimal => Simple::Decimal,
+            ColumnType::Text => Simple::Text,
+            ColumnType::Date => Simple::Date,
+            ColumnType::Timestamp => Simple::Timestamp,
+            _ => return None,
+        })
+    }
+
+    /// Whether `v` conforms as it is (null conforms to every type).
+    #[inline]
+    pub(crate) fn admits(self, v: &Value) -> bool {
+        matches!(
+            (v, self),
+            (Value::Null, _)
+                | (Value::Bool(_), Simple::Bool)
+                | (Value::Int(_), Simple::Int)
+                | (Value::Decimal(_), Simple::Decimal)
+                | (Value::Text(_), Simple::Text)
+                | (Value::Date(_), Simple::Date)
+                | (Value::Timestamp(_), Simple::Timestamp)
+        )
+    }
+}
+
 impl fmt::Display for ColumnType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -219,14 +261,11 @@ impl Value {
     /// to decimal (decoding converts it), a text conforms to an enum only if it is in the domain,
     /// and a struct must have exactly the declared fields in declaration order.
     pub fn conforms_to(&self, ty: &ColumnType) -> bool {
+        if let Some(simple) = Simple::of(ty) {
+            return simple.admits(self);
+        }
         match (self, ty) {
             (Value::Null, _) => true,
-            (Value::Bool(_), ColumnType::Bool)
-            | (Value::Int(_), ColumnType::Int)
-            | (Value::Decimal(_), ColumnType::Decimal)
-            | (Value::Text(_), ColumnType::Text)
-            | (Value::Date(_), ColumnType::Date)
-            | (Value::Timestamp(_), ColumnType::Timestamp) => true,
             (Value::Text(s), ColumnType::Enum(domain)) => domain.iter().any(|d| d == s),
             (Value::List(items), ColumnType::List(elem)) => {
                 items.iter().all(|item| item.conforms_to(elem))

@@ -193,6 +193,9 @@ pub struct Checked {
     pub derived_order: Vec<Vec<u32>>,
     /// The bundle's regular expressions, compiled (with the size limit) while checking them.
     pub regexes: Vec<regex::Regex>,
+    /// Per source, per flat column: whether a program used in that source's row context (a
+    /// condition, a row filter, a derived column, an `expr(…)` technique) reads its raw value.
+    pub columns_read: Vec<Vec<bool>>,
 }
 
 fn structure(at: impl Into<String>, message: impl Into<String>) -> VerifyError {
@@ -234,6 +237,8 @@ struct Verifier<'b> {
     b: &'b Bundle,
     /// Per program: the first context it was checked in (most programs have only one).
     first_ctx: Vec<Option<Ctx>>,
+    /// See [`Checked::columns_read`].
+    columns_read: Vec<Vec<bool>>,
     /// Further (program, context) pairs already checked.
     seen: HashSet<(u32, Ctx)>,
     seen_tech: HashSet<(u32, u32)>,
@@ -244,6 +249,11 @@ pub fn verify(b: &Bundle) -> Result<Checked, VerifyError> {
     let mut v = Verifier {
         b,
         first_ctx: vec![None; b.programs.len()],
+        columns_read: b
+            .sources
+            .iter()
+            .map(|s| vec![false; s.columns.len()])
+            .collect(),
         seen: HashSet::new(),
         seen_tech: HashSet::new(),
     };
@@ -266,6 +276,7 @@ pub fn verify(b: &Bundle) -> Result<Checked, VerifyError> {
         max_stack,
         derived_order,
         regexes,
+        columns_read: v.columns_read,
     })
 }
 
@@ -475,7 +486,7 @@ impl<'b> Verifier<'b> {
                     });
                 }
             }
-            Ctx::Row(_) | Ctx::Value(_) => {
+            Ctx::Row(source) | Ctx::Value(source) => {
                 if matches!(ctx, Ctx::Row(_)) && program.reads_value() {
                     return Err(VerifyError::BadContext {
                         program: p,
@@ -488,6 +499,13 @@ impl<'b> Verifier<'b> {
                         check_index(Table::Column, *c, ncols, &|| {
                             format!("{}, program {p}, op {pc}", at())
                         })?;
+                        if let Some(read) = self
+                            .columns_read
+                            .get_mut(source as usize)
+                            .and_then(|r| r.get_mut(*c as usize))
+                        {
+                            *read = true;
+                        }
                     }
                 }
             }

@@ -26,14 +26,11 @@ use std::fmt;
 
 use regex::Regex;
 
-use crate::bundle::{
-    Audience, Bundle, BundleError, RowAudience, RowFilter, RowOtherwise, SourcePlan, TechniquePlan,
-};
+use crate::bundle::{Bundle, BundleError, TechniquePlan};
 use crate::keys::KeyRing;
 use crate::program::interp::{comparison, ColumnPath, Comparison, PurposeTree};
-use crate::program::Op;
 use crate::techniques::PreparedTechnique;
-use crate::value::ColumnType;
+use crate::value::Simple;
 
 pub use explain::{
     CellAction, CellExplanation, Reason, RowExplanation, RowRuleExplanation, RuleRef,
@@ -129,35 +126,6 @@ pub(crate) enum Decode {
     Simple(u32, Simple),
     /// A stored column (flat index) of an enum, list or struct type.
     Complex(u32),
-}
-
-/// The column types a value's kind alone conforms to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Simple {
-    Bool,
-    Int,
-    Decimal,
-    Text,
-    Date,
-    Timestamp,
-}
-
-impl Simple {
-    /// Whether `v` conforms as it is (null conforms to every type).
-    #[inline]
-    pub(crate) fn admits(self, v: &crate::value::Value) -> bool {
-        use crate::value::Value as V;
-        matches!(
-            (v, self),
-            (V::Null, _)
-                | (V::Bool(_), Simple::Bool)
-                | (V::Int(_), Simple::Int)
-                | (V::Decimal(_), Simple::Decimal)
-                | (V::Text(_), Simple::Text)
-                | (V::Date(_), Simple::Date)
-                | (V::Timestamp(_), Simple::Timestamp)
-        )
-    }
 }
 
 /// A loaded, verified bundle with its techniques prepared. Immutable and shareable across
@@ -267,16 +235,10 @@ impl Engine {
                     if c.derived.is_some() {
                         return Decode::Derived;
                     }
-                    let simple = match c.ty {
-                        ColumnType::Bool => Simple::Bool,
-                        ColumnType::Int => Simple::Int,
-                        ColumnType::Decimal => Simple::Decimal,
-                        ColumnType::Text => Simple::Text,
-                        ColumnType::Date => Simple::Date,
-                        ColumnType::Timestamp => Simple::Timestamp,
-                        _ => return Decode::Complex(f),
-                    };
-                    Decode::Simple(f, simple)
+                    match Simple::of(&c.ty) {
+                        Some(simple) => Decode::Simple(f, simple),
+                        None => Decode::Complex(f),
+                    }
                 })
                 .collect();
             let derived_order = checked.derived_order.get(si).cloned().unwrap_or_default();
@@ -289,7 +251,11 @@ impl Engine {
                 inputs,
                 decode,
                 read_by_derived: !derived_order.is_empty(),
-                read_by_program: columns_read(&bundle, s),
+                read_by_program: checked
+                    .columns_read
+                    .get_mut(si)
+                    .map(std::mem::take)
+                    .unwrap_or_default(),
                 derived_order,
                 key_pos: pos(s.key_column),
                 event_pos: pos(s.event_time_column),
@@ -327,88 +293,4 @@ impl Engine {
     pub fn keys(&self) -> Option<&KeyRing> {
         self.keys.as_ref()
     }
-}
-
-/// Per flat column of `s`: whether some program the source's plan refers to reads its raw value
-/// (over-approximated: an unknown program reference reads nothing, as it evaluates to unknown).
-fn columns_read(bundle: &Bundle, s: &SourcePlan) -> Vec<bool> {
-    let mut read = vec![false; s.columns.len()];
-    let mut program = |p: u32, read: &mut Vec<bool>| {
-        for op in bundle
-            .programs
-            .get(p as usize)
-            .map_or(&[][..], |p| &p.code[..])
-        {
-            if let Op::Column(i) = op {
-                if let Some(slot) = read.get_mut(*i as usize) {
-                    *slot = true;
-                }
-            }
-        }
-    };
-    let technique = |t: u32, read: &mut Vec<bool>, program: &mut dyn FnMut(u32, &mut Vec<bool>)| {
-        let mut pending = vec![t];
-        let mut seen = 0;
-        while let Some(t) = pending.pop() {
-            seen += 1;
-            if seen > bundle.techniques.len() + 1 {
-                break;
-            }
-            match bundle.techniques.get(t as usize) {
-                Some(TechniquePlan::Expr { program: p }) => program(*p, read),
-                Some(TechniquePlan::ByLevel { entries }) => {
-                    pending.extend(entries.iter().map(|(_, t)| *t));
-                }
-                _ => {}
-            }
-        }
-    };
-    let filter =
-        |f: &RowFilter, read: &mut Vec<bool>, program: &mut dyn FnMut(u32, &mut Vec<bool>)| {
-            if let RowFilter::Where(p) = f {
-                program(*p, read);
-            }
-        };
-    for r in &s.row_rules {
-        filter(&r.filter, &mut read, &mut program);
-        match &r.audience {
-            RowAudience::Everyone => {}
-            RowAudience::Except(p) => program(*p, &mut read),
-            RowAudience::Who {
-                condition,
-                otherwise,
-            } => {
-                program(*condition, &mut read);
-                if let RowOtherwise::Filter(f) = otherwise {
-                    filter(f, &mut read, &mut program);
-                }
-            }
-        }
-    }
-    for &p in &s.exempts {
-        program(p, &mut read);
-    }
-    for c in &s.columns {
-        if let Some(d) = &c.derived {
-            program(d.program, &mut read);
-        }
-        for p in [c.visible, c.accessible].into_iter().flatten() {
-            program(p, &mut read);
-        }
-        for cand in &c.candidates {
-            if let Some(p) = cand.where_ {
-                program(p, &mut read);
-            }
-            for (audience, t) in &cand.body.clauses {
-                if let Audience::Except(p) | Audience::Who(p) = audience {
-                    program(*p, &mut read);
-                }
-                technique(*t, &mut read, &mut program);
-            }
-            if let Some(Some(t)) = cand.body.otherwise {
-                technique(t, &mut read, &mut program);
-            }
-        }
-    }
-    read
 }

@@ -1015,6 +1015,21 @@ impl<'s> SourceSession<'s> {
         Decided::NO_RULE
     }
 
+    /// The decision of flat column `f`, which the session left to each row (its remaining
+    /// candidates); null if the session has no such plan for it.
+    fn decide_row_dependent(&self, f: u32, env: &Env<'_>) -> Decided {
+        match (
+            self.spec.columns.get(f as usize),
+            self.plan.columns.get(f as usize),
+        ) {
+            (Some(ColSpec::Dyn(which)), Some(c)) => self.decide_dyn(c, which, env, None),
+            _ => Decided {
+                act: Act::Null,
+                ..Decided::NO_RULE
+            },
+        }
+    }
+
     /// Every flat column's own decision for this row.
     fn decide_all(&self, state: &RowState<'_>, traces: Option<&mut Vec<CellTrace>>) -> Decisions {
         let env = self.env(state, None);
@@ -1022,13 +1037,8 @@ impl<'s> SourceSession<'s> {
             None => {
                 let mut out = self.spec.base.clone();
                 for &f in &self.spec.dynamic {
-                    let f = f as usize;
-                    if let (Some(ColSpec::Dyn(which)), Some(c), Some(slot)) = (
-                        self.spec.columns.get(f),
-                        self.plan.columns.get(f),
-                        out.get_mut(f),
-                    ) {
-                        *slot = self.decide_dyn(c, which, &env, None);
+                    if let Some(slot) = out.get_mut(f as usize) {
+                        *slot = self.decide_row_dependent(f, &env);
                     }
                 }
                 out
@@ -1089,6 +1099,29 @@ impl<'s> SourceSession<'s> {
         }
     }
 
+    /// The row's key, if it has a non-null one (seeds keyed techniques, names granted records).
+    fn row_key<'a>(&self, state: &'a RowState<'_>) -> Option<&'a Value> {
+        self.meta
+            .key_pos
+            .and_then(|k| state.cell(k))
+            .filter(|v| !v.is_null())
+    }
+
+    /// What a built-in technique is told about the cell of flat column `flat`.
+    fn mask_context<'a>(&'a self, flat: u32, row_key: Option<&'a Value>) -> MaskContext<'a> {
+        MaskContext {
+            source: &self.plan.name,
+            column: self
+                .meta
+                .full_names
+                .get(flat as usize)
+                .map_or("", String::as_str),
+            row_key,
+            now: self.session.now,
+            keys: self.session.engine.keys.as_ref(),
+        }
+    }
+
     /// Applies technique `t` to `value` for flat column `flat`.
     fn apply(
         &self,
@@ -1102,22 +1135,7 @@ impl<'s> SourceSession<'s> {
         for _ in 0..2 {
             match engine.techniques.get(t as usize) {
                 Some(Prepared::Builtin(p)) => {
-                    let key = self
-                        .meta
-                        .key_pos
-                        .and_then(|k| state.cell(k))
-                        .filter(|v| !v.is_null());
-                    let ctx = MaskContext {
-                        source: &self.plan.name,
-                        column: self
-                            .meta
-                            .full_names
-                            .get(flat as usize)
-                            .map_or("", String::as_str),
-                        row_key: key,
-                        now: self.session.now,
-                        keys: engine.keys.as_ref(),
-                    };
+                    let ctx = self.mask_context(flat, self.row_key(state));
                     return p.apply(value, &ctx).map_err(|e| e.to_string());
                 }
                 Some(Prepared::Expr(prog)) => {
@@ -1320,11 +1338,7 @@ impl<'s> SourceSession<'s> {
             return None;
         }
         let view = self.session.grants.as_ref()?;
-        let key = state.cell(self.meta.key_pos?)?;
-        if key.is_null() {
-            return None;
-        }
-        let key = key.canonical_text();
+        let key = self.row_key(state)?.canonical_text();
         let until = view.until(self.index, &key)?;
         if until <= self.session.now {
             return None;
@@ -1363,11 +1377,7 @@ impl<'s> SourceSession<'s> {
         let env = self.env(state, None);
         let no_mismatch = state.mismatches.is_empty();
         let engine = self.session.engine;
-        let row_key = self
-            .meta
-            .key_pos
-            .and_then(|k| state.cell(k))
-            .filter(|v| !v.is_null());
+        let row_key = self.row_key(state);
         let mut out = Vec::with_capacity(cells.len());
         for (pos, (cell, raw)) in cells.iter().zip(&state.raw).enumerate() {
             if !no_mismatch && state.mismatch(pos).is_some() {
@@ -1379,15 +1389,7 @@ impl<'s> SourceSession<'s> {
                 CellPlan::Null => (Act::Null, pos as u32),
                 CellPlan::Mask(t) => (Act::Mask(t), pos as u32),
                 CellPlan::Dyn(f) => {
-                    let act = match (
-                        self.spec.columns.get(f as usize),
-                        self.plan.columns.get(f as usize),
-                    ) {
-                        (Some(ColSpec::Dyn(which)), Some(c)) => {
-                            self.decide_dyn(c, which, &env, None).act
-                        }
-                        _ => Act::Null,
-                    };
+                    let act = self.decide_row_dependent(f, &env).act;
                     (act, f)
                 }
             };
@@ -1396,20 +1398,9 @@ impl<'s> SourceSession<'s> {
                 Act::Null => Value::Null,
                 Act::Mask(t) => match engine.techniques.get(t as usize) {
                     // A built-in technique: applied directly (as `apply` does).
-                    Some(Prepared::Builtin(p)) => {
-                        let ctx = MaskContext {
-                            source: &self.plan.name,
-                            column: self
-                                .meta
-                                .full_names
-                                .get(flat as usize)
-                                .map_or("", String::as_str),
-                            row_key,
-                            now: self.session.now,
-                            keys: engine.keys.as_ref(),
-                        };
-                        p.apply(raw, &ctx).unwrap_or(Value::Null)
-                    }
+                    Some(Prepared::Builtin(p)) => p
+                        .apply(raw, &self.mask_context(flat, row_key))
+                        .unwrap_or(Value::Null),
                     _ => self.apply(t, raw, flat, state).unwrap_or(Value::Null),
                 },
             });
