@@ -260,25 +260,16 @@ impl Printer<'_> {
             Modifier::Accessible {
                 cond, otherwise, ..
             } => {
-                self.tok(Tok::KwAccessible);
-                self.space();
-                self.tok(Tok::KwIf);
-                self.space();
+                self.words(&[Tok::KwAccessible, Tok::KwIf]);
                 self.expr(cond);
                 if let Some(t) = otherwise {
                     self.space();
-                    self.tok(Tok::KwOtherwise);
-                    self.space();
-                    self.tok(Tok::KwUsing);
-                    self.space();
+                    self.words(&[Tok::KwOtherwise, Tok::KwUsing]);
                     self.technique(t);
                 }
             }
             Modifier::Visible { cond, .. } => {
-                self.tok(Tok::KwVisible);
-                self.space();
-                self.tok(Tok::KwIf);
-                self.space();
+                self.words(&[Tok::KwVisible, Tok::KwIf]);
                 self.expr(cond);
             }
         }
@@ -319,30 +310,15 @@ impl Printer<'_> {
                 self.tok_any();
             }
             ScopeKind::SourcesTagged(paths) => {
-                self.tok(Tok::KwSources);
-                self.space();
-                self.tok(Tok::KwTagged);
-                self.space();
+                self.words(&[Tok::KwSources, Tok::KwTagged]);
                 self.paths(paths);
             }
             ScopeKind::SourcesWithColumnsTagged(paths) => {
-                self.tok(Tok::KwSources);
-                self.space();
-                self.tok(Tok::KwWith);
-                self.space();
-                self.tok(Tok::KwColumns);
-                self.space();
-                self.tok(Tok::KwTagged);
-                self.space();
+                self.words(&[Tok::KwSources, Tok::KwWith, Tok::KwColumns, Tok::KwTagged]);
                 self.paths(paths);
             }
             ScopeKind::SourcesNamedLike(_) => {
-                self.tok(Tok::KwSources);
-                self.space();
-                self.tok(Tok::KwNamed);
-                self.space();
-                self.tok(Tok::KwLike);
-                self.space();
+                self.words(&[Tok::KwSources, Tok::KwNamed, Tok::KwLike]);
                 self.tok_any();
             }
         }
@@ -466,14 +442,7 @@ impl Printer<'_> {
                 self.indent -= 1;
             }
             Rule::TemporaryUnmask(t) => {
-                self.tok(Tok::KwAllow);
-                self.space();
-                self.tok(Tok::KwTemporary);
-                self.space();
-                self.tok(Tok::KwUnmask);
-                self.space();
-                self.tok(Tok::KwFor);
-                self.space();
+                self.words(&[Tok::KwAllow, Tok::KwTemporary, Tok::KwUnmask, Tok::KwFor]);
                 self.tok_any();
                 self.indent += 1;
                 self.brk(flat);
@@ -481,12 +450,7 @@ impl Printer<'_> {
                 self.indent -= 1;
             }
             Rule::Detokenize(d) => {
-                self.tok(Tok::KwAllow);
-                self.space();
-                self.tok(Tok::KwDetokenize);
-                self.space();
-                self.tok(Tok::KwColumn);
-                self.space();
+                self.words(&[Tok::KwAllow, Tok::KwDetokenize, Tok::KwColumn]);
                 self.path(&d.column);
                 self.indent += 1;
                 self.brk(flat);
@@ -515,19 +479,11 @@ impl Printer<'_> {
                 self.path(p);
             }
             TargetKind::Tagged(paths) => {
-                self.tok(Tok::KwColumns);
-                self.space();
-                self.tok(Tok::KwTagged);
-                self.space();
+                self.words(&[Tok::KwColumns, Tok::KwTagged]);
                 self.paths(paths);
             }
             TargetKind::NamedLike(_) => {
-                self.tok(Tok::KwColumns);
-                self.space();
-                self.tok(Tok::KwNamed);
-                self.space();
-                self.tok(Tok::KwLike);
-                self.space();
+                self.words(&[Tok::KwColumns, Tok::KwNamed, Tok::KwLike]);
                 self.tok_any();
             }
             TargetKind::All => {
@@ -536,10 +492,7 @@ impl Printer<'_> {
                 self.tok(Tok::KwColumns);
             }
             TargetKind::AnyTag | TargetKind::NoTags => {
-                self.tok(Tok::KwColumns);
-                self.space();
-                self.tok(Tok::KwWith);
-                self.space();
+                self.words(&[Tok::KwColumns, Tok::KwWith]);
                 self.tok_any();
                 self.space();
                 self.tok_any();
@@ -623,10 +576,7 @@ impl Printer<'_> {
                 self.tok(Tok::KwRows);
             }
             RowFilterKind::Sample(..) => {
-                self.tok(Tok::KwOnly);
-                self.space();
-                self.tok(Tok::KwShow);
-                self.space();
+                self.words(&[Tok::KwOnly, Tok::KwShow]);
                 self.tok_any();
                 self.tok(Tok::Percent);
                 self.space();
@@ -635,12 +585,7 @@ impl Printer<'_> {
                 self.tok(Tok::KwRows);
             }
             RowFilterKind::Where(_) | RowFilterKind::NewerThan(_) | RowFilterKind::OlderThan(_) => {
-                self.tok(Tok::KwOnly);
-                self.space();
-                self.tok(Tok::KwShow);
-                self.space();
-                self.tok(Tok::KwRows);
-                self.space();
+                self.words(&[Tok::KwOnly, Tok::KwShow, Tok::KwRows]);
                 match &f.kind {
                     RowFilterKind::Where(e) => {
                         self.tok(Tok::KwWhere);
@@ -674,17 +619,11 @@ impl Printer<'_> {
     fn test_stmt_body(&mut self, s: &TestStmt, flat: bool) {
         match s {
             TestStmt::GivenUser { record, .. } => {
-                self.tok(Tok::KwGiven);
-                self.space();
-                self.tok(Tok::KwUser);
-                self.space();
+                self.words(&[Tok::KwGiven, Tok::KwUser]);
                 self.record(record, flat);
             }
             TestStmt::GivenRow { record, .. } => {
-                self.tok(Tok::KwGiven);
-                self.space();
-                self.tok(Tok::KwRow);
-                self.space();
+                self.words(&[Tok::KwGiven, Tok::KwRow]);
                 self.tok_any();
                 self.space();
                 self.record(record, flat);
@@ -697,10 +636,7 @@ impl Printer<'_> {
                 self.expr(value);
             }
             TestStmt::ExpectRow { record, .. } => {
-                self.tok(Tok::KwExpect);
-                self.space();
-                self.tok(Tok::KwRow);
-                self.space();
+                self.words(&[Tok::KwExpect, Tok::KwRow]);
                 self.record(record, flat);
             }
             TestStmt::ExpectHidden(_) | TestStmt::ExpectShown(_) => {
