@@ -2,6 +2,7 @@
 //! run on a small policy set in a temporary directory, exact outputs and exit codes.
 
 use clap::CommandFactory;
+use std::cell::RefCell;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -29,6 +30,14 @@ const T0: &str = "2026-05-01T10:00:00Z";
 /// agent in "eu", `bo` billing), rows and a key.
 struct Env {
     dir: tempfile::TempDir,
+    /// The random grant ids seen so far, in order of first appearance: outputs show the n-th
+    /// as its alias `g-000…0n` (same length), and arguments may name it so.
+    ids: RefCell<Vec<String>>,
+}
+
+/// The alias of the n-th grant id (from 1).
+fn alias(n: usize) -> String {
+    format!("g-{n:032}")
 }
 
 impl Env {
@@ -60,7 +69,36 @@ impl Env {
             ),
         );
         write("test.key", "grants_cli test key, public\n");
-        Env { dir }
+        Env {
+            dir,
+            ids: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// `text` with every grant id replaced by its alias.
+    fn aliased(&self, text: &str) -> String {
+        let re = regex::Regex::new("g-[0-9a-f]{32}").expect("regex");
+        let mut ids = self.ids.borrow_mut();
+        re.replace_all(text, |c: &regex::Captures<'_>| {
+            let id = &c[0];
+            let n = match ids.iter().position(|i| i == id) {
+                Some(i) => i + 1,
+                None => {
+                    ids.push(id.to_owned());
+                    ids.len()
+                }
+            };
+            alias(n)
+        })
+        .into_owned()
+    }
+
+    /// An argument with an alias replaced by the id it stands for.
+    fn unaliased(&self, arg: &str) -> String {
+        let ids = self.ids.borrow();
+        (1..=ids.len())
+            .find(|n| alias(*n) == arg)
+            .map_or_else(|| arg.to_owned(), |n| ids[n - 1].clone())
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -68,21 +106,21 @@ impl Env {
     }
 
     fn read(&self, name: &str) -> String {
-        std::fs::read_to_string(self.path(name)).expect("reads")
+        self.aliased(&std::fs::read_to_string(self.path(name)).expect("reads"))
     }
 
     /// Runs `polc ARGS` in the directory: (exit code, stdout, stderr).
     fn polc(&self, args: &[&str]) -> (i32, String, String) {
         let out = Command::new(env!("CARGO_BIN_EXE_polc"))
-            .args(args)
+            .args(args.iter().map(|a| self.unaliased(a)))
             .current_dir(self.dir.path())
             .env("NO_COLOR", "1")
             .output()
             .expect("runs polc");
         (
             out.status.code().expect("exit code"),
-            String::from_utf8(out.stdout).expect("utf-8"),
-            String::from_utf8(out.stderr).expect("utf-8"),
+            self.aliased(&String::from_utf8(out.stdout).expect("utf-8")),
+            self.aliased(&String::from_utf8(out.stderr).expect("utf-8")),
         )
     }
 
@@ -138,7 +176,7 @@ fn usage(stderr: &str) -> (i32, String, String) {
 }
 
 const GRANTED_1: &str = "granted: customers record 1 is clear for every user until \
-     2026-05-01T12:00:00Z (grant g-df8979b3b7, rule managers)\n";
+     2026-05-01T12:00:00Z (grant g-00000000000000000000000000000001, rule managers)\n";
 
 #[test]
 fn the_command_line_is_well_formed() {
@@ -149,18 +187,20 @@ fn the_command_line_is_well_formed() {
 fn a_permitted_request_is_granted_stored_and_audited() {
     let env = Env::new();
     assert_eq!(env.request("mia.json", "1", T0), ok(GRANTED_1));
+    // The intent (written before the audit record), then the grant.
+    let grant = "{\"id\":\"g-00000000000000000000000000000001\",\"source\":\"customers\",\
+                 \"key\":\"1\",\"granted_to\":\"mia\",\"rule\":\"managers\",\
+                 \"granted_at\":\"2026-05-01T10:00:00Z\",\"expires\":\"2026-05-01T12:00:00Z\"}";
     assert_eq!(
         env.read("grants.jsonl"),
-        "{\"id\":\"g-df8979b3b7\",\"source\":\"customers\",\"key\":\"1\",\"granted_to\":\"mia\",\
-         \"rule\":\"managers\",\"granted_at\":\"2026-05-01T10:00:00Z\",\
-         \"expires\":\"2026-05-01T12:00:00Z\"}\n"
+        format!("{{\"intent\":{grant}}}\n{grant}\n")
     );
     assert_eq!(
         env.read("audit.jsonl"),
         "{\"time\":\"2026-05-01T10:00:00Z\",\"subject\":\"mia\",\"action\":\"grant\",\
          \"request\":\"unmask\",\"source\":\"customers\",\"key\":\"1\",\"columns\":[],\
          \"expiry\":\"2026-05-01T12:00:00Z\",\"reason\":\"case 12\",\
-         \"detail\":\"granted by managers for 7200s as grant g-df8979b3b7\"}\n"
+         \"detail\":\"granted by managers for 7200s as grant g-00000000000000000000000000000001\"}\n"
     );
 }
 
@@ -342,22 +382,22 @@ fn list_shows_active_grants_and_marks_the_others_with_all() {
     };
     assert_eq!(
         list("2026-05-01T11:30:00Z", &[]),
-        ok("ID            SOURCE     KEY  GRANTED TO  GRANTED AT            EXPIRES               RULE      STATUS\n\
-            g-df8979b3b7  customers  1    mia         2026-05-01T10:00:00Z  2026-05-01T12:00:00Z  managers  active\n\
-            g-ca29bac395  customers  3    mia         2026-05-01T11:00:00Z  2026-05-01T13:00:00Z  managers  active\n")
+        ok("ID                                  SOURCE     KEY  GRANTED TO  GRANTED AT            EXPIRES               RULE      STATUS\n\
+            g-00000000000000000000000000000001  customers  1    mia         2026-05-01T10:00:00Z  2026-05-01T12:00:00Z  managers  active\n\
+            g-00000000000000000000000000000002  customers  3    mia         2026-05-01T11:00:00Z  2026-05-01T13:00:00Z  managers  active\n")
     );
     // At the expiry instant the first grant no longer holds.
     assert_eq!(
         list("2026-05-01T12:00:00Z", &["--format", "json"]),
-        ok("{\"id\":\"g-ca29bac395\",\"source\":\"customers\",\"key\":\"3\",\"granted_to\":\"mia\",\
+        ok("{\"id\":\"g-00000000000000000000000000000002\",\"source\":\"customers\",\"key\":\"3\",\"granted_to\":\"mia\",\
             \"rule\":\"managers\",\"granted_at\":\"2026-05-01T11:00:00Z\",\
             \"expires\":\"2026-05-01T13:00:00Z\",\"status\":\"active\"}\n")
     );
     assert_eq!(
         list("2026-05-01T12:00:00Z", &["--all"]),
-        ok("ID            SOURCE     KEY  GRANTED TO  GRANTED AT            EXPIRES               RULE      STATUS\n\
-            g-df8979b3b7  customers  1    mia         2026-05-01T10:00:00Z  2026-05-01T12:00:00Z  managers  expired\n\
-            g-ca29bac395  customers  3    mia         2026-05-01T11:00:00Z  2026-05-01T13:00:00Z  managers  active\n")
+        ok("ID                                  SOURCE     KEY  GRANTED TO  GRANTED AT            EXPIRES               RULE      STATUS\n\
+            g-00000000000000000000000000000001  customers  1    mia         2026-05-01T10:00:00Z  2026-05-01T12:00:00Z  managers  expired\n\
+            g-00000000000000000000000000000002  customers  3    mia         2026-05-01T11:00:00Z  2026-05-01T13:00:00Z  managers  active\n")
     );
     assert_eq!(
         list("2026-05-01T13:00:00Z", &[]),
@@ -392,8 +432,8 @@ fn revoke_by_id_or_record_is_audited() {
         env.polc(&all)
     };
     assert_eq!(
-        revoke(&["--id", "g-df8979b3b7", "--reason", "done"]),
-        ok("revoked: grant g-df8979b3b7 (customers record 1, given to mia, was until 2026-05-01T12:00:00Z)\n")
+        revoke(&["--id", "g-00000000000000000000000000000001", "--reason", "done"]),
+        ok("revoked: grant g-00000000000000000000000000000001 (customers record 1, given to mia, was until 2026-05-01T12:00:00Z)\n")
     );
     assert_eq!(
         env.read("audit.jsonl").lines().last(),
@@ -401,21 +441,21 @@ fn revoke_by_id_or_record_is_audited() {
             "{\"time\":\"2026-05-01T10:30:00Z\",\"subject\":\"al\",\"action\":\"revoke\",\
              \"request\":\"unmask\",\"source\":\"customers\",\"key\":\"1\",\"columns\":[],\
              \"expiry\":\"2026-05-01T12:00:00Z\",\"reason\":\"done\",\
-             \"detail\":\"grant g-df8979b3b7 (given to mia by managers) revoked\"}"
+             \"detail\":\"grant g-00000000000000000000000000000001 (given to mia by managers) revoked\"}"
         )
     );
     assert_eq!(
-        revoke(&["--id", "g-df8979b3b7"]),
+        revoke(&["--id", "g-00000000000000000000000000000001"]),
         (
             1,
             String::new(),
-            "error: nothing revoked: no grant `g-df8979b3b7` holds at 2026-05-01T10:30:00Z\n"
+            "error: nothing revoked: no grant `g-00000000000000000000000000000001` holds at 2026-05-01T10:30:00Z\n"
                 .into()
         )
     );
     assert_eq!(
         revoke(&["--source", "customers", "--key", "3"]),
-        ok("revoked: grant g-45e091ab99 (customers record 3, given to mia, was until 2026-05-01T12:00:00Z)\n")
+        ok("revoked: grant g-00000000000000000000000000000002 (customers record 3, given to mia, was until 2026-05-01T12:00:00Z)\n")
     );
     let (code, _, err) = revoke(&["--source", "customers"]);
     assert_eq!(code, 2);

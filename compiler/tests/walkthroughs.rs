@@ -147,6 +147,46 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Grant ids are random (128 bits): the n-th distinct id a walkthrough prints stands for the
+/// n-th distinct id its README shows.
+struct GrantIds {
+    re: regex::Regex,
+    shown: Vec<String>,
+    seen: Vec<String>,
+}
+
+impl GrantIds {
+    fn new(readme: &str) -> GrantIds {
+        let re = regex::Regex::new("g-[0-9a-f]{32}").expect("regex");
+        let mut shown: Vec<String> = Vec::new();
+        for m in re.find_iter(readme) {
+            if !shown.iter().any(|s| s == m.as_str()) {
+                shown.push(m.as_str().to_owned());
+            }
+        }
+        GrantIds {
+            re,
+            shown,
+            seen: Vec::new(),
+        }
+    }
+
+    /// `actual` with each id replaced by the README's id it stands for.
+    fn map(&mut self, actual: &str) -> String {
+        let (shown, seen) = (&self.shown, &mut self.seen);
+        self.re
+            .replace_all(actual, |c: &regex::Captures<'_>| {
+                let id = &c[0];
+                let n = seen.iter().position(|s| s == id).unwrap_or_else(|| {
+                    seen.push(id.to_owned());
+                    seen.len() - 1
+                });
+                shown.get(n).cloned().unwrap_or_else(|| id.to_owned())
+            })
+            .into_owned()
+    }
+}
+
 /// Runs the walkthrough of `examples/<name>/README.md`; returns the failures (or blesses).
 fn walkthrough(name: &str) {
     let example: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -158,6 +198,7 @@ fn walkthrough(name: &str) {
     copy_dir(&example, &dir.path().join("examples").join(name));
     let bless = std::env::var_os("POL_BLESS_WALKTHROUGHS").is_some();
     let parts = parse(&readme);
+    let mut ids = GrantIds::new(&readme);
     let mut steps = 0;
     let mut failures = Vec::new();
     let mut blessed = String::new();
@@ -167,7 +208,7 @@ fn walkthrough(name: &str) {
             Part::Block(block) => {
                 for step in block {
                     steps += 1;
-                    let actual = run(step, dir.path());
+                    let actual = ids.map(&run(step, dir.path()));
                     for l in &step.lines {
                         blessed.push_str(l);
                         blessed.push('\n');

@@ -58,10 +58,11 @@ fn expected(seq: u64) -> AuditRecord {
 }
 
 fn writer(path: &Path) -> Result<(), String> {
-    let (sink, recovered) = FileSink::open(path).map_err(|e| e.to_string())?;
+    let (sink, _) = FileSink::open(path).map_err(|e| e.to_string())?;
+    let done = sink.records().map_err(|e| e.to_string())?.len();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    for seq in recovered.records.len() as u64..LIMIT {
+    for seq in done as u64..LIMIT {
         sink.record(&expected(seq)).map_err(|e| e.to_string())?;
         writeln!(out, "committed {seq}")
             .and_then(|()| out.flush())
@@ -116,13 +117,14 @@ fn parent() -> Result<(), String> {
         let status = child.wait().map_err(|e| e.to_string())?;
         reader.join().map_err(|_| "the reader thread panicked")?;
         // Reopen (repairing a torn tail) exactly as a restarted application would.
-        let (_, recovered) = FileSink::open(&path).map_err(|e| e.to_string())?;
+        let (sink, recovered) = FileSink::open(&path).map_err(|e| e.to_string())?;
+        let records = sink.records().map_err(|e| e.to_string())?;
         torn_total += recovered.torn_bytes;
         let reported = committed.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        check(round, before, &recovered.records, &reported)?;
+        check(round, before, &records, &reported)?;
         println!(
             "round {round}: killed after {delay:?} ({status}); {} records, {} reported, {} torn bytes repaired",
-            recovered.records.len(),
+            records.len(),
             reported.len(),
             recovered.torn_bytes
         );

@@ -489,14 +489,14 @@ fn without_an_audit_nothing_is_granted_or_revealed() {
         }
         other => panic!("expected an audit error, got {other:?}"),
     }
-    assert_eq!(service.store().active(t0()), vec![]);
+    assert_eq!(service.store().active(t0()).expect("reads"), vec![]);
 
     // A grant made while the sink worked, read while it fails: the record is masked.
     let store = GrantStore::in_memory();
     let ok = GrantService::new(store, Arc::new(MemorySink::new()), clock.clone());
     ok.request_unmask(&engine, &unmasker(), "customers", &Value::Int(1), "")
         .expect("granted");
-    let grants = ok.store().active(t0());
+    let grants = ok.store().active(t0()).expect("reads");
     let failing_store = GrantStore::in_memory();
     for g in grants {
         failing_store.add(g).expect("in memory");
@@ -555,7 +555,7 @@ fn grants_persist_across_restarts_until_they_expire() {
     // After expiry, a restarted application ignores the grant.
     clock.set(at(DAY));
     let service = reopen(clock.clone());
-    assert_eq!(service.store().active(at(DAY)), vec![]);
+    assert_eq!(service.store().active(at(DAY)).expect("reads"), vec![]);
     let session = service.session(&engine, &bob()).expect("subject");
     let out = session
         .source("customers")
@@ -608,6 +608,7 @@ fn compaction_keeps_only_live_grants() {
     let keys: Vec<String> = GrantStore::open(&path)
         .expect("reopens")
         .active(at(DAY))
+        .expect("reads")
         .into_iter()
         .map(|g| g.key)
         .collect();
@@ -620,6 +621,7 @@ fn compaction_keeps_only_live_grants() {
         GrantStore::open(&path)
             .expect("reopens")
             .active(at(DAY))
+            .expect("reads")
             .len(),
         2
     );

@@ -23,7 +23,7 @@ use super::fail_usage;
 use chrono::{DateTime, Utc};
 use pol_runtime::audit::{AuditSink, MemorySink};
 use pol_runtime::engine::SourceSession;
-use pol_runtime::grants::{GrantService, GrantStore, ManualClock};
+use pol_runtime::grants::{GrantService, GrantStore, ManualClock, SessionError};
 use pol_runtime::{
     k_anonymize, ColumnType, Engine, Hierarchy, KAnonymity, KeyRing, QuasiIdentifier, Value,
 };
@@ -184,9 +184,11 @@ fn eval(args: &EvalArgs) -> Result<ExitCode, ExitCode> {
         args.key_file.as_deref(),
     )?;
     let session = match &args.grants {
-        None => engine.session(&subject, now),
+        None => engine
+            .session(&subject, now)
+            .map_err(|e| fail_usage(format!("the subject: {e}")))?,
         Some(path) => {
-            if !path.is_file() {
+            if !path.exists() {
                 return Err(fail_usage(format!(
                     "the grant store {} does not exist",
                     path.display()
@@ -200,9 +202,14 @@ fn eval(args: &EvalArgs) -> Result<ExitCode, ExitCode> {
             };
             GrantService::new(store, audit, Arc::new(ManualClock::new(now)))
                 .session(&engine, &subject)
+                .map_err(|e| match e {
+                    SessionError::Subject(e) => fail_usage(format!("the subject: {e}")),
+                    SessionError::Store(e) => {
+                        fail_usage(format!("the grant store {}: {e}", path.display()))
+                    }
+                })?
         }
-    }
-    .map_err(|e| fail_usage(format!("the subject: {e}")))?;
+    };
     let Some(source) = session.source(&args.source) else {
         let names: Vec<&str> = engine.source_names().collect();
         return Err(fail_usage(format!(

@@ -158,7 +158,7 @@ fn time(t: DateTime<Utc>) -> String {
 
 /// Opens an existing grant store (exit 2 if it is missing or unreadable).
 fn open_existing_store(path: &Path) -> Result<GrantStore, ExitCode> {
-    if !path.is_file() {
+    if !path.exists() {
         return Err(fail_usage(format!(
             "the grant store {} does not exist",
             path.display()
@@ -238,8 +238,9 @@ fn request(args: &RequestArgs) -> Result<ExitCode, ExitCode> {
     let now = parse_now(args.now.as_deref())?;
     let engine = request_engine(args)?;
     let key = parse_key(&engine, &args.source, &args.key)?;
-    let store = open_store(&args.store)?;
+    // Both targets are checked before anything is written to either.
     let audit = open_audit(&args.audit)?;
+    let store = open_store(&args.store)?;
     let service = GrantService::new(store, Arc::new(audit), Arc::new(ManualClock::new(now)));
     match service.request_unmask(&engine, &subject, &args.source, &key, &args.reason) {
         Ok(g) => {
@@ -278,6 +279,7 @@ fn list(args: &ListArgs) -> Result<ExitCode, ExitCode> {
     let store = open_existing_store(&args.store)?;
     let entries: Vec<GrantEntry> = store
         .entries()
+        .map_err(|e| fail_usage(format!("the grant store {}: {e}", args.store.display())))?
         .into_iter()
         .filter(|e| args.all || status(e, now) == "active")
         .collect();

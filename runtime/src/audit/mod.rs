@@ -5,7 +5,9 @@
 //!
 //! - [`FileSink`]: a durable, append-only file of JSON lines (one [`AuditRecord`] per line),
 //!   each record written and fsynced before [`AuditSink::record`] returns; a torn last line
-//!   left by a crash is truncated away on reopen (see [`journal`]).
+//!   left by a crash is truncated away on reopen (see [`journal`]). Opening reads only the
+//!   file's tail, so its cost does not grow with the audit history; a target that is not a
+//!   regular file (a directory, a FIFO, `/dev/full`) is refused at once.
 //! - [`MemorySink`]: keeps records in memory, for tests and for applications that forward
 //!   them elsewhere.
 //!
@@ -29,7 +31,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use journal::{JournalError, JsonLinesFile, Recovered};
+pub use journal::{JournalError, JsonLinesFile, Recovered, Section};
 
 /// What happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -148,16 +150,21 @@ pub struct FileSink {
 
 impl FileSink {
     /// Opens (creating if needed) the audit file at `path`, truncating a torn last line away.
-    /// Returns the sink and the records already in the file.
-    pub fn open(path: impl AsRef<Path>) -> Result<(FileSink, Recovered<AuditRecord>), AuditError> {
+    /// Reads only the file's tail (see [`journal`]); returns the sink and what the repair did.
+    pub fn open(path: impl AsRef<Path>) -> Result<(FileSink, Recovered), AuditError> {
         let (file, recovered) = JsonLinesFile::open(path)?;
         Ok((FileSink { file }, recovered))
     }
 
     /// Reads every complete record of an audit file (repairing a torn last line, as
-    /// [`open`](Self::open) does).
+    /// [`open`](Self::open) does). Its cost grows with the file, unlike `open`'s.
     pub fn read(path: impl AsRef<Path>) -> Result<Vec<AuditRecord>, AuditError> {
-        Ok(FileSink::open(path)?.1.records)
+        Ok(FileSink::open(path)?.0.records()?)
+    }
+
+    /// Reads every complete record of the file, in order.
+    pub fn records(&self) -> Result<Vec<AuditRecord>, AuditError> {
+        Ok(self.file.read_all()?)
     }
 
     /// The file's path.

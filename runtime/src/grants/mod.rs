@@ -43,7 +43,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::audit::{AuditAction, AuditError, AuditRecord, AuditSink, JournalError, RequestKind};
+use crate::audit::{AuditAction, AuditError, AuditRecord, AuditSink, RequestKind};
 use crate::bundle::{GrantAudience, GrantKind};
 use crate::engine::{Engine, Session, Subject, SubjectError};
 use crate::program::Tri;
@@ -51,7 +51,9 @@ use crate::value::{ColumnType, Value};
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use detokenize::DetokenizeError;
-pub use store::{GrantEntry, GrantStore, Revocation, StoredGrant};
+pub use store::{
+    new_grant_id, AuditedError, Event, GrantEntry, GrantStore, Revocation, StoreError, StoredGrant,
+};
 
 /// Why a temporary unmask was not granted.
 #[derive(Debug)]
@@ -63,8 +65,8 @@ pub enum UnmaskError {
     Subject(SubjectError),
     /// The audit sink failed: nothing was granted.
     Audit(AuditError),
-    /// The grant was audited but could not be stored: it does not hold.
-    Store(JournalError),
+    /// The grant store failed (before or after the grant was audited): it does not hold.
+    Store(StoreError),
 }
 
 impl fmt::Display for UnmaskError {
@@ -108,8 +110,9 @@ pub enum RevokeError {
     Subject,
     /// The audit sink failed: the grant being revoked was not revoked (earlier ones were).
     Audit(AuditError),
-    /// The revocation was audited but could not be stored: the grant still holds.
-    Store(JournalError),
+    /// The store failed (the revocation being stored, if any, was audited): the grant still
+    /// holds.
+    Store(StoreError),
 }
 
 impl fmt::Display for RevokeError {
@@ -128,6 +131,26 @@ impl std::error::Error for RevokeError {}
 fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
+
+/// Why [`GrantService::session`] opened no session.
+#[derive(Debug)]
+pub enum SessionError {
+    /// The subject is not a JSON object.
+    Subject(SubjectError),
+    /// The grant store could not be read.
+    Store(StoreError),
+}
+
+impl fmt::Display for SessionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SessionError::Subject(e) => e.fmt(f),
+            SessionError::Store(e) => write!(f, "the grant store cannot be read: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for SessionError {}
 
 /// A temporary unmask that was granted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -254,11 +277,13 @@ impl GrantService {
         &self,
         engine: &'e Engine,
         subject: &serde_json::Value,
-    ) -> Result<Session<'e>, SubjectError> {
+    ) -> Result<Session<'e>, SessionError> {
         let now = self.clock.now();
-        let session = engine.session(subject, now)?;
+        let session = engine
+            .session(subject, now)
+            .map_err(SessionError::Subject)?;
         let mut records = vec![HashMap::new(); engine.bundle().sources.len()];
-        for g in self.store.active(now) {
+        for g in self.store.active(now).map_err(SessionError::Store)? {
             if let Some(&si) = engine.source_index.get(&g.source) {
                 let slot: &mut DateTime<Utc> = records[si].entry(g.key).or_insert(g.expires);
                 *slot = (*slot).max(g.expires);
@@ -330,31 +355,73 @@ impl GrantService {
             granted_at: now,
             expires: until,
         };
-        let id = stored.derive_id();
-        record.action = AuditAction::Grant;
-        record.key = Some(key_text.clone());
-        record.expiry = Some(until);
-        record.detail = format!("granted by {rule} for {seconds}s as grant {id}");
-        self.audit.record(&record).map_err(UnmaskError::Audit)?;
-        if let Err(e) = self.store.add(StoredGrant {
-            id: id.clone(),
-            ..stored
-        }) {
-            // The grant was audited but does not hold: say so in the audit trail (best effort:
-            // the error returned is the store's).
-            record.action = AuditAction::Refusal;
-            record.expiry = None;
-            record.detail = format!("the grant could not be stored: {e}");
-            let _ = self.audit.record(&record);
-            return Err(UnmaskError::Store(e));
-        }
+        let mut audit = |event: Event<'_>| match event {
+            Event::Granted(g) => {
+                let mut granted = record.clone();
+                granted.action = AuditAction::Grant;
+                granted.key = Some(g.key.clone());
+                granted.expiry = Some(g.expires);
+                granted.detail = format!("granted by {} for {seconds}s as grant {}", g.rule, g.id);
+                self.audit.record(&granted)
+            }
+            other => self.audit_recovery(other, now),
+        };
+        let granted = match self.store.grant(stored, &mut audit) {
+            Ok(g) => g,
+            Err(AuditedError::Audit(e)) => return Err(UnmaskError::Audit(e)),
+            Err(AuditedError::Store(e)) => {
+                // Whether or not the grant was audited, it does not hold: say so in the audit
+                // trail (best effort: the error returned is the store's).
+                record.detail = format!("the grant could not be stored: {e}");
+                let _ = self.audit.record(&record);
+                return Err(UnmaskError::Store(e));
+            }
+        };
         Ok(Granted {
-            id,
+            id: granted.id,
             source: source.to_owned(),
             key: key_text,
             rule,
             until,
         })
+    }
+
+    /// The audit record of a recovery: an interrupted grant did not take effect.
+    fn audit_recovery(&self, event: Event<'_>, now: DateTime<Utc>) -> Result<(), AuditError> {
+        let (Event::Abandoned(g) | Event::Granted(g) | Event::Revoked(g)) = event;
+        self.audit.record(&AuditRecord {
+            time: now,
+            subject: g.granted_to.clone(),
+            action: AuditAction::Refusal,
+            request: RequestKind::Unmask,
+            source: g.source.clone(),
+            key: Some(g.key.clone()),
+            columns: Vec::new(),
+            expiry: None,
+            reason: None,
+            detail: format!(
+                "grant {} did not take effect: its request was interrupted before the grant \
+                 was stored",
+                g.id
+            ),
+        })
+    }
+
+    /// Finishes an interrupted grant request, if the store ends with one: audits that it did
+    /// not take effect (an [`AuditAction::Refusal`] naming the grant) and marks it abandoned in
+    /// the store. [`request_unmask`](Self::request_unmask) and [`revoke`](Self::revoke) do
+    /// this first; call it after a crash to settle the audit trail without a request. Returns
+    /// the id of the abandoned grant, if any.
+    pub fn recover(&self) -> Result<Option<String>, UnmaskError> {
+        let now = self.clock.now();
+        match self
+            .store
+            .recover(&mut |event| self.audit_recovery(event, now))
+        {
+            Ok(g) => Ok(g.map(|g| g.id)),
+            Err(AuditedError::Audit(e)) => Err(UnmaskError::Audit(e)),
+            Err(AuditedError::Store(e)) => Err(UnmaskError::Store(e)),
+        }
     }
 
     /// Revokes temporary unmask grants that hold at the clock's now: the one with a given id,
@@ -377,15 +444,6 @@ impl GrantService {
             },
             _ => return Err(RevokeError::Subject),
         };
-        let targets: Vec<StoredGrant> = self
-            .store
-            .active(now)
-            .into_iter()
-            .filter(|g| match which {
-                Revoke::Id(id) => &g.id == id,
-                Revoke::Record { source, key } => &g.source == source && &g.key == key,
-            })
-            .collect();
         let mut record = AuditRecord {
             time: now,
             subject: by.clone(),
@@ -398,7 +456,33 @@ impl GrantService {
             reason: (!reason.is_empty()).then(|| reason.to_owned()),
             detail: String::new(),
         };
-        if targets.is_empty() {
+        let matches = |g: &StoredGrant| match which {
+            Revoke::Id(id) => &g.id == id,
+            Revoke::Record { source, key } => &g.source == source && &g.key == key,
+        };
+        let mut audit = |event: Event<'_>| match event {
+            Event::Revoked(g) => {
+                let mut revoked = record.clone();
+                revoked.action = AuditAction::Revoke;
+                revoked.source = g.source.clone();
+                revoked.key = Some(g.key.clone());
+                revoked.expiry = Some(g.expires);
+                revoked.detail = format!(
+                    "grant {} (given to {} by {}) revoked",
+                    g.id, g.granted_to, g.rule
+                );
+                self.audit.record(&revoked)
+            }
+            other => self.audit_recovery(other, now),
+        };
+        let revoked = self
+            .store
+            .revoke_matching(now, &by, &matches, &mut audit)
+            .map_err(|e| match e {
+                AuditedError::Audit(e) => RevokeError::Audit(e),
+                AuditedError::Store(e) => RevokeError::Store(e),
+            })?;
+        if revoked.is_empty() {
             let message = match which {
                 Revoke::Id(id) => format!("no grant `{id}` holds at {}", rfc3339(now)),
                 Revoke::Record { source, key } => format!(
@@ -413,22 +497,6 @@ impl GrantService {
             record.detail = format!("revoke: {message}");
             self.audit.record(&record).map_err(RevokeError::Audit)?;
             return Err(RevokeError::NotFound(message));
-        }
-        let mut revoked = Vec::new();
-        for g in targets {
-            record.action = AuditAction::Revoke;
-            record.source = g.source.clone();
-            record.key = Some(g.key.clone());
-            record.expiry = Some(g.expires);
-            record.detail = format!(
-                "grant {} (given to {} by {}) revoked",
-                g.id, g.granted_to, g.rule
-            );
-            self.audit.record(&record).map_err(RevokeError::Audit)?;
-            self.store
-                .revoke(&g.id, now, &by)
-                .map_err(RevokeError::Store)?;
-            revoked.push(g);
         }
         Ok(revoked)
     }

@@ -1,32 +1,68 @@
 //! The durable store of temporary unmask grants.
 //!
-//! Each grant is one line of a [`JsonLinesFile`] (the same durable, append-only format as the
-//! audit file: written and fsynced before the grant is reported, a torn last line truncated on
-//! reopen), so an application that restarts keeps its grants until they expire. Grants are
-//! identified by source *name* and the record key's canonical text, so they survive a new
-//! bundle as long as the source keeps its name. Expired grants are ignored when read; the file
-//! keeps them (it is append-only) until [`GrantStore::compact`] rewrites it.
+//! # Backends
 //!
-//! A revocation is appended as a line of its own (`{"revoke":"g-…","revoked_at":…,
-//! "revoked_by":…}`); from then on the grant with that id no longer holds. Compaction drops
-//! revoked grants with their revocations.
+//! A [`GrantStore`] is one of two backends behind one API: in memory (forgotten when dropped)
+//! or a durable file. Every operation goes through [`GrantStore::exclusive`]-style sections of
+//! the backend: a section sees the latest state of the store (other processes' writes
+//! included) and nothing else writes meanwhile. A further backend (a database table, say)
+//! fits as a third [`Backend`] variant that provides the same four things: an exclusive section
+//! (a transaction), reading the entries added since the last read, reading the last entry, and
+//! appending an entry durably.
+//!
+//! # The file
+//!
+//! Each grant is one line of a [`JsonLinesFile`] (the same durable, append-only format as the
+//! audit file: written and fsynced before the grant is reported, a torn last line truncated),
+//! so an application that restarts keeps its grants until they expire. Grants are identified by
+//! source *name* and the record key's canonical text, so they survive a new bundle as long as
+//! the source keeps its name. Expired grants are ignored when read; the file keeps them (it is
+//! append-only) until [`GrantStore::compact`] rewrites it.
+//!
+//! Besides grants, the file holds three kinds of lines:
+//!
+//! - a revocation, `{"revoke":"g-…","revoked_at":…,"revoked_by":…}`: from then on the grant
+//!   with that id no longer holds;
+//! - an intent, `{"intent":{…the grant…}}`, written before the grant is audited;
+//! - an abandonment, `{"abandon":"g-…"}`: the intent of that id never became a grant.
+//!
+//! # Cost
+//!
+//! Opening reads only the file's tail (the torn line, the last line). Giving a grant reads only
+//! the last line (to recover an interrupted grant) and appends: its cost is independent of the
+//! history. Reading the grants that hold ([`active`](GrantStore::active), for sessions and
+//! revocations) reads the file once per store and then only what other writers appended since:
+//! its cost is the store's size, which [`compact`](GrantStore::compact) bounds by the grants
+//! that hold.
+//!
+//! # Crash safety of a grant
+//!
+//! [`GrantStore::grant`] writes, inside one exclusive section: the intent (fsynced), then the
+//! grant's audit record (the caller's callback; fsynced by a file sink), then the grant
+//! (fsynced). A process killed at any instant leaves either nothing, or an intent not followed
+//! by its grant — always the store's last line, since every writer first recovers: the next
+//! [`grant`](GrantStore::grant), [`revoke_matching`](GrantStore::revoke_matching) or
+//! [`recover`](GrantStore::recover) audits that the intent's grant did not take effect (the
+//! callback gets [`Event::Abandoned`]) and appends the abandonment. So every audit record of a
+//! grant names a grant of the store, or is followed by a record saying it did not take effect.
 
+use std::collections::HashMap;
+use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use crate::audit::{JournalError, JsonLinesFile};
+use crate::audit::{AuditError, JournalError, JsonLinesFile, Section};
 
 /// One temporary unmask grant as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredGrant {
-    /// The grant's id (`g-` and 10 hex digits), derived from the other fields by
-    /// [`StoredGrant::derive_id`]; empty in files written before ids existed.
+    /// The grant's id: `g-` and 32 hex digits, 128 random bits ([`new_grant_id`]); empty in
+    /// files written before ids existed (such grants hold but cannot be revoked by id).
     #[serde(default)]
     pub id: String,
     /// The source's name.
@@ -43,27 +79,12 @@ pub struct StoredGrant {
     pub expires: DateTime<Utc>,
 }
 
-impl StoredGrant {
-    /// The id of a grant with these fields: `g-` and the first 10 hex digits of a SHA-256 over
-    /// source, key, grantee, rule and the instant of the grant (so the same request at the same
-    /// instant gets the same id, and revoking it revokes both copies).
-    pub fn derive_id(&self) -> String {
-        let mut h = Sha256::new();
-        for part in [
-            self.source.as_str(),
-            self.key.as_str(),
-            self.granted_to.as_str(),
-            self.rule.as_str(),
-            &self
-                .granted_at
-                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
-        ] {
-            h.update((part.len() as u64).to_le_bytes());
-            h.update(part.as_bytes());
-        }
-        let digest = h.finalize();
-        format!("g-{}", &hex::encode(digest)[..10])
-    }
+/// A fresh grant id: `g-` and 32 hex digits of 128 bits from the operating system's random
+/// source, so two grants never share an id (whatever their content and instant).
+pub fn new_grant_id() -> Result<String, StoreError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| StoreError::Random(e.to_string()))?;
+    Ok(format!("g-{}", hex::encode(bytes)))
 }
 
 /// The revocation of a grant, as stored.
@@ -77,11 +98,13 @@ pub struct Revocation {
     pub revoked_by: String,
 }
 
-/// One line of a store file: a grant or a revocation.
+/// One line of a store file.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(untagged)]
 enum Entry {
     Revocation(Revocation),
+    Intent { intent: StoredGrant },
+    Abandon { abandon: String },
     Grant(StoredGrant),
 }
 
@@ -94,177 +117,428 @@ pub struct GrantEntry {
     pub revoked: Option<Revocation>,
 }
 
-/// Temporary unmask grants, in memory or durable in a file.
+/// Why the store could not be read or written.
 #[derive(Debug)]
-pub struct GrantStore {
-    file: Option<JsonLinesFile<Entry>>,
-    state: Mutex<State>,
+pub enum StoreError {
+    /// The store's file failed.
+    Journal(JournalError),
+    /// The operating system's random source failed (no grant id could be drawn).
+    Random(String),
 }
 
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::Journal(e) => e.fmt(f),
+            StoreError::Random(m) => write!(f, "cannot draw a random grant id: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StoreError::Journal(e) => Some(e),
+            StoreError::Random(_) => None,
+        }
+    }
+}
+
+impl From<JournalError> for StoreError {
+    fn from(e: JournalError) -> Self {
+        StoreError::Journal(e)
+    }
+}
+
+/// What an audited store operation reports to its audit callback, before the change it
+/// describes is stored.
+#[derive(Clone, Copy, Debug)]
+pub enum Event<'a> {
+    /// An interrupted grant (its intent was stored, the grant never was) did not take effect.
+    Abandoned(&'a StoredGrant),
+    /// This grant is about to be stored.
+    Granted(&'a StoredGrant),
+    /// This grant is about to be revoked.
+    Revoked(&'a StoredGrant),
+}
+
+/// Why an audited store operation failed.
+#[derive(Debug)]
+pub enum AuditedError {
+    /// The audit callback failed: the change it described was not stored.
+    Audit(AuditError),
+    /// The store failed.
+    Store(StoreError),
+}
+
+impl From<JournalError> for AuditedError {
+    fn from(e: JournalError) -> Self {
+        AuditedError::Store(StoreError::Journal(e))
+    }
+}
+
+/// The store's contents as read so far.
 #[derive(Debug, Default)]
 struct State {
     grants: Vec<StoredGrant>,
-    revocations: Vec<Revocation>,
+    revocations: HashMap<String, Revocation>,
+    /// For a file: the byte offset and line number up to which the file was read.
+    offset: u64,
+    next_line: usize,
 }
 
 impl State {
     fn push(&mut self, entry: Entry) {
         match entry {
             Entry::Grant(g) => self.grants.push(g),
-            Entry::Revocation(r) => self.revocations.push(r),
+            Entry::Revocation(r) => {
+                self.revocations.entry(r.revoke.clone()).or_insert(r);
+            }
+            Entry::Intent { .. } | Entry::Abandon { .. } => {}
         }
     }
 
-    fn revocation(&self, id: &str) -> Option<&Revocation> {
-        self.revocations.iter().find(|r| r.revoke == id)
+    fn revocation(&self, g: &StoredGrant) -> Option<&Revocation> {
+        if g.id.is_empty() {
+            return None;
+        }
+        self.revocations.get(&g.id)
     }
 
     fn holds(&self, g: &StoredGrant, now: DateTime<Utc>) -> bool {
-        g.expires > now && (g.id.is_empty() || self.revocation(&g.id).is_none())
+        g.expires > now && self.revocation(g).is_none()
     }
+
+    fn active(&self, now: DateTime<Utc>) -> Vec<StoredGrant> {
+        self.grants
+            .iter()
+            .filter(|g| self.holds(g, now))
+            .cloned()
+            .collect()
+    }
+}
+
+/// Where a store keeps its entries.
+#[derive(Debug)]
+enum Backend {
+    /// Nowhere: the entries live in the state.
+    Memory { last: Mutex<Option<Entry>> },
+    /// A durable JSON-lines file.
+    File(JsonLinesFile<Entry>),
+}
+
+/// Exclusive access to a store's backend and its state (see [`GrantStore::section`]).
+struct Txn<'s, 'f> {
+    state: &'s mut State,
+    backend: TxnBackend<'s, 'f>,
+}
+
+enum TxnBackend<'s, 'f> {
+    Memory(&'s mut Option<Entry>),
+    File(&'s mut Section<'f, Entry>),
+}
+
+impl Txn<'_, '_> {
+    /// Reads what was appended since the last read (by any process).
+    fn refresh(&mut self) -> Result<(), JournalError> {
+        if let TxnBackend::File(section) = &mut self.backend {
+            let state = &mut *self.state;
+            let mut entries = Vec::new();
+            let (offset, next_line) =
+                section.read_from(state.offset, state.next_line, |e| entries.push(e))?;
+            entries.into_iter().for_each(|e| state.push(e));
+            state.offset = offset;
+            state.next_line = next_line;
+        }
+        Ok(())
+    }
+
+    fn last(&mut self) -> Result<Option<Entry>, JournalError> {
+        match &mut self.backend {
+            TxnBackend::Memory(last) => Ok((*last).clone()),
+            TxnBackend::File(section) => section.last(),
+        }
+    }
+
+    /// Appends durably; the state learns the entry at the next refresh (file) or now (memory).
+    fn append(&mut self, entry: Entry) -> Result<(), JournalError> {
+        match &mut self.backend {
+            TxnBackend::Memory(last) => {
+                **last = Some(entry.clone());
+                self.state.push(entry);
+                Ok(())
+            }
+            TxnBackend::File(section) => section.append(&entry),
+        }
+    }
+
+    /// Abandons an interrupted grant left as the last entry, auditing it first.
+    fn recover(
+        &mut self,
+        audit: &mut dyn FnMut(Event<'_>) -> Result<(), AuditError>,
+    ) -> Result<Option<StoredGrant>, AuditedError> {
+        let Some(Entry::Intent { intent }) = self.last()? else {
+            return Ok(None);
+        };
+        audit(Event::Abandoned(&intent)).map_err(AuditedError::Audit)?;
+        self.append(Entry::Abandon {
+            abandon: intent.id.clone(),
+        })?;
+        Ok(Some(intent))
+    }
+}
+
+/// Temporary unmask grants, in memory or durable in a file.
+#[derive(Debug)]
+pub struct GrantStore {
+    backend: Backend,
+    state: Mutex<State>,
 }
 
 impl GrantStore {
     /// A store that forgets its grants when dropped.
     pub fn in_memory() -> Self {
         GrantStore {
-            file: None,
+            backend: Backend::Memory {
+                last: Mutex::new(None),
+            },
             state: Mutex::new(State::default()),
         }
     }
 
-    /// Opens (creating if needed) the durable store at `path`, reading the grants it holds.
+    /// Opens (creating if needed) the durable store at `path`. Reads only the file's tail
+    /// (see the [module documentation](self)); a target that is not a regular file is an
+    /// error.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, JournalError> {
-        let (file, recovered) = JsonLinesFile::open(path)?;
-        let mut state = State::default();
-        for entry in recovered.records {
-            state.push(entry);
-        }
+        let (file, _) = JsonLinesFile::open(path)?;
         Ok(GrantStore {
-            file: Some(file),
-            state: Mutex::new(state),
+            backend: Backend::File(file),
+            state: Mutex::new(State {
+                next_line: 1,
+                ..State::default()
+            }),
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+    fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Adds a grant: durable (in a file store) before this returns. A grant without an id is
-    /// given its [derived id](StoredGrant::derive_id). Returns the grant as stored.
-    pub fn add(&self, mut grant: StoredGrant) -> Result<StoredGrant, JournalError> {
-        if grant.id.is_empty() {
-            grant.id = grant.derive_id();
-        }
+    /// Runs `f` with exclusive access to the store (against other threads and, for a file,
+    /// other processes).
+    fn section<R, E: From<JournalError>>(
+        &self,
+        f: impl FnOnce(&mut Txn<'_, '_>) -> Result<R, E>,
+    ) -> Result<R, E> {
         let mut state = self.lock();
-        let entry = Entry::Grant(grant.clone());
-        if let Some(file) = &self.file {
-            file.append(&entry)?;
+        match &self.backend {
+            Backend::Memory { last } => {
+                let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
+                f(&mut Txn {
+                    state: &mut state,
+                    backend: TxnBackend::Memory(&mut last),
+                })
+            }
+            Backend::File(file) => file
+                .exclusive(|section| {
+                    f(&mut Txn {
+                        state: &mut state,
+                        backend: TxnBackend::File(section),
+                    })
+                })
+                .map_err(E::from)?,
         }
-        state.push(entry);
+    }
+
+    /// Adds a grant as it is, without an audit record or an intent (for imports and tests;
+    /// [`grant`](Self::grant) is the audited way). A grant without an id is given a
+    /// [fresh one](new_grant_id). Durable (in a file store) before this returns.
+    pub fn add(&self, mut grant: StoredGrant) -> Result<StoredGrant, StoreError> {
+        if grant.id.is_empty() {
+            grant.id = new_grant_id()?;
+        }
+        let entry = Entry::Grant(grant.clone());
+        self.section(|txn| txn.append(entry).map_err(StoreError::from))?;
         Ok(grant)
     }
 
-    /// Revokes the grant with this id: durable before this returns. Returns false (and writes
-    /// nothing) when no grant has this id or it is already revoked.
-    pub fn revoke(&self, id: &str, at: DateTime<Utc>, by: &str) -> Result<bool, JournalError> {
-        let mut state = self.lock();
-        if id.is_empty()
-            || !state.grants.iter().any(|g| g.id == id)
-            || state.revocation(id).is_some()
-        {
-            return Ok(false);
+    /// Gives a grant, crash-safely (see the [module documentation](self)): first recovers an
+    /// interrupted grant (`audit` gets [`Event::Abandoned`]), then stores the intent, calls
+    /// `audit` with [`Event::Granted`] and stores the grant. If the audit fails, nothing holds
+    /// (the intent is abandoned). A grant without an id is given a [fresh one](new_grant_id).
+    pub fn grant(
+        &self,
+        mut grant: StoredGrant,
+        audit: &mut dyn FnMut(Event<'_>) -> Result<(), AuditError>,
+    ) -> Result<StoredGrant, AuditedError> {
+        if grant.id.is_empty() {
+            grant.id = new_grant_id().map_err(AuditedError::Store)?;
         }
-        let entry = Entry::Revocation(Revocation {
-            revoke: id.to_owned(),
-            revoked_at: at,
-            revoked_by: by.to_owned(),
-        });
-        if let Some(file) = &self.file {
-            file.append(&entry)?;
-        }
-        state.push(entry);
-        Ok(true)
+        self.section(|txn| {
+            txn.recover(audit)?;
+            txn.append(Entry::Intent {
+                intent: grant.clone(),
+            })?;
+            if let Err(e) = audit(Event::Granted(&grant)) {
+                // Best effort: if this fails too, the next writer abandons the intent.
+                let _ = txn.append(Entry::Abandon {
+                    abandon: grant.id.clone(),
+                });
+                return Err(AuditedError::Audit(e));
+            }
+            txn.append(Entry::Grant(grant.clone()))?;
+            Ok(grant)
+        })
+    }
+
+    /// Abandons an interrupted grant, if the store ends with one: `audit` gets
+    /// [`Event::Abandoned`] before the abandonment is stored. Returns the abandoned grant.
+    pub fn recover(
+        &self,
+        audit: &mut dyn FnMut(Event<'_>) -> Result<(), AuditError>,
+    ) -> Result<Option<StoredGrant>, AuditedError> {
+        self.section(|txn| txn.recover(audit))
+    }
+
+    /// Revokes, in one exclusive section, every grant that holds at `now` and that `matches`:
+    /// each is audited ([`Event::Revoked`]) and then its revocation stored. A grant revoked by
+    /// another process meanwhile is not revoked (nor audited) twice. Returns the grants
+    /// revoked, in the order given; on an error, the ones before it stay revoked.
+    pub fn revoke_matching(
+        &self,
+        now: DateTime<Utc>,
+        by: &str,
+        matches: &dyn Fn(&StoredGrant) -> bool,
+        audit: &mut dyn FnMut(Event<'_>) -> Result<(), AuditError>,
+    ) -> Result<Vec<StoredGrant>, AuditedError> {
+        self.section(|txn| {
+            txn.recover(audit)?;
+            txn.refresh()?;
+            let targets: Vec<StoredGrant> = txn
+                .state
+                .active(now)
+                .into_iter()
+                .filter(|g| !g.id.is_empty() && matches(g))
+                .collect();
+            for g in &targets {
+                audit(Event::Revoked(g)).map_err(AuditedError::Audit)?;
+                txn.append(Entry::Revocation(Revocation {
+                    revoke: g.id.clone(),
+                    revoked_at: now,
+                    revoked_by: by.to_owned(),
+                }))?;
+            }
+            Ok(targets)
+        })
+    }
+
+    /// Revokes the grant with this id without auditing: durable before this returns. Returns
+    /// false (and writes nothing) when no grant has this id or it is already revoked.
+    pub fn revoke(&self, id: &str, at: DateTime<Utc>, by: &str) -> Result<bool, StoreError> {
+        self.section(|txn| {
+            txn.refresh()?;
+            let known = txn.state.grants.iter().any(|g| g.id == id);
+            if id.is_empty() || !known || txn.state.revocations.contains_key(id) {
+                return Ok(false);
+            }
+            txn.append(Entry::Revocation(Revocation {
+                revoke: id.to_owned(),
+                revoked_at: at,
+                revoked_by: by.to_owned(),
+            }))?;
+            Ok(true)
+        })
     }
 
     /// The grants that hold at `now` (expiry strictly after `now`, not revoked), in the order
     /// they were given.
-    pub fn active(&self, now: DateTime<Utc>) -> Vec<StoredGrant> {
-        let state = self.lock();
-        state
-            .grants
-            .iter()
-            .filter(|g| state.holds(g, now))
-            .cloned()
-            .collect()
+    pub fn active(&self, now: DateTime<Utc>) -> Result<Vec<StoredGrant>, StoreError> {
+        self.section(|txn| {
+            txn.refresh()?;
+            Ok(txn.state.active(now))
+        })
     }
 
     /// Every grant of the store (expired and revoked ones included), in the order given, each
     /// with its revocation if any.
-    pub fn entries(&self) -> Vec<GrantEntry> {
-        let state = self.lock();
-        state
-            .grants
-            .iter()
-            .map(|g| GrantEntry {
-                grant: g.clone(),
-                revoked: state
-                    .revocation(&g.id)
-                    .filter(|_| !g.id.is_empty())
-                    .cloned(),
-            })
-            .collect()
+    pub fn entries(&self) -> Result<Vec<GrantEntry>, StoreError> {
+        self.section(|txn| {
+            txn.refresh()?;
+            let state = &*txn.state;
+            Ok(state
+                .grants
+                .iter()
+                .map(|g| GrantEntry {
+                    grant: g.clone(),
+                    revoked: state.revocation(g).cloned(),
+                })
+                .collect())
+        })
     }
 
     /// Rewrites the file with only the grants that hold at `now` (a no-op for an in-memory
     /// store apart from forgetting expired grants). The new content is written to a temporary
     /// file beside the store, fsynced, and renamed over it, so a crash leaves either the old
-    /// file or the new one.
-    pub fn compact(&mut self, now: DateTime<Utc>) -> Result<(), JournalError> {
-        let live = self.active(now);
-        if let Some(file) = &self.file {
+    /// file or the new one. Other processes must not use the store meanwhile.
+    pub fn compact(&mut self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let live = self.active(now)?;
+        if let Backend::File(file) = &self.backend {
             let path = file.path().to_owned();
-            let tmp = tmp_path(&path);
-            let io = |action: &'static str| {
-                let path = path.clone();
-                move |error| JournalError::Io {
-                    path,
-                    action,
-                    error,
-                }
-            };
-            let mut bytes = Vec::new();
-            for g in &live {
-                serde_json::to_writer(&mut bytes, &Entry::Grant(g.clone()))
-                    .map_err(|e| JournalError::Encode(e.to_string()))?;
-                bytes.push(b'\n');
-            }
-            let mut out = OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(&tmp)
-                .map_err(io("create the compacted copy of"))?;
-            out.write_all(&bytes)
-                .and_then(|()| out.sync_all())
-                .map_err(io("write the compacted copy of"))?;
-            std::fs::rename(&tmp, &path).map_err(io("replace"))?;
-            if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                if cfg!(unix) {
-                    File::open(dir)
-                        .and_then(|d| d.sync_all())
-                        .map_err(io("sync the directory of"))?;
-                }
-            }
+            rewrite(&path, &live)?;
             let (file, _) = JsonLinesFile::open(&path)?;
-            self.file = Some(file);
+            self.backend = Backend::File(file);
         }
-        *self.lock() = State {
-            grants: live,
-            revocations: Vec::new(),
+        *self.lock() = match self.backend {
+            // The file is read again from its start at the next refresh.
+            Backend::File(_) => State {
+                next_line: 1,
+                ..State::default()
+            },
+            Backend::Memory { .. } => State {
+                grants: live,
+                ..State::default()
+            },
         };
         Ok(())
     }
+}
+
+/// Writes `live` as the whole content of the store at `path`, atomically (temporary file,
+/// fsync, rename, directory fsync).
+fn rewrite(path: &Path, live: &[StoredGrant]) -> Result<(), JournalError> {
+    let tmp = tmp_path(path);
+    let io = |action: &'static str| {
+        let path = path.to_owned();
+        move |error| JournalError::Io {
+            path,
+            action,
+            error,
+        }
+    };
+    let mut bytes = Vec::new();
+    for g in live {
+        serde_json::to_writer(&mut bytes, &Entry::Grant(g.clone()))
+            .map_err(|e| JournalError::Encode(e.to_string()))?;
+        bytes.push(b'\n');
+    }
+    let mut out = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&tmp)
+        .map_err(io("create the compacted copy of"))?;
+    out.write_all(&bytes)
+        .and_then(|()| out.sync_all())
+        .map_err(io("write the compacted copy of"))?;
+    std::fs::rename(&tmp, path).map_err(io("replace"))?;
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if cfg!(unix) {
+            File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(io("sync the directory of"))?;
+        }
+    }
+    Ok(())
 }
 
 fn tmp_path(path: &Path) -> PathBuf {
