@@ -766,3 +766,228 @@ fn a_granted_record_shows_derived_columns_of_masked_inputs() {
          {\"id\":2,\"email\":\"*******\",\"label\":null}\n"
     );
 }
+
+impl Env {
+    /// `polc ARGS` in the directory, killed (and reported as exit -1) after 20 s.
+    fn polc_bounded(&self, args: &[&str]) -> (i32, String, String) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_polc"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("runs polc");
+        let start = std::time::Instant::now();
+        while child.try_wait().expect("waits").is_none() {
+            if start.elapsed() > std::time::Duration::from_secs(20) {
+                child.kill().expect("kills");
+                child.wait().expect("waits");
+                return (-1, String::new(), "timed out".into());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let out = child.wait_with_output().expect("output");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stdout).expect("utf-8"),
+            String::from_utf8(out.stderr).expect("utf-8"),
+        )
+    }
+}
+
+#[test]
+fn an_unusable_audit_or_store_target_fails_at_once_and_stores_nothing() {
+    let env = Env::new();
+    std::fs::create_dir(env.path("dir")).expect("mkdir");
+    let fifo = Command::new("mkfifo")
+        .arg(env.path("fifo"))
+        .status()
+        .expect("mkfifo");
+    assert!(fifo.success());
+    let request = |store: &str, audit: &str| {
+        env.polc_bounded(&[
+            "grants",
+            "request",
+            "policies.pol",
+            "--subject",
+            "mia.json",
+            "--source",
+            "customers",
+            "--key",
+            "1",
+            "--store",
+            store,
+            "--audit",
+            audit,
+            "--now",
+            T0,
+        ])
+    };
+    for (target, kind) in [
+        ("/dev/full", "a device"),
+        ("fifo", "a FIFO"),
+        ("dir", "a directory"),
+    ] {
+        assert_eq!(
+            request("grants.jsonl", target),
+            usage(&format!(
+                "error: the audit file {target}: the audit record was not written: `{target}` \
+                 is {kind}, not a regular file; nothing was written\n"
+            )),
+            "--audit {target}"
+        );
+        assert!(!env.path("grants.jsonl").exists(), "nothing stored");
+        assert_eq!(
+            request(target, "audit.jsonl"),
+            usage(&format!(
+                "error: the grant store {target}: `{target}` is {kind}, not a regular file; \
+                 nothing was written\n"
+            )),
+            "--store {target}"
+        );
+        assert_eq!(env.read("audit.jsonl"), "", "nothing audited");
+        let (code, _, err) = env.polc_bounded(&[
+            "eval",
+            "policies.pol",
+            "--subject",
+            "al.json",
+            "--source",
+            "customers",
+            "--rows",
+            "customers.jsonl",
+            "--grants",
+            target,
+        ]);
+        assert_eq!(code, 2, "eval --grants {target}: {err}");
+    }
+}
+
+#[test]
+fn opening_reads_only_the_tail_of_the_audit_file() {
+    let env = Env::new();
+    // A history whose first line is not a record: only the tail is checked, so a request
+    // neither reads nor rejects it (reading the whole file would).
+    assert_eq!(env.request("al.json", "1", T0).0, 1, "refused and audited");
+    let history = env.read("audit.jsonl");
+    std::fs::write(env.path("audit.jsonl"), format!("not a record\n{history}")).expect("writes");
+    assert_eq!(env.request("mia.json", "1", T0), ok(GRANTED_1));
+    assert_eq!(env.read("audit.jsonl").lines().count(), 3);
+    // A torn last line (a crash in the middle of a record) is truncated away.
+    let mut text = env.read("audit.jsonl");
+    std::fs::write(env.path("audit.jsonl"), format!("{text}{{\"time\":\"2026")).expect("writes");
+    assert_eq!(env.request("al.json", "1", T0).0, 1);
+    assert_eq!(env.read("audit.jsonl").lines().count(), 4);
+    text = env.read("audit.jsonl");
+    assert!(
+        !text.contains("{\"time\":\"2026{"),
+        "no record glued to a torn one"
+    );
+    // A file that does not end like a journal is refused rather than truncated.
+    std::fs::write(env.path("other.txt"), "some notes without a newline").expect("writes");
+    let (code, _, err) = env.polc(&[
+        "grants",
+        "request",
+        "policies.pol",
+        "--subject",
+        "mia.json",
+        "--source",
+        "customers",
+        "--key",
+        "1",
+        "--store",
+        "grants.jsonl",
+        "--audit",
+        "other.txt",
+        "--now",
+        T0,
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("is corrupted: its last line is not a valid record"),
+        "{err}"
+    );
+    assert_eq!(env.read("other.txt"), "some notes without a newline");
+}
+
+#[test]
+fn identical_requests_get_distinct_ids_and_concurrent_revocations_revoke_each_once() {
+    let env = Env::new();
+    // The same request at the same instant, twice.
+    assert_eq!(env.request("mia.json", "1", T0).0, 0);
+    assert_eq!(env.request("mia.json", "1", T0).0, 0);
+    let (_, list, _) = env.polc(&["grants", "list", "--store", "grants.jsonl", "--now", T0]);
+    assert!(
+        list.contains("g-00000000000000000000000000000001"),
+        "{list}"
+    );
+    assert!(
+        list.contains("g-00000000000000000000000000000002"),
+        "{list}"
+    );
+    let audit_before = env.read("audit.jsonl").lines().count();
+    let revokers: Vec<std::process::Child> = (0..8)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_polc"))
+                .args([
+                    "grants",
+                    "revoke",
+                    "--store",
+                    "grants.jsonl",
+                    "--audit",
+                    "audit.jsonl",
+                    "--subject",
+                    "al.json",
+                    "--source",
+                    "customers",
+                    "--key",
+                    "1",
+                    "--now",
+                    "2026-05-01T10:30:00Z",
+                ])
+                .current_dir(env.dir.path())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("runs polc")
+        })
+        .collect();
+    let mut revoked = Vec::new();
+    let (mut refused, mut succeeded) = (0, 0);
+    for child in revokers {
+        let out = child.wait_with_output().expect("waits");
+        let stdout = env.aliased(&String::from_utf8(out.stdout).expect("utf-8"));
+        match out.status.code() {
+            Some(0) => {
+                succeeded += 1;
+                revoked.extend(stdout.lines().map(str::to_owned));
+            }
+            Some(1) => refused += 1,
+            other => panic!("exit {other:?}: {}", String::from_utf8_lossy(&out.stderr)),
+        }
+    }
+    revoked.sort();
+    assert_eq!(
+        revoked,
+        [
+            "revoked: grant g-00000000000000000000000000000001 (customers record 1, given to mia, was until 2026-05-01T12:00:00Z)",
+            "revoked: grant g-00000000000000000000000000000002 (customers record 1, given to mia, was until 2026-05-01T12:00:00Z)",
+        ]
+    );
+    let audit = env.read("audit.jsonl");
+    let revokes: Vec<&str> = audit
+        .lines()
+        .skip(audit_before)
+        .filter(|l| l.contains("\"action\":\"revoke\""))
+        .collect();
+    assert_eq!(
+        revokes.len(),
+        2,
+        "each grant revoked and audited once:\n{audit}"
+    );
+    // The others found nothing to revoke, and said so in the audit file.
+    assert_eq!(succeeded + refused, 8);
+    assert_eq!(audit.lines().count(), audit_before + 2 + refused);
+    let store = env.read("grants.jsonl");
+    assert_eq!(store.matches("{\"revoke\":").count(), 2, "{store}");
+}

@@ -1,0 +1,239 @@
+//! Crash test of temporary unmask grants (`harness = false`: this file is its own `main`).
+//!
+//! The test re-runs its own executable as a *requester* child (selected by an environment
+//! variable) that asks for grants in a loop through a [`GrantService`] over a durable grant
+//! store and a durable audit file, the audit sink pausing a little after each record so that
+//! kills often land between the audit record of a grant and the grant itself. The parent kills
+//! the child with SIGKILL after a delay drawn from a seeded generator, several times. After
+//! each kill it opens both files as a restarted application would and calls
+//! [`GrantService::recover`]; then:
+//!
+//! - every audit record of a grant names a grant of the store, or a later record says that
+//!   this grant did not take effect;
+//! - every grant of the store has exactly one audit record of its grant (none is unaudited);
+//! - no grant id is given twice.
+//!
+//! The test fails if no kill landed inside a request (the window it exists for).
+
+mod engine_support;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use engine_support::*;
+use pol_runtime::audit::{AuditAction, AuditError, AuditRecord, AuditSink, FileSink};
+use pol_runtime::bundle::{GrantAudience, GrantKind, GrantPlan};
+use pol_runtime::grants::{GrantService, GrantStore, ManualClock};
+use pol_runtime::{ColumnType as T, Engine, Technique, Value};
+use serde_json::json;
+
+const CHILD_ENV: &str = "POL_GRANTS_CRASH_DIR";
+const ROUNDS: usize = 12;
+const SEED: u64 = 0x6a4b_11c3_95e0_2d17;
+
+fn engine() -> Engine {
+    let mut b = B::new();
+    let s = b.source("customers", &[("id", T::Int), ("email", T::Text)]);
+    b.src(s).key_column = Some(0);
+    let null = b.tech(Technique::Null);
+    let r = b.rule("null_email");
+    b.add_candidate(s, "email", r, None, everyone(null));
+    let rule = b.rule("open");
+    b.b.grants.push(GrantPlan {
+        rule,
+        kind: GrantKind::TemporaryUnmask {
+            source: 0,
+            seconds: 7_200,
+        },
+        audience: GrantAudience::Everyone,
+    });
+    b.engine()
+}
+
+/// A file sink that pauses after each record (widening the window between the audit record
+/// of a grant and the grant).
+#[derive(Debug)]
+struct SlowSink(FileSink);
+
+impl AuditSink for SlowSink {
+    fn record(&self, record: &AuditRecord) -> Result<(), AuditError> {
+        self.0.record(record)?;
+        std::thread::sleep(Duration::from_millis(3));
+        Ok(())
+    }
+}
+
+fn requester(dir: &Path) -> Result<(), String> {
+    let engine = engine();
+    let (sink, _) = FileSink::open(dir.join("audit.jsonl")).map_err(|e| e.to_string())?;
+    let store = GrantStore::open(dir.join("grants.jsonl")).map_err(|e| e.to_string())?;
+    let service = GrantService::new(
+        store,
+        Arc::new(SlowSink(sink)),
+        Arc::new(ManualClock::new(t0())),
+    );
+    for i in 0..100_000i64 {
+        // The same request every time: ids must differ all the same.
+        service
+            .request_unmask(
+                &engine,
+                &json!({"login": "sue"}),
+                "customers",
+                &Value::Int(i % 3),
+                "",
+            )
+            .map_err(|e| e.to_string())?;
+        println!("granted");
+    }
+    Ok(())
+}
+
+/// SplitMix64: a small deterministic generator for the kill delays.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+/// The grant id an audit record of a grant names (`… as grant g-…`).
+fn granted_id(r: &AuditRecord) -> Option<&str> {
+    (r.action == AuditAction::Grant)
+        .then(|| r.detail.rsplit(' ').next())
+        .flatten()
+}
+
+/// The grant id a recovery record says did not take effect.
+fn abandoned_id(r: &AuditRecord) -> Option<&str> {
+    let rest = r.detail.strip_prefix("grant ")?;
+    let (id, tail) = rest.split_once(' ')?;
+    (r.action == AuditAction::Refusal && tail.starts_with("did not take effect")).then_some(id)
+}
+
+/// The grants of the store file, by id (how many lines of each).
+fn stored(dir: &Path) -> Result<HashMap<String, usize>, String> {
+    let store = GrantStore::open(dir.join("grants.jsonl")).map_err(|e| e.to_string())?;
+    let mut ids = HashMap::new();
+    for e in store.entries().map_err(|e| e.to_string())? {
+        *ids.entry(e.grant.id).or_insert(0) += 1;
+    }
+    Ok(ids)
+}
+
+/// Checks the invariants; returns how many audit grants had no stored grant before recovery
+/// (`dangling`, computed by the caller) for the report.
+fn check(
+    round: usize,
+    records: &[AuditRecord],
+    grants: &HashMap<String, usize>,
+) -> Result<(), String> {
+    let mut audited: HashMap<&str, usize> = HashMap::new();
+    for (i, r) in records.iter().enumerate() {
+        let Some(id) = granted_id(r) else { continue };
+        *audited.entry(id).or_insert(0) += 1;
+        if grants.contains_key(id) {
+            continue;
+        }
+        let settled = records[i + 1..]
+            .iter()
+            .any(|later| abandoned_id(later) == Some(id));
+        if !settled {
+            return Err(format!(
+                "round {round}: audit record {} grants {id}, which is not in the store, and no \
+                 later record says it did not take effect",
+                i + 1
+            ));
+        }
+    }
+    for (id, n) in grants {
+        if *n != 1 {
+            return Err(format!("round {round}: grant {id} is stored {n} times"));
+        }
+        if audited.get(id.as_str()) != Some(&1) {
+            return Err(format!(
+                "round {round}: grant {id} is stored but audited {} times",
+                audited.get(id.as_str()).unwrap_or(&0)
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn parent() -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut rng = SplitMix(SEED);
+    let mut interrupted = 0;
+    for round in 0..ROUNDS {
+        let delay = Duration::from_millis(40 + rng.next() % 200);
+        let mut child = Command::new(&exe)
+            .env(CHILD_ENV, dir.path())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start the requester: {e}"))?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let reader = std::thread::spawn(move || BufReader::new(stdout).lines().count());
+        std::thread::sleep(delay);
+        child
+            .kill()
+            .map_err(|e| format!("cannot kill the requester: {e}"))?;
+        child.wait().map_err(|e| e.to_string())?;
+        let granted = reader.join().map_err(|_| "the reader thread panicked")?;
+        if granted == 0 {
+            return Err(format!(
+                "round {round}: no grant before the kill ({delay:?})"
+            ));
+        }
+        // Restart: open both files and settle an interrupted request.
+        let before = FileSink::read(dir.path().join("audit.jsonl")).map_err(|e| e.to_string())?;
+        let grants_before = stored(dir.path())?;
+        let dangling = before
+            .iter()
+            .filter_map(granted_id)
+            .filter(|id| !grants_before.contains_key(*id))
+            .count();
+        let (sink, _) =
+            FileSink::open(dir.path().join("audit.jsonl")).map_err(|e| e.to_string())?;
+        let service = GrantService::new(
+            GrantStore::open(dir.path().join("grants.jsonl")).map_err(|e| e.to_string())?,
+            Arc::new(sink),
+            Arc::new(ManualClock::new(t0())),
+        );
+        let recovered = service.recover().map_err(|e| e.to_string())?;
+        if recovered.is_some() {
+            interrupted += 1;
+        }
+        let records = FileSink::read(dir.path().join("audit.jsonl")).map_err(|e| e.to_string())?;
+        check(round, &records, &stored(dir.path())?)?;
+        println!(
+            "round {round}: killed after {delay:?} ({granted} grants reported); {} audit records; \
+             {dangling} audited grant(s) never stored, all settled; recovered {recovered:?}",
+            records.len()
+        );
+    }
+    if interrupted == 0 {
+        return Err("no kill landed inside a request: the test exercised nothing".into());
+    }
+    println!("grants crash test passed: {interrupted} of {ROUNDS} kills interrupted a request");
+    Ok(())
+}
+
+fn main() {
+    let result = match std::env::var_os(CHILD_ENV) {
+        Some(dir) => requester(Path::new(&dir)),
+        None => parent(),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
