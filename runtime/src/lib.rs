@@ -62,4 +62,7 @@ pub mod grants;
 pub mod program;
 
 pub use bundle::{Bundle, BundleError};
-pub use engine::{Engine, LoadError, RowExplanation, Session, SourceSession, SubjectError};
+pub use engine::{
+    Engine, InputWarning, LoadError, RowExplanation, Session, SourceSession, SubjectError,
+    SubjectIssue,
+};

@@ -55,6 +55,37 @@ pub(crate) fn load_checked(paths: &[PathBuf], show_warnings: bool) -> Result<Che
     Ok(Checked { files, analysis })
 }
 
+/// The refusal of a policy set that does not check, in the words `polc diff` uses too: its
+/// name, then the rendered diagnostics.
+pub(crate) fn does_not_check(name: &str, rendered: &str) -> String {
+    format!("{name} does not check; fix it first:\n{rendered}")
+}
+
+/// Loads and checks `paths` for a command that runs the policies (`eval`, `explain`,
+/// `grants request`, `detokenize`): a set with errors is refused as `polc diff` refuses it
+/// ([`does_not_check`], exit 2); warnings are not printed.
+pub(crate) fn load_for_running(paths: &[PathBuf]) -> Result<Checked, ExitCode> {
+    let files = SourceMap::load(paths).map_err(fail_usage)?;
+    let names = paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if files.is_empty() {
+        return Err(fail_usage(format!("no .pol files in {names}")));
+    }
+    let analysis = crate::check(&files);
+    if analysis.has_errors() {
+        let rendered = render::render(
+            render::Format::Human { color: false },
+            &analysis.diagnostics,
+            &files,
+        );
+        return Err(fail_usage(does_not_check(&names, &rendered)));
+    }
+    Ok(Checked { files, analysis })
+}
+
 impl Checked {
     /// The lowered bundle.
     pub fn bundle(&self) -> Bundle {

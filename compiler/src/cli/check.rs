@@ -74,6 +74,12 @@ pub fn run(paths: &[PathBuf], format: OutputFormat, deny_warnings: bool, each: b
         OutputFormat::Github => print!("{}", render::render(render::Format::Github, diags, &files)),
     }
     let (errors, warnings) = diagnostics::count(diags);
+    if errors == 0 && deny_warnings && warnings > 0 {
+        eprintln!(
+            "error: {warnings} warning{} denied by --deny-warnings",
+            if warnings == 1 { " was" } else { "s were" }
+        );
+    }
     if errors > 0 || (deny_warnings && warnings > 0) {
         ExitCode::from(1)
     } else {

@@ -21,9 +21,9 @@ fn load(path: &Path) -> Result<(SourceMap, crate::Analysis), String> {
             &analysis.diagnostics,
             &files,
         );
-        return Err(format!(
-            "{} does not check; fix it first:\n{out}",
-            path.display()
+        return Err(super::build::does_not_check(
+            &path.display().to_string(),
+            &out,
         ));
     }
     Ok((files, analysis))

@@ -7,18 +7,27 @@
 //! `{"line": N, "shown": …, "row": {…} | null, "explanation": {…}}`; a hidden row is marked
 //! `"shown": false` with `"row": null`, and its cells' values are withheld from the explanation.
 //!
-//! A line that is not a JSON object is reported on stderr with its line number (never its
-//! content), no output is written for it, and the command exits 1 after the other lines.
+//! A line that is not a JSON object (or not UTF-8 text) is reported on stderr with its line
+//! number (never its content), no output is written for it, and the command exits 1 after the
+//! other lines.
 //! With `--grants` (a grant store written by `polc grants request`), a record with a temporary
 //! unmask grant that holds at `--now` is clear for every user, exactly as for an exempt user
 //! (row rules still apply; expired and revoked grants are ignored). With `--audit`, each record
 //! shown clear under a grant (cells the user would otherwise see masked) is written to the audit
 //! file once; without it, such reads are not recorded anywhere.
 //!
+//! Input that does not match the policy's declarations still fails closed, and is reported
+//! after the rows, once per field or column (`Session::warnings`): a subject field missing or of
+//! the wrong type, the number of cells of each column not of its type (`warning: …` on stderr;
+//! the exit status is unchanged).
+//!
+//! A policy set that does not check is refused as `polc diff` refuses it: `error: PATHS does
+//! not check; fix it first:` and the diagnostics, exit 2.
+//!
 //! Exit 2: usage or I/O errors (unreadable files, a bad subject, a corrupted bundle, a missing
 //! or short key, an unknown source).
 
-use super::build::{load_checked, read_key};
+use super::build::{load_for_running, read_key};
 use super::fail_usage;
 use chrono::{DateTime, Utc};
 use pol_runtime::audit::{AuditSink, MemorySink};
@@ -93,7 +102,7 @@ pub(crate) fn open_engine(
         Some(b) => std::fs::read(b)
             .map_err(|e| fail_usage(format!("cannot read the bundle {}: {e}", b.display())))?,
         None => {
-            let checked = load_checked(paths, false)?;
+            let checked = load_for_running(paths)?;
             checked
                 .bundle()
                 .to_bytes()
@@ -138,6 +147,15 @@ pub(crate) fn parse_now(now: Option<&str>) -> Result<DateTime<Utc>, ExitCode> {
                 ))
             }),
     }
+}
+
+/// A row line's text without its line ending, or why it is not text (a line that is not
+/// UTF-8 is skipped like a line that is not JSON).
+fn row_text(bytes: &[u8]) -> Result<&str, String> {
+    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+    std::str::from_utf8(bytes)
+        .map_err(|e| format!("not valid UTF-8 (at byte {})", e.valid_up_to() + 1))
 }
 
 /// Why a row line cannot be used (no data from the line is ever included).
@@ -232,13 +250,27 @@ fn eval(args: &EvalArgs) -> Result<ExitCode, ExitCode> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut bad_lines = 0usize;
-    for (i, line) in input.lines().enumerate() {
-        let n = i + 1;
-        let line = match line {
-            Ok(l) => l,
+    let mut input = input;
+    let mut buf = Vec::new();
+    let mut n = 0usize;
+    loop {
+        n += 1;
+        buf.clear();
+        match input.read_until(b'\n', &mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
             Err(e) => {
                 let _ = out.flush();
                 return Err(fail_usage(format!("cannot read line {n}: {e}")));
+            }
+        }
+        let line = match row_text(&buf) {
+            Ok(l) => l,
+            Err(msg) => {
+                let _ = out.flush();
+                eprintln!("error: line {n}: {msg}; the row is skipped");
+                bad_lines += 1;
+                continue;
             }
         };
         if line.trim().is_empty() {
@@ -298,6 +330,9 @@ fn eval(args: &EvalArgs) -> Result<ExitCode, ExitCode> {
     }
     if out.flush().is_err() {
         return Err(fail_usage("cannot write to stdout"));
+    }
+    for w in session.warnings() {
+        eprintln!("warning: {w}");
     }
     if bad_lines > 0 {
         eprintln!(

@@ -6,7 +6,7 @@
 //! one decides), and a condition that reads the row is evaluated as unknown, so the treatment
 //! shown is the one that reveals least. With `--staged`, staged policies are enforced too.
 
-use super::build::load_checked;
+use super::build::load_for_running;
 use super::eval::{parse_now, read_subject};
 use super::fail_usage;
 use crate::conflicts::{self, rule_name, why_beats, Candidate, RuleRef};
@@ -54,7 +54,7 @@ pub fn run(args: &ExplainArgs) -> ExitCode {
 fn explain(args: &ExplainArgs) -> Result<String, ExitCode> {
     let subject = read_subject(&args.subject)?;
     let now = parse_now(args.now.as_deref())?;
-    let checked = load_checked(&args.paths, false)?;
+    let checked = load_for_running(&args.paths)?;
     let model = &checked.analysis.model;
     let resolution = if args.staged {
         conflicts::resolve(model, true)

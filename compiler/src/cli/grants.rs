@@ -195,7 +195,7 @@ fn request_engine(args: &RequestArgs) -> Result<Engine, ExitCode> {
     let bytes = match &args.bundle {
         Some(b) => std::fs::read(b)
             .map_err(|e| fail_usage(format!("cannot read the bundle {}: {e}", b.display())))?,
-        None => super::build::load_checked(&args.paths, false)?
+        None => super::build::load_for_running(&args.paths)?
             .bundle()
             .to_bytes()
             .map_err(|e| fail_usage(format!("cannot encode the bundle: {e}")))?,

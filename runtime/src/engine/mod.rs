@@ -9,6 +9,8 @@
 //!             ├─ row_shown(row)
 //!             ├─ visible_columns()
 //!             └─ explain(row)        → which rule decided each cell and row, and why
+//!   session.warnings()               → input that did not match the declarations (logged by
+//!                                      the application; masking already failed closed)
 //! ```
 //!
 //! Semantics (the compiler has resolved names, scopes and rule order; see the language
@@ -20,6 +22,7 @@
 mod explain;
 mod session;
 pub mod subject;
+mod warnings;
 
 use ahash::AHashMap as HashMap;
 use std::fmt;
@@ -36,7 +39,8 @@ pub use explain::{
     CellAction, CellExplanation, Reason, RowExplanation, RowRuleExplanation, RuleRef,
 };
 pub use session::{Session, SourceSession};
-pub use subject::{Subject, SubjectError};
+pub use subject::{Subject, SubjectError, SubjectIssue};
+pub use warnings::InputWarning;
 
 /// Why an engine could not be built.
 #[derive(Debug)]

@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveTime, Utc};
 use sha2::{Digest, Sha256};
 use smallvec::{smallvec, SmallVec};
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::explain::{
     tri_word, CellAction, CellExplanation, Reason, RowExplanation, RowRuleExplanation, RuleRef,
@@ -130,6 +131,9 @@ pub struct Session<'e> {
     /// Temporary unmask grants live at the session clock, if the session was opened through a
     /// [`GrantService`](crate::grants::GrantService).
     grants: Option<GrantView>,
+    /// Per source, per top-level column: how many cells masked so far did not decode to the
+    /// column's type (see [`Session::warnings`]).
+    pub(super) mismatched: Vec<Vec<AtomicU64>>,
 }
 
 /// One source as seen by a session's user.
@@ -202,6 +206,11 @@ impl<'e> Session<'e> {
             compared,
             specs: Vec::new(),
             grants: None,
+            mismatched: engine
+                .sources
+                .iter()
+                .map(|m| m.top.iter().map(|_| AtomicU64::new(0)).collect())
+                .collect(),
         };
         session.specs = b
             .sources
@@ -660,6 +669,7 @@ impl<'s> SourceSession<'s> {
         row: &serde_json::Map<String, serde_json::Value>,
     ) -> Option<Vec<(String, serde_json::Value)>> {
         let state = self.decode_json(row, Derive::Needed);
+        self.count_mismatches(&state);
         if !self.shown(&state, None) {
             return None;
         }
@@ -680,6 +690,7 @@ impl<'s> SourceSession<'s> {
     /// is null (an int is accepted for a decimal column).
     pub fn mask_values(&self, row: &[Value]) -> Option<Vec<Value>> {
         let state = self.decode_values(row, Derive::Needed);
+        self.count_mismatches(&state);
         if !self.shown(&state, None) {
             return None;
         }
@@ -713,6 +724,18 @@ impl<'s> SourceSession<'s> {
     }
 
     // ---- decoding ------------------------------------------------------------------------
+
+    /// Counts the row's cells that did not decode to their column's type.
+    fn count_mismatches(&self, state: &RowState<'_>) {
+        let Some(counters) = self.session.mismatched.get(self.index) else {
+            return;
+        };
+        for (pos, _) in &state.mismatches {
+            if let Some(c) = counters.get(*pos) {
+                c.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
 
     fn decode_json(
         &self,

@@ -56,6 +56,45 @@ pub struct Subject {
     pub purpose_ids: Option<Vec<u32>>,
     /// The declared subject fields, in the bundle's order.
     pub fields: Vec<Value>,
+    /// What decoding had to treat as unknown: a declared field missing or of the wrong type, a
+    /// built-in of the wrong type. Masking still fails closed; this says why, for logging.
+    pub issues: Vec<SubjectIssue>,
+}
+
+/// A subject field that decoding treated as unknown (null).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubjectIssue {
+    /// The field's name (`region`, or a built-in: `login`, `groups`, `roles`, `attributes`,
+    /// `purposes`).
+    pub field: String,
+    /// What the subject holds instead: `None` when the field is missing, else the JSON kind
+    /// found (`string`, `number`, …, or `array` when a list holds other than texts).
+    pub found: Option<&'static str>,
+    /// What the field should be (`text`, `a list of texts`, …).
+    pub expected: String,
+}
+
+impl fmt::Display for SubjectIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.found {
+            None => write!(
+                f,
+                "the subject has no field `{}` ({} expected)",
+                self.field, self.expected
+            ),
+            Some(kind) => write!(
+                f,
+                "the subject's field `{}` is {} {kind}, not {}",
+                self.field,
+                if kind == "array" || kind == "object" {
+                    "an"
+                } else {
+                    "a"
+                },
+                self.expected
+            ),
+        }
+    }
 }
 
 fn json_kind(v: &serde_json::Value) -> &'static str {
@@ -101,12 +140,30 @@ impl Subject {
                 })
             }
         };
+        let mut issues = Vec::new();
+        let mut wrong = |field: &str, value: Option<&serde_json::Value>, expected: &str| {
+            issues.push(SubjectIssue {
+                field: field.to_owned(),
+                found: value.map(json_kind),
+                expected: expected.to_owned(),
+            });
+        };
         let login = match obj.get("login") {
             Some(serde_json::Value::String(s)) => Value::Text(s.clone()),
-            _ => Value::Null,
+            None => Value::Null,
+            Some(other) => {
+                wrong("login", Some(other), "a text");
+                Value::Null
+            }
         };
         let groups = text_set(obj.get("groups"));
+        if groups.is_null() {
+            wrong("groups", obj.get("groups"), "a list of texts");
+        }
         let roles = text_set(obj.get("roles"));
+        if roles.is_null() {
+            wrong("roles", obj.get("roles"), "a list of texts");
+        }
         let attributes = match obj.get("attributes") {
             None | Some(serde_json::Value::Null) => Value::Struct(Vec::new()),
             Some(serde_json::Value::Object(map)) => Value::Struct(
@@ -123,7 +180,10 @@ impl Subject {
                     })
                     .collect(),
             ),
-            Some(_) => Value::Null,
+            Some(other) => {
+                wrong("attributes", Some(other), "an object");
+                Value::Null
+            }
         };
         let (purpose_names, purpose_ids) = match text_set(obj.get("purposes")) {
             Value::List(items) => {
@@ -141,13 +201,19 @@ impl Subject {
                 }
                 (Value::List(names), Some(ids))
             }
-            _ => (Value::Null, None),
+            _ => {
+                wrong("purposes", obj.get("purposes"), "a list of texts");
+                (Value::Null, None)
+            }
         };
         let fields = fields
             .iter()
-            .map(|(name, ty)| match obj.get(name) {
-                Some(v) => Value::from_json(v, ty).unwrap_or(Value::Null),
-                None => Value::Null,
+            .map(|(name, ty)| {
+                let decoded = obj.get(name).and_then(|v| Value::from_json(v, ty).ok());
+                if decoded.is_none() {
+                    wrong(name, obj.get(name), &format!("a {ty} value"));
+                }
+                decoded.unwrap_or(Value::Null)
             })
             .collect();
         Ok(Subject {
@@ -158,6 +224,7 @@ impl Subject {
             purposes: purpose_names,
             purpose_ids,
             fields,
+            issues,
         })
     }
 }
