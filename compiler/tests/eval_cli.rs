@@ -97,7 +97,7 @@ fn input_that_does_not_match_the_declarations_is_reported_once_per_field_and_col
                 .to_owned(),
             "warning: the subject's field `groups` is a string, not a list of texts: conditions \
              on it are unknown, so they reveal nothing\n\
-             warning: the subject has no field `level` (a int value expected): conditions on it \
+             warning: the subject has no field `level` (an int value expected): conditions on it \
              are unknown, so they reveal nothing\n\
              warning: 1 cell of `people.id` is not of type int: treated as null, so it reveals \
              nothing\n\

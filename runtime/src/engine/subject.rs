@@ -211,7 +211,13 @@ impl Subject {
             .map(|(name, ty)| {
                 let decoded = obj.get(name).and_then(|v| Value::from_json(v, ty).ok());
                 if decoded.is_none() {
-                    wrong(name, obj.get(name), &format!("a {ty} value"));
+                    let ty = ty.to_string();
+                    let article = if ty.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                        "an"
+                    } else {
+                        "a"
+                    };
+                    wrong(name, obj.get(name), &format!("{article} {ty} value"));
                 }
                 decoded.unwrap_or(Value::Null)
             })
