@@ -276,7 +276,7 @@ fn eval(args: &EvalArgs) -> Result<ExitCode, ExitCode> {
         if line.trim().is_empty() {
             continue;
         }
-        let row = match line_error(&line) {
+        let row = match line_error(line) {
             Ok(r) => r,
             Err(msg) => {
                 let _ = out.flush();

@@ -159,7 +159,7 @@ impl FileSink {
     /// Reads every complete record of an audit file (repairing a torn last line, as
     /// [`open`](Self::open) does). Its cost grows with the file, unlike `open`'s.
     pub fn read(path: impl AsRef<Path>) -> Result<Vec<AuditRecord>, AuditError> {
-        Ok(FileSink::open(path)?.0.records()?)
+        FileSink::open(path)?.0.records()
     }
 
     /// Reads every complete record of the file, in order.
