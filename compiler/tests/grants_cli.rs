@@ -991,3 +991,50 @@ fn identical_requests_get_distinct_ids_and_concurrent_revocations_revoke_each_on
     let store = env.read("grants.jsonl");
     assert_eq!(store.matches("{\"revoke\":").count(), 2, "{store}");
 }
+
+#[test]
+fn a_request_interrupted_before_its_grant_was_stored_is_settled_by_the_next_one() {
+    let env = Env::new();
+    assert_eq!(env.request("mia.json", "1", T0), ok(GRANTED_1));
+    // A request killed after its audit record and before its grant: the store ends with the
+    // intent, the audit file with the grant record.
+    let store = std::fs::read_to_string(env.path("grants.jsonl")).expect("reads");
+    let intent = store.lines().next().expect("an intent").replace(
+        &env.unaliased(&alias(1)),
+        "g-0123456789abcdef0123456789abcdef",
+    );
+    let audit = std::fs::read_to_string(env.path("audit.jsonl")).expect("reads");
+    let granted = audit.lines().next().expect("a grant record").replace(
+        &env.unaliased(&alias(1)),
+        "g-0123456789abcdef0123456789abcdef",
+    );
+    std::fs::write(env.path("grants.jsonl"), format!("{store}{intent}\n")).expect("writes");
+    std::fs::write(env.path("audit.jsonl"), format!("{audit}{granted}\n")).expect("writes");
+    // The next request settles it first: a refusal saying that grant did not take effect (the
+    // interrupted grant is the third id these outputs show: after the new grant's).
+    assert_eq!(env.request("mia.json", "3", T0).0, 0);
+    let audit = env.read("audit.jsonl");
+    let lines: Vec<&str> = audit.lines().collect();
+    assert_eq!(lines.len(), 4, "{audit}");
+    assert_eq!(
+        lines[2],
+        "{\"time\":\"2026-05-01T10:00:00Z\",\"subject\":\"mia\",\"action\":\"refusal\",\
+         \"request\":\"unmask\",\"source\":\"customers\",\"key\":\"1\",\"columns\":[],\
+         \"expiry\":null,\"reason\":null,\"detail\":\"grant g-00000000000000000000000000000003 \
+         did not take effect: its request was interrupted before the grant was stored\"}"
+    );
+    assert!(lines[3].contains("\"action\":\"grant\""), "{audit}");
+    // It never holds, and it is settled once.
+    let (_, list, _) = env.polc(&["grants", "list", "--store", "grants.jsonl", "--now", T0]);
+    assert!(
+        !list.contains("g-00000000000000000000000000000003"),
+        "{list}"
+    );
+    assert_eq!(env.request("mia.json", "1", T0).0, 0);
+    assert_eq!(
+        env.read("audit.jsonl")
+            .matches("did not take effect")
+            .count(),
+        1
+    );
+}
