@@ -134,10 +134,17 @@ fn a_permitted_user_is_granted_for_the_policy_duration() {
             "ticket 4411",
         )
         .expect("granted");
+    assert!(
+        granted.id.len() == 34
+            && granted.id.starts_with("g-")
+            && granted.id[2..].bytes().all(|b| b.is_ascii_hexdigit()),
+        "a random 128-bit id: {}",
+        granted.id
+    );
     assert_eq!(
         granted,
         Granted {
-            id: "g-4e77a267bb".into(),
+            id: granted.id.clone(),
             source: "customers".into(),
             key: "1".into(),
             rule: "unmask_request".into(),
@@ -156,7 +163,10 @@ fn a_permitted_user_is_granted_for_the_policy_duration() {
             columns: vec![],
             expiry: Some(at(DAY)),
             reason: Some("ticket 4411".into()),
-            detail: "granted by unmask_request for 86400s as grant g-4e77a267bb".into(),
+            detail: format!(
+                "granted by unmask_request for 86400s as grant {}",
+                granted.id
+            ),
         }]
     );
 }
@@ -593,7 +603,7 @@ fn compaction_keeps_only_live_grants() {
         .request_unmask(&engine, &unmasker(), "customers", &Value::Int(1), "")
         .expect("granted");
     clock.set(at(DAY / 2));
-    service
+    let live = service
         .request_unmask(&engine, &unmasker(), "customers", &Value::Int(2), "")
         .expect("granted");
     clock.set(at(DAY));
@@ -601,9 +611,12 @@ fn compaction_keeps_only_live_grants() {
     let text = std::fs::read_to_string(&path).expect("reads");
     assert_eq!(
         text,
-        "{\"id\":\"g-f777f91547\",\"source\":\"customers\",\"key\":\"2\",\"granted_to\":\"uma\",\
-         \"rule\":\"unmask_request\",\"granted_at\":\"2026-01-01T12:00:00Z\",\
-         \"expires\":\"2026-01-02T12:00:00Z\"}\n"
+        format!(
+            "{{\"id\":\"{}\",\"source\":\"customers\",\"key\":\"2\",\"granted_to\":\"uma\",\
+             \"rule\":\"unmask_request\",\"granted_at\":\"2026-01-01T12:00:00Z\",\
+             \"expires\":\"2026-01-02T12:00:00Z\"}}\n",
+            live.id
+        )
     );
     let keys: Vec<String> = GrantStore::open(&path)
         .expect("reopens")
