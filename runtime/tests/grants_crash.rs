@@ -11,6 +11,9 @@
 //! - every audit record of a grant names a grant of the store, or a later record says that
 //!   this grant did not take effect;
 //! - every grant of the store has exactly one audit record of its grant (none is unaudited);
+//! - the same for revocations (the requester revokes now and then): every audit record of a
+//!   revocation names a grant revoked in the store, or a later record says that the revocation
+//!   did not take effect; every stored revocation is audited once;
 //! - no grant id is given twice.
 //!
 //! The test fails if no kill landed inside a request (the window it exists for).
@@ -27,7 +30,7 @@ use std::time::Duration;
 use engine_support::*;
 use pol_runtime::audit::{AuditAction, AuditError, AuditRecord, AuditSink, FileSink};
 use pol_runtime::bundle::{GrantAudience, GrantKind, GrantPlan};
-use pol_runtime::grants::{GrantService, GrantStore, ManualClock};
+use pol_runtime::grants::{GrantService, GrantStore, ManualClock, Revoke, RevokeError};
 use pol_runtime::{ColumnType as T, Engine, Technique, Value};
 use serde_json::json;
 
@@ -88,6 +91,17 @@ fn requester(dir: &Path) -> Result<(), String> {
             )
             .map_err(|e| e.to_string())?;
         println!("granted");
+        if i % 3 == 2 {
+            // Revoke the record's grants now and then: revocations are crash-tested too.
+            let which = Revoke::Record {
+                source: "customers".into(),
+                key: (i % 3).to_string(),
+            };
+            match service.revoke(&json!({"login": "rob"}), &which, "") {
+                Ok(_) | Err(RevokeError::NotFound(_)) => {}
+                Err(e) => return Err(e.to_string()),
+            }
+        }
     }
     Ok(())
 }
@@ -119,12 +133,28 @@ fn abandoned_id(r: &AuditRecord) -> Option<&str> {
     (r.action == AuditAction::Refusal && tail.starts_with("did not take effect")).then_some(id)
 }
 
-/// The grants of the store file, by id (how many lines of each).
-fn stored(dir: &Path) -> Result<HashMap<String, usize>, String> {
+/// The grant id an audit record of a revocation names (`grant g-… (given to …) revoked`).
+fn revoked_id(r: &AuditRecord) -> Option<&str> {
+    (r.action == AuditAction::Revoke)
+        .then(|| r.detail.strip_prefix("grant ")?.split(' ').next())
+        .flatten()
+}
+
+/// The grant id whose revocation a recovery record says did not take effect.
+fn unrevoked_id(r: &AuditRecord) -> Option<&str> {
+    let rest = r.detail.strip_prefix("the revocation of grant ")?;
+    let (id, tail) = rest.split_once(' ')?;
+    (r.action == AuditAction::Refusal && tail.starts_with("did not take effect")).then_some(id)
+}
+
+/// The grants of the store file, by id: how many lines of each, and whether it is revoked.
+fn stored(dir: &Path) -> Result<HashMap<String, (usize, bool)>, String> {
     let store = GrantStore::open(dir.join("grants.jsonl")).map_err(|e| e.to_string())?;
     let mut ids = HashMap::new();
     for e in store.entries().map_err(|e| e.to_string())? {
-        *ids.entry(e.grant.id).or_insert(0) += 1;
+        let slot = ids.entry(e.grant.id).or_insert((0, false));
+        slot.0 += 1;
+        slot.1 |= e.revoked.is_some();
     }
     Ok(ids)
 }
@@ -134,10 +164,28 @@ fn stored(dir: &Path) -> Result<HashMap<String, usize>, String> {
 fn check(
     round: usize,
     records: &[AuditRecord],
-    grants: &HashMap<String, usize>,
+    grants: &HashMap<String, (usize, bool)>,
 ) -> Result<(), String> {
     let mut audited: HashMap<&str, usize> = HashMap::new();
+    let mut revocations: HashMap<&str, usize> = HashMap::new();
     for (i, r) in records.iter().enumerate() {
+        if let Some(id) = revoked_id(r) {
+            let settled = records[i + 1..]
+                .iter()
+                .any(|later| unrevoked_id(later) == Some(id));
+            if settled {
+                continue;
+            }
+            *revocations.entry(id).or_insert(0) += 1;
+            if grants.get(id).map(|g| g.1) != Some(true) {
+                return Err(format!(
+                    "round {round}: audit record {} revokes {id}, which is not revoked in the \
+                     store, and no later record says the revocation did not take effect",
+                    i + 1
+                ));
+            }
+            continue;
+        }
         let Some(id) = granted_id(r) else { continue };
         *audited.entry(id).or_insert(0) += 1;
         if grants.contains_key(id) {
@@ -154,7 +202,14 @@ fn check(
             ));
         }
     }
-    for (id, n) in grants {
+    for (id, (n, revoked)) in grants {
+        if *revoked && revocations.get(id.as_str()) != Some(&1) {
+            return Err(format!(
+                "round {round}: grant {id} is revoked in the store but its revocation is \
+                 audited {} times",
+                revocations.get(id.as_str()).unwrap_or(&0)
+            ));
+        }
         if *n != 1 {
             return Err(format!("round {round}: grant {id} is stored {n} times"));
         }
@@ -215,9 +270,12 @@ fn parent() -> Result<(), String> {
         let records = FileSink::read(dir.path().join("audit.jsonl")).map_err(|e| e.to_string())?;
         check(round, &records, &stored(dir.path())?)?;
         println!(
-            "round {round}: killed after {delay:?} ({granted} grants reported); {} audit records; \
-             {dangling} audited grant(s) never stored, all settled; recovered {recovered:?}",
-            records.len()
+            "round {round}: killed after {delay:?} ({granted} grants reported); {} audit records \
+             ({} revocations); {dangling} audited grant(s) never stored and {} revocation(s) \
+             never stored, all settled; recovered {recovered:?}",
+            records.len(),
+            records.iter().filter_map(revoked_id).count(),
+            records.iter().filter_map(unrevoked_id).count(),
         );
     }
     if interrupted == 0 {

@@ -190,13 +190,16 @@ fn revocations_are_durable_and_listed() {
         .revoke(&json!({"login": "rob"}), &Revoke::Id(g.id.clone()), "")
         .expect("revoked");
     let text = std::fs::read_to_string(&path).expect("reads");
-    // The intent, the grant, the revocation.
+    // The intent, the grant, the revocation's intent, the revocation.
     assert!(text
         .lines()
         .next()
         .is_some_and(|l| l.starts_with("{\"intent\":{\"id\":")));
+    assert!(text.lines().nth(2).is_some_and(|l| {
+        l.starts_with("{\"revoking\":{\"id\":") && l.ends_with(",\"revoked_by\":\"rob\"}")
+    }));
     assert_eq!(
-        text.lines().nth(2),
+        text.lines().nth(3),
         Some(format!(
             "{{\"revoke\":\"{}\",\"revoked_at\":\"2026-01-01T00:00:00Z\",\"revoked_by\":\"rob\"}}",
             g.id

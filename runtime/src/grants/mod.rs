@@ -386,12 +386,31 @@ impl GrantService {
         })
     }
 
-    /// The audit record of a recovery: an interrupted grant did not take effect.
+    /// The audit record of a recovery: an interrupted grant or revocation did not take effect.
     fn audit_recovery(&self, event: Event<'_>, now: DateTime<Utc>) -> Result<(), AuditError> {
-        let (Event::Abandoned(g) | Event::Granted(g) | Event::Revoked(g)) = event;
+        let (g, subject, what) = match event {
+            Event::RevocationAbandoned(g, by) => (
+                g,
+                by.to_owned(),
+                format!(
+                    "the revocation of grant {} did not take effect (the grant still holds): \
+                     it was interrupted before the revocation was stored",
+                    g.id
+                ),
+            ),
+            Event::Abandoned(g) | Event::Granted(g) | Event::Revoked(g) => (
+                g,
+                g.granted_to.clone(),
+                format!(
+                    "grant {} did not take effect: its request was interrupted before the \
+                     grant was stored",
+                    g.id
+                ),
+            ),
+        };
         self.audit.record(&AuditRecord {
             time: now,
-            subject: g.granted_to.clone(),
+            subject,
             action: AuditAction::Refusal,
             request: RequestKind::Unmask,
             source: g.source.clone(),
@@ -399,17 +418,13 @@ impl GrantService {
             columns: Vec::new(),
             expiry: None,
             reason: None,
-            detail: format!(
-                "grant {} did not take effect: its request was interrupted before the grant \
-                 was stored",
-                g.id
-            ),
+            detail: what,
         })
     }
 
-    /// Finishes an interrupted grant request, if the store ends with one: audits that it did
-    /// not take effect (an [`AuditAction::Refusal`] naming the grant) and marks it abandoned in
-    /// the store. [`request_unmask`](Self::request_unmask) and [`revoke`](Self::revoke) do
+    /// Finishes an interrupted grant request or revocation, if the store ends with one: audits
+    /// that it did not take effect (an [`AuditAction::Refusal`] naming the grant) and marks it
+    /// abandoned in the store. [`request_unmask`](Self::request_unmask) and [`revoke`](Self::revoke) do
     /// this first; call it after a crash to settle the audit trail without a request. Returns
     /// the id of the abandoned grant, if any.
     pub fn recover(&self) -> Result<Option<String>, UnmaskError> {

@@ -23,8 +23,10 @@
 //!
 //! - a revocation, `{"revoke":"g-…","revoked_at":…,"revoked_by":…}`: from then on the grant
 //!   with that id no longer holds;
-//! - an intent, `{"intent":{…the grant…}}`, written before the grant is audited;
-//! - an abandonment, `{"abandon":"g-…"}`: the intent of that id never became a grant.
+//! - an intent, `{"intent":{…the grant…}}`, written before the grant is audited, and a
+//!   revocation intent, `{"revoking":{…the grant…},"revoked_by":…}`, written before a
+//!   revocation is audited;
+//! - an abandonment, `{"abandon":"g-…"}`: the intent of that id never took effect.
 //!
 //! # Cost
 //!
@@ -45,6 +47,8 @@
 //! [`recover`](GrantStore::recover) audits that the intent's grant did not take effect (the
 //! callback gets [`Event::Abandoned`]) and appends the abandonment. So every audit record of a
 //! grant names a grant of the store, or is followed by a record saying it did not take effect.
+//! Revocations follow the same protocol (revocation intent, audit, revocation;
+//! [`Event::RevocationAbandoned`] on recovery).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -103,8 +107,16 @@ pub struct Revocation {
 #[serde(untagged)]
 enum Entry {
     Revocation(Revocation),
-    Intent { intent: StoredGrant },
-    Abandon { abandon: String },
+    Intent {
+        intent: StoredGrant,
+    },
+    RevokeIntent {
+        revoking: StoredGrant,
+        revoked_by: String,
+    },
+    Abandon {
+        abandon: String,
+    },
     Grant(StoredGrant),
 }
 
@@ -156,6 +168,9 @@ impl From<JournalError> for StoreError {
 pub enum Event<'a> {
     /// An interrupted grant (its intent was stored, the grant never was) did not take effect.
     Abandoned(&'a StoredGrant),
+    /// An interrupted revocation of this grant, by this login (its intent was stored, the
+    /// revocation never was) did not take effect: the grant still holds.
+    RevocationAbandoned(&'a StoredGrant, &'a str),
     /// This grant is about to be stored.
     Granted(&'a StoredGrant),
     /// This grant is about to be revoked.
@@ -194,7 +209,7 @@ impl State {
             Entry::Revocation(r) => {
                 self.revocations.entry(r.revoke.clone()).or_insert(r);
             }
-            Entry::Intent { .. } | Entry::Abandon { .. } => {}
+            Entry::Intent { .. } | Entry::RevokeIntent { .. } | Entry::Abandon { .. } => {}
         }
     }
 
@@ -277,14 +292,25 @@ impl Txn<'_, '_> {
         &mut self,
         audit: &mut dyn FnMut(Event<'_>) -> Result<(), AuditError>,
     ) -> Result<Option<StoredGrant>, AuditedError> {
-        let Some(Entry::Intent { intent }) = self.last()? else {
-            return Ok(None);
+        let grant = match self.last()? {
+            Some(Entry::Intent { intent }) => {
+                audit(Event::Abandoned(&intent)).map_err(AuditedError::Audit)?;
+                intent
+            }
+            Some(Entry::RevokeIntent {
+                revoking,
+                revoked_by,
+            }) => {
+                audit(Event::RevocationAbandoned(&revoking, &revoked_by))
+                    .map_err(AuditedError::Audit)?;
+                revoking
+            }
+            _ => return Ok(None),
         };
-        audit(Event::Abandoned(&intent)).map_err(AuditedError::Audit)?;
         self.append(Entry::Abandon {
-            abandon: intent.id.clone(),
+            abandon: grant.id.clone(),
         })?;
-        Ok(Some(intent))
+        Ok(Some(grant))
     }
 }
 
@@ -391,8 +417,9 @@ impl GrantStore {
         })
     }
 
-    /// Abandons an interrupted grant, if the store ends with one: `audit` gets
-    /// [`Event::Abandoned`] before the abandonment is stored. Returns the abandoned grant.
+    /// Abandons an interrupted grant or revocation, if the store ends with one: `audit` gets
+    /// [`Event::Abandoned`] or [`Event::RevocationAbandoned`] before the abandonment is stored.
+    /// Returns the grant concerned.
     pub fn recover(
         &self,
         audit: &mut dyn FnMut(Event<'_>) -> Result<(), AuditError>,
@@ -401,7 +428,9 @@ impl GrantStore {
     }
 
     /// Revokes, in one exclusive section, every grant that holds at `now` and that `matches`:
-    /// each is audited ([`Event::Revoked`]) and then its revocation stored. A grant revoked by
+    /// for each, an intent is stored, the revocation audited ([`Event::Revoked`]) and then
+    /// stored — so after a crash an audited revocation is stored or settled by recovery, as for
+    /// grants. A grant revoked by
     /// another process meanwhile is not revoked (nor audited) twice. Returns the grants
     /// revoked, in the order given; on an error, the ones before it stay revoked.
     pub fn revoke_matching(
@@ -421,7 +450,17 @@ impl GrantStore {
                 .filter(|g| !g.id.is_empty() && matches(g))
                 .collect();
             for g in &targets {
-                audit(Event::Revoked(g)).map_err(AuditedError::Audit)?;
+                txn.append(Entry::RevokeIntent {
+                    revoking: g.clone(),
+                    revoked_by: by.to_owned(),
+                })?;
+                if let Err(e) = audit(Event::Revoked(g)) {
+                    // Best effort: if this fails too, the next writer abandons the intent.
+                    let _ = txn.append(Entry::Abandon {
+                        abandon: g.id.clone(),
+                    });
+                    return Err(AuditedError::Audit(e));
+                }
                 txn.append(Entry::Revocation(Revocation {
                     revoke: g.id.clone(),
                     revoked_at: now,
