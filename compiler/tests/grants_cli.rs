@@ -1038,3 +1038,33 @@ fn a_request_interrupted_before_its_grant_was_stored_is_settled_by_the_next_one(
         1
     );
 }
+
+#[test]
+fn an_audit_file_that_cannot_be_written_fails_the_request_closed() {
+    let env = Env::new();
+    // A regular file that no one can append to (not even root): the write fails, so the grant
+    // is not given.
+    let (code, out, err) = env.polc_bounded(&[
+        "grants",
+        "request",
+        "policies.pol",
+        "--subject",
+        "mia.json",
+        "--source",
+        "customers",
+        "--key",
+        "1",
+        "--store",
+        "grants.jsonl",
+        "--audit",
+        "/proc/version",
+        "--now",
+        T0,
+    ]);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert!(err.contains("/proc/version"), "{err}");
+    assert_eq!(
+        env.polc(&["grants", "list", "--store", "grants.jsonl", "--now", T0]),
+        ok("no active grants at 2026-05-01T10:00:00Z\n")
+    );
+}
