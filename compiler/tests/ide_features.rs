@@ -734,3 +734,40 @@ fn completion_reads_a_newer_text_than_the_analysis() {
         .iter()
         .any(|c| c.label == "policy"));
 }
+
+/// Block comments (issue 9, item 8) in the editor: a multi-line one is highlighted line by line
+/// and folds; `/** … */` is a plain comment, not a doc comment (hover shows no documentation).
+#[test]
+fn block_comments_are_highlighted_per_line_and_fold() {
+    let decls =
+        "/** not a doc comment */\ntag PII sensitive;\n/*\n  several\n  lines\n*/\ntag PII.SSN;\n";
+    let ide = ide_with(decls, "");
+    let comments: Vec<String> = ide
+        .highlight(A)
+        .iter()
+        .filter(|t| format!("{:?}", t.kind).contains("Comment"))
+        .map(|t| format!("{:?} {}", t.kind, &decls[t.span.range()]))
+        .collect();
+    assert_eq!(
+        comments,
+        [
+            "Comment /** not a doc comment */",
+            "Comment /*",
+            "Comment   several",
+            "Comment   lines",
+            "Comment */",
+        ]
+    );
+    let folds: Vec<&str> = ide
+        .folding_ranges(A)
+        .iter()
+        .map(|s| &decls[s.range()])
+        .collect();
+    assert!(folds.contains(&"/*\n  several\n  lines\n*/"), "{folds:?}");
+    assert!(ide.diagnostics().iter().all(|d| d.code.as_str() != "E0001"));
+    let hover = ide
+        .hover(A, decls.find("PII sensitive").unwrap_or(0) + 1)
+        .map(|h| format!("{h:?}"))
+        .unwrap_or_default();
+    assert!(!hover.contains("not a doc comment"), "{hover}");
+}

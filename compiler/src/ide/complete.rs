@@ -360,12 +360,14 @@ fn hierarchy(
     };
     h.nodes
         .iter()
-        .filter_map(|n| {
-            let rest = n.path.strip_prefix(&prefix)?;
+        .enumerate()
+        .filter_map(|(id, n)| {
+            let path = h.path(id);
+            let rest = path.strip_prefix(&prefix)?;
             if rest.is_empty() {
                 return None;
             }
-            let mut item = CompletionItem::new(rest, kind).detail(n.path.clone());
+            let mut item = CompletionItem::new(rest, kind).detail(path.clone());
             item.documentation = n.description.clone().or_else(|| n.doc.clone());
             Some(item)
         })

@@ -25,8 +25,8 @@ fn condition(model: &Model, files: &SourceMap, file: FileId, c: &CExpr) -> Strin
             }
         }
         CKind::ActingUnder(p) => {
-            if let Some(n) = model.purposes.nodes.get(*p) {
-                return format!("acting under {}", n.path);
+            if model.purposes.nodes.get(*p).is_some() {
+                return format!("acting under {}", model.purposes.path(*p));
             }
         }
         _ => {}
