@@ -22,7 +22,7 @@ const CUT: &str = "...";
 pub(super) fn long_line_files(files: &SourceMap) -> Vec<bool> {
     files
         .files()
-        .map(|(_, f)| f.text.split('\n').any(|line| is_long(line)))
+        .map(|(_, f)| f.text.split('\n').any(is_long))
         .collect()
 }
 
