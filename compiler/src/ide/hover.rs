@@ -319,15 +319,29 @@ fn function_hover(name: &str) -> Option<String> {
 }
 
 fn hierarchy_lines(h: &Hierarchy, node: usize, out: &mut Vec<String>) {
-    let n = &h.nodes[node];
-    let mut chain = vec![h.path(node)];
-    let mut p = n.parent;
+    // The ancestors, root first; a chain longer than 8 shows its root and its last 7 (each
+    // path is spelled, so a hierarchy thousands of levels deep would otherwise cost its square).
+    let mut ids = vec![node];
+    let mut p = h.nodes[node].parent;
     while let Some(id) = p {
-        chain.push(h.path(id));
+        ids.push(id);
         p = h.nodes[id].parent;
     }
-    chain.reverse();
-    let chain: Vec<String> = chain.iter().map(|c| code(c)).collect();
+    ids.reverse();
+    let shown: Vec<Option<usize>> = if ids.len() > 8 {
+        let mut v = vec![Some(ids[0]), None];
+        v.extend(ids[ids.len() - 7..].iter().map(|&i| Some(i)));
+        v
+    } else {
+        ids.iter().map(|&i| Some(i)).collect()
+    };
+    let chain: Vec<String> = shown
+        .iter()
+        .map(|i| match i {
+            Some(i) => code(&h.path(*i)),
+            None => "…".to_string(),
+        })
+        .collect();
     out.push(format!("*Hierarchy:* {}", chain.join(" › ")));
     let children: Vec<String> = h
         .nodes
