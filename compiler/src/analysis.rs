@@ -5,6 +5,7 @@ use crate::diagnostics::{self, Code, Diagnostic};
 use crate::model::Model;
 use crate::source_map::{FileId, Loc, SourceMap};
 use pol_grammar::ast::SourceFile;
+use pol_grammar::SyntaxErrorKind;
 
 /// Everything known about a policy set after checking.
 pub struct Analysis {
@@ -56,6 +57,14 @@ pub fn parse_all(files: &SourceMap) -> Vec<SourceFile> {
     })
 }
 
+/// The diagnostic code of a syntax error.
+pub fn syntax_code(kind: SyntaxErrorKind) -> Code {
+    match kind {
+        SyntaxErrorKind::Syntax => Code::Syntax,
+        SyntaxErrorKind::TooDeep => Code::TooDeep,
+    }
+}
+
 /// Checks a whole policy set.
 pub fn check(files: &SourceMap) -> Analysis {
     let asts = parse_all(files);
@@ -69,7 +78,7 @@ pub fn check_parsed(files: &SourceMap, asts: Vec<SourceFile>) -> Analysis {
     for (i, ast) in asts.iter().enumerate() {
         for e in &ast.errors {
             diags.push(Diagnostic::new(
-                Code::Syntax,
+                syntax_code(e.kind),
                 e.message.clone(),
                 Loc::new(FileId(i as u32), e.span),
                 "here",

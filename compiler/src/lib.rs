@@ -17,3 +17,11 @@ pub mod techniques;
 pub mod testing;
 
 pub use analysis::{check, Analysis};
+
+/// The stack a thread needs to call any entry point of this crate (the analysis, the IDE
+/// questions, lowering, the evaluators, the formatter) on any input: the grammar refuses
+/// constructs nested deeper than [`pol_grammar::nesting::MAX_NESTING`] (E0033), so no stage
+/// recurses deeper than that. `compiler/tests/deep_input.rs` runs every stage at the limit on
+/// threads of this size, in a debug build (a release build needs several times less). A thread
+/// spawned by `std::thread::spawn` or a tokio worker has this size by default.
+pub const MIN_STACK: usize = 2 * 1024 * 1024;

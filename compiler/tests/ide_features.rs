@@ -734,3 +734,90 @@ fn completion_reads_a_newer_text_than_the_analysis() {
         .iter()
         .any(|c| c.label == "policy"));
 }
+
+/// Block comments (issue 9, item 8) in the editor: a multi-line one is highlighted line by line
+/// and folds; `/** … */` is a plain comment, not a doc comment (hover shows no documentation).
+#[test]
+fn block_comments_are_highlighted_per_line_and_fold() {
+    let decls =
+        "/** not a doc comment */\ntag PII sensitive;\n/*\n  several\n  lines\n*/\ntag PII.SSN;\n";
+    let ide = ide_with(decls, "");
+    let comments: Vec<String> = ide
+        .highlight(A)
+        .iter()
+        .filter(|t| format!("{:?}", t.kind).contains("Comment"))
+        .map(|t| format!("{:?} {}", t.kind, &decls[t.span.range()]))
+        .collect();
+    assert_eq!(
+        comments,
+        [
+            "Comment /** not a doc comment */",
+            "Comment /*",
+            "Comment   several",
+            "Comment   lines",
+            "Comment */",
+        ]
+    );
+    let folds: Vec<&str> = ide
+        .folding_ranges(A)
+        .iter()
+        .map(|s| &decls[s.range()])
+        .collect();
+    assert!(folds.contains(&"/*\n  several\n  lines\n*/"), "{folds:?}");
+    assert!(ide.diagnostics().iter().all(|d| d.code.as_str() != "E0001"));
+    let hover = ide
+        .hover(A, decls.find("PII sensitive").unwrap_or(0) + 1)
+        .map(|h| format!("{h:?}"))
+        .unwrap_or_default();
+    assert!(!hover.contains("not a doc comment"), "{hover}");
+}
+
+/// A tag 20,000 segments deep (issue 9, item 2) in the editor: completion offers at most 8
+/// segments below what is typed, and hover shows the root and the last 7 ancestors, so neither
+/// spells 20,000 paths.
+#[test]
+fn a_very_deep_tag_is_completed_and_hovered_in_linear_space() {
+    let path: Vec<String> = (0..20_000).map(|i| format!("s{i}")).collect();
+    let path = path.join(".");
+    let decls = format!("tag {path};\nsource s {{\n  id: int key,\n  e: text tagged \n}}\n");
+    let ide = ide_with(&decls, "");
+    let after_tagged = decls.find("tagged ").unwrap_or(0) + "tagged ".len();
+    let labels: Vec<String> = ide
+        .completions_in(&decls, after_tagged)
+        .into_iter()
+        .filter(|c| c.kind == CompletionKind::Tag)
+        .map(|c| c.label)
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "s0",
+            "s0.s1",
+            "s0.s1.s2",
+            "s0.s1.s2.s3",
+            "s0.s1.s2.s3.s4",
+            "s0.s1.s2.s3.s4.s5",
+            "s0.s1.s2.s3.s4.s5.s6",
+            "s0.s1.s2.s3.s4.s5.s6.s7",
+        ]
+    );
+    let typed = format!(
+        "{}\n  e: text tagged s0.s1.",
+        &decls[..decls.find("\n  e:").unwrap_or(0)]
+    );
+    let below: Vec<String> = ide
+        .completions_in(&typed, typed.len())
+        .into_iter()
+        .filter(|c| c.kind == CompletionKind::Tag)
+        .map(|c| c.label)
+        .collect();
+    assert_eq!(below.first().map(String::as_str), Some("s2"));
+    assert_eq!(below.len(), 8);
+    let last = decls.find(".s19999;").map_or(0, |i| i + 2);
+    let hover = ide
+        .hover(A, last)
+        .map(|h| format!("{h:?}"))
+        .unwrap_or_default();
+    assert!(hover.contains("…"), "{}", &hover[..hover.len().min(300)]);
+    assert!(hover.len() < 9 * 20_000 * 8, "{} bytes", hover.len());
+}

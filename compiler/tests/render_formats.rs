@@ -658,3 +658,48 @@ fn render_format_names() {
     );
     assert_eq!(Format::from_name("xml", false), None);
 }
+
+/// A long line (issue 9, item 11): the snippet is a window of at most 120 characters around the
+/// labels, with `...` where the line was cut; the header keeps the real column.
+#[test]
+fn render_human_windows_long_lines() {
+    let filler = |n: usize, c: char| std::iter::repeat_n(c, n).collect::<String>();
+    // One 600 KB line: the error in the middle, a secondary label 30 characters after it.
+    let line = format!(
+        "policy p {{ mask all columns where {}row.nope == row.also_nope{} using null for everyone }}",
+        filler(300_000, ' '),
+        filler(300_000, ' ')
+    );
+    let text = format!("tag A;\n{line}\ntag B;\n");
+    let mut map = SourceMap::new();
+    map.add("long.pol", text.as_str());
+    let mut d = Diagnostic::new(
+        Code::UndeclaredColumn,
+        "undeclared column `nope`",
+        find(A, &text, "nope", 0),
+        "not a column of any source",
+    );
+    d = d.with_secondary(find(A, &text, "also_nope", 0), "nor this");
+    // A short line after it is shown as it is.
+    let short = Diagnostic::new(
+        Code::Duplicate,
+        "tag `B` declared twice",
+        find(A, &text, "B", 0),
+        "here",
+    );
+    let out = render(Format::Human { color: false }, &[d, short], &map);
+    assert!(out.len() < 2_000, "{} bytes", out.len());
+    for l in out.lines() {
+        assert!(l.chars().count() <= 140, "{l}");
+    }
+    insta::assert_snapshot!("human_long_line", out);
+    // A label at the start of a long line: no `...` before it.
+    let start = Diagnostic::new(
+        Code::Syntax,
+        "a syntax error",
+        find(A, &text, "policy", 0),
+        "here",
+    );
+    let out = render(Format::Human { color: false }, &[start], &map);
+    insta::assert_snapshot!("human_long_line_start", out);
+}

@@ -83,8 +83,20 @@ fn duration(lex: &mut logos::Lexer<'_, RawTok>) -> Result<i64, LexError> {
     n.checked_mul(mult).ok_or(LexError::BadDuration)
 }
 
-fn unterminated_comment(_: &mut logos::Lexer<'_, RawTok>) -> Result<(), LexError> {
-    Err(LexError::UnterminatedComment)
+/// A block comment `/* … */`: from `/*` to the first `*/` (block comments do not nest). An
+/// unterminated one runs to the end of the file and is an error.
+fn block_comment(lex: &mut logos::Lexer<'_, RawTok>) -> Result<(), LexError> {
+    let rest = lex.remainder();
+    match rest.find("*/") {
+        Some(end) => {
+            lex.bump(end + 2);
+            Ok(())
+        }
+        None => {
+            lex.bump(rest.len());
+            Err(LexError::UnterminatedComment)
+        }
+    }
 }
 
 fn unterminated_backquote(_: &mut logos::Lexer<'_, RawTok>) -> Result<(), LexError> {
@@ -101,10 +113,8 @@ fn unterminated_string(_: &mut logos::Lexer<'_, RawTok>) -> Result<(), LexError>
 enum RawTok {
     #[regex(r"//[^\n]*")]
     LineComment,
-    #[regex(r"/\*([^*]|\*+[^*/])*\*+/")]
+    #[token("/*", block_comment)]
     BlockComment,
-    #[token("/*", unterminated_comment)]
-    UnterminatedBlock,
 
     #[regex(r"[A-Za-z_][A-Za-z0-9_]*")]
     Ident,
@@ -450,13 +460,21 @@ pub struct Lexed<'a> {
     pub errors: Vec<LexDiagnostic>,
 }
 
+/// The UTF-8 byte-order mark, accepted (and skipped) at the start of a file.
+pub const BOM: &str = "\u{feff}";
+
 /// Splits `text` into tokens. Never fails: bad characters become errors and are skipped.
+///
+/// A byte-order mark at the start of `text` is skipped; spans stay byte offsets into `text`.
 pub fn lex(text: &str) -> Lexed<'_> {
     use crate::ast::{Comment, CommentKind};
     let mut tokens: Vec<(usize, Tok<'_>, usize)> = Vec::new();
     let mut comments = Vec::new();
     let mut errors: Vec<LexDiagnostic> = Vec::new();
     let mut lexer = RawTok::lexer(text);
+    if text.starts_with(BOM) {
+        lexer.bump(BOM.len());
+    }
     // Set when an identifier was turned into a label: the `:` after it is part of the label.
     let mut swallow_colon = false;
     while let Some(result) = lexer.next() {
@@ -478,9 +496,15 @@ pub fn lex(text: &str) -> Lexed<'_> {
                         }
                     }
                 }
+                // An unterminated block comment swallows the rest of the file; the error is at
+                // its `/*`.
+                let end = match e {
+                    LexError::UnterminatedComment => range.start + 2,
+                    _ => range.end,
+                };
                 errors.push(LexDiagnostic {
                     message: e.message(slice),
-                    span: Span::new(range.start, range.end),
+                    span: Span::new(range.start, end),
                 });
                 continue;
             }
@@ -507,9 +531,7 @@ pub fn lex(text: &str) -> Lexed<'_> {
                 });
                 continue;
             }
-            RawTok::UnterminatedBlock | RawTok::UnterminatedQuoted | RawTok::UnterminatedStr => {
-                continue
-            }
+            RawTok::UnterminatedQuoted | RawTok::UnterminatedStr => continue,
             RawTok::Ident | RawTok::Quoted if followed_by_colon(text, range.end) => {
                 swallow_colon = true;
                 Tok::Label(slice)

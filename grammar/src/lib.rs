@@ -7,6 +7,7 @@ pub mod ast;
 mod docs;
 pub mod format;
 pub mod lexer;
+pub mod nesting;
 mod parse;
 pub mod span;
 
@@ -23,16 +24,43 @@ pub use span::{LineIndex, Span};
 pub struct SyntaxError {
     pub message: String,
     pub span: Span,
+    /// Which kind of error (the compiler gives each its own diagnostic code).
+    #[serde(skip_serializing_if = "SyntaxErrorKind::is_syntax")]
+    pub kind: SyntaxErrorKind,
+}
+
+impl SyntaxError {
+    /// A plain syntax error.
+    pub fn new(message: String, span: Span) -> SyntaxError {
+        SyntaxError {
+            message,
+            span,
+            kind: SyntaxErrorKind::Syntax,
+        }
+    }
+}
+
+/// What a [`SyntaxError`] is about.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub enum SyntaxErrorKind {
+    /// The text does not follow the grammar (compiler code `E0001`).
+    #[default]
+    Syntax,
+    /// A construct nests deeper than [`nesting::MAX_NESTING`] (compiler code `E0033`).
+    TooDeep,
+}
+
+impl SyntaxErrorKind {
+    fn is_syntax(&self) -> bool {
+        *self == SyntaxErrorKind::Syntax
+    }
 }
 
 /// Parses one expression alone (for tools and tests). Returns the first error.
 pub fn parse_expr(text: &str) -> Result<ast::Expr, SyntaxError> {
     let lexed = lexer::lex(text);
     if let Some(e) = lexed.errors.first() {
-        return Err(SyntaxError {
-            message: e.message.clone(),
-            span: e.span,
-        });
+        return Err(SyntaxError::new(e.message.clone(), e.span));
     }
     let n = lexed.tokens.len();
     grammar::ExprParser::new()
@@ -40,18 +68,16 @@ pub fn parse_expr(text: &str) -> Result<ast::Expr, SyntaxError> {
         .map_err(|e| match e {
             lalrpop_util::ParseError::UnrecognizedToken {
                 token: (l, t, r), ..
-            } => SyntaxError {
-                message: format!("unexpected {}", t.describe()),
-                span: Span::new(l, r),
-            },
+            } => SyntaxError::new(format!("unexpected {}", t.describe()), Span::new(l, r)),
             lalrpop_util::ParseError::User { error } => SyntaxError {
                 message: error.message,
                 span: error.span,
+                kind: error.kind,
             },
-            other => SyntaxError {
-                message: format!("{other:?}").chars().take(200).collect(),
-                span: Span::new(text.len(), text.len()),
-            },
+            other => SyntaxError::new(
+                format!("{other:?}").chars().take(200).collect(),
+                Span::new(text.len(), text.len()),
+            ),
         })
         .inspect(|_| {
             let _ = n;

@@ -7,8 +7,9 @@
 
 use crate::ast::*;
 use crate::lexer::{lex, Tok};
+use crate::nesting;
 use crate::span::Span;
-use crate::SyntaxError;
+use crate::{SyntaxError, SyntaxErrorKind};
 use lalrpop_util::ParseError;
 
 /// An error raised by a grammar action.
@@ -16,11 +17,16 @@ use lalrpop_util::ParseError;
 pub struct UserError {
     pub message: String,
     pub span: Span,
+    pub kind: SyntaxErrorKind,
 }
 
 impl UserError {
     pub fn new(message: String, span: Span) -> UserError {
-        UserError { message, span }
+        UserError {
+            message,
+            span,
+            kind: SyntaxErrorKind::Syntax,
+        }
     }
 }
 
@@ -28,8 +34,43 @@ type ActionResult<T> = Result<T, ParseError<usize, Tok<'static>, UserError>>;
 
 fn user_err<T>(message: String, span: Span) -> ActionResult<T> {
     Err(ParseError::User {
-        error: UserError { message, span },
+        error: UserError::new(message, span),
     })
+}
+
+fn too_deep<T>(what: &str, span: Span) -> ActionResult<T> {
+    Err(ParseError::User {
+        error: UserError {
+            message: nesting::too_deep_message(what),
+            span,
+            kind: SyntaxErrorKind::TooDeep,
+        },
+    })
+}
+
+/// The expression built by a grammar action, or an error if it nests beyond
+/// [`nesting::MAX_NESTING`] (the tree is never built deeper).
+pub fn nested_expr(e: Expr) -> ActionResult<Expr> {
+    if nesting::expr_depth(&e) > nesting::MAX_NESTING {
+        return too_deep("expression", e.span);
+    }
+    Ok(e)
+}
+
+/// The type built by a grammar action, or an error if it nests beyond the limit.
+pub fn nested_type(t: TypeExpr) -> ActionResult<TypeExpr> {
+    if nesting::type_depth(&t) > nesting::MAX_NESTING {
+        return too_deep("type", t.span());
+    }
+    Ok(t)
+}
+
+/// The technique built by a grammar action, or an error if it nests beyond the limit.
+pub fn nested_technique(t: Technique) -> ActionResult<Technique> {
+    if nesting::technique_depth(&t) > nesting::MAX_NESTING {
+        return too_deep("technique", t.span);
+    }
+    Ok(t)
 }
 
 /// One item of a column list: a column, or more tags for the column before it
@@ -247,10 +288,7 @@ pub fn parse_file(text: &str) -> SourceFile {
     let mut errors: Vec<SyntaxError> = lexed
         .errors
         .iter()
-        .map(|e| SyntaxError {
-            message: e.message.clone(),
-            span: e.span,
-        })
+        .map(|e| SyntaxError::new(e.message.clone(), e.span))
         .collect();
     let tokens = lexed.tokens;
     let points = split_points(text, &tokens);
@@ -264,13 +302,13 @@ pub fn parse_file(text: &str) -> SourceFile {
         let chunk = &tokens[start..end];
         if !is_decl_keyword(&chunk[0].1) {
             let (l, t, r) = &chunk[0];
-            errors.push(SyntaxError {
-                message: format!(
+            errors.push(SyntaxError::new(
+                format!(
                     "expected a declaration (`tag`, `purpose`, `subject`, `source`, `policy`, `exempt`, `level`, `settings` or `test`), found {}",
                     t.describe()
                 ),
-                span: Span::new(*l, *r),
-            });
+                Span::new(*l, *r),
+            ));
             continue;
         }
         let next = tokens.get(end);
@@ -299,36 +337,36 @@ fn convert_error(
         ParseError::UnrecognizedToken {
             token: (l, t, r),
             expected,
-        } => SyntaxError {
-            message: format!(
+        } => SyntaxError::new(
+            format!(
                 "expected {}, found {}",
                 describe_expected(&expected),
                 t.describe()
             ),
-            span: Span::new(l, r),
-        },
+            Span::new(l, r),
+        ),
         ParseError::UnrecognizedEof { location, expected } => {
             let (found, span) = match next {
                 Some((l, t, r)) => (t.describe(), Span::new(*l, *r)),
                 None => ("end of file".to_string(), Span::new(text_len, text_len)),
             };
             let _ = location;
-            SyntaxError {
-                message: format!("expected {}, found {}", describe_expected(&expected), found),
+            SyntaxError::new(
+                format!("expected {}, found {}", describe_expected(&expected), found),
                 span,
-            }
+            )
         }
-        ParseError::ExtraToken { token: (l, t, r) } => SyntaxError {
-            message: format!("unexpected {}", t.describe()),
-            span: Span::new(l, r),
-        },
-        ParseError::InvalidToken { location } => SyntaxError {
-            message: "invalid token".to_string(),
-            span: Span::new(location, location + 1),
-        },
+        ParseError::ExtraToken { token: (l, t, r) } => {
+            SyntaxError::new(format!("unexpected {}", t.describe()), Span::new(l, r))
+        }
+        ParseError::InvalidToken { location } => SyntaxError::new(
+            "invalid token".to_string(),
+            Span::new(location, location + 1),
+        ),
         ParseError::User { error } => SyntaxError {
             message: error.message,
             span: error.span,
+            kind: error.kind,
         },
     }
 }

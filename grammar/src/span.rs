@@ -76,12 +76,22 @@ impl LineIndex {
         self.line_starts.len()
     }
 
+    /// Where the columns of `line` start: the line start, or after a byte-order mark that
+    /// starts the file (editors do not show it, so it is no column).
+    fn columns_start(&self, text: &str, line: usize) -> Option<usize> {
+        let start = self.line_start(line)?;
+        if start == 0 && text.starts_with(crate::lexer::BOM) {
+            return Some(crate::lexer::BOM.len());
+        }
+        Some(start)
+    }
+
     /// Zero-based (line, column in UTF-16 units) of a byte offset; offsets inside a character or
-    /// beyond the end are clamped.
+    /// beyond the end are clamped. A byte-order mark at the start of the file is no column.
     pub fn position_utf16(&self, text: &str, offset: usize) -> (u32, u32) {
         let offset = offset.min(text.len());
         let line = self.line(offset);
-        let start = self.line_starts[line] as usize;
+        let start = self.columns_start(text, line).unwrap_or(0).min(text.len());
         let mut col = 0u32;
         for (i, ch) in text[start..].char_indices() {
             if start + i >= offset {
@@ -92,9 +102,10 @@ impl LineIndex {
         (line as u32, col)
     }
 
-    /// Byte offset of a zero-based (line, UTF-16 column) position, clamped to the text.
+    /// Byte offset of a zero-based (line, UTF-16 column) position, clamped to the text; column 0
+    /// of the first line is after a byte-order mark.
     pub fn offset_utf16(&self, text: &str, line: u32, col: u32) -> usize {
-        let Some(start) = self.line_start(line as usize) else {
+        let Some(start) = self.columns_start(text, line as usize) else {
             return text.len();
         };
         let start = start.min(text.len());

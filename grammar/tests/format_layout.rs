@@ -140,18 +140,18 @@ fn a_file_that_does_not_parse_is_refused_with_its_first_error() {
     let text = "tag PII\ntag PII.Email;\npolicy p { mask columns tagged PII using null for }\n";
     assert_eq!(
         format_source(text),
-        Err(FormatError::Syntax(SyntaxError {
-            message: "expected one of string, `;`, `.` or `sensitive`, found `tag`".to_string(),
-            span: Span::new(8, 11),
-        }))
+        Err(FormatError::Syntax(SyntaxError::new(
+            "expected one of string, `;`, `.` or `sensitive`, found `tag`".to_string(),
+            Span::new(8, 11),
+        )))
     );
     // A lexing error alone is enough.
     assert_eq!(
         format_source("tag PII; $\n"),
-        Err(FormatError::Syntax(SyntaxError {
-            message: "unexpected character `$`".to_string(),
-            span: Span::new(9, 10),
-        }))
+        Err(FormatError::Syntax(SyntaxError::new(
+            "unexpected character `$`".to_string(),
+            Span::new(9, 10),
+        )))
     );
 }
 
@@ -225,5 +225,96 @@ fn at_most_one_blank_line_is_kept_between_items_and_none_at_block_edges() {
     assert_eq!(
         fmt("source s {\n\n\n  a: int,\n\n\n\n  b: int,\n\n  // c\n\n\n}\n"),
         "source s {\n  a: int,\n\n  b: int,\n\n  // c\n}\n"
+    );
+}
+
+/// Block comments (issue 9, item 8): every form is a comment, kept verbatim by the formatter.
+const BLOCK_COMMENTS: &str = "/* header */
+/** a block doc-looking comment is a plain comment */
+tag PII /* inline */ sensitive;
+/*
+ * multi-line, with * stars and / slashes
+ */
+source s { id: int key, /* before a column */ e: text tagged PII /* after */ }
+policy p { mask columns tagged PII using /* a * b */ null for everyone }
+";
+
+#[test]
+fn block_comments_are_kept_verbatim() {
+    let parsed = parse_file(BLOCK_COMMENTS);
+    assert_eq!(parsed.errors, vec![]);
+    let texts: Vec<&str> = parsed.comments.iter().map(|c| c.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        vec![
+            "/* header */",
+            "/** a block doc-looking comment is a plain comment */",
+            "/* inline */",
+            "/*\n * multi-line, with * stars and / slashes\n */",
+            "/* before a column */",
+            "/* after */",
+            "/* a * b */",
+        ]
+    );
+    assert!(parsed
+        .comments
+        .iter()
+        .all(|c| c.kind == pol_grammar::ast::CommentKind::Block));
+    // `/** … */` is not a doc comment: the tag has no documentation.
+    let pol_grammar::ast::Decl::Tag(tag) = &parsed.decls[0] else {
+        panic!("a tag first")
+    };
+    assert_eq!(tag.doc, None);
+    insta::assert_snapshot!(fmt(BLOCK_COMMENTS));
+}
+
+#[test]
+fn block_comments_do_not_nest_and_an_unterminated_one_is_one_error_at_its_start() {
+    // The first `*/` ends the comment: ` c */` is then code.
+    let nested = parse_file("/* a /* b */ c */ tag A;\n");
+    assert_eq!(nested.comments.len(), 1);
+    assert_eq!(nested.comments[0].text, "/* a /* b */");
+    assert!(!nested.errors.is_empty());
+    let text = "tag A;\n/* never closed\ntag B; $ \"x\n";
+    assert_eq!(
+        parse_file(text).errors,
+        vec![SyntaxError::new(
+            "unterminated block comment".to_string(),
+            Span::new(7, 9),
+        )]
+    );
+    assert_eq!(
+        format_source(text),
+        Err(FormatError::Syntax(SyntaxError::new(
+            "unterminated block comment".to_string(),
+            Span::new(7, 9),
+        )))
+    );
+}
+
+/// A UTF-8 byte-order mark (issue 9, item 9) is accepted; spans stay byte offsets into the file
+/// (the BOM is 3 bytes); the formatter drops it.
+#[test]
+fn a_byte_order_mark_is_accepted_and_dropped_by_the_formatter() {
+    let text = "\u{feff}tag PII;\ntag   A;\n";
+    let parsed = parse_file(text);
+    assert_eq!(parsed.errors, vec![]);
+    assert_eq!(parsed.decls[0].span(), Span::new(3, 11));
+    assert_eq!(fmt(text), "tag PII;\ntag A;\n");
+    // Editors do not show the BOM: `tag` is at column 0 for LSP positions, both ways.
+    let index = pol_grammar::LineIndex::new(text);
+    assert_eq!(index.position_utf16(text, 3), (0, 0));
+    assert_eq!(index.position_utf16(text, 7), (0, 4));
+    assert_eq!(index.position_utf16(text, 13), (1, 1));
+    assert_eq!(index.offset_utf16(text, 0, 0), 3);
+    assert_eq!(index.offset_utf16(text, 0, 4), 7);
+    assert_eq!(index.offset_utf16(text, 1, 1), 13);
+    // A BOM anywhere else is still an unexpected character.
+    assert_eq!(
+        parse_file("tag A;\u{feff}\n").errors,
+        vec![SyntaxError::new(
+            "unexpected character `\\u{feff}`".to_string(),
+            Span::new(6, 9),
+        )]
     );
 }

@@ -7,7 +7,6 @@
 //! was found.
 
 use super::fail_usage;
-use crate::diagnostics::Code;
 use pol_grammar::format::{format_source, FormatError};
 use pol_grammar::SyntaxError;
 use std::io::IsTerminal;
@@ -119,43 +118,19 @@ fn format_file(path: &Path, check: bool, color: bool) -> Outcome {
     }
 }
 
-/// A syntax error rendered like `polc check` renders it (code E0001), with a note that the file
-/// was left alone.
+/// A syntax error rendered like `polc check` renders it (code E0001, or E0033 for a construct
+/// nested too deeply), with a note that the file was left alone.
 fn syntax_error(name: &str, text: &str, e: &SyntaxError, color: bool) -> String {
-    use codespan_reporting::diagnostic::{Diagnostic, Label};
-    use codespan_reporting::files::SimpleFile;
-    use codespan_reporting::term::termcolor::{Ansi, NoColor};
-    use codespan_reporting::term::{self, Chars, Config};
-    let file = SimpleFile::new(name, text);
-    let mut range = e.span.range();
-    range.end = range.end.min(text.len());
-    range.start = range.start.min(range.end);
-    while !text.is_char_boundary(range.start) {
-        range.start -= 1;
-    }
-    while !text.is_char_boundary(range.end) {
-        range.end += 1;
-    }
-    let diag = Diagnostic::error()
-        .with_code(Code::Syntax.as_str())
-        .with_message(&e.message)
-        .with_labels(vec![Label::primary((), range).with_message("here")])
-        .with_notes(vec![format!("note: {name} was not formatted")]);
-    let config = Config {
-        chars: Chars::ascii(),
-        ..Config::default()
-    };
-    let bytes = if color {
-        let mut w = Ansi::new(Vec::new());
-        term::emit(&mut w, &config, &file, &diag).map(|()| w.into_inner())
-    } else {
-        let mut w = NoColor::new(Vec::new());
-        term::emit(&mut w, &config, &file, &diag).map(|()| w.into_inner())
-    };
-    match bytes {
-        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-        Err(_) => format!("error[E0001]: {name}: {}\n", e.message),
-    }
+    let mut files = crate::source_map::SourceMap::new();
+    let file = files.add(name, text);
+    let d = crate::diagnostics::Diagnostic::new(
+        crate::analysis::syntax_code(e.kind),
+        e.message.clone(),
+        crate::source_map::Loc::new(file, e.span),
+        "here",
+    )
+    .with_note(format!("{name} was not formatted"));
+    crate::diagnostics::render::render_one_human(&d, &files, color)
 }
 
 /// A unified diff (two lines of context) of at most [`DIFF_LINES`] lines, headed by the file name.

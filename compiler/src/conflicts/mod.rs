@@ -84,14 +84,8 @@ pub fn why_beats(model: &Model, winner: &Candidate, loser: &Candidate) -> String
             "a direct column target beats any tag or broad target".to_string()
         }
         (Specificity::Tag(d1), Specificity::Tag(d2)) => {
-            let t1 = winner
-                .tag
-                .map(|t| model.tags.nodes[t].path.clone())
-                .unwrap_or_default();
-            let t2 = loser
-                .tag
-                .map(|t| model.tags.nodes[t].path.clone())
-                .unwrap_or_default();
+            let t1 = winner.tag.map(|t| model.tags.path(t)).unwrap_or_default();
+            let t2 = loser.tag.map(|t| model.tags.path(t)).unwrap_or_default();
             format!("deeper tag: `{t1}` (depth {d1}) beats `{t2}` (depth {d2})")
         }
         (Specificity::Tag(_), Specificity::Broad) => {

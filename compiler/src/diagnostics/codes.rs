@@ -73,6 +73,7 @@ codes! {
     BadRowRule = "E0030", Error, "invalid row rule";
     BadGrant = "E0031", Error, "invalid grant";
     TargetOutsideScope = "E0032", Error, "target outside the policy's scope";
+    TooDeep = "E0033", Error, "nesting too deep";
     TypeFallback = "W0001", Warning, "technique falls back on a column type it does not apply to";
     Lockout = "W0002", Warning, "rule locked out of a source";
     TaggedColumnSkip = "W0003", Warning, "`row[tagged …]` rule skips a source";

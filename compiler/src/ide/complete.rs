@@ -347,25 +347,46 @@ fn sources(model: &Model) -> Vec<CompletionItem> {
         .collect()
 }
 
-/// Tags or purposes: every path after a keyword, or what is below the typed prefix.
+/// How many segments below the typed prefix completion offers (deeper paths are completed a
+/// few segments at a time), so that a hierarchy thousands of levels deep costs O(its size).
+const COMPLETION_DEPTH: u32 = 8;
+
+/// Tags or purposes: every path after a keyword, or what is below the typed prefix (up to
+/// [`COMPLETION_DEPTH`] segments below it).
 fn hierarchy(
     h: &crate::model::Hierarchy,
     segs: &[String],
     kind: CompletionKind,
 ) -> Vec<CompletionItem> {
-    let prefix = if segs.is_empty() {
-        String::new()
+    let (prefix_node, prefix_depth) = if segs.is_empty() {
+        (None, 0)
     } else {
-        format!("{}.", segs.join("."))
+        match h.get(&segs.join(".")) {
+            Some(id) => (Some(id), h.nodes[id].depth),
+            None => return Vec::new(),
+        }
     };
     h.nodes
         .iter()
-        .filter_map(|n| {
-            let rest = n.path.strip_prefix(&prefix)?;
-            if rest.is_empty() {
+        .enumerate()
+        .filter_map(|(id, n)| {
+            let below = n.depth.checked_sub(prefix_depth)?;
+            if below == 0 || below > COMPLETION_DEPTH {
                 return None;
             }
-            let mut item = CompletionItem::new(rest, kind).detail(n.path.clone());
+            // The segments from just below the prefix down to this node.
+            let mut rest: Vec<&str> = Vec::with_capacity(below as usize);
+            let mut at = Some(id);
+            for _ in 0..below {
+                let node = &h.nodes[at?];
+                rest.push(node.name.as_str());
+                at = node.parent;
+            }
+            if at != prefix_node {
+                return None;
+            }
+            rest.reverse();
+            let mut item = CompletionItem::new(rest.join("."), kind).detail(h.path(id));
             item.documentation = n.description.clone().or_else(|| n.doc.clone());
             Some(item)
         })

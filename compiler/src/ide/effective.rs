@@ -24,10 +24,8 @@ fn condition(model: &Model, files: &SourceMap, file: FileId, c: &CExpr) -> Strin
                 return format!("role {t}");
             }
         }
-        CKind::ActingUnder(p) => {
-            if let Some(n) = model.purposes.nodes.get(*p) {
-                return format!("acting under {}", n.path);
-            }
+        CKind::ActingUnder(p) if model.purposes.nodes.get(*p).is_some() => {
+            return format!("acting under {}", model.purposes.path(*p));
         }
         _ => {}
     }

@@ -142,14 +142,24 @@ pub(super) fn highlight(ide: &Ide, file: FileId) -> Vec<HighlightToken> {
         }
     }
     for c in &lexed.comments {
-        out.push(HighlightToken {
-            span: c.span,
-            kind: if c.kind == CommentKind::Doc {
-                HighlightKind::DocComment
-            } else {
-                HighlightKind::Comment
-            },
-        });
+        let kind = if c.kind == CommentKind::Doc {
+            HighlightKind::DocComment
+        } else {
+            HighlightKind::Comment
+        };
+        // A block comment over several lines is one token per line (semantic tokens are
+        // single-line for most clients).
+        let mut start = c.span.start as usize;
+        for line in c.text.split('\n') {
+            let end = start + line.len();
+            if !line.is_empty() {
+                out.push(HighlightToken {
+                    span: Span::new(start, end),
+                    kind,
+                });
+            }
+            start = end + 1;
+        }
     }
     out.sort_by_key(|t| (t.span.start, t.span.end));
     // Never overlapping: keep the first of overlapping tokens.

@@ -319,21 +319,36 @@ fn function_hover(name: &str) -> Option<String> {
 }
 
 fn hierarchy_lines(h: &Hierarchy, node: usize, out: &mut Vec<String>) {
-    let n = &h.nodes[node];
-    let mut chain = vec![n.path.clone()];
-    let mut p = n.parent;
+    // The ancestors, root first; a chain longer than 8 shows its root and its last 7 (each
+    // path is spelled, so a hierarchy thousands of levels deep would otherwise cost its square).
+    let mut ids = vec![node];
+    let mut p = h.nodes[node].parent;
     while let Some(id) = p {
-        chain.push(h.nodes[id].path.clone());
+        ids.push(id);
         p = h.nodes[id].parent;
     }
-    chain.reverse();
-    let chain: Vec<String> = chain.iter().map(|c| code(c)).collect();
+    ids.reverse();
+    let shown: Vec<Option<usize>> = if ids.len() > 8 {
+        let mut v = vec![Some(ids[0]), None];
+        v.extend(ids[ids.len() - 7..].iter().map(|&i| Some(i)));
+        v
+    } else {
+        ids.iter().map(|&i| Some(i)).collect()
+    };
+    let chain: Vec<String> = shown
+        .iter()
+        .map(|i| match i {
+            Some(i) => code(&h.path(*i)),
+            None => "…".to_string(),
+        })
+        .collect();
     out.push(format!("*Hierarchy:* {}", chain.join(" › ")));
     let children: Vec<String> = h
         .nodes
         .iter()
-        .filter(|c| c.parent == Some(node))
-        .map(|c| code(&c.path))
+        .enumerate()
+        .filter(|(_, c)| c.parent == Some(node))
+        .map(|(id, _)| code(&h.path(id)))
         .collect();
     if !children.is_empty() {
         out.push(format!("*Below:* {}", list(&children)));
@@ -413,7 +428,7 @@ fn tag_hover(ide: &Ide, path: &str) -> String {
         if s != id {
             out.push(format!(
                 "Sensitive through `{}`: its columns must be covered by a mask rule.",
-                model.tags.nodes[s].path
+                model.tags.path(s)
             ));
         }
     }
@@ -424,7 +439,7 @@ fn tag_hover(ide: &Ide, path: &str) -> String {
                 let via = if *t == id {
                     String::new()
                 } else {
-                    format!(" (as `{}`)", model.tags.nodes[*t].path)
+                    format!(" (as `{}`)", model.tags.path(*t))
                 };
                 columns.push(format!("`{}.{}`{via}", s.name, c.name));
             }
@@ -458,7 +473,7 @@ fn tag_hover(ide: &Ide, path: &str) -> String {
                     direct.push(name);
                 }
             } else if let Some(a) = ts.iter().find(|&&t| model.tags.is_under(id, t)) {
-                let s = format!("{name} (through `{}`)", model.tags.nodes[*a].path);
+                let s = format!("{name} (through `{}`)", model.tags.path(*a));
                 if !inherited.contains(&s) {
                     inherited.push(s);
                 }
@@ -486,11 +501,7 @@ fn source_hover(ide: &Ide, name: &str) -> String {
         out.push(d.clone());
     }
     if !s.tags.is_empty() {
-        let tags: Vec<String> = s
-            .tags
-            .iter()
-            .map(|&t| code(&model.tags.nodes[t].path))
-            .collect();
+        let tags: Vec<String> = s.tags.iter().map(|&t| code(&model.tags.path(t))).collect();
         out.push(format!("*Tagged:* {}", tags.join(", ")));
     }
     let cols: Vec<String> = s
@@ -537,11 +548,7 @@ fn column_hover(ide: &Ide, source: &str, column: &str) -> String {
         facts.push("event time".to_string());
     }
     if !c.tags.is_empty() {
-        let tags: Vec<String> = c
-            .tags
-            .iter()
-            .map(|&t| code(&model.tags.nodes[t].path))
-            .collect();
+        let tags: Vec<String> = c.tags.iter().map(|&t| code(&model.tags.path(t))).collect();
         facts.push(format!("tagged {}", tags.join(", ")));
     }
     if !facts.is_empty() {

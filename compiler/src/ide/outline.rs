@@ -185,11 +185,23 @@ pub(super) fn workspace_symbols(ide: &Ide, query: &str) -> Vec<WorkspaceSymbol> 
             });
         }
     };
-    for n in model.tags.nodes.iter().filter(|n| n.explicit) {
-        push(n.path.clone(), SymbolKind::Tag, n.loc, None);
+    for (id, n) in model
+        .tags
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.explicit)
+    {
+        push(model.tags.path(id), SymbolKind::Tag, n.loc, None);
     }
-    for n in model.purposes.nodes.iter().filter(|n| n.explicit) {
-        push(n.path.clone(), SymbolKind::Purpose, n.loc, None);
+    for (id, n) in model
+        .purposes
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.explicit)
+    {
+        push(model.purposes.path(id), SymbolKind::Purpose, n.loc, None);
     }
     for f in &model.subject {
         if let Some(loc) = f.loc {

@@ -86,8 +86,8 @@ fn sensitive_uncovered(model: &Model, res: &Resolution, diags: &mut Vec<Diagnost
                 continue;
             }
             let (tag, root) = sensitive;
-            let tag_path = &model.tags.nodes[tag].path;
-            let root_path = &model.tags.nodes[root].path;
+            let tag_path = model.tags.path(tag);
+            let root_path = model.tags.path(root);
             let how = if tag == root {
                 format!("tagged `{tag_path}`, which is sensitive")
             } else {

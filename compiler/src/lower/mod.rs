@@ -76,8 +76,9 @@ pub fn lower(model: &Model, resolution: &Resolution) -> Bundle {
         .purposes
         .nodes
         .iter()
-        .map(|n| PurposeInfo {
-            name: n.path.clone(),
+        .enumerate()
+        .map(|(id, n)| PurposeInfo {
+            name: model.purposes.path(id),
             parent: n.parent.map(|p| p as u32),
         })
         .collect();

@@ -106,12 +106,52 @@ pub struct Source {
     pub event_time: Option<ColumnId>,
     pub level: Option<SourceLevel>,
     pub doc: Option<String>,
+    /// Column names to ids, kept by [`Source::add_column`] (a source may have tens of
+    /// thousands of columns, and declaring each looks up the ones before it).
+    column_index: std::collections::HashMap<String, ColumnId>,
 }
 
 impl Source {
-    /// A column by its full dotted name (`patient.ssn`).
+    /// A source without columns.
+    pub fn new(
+        name: String,
+        loc: Loc,
+        decl: Loc,
+        tags: Vec<NodeId>,
+        doc: Option<String>,
+    ) -> Source {
+        Source {
+            name,
+            loc,
+            decl,
+            tags,
+            columns: Vec::new(),
+            key: None,
+            event_time: None,
+            level: None,
+            doc,
+            column_index: std::collections::HashMap::new(),
+        }
+    }
+
+    /// A column by its full dotted name (`patient.ssn`); the first declared of that name.
     pub fn column(&self, name: &str) -> Option<ColumnId> {
-        self.columns.iter().position(|c| c.name == name)
+        match self.column_index.get(name) {
+            Some(&id) if self.columns.get(id).is_some_and(|c| c.name == name) => Some(id),
+            // Columns pushed without `add_column`.
+            _ if self.column_index.len() != self.columns.len() => {
+                self.columns.iter().position(|c| c.name == name)
+            }
+            _ => None,
+        }
+    }
+
+    /// Adds a column (its name not yet taken); returns its id.
+    pub fn add_column(&mut self, column: Column) -> ColumnId {
+        let id = self.columns.len();
+        self.column_index.entry(column.name.clone()).or_insert(id);
+        self.columns.push(column);
+        id
     }
 
     /// Top-level columns (not struct fields).
@@ -417,4 +457,29 @@ pub enum TestStep {
 /// Where a binary operator is used, for messages.
 pub fn op_text(op: BinOp) -> &'static str {
     op.as_str()
+}
+
+#[cfg(test)]
+mod column_index_tests {
+    use crate::source_map::SourceMap;
+
+    /// Linear columns (issue 9, item 2): every column the checker declares goes through the
+    /// index, so looking one up is a hash lookup, never a scan of the columns before it.
+    #[test]
+    fn every_declared_column_is_indexed() {
+        let columns: String = (0..20_000).map(|i| format!("  c{i}: int,\n")).collect();
+        let text = format!(
+            "source s {{\n  id: int key,\n{columns}  p: struct {{ a: int, b: int }},\n}}\n"
+        );
+        let mut map = SourceMap::new();
+        map.add("a.pol", text);
+        let analysis = crate::check(&map);
+        assert!(!analysis.has_errors());
+        let s = &analysis.model.sources[0];
+        assert_eq!(s.columns.len(), 20_004);
+        assert_eq!(s.column_index.len(), s.columns.len());
+        assert_eq!(s.column("c19999"), Some(20_000));
+        assert_eq!(s.column("p.b"), Some(20_003));
+        assert_eq!(s.column("nope"), None);
+    }
 }

@@ -129,7 +129,7 @@ impl<'m> Reference<'m> {
             .map(|f| (f.name.clone(), subject_type(&f.ty)))
             .collect();
         let purposes = PurposeTree::new(
-            self.model.purposes.paths().map(str::to_string).collect(),
+            self.model.purposes.paths(),
             self.model
                 .purposes
                 .nodes

@@ -69,28 +69,57 @@ impl<'a> Row<'a> {
         row
     }
 
+    /// Computes the derived column `root` after the derived columns it reads, depth first with
+    /// an explicit stack (a chain of derived columns may be tens of thousands long).
     fn derive(
         &mut self,
-        c: ColumnId,
+        root: ColumnId,
         state: &mut [u8],
         subject: &Subject,
         now: DateTime<Utc>,
         regexes: &RefCell<HashMap<String, Option<regex::Regex>>>,
     ) {
-        if state[c] != 0 {
+        if state[root] != 0 {
             // Done, or a cycle (the checker rejects those): leave it null.
             return;
         }
-        state[c] = 1;
+        let model = self.model;
+        let src = &model.sources[self.source];
+        state[root] = 1;
+        // (column, index of the next column it reads to visit)
+        let mut stack: Vec<(ColumnId, usize)> = vec![(root, 0)];
+        while let Some((c, next)) = stack.last_mut() {
+            let c = *c;
+            let reads = src.columns[c]
+                .derived
+                .as_ref()
+                .map_or(&[][..], |d| &d.reads[..]);
+            if let Some(&r) = reads.get(*next) {
+                *next += 1;
+                let top = top_of(src, r);
+                if src.columns[top].derived.is_some() && state[top] == 0 {
+                    state[top] = 1;
+                    stack.push((top, 0));
+                }
+                continue;
+            }
+            stack.pop();
+            self.compute_derived(c, subject, now, regexes);
+            state[c] = 2;
+        }
+    }
+
+    /// Computes one derived column whose inputs are computed.
+    fn compute_derived(
+        &mut self,
+        c: ColumnId,
+        subject: &Subject,
+        now: DateTime<Utc>,
+        regexes: &RefCell<HashMap<String, Option<regex::Regex>>>,
+    ) {
         let model = self.model;
         let col = &model.sources[self.source].columns[c];
         let Some(d) = &col.derived else { return };
-        for &r in &d.reads {
-            let top = top_of(&model.sources[self.source], r);
-            if model.sources[self.source].columns[top].derived.is_some() {
-                self.derive(top, state, subject, now, regexes);
-            }
-        }
         let ev = Env {
             model,
             subject,
@@ -104,7 +133,6 @@ impl<'a> Row<'a> {
             Some(v) => self.raw[c] = v,
             None => self.mismatch[c] = true,
         }
-        state[c] = 2;
     }
 
     /// The raw value of any column (a field is read through its enclosing columns; a field of

@@ -9,6 +9,8 @@ use crate::model::{
 };
 use crate::source_map::{FileId, Loc};
 use pol_grammar::ast::{ColumnDecl, ColumnKind, Decl, Expr, ExprKind, Modifier, TypeExpr};
+use pol_grammar::nesting::MAX_NESTING;
+use pol_runtime::bundle::verify::MAX_FIELD_DEPTH;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -282,10 +284,13 @@ impl Checker<'_> {
                     ));
                     return Ty::Error;
                 };
-                let mut tys = Vec::new();
+                let mut tys: Vec<(String, Ty)> = Vec::new();
+                // Field names seen so far (a hash set: a struct may have thousands of fields).
+                let mut seen_fields: std::collections::HashSet<&str> =
+                    std::collections::HashSet::new();
                 for f in decls {
                     let name = format!("{prefix}.{}", f.name.name);
-                    if tys.iter().any(|(n, _): &(String, Ty)| *n == f.name.name) {
+                    if !seen_fields.insert(f.name.name.as_str()) {
                         let first = decls
                             .iter()
                             .find(|x| x.name.name == f.name.name)
@@ -388,17 +393,13 @@ impl Checker<'_> {
                     .iter()
                     .filter_map(|p| self.resolve_tag(p, file))
                     .collect();
-                let mut source = Source {
-                    name: s.name.name.clone(),
-                    loc: at,
-                    decl: Loc::new(file, s.span),
+                let mut source = Source::new(
+                    s.name.name.clone(),
+                    at,
+                    Loc::new(file, s.span),
                     tags,
-                    columns: Vec::new(),
-                    key: None,
-                    event_time: None,
-                    level: None,
-                    doc: s.doc.clone(),
-                };
+                    s.doc.clone(),
+                );
                 for c in &s.columns {
                     self.declare_column(&mut source, c, None, file);
                 }
@@ -485,6 +486,18 @@ impl Checker<'_> {
         if let Some(first) = source.column(&name) {
             let first = source.columns[first].loc;
             self.duplicate("column", &name, at, first);
+            return;
+        }
+        if field_depth(source, parent.map(|(p, _)| p)) > MAX_FIELD_DEPTH {
+            self.diags.push(Diagnostic::new(
+                Code::TooDeep,
+                format!(
+                    "struct fields nest more than {MAX_FIELD_DEPTH} levels deep, the limit of the \
+                     runtime; flatten the struct"
+                ),
+                at,
+                "too deep",
+            ));
             return;
         }
         let index = source.columns.len();
@@ -635,7 +648,7 @@ impl Checker<'_> {
                 }
             }
         }
-        source.columns.push(column);
+        source.add_column(column);
         for f in struct_fields {
             self.declare_column(source, f, Some((index, &name)), file);
         }
@@ -658,9 +671,14 @@ impl Checker<'_> {
                 flatten(&s.columns, None, &mut decls);
                 // Derived columns, dependencies first.
                 let mut state: HashMap<String, u8> = HashMap::new();
+                let mut chains: HashMap<String, usize> = HashMap::new();
+                let mut by_name: HashMap<&str, &ColumnDecl> = HashMap::new();
+                for (name, c) in &decls {
+                    by_name.entry(name.as_str()).or_insert(c);
+                }
                 for (name, c) in &decls {
                     if matches!(c.kind, ColumnKind::Derived { .. }) {
-                        self.visit_derived(sid, name, &decls, &mut state, file, &mut Vec::new());
+                        self.visit_derived(sid, name, &by_name, &mut state, &mut chains, file);
                     }
                 }
                 for (name, c) in &decls {
@@ -716,77 +734,147 @@ impl Checker<'_> {
         }
     }
 
+    /// Checks the derived column `root` after the derived columns it reads, depth first with an
+    /// explicit stack (a chain of derived columns may be tens of thousands long); a cycle is
+    /// reported at the column that closes it. `chains` keeps, per derived column, the length of
+    /// the longest chain of derived columns it reads through (itself included); a chain longer
+    /// than the nesting limit is one E0033, at the first column beyond it.
     fn visit_derived(
         &mut self,
         sid: usize,
+        root: &str,
+        decls: &HashMap<&str, &ColumnDecl>,
+        state: &mut HashMap<String, u8>,
+        chains: &mut HashMap<String, usize>,
+        file: FileId,
+    ) {
+        let mut frames: Vec<DerivedFrame> = Vec::new();
+        if let Some(f) = self.enter_derived(root, decls, state, file, &frames) {
+            frames.push(f);
+        }
+        while let Some(top) = frames.last_mut() {
+            if let Some(dep) = top.deps.get(top.next).cloned() {
+                top.next += 1;
+                let derived = decls
+                    .get(dep.as_str())
+                    .is_some_and(|c| matches!(c.kind, ColumnKind::Derived { .. }));
+                if derived {
+                    if let Some(f) = self.enter_derived(&dep, decls, state, file, &frames) {
+                        frames.push(f);
+                    }
+                }
+                continue;
+            }
+            let Some(done) = frames.pop() else { break };
+            let chain = 1 + done
+                .deps
+                .iter()
+                .filter_map(|d| chains.get(d))
+                .max()
+                .copied()
+                .unwrap_or(0);
+            if chain == MAX_NESTING + 1 {
+                if let Some(c) = decls.get(done.name.as_str()) {
+                    self.diags.push(Diagnostic::new(
+                        Code::TooDeep,
+                        format!(
+                            "this derived column reads through more than {MAX_NESTING} derived \
+                             columns, the limit; compute part of the chain in the source"
+                        ),
+                        Loc::new(file, c.name.span),
+                        "too deep",
+                    ));
+                }
+            }
+            if chain <= MAX_NESTING {
+                self.finish_derived(sid, &done, file);
+            }
+            chains.insert(done.name.clone(), chain);
+            state.insert(done.name, 2);
+        }
+    }
+
+    /// Starts visiting `name`: `None` if it is done, not derived, or closes a cycle (reported).
+    fn enter_derived<'d>(
+        &mut self,
         name: &str,
-        decls: &[(String, &ColumnDecl)],
+        decls: &HashMap<&str, &'d ColumnDecl>,
         state: &mut HashMap<String, u8>,
         file: FileId,
-        stack: &mut Vec<String>,
-    ) {
+        frames: &[DerivedFrame<'d>],
+    ) -> Option<DerivedFrame<'d>> {
         match state.get(name) {
-            Some(2) => return,
+            Some(2) => return None,
             Some(1) => {
-                let cycle: Vec<String> = stack
+                let cycle: Vec<String> = frames
                     .iter()
+                    .map(|f| f.name.clone())
                     .skip_while(|n| n.as_str() != name)
-                    .cloned()
                     .chain([name.to_string()])
                     .collect();
-                let at = decls
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map(|(_, c)| Loc::new(file, c.name.span));
-                if let Some(at) = at {
+                if let Some(c) = decls.get(name) {
                     self.diags.push(Diagnostic::new(
                         Code::DerivedCycle,
                         format!("derived columns depend on each other: {}", cycle.join(" → ")),
-                        at,
+                        Loc::new(file, c.name.span),
                         "part of the cycle",
                     ).with_help("a derived column may read stored columns and derived columns that do not read it back"));
                 }
-                return;
+                return None;
             }
             _ => {}
         }
-        let Some((_, decl)) = decls.iter().find(|(n, _)| n == name) else {
-            return;
-        };
+        let decl = decls.get(name)?;
         let ColumnKind::Derived { expr } = &decl.kind else {
-            return;
+            return None;
         };
         state.insert(name.to_string(), 1);
-        stack.push(name.to_string());
-        for dep in referenced_names(expr) {
-            if decls
-                .iter()
-                .any(|(n, c)| *n == dep && matches!(c.kind, ColumnKind::Derived { .. }))
-            {
-                self.visit_derived(sid, &dep, decls, state, file, stack);
-            }
-        }
-        stack.pop();
-        if state.get(name) == Some(&1) {
-            let mut ctx = ExprCtx::new(file, RowCtx::Column(sid));
-            let c = self.expr(expr, &mut ctx);
-            let src = &self.model.sources[sid];
-            let mut reads: Vec<usize> = c
-                .row_refs()
-                .iter()
-                .filter_map(|(n, _)| src.column(n))
-                .collect();
-            reads.sort_unstable();
-            reads.dedup();
-            if let Some(cid) = src.column(name) {
-                let ty = c.ty.clone();
-                let column = &mut self.model.sources[sid].columns[cid];
-                column.ty = ty;
-                column.derived = Some(Derived { expr: c, reads });
-            }
-        }
-        state.insert(name.to_string(), 2);
+        Some(DerivedFrame {
+            name: name.to_string(),
+            expr,
+            deps: referenced_names(expr),
+            next: 0,
+        })
     }
+
+    /// Types the derived column of `frame`, whose dependencies are done.
+    fn finish_derived(&mut self, sid: usize, frame: &DerivedFrame<'_>, file: FileId) {
+        let mut ctx = ExprCtx::new(file, RowCtx::Column(sid));
+        let c = self.expr(frame.expr, &mut ctx);
+        let src = &self.model.sources[sid];
+        let mut reads: Vec<usize> = c
+            .row_refs()
+            .iter()
+            .filter_map(|(n, _)| src.column(n))
+            .collect();
+        reads.sort_unstable();
+        reads.dedup();
+        if let Some(cid) = src.column(&frame.name) {
+            let ty = c.ty.clone();
+            let column = &mut self.model.sources[sid].columns[cid];
+            column.ty = ty;
+            column.derived = Some(Derived { expr: c, reads });
+        }
+    }
+}
+
+/// A derived column being visited: the columns it reads, and the next one to visit.
+struct DerivedFrame<'d> {
+    name: String,
+    expr: &'d Expr,
+    deps: Vec<String>,
+    next: usize,
+}
+
+/// How deep a field of `parent` is: 0 for a top-level column, 1 for a field of one, …
+fn field_depth(source: &Source, parent: Option<usize>) -> usize {
+    let mut depth = 0;
+    let mut at = parent;
+    while let Some(p) = at {
+        depth += 1;
+        at = source.columns.get(p).and_then(|c| c.parent);
+    }
+    depth
 }
 
 fn flatten<'a>(

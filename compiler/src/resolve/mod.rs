@@ -84,7 +84,8 @@ impl Checker<'_> {
             at,
             "not declared",
         );
-        match did_you_mean(&name, self.model.tags.paths()) {
+        let paths = self.model.tags.paths();
+        match did_you_mean(&name, paths.iter().map(String::as_str)) {
             Some(s) => {
                 d = d.with_help(format!("did you mean `{s}`?")).with_fix(
                     format!("replace with `{s}`"),
@@ -117,7 +118,8 @@ impl Checker<'_> {
             at,
             "not declared",
         );
-        match did_you_mean(&name, self.model.purposes.paths()) {
+        let paths = self.model.purposes.paths();
+        match did_you_mean(&name, paths.iter().map(String::as_str)) {
             Some(s) => {
                 d = d.with_help(format!("did you mean `{s}`?")).with_fix(
                     format!("replace with `{s}`"),

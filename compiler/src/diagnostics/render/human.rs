@@ -14,7 +14,7 @@
 //! diagnostic. Help lines (and fix titles, when a diagnostic has no help line) are shown as `= help: …`, notes as `= note: …`; a label
 //! in a file the source map does not hold as `= note: <unknown file N>: label`.
 
-use super::{place, plural, severity_name};
+use super::{place, plural, severity_name, window};
 use crate::diagnostics::{count, Diagnostic, Severity};
 use crate::source_map::SourceMap;
 use codespan_reporting::diagnostic::{
@@ -30,11 +30,25 @@ pub(super) fn render(diags: &[Diagnostic], files: &SourceMap, color: bool) -> St
         ..Config::default()
     };
     let mut out = String::new();
+    let long = if diags.is_empty() {
+        Vec::new()
+    } else {
+        window::long_line_files(files)
+    };
     for d in diags {
-        out.push_str(&emit_one(d, files, &config, color));
+        out.push_str(&emit_one(d, files, &long, &config, color));
     }
     out.push_str(&summary(diags, &config, color));
     out
+}
+
+/// One diagnostic, without the summary line.
+pub(super) fn render_one(d: &Diagnostic, files: &SourceMap, color: bool) -> String {
+    let config = Config {
+        chars: Chars::ascii(),
+        ..Config::default()
+    };
+    emit_one(d, files, &window::long_line_files(files), &config, color)
 }
 
 fn to_codespan(d: &Diagnostic, files: &SourceMap) -> CsDiagnostic<crate::source_map::FileId> {
@@ -79,16 +93,24 @@ fn to_codespan(d: &Diagnostic, files: &SourceMap) -> CsDiagnostic<crate::source_
 
 /// One diagnostic, ending with a blank line. Should codespan fail (it cannot once spans are
 /// clamped and unknown files dropped), the header line alone is shown.
-fn emit_one(d: &Diagnostic, files: &SourceMap, config: &Config, color: bool) -> String {
-    let cs = to_codespan(d, files);
+/// A line longer than [`window::MAX_COLUMNS`] characters is shown as a window around the labels.
+fn emit_one(
+    d: &Diagnostic,
+    files: &SourceMap,
+    long: &[bool],
+    config: &Config,
+    color: bool,
+) -> String {
+    let mut cs = to_codespan(d, files);
+    let shown = window::Windowed::new(files, long, &mut cs);
     let bytes = if color {
         let mut w = Ansi::new(Vec::new());
-        term::emit(&mut w, config, files, &cs)
+        term::emit(&mut w, config, &shown, &cs)
             .ok()
             .map(|()| w.into_inner())
     } else {
         let mut w = NoColor::new(Vec::new());
-        term::emit(&mut w, config, files, &cs)
+        term::emit(&mut w, config, &shown, &cs)
             .ok()
             .map(|()| w.into_inner())
     };

@@ -13,6 +13,7 @@ mod github;
 mod human;
 mod json;
 mod sarif;
+mod window;
 
 use super::{Diagnostic, Severity};
 use crate::source_map::{FileId, Loc, SourceMap};
@@ -68,6 +69,12 @@ pub fn render(format: Format, diags: &[Diagnostic], files: &SourceMap) -> String
         Format::Sarif => sarif::render(diags, files),
         Format::Github => github::render(diags, files),
     }
+}
+
+/// One diagnostic as the human format shows it (without the summary line), ending with a blank
+/// line; long lines are windowed as in [`render`].
+pub fn render_one_human(d: &Diagnostic, files: &SourceMap, color: bool) -> String {
+    human::render_one(d, files, color)
 }
 
 /// A one-based line and one-based column in characters.
