@@ -4,6 +4,7 @@
 mod convert;
 mod exit;
 mod format;
+mod framing;
 mod reuse;
 mod server;
 mod transport;
