@@ -5,6 +5,7 @@ mod convert;
 mod exit;
 mod format;
 mod framing;
+mod memory;
 mod reuse;
 mod server;
 mod transport;

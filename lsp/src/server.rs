@@ -2,6 +2,7 @@
 //! converting LSP ↔ ide types around a call to [`pol_compiler::ide::Ide`].
 
 use crate::convert;
+use crate::memory::{self, Shrink};
 use crate::reuse::Unchanged;
 use crate::workspace::{self, Files, Snapshot};
 use pol_compiler::ide::CompletionKind;
@@ -130,6 +131,7 @@ async fn worker(
 ) {
     let mut done = 0u64;
     let mut published: HashSet<Url> = HashSet::new();
+    let mut shrink = Shrink::default();
     loop {
         wake.notified().await;
         // While the workspace folders are read, a document opened meanwhile is not analysed
@@ -143,6 +145,8 @@ async fn worker(
         if generation == done {
             continue;
         }
+        let bytes: usize = entries.iter().map(|e| e.text.len()).sum();
+        shrink.analysed(bytes);
         let result =
             tokio::task::spawn_blocking(move || workspace::analyse(generation, entries)).await;
         let (parsed, snap) = match result {
@@ -164,8 +168,14 @@ async fn worker(
         }
         done = generation;
         let snap = Arc::new(snap);
-        tx.send_replace(snap.clone());
+        // The previous analysis is dropped here (unless a request still reads it).
+        drop(tx.send_replace(snap.clone()));
         publish(&client, &snap, &mut published).await;
+        drop(snap);
+        if shrink.due(bytes) {
+            // Off the async threads: a trim walks the whole heap.
+            let _ = tokio::task::spawn_blocking(memory::trim).await;
+        }
     }
 }
 
