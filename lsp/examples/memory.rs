@@ -51,6 +51,7 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("pol-lsp-memory-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("creates the workspace");
     let mut c = Client::spawn(Path::new(exe));
+    c.wait = Duration::from_secs(3600);
     c.initialize(&dir);
     let doc = format!("{}/doc.pol", uri(&dir));
     c.did_open(&doc, SMALL);

@@ -8,6 +8,7 @@ mod framing;
 mod memory;
 mod reuse;
 mod server;
+mod sets;
 mod transport;
 mod workspace;
 
