@@ -58,7 +58,7 @@ pub enum Command {
         old: PathBuf,
         /// The new policy set (a file or directory).
         new: PathBuf,
-        /// Describe decisions for this subject (JSON, §8); repeat for several audiences.
+        /// Describe decisions for this subject (JSON, docs/language.md §8); repeat for several audiences.
         /// Without it, rules are compared as written.
         #[arg(long = "subject")]
         subjects: Vec<PathBuf>,
