@@ -6,8 +6,8 @@
 //! It opens a 1 KB document and, ROUNDS times (default 5), replaces its text with a generated
 //! policy of MEGABYTES (default 23) with one `didChange`, waits for its diagnostics, then reverts
 //! it to the 1 KB text and waits for those. It reads the server's resident memory from
-//! `/proc/PID/status`: `VmRSS` at the start, after each large edit and after each revert, and the
-//! peak (`VmHWM`).
+//! `/proc/PID/status`: `VmRSS` at the start, after each large edit and after each revert (once it
+//! stops falling), and the peak (`VmHWM`).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -74,7 +74,18 @@ fn main() {
         version += 1;
         c.did_change(&doc, version, SMALL);
         c.diagnostics_at(&doc, version);
-        std::thread::sleep(Duration::from_millis(200));
+        // The previous analysis is dropped and the freed memory returned after the diagnostics
+        // are published: wait until the resident size stops falling (at most 30 s).
+        let settled = Instant::now() + Duration::from_secs(30);
+        let mut last = c.status_kb("VmRSS");
+        while Instant::now() < settled {
+            std::thread::sleep(Duration::from_millis(500));
+            let now = c.status_kb("VmRSS");
+            if now + 1024 >= last {
+                break;
+            }
+            last = now;
+        }
         println!(
             "round {round}: large text analysed in {:.1} s, VmRSS {}; after the revert VmRSS {}; peak VmHWM {}",
             analysed.as_secs_f64(),
