@@ -328,3 +328,21 @@ fn a_wrong_content_length_is_reported_and_the_next_frames_are_answered() {
     still_answers(&mut c, &file);
     assert_eq!(c.shutdown(), Some(0));
 }
+
+#[test]
+fn a_deeply_nested_condition_does_not_kill_the_server() {
+    // 1,500 `and` terms: beyond what tokio's default 2 MiB thread stack held for the analysis.
+    let (_dir, mut c, file) = started();
+    let terms: Vec<String> = (0..1500)
+        .map(|i| format!("user.login == \"u{i}\""))
+        .collect();
+    let deep = format!(
+        "{TAGS}policy deep {{\n  mask columns tagged PII using null for everyone except {}\n}}\n",
+        terms.join(" and ")
+    );
+    let scratch = file.replace("tags.pol", "deep.pol");
+    c.did_open(&scratch, &deep);
+    c.diagnostics_at(&scratch, 1);
+    still_answers(&mut c, &file);
+    assert_eq!(c.shutdown(), Some(0));
+}
