@@ -10,6 +10,7 @@ pub mod ide;
 pub mod lints;
 pub mod lower;
 pub mod model;
+pub mod policy_sets;
 pub mod reference;
 pub mod resolve;
 pub mod source_map;

@@ -143,7 +143,7 @@ impl SourceMap {
     }
 }
 
-fn collect_pol_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+pub(crate) fn collect_pol_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
     let entries = std::fs::read_dir(dir).map_err(|e| LoadError {
         path: dir.to_path_buf(),
         message: e.to_string(),

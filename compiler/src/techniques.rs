@@ -1,4 +1,4 @@
-//! The catalog of techniques (LANGUAGE.md §5): names, parameters, documentation, and the
+//! The catalog of techniques (docs/language.md §5): names, parameters, documentation, and the
 //! translation of a checked [`TechniqueUse`] into the runtime's [`Technique`] for one column type.
 //! Which technique applies to which type is decided by the runtime's own table
 //! ([`Technique::applies_to`]), so the compiler and the runtime cannot disagree.

@@ -39,3 +39,48 @@ fn readme_eval_demo_prints_what_the_readme_shows() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
 }
+
+/// The markdown files of the repository (outside `target/` and `node_modules/`).
+fn markdown_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("reads a folder").flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        if name == "target" || name == "node_modules" || name == ".git" {
+            continue;
+        }
+        if path.is_dir() {
+            markdown_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "md") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn readme_says_how_to_put_polc_and_pol_lsp_on_the_path_with_locked_installs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    assert!(
+        readme.contains("cargo install --locked --path compiler"),
+        "the README says how to install `polc`"
+    );
+    assert!(
+        readme.contains("cargo install --locked --path lsp"),
+        "the README says how to install `pol-lsp`"
+    );
+    // Every install command of the documentation uses `--locked` (without it, Cargo resolves
+    // every dependency again instead of building what `Cargo.lock` pins).
+    let mut docs = Vec::new();
+    markdown_files(&root, &mut docs);
+    assert!(docs.len() >= 5, "{docs:?}");
+    for doc in docs {
+        let text = std::fs::read_to_string(&doc).expect("reads a markdown file");
+        for line in text.lines().filter(|l| l.contains("cargo install ")) {
+            assert!(
+                line.contains("cargo install --locked "),
+                "{}: `{line}` lacks --locked",
+                doc.display()
+            );
+        }
+    }
+}

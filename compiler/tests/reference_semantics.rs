@@ -1,4 +1,4 @@
-//! The reference evaluator against LANGUAGE.md, rule by rule (§3, §4, §6, §7): small policies,
+//! The reference evaluator against docs/language.md, rule by rule (§3, §4, §6, §7): small policies,
 //! exact expected rows.
 
 use chrono::{DateTime, Utc};

@@ -1,13 +1,19 @@
 //! Runs the command-line walkthroughs of the examples' READMEs and checks that every command
 //! prints exactly what the README shows, so the documentation cannot rot.
 //!
-//! A walkthrough is every ```` ```console ```` block of a README, in order, run in one fresh
-//! directory holding a copy of the example folder at `examples/<name>/` (so commands written
-//! for the repository root work, and the files they create stay in the temporary directory).
-//! In a block, a line starting with `$ ` is a command (continued on the next line after a
-//! trailing `\`), and the lines up to the next command are its output: stdout, then stderr,
-//! then `[exit N]` when the exit status is not 0. Commands are `polc …` (the binary built for
-//! the tests) and `cat FILE`; arguments may be quoted with `"…"` or `'…'`.
+//! A walkthrough is every ```` ```console ```` block of a README, in order, run in a directory
+//! standing for the repository root, holding a copy of the example folder at `examples/<name>/`
+//! (so commands written for the repository root work). In a block, a line starting with `$ ` is
+//! a command (continued on the next line after a trailing `\`), and the lines up to the next
+//! command are its output: stdout, then stderr, then `[exit N]` when the exit status is not 0.
+//! Commands are `export WALK="$(mktemp -d)"` (a fresh temporary directory, as a user's shell
+//! makes it), `polc …` (the binary built for the tests) and `cat FILE`; arguments may be quoted
+//! with `"…"` or `'…'`, and `$WALK` in a word is that directory.
+//!
+//! Every walkthrough must start clean: its first command makes its own `$WALK`, and it writes
+//! nothing into the repository root (checked after the run). Replaying the walkthroughs one
+//! after another in one repository, in any order, prints what the READMEs show (checked by
+//! `walkthroughs_replay_in_any_order`).
 //!
 //! `POL_BLESS_WALKTHROUGHS=1 cargo test -p pol-compiler --test walkthroughs` rewrites the
 //! outputs in the READMEs instead of checking them (review the diff before committing).
@@ -101,8 +107,27 @@ fn words(command: &str) -> Vec<String> {
     out
 }
 
-/// Runs one step in `dir`; its output as the README would show it.
-fn run(step: &Step, dir: &Path) -> String {
+/// The command that starts a walkthrough in a fresh temporary directory.
+const FRESH_DIR: &str = "export WALK=\"$(mktemp -d)\"";
+
+/// Where a walkthrough runs: the repository root, and its `$WALK` once made.
+struct Places {
+    root: PathBuf,
+    walk: Option<tempfile::TempDir>,
+}
+
+impl Places {
+    /// `$WALK` in a word replaced by the walkthrough's directory.
+    fn expand(&self, word: &str) -> String {
+        match &self.walk {
+            Some(w) => word.replace("$WALK", &w.path().display().to_string()),
+            None => word.to_string(),
+        }
+    }
+}
+
+/// Runs one step; its output as the README would show it.
+fn run(step: &Step, places: &mut Places) -> String {
     let command: String = step
         .lines
         .iter()
@@ -110,7 +135,12 @@ fn run(step: &Step, dir: &Path) -> String {
         .collect::<Vec<_>>()
         .join(" ");
     let command = command.strip_prefix("$ ").expect("a command");
-    let argv = words(command);
+    if command == FRESH_DIR {
+        places.walk = Some(tempfile::tempdir().expect("tempdir"));
+        return String::new();
+    }
+    let argv: Vec<String> = words(command).iter().map(|w| places.expand(w)).collect();
+    let dir = places.root.as_path();
     match argv.first().map(String::as_str) {
         Some("polc") => {
             let out = Command::new(env!("CARGO_BIN_EXE_polc"))
@@ -187,17 +217,63 @@ impl GrantIds {
     }
 }
 
-/// Runs the walkthrough of `examples/<name>/README.md`; returns the failures (or blesses).
-fn walkthrough(name: &str) {
+
+/// The files and folders of a directory, recursively (relative paths, sorted).
+fn listing(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("reads").flatten() {
+            let path = entry.path();
+            out.push(path.strip_prefix(dir).expect("below").to_path_buf());
+            if path.is_dir() {
+                stack.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Copies `examples/<name>` into `root` (standing for the repository root).
+fn copy_example(name: &str, root: &Path) {
     let example: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../examples")
         .join(name);
-    let readme_path = example.join("README.md");
+    copy_dir(&example, &root.join("examples").join(name));
+}
+
+/// Runs the walkthrough of `examples/<name>/README.md` in a fresh repository root.
+fn walkthrough(name: &str) {
+    let root = tempfile::tempdir().expect("tempdir");
+    copy_example(name, root.path());
+    walkthrough_in(name, root.path());
+}
+
+/// Runs the walkthrough of `examples/<name>/README.md` in `root`, which holds a copy of the
+/// example; fails on any difference (or blesses the README).
+fn walkthrough_in(name: &str, root: &Path) {
+    let readme_path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples")
+        .join(name)
+        .join("README.md");
     let readme = std::fs::read_to_string(&readme_path).expect("reads the README");
-    let dir = tempfile::tempdir().expect("tempdir");
-    copy_dir(&example, &dir.path().join("examples").join(name));
+    let before = listing(root);
+    let mut places = Places {
+        root: root.to_path_buf(),
+        walk: None,
+    };
     let bless = std::env::var_os("POL_BLESS_WALKTHROUGHS").is_some();
     let parts = parse(&readme);
+    let first = parts.iter().find_map(|p| match p {
+        Part::Block(steps) => steps.first(),
+        Part::Text(_) => None,
+    });
+    assert_eq!(
+        first.map(|s| s.lines.join("\n")),
+        Some(format!("$ {FRESH_DIR}")),
+        "{name}: the walkthrough must start in a fresh directory of its own"
+    );
     let mut ids = GrantIds::new(&readme);
     let mut steps = 0;
     let mut failures = Vec::new();
@@ -208,7 +284,7 @@ fn walkthrough(name: &str) {
             Part::Block(block) => {
                 for step in block {
                     steps += 1;
-                    let actual = ids.map(&run(step, dir.path()));
+                    let actual = ids.map(&run(step, &mut places));
                     for l in &step.lines {
                         blessed.push_str(l);
                         blessed.push('\n');
@@ -227,6 +303,11 @@ fn walkthrough(name: &str) {
         }
     }
     assert!(steps >= 5, "{name}: only {steps} walkthrough commands");
+    assert_eq!(
+        listing(root),
+        before,
+        "{name}: the walkthrough wrote into the repository"
+    );
     if bless {
         std::fs::write(&readme_path, blessed).expect("writes the README");
         return;
@@ -246,6 +327,28 @@ fn support_desk_temporary_unmask() {
 #[test]
 fn payments_vault_detokenize() {
     walkthrough("payments-vault");
+}
+
+#[test]
+fn walkthroughs_replay_in_any_order() {
+    // One repository, the walkthroughs replayed one after another: each starts clean.
+    let root = tempfile::tempdir().expect("tempdir");
+    copy_example("support-desk", root.path());
+    copy_example("payments-vault", root.path());
+    for name in [
+        "support-desk",
+        "payments-vault",
+        "support-desk",
+        "payments-vault",
+    ] {
+        walkthrough_in(name, root.path());
+    }
+    let root = tempfile::tempdir().expect("tempdir");
+    copy_example("support-desk", root.path());
+    copy_example("payments-vault", root.path());
+    for name in ["payments-vault", "support-desk"] {
+        walkthrough_in(name, root.path());
+    }
 }
 
 #[test]

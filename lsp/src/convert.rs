@@ -41,6 +41,27 @@ pub fn location(snap: &Snapshot, loc: Loc) -> Option<lsp::Location> {
     })
 }
 
+/// The diagnostic of an invalid `pol.toml`, on the span it is about (UTF-16 positions).
+pub fn manifest_error(bad: &crate::sets::BadManifest) -> lsp::Diagnostic {
+    let lines = pol_grammar::LineIndex::new(&bad.text);
+    let span = bad.error.span().unwrap_or(0..0);
+    let at = |o: usize| {
+        let (line, character) = lines.position_utf16(&bad.text, o.min(bad.text.len()));
+        lsp::Position { line, character }
+    };
+    lsp::Diagnostic {
+        range: lsp::Range {
+            start: at(span.start),
+            end: at(span.end),
+        },
+        severity: Some(lsp::DiagnosticSeverity::ERROR),
+        code: Some(lsp::NumberOrString::String(bad.error.code().to_string())),
+        source: Some("polc".to_string()),
+        message: bad.error.message(),
+        ..Default::default()
+    }
+}
+
 /// A diagnostic as `polc check` reports it: the code, the primary span, the message with its
 /// help and notes, the secondary labels as related information.
 pub fn diagnostic(snap: &Snapshot, d: &Diagnostic) -> lsp::Diagnostic {

@@ -4,12 +4,21 @@
 mod convert;
 mod exit;
 mod format;
+mod framing;
+mod memory;
 mod reuse;
 mod server;
+mod sets;
 mod transport;
 mod workspace;
 
 use tower_lsp::LspService;
+
+/// The stack of every thread of the server (the async workers and the blocking threads that
+/// parse and analyse): 64 MiB, where tokio's default is 2 MiB, so that the analysis of a deeply
+/// nested text gets at least the room `polc` has on its main thread (8 MiB) and more. Only the
+/// pages a thread touches are resident.
+const STACK: usize = 64 << 20;
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -30,6 +39,7 @@ fn main() -> std::process::ExitCode {
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_stack_size(STACK)
         .enable_all()
         .build()
     {

@@ -2,9 +2,12 @@
 //! converting LSP ↔ ide types around a call to [`pol_compiler::ide::Ide`].
 
 use crate::convert;
+use crate::memory::{self, Shrink};
 use crate::reuse::Unchanged;
+use crate::sets::{self, Sets};
 use crate::workspace::{self, Files, Snapshot};
 use pol_compiler::ide::CompletionKind;
+use pol_compiler::policy_sets::MANIFEST;
 use pol_compiler::source_map::FileId;
 use pol_grammar::LineIndex;
 use std::collections::{HashMap, HashSet};
@@ -28,7 +31,7 @@ pub struct Backend {
     files: Arc<Mutex<Files>>,
     roots: Mutex<Vec<PathBuf>>,
     wake: Arc<Notify>,
-    snapshots: watch::Receiver<Arc<Snapshot>>,
+    snapshots: watch::Receiver<Arc<Sets>>,
     /// False while the workspace folders' files are being read (after `initialize`): requests
     /// wait for them rather than answer from a policy set without them.
     loaded: watch::Sender<bool>,
@@ -38,7 +41,7 @@ impl Backend {
     pub fn new(client: Client) -> Backend {
         let files = Arc::new(Mutex::new(Files::default()));
         let wake = Arc::new(Notify::new());
-        let (tx, rx) = watch::channel(Arc::new(Snapshot::empty()));
+        let (tx, rx) = watch::channel(Arc::new(Sets::empty()));
         let loaded = watch::Sender::new(true);
         tokio::spawn(worker(
             client.clone(),
@@ -61,7 +64,7 @@ impl Backend {
     }
 
     /// The analysis of the current text (waiting for it a moment), else the latest one.
-    async fn snapshot(&self) -> Arc<Snapshot> {
+    async fn snapshot(&self) -> Arc<Sets> {
         let deadline = tokio::time::Instant::now() + FRESH_WAIT;
         let mut loaded = self.loaded.subscribe();
         let _ = tokio::time::timeout_at(deadline, loaded.wait_for(|l| *l)).await;
@@ -83,7 +86,7 @@ impl Backend {
 
     /// The latest analysis, without waiting for that of the latest text unless there is none
     /// yet (or the workspace is still being read).
-    async fn latest(&self) -> Arc<Snapshot> {
+    async fn latest(&self) -> Arc<Sets> {
         let s = self.snapshots.borrow().clone();
         if s.generation > 0 && *self.loaded.borrow() {
             return s;
@@ -97,7 +100,10 @@ impl Backend {
         T: Send + 'static,
         F: FnOnce(&Snapshot, FileId) -> Option<T> + Send + 'static,
     {
-        let snap = self.snapshot().await;
+        let sets = self.snapshot().await;
+        let Some(snap) = sets.of(uri) else {
+            return Ok(None);
+        };
         let Some(file) = snap.file(uri) else {
             return Ok(None);
         };
@@ -126,25 +132,28 @@ async fn worker(
     files: Arc<Mutex<Files>>,
     wake: Arc<Notify>,
     mut loaded: watch::Receiver<bool>,
-    tx: watch::Sender<Arc<Snapshot>>,
+    tx: watch::Sender<Arc<Sets>>,
 ) {
     let mut done = 0u64;
     let mut published: HashSet<Url> = HashSet::new();
+    let mut shrink = Shrink::default();
     loop {
         wake.notified().await;
         // While the workspace folders are read, a document opened meanwhile is not analysed
         // alone (its diagnostics would be those of a partial set); a client that never says
         // `initialized` only delays the first analysis.
         let _ = tokio::time::timeout(FRESH_WAIT, loaded.wait_for(|l| *l)).await;
-        let (generation, entries) = {
+        let (generation, entries, folders) = {
             let f = lock(&files);
-            (f.generation, f.snapshot())
+            (f.generation, f.snapshot(), f.folders.clone())
         };
         if generation == done {
             continue;
         }
+        let bytes: usize = entries.iter().map(|e| e.text.len()).sum();
+        shrink.analysed(bytes);
         let result =
-            tokio::task::spawn_blocking(move || workspace::analyse(generation, entries)).await;
+            tokio::task::spawn_blocking(move || sets::analyse(generation, entries, &folders)).await;
         let (parsed, snap) = match result {
             Ok(r) => r,
             Err(e) => {
@@ -164,12 +173,46 @@ async fn worker(
         }
         done = generation;
         let snap = Arc::new(snap);
-        tx.send_replace(snap.clone());
+        // The previous analysis is dropped here (unless a request still reads it).
+        drop(tx.send_replace(snap.clone()));
         publish(&client, &snap, &mut published).await;
+        drop(snap);
+        if shrink.due(bytes) {
+            // Off the async threads: a trim walks the whole heap.
+            let _ = tokio::task::spawn_blocking(memory::trim).await;
+        }
     }
 }
 
-async fn publish(client: &Client, snap: &Snapshot, published: &mut HashSet<Url>) {
+/// Publishes the diagnostics of every set, and of every invalid `pol.toml`.
+async fn publish(client: &Client, sets: &Sets, published: &mut HashSet<Url>) {
+    let mut now: HashSet<Url> = HashSet::new();
+    for snap in &sets.sets {
+        publish_set(client, snap, published, &mut now).await;
+    }
+    for bad in &sets.bad_manifests {
+        now.insert(bad.uri.clone());
+        client
+            .publish_diagnostics(bad.uri.clone(), vec![convert::manifest_error(bad)], None)
+            .await;
+    }
+    for gone in published.difference(&now) {
+        if !sets.contains(gone) {
+            client
+                .publish_diagnostics(gone.clone(), Vec::new(), None)
+                .await;
+        }
+    }
+    *published = now;
+}
+
+/// Publishes the diagnostics of one set's files; those with some go into `now`.
+async fn publish_set(
+    client: &Client,
+    snap: &Snapshot,
+    published: &HashSet<Url>,
+    now: &mut HashSet<Url>,
+) {
     let mut per_file: HashMap<usize, Vec<Diagnostic>> = HashMap::new();
     for d in snap.ide.diagnostics() {
         per_file
@@ -177,7 +220,6 @@ async fn publish(client: &Client, snap: &Snapshot, published: &mut HashSet<Url>)
             .or_default()
             .push(convert::diagnostic(snap, d));
     }
-    let mut now: HashSet<Url> = HashSet::new();
     for (i, uri) in snap.uris.iter().enumerate() {
         let diags = per_file.remove(&i).unwrap_or_default();
         let version = snap.versions.get(i).copied().flatten();
@@ -194,14 +236,6 @@ async fn publish(client: &Client, snap: &Snapshot, published: &mut HashSet<Url>)
             .publish_diagnostics(uri.clone(), diags, version)
             .await;
     }
-    for gone in published.difference(&now) {
-        if !snap.ids.contains_key(gone) {
-            client
-                .publish_diagnostics(gone.clone(), Vec::new(), None)
-                .await;
-        }
-    }
-    *published = now;
 }
 
 /// A hover at a position of `current` (the editor's text of `file`), answered by an analysis of
@@ -271,6 +305,7 @@ impl LanguageServer for Backend {
         if !roots.is_empty() {
             self.loaded.send_replace(false);
         }
+        lock(&self.files).folders = roots.clone();
         *lock(&self.roots) = roots;
         Ok(InitializeResult {
             server_info: Some(ServerInfo {
@@ -383,6 +418,12 @@ impl LanguageServer for Backend {
         let mut any = false;
         for change in params.changes {
             let uri = change.uri;
+            if uri.path().ends_with(&format!("/{MANIFEST}")) {
+                // A policy-set root appeared, changed or went: the sets are formed again.
+                lock(&self.files).touch();
+                any = true;
+                continue;
+            }
             let is_pol = uri.path().ends_with(".pol");
             if !is_pol || lock(&self.files).is_open(&uri) {
                 continue;
@@ -410,13 +451,17 @@ impl LanguageServer for Backend {
         let p = params.text_document_position_params;
         // While the latest text is being analysed, a hover outside the edited stretch is answered
         // by the previous analysis (see `reuse`).
-        let latest = self.snapshots.borrow().clone();
+        let sets = self.snapshots.borrow().clone();
+        let latest = sets.of(&p.text_document.uri);
         let current = lock(&self.files).snapshot_text(&p.text_document.uri);
-        if let (Some(file), Some(current), true) = (
-            latest.file(&p.text_document.uri),
+        if let (Some(latest), Some(current), true) = (
+            latest,
             current,
-            latest.generation > 0 && *self.loaded.borrow(),
+            sets.generation > 0 && *self.loaded.borrow(),
         ) {
+            let Some(file) = latest.file(&p.text_document.uri) else {
+                return Ok(None);
+            };
             let position = p.position;
             let reused = tokio::task::spawn_blocking(move || {
                 hover_from_older(&latest, file, &current, position)
@@ -454,7 +499,10 @@ impl LanguageServer for Backend {
             .context
             .as_ref()
             .is_some_and(|c| c.trigger_character.as_deref() == Some(" "));
-        let snap = self.latest().await;
+        let sets = self.latest().await;
+        let snap = sets
+            .of(&p.text_document.uri)
+            .unwrap_or_else(|| Arc::new(Snapshot::empty()));
         let answer = tokio::task::spawn_blocking(move || {
             let lines = LineIndex::new(&text);
             let offset = lines.offset_utf16(&text, p.position.line, p.position.character);
@@ -579,24 +627,29 @@ impl LanguageServer for Backend {
         &self,
         params: WorkspaceSymbolParams,
     ) -> Result<Option<Vec<SymbolInformation>>> {
-        let snap = self.snapshot().await;
+        let sets = self.snapshot().await;
         let query = params.query;
         let result = tokio::task::spawn_blocking(move || {
-            #[allow(deprecated)]
-            snap.ide
-                .workspace_symbols(&query)
-                .into_iter()
-                .filter_map(|s| {
-                    Some(SymbolInformation {
-                        name: s.name,
-                        kind: convert::symbol_kind(s.kind),
-                        tags: None,
-                        deprecated: None,
-                        location: convert::location(&snap, s.loc)?,
-                        container_name: s.container,
-                    })
-                })
-                .collect::<Vec<_>>()
+            let mut out = Vec::new();
+            for snap in &sets.sets {
+                #[allow(deprecated)]
+                out.extend(
+                    snap.ide
+                        .workspace_symbols(&query)
+                        .into_iter()
+                        .filter_map(|s| {
+                            Some(SymbolInformation {
+                                name: s.name,
+                                kind: convert::symbol_kind(s.kind),
+                                tags: None,
+                                deprecated: None,
+                                location: convert::location(snap, s.loc)?,
+                                container_name: s.container,
+                            })
+                        }),
+                );
+            }
+            out
         })
         .await
         .unwrap_or_default();

@@ -5,79 +5,14 @@
 //! `-32600` invalid request) and the next frame is read. Both kinds of output are written to
 //! stdout whole frame by whole frame.
 
+use crate::framing::{frame, Frame, FrameReader};
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tower_lsp::jsonrpc::{Request, Response};
 
-/// The longest header line read; a longer one is junk.
-const MAX_HEADER_LINE: u64 = 8 * 1024;
-/// The largest body accepted (a larger `Content-Length` is answered as a parse error).
-const MAX_BODY: usize = 256 * 1024 * 1024;
 /// The size of the in-process pipes between this transport and tower-lsp.
 const PIPE: usize = 1 << 20;
-
-/// One frame read from a stream.
-#[derive(Debug, PartialEq)]
-pub enum Frame {
-    /// A body of the length its `Content-Length` said.
-    Body(Vec<u8>),
-    /// Header lines without a usable `Content-Length` (the reason, for the log).
-    BadHeader(String),
-}
-
-/// Reads the next frame: header lines up to an empty line, then the body. `None` at the end of
-/// the stream (or when it fails).
-pub async fn read_frame<R: AsyncRead + Unpin>(r: &mut BufReader<R>) -> Option<Frame> {
-    let mut length: Option<Result<usize, String>> = None;
-    let mut any = false;
-    loop {
-        let mut line = Vec::new();
-        let n = (&mut *r)
-            .take(MAX_HEADER_LINE)
-            .read_until(b'\n', &mut line)
-            .await
-            .ok()?;
-        if n == 0 {
-            return None;
-        }
-        let text = String::from_utf8_lossy(&line);
-        let text = text.trim_end_matches(['\r', '\n']);
-        if text.is_empty() {
-            if any {
-                break;
-            }
-            // Blank lines between frames are tolerated.
-            continue;
-        }
-        any = true;
-        if let Some((name, value)) = text.split_once(':') {
-            if name.trim().eq_ignore_ascii_case("content-length") {
-                length = Some(match value.trim().parse::<usize>() {
-                    Ok(n) if n <= MAX_BODY => Ok(n),
-                    Ok(n) => Err(format!("Content-Length {n} is too large")),
-                    Err(_) => Err(format!("invalid Content-Length `{}`", value.trim())),
-                });
-            }
-        }
-    }
-    match length {
-        Some(Ok(n)) => {
-            let mut body = vec![0; n];
-            r.read_exact(&mut body).await.ok()?;
-            Some(Frame::Body(body))
-        }
-        Some(Err(reason)) => Some(Frame::BadHeader(reason)),
-        None => Some(Frame::BadHeader("no Content-Length header".to_string())),
-    }
-}
-
-/// Frames a body.
-pub fn frame(body: &[u8]) -> Vec<u8> {
-    let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
-    out.extend_from_slice(body);
-    out
-}
 
 /// What to do with one body: pass it on to tower-lsp, or answer it with this error response.
 pub fn triage(body: &[u8]) -> Result<(), Value> {
@@ -108,8 +43,8 @@ where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
-    let mut r = BufReader::new(input);
-    while let Some(f) = read_frame(&mut r).await {
+    let mut r = FrameReader::new(input);
+    while let Some(f) = r.read().await {
         match f {
             Frame::Body(body) => match triage(&body) {
                 Ok(()) => {
@@ -128,12 +63,18 @@ where
                     let _ = errors.send(frame(response.to_string().as_bytes()));
                 }
             },
-            Frame::BadHeader(reason) => {
+            Frame::Rejected { reason, id } => {
                 eprintln!("pol-lsp: ignored a frame: {reason}");
+                // With the request's id, the client learns that this request gets no other answer.
+                let (code, kind) = if id.is_null() {
+                    (-32700, "Parse error")
+                } else {
+                    (-32600, "Invalid request")
+                };
                 let response = json!({
                     "jsonrpc": "2.0",
-                    "id": null,
-                    "error": { "code": -32700, "message": format!("Parse error: {reason}") },
+                    "id": id,
+                    "error": { "code": code, "message": format!("{kind}: {reason}") },
                 });
                 let _ = errors.send(frame(response.to_string().as_bytes()));
             }
@@ -144,8 +85,8 @@ where
 
 /// Passes the frames tower-lsp writes on to the output queue.
 async fn server_output<R: AsyncRead + Unpin>(from_server: R, out: mpsc::UnboundedSender<Vec<u8>>) {
-    let mut r = BufReader::new(from_server);
-    while let Some(f) = read_frame(&mut r).await {
+    let mut r = FrameReader::new(from_server);
+    while let Some(f) = r.read().await {
         if let Frame::Body(body) = f {
             if out.send(frame(&body)).is_err() {
                 return;
@@ -189,37 +130,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    async fn frames(input: &[u8]) -> Vec<Frame> {
-        let mut r = BufReader::new(input);
-        let mut out = Vec::new();
-        while let Some(f) = read_frame(&mut r).await {
-            out.push(f);
-        }
-        out
-    }
-
-    #[tokio::test]
-    async fn frames_are_read_past_junk_headers() {
-        let input = b"Content-Length: 2\r\n\r\n{}X-Junk\r\n\r\n\r\nContent-Type: x\r\ncontent-length:3\r\n\r\n[1]Content-Length: nope\r\n\r\n";
-        assert_eq!(
-            frames(input).await,
-            [
-                Frame::Body(b"{}".to_vec()),
-                Frame::BadHeader("no Content-Length header".to_string()),
-                Frame::Body(b"[1]".to_vec()),
-                Frame::BadHeader("invalid Content-Length `nope`".to_string()),
-            ]
-        );
-        // A body cut short by the end of the input ends the stream.
-        assert_eq!(frames(b"Content-Length: 10\r\n\r\n{}").await, []);
-        assert_eq!(
-            frames(b"Content-Length: 99999999999\r\n\r\n").await,
-            [Frame::BadHeader(
-                "Content-Length 99999999999 is too large".to_string()
-            )]
-        );
-    }
 
     #[test]
     fn bodies_are_triaged() {

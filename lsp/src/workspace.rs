@@ -29,6 +29,8 @@ pub struct Files {
     entries: BTreeMap<PathBuf, Entry>,
     /// Bumped on every change.
     pub generation: u64,
+    /// The workspace folders (each the default policy set of the files under no `pol.toml`).
+    pub folders: Vec<PathBuf>,
 }
 
 /// The sort key of a URI: its file path when it has one.
@@ -57,6 +59,11 @@ impl Files {
                 version,
             },
         );
+        self.generation += 1;
+    }
+
+    /// Marks a change that is not in a `.pol` file (a `pol.toml` created, changed or deleted).
+    pub fn touch(&mut self) {
         self.generation += 1;
     }
 
@@ -125,9 +132,8 @@ impl Files {
 /// A file parsed by an analysis: its URI, the text parsed and the tree.
 pub type Parsed = (Url, Arc<String>, Arc<SourceFile>);
 
-/// The analysis of one generation of the files.
+/// The analysis of one policy set (see `sets`) of one generation of the files.
 pub struct Snapshot {
-    pub generation: u64,
     pub ide: Ide,
     pub uris: Vec<Url>,
     /// The editor's version of each file analysed (`None` for files read from disk).
@@ -138,7 +144,6 @@ pub struct Snapshot {
 impl Snapshot {
     pub fn empty() -> Snapshot {
         Snapshot {
-            generation: 0,
             ide: Ide::new(SourceMap::new()),
             uris: Vec::new(),
             versions: Vec::new(),
@@ -153,7 +158,7 @@ impl Snapshot {
 
 /// Analyses a snapshot of the files: parses those without a tree, checks them all. Returns the
 /// trees it parsed (to keep) and the analysis.
-pub fn analyse(generation: u64, entries: Vec<Entry>) -> (Vec<Parsed>, Snapshot) {
+pub fn analyse(entries: Vec<Entry>) -> (Vec<Parsed>, Snapshot) {
     let mut map = SourceMap::new();
     let mut asts = Vec::with_capacity(entries.len());
     let mut parsed = Vec::new();
@@ -179,7 +184,6 @@ pub fn analyse(generation: u64, entries: Vec<Entry>) -> (Vec<Parsed>, Snapshot) 
     (
         parsed,
         Snapshot {
-            generation,
             ide,
             uris,
             versions,

@@ -223,3 +223,126 @@ fn ranged_changes_and_a_client_without_a_workspace_folder() {
     );
     assert_eq!(c.shutdown(), Some(0));
 }
+
+/// A hover request on `tag` of tags.pol, with its id, as a JSON body.
+fn hover_body(id: i64, file: &str) -> String {
+    json!({ "jsonrpc": "2.0", "id": id, "method": "textDocument/hover", "params": pos(file, 0, 1) })
+        .to_string()
+}
+
+#[test]
+fn a_wrong_content_length_is_reported_and_the_next_frames_are_answered() {
+    let (_dir, mut c, file) = started();
+    let answered = |c: &mut Client, id: i64| {
+        let r = c.response(id);
+        assert_eq!(r["result"]["range"]["end"]["character"], 3, "{r}");
+    };
+
+    // 5 bytes short, the next request sent at once: the cut body is a parse error, the rest of
+    // it is skipped up to the next header, and the next request is answered.
+    let bad = hover_body(1001, &file);
+    let next = hover_body(1002, &file);
+    c.write_raw(
+        format!(
+            "Content-Length: {}\r\n\r\n{bad}Content-Length: {}\r\n\r\n{next}",
+            bad.len() - 5,
+            next.len()
+        )
+        .as_bytes(),
+    );
+    answered(&mut c, 1002);
+    let err = c.next_unsolicited_answer();
+    assert_eq!(err["error"]["code"], -32700, "{err}");
+    assert_eq!(err["id"], Value::Null);
+    still_answers(&mut c, &file);
+
+    // 5 bytes long, then the next request: the long one is rejected with its id (the client is
+    // not left waiting), the next one is answered.
+    let bad = hover_body(1003, &file);
+    let next = hover_body(1004, &file);
+    c.write_raw(
+        format!(
+            "Content-Length: {}\r\n\r\n{bad}Content-Length: {}\r\n\r\n{next}",
+            bad.len() + 5,
+            next.len()
+        )
+        .as_bytes(),
+    );
+    let err = c.response(1003);
+    assert_eq!(err["error"]["code"], -32600, "{err}");
+    assert_eq!(
+        err["error"]["message"],
+        format!(
+            "Invalid request: Content-Length {} is longer than the message ({} bytes); the message was not handled",
+            bad.len() + 5,
+            bad.len()
+        )
+    );
+    answered(&mut c, 1004);
+
+    // Long, and the client waits for the answer before sending anything else.
+    let bad = hover_body(1005, &file);
+    c.write_raw(format!("Content-Length: {}\r\n\r\n{bad}", bad.len() + 5).as_bytes());
+    assert_eq!(c.response(1005)["error"]["code"], -32600);
+    still_answers(&mut c, &file);
+
+    // Two Content-Length headers of the same value: rejected with the request's id.
+    let bad = hover_body(1006, &file);
+    c.write_raw(
+        format!(
+            "Content-Length: {0}\r\nContent-Length: {0}\r\n\r\n{bad}",
+            bad.len()
+        )
+        .as_bytes(),
+    );
+    let err = c.response(1006);
+    assert_eq!(
+        err["error"]["message"], "Invalid request: 2 Content-Length headers",
+        "{err}"
+    );
+    still_answers(&mut c, &file);
+
+    // Two that disagree: no length is trusted; the body is skipped up to the next header.
+    let bad = hover_body(1007, &file);
+    let next = hover_body(1008, &file);
+    c.write_raw(
+        format!(
+            "Content-Length: {}\r\nContent-Length: {}\r\n\r\n{bad}Content-Length: {}\r\n\r\n{next}",
+            bad.len(),
+            bad.len() + 9,
+            next.len()
+        )
+        .as_bytes(),
+    );
+    answered(&mut c, 1008);
+    let err = c.next_unsolicited_answer();
+    assert_eq!(err["error"]["code"], -32700, "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("2 Content-Length headers that disagree")),
+        "{err}"
+    );
+    // Request 1007 was never handled: nothing answers it.
+    assert!(c.pending.iter().all(|m| m["id"] != 1007));
+    still_answers(&mut c, &file);
+    assert_eq!(c.shutdown(), Some(0));
+}
+
+#[test]
+fn a_deeply_nested_condition_does_not_kill_the_server() {
+    // 1,500 `and` terms: beyond what tokio's default 2 MiB thread stack held for the analysis.
+    let (_dir, mut c, file) = started();
+    let terms: Vec<String> = (0..1500)
+        .map(|i| format!("user.login == \"u{i}\""))
+        .collect();
+    let deep = format!(
+        "{TAGS}policy deep {{\n  mask columns tagged PII using null for everyone except {}\n}}\n",
+        terms.join(" and ")
+    );
+    let scratch = file.replace("tags.pol", "deep.pol");
+    c.did_open(&scratch, &deep);
+    c.diagnostics_at(&scratch, 1);
+    still_answers(&mut c, &file);
+    assert_eq!(c.shutdown(), Some(0));
+}

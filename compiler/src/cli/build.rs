@@ -21,7 +21,17 @@ pub(crate) struct Checked {
 /// the diagnostics on stderr and `Err(exit 1)`. With `show_warnings`, warnings are printed even
 /// when there is no error.
 pub(crate) fn load_checked(paths: &[PathBuf], show_warnings: bool) -> Result<Checked, ExitCode> {
-    let files = SourceMap::load(paths).map_err(fail_usage)?;
+    let set = super::one_set(paths)?;
+    load_set(paths, &set, show_warnings)
+}
+
+/// Loads and checks the files of one policy set (`paths`, as given, name it in messages).
+pub(crate) fn load_set(
+    paths: &[PathBuf],
+    set: &[PathBuf],
+    show_warnings: bool,
+) -> Result<Checked, ExitCode> {
+    let files = SourceMap::load(set).map_err(fail_usage)?;
     if files.is_empty() {
         return Err(fail_usage(format!(
             "no .pol files in {}",

@@ -34,15 +34,16 @@ fn shift(d: &mut Diagnostic, base: u32) {
 }
 
 pub fn run(paths: &[PathBuf], format: OutputFormat, deny_warnings: bool, each: bool) -> ExitCode {
-    // One policy set, or (`--each`) one per path, checked alone and reported together.
-    let sets: Vec<&[PathBuf]> = if each {
-        paths.iter().map(std::slice::from_ref).collect()
-    } else {
-        vec![paths]
+    // One policy set per `pol.toml` root (and one for the files under none), or (`--each`) the
+    // same per path: each checked alone, all reported together.
+    let sets: Vec<Vec<PathBuf>> = match super::policy_sets(paths, each) {
+        Ok(sets) if !sets.is_empty() => sets.into_iter().map(|s| s.files).collect(),
+        Ok(_) => vec![paths.to_vec()],
+        Err(code) => return code,
     };
     let mut files = SourceMap::new();
     let mut all: Vec<Diagnostic> = Vec::new();
-    for set in sets {
+    for set in &sets {
         let set_files = match load(set) {
             Ok(f) => f,
             Err(e) => return fail_usage(e),

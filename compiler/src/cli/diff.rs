@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 fn load(path: &Path) -> Result<(SourceMap, crate::Analysis), String> {
-    let files = SourceMap::load(&[path.to_path_buf()]).map_err(|e| e.to_string())?;
+    let set = super::one_set(&[path.to_path_buf()])
+        .map_err(|_| format!("{} is not one policy set", path.display()))?;
+    let files = SourceMap::load(&set).map_err(|e| e.to_string())?;
     if files.is_empty() {
         return Err(format!("no .pol files in {}", path.display()));
     }

@@ -58,7 +58,7 @@ pub enum Command {
         old: PathBuf,
         /// The new policy set (a file or directory).
         new: PathBuf,
-        /// Describe decisions for this subject (JSON, §8); repeat for several audiences.
+        /// Describe decisions for this subject (JSON, docs/language.md §8); repeat for several audiences.
         /// Without it, rules are compared as written.
         #[arg(long = "subject")]
         subjects: Vec<PathBuf>,
@@ -124,4 +124,47 @@ pub fn run(cli: Cli) -> ExitCode {
 pub(crate) fn fail_usage(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::from(2)
+}
+
+/// The policy sets of `paths` (see [`crate::policy_sets`]): with `each`, each path is
+/// partitioned alone. An unreadable path or an invalid `pol.toml` is a usage error (exit 2).
+pub(crate) fn policy_sets(
+    paths: &[PathBuf],
+    each: bool,
+) -> Result<Vec<crate::policy_sets::PolicySet>, ExitCode> {
+    let groups: Vec<&[PathBuf]> = if each {
+        paths.iter().map(std::slice::from_ref).collect()
+    } else {
+        vec![paths]
+    };
+    let mut sets = Vec::new();
+    for g in groups {
+        sets.extend(crate::policy_sets::partition(g).map_err(fail_usage)?);
+    }
+    Ok(sets)
+}
+
+/// The files of the one policy set that `paths` name, for the commands that work on one set
+/// (`build`, `eval`, `explain`, `grants request`, `detokenize`, `diff`). Paths spanning several
+/// policy-set roots are a usage error (exit 2) naming them.
+pub(crate) fn one_set(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ExitCode> {
+    let sets = policy_sets(paths, false)?;
+    match sets.as_slice() {
+        [] => Ok(paths.to_vec()),
+        [one] => Ok(one.files.clone()),
+        many => {
+            let names: Vec<String> = many
+                .iter()
+                .map(|s| match &s.root {
+                    Some(r) => r.display().to_string(),
+                    None => "(files under no pol.toml)".to_string(),
+                })
+                .collect();
+            Err(fail_usage(format!(
+                "the paths hold {} policy sets ({}); give the paths of one (`polc check` and `polc test` take several)",
+                many.len(),
+                names.join(", ")
+            )))
+        }
+    }
 }

@@ -2,16 +2,47 @@
 //! path an application uses), prints failures as expected-vs-actual diffs and
 //! `N passed, N failed`; exit 1 on any failure or check error, 2 on usage or I/O errors.
 
-use super::build::{load_checked, read_key};
+use super::build::{load_set, read_key};
 use super::fail_usage;
 use crate::testing::{render, run_all, EngineEvaluator, TEST_KEY};
 use pol_runtime::{Engine, KeyRing, MaskingKey};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Runs `polc test`.
+/// Runs `polc test`: the tests of each policy set the paths hold (one per `pol.toml` root),
+/// each under a `== NAME` line when there are several.
 pub fn run(paths: &[PathBuf], key_file: Option<&Path>) -> ExitCode {
-    let checked = match load_checked(paths, false) {
+    let sets = match super::policy_sets(paths, false) {
+        Ok(sets) => sets,
+        Err(code) => return code,
+    };
+    if sets.len() <= 1 {
+        return run_set(
+            paths,
+            &sets
+                .first()
+                .map_or_else(|| paths.to_vec(), |s| s.files.clone()),
+            key_file,
+        );
+    }
+    let mut code = ExitCode::SUCCESS;
+    for set in &sets {
+        println!(
+            "== {}",
+            set.name()
+                .unwrap_or_else(|| "(files under no pol.toml)".to_string())
+        );
+        let c = run_set(&set.files, &set.files, key_file);
+        if c != ExitCode::SUCCESS {
+            code = c;
+        }
+    }
+    code
+}
+
+/// Runs the tests of one policy set.
+fn run_set(paths: &[PathBuf], set: &[PathBuf], key_file: Option<&Path>) -> ExitCode {
+    let checked = match load_set(paths, set, false) {
         Ok(c) => c,
         Err(code) => return code,
     };

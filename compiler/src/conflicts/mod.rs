@@ -1,4 +1,4 @@
-//! Conflict resolution (LANGUAGE.md §6.2–6.4): for every source and column, the ordered list of
+//! Conflict resolution (docs/language.md §6.2–6.4): for every source and column, the ordered list of
 //! mask rules that can decide it, with the reason for every ordering.
 //!
 //! Order: specificity first (direct target > deeper tag > shallower tag > broad target), then

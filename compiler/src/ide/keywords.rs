@@ -1,4 +1,4 @@
-//! One-line documentation of every keyword (LANGUAGE.md §9), shown on hover.
+//! One-line documentation of every keyword (docs/language.md §9), shown on hover.
 
 /// The documentation of a keyword, in markdown.
 pub fn doc(keyword: &str) -> Option<&'static str> {

@@ -243,7 +243,7 @@ pub enum Target {
     NoTags,
 }
 
-/// How specific a rule's target is for one column (LANGUAGE.md §6.3); greater wins.
+/// How specific a rule's target is for one column (docs/language.md §6.3); greater wins.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Specificity {
     /// `columns named like`, `all columns`, `columns with any tag`, `columns with no tags`.

@@ -1,4 +1,4 @@
-//! Expressions and conditions (LANGUAGE.md §3), evaluated by walking the typed tree.
+//! Expressions and conditions (docs/language.md §3), evaluated by walking the typed tree.
 //!
 //! Three-valued: besides values, an expression can be *unknown* — a null operand, a missing
 //! subject field, a column the source does not have, values of different types, an overflow.

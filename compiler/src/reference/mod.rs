@@ -1,6 +1,6 @@
 //! The reference evaluator: a small tree-walking interpreter over the checked [`Model`] and
 //! its [`Resolution`] that states the language's run-time semantics as plainly as possible
-//! (LANGUAGE.md §3–§7). It is slow on purpose and exists to be compared with the bundle and the
+//! (docs/language.md §3–§7). It is slow on purpose and exists to be compared with the bundle and the
 //! runtime engine (the optimised path), cell by cell.
 //!
 //! Techniques (§5) are primitives: the reference maps a technique use to the runtime's

@@ -1,4 +1,4 @@
-//! Typing expressions (LANGUAGE.md §3) into [`CExpr`].
+//! Typing expressions (docs/language.md §3) into [`CExpr`].
 
 use super::suggest::did_you_mean;
 use super::Checker;

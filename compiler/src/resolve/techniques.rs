@@ -153,7 +153,7 @@ impl Checker<'_> {
                             s.to_string(),
                         );
                     } else {
-                        d = d.with_note("see LANGUAGE.md §5 for the techniques");
+                        d = d.with_note("see docs/language.md §5 for the techniques");
                     }
                     self.diags.push(d);
                     return None;

@@ -31,7 +31,7 @@ let pending: Promise<void> = Promise.resolve();
 
 export function activate(context: vscode.ExtensionContext): Promise<void> {
   outputChannel = vscode.window.createOutputChannel(CLIENT_NAME);
-  fileWatcher = vscode.workspace.createFileSystemWatcher('**/*.pol');
+  fileWatcher = vscode.workspace.createFileSystemWatcher('**/{*.pol,pol.toml}');
   context.subscriptions.push(
     outputChannel,
     fileWatcher,

@@ -22,6 +22,8 @@ pub struct Client {
     /// Notifications and server requests received while waiting for something else.
     pub pending: VecDeque<Value>,
     next_id: i64,
+    /// How long to wait for one answer ([`TIMEOUT`] unless a benchmark sets more).
+    pub wait: Duration,
 }
 
 /// Reads one `Content-Length` frame; `None` at the end of the stream.
@@ -87,6 +89,7 @@ impl Client {
             incoming,
             pending: VecDeque::new(),
             next_id: 0,
+            wait: TIMEOUT,
         }
     }
 
@@ -135,7 +138,7 @@ impl Client {
 
     /// The whole response (`result` or `error`) to the request `id`.
     pub fn response(&mut self, id: i64) -> Value {
-        let deadline = Instant::now() + TIMEOUT;
+        let deadline = Instant::now() + self.wait;
         loop {
             let msg = self.next_message(deadline, &format!("response to request {id}"));
             if msg.get("id") == Some(&json!(id)) && msg.get("method").is_none() {
@@ -188,7 +191,7 @@ impl Client {
 
     /// Waits for a `publishDiagnostics` of `uri` whose params satisfy `done`; returns them.
     pub fn publish_until(&mut self, uri: &str, done: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + TIMEOUT;
+        let deadline = Instant::now() + self.wait;
         let mut last = None;
         let mut kept = VecDeque::new();
         let mut earlier = std::mem::take(&mut self.pending);
@@ -220,7 +223,7 @@ impl Client {
     /// The next message that is neither a notification nor a request of the server: an answer
     /// to no request of ours (an error about a malformed message).
     pub fn next_unsolicited_answer(&mut self) -> Value {
-        let deadline = Instant::now() + TIMEOUT;
+        let deadline = Instant::now() + self.wait;
         if let Some(i) = self.pending.iter().position(|m| m.get("method").is_none()) {
             return self.pending.remove(i).unwrap();
         }
@@ -276,7 +279,7 @@ impl Client {
 
     /// Waits for the process to end; returns its status code.
     pub fn wait_exit(&mut self) -> Option<i32> {
-        let deadline = Instant::now() + TIMEOUT;
+        let deadline = Instant::now() + self.wait;
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return status.code();
@@ -287,6 +290,17 @@ impl Client {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    /// A `kB` field of the server's `/proc/PID/status` (`VmRSS`, `VmHWM`…); 0 when unreadable.
+    pub fn status_kb(&self, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
     }
 
     /// Whether the process is still running.

@@ -1,4 +1,4 @@
-//! The grants table of a bundle (§7 of the contract): who may ask for a temporary unmask of a
+//! The grants table of a bundle (docs/language.md §7): who may ask for a temporary unmask of a
 //! record, and who may detokenize a column. Staged grants are not lowered.
 
 use serde::{Deserialize, Serialize};

@@ -147,7 +147,7 @@ pub struct SourceSession<'s> {
 }
 
 impl Engine {
-    /// Opens a session for a subject (the user context, JSON per §8 of the contract: missing
+    /// Opens a session for a subject (the user context, JSON per docs/language.md §8: missing
     /// built-ins are empty, a declared field of the wrong type counts as missing) at a clock.
     /// Fails only when the subject is not a JSON object.
     pub fn session(

@@ -1,4 +1,4 @@
-//! Grants (§7 of the contract): temporary unmask of one record, and detokenization.
+//! Grants (docs/language.md §7): temporary unmask of one record, and detokenization.
 //!
 //! The [`Engine`] is immutable; grants are state. A [`GrantService`] holds that state — a
 //! [`GrantStore`] of temporary unmask grants (durable in a file, or in memory), an
