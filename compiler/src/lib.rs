@@ -23,6 +23,8 @@ pub use analysis::{check, Analysis};
 /// questions, lowering, the evaluators, the formatter) on any input: the grammar refuses
 /// constructs nested deeper than [`pol_grammar::nesting::MAX_NESTING`] (E0033), so no stage
 /// recurses deeper than that. `compiler/tests/deep_input.rs` runs every stage at the limit on
-/// threads of this size, in a debug build (a release build needs several times less). A thread
-/// spawned by `std::thread::spawn` or a tokio worker has this size by default.
-pub const MIN_STACK: usize = 2 * 1024 * 1024;
+/// threads of this size, in a debug build (a release build needs several times less). This is
+/// the main thread's usual size on Linux; a thread spawned by `std::thread::spawn` or a tokio
+/// worker has only 2 MiB by default, so spawn analysis threads with at least this size (`polc`
+/// runs its commands on a thread of 64 MiB, `pol-lsp` its workers too).
+pub const MIN_STACK: usize = 8 * 1024 * 1024;

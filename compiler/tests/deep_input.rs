@@ -80,7 +80,7 @@ fn deep_policy(kind: &str, n: usize) -> String {
     )
 }
 
-/// Runs `f` on a thread with a 2 MiB stack ([`pol_compiler::MIN_STACK`]); a stack overflow there
+/// Runs `f` on a thread with an 8 MiB stack ([`pol_compiler::MIN_STACK`]); a stack overflow there
 /// aborts the test binary.
 fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     std::thread::Builder::new()
@@ -192,14 +192,14 @@ fn the_error_names_the_limit_and_the_construct() {
     assert_eq!(d["code"], "E0033", "{json}");
     assert_eq!(
         d["message"],
-        "this expression nests more than 64 levels deep, the limit; split it into smaller parts \
+        "this expression nests more than 256 levels deep, the limit; split it into smaller parts \
          (for many alternatives, `x in [a, b, …]` does not nest)"
     );
-    // The span is the first 65 terms of the chain: line 11, from the `where` condition.
+    // The span is the first 257 terms of the chain: line 11, from the `where` condition.
     assert_eq!(d["range"]["start"]["line"], 11, "{json}");
 }
 
-/// The boundary: a chain of 64 terms is 64 deep and accepted, 65 terms are refused.
+/// The boundary: a chain of 256 terms is 256 deep and accepted, 257 terms are refused.
 #[test]
 fn the_limit_is_exact() {
     let codes = |n: usize| {
@@ -213,12 +213,12 @@ fn the_limit_is_exact() {
                 .collect::<Vec<_>>()
         })
     };
-    assert_eq!(MAX_NESTING, 64);
-    assert_eq!(codes(64), vec![]);
-    assert_eq!(codes(65), vec![Code::TooDeep]);
+    assert_eq!(MAX_NESTING, 256);
+    assert_eq!(codes(256), vec![]);
+    assert_eq!(codes(257), vec![Code::TooDeep]);
 }
 
-/// At the limit, every stage runs on a 2 MiB stack: check, lints, lowering, the bundle and the
+/// At the limit, every stage runs on a stack of `MIN_STACK`: check, lints, lowering, the bundle and the
 /// runtime, the `test` blocks, the reference evaluator, the formatter, the syntax tree's
 /// serialisation, and every IDE question inside the deep construct.
 #[test]
@@ -230,6 +230,7 @@ fn every_stage_runs_at_the_limit_on_a_small_stack() {
             // The runtime's limit on struct fields (`MAX_FIELD_DEPTH`) is lower.
             "struct_type" => pol_runtime::bundle::verify::MAX_FIELD_DEPTH,
             "field" | "index" => MAX_NESTING - 1,
+            "list_type" => pol_grammar::nesting::MAX_TYPE_NESTING - 2,
             _ => MAX_NESTING - 2,
         };
         let text = deep_policy(kind, n);
@@ -407,7 +408,7 @@ fn derived_column_chains_are_limited_too() {
         errors,
         vec![(
             Code::TooDeep,
-            "this derived column reads through more than 64 derived columns, the limit; compute \
+            "this derived column reads through more than 256 derived columns, the limit; compute \
              part of the chain in the source"
                 .to_string()
         )]

@@ -7,7 +7,7 @@
 //! deeper than the limit instead, with one error (`E0033` in the compiler) whose span is the
 //! construct that is too deep. A tree that exists is therefore at most `MAX_NESTING` levels deep,
 //! and a stage needs at most `MAX_NESTING` times its per-level stack, which is what makes a
-//! 2 MiB thread enough (tested in `compiler/tests/deep_input.rs`).
+//! thread of [`pol_compiler::MIN_STACK`] (8 MiB) enough (tested in `compiler/tests/deep_input.rs`).
 //!
 //! The depth of a node counts the expressions, types and techniques on the way down to its
 //! deepest leaf: `a and b and c` is 3 deep (two `and` nodes and a leaf), `not not x` is 3 deep,
@@ -16,13 +16,18 @@
 
 use crate::ast::*;
 
-/// The deepest a syntax tree node may be (see the module documentation).
-pub const MAX_NESTING: usize = 64;
+/// The deepest an expression or technique may be (see the module documentation). A chain of
+/// `n` terms of a left-associative operator is `n` deep, so this is also the longest such chain.
+pub const MAX_NESTING: usize = 256;
 
-/// The error message for a construct deeper than [`MAX_NESTING`].
-pub fn too_deep_message(what: &str) -> String {
+/// The deepest a type may be: a bundle's decoder refuses column types nested much deeper (and the
+/// runtime refuses struct fields nested deeper than 32, which the checker reports itself).
+pub const MAX_TYPE_NESTING: usize = 64;
+
+/// The error message for a construct deeper than `limit`.
+pub fn too_deep_message(what: &str, limit: usize) -> String {
     format!(
-        "this {what} nests more than {MAX_NESTING} levels deep, the limit; split it into smaller \
+        "this {what} nests more than {limit} levels deep, the limit; split it into smaller \
          parts (for many alternatives, `x in [a, b, …]` does not nest)"
     )
 }

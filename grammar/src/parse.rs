@@ -38,10 +38,10 @@ fn user_err<T>(message: String, span: Span) -> ActionResult<T> {
     })
 }
 
-fn too_deep<T>(what: &str, span: Span) -> ActionResult<T> {
+fn too_deep<T>(what: &str, limit: usize, span: Span) -> ActionResult<T> {
     Err(ParseError::User {
         error: UserError {
-            message: nesting::too_deep_message(what),
+            message: nesting::too_deep_message(what, limit),
             span,
             kind: SyntaxErrorKind::TooDeep,
         },
@@ -52,15 +52,15 @@ fn too_deep<T>(what: &str, span: Span) -> ActionResult<T> {
 /// [`nesting::MAX_NESTING`] (the tree is never built deeper).
 pub fn nested_expr(e: Expr) -> ActionResult<Expr> {
     if nesting::expr_depth(&e) > nesting::MAX_NESTING {
-        return too_deep("expression", e.span);
+        return too_deep("expression", nesting::MAX_NESTING, e.span);
     }
     Ok(e)
 }
 
 /// The type built by a grammar action, or an error if it nests beyond the limit.
 pub fn nested_type(t: TypeExpr) -> ActionResult<TypeExpr> {
-    if nesting::type_depth(&t) > nesting::MAX_NESTING {
-        return too_deep("type", t.span());
+    if nesting::type_depth(&t) > nesting::MAX_TYPE_NESTING {
+        return too_deep("type", nesting::MAX_TYPE_NESTING, t.span());
     }
     Ok(t)
 }
@@ -68,7 +68,7 @@ pub fn nested_type(t: TypeExpr) -> ActionResult<TypeExpr> {
 /// The technique built by a grammar action, or an error if it nests beyond the limit.
 pub fn nested_technique(t: Technique) -> ActionResult<Technique> {
     if nesting::technique_depth(&t) > nesting::MAX_NESTING {
-        return too_deep("technique", t.span);
+        return too_deep("technique", nesting::MAX_NESTING, t.span);
     }
     Ok(t)
 }
