@@ -10,7 +10,7 @@ use super::read::Reader;
 use super::types::{arrow_type, arrow_type_is_exact, output_schema};
 use super::write::build;
 use super::BatchError;
-use crate::engine::batch_plan::{conform_or_null, BatchPlan, ColumnTreatment, RowTreatment};
+use crate::engine::batch_plan::{conform_cell, BatchPlan, ColumnTreatment, RowTreatment};
 use crate::engine::SourceSession;
 use crate::value::{ColumnType, Value};
 
@@ -52,10 +52,17 @@ impl SourceSession<'_> {
             .map_or(batch.num_rows(), |k| k.true_count());
         let mut out = Vec::with_capacity(columns.len());
         let mut row_values = per_row.values.into_iter();
-        for c in &columns {
+        for (pos, c) in columns.iter().enumerate() {
             let array = match c.treatment {
                 ColumnTreatment::Null => Ok(new_null_array(&arrow_type(c.ty), n_out)),
                 ColumnTreatment::Clear => clear_column(c, keep.as_ref(), n_out),
+                ColumnTreatment::Mask(t) => {
+                    let key = plan.key.and_then(|k| columns.get(k));
+                    build(
+                        &self.masked_column((pos, c), t, key, keep.as_ref(), batch.num_rows()).iter().collect::<Vec<_>>(),
+                        c.ty,
+                    )
+                }
                 ColumnTreatment::PerRow => {
                     let values = row_values.next().unwrap_or_default();
                     let refs: Vec<&Value> = values.iter().collect();
@@ -102,6 +109,34 @@ impl SourceSession<'_> {
             .collect()
     }
 
+    /// A column masked by built-in technique `t` on every shown row, seeded by the row's key
+    /// as the row path seeds it (a key cell that does not conform, or null, seeds nothing).
+    fn masked_column(
+        &self,
+        (pos, c): (usize, &Column<'_>),
+        t: u32,
+        key: Option<&Column<'_>>,
+        keep: Option<&BooleanArray>,
+        n: usize,
+    ) -> Vec<Value> {
+        let reader = c.input.map(|a| Reader::new(a.as_ref(), c.ty));
+        let key_reader = key.and_then(|k| k.input.map(|a| (Reader::new(a.as_ref(), k.ty), k.ty)));
+        let mut out = Vec::new();
+        for i in (0..n).filter(|&i| keep.is_none_or(|k| k.value(i))) {
+            let raw = reader.as_ref().map_or(Value::Null, |r| r.value(i));
+            let Some(value) = conform_cell(raw, c.ty) else {
+                out.push(Value::Null);
+                continue;
+            };
+            let row_key = key_reader
+                .as_ref()
+                .and_then(|(r, ty)| conform_cell(r.value(i), ty))
+                .filter(|k| !k.is_null());
+            out.push(self.mask_cell(t, pos, &value, row_key.as_ref()));
+        }
+        out
+    }
+
     /// Runs the row path where something depends on the row: which rows are shown (`None`:
     /// all), and the masked values of the [`ColumnTreatment::PerRow`] columns (in column order,
     /// shown rows only).
@@ -134,6 +169,7 @@ impl SourceSession<'_> {
             .collect();
         let mut row = vec![Value::Null; readers.len()];
         let mut shown = Vec::with_capacity(n);
+        let mut cells = Vec::with_capacity(per_row.len());
         let mut values: Vec<Vec<Value>> = per_row.iter().map(|_| Vec::with_capacity(n)).collect();
         for i in 0..n {
             for (slot, r) in row.iter_mut().zip(&readers) {
@@ -145,17 +181,12 @@ impl SourceSession<'_> {
                 shown.push(self.row_shown_values(&row));
                 continue;
             }
-            match self.mask_values(&row) {
-                None => shown.push(false),
-                Some(mut cells) => {
-                    shown.push(true);
-                    for (out, &pos) in values.iter_mut().zip(&per_row) {
-                        out.push(
-                            cells
-                                .get_mut(pos)
-                                .map_or(Value::Null, |v| std::mem::replace(v, Value::Null)),
-                        );
-                    }
+            cells.clear();
+            let is_shown = self.mask_positions(&row, &per_row, &mut cells);
+            shown.push(is_shown);
+            if is_shown {
+                for (out, cell) in values.iter_mut().zip(cells.drain(..)) {
+                    out.push(cell);
                 }
             }
         }
@@ -192,7 +223,7 @@ fn clear_column(
     let reader = Reader::new(input.as_ref(), c.ty);
     let values: Vec<Value> = (0..input.len())
         .filter(|&i| keep.is_none_or(|k| k.value(i)))
-        .map(|i| conform_or_null(reader.value(i), c.ty))
+        .map(|i| conform_cell(reader.value(i), c.ty).unwrap_or(Value::Null))
         .collect();
     let refs: Vec<&Value> = values.iter().collect();
     build(&refs, c.ty)

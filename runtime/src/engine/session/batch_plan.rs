@@ -1,8 +1,11 @@
 //! What a session decides for a whole batch of rows at once: the hook the columnar path
 //! ([`crate::arrow`]) reads, so that it applies column-at-a-time exactly the decisions that
-//! [`SourceSession::mask_values`] would make on every row.
+//! [`SourceSession::mask_values`] would make on every row, and masks row by row only the
+//! columns whose decision depends on the row.
 
-use super::{Act, ColSpec, SourceSession};
+use super::{Act, CellPlan, ColSpec, Derive, SourceSession};
+use crate::engine::Prepared;
+use crate::value::{ColumnType, Value};
 
 /// What masking does to one top-level column on every row of this session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -11,8 +14,12 @@ pub(crate) enum ColumnTreatment {
     Clear,
     /// Null on every row.
     Null,
-    /// Decided, masked or computed row by row (row-dependent decisions, techniques, derived
-    /// columns, struct fields, grants).
+    /// This built-in technique on every row (a cell that does not conform is null; the
+    /// technique is seeded by the row's key, see [`SourceSession::mask_cell`]).
+    Mask(u32),
+    /// Decided, masked or computed row by row (row-dependent decisions, expression and
+    /// by-level techniques, derived columns, struct fields, grants): see
+    /// [`SourceSession::mask_positions`].
     PerRow,
 }
 
@@ -37,6 +44,8 @@ pub(crate) struct BatchPlan {
     pub read_per_row: Vec<bool>,
     /// Which rows are shown.
     pub rows: RowTreatment,
+    /// The row position of the key column, if the source has one.
+    pub key: Option<usize>,
 }
 
 impl SourceSession<'_> {
@@ -44,40 +53,18 @@ impl SourceSession<'_> {
     pub(crate) fn batch_plan(&self) -> BatchPlan {
         let meta = self.meta;
         let spec = self.spec;
-        let grants = self.session.grants.is_some();
         let columns = meta
             .top
             .iter()
-            .map(|&flat| {
-                let f = flat as usize;
-                let col = &self.plan.columns[f];
-                let has_fields = !meta.children[f].is_empty();
-                if grants {
-                    // A granted row is revealed whatever the session decided.
-                    return ColumnTreatment::PerRow;
-                }
-                if col.derived.is_some() {
-                    return if !spec.exempt && spec.null_derived.get(f) == Some(&true) {
-                        ColumnTreatment::Null
-                    } else {
-                        ColumnTreatment::PerRow
-                    };
-                }
-                match spec.columns.get(f) {
-                    Some(ColSpec::Const(d)) if d.act == Act::Null => ColumnTreatment::Null,
-                    Some(ColSpec::Const(d)) if d.act == Act::Clear && !has_fields => {
-                        ColumnTreatment::Clear
-                    }
-                    _ => ColumnTreatment::PerRow,
-                }
-            })
+            .map(|&flat| self.treatment(flat as usize))
             .collect();
         let special = [meta.key_pos, meta.event_pos, meta.level_pos];
         let read_per_row = (0..meta.top.len())
             .map(|pos| {
                 special.contains(&Some(pos))
                     || meta.paths.iter().enumerate().any(|(f, p)| {
-                        p.top as usize == pos && meta.read_by_program.get(f).copied().unwrap_or(true)
+                        p.top as usize == pos
+                            && meta.read_by_program.get(f).copied().unwrap_or(true)
                     })
             })
             .collect();
@@ -94,12 +81,116 @@ impl SourceSession<'_> {
             columns,
             read_per_row,
             rows,
+            key: meta.key_pos,
         }
+    }
+
+    fn treatment(&self, f: usize) -> ColumnTreatment {
+        let spec = self.spec;
+        let col = &self.plan.columns[f];
+        if self.session.grants.is_some() {
+            // A granted row is revealed whatever the session decided.
+            return ColumnTreatment::PerRow;
+        }
+        if col.derived.is_some() {
+            return if !spec.exempt && spec.null_derived.get(f) == Some(&true) {
+                ColumnTreatment::Null
+            } else {
+                ColumnTreatment::PerRow
+            };
+        }
+        let Some(ColSpec::Const(d)) = spec.columns.get(f) else {
+            return ColumnTreatment::PerRow;
+        };
+        match d.act {
+            Act::Null => ColumnTreatment::Null,
+            // A struct shown clear may still mask some of its fields.
+            Act::Clear if self.meta.children[f].is_empty() => ColumnTreatment::Clear,
+            Act::Mask(t)
+                if matches!(
+                    self.session.engine.techniques.get(t as usize),
+                    Some(Prepared::Builtin(_))
+                ) =>
+            {
+                ColumnTreatment::Mask(t)
+            }
+            _ => ColumnTreatment::PerRow,
+        }
+    }
+
+    /// Built-in technique `t` applied to the (conforming) cell of top-level column `pos`, as
+    /// the row path applies it: null if the technique fails.
+    pub(crate) fn mask_cell(
+        &self,
+        t: u32,
+        pos: usize,
+        value: &Value,
+        row_key: Option<&Value>,
+    ) -> Value {
+        let flat = self.meta.top.get(pos).copied().unwrap_or(0);
+        match self.session.engine.techniques.get(t as usize) {
+            Some(Prepared::Builtin(p)) => p
+                .apply(value, &self.mask_context(flat, row_key))
+                .unwrap_or(Value::Null),
+            _ => Value::Null,
+        }
+    }
+
+    /// [`mask_values`](SourceSession::mask_values) computing only the top-level columns at
+    /// `positions` (appended to `out`, in that order): `false` if the row is hidden.
+    pub(crate) fn mask_positions(
+        &self,
+        row: &[Value],
+        positions: &[usize],
+        out: &mut Vec<Value>,
+    ) -> bool {
+        let state = self.decode_values(row, Derive::Needed);
+        if !self.shown(&state, None) {
+            return false;
+        }
+        let (None, Some(cells)) = (&self.session.grants, &self.spec.cells) else {
+            let mut all = self.mask(&state, None, self.reveal(&state));
+            for &pos in positions {
+                out.push(all.get_mut(pos).map_or(Value::Null, |v| std::mem::replace(v, Value::Null)));
+            }
+            return true;
+        };
+        // The straight-line plan, as `mask_planned` runs it, for the asked positions only.
+        let env = self.env(&state, None);
+        let row_key = self.row_key(&state);
+        for &pos in positions {
+            let (Some(cell), Some(raw)) = (cells.get(pos), state.raw.get(pos)) else {
+                out.push(Value::Null);
+                continue;
+            };
+            if state.mismatch(pos).is_some() {
+                out.push(Value::Null);
+                continue;
+            }
+            let (act, flat) = match *cell {
+                CellPlan::Clear => (Act::Clear, pos as u32),
+                CellPlan::Null => (Act::Null, pos as u32),
+                CellPlan::Mask(t) => (Act::Mask(t), pos as u32),
+                CellPlan::Dyn(f) => (self.decide_row_dependent(f, &env).act, f),
+            };
+            out.push(match act {
+                Act::Clear => raw.as_ref().clone(),
+                Act::Null => Value::Null,
+                Act::Mask(t) => match self.session.engine.techniques.get(t as usize) {
+                    Some(Prepared::Builtin(p)) => p
+                        .apply(raw, &self.mask_context(flat, row_key))
+                        .unwrap_or(Value::Null),
+                    _ => self.apply(t, raw, flat, &state).unwrap_or(Value::Null),
+                },
+            });
+        }
+        true
     }
 }
 
-/// A cell as [`SourceSession::mask_values`] decodes it: an int is accepted for a decimal
-/// column, any other value that does not conform to the column's type is null.
-pub(crate) fn conform_or_null(v: crate::value::Value, ty: &crate::value::ColumnType) -> crate::value::Value {
-    super::conform(v, ty).unwrap_or(crate::value::Value::Null)
+/// A cell as [`SourceSession::mask_values`] decodes it: `None` if it does not conform to the
+/// column's type (a mismatch: the cell is null whatever its decision); an int is accepted for
+/// a decimal column.
+pub(crate) fn conform_cell(v: Value, ty: &ColumnType) -> Option<Value> {
+    super::conform(v, ty).ok()
 }
