@@ -13,6 +13,7 @@ collecting them. The data is cached first, so that reading it is not measured.
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -55,6 +56,7 @@ def main() -> None:
     bundle = sys.argv[1]
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 2_000_000
     runs = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+    os.environ["PYSPARK_PYTHON"] = sys.executable
     spark = (
         SparkSession.builder.master("local[2]")
         .config("spark.sql.session.timeZone", "UTC")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import subprocess
 from pathlib import Path
 
@@ -57,6 +58,9 @@ def spark():
         from pyspark.sql import SparkSession
     except ImportError as e:  # pragma: no cover - depends on the environment
         unavailable(f"pyspark is not installed ({e}); run scripts/python-env")
+    # The Python workers must be this environment's interpreter (it has `pol` installed).
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
     session = (
         SparkSession.builder.master("local[2]")
         .appName("pol-tests")
