@@ -351,7 +351,11 @@ fn batch_of(rows: &[Vec<Value>], source: &pol_runtime::SourceSession<'_>) -> Rec
         let ty = source.column_type(name).expect("declared");
         let cells: Vec<&Value> = rows.iter().map(|r| &r[k]).collect();
         let array = pol_runtime::arrow::write::build(&cells, ty).expect("builds");
-        fields.push(arrow_schema::Field::new(*name, array.data_type().clone(), true));
+        fields.push(arrow_schema::Field::new(
+            *name,
+            array.data_type().clone(),
+            true,
+        ));
         arrays.push(array);
     }
     RecordBatch::try_new(Arc::new(arrow_schema::Schema::new(fields)), arrays).expect("batch")

@@ -61,7 +61,10 @@ fn arrive(
 ) -> (Option<ArrayRef>, Vec<Value>) {
     let decoded: Vec<Value> = cells
         .iter()
-        .map(|c| c.and_then(|j| Value::from_json(j, ty).ok()).unwrap_or(Value::Null))
+        .map(|c| {
+            c.and_then(|j| Value::from_json(j, ty).ok())
+                .unwrap_or(Value::Null)
+        })
         .collect();
     let canonical = |decoded: Vec<Value>| {
         let refs: Vec<&Value> = decoded.iter().collect();
@@ -158,7 +161,10 @@ fn compare_source(
     // Reordered, with an undeclared column.
     fields.reverse();
     arrays.reverse();
-    fields.push(arrow_schema_field("zz_undeclared", &arrow_schema::DataType::Int32));
+    fields.push(arrow_schema_field(
+        "zz_undeclared",
+        &arrow_schema::DataType::Int32,
+    ));
     arrays.push(Arc::new(Int32Array::from(vec![7; rows.len()])));
     let batch = RecordBatch::try_new_with_options(
         Arc::new(arrow_schema::Schema::new(fields)),

@@ -178,7 +178,9 @@ impl SourceSession {
             session.source(name).map(|s| s.mask_batch(&input))
         });
         let masked = masked
-            .ok_or_else(|| UnknownSourceError::new_err(format!("the bundle has no source `{name}`")))?
+            .ok_or_else(|| {
+                UnknownSourceError::new_err(format!("the bundle has no source `{name}`"))
+            })?
             .map_err(|e| BatchError::new_err(e.to_string()))?;
         ffi::export_batch(py, masked)
     }
@@ -207,9 +209,12 @@ impl SourceSession {
         let name = self.name.as_str();
         let masked = py.detach(|| {
             let session = owned.inner.borrow_dependent();
-            session
-                .source(name)
-                .map(|s| input.iter().filter_map(|r| s.mask_json(r)).collect::<Vec<_>>())
+            session.source(name).map(|s| {
+                input
+                    .iter()
+                    .filter_map(|r| s.mask_json(r))
+                    .collect::<Vec<_>>()
+            })
         });
         let masked = masked.ok_or_else(|| {
             UnknownSourceError::new_err(format!("the bundle has no source `{name}`"))

@@ -47,9 +47,7 @@ impl SourceSession<'_> {
             Some(shown) => Some(BooleanArray::from(shown.clone())),
             None => None,
         };
-        let n_out = keep
-            .as_ref()
-            .map_or(batch.num_rows(), |k| k.true_count());
+        let n_out = keep.as_ref().map_or(batch.num_rows(), |k| k.true_count());
         let mut out = Vec::with_capacity(columns.len());
         let mut row_values = per_row.values.into_iter();
         for (pos, c) in columns.iter().enumerate() {
@@ -59,7 +57,10 @@ impl SourceSession<'_> {
                 ColumnTreatment::Mask(t) => {
                     let key = plan.key.and_then(|k| columns.get(k));
                     build(
-                        &self.masked_column((pos, c), t, key, keep.as_ref(), batch.num_rows()).iter().collect::<Vec<_>>(),
+                        &self
+                            .masked_column((pos, c), t, key, keep.as_ref(), batch.num_rows())
+                            .iter()
+                            .collect::<Vec<_>>(),
                         c.ty,
                     )
                 }

@@ -39,7 +39,11 @@ impl fmt::Display for BatchError {
                 self.code()
             ),
             BatchError::Assemble { message } => {
-                write!(f, "{}: cannot assemble the output batch: {message}", self.code())
+                write!(
+                    f,
+                    "{}: cannot assemble the output batch: {message}",
+                    self.code()
+                )
             }
         }
     }

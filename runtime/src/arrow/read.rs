@@ -7,9 +7,9 @@
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
-    Date32Type, Date64Type, Float16Type, Float32Type, Float64Type, Int16Type, Int32Type,
-    Int64Type, Int8Type, TimestampMicrosecondType, TimestampMillisecondType,
-    TimestampNanosecondType, TimestampSecondType, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
+    Date32Type, Date64Type, Float16Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type,
+    Int8Type, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    TimestampSecondType, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
 use arrow_array::{
     Array, BooleanArray, GenericListArray, OffsetSizeTrait, PrimitiveArray, StructArray,
@@ -158,11 +158,17 @@ fn kind<'a>(array: &'a dyn Array, ty: &ColumnType) -> Kind<'a> {
         DataType::Timestamp(TimeUnit::Nanosecond, _) => Kind::TsNs(array.as_primitive()),
         DataType::List(_) => {
             let a = array.as_list::<i32>();
-            Kind::List(a, Box::new(Reader::new(a.values().as_ref(), element_type(ty))))
+            Kind::List(
+                a,
+                Box::new(Reader::new(a.values().as_ref(), element_type(ty))),
+            )
         }
         DataType::LargeList(_) => {
             let a = array.as_list::<i64>();
-            Kind::LargeList(a, Box::new(Reader::new(a.values().as_ref(), element_type(ty))))
+            Kind::LargeList(
+                a,
+                Box::new(Reader::new(a.values().as_ref(), element_type(ty))),
+            )
         }
         DataType::Struct(_) => {
             let a: &StructArray = array.as_struct();

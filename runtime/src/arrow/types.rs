@@ -56,9 +56,7 @@ pub fn output_schema(source: &SourceSession<'_>) -> Schema {
             .columns()
             .into_iter()
             .map(|name| {
-                let ty = source
-                    .column_type(name)
-                    .map_or(DataType::Null, arrow_type);
+                let ty = source.column_type(name).map_or(DataType::Null, arrow_type);
                 Field::new(name, ty, true)
             })
             .collect::<Vec<_>>(),

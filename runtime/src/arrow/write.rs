@@ -73,8 +73,8 @@ pub fn build(values: &[&Value], ty: &ColumnType) -> Result<ArrayRef, ArrowError>
             Arc::new(b.finish())
         }
         ColumnType::Timestamp => {
-            let mut b = TimestampMicrosecondBuilder::with_capacity(values.len())
-                .with_timezone("UTC");
+            let mut b =
+                TimestampMicrosecondBuilder::with_capacity(values.len()).with_timezone("UTC");
             for v in values {
                 b.append_option(match v {
                     Value::Timestamp(t) => Some(t.timestamp_micros()),
@@ -124,11 +124,11 @@ fn build_list(values: &[&Value], elem: &ColumnType) -> Result<ArrayRef, ArrowErr
 fn build_struct(values: &[&Value], decl: &[(String, ColumnType)]) -> Result<ArrayRef, ArrowError> {
     let null = Value::Null;
     // A struct value of another shape than the declared one is not of the column's type.
-    let shaped = |v: &Value| match v {
-        Value::Struct(fs) if fs.len() == decl.len() && fs.iter().zip(decl).all(|((n, _), (d, _))| n == d) => true,
-        _ => false,
+    let shaped = |v: &&Value| {
+        matches!(v, Value::Struct(fs)
+            if fs.len() == decl.len() && fs.iter().zip(decl).all(|((n, _), (d, _))| n == d))
     };
-    let valid: Vec<bool> = values.iter().map(|v| shaped(v)).collect();
+    let valid: Vec<bool> = values.iter().map(shaped).collect();
     let mut children = Vec::with_capacity(decl.len());
     for (k, (_, fty)) in decl.iter().enumerate() {
         let column: Vec<&Value> = values
@@ -144,7 +144,14 @@ fn build_struct(values: &[&Value], decl: &[(String, ColumnType)]) -> Result<Arra
     let fields = struct_fields(decl);
     let nulls = NullBuffer::from(valid);
     if decl.is_empty() {
-        return Ok(Arc::new(StructArray::new_empty_fields(values.len(), Some(nulls))));
+        return Ok(Arc::new(StructArray::new_empty_fields(
+            values.len(),
+            Some(nulls),
+        )));
     }
-    Ok(Arc::new(StructArray::try_new(fields, children, Some(nulls))?))
+    Ok(Arc::new(StructArray::try_new(
+        fields,
+        children,
+        Some(nulls),
+    )?))
 }

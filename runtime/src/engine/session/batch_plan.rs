@@ -151,7 +151,10 @@ impl SourceSession<'_> {
         let (None, Some(cells)) = (&self.session.grants, &self.spec.cells) else {
             let mut all = self.mask(&state, None, self.reveal(&state));
             for &pos in positions {
-                out.push(all.get_mut(pos).map_or(Value::Null, |v| std::mem::replace(v, Value::Null)));
+                out.push(
+                    all.get_mut(pos)
+                        .map_or(Value::Null, |v| std::mem::replace(v, Value::Null)),
+                );
             }
             return true;
         };
