@@ -46,7 +46,7 @@ enum Arrival {
 
 fn arrival(code: u8) -> Arrival {
     match code % 6 {
-        0 | 1 | 2 => Arrival::Canonical,
+        0..=2 => Arrival::Canonical,
         3 => Arrival::OtherType,
         4 => Arrival::AsText,
         _ => Arrival::Missing,
@@ -260,4 +260,125 @@ proptest! {
             prop_assert!(false, "{}", e);
         }
     }
+}
+
+// ---- concrete cases ------------------------------------------------------------------------
+
+const DESK: &str = r#"
+tag Contact sensitive;
+source customers { id: int key, email: text tagged Contact, phone: text tagged Contact, country: text, }
+policy contact { mask columns tagged Contact using null for everyone except user has role "supervisor" }
+policy us_only on source customers {
+  only show rows where row.country == "US" for everyone except user has role "supervisor"
+}
+policy escalations on source customers {
+  allow temporary unmask for 24h for everyone who user has role "escalation_manager"
+}
+"#;
+
+fn desk_engine() -> Engine {
+    let mut map = pol_compiler::source_map::SourceMap::new();
+    map.add("desk.pol", DESK.to_string());
+    let a = pol_compiler::check(&map);
+    assert!(!a.has_errors(), "{:?}", a.diagnostics);
+    let bytes = pol_compiler::lower::lower(&a.model, &a.resolution)
+        .to_bytes()
+        .expect("encodes");
+    Engine::load(&bytes, None).expect("loads")
+}
+
+fn desk_batch(countries: &[&str]) -> RecordBatch {
+    let n = countries.len() as i64;
+    RecordBatch::try_from_iter([
+        (
+            "id",
+            Arc::new(arrow_array::Int64Array::from_iter_values(1..=n)) as ArrayRef,
+        ),
+        (
+            "email",
+            Arc::new(StringArray::from_iter_values(
+                (1..=n).map(|i| format!("user{i}@example.com")),
+            )),
+        ),
+        (
+            "country",
+            Arc::new(StringArray::from_iter_values(countries.iter().copied())),
+        ),
+    ])
+    .expect("batch")
+}
+
+#[test]
+fn a_clear_column_is_passed_through_without_copying_and_a_null_column_is_null() {
+    let engine = desk_engine();
+    let session = engine
+        .session(&serde_json::json!({"login": "amy"}), now())
+        .expect("session");
+    let src = session.source("customers").expect("source");
+    let batch = desk_batch(&["US", "US", "US"]);
+    let out = src.mask_batch(&batch).expect("masks");
+    assert_eq!(out.num_rows(), 3);
+    // The same array (the same buffers), not a copy.
+    assert!(Arc::ptr_eq(out.column(3), batch.column(2)));
+    assert!(Arc::ptr_eq(out.column(0), batch.column(0)));
+    assert_eq!(out.column(1).null_count(), 3);
+    // `phone` is not in the batch: null (the rule nulls it anyway).
+    assert_eq!(out.column(2).null_count(), 3);
+}
+
+#[test]
+fn rows_hidden_by_row_rules_are_removed() {
+    let engine = desk_engine();
+    let session = engine
+        .session(&serde_json::json!({"login": "amy"}), now())
+        .expect("session");
+    let src = session.source("customers").expect("source");
+    let out = src
+        .mask_batch(&desk_batch(&["US", "FR", "US", "DE"]))
+        .expect("masks");
+    let ids = out
+        .column(0)
+        .as_any()
+        .downcast_ref::<arrow_array::Int64Array>()
+        .expect("int64");
+    assert_eq!(ids.values().to_vec(), vec![1, 3]);
+    let supervisor = engine
+        .session(
+            &serde_json::json!({"login": "sam", "roles": ["supervisor"]}),
+            now(),
+        )
+        .expect("session");
+    let all = supervisor
+        .source("customers")
+        .expect("source")
+        .mask_batch(&desk_batch(&["US", "FR", "US", "DE"]))
+        .expect("masks");
+    assert_eq!(all.num_rows(), 4);
+    assert_eq!(all.column(1).null_count(), 0);
+}
+
+#[test]
+fn a_temporary_unmask_grant_reveals_its_record_in_a_batch() {
+    use pol_runtime::audit::MemorySink;
+    use pol_runtime::grants::{GrantService, GrantStore, ManualClock};
+
+    let engine = desk_engine();
+    let clock = Arc::new(ManualClock::new(now()));
+    let service = GrantService::new(GrantStore::in_memory(), Arc::new(MemorySink::new()), clock);
+    let manager = serde_json::json!({"login": "eve", "roles": ["escalation_manager"]});
+    service
+        .request_unmask(&engine, &manager, "customers", &Value::Int(2), "ticket 42")
+        .expect("granted");
+    let session = service.session(&engine, &manager).expect("session");
+    let src = session.source("customers").expect("source");
+    let out = src
+        .mask_batch(&desk_batch(&["US", "US", "US"]))
+        .expect("masks");
+    let emails = out
+        .column(1)
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .expect("utf8");
+    let emails: Vec<Option<&str>> = emails.iter().collect();
+    assert_eq!(emails, vec![None, Some("user2@example.com"), None]);
 }
