@@ -8,6 +8,10 @@
 //!   `hand_written`: the same masking with the logic hard-coded in Rust, calling the same technique
 //!   primitives (the practical limit). A test (`cargo test -p pol-compiler --bench runtime`) checks that
 //!   both give identical rows.
+//! - `mask_batch/*`: the same source, user and rows as an 8192-row Arrow record batch:
+//!   `mask_batch` (column-at-a-time where the session's decision is constant) against
+//!   `mask_values` over the same rows as `Value`s (the row path), in one run. A test checks that
+//!   both give the same rows.
 //! - `session/50_columns`: opening a session for one user on a 50-column source.
 //! - `load/100k_lines`: loading (decode, verify, prepare) the bundle of the generated 100k-line policy
 //!   set (`compiler/examples/gen_policy_set.rs`), against decoding its bytes without verification.
@@ -16,6 +20,9 @@
 #[allow(dead_code)]
 mod gen_policy_set;
 
+use std::sync::Arc;
+
+use arrow_array::{Array, RecordBatch};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
 use pol_compiler::source_map::SourceMap;
@@ -336,5 +343,54 @@ fn load_100k(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, mask_row, session_50_columns, load_100k);
+/// The benchmark rows as one Arrow record batch (every input column in its output Arrow type).
+fn batch_of(rows: &[Vec<Value>], source: &pol_runtime::SourceSession<'_>) -> RecordBatch {
+    let mut fields = Vec::new();
+    let mut arrays = Vec::new();
+    for (k, name) in COLUMNS.iter().enumerate() {
+        let ty = source.column_type(name).expect("declared");
+        let cells: Vec<&Value> = rows.iter().map(|r| &r[k]).collect();
+        let array = pol_runtime::arrow::write::build(&cells, ty).expect("builds");
+        fields.push(arrow_schema::Field::new(
+            *name,
+            array.data_type().clone(),
+            true,
+        ));
+        arrays.push(array);
+    }
+    RecordBatch::try_new(Arc::new(arrow_schema::Schema::new(fields)), arrays).expect("batch")
+}
+
+fn mask_batch(c: &mut Criterion) {
+    let engine = engine_for(&[("bench.pol".to_string(), POLICY.to_string())]);
+    let session = engine.session(&subject(), now()).unwrap();
+    let source = session.source("customers").unwrap();
+    let rows: Vec<Vec<Value>> = (0..8192).map(row).collect();
+    let batch = batch_of(&rows, &source);
+    let masked = source.mask_batch(&batch).expect("masks");
+    let expected: Vec<Vec<Value>> = rows.iter().filter_map(|r| source.mask_values(r)).collect();
+    assert_eq!(masked.num_rows(), expected.len());
+    for (k, name) in source.columns().iter().enumerate() {
+        let ty = source.column_type(name).expect("declared");
+        let cells: Vec<&Value> = expected.iter().map(|r| &r[k]).collect();
+        let want = pol_runtime::arrow::write::build(&cells, ty).expect("builds");
+        assert_eq!(masked.column(k).as_ref(), want.as_ref(), "column {name}");
+    }
+
+    let mut g = c.benchmark_group("mask_batch");
+    g.throughput(criterion::Throughput::Elements(rows.len() as u64));
+    g.bench_function("mask_values_rows", |b| {
+        b.iter(|| {
+            for r in &rows {
+                black_box(source.mask_values(black_box(r)));
+            }
+        })
+    });
+    g.bench_function("mask_batch", |b| {
+        b.iter(|| black_box(source.mask_batch(black_box(&batch)).expect("masks")))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, mask_row, mask_batch, session_50_columns, load_100k);
 criterion_main!(benches);

@@ -41,6 +41,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
 pub mod audit;
 pub mod keys;
 pub mod techniques;

@@ -20,6 +20,9 @@ use crate::program::Tri;
 use crate::techniques::MaskContext;
 use crate::value::{ColumnType, Value};
 
+#[cfg(feature = "arrow")]
+pub(crate) mod batch_plan;
+
 /// What a decision does to a cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Act {
@@ -582,7 +585,7 @@ impl RowState<'_> {
     }
 }
 
-fn conform(v: Value, ty: &ColumnType) -> Result<Value, String> {
+pub(crate) fn conform(v: Value, ty: &ColumnType) -> Result<Value, String> {
     let v = match (v, ty) {
         (Value::Int(i), ColumnType::Decimal) => Value::Decimal(i as f64),
         (v, _) => v,

@@ -1,0 +1,77 @@
+"""Type stubs of the ``pol._pol`` extension module (re-exported by ``pol``)."""
+
+from datetime import date, datetime
+from os import PathLike
+from typing import Any, Iterable, Mapping, Optional, Sequence, Union
+
+import pyarrow
+
+JsonLike = Union[None, bool, int, float, str, date, datetime, Sequence[Any], Mapping[str, Any]]
+
+class PolError(Exception):
+    """Base class of every error the pol package raises."""
+
+class BundleError(PolError):
+    """The bytes are not a valid Pol bundle, or the bundle file cannot be read."""
+
+class MissingKeyError(PolError):
+    """The policies use a keyed technique and no masking key was given."""
+
+class KeyFileError(PolError):
+    """The masking key is unusable: too short, or its file cannot be read."""
+
+class SubjectError(PolError):
+    """The subject is not a dict, or the clock is not a datetime."""
+
+class UnknownSourceError(PolError):
+    """The bundle declares no source of that name."""
+
+class BatchError(PolError):
+    """An Arrow batch cannot be imported, or the masked batch cannot be assembled."""
+
+class Engine:
+    """A loaded, verified policy bundle (written by ``polc build``)."""
+
+    @staticmethod
+    def load(bundle: bytes, key: Optional[bytes] = None) -> Engine:
+        """Loads a bundle from its bytes, with the masking key's bytes if the policies need one.
+
+        Raises BundleError, MissingKeyError or KeyFileError."""
+    @staticmethod
+    def from_file(
+        path: Union[str, PathLike[str]], key_file: Optional[Union[str, PathLike[str]]] = None
+    ) -> Engine:
+        """Loads a bundle file, with a key file if the policies use keyed techniques."""
+    def source_names(self) -> list[str]:
+        """The bundle's sources, in declaration order."""
+    def session(self, subject: Mapping[str, Any], now: Optional[datetime] = None) -> Session:
+        """Opens a session for a subject at a clock (default: now; a naive datetime is UTC).
+
+        Raises SubjectError."""
+
+class Session:
+    """A bundle specialised for one subject at one clock."""
+
+    def source(self, name: str) -> SourceSession:
+        """The source ``name`` as the subject sees it. Raises UnknownSourceError."""
+
+class SourceSession:
+    """One source of a session."""
+
+    @property
+    def name(self) -> str: ...
+    def mask_batch(self, batch: pyarrow.RecordBatch) -> pyarrow.RecordBatch:
+        """Masks a record batch: every declared column in declaration order, only the rows
+        the row rules show. Releases the GIL. Raises BatchError."""
+    def mask_rows(self, rows: Iterable[Mapping[str, JsonLike]]) -> list[dict[str, Any]]:
+        """Masks rows given as dicts; hidden rows are left out. Values come back as JSON
+        values (dates and timestamps as ISO text). Releases the GIL while masking."""
+    def batch_schema(self) -> pyarrow.Schema:
+        """The schema of ``mask_batch``'s output (the same for every subject)."""
+    def visible_columns(self) -> list[str]:
+        """The columns listed for the subject, in declaration order."""
+    def columns(self) -> list[str]:
+        """Every declared top-level column, in declaration order."""
+    def explain(self, row: Optional[Mapping[str, JsonLike]] = None) -> dict[str, Any]:
+        """How a row (default: an empty one) is treated: row rules, and per column the
+        deciding rule, clause and reason."""

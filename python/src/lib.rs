@@ -1,0 +1,298 @@
+//! The `pol._pol` extension module: Pol's runtime for Python (see `python/pol/__init__.py` for the
+//! package and `python/pol/_pol.pyi` for the typed interface).
+//!
+//! An [`Engine`] owns a loaded bundle; a [`Session`] owns its engine (shared) and the runtime
+//! session specialised for one subject; a [`SourceSession`] names one source of a session.
+//! Masking releases the GIL.
+
+mod errors;
+mod ffi;
+mod values;
+
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use errors::{load_error, BatchError, BundleError, KeyFileError, SubjectError, UnknownSourceError};
+
+self_cell::self_cell!(
+    /// A runtime session together with the engine it borrows.
+    struct OwnedSession {
+        owner: Arc<pol_runtime::Engine>,
+        #[covariant]
+        dependent: Session,
+    }
+);
+
+type Session<'e> = pol_runtime::Session<'e>;
+
+/// A loaded, verified policy bundle (written by `polc build`).
+#[pyclass(frozen, module = "pol", name = "Engine")]
+struct Engine {
+    inner: Arc<pol_runtime::Engine>,
+}
+
+#[pymethods]
+impl Engine {
+    /// Loads a bundle from its bytes, with the masking key's bytes if the policies use keyed
+    /// techniques.
+    #[staticmethod]
+    #[pyo3(signature = (bundle, key = None))]
+    fn load(py: Python<'_>, bundle: &[u8], key: Option<&[u8]>) -> PyResult<Engine> {
+        let keys = match key {
+            None => None,
+            Some(k) => Some(pol_runtime::KeyRing::new(
+                pol_runtime::MaskingKey::from_bytes(k)
+                    .map_err(|e| KeyFileError::new_err(e.to_string()))?,
+            )),
+        };
+        let bundle = bundle.to_vec();
+        let engine = py
+            .detach(move || pol_runtime::Engine::load(&bundle, keys))
+            .map_err(load_error)?;
+        Ok(Engine {
+            inner: Arc::new(engine),
+        })
+    }
+
+    /// Loads a bundle file, with a key file if the policies use keyed techniques.
+    #[staticmethod]
+    #[pyo3(signature = (path, key_file = None))]
+    fn from_file(
+        py: Python<'_>,
+        path: std::path::PathBuf,
+        key_file: Option<std::path::PathBuf>,
+    ) -> PyResult<Engine> {
+        let bytes = std::fs::read(&path).map_err(|e| {
+            BundleError::new_err(format!("cannot read the bundle {}: {e}", path.display()))
+        })?;
+        let key = match key_file {
+            None => None,
+            Some(k) => Some(
+                pol_runtime::MaskingKey::from_file(&k)
+                    .map_err(|e| KeyFileError::new_err(e.to_string()))?,
+            ),
+        };
+        let engine = py
+            .detach(move || pol_runtime::Engine::load(&bytes, key.map(pol_runtime::KeyRing::new)))
+            .map_err(load_error)?;
+        Ok(Engine {
+            inner: Arc::new(engine),
+        })
+    }
+
+    /// The names of the bundle's sources, in declaration order.
+    fn source_names(&self) -> Vec<String> {
+        self.inner.source_names().map(str::to_owned).collect()
+    }
+
+    /// Opens a session for a subject (a dict: `login`, `roles`, `groups`, `purpose`, declared
+    /// fields) at a clock (`now`, default: the current time; a naive datetime is UTC).
+    #[pyo3(signature = (subject, now = None))]
+    fn session(
+        &self,
+        subject: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<SessionPy> {
+        let subject = values::to_json(subject)?;
+        let now = match now {
+            Some(t) => values::clock(t)?,
+            None => chrono::Utc::now(),
+        };
+        let inner = OwnedSession::try_new(Arc::clone(&self.inner), |engine| {
+            engine.session(&subject, now)
+        })
+        .map_err(|e| SubjectError::new_err(e.to_string()))?;
+        Ok(SessionPy { inner })
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<pol.Engine sources=[{}]>",
+            self.inner.source_names().collect::<Vec<_>>().join(", ")
+        )
+    }
+}
+
+/// A bundle specialised for one subject at one clock.
+#[pyclass(frozen, module = "pol", name = "Session")]
+struct SessionPy {
+    inner: OwnedSession,
+}
+
+#[pymethods]
+impl SessionPy {
+    /// The source `name` as this session's subject sees it.
+    fn source(slf: Bound<'_, Self>, name: &str) -> PyResult<SourceSession> {
+        if slf.get().inner.borrow_dependent().source(name).is_none() {
+            return Err(UnknownSourceError::new_err(format!(
+                "the bundle has no source `{name}`"
+            )));
+        }
+        Ok(SourceSession {
+            session: slf.unbind(),
+            name: name.to_owned(),
+        })
+    }
+}
+
+/// One source of a session: masks Arrow batches and rows.
+#[pyclass(frozen, module = "pol", name = "SourceSession")]
+struct SourceSession {
+    session: Py<SessionPy>,
+    name: String,
+}
+
+impl SourceSession {
+    fn with<T>(&self, f: impl FnOnce(&pol_runtime::SourceSession<'_>) -> T) -> PyResult<T> {
+        let session = self.session.get().inner.borrow_dependent();
+        let source = session.source(&self.name).ok_or_else(|| {
+            UnknownSourceError::new_err(format!("the bundle has no source `{}`", self.name))
+        })?;
+        Ok(f(&source))
+    }
+}
+
+#[pymethods]
+impl SourceSession {
+    /// The source's name.
+    #[getter]
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Masks a `pyarrow.RecordBatch`: every declared column in declaration order, the rows the
+    /// row rules show this subject. Columns are matched by name; undeclared ones are dropped;
+    /// cells of the wrong type are null.
+    fn mask_batch<'py>(
+        &self,
+        py: Python<'py>,
+        batch: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let input = ffi::import_batch(batch)?;
+        let owned = self.session.get();
+        let name = self.name.as_str();
+        let masked = py.detach(|| {
+            let session = owned.inner.borrow_dependent();
+            session.source(name).map(|s| s.mask_batch(&input))
+        });
+        let masked = masked
+            .ok_or_else(|| {
+                UnknownSourceError::new_err(format!("the bundle has no source `{name}`"))
+            })?
+            .map_err(|e| BatchError::new_err(e.to_string()))?;
+        ffi::export_batch(py, masked)
+    }
+
+    /// Masks rows given as dicts (JSON-like values; dates and datetimes accepted): the rows
+    /// the subject may see, each with every declared column in declaration order. Values come
+    /// back as `polc eval` prints them (dates and timestamps as ISO text).
+    fn mask_rows<'py>(
+        &self,
+        py: Python<'py>,
+        rows: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let mut input = Vec::new();
+        for row in rows.try_iter()? {
+            match values::to_json(&row?)? {
+                serde_json::Value::Object(map) => input.push(map),
+                other => {
+                    return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                        "a row must be a dict, found {}",
+                        json_kind(&other)
+                    )))
+                }
+            }
+        }
+        let owned = self.session.get();
+        let name = self.name.as_str();
+        let masked = py.detach(|| {
+            let session = owned.inner.borrow_dependent();
+            session.source(name).map(|s| {
+                input
+                    .iter()
+                    .filter_map(|r| s.mask_json(r))
+                    .collect::<Vec<_>>()
+            })
+        });
+        let masked = masked.ok_or_else(|| {
+            UnknownSourceError::new_err(format!("the bundle has no source `{name}`"))
+        })?;
+        let out = PyList::empty(py);
+        for cells in masked {
+            let dict = PyDict::new(py);
+            for (k, v) in &cells {
+                dict.set_item(k, values::to_py(py, v)?)?;
+            }
+            out.append(dict)?;
+        }
+        Ok(out)
+    }
+
+    /// The columns listed for this subject (`visible if`, else `accessible if`, else all), in
+    /// declaration order. Visibility never changes a value.
+    fn visible_columns(&self) -> PyResult<Vec<String>> {
+        self.with(|s| s.visible_columns().into_iter().map(str::to_owned).collect())
+    }
+
+    /// The schema of [`mask_batch`]'s output (a `pyarrow.Schema`, the same for every subject).
+    fn batch_schema<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let empty = self.with(|s| arrow_array::RecordBatch::new_empty(s.batch_schema()))?;
+        ffi::export_batch(py, empty)?.getattr("schema")
+    }
+
+    /// Every declared top-level column, in declaration order: the columns of masked output.
+    fn columns(&self) -> PyResult<Vec<String>> {
+        self.with(|s| s.columns().into_iter().map(str::to_owned).collect())
+    }
+
+    /// How a row (default: an empty one) is treated, as a dict: each row rule, and for every
+    /// column the deciding rule, clause and reason (what `polc explain` prints).
+    #[pyo3(signature = (row = None))]
+    fn explain<'py>(
+        &self,
+        py: Python<'py>,
+        row: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let row = match row.map(values::to_json).transpose()? {
+            None => serde_json::Map::new(),
+            Some(serde_json::Value::Object(map)) => map,
+            Some(other) => {
+                return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                    "a row must be a dict, found {}",
+                    json_kind(&other)
+                )))
+            }
+        };
+        let explanation = self.with(|s| serde_json::to_value(s.explain(&row)))?;
+        let explanation =
+            explanation.map_err(|e| errors::PolError::new_err(format!("cannot explain: {e}")))?;
+        values::to_py(py, &explanation)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<pol.SourceSession {}>", self.name)
+    }
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "None",
+        serde_json::Value::Bool(_) => "a bool",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a str",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "a dict",
+    }
+}
+
+/// The extension module.
+#[pymodule]
+fn _pol(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Engine>()?;
+    m.add_class::<SessionPy>()?;
+    m.add_class::<SourceSession>()?;
+    errors::register(m)?;
+    Ok(())
+}

@@ -1,0 +1,231 @@
+//! [`SourceSession::mask_batch`]: a record batch masked column-at-a-time where the session's
+//! decision is the same on every row, row by row elsewhere.
+
+use std::sync::Arc;
+
+use arrow_array::{new_null_array, Array, ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions};
+use arrow_schema::{DataType, SchemaRef};
+
+use super::read::Reader;
+use super::types::{arrow_type, arrow_type_is_exact, output_schema};
+use super::write::build;
+use super::BatchError;
+use crate::engine::batch_plan::{conform_cell, BatchPlan, ColumnTreatment, RowTreatment};
+use crate::engine::SourceSession;
+use crate::value::{ColumnType, Value};
+
+/// One top-level column of the source, as the batch sees it.
+struct Column<'a> {
+    name: &'a str,
+    ty: &'a ColumnType,
+    /// The batch's column of that name (none for a derived or missing column).
+    input: Option<&'a ArrayRef>,
+    treatment: ColumnTreatment,
+}
+
+impl SourceSession<'_> {
+    /// The schema of [`mask_batch`](Self::mask_batch)'s output for this source (the same for
+    /// every user).
+    pub fn batch_schema(&self) -> SchemaRef {
+        Arc::new(output_schema(self))
+    }
+
+    /// Masks an Arrow record batch with exactly the semantics of [`mask_values`](Self::mask_values)
+    /// on each of its rows (see [`crate::arrow`]): the output has every declared top-level
+    /// column in declaration order ([`batch_schema`](Self::batch_schema)) and only the rows the
+    /// row rules show this user. Fails only if Arrow cannot assemble the output.
+    pub fn mask_batch(&self, batch: &RecordBatch) -> Result<RecordBatch, BatchError> {
+        let schema = self.batch_schema();
+        let plan = self.batch_plan();
+        if plan.rows == RowTreatment::AllHidden {
+            return Ok(RecordBatch::new_empty(schema));
+        }
+        let columns = self.batch_columns(batch, &plan);
+        let per_row = self.per_row(batch.num_rows(), &columns, &plan);
+        let keep = match &per_row.shown {
+            Some(shown) if shown.iter().all(|s| *s) => None,
+            Some(shown) => Some(BooleanArray::from(shown.clone())),
+            None => None,
+        };
+        let n_out = keep.as_ref().map_or(batch.num_rows(), |k| k.true_count());
+        let mut out = Vec::with_capacity(columns.len());
+        let mut row_values = per_row.values.into_iter();
+        for (pos, c) in columns.iter().enumerate() {
+            let array = match c.treatment {
+                ColumnTreatment::Null => Ok(new_null_array(&arrow_type(c.ty), n_out)),
+                ColumnTreatment::Clear => clear_column(c, keep.as_ref(), n_out),
+                ColumnTreatment::Mask(t) => {
+                    let key = plan.key.and_then(|k| columns.get(k));
+                    build(
+                        &self
+                            .masked_column((pos, c), t, key, keep.as_ref(), batch.num_rows())
+                            .iter()
+                            .collect::<Vec<_>>(),
+                        c.ty,
+                    )
+                }
+                ColumnTreatment::PerRow => {
+                    let values = row_values.next().unwrap_or_default();
+                    let refs: Vec<&Value> = values.iter().collect();
+                    build(&refs, c.ty)
+                }
+            };
+            out.push(array.map_err(|e| BatchError::Build {
+                column: c.name.to_owned(),
+                message: e.to_string(),
+            })?);
+        }
+        RecordBatch::try_new_with_options(
+            schema,
+            out,
+            &RecordBatchOptions::new().with_row_count(Some(n_out)),
+        )
+        .map_err(|e| BatchError::Assemble {
+            message: e.to_string(),
+        })
+    }
+
+    fn batch_columns<'a>(&'a self, batch: &'a RecordBatch, plan: &BatchPlan) -> Vec<Column<'a>> {
+        let inputs = self.input_columns();
+        self.columns()
+            .into_iter()
+            .enumerate()
+            .map(|(pos, name)| {
+                let stored = inputs.contains(&name);
+                let input = stored
+                    .then(|| batch.schema_ref().index_of(name).ok())
+                    .flatten()
+                    .and_then(|i| batch.columns().get(i));
+                Column {
+                    name,
+                    ty: self.column_type(name).unwrap_or(&ColumnType::Text),
+                    input,
+                    treatment: plan
+                        .columns
+                        .get(pos)
+                        .copied()
+                        .unwrap_or(ColumnTreatment::PerRow),
+                }
+            })
+            .collect()
+    }
+
+    /// A column masked by built-in technique `t` on every shown row, seeded by the row's key
+    /// as the row path seeds it (a key cell that does not conform, or null, seeds nothing).
+    fn masked_column(
+        &self,
+        (pos, c): (usize, &Column<'_>),
+        t: u32,
+        key: Option<&Column<'_>>,
+        keep: Option<&BooleanArray>,
+        n: usize,
+    ) -> Vec<Value> {
+        let reader = c.input.map(|a| Reader::new(a.as_ref(), c.ty));
+        let key_reader = key.and_then(|k| k.input.map(|a| (Reader::new(a.as_ref(), k.ty), k.ty)));
+        let mut out = Vec::new();
+        for i in (0..n).filter(|&i| keep.is_none_or(|k| k.value(i))) {
+            let raw = reader.as_ref().map_or(Value::Null, |r| r.value(i));
+            let Some(value) = conform_cell(raw, c.ty) else {
+                out.push(Value::Null);
+                continue;
+            };
+            let row_key = key_reader
+                .as_ref()
+                .and_then(|(r, ty)| conform_cell(r.value(i), ty))
+                .filter(|k| !k.is_null());
+            out.push(self.mask_cell(t, pos, &value, row_key.as_ref()));
+        }
+        out
+    }
+
+    /// Runs the row path where something depends on the row: which rows are shown (`None`:
+    /// all), and the masked values of the [`ColumnTreatment::PerRow`] columns (in column order,
+    /// shown rows only).
+    fn per_row(&self, n: usize, columns: &[Column<'_>], plan: &BatchPlan) -> PerRow {
+        let per_row: Vec<usize> = columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.treatment == ColumnTreatment::PerRow)
+            .map(|(pos, _)| pos)
+            .collect();
+        if per_row.is_empty() && plan.rows == RowTreatment::AllShown {
+            return PerRow {
+                shown: None,
+                values: Vec::new(),
+            };
+        }
+        // The row path's input: the stored columns, in order; only the cells something
+        // evaluated per row reads are read (the others stay null).
+        let readers: Vec<Option<Reader<'_>>> = columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| self.input_columns().contains(&c.name))
+            .map(|(pos, c)| {
+                let needed = c.treatment == ColumnTreatment::PerRow
+                    || plan.read_per_row.get(pos).copied().unwrap_or(true);
+                c.input
+                    .filter(|_| needed)
+                    .map(|a| Reader::new(a.as_ref(), c.ty))
+            })
+            .collect();
+        let mut row = vec![Value::Null; readers.len()];
+        let mut shown = Vec::with_capacity(n);
+        let mut cells = Vec::with_capacity(per_row.len());
+        let mut values: Vec<Vec<Value>> = per_row.iter().map(|_| Vec::with_capacity(n)).collect();
+        for i in 0..n {
+            for (slot, r) in row.iter_mut().zip(&readers) {
+                if let Some(r) = r {
+                    *slot = r.value(i);
+                }
+            }
+            if per_row.is_empty() {
+                shown.push(self.row_shown_values(&row));
+                continue;
+            }
+            cells.clear();
+            let is_shown = self.mask_positions(&row, &per_row, &mut cells);
+            shown.push(is_shown);
+            if is_shown {
+                for (out, cell) in values.iter_mut().zip(cells.drain(..)) {
+                    out.push(cell);
+                }
+            }
+        }
+        PerRow {
+            shown: Some(shown),
+            values,
+        }
+    }
+}
+
+/// What the row path gives back.
+struct PerRow {
+    shown: Option<Vec<bool>>,
+    values: Vec<Vec<Value>>,
+}
+
+/// A column shown clear on every row: passed through when its Arrow type is its output type
+/// (every cell conforms), else converted cell by cell (non-conforming cells are null).
+fn clear_column(
+    c: &Column<'_>,
+    keep: Option<&BooleanArray>,
+    n_out: usize,
+) -> Result<ArrayRef, arrow_schema::ArrowError> {
+    let out_type: DataType = arrow_type(c.ty);
+    let Some(input) = c.input else {
+        return Ok(new_null_array(&out_type, n_out));
+    };
+    if input.data_type() == &out_type && arrow_type_is_exact(c.ty) {
+        return match keep {
+            None => Ok(Arc::clone(input)),
+            Some(keep) => arrow_select::filter::filter(input.as_ref(), keep),
+        };
+    }
+    let reader = Reader::new(input.as_ref(), c.ty);
+    let values: Vec<Value> = (0..input.len())
+        .filter(|&i| keep.is_none_or(|k| k.value(i)))
+        .map(|i| conform_cell(reader.value(i), c.ty).unwrap_or(Value::Null))
+        .collect();
+    let refs: Vec<&Value> = values.iter().collect();
+    build(&refs, c.ty)
+}

@@ -1,0 +1,35 @@
+//! Masking Apache Arrow record batches (feature `arrow`).
+//!
+//! [`SourceSession::mask_batch`](crate::SourceSession::mask_batch) has exactly the semantics of
+//! [`mask_values`](crate::SourceSession::mask_values) applied to every row of the batch, with the
+//! cells read from and written to Arrow:
+//!
+//! - input columns are matched by name (the first of duplicates wins); columns the source does
+//!   not declare are dropped; a declared column missing from the batch is null;
+//! - the output has every declared top-level column (derived ones included), in declaration
+//!   order, typed by [`arrow_type`]; rows the row rules hide are removed;
+//! - a cell is read by its Arrow type ([`read`]): every integer width is an `int` (a `UInt64`
+//!   beyond `i64` is not), floats are `decimal`s, `Utf8`/`LargeUtf8`/`Utf8View` are `text`,
+//!   `Date32`/`Date64` are `date`s, timestamps of any unit are instants (a timestamp without a
+//!   time zone is read as UTC), lists and structs recursively. A cell of any other Arrow type, or
+//!   one that does not conform to the declared type (a text outside an enum's domain, an `int`
+//!   column given strings), is a type mismatch: null, as in `mask_values`;
+//! - a masked value is written in its column's Arrow type ([`write`]); one of another type (a
+//!   technique such as `range` on an `int` column gives text) is written as null, since an Arrow
+//!   column has one type: a batch never reveals more than the row path, but it shows null where
+//!   `mask_values` shows such a text. Timestamps are written with microsecond precision.
+//!
+//! Columns whose decision is the same on every row for the session are done column-at-a-time:
+//! a clear column whose Arrow type is already its output type is passed through without
+//! copying (only filtered when row rules hide rows), a null column is one null array. Only
+//! row-dependent decisions, techniques and derived columns go row by row, and the row path is
+//! given only the cells that something evaluated per row reads.
+
+mod batch;
+mod error;
+pub mod read;
+mod types;
+pub mod write;
+
+pub use error::BatchError;
+pub use types::{arrow_type, output_schema};

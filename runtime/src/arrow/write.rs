@@ -1,0 +1,157 @@
+//! Writing Pol [`Value`]s as an Arrow array of a column's type ([`arrow_type`]).
+//!
+//! A value of another type than the column's (a technique may change it: `range` on an `int`
+//! gives text) is written as null: an Arrow column has one type, and null never reveals more.
+//! An `int` in a `decimal` column is written as its float, as the row path decodes it.
+
+use std::sync::Arc;
+
+use arrow_array::builder::{
+    BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, StringBuilder,
+    TimestampMicrosecondBuilder,
+};
+use arrow_array::{ArrayRef, ListArray, StructArray};
+use arrow_buffer::{NullBuffer, OffsetBuffer};
+use arrow_schema::ArrowError;
+use chrono::NaiveDate;
+
+use super::types::{item_field, struct_fields};
+use crate::value::{ColumnType, Value};
+
+/// An Arrow array of `ty`'s Arrow type holding `values` (see the module documentation).
+pub fn build(values: &[&Value], ty: &ColumnType) -> Result<ArrayRef, ArrowError> {
+    Ok(match ty {
+        ColumnType::Bool => {
+            let mut b = BooleanBuilder::with_capacity(values.len());
+            for v in values {
+                b.append_option(match v {
+                    Value::Bool(x) => Some(*x),
+                    _ => None,
+                });
+            }
+            Arc::new(b.finish())
+        }
+        ColumnType::Int => {
+            let mut b = Int64Builder::with_capacity(values.len());
+            for v in values {
+                b.append_option(match v {
+                    Value::Int(x) => Some(*x),
+                    _ => None,
+                });
+            }
+            Arc::new(b.finish())
+        }
+        ColumnType::Decimal => {
+            let mut b = Float64Builder::with_capacity(values.len());
+            for v in values {
+                b.append_option(match v {
+                    Value::Decimal(x) => Some(*x),
+                    Value::Int(x) => Some(*x as f64),
+                    _ => None,
+                });
+            }
+            Arc::new(b.finish())
+        }
+        ColumnType::Text | ColumnType::Enum(_) => {
+            let mut b = StringBuilder::with_capacity(values.len(), 16 * values.len());
+            for v in values {
+                match v {
+                    Value::Text(s) => b.append_value(s),
+                    _ => b.append_null(),
+                }
+            }
+            Arc::new(b.finish())
+        }
+        ColumnType::Date => {
+            let mut b = Date32Builder::with_capacity(values.len());
+            for v in values {
+                b.append_option(match v {
+                    Value::Date(d) => days_since_epoch(*d),
+                    _ => None,
+                });
+            }
+            Arc::new(b.finish())
+        }
+        ColumnType::Timestamp => {
+            let mut b =
+                TimestampMicrosecondBuilder::with_capacity(values.len()).with_timezone("UTC");
+            for v in values {
+                b.append_option(match v {
+                    Value::Timestamp(t) => Some(t.timestamp_micros()),
+                    _ => None,
+                });
+            }
+            Arc::new(b.finish())
+        }
+        ColumnType::List(elem) => build_list(values, elem)?,
+        ColumnType::Struct(fields) => build_struct(values, fields)?,
+    })
+}
+
+fn days_since_epoch(d: NaiveDate) -> Option<i32> {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1)?;
+    i32::try_from(d.signed_duration_since(epoch).num_days()).ok()
+}
+
+fn build_list(values: &[&Value], elem: &ColumnType) -> Result<ArrayRef, ArrowError> {
+    let mut items: Vec<&Value> = Vec::new();
+    let mut lengths = Vec::with_capacity(values.len());
+    let mut valid = Vec::with_capacity(values.len());
+    for v in values {
+        match v {
+            Value::List(xs) => {
+                items.extend(xs.iter());
+                lengths.push(xs.len());
+                valid.push(true);
+            }
+            _ => {
+                lengths.push(0);
+                valid.push(false);
+            }
+        }
+    }
+    let child = build(&items, elem)?;
+    let offsets = OffsetBuffer::<i32>::from_lengths(lengths);
+    let nulls = NullBuffer::from(valid);
+    Ok(Arc::new(ListArray::try_new(
+        Arc::new(item_field(elem)),
+        offsets,
+        child,
+        Some(nulls),
+    )?))
+}
+
+fn build_struct(values: &[&Value], decl: &[(String, ColumnType)]) -> Result<ArrayRef, ArrowError> {
+    let null = Value::Null;
+    // A struct value of another shape than the declared one is not of the column's type.
+    let shaped = |v: &&Value| {
+        matches!(v, Value::Struct(fs)
+            if fs.len() == decl.len() && fs.iter().zip(decl).all(|((n, _), (d, _))| n == d))
+    };
+    let valid: Vec<bool> = values.iter().map(shaped).collect();
+    let mut children = Vec::with_capacity(decl.len());
+    for (k, (_, fty)) in decl.iter().enumerate() {
+        let column: Vec<&Value> = values
+            .iter()
+            .zip(&valid)
+            .map(|(v, ok)| match (v, ok) {
+                (Value::Struct(fs), true) => fs.get(k).map_or(&null, |(_, x)| x),
+                _ => &null,
+            })
+            .collect();
+        children.push(build(&column, fty)?);
+    }
+    let fields = struct_fields(decl);
+    let nulls = NullBuffer::from(valid);
+    if decl.is_empty() {
+        return Ok(Arc::new(StructArray::new_empty_fields(
+            values.len(),
+            Some(nulls),
+        )));
+    }
+    Ok(Arc::new(StructArray::try_new(
+        fields,
+        children,
+        Some(nulls),
+    )?))
+}
