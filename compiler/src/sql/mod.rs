@@ -22,7 +22,7 @@ mod technique;
 mod view;
 
 pub use error::{SqlError, SqlErrorKind};
-pub use script::{generate, tables, Generated};
+pub use script::{generate, table, tables, Generated};
 
 /// Where the script puts things, and the key of keyed techniques.
 #[derive(Clone, Debug)]
