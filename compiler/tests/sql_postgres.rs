@@ -267,7 +267,11 @@ fn normalize(v: Json) -> Json {
             ),
             _ => Json::String(s),
         },
-        Json::Object(m) => Json::Object(m.into_iter().map(|(k, v)| (k, normalize(v))).collect()),
+        Json::Object(m) => {
+            let sorted: BTreeMap<String, Json> =
+                m.into_iter().map(|(k, v)| (k, normalize(v))).collect();
+            Json::Object(sorted.into_iter().collect())
+        }
         Json::Array(a) => Json::Array(a.into_iter().map(normalize).collect()),
         other => other,
     }
@@ -412,7 +416,7 @@ fn generated_policy_sets_read_as_the_runtime_computes() {
     use proptest::test_runner::{Config, TestRunner};
     let Some(cluster) = Cluster::get() else { return };
     let db = cluster.database();
-    let cases = support::cases(40);
+    let cases = support::cases(32);
     let supported = AtomicUsize::new(0);
     let mut runner = TestRunner::new(Config {
         cases,
@@ -731,4 +735,26 @@ policy dob { mask column people.born using date_format("%m/%Y") for everyone }
     map.add("p.pol", text.to_string());
     let rendered: Vec<String> = errors.iter().map(|e| e.render(&map)).collect();
     insta::assert_snapshot!(rendered.join("\n"));
+}
+
+#[test]
+fn the_readme_walkthrough_replays() {
+    let Some(cluster) = Cluster::get() else { return };
+    let db = cluster.database();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/data-platform");
+    let analysis = analyse_dir("examples/data-platform");
+    let key = MaskingKey::from_file(dir.join("demo/demo.key")).expect("demo key");
+    let opts = Options {
+        hash_key: Some(key.export_hash_key()),
+        ..Options::default()
+    };
+    let tables = sql::tables(&analysis.model, &opts).expect("tables");
+    let script = sql::generate(&analysis.model, &analysis.resolution, &opts)
+        .script()
+        .expect("the data platform is supported");
+    cluster.execute(&db, &tables).expect("tables");
+    cluster.execute(&db, &script).expect("script");
+    let walkthrough =
+        std::fs::read_to_string(dir.join("demo/postgres-walkthrough.sql")).expect("walkthrough");
+    insta::assert_snapshot!(cluster.psql(&db, &walkthrough));
 }

@@ -151,7 +151,7 @@ RETURN CASE WHEN abs(a / 2 + b / 2) < '8.98846567431158e307'::double precision T
 -- Stops a query on a value that SQL cannot mask exactly as the runtime does (never an
 -- approximation, never the clear value).
 CREATE OR REPLACE FUNCTION @schema@.inexact(what text) RETURNS text
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE plpgsql VOLATILE PARALLEL SAFE AS $$
 BEGIN
   RAISE EXCEPTION 'pol: % cannot be computed exactly in SQL for this value', what
     USING ERRCODE = 'data_exception';

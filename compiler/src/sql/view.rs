@@ -627,9 +627,12 @@ impl<'a> Builder<'a> {
         match &col.derived {
             Some(d) => {
                 let inputs = self.inputs_clear(&d.reads, 0);
-                format!(
-                    "(CASE {mismatch}WHEN NOT ({inputs}) THEN (CASE x.a_{c}{masked_arms} END)::{ty} ELSE {decided} END)"
-                )
+                let blocked = if masked_arms.is_empty() {
+                    format!("NULL::{ty}")
+                } else {
+                    format!("(CASE x.a_{c}{masked_arms} END)::{ty}")
+                };
+                format!("(CASE {mismatch}WHEN NOT ({inputs}) THEN {blocked} ELSE {decided} END)")
             }
             None if mismatch.is_empty() => decided,
             None => format!("(CASE {mismatch}ELSE {decided} END)"),

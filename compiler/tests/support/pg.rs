@@ -182,6 +182,31 @@ impl Cluster {
     }
 }
 
+impl Cluster {
+    /// Runs `psql` on `script` (standard input) in `db` as the superuser; its output and
+    /// errors, interleaved as a terminal shows them.
+    pub fn psql(&self, db: &str, script: &str) -> String {
+        use std::io::Write;
+        let mut child = Command::new(self.bin.join("psql"))
+            .args(["-X", "-q", "-h", &self.socket_dir(), "-U", "postgres", "-d", db, "-f", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("psql");
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin.write_all(script.as_bytes()).expect("psql input");
+        }
+        let out = child.wait_with_output().expect("psql output");
+        assert!(out.status.success(), "psql failed: {}", String::from_utf8_lossy(&out.stderr));
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    }
+}
+
 impl Drop for Cluster {
     fn drop(&mut self) {
         let data = self.data();

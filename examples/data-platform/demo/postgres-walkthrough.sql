@@ -8,12 +8,11 @@
 
 -- 1. The rows, in the base table (nobody but the owner reads it).
 INSERT INTO crm_customers
-SELECT * FROM jsonb_populate_record(NULL::crm_customers, r)
-FROM (VALUES
+SELECT c.* FROM (VALUES
   ('{"id": 1, "full_name": "Jenny Doe", "email": "jenny@example.com", "phone": "555-867-5309", "ssn": "123-45-6789", "street": "1 Main St", "zip": "10001", "country": "US", "segment": "consumer", "created_at": "2026-03-01T09:30:00Z"}'::jsonb),
   ('{"id": 2, "full_name": "Luc Martin", "email": "luc@example.fr", "phone": "+33 1 23 45 67 89", "ssn": "1 84 12 75 123 456", "street": "2 rue Haute", "zip": "75002", "country": "FR", "segment": "smb", "created_at": "2026-04-12T14:00:00Z"}'::jsonb),
   ('{"id": 3, "full_name": "Kai Berg", "email": "kai@example.de", "phone": "+49 30 1234", "ssn": "DE-99", "street": "Hauptstr. 3", "zip": "10115", "country": "DE", "segment": "enterprise", "created_at": "2026-05-20T08:00:00Z"}'::jsonb)
-) AS rows(r);
+) AS rows(r), jsonb_populate_record(NULL::crm_customers, r) AS c;
 
 -- 2. Two subjects: the support agent of demo/support-agent.json, and a privacy officer.
 CREATE ROLE sam;
