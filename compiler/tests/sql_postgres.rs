@@ -6,9 +6,9 @@
 //! - Idempotence: the script applied twice, and a changed policy applied over an old one.
 //! - Grants: a granted record is clear for everyone until the grant expires or is revoked.
 
-mod support;
 #[path = "support/pg.rs"]
 mod pg;
+mod support;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -40,7 +40,9 @@ fn analyse(files: &[(&str, String)]) -> Analysis {
 }
 
 fn analyse_dir(dir: &str) -> Analysis {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(dir);
     let map = SourceMap::load(&[root]).expect("the example loads");
     let a = pol_compiler::check(&map);
     assert!(!a.has_errors(), "{dir} has errors");
@@ -112,7 +114,9 @@ impl Applied {
             return;
         }
         let model = &self.analysis.model;
-        let Some(s) = model.source(source) else { return };
+        let Some(s) = model.source(source) else {
+            return;
+        };
         let mut stored = Map::new();
         for (_, col) in model.sources[s].top_columns() {
             if col.derived.is_some() {
@@ -137,7 +141,10 @@ impl Applied {
             &[&Json::Object(stored.clone()).to_string()],
         )
         .unwrap_or_else(|e| panic!("insert {stored:?}: {e}"));
-        self.rows.entry(source.to_string()).or_default().push(stored);
+        self.rows
+            .entry(source.to_string())
+            .or_default()
+            .push(stored);
     }
 
     /// A role with this subject (no row in the subjects table when `None`).
@@ -176,9 +183,7 @@ impl Applied {
         source: &str,
     ) -> Result<(Vec<Json>, DateTime<Utc>), postgres::Error> {
         let mut tx = client.transaction()?;
-        let now: String = tx
-            .query_one("SELECT to_json(now()) #>> '{}'", &[])?
-            .get(0);
+        let now: String = tx.query_one("SELECT to_json(now()) #>> '{}'", &[])?.get(0);
         let now = DateTime::parse_from_rfc3339(&now)
             .expect("now")
             .with_timezone(&Utc);
@@ -232,10 +237,7 @@ impl Applied {
                 for p in purposes.iter().filter_map(Json::as_str) {
                     if self.analysis.model.purposes.get(p).is_some() {
                         client
-                            .query(
-                                &format!("SELECT {}.act_under($1)", self.opts.schema),
-                                &[&p],
-                            )
+                            .query(&format!("SELECT {}.act_under($1)", self.opts.schema), &[&p])
                             .unwrap_or_else(|e| panic!("act_under({p}): {e:?}"));
                     }
                 }
@@ -247,7 +249,8 @@ impl Applied {
                 .unwrap_or_else(|e| panic!("reading {source} as {subject}: {e:?}"));
             let want = self.expected(source, subject, now);
             assert_eq!(
-                got, want,
+                got,
+                want,
                 "source {source}, subject {subject}, rows {:?}",
                 self.rows.get(source)
             );
@@ -294,9 +297,7 @@ fn example_subjects(analysis: &Analysis) -> Vec<Json> {
     let mut roles: Vec<String> = Vec::new();
     let mut groups: Vec<String> = Vec::new();
     let text = |e: &pol_compiler::model::CExpr| match &e.kind {
-        pol_compiler::model::CKind::Const(pol_compiler::model::Const::Text(t)) => {
-            Some(t.clone())
-        }
+        pol_compiler::model::CKind::Const(pol_compiler::model::Const::Text(t)) => Some(t.clone()),
         _ => None,
     };
     let mut collect = |e: &pol_compiler::model::CExpr| {
@@ -353,12 +354,14 @@ fn sample_rows(analysis: &Analysis, s: usize) -> Vec<Map<String, Json>> {
                     Ty::Text => json!(["Jenny Doe", "luc@example.fr", "123-45-6789", "US"][i]),
                     Ty::Enum(v) => json!(v[i % v.len()]),
                     Ty::Date => json!(["1988-07-14", "2001-12-31", "1950-03-03", "2020-02-29"][i]),
-                    Ty::Timestamp => json!([
-                        "2026-03-01T09:30:00Z",
-                        "2020-01-01T00:00:00Z",
-                        "2025-12-15T08:30:00.123Z",
-                        "2026-11-29T12:00:00Z"
-                    ][i]),
+                    Ty::Timestamp => json!(
+                        [
+                            "2026-03-01T09:30:00Z",
+                            "2020-01-01T00:00:00Z",
+                            "2025-12-15T08:30:00.123Z",
+                            "2026-11-29T12:00:00Z"
+                        ][i]
+                    ),
                     Ty::Bool => json!(i % 2 == 0),
                     _ => Json::Null,
                 };
@@ -374,13 +377,18 @@ fn sample_rows(analysis: &Analysis, s: usize) -> Vec<Map<String, Json>> {
 
 #[test]
 fn every_example_reads_as_the_runtime_computes() {
-    let Some(cluster) = Cluster::get() else { return };
+    let Some(cluster) = Cluster::get() else {
+        return;
+    };
     let db = cluster.database();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut checked = 0;
     for entry in std::fs::read_dir(root.join("examples")).expect("examples") {
         let dir = entry.expect("entry").path();
-        let name = format!("examples/{}", dir.file_name().unwrap_or_default().to_string_lossy());
+        let name = format!(
+            "examples/{}",
+            dir.file_name().unwrap_or_default().to_string_lossy()
+        );
         let analysis = analyse_dir(&name);
         let subjects = example_subjects(&analysis);
         let mut applied = apply(&cluster, &db, analysis);
@@ -414,7 +422,9 @@ fn every_example_reads_as_the_runtime_computes() {
 #[test]
 fn generated_policy_sets_read_as_the_runtime_computes() {
     use proptest::test_runner::{Config, TestRunner};
-    let Some(cluster) = Cluster::get() else { return };
+    let Some(cluster) = Cluster::get() else {
+        return;
+    };
     let db = cluster.database();
     let cases = support::cases(32);
     let supported = AtomicUsize::new(0);
@@ -513,16 +523,23 @@ fn denied(r: Result<Vec<String>, postgres::Error>) -> String {
 
 #[test]
 fn no_way_to_read_clear_data_or_become_another_subject() {
-    let Some(cluster) = Cluster::get() else { return };
+    let Some(cluster) = Cluster::get() else {
+        return;
+    };
     let a = shop(&cluster, SHOP);
     let s = a.opts.schema.clone();
     let b = a.opts.base_schema.clone();
     let agent = a.role(Some(&json!({"login": "sam", "roles": ["support"]})));
-    let privacy = a.role(Some(&json!({"login": "pat", "roles": ["privacy"], "purposes": ["Analytics.Product"]})));
+    let privacy = a.role(Some(
+        &json!({"login": "pat", "roles": ["privacy"], "purposes": ["Analytics.Product"]}),
+    ));
     let mut c = a.connect_as(&agent);
     let emails = format!("SELECT email FROM {s}.customers ORDER BY id");
     let names = format!("SELECT name FROM {s}.customers ORDER BY id");
-    assert_eq!(strings(&mut c, &emails).unwrap(), ["*******.com", "*******.fr"]);
+    assert_eq!(
+        strings(&mut c, &emails).unwrap(),
+        ["*******.com", "*******.fr"]
+    );
     assert_eq!(strings(&mut c, &names).unwrap(), ["*******", "*******"]);
     // The base table, the subjects, the key, the grants and the audit are not readable.
     for table in [
@@ -547,7 +564,10 @@ fn no_way_to_read_clear_data_or_become_another_subject() {
     ));
     assert!(msg.contains("permission denied"), "{msg}");
     // SET ROLE and SET SESSION AUTHORIZATION to the privacy role are refused.
-    let msg = denied(c.batch_execute(&format!("SET ROLE {privacy}")).map(|_| vec![]));
+    let msg = denied(
+        c.batch_execute(&format!("SET ROLE {privacy}"))
+            .map(|_| vec![]),
+    );
     assert!(msg.contains("permission denied"), "{msg}");
     let msg = denied(
         c.batch_execute(&format!("SET SESSION AUTHORIZATION {privacy}"))
@@ -557,7 +577,10 @@ fn no_way_to_read_clear_data_or_become_another_subject() {
     // A custom setting claims no purpose the subject does not allow; act_under refuses it.
     c.batch_execute("SET pol.acting_under = 'Analytics.Product'")
         .expect("anyone may set a custom setting");
-    assert_eq!(strings(&mut c, &emails).unwrap(), ["*******.com", "*******.fr"]);
+    assert_eq!(
+        strings(&mut c, &emails).unwrap(),
+        ["*******.com", "*******.fr"]
+    );
     let msg = denied(strings(
         &mut c,
         &format!("SELECT {s}.act_under('Analytics.Product')::text"),
@@ -597,7 +620,9 @@ fn no_way_to_read_clear_data_or_become_another_subject() {
     .expect("leaky function");
     let shown = strings(
         &mut e,
-        &format!("SELECT country FROM {s}.customers WHERE scratch_{agent}.steal(country) ORDER BY id"),
+        &format!(
+            "SELECT country FROM {s}.customers WHERE scratch_{agent}.steal(country) ORDER BY id"
+        ),
     )
     .unwrap();
     assert_eq!(shown, ["FR"]);
@@ -620,27 +645,43 @@ fn no_way_to_read_clear_data_or_become_another_subject() {
 
 #[test]
 fn purposes_last_for_the_session_or_the_transaction() {
-    let Some(cluster) = Cluster::get() else { return };
+    let Some(cluster) = Cluster::get() else {
+        return;
+    };
     let a = shop(&cluster, SHOP);
     let s = a.opts.schema.clone();
-    let analyst = a.role(Some(&json!({"roles": ["privacy"], "purposes": ["Analytics.Product"]})));
+    let analyst = a.role(Some(
+        &json!({"roles": ["privacy"], "purposes": ["Analytics.Product"]}),
+    ));
     let emails = format!("SELECT email FROM {s}.customers ORDER BY id");
     let mut c = a.connect_as(&analyst);
     let mut tx = c.transaction().expect("tx");
-    tx.query(&format!("SELECT {s}.act_under('Analytics.Product', true)"), &[])
-        .expect("claim");
+    tx.query(
+        &format!("SELECT {s}.act_under('Analytics.Product', true)"),
+        &[],
+    )
+    .expect("claim");
     let inside: Vec<Option<String>> = tx
         .query(&emails, &[])
         .expect("read")
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert!(inside.iter().all(|v| v.as_ref().is_some_and(|h| h.len() == 64)));
+    assert!(inside
+        .iter()
+        .all(|v| v.as_ref().is_some_and(|h| h.len() == 64)));
     tx.commit().expect("commit");
-    assert_eq!(strings(&mut c, &emails).unwrap(), ["∅", "∅"], "the claim outlived the transaction");
+    assert_eq!(
+        strings(&mut c, &emails).unwrap(),
+        ["∅", "∅"],
+        "the claim outlived the transaction"
+    );
     c.query(&format!("SELECT {s}.act_under('Analytics.Product')"), &[])
         .expect("claim");
-    assert!(strings(&mut c, &emails).unwrap().iter().all(|h| h.len() == 64));
+    assert!(strings(&mut c, &emails)
+        .unwrap()
+        .iter()
+        .all(|h| h.len() == 64));
     // A new session starts without purposes.
     let mut d = a.connect_as(&analyst);
     assert_eq!(strings(&mut d, &emails).unwrap(), ["∅", "∅"]);
@@ -648,7 +689,9 @@ fn purposes_last_for_the_session_or_the_transaction() {
 
 #[test]
 fn the_script_is_idempotent_and_replaces_an_old_policy() {
-    let Some(cluster) = Cluster::get() else { return };
+    let Some(cluster) = Cluster::get() else {
+        return;
+    };
     let a = shop(&cluster, SHOP);
     let s = a.opts.schema.clone();
     let agent = a.role(Some(&json!({"roles": ["support"]})));
@@ -662,25 +705,38 @@ fn the_script_is_idempotent_and_replaces_an_old_policy() {
     // Twice the same script: the same result.
     cluster.execute(&a.db, &script(SHOP)).expect("second run");
     let mut c = a.connect_as(&agent);
-    assert_eq!(strings(&mut c, &emails).unwrap(), ["*******.com", "*******.fr"]);
+    assert_eq!(
+        strings(&mut c, &emails).unwrap(),
+        ["*******.com", "*******.fr"]
+    );
     // A changed policy: another technique, a column dropped from the source, the subjects kept.
     let changed = SHOP
         .replace("using email_mask", "using show_first(2)")
         .replace("  name: text tagged PII,\n", "");
-    cluster.execute(&a.db, &script(&changed)).expect("changed policy");
+    cluster
+        .execute(&a.db, &script(&changed))
+        .expect("changed policy");
     let mut c = a.connect_as(&agent);
-    assert_eq!(strings(&mut c, &emails).unwrap(), ["je*******", "lu*******"]);
+    assert_eq!(
+        strings(&mut c, &emails).unwrap(),
+        ["je*******", "lu*******"]
+    );
     let msg = denied(strings(&mut c, &format!("SELECT name FROM {s}.customers")));
     assert!(msg.contains("does not exist"), "{msg}");
     // A failing script leaves the database as it was (one transaction).
     let broken = script(&changed).replace("COMMIT;", "SELECT 1/0;\nCOMMIT;");
     assert!(cluster.execute(&a.db, &broken).is_err());
-    assert_eq!(strings(&mut c, &emails).unwrap(), ["je*******", "lu*******"]);
+    assert_eq!(
+        strings(&mut c, &emails).unwrap(),
+        ["je*******", "lu*******"]
+    );
 }
 
 #[test]
 fn a_grant_unmasks_a_record_for_everyone_until_it_expires() {
-    let Some(cluster) = Cluster::get() else { return };
+    let Some(cluster) = Cluster::get() else {
+        return;
+    };
     let a = shop(&cluster, SHOP);
     let s = a.opts.schema.clone();
     let nobody = a.role(Some(&json!({"login": "x"})));
@@ -694,8 +750,10 @@ fn a_grant_unmasks_a_record_for_everyone_until_it_expires() {
             if revoked { "now()" } else { "NULL" }
         )
     };
-    root.batch_execute(&grant("g-1", "1", "1 hour", false)).expect("grant");
-    root.batch_execute(&grant("g-2", "2", "-1 second", false)).expect("expired grant");
+    root.batch_execute(&grant("g-1", "1", "1 hour", false))
+        .expect("grant");
+    root.batch_execute(&grant("g-2", "2", "-1 second", false))
+        .expect("expired grant");
     let mut c = a.connect_as(&nobody);
     // Record 1 is clear for everyone; record 2's grant has expired. Row 2 shows masked email.
     assert_eq!(
@@ -706,10 +764,13 @@ fn a_grant_unmasks_a_record_for_everyone_until_it_expires() {
     let mut e = a.connect_as(&eu);
     assert_eq!(strings(&mut e, &q).unwrap(), ["∅"]);
     // Revoked: masked again.
-    root.batch_execute(&format!("UPDATE {s}.grants SET revoked_at = now() WHERE id = 'g-1'"))
-        .expect("revoke");
+    root.batch_execute(&format!(
+        "UPDATE {s}.grants SET revoked_at = now() WHERE id = 'g-1'"
+    ))
+    .expect("revoke");
     assert_eq!(strings(&mut c, &q).unwrap(), ["∅", "∅"]);
-    root.batch_execute(&grant("g-3", "2", "1 hour", true)).expect("revoked grant");
+    root.batch_execute(&grant("g-3", "2", "1 hour", true))
+        .expect("revoked grant");
     assert_eq!(strings(&mut c, &q).unwrap(), ["∅", "∅"]);
 }
 
@@ -739,7 +800,9 @@ policy dob { mask column people.born using date_format("%m/%Y") for everyone }
 
 #[test]
 fn the_readme_walkthrough_replays() {
-    let Some(cluster) = Cluster::get() else { return };
+    let Some(cluster) = Cluster::get() else {
+        return;
+    };
     let db = cluster.database();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/data-platform");
     let analysis = analyse_dir("examples/data-platform");

@@ -65,7 +65,12 @@ impl Generated {
         for (name, view) in &self.views {
             if let Ok(sql) = view {
                 let _ = writeln!(out, "\n-- {name}");
-                let _ = writeln!(out, "REVOKE ALL ON {}.{} FROM PUBLIC;", self.base, ident::ident(name));
+                let _ = writeln!(
+                    out,
+                    "REVOKE ALL ON {}.{} FROM PUBLIC;",
+                    self.base,
+                    ident::ident(name)
+                );
                 out.push_str(sql);
                 let _ = writeln!(out, "GRANT SELECT ON {s}.{} TO PUBLIC;", ident::ident(name));
             }

@@ -113,7 +113,10 @@ impl Cluster {
                 .arg(dir.path())
                 .status()
                 .expect("chown");
-            assert!(st.success(), "cannot chown the cluster directory to postgres");
+            assert!(
+                st.success(),
+                "cannot chown the cluster directory to postgres"
+            );
         }
         let c = Cluster {
             dir,
@@ -188,7 +191,18 @@ impl Cluster {
     pub fn psql(&self, db: &str, script: &str) -> String {
         use std::io::Write;
         let mut child = Command::new(self.bin.join("psql"))
-            .args(["-X", "-q", "-h", &self.socket_dir(), "-U", "postgres", "-d", db, "-f", "-"])
+            .args([
+                "-X",
+                "-q",
+                "-h",
+                &self.socket_dir(),
+                "-U",
+                "postgres",
+                "-d",
+                db,
+                "-f",
+                "-",
+            ])
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -198,7 +212,11 @@ impl Cluster {
             stdin.write_all(script.as_bytes()).expect("psql input");
         }
         let out = child.wait_with_output().expect("psql output");
-        assert!(out.status.success(), "psql failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "psql failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),
