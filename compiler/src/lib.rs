@@ -13,6 +13,7 @@ pub mod model;
 pub mod reference;
 pub mod resolve;
 pub mod source_map;
+pub mod sql;
 pub mod techniques;
 pub mod testing;
 
