@@ -10,6 +10,7 @@ mod explain;
 mod fmt;
 mod grants;
 mod sql;
+mod target;
 mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
