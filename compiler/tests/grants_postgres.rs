@@ -403,9 +403,7 @@ fn cli_request_opens_the_record_in_every_view_and_revoke_masks_it_again() {
     );
     assert_eq!(
         audit[1]["detail"],
-        json!(format!(
-            "granted by escalations for 3600s as grant {id}"
-        ))
+        json!(format!("granted by escalations for 3600s as grant {id}"))
     );
     assert!(
         audit[3]["detail"].as_str().unwrap_or("").contains(&id),
@@ -570,4 +568,51 @@ fn unusable_databases_fail_closed_with_a_clear_message() {
     let (code, _, err) = shop.polc(&["grants", "list", "--store", &bare]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("does not exist"), "{err}");
+}
+
+#[test]
+fn a_grant_whose_audit_record_cannot_be_committed_does_not_hold() {
+    let Some(cluster) = Cluster::get() else {
+        return;
+    };
+    let shop = Shop::new(&cluster);
+    let url = shop.url();
+    // The audit table refuses grant records: the grant's transaction cannot commit.
+    cluster
+        .execute(
+            &shop.db,
+            "ALTER TABLE pol.audit ADD CONSTRAINT no_grants CHECK (action <> 'grant')",
+        )
+        .expect("constraint");
+    let (code, _, err) = shop.polc(&[
+        "grants",
+        "request",
+        "shop.pol",
+        "--subject",
+        "sam.json",
+        "--source",
+        "customers",
+        "--key",
+        "1",
+        "--store",
+        &url,
+        "--audit",
+        &url,
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no_grants"), "{err}");
+    assert_eq!(shop.count("SELECT count(*) FROM pol.grants"), 0);
+    // What the audit trail says: the grant could not be stored.
+    let audit = shop.audit();
+    assert_eq!(audit.len(), 1, "{audit:#?}");
+    assert_eq!(audit[0]["action"], json!("refusal"));
+    assert!(
+        audit[0]["detail"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("the grant could not be stored"),
+        "{audit:#?}"
+    );
+    let nobody = shop.role(&json!({"login": "nobody"}));
+    assert_eq!(shop.read_as(&nobody), ["∅/*******", "∅/*******"]);
 }
