@@ -50,6 +50,13 @@
 //! Revocations follow the same protocol (revocation intent, audit, revocation;
 //! [`Event::RevocationAbandoned`] on recovery).
 
+// Without the `postgres` feature the backend has one variant: the per-operation dispatch is then
+// an infallible match.
+#![cfg_attr(
+    not(feature = "postgres"),
+    allow(clippy::infallible_destructuring_match)
+)]
+
 use std::collections::HashMap;
 use std::fmt;
 use std::fs::{File, OpenOptions};
