@@ -15,6 +15,10 @@
 //!   --key KEY) [--reason TEXT] [--now TS]`: revokes a grant that holds, by id or every grant of
 //!   one record (the key as `list` shows it); audited. Exit 1 when nothing holds to revoke.
 //!
+//! Each `--store` / `--audit` may instead be a `postgres://` URL: the `grants` and `audit`
+//! tables of the `polc sql` schema `--schema` (default `pol`), shared with the masked views (see
+//! `target.rs` and `pol_runtime::pg`).
+//!
 //! Deciding a request needs no masking key: without `--key-file`, keyed techniques are prepared
 //! with the public test key (no value is masked by `request`).
 

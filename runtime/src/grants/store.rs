@@ -2,8 +2,9 @@
 //!
 //! # Backends
 //!
-//! A [`GrantStore`] is one of two backends behind one API: in memory (forgotten when dropped)
-//! or a durable file. Every operation goes through [`GrantStore::exclusive`]-style sections of
+//! A [`GrantStore`] is one of several backends behind one API: in memory (forgotten when
+//! dropped), a durable file, or (feature `postgres`) the grants table of a PostgreSQL schema,
+//! whose transactions replace the intent protocol below (see [`crate::pg`]). Every operation goes through [`GrantStore::exclusive`]-style sections of
 //! the backend: a section sees the latest state of the store (other processes' writes
 //! included) and nothing else writes meanwhile. A further backend (a database table, say)
 //! fits as a third [`Backend`] variant that provides the same four things: an exclusive section
