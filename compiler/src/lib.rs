@@ -14,6 +14,7 @@ pub mod policy_sets;
 pub mod reference;
 pub mod resolve;
 pub mod source_map;
+pub mod sql;
 pub mod techniques;
 pub mod testing;
 

@@ -150,6 +150,13 @@ impl MaskingKey {
         &self.hash
     }
 
+    /// The HMAC-SHA256 sub-key of `hash`, for a backend that computes `hash` outside this
+    /// crate with the same output (`polc sql` stores it where only the database's masked views
+    /// read it). The raw key and the other sub-keys are never exported.
+    pub fn export_hash_key(&self) -> [u8; 32] {
+        self.hash
+    }
+
     /// The AES-256-SIV key of `tokenize`.
     pub(crate) fn token_key(&self) -> &[u8; 64] {
         &self.token

@@ -61,6 +61,8 @@ pub use value::{ColumnType, TypeMismatch, Value};
 pub mod bundle;
 pub mod engine;
 pub mod grants;
+#[cfg(feature = "postgres")]
+pub mod pg;
 pub mod program;
 
 pub use bundle::{Bundle, BundleError};

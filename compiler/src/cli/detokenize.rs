@@ -71,7 +71,7 @@ fn detokenize(args: &DetokenizeArgs) -> Result<ExitCode, ExitCode> {
         )));
     }
     let audit: Arc<dyn AuditSink> = match &args.audit {
-        Some(a) => Arc::new(super::grants::open_audit(a)?),
+        Some(a) => super::target::open_audit(&super::target::Target::File(a.clone()), "pol")?,
         None => Arc::new(MemorySink::new()),
     };
     let service = GrantService::new(

@@ -29,10 +29,11 @@
 
 use super::build::{load_for_running, read_key};
 use super::fail_usage;
+use super::target::{open_both, open_store, Target};
 use chrono::{DateTime, Utc};
 use pol_runtime::audit::{AuditSink, MemorySink};
 use pol_runtime::engine::SourceSession;
-use pol_runtime::grants::{GrantService, GrantStore, ManualClock, SessionError};
+use pol_runtime::grants::{GrantService, ManualClock, SessionError};
 use pol_runtime::{
     k_anonymize, ColumnType, Engine, Hierarchy, KAnonymity, KeyRing, QuasiIdentifier, Value,
 };
@@ -71,11 +72,16 @@ pub struct EvalArgs {
     pub explain: bool,
     /// A grant store (`polc grants request`): records with a grant that holds at `--now` are
     /// clear for every user (row rules still apply).
-    #[arg(long)]
-    pub grants: Option<PathBuf>,
-    /// An audit file: records shown clear under a grant are written to it.
-    #[arg(long, requires = "grants")]
-    pub audit: Option<PathBuf>,
+    /// A file or a `postgres://` URL.
+    #[arg(long, value_parser = Target::parse)]
+    pub grants: Option<Target>,
+    /// An audit trail (a file or a `postgres://` URL): records shown clear under a grant are
+    /// written to it.
+    #[arg(long, requires = "grants", value_parser = Target::parse)]
+    pub audit: Option<Target>,
+    /// The schema of the `grants` and `audit` tables in PostgreSQL (as `polc sql --schema`).
+    #[arg(long, default_value = "pol", requires = "grants")]
+    pub schema: String,
     /// Makes the shown rows k-anonymous over `--quasi-identifiers`: the whole input is read
     /// first, then every combination of their values left occurs in at least K rows (values
     /// generalised or nulled; `pol_runtime::k_anonymize`).
@@ -205,25 +211,20 @@ fn eval(args: &EvalArgs) -> Result<ExitCode, ExitCode> {
         None => engine
             .session(&subject, now)
             .map_err(|e| fail_usage(format!("the subject: {e}")))?,
-        Some(path) => {
-            if !path.exists() {
-                return Err(fail_usage(format!(
-                    "the grant store {} does not exist",
-                    path.display()
-                )));
-            }
-            let store = GrantStore::open(path)
-                .map_err(|e| fail_usage(format!("the grant store {}: {e}", path.display())))?;
-            let audit: Arc<dyn AuditSink> = match &args.audit {
-                Some(a) => Arc::new(super::grants::open_audit(a)?),
-                None => Arc::new(MemorySink::new()),
+        Some(target) => {
+            let (store, audit): (_, Arc<dyn AuditSink>) = match &args.audit {
+                Some(a) => open_both(target, a, &args.schema, true)?,
+                None => (
+                    open_store(target, &args.schema, true)?,
+                    Arc::new(MemorySink::new()),
+                ),
             };
             GrantService::new(store, audit, Arc::new(ManualClock::new(now)))
                 .session(&engine, &subject)
                 .map_err(|e| match e {
                     SessionError::Subject(e) => fail_usage(format!("the subject: {e}")),
                     SessionError::Store(e) => {
-                        fail_usage(format!("the grant store {}: {e}", path.display()))
+                        fail_usage(format!("the grant store {}: {e}", target.describe()))
                     }
                 })?
         }

@@ -15,20 +15,24 @@
 //!   --key KEY) [--reason TEXT] [--now TS]`: revokes a grant that holds, by id or every grant of
 //!   one record (the key as `list` shows it); audited. Exit 1 when nothing holds to revoke.
 //!
+//! Each `--store` / `--audit` may instead be a `postgres://` URL: the `grants` and `audit`
+//! tables of the `polc sql` schema `--schema` (default `pol`), shared with the masked views (see
+//! `target.rs` and `pol_runtime::pg`).
+//!
 //! Deciding a request needs no masking key: without `--key-file`, keyed techniques are prepared
 //! with the public test key (no value is masked by `request`).
 
 use super::eval::{open_engine, parse_now, read_subject};
 use super::fail_usage;
+use super::target::{open_both, open_store, Target};
 use crate::testing::TEST_KEY;
 use chrono::{DateTime, SecondsFormat, Utc};
-use pol_runtime::audit::FileSink;
 use pol_runtime::grants::{
-    GrantEntry, GrantService, GrantStore, ManualClock, Revoke, RevokeError, UnmaskError,
+    GrantEntry, GrantService, ManualClock, Revoke, RevokeError, UnmaskError,
 };
 use pol_runtime::{ColumnType, Engine, KeyRing, MaskingKey, Value};
 use serde_json::{json, Value as Json};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -71,12 +75,15 @@ pub struct RequestArgs {
     /// The justification, written to the audit file.
     #[arg(long, default_value = "")]
     pub reason: String,
-    /// The grant store file (created if missing).
-    #[arg(long)]
-    pub store: PathBuf,
-    /// The audit file (created if missing).
-    #[arg(long)]
-    pub audit: PathBuf,
+    /// The grant store: a file (created if missing) or a `postgres://` URL.
+    #[arg(long, value_parser = Target::parse)]
+    pub store: Target,
+    /// The audit trail: a file (created if missing) or a `postgres://` URL.
+    #[arg(long, value_parser = Target::parse)]
+    pub audit: Target,
+    /// The schema of the `grants` and `audit` tables in PostgreSQL (as `polc sql --schema`).
+    #[arg(long, default_value = "pol")]
+    pub schema: String,
     /// The clock, RFC 3339 (default: now).
     #[arg(long)]
     pub now: Option<String>,
@@ -97,9 +104,12 @@ pub enum ListFormat {
 /// Arguments of `polc grants list`.
 #[derive(clap::Args, Debug)]
 pub struct ListArgs {
-    /// The grant store file.
-    #[arg(long)]
-    pub store: PathBuf,
+    /// The grant store: a file or a `postgres://` URL.
+    #[arg(long, value_parser = Target::parse)]
+    pub store: Target,
+    /// The schema of the `grants` table in PostgreSQL (as `polc sql --schema`).
+    #[arg(long, default_value = "pol")]
+    pub schema: String,
     /// The clock, RFC 3339 (default: now).
     #[arg(long)]
     pub now: Option<String>,
@@ -114,12 +124,15 @@ pub struct ListArgs {
 /// Arguments of `polc grants revoke`.
 #[derive(clap::Args, Debug)]
 pub struct RevokeArgs {
-    /// The grant store file.
-    #[arg(long)]
-    pub store: PathBuf,
-    /// The audit file (created if missing).
-    #[arg(long)]
-    pub audit: PathBuf,
+    /// The grant store: a file or a `postgres://` URL.
+    #[arg(long, value_parser = Target::parse)]
+    pub store: Target,
+    /// The audit trail: a file (created if missing) or a `postgres://` URL.
+    #[arg(long, value_parser = Target::parse)]
+    pub audit: Target,
+    /// The schema of the `grants` and `audit` tables in PostgreSQL (as `polc sql --schema`).
+    #[arg(long, default_value = "pol")]
+    pub schema: String,
     /// Who revokes (user context) as a JSON file; its login goes to the audit file.
     #[arg(long)]
     pub subject: PathBuf,
@@ -154,30 +167,6 @@ pub fn run(args: &GrantsArgs) -> ExitCode {
 
 fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
-}
-
-/// Opens an existing grant store (exit 2 if it is missing or unreadable).
-fn open_existing_store(path: &Path) -> Result<GrantStore, ExitCode> {
-    if !path.exists() {
-        return Err(fail_usage(format!(
-            "the grant store {} does not exist",
-            path.display()
-        )));
-    }
-    open_store(path)
-}
-
-/// Opens (creating if needed) a grant store (exit 2 on error).
-fn open_store(path: &Path) -> Result<GrantStore, ExitCode> {
-    GrantStore::open(path)
-        .map_err(|e| fail_usage(format!("the grant store {}: {e}", path.display())))
-}
-
-/// Opens (creating if needed) an audit file (exit 2 on error).
-pub(crate) fn open_audit(path: &Path) -> Result<FileSink, ExitCode> {
-    FileSink::open(path)
-        .map(|(sink, _)| sink)
-        .map_err(|e| fail_usage(format!("the audit file {}: {e}", path.display())))
 }
 
 /// The engine for a request: the given key, or the public test key (no value is masked).
@@ -239,9 +228,8 @@ fn request(args: &RequestArgs) -> Result<ExitCode, ExitCode> {
     let engine = request_engine(args)?;
     let key = parse_key(&engine, &args.source, &args.key)?;
     // Both targets are checked before anything is written to either.
-    let audit = open_audit(&args.audit)?;
-    let store = open_store(&args.store)?;
-    let service = GrantService::new(store, Arc::new(audit), Arc::new(ManualClock::new(now)));
+    let (store, audit) = open_both(&args.store, &args.audit, &args.schema, false)?;
+    let service = GrantService::new(store, audit, Arc::new(ManualClock::new(now)));
     match service.request_unmask(&engine, &subject, &args.source, &key, &args.reason) {
         Ok(g) => {
             println!(
@@ -276,10 +264,10 @@ fn status(e: &GrantEntry, now: DateTime<Utc>) -> &'static str {
 
 fn list(args: &ListArgs) -> Result<ExitCode, ExitCode> {
     let now = parse_now(args.now.as_deref())?;
-    let store = open_existing_store(&args.store)?;
+    let store = open_store(&args.store, &args.schema, true)?;
     let entries: Vec<GrantEntry> = store
         .entries()
-        .map_err(|e| fail_usage(format!("the grant store {}: {e}", args.store.display())))?
+        .map_err(|e| fail_usage(format!("the grant store {}: {e}", args.store.describe())))?
         .into_iter()
         .filter(|e| args.all || status(e, now) == "active")
         .collect();
@@ -375,9 +363,8 @@ fn revoke(args: &RevokeArgs) -> Result<ExitCode, ExitCode> {
         },
         _ => return Err(fail_usage("give --id, or --source and --key")),
     };
-    let store = open_existing_store(&args.store)?;
-    let audit = open_audit(&args.audit)?;
-    let service = GrantService::new(store, Arc::new(audit), Arc::new(ManualClock::new(now)));
+    let (store, audit) = open_both(&args.store, &args.audit, &args.schema, true)?;
+    let service = GrantService::new(store, audit, Arc::new(ManualClock::new(now)));
     match service.revoke(&subject, &which, &args.reason) {
         Ok(revoked) => {
             for g in revoked {

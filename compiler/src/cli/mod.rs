@@ -9,6 +9,8 @@ mod eval;
 mod explain;
 mod fmt;
 mod grants;
+mod sql;
+mod target;
 mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -78,6 +80,8 @@ pub enum Command {
     Detokenize(detokenize::DetokenizeArgs),
     /// Temporary unmask grants: request, list, revoke (over a grant store and an audit file).
     Grants(grants::GrantsArgs),
+    /// The policy set as a PostgreSQL script: masked views, subjects, grants and audit.
+    Sql(sql::SqlArgs),
     /// Explain, per column of a source, what a subject sees and which rule decides.
     Explain(explain::ExplainArgs),
     /// Run the `test` blocks.
@@ -113,6 +117,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Build { paths, output } => build::run(&paths, &output),
         Command::Eval(args) => eval::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::Sql(args) => sql::run(&args),
         Command::Grants(args) => grants::run(&args),
         Command::Detokenize(args) => detokenize::run(&args),
         Command::Test { paths, key_file } => test::run(&paths, key_file.as_deref()),

@@ -2,8 +2,9 @@
 //!
 //! # Backends
 //!
-//! A [`GrantStore`] is one of two backends behind one API: in memory (forgotten when dropped)
-//! or a durable file. Every operation goes through [`GrantStore::exclusive`]-style sections of
+//! A [`GrantStore`] is one of several backends behind one API: in memory (forgotten when
+//! dropped), a durable file, or (feature `postgres`) the grants table of a PostgreSQL schema,
+//! whose transactions replace the intent protocol below (see [`crate::pg`]). Every operation goes through [`GrantStore::exclusive`]-style sections of
 //! the backend: a section sees the latest state of the store (other processes' writes
 //! included) and nothing else writes meanwhile. A further backend (a database table, say)
 //! fits as a third [`Backend`] variant that provides the same four things: an exclusive section
@@ -49,6 +50,13 @@
 //! grant names a grant of the store, or is followed by a record saying it did not take effect.
 //! Revocations follow the same protocol (revocation intent, audit, revocation;
 //! [`Event::RevocationAbandoned`] on recovery).
+
+// Without the `postgres` feature the backend has one variant: the per-operation dispatch is then
+// an infallible match.
+#![cfg_attr(
+    not(feature = "postgres"),
+    allow(clippy::infallible_destructuring_match)
+)]
 
 use std::collections::HashMap;
 use std::fmt;
@@ -136,6 +144,9 @@ pub enum StoreError {
     Journal(JournalError),
     /// The operating system's random source failed (no grant id could be drawn).
     Random(String),
+    /// The PostgreSQL store failed.
+    #[cfg(feature = "postgres")]
+    Postgres(crate::pg::PgError),
 }
 
 impl fmt::Display for StoreError {
@@ -143,6 +154,8 @@ impl fmt::Display for StoreError {
         match self {
             StoreError::Journal(e) => e.fmt(f),
             StoreError::Random(m) => write!(f, "cannot draw a random grant id: {m}"),
+            #[cfg(feature = "postgres")]
+            StoreError::Postgres(e) => e.fmt(f),
         }
     }
 }
@@ -152,6 +165,8 @@ impl std::error::Error for StoreError {
         match self {
             StoreError::Journal(e) => Some(e),
             StoreError::Random(_) => None,
+            #[cfg(feature = "postgres")]
+            StoreError::Postgres(e) => Some(e),
         }
     }
 }
@@ -184,6 +199,20 @@ pub enum AuditedError {
     Audit(AuditError),
     /// The store failed.
     Store(StoreError),
+}
+
+#[cfg(feature = "postgres")]
+impl From<crate::pg::PgError> for StoreError {
+    fn from(e: crate::pg::PgError) -> Self {
+        StoreError::Postgres(e)
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl From<crate::pg::PgError> for AuditedError {
+    fn from(e: crate::pg::PgError) -> Self {
+        AuditedError::Store(StoreError::Postgres(e))
+    }
 }
 
 impl From<JournalError> for AuditedError {
@@ -233,9 +262,19 @@ impl State {
     }
 }
 
-/// Where a store keeps its entries.
+/// Where a store keeps its grants.
 #[derive(Debug)]
 enum Backend {
+    /// A journal of entries, in memory or in a file (the protocol of this module).
+    Journal(Journal),
+    /// The grants table of a PostgreSQL schema (the protocol of [`crate::pg`]).
+    #[cfg(feature = "postgres")]
+    Postgres(std::sync::Arc<crate::pg::Database>),
+}
+
+/// Where a journal keeps its entries.
+#[derive(Debug)]
+enum Journal {
     /// Nowhere: the entries live in the state.
     Memory { last: Mutex<Option<Entry>> },
     /// A durable JSON-lines file.
@@ -325,9 +364,9 @@ impl GrantStore {
     /// A store that forgets its grants when dropped.
     pub fn in_memory() -> Self {
         GrantStore {
-            backend: Backend::Memory {
+            backend: Backend::Journal(Journal::Memory {
                 last: Mutex::new(None),
-            },
+            }),
             state: Mutex::new(State::default()),
         }
     }
@@ -338,12 +377,23 @@ impl GrantStore {
     pub fn open(path: impl AsRef<Path>) -> Result<Self, JournalError> {
         let (file, _) = JsonLinesFile::open(path)?;
         Ok(GrantStore {
-            backend: Backend::File(file),
+            backend: Backend::Journal(Journal::File(file)),
             state: Mutex::new(State {
                 next_line: 1,
                 ..State::default()
             }),
         })
+    }
+
+    /// A store on the `grants` table of a PostgreSQL schema (see [`crate::pg`]); give the same
+    /// `Database` to a [`PostgresSink`](crate::pg::PostgresSink) and each grant commits with
+    /// its audit record.
+    #[cfg(feature = "postgres")]
+    pub fn postgres(db: std::sync::Arc<crate::pg::Database>) -> Self {
+        GrantStore {
+            backend: Backend::Postgres(db),
+            state: Mutex::new(State::default()),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -354,18 +404,19 @@ impl GrantStore {
     /// other processes).
     fn section<R, E: From<JournalError>>(
         &self,
+        journal: &Journal,
         f: impl FnOnce(&mut Txn<'_, '_>) -> Result<R, E>,
     ) -> Result<R, E> {
         let mut state = self.lock();
-        match &self.backend {
-            Backend::Memory { last } => {
+        match journal {
+            Journal::Memory { last } => {
                 let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
                 f(&mut Txn {
                     state: &mut state,
                     backend: TxnBackend::Memory(&mut last),
                 })
             }
-            Backend::File(file) => file
+            Journal::File(file) => file
                 .exclusive(|section| {
                     f(&mut Txn {
                         state: &mut state,
@@ -383,8 +434,16 @@ impl GrantStore {
         if grant.id.is_empty() {
             grant.id = new_grant_id()?;
         }
+        let journal = match &self.backend {
+            Backend::Journal(j) => j,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(db) => {
+                crate::pg::grant_table::add(db, &grant)?;
+                return Ok(grant);
+            }
+        };
         let entry = Entry::Grant(grant.clone());
-        self.section(|txn| txn.append(entry).map_err(StoreError::from))?;
+        self.section(journal, |txn| txn.append(entry).map_err(StoreError::from))?;
         Ok(grant)
     }
 
@@ -400,7 +459,12 @@ impl GrantStore {
         if grant.id.is_empty() {
             grant.id = new_grant_id().map_err(AuditedError::Store)?;
         }
-        self.section(|txn| {
+        let journal = match &self.backend {
+            Backend::Journal(j) => j,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(db) => return crate::pg::grant_table::grant(db, grant, audit),
+        };
+        self.section(journal, |txn| {
             txn.recover(audit)?;
             txn.append(Entry::Intent {
                 intent: grant.clone(),
@@ -424,7 +488,12 @@ impl GrantStore {
         &self,
         audit: &mut dyn FnMut(Event<'_>) -> Result<(), AuditError>,
     ) -> Result<Option<StoredGrant>, AuditedError> {
-        self.section(|txn| txn.recover(audit))
+        match &self.backend {
+            Backend::Journal(j) => self.section(j, |txn| txn.recover(audit)),
+            // Transactions leave nothing to recover.
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(_) => Ok(None),
+        }
     }
 
     /// Revokes, in one exclusive section, every grant that holds at `now` and that `matches`:
@@ -440,7 +509,14 @@ impl GrantStore {
         matches: &dyn Fn(&StoredGrant) -> bool,
         audit: &mut dyn FnMut(Event<'_>) -> Result<(), AuditError>,
     ) -> Result<Vec<StoredGrant>, AuditedError> {
-        self.section(|txn| {
+        let journal = match &self.backend {
+            Backend::Journal(j) => j,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(db) => {
+                return crate::pg::grant_table::revoke_matching(db, now, by, matches, audit)
+            }
+        };
+        self.section(journal, |txn| {
             txn.recover(audit)?;
             txn.refresh()?;
             let targets: Vec<StoredGrant> = txn
@@ -474,7 +550,12 @@ impl GrantStore {
     /// Revokes the grant with this id without auditing: durable before this returns. Returns
     /// false (and writes nothing) when no grant has this id or it is already revoked.
     pub fn revoke(&self, id: &str, at: DateTime<Utc>, by: &str) -> Result<bool, StoreError> {
-        self.section(|txn| {
+        let journal = match &self.backend {
+            Backend::Journal(j) => j,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(db) => return crate::pg::grant_table::revoke(db, id, at, by),
+        };
+        self.section(journal, |txn| {
             txn.refresh()?;
             let known = txn.state.grants.iter().any(|g| g.id == id);
             if id.is_empty() || !known || txn.state.revocations.contains_key(id) {
@@ -492,7 +573,12 @@ impl GrantStore {
     /// The grants that hold at `now` (expiry strictly after `now`, not revoked), in the order
     /// they were given.
     pub fn active(&self, now: DateTime<Utc>) -> Result<Vec<StoredGrant>, StoreError> {
-        self.section(|txn| {
+        let journal = match &self.backend {
+            Backend::Journal(j) => j,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(db) => return crate::pg::grant_table::active(db, now),
+        };
+        self.section(journal, |txn| {
             txn.refresh()?;
             Ok(txn.state.active(now))
         })
@@ -501,7 +587,12 @@ impl GrantStore {
     /// Every grant of the store (expired and revoked ones included), in the order given, each
     /// with its revocation if any.
     pub fn entries(&self) -> Result<Vec<GrantEntry>, StoreError> {
-        self.section(|txn| {
+        let journal = match &self.backend {
+            Backend::Journal(j) => j,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(db) => return crate::pg::grant_table::all(db),
+        };
+        self.section(journal, |txn| {
             txn.refresh()?;
             let state = &*txn.state;
             Ok(state
@@ -520,20 +611,26 @@ impl GrantStore {
     /// file beside the store, fsynced, and renamed over it, so a crash leaves either the old
     /// file or the new one. Other processes must not use the store meanwhile.
     pub fn compact(&mut self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        #[cfg(feature = "postgres")]
+        if let Backend::Postgres(db) = &self.backend {
+            return crate::pg::grant_table::compact(db, now);
+        }
         let live = self.active(now)?;
-        if let Backend::File(file) = &self.backend {
+        if let Backend::Journal(Journal::File(file)) = &self.backend {
             let path = file.path().to_owned();
             rewrite(&path, &live)?;
             let (file, _) = JsonLinesFile::open(&path)?;
-            self.backend = Backend::File(file);
+            self.backend = Backend::Journal(Journal::File(file));
         }
         *self.lock() = match self.backend {
             // The file is read again from its start at the next refresh.
-            Backend::File(_) => State {
+            Backend::Journal(Journal::File(_)) => State {
                 next_line: 1,
                 ..State::default()
             },
-            Backend::Memory { .. } => State {
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(_) => State::default(),
+            Backend::Journal(Journal::Memory { .. }) => State {
                 grants: live,
                 ..State::default()
             },

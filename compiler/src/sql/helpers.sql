@@ -1,0 +1,317 @@
+-- Helper functions of the masked views. Each computes exactly what the runtime technique or
+-- expression of the same name computes (see compiler/src/sql/ and docs/ARCHITECTURE.md).
+-- They are pure (IMMUTABLE): no table is read, no privilege is needed, and calling one directly
+-- reveals nothing. "Letters or digits" are Unicode alphanumerics (Rust's char::is_alphanumeric),
+-- listed as explicit code point ranges because PostgreSQL's [[:alnum:]] depends on the locale.
+
+CREATE OR REPLACE FUNCTION @schema@.is_alnum(c text) RETURNS boolean
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE
+  WHEN c BETWEEN '0' AND '9' COLLATE "C" OR c BETWEEN 'a' AND 'z' COLLATE "C"
+    OR c BETWEEN 'A' AND 'Z' COLLATE "C" THEN true
+  WHEN ascii(c) < 128 THEN false
+  ELSE c ~ '^[@ALNUM@]$'
+END;
+
+-- The letters and digits of s, in order.
+CREATE OR REPLACE FUNCTION @schema@.alnum_only(s text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN regexp_replace(s, '[^@ALNUM@]', '', 'g');
+
+-- show_last(n) / show_first(n): null and empty give '*******'.
+CREATE OR REPLACE FUNCTION @schema@.show_last(s text, n integer) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN s IS NULL OR s = '' THEN '*******'
+  WHEN length(@schema@.alnum_only(s)) <= n THEN '*******'
+  ELSE '*******' || right(@schema@.alnum_only(s), n)
+END;
+
+CREATE OR REPLACE FUNCTION @schema@.show_first(s text, n integer) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN s IS NULL OR s = '' THEN '*******'
+  WHEN length(@schema@.alnum_only(s)) <= n THEN '*******'
+  ELSE left(@schema@.alnum_only(s), n) || '*******'
+END;
+
+-- email_mask: '*******' and the last dot-suffix of the part after the last '@'.
+CREATE OR REPLACE FUNCTION @schema@.email_mask(s text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN s IS NULL OR s = '' THEN '*******'
+  ELSE '*******' || coalesce('.' || nullif(substring(s FROM '@[^@]*\.([^.@]*)$'), ''), '')
+END;
+
+-- mask_first(n) / mask_last(n): n letters or digits from one end replaced, separators kept;
+-- with fill_text, each run of masked characters becomes one copy of it.
+CREATE OR REPLACE FUNCTION @schema@.mask_alnum(s text, n integer, from_end boolean,
+                                               fill_char text, fill_text text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+  total integer;
+  lo integer;
+  hi integer;
+  idx integer := 0;
+  out text := '';
+  in_run boolean := false;
+  masked boolean;
+  c text;
+BEGIN
+  IF s IS NULL OR s = '' THEN
+    RETURN '*******';
+  END IF;
+  total := length(@schema@.alnum_only(s));
+  IF from_end THEN
+    lo := greatest(total - n, 0);
+    hi := total;
+  ELSE
+    lo := 0;
+    hi := least(n, total);
+  END IF;
+  FOREACH c IN ARRAY regexp_split_to_array(s, '') LOOP
+    masked := false;
+    IF @schema@.is_alnum(c) THEN
+      masked := idx >= lo AND idx < hi;
+      idx := idx + 1;
+    END IF;
+    IF masked THEN
+      IF fill_text IS NULL THEN
+        out := out || fill_char;
+      ELSIF NOT in_run THEN
+        out := out || fill_text;
+      END IF;
+    ELSE
+      out := out || c;
+    END IF;
+    in_run := masked;
+  END LOOP;
+  RETURN out;
+END;
+$$;
+
+-- mask_first_percent(p) / mask_last_percent(p): ceil(len * p / 100) characters become '*'.
+CREATE OR REPLACE FUNCTION @schema@.mask_percent(s text, p integer, from_end boolean) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN s IS NULL OR s = '' THEN '*******'
+  WHEN from_end THEN
+    left(s, length(s) - least((length(s) * p + 99) / 100, length(s)))
+      || repeat('*', least((length(s) * p + 99) / 100, length(s)))
+  ELSE
+    repeat('*', least((length(s) * p + 99) / 100, length(s)))
+      || right(s, length(s) - least((length(s) * p + 99) / 100, length(s)))
+END;
+
+-- initials([delimiter]): the first character of each part (parts split on Unicode whitespace,
+-- or on the delimiter and then trimmed of whitespace); '*******' when there is none.
+CREATE OR REPLACE FUNCTION @schema@.initials(s text, delimiter text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN s IS NULL OR s = '' THEN '*******'
+  ELSE coalesce(nullif((
+    SELECT string_agg(left(part, 1), '' ORDER BY i)
+    FROM unnest(CASE
+           WHEN delimiter IS NULL OR delimiter = '' THEN regexp_split_to_array(s, '[@SPACE@]+')
+           ELSE string_to_array(s, delimiter)
+         END) WITH ORDINALITY AS parts(raw, i),
+         LATERAL (SELECT regexp_replace(raw, '^[@SPACE@]+|[@SPACE@]+$', '', 'g') AS part) AS t
+  ), ''), '*******')
+END;
+
+-- digits([char]) on a text: every Unicode numeric character replaced.
+CREATE OR REPLACE FUNCTION @schema@.digits(s text, fill text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN regexp_replace(s, '[@NUMERIC@]', fill, 'g');
+
+-- Whole years from `birth` to `today` (a birthday counts once its month and day are reached).
+CREATE OR REPLACE FUNCTION @schema@.whole_years(birth date, today date) RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN (extract(year FROM today) - extract(year FROM birth))::bigint
+  - CASE WHEN (extract(month FROM today), extract(day FROM today))
+              < (extract(month FROM birth), extract(day FROM birth)) THEN 1 ELSE 0 END;
+
+-- The clock's date (UTC).
+CREATE OR REPLACE FUNCTION @schema@.today() RETURNS date
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN (now() AT TIME ZONE 'UTC')::date;
+
+-- A bigint result, or null when it does not fit (the runtime's checked arithmetic).
+CREATE OR REPLACE FUNCTION @schema@.int_of(x numeric) RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE WHEN x BETWEEN -9223372036854775808 AND 9223372036854775807 THEN x::bigint END;
+
+-- A decimal sum that the runtime computes as non-finite is unknown (null), never an error:
+-- a + b overflows exactly when a/2 + b/2 reaches 2^1023.
+CREATE OR REPLACE FUNCTION @schema@.float_add(a double precision, b double precision)
+RETURNS double precision
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE WHEN abs(a / 2 + b / 2) < '8.98846567431158e307'::double precision THEN a + b END;
+
+-- Stops a query on a value that SQL cannot mask exactly as the runtime does (never an
+-- approximation, never the clear value).
+CREATE OR REPLACE FUNCTION @schema@.inexact(what text) RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL SAFE AS $$
+BEGIN
+  RAISE EXCEPTION 'pol: % cannot be computed exactly in SQL for this value', what
+    USING ERRCODE = 'data_exception';
+END;
+$$;
+
+-- `range(size)` of an int: "lo-hi" with lo = floor(v / size) * size; null on overflow.
+CREATE OR REPLACE FUNCTION @schema@.int_range(v bigint, size bigint) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN @schema@.int_of(floor(v::numeric / size) * size)::text || '-'
+  || @schema@.int_of(@schema@.int_of(floor(v::numeric / size) * size)::numeric + size)::text;
+
+-- `round(size)` of an int: the ceiling to a multiple of size; null on overflow.
+CREATE OR REPLACE FUNCTION @schema@.int_round(v bigint, size bigint) RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN @schema@.int_of(ceil(v::numeric / size) * size);
+
+-- The runtime's snap: a quotient within 1e-9 (relative) of a whole number is that number.
+CREATE OR REPLACE FUNCTION @schema@.snap(q double precision) RETURNS double precision
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE WHEN abs(q - round(q)) <= 1e-9::double precision * greatest(abs(round(q)), 1)
+            THEN round(q) ELSE q END;
+
+-- `range(size)` of a decimal with a whole-number size: the bounds are whole numbers, printed
+-- exactly; beyond 2^53 the query stops rather than print an approximation.
+CREATE OR REPLACE FUNCTION @schema@.dec_range(v double precision, size double precision)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE
+  WHEN abs(v) < 9007199254740992 - size * 2 THEN
+    (floor(@schema@.snap(v / size)) * size)::bigint::text || '-'
+      || (floor(@schema@.snap(v / size)) * size + size)::bigint::text
+  ELSE @schema@.inexact('range of a decimal beyond 2^53')
+END;
+
+-- `round(size)` of a decimal with a whole-number size.
+CREATE OR REPLACE FUNCTION @schema@.dec_round(v double precision, size double precision)
+RETURNS double precision
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE
+  WHEN abs(v) < 1e300 THEN ceil(@schema@.snap(v / size)) * size
+  ELSE @schema@.inexact('round of a decimal beyond 1e300')::double precision
+END;
+
+-- `age_range(size [, max])`: null after the clock or at or above max.
+CREATE OR REPLACE FUNCTION @schema@.age_range(d date, size bigint, max bigint) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN CASE
+  WHEN d IS NULL OR @schema@.whole_years(d, @schema@.today()) < 0 THEN NULL
+  WHEN max IS NOT NULL AND @schema@.whole_years(d, @schema@.today()) >= max THEN NULL
+  ELSE ((@schema@.whole_years(d, @schema@.today()) / size) * size)::text || '-'
+    || ((@schema@.whole_years(d, @schema@.today()) / size) * size + size)::text
+END;
+
+-- The `max:` cut-off of the date techniques (age >= max hides the value).
+CREATE OR REPLACE FUNCTION @schema@.too_old(d date, max bigint) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN max IS NOT NULL AND @schema@.whole_years(d, @schema@.today()) >= max;
+
+-- `year_only` / `month_year`.
+CREATE OR REPLACE FUNCTION @schema@.year_only(d date, max bigint) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN CASE WHEN d IS NULL OR @schema@.too_old(d, max) THEN NULL
+            ELSE extract(year FROM d)::bigint::text END;
+
+CREATE OR REPLACE FUNCTION @schema@.month_year(d date, max bigint) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN CASE WHEN d IS NULL OR @schema@.too_old(d, max) THEN NULL
+            ELSE (ARRAY['January', 'February', 'March', 'April', 'May', 'June', 'July',
+                        'August', 'September', 'October', 'November', 'December'])
+                   [extract(month FROM d)::integer]
+                 || ' ' || extract(year FROM d)::bigint::text END;
+
+-- A subject's text set (`groups`, `roles`, `purposes`): absent or null is empty; anything but
+-- an array of strings is null (every test on it is unknown).
+CREATE OR REPLACE FUNCTION @schema@.text_set(j jsonb) RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN j IS NULL OR jsonb_typeof(j) = 'null' THEN ARRAY[]::text[]
+  WHEN jsonb_typeof(j) <> 'array' THEN NULL
+  WHEN EXISTS (SELECT 1 FROM jsonb_array_elements(j) e WHERE jsonb_typeof(e) <> 'string')
+    THEN NULL
+  ELSE ARRAY(SELECT jsonb_array_elements_text(j))
+END;
+
+-- A subject's attributes: an object of attribute → array of strings (a string is a one-element
+-- array; anything else is null); absent is empty; not an object is null.
+CREATE OR REPLACE FUNCTION @schema@.attributes(j jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN j IS NULL OR jsonb_typeof(j) = 'null' THEN '{}'::jsonb
+  WHEN jsonb_typeof(j) <> 'object' THEN NULL
+  ELSE coalesce((SELECT jsonb_object_agg(k, CASE
+           WHEN jsonb_typeof(v) = 'string' THEN jsonb_build_array(v)
+           WHEN @schema@.text_set(v) IS NOT NULL AND jsonb_typeof(v) = 'array' THEN v
+           ELSE 'null'::jsonb END)
+         FROM jsonb_each(j) AS e(k, v)), '{}'::jsonb)
+END;
+
+-- `user.attributes["k"]`: the attribute's texts, null when absent or malformed.
+CREATE OR REPLACE FUNCTION @schema@.attribute(attrs jsonb, k text) RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN jsonb_typeof(attrs -> k) = 'array'
+            THEN ARRAY(SELECT jsonb_array_elements_text(attrs -> k)) END;
+
+-- `user has attribute k` and `user has attribute k = v`.
+CREATE OR REPLACE FUNCTION @schema@.has_attribute(attrs jsonb, k text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN attrs IS NULL OR k IS NULL THEN NULL
+  WHEN NOT attrs ? k THEN false
+  WHEN jsonb_typeof(attrs -> k) = 'array' THEN true
+END;
+
+CREATE OR REPLACE FUNCTION @schema@.has_attribute_value(attrs jsonb, k text, v text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN attrs IS NULL OR k IS NULL THEN NULL
+  WHEN NOT attrs ? k THEN false
+  WHEN jsonb_typeof(attrs -> k) <> 'array' OR v IS NULL THEN NULL
+  ELSE (attrs -> k) @> jsonb_build_array(v)
+END;
+
+-- A subject's int field: a JSON integer in range; anything else is null.
+CREATE OR REPLACE FUNCTION @schema@.int_field(j jsonb) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN jsonb_typeof(j) = 'number' AND (j #>> '{}') ~ '^-?[0-9]+$'
+            THEN @schema@.int_of((j #>> '{}')::numeric) END;
+
+CREATE OR REPLACE FUNCTION @schema@.decimal_field(j jsonb) RETURNS double precision
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN jsonb_typeof(j) = 'number' AND abs((j #>> '{}')::numeric) < 1e308
+            THEN (j #>> '{}')::double precision END;
+
+CREATE OR REPLACE FUNCTION @schema@.text_field(j jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN jsonb_typeof(j) = 'string' THEN j #>> '{}' END;
+
+CREATE OR REPLACE FUNCTION @schema@.bool_field(j jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN jsonb_typeof(j) = 'boolean' THEN (j #>> '{}')::boolean END;
+
+-- The purposes a session acts under: those it claimed (act_under) that its subject allows.
+-- A claim is only a wish: authority comes from the subject, read again on every query.
+CREATE OR REPLACE FUNCTION @schema@.claimed(allowed text[], claims text, declared text[])
+RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN allowed IS NULL THEN NULL
+  ELSE ARRAY(SELECT DISTINCT p FROM unnest(allowed) AS p
+             WHERE p = ANY(string_to_array(coalesce(claims, ''), ',')) AND p = ANY(declared)
+             ORDER BY p)
+END;
+
+-- `only show N% of rows`: the first 8 bytes of SHA-256(source, 0, key text) as an unsigned
+-- big-endian number, mod 10000, below N * 100.
+CREATE OR REPLACE FUNCTION @schema@.sample_in(prefix bytea, k text, pct integer) RETURNS boolean
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN (('x' || encode(substring(sha256(prefix || convert_to(k, 'UTF8')) FROM 1 FOR 8), 'hex'))
+          ::bit(64)::bigint::numeric
+        + CASE WHEN get_bit(substring(sha256(prefix || convert_to(k, 'UTF8')) FROM 1 FOR 1), 7) = 1
+               THEN 18446744073709551616 ELSE 0 END) % 10000 < pct * 100;

@@ -1,0 +1,352 @@
+//! Masking techniques as SQL over a cell's raw value, byte-identical to the runtime's output
+//! (`pol_runtime::techniques`), or refused with the reason.
+
+use super::expr::Kind;
+use super::ident;
+use super::regex;
+use crate::model::{Column, Model, TechArg, TechniqueUse, Ty};
+use crate::techniques::{applies, fallback};
+
+/// What a technique needs besides the cell.
+pub struct Cell<'a> {
+    pub model: &'a Model,
+    /// The helper schema, quoted.
+    pub schema: &'a str,
+    pub source: &'a str,
+    pub column: &'a Column,
+    /// SQL of the raw value.
+    pub raw: &'a str,
+    /// SQL of the row's masking level (text), for `by level`.
+    pub level: &'a str,
+}
+
+/// A technique's SQL and the kind of value it produces (`Null` for null whatever the input).
+pub struct Masked {
+    pub sql: String,
+    pub kind: Kind,
+}
+
+/// Why a technique is refused: the technique as written and the reason.
+pub type Refusal = (String, String);
+
+fn refuse(t: &TechniqueUse, why: &str) -> Refusal {
+    (t.display(), why.to_string())
+}
+
+fn int(t: &TechniqueUse, name: &str) -> Option<i64> {
+    match t.arg(name) {
+        Some(TechArg::Int(i)) => Some(*i),
+        _ => None,
+    }
+}
+
+fn num(t: &TechniqueUse, name: &str) -> Option<f64> {
+    match t.arg(name) {
+        Some(TechArg::Int(i)) => Some(*i as f64),
+        Some(TechArg::Number(x)) => Some(*x),
+        _ => None,
+    }
+}
+
+fn text(t: &TechniqueUse, name: &str) -> Option<String> {
+    match t.arg(name) {
+        Some(TechArg::Text(s)) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn flag(t: &TechniqueUse, name: &str) -> bool {
+    matches!(t.arg(name), Some(TechArg::Word(_)))
+}
+
+/// A count argument as a PostgreSQL `integer` (a larger count masks as much as `i32::MAX`).
+fn count(t: &TechniqueUse, name: &str) -> Option<String> {
+    int(t, name).map(|n| n.clamp(0, i64::from(i32::MAX)).to_string())
+}
+
+fn max_arg(t: &TechniqueUse) -> String {
+    match int(t, "max") {
+        Some(m) => format!("({m})::bigint"),
+        None => "NULL::bigint".into(),
+    }
+}
+
+fn lit(t: &TechniqueUse, s: &str) -> Result<String, Refusal> {
+    ident::text(s).ok_or_else(|| refuse(t, "a text with a NUL character"))
+}
+
+/// The SQL of a technique applied to a cell (with the type fallback and `by level`).
+pub fn apply(cell: &Cell<'_>, t: &TechniqueUse) -> Result<Masked, Refusal> {
+    let ty = &cell.column.ty;
+    let fb;
+    let mut t = t;
+    if !applies(t, ty) {
+        fb = fallback(ty);
+        t = &fb;
+    }
+    if !t.by_level.is_empty() {
+        return by_level(cell, t);
+    }
+    one(cell, t)
+}
+
+fn by_level(cell: &Cell<'_>, t: &TechniqueUse) -> Result<Masked, Refusal> {
+    let levels = &cell.model.levels;
+    let highest = levels.first().map(|l| l.name.as_str());
+    let entry = |level: Option<&str>| {
+        t.by_level
+            .iter()
+            .find(|(l, _)| Some(l.as_str()) == level)
+            .or_else(|| t.by_level.iter().find(|(l, _)| Some(l.as_str()) == highest))
+            .map(|(_, e)| e)
+    };
+    let sql_of = |e: Option<&TechniqueUse>| -> Result<Masked, Refusal> {
+        match e {
+            Some(e) if e.by_level.is_empty() => apply(cell, e),
+            _ => Ok(Masked {
+                sql: "NULL".into(),
+                kind: Kind::Null,
+            }),
+        }
+    };
+    let mut arms = Vec::new();
+    for l in levels {
+        arms.push((lit(t, &l.name)?, sql_of(entry(Some(&l.name)))?));
+    }
+    let otherwise = sql_of(entry(None))?;
+    let mut kinds: Vec<Kind> = arms.iter().map(|(_, m)| m.kind.clone()).collect();
+    kinds.push(otherwise.kind.clone());
+    let kind =
+        common(&kinds).ok_or_else(|| refuse(t, "its levels give values of different types"))?;
+    let mut sql = format!("(CASE {}", cell.level);
+    for (name, m) in &arms {
+        sql.push_str(&format!(" WHEN {name} THEN {}", m.sql));
+    }
+    sql.push_str(&format!(" ELSE {} END)", otherwise.sql));
+    Ok(Masked { sql, kind })
+}
+
+/// The one kind of several results (null fits any), if they agree.
+pub fn common(kinds: &[Kind]) -> Option<Kind> {
+    let mut out = Kind::Null;
+    for k in kinds {
+        match (&out, k) {
+            (_, Kind::Null) => {}
+            (Kind::Null, k) => out = k.clone(),
+            (a, b) if a == b => {}
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+fn masked(sql: String, kind: Kind) -> Result<Masked, Refusal> {
+    Ok(Masked { sql, kind })
+}
+
+fn one(cell: &Cell<'_>, t: &TechniqueUse) -> Result<Masked, Refusal> {
+    let s = cell.schema;
+    let raw = cell.raw;
+    let ty = &cell.column.ty;
+    let own = super::expr::kind_of(ty).ok_or_else(|| refuse(t, "the column's type"))?;
+    let text_in = ty.is_textual();
+    let needs_text = |why: &str| -> Result<(), Refusal> {
+        if matches!(ty, Ty::Text) {
+            Ok(())
+        } else {
+            Err(refuse(t, why))
+        }
+    };
+    match t.name.as_str() {
+        "null" => masked("NULL".into(), Kind::Null),
+        "constant" => {
+            let Some(TechArg::Const(c)) = t.arg("value") else {
+                return Err(refuse(t, "no constant"));
+            };
+            let v = super::expr::constant_sql(c).map_err(|why| refuse(t, &why))?;
+            let kind = if v.kind == Kind::Null {
+                Kind::Null
+            } else {
+                v.kind
+            };
+            masked(
+                format!("(CASE WHEN {raw} IS NOT NULL THEN {} END)", v.sql),
+                kind,
+            )
+        }
+        "hash" => {
+            if !text_in {
+                return Err(refuse(t, "hashing the canonical text of a non-text value"));
+            }
+            let global = matches!(t.arg("scope"), Some(TechArg::Word(w)) if w == "global");
+            let mut prefix = Vec::new();
+            if !global {
+                prefix.extend_from_slice(cell.source.as_bytes());
+                prefix.push(0);
+            }
+            masked(
+                format!(
+                    "encode(sha256(x.k_o || sha256(x.k_i || {} || convert_to({raw}, 'UTF8'))), 'hex')",
+                    ident::bytea(&prefix)
+                ),
+                Kind::Text,
+            )
+        }
+        "redact" => {
+            needs_text("redact")?;
+            masked(
+                format!("(CASE WHEN {raw} IS NOT NULL THEN '*******' END)"),
+                Kind::Text,
+            )
+        }
+        "stars" => {
+            needs_text("stars")?;
+            masked(format!("repeat('*', length({raw}))"), Kind::Text)
+        }
+        "show_last" | "show_first" => {
+            needs_text("show")?;
+            let n = count(t, "n").ok_or_else(|| refuse(t, "no count"))?;
+            masked(format!("{s}.{}({raw}, {n})", t.name), Kind::Text)
+        }
+        "email_mask" => {
+            needs_text("email_mask")?;
+            masked(format!("{s}.email_mask({raw})"), Kind::Text)
+        }
+        "mask_first" | "mask_last" => {
+            needs_text("mask")?;
+            let n = count(t, "n").ok_or_else(|| refuse(t, "no count"))?;
+            let (c, fill_text) = match (text(t, "char"), text(t, "text")) {
+                (Some(c), _) => (c.chars().next().unwrap_or('*').to_string(), None),
+                (None, Some(x)) => ("*".to_string(), Some(x)),
+                (None, None) => ("*".to_string(), None),
+            };
+            let fill_text = match fill_text {
+                Some(x) => lit(t, &x)?,
+                None => "NULL::text".into(),
+            };
+            masked(
+                format!(
+                    "{s}.mask_alnum({raw}, {n}, {}, {}, {fill_text})",
+                    t.name == "mask_last",
+                    lit(t, &c)?
+                ),
+                Kind::Text,
+            )
+        }
+        "mask_first_percent" | "mask_last_percent" => {
+            needs_text("mask")?;
+            let p = count(t, "p").ok_or_else(|| refuse(t, "no percentage"))?;
+            masked(
+                format!(
+                    "{s}.mask_percent({raw}, {p}, {})",
+                    t.name == "mask_last_percent"
+                ),
+                Kind::Text,
+            )
+        }
+        "initials" => {
+            needs_text("initials")?;
+            let d = match text(t, "delimiter") {
+                Some(d) => lit(t, &d)?,
+                None => "NULL::text".into(),
+            };
+            masked(format!("{s}.initials({raw}, {d})"), Kind::Text)
+        }
+        "regex" => {
+            needs_text("regex")?;
+            let pattern = text(t, "pattern").ok_or_else(|| refuse(t, "no pattern"))?;
+            let rep = text(t, "replacement").ok_or_else(|| refuse(t, "no replacement"))?;
+            let ic = flag(t, "ignore_case");
+            let re = regex::translate(&pattern, ic).map_err(|why| refuse(t, &why))?;
+            let names = regex::group_names(&pattern, ic).map_err(|why| refuse(t, &why))?;
+            let rep = regex::replacement(&rep, &names).map_err(|why| refuse(t, &why))?;
+            let flags = if flag(t, "global") { ", 'g'" } else { "" };
+            masked(
+                format!(
+                    "regexp_replace({raw}, {}, {}{flags})",
+                    lit(t, &re)?,
+                    lit(t, &rep)?
+                ),
+                Kind::Text,
+            )
+        }
+        "range" => {
+            let size = num(t, "size").ok_or_else(|| refuse(t, "no size"))?;
+            let whole = size.fract() == 0.0 && size > 0.0 && size < 9.0e15;
+            match (own, whole) {
+                (Kind::Int, true) => {
+                    masked(format!("{s}.int_range({raw}, {})", size as i64), Kind::Text)
+                }
+                (Kind::Dec, true) => masked(
+                    format!("{s}.dec_range({raw}, {})", ident::float(size)),
+                    Kind::Text,
+                ),
+                _ => Err(refuse(t, "a fractional size (decimal formatting)")),
+            }
+        }
+        "round" => match t.arg("size") {
+            Some(TechArg::Word(unit)) => {
+                let sql = match (own, unit.as_str()) {
+                    (Kind::Date, "day") => format!("({raw})"),
+                    (Kind::Date, u) => format!("(date_trunc('{u}', {raw}::timestamp)::date)"),
+                    (Kind::Ts, u) => format!("date_trunc('{u}', {raw}, 'UTC')"),
+                    _ => return Err(refuse(t, "a unit on this type")),
+                };
+                masked(sql, own)
+            }
+            _ => {
+                let size = num(t, "size").ok_or_else(|| refuse(t, "no size"))?;
+                let whole = size.fract() == 0.0 && size > 0.0 && size < 9.0e15;
+                match (own, whole) {
+                    (Kind::Int, true) => {
+                        masked(format!("{s}.int_round({raw}, {})", size as i64), Kind::Int)
+                    }
+                    (Kind::Dec, true) => masked(
+                        format!("{s}.dec_round({raw}, {})", ident::float(size)),
+                        Kind::Dec,
+                    ),
+                    _ => Err(refuse(t, "a fractional size (decimal rounding)")),
+                }
+            }
+        },
+        "digits" => {
+            let c = text(t, "char")
+                .and_then(|c| c.chars().next())
+                .unwrap_or('*');
+            let fill = match c {
+                '\\' => "\\\\".to_string(),
+                '&' => "\\&".to_string(),
+                c => c.to_string(),
+            };
+            let arg = match own {
+                Kind::Text => raw.to_string(),
+                Kind::Int => format!("({raw})::text"),
+                _ => return Err(refuse(t, "the canonical text of a decimal")),
+            };
+            masked(format!("{s}.digits({arg}, {})", lit(t, &fill)?), Kind::Text)
+        }
+        "age_range" | "year_only" | "month_year" => {
+            let d = match own {
+                Kind::Date => raw.to_string(),
+                Kind::Ts => format!("({raw} AT TIME ZONE 'UTC')::date"),
+                _ => return Err(refuse(t, "this type")),
+            };
+            let sql = if t.name == "age_range" {
+                let size = int(t, "size").ok_or_else(|| refuse(t, "no size"))?;
+                format!("{s}.age_range({d}, {size}, {})", max_arg(t))
+            } else {
+                format!("{s}.{}({d}, {})", t.name, max_arg(t))
+            };
+            masked(sql, Kind::Text)
+        }
+        "date_format" => Err(refuse(t, "strftime patterns are not translated")),
+        "noise" | "randomize" => Err(refuse(
+            t,
+            "its Laplace and uniform draws use floating-point functions SQL does not reproduce",
+        )),
+        "tokenize" => Err(refuse(t, "AES-SIV is not available in PostgreSQL")),
+        "format_preserving" => Err(refuse(t, "FF1 is not available in PostgreSQL")),
+        "expr" => Err(refuse(t, "`expr(…)` techniques are not translated")),
+        _ => Err(refuse(t, "unknown technique")),
+    }
+}

@@ -1,0 +1,715 @@
+//! The masked view of one source: the reference evaluator's decisions (`compiler/src/reference/`)
+//! written as SQL.
+//!
+//! ```sql
+//! SELECT <each declared column, masked> FROM (
+//!   SELECT <raw values>, <per column: the decision a_i>, <level>, <key material>
+//!   FROM base t, <the querying role's subject> u, <hash key> k, <active grants> g
+//!   WHERE <exempt> OR <every row rule holds>
+//!   OFFSET 0) x
+//! ```
+//!
+//! A decision is an integer: 0 clear, -1 null (a `who` clause was unknown), k > 0 the column's
+//! k-th technique. The inner query computes each decision once per row (`OFFSET 0` keeps the
+//! planner from inlining it into every use); the outer one applies it.
+
+use super::expr::{kind_of, Kind, Scope};
+use super::technique::{self, Cell};
+use super::{ident, Options, SqlError, SqlErrorKind};
+use crate::conflicts::{Candidate, Resolution, RuleRef};
+use crate::model::{
+    CExpr, ColumnId, MaskBody, Model, RowAudience, RowFilter, SourceId, TechniqueUse, Ty,
+};
+use crate::source_map::Loc;
+
+/// Builds one source's view.
+struct Builder<'a> {
+    model: &'a Model,
+    resolution: &'a Resolution,
+    opts: &'a Options,
+    s: SourceId,
+    schema: String,
+    /// Raw SQL of each column inside the inner query.
+    raw: Vec<Option<String>>,
+    /// Mismatch SQL of each column (null when it cannot mismatch).
+    mismatch: Vec<Option<String>>,
+    errors: Vec<SqlError>,
+}
+
+/// The `CREATE VIEW` of source `s`, or every reason it cannot be generated.
+pub fn view(
+    model: &Model,
+    resolution: &Resolution,
+    opts: &Options,
+    s: SourceId,
+) -> Result<String, Vec<SqlError>> {
+    let mut b = Builder {
+        model,
+        resolution,
+        opts,
+        s,
+        schema: ident::ident(&opts.schema),
+        raw: Vec::new(),
+        mismatch: Vec::new(),
+        errors: Vec::new(),
+    };
+    b.columns();
+    let sql = b.build();
+    if b.errors.is_empty() {
+        Ok(sql)
+    } else {
+        Err(b.errors)
+    }
+}
+
+impl<'a> Builder<'a> {
+    fn src(&self) -> &'a crate::model::Source {
+        &self.model.sources[self.s]
+    }
+
+    fn error(&mut self, kind: SqlErrorKind, column: Option<ColumnId>, loc: Loc) {
+        let src = self.src();
+        let column = column.map(|c| src.columns[c].name.clone());
+        let err = SqlError {
+            kind,
+            source: src.name.clone(),
+            column,
+            loc,
+        };
+        if !self.errors.contains(&err) {
+            self.errors.push(err);
+        }
+    }
+
+    fn scope(&self) -> Scope<'_> {
+        Scope {
+            model: self.model,
+            schema: &self.schema,
+            source: self.s,
+            raw: &self.raw,
+        }
+    }
+
+    /// Raw values: stored columns (an enum outside its domain is null and a mismatch), then
+    /// derived ones, each after what it reads.
+    fn columns(&mut self) {
+        let src = self.src();
+        let n = src.columns.len();
+        self.raw = vec![None; n];
+        self.mismatch = vec![None; n];
+        if !ident::ident_ok(&src.name) {
+            self.error(
+                SqlErrorKind::Name {
+                    name: src.name.clone(),
+                },
+                None,
+                src.loc,
+            );
+        }
+        for (c, col) in src.columns.iter().enumerate() {
+            if !ident::ident_ok(&col.name) {
+                self.error(
+                    SqlErrorKind::Name {
+                        name: col.name.clone(),
+                    },
+                    Some(c),
+                    col.loc,
+                );
+            }
+            if col.parent.is_some() || kind_of(&col.ty).is_none() || matches!(col.ty, Ty::List(_)) {
+                self.error(
+                    SqlErrorKind::ColumnType {
+                        ty: col.ty.to_string(),
+                    },
+                    Some(c),
+                    col.decl,
+                );
+                continue;
+            }
+            if col.derived.is_some() {
+                continue;
+            }
+            let name = format!("t.{}", ident::ident(&col.name));
+            match &col.ty {
+                Ty::Enum(values) => {
+                    let domain: Vec<String> =
+                        values.iter().filter_map(|v| ident::text(v)).collect();
+                    let list = domain.join(", ");
+                    self.raw[c] = Some(format!("(CASE WHEN {name} IN ({list}) THEN {name} END)"));
+                    self.mismatch[c] =
+                        Some(format!("({name} IS NOT NULL AND {name} NOT IN ({list}))"));
+                }
+                _ => self.raw[c] = Some(name),
+            }
+        }
+        // Derived columns: as many passes as there are derived columns (each pass settles at
+        // least one when there is no cycle; the checker rejects cycles).
+        let derived: Vec<ColumnId> = (0..n)
+            .filter(|&c| src.columns[c].derived.is_some() && src.columns[c].parent.is_none())
+            .collect();
+        let mut pending = derived.clone();
+        for _ in 0..derived.len() {
+            let mut next = Vec::new();
+            for &c in &pending {
+                let Some(d) = &src.columns[c].derived else {
+                    continue;
+                };
+                if d.reads.iter().any(|&r| {
+                    self.raw[r].is_none()
+                        && src.columns[r].derived.is_some()
+                        && pending.contains(&r)
+                        && r != c
+                }) {
+                    next.push(c);
+                    continue;
+                }
+                match self.scope().expr(&d.expr) {
+                    Ok(x) => match conform(&x.kind, &src.columns[c].ty, &x.sql) {
+                        Some(sql) => self.raw[c] = Some(sql),
+                        None => self.error(
+                            SqlErrorKind::Expression {
+                                reason: "a derived value of another type than the column's".into(),
+                            },
+                            Some(c),
+                            src.columns[c].decl,
+                        ),
+                    },
+                    Err(reason) => self.error(
+                        SqlErrorKind::Expression { reason },
+                        Some(c),
+                        src.columns[c].decl,
+                    ),
+                }
+            }
+            pending = next;
+        }
+    }
+
+    fn cond(&mut self, e: &CExpr, column: Option<ColumnId>, loc: Loc) -> String {
+        match self.scope().cond(e) {
+            Ok(sql) => sql,
+            Err(reason) => {
+                self.error(SqlErrorKind::Expression { reason }, column, loc);
+                "NULL::boolean".into()
+            }
+        }
+    }
+
+    fn loc_of(&self, e: &CExpr, fallback: Loc) -> Loc {
+        Loc::new(fallback.file, e.span)
+    }
+
+    fn exempt(&mut self) -> String {
+        let mut parts = Vec::new();
+        for e in &self.model.exempts {
+            if e.scope.sources.contains(&self.s) {
+                let c = self.cond(&e.cond, None, e.loc);
+                parts.push(format!("({c}) IS TRUE"));
+            }
+        }
+        if parts.is_empty() {
+            "false".into()
+        } else {
+            format!("({})", parts.join(" OR "))
+        }
+    }
+
+    fn tag_missing(&self, e: &CExpr) -> bool {
+        let src = self.src();
+        e.tagged_refs().iter().any(|(t, _)| {
+            !src.columns
+                .iter()
+                .any(|c| c.tags.iter().any(|&ct| self.model.tags.is_under(ct, *t)))
+        })
+    }
+
+    fn row_missing(&self, e: &CExpr) -> bool {
+        let src = self.src();
+        e.row_refs().iter().any(|(n, _)| src.column(n).is_none())
+    }
+
+    /// Every enforced row rule covering the source, AND'ed (each SQL boolean, null = unknown).
+    fn row_rules(&mut self) -> Vec<String> {
+        let mut out = Vec::new();
+        for rule in &self.model.row_rules {
+            if rule.staged
+                || !self.model.policies[rule.policy]
+                    .scope
+                    .sources
+                    .contains(&self.s)
+            {
+                continue;
+            }
+            let mut exprs: Vec<&CExpr> = Vec::new();
+            if let RowFilter::Where(e) = &rule.filter {
+                exprs.push(e);
+            }
+            match &rule.audience {
+                RowAudience::Everyone => {}
+                RowAudience::Except(c) => exprs.push(c),
+                RowAudience::Who(c, other) => {
+                    exprs.push(c);
+                    if let Some(RowFilter::Where(e)) = other {
+                        exprs.push(e);
+                    }
+                }
+            }
+            if exprs.iter().any(|e| self.tag_missing(e)) {
+                continue;
+            }
+            let f = self.filter(&rule.filter, rule.loc);
+            let pass = match &rule.audience {
+                RowAudience::Everyone => f,
+                RowAudience::Except(c) => {
+                    let c = self.cond(c, None, rule.loc);
+                    format!("(CASE WHEN {c} THEN true ELSE {f} END)")
+                }
+                RowAudience::Who(c, other) => {
+                    let c = self.cond(c, None, rule.loc);
+                    let o = match other {
+                        Some(o) => self.filter(o, rule.loc),
+                        None => "true".into(),
+                    };
+                    format!("(CASE WHEN {c} THEN {f} WHEN NOT {c} THEN {o} ELSE ({f} AND {o}) END)")
+                }
+            };
+            out.push(format!("({pass}) IS TRUE"));
+        }
+        out
+    }
+
+    fn filter(&mut self, f: &RowFilter, loc: Loc) -> String {
+        let src = self.src();
+        let event = src.event_time.and_then(|c| {
+            let raw = self.raw.get(c).cloned().flatten()?;
+            match src.columns[c].ty {
+                Ty::Timestamp => Some(raw),
+                Ty::Date => Some(format!("({raw}::timestamp AT TIME ZONE 'UTC')")),
+                _ => None,
+            }
+        });
+        match f {
+            RowFilter::Where(e) if self.row_missing(e) => "false".into(),
+            RowFilter::Where(e) => {
+                let l = self.loc_of(e, loc);
+                self.cond(e, None, l)
+            }
+            RowFilter::NewerThan(secs) | RowFilter::OlderThan(secs) => {
+                let Some(ev) = event else {
+                    return "NULL::boolean".into();
+                };
+                let op = if matches!(f, RowFilter::NewerThan(_)) {
+                    ">"
+                } else {
+                    "<"
+                };
+                format!("({ev} {op} now() - make_interval(secs => {secs}))")
+            }
+            RowFilter::Sample(pct) => {
+                let key = src.key.and_then(|k| {
+                    let raw = self.raw.get(k).cloned().flatten()?;
+                    canonical_text(&src.columns[k].ty, &raw)
+                });
+                match key {
+                    Some(k) => {
+                        let mut prefix = src.name.as_bytes().to_vec();
+                        prefix.push(0);
+                        format!(
+                            "{}.sample_in({}, {k}, {pct})",
+                            self.schema,
+                            ident::bytea(&prefix)
+                        )
+                    }
+                    None if src.key.is_none() => "NULL::boolean".into(),
+                    None => {
+                        self.error(
+                            SqlErrorKind::Expression {
+                                reason: "sampling on a key of this type".into(),
+                            },
+                            src.key,
+                            loc,
+                        );
+                        "NULL::boolean".into()
+                    }
+                }
+            }
+            RowFilter::Never => "false".into(),
+        }
+    }
+
+    /// The decision of one candidate as a SQL integer, and whether it is conditional (`None`:
+    /// it never decides this column).
+    fn candidate(
+        &mut self,
+        cand: &Candidate,
+        c: ColumnId,
+        techniques: &mut Vec<&'a TechniqueUse>,
+    ) -> Option<(Option<String>, String)> {
+        let model = self.model;
+        let mut index = |t: &'a TechniqueUse| -> i64 {
+            match techniques.iter().position(|u| std::ptr::eq(*u, t)) {
+                Some(i) => i as i64 + 1,
+                None => {
+                    techniques.push(t);
+                    techniques.len() as i64
+                }
+            }
+        };
+        if let [RuleRef::Mask(id)] = cand.rules.as_slice() {
+            let rule = &model.mask_rules[*id];
+            let mut exprs: Vec<&CExpr> = rule.where_.iter().collect();
+            match &rule.body {
+                MaskBody::Everyone(_) => {}
+                MaskBody::Except(_, cond) => exprs.push(cond),
+                MaskBody::Who(clauses, _) => exprs.extend(clauses.iter().map(|(c, _)| c)),
+            }
+            if exprs.iter().any(|e| self.tag_missing(e)) {
+                return None;
+            }
+            let guard = match &rule.where_ {
+                Some(w) if !self.row_missing(w) => {
+                    let w = self.cond(w, Some(c), rule.loc);
+                    Some(format!("({w}) IS NOT FALSE"))
+                }
+                _ => None,
+            };
+            let body = match &rule.body {
+                MaskBody::Everyone(t) => index(t).to_string(),
+                MaskBody::Except(t, cond) => {
+                    let k = index(t);
+                    let cond = self.cond(cond, Some(c), rule.loc);
+                    format!("(CASE WHEN {cond} THEN 0 ELSE {k} END)")
+                }
+                MaskBody::Who(clauses, otherwise) => {
+                    let mut sql = String::from("(CASE");
+                    for (cond, t) in clauses {
+                        let k = index(t);
+                        let cond = self.cond(cond, Some(c), rule.loc);
+                        sql.push_str(&format!(
+                            " WHEN {cond} THEN {k} WHEN ({cond}) IS NULL THEN -1"
+                        ));
+                    }
+                    let other = match otherwise {
+                        Some(t) => index(t),
+                        None => 0,
+                    };
+                    sql.push_str(&format!(" ELSE {other} END)"));
+                    sql
+                }
+            };
+            return Some((guard, body));
+        }
+        // `accessible if`, or tied `for everyone except` rules combined: exceptions OR'ed.
+        let mut technique = None;
+        let mut exceptions = Vec::new();
+        for r in &cand.rules {
+            let (t, cond, loc) = match *r {
+                RuleRef::Accessible(rs, rc) => {
+                    let a = model.sources[rs].columns[rc].accessible.as_ref()?;
+                    (&a.technique, &a.cond, a.loc)
+                }
+                RuleRef::Mask(id) => match &model.mask_rules[id].body {
+                    MaskBody::Except(t, cond) => (t, cond, model.mask_rules[id].loc),
+                    _ => return None,
+                },
+            };
+            if self.tag_missing(cond) {
+                continue;
+            }
+            technique = Some(t);
+            exceptions.push(self.cond(cond, Some(c), loc));
+        }
+        let t = technique?;
+        let k = index(t);
+        Some((
+            None,
+            format!(
+                "(CASE WHEN {} THEN 0 ELSE {k} END)",
+                exceptions.join(" OR ")
+            ),
+        ))
+    }
+
+    /// A column's decision (0 clear, -1 null, k technique) and its techniques.
+    fn decision(&mut self, c: ColumnId, exempt: &str) -> (String, Vec<&'a TechniqueUse>) {
+        let mut techniques = Vec::new();
+        let mut sql = format!("CASE WHEN {exempt} THEN 0");
+        let cands: Vec<Candidate> = self.resolution.candidates(self.s, c).to_vec();
+        let mut closed = false;
+        for cand in &cands {
+            let Some((guard, body)) = self.candidate(cand, c, &mut techniques) else {
+                continue;
+            };
+            match guard {
+                Some(g) => sql.push_str(&format!(" WHEN {g} THEN {body}")),
+                None => {
+                    sql.push_str(&format!(" ELSE {body}"));
+                    closed = true;
+                    break;
+                }
+            }
+        }
+        if !closed {
+            sql.push_str(" ELSE 0");
+        }
+        sql.push_str(" END");
+        (sql, techniques)
+    }
+
+    /// SQL of the level (text) of the row, for `by level`.
+    fn level(&self) -> String {
+        let src = self.src();
+        let levels = &self.model.levels;
+        let Some(plan) = &src.level else {
+            return "NULL::text".into();
+        };
+        let declared: Vec<String> = levels.iter().filter_map(|l| ident::text(&l.name)).collect();
+        let default = if levels.iter().any(|l| l.name == plan.default) {
+            ident::text(&plan.default).unwrap_or_else(|| "NULL::text".into())
+        } else {
+            "NULL::text".into()
+        };
+        let highest = levels
+            .first()
+            .and_then(|l| ident::text(&l.name))
+            .unwrap_or_else(|| "NULL::text".into());
+        match plan.column.and_then(|c| Some((c, self.raw.get(c).cloned().flatten()?))) {
+            Some((c, raw)) if src.columns[c].ty.is_textual() => format!(
+                "(CASE WHEN {raw} IN ({}) THEN {raw} WHEN {raw} IS NOT NULL THEN {highest} ELSE {default} END)",
+                declared.join(", ")
+            ),
+            _ => default,
+        }
+    }
+
+    fn build(&mut self) -> String {
+        let src = self.src();
+        let schema = self.schema.clone();
+        let exempt = self.exempt();
+        let key_text = src.key.and_then(|k| {
+            let raw = self.raw.get(k).cloned().flatten()?;
+            canonical_text(&src.columns[k].ty, &raw)
+        });
+        let granted = if key_text.is_some() {
+            "g.key IS NOT NULL"
+        } else {
+            "false"
+        };
+        let clear_all = format!("({exempt} OR {granted})");
+        let rules = self.row_rules();
+        let level = self.level();
+        let top: Vec<ColumnId> = src.top_columns().map(|(c, _)| c).collect();
+        let mut inner = Vec::new();
+        let mut outer = Vec::new();
+        for &c in &top {
+            if let Some(raw) = self.raw[c].clone() {
+                inner.push(format!("{raw} AS c_{c}"));
+            }
+            if let Some(m) = self.mismatch[c].clone() {
+                inner.push(format!("{m} AS m_{c}"));
+            }
+        }
+        let mut acts = Vec::new();
+        for &c in &top {
+            let (decision, techniques) = self.decision(c, &clear_all);
+            inner.push(format!("{decision} AS a_{c}"));
+            acts.push((c, techniques));
+        }
+        inner.push(format!("{level} AS lvl"));
+        inner.push("k.inner_pad AS k_i".into());
+        inner.push("k.outer_pad AS k_o".into());
+        for (c, techniques) in acts {
+            let expr = self.output(c, &techniques);
+            outer.push(format!(
+                "  {expr} AS {}",
+                ident::ident(&src.columns[c].name)
+            ));
+        }
+        let filter = if rules.is_empty() {
+            String::new()
+        } else {
+            format!("\n  WHERE {exempt} OR ({})", rules.join("\n    AND "))
+        };
+        let grants = match &key_text {
+            Some(k) => format!(
+                "\n  LEFT JOIN (SELECT DISTINCT gr.record_key AS key FROM {schema}.grants gr\n             WHERE gr.source = {} AND gr.expires > now() AND gr.revoked_at IS NULL) g\n    ON g.key = {k}",
+                ident::text(&src.name).unwrap_or_default()
+            ),
+            None => String::new(),
+        };
+        format!(
+            "CREATE VIEW {schema}.{name} WITH (security_barrier) AS\nSELECT\n{}\nFROM (\n  SELECT\n    {}\n  FROM {base}.{name} AS t\n  CROSS JOIN {schema}.decode_subject(\n    (SELECT sj.subject FROM {schema}.subjects sj WHERE sj.role = current_user),\n    current_setting('pol.acting_under', true)) AS u\n  LEFT JOIN {schema}.hash_key AS k ON true{grants}{filter}\n  OFFSET 0\n) AS x;\n",
+            outer.join(",\n"),
+            inner.join(",\n    "),
+            name = ident::ident(&src.name),
+            base = ident::ident(&self.opts.base_schema),
+        )
+    }
+
+    /// The output expression of a top-level column.
+    fn output(&mut self, c: ColumnId, techniques: &[&'a TechniqueUse]) -> String {
+        let src = self.src();
+        let col = &src.columns[c];
+        let Some(own) = kind_of(&col.ty) else {
+            return "NULL".into();
+        };
+        let raw = format!("x.c_{c}");
+        let schema = self.schema.clone();
+        let mut arms: Vec<(i64, String, Kind)> = Vec::new();
+        for (i, t) in techniques.iter().enumerate() {
+            let cell = Cell {
+                model: self.model,
+                schema: &schema,
+                source: &src.name,
+                column: col,
+                raw: &raw,
+                level: "x.lvl",
+            };
+            match technique::apply(&cell, t) {
+                Ok(m) => arms.push((i as i64 + 1, m.sql, m.kind)),
+                Err((technique, reason)) => {
+                    self.error(
+                        SqlErrorKind::Technique { technique, reason },
+                        Some(c),
+                        t.loc,
+                    );
+                }
+            }
+        }
+        let mut kinds: Vec<Kind> = arms.iter().map(|(_, _, k)| k.clone()).collect();
+        kinds.push(own.clone());
+        let out_kind = technique::common(&kinds).unwrap_or(Kind::Text);
+        let conv = |sql: &str, kind: &Kind| -> Option<String> {
+            if *kind == out_kind || *kind == Kind::Null {
+                return Some(sql.to_string());
+            }
+            if out_kind == Kind::Dec && *kind == Kind::Int {
+                return Some(format!("({sql})::double precision"));
+            }
+            canonical_text_kind(kind, sql)
+        };
+        let Some(clear) = conv(&raw, &own) else {
+            self.error(
+                SqlErrorKind::Technique {
+                    technique: techniques
+                        .iter()
+                        .map(|t| t.display())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    reason: "the clear value would need its canonical text".into(),
+                },
+                Some(c),
+                col.decl,
+            );
+            return "NULL".into();
+        };
+        let ty = sql_type(&out_kind);
+        let mut masked_arms = String::new();
+        for (k, sql, kind) in &arms {
+            match conv(sql, kind) {
+                Some(s) => masked_arms.push_str(&format!(" WHEN {k} THEN {s}")),
+                None => self.error(
+                    SqlErrorKind::Technique {
+                        technique: techniques[(*k - 1) as usize].display(),
+                        reason: "its value would need its canonical text".into(),
+                    },
+                    Some(c),
+                    col.decl,
+                ),
+            }
+        }
+        let decided = format!("(CASE x.a_{c} WHEN 0 THEN {clear}{masked_arms} END)::{ty}");
+        let mismatch = if self.mismatch[c].is_some() {
+            format!("WHEN x.m_{c} THEN NULL::{ty} ")
+        } else {
+            String::new()
+        };
+        match &col.derived {
+            Some(d) => {
+                let inputs = self.inputs_clear(&d.reads, 0);
+                let blocked = if masked_arms.is_empty() {
+                    format!("NULL::{ty}")
+                } else {
+                    format!("(CASE x.a_{c}{masked_arms} END)::{ty}")
+                };
+                format!("(CASE {mismatch}WHEN NOT ({inputs}) THEN {blocked} ELSE {decided} END)")
+            }
+            None if mismatch.is_empty() => decided,
+            None => format!("(CASE {mismatch}ELSE {decided} END)"),
+        }
+    }
+
+    /// Whether every column in `reads` comes out exactly as its raw value (§6.6).
+    fn inputs_clear(&self, reads: &[ColumnId], depth: usize) -> String {
+        let src = self.src();
+        if depth > src.columns.len() {
+            return "false".into();
+        }
+        let mut parts = vec!["true".to_string()];
+        for &r in reads {
+            parts.push(format!("x.a_{r} = 0"));
+            if self.mismatch[r].is_some() {
+                parts.push(format!("NOT x.m_{r}"));
+            }
+            if let Some(d) = &src.columns[r].derived {
+                parts.push(format!("({})", self.inputs_clear(&d.reads, depth + 1)));
+            }
+        }
+        parts.join(" AND ")
+    }
+}
+
+/// A derived value against its column's type: an int is accepted for a decimal.
+fn conform(kind: &Kind, ty: &Ty, sql: &str) -> Option<String> {
+    let want = kind_of(ty)?;
+    if matches!(ty, Ty::Enum(_)) {
+        return None;
+    }
+    match (kind, &want) {
+        (a, b) if a == b => Some(format!("({sql})")),
+        (Kind::Null, _) => Some(format!("NULL::{}", sql_type(&want))),
+        (Kind::Int, Kind::Dec) => Some(format!("({sql})::double precision")),
+        _ => None,
+    }
+}
+
+/// The PostgreSQL type of a value kind.
+pub fn sql_type(kind: &Kind) -> &'static str {
+    match kind {
+        Kind::Bool => "boolean",
+        Kind::Int | Kind::Dur => "bigint",
+        Kind::Dec => "double precision",
+        Kind::Text | Kind::Null => "text",
+        Kind::Date => "date",
+        Kind::Ts => "timestamptz",
+        Kind::TextList => "text[]",
+        Kind::IntList => "bigint[]",
+        Kind::DecList => "double precision[]",
+        Kind::Attrs => "jsonb",
+    }
+}
+
+/// The canonical text (`Value::canonical_text`) of a value of this column type, when SQL
+/// writes it identically.
+fn canonical_text(ty: &Ty, sql: &str) -> Option<String> {
+    canonical_text_kind(&kind_of(ty)?, sql)
+}
+
+fn canonical_text_kind(kind: &Kind, sql: &str) -> Option<String> {
+    match kind {
+        Kind::Text => Some(sql.to_string()),
+        Kind::Int | Kind::Bool => Some(format!("({sql})::text")),
+        // chrono's `%Y-%m-%d` (years 1–9999).
+        Kind::Date => Some(format!("to_char({sql}, 'YYYY-MM-DD')")),
+        // RFC 3339 in UTC with `Z`, the fraction as short as it can be (seconds, millis,
+        // micros), as chrono's `SecondsFormat::AutoSi`.
+        Kind::Ts => Some(format!(
+            "(to_char({sql} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE \
+             WHEN extract(microseconds FROM {sql})::bigint % 1000000 = 0 THEN '' \
+             WHEN extract(microseconds FROM {sql})::bigint % 1000 = 0 \
+             THEN '.' || lpad(((extract(microseconds FROM {sql})::bigint % 1000000) / 1000)::text, 3, '0') \
+             ELSE '.' || lpad((extract(microseconds FROM {sql})::bigint % 1000000)::text, 6, '0') END || 'Z')"
+        )),
+        _ => None,
+    }
+}

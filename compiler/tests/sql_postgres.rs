@@ -1,0 +1,823 @@
+//! `polc sql` against a real PostgreSQL server (a throwaway cluster, `support/pg.rs`).
+//!
+//! - Differential: for every example policy set and for generated ones, the rows each role
+//!   reads from the views equal the runtime's rows for that role's subject, cell for cell.
+//! - Security: each way of reading unmasked data or acting as another subject is refused.
+//! - Idempotence: the script applied twice, and a changed policy applied over an old one.
+//! - Grants: a granted record is clear for everyone until the grant expires or is revoked.
+
+#[path = "support/pg.rs"]
+mod pg;
+mod support;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use pol_compiler::source_map::SourceMap;
+use pol_compiler::sql::{self, Options};
+use pol_compiler::Analysis;
+use pol_runtime::value::Value;
+use pol_runtime::{Engine, KeyRing, MaskingKey};
+use serde_json::{json, Map, Value as Json};
+
+use pg::Cluster;
+use support::gen;
+
+const KEY: &[u8] = pol_compiler::testing::TEST_KEY;
+
+static ROLES: AtomicUsize = AtomicUsize::new(0);
+
+fn analyse(files: &[(&str, String)]) -> Analysis {
+    let mut map = SourceMap::new();
+    for (name, text) in files {
+        map.add(*name, text.clone());
+    }
+    let a = pol_compiler::check(&map);
+    assert!(!a.has_errors(), "the policy set has errors");
+    a
+}
+
+fn analyse_dir(dir: &str) -> Analysis {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(dir);
+    let map = SourceMap::load(&[root]).expect("the example loads");
+    let a = pol_compiler::check(&map);
+    assert!(!a.has_errors(), "{dir} has errors");
+    a
+}
+
+fn options(n: usize) -> Options {
+    Options {
+        schema: format!("pol{n}"),
+        base_schema: format!("base{n}"),
+        hash_key: Some(
+            MaskingKey::from_bytes(KEY)
+                .expect("the test key")
+                .export_hash_key(),
+        ),
+    }
+}
+
+/// A policy set applied to a database: its base tables (of the sources SQL supports), the
+/// script, and the rows inserted.
+struct Applied {
+    cluster: Arc<Cluster>,
+    db: String,
+    opts: Options,
+    analysis: Analysis,
+    supported: Vec<String>,
+    /// Per source, the rows as stored (each cell decoded as its type; a mismatch is null).
+    rows: BTreeMap<String, Vec<Map<String, Json>>>,
+}
+
+static SCHEMAS: AtomicUsize = AtomicUsize::new(0);
+
+fn apply(cluster: &Arc<Cluster>, db: &str, analysis: Analysis) -> Applied {
+    let n = SCHEMAS.fetch_add(1, Ordering::SeqCst);
+    let opts = options(n);
+    let generated = sql::generate(&analysis.model, &analysis.resolution, &opts);
+    let supported: Vec<String> = generated
+        .supported()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut tables = format!("CREATE SCHEMA {};\n", opts.base_schema);
+    for (s, src) in analysis.model.sources.iter().enumerate() {
+        if supported.contains(&src.name) {
+            tables.push_str(&sql::table(&analysis.model, &opts, s).expect("a supported table"));
+        }
+    }
+    cluster
+        .execute(db, &tables)
+        .unwrap_or_else(|e| panic!("tables: {e}\n{tables}"));
+    let script = generated.script_of_supported();
+    cluster
+        .execute(db, &script)
+        .unwrap_or_else(|e| panic!("script: {e:?}"));
+    Applied {
+        cluster: cluster.clone(),
+        db: db.to_string(),
+        opts,
+        analysis,
+        supported,
+        rows: BTreeMap::new(),
+    }
+}
+
+impl Applied {
+    /// Inserts a JSON row (undeclared columns dropped, mismatches null).
+    fn insert(&mut self, source: &str, row: &Map<String, Json>) {
+        if !self.supported.iter().any(|s| s == source) {
+            return;
+        }
+        let model = &self.analysis.model;
+        let Some(s) = model.source(source) else {
+            return;
+        };
+        let mut stored = Map::new();
+        for (_, col) in model.sources[s].top_columns() {
+            if col.derived.is_some() {
+                continue;
+            }
+            let Some(ty) = pol_compiler::techniques::column_type(&col.ty) else {
+                continue;
+            };
+            let v = row
+                .get(&col.name)
+                .and_then(|j| Value::from_json(j, &ty).ok())
+                .map(|v| v.to_json())
+                .unwrap_or(Json::Null);
+            stored.insert(col.name.clone(), v);
+        }
+        let mut c = self.cluster.connect(&self.db);
+        let table = format!("{}.\"{source}\"", self.opts.base_schema);
+        c.execute(
+            &format!(
+                "INSERT INTO {table} SELECT * FROM jsonb_populate_record(NULL::{table}, $1::text::jsonb)"
+            ),
+            &[&Json::Object(stored.clone()).to_string()],
+        )
+        .unwrap_or_else(|e| panic!("insert {stored:?}: {e}"));
+        self.rows
+            .entry(source.to_string())
+            .or_default()
+            .push(stored);
+    }
+
+    /// A role with this subject (no row in the subjects table when `None`).
+    fn role(&self, subject: Option<&Json>) -> String {
+        let name = format!("r{}_{}", self.db, ROLES.fetch_add(1, Ordering::SeqCst));
+        let mut c = self.cluster.connect(&self.db);
+        c.batch_execute(&format!("CREATE ROLE {name} LOGIN"))
+            .expect("create role");
+        if let Some(subject) = subject {
+            c.execute(
+                &format!(
+                    "INSERT INTO {}.subjects (role, subject) VALUES ($1, $2::text::jsonb)",
+                    self.opts.schema
+                ),
+                &[&name, &subject.to_string()],
+            )
+            .expect("insert subject");
+        }
+        name
+    }
+
+    /// Connects as `role` (trust authentication over the socket).
+    fn connect_as(&self, role: &str) -> postgres::Client {
+        postgres::Config::new()
+            .host_path(std::path::Path::new(&self.cluster.socket_dir()))
+            .user(role)
+            .dbname(&self.db)
+            .connect(postgres::NoTls)
+            .expect("connect as a role")
+    }
+
+    /// The rows `role` reads from the view of `source`, and the clock of the reading.
+    fn read(
+        &self,
+        client: &mut postgres::Client,
+        source: &str,
+    ) -> Result<(Vec<Json>, DateTime<Utc>), postgres::Error> {
+        let mut tx = client.transaction()?;
+        let now: String = tx.query_one("SELECT to_json(now()) #>> '{}'", &[])?.get(0);
+        let now = DateTime::parse_from_rfc3339(&now)
+            .expect("now")
+            .with_timezone(&Utc);
+        let rows = tx.query(
+            &format!(
+                "SELECT to_jsonb(v)::text FROM {}.\"{source}\" v",
+                self.opts.schema
+            ),
+            &[],
+        )?;
+        tx.commit()?;
+        let mut out: Vec<Json> = rows
+            .iter()
+            .map(|r| {
+                let text: String = r.get(0);
+                normalize(serde_json::from_str(&text).expect("json"))
+            })
+            .collect();
+        out.sort_by_key(|j| j.to_string());
+        Ok((out, now))
+    }
+
+    /// The runtime's rows of `source` for `subject` at `now`.
+    fn expected(&self, source: &str, subject: &Json, now: DateTime<Utc>) -> Vec<Json> {
+        let bundle = pol_compiler::lower::lower(&self.analysis.model, &self.analysis.resolution);
+        let keys = KeyRing::new(MaskingKey::from_bytes(KEY).expect("key"));
+        let engine = Engine::from_bundle(bundle, Some(keys)).expect("engine");
+        let session = engine.session(subject, now).expect("session");
+        let src = session.source(source).expect("source");
+        let mut out: Vec<Json> = self
+            .rows
+            .get(source)
+            .map(|rows| {
+                rows.iter()
+                    .filter_map(|r| src.mask_json(r))
+                    .map(|cells| normalize(Json::Object(cells.into_iter().collect())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort_by_key(|j| j.to_string());
+        out
+    }
+
+    /// Every supported source read by a role with `subject` (claiming every declared purpose
+    /// the subject lists) equals the runtime's rows, cell for cell.
+    fn check_subject(&self, subject: &Json) {
+        let role = self.role(Some(subject));
+        let mut client = self.connect_as(&role);
+        if let Some(purposes) = subject.get("purposes").and_then(Json::as_array) {
+            if purposes.iter().all(Json::is_string) {
+                for p in purposes.iter().filter_map(Json::as_str) {
+                    if self.analysis.model.purposes.get(p).is_some() {
+                        client
+                            .query(&format!("SELECT {}.act_under($1)", self.opts.schema), &[&p])
+                            .unwrap_or_else(|e| panic!("act_under({p}): {e:?}"));
+                    }
+                }
+            }
+        }
+        for source in &self.supported {
+            let (got, now) = self
+                .read(&mut client, source)
+                .unwrap_or_else(|e| panic!("reading {source} as {subject}: {e:?}"));
+            let want = self.expected(source, subject, now);
+            assert_eq!(
+                got,
+                want,
+                "source {source}, subject {subject}, rows {:?}",
+                self.rows.get(source)
+            );
+        }
+    }
+}
+
+/// Numbers as doubles (a view column is typed: an int constant in a decimal column reads
+/// 1.0), timestamps in one RFC 3339 form.
+fn normalize(v: Json) -> Json {
+    match v {
+        Json::Number(n) => n.as_f64().map(|x| json!(x)).unwrap_or(Json::Number(n)),
+        Json::String(s) => match DateTime::parse_from_rfc3339(&s) {
+            Ok(t) if s.len() >= 20 => Json::String(
+                t.with_timezone(&Utc)
+                    .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            ),
+            _ => Json::String(s),
+        },
+        Json::Object(m) => {
+            let sorted: BTreeMap<String, Json> =
+                m.into_iter().map(|(k, v)| (k, normalize(v))).collect();
+            Json::Object(sorted.into_iter().collect())
+        }
+        Json::Array(a) => Json::Array(a.into_iter().map(normalize).collect()),
+        other => other,
+    }
+}
+
+fn read_jsonl(path: &std::path::Path) -> Vec<Map<String, Json>> {
+    std::fs::read_to_string(path)
+        .map(|t| {
+            t.lines()
+                .filter(|l| !l.trim().is_empty())
+                .filter_map(|l| serde_json::from_str::<Json>(l).ok())
+                .filter_map(|j| j.as_object().cloned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Subjects that exercise the usual audiences of the examples.
+fn example_subjects(analysis: &Analysis) -> Vec<Json> {
+    let mut roles: Vec<String> = Vec::new();
+    let mut groups: Vec<String> = Vec::new();
+    let text = |e: &pol_compiler::model::CExpr| match &e.kind {
+        pol_compiler::model::CKind::Const(pol_compiler::model::Const::Text(t)) => Some(t.clone()),
+        _ => None,
+    };
+    let mut collect = |e: &pol_compiler::model::CExpr| {
+        e.walk(&mut |x| match &x.kind {
+            pol_compiler::model::CKind::HasRole(r) => roles.extend(text(r)),
+            pol_compiler::model::CKind::InGroup(g) => groups.extend(text(g)),
+            _ => {}
+        })
+    };
+    let m = &analysis.model;
+    for r in &m.mask_rules {
+        if let Some(w) = &r.where_ {
+            collect(w);
+        }
+        match &r.body {
+            pol_compiler::model::MaskBody::Except(_, c) => collect(c),
+            pol_compiler::model::MaskBody::Who(cl, _) => cl.iter().for_each(|(c, _)| collect(c)),
+            _ => {}
+        }
+    }
+    for r in &m.row_rules {
+        match &r.audience {
+            pol_compiler::model::RowAudience::Except(c)
+            | pol_compiler::model::RowAudience::Who(c, _) => collect(c),
+            _ => {}
+        }
+    }
+    for e in &m.exempts {
+        collect(&e.cond);
+    }
+    let purposes: Vec<String> = m.purposes.paths().map(str::to_string).collect();
+    let mut out = vec![json!({}), json!({"login": "nobody"})];
+    for r in &roles {
+        out.push(json!({"login": "a", "roles": [r], "attributes": {"Countries": ["US"]}, "department": "HR", "clearance": 3}));
+    }
+    for g in &groups {
+        out.push(json!({"login": "b", "groups": [g]}));
+    }
+    out.push(json!({"login": "c", "roles": roles, "groups": groups, "purposes": purposes, "clearance": 1}));
+    out
+}
+
+/// Rows for a source without demo rows: a few values of each declared type.
+fn sample_rows(analysis: &Analysis, s: usize) -> Vec<Map<String, Json>> {
+    let src = &analysis.model.sources[s];
+    (0..4)
+        .map(|i| {
+            let mut m = Map::new();
+            for (_, col) in src.top_columns() {
+                use pol_compiler::model::Ty;
+                let v = match &col.ty {
+                    Ty::Int => json!([1, 42, -7, 1000][i]),
+                    Ty::Decimal => json!([12.5, 99.99, -3.0, 150000.0][i]),
+                    Ty::Text => json!(["Jenny Doe", "luc@example.fr", "123-45-6789", "US"][i]),
+                    Ty::Enum(v) => json!(v[i % v.len()]),
+                    Ty::Date => json!(["1988-07-14", "2001-12-31", "1950-03-03", "2020-02-29"][i]),
+                    Ty::Timestamp => json!(
+                        [
+                            "2026-03-01T09:30:00Z",
+                            "2020-01-01T00:00:00Z",
+                            "2025-12-15T08:30:00.123Z",
+                            "2026-11-29T12:00:00Z"
+                        ][i]
+                    ),
+                    Ty::Bool => json!(i % 2 == 0),
+                    _ => Json::Null,
+                };
+                m.insert(col.name.clone(), v);
+            }
+            if let Some(k) = src.key {
+                m.insert(src.columns[k].name.clone(), json!(i + 1));
+            }
+            m
+        })
+        .collect()
+}
+
+#[test]
+fn every_example_reads_as_the_runtime_computes() {
+    let Some(cluster) = Cluster::get() else {
+        return;
+    };
+    let db = cluster.database();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(root.join("examples")).expect("examples") {
+        let dir = entry.expect("entry").path();
+        let name = format!(
+            "examples/{}",
+            dir.file_name().unwrap_or_default().to_string_lossy()
+        );
+        let analysis = analyse_dir(&name);
+        let subjects = example_subjects(&analysis);
+        let mut applied = apply(&cluster, &db, analysis);
+        let model = applied.analysis.model.clone();
+        for (s, src) in model.sources.iter().enumerate() {
+            let demo = dir.join("demo").join(format!("{}.jsonl", src.name));
+            let mut rows = read_jsonl(&demo);
+            rows.extend(sample_rows(&applied.analysis, s));
+            for r in &rows {
+                applied.insert(&src.name, r);
+            }
+        }
+        let mut demo_subjects: Vec<Json> = std::fs::read_dir(dir.join("demo"))
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                    .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                    .filter_map(|t| serde_json::from_str(&t).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        demo_subjects.extend(subjects);
+        for subject in &demo_subjects {
+            applied.check_subject(subject);
+        }
+        checked += applied.supported.len();
+    }
+    assert!(checked >= 8, "only {checked} example sources have a view");
+}
+
+#[test]
+fn generated_policy_sets_read_as_the_runtime_computes() {
+    use proptest::test_runner::{Config, TestRunner};
+    let Some(cluster) = Cluster::get() else {
+        return;
+    };
+    let db = cluster.database();
+    let cases = support::cases(32);
+    let supported = AtomicUsize::new(0);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let result = runner.run(&gen::case(), |case| {
+        let analysis = case.check();
+        let mut applied = apply(&cluster, &db, analysis);
+        if applied.supported.is_empty() {
+            return Ok(());
+        }
+        supported.fetch_add(1, Ordering::SeqCst);
+        for (source, row) in &case.rows {
+            applied.insert(source, row);
+        }
+        for subject in &case.subjects {
+            applied.check_subject(subject);
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    let n = supported.load(Ordering::SeqCst);
+    assert!(
+        n * 3 >= cases as usize,
+        "only {n} of {cases} generated cases had a source SQL supports"
+    );
+}
+
+const SHOP: &str = r#"
+tag PII sensitive;
+tag PII.Email;
+purpose Analytics.Product;
+subject { department: text }
+
+source customers {
+  id: int key,
+  email: text tagged PII.Email,
+  name: text tagged PII,
+  country: text,
+}
+
+policy email {
+  mask columns tagged PII.Email
+    using hash for everyone who user acting under Analytics.Product
+    using email_mask for everyone who user has role "support"
+    otherwise using null
+}
+policy names { mask columns tagged PII using redact for everyone except user has role "privacy" }
+policy eu_only on source customers {
+  only show rows where row.country == "FR" for everyone who user has role "eu_agent" otherwise all rows
+}
+policy escalations on source customers {
+  allow temporary unmask for 1h for everyone who user has role "support"
+}
+"#;
+
+fn shop(cluster: &Arc<Cluster>, text: &str) -> Applied {
+    let db = cluster.database();
+    let mut a = apply(cluster, &db, analyse(&[("shop.pol", text.to_string())]));
+    for (id, email, name, country) in [
+        (1, "jenny@example.com", "Jenny", "US"),
+        (2, "luc@example.fr", "Luc", "FR"),
+    ] {
+        a.insert(
+            "customers",
+            json!({"id": id, "email": email, "name": name, "country": country})
+                .as_object()
+                .expect("object"),
+        );
+    }
+    a
+}
+
+fn strings(client: &mut postgres::Client, sql: &str) -> Result<Vec<String>, postgres::Error> {
+    Ok(client
+        .query(sql, &[])?
+        .iter()
+        .map(|r| r.get::<_, Option<String>>(0).unwrap_or_else(|| "∅".into()))
+        .collect())
+}
+
+fn denied(r: Result<Vec<String>, postgres::Error>) -> String {
+    match r {
+        Ok(v) => panic!("expected a refusal, got {v:?}"),
+        Err(e) => e
+            .as_db_error()
+            .map(|d| d.message().to_string())
+            .unwrap_or_else(|| e.to_string()),
+    }
+}
+
+#[test]
+fn no_way_to_read_clear_data_or_become_another_subject() {
+    let Some(cluster) = Cluster::get() else {
+        return;
+    };
+    let a = shop(&cluster, SHOP);
+    let s = a.opts.schema.clone();
+    let b = a.opts.base_schema.clone();
+    let agent = a.role(Some(&json!({"login": "sam", "roles": ["support"]})));
+    let privacy = a.role(Some(
+        &json!({"login": "pat", "roles": ["privacy"], "purposes": ["Analytics.Product"]}),
+    ));
+    let mut c = a.connect_as(&agent);
+    let emails = format!("SELECT email FROM {s}.customers ORDER BY id");
+    let names = format!("SELECT name FROM {s}.customers ORDER BY id");
+    assert_eq!(
+        strings(&mut c, &emails).unwrap(),
+        ["*******.com", "*******.fr"]
+    );
+    assert_eq!(strings(&mut c, &names).unwrap(), ["*******", "*******"]);
+    // The base table, the subjects, the key, the grants and the audit are not readable.
+    for table in [
+        format!("{b}.customers"),
+        format!("{s}.subjects"),
+        format!("{s}.hash_key"),
+        format!("{s}.grants"),
+        format!("{s}.audit"),
+    ] {
+        let msg = denied(strings(&mut c, &format!("SELECT 'x' FROM {table}")));
+        assert!(msg.contains("permission denied"), "{table}: {msg}");
+    }
+    // Writing the subjects table (to become privacy) is refused.
+    let msg = denied(strings(
+        &mut c,
+        &format!("UPDATE {s}.subjects SET subject = '{{\"roles\":[\"privacy\"]}}' RETURNING role"),
+    ));
+    assert!(msg.contains("permission denied"), "{msg}");
+    let msg = denied(strings(
+        &mut c,
+        &format!("INSERT INTO {s}.subjects VALUES (current_user, '{{}}') RETURNING role"),
+    ));
+    assert!(msg.contains("permission denied"), "{msg}");
+    // SET ROLE and SET SESSION AUTHORIZATION to the privacy role are refused.
+    let msg = denied(
+        c.batch_execute(&format!("SET ROLE {privacy}"))
+            .map(|_| vec![]),
+    );
+    assert!(msg.contains("permission denied"), "{msg}");
+    let msg = denied(
+        c.batch_execute(&format!("SET SESSION AUTHORIZATION {privacy}"))
+            .map(|_| vec![]),
+    );
+    assert!(msg.contains("permission denied"), "{msg}");
+    // A custom setting claims no purpose the subject does not allow; act_under refuses it.
+    c.batch_execute("SET pol.acting_under = 'Analytics.Product'")
+        .expect("anyone may set a custom setting");
+    assert_eq!(
+        strings(&mut c, &emails).unwrap(),
+        ["*******.com", "*******.fr"]
+    );
+    let msg = denied(strings(
+        &mut c,
+        &format!("SELECT {s}.act_under('Analytics.Product')::text"),
+    ));
+    assert!(msg.contains("may not act under"), "{msg}");
+    // A function argument decodes any JSON, but the views never take the subject from one.
+    let decoded = strings(
+        &mut c,
+        &format!("SELECT roles::text FROM {s}.decode_subject('{{\"roles\":[\"privacy\"]}}', '')"),
+    )
+    .unwrap();
+    assert_eq!(decoded, ["{privacy}"]);
+    assert_eq!(strings(&mut c, &names).unwrap(), ["*******", "*******"]);
+    // A table named like the subjects table in the session's own schema changes nothing.
+    c.batch_execute(
+        "CREATE TEMP TABLE subjects (role name, subject jsonb);
+         INSERT INTO subjects VALUES (current_user, '{\"roles\":[\"privacy\"]}');
+         SET search_path = pg_temp, public",
+    )
+    .expect("a temp table");
+    assert_eq!(strings(&mut c, &names).unwrap(), ["*******", "*******"]);
+    // A leaky function in a WHERE clause sees only what the view shows (security barrier).
+    let mut root = a.cluster.connect(&a.db);
+    root.batch_execute(&format!(
+        "CREATE SCHEMA scratch_{agent} AUTHORIZATION {agent}"
+    ))
+    .expect("schema");
+    let eu = a.role(Some(&json!({"roles": ["eu_agent"]})));
+    root.batch_execute(&format!("GRANT ALL ON SCHEMA scratch_{agent} TO {eu}"))
+        .expect("grant");
+    let mut e = a.connect_as(&eu);
+    e.batch_execute(&format!(
+        "CREATE TABLE scratch_{agent}.seen (v text);
+         CREATE FUNCTION scratch_{agent}.steal(v text) RETURNS boolean LANGUAGE plpgsql
+           COST 0.0000001 AS $$ BEGIN INSERT INTO scratch_{agent}.seen VALUES (v); RETURN true; END $$;"
+    ))
+    .expect("leaky function");
+    let shown = strings(
+        &mut e,
+        &format!(
+            "SELECT country FROM {s}.customers WHERE scratch_{agent}.steal(country) ORDER BY id"
+        ),
+    )
+    .unwrap();
+    assert_eq!(shown, ["FR"]);
+    let seen = strings(&mut e, &format!("SELECT v FROM scratch_{agent}.seen")).unwrap();
+    assert_eq!(seen, ["FR"], "the leaky function saw a hidden row");
+    // The privacy role, for comparison, reads everything clear; with its purpose, hashes.
+    let mut p = a.connect_as(&privacy);
+    assert_eq!(strings(&mut p, &names).unwrap(), ["Jenny", "Luc"]);
+    assert_eq!(strings(&mut p, &emails).unwrap(), ["∅", "∅"]);
+    p.query(&format!("SELECT {s}.act_under('Analytics.Product')"), &[])
+        .expect("allowed purpose");
+    let hashed = strings(&mut p, &emails).unwrap();
+    assert_eq!(hashed.len(), 2);
+    assert!(hashed.iter().all(|h| h.len() == 64), "{hashed:?}");
+    // A role without a subject row is a subject with nothing: everything masked.
+    let stranger = a.role(None);
+    let mut x = a.connect_as(&stranger);
+    assert_eq!(strings(&mut x, &emails).unwrap(), ["∅", "∅"]);
+}
+
+#[test]
+fn purposes_last_for_the_session_or_the_transaction() {
+    let Some(cluster) = Cluster::get() else {
+        return;
+    };
+    let a = shop(&cluster, SHOP);
+    let s = a.opts.schema.clone();
+    let analyst = a.role(Some(
+        &json!({"roles": ["privacy"], "purposes": ["Analytics.Product"]}),
+    ));
+    let emails = format!("SELECT email FROM {s}.customers ORDER BY id");
+    let mut c = a.connect_as(&analyst);
+    let mut tx = c.transaction().expect("tx");
+    tx.query(
+        &format!("SELECT {s}.act_under('Analytics.Product', true)"),
+        &[],
+    )
+    .expect("claim");
+    let inside: Vec<Option<String>> = tx
+        .query(&emails, &[])
+        .expect("read")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(inside
+        .iter()
+        .all(|v| v.as_ref().is_some_and(|h| h.len() == 64)));
+    tx.commit().expect("commit");
+    assert_eq!(
+        strings(&mut c, &emails).unwrap(),
+        ["∅", "∅"],
+        "the claim outlived the transaction"
+    );
+    c.query(&format!("SELECT {s}.act_under('Analytics.Product')"), &[])
+        .expect("claim");
+    assert!(strings(&mut c, &emails)
+        .unwrap()
+        .iter()
+        .all(|h| h.len() == 64));
+    // A new session starts without purposes.
+    let mut d = a.connect_as(&analyst);
+    assert_eq!(strings(&mut d, &emails).unwrap(), ["∅", "∅"]);
+}
+
+#[test]
+fn the_script_is_idempotent_and_replaces_an_old_policy() {
+    let Some(cluster) = Cluster::get() else {
+        return;
+    };
+    let a = shop(&cluster, SHOP);
+    let s = a.opts.schema.clone();
+    let agent = a.role(Some(&json!({"roles": ["support"]})));
+    let emails = format!("SELECT email FROM {s}.customers ORDER BY id");
+    let script = |text: &str| {
+        let an = analyse(&[("shop.pol", text.to_string())]);
+        sql::generate(&an.model, &an.resolution, &a.opts)
+            .script()
+            .expect("script")
+    };
+    // Twice the same script: the same result.
+    cluster.execute(&a.db, &script(SHOP)).expect("second run");
+    let mut c = a.connect_as(&agent);
+    assert_eq!(
+        strings(&mut c, &emails).unwrap(),
+        ["*******.com", "*******.fr"]
+    );
+    // A changed policy: another technique, a column dropped from the source, the subjects kept.
+    let changed = SHOP
+        .replace("using email_mask", "using show_first(2)")
+        .replace("  name: text tagged PII,\n", "");
+    cluster
+        .execute(&a.db, &script(&changed))
+        .expect("changed policy");
+    let mut c = a.connect_as(&agent);
+    assert_eq!(
+        strings(&mut c, &emails).unwrap(),
+        ["je*******", "lu*******"]
+    );
+    let msg = denied(strings(&mut c, &format!("SELECT name FROM {s}.customers")));
+    assert!(msg.contains("does not exist"), "{msg}");
+    // A failing script leaves the database as it was (one transaction).
+    let broken = script(&changed).replace("COMMIT;", "SELECT 1/0;\nCOMMIT;");
+    assert!(cluster.execute(&a.db, &broken).is_err());
+    assert_eq!(
+        strings(&mut c, &emails).unwrap(),
+        ["je*******", "lu*******"]
+    );
+}
+
+#[test]
+fn a_grant_unmasks_a_record_for_everyone_until_it_expires() {
+    let Some(cluster) = Cluster::get() else {
+        return;
+    };
+    let a = shop(&cluster, SHOP);
+    let s = a.opts.schema.clone();
+    let nobody = a.role(Some(&json!({"login": "x"})));
+    let eu = a.role(Some(&json!({"roles": ["eu_agent"]})));
+    let q = format!("SELECT email || '/' || name FROM {s}.customers ORDER BY id");
+    let mut root = a.cluster.connect(&a.db);
+    let grant = |id: &str, key: &str, expires: &str, revoked: bool| {
+        format!(
+            "INSERT INTO {s}.grants (id, source, record_key, granted_to, rule, granted_at, expires, revoked_at)
+             VALUES ('{id}', 'customers', '{key}', 'sam', 'shop.pol:1', now(), now() + interval '{expires}', {})",
+            if revoked { "now()" } else { "NULL" }
+        )
+    };
+    root.batch_execute(&grant("g-1", "1", "1 hour", false))
+        .expect("grant");
+    root.batch_execute(&grant("g-2", "2", "-1 second", false))
+        .expect("expired grant");
+    let mut c = a.connect_as(&nobody);
+    // Record 1 is clear for everyone; record 2's grant has expired. Row 2 shows masked email.
+    assert_eq!(
+        strings(&mut c, &q).unwrap(),
+        ["jenny@example.com/Jenny", "∅"]
+    );
+    // Row rules still apply: the EU agent does not see record 1 at all.
+    let mut e = a.connect_as(&eu);
+    assert_eq!(strings(&mut e, &q).unwrap(), ["∅"]);
+    // Revoked: masked again.
+    root.batch_execute(&format!(
+        "UPDATE {s}.grants SET revoked_at = now() WHERE id = 'g-1'"
+    ))
+    .expect("revoke");
+    assert_eq!(strings(&mut c, &q).unwrap(), ["∅", "∅"]);
+    root.batch_execute(&grant("g-3", "2", "1 hour", true))
+        .expect("revoked grant");
+    assert_eq!(strings(&mut c, &q).unwrap(), ["∅", "∅"]);
+}
+
+#[test]
+fn refusals_name_each_column_and_technique() {
+    let text = r#"
+tag PII;
+source people {
+  id: int key,
+  card: text tagged PII,
+  salary: decimal,
+  born: date,
+}
+policy tok { mask columns tagged PII using tokenize for everyone }
+policy pay { mask column people.salary using noise(2.5) for everyone }
+policy dob { mask column people.born using date_format("%m/%Y") for everyone }
+"#;
+    let a = analyse(&[("p.pol", text.to_string())]);
+    let errors = sql::generate(&a.model, &a.resolution, &Options::default())
+        .script()
+        .expect_err("refused");
+    let mut map = SourceMap::new();
+    map.add("p.pol", text.to_string());
+    let rendered: Vec<String> = errors.iter().map(|e| e.render(&map)).collect();
+    insta::assert_snapshot!(rendered.join("\n"));
+}
+
+#[test]
+fn the_readme_walkthrough_replays() {
+    let Some(cluster) = Cluster::get() else {
+        return;
+    };
+    let db = cluster.database();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/data-platform");
+    let analysis = analyse_dir("examples/data-platform");
+    let key = MaskingKey::from_file(dir.join("demo/demo.key")).expect("demo key");
+    let opts = Options {
+        hash_key: Some(key.export_hash_key()),
+        ..Options::default()
+    };
+    let tables = sql::tables(&analysis.model, &opts).expect("tables");
+    let script = sql::generate(&analysis.model, &analysis.resolution, &opts)
+        .script()
+        .expect("the data platform is supported");
+    cluster.execute(&db, &tables).expect("tables");
+    cluster.execute(&db, &script).expect("script");
+    let walkthrough =
+        std::fs::read_to_string(dir.join("demo/postgres-walkthrough.sql")).expect("walkthrough");
+    insta::assert_snapshot!(cluster.psql(&db, &walkthrough));
+}
