@@ -5,7 +5,7 @@
 -- listed as explicit code point ranges because PostgreSQL's [[:alnum:]] depends on the locale.
 
 CREATE OR REPLACE FUNCTION @schema@.is_alnum(c text) RETURNS boolean
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
   WHEN c BETWEEN '0' AND '9' COLLATE "C" OR c BETWEEN 'a' AND 'z' COLLATE "C"
     OR c BETWEEN 'A' AND 'Z' COLLATE "C" THEN true
@@ -15,7 +15,7 @@ END;
 
 -- The letters and digits of s, in order.
 CREATE OR REPLACE FUNCTION @schema@.alnum_only(s text) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN regexp_replace(s, '[^@ALNUM@]', '', 'g');
 
 -- show_last(n) / show_first(n): null and empty give '*******'.
@@ -45,7 +45,7 @@ END;
 
 -- mask_first(n) / mask_last(n): n letters or digits from one end replaced, separators kept;
 -- with fill_text, each run of masked characters becomes one copy of it.
-CREATE OR REPLACE FUNCTION @schema@.mask_alnum(s text, n integer, from_end boolean,
+CREATE OR REPLACE FUNCTION @schema@.mask_alnum_loop(s text, n integer, from_end boolean,
                                                fill_char text, fill_text text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
 DECLARE
@@ -90,6 +90,35 @@ BEGIN
 END;
 $$;
 
+-- Every letter or digit of s replaced by fill_char, or each run of them by fill_text.
+CREATE OR REPLACE FUNCTION @schema@.mask_run(s text, fill_char text, fill_text text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN fill_text IS NULL
+    THEN regexp_replace(s, '[@ALNUM@]', replace(replace(fill_char, '\', '\\'), '&', '\&'), 'g')
+  ELSE regexp_replace(s, '[@ALNUM@]+', replace(replace(fill_text, '\', '\\'), '&', '\&'), 'g')
+END;
+
+-- mask_first(n) / mask_last(n) with regular expressions: the part of s holding the first (last)
+-- n letters or digits is masked by mask_run (a run crossing its edge is split there, as in the
+-- runtime). Counts above 255 (the regex repetition limit) take the loop.
+CREATE OR REPLACE FUNCTION @schema@.mask_alnum(s text, n integer, from_end boolean,
+                                               fill_char text, fill_text text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN s IS NULL OR s = '' THEN '*******'
+  WHEN n > 255 THEN @schema@.mask_alnum_loop(s, n, from_end, fill_char, fill_text)
+  WHEN length(@schema@.alnum_only(s)) <= n THEN @schema@.mask_run(s, fill_char, fill_text)
+  WHEN from_end THEN
+    left(s, length(s) - length(substring(s FROM '(?:[@ALNUM@][^@ALNUM@]*){' || n || '}$')))
+      || @schema@.mask_run(substring(s FROM '(?:[@ALNUM@][^@ALNUM@]*){' || n || '}$'),
+                           fill_char, fill_text)
+  ELSE
+    @schema@.mask_run(substring(s FROM '^(?:[^@ALNUM@]*[@ALNUM@]){' || n || '}'),
+                      fill_char, fill_text)
+      || substr(s, length(substring(s FROM '^(?:[^@ALNUM@]*[@ALNUM@]){' || n || '}')) + 1)
+END;
+
 -- mask_first_percent(p) / mask_last_percent(p): ceil(len * p / 100) characters become '*'.
 CREATE OR REPLACE FUNCTION @schema@.mask_percent(s text, p integer, from_end boolean) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -121,12 +150,12 @@ END;
 
 -- digits([char]) on a text: every Unicode numeric character replaced.
 CREATE OR REPLACE FUNCTION @schema@.digits(s text, fill text) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN regexp_replace(s, '[@NUMERIC@]', fill, 'g');
 
 -- Whole years from `birth` to `today` (a birthday counts once its month and day are reached).
 CREATE OR REPLACE FUNCTION @schema@.whole_years(birth date, today date) RETURNS bigint
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN (extract(year FROM today) - extract(year FROM birth))::bigint
   - CASE WHEN (extract(month FROM today), extract(day FROM today))
               < (extract(month FROM birth), extract(day FROM birth)) THEN 1 ELSE 0 END;
@@ -138,20 +167,20 @@ RETURN (now() AT TIME ZONE 'UTC')::date;
 
 -- A bigint result, or null when it does not fit (the runtime's checked arithmetic).
 CREATE OR REPLACE FUNCTION @schema@.int_of(x numeric) RETURNS bigint
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN x BETWEEN -9223372036854775808 AND 9223372036854775807 THEN x::bigint END;
 
 -- A decimal sum that the runtime computes as non-finite is unknown (null), never an error:
 -- a + b overflows exactly when a/2 + b/2 reaches 2^1023.
 CREATE OR REPLACE FUNCTION @schema@.float_add(a double precision, b double precision)
 RETURNS double precision
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN abs(a / 2 + b / 2) < '8.98846567431158e307'::double precision THEN a + b END;
 
 -- Stops a query on a value that SQL cannot mask exactly as the runtime does (never an
 -- approximation, never the clear value).
 CREATE OR REPLACE FUNCTION @schema@.inexact(what text) RETURNS text
-LANGUAGE plpgsql VOLATILE PARALLEL SAFE AS $$
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
 BEGIN
   RAISE EXCEPTION 'pol: % cannot be computed exactly in SQL for this value', what
     USING ERRCODE = 'data_exception';
@@ -160,18 +189,18 @@ $$;
 
 -- `range(size)` of an int: "lo-hi" with lo = floor(v / size) * size; null on overflow.
 CREATE OR REPLACE FUNCTION @schema@.int_range(v bigint, size bigint) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN @schema@.int_of(floor(v::numeric / size) * size)::text || '-'
   || @schema@.int_of(@schema@.int_of(floor(v::numeric / size) * size)::numeric + size)::text;
 
 -- `round(size)` of an int: the ceiling to a multiple of size; null on overflow.
 CREATE OR REPLACE FUNCTION @schema@.int_round(v bigint, size bigint) RETURNS bigint
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN @schema@.int_of(ceil(v::numeric / size) * size);
 
 -- The runtime's snap: a quotient within 1e-9 (relative) of a whole number is that number.
 CREATE OR REPLACE FUNCTION @schema@.snap(q double precision) RETURNS double precision
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN abs(q - round(q)) <= 1e-9::double precision * greatest(abs(round(q)), 1)
             THEN round(q) ELSE q END;
 
@@ -179,21 +208,23 @@ RETURN CASE WHEN abs(q - round(q)) <= 1e-9::double precision * greatest(abs(roun
 -- exactly; beyond 2^53 the query stops rather than print an approximation.
 CREATE OR REPLACE FUNCTION @schema@.dec_range(v double precision, size double precision)
 RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
+  WHEN v IS NULL THEN NULL
   WHEN abs(v) < 9007199254740992 - size * 2 THEN
     (floor(@schema@.snap(v / size)) * size)::bigint::text || '-'
       || (floor(@schema@.snap(v / size)) * size + size)::bigint::text
-  ELSE @schema@.inexact('range of a decimal beyond 2^53')
+  ELSE @schema@.inexact('range of a decimal beyond 2^53: ' || v::text)
 END;
 
 -- `round(size)` of a decimal with a whole-number size.
 CREATE OR REPLACE FUNCTION @schema@.dec_round(v double precision, size double precision)
 RETURNS double precision
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
+  WHEN v IS NULL THEN NULL
   WHEN abs(v) < 1e300 THEN ceil(@schema@.snap(v / size)) * size
-  ELSE @schema@.inexact('round of a decimal beyond 1e300')::double precision
+  ELSE @schema@.inexact('round of a decimal beyond 1e300: ' || v::text)::double precision
 END;
 
 -- `age_range(size [, max])`: null after the clock or at or above max.
@@ -310,7 +341,7 @@ END;
 -- `only show N% of rows`: the first 8 bytes of SHA-256(source, 0, key text) as an unsigned
 -- big-endian number, mod 10000, below N * 100.
 CREATE OR REPLACE FUNCTION @schema@.sample_in(prefix bytea, k text, pct integer) RETURNS boolean
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN (('x' || encode(substring(sha256(prefix || convert_to(k, 'UTF8')) FROM 1 FOR 8), 'hex'))
           ::bit(64)::bigint::numeric
         + CASE WHEN get_bit(substring(sha256(prefix || convert_to(k, 'UTF8')) FROM 1 FOR 1), 7) = 1
