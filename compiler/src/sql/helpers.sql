@@ -16,7 +16,8 @@ END;
 -- The letters and digits of s, in order.
 CREATE OR REPLACE FUNCTION @schema@.alnum_only(s text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN regexp_replace(s, '[^@ALNUM@]', '', 'g');
+RETURN CASE WHEN octet_length(s) = length(s) THEN regexp_replace(s, '[^0-9A-Za-z]', '', 'g')
+            ELSE regexp_replace(s, '[^@ALNUM@]', '', 'g') END;
 
 -- show_last(n) / show_first(n): null and empty give '*******'.
 CREATE OR REPLACE FUNCTION @schema@.show_last(s text, n integer) RETURNS text
@@ -90,34 +91,36 @@ BEGIN
 END;
 $$;
 
--- Every letter or digit of s replaced by fill_char, or each run of them by fill_text.
-CREATE OR REPLACE FUNCTION @schema@.mask_run(s text, fill_char text, fill_text text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE
-  WHEN fill_text IS NULL
-    THEN regexp_replace(s, '[@ALNUM@]', replace(replace(fill_char, '\', '\\'), '&', '\&'), 'g')
-  ELSE regexp_replace(s, '[@ALNUM@]+', replace(replace(fill_text, '\', '\\'), '&', '\&'), 'g')
-END;
-
 -- mask_first(n) / mask_last(n) with regular expressions: the part of s holding the first (last)
--- n letters or digits is masked by mask_run (a run crossing its edge is split there, as in the
--- runtime). Counts above 255 (the regex repetition limit) take the loop.
+-- n letters or digits (all of them when there are fewer) is masked, each letter or digit by
+-- fill_char or each run of them by fill_text (a run crossing the part's edge is split there,
+-- as in the runtime). Counts above 255 (the regex repetition limit) take the loop.
 CREATE OR REPLACE FUNCTION @schema@.mask_alnum(s text, n integer, from_end boolean,
                                                fill_char text, fill_text text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE
-  WHEN s IS NULL OR s = '' THEN '*******'
-  WHEN n > 255 THEN @schema@.mask_alnum_loop(s, n, from_end, fill_char, fill_text)
-  WHEN length(@schema@.alnum_only(s)) <= n THEN @schema@.mask_run(s, fill_char, fill_text)
-  WHEN from_end THEN
-    left(s, length(s) - length(substring(s FROM '(?:[@ALNUM@][^@ALNUM@]*){' || n || '}$')))
-      || @schema@.mask_run(substring(s FROM '(?:[@ALNUM@][^@ALNUM@]*){' || n || '}$'),
-                           fill_char, fill_text)
-  ELSE
-    @schema@.mask_run(substring(s FROM '^(?:[^@ALNUM@]*[@ALNUM@]){' || n || '}'),
-                      fill_char, fill_text)
-      || substr(s, length(substring(s FROM '^(?:[^@ALNUM@]*[@ALNUM@]){' || n || '}')) + 1)
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+  cls text;
+  part text;
+  fill text;
+  run text;
+BEGIN
+  IF s IS NULL OR s = '' THEN
+    RETURN '*******';
+  END IF;
+  IF n > 255 THEN
+    RETURN @schema@.mask_alnum_loop(s, n, from_end, fill_char, fill_text);
+  END IF;
+  cls := CASE WHEN octet_length(s) = length(s) THEN '0-9A-Za-z' ELSE '@ALNUM@' END;
+  fill := replace(replace(coalesce(fill_text, fill_char), '\', '\\'), '&', '\&');
+  run := '[' || cls || ']' || CASE WHEN fill_text IS NULL THEN '' ELSE '+' END;
+  IF from_end THEN
+    part := coalesce(substring(s FROM '(?:[' || cls || '][^' || cls || ']*){1,' || n || '}$'), '');
+    RETURN left(s, length(s) - length(part)) || regexp_replace(part, run, fill, 'g');
+  END IF;
+  part := coalesce(substring(s FROM '^(?:[^' || cls || ']*[' || cls || ']){1,' || n || '}'), '');
+  RETURN regexp_replace(part, run, fill, 'g') || substr(s, length(part) + 1);
 END;
+$$;
 
 -- mask_first_percent(p) / mask_last_percent(p): ceil(len * p / 100) characters become '*'.
 CREATE OR REPLACE FUNCTION @schema@.mask_percent(s text, p integer, from_end boolean) RETURNS text
