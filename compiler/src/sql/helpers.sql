@@ -94,36 +94,43 @@ BEGIN
 END;
 $$;
 
--- mask_first(n) / mask_last(n) with regular expressions: the part of s holding the first (last)
--- n letters or digits (all of them when there are fewer) is masked, each letter or digit by
--- fill_char or each run of them by fill_text (a run crossing the part's edge is split there,
--- as in the runtime). Counts above 255 (the regex repetition limit) take the loop.
+-- mask_first(n) / mask_last(n): the part of s holding the first (last) n letters or digits
+-- (all of them when there are fewer) is masked, each letter or digit by fill_char or each run of
+-- them by fill_text (a run crossing the part's edge is split there, as in the runtime). One SQL
+-- expression that PostgreSQL inlines into the view (no PL/pgSQL call per cell): the call site's
+-- constants fold the branches and patterns away. ASCII text with fill_char replaces by translate;
+-- other text uses the Unicode class. Counts above 255 (the regex repetition limit) take the loop.
 CREATE OR REPLACE FUNCTION @schema@.mask_alnum(s text, n integer, from_end boolean,
                                                fill_char text, fill_text text) RETURNS text
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
-DECLARE
-  cls text;
-  part text;
-  fill text;
-  run text;
-BEGIN
-  IF s IS NULL OR s = '' THEN
-    RETURN '*******';
-  END IF;
-  IF n > 255 THEN
-    RETURN @schema@.mask_alnum_loop(s, n, from_end, fill_char, fill_text);
-  END IF;
-  cls := CASE WHEN octet_length(s) = length(s) THEN '0-9A-Za-z' ELSE '@ALNUM@' END;
-  fill := replace(replace(coalesce(fill_text, fill_char), '\', '\\'), '&', '\&');
-  run := '[' || cls || ']' || CASE WHEN fill_text IS NULL THEN '' ELSE '+' END;
-  IF from_end THEN
-    part := coalesce(substring(s FROM '(?:[' || cls || '][^' || cls || ']*){1,' || n || '}$'), '');
-    RETURN left(s, length(s) - length(part)) || regexp_replace(part, run, fill, 'g');
-  END IF;
-  part := coalesce(substring(s FROM '^(?:[^' || cls || ']*[' || cls || ']){1,' || n || '}'), '');
-  RETURN regexp_replace(part, run, fill, 'g') || substr(s, length(part) + 1);
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN s IS NULL OR s = '' THEN '*******'
+  WHEN n > 255 THEN @schema@.mask_alnum_loop(s, n, from_end, fill_char, fill_text)
+  WHEN octet_length(s) = length(s) AND fill_text IS NULL AND from_end THEN
+    left(s, length(s) - length(coalesce(substring(s FROM
+      '(?:[0-9A-Za-z][^0-9A-Za-z]*){1,' || n || '}$'), '')))
+    || translate(coalesce(substring(s FROM '(?:[0-9A-Za-z][^0-9A-Za-z]*){1,' || n || '}$'), ''),
+                 '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz',
+                 repeat(fill_char, 62))
+  WHEN octet_length(s) = length(s) AND fill_text IS NULL THEN
+    translate(coalesce(substring(s FROM '^(?:[^0-9A-Za-z]*[0-9A-Za-z]){1,' || n || '}'), ''),
+              '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz',
+              repeat(fill_char, 62))
+    || substr(s, length(coalesce(substring(s FROM
+         '^(?:[^0-9A-Za-z]*[0-9A-Za-z]){1,' || n || '}'), '')) + 1)
+  WHEN from_end THEN
+    left(s, length(s) - length(coalesce(substring(s FROM
+      '(?:[@ALNUM@][^@ALNUM@]*){1,' || n || '}$'), '')))
+    || regexp_replace(coalesce(substring(s FROM '(?:[@ALNUM@][^@ALNUM@]*){1,' || n || '}$'), ''),
+                      '[@ALNUM@]' || CASE WHEN fill_text IS NULL THEN '' ELSE '+' END,
+                      replace(replace(coalesce(fill_text, fill_char), '\', '\\'), '&', '\&'), 'g')
+  ELSE
+    regexp_replace(coalesce(substring(s FROM '^(?:[^@ALNUM@]*[@ALNUM@]){1,' || n || '}'), ''),
+                   '[@ALNUM@]' || CASE WHEN fill_text IS NULL THEN '' ELSE '+' END,
+                   replace(replace(coalesce(fill_text, fill_char), '\', '\\'), '&', '\&'), 'g')
+    || substr(s, length(coalesce(substring(s FROM
+         '^(?:[^@ALNUM@]*[@ALNUM@]){1,' || n || '}'), '')) + 1)
 END;
-$$;
 
 -- mask_first_percent(p) / mask_last_percent(p): ceil(len * p / 100) characters become '*'.
 CREATE OR REPLACE FUNCTION @schema@.mask_percent(s text, p integer, from_end boolean) RETURNS text
