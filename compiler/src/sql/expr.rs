@@ -254,7 +254,7 @@ impl Scope<'_> {
                 return Err("a list of non-constant values".into());
             }
             match &kind {
-                None => kind = Some(x.kind.clone()),
+                None => kind = Some(x.kind),
                 Some(k) if *k == x.kind => {}
                 Some(k)
                     if matches!(
@@ -451,7 +451,7 @@ impl Scope<'_> {
                     "{s}.int_of(({})::numeric {sign} ({})::numeric)",
                     x.sql, y.sql
                 ),
-                x.kind.clone(),
+                x.kind,
             ),
             (Kind::Ts, Kind::Dur) => sx(
                 format!("({} {sign} make_interval(secs => {}))", x.sql, y.sql),

@@ -5,7 +5,7 @@
 -- listed as explicit code point ranges because PostgreSQL's [[:alnum:]] depends on the locale.
 
 CREATE OR REPLACE FUNCTION @schema@.is_alnum(c text) RETURNS boolean
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
   WHEN c BETWEEN '0' AND '9' COLLATE "C" OR c BETWEEN 'a' AND 'z' COLLATE "C"
     OR c BETWEEN 'A' AND 'Z' COLLATE "C" THEN true
@@ -13,10 +13,12 @@ RETURN CASE
   ELSE c ~ '^[@ALNUM@]$'
 END;
 
--- The letters and digits of s, in order.
+-- The letters and digits of s, in order (ASCII text: translate deletes the 66 ASCII
+-- characters that are neither, far cheaper than a regular expression).
 CREATE OR REPLACE FUNCTION @schema@.alnum_only(s text) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN regexp_replace(s, '[^@ALNUM@]', '', 'g');
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN octet_length(s) = length(s) THEN translate(s, E'\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x20\x21\x22\x23\x24\x25\x26\x27\x28\x29\x2a\x2b\x2c\x2d\x2e\x2f\x3a\x3b\x3c\x3d\x3e\x3f\x40\x5b\x5c\x5d\x5e\x5f\x60\x7b\x7c\x7d\x7e\x7f', '')
+            ELSE regexp_replace(s, '[^@ALNUM@]', '', 'g') END;
 
 -- show_last(n) / show_first(n): null and empty give '*******'.
 CREATE OR REPLACE FUNCTION @schema@.show_last(s text, n integer) RETURNS text
@@ -35,17 +37,19 @@ RETURN CASE
   ELSE left(@schema@.alnum_only(s), n) || '*******'
 END;
 
--- email_mask: '*******' and the last dot-suffix of the part after the last '@'.
+-- email_mask: '*******' and the last dot-suffix of the part after the last '@' (string
+-- functions, no regular expression: split_part with a negative index counts from the end).
 CREATE OR REPLACE FUNCTION @schema@.email_mask(s text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
   WHEN s IS NULL OR s = '' THEN '*******'
-  ELSE '*******' || coalesce('.' || nullif(substring(s FROM '@[^@]*\.([^.@]*)$'), ''), '')
+  WHEN strpos(s, '@') = 0 OR strpos(split_part(s, '@', -1), '.') = 0 THEN '*******'
+  ELSE '*******' || coalesce('.' || nullif(split_part(split_part(s, '@', -1), '.', -1), ''), '')
 END;
 
 -- mask_first(n) / mask_last(n): n letters or digits from one end replaced, separators kept;
 -- with fill_text, each run of masked characters becomes one copy of it.
-CREATE OR REPLACE FUNCTION @schema@.mask_alnum(s text, n integer, from_end boolean,
+CREATE OR REPLACE FUNCTION @schema@.mask_alnum_loop(s text, n integer, from_end boolean,
                                                fill_char text, fill_text text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
 DECLARE
@@ -90,6 +94,44 @@ BEGIN
 END;
 $$;
 
+-- mask_first(n) / mask_last(n): the part of s holding the first (last) n letters or digits
+-- (all of them when there are fewer) is masked, each letter or digit by fill_char or each run of
+-- them by fill_text (a run crossing the part's edge is split there, as in the runtime). One SQL
+-- expression that PostgreSQL inlines into the view (no PL/pgSQL call per cell): the call site's
+-- constants fold the branches and patterns away. ASCII text with fill_char replaces by translate;
+-- other text uses the Unicode class. Counts above 255 (the regex repetition limit) take the loop.
+CREATE OR REPLACE FUNCTION @schema@.mask_alnum(s text, n integer, from_end boolean,
+                                               fill_char text, fill_text text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN s IS NULL OR s = '' THEN '*******'
+  WHEN n > 255 THEN @schema@.mask_alnum_loop(s, n, from_end, fill_char, fill_text)
+  WHEN octet_length(s) = length(s) AND fill_text IS NULL AND from_end THEN
+    left(s, length(s) - length(coalesce(substring(s FROM
+      '(?:[0-9A-Za-z][^0-9A-Za-z]*){1,' || n || '}$'), '')))
+    || translate(coalesce(substring(s FROM '(?:[0-9A-Za-z][^0-9A-Za-z]*){1,' || n || '}$'), ''),
+                 '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz',
+                 repeat(fill_char, 62))
+  WHEN octet_length(s) = length(s) AND fill_text IS NULL THEN
+    translate(coalesce(substring(s FROM '^(?:[^0-9A-Za-z]*[0-9A-Za-z]){1,' || n || '}'), ''),
+              '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz',
+              repeat(fill_char, 62))
+    || substr(s, length(coalesce(substring(s FROM
+         '^(?:[^0-9A-Za-z]*[0-9A-Za-z]){1,' || n || '}'), '')) + 1)
+  WHEN from_end THEN
+    left(s, length(s) - length(coalesce(substring(s FROM
+      '(?:[@ALNUM@][^@ALNUM@]*){1,' || n || '}$'), '')))
+    || regexp_replace(coalesce(substring(s FROM '(?:[@ALNUM@][^@ALNUM@]*){1,' || n || '}$'), ''),
+                      '[@ALNUM@]' || CASE WHEN fill_text IS NULL THEN '' ELSE '+' END,
+                      replace(replace(coalesce(fill_text, fill_char), '\', '\\'), '&', '\&'), 'g')
+  ELSE
+    regexp_replace(coalesce(substring(s FROM '^(?:[^@ALNUM@]*[@ALNUM@]){1,' || n || '}'), ''),
+                   '[@ALNUM@]' || CASE WHEN fill_text IS NULL THEN '' ELSE '+' END,
+                   replace(replace(coalesce(fill_text, fill_char), '\', '\\'), '&', '\&'), 'g')
+    || substr(s, length(coalesce(substring(s FROM
+         '^(?:[^@ALNUM@]*[@ALNUM@]){1,' || n || '}'), '')) + 1)
+END;
+
 -- mask_first_percent(p) / mask_last_percent(p): ceil(len * p / 100) characters become '*'.
 CREATE OR REPLACE FUNCTION @schema@.mask_percent(s text, p integer, from_end boolean) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -121,12 +163,12 @@ END;
 
 -- digits([char]) on a text: every Unicode numeric character replaced.
 CREATE OR REPLACE FUNCTION @schema@.digits(s text, fill text) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN regexp_replace(s, '[@NUMERIC@]', fill, 'g');
 
 -- Whole years from `birth` to `today` (a birthday counts once its month and day are reached).
 CREATE OR REPLACE FUNCTION @schema@.whole_years(birth date, today date) RETURNS bigint
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN (extract(year FROM today) - extract(year FROM birth))::bigint
   - CASE WHEN (extract(month FROM today), extract(day FROM today))
               < (extract(month FROM birth), extract(day FROM birth)) THEN 1 ELSE 0 END;
@@ -138,20 +180,20 @@ RETURN (now() AT TIME ZONE 'UTC')::date;
 
 -- A bigint result, or null when it does not fit (the runtime's checked arithmetic).
 CREATE OR REPLACE FUNCTION @schema@.int_of(x numeric) RETURNS bigint
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN x BETWEEN -9223372036854775808 AND 9223372036854775807 THEN x::bigint END;
 
 -- A decimal sum that the runtime computes as non-finite is unknown (null), never an error:
 -- a + b overflows exactly when a/2 + b/2 reaches 2^1023.
 CREATE OR REPLACE FUNCTION @schema@.float_add(a double precision, b double precision)
 RETURNS double precision
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN abs(a / 2 + b / 2) < '8.98846567431158e307'::double precision THEN a + b END;
 
 -- Stops a query on a value that SQL cannot mask exactly as the runtime does (never an
 -- approximation, never the clear value).
 CREATE OR REPLACE FUNCTION @schema@.inexact(what text) RETURNS text
-LANGUAGE plpgsql VOLATILE PARALLEL SAFE AS $$
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
 BEGIN
   RAISE EXCEPTION 'pol: % cannot be computed exactly in SQL for this value', what
     USING ERRCODE = 'data_exception';
@@ -160,18 +202,18 @@ $$;
 
 -- `range(size)` of an int: "lo-hi" with lo = floor(v / size) * size; null on overflow.
 CREATE OR REPLACE FUNCTION @schema@.int_range(v bigint, size bigint) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN @schema@.int_of(floor(v::numeric / size) * size)::text || '-'
   || @schema@.int_of(@schema@.int_of(floor(v::numeric / size) * size)::numeric + size)::text;
 
 -- `round(size)` of an int: the ceiling to a multiple of size; null on overflow.
 CREATE OR REPLACE FUNCTION @schema@.int_round(v bigint, size bigint) RETURNS bigint
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN @schema@.int_of(ceil(v::numeric / size) * size);
 
 -- The runtime's snap: a quotient within 1e-9 (relative) of a whole number is that number.
 CREATE OR REPLACE FUNCTION @schema@.snap(q double precision) RETURNS double precision
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN abs(q - round(q)) <= 1e-9::double precision * greatest(abs(round(q)), 1)
             THEN round(q) ELSE q END;
 
@@ -179,21 +221,23 @@ RETURN CASE WHEN abs(q - round(q)) <= 1e-9::double precision * greatest(abs(roun
 -- exactly; beyond 2^53 the query stops rather than print an approximation.
 CREATE OR REPLACE FUNCTION @schema@.dec_range(v double precision, size double precision)
 RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
+  WHEN v IS NULL THEN NULL
   WHEN abs(v) < 9007199254740992 - size * 2 THEN
     (floor(@schema@.snap(v / size)) * size)::bigint::text || '-'
       || (floor(@schema@.snap(v / size)) * size + size)::bigint::text
-  ELSE @schema@.inexact('range of a decimal beyond 2^53')
+  ELSE @schema@.inexact('range of a decimal beyond 2^53: ' || v::text)
 END;
 
 -- `round(size)` of a decimal with a whole-number size.
 CREATE OR REPLACE FUNCTION @schema@.dec_round(v double precision, size double precision)
 RETURNS double precision
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
+  WHEN v IS NULL THEN NULL
   WHEN abs(v) < 1e300 THEN ceil(@schema@.snap(v / size)) * size
-  ELSE @schema@.inexact('round of a decimal beyond 1e300')::double precision
+  ELSE @schema@.inexact('round of a decimal beyond 1e300: ' || v::text)::double precision
 END;
 
 -- `age_range(size [, max])`: null after the clock or at or above max.
@@ -310,7 +354,7 @@ END;
 -- `only show N% of rows`: the first 8 bytes of SHA-256(source, 0, key text) as an unsigned
 -- big-endian number, mod 10000, below N * 100.
 CREATE OR REPLACE FUNCTION @schema@.sample_in(prefix bytea, k text, pct integer) RETURNS boolean
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN (('x' || encode(substring(sha256(prefix || convert_to(k, 'UTF8')) FROM 1 FOR 8), 'hex'))
           ::bit(64)::bigint::numeric
         + CASE WHEN get_bit(substring(sha256(prefix || convert_to(k, 'UTF8')) FROM 1 FOR 1), 7) = 1

@@ -272,7 +272,7 @@ fn subject_functions(model: &Model, opts: &Options) -> String {
 DROP FUNCTION IF EXISTS {s}.decode_subject(jsonb, text) CASCADE;
 CREATE FUNCTION {s}.decode_subject(j jsonb, claims text)
 RETURNS TABLE ({columns})
-LANGUAGE plpgsql STABLE PARALLEL SAFE AS $fn$
+LANGUAGE plpgsql STABLE PARALLEL SAFE ROWS 1 AS $fn$
 BEGIN
   RETURN QUERY SELECT
     {values};

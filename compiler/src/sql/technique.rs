@@ -114,8 +114,8 @@ fn by_level(cell: &Cell<'_>, t: &TechniqueUse) -> Result<Masked, Refusal> {
         arms.push((lit(t, &l.name)?, sql_of(entry(Some(&l.name)))?));
     }
     let otherwise = sql_of(entry(None))?;
-    let mut kinds: Vec<Kind> = arms.iter().map(|(_, m)| m.kind.clone()).collect();
-    kinds.push(otherwise.kind.clone());
+    let mut kinds: Vec<Kind> = arms.iter().map(|(_, m)| m.kind).collect();
+    kinds.push(otherwise.kind);
     let kind =
         common(&kinds).ok_or_else(|| refuse(t, "its levels give values of different types"))?;
     let mut sql = format!("(CASE {}", cell.level);
@@ -132,7 +132,7 @@ pub fn common(kinds: &[Kind]) -> Option<Kind> {
     for k in kinds {
         match (&out, k) {
             (_, Kind::Null) => {}
-            (Kind::Null, k) => out = k.clone(),
+            (Kind::Null, k) => out = *k,
             (a, b) if a == b => {}
             _ => return None,
         }

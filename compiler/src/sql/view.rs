@@ -576,8 +576,8 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        let mut kinds: Vec<Kind> = arms.iter().map(|(_, _, k)| k.clone()).collect();
-        kinds.push(own.clone());
+        let mut kinds: Vec<Kind> = arms.iter().map(|(_, _, k)| *k).collect();
+        kinds.push(own);
         let out_kind = technique::common(&kinds).unwrap_or(Kind::Text);
         let conv = |sql: &str, kind: &Kind| -> Option<String> {
             if *kind == out_kind || *kind == Kind::Null {
