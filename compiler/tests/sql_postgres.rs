@@ -328,7 +328,7 @@ fn example_subjects(analysis: &Analysis) -> Vec<Json> {
     for e in &m.exempts {
         collect(&e.cond);
     }
-    let purposes: Vec<String> = m.purposes.paths().map(str::to_string).collect();
+    let purposes: Vec<String> = m.purposes.paths();
     let mut out = vec![json!({}), json!({"login": "nobody"})];
     for r in &roles {
         out.push(json!({"login": "a", "roles": [r], "attributes": {"Countries": ["US"]}, "department": "HR", "clearance": 3}));

@@ -217,7 +217,6 @@ impl GrantIds {
     }
 }
 
-
 /// The files and folders of a directory, recursively (relative paths, sorted).
 fn listing(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();

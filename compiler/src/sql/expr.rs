@@ -314,7 +314,7 @@ impl Scope<'_> {
             .iter()
             .enumerate()
             .filter(|(i, _)| h.is_under(*i, p))
-            .filter_map(|(_, n)| ident::text(&n.path))
+            .filter_map(|(i, _)| ident::text(&h.path(i)))
             .collect();
         format!("ARRAY[{}]::text[]", names.join(", "))
     }
@@ -323,9 +323,9 @@ impl Scope<'_> {
         let names: Vec<String> = self
             .model
             .purposes
-            .nodes
+            .paths()
             .iter()
-            .filter_map(|n| ident::text(&n.path))
+            .filter_map(|p| ident::text(p))
             .collect();
         format!("ARRAY[{}]::text[]", names.join(", "))
     }

@@ -232,9 +232,9 @@ fn subject_functions(model: &Model, opts: &Options) -> String {
     let s = ident::ident(&opts.schema);
     let declared: Vec<String> = model
         .purposes
-        .nodes
+        .paths()
         .iter()
-        .filter_map(|n| ident::text(&n.path))
+        .filter_map(|p| ident::text(p))
         .collect();
     let declared = format!("ARRAY[{}]::text[]", declared.join(", "));
     let mut columns = vec![
