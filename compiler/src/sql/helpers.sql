@@ -98,8 +98,9 @@ $$;
 -- (all of them when there are fewer) is masked, each letter or digit by fill_char or each run of
 -- them by fill_text (a run crossing the part's edge is split there, as in the runtime). One SQL
 -- expression that PostgreSQL inlines into the view (no PL/pgSQL call per cell): the call site's
--- constants fold the branches and patterns away. ASCII text with fill_char replaces by translate;
--- other text uses the Unicode class. Counts above 255 (the regex repetition limit) take the loop.
+-- constants fold the branches away. ASCII text uses the class [0-9A-Za-z]; other text the
+-- Unicode class. In a replacement, PostgreSQL reads \& as the whole match and \\ as one
+-- backslash, so only backslashes are escaped. Counts above 255 (the regex repetition limit) take the loop.
 CREATE OR REPLACE FUNCTION @schema@.mask_alnum(s text, n integer, from_end boolean,
                                                fill_char text, fill_text text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -109,13 +110,11 @@ RETURN CASE
   WHEN octet_length(s) = length(s) AND fill_text IS NULL AND from_end THEN
     left(s, length(s) - length(coalesce(substring(s FROM
       '(?:[0-9A-Za-z][^0-9A-Za-z]*){1,' || n || '}$'), '')))
-    || translate(coalesce(substring(s FROM '(?:[0-9A-Za-z][^0-9A-Za-z]*){1,' || n || '}$'), ''),
-                 '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz',
-                 repeat(fill_char, 62))
+    || regexp_replace(coalesce(substring(s FROM '(?:[0-9A-Za-z][^0-9A-Za-z]*){1,' || n || '}$'), ''),
+                      '[0-9A-Za-z]', replace(fill_char, '\', '\\'), 'g')
   WHEN octet_length(s) = length(s) AND fill_text IS NULL THEN
-    translate(coalesce(substring(s FROM '^(?:[^0-9A-Za-z]*[0-9A-Za-z]){1,' || n || '}'), ''),
-              '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz',
-              repeat(fill_char, 62))
+    regexp_replace(coalesce(substring(s FROM '^(?:[^0-9A-Za-z]*[0-9A-Za-z]){1,' || n || '}'), ''),
+                   '[0-9A-Za-z]', replace(fill_char, '\', '\\'), 'g')
     || substr(s, length(coalesce(substring(s FROM
          '^(?:[^0-9A-Za-z]*[0-9A-Za-z]){1,' || n || '}'), '')) + 1)
   WHEN from_end THEN
@@ -123,11 +122,11 @@ RETURN CASE
       '(?:[@ALNUM@][^@ALNUM@]*){1,' || n || '}$'), '')))
     || regexp_replace(coalesce(substring(s FROM '(?:[@ALNUM@][^@ALNUM@]*){1,' || n || '}$'), ''),
                       '[@ALNUM@]' || CASE WHEN fill_text IS NULL THEN '' ELSE '+' END,
-                      replace(replace(coalesce(fill_text, fill_char), '\', '\\'), '&', '\&'), 'g')
+                      replace(coalesce(fill_text, fill_char), '\', '\\'), 'g')
   ELSE
     regexp_replace(coalesce(substring(s FROM '^(?:[^@ALNUM@]*[@ALNUM@]){1,' || n || '}'), ''),
                    '[@ALNUM@]' || CASE WHEN fill_text IS NULL THEN '' ELSE '+' END,
-                   replace(replace(coalesce(fill_text, fill_char), '\', '\\'), '&', '\&'), 'g')
+                   replace(coalesce(fill_text, fill_char), '\', '\\'), 'g')
     || substr(s, length(coalesce(substring(s FROM
          '^(?:[^@ALNUM@]*[@ALNUM@]){1,' || n || '}'), '')) + 1)
 END;
