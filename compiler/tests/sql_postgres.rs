@@ -871,7 +871,7 @@ policy p {
   mask column t.sf using show_first(3) for everyone
   mask column t.mf using mask_first(5) for everyone
   mask column t.ml using mask_last(3) for everyone
-  mask column t.mc using mask_first(2, char: "#") for everyone
+  mask column t.mc using mask_first(2, char: "&") for everyone
   mask column t.mt using mask_last(4, text: "[R]") for everyone
   mask column t.mb using mask_last(300) for everyone
 }
