@@ -75,7 +75,8 @@ pub(crate) fn does_not_check(name: &str, rendered: &str) -> String {
 /// `grants request`, `detokenize`): a set with errors is refused as `polc diff` refuses it
 /// ([`does_not_check`], exit 2); warnings are not printed.
 pub(crate) fn load_for_running(paths: &[PathBuf]) -> Result<Checked, ExitCode> {
-    let files = SourceMap::load(paths).map_err(fail_usage)?;
+    let set = super::one_set(paths)?;
+    let files = SourceMap::load(&set).map_err(fail_usage)?;
     let names = paths
         .iter()
         .map(|p| p.display().to_string())
