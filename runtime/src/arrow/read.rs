@@ -74,6 +74,27 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Reads row `i` into `slot`, as [`value`](Self::value) would, reusing the `String` a
+    /// text slot already holds for a text cell (no allocation per row once the buffer has
+    /// grown).
+    pub fn read_into(&self, i: usize, slot: &mut Value) {
+        let text = match &self.kind {
+            _ if i >= self.array.len() || self.array.is_null(i) => None,
+            Kind::Utf8(a) => Some(a.value(i)),
+            Kind::LargeUtf8(a) => Some(a.value(i)),
+            Kind::Utf8View(a) => Some(a.value(i)),
+            _ => None,
+        };
+        match (text, slot) {
+            (Some(t), Value::Text(buf)) => {
+                buf.clear();
+                buf.push_str(t);
+            }
+            (Some(t), slot) => *slot = Value::Text(t.to_owned()),
+            (None, slot) => *slot = self.value(i),
+        }
+    }
+
     /// The value of row `i` (null past the end).
     pub fn value(&self, i: usize) -> Value {
         if i >= self.array.len() || self.array.is_null(i) {
