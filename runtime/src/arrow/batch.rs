@@ -142,7 +142,18 @@ impl SourceSession<'_> {
         if matches!(c.ty, ColumnType::Text | ColumnType::Enum(_)) {
             let bytes = c.input.map_or(0, |a| a.get_buffer_memory_size());
             let mut b = StringBuilder::with_capacity(n, bytes);
+            // A text cell masked by a technique that writes into a buffer: read borrowed from
+            // the array, written through one reused buffer (no allocation per cell).
+            let mut buf = String::new();
+            let into = *c.ty == ColumnType::Text && self.mask_text_into(t, "", &mut buf);
             for i in shown {
+                if let Some(s) = reader.as_ref().filter(|_| into).and_then(|r| r.text(i)) {
+                    buf.clear();
+                    if self.mask_text_into(t, s, &mut buf) {
+                        b.append_value(&buf);
+                        continue;
+                    }
+                }
                 match mask(i) {
                     Value::Text(s) => b.append_value(s),
                     _ => b.append_null(),
