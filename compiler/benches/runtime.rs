@@ -377,6 +377,7 @@ fn mask_batch(c: &mut Criterion) {
         assert_eq!(masked.column(k).as_ref(), want.as_ref(), "column {name}");
     }
 
+    interleaved(&source, &rows, &batch);
     let mut g = c.benchmark_group("mask_batch");
     g.throughput(criterion::Throughput::Elements(rows.len() as u64));
     g.bench_function("mask_values_rows", |b| {
@@ -390,6 +391,73 @@ fn mask_batch(c: &mut Criterion) {
         b.iter(|| black_box(source.mask_batch(black_box(&batch)).expect("masks")))
     });
     g.finish();
+}
+
+/// `mask_values` over the rows and `mask_batch` over the batch, alternated round by round
+/// (A B, then B A, so that a drift in the machine's load hits both alike), when the bench is
+/// run with the `mask_batch` filter: prints each round's times and ratio, and the medians.
+/// Rounds: `POL_BENCH_ROUNDS` (default 21).
+fn interleaved(source: &pol_runtime::SourceSession<'_>, rows: &[Vec<Value>], batch: &RecordBatch) {
+    if !std::env::args().any(|a| a.contains("mask_batch")) {
+        return;
+    }
+    let rounds: usize = std::env::var("POL_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(21);
+    let time_rows = || {
+        let start = std::time::Instant::now();
+        for r in rows {
+            black_box(source.mask_values(black_box(r)));
+        }
+        start.elapsed().as_secs_f64()
+    };
+    let time_batch = || {
+        let start = std::time::Instant::now();
+        black_box(source.mask_batch(black_box(batch)).expect("masks"));
+        start.elapsed().as_secs_f64()
+    };
+    // Warm-up.
+    time_rows();
+    time_batch();
+    let mut results = Vec::with_capacity(rounds);
+    eprintln!(
+        "mask_batch interleaved: {} rows, {rounds} rounds",
+        rows.len()
+    );
+    eprintln!("round  mask_values_ms  mask_batch_ms  speed-up");
+    for round in 0..rounds {
+        let (values, batched) = if round % 2 == 0 {
+            let v = time_rows();
+            (v, time_batch())
+        } else {
+            let b = time_batch();
+            (time_rows(), b)
+        };
+        eprintln!(
+            "{round:>5}  {:>14.3}  {:>13.3}  {:>7.2}x",
+            values * 1e3,
+            batched * 1e3,
+            values / batched
+        );
+        results.push((values, batched));
+    }
+    let median = |mut xs: Vec<f64>| {
+        xs.sort_by(f64::total_cmp);
+        xs[xs.len() / 2]
+    };
+    let values = median(results.iter().map(|r| r.0).collect());
+    let batched = median(results.iter().map(|r| r.1).collect());
+    let ratio = median(results.iter().map(|r| r.0 / r.1).collect());
+    let n = rows.len() as f64;
+    eprintln!(
+        "median: mask_values {:.3} ms ({:.0} rows/s), mask_batch {:.3} ms ({:.0} rows/s), \
+         median per-round speed-up {ratio:.2}x",
+        values * 1e3,
+        n / values,
+        batched * 1e3,
+        n / batched
+    );
 }
 
 criterion_group!(benches, mask_row, mask_batch, session_50_columns, load_100k);

@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
+use arrow_array::builder::StringBuilder;
 use arrow_array::{new_null_array, Array, ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions};
-use arrow_schema::{DataType, SchemaRef};
+use arrow_schema::{ArrowError, DataType, SchemaRef};
 
 use super::read::Reader;
 use super::types::{arrow_type, arrow_type_is_exact, output_schema};
@@ -50,19 +51,18 @@ impl SourceSession<'_> {
         let n_out = keep.as_ref().map_or(batch.num_rows(), |k| k.true_count());
         let mut out = Vec::with_capacity(columns.len());
         let mut row_values = per_row.values.into_iter();
+        // Each row's key, read once per batch for all the masked columns.
+        let mut row_keys: Option<Vec<Option<Value>>> = None;
         for (pos, c) in columns.iter().enumerate() {
             let array = match c.treatment {
                 ColumnTreatment::Null => Ok(new_null_array(&arrow_type(c.ty), n_out)),
                 ColumnTreatment::Clear => clear_column(c, keep.as_ref(), n_out),
                 ColumnTreatment::Mask(t) => {
-                    let key = plan.key.and_then(|k| columns.get(k));
-                    build(
-                        &self
-                            .masked_column((pos, c), t, key, keep.as_ref(), batch.num_rows())
-                            .iter()
-                            .collect::<Vec<_>>(),
-                        c.ty,
-                    )
+                    let keys = row_keys.get_or_insert_with(|| {
+                        let key = plan.key.and_then(|k| columns.get(k));
+                        read_row_keys(key, batch.num_rows())
+                    });
+                    self.masked_column((pos, c), t, keys, keep.as_ref(), batch.num_rows())
                 }
                 ColumnTreatment::PerRow => {
                     let values = row_values.next().unwrap_or_default();
@@ -111,31 +111,58 @@ impl SourceSession<'_> {
     }
 
     /// A column masked by built-in technique `t` on every shown row, seeded by the row's key
-    /// as the row path seeds it (a key cell that does not conform, or null, seeds nothing).
+    /// as the row path seeds it (`row_keys`, by input row). Each cell is read into one reused
+    /// buffer (no `Value` allocated per input cell) and a text result is written straight
+    /// into the output's string builder.
     fn masked_column(
         &self,
         (pos, c): (usize, &Column<'_>),
         t: u32,
-        key: Option<&Column<'_>>,
+        row_keys: &[Option<Value>],
         keep: Option<&BooleanArray>,
         n: usize,
-    ) -> Vec<Value> {
+    ) -> Result<ArrayRef, ArrowError> {
         let reader = c.input.map(|a| Reader::new(a.as_ref(), c.ty));
-        let key_reader = key.and_then(|k| k.input.map(|a| (Reader::new(a.as_ref(), k.ty), k.ty)));
-        let mut out = Vec::new();
-        for i in (0..n).filter(|&i| keep.is_none_or(|k| k.value(i))) {
-            let raw = reader.as_ref().map_or(Value::Null, |r| r.value(i));
-            let Some(value) = conform_cell(raw, c.ty) else {
-                out.push(Value::Null);
-                continue;
-            };
-            let row_key = key_reader
-                .as_ref()
-                .and_then(|(r, ty)| conform_cell(r.value(i), ty))
-                .filter(|k| !k.is_null());
-            out.push(self.mask_cell(t, pos, &value, row_key.as_ref()));
+        let mut cell = Value::Null;
+        let mut mask = |i: usize| -> Value {
+            match &reader {
+                Some(r) => r.read_into(i, &mut cell),
+                None => cell = Value::Null,
+            }
+            let row_key = row_keys.get(i).and_then(Option::as_ref);
+            if cell.conforms_to(c.ty) {
+                return self.mask_cell(t, pos, &cell, row_key);
+            }
+            match conform_cell(cell.clone(), c.ty) {
+                Some(value) => self.mask_cell(t, pos, &value, row_key),
+                None => Value::Null,
+            }
+        };
+        let shown = (0..n).filter(|&i| keep.is_none_or(|k| k.value(i)));
+        if matches!(c.ty, ColumnType::Text | ColumnType::Enum(_)) {
+            let bytes = c.input.map_or(0, |a| a.get_buffer_memory_size());
+            let mut b = StringBuilder::with_capacity(n, bytes);
+            // A text cell masked by a technique that writes into a buffer: read borrowed from
+            // the array, written through one reused buffer (no allocation per cell).
+            let mut buf = String::new();
+            let into = *c.ty == ColumnType::Text && self.mask_text_into(t, "", &mut buf);
+            for i in shown {
+                if let Some(s) = reader.as_ref().filter(|_| into).and_then(|r| r.text(i)) {
+                    buf.clear();
+                    if self.mask_text_into(t, s, &mut buf) {
+                        b.append_value(&buf);
+                        continue;
+                    }
+                }
+                match mask(i) {
+                    Value::Text(s) => b.append_value(s),
+                    _ => b.append_null(),
+                }
+            }
+            return Ok(Arc::new(b.finish()));
         }
-        out
+        let values: Vec<Value> = shown.map(mask).collect();
+        build(&values.iter().collect::<Vec<_>>(), c.ty)
     }
 
     /// Runs the row path where something depends on the row: which rows are shown (`None`:
@@ -175,7 +202,7 @@ impl SourceSession<'_> {
         for i in 0..n {
             for (slot, r) in row.iter_mut().zip(&readers) {
                 if let Some(r) = r {
-                    *slot = r.value(i);
+                    r.read_into(i, slot);
                 }
             }
             if per_row.is_empty() {
@@ -196,6 +223,18 @@ impl SourceSession<'_> {
             values,
         }
     }
+}
+
+/// Each input row's key (by row): null, or a key that does not conform, seeds nothing.
+fn read_row_keys(key: Option<&Column<'_>>, n: usize) -> Vec<Option<Value>> {
+    let Some((reader, ty)) =
+        key.and_then(|k| k.input.map(|a| (Reader::new(a.as_ref(), k.ty), k.ty)))
+    else {
+        return Vec::new();
+    };
+    (0..n)
+        .map(|i| conform_cell(reader.value(i), ty).filter(|k| !k.is_null()))
+        .collect()
 }
 
 /// What the row path gives back.

@@ -74,6 +74,34 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The text of row `i` if the array holds strings and the cell is not null (borrowed
+    /// from the array: no copy).
+    pub fn text(&self, i: usize) -> Option<&'a str> {
+        if i >= self.array.len() || self.array.is_null(i) {
+            return None;
+        }
+        match &self.kind {
+            Kind::Utf8(a) => Some(a.value(i)),
+            Kind::LargeUtf8(a) => Some(a.value(i)),
+            Kind::Utf8View(a) => Some(a.value(i)),
+            _ => None,
+        }
+    }
+
+    /// Reads row `i` into `slot`, as [`value`](Self::value) would, reusing the `String` a
+    /// text slot already holds for a text cell (no allocation per row once the buffer has
+    /// grown).
+    pub fn read_into(&self, i: usize, slot: &mut Value) {
+        match (self.text(i), slot) {
+            (Some(t), Value::Text(buf)) => {
+                buf.clear();
+                buf.push_str(t);
+            }
+            (Some(t), slot) => *slot = Value::Text(t.to_owned()),
+            (None, slot) => *slot = self.value(i),
+        }
+    }
+
     /// The value of row `i` (null past the end).
     pub fn value(&self, i: usize) -> Value {
         if i >= self.array.len() || self.array.is_null(i) {

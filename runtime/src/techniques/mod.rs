@@ -580,6 +580,33 @@ impl PreparedTechnique {
         &self.technique
     }
 
+    /// Masks a text value by appending the result to `out`, as [`apply`](Self::apply) on
+    /// `Value::Text(s)` would give it, for the techniques that need no key and always give a
+    /// text (`stars`, `redact`, `show_first`, `show_last`, `email_mask`): `false` (and `out`
+    /// untouched) for every other technique, which the caller then applies with `apply`.
+    pub fn apply_text_into(&self, s: &str, out: &mut String) -> bool {
+        let t = &self.technique;
+        if t.is_partial() && s.is_empty() {
+            if !matches!(
+                t,
+                Technique::ShowLast(_) | Technique::ShowFirst(_) | Technique::EmailMask
+            ) {
+                return false;
+            }
+            out.push_str(REDACTED);
+            return true;
+        }
+        match t {
+            Technique::Redact => out.push_str(REDACTED),
+            Technique::Stars => partial::stars_into(s, out),
+            Technique::ShowLast(n) => partial::show_last_into(s, *n, out),
+            Technique::ShowFirst(n) => partial::show_first_into(s, *n, out),
+            Technique::EmailMask => partial::email_mask_into(s, out),
+            _ => return false,
+        }
+        true
+    }
+
     /// Masks one value. Never panics; an error means "mask with null".
     pub fn apply(&self, value: &Value, ctx: &MaskContext<'_>) -> Result<Value, TechniqueError> {
         let t = &self.technique;

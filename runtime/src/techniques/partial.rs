@@ -24,43 +24,68 @@ fn count(n: u32) -> usize {
 
 /// `stars`: one `*` per character.
 pub(crate) fn stars(s: &str) -> String {
-    s.chars().map(|_| '*').collect()
+    let mut out = String::with_capacity(s.len());
+    stars_into(s, &mut out);
+    out
+}
+
+/// [`stars`], appended to `out`.
+pub(crate) fn stars_into(s: &str, out: &mut String) {
+    out.extend(s.chars().map(|_| '*'));
 }
 
 /// `show_last(n)`.
 pub(crate) fn show_last(s: &str, n: u32) -> String {
-    let alnum: Vec<char> = s.chars().filter(|c| shown(*c)).collect();
-    let n = count(n);
-    if alnum.len() <= n {
-        return REDACTED.to_owned();
-    }
-    let mut out = String::from(REDACTED);
-    out.extend(alnum.iter().skip(alnum.len() - n));
+    let mut out = String::new();
+    show_last_into(s, n, &mut out);
     out
+}
+
+/// [`show_last`], appended to `out` (no intermediate allocation).
+pub(crate) fn show_last_into(s: &str, n: u32, out: &mut String) {
+    let total = s.chars().filter(|c| shown(*c)).count();
+    let n = count(n);
+    out.push_str(REDACTED);
+    if total > n {
+        out.extend(s.chars().filter(|c| shown(*c)).skip(total - n));
+    }
 }
 
 /// `show_first(n)`.
 pub(crate) fn show_first(s: &str, n: u32) -> String {
-    let alnum: Vec<char> = s.chars().filter(|c| shown(*c)).collect();
-    let n = count(n);
-    if alnum.len() <= n {
-        return REDACTED.to_owned();
-    }
-    let mut out: String = alnum.iter().take(n).collect();
-    out.push_str(REDACTED);
+    let mut out = String::new();
+    show_first_into(s, n, &mut out);
     out
+}
+
+/// [`show_first`], appended to `out` (no intermediate allocation).
+pub(crate) fn show_first_into(s: &str, n: u32, out: &mut String) {
+    let n = count(n);
+    let total = s.chars().filter(|c| shown(*c)).count();
+    if total > n {
+        out.extend(s.chars().filter(|c| shown(*c)).take(n));
+    }
+    out.push_str(REDACTED);
 }
 
 /// `email_mask`.
 pub(crate) fn email_mask(s: &str) -> String {
+    let mut out = String::new();
+    email_mask_into(s, &mut out);
+    out
+}
+
+/// [`email_mask`], appended to `out`.
+pub(crate) fn email_mask_into(s: &str, out: &mut String) {
     let suffix = s
         .rsplit_once('@')
         .and_then(|(_, domain)| domain.rsplit_once('.'))
         .map(|(_, suffix)| suffix)
         .filter(|suffix| !suffix.is_empty());
-    match suffix {
-        Some(suffix) => format!("{REDACTED}.{suffix}"),
-        None => REDACTED.to_owned(),
+    out.push_str(REDACTED);
+    if let Some(suffix) = suffix {
+        out.push('.');
+        out.push_str(suffix);
     }
 }
 

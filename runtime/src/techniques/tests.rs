@@ -1047,6 +1047,23 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
     #[test]
+    fn apply_text_into_equals_apply(
+        t in arb_technique(),
+        s in "\\PC{0,12}|[a-z0-9.@ -]{0,16}",
+        prefix in "[a-z]{0,3}",
+    ) {
+        let ctx = MaskContext::new("src", "col", DateTime::<Utc>::UNIX_EPOCH);
+        let Ok(p) = t.prepare() else { return Ok(()) };
+        let mut out = prefix.clone();
+        if p.apply_text_into(&s, &mut out) {
+            let want = p.apply(&Value::Text(s.clone()), &ctx);
+            prop_assert_eq!(Ok(Value::Text(out[prefix.len()..].to_owned())), want);
+        } else {
+            prop_assert_eq!(out, prefix);
+        }
+    }
+
+    #[test]
     fn apply_never_panics(
         t in arb_technique(),
         v in arb_value(),

@@ -136,6 +136,16 @@ impl SourceSession<'_> {
         }
     }
 
+    /// Built-in technique `t` applied to the (non-null) text `s` of a `text` column, appended
+    /// to `out`, for the techniques that can write into a buffer: `false` (nothing written)
+    /// for the others (see [`crate::PreparedTechnique::apply_text_into`]).
+    pub(crate) fn mask_text_into(&self, t: u32, s: &str, out: &mut String) -> bool {
+        match self.session.engine.techniques.get(t as usize) {
+            Some(Prepared::Builtin(p)) => p.apply_text_into(s, out),
+            _ => false,
+        }
+    }
+
     /// [`mask_values`](SourceSession::mask_values) computing only the top-level columns at
     /// `positions` (appended to `out`, in that order): `false` if the row is hidden.
     pub(crate) fn mask_positions(
