@@ -136,40 +136,14 @@ pub fn const_value(c: &Const) -> Value {
     }
 }
 
-fn int(t: &TechniqueUse, name: &str) -> Option<i64> {
-    match t.arg(name) {
-        Some(TechArg::Int(i)) => Some(*i),
-        _ => None,
-    }
-}
-
-fn num(t: &TechniqueUse, name: &str) -> Option<f64> {
-    match t.arg(name) {
-        Some(TechArg::Int(i)) => Some(*i as f64),
-        Some(TechArg::Number(x)) => Some(*x),
-        _ => None,
-    }
-}
-
-fn text(t: &TechniqueUse, name: &str) -> Option<String> {
-    match t.arg(name) {
-        Some(TechArg::Text(s)) => Some(s.clone()),
-        _ => None,
-    }
-}
-
-fn flag(t: &TechniqueUse, name: &str) -> bool {
-    matches!(t.arg(name), Some(TechArg::Word(_)))
-}
-
 fn u32_arg(t: &TechniqueUse, name: &str) -> Option<u32> {
-    int(t, name).and_then(|i| u32::try_from(i).ok())
+    t.int_arg(name).and_then(|i| u32::try_from(i).ok())
 }
 
 /// The runtime technique for a checked use, for a column of type `ty`; `None` for `expr` and
 /// `by level` (lowered separately) or when arguments are missing (already reported).
 pub fn runtime_technique(t: &TechniqueUse, ty: &Ty) -> Option<Technique> {
-    let fill = |t: &TechniqueUse| match (text(t, "char"), text(t, "text")) {
+    let fill = |t: &TechniqueUse| match (t.text_arg("char"), t.text_arg("text")) {
         (Some(c), _) => Fill::Char(c.chars().next().unwrap_or('*')),
         (None, Some(s)) => Fill::Text(s),
         (None, None) => Fill::Char('*'),
@@ -196,18 +170,18 @@ pub fn runtime_technique(t: &TechniqueUse, ty: &Ty) -> Option<Technique> {
             n: u32_arg(t, "n")?,
             fill: fill(t),
         },
-        "mask_first_percent" => Technique::MaskFirstPercent(u8::try_from(int(t, "p")?).ok()?),
-        "mask_last_percent" => Technique::MaskLastPercent(u8::try_from(int(t, "p")?).ok()?),
+        "mask_first_percent" => Technique::MaskFirstPercent(u8::try_from(t.int_arg("p")?).ok()?),
+        "mask_last_percent" => Technique::MaskLastPercent(u8::try_from(t.int_arg("p")?).ok()?),
         "initials" => Technique::Initials {
-            delimiter: text(t, "delimiter"),
+            delimiter: t.text_arg("delimiter"),
         },
         "regex" => Technique::Regex {
-            pattern: text(t, "pattern")?,
-            replacement: text(t, "replacement")?,
-            global: flag(t, "global"),
-            ignore_case: flag(t, "ignore_case"),
+            pattern: t.text_arg("pattern")?,
+            replacement: t.text_arg("replacement")?,
+            global: t.flag_arg("global"),
+            ignore_case: t.flag_arg("ignore_case"),
         },
-        "range" => Technique::Range(num(t, "size")?),
+        "range" => Technique::Range(t.num_arg("size")?),
         "round" => match t.arg("size") {
             Some(TechArg::Word(w)) => Technique::RoundTime(match w.as_str() {
                 "minute" => TimeUnit::Minute,
@@ -216,10 +190,10 @@ pub fn runtime_technique(t: &TechniqueUse, ty: &Ty) -> Option<Technique> {
                 "month" => TimeUnit::Month,
                 _ => TimeUnit::Year,
             }),
-            _ => Technique::Round(num(t, "size")?),
+            _ => Technique::Round(t.num_arg("size")?),
         },
         "digits" => Technique::Digits(
-            text(t, "char")
+            t.text_arg("char")
                 .and_then(|c| c.chars().next())
                 .unwrap_or('*'),
         ),
@@ -234,12 +208,12 @@ pub fn runtime_technique(t: &TechniqueUse, ty: &Ty) -> Option<Technique> {
             max: u32_arg(t, "max"),
         },
         "date_format" => Technique::DateFormat {
-            pattern: text(t, "pattern")?,
+            pattern: t.text_arg("pattern")?,
             max: u32_arg(t, "max"),
         },
-        "noise" => Technique::Noise(num(t, "scale")?),
+        "noise" => Technique::Noise(t.num_arg("scale")?),
         "randomize" => Technique::Randomize {
-            rate: num(t, "rate")?,
+            rate: t.num_arg("rate")?,
             domain: match ty {
                 Ty::Enum(v) => v.as_ref().clone(),
                 _ => Vec::new(),
@@ -272,7 +246,8 @@ pub fn applies(t: &TechniqueUse, ty: &Ty) -> bool {
             (Some(TechArg::Word(_)), _) => false,
             (_, t2) => {
                 matches!(t2, Ty::Int | Ty::Decimal)
-                    && !(matches!(t2, Ty::Int) && num(t, "size").is_some_and(|s| s.fract() != 0.0))
+                    && !(matches!(t2, Ty::Int)
+                        && t.num_arg("size").is_some_and(|s| s.fract() != 0.0))
             }
         },
         _ => match (runtime_technique(t, ty), column_type(ty)) {

@@ -326,6 +326,36 @@ impl TechniqueUse {
         self.args.iter().find(|(n, _)| n == name).map(|(_, a)| a)
     }
 
+    /// The integer argument `name`, if it is one.
+    pub fn int_arg(&self, name: &str) -> Option<i64> {
+        match self.arg(name) {
+            Some(TechArg::Int(i)) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// The numeric argument `name` (an integer or a number), if it is one.
+    pub fn num_arg(&self, name: &str) -> Option<f64> {
+        match self.arg(name) {
+            Some(TechArg::Int(i)) => Some(*i as f64),
+            Some(TechArg::Number(x)) => Some(*x),
+            _ => None,
+        }
+    }
+
+    /// The text argument `name`, if it is one.
+    pub fn text_arg(&self, name: &str) -> Option<String> {
+        match self.arg(name) {
+            Some(TechArg::Text(s)) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
+    /// Whether the word argument (a flag such as `keep_domain`) `name` is given.
+    pub fn flag_arg(&self, name: &str) -> bool {
+        matches!(self.arg(name), Some(TechArg::Word(_)))
+    }
+
     /// The technique as written, e.g. `show_last(4)`.
     pub fn display(&self) -> String {
         if self.by_level.is_empty() && self.args.is_empty() {

@@ -33,39 +33,14 @@ fn refuse(t: &TechniqueUse, why: &str) -> Refusal {
     (t.display(), why.to_string())
 }
 
-fn int(t: &TechniqueUse, name: &str) -> Option<i64> {
-    match t.arg(name) {
-        Some(TechArg::Int(i)) => Some(*i),
-        _ => None,
-    }
-}
-
-fn num(t: &TechniqueUse, name: &str) -> Option<f64> {
-    match t.arg(name) {
-        Some(TechArg::Int(i)) => Some(*i as f64),
-        Some(TechArg::Number(x)) => Some(*x),
-        _ => None,
-    }
-}
-
-fn text(t: &TechniqueUse, name: &str) -> Option<String> {
-    match t.arg(name) {
-        Some(TechArg::Text(s)) => Some(s.clone()),
-        _ => None,
-    }
-}
-
-fn flag(t: &TechniqueUse, name: &str) -> bool {
-    matches!(t.arg(name), Some(TechArg::Word(_)))
-}
-
 /// A count argument as a PostgreSQL `integer` (a larger count masks as much as `i32::MAX`).
 fn count(t: &TechniqueUse, name: &str) -> Option<String> {
-    int(t, name).map(|n| n.clamp(0, i64::from(i32::MAX)).to_string())
+    t.int_arg(name)
+        .map(|n| n.clamp(0, i64::from(i32::MAX)).to_string())
 }
 
 fn max_arg(t: &TechniqueUse) -> String {
-    match int(t, "max") {
+    match t.int_arg("max") {
         Some(m) => format!("({m})::bigint"),
         None => "NULL::bigint".into(),
     }
@@ -215,7 +190,7 @@ fn one(cell: &Cell<'_>, t: &TechniqueUse) -> Result<Masked, Refusal> {
         "mask_first" | "mask_last" => {
             needs_text("mask")?;
             let n = count(t, "n").ok_or_else(|| refuse(t, "no count"))?;
-            let (c, fill_text) = match (text(t, "char"), text(t, "text")) {
+            let (c, fill_text) = match (t.text_arg("char"), t.text_arg("text")) {
                 (Some(c), _) => (c.chars().next().unwrap_or('*').to_string(), None),
                 (None, Some(x)) => ("*".to_string(), Some(x)),
                 (None, None) => ("*".to_string(), None),
@@ -246,7 +221,7 @@ fn one(cell: &Cell<'_>, t: &TechniqueUse) -> Result<Masked, Refusal> {
         }
         "initials" => {
             needs_text("initials")?;
-            let d = match text(t, "delimiter") {
+            let d = match t.text_arg("delimiter") {
                 Some(d) => lit(t, &d)?,
                 None => "NULL::text".into(),
             };
@@ -254,13 +229,17 @@ fn one(cell: &Cell<'_>, t: &TechniqueUse) -> Result<Masked, Refusal> {
         }
         "regex" => {
             needs_text("regex")?;
-            let pattern = text(t, "pattern").ok_or_else(|| refuse(t, "no pattern"))?;
-            let rep = text(t, "replacement").ok_or_else(|| refuse(t, "no replacement"))?;
-            let ic = flag(t, "ignore_case");
+            let pattern = t
+                .text_arg("pattern")
+                .ok_or_else(|| refuse(t, "no pattern"))?;
+            let rep = t
+                .text_arg("replacement")
+                .ok_or_else(|| refuse(t, "no replacement"))?;
+            let ic = t.flag_arg("ignore_case");
             let re = regex::translate(&pattern, ic).map_err(|why| refuse(t, &why))?;
             let names = regex::group_names(&pattern, ic).map_err(|why| refuse(t, &why))?;
             let rep = regex::replacement(&rep, &names).map_err(|why| refuse(t, &why))?;
-            let flags = if flag(t, "global") { ", 'g'" } else { "" };
+            let flags = if t.flag_arg("global") { ", 'g'" } else { "" };
             masked(
                 format!(
                     "regexp_replace({raw}, {}, {}{flags})",
@@ -271,7 +250,7 @@ fn one(cell: &Cell<'_>, t: &TechniqueUse) -> Result<Masked, Refusal> {
             )
         }
         "range" => {
-            let size = num(t, "size").ok_or_else(|| refuse(t, "no size"))?;
+            let size = t.num_arg("size").ok_or_else(|| refuse(t, "no size"))?;
             let whole = size.fract() == 0.0 && size > 0.0 && size < 9.0e15;
             match (own, whole) {
                 (Kind::Int, true) => {
@@ -295,7 +274,7 @@ fn one(cell: &Cell<'_>, t: &TechniqueUse) -> Result<Masked, Refusal> {
                 masked(sql, own)
             }
             _ => {
-                let size = num(t, "size").ok_or_else(|| refuse(t, "no size"))?;
+                let size = t.num_arg("size").ok_or_else(|| refuse(t, "no size"))?;
                 let whole = size.fract() == 0.0 && size > 0.0 && size < 9.0e15;
                 match (own, whole) {
                     (Kind::Int, true) => {
@@ -310,7 +289,8 @@ fn one(cell: &Cell<'_>, t: &TechniqueUse) -> Result<Masked, Refusal> {
             }
         },
         "digits" => {
-            let c = text(t, "char")
+            let c = t
+                .text_arg("char")
                 .and_then(|c| c.chars().next())
                 .unwrap_or('*');
             let fill = match c {
@@ -332,7 +312,7 @@ fn one(cell: &Cell<'_>, t: &TechniqueUse) -> Result<Masked, Refusal> {
                 _ => return Err(refuse(t, "this type")),
             };
             let sql = if t.name == "age_range" {
-                let size = int(t, "size").ok_or_else(|| refuse(t, "no size"))?;
+                let size = t.int_arg("size").ok_or_else(|| refuse(t, "no size"))?;
                 format!("{s}.age_range({d}, {size}, {})", max_arg(t))
             } else {
                 format!("{s}.{}({d}, {})", t.name, max_arg(t))
