@@ -9,6 +9,7 @@
 //!   policy gave none), as the runtime requires.
 
 use super::expr::{missing_refs, ExprLowerer};
+use super::origin::Origin;
 use super::tables::Tables;
 use crate::model::{Model, SourceId, TechArg, TechniqueUse, Ty};
 use crate::resolve::exprs::{ExprCtx, RowCtx};
@@ -20,6 +21,8 @@ use pol_runtime::techniques::Technique;
 /// Lowers techniques; owns the checker used to type `expr(…)` per column.
 pub struct TechniqueLowerer<'f> {
     pub checker: Checker<'f>,
+    /// Whether programs record their spans (the checker's files are the policy set's).
+    pub spans: bool,
 }
 
 impl TechniqueLowerer<'_> {
@@ -100,9 +103,13 @@ impl TechniqueLowerer<'_> {
         let lowerer = ExprLowerer {
             model,
             source: Some(source),
+            origin: self.spans.then_some(Origin {
+                files: self.checker.files,
+                file: *file,
+            }),
         };
-        let program = lowerer.program(&typed, tables);
-        Some(tables.program(program))
+        let (program, spans) = lowerer.program(&typed, tables);
+        Some(tables.program(program, spans))
     }
 }
 
