@@ -24,13 +24,19 @@ fn cases() -> Vec<PathBuf> {
 fn lowered(case: &PathBuf) -> (String, Bundle) {
     let name = case.file_stem().unwrap().to_string_lossy().to_string();
     let mut files = SourceMap::new();
-    files.add(format!("{name}.pol"), std::fs::read_to_string(case).unwrap());
+    files.add(
+        format!("{name}.pol"),
+        std::fs::read_to_string(case).unwrap(),
+    );
     let analysis = pol_compiler::check(&files);
     assert!(!analysis.has_errors(), "{name}: {:?}", analysis.diagnostics);
     let bundle =
         pol_compiler::lower::lower_with_spans(&analysis.model, &analysis.resolution, &files);
     let read = Bundle::from_bytes(&bundle.to_bytes().unwrap()).unwrap();
-    assert_eq!(read, bundle, "{name}: the debug section does not round-trip");
+    assert_eq!(
+        read, bundle,
+        "{name}: the debug section does not round-trip"
+    );
     (name, read)
 }
 
@@ -86,7 +92,11 @@ fn polc_build_emits_the_listing() {
         .arg(case.file_name().unwrap())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8(out.stdout).unwrap(), bundle.to_string());
 
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_polc"))
