@@ -295,7 +295,8 @@ fn source(b: &Bundle, s: &SourcePlan, f: &mut fmt::Formatter<'_>) -> fmt::Result
         optional_column(s.event_time_column, s)
     )?;
     if let Some(level) = &s.level {
-        write!(f, ", level {}", level.default)?;
+        let name = b.levels.get(level.default as usize);
+        write!(f, ", level {}", name.map_or("?", String::as_str))?;
         if let Some(c) = level.column {
             write!(f, " or from {}", column_path(s, c))?;
         }
@@ -405,12 +406,15 @@ fn grants(b: &Bundle, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f,
         "grants",
         b.grants.iter().map(|g| {
+            let src = b.sources.get(g.kind.source() as usize);
+            let name = src.map_or("?", |s| s.name.as_str());
             let kind = match g.kind {
-                GrantKind::TemporaryUnmask { source, seconds } => {
-                    format!("temporary unmask of source {source} for {seconds}s")
+                GrantKind::TemporaryUnmask { seconds, .. } => {
+                    format!("temporary unmask of {name} for {seconds}s")
                 }
-                GrantKind::Detokenize { source, column } => {
-                    format!("detokenize source {source} column {column}")
+                GrantKind::Detokenize { column, .. } => {
+                    let path = src.map_or_else(|| "?".to_owned(), |s| column_path(s, column));
+                    format!("detokenize {name}.{path}")
                 }
             };
             let who = match g.audience {
