@@ -62,7 +62,6 @@ pub fn parse_expr(text: &str) -> Result<ast::Expr, SyntaxError> {
     if let Some(e) = lexed.errors.first() {
         return Err(SyntaxError::new(e.message.clone(), e.span));
     }
-    let n = lexed.tokens.len();
     grammar::ExprParser::new()
         .parse(lexed.tokens)
         .map_err(|e| match e {
@@ -78,8 +77,5 @@ pub fn parse_expr(text: &str) -> Result<ast::Expr, SyntaxError> {
                 format!("{other:?}").chars().take(200).collect(),
                 Span::new(text.len(), text.len()),
             ),
-        })
-        .inspect(|_| {
-            let _ = n;
         })
 }

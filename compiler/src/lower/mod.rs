@@ -19,6 +19,7 @@
 
 mod expr;
 mod grants;
+mod origin;
 mod tables;
 mod technique;
 
@@ -26,13 +27,15 @@ pub use expr::{missing_refs, tagged_column, MissingRefs};
 
 use crate::conflicts::{rule_name, Candidate as Resolved, Resolution, RuleRef};
 use crate::model::{CExpr, MaskBody, Model, RowAudience, RowFilter, SourceId, Ty};
-use crate::source_map::SourceMap;
+use crate::source_map::{FileId, SourceMap};
 use crate::techniques::column_type;
 use expr::{unknown_program, ExprLowerer};
+use origin::Origin;
 use pol_runtime::bundle::{
-    self as rt, Audience, Body, Bundle, Candidate, ColumnPlan, DerivedPlan, LevelPlan, PurposeInfo,
-    RowRulePlan, RuleInfo, Settings, SourcePlan,
+    self as rt, Audience, Body, Bundle, Candidate, ColumnPlan, DerivedPlan, LevelPlan,
+    ProgramSpans, PurposeInfo, RowRulePlan, RuleInfo, Settings, SourcePlan,
 };
+use pol_runtime::program as rt_program;
 use pol_runtime::value::ColumnType;
 use tables::Tables;
 use technique::TechniqueLowerer;
@@ -41,16 +44,32 @@ use technique::TechniqueLowerer;
 /// refuses to build otherwise); anything the checker already rejected lowers to the side that
 /// reveals least (null, unknown, no rows).
 pub fn lower(model: &Model, resolution: &Resolution) -> Bundle {
-    let files = SourceMap::new();
+    lower_from(model, resolution, None)
+}
+
+/// [`lower`], with the bundle's debug section: the source span of every op of every program
+/// (`files` are the files the model was checked from). `polc build` writes it.
+pub fn lower_with_spans(model: &Model, resolution: &Resolution, files: &SourceMap) -> Bundle {
+    let mut bundle = lower_from(model, resolution, Some(files));
+    bundle.debug.files = origin::file_names(files);
+    bundle
+}
+
+fn lower_from(model: &Model, resolution: &Resolution, spans: Option<&SourceMap>) -> Bundle {
+    let empty = SourceMap::new();
+    let files = spans.unwrap_or(&empty);
     let mut cx = Lowerer {
         model,
         resolution,
         by_source: ScopeIndex::new(model),
         tables: Tables::default(),
         techniques: TechniqueLowerer {
-            files: &files,
+            files,
             checker: None,
+            spans: spans.is_some(),
         },
+        files: spans,
+        file: None,
     };
     let mut bundle = Bundle::new();
     bundle.subject_fields = model
@@ -131,16 +150,38 @@ struct Lowerer<'m, 'f> {
     by_source: ScopeIndex,
     tables: Tables,
     techniques: TechniqueLowerer<'f>,
+    /// The policy set's files, when the bundle records spans.
+    files: Option<&'f SourceMap>,
+    /// The file of the item being lowered (its conditions' spans are in it).
+    file: Option<FileId>,
 }
 
-impl Lowerer<'_, '_> {
+impl<'f> Lowerer<'_, 'f> {
+    fn origin(&self, file: Option<FileId>) -> Option<Origin<'f>> {
+        Some(Origin {
+            files: self.files?,
+            file: file?,
+        })
+    }
+
+    /// Lowers `e`, read from the file of the item being lowered ([`Lowerer::file`]).
     fn program(&mut self, e: &CExpr, source: Option<SourceId>) -> u32 {
-        let p = ExprLowerer {
+        let (p, spans) = self.lowered(e, source, self.file);
+        self.tables.program(p, spans)
+    }
+
+    fn lowered(
+        &mut self,
+        e: &CExpr,
+        source: Option<SourceId>,
+        file: Option<FileId>,
+    ) -> (rt_program::Program, ProgramSpans) {
+        ExprLowerer {
             model: self.model,
             source,
+            origin: self.origin(file),
         }
-        .program(e, &mut self.tables);
-        self.tables.program(p)
+        .program(e, &mut self.tables)
     }
 
     fn source(&mut self, s: SourceId) -> SourcePlan {
@@ -148,6 +189,7 @@ impl Lowerer<'_, '_> {
         let src = &model.sources[s];
         let mut columns = Vec::with_capacity(src.columns.len());
         for (c, col) in src.columns.iter().enumerate() {
+            self.file = Some(col.loc.file);
             let name = match col.parent {
                 Some(p) => col
                     .name
@@ -197,7 +239,10 @@ impl Lowerer<'_, '_> {
         let exempts = exempt_ids
             .iter()
             .filter_map(|&e| model.exempts.get(e))
-            .map(|e| self.program(&e.cond, None))
+            .map(|e| {
+                self.file = Some(e.loc.file);
+                self.program(&e.cond, None)
+            })
             .collect();
         let rule_ids = self.by_source.row_rules.get(s).cloned().unwrap_or_default();
         let row_rules = rule_ids
@@ -283,6 +328,7 @@ impl Lowerer<'_, '_> {
         match *first {
             RuleRef::Mask(id) => {
                 let rule = &model.mask_rules[id];
+                self.file = Some(rule.loc.file);
                 let mut missing = expr::MissingRefs::default();
                 if let Some(w) = &rule.where_ {
                     missing = missing.or(missing_refs(model, s, w));
@@ -309,6 +355,7 @@ impl Lowerer<'_, '_> {
                 if missing_refs(model, s, &a.cond).tag {
                     return None;
                 }
+                self.file = Some(a.loc.file);
                 let cond = self.program(&a.cond, Some(s));
                 let t = self
                     .techniques
@@ -328,56 +375,32 @@ impl Lowerer<'_, '_> {
     /// A `combine_exceptions` group: one `except` clause whose condition ORs the exceptions.
     fn combined(&mut self, cand: &Resolved, s: SourceId, ty: &Ty) -> Option<Candidate> {
         let model = self.model;
-        let mut conds: Vec<&CExpr> = Vec::new();
+        let mut conds: Vec<(&CExpr, FileId)> = Vec::new();
         let mut technique = None;
         for r in &cand.rules {
-            let (t, c) = match *r {
+            let (t, c, file) = match *r {
                 RuleRef::Mask(id) => match &model.mask_rules[id].body {
-                    MaskBody::Except(t, c) => (t, c),
+                    MaskBody::Except(t, c) => (t, c, model.mask_rules[id].loc.file),
                     _ => return None,
                 },
                 RuleRef::Accessible(cs, cc) => {
                     let a = model.sources[cs].columns[cc].accessible.as_ref()?;
-                    (&a.technique, &a.cond)
+                    (&a.technique, &a.cond, a.loc.file)
                 }
             };
             if missing_refs(model, s, c).tag {
                 continue; // that rule does not apply to this source
             }
             technique.get_or_insert(t);
-            conds.push(c);
+            conds.push((c, file));
         }
         let technique = technique?;
         let lowered: Vec<_> = conds
             .iter()
-            .map(|c| {
-                ExprLowerer {
-                    model,
-                    source: Some(s),
-                }
-                .program(c, &mut self.tables)
-            })
+            .map(|(c, file)| self.lowered(c, Some(s), Some(*file)))
             .collect();
-        // OR the conditions: splice each program's code and constants.
-        let mut code = Vec::new();
-        let mut consts = Vec::new();
-        for (i, p) in lowered.iter().enumerate() {
-            let base_pc = code.len() as u32;
-            let base_const = consts.len() as u32;
-            for op in &p.code {
-                code.push(relocate(*op, base_pc, base_const));
-            }
-            consts.extend(p.consts.iter().cloned());
-            if i > 0 {
-                code.push(pol_runtime::program::Op::Or);
-            }
-        }
-        let program = if code.is_empty() {
-            unknown_program()
-        } else {
-            pol_runtime::program::Program::new(code, consts)
-        };
-        let cond = self.tables.program(program);
+        let (program, spans) = or_programs(&lowered);
+        let cond = self.tables.program(program, spans);
         let t = self
             .techniques
             .lower(model, technique, ty, s, &mut self.tables);
@@ -437,6 +460,7 @@ impl Lowerer<'_, '_> {
     fn row_rule(&mut self, r: usize, s: SourceId) -> Option<RowRulePlan> {
         let model = self.model;
         let rule = &model.row_rules[r];
+        self.file = Some(rule.loc.file);
         if rule.staged && !self.resolution.include_staged {
             return None;
         }
@@ -510,6 +534,34 @@ impl Lowerer<'_, '_> {
             _ => rt::RowFilter::Never,
         }
     }
+}
+
+/// The disjunction of conditions: each program's code and constants spliced after the
+/// previous ones, then `Or` (which keeps the span of the last operand's last op).
+fn or_programs(
+    lowered: &[(rt_program::Program, ProgramSpans)],
+) -> (rt_program::Program, ProgramSpans) {
+    let mut code = Vec::new();
+    let mut consts = Vec::new();
+    let mut spans = ProgramSpans::default();
+    for (i, (p, s)) in lowered.iter().enumerate() {
+        let base_pc = code.len() as u32;
+        let base_const = consts.len() as u32;
+        for run in &s.runs {
+            spans.note(run.start + base_pc, run.span);
+        }
+        for op in &p.code {
+            code.push(relocate(*op, base_pc, base_const));
+        }
+        consts.extend(p.consts.iter().cloned());
+        if i > 0 {
+            code.push(rt_program::Op::Or);
+        }
+    }
+    if code.is_empty() {
+        return (unknown_program(), ProgramSpans::default());
+    }
+    (rt_program::Program::new(code, consts), spans)
 }
 
 /// Shifts a program's jump targets and constant indices when it is spliced after `pc` ops and

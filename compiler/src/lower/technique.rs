@@ -9,6 +9,7 @@
 //!   policy gave none), as the runtime requires.
 
 use super::expr::{missing_refs, ExprLowerer};
+use super::origin::Origin;
 use super::tables::Tables;
 use crate::model::{Model, SourceId, TechArg, TechniqueUse, Ty};
 use crate::resolve::exprs::{ExprCtx, RowCtx};
@@ -23,6 +24,8 @@ use pol_runtime::techniques::Technique;
 pub struct TechniqueLowerer<'f> {
     pub files: &'f SourceMap,
     pub checker: Option<Checker<'f>>,
+    /// Whether programs record their spans (the checker's files are the policy set's).
+    pub spans: bool,
 }
 
 /// A checker over `model` that can type expressions (no files: lowering reports nothing).
@@ -118,9 +121,13 @@ impl TechniqueLowerer<'_> {
         let lowerer = ExprLowerer {
             model,
             source: Some(source),
+            origin: self.spans.then_some(Origin {
+                files: self.files,
+                file: *file,
+            }),
         };
-        let program = lowerer.program(&typed, tables);
-        Some(tables.program(program))
+        let (program, spans) = lowerer.program(&typed, tables);
+        Some(tables.program(program, spans))
     }
 }
 
