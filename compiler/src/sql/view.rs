@@ -578,17 +578,8 @@ impl<'a> Builder<'a> {
         }
         let mut kinds: Vec<Kind> = arms.iter().map(|(_, _, k)| *k).collect();
         kinds.push(own);
-        let out_kind = technique::common(&kinds).unwrap_or(Kind::Text);
-        let conv = |sql: &str, kind: &Kind| -> Option<String> {
-            if *kind == out_kind || *kind == Kind::Null {
-                return Some(sql.to_string());
-            }
-            if out_kind == Kind::Dec && *kind == Kind::Int {
-                return Some(format!("({sql})::double precision"));
-            }
-            canonical_text_kind(kind, sql)
-        };
-        let Some(clear) = conv(&raw, &own) else {
+        let out = Output::of(&kinds);
+        let Some(clear) = out.conv(&raw, &own) else {
             self.error(
                 SqlErrorKind::Technique {
                     technique: techniques
@@ -603,10 +594,10 @@ impl<'a> Builder<'a> {
             );
             return "NULL".into();
         };
-        let ty = sql_type(&out_kind);
+        let ty = out.sql_type();
         let mut masked_arms = String::new();
         for (k, sql, kind) in &arms {
-            match conv(sql, kind) {
+            match out.conv(sql, kind) {
                 Some(s) => masked_arms.push_str(&format!(" WHEN {k} THEN {s}")),
                 None => self.error(
                     SqlErrorKind::Technique {
@@ -656,6 +647,64 @@ impl<'a> Builder<'a> {
             }
         }
         parts.join(" AND ")
+    }
+}
+
+/// The SQL type of a view column, from the kinds of value that may come out of it (the clear
+/// value's and each technique's): the one kind when they agree (null fits any); a decimal when
+/// ints meet decimals; `text` when every kind is written in JSON as a string (text, dates and
+/// timestamps, the latter two as their canonical text); otherwise `jsonb`, so that each cell
+/// keeps the JSON type the runtime gives it (an int column masked by `range` reads the number
+/// `3` where it is clear and the text `"0-10"` where it is masked).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Output {
+    Typed(Kind),
+    Json,
+}
+
+impl Output {
+    fn of(kinds: &[Kind]) -> Output {
+        if let Some(k) = technique::common(kinds) {
+            return Output::Typed(k);
+        }
+        let all = |ok: &[Kind]| kinds.iter().all(|k| *k == Kind::Null || ok.contains(k));
+        if all(&[Kind::Int, Kind::Dec]) {
+            Output::Typed(Kind::Dec)
+        } else if all(&[Kind::Text, Kind::Date, Kind::Ts]) {
+            Output::Typed(Kind::Text)
+        } else {
+            Output::Json
+        }
+    }
+
+    fn sql_type(&self) -> &'static str {
+        match self {
+            Output::Typed(k) => sql_type(k),
+            Output::Json => "jsonb",
+        }
+    }
+
+    /// A value of `kind` as a value of this column (`None`: SQL cannot write it exactly).
+    fn conv(&self, sql: &str, kind: &Kind) -> Option<String> {
+        if *kind == Kind::Null {
+            return Some(sql.to_string());
+        }
+        match self {
+            Output::Typed(out) if out == kind => Some(sql.to_string()),
+            Output::Typed(Kind::Dec) if *kind == Kind::Int => {
+                Some(format!("({sql})::double precision"))
+            }
+            Output::Typed(_) => canonical_text_kind(kind, sql),
+            Output::Json => match kind {
+                Kind::Date | Kind::Ts => {
+                    canonical_text_kind(kind, sql).map(|t| format!("to_jsonb({t})"))
+                }
+                Kind::Bool | Kind::Int | Kind::Dec | Kind::Text => {
+                    Some(format!("to_jsonb(({sql})::{})", sql_type(kind)))
+                }
+                _ => None,
+            },
+        }
     }
 }
 
