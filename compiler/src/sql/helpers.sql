@@ -98,9 +98,13 @@ $$;
 -- (all of them when there are fewer) is masked, each letter or digit by fill_char or each run of
 -- them by fill_text (a run crossing the part's edge is split there, as in the runtime). One SQL
 -- expression that PostgreSQL inlines into the view (no PL/pgSQL call per cell): the call site's
--- constants fold the branches away. ASCII text uses the class [0-9A-Za-z]; other text the
--- Unicode class. In a replacement, PostgreSQL reads \& as the whole match and \\ as one
--- backslash, so only backslashes are escaped. Counts above 255 (the regex repetition limit) take the loop.
+-- constants fold the branches away. It stays inlinable only while every function in it is
+-- IMMUTABLE: `'…' || n` (text || integer, anytextcat) is only STABLE and kept PostgreSQL from
+-- inlining it (about 50 µs a call through the SQL-function executor), hence `n::text`. ASCII
+-- text uses the class [0-9A-Za-z] and `translate` for the masked part (no regular expression
+-- replacing); other text the Unicode class. In a replacement, PostgreSQL reads \& as the whole
+-- match and \\ as one backslash, so only backslashes are escaped. Counts above 255 (the regex
+-- repetition limit) take the loop.
 CREATE OR REPLACE FUNCTION @schema@.mask_alnum(s text, n integer, from_end boolean,
                                                fill_char text, fill_text text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -109,26 +113,26 @@ RETURN CASE
   WHEN n > 255 THEN @schema@.mask_alnum_loop(s, n, from_end, fill_char, fill_text)
   WHEN octet_length(s) = length(s) AND fill_text IS NULL AND from_end THEN
     left(s, length(s) - length(coalesce(substring(s FROM
-      '(?:[0-9A-Za-z][^0-9A-Za-z]*){1,' || n || '}$'), '')))
-    || regexp_replace(coalesce(substring(s FROM '(?:[0-9A-Za-z][^0-9A-Za-z]*){1,' || n || '}$'), ''),
-                      '[0-9A-Za-z]', replace(fill_char, '\', '\\'), 'g')
+      '(?:[0-9A-Za-z][^0-9A-Za-z]*){1,' || n::text || '}$'), '')))
+    || translate(coalesce(substring(s FROM '(?:[0-9A-Za-z][^0-9A-Za-z]*){1,' || n::text || '}$'), ''),
+                 '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', repeat(fill_char, 62))
   WHEN octet_length(s) = length(s) AND fill_text IS NULL THEN
-    regexp_replace(coalesce(substring(s FROM '^(?:[^0-9A-Za-z]*[0-9A-Za-z]){1,' || n || '}'), ''),
-                   '[0-9A-Za-z]', replace(fill_char, '\', '\\'), 'g')
+    translate(coalesce(substring(s FROM '^(?:[^0-9A-Za-z]*[0-9A-Za-z]){1,' || n::text || '}'), ''),
+              '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', repeat(fill_char, 62))
     || substr(s, length(coalesce(substring(s FROM
-         '^(?:[^0-9A-Za-z]*[0-9A-Za-z]){1,' || n || '}'), '')) + 1)
+         '^(?:[^0-9A-Za-z]*[0-9A-Za-z]){1,' || n::text || '}'), '')) + 1)
   WHEN from_end THEN
     left(s, length(s) - length(coalesce(substring(s FROM
-      '(?:[@ALNUM@][^@ALNUM@]*){1,' || n || '}$'), '')))
-    || regexp_replace(coalesce(substring(s FROM '(?:[@ALNUM@][^@ALNUM@]*){1,' || n || '}$'), ''),
+      '(?:[@ALNUM@][^@ALNUM@]*){1,' || n::text || '}$'), '')))
+    || regexp_replace(coalesce(substring(s FROM '(?:[@ALNUM@][^@ALNUM@]*){1,' || n::text || '}$'), ''),
                       '[@ALNUM@]' || CASE WHEN fill_text IS NULL THEN '' ELSE '+' END,
                       replace(coalesce(fill_text, fill_char), '\', '\\'), 'g')
   ELSE
-    regexp_replace(coalesce(substring(s FROM '^(?:[^@ALNUM@]*[@ALNUM@]){1,' || n || '}'), ''),
+    regexp_replace(coalesce(substring(s FROM '^(?:[^@ALNUM@]*[@ALNUM@]){1,' || n::text || '}'), ''),
                    '[@ALNUM@]' || CASE WHEN fill_text IS NULL THEN '' ELSE '+' END,
                    replace(coalesce(fill_text, fill_char), '\', '\\'), 'g')
     || substr(s, length(coalesce(substring(s FROM
-         '^(?:[^@ALNUM@]*[@ALNUM@]){1,' || n || '}'), '')) + 1)
+         '^(?:[^@ALNUM@]*[@ALNUM@]){1,' || n::text || '}'), '')) + 1)
 END;
 
 -- mask_first_percent(p) / mask_last_percent(p): ceil(len * p / 100) characters become '*'.
