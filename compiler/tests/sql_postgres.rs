@@ -974,3 +974,85 @@ policy p {
         ]
     );
 }
+
+/// `range` and `round` of ints are the runtime's exact i64 arithmetic everywhere: the bigint
+/// fast path (floor and ceiling from truncating division) and, near the ends of bigint, the
+/// numeric path (`div`/`mod`: `v::numeric / size` rounds a 19-digit quotient) — null where
+/// the runtime overflows.
+#[test]
+fn int_range_and_round_are_exact_up_to_the_ends_of_bigint() {
+    let Some(cluster) = Cluster::get() else {
+        return;
+    };
+    let db = cluster.database();
+    let text = r##"
+source t { id: int key, r10: int, r3: int, c10: int, c3: int, c7: int }
+policy p {
+  mask column t.r10 using range(10) for everyone
+  mask column t.r3 using range(3) for everyone
+  mask column t.c10 using round(10) for everyone
+  mask column t.c3 using round(3) for everyone
+  mask column t.c7 using round(7) for everyone
+}
+"##;
+    let mut a = apply(&cluster, &db, analyse(&[("t.pol", text.to_string())]));
+    assert_eq!(a.supported, vec!["t".to_string()]);
+    let values: [i64; 16] = [
+        0,
+        1,
+        -1,
+        9,
+        -9,
+        10,
+        -10,
+        i64::MAX,
+        i64::MAX - 1,
+        i64::MAX - 5,
+        i64::MIN,
+        i64::MIN + 1,
+        i64::MIN + 7,
+        9_223_372_036_854_775_000,
+        -9_223_372_036_854_775_000,
+        1_000_000_000_000_000_001,
+    ];
+    for (i, v) in values.iter().enumerate() {
+        let mut row = Map::new();
+        row.insert("id".into(), json!(i));
+        for c in ["r10", "r3", "c10", "c3", "c7"] {
+            row.insert(c.into(), json!(v));
+        }
+        a.insert("t", &row);
+    }
+    a.check_subject(&json!({"login": "x"}));
+    // The comparison above reads numbers as doubles; the rounded ints exactly:
+    let subject = json!({"login": "y"});
+    let role = a.role(Some(&subject));
+    let mut c = a.connect_as(&role);
+    let got: Vec<(i64, Option<i64>, Option<i64>, Option<i64>)> = c
+        .query(
+            &format!(
+                "SELECT id, c10, c3, c7 FROM {}.t ORDER BY id",
+                a.opts.schema
+            ),
+            &[],
+        )
+        .expect("read")
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect();
+    let bundle = pol_compiler::lower::lower(&a.analysis.model, &a.analysis.resolution);
+    let engine = Engine::from_bundle(bundle, None).expect("engine");
+    let session = engine.session(&subject, Utc::now()).expect("session");
+    let src = session.source("t").expect("source");
+    let want: Vec<(i64, Option<i64>, Option<i64>, Option<i64>)> = a.rows["t"]
+        .iter()
+        .filter_map(|r| src.mask_json(r))
+        .map(|cells| {
+            let m: Map<String, Json> = cells.into_iter().collect();
+            let int = |k: &str| m.get(k).and_then(Json::as_i64);
+            (int("id").expect("id"), int("c10"), int("c3"), int("c7"))
+        })
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(got[13].2, Some(9_223_372_036_854_775_002));
+}

@@ -186,6 +186,12 @@ CREATE OR REPLACE FUNCTION @schema@.int_of(x numeric) RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN x BETWEEN -9223372036854775808 AND 9223372036854775807 THEN x::bigint END;
 
+-- A grant's record key as the int whose canonical text it is (no leading zero, no "-0", in
+-- range); null for any other text, which no int key's canonical text equals.
+CREATE OR REPLACE FUNCTION @schema@.int_key(k text) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN k ~ '^(0|-?[1-9][0-9]{0,18})$' THEN @schema@.int_of(k::numeric) END;
+
 -- A decimal sum that the runtime computes as non-finite is unknown (null), never an error:
 -- a + b overflows exactly when a/2 + b/2 reaches 2^1023.
 CREATE OR REPLACE FUNCTION @schema@.float_add(a double precision, b double precision)
@@ -203,16 +209,33 @@ BEGIN
 END;
 $$;
 
--- `range(size)` of an int: "lo-hi" with lo = floor(v / size) * size; null on overflow.
+-- `range(size)` of an int: "lo-hi" with lo = floor(v / size) * size; null on overflow. Away
+-- from the ends of bigint, in bigint arithmetic (division truncates toward zero: a negative v
+-- with a remainder is one size lower); near them, the same in numeric with div and mod (not
+-- `v::numeric / size`: numeric division rounds a 19-digit quotient to a whole number).
 CREATE OR REPLACE FUNCTION @schema@.int_range(v bigint, size bigint) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN @schema@.int_of(floor(v::numeric / size) * size)::text || '-'
-  || @schema@.int_of(@schema@.int_of(floor(v::numeric / size) * size)::numeric + size)::text;
+RETURN CASE
+  WHEN v BETWEEN -9223372036854775807 + 2 * size AND 9223372036854775807 - 2 * size THEN
+    ((v / size - CASE WHEN v % size < 0 THEN 1 ELSE 0 END) * size)::text || '-'
+      || ((v / size - CASE WHEN v % size < 0 THEN 1 ELSE 0 END) * size + size)::text
+  ELSE @schema@.int_of((div(v::numeric, size) - CASE WHEN mod(v::numeric, size) < 0 THEN 1 ELSE 0 END)
+                       * size)::text || '-'
+    || @schema@.int_of(@schema@.int_of((div(v::numeric, size)
+                       - CASE WHEN mod(v::numeric, size) < 0 THEN 1 ELSE 0 END) * size)::numeric + size)::text
+END;
 
--- `round(size)` of an int: the ceiling to a multiple of size; null on overflow.
+-- `round(size)` of an int: the ceiling to a multiple of size; null on overflow. Below
+-- max - size in bigint arithmetic (truncation toward zero is the ceiling of a negative
+-- quotient; a positive remainder adds one size); above, through numeric.
 CREATE OR REPLACE FUNCTION @schema@.int_round(v bigint, size bigint) RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN @schema@.int_of(ceil(v::numeric / size) * size);
+RETURN CASE
+  WHEN v BETWEEN -9223372036854775807 AND 9223372036854775807 - size THEN
+    (v / size + CASE WHEN v % size > 0 THEN 1 ELSE 0 END) * size
+  ELSE @schema@.int_of((div(v::numeric, size) + CASE WHEN mod(v::numeric, size) > 0 THEN 1 ELSE 0 END)
+                      * size)
+END;
 
 -- The runtime's snap: a quotient within 1e-9 (relative) of a whole number is that number.
 CREATE OR REPLACE FUNCTION @schema@.snap(q double precision) RETURNS double precision

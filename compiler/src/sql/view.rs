@@ -2,23 +2,29 @@
 //! written as SQL.
 //!
 //! ```sql
+//! WITH subject AS MATERIALIZED (
+//!   SELECT u.*, <key material>, <each condition and decision that reads only the subject> h_i
+//!   FROM <the querying role's subject> u)
 //! SELECT <each declared column, masked> FROM (
 //!   SELECT <raw values>, <per column: the decision a_i>, <level>, <key material>
-//!   FROM base t, <the querying role's subject> u, <hash key> k, <active grants> g
+//!   FROM base t, subject u, <active grants> g
 //!   WHERE <exempt> OR <every row rule holds>
 //!   OFFSET 0) x
 //! ```
 //!
 //! A decision is an integer: 0 clear, -1 null (a `who` clause was unknown), k > 0 the column's
-//! k-th technique. The inner query computes each decision once per row (`OFFSET 0` keeps the
-//! planner from inlining it into every use); the outer one applies it.
+//! k-th technique. What depends only on the subject (most conditions, and the whole decision of
+//! a column whose rules do not read the row) is computed once per query in the one-row
+//! `subject` (`MATERIALIZED` keeps the planner from inlining it into every row); a row then
+//! reads a boolean or an integer. The inner query computes each decision once per row
+//! (`OFFSET 0` keeps the planner from inlining it into every use); the outer one applies it.
 
 use super::expr::{kind_of, Kind, Scope};
 use super::technique::{self, Cell};
 use super::{ident, Options, SqlError, SqlErrorKind};
 use crate::conflicts::{Candidate, Resolution, RuleRef};
 use crate::model::{
-    CExpr, ColumnId, MaskBody, Model, RowAudience, RowFilter, SourceId, TechniqueUse, Ty,
+    CExpr, CKind, ColumnId, MaskBody, Model, RowAudience, RowFilter, SourceId, TechniqueUse, Ty,
 };
 use crate::source_map::Loc;
 
@@ -33,6 +39,12 @@ struct Builder<'a> {
     raw: Vec<Option<String>>,
     /// Mismatch SQL of each column (null when it cannot mismatch).
     mismatch: Vec<Option<String>>,
+    /// Conditions computed once per query from the subject alone (`u.h_i`).
+    hoisted: Vec<String>,
+    /// Decisions computed once per query from those conditions (`u.d_i`).
+    decided: Vec<String>,
+    /// Whether a condition compiled since the last reset reads the row.
+    row_read: bool,
     errors: Vec<SqlError>,
 }
 
@@ -51,6 +63,9 @@ pub fn view(
         schema: ident::ident(&opts.schema),
         raw: Vec::new(),
         mismatch: Vec::new(),
+        hoisted: Vec::new(),
+        decided: Vec::new(),
+        row_read: false,
         errors: Vec::new(),
     };
     b.columns();
@@ -185,9 +200,14 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// A condition's SQL: a column of the one-row `subject` when it reads only the subject.
     fn cond(&mut self, e: &CExpr, column: Option<ColumnId>, loc: Loc) -> String {
         match self.scope().cond(e) {
-            Ok(sql) => sql,
+            Ok(sql) if reads_row(e) => {
+                self.row_read = true;
+                sql
+            }
+            Ok(sql) => self.hoist(sql),
             Err(reason) => {
                 self.error(SqlErrorKind::Expression { reason }, column, loc);
                 "NULL::boolean".into()
@@ -195,11 +215,17 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// A condition on the subject (`u`) alone, computed once per query: its column in `subject`.
+    fn hoist(&mut self, sql: String) -> String {
+        format!("u.h_{}", index_of(&mut self.hoisted, sql))
+    }
+
     fn loc_of(&self, e: &CExpr, fallback: Loc) -> Loc {
         Loc::new(fallback.file, e.span)
     }
 
     fn exempt(&mut self) -> String {
+        self.row_read = false;
         let mut parts = Vec::new();
         for e in &self.model.exempts {
             if e.scope.sources.contains(&self.s) {
@@ -430,8 +456,15 @@ impl<'a> Builder<'a> {
         ))
     }
 
-    /// A column's decision (0 clear, -1 null, k technique) and its techniques.
-    fn decision(&mut self, c: ColumnId, exempt: &str) -> (String, Vec<&'a TechniqueUse>) {
+    /// A column's decision (0 clear, -1 null, k technique) before grants, and its techniques;
+    /// computed once per query when it does not read the row.
+    fn decision(
+        &mut self,
+        c: ColumnId,
+        exempt: &str,
+        exempt_reads_row: bool,
+    ) -> (String, Vec<&'a TechniqueUse>) {
+        self.row_read = false;
         let mut techniques = Vec::new();
         let mut sql = format!("CASE WHEN {exempt} THEN 0");
         let cands: Vec<Candidate> = self.resolution.candidates(self.s, c).to_vec();
@@ -453,7 +486,12 @@ impl<'a> Builder<'a> {
             sql.push_str(" ELSE 0");
         }
         sql.push_str(" END");
-        (sql, techniques)
+        if self.row_read || exempt_reads_row {
+            (sql, techniques)
+        } else {
+            let i = index_of(&mut self.decided, sql);
+            (format!("u.d_{i}"), techniques)
+        }
     }
 
     /// SQL of the level (text) of the row, for `by level`.
@@ -486,16 +524,11 @@ impl<'a> Builder<'a> {
         let src = self.src();
         let schema = self.schema.clone();
         let exempt = self.exempt();
+        let exempt_reads_row = self.row_read;
         let key_text = src.key.and_then(|k| {
             let raw = self.raw.get(k).cloned().flatten()?;
             canonical_text(&src.columns[k].ty, &raw)
         });
-        let granted = if key_text.is_some() {
-            "g.key IS NOT NULL"
-        } else {
-            "false"
-        };
-        let clear_all = format!("({exempt} OR {granted})");
         let rules = self.row_rules();
         let level = self.level();
         let top: Vec<ColumnId> = src.top_columns().map(|(c, _)| c).collect();
@@ -511,13 +544,19 @@ impl<'a> Builder<'a> {
         }
         let mut acts = Vec::new();
         for &c in &top {
-            let (decision, techniques) = self.decision(c, &clear_all);
+            let (decision, techniques) = self.decision(c, &exempt, exempt_reads_row);
+            // A granted record is clear (the grant is the row's: never hoisted).
+            let decision = if key_text.is_some() {
+                format!("CASE WHEN g.key IS NOT NULL THEN 0 ELSE {decision} END")
+            } else {
+                decision
+            };
             inner.push(format!("{decision} AS a_{c}"));
             acts.push((c, techniques));
         }
         inner.push(format!("{level} AS lvl"));
-        inner.push("k.inner_pad AS k_i".into());
-        inner.push("k.outer_pad AS k_o".into());
+        inner.push("u.k_i".into());
+        inner.push("u.k_o".into());
         for (c, techniques) in acts {
             let expr = self.output(c, &techniques);
             outer.push(format!(
@@ -530,15 +569,39 @@ impl<'a> Builder<'a> {
         } else {
             format!("\n  WHERE {exempt} OR ({})", rules.join("\n    AND "))
         };
-        let grants = match &key_text {
-            Some(k) => format!(
+        // An int key joins as a bigint (a grant's key text read back only when it is the
+        // canonical text of an int): no text conversion and text hash per row.
+        let int_key = src.key.and_then(|k| match src.columns[k].ty {
+            Ty::Int => self.raw.get(k).cloned().flatten(),
+            _ => None,
+        });
+        let grants = match (&key_text, int_key) {
+            (Some(_), Some(raw)) => format!(
+                "\n  LEFT JOIN (SELECT DISTINCT {schema}.int_key(gr.record_key) AS key FROM {schema}.grants gr\n             WHERE gr.source = {} AND gr.expires > now() AND gr.revoked_at IS NULL) g\n    ON g.key = {raw}",
+                ident::text(&src.name).unwrap_or_default()
+            ),
+            (Some(k), None) => format!(
                 "\n  LEFT JOIN (SELECT DISTINCT gr.record_key AS key FROM {schema}.grants gr\n             WHERE gr.source = {} AND gr.expires > now() AND gr.revoked_at IS NULL) g\n    ON g.key = {k}",
                 ident::text(&src.name).unwrap_or_default()
             ),
-            None => String::new(),
+            (None, _) => String::new(),
         };
+        let mut conds = vec![
+            "u.*".to_string(),
+            format!("(SELECT k.inner_pad FROM {schema}.hash_key k) AS k_i"),
+            format!("(SELECT k.outer_pad FROM {schema}.hash_key k) AS k_o"),
+        ];
+        for (i, h) in self.hoisted.iter().enumerate() {
+            conds.push(format!("{h} AS h_{i}"));
+        }
+        let mut decisions = vec!["u.*".to_string()];
+        for (i, d) in self.decided.iter().enumerate() {
+            decisions.push(format!("{d} AS d_{i}"));
+        }
         format!(
-            "CREATE VIEW {schema}.{name} WITH (security_barrier) AS\nSELECT\n{}\nFROM (\n  SELECT\n    {}\n  FROM {base}.{name} AS t\n  CROSS JOIN {schema}.decode_subject(\n    (SELECT sj.subject FROM {schema}.subjects sj WHERE sj.role = current_user),\n    current_setting('pol.acting_under', true)) AS u\n  LEFT JOIN {schema}.hash_key AS k ON true{grants}{filter}\n  OFFSET 0\n) AS x;\n",
+            "CREATE VIEW {schema}.{name} WITH (security_barrier) AS\nWITH subject AS MATERIALIZED (\n  SELECT\n    {}\n  FROM (\n    SELECT\n      {}\n    FROM {schema}.decode_subject(\n      (SELECT sj.subject FROM {schema}.subjects sj WHERE sj.role = current_user),\n      current_setting('pol.acting_under', true)) AS u\n  ) AS u\n)\nSELECT\n{}\nFROM (\n  SELECT\n    {}\n  FROM {base}.{name} AS t\n  CROSS JOIN subject AS u{grants}{filter}\n  OFFSET 0\n) AS x;\n",
+            decisions.join(",\n    "),
+            conds.join(",\n      "),
             outer.join(",\n"),
             inner.join(",\n    "),
             name = ident::ident(&src.name),
@@ -706,6 +769,28 @@ impl Output {
             },
         }
     }
+}
+
+/// The index of `sql` in `list`, added at the end when it is not there yet.
+fn index_of(list: &mut Vec<String>, sql: String) -> usize {
+    match list.iter().position(|h| *h == sql) {
+        Some(i) => i,
+        None => {
+            list.push(sql);
+            list.len() - 1
+        }
+    }
+}
+
+/// Whether an expression reads the row (a column, a tagged column, a technique's value).
+fn reads_row(e: &CExpr) -> bool {
+    let mut reads = false;
+    e.walk(&mut |x| {
+        if matches!(x.kind, CKind::Row(_) | CKind::RowTagged(_) | CKind::Value) {
+            reads = true;
+        }
+    });
+    reads
 }
 
 /// A derived value against its column's type: an int is accepted for a decimal.
