@@ -20,21 +20,20 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN octet_length(s) = length(s) THEN regexp_replace(s, '[^0-9A-Za-z]', '', 'g')
             ELSE regexp_replace(s, '[^@ALNUM@]', '', 'g') END;
 
--- show_last(n) / show_first(n): null and empty give '*******'.
-CREATE OR REPLACE FUNCTION @schema@.show_last(s text, n integer) RETURNS text
+-- show_last(n) / show_first(n) of s, given a = alnum_only(s) (the view computes it once per
+-- row and passes it twice): null and empty give '*******'.
+CREATE OR REPLACE FUNCTION @schema@.show_last_of(s text, a text, n integer) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
-  WHEN s IS NULL OR s = '' THEN '*******'
-  WHEN length(@schema@.alnum_only(s)) <= n THEN '*******'
-  ELSE '*******' || right(@schema@.alnum_only(s), n)
+  WHEN s IS NULL OR s = '' OR length(a) <= n THEN '*******'
+  ELSE '*******' || right(a, n)
 END;
 
-CREATE OR REPLACE FUNCTION @schema@.show_first(s text, n integer) RETURNS text
+CREATE OR REPLACE FUNCTION @schema@.show_first_of(s text, a text, n integer) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
-  WHEN s IS NULL OR s = '' THEN '*******'
-  WHEN length(@schema@.alnum_only(s)) <= n THEN '*******'
-  ELSE left(@schema@.alnum_only(s), n) || '*******'
+  WHEN s IS NULL OR s = '' OR length(a) <= n THEN '*******'
+  ELSE left(a, n) || '*******'
 END;
 
 -- email_mask: '*******' and the last dot-suffix of the part after the last '@' (string
@@ -96,43 +95,48 @@ $$;
 
 -- mask_first(n) / mask_last(n): the part of s holding the first (last) n letters or digits
 -- (all of them when there are fewer) is masked, each letter or digit by fill_char or each run of
--- them by fill_text (a run crossing the part's edge is split there, as in the runtime). One SQL
--- expression that PostgreSQL inlines into the view (no PL/pgSQL call per cell): the call site's
--- constants fold the branches away. It stays inlinable only while every function in it is
+-- them by fill_text (a run crossing the part's edge is split there, as in the runtime).
+-- Two inlinable SQL expressions (no PL/pgSQL call per cell; the call site's constants fold the
+-- branches away): alnum_part finds the part (one regular expression, computed once per row by
+-- the view), mask_alnum_of masks it. They stay inlinable only while every function in them is
 -- IMMUTABLE: `'…' || n` (text || integer, anytextcat) is only STABLE and kept PostgreSQL from
--- inlining it (about 50 µs a call through the SQL-function executor), hence `n::text`. ASCII
--- text uses the class [0-9A-Za-z] and `translate` for the masked part (no regular expression
--- replacing); other text the Unicode class. In a replacement, PostgreSQL reads \& as the whole
--- match and \\ as one backslash, so only backslashes are escaped. Counts above 255 (the regex
--- repetition limit) take the loop.
-CREATE OR REPLACE FUNCTION @schema@.mask_alnum(s text, n integer, from_end boolean,
-                                               fill_char text, fill_text text) RETURNS text
+-- inlining (about 50 µs a call through the SQL-function executor), hence `n::text`. ASCII text
+-- uses the class [0-9A-Za-z] and `translate` for the masked part; other text the Unicode class
+-- and a regular expression. In a replacement, PostgreSQL reads \& as the whole match and \\ as
+-- one backslash, so only backslashes are escaped. Counts above 255 (the regex repetition
+-- limit) take the loop.
+CREATE OR REPLACE FUNCTION @schema@.alnum_part(s text, n integer, from_end boolean) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN s IS NULL OR s = '' OR n > 255 THEN NULL
+  WHEN octet_length(s) = length(s) AND from_end THEN
+    coalesce(substring(s FROM '(?:[0-9A-Za-z][^0-9A-Za-z]*){1,' || n::text || '}$'), '')
+  WHEN octet_length(s) = length(s) THEN
+    coalesce(substring(s FROM '^(?:[^0-9A-Za-z]*[0-9A-Za-z]){1,' || n::text || '}'), '')
+  WHEN from_end THEN
+    coalesce(substring(s FROM '(?:[@ALNUM@][^@ALNUM@]*){1,' || n::text || '}$'), '')
+  ELSE
+    coalesce(substring(s FROM '^(?:[^@ALNUM@]*[@ALNUM@]){1,' || n::text || '}'), '')
+END;
+
+CREATE OR REPLACE FUNCTION @schema@.mask_alnum_of(s text, part text, n integer, from_end boolean,
+                                                  fill_char text, fill_text text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
   WHEN s IS NULL OR s = '' THEN '*******'
   WHEN n > 255 THEN @schema@.mask_alnum_loop(s, n, from_end, fill_char, fill_text)
   WHEN octet_length(s) = length(s) AND fill_text IS NULL AND from_end THEN
-    left(s, length(s) - length(coalesce(substring(s FROM
-      '(?:[0-9A-Za-z][^0-9A-Za-z]*){1,' || n::text || '}$'), '')))
-    || translate(coalesce(substring(s FROM '(?:[0-9A-Za-z][^0-9A-Za-z]*){1,' || n::text || '}$'), ''),
-                 '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', repeat(fill_char, 62))
+    left(s, length(s) - length(part)) || translate(part, '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', repeat(fill_char, 62))
   WHEN octet_length(s) = length(s) AND fill_text IS NULL THEN
-    translate(coalesce(substring(s FROM '^(?:[^0-9A-Za-z]*[0-9A-Za-z]){1,' || n::text || '}'), ''),
-              '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', repeat(fill_char, 62))
-    || substr(s, length(coalesce(substring(s FROM
-         '^(?:[^0-9A-Za-z]*[0-9A-Za-z]){1,' || n::text || '}'), '')) + 1)
+    translate(part, '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', repeat(fill_char, 62)) || substr(s, length(part) + 1)
   WHEN from_end THEN
-    left(s, length(s) - length(coalesce(substring(s FROM
-      '(?:[@ALNUM@][^@ALNUM@]*){1,' || n::text || '}$'), '')))
-    || regexp_replace(coalesce(substring(s FROM '(?:[@ALNUM@][^@ALNUM@]*){1,' || n::text || '}$'), ''),
-                      '[@ALNUM@]' || CASE WHEN fill_text IS NULL THEN '' ELSE '+' END,
+    left(s, length(s) - length(part))
+    || regexp_replace(part, '[@ALNUM@]' || CASE WHEN fill_text IS NULL THEN '' ELSE '+' END,
                       replace(coalesce(fill_text, fill_char), '\', '\\'), 'g')
   ELSE
-    regexp_replace(coalesce(substring(s FROM '^(?:[^@ALNUM@]*[@ALNUM@]){1,' || n::text || '}'), ''),
-                   '[@ALNUM@]' || CASE WHEN fill_text IS NULL THEN '' ELSE '+' END,
+    regexp_replace(part, '[@ALNUM@]' || CASE WHEN fill_text IS NULL THEN '' ELSE '+' END,
                    replace(coalesce(fill_text, fill_char), '\', '\\'), 'g')
-    || substr(s, length(coalesce(substring(s FROM
-         '^(?:[^@ALNUM@]*[@ALNUM@]){1,' || n::text || '}'), '')) + 1)
+    || substr(s, length(part) + 1)
 END;
 
 -- mask_first_percent(p) / mask_last_percent(p): ceil(len * p / 100) characters become '*'.

@@ -19,6 +19,8 @@
 //! reads a boolean or an integer. The inner query computes each decision once per row
 //! (`OFFSET 0` keeps the planner from inlining it into every use); the outer one applies it.
 
+use std::cell::RefCell;
+
 use super::expr::{kind_of, Kind, Scope};
 use super::technique::{self, Cell};
 use super::{ident, Options, SqlError, SqlErrorKind};
@@ -43,6 +45,10 @@ struct Builder<'a> {
     hoisted: Vec<String>,
     /// Decisions computed once per query from those conditions (`u.d_i`).
     decided: Vec<String>,
+    /// Each top column's decision in the inner query (including grants).
+    decision_sql: Vec<String>,
+    /// Values techniques need more than once per row, as inner-query columns.
+    per_row: Vec<String>,
     /// Whether a condition compiled since the last reset reads the row.
     row_read: bool,
     errors: Vec<SqlError>,
@@ -65,6 +71,8 @@ pub fn view(
         mismatch: Vec::new(),
         hoisted: Vec::new(),
         decided: Vec::new(),
+        decision_sql: Vec::new(),
+        per_row: Vec::new(),
         row_read: false,
         errors: Vec::new(),
     };
@@ -552,6 +560,10 @@ impl<'a> Builder<'a> {
                 decision
             };
             inner.push(format!("{decision} AS a_{c}"));
+            if self.decision_sql.len() <= c {
+                self.decision_sql.resize(c + 1, String::new());
+            }
+            self.decision_sql[c] = decision;
             acts.push((c, techniques));
         }
         inner.push(format!("{level} AS lvl"));
@@ -564,6 +576,7 @@ impl<'a> Builder<'a> {
                 ident::ident(&src.columns[c].name)
             ));
         }
+        inner.append(&mut self.per_row);
         let filter = if rules.is_empty() {
             String::new()
         } else {
@@ -619,17 +632,31 @@ impl<'a> Builder<'a> {
         let raw = format!("x.c_{c}");
         let schema = self.schema.clone();
         let mut arms: Vec<(i64, String, Kind)> = Vec::new();
+        let inner_raw = self.raw[c].clone().unwrap_or_else(|| "NULL".into());
         for (i, t) in techniques.iter().enumerate() {
+            let k = i as i64 + 1;
+            let per_row = RefCell::new(Vec::new());
+            let prefix = format!("l_{c}_{k}");
             let cell = Cell {
                 model: self.model,
                 schema: &schema,
                 source: &src.name,
                 column: col,
                 raw: &raw,
+                inner_raw: &inner_raw,
                 level: "x.lvl",
+                per_row: &per_row,
+                per_row_prefix: &prefix,
             };
-            match technique::apply(&cell, t) {
-                Ok(m) => arms.push((i as i64 + 1, m.sql, m.kind)),
+            let applied = technique::apply(&cell, t);
+            let decision = self.decision_sql.get(c).cloned().unwrap_or_default();
+            for (j, sql) in per_row.into_inner().into_iter().enumerate() {
+                self.per_row.push(format!(
+                    "CASE WHEN ({decision}) = {k} THEN {sql} END AS {prefix}_{j}"
+                ));
+            }
+            match applied {
+                Ok(m) => arms.push((k, m.sql, m.kind)),
                 Err((technique, reason)) => {
                     self.error(
                         SqlErrorKind::Technique { technique, reason },
