@@ -36,14 +36,14 @@ RETURN CASE
   ELSE left(a, n) || '*******'
 END;
 
--- email_mask: '*******' and the last dot-suffix of the part after the last '@' (string
--- functions, no regular expression: split_part with a negative index counts from the end).
-CREATE OR REPLACE FUNCTION @schema@.email_mask(s text) RETURNS text
+-- email_mask: '*******' and the last dot-suffix of the domain d, the part after the last '@'
+-- (the view computes d = split_part(s, '@', -1) once per row: string functions, no regular
+-- expression; split_part with a negative index counts from the end).
+CREATE OR REPLACE FUNCTION @schema@.email_mask_of(s text, d text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
-  WHEN s IS NULL OR s = '' THEN '*******'
-  WHEN strpos(s, '@') = 0 OR strpos(split_part(s, '@', -1), '.') = 0 THEN '*******'
-  ELSE '*******' || coalesce('.' || nullif(split_part(split_part(s, '@', -1), '.', -1), ''), '')
+  WHEN s IS NULL OR s = '' OR strpos(s, '@') = 0 OR strpos(d, '.') = 0 THEN '*******'
+  ELSE '*******' || coalesce('.' || nullif(split_part(d, '.', -1), ''), '')
 END;
 
 -- mask_first(n) / mask_last(n): n letters or digits from one end replaced, separators kept;

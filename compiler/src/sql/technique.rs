@@ -207,7 +207,8 @@ fn one(cell: &Cell<'_>, t: &TechniqueUse) -> Result<Masked, Refusal> {
         }
         "email_mask" => {
             needs_text("email_mask")?;
-            masked(format!("{s}.email_mask({raw})"), Kind::Text)
+            let domain = cell.once(format!("split_part({}, '@', -1)", cell.inner_raw));
+            masked(format!("{s}.email_mask_of({raw}, {domain})"), Kind::Text)
         }
         "mask_first" | "mask_last" => {
             needs_text("mask")?;
