@@ -975,6 +975,9 @@ policy p {
     );
 }
 
+/// A row's id and its `round(10)`, `round(3)`, `round(7)` cells.
+type RoundedRow = (i64, Option<i64>, Option<i64>, Option<i64>);
+
 /// `range` and `round` of ints are the runtime's exact i64 arithmetic everywhere: the bigint
 /// fast path (floor and ceiling from truncating division) and, near the ends of bigint, the
 /// numeric path (`div`/`mod`: `v::numeric / size` rounds a 19-digit quotient) — null where
@@ -1028,7 +1031,7 @@ policy p {
     let subject = json!({"login": "y"});
     let role = a.role(Some(&subject));
     let mut c = a.connect_as(&role);
-    let got: Vec<(i64, Option<i64>, Option<i64>, Option<i64>)> = c
+    let got: Vec<RoundedRow> = c
         .query(
             &format!(
                 "SELECT id, c10, c3, c7 FROM {}.t ORDER BY id",
@@ -1044,7 +1047,7 @@ policy p {
     let engine = Engine::from_bundle(bundle, None).expect("engine");
     let session = engine.session(&subject, Utc::now()).expect("session");
     let src = session.source("t").expect("source");
-    let want: Vec<(i64, Option<i64>, Option<i64>, Option<i64>)> = a.rows["t"]
+    let want: Vec<RoundedRow> = a.rows["t"]
         .iter()
         .filter_map(|r| src.mask_json(r))
         .map(|cells| {
