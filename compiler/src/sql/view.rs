@@ -3,10 +3,12 @@
 //!
 //! ```sql
 //! WITH subject AS MATERIALIZED (
-//!   SELECT u.*, <key material>, <each condition and decision that reads only the subject> h_i
-//!   FROM <the querying role's subject> u)
+//!   SELECT u.*, <each decision that reads only the subject> d_j FROM (
+//!     SELECT u.*, <key material>, <each condition on the subject alone> h_i
+//!     FROM <the querying role's subject> u) u)
 //! SELECT <each declared column, masked> FROM (
-//!   SELECT <raw values>, <per column: the decision a_i>, <level>, <key material>
+//!   SELECT <raw values>, <per column: the decision a_i>, <level>, <key material>,
+//!          <values a technique reads twice, per row> l_c_k_j
 //!   FROM base t, subject u, <active grants> g
 //!   WHERE <exempt> OR <every row rule holds>
 //!   OFFSET 0) x
