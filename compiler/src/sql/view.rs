@@ -545,7 +545,10 @@ impl<'a> Builder<'a> {
         let mut inner = Vec::new();
         let mut outer = Vec::new();
         for &c in &top {
-            if let Some(raw) = self.raw[c].clone() {
+            if let Some(raw) = self.raw[c]
+                .clone()
+                .filter(|_| src.columns[c].derived.is_none())
+            {
                 inner.push(format!("{raw} AS c_{c}"));
             }
             if let Some(m) = self.mismatch[c].clone() {
@@ -567,6 +570,18 @@ impl<'a> Builder<'a> {
             }
             self.decision_sql[c] = decision;
             acts.push((c, techniques));
+        }
+        // A derived value is computed only where it can come out: its own decision masks it
+        // (a technique reads it) or every input is clear (it shows).
+        for &c in &top {
+            let (Some(raw), Some(d)) = (self.raw[c].clone(), &src.columns[c].derived) else {
+                continue;
+            };
+            let decision = self.decision_sql.get(c).cloned().unwrap_or_default();
+            let inputs = self.inputs_clear_inner(&d.reads, 0);
+            inner.push(format!(
+                "CASE WHEN ({decision}) <> 0 OR ({inputs}) THEN {raw} END AS c_{c}"
+            ));
         }
         inner.push(format!("{level} AS lvl"));
         inner.push("u.k_i".into());
@@ -720,6 +735,31 @@ impl<'a> Builder<'a> {
             None if mismatch.is_empty() => decided,
             None => format!("(CASE {mismatch}ELSE {decided} END)"),
         }
+    }
+
+    /// [`Self::inputs_clear`] inside the inner query (decisions and mismatches as SQL there).
+    fn inputs_clear_inner(&self, reads: &[ColumnId], depth: usize) -> String {
+        let src = self.src();
+        if depth > src.columns.len() {
+            return "false".into();
+        }
+        let mut parts = vec!["true".to_string()];
+        for &r in reads {
+            match self.decision_sql.get(r).filter(|d| !d.is_empty()) {
+                Some(d) => parts.push(format!("({d}) = 0")),
+                None => return "true".into(),
+            }
+            if let Some(m) = &self.mismatch[r] {
+                parts.push(format!("NOT {m}"));
+            }
+            if let Some(d) = &src.columns[r].derived {
+                parts.push(format!(
+                    "({})",
+                    self.inputs_clear_inner(&d.reads, depth + 1)
+                ));
+            }
+        }
+        parts.join(" AND ")
     }
 
     /// Whether every column in `reads` comes out exactly as its raw value (§6.6).
