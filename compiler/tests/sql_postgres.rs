@@ -772,6 +772,22 @@ fn a_grant_unmasks_a_record_for_everyone_until_it_expires() {
     root.batch_execute(&grant("g-3", "2", "1 hour", true))
         .expect("revoked grant");
     assert_eq!(strings(&mut c, &q).unwrap(), ["∅", "∅"]);
+    // The int key joins as a bigint: only the canonical text of 1 grants record 1 ("01",
+    // "+1", " 1", "1.0" do not, as in the runtime), and a key beyond bigint is no error.
+    for (i, key) in ["01", "+1", " 1", "1.0", "-0", "99999999999999999999", "x"]
+        .iter()
+        .enumerate()
+    {
+        root.batch_execute(&grant(&format!("g-k{i}"), key, "1 hour", false))
+            .expect("grant of a non-canonical key");
+    }
+    assert_eq!(strings(&mut c, &q).unwrap(), ["∅", "∅"]);
+    root.batch_execute(&grant("g-4", "1", "1 hour", false))
+        .expect("grant");
+    assert_eq!(
+        strings(&mut c, &q).unwrap(),
+        ["jenny@example.com/Jenny", "∅"]
+    );
 }
 
 #[test]
@@ -912,4 +928,150 @@ policy p {
         a.insert("t", &row);
     }
     a.check_subject(&json!({"login": "x"}));
+}
+
+/// Regression (seen in the generated differential test): a column whose cells may be clear for
+/// one subject and masked into another JSON type for another — `range` on an int key — read
+/// the text `"3"` in the view where the runtime gives the number `3`. Such a column is `jsonb`
+/// (each cell keeps the runtime's JSON type); a column whose values are all JSON strings
+/// (a date clear or as `year_only`) stays `text`.
+#[test]
+fn a_column_clear_for_some_and_masked_to_another_type_keeps_each_cells_json_type() {
+    let Some(cluster) = Cluster::get() else {
+        return;
+    };
+    let db = cluster.database();
+    let text = r##"
+source t {
+  id: int key,
+  amount: decimal,
+  code: int,
+  born: date,
+  flag: bool,
+}
+policy p {
+  mask column t.id using range(10) for everyone except user has role "admin"
+  mask column t.amount using range(100) for everyone except user has role "admin"
+  mask column t.code using digits for everyone except user has role "admin"
+  mask column t.born using year_only for everyone except user has role "admin"
+  mask column t.flag using constant(true) for everyone except user has role "admin"
+}
+"##;
+    let mut a = apply(&cluster, &db, analyse(&[("t.pol", text.to_string())]));
+    assert_eq!(a.supported, vec!["t".to_string()]);
+    let rows = [
+        json!({"id": 3, "amount": 1234.5, "code": 42, "born": "1990-05-17", "flag": false}),
+        json!({"id": -17, "amount": -0.25, "code": -7, "born": "2001-12-31", "flag": true}),
+        json!({"id": 40, "amount": null, "code": null, "born": null, "flag": null}),
+    ];
+    for r in &rows {
+        a.insert("t", r.as_object().expect("object"));
+    }
+    a.check_subject(&json!({"login": "adm", "roles": ["admin"]}));
+    a.check_subject(&json!({"login": "x"}));
+    let mut c = a.cluster.connect(&a.db);
+    let types = strings(
+        &mut c,
+        &format!(
+            "SELECT column_name || ' ' || data_type FROM information_schema.columns \
+             WHERE table_schema = '{}' AND table_name = 't' ORDER BY ordinal_position",
+            a.opts.schema
+        ),
+    )
+    .expect("column types");
+    assert_eq!(
+        types,
+        [
+            "id jsonb",
+            "amount jsonb",
+            "code jsonb",
+            "born text",
+            "flag boolean"
+        ]
+    );
+}
+
+/// A row's id and its `round(10)`, `round(3)`, `round(7)` cells.
+type RoundedRow = (i64, Option<i64>, Option<i64>, Option<i64>);
+
+/// `range` and `round` of ints are the runtime's exact i64 arithmetic everywhere: the bigint
+/// fast path (floor and ceiling from truncating division) and, near the ends of bigint, the
+/// numeric path (`div`/`mod`: `v::numeric / size` rounds a 19-digit quotient) — null where
+/// the runtime overflows.
+#[test]
+fn int_range_and_round_are_exact_up_to_the_ends_of_bigint() {
+    let Some(cluster) = Cluster::get() else {
+        return;
+    };
+    let db = cluster.database();
+    let text = r##"
+source t { id: int key, r10: int, r3: int, c10: int, c3: int, c7: int }
+policy p {
+  mask column t.r10 using range(10) for everyone
+  mask column t.r3 using range(3) for everyone
+  mask column t.c10 using round(10) for everyone
+  mask column t.c3 using round(3) for everyone
+  mask column t.c7 using round(7) for everyone
+}
+"##;
+    let mut a = apply(&cluster, &db, analyse(&[("t.pol", text.to_string())]));
+    assert_eq!(a.supported, vec!["t".to_string()]);
+    let values: [i64; 16] = [
+        0,
+        1,
+        -1,
+        9,
+        -9,
+        10,
+        -10,
+        i64::MAX,
+        i64::MAX - 1,
+        i64::MAX - 5,
+        i64::MIN,
+        i64::MIN + 1,
+        i64::MIN + 7,
+        9_223_372_036_854_775_000,
+        -9_223_372_036_854_775_000,
+        1_000_000_000_000_000_001,
+    ];
+    for (i, v) in values.iter().enumerate() {
+        let mut row = Map::new();
+        row.insert("id".into(), json!(i));
+        for c in ["r10", "r3", "c10", "c3", "c7"] {
+            row.insert(c.into(), json!(v));
+        }
+        a.insert("t", &row);
+    }
+    a.check_subject(&json!({"login": "x"}));
+    // The comparison above reads numbers as doubles; the rounded ints exactly:
+    let subject = json!({"login": "y"});
+    let role = a.role(Some(&subject));
+    let mut c = a.connect_as(&role);
+    let got: Vec<RoundedRow> = c
+        .query(
+            &format!(
+                "SELECT id, c10, c3, c7 FROM {}.t ORDER BY id",
+                a.opts.schema
+            ),
+            &[],
+        )
+        .expect("read")
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect();
+    let bundle = pol_compiler::lower::lower(&a.analysis.model, &a.analysis.resolution);
+    let engine = Engine::from_bundle(bundle, None).expect("engine");
+    let session = engine.session(&subject, Utc::now()).expect("session");
+    let src = session.source("t").expect("source");
+    let want: Vec<RoundedRow> = a.rows["t"]
+        .iter()
+        .filter_map(|r| src.mask_json(r))
+        .map(|cells| {
+            let m: Map<String, Json> = cells.into_iter().collect();
+            let int = |k: &str| m.get(k).and_then(Json::as_i64);
+            (int("id").expect("id"), int("c10"), int("c3"), int("c7"))
+        })
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(got[13].2, Some(9_223_372_036_854_775_002));
 }

@@ -20,31 +20,30 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN octet_length(s) = length(s) THEN regexp_replace(s, '[^0-9A-Za-z]', '', 'g')
             ELSE regexp_replace(s, '[^@ALNUM@]', '', 'g') END;
 
--- show_last(n) / show_first(n): null and empty give '*******'.
-CREATE OR REPLACE FUNCTION @schema@.show_last(s text, n integer) RETURNS text
+-- show_last(n) / show_first(n) of s, given a = alnum_only(s) (the view computes it once per
+-- row and passes it twice): null and empty give '*******'.
+CREATE OR REPLACE FUNCTION @schema@.show_last_of(s text, a text, n integer) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
-  WHEN s IS NULL OR s = '' THEN '*******'
-  WHEN length(@schema@.alnum_only(s)) <= n THEN '*******'
-  ELSE '*******' || right(@schema@.alnum_only(s), n)
+  WHEN s IS NULL OR s = '' OR length(a) <= n THEN '*******'
+  ELSE '*******' || right(a, n)
 END;
 
-CREATE OR REPLACE FUNCTION @schema@.show_first(s text, n integer) RETURNS text
+CREATE OR REPLACE FUNCTION @schema@.show_first_of(s text, a text, n integer) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
-  WHEN s IS NULL OR s = '' THEN '*******'
-  WHEN length(@schema@.alnum_only(s)) <= n THEN '*******'
-  ELSE left(@schema@.alnum_only(s), n) || '*******'
+  WHEN s IS NULL OR s = '' OR length(a) <= n THEN '*******'
+  ELSE left(a, n) || '*******'
 END;
 
--- email_mask: '*******' and the last dot-suffix of the part after the last '@' (string
--- functions, no regular expression: split_part with a negative index counts from the end).
-CREATE OR REPLACE FUNCTION @schema@.email_mask(s text) RETURNS text
+-- email_mask: '*******' and the last dot-suffix of the domain d, the part after the last '@'
+-- (the view computes d = split_part(s, '@', -1) once per row: string functions, no regular
+-- expression; split_part with a negative index counts from the end).
+CREATE OR REPLACE FUNCTION @schema@.email_mask_of(s text, d text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
-  WHEN s IS NULL OR s = '' THEN '*******'
-  WHEN strpos(s, '@') = 0 OR strpos(split_part(s, '@', -1), '.') = 0 THEN '*******'
-  ELSE '*******' || coalesce('.' || nullif(split_part(split_part(s, '@', -1), '.', -1), ''), '')
+  WHEN s IS NULL OR s = '' OR strpos(s, '@') = 0 OR strpos(d, '.') = 0 THEN '*******'
+  ELSE '*******' || coalesce('.' || nullif(split_part(d, '.', -1), ''), '')
 END;
 
 -- mask_first(n) / mask_last(n): n letters or digits from one end replaced, separators kept;
@@ -96,39 +95,48 @@ $$;
 
 -- mask_first(n) / mask_last(n): the part of s holding the first (last) n letters or digits
 -- (all of them when there are fewer) is masked, each letter or digit by fill_char or each run of
--- them by fill_text (a run crossing the part's edge is split there, as in the runtime). One SQL
--- expression that PostgreSQL inlines into the view (no PL/pgSQL call per cell): the call site's
--- constants fold the branches away. ASCII text uses the class [0-9A-Za-z]; other text the
--- Unicode class. In a replacement, PostgreSQL reads \& as the whole match and \\ as one
--- backslash, so only backslashes are escaped. Counts above 255 (the regex repetition limit) take the loop.
-CREATE OR REPLACE FUNCTION @schema@.mask_alnum(s text, n integer, from_end boolean,
-                                               fill_char text, fill_text text) RETURNS text
+-- them by fill_text (a run crossing the part's edge is split there, as in the runtime).
+-- Two inlinable SQL expressions (no PL/pgSQL call per cell; the call site's constants fold the
+-- branches away): alnum_part finds the part (one regular expression, computed once per row by
+-- the view), mask_alnum_of masks it. They stay inlinable only while every function in them is
+-- IMMUTABLE: `'…' || n` (text || integer, anytextcat) is only STABLE and kept PostgreSQL from
+-- inlining (about 50 µs a call through the SQL-function executor), hence `n::text`. ASCII text
+-- uses the class [0-9A-Za-z] and `translate` for the masked part; other text the Unicode class
+-- and a regular expression. In a replacement, PostgreSQL reads \& as the whole match and \\ as
+-- one backslash, so only backslashes are escaped. Counts above 255 (the regex repetition
+-- limit) take the loop.
+CREATE OR REPLACE FUNCTION @schema@.alnum_part(s text, n integer, from_end boolean) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN s IS NULL OR s = '' OR n > 255 THEN NULL
+  WHEN octet_length(s) = length(s) AND from_end THEN
+    coalesce(substring(s FROM '(?:[0-9A-Za-z][^0-9A-Za-z]*){1,' || n::text || '}$'), '')
+  WHEN octet_length(s) = length(s) THEN
+    coalesce(substring(s FROM '^(?:[^0-9A-Za-z]*[0-9A-Za-z]){1,' || n::text || '}'), '')
+  WHEN from_end THEN
+    coalesce(substring(s FROM '(?:[@ALNUM@][^@ALNUM@]*){1,' || n::text || '}$'), '')
+  ELSE
+    coalesce(substring(s FROM '^(?:[^@ALNUM@]*[@ALNUM@]){1,' || n::text || '}'), '')
+END;
+
+CREATE OR REPLACE FUNCTION @schema@.mask_alnum_of(s text, part text, n integer, from_end boolean,
+                                                  fill_char text, fill_text text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
   WHEN s IS NULL OR s = '' THEN '*******'
   WHEN n > 255 THEN @schema@.mask_alnum_loop(s, n, from_end, fill_char, fill_text)
   WHEN octet_length(s) = length(s) AND fill_text IS NULL AND from_end THEN
-    left(s, length(s) - length(coalesce(substring(s FROM
-      '(?:[0-9A-Za-z][^0-9A-Za-z]*){1,' || n || '}$'), '')))
-    || regexp_replace(coalesce(substring(s FROM '(?:[0-9A-Za-z][^0-9A-Za-z]*){1,' || n || '}$'), ''),
-                      '[0-9A-Za-z]', replace(fill_char, '\', '\\'), 'g')
+    left(s, length(s) - length(part)) || translate(part, '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', repeat(fill_char, 62))
   WHEN octet_length(s) = length(s) AND fill_text IS NULL THEN
-    regexp_replace(coalesce(substring(s FROM '^(?:[^0-9A-Za-z]*[0-9A-Za-z]){1,' || n || '}'), ''),
-                   '[0-9A-Za-z]', replace(fill_char, '\', '\\'), 'g')
-    || substr(s, length(coalesce(substring(s FROM
-         '^(?:[^0-9A-Za-z]*[0-9A-Za-z]){1,' || n || '}'), '')) + 1)
+    translate(part, '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', repeat(fill_char, 62)) || substr(s, length(part) + 1)
   WHEN from_end THEN
-    left(s, length(s) - length(coalesce(substring(s FROM
-      '(?:[@ALNUM@][^@ALNUM@]*){1,' || n || '}$'), '')))
-    || regexp_replace(coalesce(substring(s FROM '(?:[@ALNUM@][^@ALNUM@]*){1,' || n || '}$'), ''),
-                      '[@ALNUM@]' || CASE WHEN fill_text IS NULL THEN '' ELSE '+' END,
+    left(s, length(s) - length(part))
+    || regexp_replace(part, '[@ALNUM@]' || CASE WHEN fill_text IS NULL THEN '' ELSE '+' END,
                       replace(coalesce(fill_text, fill_char), '\', '\\'), 'g')
   ELSE
-    regexp_replace(coalesce(substring(s FROM '^(?:[^@ALNUM@]*[@ALNUM@]){1,' || n || '}'), ''),
-                   '[@ALNUM@]' || CASE WHEN fill_text IS NULL THEN '' ELSE '+' END,
+    regexp_replace(part, '[@ALNUM@]' || CASE WHEN fill_text IS NULL THEN '' ELSE '+' END,
                    replace(coalesce(fill_text, fill_char), '\', '\\'), 'g')
-    || substr(s, length(coalesce(substring(s FROM
-         '^(?:[^@ALNUM@]*[@ALNUM@]){1,' || n || '}'), '')) + 1)
+    || substr(s, length(part) + 1)
 END;
 
 -- mask_first_percent(p) / mask_last_percent(p): ceil(len * p / 100) characters become '*'.
@@ -182,6 +190,12 @@ CREATE OR REPLACE FUNCTION @schema@.int_of(x numeric) RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN x BETWEEN -9223372036854775808 AND 9223372036854775807 THEN x::bigint END;
 
+-- A grant's record key as the int whose canonical text it is (no leading zero, no "-0", in
+-- range); null for any other text, which no int key's canonical text equals.
+CREATE OR REPLACE FUNCTION @schema@.int_key(k text) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN k ~ '^(0|-?[1-9][0-9]{0,18})$' THEN @schema@.int_of(k::numeric) END;
+
 -- A decimal sum that the runtime computes as non-finite is unknown (null), never an error:
 -- a + b overflows exactly when a/2 + b/2 reaches 2^1023.
 CREATE OR REPLACE FUNCTION @schema@.float_add(a double precision, b double precision)
@@ -199,16 +213,33 @@ BEGIN
 END;
 $$;
 
--- `range(size)` of an int: "lo-hi" with lo = floor(v / size) * size; null on overflow.
+-- `range(size)` of an int: "lo-hi" with lo = floor(v / size) * size; null on overflow. Away
+-- from the ends of bigint, in bigint arithmetic (division truncates toward zero: a negative v
+-- with a remainder is one size lower); near them, the same in numeric with div and mod (not
+-- `v::numeric / size`: numeric division rounds a 19-digit quotient to a whole number).
 CREATE OR REPLACE FUNCTION @schema@.int_range(v bigint, size bigint) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN @schema@.int_of(floor(v::numeric / size) * size)::text || '-'
-  || @schema@.int_of(@schema@.int_of(floor(v::numeric / size) * size)::numeric + size)::text;
+RETURN CASE
+  WHEN v BETWEEN -9223372036854775807 + 2 * size AND 9223372036854775807 - 2 * size THEN
+    ((v / size - CASE WHEN v % size < 0 THEN 1 ELSE 0 END) * size)::text || '-'
+      || ((v / size - CASE WHEN v % size < 0 THEN 1 ELSE 0 END) * size + size)::text
+  ELSE @schema@.int_of((div(v::numeric, size) - CASE WHEN mod(v::numeric, size) < 0 THEN 1 ELSE 0 END)
+                       * size)::text || '-'
+    || @schema@.int_of(@schema@.int_of((div(v::numeric, size)
+                       - CASE WHEN mod(v::numeric, size) < 0 THEN 1 ELSE 0 END) * size)::numeric + size)::text
+END;
 
--- `round(size)` of an int: the ceiling to a multiple of size; null on overflow.
+-- `round(size)` of an int: the ceiling to a multiple of size; null on overflow. Below
+-- max - size in bigint arithmetic (truncation toward zero is the ceiling of a negative
+-- quotient; a positive remainder adds one size); above, through numeric.
 CREATE OR REPLACE FUNCTION @schema@.int_round(v bigint, size bigint) RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN @schema@.int_of(ceil(v::numeric / size) * size);
+RETURN CASE
+  WHEN v BETWEEN -9223372036854775807 AND 9223372036854775807 - size THEN
+    (v / size + CASE WHEN v % size > 0 THEN 1 ELSE 0 END) * size
+  ELSE @schema@.int_of((div(v::numeric, size) + CASE WHEN mod(v::numeric, size) > 0 THEN 1 ELSE 0 END)
+                      * size)
+END;
 
 -- The runtime's snap: a quotient within 1e-9 (relative) of a whole number is that number.
 CREATE OR REPLACE FUNCTION @schema@.snap(q double precision) RETURNS double precision

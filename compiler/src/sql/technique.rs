@@ -1,6 +1,8 @@
 //! Masking techniques as SQL over a cell's raw value, byte-identical to the runtime's output
 //! (`pol_runtime::techniques`), or refused with the reason.
 
+use std::cell::RefCell;
+
 use super::expr::Kind;
 use super::ident;
 use super::regex;
@@ -16,8 +18,24 @@ pub struct Cell<'a> {
     pub column: &'a Column,
     /// SQL of the raw value.
     pub raw: &'a str,
+    /// SQL of the raw value in the view's inner query (where per-row values are computed).
+    pub inner_raw: &'a str,
     /// SQL of the row's masking level (text), for `by level`.
     pub level: &'a str,
+    /// Values the technique needs more than once per row, computed once in the inner query
+    /// (only for rows this technique masks): their SQL there, in order.
+    pub per_row: &'a RefCell<Vec<String>>,
+    /// The name prefix of those values (`x.<prefix>_<i>`).
+    pub per_row_prefix: &'a str,
+}
+
+impl Cell<'_> {
+    /// A value computed once per row in the inner query (over `inner_raw`): its SQL outside.
+    fn once(&self, inner_sql: String) -> String {
+        let mut values = self.per_row.borrow_mut();
+        values.push(inner_sql);
+        format!("x.{}_{}", self.per_row_prefix, values.len() - 1)
+    }
 }
 
 /// A technique's SQL and the kind of value it produces (`Null` for null whatever the input).
@@ -181,11 +199,16 @@ fn one(cell: &Cell<'_>, t: &TechniqueUse) -> Result<Masked, Refusal> {
         "show_last" | "show_first" => {
             needs_text("show")?;
             let n = count(t, "n").ok_or_else(|| refuse(t, "no count"))?;
-            masked(format!("{s}.{}({raw}, {n})", t.name), Kind::Text)
+            let alnum = cell.once(format!("{s}.alnum_only({})", cell.inner_raw));
+            masked(
+                format!("{s}.{}_of({raw}, {alnum}, {n})", t.name),
+                Kind::Text,
+            )
         }
         "email_mask" => {
             needs_text("email_mask")?;
-            masked(format!("{s}.email_mask({raw})"), Kind::Text)
+            let domain = cell.once(format!("split_part({}, '@', -1)", cell.inner_raw));
+            masked(format!("{s}.email_mask_of({raw}, {domain})"), Kind::Text)
         }
         "mask_first" | "mask_last" => {
             needs_text("mask")?;
@@ -199,10 +222,14 @@ fn one(cell: &Cell<'_>, t: &TechniqueUse) -> Result<Masked, Refusal> {
                 Some(x) => lit(t, &x)?,
                 None => "NULL::text".into(),
             };
+            let from_end = t.name == "mask_last";
+            let part = cell.once(format!(
+                "{s}.alnum_part({}, {n}, {from_end})",
+                cell.inner_raw
+            ));
             masked(
                 format!(
-                    "{s}.mask_alnum({raw}, {n}, {}, {}, {fill_text})",
-                    t.name == "mask_last",
+                    "{s}.mask_alnum_of({raw}, {part}, {n}, {from_end}, {}, {fill_text})",
                     lit(t, &c)?
                 ),
                 Kind::Text,

@@ -2,23 +2,33 @@
 //! written as SQL.
 //!
 //! ```sql
+//! WITH subject AS MATERIALIZED (
+//!   SELECT u.*, <each decision that reads only the subject> d_j FROM (
+//!     SELECT u.*, <key material>, <each condition on the subject alone> h_i
+//!     FROM <the querying role's subject> u) u)
 //! SELECT <each declared column, masked> FROM (
-//!   SELECT <raw values>, <per column: the decision a_i>, <level>, <key material>
-//!   FROM base t, <the querying role's subject> u, <hash key> k, <active grants> g
+//!   SELECT <raw values>, <per column: the decision a_i>, <level>, <key material>,
+//!          <values a technique reads twice, per row> l_c_k_j
+//!   FROM base t, subject u, <active grants> g
 //!   WHERE <exempt> OR <every row rule holds>
 //!   OFFSET 0) x
 //! ```
 //!
 //! A decision is an integer: 0 clear, -1 null (a `who` clause was unknown), k > 0 the column's
-//! k-th technique. The inner query computes each decision once per row (`OFFSET 0` keeps the
-//! planner from inlining it into every use); the outer one applies it.
+//! k-th technique. What depends only on the subject (most conditions, and the whole decision of
+//! a column whose rules do not read the row) is computed once per query in the one-row
+//! `subject` (`MATERIALIZED` keeps the planner from inlining it into every row); a row then
+//! reads a boolean or an integer. The inner query computes each decision once per row
+//! (`OFFSET 0` keeps the planner from inlining it into every use); the outer one applies it.
+
+use std::cell::RefCell;
 
 use super::expr::{kind_of, Kind, Scope};
 use super::technique::{self, Cell};
 use super::{ident, Options, SqlError, SqlErrorKind};
 use crate::conflicts::{Candidate, Resolution, RuleRef};
 use crate::model::{
-    CExpr, ColumnId, MaskBody, Model, RowAudience, RowFilter, SourceId, TechniqueUse, Ty,
+    CExpr, CKind, ColumnId, MaskBody, Model, RowAudience, RowFilter, SourceId, TechniqueUse, Ty,
 };
 use crate::source_map::Loc;
 
@@ -33,6 +43,16 @@ struct Builder<'a> {
     raw: Vec<Option<String>>,
     /// Mismatch SQL of each column (null when it cannot mismatch).
     mismatch: Vec<Option<String>>,
+    /// Conditions computed once per query from the subject alone (`u.h_i`).
+    hoisted: Vec<String>,
+    /// Decisions computed once per query from those conditions (`u.d_i`).
+    decided: Vec<String>,
+    /// Each top column's decision in the inner query (including grants).
+    decision_sql: Vec<String>,
+    /// Values techniques need more than once per row, as inner-query columns.
+    per_row: Vec<String>,
+    /// Whether a condition compiled since the last reset reads the row.
+    row_read: bool,
     errors: Vec<SqlError>,
 }
 
@@ -51,6 +71,11 @@ pub fn view(
         schema: ident::ident(&opts.schema),
         raw: Vec::new(),
         mismatch: Vec::new(),
+        hoisted: Vec::new(),
+        decided: Vec::new(),
+        decision_sql: Vec::new(),
+        per_row: Vec::new(),
+        row_read: false,
         errors: Vec::new(),
     };
     b.columns();
@@ -185,9 +210,14 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// A condition's SQL: a column of the one-row `subject` when it reads only the subject.
     fn cond(&mut self, e: &CExpr, column: Option<ColumnId>, loc: Loc) -> String {
         match self.scope().cond(e) {
-            Ok(sql) => sql,
+            Ok(sql) if reads_row(e) => {
+                self.row_read = true;
+                sql
+            }
+            Ok(sql) => self.hoist(sql),
             Err(reason) => {
                 self.error(SqlErrorKind::Expression { reason }, column, loc);
                 "NULL::boolean".into()
@@ -195,11 +225,17 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// A condition on the subject (`u`) alone, computed once per query: its column in `subject`.
+    fn hoist(&mut self, sql: String) -> String {
+        format!("u.h_{}", index_of(&mut self.hoisted, sql))
+    }
+
     fn loc_of(&self, e: &CExpr, fallback: Loc) -> Loc {
         Loc::new(fallback.file, e.span)
     }
 
     fn exempt(&mut self) -> String {
+        self.row_read = false;
         let mut parts = Vec::new();
         for e in &self.model.exempts {
             if e.scope.sources.contains(&self.s) {
@@ -430,8 +466,15 @@ impl<'a> Builder<'a> {
         ))
     }
 
-    /// A column's decision (0 clear, -1 null, k technique) and its techniques.
-    fn decision(&mut self, c: ColumnId, exempt: &str) -> (String, Vec<&'a TechniqueUse>) {
+    /// A column's decision (0 clear, -1 null, k technique) before grants, and its techniques;
+    /// computed once per query when it does not read the row.
+    fn decision(
+        &mut self,
+        c: ColumnId,
+        exempt: &str,
+        exempt_reads_row: bool,
+    ) -> (String, Vec<&'a TechniqueUse>) {
+        self.row_read = false;
         let mut techniques = Vec::new();
         let mut sql = format!("CASE WHEN {exempt} THEN 0");
         let cands: Vec<Candidate> = self.resolution.candidates(self.s, c).to_vec();
@@ -453,7 +496,12 @@ impl<'a> Builder<'a> {
             sql.push_str(" ELSE 0");
         }
         sql.push_str(" END");
-        (sql, techniques)
+        if self.row_read || exempt_reads_row {
+            (sql, techniques)
+        } else {
+            let i = index_of(&mut self.decided, sql);
+            (format!("u.d_{i}"), techniques)
+        }
     }
 
     /// SQL of the level (text) of the row, for `by level`.
@@ -486,23 +534,21 @@ impl<'a> Builder<'a> {
         let src = self.src();
         let schema = self.schema.clone();
         let exempt = self.exempt();
+        let exempt_reads_row = self.row_read;
         let key_text = src.key.and_then(|k| {
             let raw = self.raw.get(k).cloned().flatten()?;
             canonical_text(&src.columns[k].ty, &raw)
         });
-        let granted = if key_text.is_some() {
-            "g.key IS NOT NULL"
-        } else {
-            "false"
-        };
-        let clear_all = format!("({exempt} OR {granted})");
         let rules = self.row_rules();
         let level = self.level();
         let top: Vec<ColumnId> = src.top_columns().map(|(c, _)| c).collect();
         let mut inner = Vec::new();
         let mut outer = Vec::new();
         for &c in &top {
-            if let Some(raw) = self.raw[c].clone() {
+            if let Some(raw) = self.raw[c]
+                .clone()
+                .filter(|_| src.columns[c].derived.is_none())
+            {
                 inner.push(format!("{raw} AS c_{c}"));
             }
             if let Some(m) = self.mismatch[c].clone() {
@@ -511,13 +557,35 @@ impl<'a> Builder<'a> {
         }
         let mut acts = Vec::new();
         for &c in &top {
-            let (decision, techniques) = self.decision(c, &clear_all);
+            let (decision, techniques) = self.decision(c, &exempt, exempt_reads_row);
+            // A granted record is clear (the grant is the row's: never hoisted).
+            let decision = if key_text.is_some() {
+                format!("CASE WHEN g.key IS NOT NULL THEN 0 ELSE {decision} END")
+            } else {
+                decision
+            };
             inner.push(format!("{decision} AS a_{c}"));
+            if self.decision_sql.len() <= c {
+                self.decision_sql.resize(c + 1, String::new());
+            }
+            self.decision_sql[c] = decision;
             acts.push((c, techniques));
         }
+        // A derived value is computed only where it can come out: its own decision masks it
+        // (a technique reads it) or every input is clear (it shows).
+        for &c in &top {
+            let (Some(raw), Some(d)) = (self.raw[c].clone(), &src.columns[c].derived) else {
+                continue;
+            };
+            let decision = self.decision_sql.get(c).cloned().unwrap_or_default();
+            let inputs = self.inputs_clear_inner(&d.reads, 0);
+            inner.push(format!(
+                "CASE WHEN ({decision}) <> 0 OR ({inputs}) THEN {raw} END AS c_{c}"
+            ));
+        }
         inner.push(format!("{level} AS lvl"));
-        inner.push("k.inner_pad AS k_i".into());
-        inner.push("k.outer_pad AS k_o".into());
+        inner.push("u.k_i".into());
+        inner.push("u.k_o".into());
         for (c, techniques) in acts {
             let expr = self.output(c, &techniques);
             outer.push(format!(
@@ -525,20 +593,45 @@ impl<'a> Builder<'a> {
                 ident::ident(&src.columns[c].name)
             ));
         }
+        inner.append(&mut self.per_row);
         let filter = if rules.is_empty() {
             String::new()
         } else {
             format!("\n  WHERE {exempt} OR ({})", rules.join("\n    AND "))
         };
-        let grants = match &key_text {
-            Some(k) => format!(
+        // An int key joins as a bigint (a grant's key text read back only when it is the
+        // canonical text of an int): no text conversion and text hash per row.
+        let int_key = src.key.and_then(|k| match src.columns[k].ty {
+            Ty::Int => self.raw.get(k).cloned().flatten(),
+            _ => None,
+        });
+        let grants = match (&key_text, int_key) {
+            (Some(_), Some(raw)) => format!(
+                "\n  LEFT JOIN (SELECT DISTINCT {schema}.int_key(gr.record_key) AS key FROM {schema}.grants gr\n             WHERE gr.source = {} AND gr.expires > now() AND gr.revoked_at IS NULL) g\n    ON g.key = {raw}",
+                ident::text(&src.name).unwrap_or_default()
+            ),
+            (Some(k), None) => format!(
                 "\n  LEFT JOIN (SELECT DISTINCT gr.record_key AS key FROM {schema}.grants gr\n             WHERE gr.source = {} AND gr.expires > now() AND gr.revoked_at IS NULL) g\n    ON g.key = {k}",
                 ident::text(&src.name).unwrap_or_default()
             ),
-            None => String::new(),
+            (None, _) => String::new(),
         };
+        let mut conds = vec![
+            "u.*".to_string(),
+            format!("(SELECT k.inner_pad FROM {schema}.hash_key k) AS k_i"),
+            format!("(SELECT k.outer_pad FROM {schema}.hash_key k) AS k_o"),
+        ];
+        for (i, h) in self.hoisted.iter().enumerate() {
+            conds.push(format!("{h} AS h_{i}"));
+        }
+        let mut decisions = vec!["u.*".to_string()];
+        for (i, d) in self.decided.iter().enumerate() {
+            decisions.push(format!("{d} AS d_{i}"));
+        }
         format!(
-            "CREATE VIEW {schema}.{name} WITH (security_barrier) AS\nSELECT\n{}\nFROM (\n  SELECT\n    {}\n  FROM {base}.{name} AS t\n  CROSS JOIN {schema}.decode_subject(\n    (SELECT sj.subject FROM {schema}.subjects sj WHERE sj.role = current_user),\n    current_setting('pol.acting_under', true)) AS u\n  LEFT JOIN {schema}.hash_key AS k ON true{grants}{filter}\n  OFFSET 0\n) AS x;\n",
+            "CREATE VIEW {schema}.{name} WITH (security_barrier) AS\nWITH subject AS MATERIALIZED (\n  SELECT\n    {}\n  FROM (\n    SELECT\n      {}\n    FROM {schema}.decode_subject(\n      (SELECT sj.subject FROM {schema}.subjects sj WHERE sj.role = current_user),\n      current_setting('pol.acting_under', true)) AS u\n  ) AS u\n)\nSELECT\n{}\nFROM (\n  SELECT\n    {}\n  FROM {base}.{name} AS t\n  CROSS JOIN subject AS u{grants}{filter}\n  OFFSET 0\n) AS x;\n",
+            decisions.join(",\n    "),
+            conds.join(",\n      "),
             outer.join(",\n"),
             inner.join(",\n    "),
             name = ident::ident(&src.name),
@@ -556,17 +649,31 @@ impl<'a> Builder<'a> {
         let raw = format!("x.c_{c}");
         let schema = self.schema.clone();
         let mut arms: Vec<(i64, String, Kind)> = Vec::new();
+        let inner_raw = self.raw[c].clone().unwrap_or_else(|| "NULL".into());
         for (i, t) in techniques.iter().enumerate() {
+            let k = i as i64 + 1;
+            let per_row = RefCell::new(Vec::new());
+            let prefix = format!("l_{c}_{k}");
             let cell = Cell {
                 model: self.model,
                 schema: &schema,
                 source: &src.name,
                 column: col,
                 raw: &raw,
+                inner_raw: &inner_raw,
                 level: "x.lvl",
+                per_row: &per_row,
+                per_row_prefix: &prefix,
             };
-            match technique::apply(&cell, t) {
-                Ok(m) => arms.push((i as i64 + 1, m.sql, m.kind)),
+            let applied = technique::apply(&cell, t);
+            let decision = self.decision_sql.get(c).cloned().unwrap_or_default();
+            for (j, sql) in per_row.into_inner().into_iter().enumerate() {
+                self.per_row.push(format!(
+                    "CASE WHEN ({decision}) = {k} THEN {sql} END AS {prefix}_{j}"
+                ));
+            }
+            match applied {
+                Ok(m) => arms.push((k, m.sql, m.kind)),
                 Err((technique, reason)) => {
                     self.error(
                         SqlErrorKind::Technique { technique, reason },
@@ -578,17 +685,8 @@ impl<'a> Builder<'a> {
         }
         let mut kinds: Vec<Kind> = arms.iter().map(|(_, _, k)| *k).collect();
         kinds.push(own);
-        let out_kind = technique::common(&kinds).unwrap_or(Kind::Text);
-        let conv = |sql: &str, kind: &Kind| -> Option<String> {
-            if *kind == out_kind || *kind == Kind::Null {
-                return Some(sql.to_string());
-            }
-            if out_kind == Kind::Dec && *kind == Kind::Int {
-                return Some(format!("({sql})::double precision"));
-            }
-            canonical_text_kind(kind, sql)
-        };
-        let Some(clear) = conv(&raw, &own) else {
+        let out = Output::of(&kinds);
+        let Some(clear) = out.conv(&raw, &own) else {
             self.error(
                 SqlErrorKind::Technique {
                     technique: techniques
@@ -603,10 +701,10 @@ impl<'a> Builder<'a> {
             );
             return "NULL".into();
         };
-        let ty = sql_type(&out_kind);
+        let ty = out.sql_type();
         let mut masked_arms = String::new();
         for (k, sql, kind) in &arms {
-            match conv(sql, kind) {
+            match out.conv(sql, kind) {
                 Some(s) => masked_arms.push_str(&format!(" WHEN {k} THEN {s}")),
                 None => self.error(
                     SqlErrorKind::Technique {
@@ -639,6 +737,31 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// [`Self::inputs_clear`] inside the inner query (decisions and mismatches as SQL there).
+    fn inputs_clear_inner(&self, reads: &[ColumnId], depth: usize) -> String {
+        let src = self.src();
+        if depth > src.columns.len() {
+            return "false".into();
+        }
+        let mut parts = vec!["true".to_string()];
+        for &r in reads {
+            match self.decision_sql.get(r).filter(|d| !d.is_empty()) {
+                Some(d) => parts.push(format!("({d}) = 0")),
+                None => return "true".into(),
+            }
+            if let Some(m) = &self.mismatch[r] {
+                parts.push(format!("NOT {m}"));
+            }
+            if let Some(d) = &src.columns[r].derived {
+                parts.push(format!(
+                    "({})",
+                    self.inputs_clear_inner(&d.reads, depth + 1)
+                ));
+            }
+        }
+        parts.join(" AND ")
+    }
+
     /// Whether every column in `reads` comes out exactly as its raw value (§6.6).
     fn inputs_clear(&self, reads: &[ColumnId], depth: usize) -> String {
         let src = self.src();
@@ -657,6 +780,86 @@ impl<'a> Builder<'a> {
         }
         parts.join(" AND ")
     }
+}
+
+/// The SQL type of a view column, from the kinds of value that may come out of it (the clear
+/// value's and each technique's): the one kind when they agree (null fits any); a decimal when
+/// ints meet decimals; `text` when every kind is written in JSON as a string (text, dates and
+/// timestamps, the latter two as their canonical text); otherwise `jsonb`, so that each cell
+/// keeps the JSON type the runtime gives it (an int column masked by `range` reads the number
+/// `3` where it is clear and the text `"0-10"` where it is masked).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Output {
+    Typed(Kind),
+    Json,
+}
+
+impl Output {
+    fn of(kinds: &[Kind]) -> Output {
+        if let Some(k) = technique::common(kinds) {
+            return Output::Typed(k);
+        }
+        let all = |ok: &[Kind]| kinds.iter().all(|k| *k == Kind::Null || ok.contains(k));
+        if all(&[Kind::Int, Kind::Dec]) {
+            Output::Typed(Kind::Dec)
+        } else if all(&[Kind::Text, Kind::Date, Kind::Ts]) {
+            Output::Typed(Kind::Text)
+        } else {
+            Output::Json
+        }
+    }
+
+    fn sql_type(&self) -> &'static str {
+        match self {
+            Output::Typed(k) => sql_type(k),
+            Output::Json => "jsonb",
+        }
+    }
+
+    /// A value of `kind` as a value of this column (`None`: SQL cannot write it exactly).
+    fn conv(&self, sql: &str, kind: &Kind) -> Option<String> {
+        if *kind == Kind::Null {
+            return Some(sql.to_string());
+        }
+        match self {
+            Output::Typed(out) if out == kind => Some(sql.to_string()),
+            Output::Typed(Kind::Dec) if *kind == Kind::Int => {
+                Some(format!("({sql})::double precision"))
+            }
+            Output::Typed(_) => canonical_text_kind(kind, sql),
+            Output::Json => match kind {
+                Kind::Date | Kind::Ts => {
+                    canonical_text_kind(kind, sql).map(|t| format!("to_jsonb({t})"))
+                }
+                Kind::Bool | Kind::Int | Kind::Dec | Kind::Text => {
+                    Some(format!("to_jsonb(({sql})::{})", sql_type(kind)))
+                }
+                _ => None,
+            },
+        }
+    }
+}
+
+/// The index of `sql` in `list`, added at the end when it is not there yet.
+fn index_of(list: &mut Vec<String>, sql: String) -> usize {
+    match list.iter().position(|h| *h == sql) {
+        Some(i) => i,
+        None => {
+            list.push(sql);
+            list.len() - 1
+        }
+    }
+}
+
+/// Whether an expression reads the row (a column, a tagged column, a technique's value).
+fn reads_row(e: &CExpr) -> bool {
+    let mut reads = false;
+    e.walk(&mut |x| {
+        if matches!(x.kind, CKind::Row(_) | CKind::RowTagged(_) | CKind::Value) {
+            reads = true;
+        }
+    });
+    reads
 }
 
 /// A derived value against its column's type: an int is accepted for a decimal.
