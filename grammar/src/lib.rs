@@ -9,6 +9,7 @@ pub mod format;
 pub mod lexer;
 pub mod nesting;
 mod parse;
+mod recovery;
 pub mod span;
 
 #[allow(clippy::all, unused_parens, dead_code)]
@@ -62,24 +63,9 @@ pub fn parse_expr(text: &str) -> Result<ast::Expr, SyntaxError> {
     if let Some(e) = lexed.errors.first() {
         return Err(SyntaxError::new(e.message.clone(), e.span));
     }
-    let n = lexed.tokens.len();
+    let end = Span::new(text.len(), text.len());
+    let mut sink = recovery::Sink::new(("end of input".to_string(), end));
     grammar::ExprParser::new()
-        .parse(lexed.tokens)
-        .map_err(|e| match e {
-            lalrpop_util::ParseError::UnrecognizedToken {
-                token: (l, t, r), ..
-            } => SyntaxError::new(format!("unexpected {}", t.describe()), Span::new(l, r)),
-            lalrpop_util::ParseError::User { error } => SyntaxError {
-                message: error.message,
-                span: error.span,
-                kind: error.kind,
-            },
-            other => SyntaxError::new(
-                format!("{other:?}").chars().take(200).collect(),
-                Span::new(text.len(), text.len()),
-            ),
-        })
-        .inspect(|_| {
-            let _ = n;
-        })
+        .parse(&mut sink, lexed.tokens)
+        .map_err(|e| sink.fatal(e))
 }

@@ -141,8 +141,8 @@ fn a_file_that_does_not_parse_is_refused_with_its_first_error() {
     assert_eq!(
         format_source(text),
         Err(FormatError::Syntax(SyntaxError::new(
-            "expected one of string, `;`, `.` or `sensitive`, found `tag`".to_string(),
-            Span::new(8, 11),
+            "expected `;` to end the declaration, found `tag`".to_string(),
+            Span::new(7, 7),
         )))
     );
     // A lexing error alone is enough.
