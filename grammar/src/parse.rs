@@ -8,7 +8,9 @@
 //! declarations (or runs of them); in a broken one, the second kind re-synchronises after a
 //! missing `}`. The grammar parses a piece as any number of declarations and recovers from
 //! errors inside it (see `recovery.rs`); the cut only bounds what an error that ends a parse (a
-//! construct nested too deep) can take with it: its own piece.
+//! construct nested too deep) can take with it: its own piece. A piece that ends with a block
+//! still open is one error ("expected `}`") at its end, and is parsed as if closed there, so an
+//! unclosed policy keeps its rules.
 
 use crate::ast::*;
 use crate::lexer::{lex, Tok};
@@ -226,6 +228,16 @@ fn only_starts_declaration(prev: &Tok, tok: &Tok) -> bool {
     }
 }
 
+/// How many `{` of a piece are left open at its end (a piece ends where the next declaration
+/// must start, so they can only be closed by a `}` that is missing).
+fn unclosed_braces(piece: &[(usize, Tok, usize)]) -> usize {
+    piece.iter().fold(0usize, |depth, (_, t, _)| match t {
+        Tok::LBrace => depth + 1,
+        Tok::RBrace => depth.saturating_sub(1),
+        _ => depth,
+    })
+}
+
 /// Where each piece starts (token indices; the first is 0).
 fn cut_points(tokens: &[(usize, Tok, usize)]) -> Vec<usize> {
     let mut points = vec![0];
@@ -272,12 +284,25 @@ pub fn parse_file(text: &str) -> SourceFile {
             None => ("end of file".to_string(), Span::new(text.len(), text.len())),
         };
         let mut sink = Sink::new(after);
-        let result = parser.parse(&mut sink, piece.iter().cloned());
+        let closing = unclosed_braces(piece);
+        let end = piece.last().map_or(0, |(_, _, r)| *r);
+        if closing > 0 {
+            sink.missing_close(end);
+        }
+        let closed = piece
+            .iter()
+            .cloned()
+            .chain(std::iter::repeat_n((end, Tok::RBrace, end), closing));
+        let result = parser.parse(&mut sink, closed);
         match result {
             Ok(mut d) => decls.append(&mut d),
             Err(e) => {
                 let fatal = sink.fatal(e);
                 errors.push(fatal);
+                // The whole piece is lost: an error node keeps its place.
+                if let (Some((l, _, _)), Some((_, _, r))) = (piece.first(), piece.last()) {
+                    decls.push(Decl::Error(Span::new(*l, *r)));
+                }
             }
         }
         errors.append(&mut sink.into_errors());

@@ -70,6 +70,16 @@ impl Sink {
         ));
     }
 
+    /// A block is not closed at `at`, the end of its piece: the parser closes it there (with as
+    /// many `}` as are missing) and keeps what it holds.
+    pub fn missing_close(&mut self, at: usize) {
+        let (found, _) = &self.after;
+        self.errors.push(SyntaxError::new(
+            format!("expected `}}` to close the block, found {found}"),
+            Span::new(at, at),
+        ));
+    }
+
     /// Two columns without the `,` between them (both are kept).
     pub fn missing_comma(&mut self, at: usize) {
         self.errors.push(SyntaxError::new(
@@ -84,10 +94,18 @@ impl Sink {
             ParseError::UnrecognizedToken { ref expected, .. }
             | ParseError::UnrecognizedEof { ref expected, .. } => {
                 let (found, span) = self.found(&e);
-                SyntaxError::new(
-                    format!("expected {}, found {found}", describe_expected(expected)),
-                    span,
-                )
+                let mut message =
+                    format!("expected {}, found {found}", describe_expected(expected));
+                if let ParseError::UnrecognizedToken {
+                    token: (_, Tok::Ident(word), _),
+                    ..
+                } = &e
+                {
+                    if let Some(keyword) = misspelled_keyword(word, expected) {
+                        message.push_str(&format!("; did you mean `{keyword}`?"));
+                    }
+                }
+                SyntaxError::new(message, span)
             }
             ParseError::ExtraToken { token: (l, t, r) } => {
                 SyntaxError::new(format!("unexpected {}", t.describe()), Span::new(l, r))
@@ -201,5 +219,64 @@ pub fn describe_expected(expected: &[String]) -> String {
             items[..6].join(", "),
             items.len() - 6
         ),
+    }
+}
+
+/// The expected keyword `word` is a misspelling of (one edit away, or two for long words), if
+/// exactly one is.
+fn misspelled_keyword<'a>(word: &str, expected: &'a [String]) -> Option<&'a str> {
+    let budget = if word.chars().count() >= 6 { 2 } else { 1 };
+    let mut close = expected
+        .iter()
+        .filter_map(|e| e.strip_prefix('"')?.strip_suffix('"'))
+        .filter(|k| k.chars().all(|c| c.is_ascii_alphabetic() || c == '_'))
+        .filter(|k| k.len() >= 3 && edit_distance(word, k) <= budget);
+    match (close.next(), close.next()) {
+        (Some(k), None) => Some(k),
+        _ => None,
+    }
+}
+
+/// The Levenshtein distance between two short words.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = Vec::with_capacity(prev.len());
+        cur.push(i + 1);
+        for (j, &cb) in b.iter().enumerate() {
+            let substitute = prev
+                .get(j)
+                .map_or(usize::MAX, |d| d + usize::from(ca != cb));
+            let delete = prev.get(j + 1).map_or(usize::MAX, |d| d + 1);
+            let insert = cur.last().map_or(usize::MAX, |d| d + 1);
+            cur.push(substitute.min(delete).min(insert));
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_single_character_edits() {
+        assert_eq!(edit_distance("usin", "using"), 1);
+        assert_eq!(edit_distance("sensitve", "sensitive"), 1);
+        assert_eq!(edit_distance("mask", "mask"), 0);
+        assert_eq!(edit_distance("", "tag"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn a_misspelled_keyword_is_suggested_only_when_one_is_close() {
+        let expected: Vec<String> = ["\".\"", "\"using\"", "\"where\""]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(misspelled_keyword("usin", &expected), Some("using"));
+        assert_eq!(misspelled_keyword("colour", &expected), None);
     }
 }

@@ -72,3 +72,77 @@ fn valid_files_parse_as_written() {
 fn broken_files_report_their_errors_and_keep_the_rest() {
     check("err", true);
 }
+
+#[test]
+fn a_construct_nested_too_deep_is_one_error_and_the_next_declaration_is_kept() {
+    let deep = format!(
+        "exempt {}true;\ntag PII;\n",
+        "not ".repeat(pol_grammar::nesting::MAX_NESTING + 10)
+    );
+    let file = parse_file(&deep);
+    let kinds: Vec<_> = file.errors.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, [pol_grammar::SyntaxErrorKind::TooDeep]);
+    assert!(matches!(
+        file.decls.as_slice(),
+        [
+            pol_grammar::ast::Decl::Error(_),
+            pol_grammar::ast::Decl::Tag(_)
+        ]
+    ));
+}
+
+#[test]
+fn layout_never_changes_the_tree() {
+    // The same declarations on one line, and with a line break after every token.
+    for path in cases("ok") {
+        let text = std::fs::read_to_string(&path).expect("readable case");
+        let lexed = pol_grammar::lexer::lex(&text);
+        let tokens: Vec<&str> = lexed.tokens.iter().map(|(l, _, r)| &text[*l..*r]).collect();
+        let spaced = parse_file(&tokens.join(" "));
+        let broken = parse_file(&tokens.join("\n"));
+        assert!(
+            spaced.errors.is_empty(),
+            "{}: {:?}",
+            path.display(),
+            spaced.errors
+        );
+        assert!(
+            broken.errors.is_empty(),
+            "{}: {:?}",
+            path.display(),
+            broken.errors
+        );
+        assert_eq!(
+            spaced.decls.len(),
+            parse_file(&text).decls.len(),
+            "{}",
+            path.display()
+        );
+        assert_eq!(
+            without_spans(&spaced.decls),
+            without_spans(&broken.decls),
+            "{}",
+            path.display()
+        );
+    }
+}
+
+/// A tree as JSON with every span (an object of exactly `start` and `end`) replaced by null.
+fn without_spans(decls: &[pol_grammar::ast::Decl]) -> serde_json::Value {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(map) => {
+                if map.len() == 2 && map.contains_key("start") && map.contains_key("end") {
+                    *v = serde_json::Value::Null;
+                } else {
+                    map.values_mut().for_each(strip);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut v = serde_json::to_value(decls).expect("a syntax tree serialises");
+    strip(&mut v);
+    v
+}
