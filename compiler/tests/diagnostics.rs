@@ -125,4 +125,13 @@ fn a_missing_semicolon_is_one_error_and_keeps_the_declaration() {
         "expected `;` to end the declaration, found `tag`"
     );
     assert_eq!(d[0].primary.span, pol_grammar::Span::new(17, 17));
+    // The quick fix inserts the `;` there.
+    assert_eq!(d[0].fixes.len(), 1);
+    assert_eq!(d[0].fixes[0].title, "insert `;`");
+    let edits: Vec<(pol_grammar::Span, &str)> = d[0].fixes[0]
+        .edits
+        .iter()
+        .map(|(at, text)| (at.span, text.as_str()))
+        .collect();
+    assert_eq!(edits, [(pol_grammar::Span::new(17, 17), ";")]);
 }

@@ -28,6 +28,10 @@ pub struct SyntaxError {
     /// Which kind of error (the compiler gives each its own diagnostic code).
     #[serde(skip_serializing_if = "SyntaxErrorKind::is_syntax")]
     pub kind: SyntaxErrorKind,
+    /// The text that fixes the error when it replaces [`SyntaxError::span`] (an insertion when
+    /// the span is empty: the `;` that is missing), when the parser knows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
 }
 
 impl SyntaxError {
@@ -37,7 +41,14 @@ impl SyntaxError {
             message,
             span,
             kind: SyntaxErrorKind::Syntax,
+            fix: None,
         }
+    }
+
+    /// The same error, fixed by writing `text` in place of its span.
+    pub fn with_fix(mut self, text: impl Into<String>) -> SyntaxError {
+        self.fix = Some(text.into());
+        self
     }
 }
 

@@ -46,14 +46,18 @@ impl Sink {
         span
     }
 
-    /// A token that ends a construct (`what`, e.g. "`;` to end the declaration") is missing at
-    /// `at`. When the parser could go on right after it (no token had to be skipped), the error
-    /// says so at that place; otherwise it is the usual "expected …, found …" at the token
-    /// that does not fit. Returns `at`, where the construct ends.
-    pub fn missing(&mut self, e: Recovered<'_>, at: usize, what: &str) -> usize {
+    /// A `token` that ends a construct (`purpose` says which, e.g. "to end the declaration") is
+    /// missing at `at`. When the parser could go on right after it (no token had to be skipped),
+    /// the error says so at that place; otherwise it is the usual "expected …, found …" at the
+    /// token that does not fit. Returns `at`, where the construct ends.
+    pub fn missing(&mut self, e: Recovered<'_>, at: usize, token: &str, purpose: &str) -> usize {
         let error = if e.dropped_tokens.is_empty() {
             let (found, _) = self.found(&e.error);
-            SyntaxError::new(format!("expected {what}, found {found}"), Span::new(at, at))
+            SyntaxError::new(
+                format!("expected `{token}` {purpose}, found {found}"),
+                Span::new(at, at),
+            )
+            .with_fix(token)
         } else {
             self.fatal(e.error)
         };
@@ -64,28 +68,37 @@ impl Sink {
     /// `name type` without the `:` between them (the column or field is kept).
     pub fn missing_colon(&mut self, name: &Ident) {
         let at = name.span.end as usize;
-        self.errors.push(SyntaxError::new(
-            "expected `:` between the column name and its type".to_string(),
-            Span::new(at, at),
-        ));
+        self.errors.push(
+            SyntaxError::new(
+                "expected `:` between the column name and its type".to_string(),
+                Span::new(at, at),
+            )
+            .with_fix(":"),
+        );
     }
 
     /// A block is not closed at `at`, the end of its piece: the parser closes it there (with as
     /// many `}` as are missing) and keeps what it holds.
     pub fn missing_close(&mut self, at: usize) {
         let (found, _) = &self.after;
-        self.errors.push(SyntaxError::new(
-            format!("expected `}}` to close the block, found {found}"),
-            Span::new(at, at),
-        ));
+        self.errors.push(
+            SyntaxError::new(
+                format!("expected `}}` to close the block, found {found}"),
+                Span::new(at, at),
+            )
+            .with_fix("}"),
+        );
     }
 
     /// Two columns without the `,` between them (both are kept).
     pub fn missing_comma(&mut self, at: usize) {
-        self.errors.push(SyntaxError::new(
-            "expected `,` between two columns".to_string(),
-            Span::new(at, at),
-        ));
+        self.errors.push(
+            SyntaxError::new(
+                "expected `,` between two columns".to_string(),
+                Span::new(at, at),
+            )
+            .with_fix(","),
+        );
     }
 
     /// The error that ended a parse, or the error a recovery started from.
@@ -94,15 +107,18 @@ impl Sink {
             ParseError::UnrecognizedToken { ref expected, .. }
             | ParseError::UnrecognizedEof { ref expected, .. } => {
                 let (found, span) = self.found(&e);
-                let mut message =
-                    format!("expected {}, found {found}", describe_expected(expected));
+                let message = format!("expected {}, found {found}", describe_expected(expected));
                 if let ParseError::UnrecognizedToken {
                     token: (_, Tok::Ident(word), _),
                     ..
                 } = &e
                 {
                     if let Some(keyword) = misspelled_keyword(word, expected) {
-                        message.push_str(&format!("; did you mean `{keyword}`?"));
+                        return SyntaxError::new(
+                            format!("{message}; did you mean `{keyword}`?"),
+                            span,
+                        )
+                        .with_fix(keyword);
                     }
                 }
                 SyntaxError::new(message, span)
@@ -118,6 +134,7 @@ impl Sink {
                 message: error.message,
                 span: error.span,
                 kind: error.kind,
+                fix: None,
             },
         }
     }
