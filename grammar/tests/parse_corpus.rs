@@ -4,8 +4,10 @@
 //! cases: the snapshot shows what the parser kept around each error.
 
 use pol_grammar::{parse_file, LineIndex, SyntaxError};
+mod support;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use support::without_spans;
 
 /// What a snapshot holds: the errors at `line:column` (1-based, bytes), then the declarations.
 #[derive(Serialize)]
@@ -125,24 +127,4 @@ fn layout_never_changes_the_tree() {
             path.display()
         );
     }
-}
-
-/// A tree as JSON with every span (an object of exactly `start` and `end`) replaced by null.
-fn without_spans(decls: &[pol_grammar::ast::Decl]) -> serde_json::Value {
-    fn strip(v: &mut serde_json::Value) {
-        match v {
-            serde_json::Value::Object(map) => {
-                if map.len() == 2 && map.contains_key("start") && map.contains_key("end") {
-                    *v = serde_json::Value::Null;
-                } else {
-                    map.values_mut().for_each(strip);
-                }
-            }
-            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
-            _ => {}
-        }
-    }
-    let mut v = serde_json::to_value(decls).expect("a syntax tree serialises");
-    strip(&mut v);
-    v
 }
