@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use pol_runtime::engine::Subject;
+use crate::reference::Subject;
 
 use crate::conflicts::{Candidate, Resolution, RuleRef};
 use crate::model::{
@@ -235,10 +235,7 @@ impl Describer<'_> {
         let file = column.loc.file;
         let cond = match (&column.visible, &column.accessible) {
             (Some(v), _) => v,
-            (None, Some(a)) if exempt == Some("exempt") => {
-                let _ = a;
-                return "visible".to_string();
-            }
+            (None, Some(_)) if exempt == Some("exempt") => return "visible".to_string(),
             (None, Some(a)) => &a.cond,
             (None, None) => return "visible".to_string(),
         };

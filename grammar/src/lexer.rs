@@ -412,6 +412,23 @@ impl Tok<'_> {
         }
     }
 
+    /// Does this keyword start a declaration (`tag`, `purpose`, `subject`, `source`, `policy`,
+    /// `exempt`, `level`, `settings`, `test`)?
+    pub fn is_decl_keyword(&self) -> bool {
+        matches!(
+            self,
+            Tok::KwTag
+                | Tok::KwPurpose
+                | Tok::KwSubject
+                | Tok::KwSource
+                | Tok::KwPolicy
+                | Tok::KwExempt
+                | Tok::KwLevel
+                | Tok::KwSettings
+                | Tok::KwTest
+        )
+    }
+
     /// Is this one of the keywords of §9?
     pub fn is_keyword(&self) -> bool {
         !matches!(

@@ -197,22 +197,6 @@ pub fn build_source(
     })
 }
 
-/// The declaration keywords.
-fn is_decl_keyword(t: &Tok) -> bool {
-    matches!(
-        t,
-        Tok::KwTag
-            | Tok::KwPurpose
-            | Tok::KwSubject
-            | Tok::KwSource
-            | Tok::KwPolicy
-            | Tok::KwExempt
-            | Tok::KwLevel
-            | Tok::KwSettings
-            | Tok::KwTest
-    )
-}
-
 /// Whether `tok`, after `prev`, can only start a declaration (in any file that parses).
 fn only_starts_declaration(prev: &Tok, tok: &Tok) -> bool {
     match tok {
@@ -246,7 +230,7 @@ fn cut_points(tokens: &[(usize, Tok, usize)]) -> Vec<usize> {
     for (i, (_, tok, _)) in tokens.iter().enumerate() {
         if let Some(prev) = prev {
             let after_end = depth == 0 && matches!(prev, Tok::Semi | Tok::RBrace);
-            if (after_end && is_decl_keyword(tok)) || only_starts_declaration(prev, tok) {
+            if (after_end && tok.is_decl_keyword()) || only_starts_declaration(prev, tok) {
                 points.push(i);
                 // A declaration starts here, so any `{` left open before it was never closed.
                 depth = 0;

@@ -30,6 +30,9 @@ use serde::{Deserialize, Serialize};
 /// One cell value.
 ///
 /// Enum columns hold [`Value::Text`]; the enum's domain lives in the [`ColumnType`].
+///
+/// Serialised in bundles (postcard: the variant's index): variants are append-only (see
+/// [`Bundle`](crate::bundle::Bundle)).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Value {
     /// The absent value; every column may hold it.
@@ -53,6 +56,9 @@ pub enum Value {
 }
 
 /// The declared type of a column (or of a struct field / list element).
+///
+/// Serialised in bundles (postcard: the variant's index): variants are append-only (see
+/// [`Bundle`](crate::bundle::Bundle)).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ColumnType {
     /// `bool`

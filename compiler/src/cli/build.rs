@@ -111,18 +111,45 @@ pub(crate) fn read_key(path: &Path) -> Result<KeyRing, ExitCode> {
         .map_err(|e| fail_usage(format!("key file {}: {e}", path.display())))
 }
 
-/// `polc build PATHS… -o FILE`.
-pub fn run(paths: &[PathBuf], output: &Path) -> ExitCode {
+/// What `polc build` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Emit {
+    /// The binary bundle (`.polb`), with its debug section (the source span of every op).
+    Bundle,
+    /// The bundle's disassembly: tables, plans and every program, op by op with its source span.
+    Asm,
+}
+
+/// `polc build PATHS… [-o FILE] [--emit bundle|asm]`.
+pub fn run(paths: &[PathBuf], output: Option<&Path>, emit: Emit) -> ExitCode {
+    if emit == Emit::Bundle && output.is_none() {
+        return fail_usage("`polc build` needs `-o FILE` to write a bundle");
+    }
     let checked = match load_checked(paths, true) {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let bundle = checked.bundle();
+    let a = &checked.analysis;
+    let bundle = crate::lower::lower_with_spans(&a.model, &a.resolution, &checked.files);
     if let Err(e) = bundle.verify() {
         return fail_usage(format!(
             "internal error: the lowered bundle is invalid: {e}"
         ));
     }
+    match (emit, output) {
+        (Emit::Bundle, Some(output)) => write_bundle(&bundle, output),
+        (Emit::Asm, Some(output)) => match std::fs::write(output, bundle.to_string()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail_usage(format!("cannot write {}: {e}", output.display())),
+        },
+        (_, None) => {
+            print!("{bundle}");
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn write_bundle(bundle: &Bundle, output: &Path) -> ExitCode {
     let bytes = match bundle.to_bytes() {
         Ok(b) => b,
         Err(e) => return fail_usage(format!("cannot encode the bundle: {e}")),

@@ -70,9 +70,12 @@ pub enum Command {
         /// Files or directories.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        /// The bundle file to write.
+        /// The file to write (a bundle needs one; the listing goes to stdout without it).
         #[arg(short = 'o', long = "output")]
-        output: PathBuf,
+        output: Option<PathBuf>,
+        /// What to write: the binary bundle, or its disassembly (`asm`).
+        #[arg(long, value_enum, default_value = "bundle")]
+        emit: build::Emit,
     },
     /// Mask rows (JSON lines) for a subject.
     Eval(eval::EvalArgs),
@@ -114,7 +117,11 @@ pub fn run(cli: Cli) -> ExitCode {
             each,
         } => check::run(&paths, format, deny_warnings, each),
         Command::Diff { old, new, subjects } => diff::run(&old, &new, &subjects),
-        Command::Build { paths, output } => build::run(&paths, &output),
+        Command::Build {
+            paths,
+            output,
+            emit,
+        } => build::run(&paths, output.as_deref(), emit),
         Command::Eval(args) => eval::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Sql(args) => sql::run(&args),

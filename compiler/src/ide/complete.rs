@@ -65,21 +65,6 @@ fn name_of<'a>(t: &Tok<'a>) -> Option<String> {
     }
 }
 
-fn is_decl_keyword(t: &Tok<'_>) -> bool {
-    matches!(
-        t,
-        Tok::KwTag
-            | Tok::KwPurpose
-            | Tok::KwSubject
-            | Tok::KwSource
-            | Tok::KwPolicy
-            | Tok::KwExempt
-            | Tok::KwLevel
-            | Tok::KwSettings
-            | Tok::KwTest
-    )
-}
-
 pub(super) fn completions(ide: &Ide, file: FileId, offset: usize) -> Vec<CompletionItem> {
     completions_in(ide, ide.text(file), offset)
 }
@@ -206,7 +191,7 @@ fn enclosing_decl(toks: &Toks) -> Option<usize> {
         match t {
             Tok::LBrace => depth += 1,
             Tok::RBrace => depth = (depth - 1).max(0),
-            t if depth == 0 && is_decl_keyword(t) => {
+            t if depth == 0 && t.is_decl_keyword() => {
                 let prev = i.checked_sub(1).map(|p| &toks[p]);
                 if matches!(prev, None | Some(Tok::Semi) | Some(Tok::RBrace)) {
                     start = Some(i);

@@ -5,7 +5,7 @@ mod leaks;
 
 use crate::conflicts::{has_where, rule_name, why_beats, Candidate, Resolution, RuleRef};
 use crate::diagnostics::{Code, Diagnostic};
-use crate::model::{MaskBody, Model, RuleId};
+use crate::model::{MaskBody, Model};
 
 pub fn run(model: &Model, res: &Resolution, diags: &mut Vec<Diagnostic>) {
     sensitive_uncovered(model, res, diags);
@@ -172,7 +172,6 @@ fn never_takes_effect(model: &Model, res: &Resolution, diags: &mut Vec<Diagnosti
 }
 
 fn masked_keys(model: &Model, res: &Resolution, diags: &mut Vec<Diagnostic>) {
-    let mut reported: Vec<(RuleId, usize, usize)> = Vec::new();
     for (s, src) in model.sources.iter().enumerate() {
         let Some(k) = src.key else { continue };
         let list = res.candidates(s, k);
@@ -188,7 +187,6 @@ fn masked_keys(model: &Model, res: &Resolution, diags: &mut Vec<Diagnostic>) {
                                 continue;
                             }
                         }
-                        reported.push((id, s, k));
                         model.mask_rules[id].target_loc
                     }
                     RuleRef::Accessible(..) => src.columns[k]
@@ -210,5 +208,4 @@ fn masked_keys(model: &Model, res: &Resolution, diags: &mut Vec<Diagnostic>) {
             }
         }
     }
-    let _ = reported;
 }

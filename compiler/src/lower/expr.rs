@@ -7,10 +7,12 @@
 //! consequences of such a reference (lockout, rule not applying) are decided by the caller
 //! with [`missing_refs`].
 
+use super::origin::Origin;
 use super::tables::Tables;
 use crate::model::{Builtin, CExpr, CKind, Const, Model, SourceId};
 use crate::techniques::const_value;
 use pol_grammar::ast::BinOp;
+use pol_runtime::bundle::ProgramSpans;
 use pol_runtime::program::{Assembler, Op, Program};
 use pol_runtime::value::Value;
 
@@ -65,21 +67,31 @@ pub struct ExprLowerer<'a> {
     pub model: &'a Model,
     /// The source whose row the expression reads (`None`: user-only context).
     pub source: Option<SourceId>,
+    /// The file the expression was read from, when the bundle records spans.
+    pub origin: Option<Origin<'a>>,
 }
 
 impl ExprLowerer<'_> {
-    /// Lowers `e` to a program; an internal failure (never expected) gives a program that
-    /// yields null (unknown), which every decision point turns into the safe side.
-    pub fn program(&self, e: &CExpr, tables: &mut Tables) -> Program {
+    /// Lowers `e` to a program and the spans of its ops (none without an origin); an internal
+    /// failure (never expected) gives a program that yields null (unknown), which every
+    /// decision point turns into the safe side.
+    pub fn program(&self, e: &CExpr, tables: &mut Tables) -> (Program, ProgramSpans) {
         let mut asm = Assembler::new();
         self.emit(e, &mut asm, tables);
-        match asm.finish() {
+        match asm.finish_with_spans() {
             Ok(p) => p,
-            Err(_) => unknown_program(),
+            Err(_) => (unknown_program(), ProgramSpans::default()),
         }
     }
 
+    /// Emits `e`; its own ops get its span, its operands' ops theirs.
     fn emit(&self, e: &CExpr, a: &mut Assembler, t: &mut Tables) {
+        let outer = a.at(self.origin.map(|o| o.span(e.span)));
+        self.emit_kind(e, a, t);
+        a.at(outer);
+    }
+
+    fn emit_kind(&self, e: &CExpr, a: &mut Assembler, t: &mut Tables) {
         match &e.kind {
             CKind::Const(Const::Duration(s)) => {
                 a.op(Op::Duration(*s));

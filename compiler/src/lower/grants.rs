@@ -48,6 +48,7 @@ impl Lowerer<'_, '_> {
             if kinds.is_empty() {
                 continue;
             }
+            self.file = Some(g.loc.file);
             let audience = match &g.audience {
                 GrantAudience::Everyone => rt::GrantAudience::Everyone,
                 GrantAudience::Except(c) => rt::GrantAudience::Except(self.program(c, None)),

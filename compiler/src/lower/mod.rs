@@ -19,6 +19,7 @@
 
 mod expr;
 mod grants;
+mod origin;
 mod tables;
 mod technique;
 
@@ -26,16 +27,16 @@ pub use expr::{missing_refs, tagged_column, MissingRefs};
 
 use crate::conflicts::{rule_name, Candidate as Resolved, Resolution, RuleRef};
 use crate::model::{CExpr, MaskBody, Model, RowAudience, RowFilter, SourceId, Ty};
-use crate::resolve::{Checker, Index};
-use crate::source_map::SourceMap;
+use crate::source_map::{FileId, SourceMap};
 use crate::techniques::column_type;
 use expr::{unknown_program, ExprLowerer};
+use origin::Origin;
 use pol_runtime::bundle::{
-    self as rt, Audience, Body, Bundle, Candidate, ColumnPlan, DerivedPlan, LevelPlan, PurposeInfo,
-    RowRulePlan, RuleInfo, Settings, SourcePlan,
+    self as rt, Audience, Body, Bundle, Candidate, ColumnPlan, DerivedPlan, LevelPlan,
+    ProgramSpans, PurposeInfo, RowRulePlan, RuleInfo, Settings, SourcePlan,
 };
+use pol_runtime::program as rt_program;
 use pol_runtime::value::ColumnType;
-use std::collections::HashMap;
 use tables::Tables;
 use technique::TechniqueLowerer;
 
@@ -43,27 +44,32 @@ use technique::TechniqueLowerer;
 /// refuses to build otherwise); anything the checker already rejected lowers to the side that
 /// reveals least (null, unknown, no rows).
 pub fn lower(model: &Model, resolution: &Resolution) -> Bundle {
-    let files = SourceMap::new();
-    let mut index = Index::default();
-    let mut by_name: HashMap<String, Vec<(SourceId, usize)>> = HashMap::new();
-    for (s, src) in model.sources.iter().enumerate() {
-        for (i, col) in src.columns.iter().enumerate() {
-            by_name.entry(col.name.clone()).or_default().push((s, i));
-        }
-    }
-    index.columns_by_name = by_name;
-    let checker = Checker {
-        files: &files,
-        asts: &[],
-        model: model.clone(),
-        diags: Vec::new(),
-        index,
-    };
+    lower_from(model, resolution, None)
+}
+
+/// [`lower`], with the bundle's debug section: the source span of every op of every program
+/// (`files` are the files the model was checked from). `polc build` writes it.
+pub fn lower_with_spans(model: &Model, resolution: &Resolution, files: &SourceMap) -> Bundle {
+    let mut bundle = lower_from(model, resolution, Some(files));
+    bundle.debug.files = origin::file_names(files);
+    bundle
+}
+
+fn lower_from(model: &Model, resolution: &Resolution, spans: Option<&SourceMap>) -> Bundle {
+    let empty = SourceMap::new();
+    let files = spans.unwrap_or(&empty);
     let mut cx = Lowerer {
         model,
         resolution,
+        by_source: ScopeIndex::new(model),
         tables: Tables::default(),
-        techniques: TechniqueLowerer { checker },
+        techniques: TechniqueLowerer {
+            files,
+            checker: None,
+            spans: spans.is_some(),
+        },
+        files: spans,
+        file: None,
     };
     let mut bundle = Bundle::new();
     bundle.subject_fields = model
@@ -101,21 +107,81 @@ fn subject_type(ty: &Ty) -> ColumnType {
     }
 }
 
+/// Which row rules and exemptions each source's scope covers, built once: looking them up per
+/// source instead of scanning every rule for every source keeps lowering linear in the set
+/// (37,835 sources × 19,161 row rules at 1M lines made it quadratic).
+struct ScopeIndex {
+    /// Per source: indices into `model.row_rules`, in authored order.
+    row_rules: Vec<Vec<usize>>,
+    /// Per source: indices into `model.exempts`, in authored order.
+    exempts: Vec<Vec<usize>>,
+}
+
+impl ScopeIndex {
+    fn new(model: &Model) -> ScopeIndex {
+        let n = model.sources.len();
+        let mut row_rules: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (r, rule) in model.row_rules.iter().enumerate() {
+            let sources = &model.policies[rule.policy].scope.sources;
+            for &s in sources {
+                if let Some(list) = row_rules.get_mut(s) {
+                    list.push(r);
+                }
+            }
+        }
+        let mut exempts: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (e, ex) in model.exempts.iter().enumerate() {
+            for &s in &ex.scope.sources {
+                if let Some(list) = exempts.get_mut(s) {
+                    list.push(e);
+                }
+            }
+        }
+        for list in row_rules.iter_mut().chain(exempts.iter_mut()) {
+            list.dedup();
+        }
+        ScopeIndex { row_rules, exempts }
+    }
+}
+
 struct Lowerer<'m, 'f> {
     model: &'m Model,
     resolution: &'m Resolution,
+    by_source: ScopeIndex,
     tables: Tables,
     techniques: TechniqueLowerer<'f>,
+    /// The policy set's files, when the bundle records spans.
+    files: Option<&'f SourceMap>,
+    /// The file of the item being lowered (its conditions' spans are in it).
+    file: Option<FileId>,
 }
 
-impl Lowerer<'_, '_> {
+impl<'f> Lowerer<'_, 'f> {
+    fn origin(&self, file: Option<FileId>) -> Option<Origin<'f>> {
+        Some(Origin {
+            files: self.files?,
+            file: file?,
+        })
+    }
+
+    /// Lowers `e`, read from the file of the item being lowered ([`Lowerer::file`]).
     fn program(&mut self, e: &CExpr, source: Option<SourceId>) -> u32 {
-        let p = ExprLowerer {
+        let (p, spans) = self.lowered(e, source, self.file);
+        self.tables.program(p, spans)
+    }
+
+    fn lowered(
+        &mut self,
+        e: &CExpr,
+        source: Option<SourceId>,
+        file: Option<FileId>,
+    ) -> (rt_program::Program, ProgramSpans) {
+        ExprLowerer {
             model: self.model,
             source,
+            origin: self.origin(file),
         }
-        .program(e, &mut self.tables);
-        self.tables.program(p)
+        .program(e, &mut self.tables)
     }
 
     fn source(&mut self, s: SourceId) -> SourcePlan {
@@ -123,6 +189,7 @@ impl Lowerer<'_, '_> {
         let src = &model.sources[s];
         let mut columns = Vec::with_capacity(src.columns.len());
         for (c, col) in src.columns.iter().enumerate() {
+            self.file = Some(col.loc.file);
             let name = match col.parent {
                 Some(p) => col
                     .name
@@ -168,14 +235,19 @@ impl Lowerer<'_, '_> {
                 .unwrap_or(0) as u32,
             column: l.column.map(|c| c as u32),
         });
-        let exempts = model
-            .exempts
+        let exempt_ids = self.by_source.exempts.get(s).cloned().unwrap_or_default();
+        let exempts = exempt_ids
             .iter()
-            .filter(|e| e.scope.sources.contains(&s))
-            .map(|e| self.program(&e.cond, None))
+            .filter_map(|&e| model.exempts.get(e))
+            .map(|e| {
+                self.file = Some(e.loc.file);
+                self.program(&e.cond, None)
+            })
             .collect();
-        let row_rules = (0..model.row_rules.len())
-            .filter_map(|r| self.row_rule(r, s))
+        let rule_ids = self.by_source.row_rules.get(s).cloned().unwrap_or_default();
+        let row_rules = rule_ids
+            .iter()
+            .filter_map(|&r| self.row_rule(r, s))
             .collect();
         SourcePlan {
             name: src.name.clone(),
@@ -256,6 +328,7 @@ impl Lowerer<'_, '_> {
         match *first {
             RuleRef::Mask(id) => {
                 let rule = &model.mask_rules[id];
+                self.file = Some(rule.loc.file);
                 let mut missing = expr::MissingRefs::default();
                 if let Some(w) = &rule.where_ {
                     missing = missing.or(missing_refs(model, s, w));
@@ -282,6 +355,7 @@ impl Lowerer<'_, '_> {
                 if missing_refs(model, s, &a.cond).tag {
                     return None;
                 }
+                self.file = Some(a.loc.file);
                 let cond = self.program(&a.cond, Some(s));
                 let t = self
                     .techniques
@@ -301,56 +375,32 @@ impl Lowerer<'_, '_> {
     /// A `combine_exceptions` group: one `except` clause whose condition ORs the exceptions.
     fn combined(&mut self, cand: &Resolved, s: SourceId, ty: &Ty) -> Option<Candidate> {
         let model = self.model;
-        let mut conds: Vec<&CExpr> = Vec::new();
+        let mut conds: Vec<(&CExpr, FileId)> = Vec::new();
         let mut technique = None;
         for r in &cand.rules {
-            let (t, c) = match *r {
+            let (t, c, file) = match *r {
                 RuleRef::Mask(id) => match &model.mask_rules[id].body {
-                    MaskBody::Except(t, c) => (t, c),
+                    MaskBody::Except(t, c) => (t, c, model.mask_rules[id].loc.file),
                     _ => return None,
                 },
                 RuleRef::Accessible(cs, cc) => {
                     let a = model.sources[cs].columns[cc].accessible.as_ref()?;
-                    (&a.technique, &a.cond)
+                    (&a.technique, &a.cond, a.loc.file)
                 }
             };
             if missing_refs(model, s, c).tag {
                 continue; // that rule does not apply to this source
             }
             technique.get_or_insert(t);
-            conds.push(c);
+            conds.push((c, file));
         }
         let technique = technique?;
         let lowered: Vec<_> = conds
             .iter()
-            .map(|c| {
-                ExprLowerer {
-                    model,
-                    source: Some(s),
-                }
-                .program(c, &mut self.tables)
-            })
+            .map(|(c, file)| self.lowered(c, Some(s), Some(*file)))
             .collect();
-        // OR the conditions: splice each program's code and constants.
-        let mut code = Vec::new();
-        let mut consts = Vec::new();
-        for (i, p) in lowered.iter().enumerate() {
-            let base_pc = code.len() as u32;
-            let base_const = consts.len() as u32;
-            for op in &p.code {
-                code.push(relocate(*op, base_pc, base_const));
-            }
-            consts.extend(p.consts.iter().cloned());
-            if i > 0 {
-                code.push(pol_runtime::program::Op::Or);
-            }
-        }
-        let program = if code.is_empty() {
-            unknown_program()
-        } else {
-            pol_runtime::program::Program::new(code, consts)
-        };
-        let cond = self.tables.program(program);
+        let (program, spans) = or_programs(&lowered);
+        let cond = self.tables.program(program, spans);
         let t = self
             .techniques
             .lower(model, technique, ty, s, &mut self.tables);
@@ -410,13 +460,12 @@ impl Lowerer<'_, '_> {
     fn row_rule(&mut self, r: usize, s: SourceId) -> Option<RowRulePlan> {
         let model = self.model;
         let rule = &model.row_rules[r];
+        self.file = Some(rule.loc.file);
         if rule.staged && !self.resolution.include_staged {
             return None;
         }
+        // The caller passes only the rules `ScopeIndex` lists for `s` (the policy's scope covers it).
         let policy = &model.policies[rule.policy];
-        if !policy.scope.sources.contains(&s) {
-            return None;
-        }
         let mut conds: Vec<&CExpr> = Vec::new();
         if let RowFilter::Where(c) = &rule.filter {
             conds.push(c);
@@ -485,6 +534,34 @@ impl Lowerer<'_, '_> {
             _ => rt::RowFilter::Never,
         }
     }
+}
+
+/// The disjunction of conditions: each program's code and constants spliced after the
+/// previous ones, then `Or` (which keeps the span of the last operand's last op).
+fn or_programs(
+    lowered: &[(rt_program::Program, ProgramSpans)],
+) -> (rt_program::Program, ProgramSpans) {
+    let mut code = Vec::new();
+    let mut consts = Vec::new();
+    let mut spans = ProgramSpans::default();
+    for (i, (p, s)) in lowered.iter().enumerate() {
+        let base_pc = code.len() as u32;
+        let base_const = consts.len() as u32;
+        for run in &s.runs {
+            spans.note(run.start + base_pc, run.span);
+        }
+        for op in &p.code {
+            code.push(relocate(*op, base_pc, base_const));
+        }
+        consts.extend(p.consts.iter().cloned());
+        if i > 0 {
+            code.push(rt_program::Op::Or);
+        }
+    }
+    if code.is_empty() {
+        return (unknown_program(), ProgramSpans::default());
+    }
+    (rt_program::Program::new(code, consts), spans)
 }
 
 /// Shifts a program's jump targets and constant indices when it is spliced after `pc` ops and

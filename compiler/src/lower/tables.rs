@@ -1,6 +1,6 @@
 //! The bundle's shared tables while lowering: equal entries are stored once.
 
-use pol_runtime::bundle::{Bundle, RuleInfo, TechniquePlan};
+use pol_runtime::bundle::{Bundle, ProgramSpans, RuleInfo, TechniquePlan};
 use pol_runtime::program::Program;
 use std::collections::HashMap;
 
@@ -10,6 +10,8 @@ pub struct Tables {
     pub strings: Vec<String>,
     pub regexes: Vec<String>,
     pub programs: Vec<Program>,
+    /// The spans of each program (empty ones when lowered without a source map).
+    pub spans: Vec<ProgramSpans>,
     pub techniques: Vec<TechniquePlan>,
     pub rules: Vec<RuleInfo>,
     string_ix: HashMap<String, u32>,
@@ -50,10 +52,15 @@ impl Tables {
         )
     }
 
-    /// The index of a program.
-    pub fn program(&mut self, p: Program) -> u32 {
+    /// The index of a program; a program seen before keeps the spans it was first given.
+    pub fn program(&mut self, p: Program, spans: ProgramSpans) -> u32 {
         let key = format!("{p:?}");
-        intern(&mut self.programs, &mut self.program_ix, key, p)
+        let before = self.programs.len();
+        let i = intern(&mut self.programs, &mut self.program_ix, key, p);
+        if self.programs.len() > before {
+            self.spans.push(spans);
+        }
+        i
     }
 
     /// The index of a technique.
@@ -72,6 +79,9 @@ impl Tables {
         bundle.strings = self.strings;
         bundle.regexes = self.regexes;
         bundle.programs = self.programs;
+        if self.spans.iter().any(|s| !s.runs.is_empty()) {
+            bundle.debug.programs = self.spans;
+        }
         bundle.techniques = self.techniques;
         bundle.rules = self.rules;
     }

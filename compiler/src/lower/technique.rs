@@ -9,17 +9,34 @@
 //!   policy gave none), as the runtime requires.
 
 use super::expr::{missing_refs, ExprLowerer};
+use super::origin::Origin;
 use super::tables::Tables;
 use crate::model::{Model, SourceId, TechArg, TechniqueUse, Ty};
 use crate::resolve::exprs::{ExprCtx, RowCtx};
-use crate::resolve::Checker;
+use crate::resolve::{Checker, Index};
+use crate::source_map::SourceMap;
 use crate::techniques::{applies, fallback, runtime_technique};
 use pol_runtime::bundle::TechniquePlan;
 use pol_runtime::techniques::Technique;
 
-/// Lowers techniques; owns the checker used to type `expr(…)` per column.
+/// Lowers techniques; owns the checker used to type `expr(…)` per column, built on the first
+/// `expr(…)` (it holds a copy of the model, which a large set without `expr` must not pay for).
 pub struct TechniqueLowerer<'f> {
-    pub checker: Checker<'f>,
+    pub files: &'f SourceMap,
+    pub checker: Option<Checker<'f>>,
+    /// Whether programs record their spans (the checker's files are the policy set's).
+    pub spans: bool,
+}
+
+/// A checker over `model` that can type expressions (no files: lowering reports nothing).
+fn expr_checker<'f>(files: &'f SourceMap, model: &Model) -> Checker<'f> {
+    Checker {
+        files,
+        asts: &[],
+        model: model.clone(),
+        diags: Vec::new(),
+        index: Index::build(model),
+    }
 }
 
 impl TechniqueLowerer<'_> {
@@ -89,10 +106,14 @@ impl TechniqueLowerer<'_> {
         let sources = [source];
         let mut ctx = ExprCtx::new(*file, RowCtx::Sources(&sources));
         ctx.value = Some(ty.clone());
-        let before = self.checker.diags.len();
-        let typed = self.checker.expr(e, &mut ctx);
-        let failed = self.checker.diags.len() > before || typed.ty.is_error();
-        self.checker.diags.truncate(before);
+        let files = self.files;
+        let checker = self
+            .checker
+            .get_or_insert_with(|| expr_checker(files, model));
+        let before = checker.diags.len();
+        let typed = checker.expr(e, &mut ctx);
+        let failed = checker.diags.len() > before || typed.ty.is_error();
+        checker.diags.truncate(before);
         let missing = missing_refs(model, source, &typed);
         if failed || missing.column || missing.tag {
             return None;
@@ -100,9 +121,13 @@ impl TechniqueLowerer<'_> {
         let lowerer = ExprLowerer {
             model,
             source: Some(source),
+            origin: self.spans.then_some(Origin {
+                files: self.files,
+                file: *file,
+            }),
         };
-        let program = lowerer.program(&typed, tables);
-        Some(tables.program(program))
+        let (program, spans) = lowerer.program(&typed, tables);
+        Some(tables.program(program, spans))
     }
 }
 

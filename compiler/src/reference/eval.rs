@@ -9,9 +9,9 @@ use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
+use super::Subject;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use pol_grammar::ast::BinOp;
-use pol_runtime::engine::Subject;
 use pol_runtime::value::Value;
 
 use crate::model::{Builtin, CExpr, CKind, Const, Model, NodeId};

@@ -6,7 +6,9 @@
 //! Techniques (§5) are primitives: the reference maps a technique use to the runtime's
 //! [`pol_runtime::Technique`] and applies it. Everything else — which rule decides, audiences,
 //! `where`, exceptions, exempt, derived columns, lockout, visibility, row rules, masking levels,
-//! three-valued logic — is written out here.
+//! three-valued logic — is written out here, and so is the decoding of subjects
+//! ([`Subject::decode`], §8): the reference shares no evaluation code with the runtime's
+//! interpreter or engine, so that the differential tests compare two implementations.
 //!
 //! Three-valued conditions (§3) and the safer side of *unknown*, decision by decision:
 //! an exception that is unknown is not granted; an exempt that is unknown is not held; a
@@ -21,14 +23,14 @@
 
 mod eval;
 mod row;
+mod subject;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use pol_runtime::engine::{Subject, SubjectError};
-use pol_runtime::program::interp::PurposeTree;
+use pol_runtime::engine::SubjectError;
 use pol_runtime::techniques::MaskContext;
 use pol_runtime::value::{ColumnType, Value};
 use pol_runtime::KeyRing;
@@ -43,6 +45,7 @@ use crate::techniques::{applies, column_type, fallback, runtime_technique};
 use eval::{instant, Env};
 pub use eval::{Ev, Truth};
 use row::Row;
+pub use subject::Subject;
 
 /// What the row rules and masks make of one row for one user.
 #[derive(Clone, Debug, PartialEq)]
@@ -118,7 +121,7 @@ impl<'m> Reference<'m> {
         }
     }
 
-    /// Decodes a subject exactly as the runtime does ([`Subject::from_json`], §8): missing
+    /// Decodes a subject by §8 ([`Subject::decode`], the reference's own decoding): missing
     /// built-ins are empty, a declared field of the wrong type is missing.
     pub fn subject(&self, json: &serde_json::Value) -> Result<Subject, ReferenceError> {
         let fields: Vec<(String, ColumnType)> = self
@@ -128,16 +131,7 @@ impl<'m> Reference<'m> {
             .filter(|f| f.loc.is_some())
             .map(|f| (f.name.clone(), subject_type(&f.ty)))
             .collect();
-        let purposes = PurposeTree::new(
-            self.model.purposes.paths(),
-            self.model
-                .purposes
-                .nodes
-                .iter()
-                .map(|n| n.parent.map(|p| p as u32))
-                .collect(),
-        );
-        Subject::from_json(json, &fields, &purposes).map_err(ReferenceError::Subject)
+        Subject::decode(json, self.model, &fields).map_err(ReferenceError::Subject)
     }
 
     fn source_id(&self, name: &str) -> Result<SourceId, ReferenceError> {

@@ -4,8 +4,8 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use super::Subject;
 use chrono::{DateTime, Utc};
-use pol_runtime::engine::Subject;
 use pol_runtime::value::{ColumnType, Value};
 
 use super::eval::{Env, RowView};

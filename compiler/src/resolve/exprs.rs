@@ -178,16 +178,14 @@ impl Checker<'_> {
                     }
                 };
                 // Every column carrying `tag` or a tag below it, in source then column order.
-                let mut holders: Vec<(SourceId, usize)> = self
+                let holders: &[(SourceId, usize)] = self
                     .index
-                    .columns_by_tag
-                    .iter()
-                    .filter(|(&t, _)| self.model.tags.is_under(t, tag))
-                    .flat_map(|(_, h)| h.iter().copied())
-                    .collect();
-                holders.sort_unstable();
-                holders.dedup();
-                let mut ty: Option<Ty> = None;
+                    .columns_under_tag
+                    .get(&tag)
+                    .map_or(&[], Vec::as_slice);
+                // The first holder's type, by position (a global rule covers thousands of
+                // sources: no type is cloned per source).
+                let mut ty: Option<(SourceId, usize)> = None;
                 for &s in sources {
                     let src = &self.model.sources[s];
                     let from = holders.partition_point(|(hs, _)| *hs < s);
@@ -196,12 +194,14 @@ impl Checker<'_> {
                     match matching.as_slice() {
                         [] => ctx.tag_missing.push((s, name.clone(), span)),
                         [one] => {
-                            let cty = src.columns[*one].ty.clone();
-                            match &ty {
-                                None => ty = Some(cty),
-                                Some(t) if t.comparable(&cty) => {}
-                                Some(t) => {
-                                    let t = t.clone();
+                            let cty = &src.columns[*one].ty;
+                            match ty {
+                                None => ty = Some((s, *one)),
+                                Some((fs, fc))
+                                    if self.model.sources[fs].columns[fc].ty.comparable(cty) => {}
+                                Some((fs, fc)) => {
+                                    let t = self.model.sources[fs].columns[fc].ty.clone();
+                                    let cty = cty.clone();
                                     return self.type_error(
                                         ctx,
                                         span,
@@ -232,7 +232,10 @@ impl Checker<'_> {
                         }
                     }
                 }
-                CExpr::new(CKind::RowTagged(tag), ty.unwrap_or(Ty::Error), span)
+                let ty = ty.map_or(Ty::Error, |(fs, fc)| {
+                    self.model.sources[fs].columns[fc].ty.clone()
+                });
+                CExpr::new(CKind::RowTagged(tag), ty, span)
             }
             ExprKind::Value => match &ctx.value {
                 Some(t) => CExpr::new(CKind::Value, t.clone(), span),
@@ -530,7 +533,8 @@ impl Checker<'_> {
                 &one_source
             }
         };
-        let mut ty: Option<(Ty, SourceId)> = None;
+        // The first holder (source, column): types are compared in place, not cloned per source.
+        let mut ty: Option<(SourceId, usize)> = None;
         let holders = self.index.columns_by_name.get(name);
         let mut found_in = 0usize;
         for &s in sources {
@@ -544,11 +548,14 @@ impl Checker<'_> {
                 None => ctx.missing.push((s, name.to_string(), span)),
                 Some(c) => {
                     found_in += 1;
-                    let cty = self.model.sources[s].columns[c].ty.clone();
-                    match &ty {
-                        None => ty = Some((cty, s)),
-                        Some((t, first)) if !t.comparable(&cty) => {
-                            let (t, first) = (t.clone(), *first);
+                    let cty = &self.model.sources[s].columns[c].ty;
+                    match ty {
+                        None => ty = Some((s, c)),
+                        Some((first, fc))
+                            if !self.model.sources[first].columns[fc].ty.comparable(cty) =>
+                        {
+                            let t = self.model.sources[first].columns[fc].ty.clone();
+                            let cty = cty.clone();
                             return self.type_error(
                                 ctx,
                                 span,
@@ -599,7 +606,9 @@ impl Checker<'_> {
             self.diags.push(d);
             return CExpr::error(span);
         }
-        let (ty, _) = ty.unwrap_or((Ty::Error, 0));
+        let ty = ty.map_or(Ty::Error, |(fs, fc)| {
+            self.model.sources[fs].columns[fc].ty.clone()
+        });
         CExpr::new(CKind::Row(name.to_string()), ty, span)
     }
 

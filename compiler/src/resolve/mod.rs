@@ -23,6 +23,8 @@ pub struct Index {
     pub columns_by_name: HashMap<String, Vec<(SourceId, usize)>>,
     /// Tag → the columns carrying it directly, in source then column order.
     pub columns_by_tag: HashMap<NodeId, Vec<(SourceId, usize)>>,
+    /// Tag → the columns carrying it or a tag below it, sorted by (source, column), no duplicates.
+    pub columns_under_tag: HashMap<NodeId, Vec<(SourceId, usize)>>,
 }
 
 pub struct Checker<'a> {
@@ -65,11 +67,12 @@ fn has_unread_rules(ast: &SourceFile) -> bool {
     })
 }
 
-impl Checker<'_> {
-    fn build_index(&mut self) {
+impl Index {
+    /// The lookups over the declared sources of `model` (built once its sources are declared).
+    pub fn build(model: &Model) -> Index {
         let mut by_name: HashMap<String, Vec<(SourceId, usize)>> = HashMap::new();
         let mut by_tag: HashMap<NodeId, Vec<(SourceId, usize)>> = HashMap::new();
-        for (s, src) in self.model.sources.iter().enumerate() {
+        for (s, src) in model.sources.iter().enumerate() {
             for (i, col) in src.columns.iter().enumerate() {
                 by_name.entry(col.name.clone()).or_default().push((s, i));
                 for &t in &col.tags {
@@ -80,8 +83,32 @@ impl Checker<'_> {
                 }
             }
         }
-        self.index.columns_by_name = by_name;
-        self.index.columns_by_tag = by_tag;
+        let mut under_tag: HashMap<NodeId, Vec<(SourceId, usize)>> = HashMap::new();
+        for (&t, holders) in &by_tag {
+            let mut node = Some(t);
+            while let Some(n) = node {
+                under_tag
+                    .entry(n)
+                    .or_default()
+                    .extend(holders.iter().copied());
+                node = model.tags.nodes.get(n).and_then(|x| x.parent);
+            }
+        }
+        for holders in under_tag.values_mut() {
+            holders.sort_unstable();
+            holders.dedup();
+        }
+        Index {
+            columns_by_name: by_name,
+            columns_by_tag: by_tag,
+            columns_under_tag: under_tag,
+        }
+    }
+}
+
+impl Checker<'_> {
+    fn build_index(&mut self) {
+        self.index = Index::build(&self.model);
     }
 
     /// Resolves a tag path, reporting it if undeclared.

@@ -18,6 +18,30 @@ pub(super) struct TagIndex {
     under: HashMap<NodeId, Vec<(SourceId, ColumnId)>>,
 }
 
+impl TagIndex {
+    /// The columns under tag `t` in the sources of `scope`. `under` lists are sorted by source,
+    /// so a scope of few sources (a policy `on source s`) looks its sources up by binary search
+    /// instead of walking every column under the tag in the whole set.
+    fn columns_in(
+        &self,
+        t: NodeId,
+        scope: &[SourceId],
+        in_scope: &dyn Fn(&SourceId) -> bool,
+    ) -> Vec<(SourceId, ColumnId)> {
+        let all = self.under.get(&t).map(Vec::as_slice).unwrap_or(&[]);
+        if scope.len().saturating_mul(4) >= all.len() {
+            return all.iter().copied().filter(|(s, _)| in_scope(s)).collect();
+        }
+        let mut out = Vec::new();
+        for &s in scope {
+            let lo = all.partition_point(|&(x, _)| x < s);
+            let hi = all.partition_point(|&(x, _)| x <= s);
+            out.extend(all.get(lo..hi).unwrap_or(&[]).iter().copied());
+        }
+        out
+    }
+}
+
 impl Checker<'_> {
     fn tag_index(&self) -> TagIndex {
         let mut under: HashMap<NodeId, Vec<(SourceId, ColumnId)>> = HashMap::new();
@@ -39,12 +63,15 @@ impl Checker<'_> {
     }
 
     fn scope(&mut self, scope: Option<&ast::Scope>, file: FileId) -> Scope {
-        let all: Vec<SourceId> = (0..self.model.sources.len()).collect();
+        // Every source, built only for the scopes that need it: a policy `on source s` (most of
+        // a large set) must not pay for the whole set.
+        let n = self.model.sources.len();
+        let all = move || 0..n;
         let Some(scope) = scope else {
             return Scope {
                 kind: ScopeKind::AllSources,
                 loc: None,
-                sources: all,
+                sources: all().collect(),
             };
         };
         let loc = Some(Loc::new(file, scope.span));
@@ -55,7 +82,7 @@ impl Checker<'_> {
                 .any(|&t| tags.iter().any(|&u| this.model.tags.is_under(t, u)))
         };
         let (kind, sources) = match &scope.kind {
-            ast::ScopeKind::AllSources => (ScopeKind::AllSources, all),
+            ast::ScopeKind::AllSources => (ScopeKind::AllSources, all().collect()),
             ast::ScopeKind::Source(name) => match self.resolve_source(name, file) {
                 Some(s) => (ScopeKind::Source(s), vec![s]),
                 None => (ScopeKind::Source(usize::MAX), vec![]),
@@ -65,10 +92,7 @@ impl Checker<'_> {
                     .iter()
                     .filter_map(|p| self.resolve_tag(p, file))
                     .collect();
-                let sources = all
-                    .into_iter()
-                    .filter(|&s| tagged_with(self, s, &tags))
-                    .collect();
+                let sources = all().filter(|&s| tagged_with(self, s, &tags)).collect();
                 (ScopeKind::SourcesTagged(tags), sources)
             }
             ast::ScopeKind::SourcesWithColumnsTagged(paths) => {
@@ -76,8 +100,7 @@ impl Checker<'_> {
                     .iter()
                     .filter_map(|p| self.resolve_tag(p, file))
                     .collect();
-                let sources = all
-                    .into_iter()
+                let sources = all()
                     .filter(|&s| {
                         self.model.sources[s].columns.iter().any(|c| {
                             c.tags
@@ -90,8 +113,7 @@ impl Checker<'_> {
             }
             ast::ScopeKind::SourcesNamedLike(pat) => match regex::Regex::new(&pat.value) {
                 Ok(re) => {
-                    let sources = all
-                        .into_iter()
+                    let sources = all()
                         .filter(|&s| re.is_match(&self.model.sources[s].name))
                         .collect();
                     (ScopeKind::SourcesNamedLike(re), sources)
@@ -319,10 +341,7 @@ impl Checker<'_> {
                 let mut best: HashMap<(SourceId, ColumnId), (u32, NodeId)> = HashMap::new();
                 for &t in &resolved {
                     let depth = self.model.tags.nodes[t].depth;
-                    for &(s, c) in tags.under.get(&t).map(|v| v.as_slice()).unwrap_or(&[]) {
-                        if !in_scope(&s) {
-                            continue;
-                        }
+                    for (s, c) in tags.columns_in(t, &scope.sources, &in_scope) {
                         let e = best.entry((s, c)).or_insert((depth, t));
                         if depth > e.0 {
                             *e = (depth, t);

@@ -158,7 +158,7 @@ impl Checker<'_> {
                     self.diags.push(d);
                     return None;
                 };
-                let mut bound: Vec<(usize, &Expr, Loc)> = Vec::new();
+                let mut bound: Vec<(usize, &Expr)> = Vec::new();
                 let mut ok = true;
                 let mut next_pos = 0usize;
                 for a in args {
@@ -192,7 +192,7 @@ impl Checker<'_> {
                                     .iter()
                                     .position(|p| p.name == w && p.kind == Param::Flag)
                                 {
-                                    bound.push((i, &a.value, aat));
+                                    bound.push((i, &a.value));
                                     continue;
                                 }
                             }
@@ -220,7 +220,7 @@ impl Checker<'_> {
                             next_pos - 1
                         }
                     };
-                    if bound.iter().any(|(i, _, _)| *i == idx) {
+                    if bound.iter().any(|(i, _)| *i == idx) {
                         self.diags.push(Diagnostic::new(
                             Code::BadTechniqueArgument,
                             format!("`{}` is given twice", spec.params[idx].name),
@@ -230,10 +230,10 @@ impl Checker<'_> {
                         ok = false;
                         continue;
                     }
-                    bound.push((idx, &a.value, aat));
+                    bound.push((idx, &a.value));
                 }
                 for (i, p) in spec.params.iter().enumerate() {
-                    if p.required && !bound.iter().any(|(j, _, _)| *j == i) {
+                    if p.required && !bound.iter().any(|(j, _)| *j == i) {
                         self.diags.push(
                             Diagnostic::new(
                                 Code::BadTechniqueArgument,
@@ -246,12 +246,11 @@ impl Checker<'_> {
                         ok = false;
                     }
                 }
-                bound.sort_by_key(|(i, _, _)| *i);
+                bound.sort_by_key(|(i, _)| *i);
                 let mut out = Vec::new();
-                for (i, e, aat) in bound {
+                for (i, e) in bound {
                     let p = &spec.params[i];
-                    match self.tech_arg(spec.name, p.name, p.kind, e, aat, file, types, direct, row)
-                    {
+                    match self.tech_arg(spec.name, p.name, p.kind, e, file, types, direct, row) {
                         Some(v) => out.push((p.name.to_string(), v)),
                         None => ok = false,
                     }
@@ -305,7 +304,6 @@ impl Checker<'_> {
         param: &str,
         kind: Param,
         e: &Expr,
-        at: Loc,
         file: FileId,
         types: &[Ty],
         direct: bool,
@@ -453,12 +451,12 @@ impl Checker<'_> {
                     let mut ctx = ExprCtx::new(file, row);
                     ctx.value = Some(ty.clone());
                     let before = self.diags.len();
-                    let _ = self.expr(e, &mut ctx);
+                    // Typed for its diagnostics; lowering types it again per column.
+                    self.expr(e, &mut ctx);
                     if self.diags.len() > before {
                         return None;
                     }
                 }
-                let _ = at;
                 Some(TechArg::Expr(Box::new(e.clone()), file))
             }
         }

@@ -6,8 +6,14 @@
 //! 4       2     format version, u16 little-endian (FORMAT_VERSION)
 //! 6       4     body length in bytes, u32 little-endian
 //! 10      32    SHA-256 of the body
-//! 42      n     body: the Bundle, encoded with postcard (serde)
+//! 42      n     body: the Bundle's tables, encoded with postcard (serde), then (from
+//!               version 2 on) its debug section (`DebugInfo`, postcard)
 //! ```
+//!
+//! Versions: 1 has no debug section; 2 appends it (source spans of the programs, for the
+//! disassembler). This runtime reads both ([`OLDEST_FORMAT_VERSION`] to [`FORMAT_VERSION`]): a
+//! version-1 bundle loads with an empty debug section. [`Bundle::to_bytes`] writes the layout of
+//! the bundle's own `format_version`.
 //!
 //! Reading checks, in order: the magic (a prefix of it is a truncation, anything else is a
 //! foreign file), the version (a newer one is refused with a clear message), the length (fewer
@@ -23,13 +29,19 @@ use sha2::{Digest, Sha256};
 
 use super::guard::Guard;
 use super::verify::{self, VerifyError};
-use super::Bundle;
+use super::{Bundle, DebugInfo};
 
 /// The four bytes every bundle starts with.
 pub const MAGIC: &[u8; 4] = b"POLB";
 
 /// The format version this runtime reads and writes.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
+
+/// The oldest format version this runtime reads.
+pub const OLDEST_FORMAT_VERSION: u16 = 1;
+
+/// The first format version with a debug section after the tables.
+pub const DEBUG_SECTION_VERSION: u16 = 2;
 
 /// The length of the header (magic, version, body length, checksum).
 pub const HEADER_LEN: usize = 4 + 2 + 4 + 32;
@@ -64,7 +76,7 @@ pub enum BundleError {
     UnsupportedVersion {
         /// The bundle's format version.
         found: u16,
-        /// The version this runtime reads.
+        /// The oldest version this runtime reads.
         supported: u16,
     },
     /// There are bytes after the body.
@@ -103,8 +115,8 @@ impl fmt::Display for BundleError {
             ),
             BundleError::UnsupportedVersion { found, supported } => write!(
                 f,
-                "the bundle has format version {found}, which this runtime (version \
-                 {supported}) no longer reads; rebuild it"
+                "the bundle has format version {found}, older than this runtime reads \
+                 (versions {supported} to {FORMAT_VERSION}); rebuild it with a matching polc"
             ),
             BundleError::TrailingBytes { extra } => {
                 write!(f, "the bundle has {extra} unexpected bytes after its body")
@@ -142,7 +154,11 @@ impl Bundle {
     /// Encodes the bundle (header, checksum, body). Does not verify it: call
     /// [`Bundle::verify`] first to find mistakes before shipping.
     pub fn to_bytes(&self) -> Result<Vec<u8>, BundleError> {
-        let body = postcard::to_allocvec(self).map_err(|e| BundleError::Encode(e.to_string()))?;
+        let encode = |e: postcard::Error| BundleError::Encode(e.to_string());
+        let mut body = postcard::to_allocvec(self).map_err(encode)?;
+        if self.format_version >= DEBUG_SECTION_VERSION {
+            body = postcard::to_extend(&self.debug, body).map_err(encode)?;
+        }
         let len = u32::try_from(body.len())
             .map_err(|_| BundleError::Encode("the body is larger than 4 GiB".to_owned()))?;
         let mut out = Vec::with_capacity(HEADER_LEN + body.len());
@@ -185,10 +201,10 @@ pub fn decode_unverified(bytes: &[u8]) -> Result<Bundle, BundleError> {
             supported: FORMAT_VERSION,
         });
     }
-    if version < FORMAT_VERSION {
+    if version < OLDEST_FORMAT_VERSION {
         return Err(BundleError::UnsupportedVersion {
             found: version,
-            supported: FORMAT_VERSION,
+            supported: OLDEST_FORMAT_VERSION,
         });
     }
     let len = u32::from_le_bytes([header[6], header[7], header[8], header[9]]) as usize;
@@ -209,7 +225,12 @@ pub fn decode_unverified(bytes: &[u8]) -> Result<Bundle, BundleError> {
     }
     let hit = Cell::new(false);
     let mut de = postcard::Deserializer::from_bytes(body);
-    let decoded = Bundle::deserialize(Guard::new(&mut de, MAX_NESTING, &hit));
+    let decoded = Bundle::deserialize(Guard::new(&mut de, MAX_NESTING, &hit)).and_then(|mut b| {
+        if version >= DEBUG_SECTION_VERSION {
+            b.debug = DebugInfo::deserialize(Guard::new(&mut de, MAX_NESTING, &hit))?;
+        }
+        Ok(b)
+    });
     let bundle = match decoded {
         Ok(b) => b,
         Err(_) if hit.get() => return Err(BundleError::TooDeep),

@@ -20,6 +20,9 @@ pub struct GrantPlan {
 }
 
 /// What a grant allows.
+///
+/// Serialised in bundles (postcard: the variant's index): variants are append-only (see
+/// [`Bundle`](crate::bundle::Bundle)).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum GrantKind {
     /// `allow temporary unmask for D`: a permitted user may unmask one record of the source for
@@ -41,6 +44,9 @@ pub enum GrantKind {
 }
 
 /// Whom a grant allows. Conditions are user-only programs; an unknown condition never allows.
+///
+/// Serialised in bundles (postcard: the variant's index): variants are append-only (see
+/// [`Bundle`](crate::bundle::Bundle)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum GrantAudience {
     /// `for everyone`.

@@ -10,6 +10,7 @@
 //! verifier ([`verify`]) runs on every load and checks every index, jump, stack depth and
 //! technique argument, so that the engine can trust the tables.
 
+pub mod debug;
 pub mod format;
 pub mod grants;
 mod guard;
@@ -21,14 +22,22 @@ use crate::program::Program;
 use crate::techniques::Technique;
 use crate::value::ColumnType;
 
-pub use format::{BundleError, FORMAT_VERSION, MAGIC};
+pub use debug::{DebugInfo, ProgramSpans, SourceSpan, SpanRun};
+pub use format::{BundleError, FORMAT_VERSION, MAGIC, OLDEST_FORMAT_VERSION};
 pub use grants::{GrantAudience, GrantKind, GrantPlan};
 pub use verify::VerifyError;
 
 /// A compiled policy set.
+///
+/// **Wire layout:** postcard encodes this struct (and every struct below) as its fields in
+/// declaration order, and every enum as its variant's index then its fields. Fields and
+/// variants are therefore append-only: reordering or removing one silently changes what old
+/// bundles mean. A change of layout bumps [`FORMAT_VERSION`]; `runtime/tests/golden/` holds
+/// bundles of earlier versions that must keep loading (or be refused with the version error).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Bundle {
-    /// The format version this bundle was written for; must equal [`FORMAT_VERSION`].
+    /// The format version this bundle was written for (read: from [`OLDEST_FORMAT_VERSION`] to
+    /// [`FORMAT_VERSION`]; [`Bundle::to_bytes`] writes this version's layout).
     pub format_version: u16,
     /// The sources, each with its columns and rules.
     pub sources: Vec<SourcePlan>,
@@ -53,6 +62,10 @@ pub struct Bundle {
     /// The enforced `allow temporary unmask` and `allow detokenize` rules, in authored order.
     #[serde(default)]
     pub grants: Vec<GrantPlan>,
+    /// Where the programs came from ([`debug`]); never used to evaluate. Encoded after the
+    /// tables, from format version 2 on (not part of the postcard struct).
+    #[serde(skip)]
+    pub debug: DebugInfo,
 }
 
 /// One purpose of the hierarchy.
@@ -84,6 +97,8 @@ pub struct RuleInfo {
 }
 
 /// A technique as the engine applies it.
+///
+/// Serialised: variants are append-only (see [`Bundle`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum TechniquePlan {
     /// One of the built-in techniques.
@@ -191,6 +206,8 @@ pub struct Body {
 }
 
 /// Who a clause masks.
+///
+/// Serialised: variants are append-only (see [`Bundle`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Audience {
     /// `for everyone`.
@@ -213,6 +230,8 @@ pub struct RowRulePlan {
 }
 
 /// Which rows a row rule keeps.
+///
+/// Serialised: variants are append-only (see [`Bundle`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum RowFilter {
     /// `only show rows where C` (C unknown → hidden).
@@ -228,6 +247,8 @@ pub enum RowFilter {
 }
 
 /// Whom a row rule applies to.
+///
+/// Serialised: variants are append-only (see [`Bundle`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum RowAudience {
     /// `for everyone`.
@@ -245,6 +266,8 @@ pub enum RowAudience {
 }
 
 /// The `otherwise` of a `who` row rule.
+///
+/// Serialised: variants are append-only (see [`Bundle`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum RowOtherwise {
     /// `otherwise all rows`.
@@ -269,6 +292,7 @@ impl Bundle {
             levels: Vec::new(),
             settings: Settings::default(),
             grants: Vec::new(),
+            debug: DebugInfo::default(),
         }
     }
 

@@ -272,6 +272,7 @@ pub fn verify(b: &Bundle) -> Result<Checked, VerifyError> {
         derived_order.push(v.source(si as u32, s)?);
     }
     v.grants()?;
+    v.debug()?;
     Ok(Checked {
         max_stack,
         derived_order,
@@ -283,6 +284,51 @@ pub fn verify(b: &Bundle) -> Result<Checked, VerifyError> {
 const BUILTIN_SUBJECT_FIELDS: [&str; 5] = ["login", "groups", "roles", "attributes", "purposes"];
 
 impl<'b> Verifier<'b> {
+    /// Checks the debug section: spans only of existing programs, runs at strictly increasing
+    /// ops of their program, files the section names.
+    fn debug(&self) -> Result<(), VerifyError> {
+        let (programs, debug) = (&self.b.programs, &self.b.debug);
+        if debug.programs.len() > programs.len() {
+            return Err(structure(
+                "debug section",
+                format!(
+                    "it has spans for {} programs, the bundle has {}",
+                    debug.programs.len(),
+                    programs.len()
+                ),
+            ));
+        }
+        for (pi, (p, spans)) in programs.iter().zip(&debug.programs).enumerate() {
+            let at = || format!("debug section, program {pi}");
+            let mut next = 0usize;
+            for run in &spans.runs {
+                let start = run.start as usize;
+                if start < next || start >= p.code.len() {
+                    return Err(structure(
+                        at(),
+                        format!(
+                            "a span run starts at op {start}, not after the previous run and \
+                             within the program's {} ops",
+                            p.code.len()
+                        ),
+                    ));
+                }
+                next = start + 1;
+                if run.span.file as usize >= debug.files.len() {
+                    return Err(structure(
+                        at(),
+                        format!(
+                            "a span names file {}, the section lists {}",
+                            run.span.file,
+                            debug.files.len()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Checks the global tables; returns the compiled regular expressions.
     fn globals(&self) -> Result<Vec<regex::Regex>, VerifyError> {
         let b = self.b;

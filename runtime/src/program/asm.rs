@@ -1,7 +1,11 @@
 //! A small assembler for [`Program`]s: emits ops, interns constants and resolves forward
 //! labels. The compiler lowers expressions with it; the tests build programs with it.
+//!
+//! It can also record where each op came from ([`Assembler::at`]): the spans of
+//! [`Assembler::finish_with_spans`] go into the bundle's debug section.
 
 use super::{Op, Program};
+use crate::bundle::debug::{ProgramSpans, SourceSpan};
 use crate::value::Value;
 
 /// A forward jump target, placed with [`Assembler::place`].
@@ -16,6 +20,8 @@ pub struct Assembler {
     labels: Vec<Option<u32>>,
     // (op position, which target, label)
     fixups: Vec<(usize, u8, Label)>,
+    span: Option<SourceSpan>,
+    spans: ProgramSpans,
 }
 
 impl Assembler {
@@ -24,9 +30,23 @@ impl Assembler {
         Self::default()
     }
 
+    /// Sets the span of the ops emitted from now on and returns the previous one (to restore
+    /// it after a nested expression). With `None`, ops get no span of their own: they count as
+    /// part of the previous run.
+    pub fn at(&mut self, span: Option<SourceSpan>) -> Option<SourceSpan> {
+        std::mem::replace(&mut self.span, span)
+    }
+
+    fn push(&mut self, op: Op) {
+        if let Some(span) = self.span {
+            self.spans.note(self.code.len() as u32, span);
+        }
+        self.code.push(op);
+    }
+
     /// Emits an op that takes no label.
     pub fn op(&mut self, op: Op) -> &mut Self {
-        self.code.push(op);
+        self.push(op);
         self
     }
 
@@ -39,7 +59,7 @@ impl Assembler {
                 self.consts.len() - 1
             }
         };
-        self.code.push(Op::Const(i as u32));
+        self.push(Op::Const(i as u32));
         self
     }
 
@@ -59,7 +79,7 @@ impl Assembler {
 
     fn jump_to(&mut self, op: Op, which: u8, label: Label) -> &mut Self {
         self.fixups.push((self.code.len(), which, label));
-        self.code.push(op);
+        self.push(op);
         self
     }
 
@@ -82,13 +102,18 @@ impl Assembler {
     pub fn branch(&mut self, else_: Label, end: Label) -> &mut Self {
         self.fixups.push((self.code.len(), 1, else_));
         self.fixups.push((self.code.len(), 2, end));
-        self.code.push(Op::Branch { else_: 0, end: 0 });
+        self.push(Op::Branch { else_: 0, end: 0 });
         self
     }
 
     /// Resolves the labels and returns the program (`user_only` computed from the code).
     /// A label never placed is an error naming it.
     pub fn finish(self) -> Result<Program, String> {
+        self.finish_with_spans().map(|(program, _)| program)
+    }
+
+    /// [`Assembler::finish`], with the spans recorded by [`Assembler::at`].
+    pub fn finish_with_spans(self) -> Result<(Program, ProgramSpans), String> {
         let mut code = self.code;
         for (at, which, label) in self.fixups {
             let target = self
@@ -104,6 +129,6 @@ impl Assembler {
                 _ => return Err(format!("no jump to patch at op {at}")),
             }
         }
-        Ok(Program::new(code, self.consts))
+        Ok((Program::new(code, self.consts), self.spans))
     }
 }

@@ -27,6 +27,7 @@
 //! `x in xs` is `push x; push xs; In`; `xs contains x` is `push xs; push x; Contains`.
 
 pub mod asm;
+pub mod disasm;
 pub mod interp;
 
 use serde::{Deserialize, Serialize};
@@ -46,6 +47,9 @@ pub const MAX_CODE_LEN: usize = 1 << 16;
 pub const MAX_CONCAT_ARGS: u32 = 64;
 
 /// One instruction. Indices are `u32`s into the tables named in each variant's documentation.
+///
+/// Serialised in bundles (postcard: the variant's index): variants are append-only (see
+/// [`Bundle`](crate::bundle::Bundle)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Op {
     // ---- constants and loads -------------------------------------------------------------
@@ -254,16 +258,17 @@ pub struct Program {
 impl Program {
     /// A program from its code and constants; `user_only` is computed from the code.
     pub fn new(code: Vec<Op>, consts: Vec<Value>) -> Self {
-        let user_only = !code.iter().any(|op| op.reads_row() || op.reads_value());
-        Program {
+        let mut program = Program {
             code,
             consts,
-            user_only,
-        }
+            user_only: false,
+        };
+        program.user_only = program.computes_user_only();
+        program
     }
 
-    /// Whether the code reads the row or the masked value (the opposite of what `user_only`
-    /// should say).
+    /// Whether the code reads only the subject and the clock — neither the row nor the masked
+    /// value — which is what `user_only` must say.
     pub fn computes_user_only(&self) -> bool {
         !self
             .code

@@ -52,6 +52,9 @@ pub use token::detokenize;
 pub const REDACTED: &str = "*******";
 
 /// What replaces the masked characters of `mask_first` / `mask_last`.
+///
+/// Serialised in bundles (postcard: the variant's index): variants are append-only (see
+/// [`Bundle`](crate::bundle::Bundle)).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Fill {
     /// `char: "c"`: every masked character becomes this character.
@@ -70,6 +73,9 @@ impl Default for Fill {
 }
 
 /// The unit of `round(minute | hour | day | month | year)`.
+///
+/// Serialised in bundles (postcard: the variant's index): variants are append-only (see
+/// [`Bundle`](crate::bundle::Bundle)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TimeUnit {
     /// Seconds and below set to zero.
@@ -85,6 +91,9 @@ pub enum TimeUnit {
 }
 
 /// A masking technique with its arguments, as stored in a bundle.
+///
+/// Serialised in bundles (postcard: the variant's index): variants are append-only (see
+/// [`Bundle`](crate::bundle::Bundle)).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Technique {
     /// `null`: any value → null.
