@@ -77,12 +77,17 @@ pub fn check_parsed(files: &SourceMap, asts: Vec<SourceFile>) -> Analysis {
     let mut diags: Vec<Diagnostic> = Vec::new();
     for (i, ast) in asts.iter().enumerate() {
         for e in &ast.errors {
-            diags.push(Diagnostic::new(
-                syntax_code(e.kind),
-                e.message.clone(),
-                Loc::new(FileId(i as u32), e.span),
-                "here",
-            ));
+            let at = Loc::new(FileId(i as u32), e.span);
+            let mut d = Diagnostic::new(syntax_code(e.kind), e.message.clone(), at, "here");
+            if let Some(fix) = &e.fix {
+                let title = if e.span.is_empty() {
+                    format!("insert `{fix}`")
+                } else {
+                    format!("replace with `{fix}`")
+                };
+                d = d.with_fix(title, at, fix.clone());
+            }
+            diags.push(d);
         }
     }
     let (model, mut more) = crate::resolve::resolve(files, &asts);

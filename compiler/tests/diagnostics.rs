@@ -66,3 +66,72 @@ fn rendered_diagnostics_snapshots() {
         });
     }
 }
+
+fn codes(text: &str) -> Vec<&'static str> {
+    let mut map = SourceMap::new();
+    map.add("layout.pol".to_string(), text.to_string());
+    pol_compiler::check(&map)
+        .diagnostics
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect()
+}
+
+/// Layout never changes meaning: `tag` on the line after `mask columns with any` continues the
+/// target (it used to start a declaration: "expected `tag`, found `tag`" and a false W0004).
+#[test]
+fn a_target_split_across_lines_checks_like_one_line() {
+    let decls = "tag PII sensitive;\nsource s {\n  id: int key,\n  email: text tagged PII,\n}\n";
+    let one_line =
+        format!("{decls}policy p {{ mask columns with any tag using null for everyone }}\n");
+    let split = format!(
+        "{decls}policy p {{\n  mask columns with any\n    tag using null for everyone\n}}\n"
+    );
+    assert_eq!(codes(&one_line), Vec::<&str>::new());
+    assert_eq!(codes(&split), Vec::<&str>::new());
+}
+
+/// A broken rule is one syntax error; the other rules of its policy are still resolved, and no
+/// column is said to be uncovered (W0004) because of the rule that could not be read.
+#[test]
+fn a_broken_rule_keeps_its_policy_and_hides_no_errors() {
+    let text = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/diagnostics/E0001-broken-rule-keeps-its-policy.pol"),
+    )
+    .expect("the case exists");
+    let mut got = codes(&text);
+    got.sort();
+    assert_eq!(got, ["E0001", "E0003", "E0006"]);
+    let fixed = text.replace("usin null", "using null");
+    let mut got = codes(&fixed);
+    got.sort();
+    assert_eq!(got, ["E0003", "E0006"]);
+}
+
+/// A missing `;` after `tag PII sensitive` is one error where it belongs, and the tag is kept:
+/// its uses resolve (no E0003).
+#[test]
+fn a_missing_semicolon_is_one_error_and_keeps_the_declaration() {
+    let text = "tag PII sensitive\ntag PII.Email;\nsource s {\n  id: int key,\n  \
+                email: text tagged PII.Email,\n}\n\
+                policy p { mask columns tagged PII using null for everyone }\n";
+    assert_eq!(codes(text), ["E0001"]);
+    let mut map = SourceMap::new();
+    map.add("layout.pol".to_string(), text.to_string());
+    let d = pol_compiler::check(&map).diagnostics;
+    assert_eq!(
+        d[0].message,
+        "expected `;` to end the declaration, found `tag`"
+    );
+    assert_eq!(d[0].primary.span, pol_grammar::Span::new(17, 17));
+    // The quick fix inserts the `;` there.
+    assert_eq!(d[0].fixes.len(), 1);
+    assert_eq!(d[0].fixes[0].title, "insert `;`");
+    let edits: Vec<(pol_grammar::Span, &str)> = d[0].fixes[0]
+        .edits
+        .iter()
+        .map(|(at, text)| (at.span, text.as_str()))
+        .collect();
+    assert_eq!(edits, [(pol_grammar::Span::new(17, 17), ";")]);
+}

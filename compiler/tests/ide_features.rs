@@ -821,3 +821,25 @@ fn a_very_deep_tag_is_completed_and_hovered_in_linear_space() {
     assert!(hover.contains("…"), "{}", &hover[..hover.len().min(300)]);
     assert!(hover.len() < 9 * 20_000 * 8, "{} bytes", hover.len());
 }
+
+/// Completion reads the partial syntax tree: a policy whose other rule is broken, or whose `}`
+/// is not typed yet, is still in the model, so `row.` offers the columns of its scope only.
+#[test]
+fn completion_inside_a_policy_whose_other_rule_is_broken() {
+    let decls = "tag Crm;\n\
+                 source customers tagged Crm { id: int key, country: text }\n\
+                 source orders { id: int key, total: int }\n";
+    let header = "policy scoped on sources tagged Crm {\n  \
+                  mask column customers.country usin null for everyone\n  \
+                  only show rows where row.";
+    let mut expected = vec!["country".to_string(), "id".to_string()];
+    expected.sort();
+    // The rule being typed is followed by the rest of the policy, or by nothing yet.
+    for rest in [" == 1 for everyone\n}\n", ""] {
+        let text = format!("{header}{rest}");
+        let ide = ide_with(decls, &text);
+        let mut got = labels(&ide, B, header.len());
+        got.sort();
+        assert_eq!(got, expected, "with {rest:?} after the cursor");
+    }
+}

@@ -97,13 +97,13 @@ fn missing_otherwise_points_at_the_who_clause() {
 
 #[test]
 fn syntax_error_points_at_the_unexpected_token() {
-    let text = "source s { id: int key, name text }\n";
+    let text = "source s { id: int key, name: text oops }\n";
     let (_, diags) = check(text);
     let d = only(&diags, Code::Syntax);
-    assert_eq!(span_of(d), range(text, "text", 0));
+    assert_eq!(span_of(d), range(text, "oops", 0));
     assert!(d.message.starts_with("expected"), "{}", d.message);
     assert!(
-        d.message.ends_with("found identifier `text`"),
+        d.message.ends_with("found identifier `oops`"),
         "{}",
         d.message
     );

@@ -86,6 +86,9 @@ pub enum Decl {
     Level(LevelDecl),
     Settings(SettingsDecl),
     Test(TestDecl),
+    /// Text the parser could not read as a declaration (its syntax error is in
+    /// [`SourceFile::errors`]); the declarations around it are kept.
+    Error(Span),
 }
 
 impl Decl {
@@ -100,6 +103,7 @@ impl Decl {
             Decl::Level(d) => d.span,
             Decl::Settings(d) => d.span,
             Decl::Test(d) => d.span,
+            Decl::Error(span) => *span,
         }
     }
 
@@ -110,7 +114,11 @@ impl Decl {
             Decl::Subject(d) => Some(&mut d.doc),
             Decl::Source(d) => Some(&mut d.doc),
             Decl::Policy(d) => Some(&mut d.doc),
-            Decl::Exempt(_) | Decl::Level(_) | Decl::Settings(_) | Decl::Test(_) => None,
+            Decl::Exempt(_)
+            | Decl::Level(_)
+            | Decl::Settings(_)
+            | Decl::Test(_)
+            | Decl::Error(_) => None,
         }
     }
 }
@@ -278,6 +286,9 @@ pub enum Rule {
     Row(RowRule),
     TemporaryUnmask(TemporaryUnmaskRule),
     Detokenize(DetokenizeRule),
+    /// A rule the parser could not read (its syntax error is in [`SourceFile::errors`]); the
+    /// rules around it are kept.
+    Error(Span),
 }
 
 impl Rule {
@@ -287,6 +298,7 @@ impl Rule {
             Rule::Row(r) => r.span,
             Rule::TemporaryUnmask(r) => r.span,
             Rule::Detokenize(r) => r.span,
+            Rule::Error(span) => *span,
         }
     }
 }

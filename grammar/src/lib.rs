@@ -9,6 +9,7 @@ pub mod format;
 pub mod lexer;
 pub mod nesting;
 mod parse;
+mod recovery;
 pub mod span;
 
 #[allow(clippy::all, unused_parens, dead_code)]
@@ -27,6 +28,10 @@ pub struct SyntaxError {
     /// Which kind of error (the compiler gives each its own diagnostic code).
     #[serde(skip_serializing_if = "SyntaxErrorKind::is_syntax")]
     pub kind: SyntaxErrorKind,
+    /// The text that fixes the error when it replaces [`SyntaxError::span`] (an insertion when
+    /// the span is empty: the `;` that is missing), when the parser knows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
 }
 
 impl SyntaxError {
@@ -36,7 +41,14 @@ impl SyntaxError {
             message,
             span,
             kind: SyntaxErrorKind::Syntax,
+            fix: None,
         }
+    }
+
+    /// The same error, fixed by writing `text` in place of its span.
+    pub fn with_fix(mut self, text: impl Into<String>) -> SyntaxError {
+        self.fix = Some(text.into());
+        self
     }
 }
 
@@ -62,20 +74,9 @@ pub fn parse_expr(text: &str) -> Result<ast::Expr, SyntaxError> {
     if let Some(e) = lexed.errors.first() {
         return Err(SyntaxError::new(e.message.clone(), e.span));
     }
+    let end = Span::new(text.len(), text.len());
+    let mut sink = recovery::Sink::new(("end of input".to_string(), end));
     grammar::ExprParser::new()
-        .parse(lexed.tokens)
-        .map_err(|e| match e {
-            lalrpop_util::ParseError::UnrecognizedToken {
-                token: (l, t, r), ..
-            } => SyntaxError::new(format!("unexpected {}", t.describe()), Span::new(l, r)),
-            lalrpop_util::ParseError::User { error } => SyntaxError {
-                message: error.message,
-                span: error.span,
-                kind: error.kind,
-            },
-            other => SyntaxError::new(
-                format!("{other:?}").chars().take(200).collect(),
-                Span::new(text.len(), text.len()),
-            ),
-        })
+        .parse(&mut sink, lexed.tokens)
+        .map_err(|e| sink.fatal(e))
 }

@@ -1,13 +1,21 @@
-//! From text to a [`SourceFile`]: lex, split into declarations, parse each, attach doc comments.
+//! From text to a [`SourceFile`]: lex, cut into pieces where a declaration must start, parse each
+//! piece (with error recovery inside the grammar), attach doc comments.
 //!
-//! A file is split before every declaration keyword (`tag`, `purpose`, `subject`, `source`,
-//! `policy`, `exempt`, `level`, `settings`, `test`) that follows a `;` or `}`, or that starts a line
-//! (except where the keyword continues a header, as in `on source`). Each piece is parsed alone, so
-//! a broken declaration reports its own error and the ones after it are still parsed and checked.
+//! Layout never matters: a piece starts at a declaration keyword that follows a `;` or `}` at
+//! brace depth 0, or at a keyword that can only start a declaration where it stands (`policy`,
+//! `purpose`, `subject`, `exempt`, `settings`, `test` anywhere but after `.`; `source` but after
+//! `.` or `on`; `tag` but after `.` or `any`). In a file that parses, the pieces are exactly its
+//! declarations (or runs of them); in a broken one, the second kind re-synchronises after a
+//! missing `}`. The grammar parses a piece as any number of declarations and recovers from
+//! errors inside it (see `recovery.rs`); the cut only bounds what an error that ends a parse (a
+//! construct nested too deep) can take with it: its own piece. A piece that ends with a block
+//! still open is one error ("expected `}`") at its end, and is parsed as if closed there, so an
+//! unclosed policy keeps its rules.
 
 use crate::ast::*;
 use crate::lexer::{lex, Tok};
 use crate::nesting;
+use crate::recovery::Sink;
 use crate::span::Span;
 use crate::{SyntaxError, SyntaxErrorKind};
 use lalrpop_util::ParseError;
@@ -82,6 +90,8 @@ pub enum ColItem {
         modifiers: Vec<Modifier>,
         span: Span,
     },
+    /// A broken column the parser skipped (its error is reported).
+    Error,
 }
 
 /// Builds an identifier from a label token (`name:` → `name`), `l` being its start.
@@ -105,6 +115,8 @@ pub fn build_struct(items: Vec<ColItem>) -> ActionResult<Vec<ColumnDecl>> {
     for item in items {
         match item {
             ColItem::Column(c) => columns.push(c),
+            // Reported when it was recovered from; the columns around it are kept.
+            ColItem::Error => {}
             ColItem::MoreTags {
                 path,
                 modifiers,
@@ -185,101 +197,53 @@ pub fn build_source(
     })
 }
 
-fn is_decl_keyword(t: &Tok) -> bool {
-    matches!(
-        t,
-        Tok::KwTag
-            | Tok::KwPurpose
-            | Tok::KwSubject
-            | Tok::KwSource
-            | Tok::KwPolicy
-            | Tok::KwExempt
-            | Tok::KwLevel
-            | Tok::KwSettings
-            | Tok::KwTest
-    )
+/// Whether `tok`, after `prev`, can only start a declaration (in any file that parses).
+fn only_starts_declaration(prev: &Tok, tok: &Tok) -> bool {
+    match tok {
+        Tok::KwPolicy
+        | Tok::KwPurpose
+        | Tok::KwSubject
+        | Tok::KwExempt
+        | Tok::KwSettings
+        | Tok::KwTest => !matches!(prev, Tok::Dot),
+        Tok::KwSource => !matches!(prev, Tok::Dot | Tok::KwOn),
+        Tok::KwTag => !matches!(prev, Tok::Dot | Tok::KwAny),
+        _ => false,
+    }
 }
 
-/// Where each declaration starts (token indices).
-fn split_points(text: &str, tokens: &[(usize, Tok, usize)]) -> Vec<usize> {
+/// How many `{` of a piece are left open at its end (a piece ends where the next declaration
+/// must start, so they can only be closed by a `}` that is missing).
+fn unclosed_braces(piece: &[(usize, Tok, usize)]) -> usize {
+    piece.iter().fold(0usize, |depth, (_, t, _)| match t {
+        Tok::LBrace => depth + 1,
+        Tok::RBrace => depth.saturating_sub(1),
+        _ => depth,
+    })
+}
+
+/// Where each piece starts (token indices; the first is 0).
+fn cut_points(tokens: &[(usize, Tok, usize)]) -> Vec<usize> {
     let mut points = vec![0];
-    for i in 1..tokens.len() {
-        let (start, tok, _) = &tokens[i];
-        if !is_decl_keyword(tok) {
-            continue;
+    let mut depth = 0usize;
+    let mut prev: Option<&Tok> = None;
+    for (i, (_, tok, _)) in tokens.iter().enumerate() {
+        if let Some(prev) = prev {
+            let after_end = depth == 0 && matches!(prev, Tok::Semi | Tok::RBrace);
+            if (after_end && tok.is_decl_keyword()) || only_starts_declaration(prev, tok) {
+                points.push(i);
+                // A declaration starts here, so any `{` left open before it was never closed.
+                depth = 0;
+            }
         }
-        let (_, prev, prev_end) = &tokens[i - 1];
-        let after_end = matches!(prev, Tok::Semi | Tok::RBrace);
-        let line_start = text[*prev_end..*start].contains('\n')
-            && !matches!(tok, Tok::KwLevel)
-            && !matches!(prev, Tok::KwOn | Tok::Comma | Tok::Dot);
-        if after_end || line_start {
-            points.push(i);
+        match tok {
+            Tok::LBrace => depth += 1,
+            Tok::RBrace => depth = depth.saturating_sub(1),
+            _ => {}
         }
+        prev = Some(tok);
     }
     points
-}
-
-fn describe_expected(expected: &[String]) -> String {
-    let mut items: Vec<String> = Vec::new();
-    for e in expected {
-        let d = match e.as_str() {
-            "Ident" => "identifier".to_string(),
-            "Quoted" => continue,
-            "Label" => "`name:`".to_string(),
-            "Str" => "string".to_string(),
-            "RawStr" => continue,
-            "Int" => "integer".to_string(),
-            "Decimal" => "decimal".to_string(),
-            "Duration" => "duration".to_string(),
-            other => format!("`{}`", other.trim_matches('"')),
-        };
-        if !items.contains(&d) {
-            items.push(d);
-        }
-    }
-    let is_expr = expected.iter().any(|e| e == "Int") && expected.iter().any(|e| e == "\"(\"");
-    if is_expr && items.len() > 6 {
-        let others: Vec<&String> = items
-            .iter()
-            .filter(|s| {
-                !matches!(
-                    s.as_str(),
-                    "identifier"
-                        | "string"
-                        | "integer"
-                        | "decimal"
-                        | "duration"
-                        | "`(`"
-                        | "`[`"
-                        | "`{`"
-                        | "`-`"
-                        | "`not`"
-                        | "`if`"
-                        | "`user`"
-                        | "`row`"
-                        | "`value`"
-                        | "`true`"
-                        | "`false`"
-                        | "`null`"
-                )
-            })
-            .collect();
-        if others.is_empty() {
-            return "an expression".to_string();
-        }
-        let rest: Vec<String> = others.iter().map(|s| s.to_string()).collect();
-        return format!("an expression or one of {}", rest.join(", "));
-    }
-    match items.len() {
-        0 => "nothing more".to_string(),
-        1 => items[0].clone(),
-        n if n <= 8 => {
-            let (last, init) = items.split_last().expect("n >= 2");
-            format!("one of {} or {}", init.join(", "), last)
-        }
-        n => format!("one of {} and {} others", items[..6].join(", "), n - 6),
-    }
 }
 
 /// Parses one file. Never panics; every syntax error is in [`SourceFile::errors`].
@@ -291,32 +255,41 @@ pub fn parse_file(text: &str) -> SourceFile {
         .map(|e| SyntaxError::new(e.message.clone(), e.span))
         .collect();
     let tokens = lexed.tokens;
-    let points = split_points(text, &tokens);
-    let parser = crate::grammar::DeclParser::new();
+    let points = cut_points(&tokens);
+    let parser = crate::grammar::DeclsParser::new();
     let mut decls = Vec::new();
     for (n, &start) in points.iter().enumerate() {
         let end = points.get(n + 1).copied().unwrap_or(tokens.len());
-        if start >= end {
+        let Some(piece) = tokens.get(start..end) else {
             continue;
+        };
+        let after = match tokens.get(end) {
+            Some((l, t, r)) => (t.describe(), Span::new(*l, *r)),
+            None => ("end of file".to_string(), Span::new(text.len(), text.len())),
+        };
+        let mut sink = Sink::new(after);
+        let closing = unclosed_braces(piece);
+        let end = piece.last().map_or(0, |(_, _, r)| *r);
+        if closing > 0 {
+            sink.missing_close(end);
         }
-        let chunk = &tokens[start..end];
-        if !is_decl_keyword(&chunk[0].1) {
-            let (l, t, r) = &chunk[0];
-            errors.push(SyntaxError::new(
-                format!(
-                    "expected a declaration (`tag`, `purpose`, `subject`, `source`, `policy`, `exempt`, `level`, `settings` or `test`), found {}",
-                    t.describe()
-                ),
-                Span::new(*l, *r),
-            ));
-            continue;
-        }
-        let next = tokens.get(end);
-        let result = parser.parse(chunk.iter().cloned());
+        let closed = piece
+            .iter()
+            .cloned()
+            .chain(std::iter::repeat_n((end, Tok::RBrace, end), closing));
+        let result = parser.parse(&mut sink, closed);
         match result {
-            Ok(decl) => decls.push(decl),
-            Err(e) => errors.push(convert_error(e, next, text.len())),
+            Ok(mut d) => decls.append(&mut d),
+            Err(e) => {
+                let fatal = sink.fatal(e);
+                errors.push(fatal);
+                // The whole piece is lost: an error node keeps its place.
+                if let (Some((l, _, _)), Some((_, _, r))) = (piece.first(), piece.last()) {
+                    decls.push(Decl::Error(Span::new(*l, *r)));
+                }
+            }
         }
+        errors.append(&mut sink.into_errors());
     }
     let mut file = SourceFile {
         decls,
@@ -326,47 +299,4 @@ pub fn parse_file(text: &str) -> SourceFile {
     file.errors.sort_by_key(|e| (e.span.start, e.span.end));
     crate::docs::attach_docs(&mut file, text);
     file
-}
-
-fn convert_error(
-    e: ParseError<usize, Tok<'_>, UserError>,
-    next: Option<&(usize, Tok<'_>, usize)>,
-    text_len: usize,
-) -> SyntaxError {
-    match e {
-        ParseError::UnrecognizedToken {
-            token: (l, t, r),
-            expected,
-        } => SyntaxError::new(
-            format!(
-                "expected {}, found {}",
-                describe_expected(&expected),
-                t.describe()
-            ),
-            Span::new(l, r),
-        ),
-        ParseError::UnrecognizedEof { location, expected } => {
-            let (found, span) = match next {
-                Some((l, t, r)) => (t.describe(), Span::new(*l, *r)),
-                None => ("end of file".to_string(), Span::new(text_len, text_len)),
-            };
-            let _ = location;
-            SyntaxError::new(
-                format!("expected {}, found {}", describe_expected(&expected), found),
-                span,
-            )
-        }
-        ParseError::ExtraToken { token: (l, t, r) } => {
-            SyntaxError::new(format!("unexpected {}", t.describe()), Span::new(l, r))
-        }
-        ParseError::InvalidToken { location } => SyntaxError::new(
-            "invalid token".to_string(),
-            Span::new(location, location + 1),
-        ),
-        ParseError::User { error } => SyntaxError {
-            message: error.message,
-            span: error.span,
-            kind: error.kind,
-        },
-    }
 }

@@ -140,10 +140,13 @@ fn a_file_that_does_not_parse_is_refused_with_its_first_error() {
     let text = "tag PII\ntag PII.Email;\npolicy p { mask columns tagged PII using null for }\n";
     assert_eq!(
         format_source(text),
-        Err(FormatError::Syntax(SyntaxError::new(
-            "expected one of string, `;`, `.` or `sensitive`, found `tag`".to_string(),
-            Span::new(8, 11),
-        )))
+        Err(FormatError::Syntax(
+            SyntaxError::new(
+                "expected `;` to end the declaration, found `tag`".to_string(),
+                Span::new(7, 7),
+            )
+            .with_fix(";")
+        ))
     );
     // A lexing error alone is enough.
     assert_eq!(

@@ -1,6 +1,7 @@
 //! The parser never panics, whatever the input: random bytes, random token soup, and valid
 //! programs with tokens deleted, duplicated or swapped.
 
+use pol_grammar::ast::{Decl, Rule};
 use pol_grammar::parse_file;
 mod support;
 
@@ -86,7 +87,36 @@ proptest! {
             }
         }
         let text = pieces.join(" ");
-        let _ = parse_file(&text);
+        let file = parse_file(&text);
+        // Every error node of the tree has its syntax error.
+        let error_nodes = file.decls.iter().filter(|d| match d {
+            Decl::Error(_) => true,
+            Decl::Policy(p) => p.rules.iter().any(|r| matches!(r, Rule::Error(_))),
+            _ => false,
+        }).count();
+        prop_assert!(error_nodes == 0 || !file.errors.is_empty(), "{text}");
+        for e in &file.errors {
+            prop_assert!(e.span.end as usize <= text.len());
+        }
+    }
+
+    /// Layout never changes meaning: the valid program with any mix of spaces, line breaks and
+    /// indentation between its tokens parses without errors to the same tree.
+    #[test]
+    fn layout_never_changes_the_tree(gaps in proptest::collection::vec(0usize..4, 1..400)) {
+        let lexed = pol_grammar::lexer::lex(VALID);
+        let tokens: Vec<&str> = lexed.tokens.iter().map(|(l, _, r)| &VALID[*l..*r]).collect();
+        let mut text = String::new();
+        for (i, t) in tokens.iter().enumerate() {
+            if i > 0 {
+                text.push_str(["\n", " ", "\n    ", "\t"][gaps[i % gaps.len()]]);
+            }
+            text.push_str(t);
+        }
+        let file = parse_file(&text);
+        prop_assert!(file.errors.is_empty(), "{:?}\n{text}", file.errors);
+        let one_line = parse_file(&tokens.join(" "));
+        prop_assert_eq!(support::without_spans(&file.decls), support::without_spans(&one_line.decls));
     }
 }
 

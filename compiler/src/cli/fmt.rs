@@ -261,8 +261,8 @@ mod tests {
         };
         assert_eq!(
             syntax_error("a.pol", "tag A\ntag B;\n", &e, false),
-            "error[E0001]: expected one of string, `;`, `.` or `sensitive`, found `tag`\n  \
-             --> a.pol:2:1\n  |\n2 | tag B;\n  | ^^^ here\n  |\n  = note: a.pol was not formatted\n\n"
+            "error[E0001]: expected `;` to end the declaration, found `tag`\n  \
+             --> a.pol:1:6\n  |\n1 | tag A\n  |      ^ here\n  |\n  = note: a.pol was not formatted\n\n"
         );
     }
 

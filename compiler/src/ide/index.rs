@@ -222,6 +222,7 @@ impl Builder<'_> {
                 }
             }
             Decl::Test(t) => self.test(t),
+            Decl::Error(_) => {}
         }
     }
 
@@ -342,6 +343,7 @@ impl Builder<'_> {
                     self.column_path(&d.column);
                     self.audience(&d.audience, &ctx);
                 }
+                ast::Rule::Error(_) => {}
             }
         }
     }

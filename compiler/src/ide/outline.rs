@@ -89,6 +89,7 @@ fn rule_name(r: &ast::Rule) -> &'static str {
         ast::Rule::Row(_) => "rows",
         ast::Rule::TemporaryUnmask(_) => "temporary unmask",
         ast::Rule::Detokenize(_) => "detokenize",
+        ast::Rule::Error(_) => "(syntax error)",
     }
 }
 
@@ -136,6 +137,7 @@ pub(super) fn document_symbols(file: &ast::SourceFile) -> Vec<DocumentSymbol> {
                 s.children = p
                     .rules
                     .iter()
+                    .filter(|r| !matches!(r, ast::Rule::Error(_)))
                     .map(|r| {
                         sym(
                             rule_name(r).to_string(),
@@ -164,6 +166,8 @@ pub(super) fn document_symbols(file: &ast::SourceFile) -> Vec<DocumentSymbol> {
             }
             Decl::Settings(s) => sym("settings".to_string(), SymbolKind::Settings, s.span, s.span),
             Decl::Test(t) => sym(t.name.value.clone(), SymbolKind::Test, t.span, t.name.span),
+            // Not a symbol: its syntax error is reported.
+            Decl::Error(_) => continue,
         };
         out.push(s);
     }

@@ -37,6 +37,10 @@ pub struct Model {
     pub grants: Vec<Grant>,
     pub settings: Settings,
     pub tests: Vec<TestCase>,
+    /// Some declaration or rule of the set could not be parsed (the syntax tree holds an error
+    /// node for it): any rule may be missing, so "no rule covers this column" (W0004) is not
+    /// reported.
+    pub unread_rules: bool,
     /// Source names to ids, kept by [`Model::add_source`] (a policy set has thousands of sources
     /// and every scope and test names one).
     source_index: std::collections::HashMap<String, SourceId>,

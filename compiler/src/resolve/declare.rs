@@ -183,7 +183,11 @@ impl Checker<'_> {
                             }
                         }
                     }
-                    Decl::Source(_) | Decl::Policy(_) | Decl::Exempt(_) | Decl::Test(_) => {}
+                    Decl::Source(_)
+                    | Decl::Policy(_)
+                    | Decl::Exempt(_)
+                    | Decl::Test(_)
+                    | Decl::Error(_) => {}
                 }
             }
         }

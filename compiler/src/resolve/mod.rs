@@ -12,7 +12,7 @@ mod tests;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::{Model, NodeId, SourceId};
 use crate::source_map::{FileId, Loc, SourceMap};
-use pol_grammar::ast::{Path, SourceFile};
+use pol_grammar::ast::{Decl, Path, SourceFile};
 use std::collections::HashMap;
 use suggest::did_you_mean;
 
@@ -44,6 +44,7 @@ pub fn resolve(files: &SourceMap, asts: &[SourceFile]) -> (Model, Vec<Diagnostic
         diags: Vec::new(),
         index: Index::default(),
     };
+    c.model.unread_rules = asts.iter().any(has_unread_rules);
     c.declare_names();
     c.declare_sources();
     c.build_index();
@@ -52,6 +53,18 @@ pub fn resolve(files: &SourceMap, asts: &[SourceFile]) -> (Model, Vec<Diagnostic
     c.check_exempts();
     c.check_tests();
     (c.model, c.diags)
+}
+
+/// Whether a file holds a declaration or a rule the parser could not read.
+fn has_unread_rules(ast: &SourceFile) -> bool {
+    ast.decls.iter().any(|d| match d {
+        Decl::Error(_) => true,
+        Decl::Policy(p) => p
+            .rules
+            .iter()
+            .any(|r| matches!(r, pol_grammar::ast::Rule::Error(_))),
+        _ => false,
+    })
 }
 
 impl Index {

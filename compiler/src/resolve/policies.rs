@@ -213,6 +213,8 @@ impl Checker<'_> {
                                 staged,
                             });
                         }
+                        // Its syntax error is reported; the rules around it are checked.
+                        ast::Rule::Error(_) => {}
                         ast::Rule::Detokenize(g) => {
                             let audience = self.grant_audience(&g.audience, file);
                             if let Some((s, c)) = self.column_path(&g.column, file, &scope) {

@@ -25,6 +25,8 @@ impl Printer<'_> {
 
     fn decl(&mut self, d: &Decl) {
         match d {
+            // A file with syntax errors is never formatted (`format_source` refuses it first).
+            Decl::Error(_) => {}
             Decl::Tag(t) => {
                 self.tok(Tok::KwTag);
                 self.space();
@@ -366,6 +368,8 @@ impl Printer<'_> {
 
     fn rule_body(&mut self, r: &Rule, flat: bool) {
         match r {
+            // As `Decl::Error`: never formatted.
+            Rule::Error(_) => {}
             Rule::Mask(m) => {
                 self.tok(Tok::KwMask);
                 self.space();
