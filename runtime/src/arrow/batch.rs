@@ -210,7 +210,7 @@ impl SourceSession<'_> {
                 continue;
             }
             cells.clear();
-            let is_shown = self.mask_positions(&row, &per_row, &mut cells);
+            let is_shown = self.mask_positions(plan, &row, &per_row, &mut cells);
             shown.push(is_shown);
             if is_shown {
                 for (out, cell) in values.iter_mut().zip(cells.drain(..)) {

@@ -22,6 +22,8 @@ use crate::value::{ColumnType, Value};
 
 #[cfg(feature = "arrow")]
 pub(crate) mod batch_plan;
+#[cfg(feature = "arrow")]
+mod batch_reads;
 
 /// What a decision does to a cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
