@@ -21,6 +21,8 @@ use crate::techniques::MaskContext;
 use crate::value::{ColumnType, Value};
 
 #[cfg(feature = "arrow")]
+pub(crate) mod batch_conds;
+#[cfg(feature = "arrow")]
 pub(crate) mod batch_plan;
 #[cfg(feature = "arrow")]
 mod batch_reads;

@@ -3,7 +3,8 @@
 //! [`SourceSession::mask_values`] would make on every row, and masks row by row only the
 //! columns whose decision depends on the row.
 
-use super::{Act, ColSpec, Derive, RowState, SourceSession};
+pub(crate) use super::Act;
+use super::{ColSpec, Derive, RowState, SourceSession};
 use crate::engine::Prepared;
 use crate::program::interp::Env;
 use crate::value::{ColumnType, Value};
@@ -19,6 +20,10 @@ pub(crate) enum ColumnTreatment {
     /// This built-in technique on every row (a cell that does not conform is null; the
     /// technique is seeded by the row's key, see [`SourceSession::mask_cell`]).
     Mask(u32),
+    /// Decided row by row from batch conditions only (see
+    /// [`SourceSession::decision_conds`]): clear, null or a built-in technique per row,
+    /// computed down the column without the row path. The flat column.
+    Decide(u32),
     /// Decided, masked or computed row by row (row-dependent decisions, expression and
     /// by-level techniques, derived columns, struct fields, grants): see
     /// [`SourceSession::mask_positions`].
@@ -61,6 +66,10 @@ pub(crate) struct BatchPlan {
     pub cells: Option<Vec<BatchCell>>,
     /// Which rows are shown.
     pub rows: RowTreatment,
+    /// When `rows` is [`RowTreatment::PerRow`]: the row filters' programs, if all of them are
+    /// batch conditions (see [`SourceSession::row_conds`]), so that the shown rows are
+    /// computed column-at-a-time.
+    pub row_conds: Option<Vec<u32>>,
     /// The row position of the key column, if the source has one.
     pub key: Option<usize>,
 }
@@ -89,11 +98,17 @@ impl SourceSession<'_> {
         } else {
             RowTreatment::PerRow
         };
+        let row_conds = if rows == RowTreatment::PerRow {
+            self.row_conds()
+        } else {
+            None
+        };
         BatchPlan {
             columns,
             read_per_row,
             cells,
             rows,
+            row_conds,
             key: meta.key_pos,
         }
     }
@@ -149,8 +164,12 @@ impl SourceSession<'_> {
                 ColumnTreatment::PerRow
             };
         }
-        let Some(ColSpec::Const(d)) = spec.columns.get(f) else {
-            return ColumnTreatment::PerRow;
+        let d = match spec.columns.get(f) {
+            Some(ColSpec::Const(d)) => d,
+            Some(ColSpec::Dyn(_)) if self.decision_conds(f as u32).is_some() => {
+                return ColumnTreatment::Decide(f as u32)
+            }
+            _ => return ColumnTreatment::PerRow,
         };
         match d.act {
             Act::Null => ColumnTreatment::Null,
