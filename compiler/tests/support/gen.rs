@@ -339,7 +339,7 @@ fn source(t: &mut Tape, i: usize, levels: bool, derived: Derived) -> Src {
 
 /// The derived columns of [`Derived::Many`], each with probability 3/4.
 fn more_derived(t: &mut Tape, src: &mut Src) {
-    let mut add = |t: &mut Tape, src: &mut Src, needs: &[&str], col| {
+    let add = |t: &mut Tape, src: &mut Src, needs: &[&str], col| {
         if needs.iter().all(|n| src.has(n)) && t.pick(4) != 0 {
             src.derived.push(col);
         }
