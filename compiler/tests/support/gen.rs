@@ -163,11 +163,37 @@ pub fn case() -> impl Strategy<Value = Case> {
     proptest::collection::vec(any::<u32>(), 50..500).prop_map(|t| Case::generate(&mut Tape::new(t)))
 }
 
+/// [`case`] with more derived columns (see [`Case::generate_with`]).
+pub fn case_with_derived() -> impl Strategy<Value = Case> {
+    proptest::collection::vec(any::<u32>(), 50..500)
+        .prop_map(|t| Case::generate_with(&mut Tape::new(t), Derived::Many))
+}
+
+/// How many derived columns the generated sources declare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Derived {
+    /// A few (`label`, `next_age`, `shout`, `who_is`), each with probability 1/2.
+    Few,
+    /// Those, and more: derived columns over columns that are often clear (`place`, reading
+    /// `country` and the key), over numbers (`twice`), over two columns of different tags
+    /// (`mixed`), over a derived column (`loud`); rows conditions read them; fewer sources
+    /// have struct fields (so that more of them are masked without the full row).
+    Many,
+}
+
 impl Case {
     pub fn generate(t: &mut Tape) -> Case {
+        Case::generate_with(t, Derived::Few)
+    }
+
+    /// A case from the tape; `derived` as [`Derived`] says (`Few` draws exactly what
+    /// [`generate`](Self::generate) draws from the same tape).
+    pub fn generate_with(t: &mut Tape, derived: Derived) -> Case {
         let levels = t.one_in(3);
         let n_sources = 1 + t.pick(3);
-        let sources: Vec<Src> = (0..n_sources).map(|i| source(t, i, levels)).collect();
+        let sources: Vec<Src> = (0..n_sources)
+            .map(|i| source(t, i, levels, derived))
+            .collect();
         let mut text = String::new();
         text.push_str("tag PII sensitive;\n");
         for tag in TAGS.iter().skip(1) {
@@ -236,10 +262,13 @@ impl Case {
     }
 }
 
-fn source(t: &mut Tape, i: usize, levels: bool) -> Src {
+fn source(t: &mut Tape, i: usize, levels: bool, derived: Derived) -> Src {
     let mut cols = vec![];
     for &(name, kind, tags) in CATALOGUE {
         if t.pick(2) == 0 {
+            continue;
+        }
+        if derived == Derived::Many && kind == Kind::Struct && t.pick(2) == 0 {
             continue;
         }
         let tag = if name == "country" {
@@ -299,10 +328,46 @@ fn source(t: &mut Tape, i: usize, levels: bool) -> Src {
         src.derived
             .push(("who_is", "concat(patient.pname, \"/\", id)"));
     }
+    if derived == Derived::Many {
+        more_derived(t, &mut src);
+    }
     if levels && src.has("state") {
         src.level = t.pick(2) == 1;
     }
     src
+}
+
+/// The derived columns of [`Derived::Many`], each with probability 3/4.
+fn more_derived(t: &mut Tape, src: &mut Src) {
+    let add = |t: &mut Tape, src: &mut Src, needs: &[&str], col| {
+        if needs.iter().all(|n| src.has(n)) && t.pick(4) != 0 {
+            src.derived.push(col);
+        }
+    };
+    add(
+        t,
+        src,
+        &["country"],
+        ("place", "concat(country, \"#\", id)"),
+    );
+    add(t, src, &["amount"], ("twice", "amount + amount"));
+    add(
+        t,
+        src,
+        &["name", "country"],
+        ("mixed", "concat(name, country)"),
+    );
+    add(t, src, &["place"], ("loud", "upper(place)"));
+    add(t, src, &["age", "amount"], ("sum", "age + amount"));
+}
+
+/// The kind of a derived column's value.
+fn derived_kind(name: &str) -> Kind {
+    match name {
+        "next_age" => Kind::Int,
+        "twice" | "sum" => Kind::Decimal,
+        _ => Kind::Text,
+    }
 }
 
 fn render_source(s: &Src) -> String {
@@ -448,6 +513,16 @@ fn row_cond(t: &mut Tape, sources: &[&Src], depth: usize) -> String {
     }
     if any("patient") {
         atoms.push("has(row.patient.pssn)".to_string());
+    }
+    // Derived columns of `Derived::Many` only (no other case has them).
+    if any("place") {
+        atoms.push(format!("row.place == \"{}\"", t.choose(&["US#1", "FR#2"])));
+    }
+    if any("twice") {
+        atoms.push("row.twice > 100".to_string());
+    }
+    if any("loud") {
+        atoms.push("starts_with(row.loud, \"U\")".to_string());
     }
     if atoms.is_empty() || t.one_in(5) {
         return user_cond(t, 0);
@@ -615,12 +690,7 @@ fn mask_rule(t: &mut Tape, covered: &[&Src], levels: bool) -> String {
                 names.extend(PATIENT.iter().map(|(n, k, _)| (format!("patient.{n}"), *k)));
             }
             for (n, _) in &s.derived {
-                let k = if *n == "next_age" {
-                    Kind::Int
-                } else {
-                    Kind::Text
-                };
-                names.push((n.to_string(), k));
+                names.push((n.to_string(), derived_kind(n)));
             }
             if names.is_empty() {
                 ("columns tagged PII".to_string(), None)

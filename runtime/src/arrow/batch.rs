@@ -11,8 +11,10 @@ use super::read::Reader;
 use super::types::{arrow_type, arrow_type_is_exact, output_schema};
 use super::write::build;
 use super::BatchError;
-use crate::engine::batch_plan::{conform_cell, BatchPlan, ColumnTreatment, RowTreatment};
+use crate::engine::batch_conds::BatchCond;
+use crate::engine::batch_plan::{conform_cell, Act, BatchPlan, ColumnTreatment, RowTreatment};
 use crate::engine::SourceSession;
+use crate::program::Tri;
 use crate::value::{ColumnType, Value};
 
 /// One top-level column of the source, as the batch sees it.
@@ -42,7 +44,14 @@ impl SourceSession<'_> {
             return Ok(RecordBatch::new_empty(schema));
         }
         let columns = self.batch_columns(batch, &plan);
-        let per_row = self.per_row(batch.num_rows(), &columns, &plan);
+        let n = batch.num_rows();
+        let conds = self.cond_columns(n, &columns, &plan);
+        let shown_by_conds = plan.row_conds.as_ref().map(|programs| {
+            (0..n)
+                .map(|i| programs.iter().all(|&p| conds.tri(p, i) == Tri::True))
+                .collect()
+        });
+        let per_row = self.per_row(n, &columns, &plan, shown_by_conds);
         let keep = match &per_row.shown {
             Some(shown) if shown.iter().all(|s| *s) => None,
             Some(shown) => Some(BooleanArray::from(shown.clone())),
@@ -62,7 +71,16 @@ impl SourceSession<'_> {
                         let key = plan.key.and_then(|k| columns.get(k));
                         read_row_keys(key, batch.num_rows())
                     });
-                    self.masked_column((pos, c), t, keys, keep.as_ref(), batch.num_rows())
+                    let act = |_: usize| Act::Mask(t);
+                    self.masked_column((pos, c), &act, keys, keep.as_ref(), n)
+                }
+                ColumnTreatment::Decide(f) => {
+                    let keys = row_keys.get_or_insert_with(|| {
+                        let key = plan.key.and_then(|k| columns.get(k));
+                        read_row_keys(key, n)
+                    });
+                    let act = |i: usize| self.decide_by(f, &mut |p| conds.tri(p, i));
+                    self.masked_column((pos, c), &act, keys, keep.as_ref(), n)
                 }
                 ColumnTreatment::PerRow => {
                     let values = row_values.next().unwrap_or_default();
@@ -110,31 +128,31 @@ impl SourceSession<'_> {
             .collect()
     }
 
-    /// A column masked by built-in technique `t` on every shown row, seeded by the row's key
-    /// as the row path seeds it (`row_keys`, by input row). Each cell is read into one reused
-    /// buffer (no `Value` allocated per input cell) and a text result is written straight
-    /// into the output's string builder.
+    /// A column masked, on each shown row `i`, as `act(i)` says (clear, null, or a built-in
+    /// technique seeded by the row's key as the row path seeds it: `row_keys`, by input row).
+    /// Each cell is read into one reused buffer (no `Value` allocated per input cell) and a
+    /// text result is written straight into the output's string builder.
     fn masked_column(
         &self,
         (pos, c): (usize, &Column<'_>),
-        t: u32,
+        act: &dyn Fn(usize) -> Act,
         row_keys: &[Option<Value>],
         keep: Option<&BooleanArray>,
         n: usize,
     ) -> Result<ArrayRef, ArrowError> {
         let reader = c.input.map(|a| Reader::new(a.as_ref(), c.ty));
         let mut cell = Value::Null;
-        let mut mask = |i: usize| -> Value {
+        let mut mask = |i: usize, act: Act| -> Value {
             match &reader {
                 Some(r) => r.read_into(i, &mut cell),
                 None => cell = Value::Null,
             }
             let row_key = row_keys.get(i).and_then(Option::as_ref);
             if cell.conforms_to(c.ty) {
-                return self.mask_cell(t, pos, &cell, row_key);
+                return self.act_on_cell(act, pos, &cell, row_key);
             }
             match conform_cell(cell.clone(), c.ty) {
-                Some(value) => self.mask_cell(t, pos, &value, row_key),
+                Some(value) => self.act_on_cell(act, pos, &value, row_key),
                 None => Value::Null,
             }
         };
@@ -142,33 +160,89 @@ impl SourceSession<'_> {
         if matches!(c.ty, ColumnType::Text | ColumnType::Enum(_)) {
             let bytes = c.input.map_or(0, |a| a.get_buffer_memory_size());
             let mut b = StringBuilder::with_capacity(n, bytes);
-            // A text cell masked by a technique that writes into a buffer: read borrowed from
-            // the array, written through one reused buffer (no allocation per cell).
+            // A text cell of a `text` column, clear or masked by a technique that writes into a
+            // buffer: read borrowed from the array, written through one reused buffer (no
+            // allocation per cell).
             let mut buf = String::new();
-            let into = *c.ty == ColumnType::Text && self.mask_text_into(t, "", &mut buf);
+            let text = *c.ty == ColumnType::Text;
             for i in shown {
-                if let Some(s) = reader.as_ref().filter(|_| into).and_then(|r| r.text(i)) {
-                    buf.clear();
-                    if self.mask_text_into(t, s, &mut buf) {
-                        b.append_value(&buf);
-                        continue;
+                let act = act(i);
+                if act == Act::Null {
+                    b.append_null();
+                    continue;
+                }
+                if let Some(s) = reader.as_ref().filter(|_| text).and_then(|r| r.text(i)) {
+                    match act {
+                        Act::Clear => {
+                            b.append_value(s);
+                            continue;
+                        }
+                        Act::Mask(t) => {
+                            buf.clear();
+                            if self.mask_text_into(t, s, &mut buf) {
+                                b.append_value(&buf);
+                                continue;
+                            }
+                        }
+                        Act::Null => {}
                     }
                 }
-                match mask(i) {
+                match mask(i, act) {
                     Value::Text(s) => b.append_value(s),
                     _ => b.append_null(),
                 }
             }
             return Ok(Arc::new(b.finish()));
         }
-        let values: Vec<Value> = shown.map(mask).collect();
+        let values: Vec<Value> = shown.map(|i| mask(i, act(i))).collect();
         build(&values.iter().collect::<Vec<_>>(), c.ty)
+    }
+
+    /// `act` on a conforming cell of the top-level column at `pos`, as the row path does it.
+    fn act_on_cell(&self, act: Act, pos: usize, cell: &Value, row_key: Option<&Value>) -> Value {
+        match act {
+            Act::Clear => cell.clone(),
+            Act::Null => Value::Null,
+            Act::Mask(t) => self.mask_cell(t, pos, cell, row_key),
+        }
+    }
+
+    /// The values, row by row, of the batch conditions that the row filters and the
+    /// [`ColumnTreatment::Decide`] columns read.
+    fn cond_columns(&self, n: usize, columns: &[Column<'_>], plan: &BatchPlan) -> CondColumns {
+        let mut out = CondColumns(Vec::new());
+        let programs = plan.row_conds.iter().flatten().copied().chain(
+            plan.columns
+                .iter()
+                .filter_map(|t| match t {
+                    ColumnTreatment::Decide(f) => self.decision_conds(*f),
+                    _ => None,
+                })
+                .flatten(),
+        );
+        for p in programs {
+            let slot = p as usize;
+            if out.0.len() <= slot {
+                out.0.resize(slot + 1, None);
+            }
+            if out.0[slot].is_some() {
+                continue;
+            }
+            out.0[slot] = self.batch_cond(p).map(|c| cond_column(&c, columns, n));
+        }
+        out
     }
 
     /// Runs the row path where something depends on the row: which rows are shown (`None`:
     /// all), and the masked values of the [`ColumnTreatment::PerRow`] columns (in column order,
     /// shown rows only).
-    fn per_row(&self, n: usize, columns: &[Column<'_>], plan: &BatchPlan) -> PerRow {
+    fn per_row(
+        &self,
+        n: usize,
+        columns: &[Column<'_>],
+        plan: &BatchPlan,
+        shown_by_conds: Option<Vec<bool>>,
+    ) -> PerRow {
         let per_row: Vec<usize> = columns
             .iter()
             .enumerate()
@@ -178,6 +252,12 @@ impl SourceSession<'_> {
         if per_row.is_empty() && plan.rows == RowTreatment::AllShown {
             return PerRow {
                 shown: None,
+                values: Vec::new(),
+            };
+        }
+        if per_row.is_empty() && shown_by_conds.is_some() {
+            return PerRow {
+                shown: shown_by_conds,
                 values: Vec::new(),
             };
         }
@@ -210,7 +290,7 @@ impl SourceSession<'_> {
                 continue;
             }
             cells.clear();
-            let is_shown = self.mask_positions(&row, &per_row, &mut cells);
+            let is_shown = self.mask_positions(plan, &row, &per_row, &mut cells);
             shown.push(is_shown);
             if is_shown {
                 for (out, cell) in values.iter_mut().zip(cells.drain(..)) {
@@ -234,6 +314,43 @@ fn read_row_keys(key: Option<&Column<'_>>, n: usize) -> Vec<Option<Value>> {
     };
     (0..n)
         .map(|i| conform_cell(reader.value(i), ty).filter(|k| !k.is_null()))
+        .collect()
+}
+
+/// Per program, its value on each input row (for the batch conditions computed).
+struct CondColumns(Vec<Option<Vec<Tri>>>);
+
+impl CondColumns {
+    /// Program `p` on input row `i` (unknown if it was not computed).
+    fn tri(&self, p: u32, i: usize) -> Tri {
+        self.0
+            .get(p as usize)
+            .and_then(Option::as_ref)
+            .and_then(|c| c.get(i))
+            .copied()
+            .unwrap_or(Tri::Unknown)
+    }
+}
+
+/// A batch condition on every input row: read from its column (a text cell of a `text`
+/// column compared borrowed, without a copy).
+fn cond_column(cond: &BatchCond, columns: &[Column<'_>], n: usize) -> Vec<Tri> {
+    let BatchCond::Compare { pos, .. } = cond else {
+        return vec![cond.on_value(None); n];
+    };
+    let Some((input, ty)) = columns.get(*pos).and_then(|c| c.input.map(|a| (a, c.ty))) else {
+        return vec![cond.on_value(None); n];
+    };
+    let reader = Reader::new(input.as_ref(), ty);
+    let text = *ty == ColumnType::Text;
+    (0..n)
+        .map(|i| match reader.text(i).filter(|_| text) {
+            Some(s) => cond.on_text(s),
+            None => match conform_cell(reader.value(i), ty) {
+                Some(v) => cond.on_value(Some(&v)),
+                None => cond.on_value(None),
+            },
+        })
         .collect()
 }
 

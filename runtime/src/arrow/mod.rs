@@ -21,9 +21,13 @@
 //!
 //! Columns whose decision is the same on every row for the session are done column-at-a-time:
 //! a clear column whose Arrow type is already its output type is passed through without
-//! copying (only filtered when row rules hide rows), a null column is one null array. Only
-//! row-dependent decisions, techniques and derived columns go row by row, and the row path is
-//! given only the cells that something evaluated per row reads.
+//! copying (only filtered when row rules hide rows), a null column is one null array, a column
+//! masked by a built-in technique is masked down the column. Row filters and row-dependent
+//! decisions made of comparisons with values fixed for the session (`row.team == user.team`)
+//! are evaluated down their columns too. What is left — other row-dependent decisions,
+//! expression techniques, derived columns, struct fields, grants — goes row by row, given only
+//! the cells something evaluated per row reads; a derived column there is decided from the
+//! decisions of the columns it reads on the row, without masking the whole row.
 
 mod batch;
 mod error;

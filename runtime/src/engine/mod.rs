@@ -39,7 +39,7 @@ pub use explain::{
     CellAction, CellExplanation, Reason, RowExplanation, RowRuleExplanation, RuleRef,
 };
 #[cfg(feature = "arrow")]
-pub(crate) use session::batch_plan;
+pub(crate) use session::{batch_conds, batch_plan};
 pub use session::{Session, SourceSession};
 pub use subject::{Subject, SubjectError, SubjectIssue};
 pub use warnings::InputWarning;

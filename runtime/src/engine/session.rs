@@ -21,7 +21,11 @@ use crate::techniques::MaskContext;
 use crate::value::{ColumnType, Value};
 
 #[cfg(feature = "arrow")]
+pub(crate) mod batch_conds;
+#[cfg(feature = "arrow")]
 pub(crate) mod batch_plan;
+#[cfg(feature = "arrow")]
+mod batch_reads;
 
 /// What a decision does to a cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
