@@ -114,7 +114,11 @@ impl Server {
     fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            if let Ok(r) = client().get(self.url("/healthz")).send() {
+            if let Some(path) = self.base.strip_prefix("unix:") {
+                if std::os::unix::net::UnixStream::connect(path).is_ok() {
+                    return;
+                }
+            } else if let Ok(r) = client().get(self.url("/healthz")).send() {
                 if r.status() == 200 {
                     return;
                 }
