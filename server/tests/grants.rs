@@ -295,7 +295,7 @@ fn kill_9_under_load_then_restart_loses_and_invents_nothing() {
     let bundle = dir.join("sd.polb");
     build_bundle(&repo().join("examples/support-desk"), &bundle);
     let (store, audit) = (dir.join("grants.jsonl"), dir.join("audit.jsonl"));
-    let args = vec![
+    let args = [
         "--bundle".to_owned(),
         bundle.display().to_string(),
         "--jwt-key".into(),

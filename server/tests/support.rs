@@ -85,7 +85,6 @@ pub fn free_port() -> u16 {
 pub struct Server {
     pub child: Child,
     pub base: String,
-    pub args: Vec<String>,
 }
 
 impl Server {
@@ -106,7 +105,7 @@ impl Server {
             .stderr(Stdio::piped())
             .spawn()
             .expect("pol-server starts");
-        let mut s = Server { child, base, args };
+        let mut s = Server { child, base };
         s.wait_ready();
         s
     }
