@@ -50,7 +50,11 @@ fn main() {
         std::process::exit(2)
     };
     let claims = json!({"sub": "amy", "roles": ["support"], "team": "a", "exp": 4_000_000_000u64});
-    let Ok(token) = encode(&Header::default(), &claims, &EncodingKey::from_secret(secret.trim_ascii_end())) else {
+    let Ok(token) = encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(secret.trim_ascii_end()),
+    ) else {
         std::process::exit(2)
     };
     let names = ClaimNames {

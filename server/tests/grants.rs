@@ -265,21 +265,34 @@ fn detokenize_is_decided_by_the_policy_and_audited() {
         (status, body["error"]["code"].clone()),
         (422, json!("cannot-detokenize"))
     );
-    let trail: Vec<(String, String)> = audit_lines(&audit)
+    // Tokenize: the same token as masking gives, for whom may detokenize; refused otherwise.
+    let request = json!({"column": "card_number", "values": ["4111 1111 1111 1111"]});
+    let (status, body) = post(&server, "/v1/sources/cards/tokenize", &bill, &request);
+    assert_eq!((status, body), (200, json!({"values": [token]})));
+    let (status, body) = post(&server, "/v1/sources/cards/tokenize", &cleo, &request);
+    assert_eq!(
+        (status, body["error"]["code"].clone()),
+        (403, json!("refused"))
+    );
+    let trail: Vec<String> = audit_lines(&audit)
         .iter()
         .map(|r| {
-            (
-                r["subject"].as_str().unwrap().to_owned(),
-                r["action"].as_str().unwrap().to_owned(),
+            format!(
+                "{} {} {}",
+                r["subject"].as_str().unwrap(),
+                r["action"].as_str().unwrap(),
+                r["request"].as_str().unwrap()
             )
         })
         .collect();
     assert_eq!(
         trail,
-        vec![
-            ("bill".into(), "detokenize".into()),
-            ("cleo".into(), "refusal".into()),
-            ("bill".into(), "refusal".into())
+        [
+            "bill detokenize detokenize",
+            "cleo refusal detokenize",
+            "bill refusal detokenize",
+            "bill tokenize tokenize",
+            "cleo refusal tokenize",
         ]
     );
     assert!(

@@ -33,6 +33,7 @@ pub fn router(state: Shared) -> Router {
             get(mask::visible_columns).post(mask::visible_columns),
         )
         .route("/v1/sources/{source}/detokenize", post(tokens::detokenize))
+        .route("/v1/sources/{source}/tokenize", post(tokens::tokenize))
         .route("/v1/sources/{source}/grants", post(grants::request))
         .route("/v1/grants", get(grants::list))
         .route("/v1/grants/revoke", post(grants::revoke))

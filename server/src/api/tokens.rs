@@ -1,6 +1,7 @@
-//! `POST /v1/sources/{source}/detokenize` `{"column": …, "values": [ … ], "reason": …}` →
-//! `{"values": [ … ]}`: decided by the policy's `allow detokenize` rules for the caller and
-//! audited (`GrantService::detokenize`) before any original is returned.
+//! `POST /v1/sources/{source}/detokenize` and `…/tokenize`, `{"column": …, "values": [ … ],
+//! "reason": …}` → `{"values": [ … ]}`: decided by the policy's `allow detokenize` rules for the
+//! caller (who may reverse a column's values may make them) and audited
+//! (`GrantService::detokenize` / `GrantService::tokenize`) before any value is returned.
 
 use std::sync::Arc;
 
@@ -39,12 +40,38 @@ pub fn grants(state: &crate::state::AppState) -> Result<Arc<Grants>, ApiError> {
     })
 }
 
-/// `POST /v1/sources/{source}/detokenize`.
+/// `POST /v1/sources/{source}/detokenize`: the originals.
 pub async fn detokenize(
     State(state): State<Shared>,
     Path(source): Path<String>,
     headers: HeaderMap,
     body: Body,
+) -> Result<Json<Value>, ApiError> {
+    convert(state, source, headers, body, Direction::Detokenize).await
+}
+
+/// `POST /v1/sources/{source}/tokenize`: the tokens (as the column's masking makes them).
+pub async fn tokenize(
+    State(state): State<Shared>,
+    Path(source): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Value>, ApiError> {
+    convert(state, source, headers, body, Direction::Tokenize).await
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Direction {
+    Tokenize,
+    Detokenize,
+}
+
+async fn convert(
+    state: Shared,
+    source: String,
+    headers: HeaderMap,
+    body: Body,
+    direction: Direction,
 ) -> Result<Json<Value>, ApiError> {
     let subject = subject(&state, &headers)?;
     let request: DetokenizeRequest = json_body(&state, body).await?;
@@ -64,27 +91,37 @@ pub async fn detokenize(
     blocking(move || {
         let mut originals = Vec::with_capacity(request.values.len());
         for (i, v) in request.values.iter().enumerate() {
-            match grants.service.detokenize(
-                &loaded.engine,
-                &subject,
-                &source,
-                &request.column,
-                v,
-                &request.reason,
-            ) {
+            let service = &grants.service;
+            let (engine, column, reason) = (&loaded.engine, &request.column, &request.reason);
+            let kind = match direction {
+                Direction::Tokenize => "tokenize",
+                Direction::Detokenize => "detokenize",
+            };
+            let answer = match direction {
+                Direction::Tokenize => {
+                    service.tokenize(engine, &subject, &source, column, v, reason)
+                }
+                Direction::Detokenize => {
+                    service.detokenize(engine, &subject, &source, column, v, reason)
+                }
+            };
+            match answer {
                 Ok(o) => {
-                    st.metrics.decisions("detokenize", "granted", 1);
+                    st.metrics.decisions(kind, "granted", 1);
                     originals.push(Value::from(o));
                 }
                 Err(DetokenizeError::Refused(m)) => {
-                    st.metrics.decisions("detokenize", "refused", 1);
+                    st.metrics.decisions(kind, "refused", 1);
                     return Err(ApiError::refused(m));
                 }
                 Err(DetokenizeError::Failed(m)) => {
-                    st.metrics.decisions("detokenize", "failed", 1);
+                    st.metrics.decisions(kind, "failed", 1);
                     return Err(ApiError::new(
                         StatusCode::UNPROCESSABLE_ENTITY,
-                        "cannot-detokenize",
+                        match direction {
+                            Direction::Tokenize => "cannot-tokenize",
+                            Direction::Detokenize => "cannot-detokenize",
+                        },
                         format!("values[{i}]: {m}"),
                     ));
                 }
