@@ -12,9 +12,11 @@ command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; ex
 WORK="$(mktemp -d)"
 trap 'kill "${PID:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-cargo build -q --profile wheel -p pol-server -p pol-compiler --bin pol-server --bin polc
+# The server optimised (the wheel profile); polc only builds the bundle (dev profile).
+cargo build -q --profile wheel -p pol-server --bin pol-server
+cargo build -q -p pol-compiler --bin polc
 BIN=target/wheel
-"$BIN/polc" build scripts/bench_sql/customers.pol -o "$WORK/customers.polb" >/dev/null
+target/debug/polc build scripts/bench_sql/customers.pol -o "$WORK/customers.polb" >/dev/null
 printf 'pol-server benchmark secret, public, 32+ bytes long' > "$WORK/secret"
 python3 - "$WORK" <<'PY'
 import base64, hmac, hashlib, json, sys
