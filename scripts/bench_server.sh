@@ -18,6 +18,7 @@ cargo build -q -p pol-compiler --bin polc
 BIN=target/wheel
 target/debug/polc build scripts/bench_sql/customers.pol -o "$WORK/customers.polb" >/dev/null
 printf 'pol-server benchmark secret, public, 32+ bytes long' > "$WORK/secret"
+head -c 32 /dev/urandom > "$WORK/masking.key"
 python3 - "$WORK" <<'PY'
 import base64, hmac, hashlib, json, sys
 work = sys.argv[1]
@@ -42,7 +43,7 @@ open(f"{work}/post.lua", "w").write(
 PY
 PORT=18650
 RUST_LOG=warn "$BIN/pol-server" --bundle "$WORK/customers.polb" --jwt-key "$WORK/secret" \
-  --listen "127.0.0.1:$PORT" --max-concurrent 1024 --watch-ms 0 &
+  --key-file "$WORK/masking.key" --listen "127.0.0.1:$PORT" --max-concurrent 1024 --watch-ms 0 &
 PID=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 URL="http://127.0.0.1:$PORT/v1/sources/customers/mask"
@@ -56,5 +57,5 @@ for C in 1 16 64; do
 done
 kill "$PID"; wait "$PID" 2>/dev/null || true
 echo "== in-process (server/benches/in_process.rs)"
-POL_BENCH_BUNDLE="$WORK/customers.polb" POL_BENCH_BODY="$WORK/body.json" POL_BENCH_SECRET="$WORK/secret" \
+POL_BENCH_BUNDLE="$WORK/customers.polb" POL_BENCH_BODY="$WORK/body.json" POL_BENCH_SECRET="$WORK/secret" POL_BENCH_KEY="$WORK/masking.key" \
   cargo bench -q --profile wheel -p pol-server --bench in_process 2>/dev/null

@@ -1,7 +1,7 @@
 //! The work of one `/mask` request without HTTP, for `scripts/bench_server.sh`: the ratio of
 //! the server's throughput to in-process masking of the same rows.
 //!
-//! `POL_BENCH_BUNDLE=… POL_BENCH_BODY=… POL_BENCH_SECRET=… cargo bench -p pol-server --bench
+//! `POL_BENCH_BUNDLE=… POL_BENCH_BODY=… POL_BENCH_SECRET=… POL_BENCH_KEY=… cargo bench -p pol-server --bench
 //! in_process --profile wheel` prints, per request (median of 15 rounds, interleaved):
 //! `mask` (session for the subject + 10 rows masked + the response serialized) and `request`
 //! (the same plus verifying the JWT and parsing the body).
@@ -45,7 +45,10 @@ fn main() {
     let body = std::fs::read(env("POL_BENCH_BODY")).unwrap_or_default();
     let secret_path = std::path::PathBuf::from(env("POL_BENCH_SECRET"));
     let secret = std::fs::read(&secret_path).unwrap_or_default();
-    let Ok(engine) = Engine::load(&bundle, None) else {
+    let keys = pol_runtime::MaskingKey::from_file(env("POL_BENCH_KEY"))
+        .ok()
+        .map(pol_runtime::KeyRing::new);
+    let Ok(engine) = Engine::load(&bundle, keys) else {
         eprintln!("the bundle does not load");
         std::process::exit(2)
     };
