@@ -61,6 +61,7 @@ pub use value::{ColumnType, TypeMismatch, Value};
 pub mod bundle;
 pub mod engine;
 pub mod grants;
+pub mod json;
 #[cfg(feature = "postgres")]
 pub mod pg;
 pub mod program;

@@ -164,34 +164,6 @@ fn row_text(bytes: &[u8]) -> Result<&str, String> {
         .map_err(|e| format!("not valid UTF-8 (at byte {})", e.valid_up_to() + 1))
 }
 
-/// Why a row line cannot be used (no data from the line is ever included).
-fn line_error(text: &str) -> Result<Map<String, Json>, String> {
-    match serde_json::from_str::<Json>(text) {
-        Ok(Json::Object(m)) => Ok(m),
-        Ok(other) => Err(format!(
-            "a row must be a JSON object, found {}",
-            match other {
-                Json::Null => "null",
-                Json::Bool(_) => "a boolean",
-                Json::Number(_) => "a number",
-                Json::String(_) => "a string",
-                Json::Array(_) => "an array",
-                Json::Object(_) => "an object",
-            }
-        )),
-        Err(e) => Err(format!(
-            "not valid JSON ({} at column {})",
-            match e.classify() {
-                serde_json::error::Category::Eof => "unexpected end of the line",
-                serde_json::error::Category::Syntax => "syntax error",
-                serde_json::error::Category::Data => "invalid data",
-                serde_json::error::Category::Io => "read error",
-            },
-            e.column()
-        )),
-    }
-}
-
 /// Runs `polc eval`.
 pub fn run(args: &EvalArgs) -> ExitCode {
     match eval(args) {
@@ -277,7 +249,7 @@ fn eval(args: &EvalArgs) -> Result<ExitCode, ExitCode> {
         if line.trim().is_empty() {
             continue;
         }
-        let row = match line_error(line) {
+        let row = match pol_runtime::json::parse_row(line) {
             Ok(r) => r,
             Err(msg) => {
                 let _ = out.flush();
@@ -287,32 +259,18 @@ fn eval(args: &EvalArgs) -> Result<ExitCode, ExitCode> {
             }
         };
         if batch.is_some() {
-            if let Some(cells) = source.mask_json(&row) {
-                batch_rows.push(cells.into_iter().collect());
+            if let Some(cells) = source.mask_row(&row) {
+                batch_rows.push(cells);
             }
             continue;
         }
-        let masked = source
-            .mask_json(&row)
-            .map(|cells| Json::Object(cells.into_iter().collect::<Map<String, Json>>()));
         let text = if args.explain {
-            let mut explanation = source.explain(&row);
-            if masked.is_none() {
-                for c in &mut explanation.cells {
-                    c.value = None;
-                }
-            }
             let mut obj = Map::new();
             obj.insert("line".into(), Json::from(n));
-            obj.insert("shown".into(), Json::Bool(masked.is_some()));
-            obj.insert("row".into(), masked.clone().unwrap_or(Json::Null));
-            obj.insert(
-                "explanation".into(),
-                serde_json::to_value(&explanation).unwrap_or(Json::Null),
-            );
+            obj.extend(source.explain_row(&row));
             Some(Json::Object(obj).to_string())
         } else {
-            masked.map(|m| m.to_string())
+            source.mask_row(&row).map(|m| Json::Object(m).to_string())
         };
         if let Some(text) = text {
             if writeln!(out, "{text}").is_err() {

@@ -26,12 +26,12 @@ use super::eval::{open_engine, parse_now, read_subject};
 use super::fail_usage;
 use super::target::{open_both, open_store, Target};
 use crate::testing::TEST_KEY;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use pol_runtime::grants::{
     GrantEntry, GrantService, ManualClock, Revoke, RevokeError, UnmaskError,
 };
-use pol_runtime::{ColumnType, Engine, KeyRing, MaskingKey, Value};
-use serde_json::{json, Value as Json};
+use pol_runtime::json::{grant_json, time_text, GrantStatus};
+use pol_runtime::{Engine, KeyRing, MaskingKey, Value};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -166,7 +166,7 @@ pub fn run(args: &GrantsArgs) -> ExitCode {
 }
 
 fn time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    time_text(t)
 }
 
 /// The engine for a request: the given key, or the public test key (no value is masked).
@@ -195,31 +195,9 @@ fn request_engine(args: &RequestArgs) -> Result<Engine, ExitCode> {
     })
 }
 
-/// Parses `--key` as the key column's type: numbers, booleans as JSON, every other type from
-/// the text itself. A source without a key column takes the text (the policy then refuses).
+/// Parses `--key` as the key column's type (`Engine::record_key`).
 fn parse_key(engine: &Engine, source: &str, key: &str) -> Result<Value, ExitCode> {
-    let Some(plan) = engine.bundle().sources.iter().find(|s| s.name == source) else {
-        let names: Vec<&str> = engine.source_names().collect();
-        return Err(fail_usage(format!(
-            "no source `{source}` in the policies (sources: {})",
-            names.join(", ")
-        )));
-    };
-    let Some(col) = plan.key_column.and_then(|k| plan.columns.get(k as usize)) else {
-        return Ok(Value::Text(key.to_owned()));
-    };
-    let json = match col.ty {
-        ColumnType::Int | ColumnType::Decimal | ColumnType::Bool => {
-            serde_json::from_str(key).unwrap_or_else(|_| Json::String(key.to_owned()))
-        }
-        _ => Json::String(key.to_owned()),
-    };
-    Value::from_json(&json, &col.ty).map_err(|_| {
-        fail_usage(format!(
-            "--key `{key}` is not of type {}, the type of `{source}.{}`",
-            col.ty, col.name
-        ))
-    })
+    engine.record_key(source, key).map_err(fail_usage)
 }
 
 fn request(args: &RequestArgs) -> Result<ExitCode, ExitCode> {
@@ -253,13 +231,7 @@ fn request(args: &RequestArgs) -> Result<ExitCode, ExitCode> {
 
 /// A grant's status at `now`.
 fn status(e: &GrantEntry, now: DateTime<Utc>) -> &'static str {
-    if e.revoked.is_some() {
-        "revoked"
-    } else if e.grant.expires <= now {
-        "expired"
-    } else {
-        "active"
-    }
+    GrantStatus::of(e, now).as_str()
 }
 
 fn list(args: &ListArgs) -> Result<ExitCode, ExitCode> {
@@ -274,23 +246,7 @@ fn list(args: &ListArgs) -> Result<ExitCode, ExitCode> {
     let text = match args.format {
         ListFormat::Json => entries
             .iter()
-            .map(|e| {
-                let mut o = json!({
-                    "id": e.grant.id,
-                    "source": e.grant.source,
-                    "key": e.grant.key,
-                    "granted_to": e.grant.granted_to,
-                    "rule": e.grant.rule,
-                    "granted_at": time(e.grant.granted_at),
-                    "expires": time(e.grant.expires),
-                    "status": status(e, now),
-                });
-                if let (Some(r), Json::Object(m)) = (&e.revoked, &mut o) {
-                    m.insert("revoked_at".into(), json!(time(r.revoked_at)));
-                    m.insert("revoked_by".into(), json!(r.revoked_by));
-                }
-                format!("{o}\n")
-            })
+            .map(|e| format!("{}\n", grant_json(e, now)))
             .collect::<String>(),
         ListFormat::Human if entries.is_empty() => format!(
             "no {}grants at {}\n",

@@ -51,11 +51,14 @@ pub enum AuditAction {
     /// A temporary unmask grant was revoked before its expiry ([`AuditRecord::detail`] names
     /// the grant).
     Revoke,
+    /// Values were tokenized for a user (`GrantService::tokenize`); the values are never
+    /// written.
+    Tokenize,
 }
 
 impl AuditAction {
     /// The action's name as written in records (`grant`, `refusal`, `unmask`, `detokenize`,
-    /// `revoke`).
+    /// `revoke`, `tokenize`).
     pub fn as_str(self) -> &'static str {
         match self {
             AuditAction::Grant => "grant",
@@ -63,6 +66,7 @@ impl AuditAction {
             AuditAction::Unmask => "unmask",
             AuditAction::Detokenize => "detokenize",
             AuditAction::Revoke => "revoke",
+            AuditAction::Tokenize => "tokenize",
         }
     }
 }
@@ -75,6 +79,9 @@ pub enum RequestKind {
     Unmask,
     /// Reversing a `tokenize` or `format_preserving` value (§7).
     Detokenize,
+    /// Making a `tokenize` or `format_preserving` value of a column for a user allowed to
+    /// detokenize it.
+    Tokenize,
 }
 
 /// One audit record.

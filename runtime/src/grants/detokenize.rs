@@ -127,38 +127,8 @@ impl GrantService {
             detail: String::new(),
         };
         let outcome = (|| -> Result<(String, String), Outcome> {
+            let (si, flat, rule) = permitted(engine, &session, source, column)?;
             let bundle = engine.bundle();
-            let si = *engine
-                .source_index
-                .get(source)
-                .ok_or_else(|| Outcome::Refused(format!("there is no source `{source}`")))?;
-            let flat = engine.sources[si]
-                .full_names
-                .iter()
-                .position(|n| n == column)
-                .ok_or_else(|| {
-                    Outcome::Refused(format!("source `{source}` has no column `{column}`"))
-                })?;
-            let rule = bundle
-                .grants
-                .iter()
-                .find(|g| {
-                    matches!(g.kind, GrantKind::Detokenize { source: s, column: c }
-                        if s as usize == si && c as usize == flat)
-                        && allows(&session, g.audience)
-                })
-                .map(|g| {
-                    bundle
-                        .rules
-                        .get(g.rule as usize)
-                        .map(|r| r.name.clone())
-                        .unwrap_or_default()
-                })
-                .ok_or_else(|| {
-                    Outcome::Refused(format!(
-                        "no `allow detokenize` rule of `{source}.{column}` allows this user"
-                    ))
-                })?;
             let keys = engine
                 .keys()
                 .ok_or_else(|| Outcome::Failed("the engine was given no key".to_owned()))?;
@@ -199,4 +169,120 @@ impl GrantService {
             }
         }
     }
+}
+
+impl GrantService {
+    /// Tokenizes `value` as `source`.`column`'s masking would (`tokenize`, or
+    /// `format_preserving` when the column uses it and not `tokenize`), for a `subject` that an
+    /// `allow detokenize column source.column` rule allows: who may reverse a column's values
+    /// may make them (a vault's tokenize call). Audited before the token is returned (a
+    /// [`Tokenize`](AuditAction::Tokenize) record, or a refusal; the value is never written);
+    /// if the audit fails, no token is returned.
+    pub fn tokenize(
+        &self,
+        engine: &Engine,
+        subject: &serde_json::Value,
+        source: &str,
+        column: &str,
+        value: &str,
+        reason: &str,
+    ) -> Result<String, DetokenizeError> {
+        let now = self.clock.now();
+        let session = engine
+            .session(subject, now)
+            .map_err(DetokenizeError::Subject)?;
+        let mut record = AuditRecord {
+            time: now,
+            subject: login(session.subject()),
+            action: AuditAction::Refusal,
+            request: RequestKind::Tokenize,
+            source: source.to_owned(),
+            key: None,
+            columns: vec![column.to_owned()],
+            expiry: None,
+            reason: (!reason.is_empty()).then(|| reason.to_owned()),
+            detail: String::new(),
+        };
+        let outcome = (|| -> Result<(String, String), Outcome> {
+            let (si, flat, rule) = permitted(engine, &session, source, column)?;
+            let bundle = engine.bundle();
+            let keys = engine
+                .keys()
+                .ok_or_else(|| Outcome::Failed("the engine was given no key".to_owned()))?;
+            let r = reversible(bundle, &bundle.sources[si].columns[flat]);
+            let technique = if r.tokenize {
+                Technique::Tokenize
+            } else if r.format_preserving {
+                Technique::FormatPreserving
+            } else {
+                return Err(Outcome::Failed(format!(
+                    "no rule masks `{source}.{column}` with `tokenize` or `format_preserving`"
+                )));
+            };
+            let ctx = techniques::MaskContext::new(source, column, now).with_keys(keys);
+            match technique.apply(&crate::value::Value::Text(value.to_owned()), &ctx) {
+                Ok(crate::value::Value::Text(t)) => Ok((t, rule)),
+                Ok(_) => Err(Outcome::Failed("the technique gave no text".to_owned())),
+                Err(e) => Err(Outcome::Failed(e.to_string())),
+            }
+        })();
+        match outcome {
+            Ok((token, rule)) => {
+                record.action = AuditAction::Tokenize;
+                record.detail = format!("allowed by {rule}");
+                self.audit.record(&record).map_err(DetokenizeError::Audit)?;
+                Ok(token)
+            }
+            Err(Outcome::Refused(m)) => {
+                record.detail = m.clone();
+                self.audit.record(&record).map_err(DetokenizeError::Audit)?;
+                Err(DetokenizeError::Refused(m))
+            }
+            Err(Outcome::Failed(m)) => {
+                record.detail = m.clone();
+                self.audit.record(&record).map_err(DetokenizeError::Audit)?;
+                Err(DetokenizeError::Failed(m))
+            }
+        }
+    }
+}
+
+/// The source index, flat column index and allowing rule of an `allow detokenize` decision.
+fn permitted(
+    engine: &Engine,
+    session: &crate::engine::Session<'_>,
+    source: &str,
+    column: &str,
+) -> Result<(usize, usize, String), Outcome> {
+    let bundle = engine.bundle();
+    let si = *engine
+        .source_index
+        .get(source)
+        .ok_or_else(|| Outcome::Refused(format!("there is no source `{source}`")))?;
+    let flat = engine.sources[si]
+        .full_names
+        .iter()
+        .position(|n| n == column)
+        .ok_or_else(|| Outcome::Refused(format!("source `{source}` has no column `{column}`")))?;
+    let rule = bundle
+        .grants
+        .iter()
+        .find(|g| {
+            matches!(g.kind, GrantKind::Detokenize { source: s, column: c }
+                if s as usize == si && c as usize == flat)
+                && allows(session, g.audience)
+        })
+        .map(|g| {
+            bundle
+                .rules
+                .get(g.rule as usize)
+                .map(|r| r.name.clone())
+                .unwrap_or_default()
+        })
+        .ok_or_else(|| {
+            Outcome::Refused(format!(
+                "no `allow detokenize` rule of `{source}.{column}` allows this user"
+            ))
+        })?;
+    Ok((si, flat, rule))
 }

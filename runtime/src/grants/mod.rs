@@ -278,7 +278,18 @@ impl GrantService {
         engine: &'e Engine,
         subject: &serde_json::Value,
     ) -> Result<Session<'e>, SessionError> {
-        let now = self.clock.now();
+        self.session_at(engine, subject, self.clock.now())
+    }
+
+    /// Opens a session for `subject` at `now` (rather than the clock's now), with the
+    /// temporary unmask grants that hold then: for a service whose callers evaluate at a
+    /// clock of their own, as `polc eval --grants --now` does.
+    pub fn session_at<'e>(
+        &self,
+        engine: &'e Engine,
+        subject: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<Session<'e>, SessionError> {
         let session = engine
             .session(subject, now)
             .map_err(SessionError::Subject)?;

@@ -32,6 +32,7 @@ fn request_name(kind: RequestKind) -> &'static str {
     match kind {
         RequestKind::Unmask => "unmask",
         RequestKind::Detokenize => "detokenize",
+        RequestKind::Tokenize => "tokenize",
     }
 }
 
