@@ -879,7 +879,7 @@ fn text_fast_paths_equal_the_runtime_on_awkward_values() {
     let text = r##"
 source t {
   id: int key,
-  e: text, sl: text, sf: text, mf: text, ml: text, mc: text, mt: text, mb: text,
+  e: text, sl: text, sf: text, mf: text, ml: text, mc: text, mt: text, mb: text, sx: text,
 }
 policy p {
   mask column t.e using email_mask for everyone
@@ -890,6 +890,7 @@ policy p {
   mask column t.mc using mask_first(2, char: "&") for everyone
   mask column t.mt using mask_last(4, text: "[R]") for everyone
   mask column t.mb using mask_last(300) for everyone
+  mask column t.sx using show_first(1000) for everyone
 }
 "##;
     let mut a = apply(&cluster, &db, analyse(&[("t.pol", text.to_string())]));
@@ -918,11 +919,25 @@ policy p {
         " \t ",
         "ABC def GHI",
         "x\\&y@z.a&b",
+        // alnum_end: the n + 1 end characters all ASCII letters or digits (or not quite).
+        "12345",
+        "1234",
+        "abcd",
+        "9abcd",
+        "é1234",
+        "1234é",
+        "a-1234",
+        "12-345",
+        "ABCDEFGHIJ",
+        "Ωmega12345",
+        "12345\u{301}",
+        "٣1234",
+        "1234٣",
     ];
     for (i, v) in values.iter().enumerate() {
         let mut row = Map::new();
         row.insert("id".into(), json!(i));
-        for c in ["e", "sl", "sf", "mf", "ml", "mc", "mt", "mb"] {
+        for c in ["e", "sl", "sf", "mf", "ml", "mc", "mt", "mb", "sx"] {
             row.insert(c.into(), json!(v));
         }
         a.insert("t", &row);

@@ -20,7 +20,24 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN octet_length(s) = length(s) THEN regexp_replace(s, '[^0-9A-Za-z]', '', 'g')
             ELSE regexp_replace(s, '[^@ALNUM@]', '', 'g') END;
 
--- show_last(n) / show_first(n) of s, given a = alnum_only(s) (the view computes it once per
+-- What show_last(n) / show_first(n) needs of s: its letters and digits (alnum_only), or, when
+-- the n + 1 characters at the shown end are all ASCII letters or digits, just those n + 1
+-- characters (then s has more than n letters or digits and these end with the n shown, so
+-- show_*_of gives the same text). The test is an rtrim/ltrim over a constant set on n + 1
+-- characters, no regular expression: about half the cost of alnum_only on phone numbers.
+CREATE OR REPLACE FUNCTION @schema@.alnum_end(s text, n integer, from_end boolean) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN n < 1000 AND from_end AND length(s) > n
+       AND rtrim(right(s, least(n, 999) + 1), '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz') = ''
+    THEN right(s, least(n, 999) + 1)
+  WHEN n < 1000 AND NOT from_end AND length(s) > n
+       AND ltrim(left(s, least(n, 999) + 1), '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz') = ''
+    THEN left(s, least(n, 999) + 1)
+  ELSE @schema@.alnum_only(s)
+END;
+
+-- show_last(n) / show_first(n) of s, given a = alnum_end(s, n, …) (the view computes it once per
 -- row and passes it twice): null and empty give '*******'.
 CREATE OR REPLACE FUNCTION @schema@.show_last_of(s text, a text, n integer) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE

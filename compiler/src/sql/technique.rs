@@ -199,7 +199,11 @@ fn one(cell: &Cell<'_>, t: &TechniqueUse) -> Result<Masked, Refusal> {
         "show_last" | "show_first" => {
             needs_text("show")?;
             let n = count(t, "n").ok_or_else(|| refuse(t, "no count"))?;
-            let alnum = cell.once(format!("{s}.alnum_only({})", cell.inner_raw));
+            let alnum = cell.once(format!(
+                "{s}.alnum_end({}, {n}, {})",
+                cell.inner_raw,
+                t.name == "show_last"
+            ));
             masked(
                 format!("{s}.{}_of({raw}, {alnum}, {n})", t.name),
                 Kind::Text,
