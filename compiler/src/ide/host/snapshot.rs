@@ -192,6 +192,11 @@ impl Analysis {
         &self.analysed().bad_manifests
     }
 
+    /// The bytes of text of every file.
+    pub fn bytes(&self) -> usize {
+        self.0.files.iter().map(|(_, e)| e.text.len()).sum()
+    }
+
     /// The text of a file as this snapshot has it.
     pub fn text(&self, file: &FileKey) -> Option<&str> {
         self.0
