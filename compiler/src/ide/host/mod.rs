@@ -248,3 +248,6 @@ pub fn apply_text_changes(mut text: String, changes: Vec<TextChange>) -> String 
     }
     text
 }
+
+#[cfg(test)]
+mod tests;

@@ -197,6 +197,14 @@ impl Analysis {
         self.0.files.iter().map(|(_, e)| e.text.len()).sum()
     }
 
+    /// The parse of a file this snapshot's analysis used (tests of parse reuse).
+    #[cfg(test)]
+    pub(super) fn kept_parse(&self, file: &FileKey) -> Option<Arc<SourceFile>> {
+        self.analyse();
+        let (_, entry) = self.0.files.iter().find(|(k, _)| k == file)?;
+        entry.parse.get().cloned()
+    }
+
     /// The text of a file as this snapshot has it.
     pub fn text(&self, file: &FileKey) -> Option<&str> {
         self.0
