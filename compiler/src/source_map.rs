@@ -144,22 +144,60 @@ impl SourceMap {
 }
 
 pub(crate) fn collect_pol_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| LoadError {
-        path: dir.to_path_buf(),
-        message: e.to_string(),
-    })?;
+    walk_pol_files(dir, out, &mut |e| Err(e))
+}
+
+/// The `.pol` files under a folder, recursively, sorted by path; folders and entries that cannot
+/// be read are skipped (the language server's view of a workspace folder, where one unreadable
+/// folder must not hide the others). `polc` uses the same walk, failing on the first error.
+pub fn pol_files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    // Skipping never fails.
+    let _skipped = walk_pol_files(dir, &mut out, &mut |_| Ok(()));
+    out.sort();
+    out
+}
+
+/// Walks `dir` for `.pol` files; `on_error` decides whether an unreadable entry stops the walk
+/// (`Err`) or is skipped (`Ok`).
+fn walk_pol_files(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    on_error: &mut dyn FnMut(LoadError) -> Result<(), LoadError>,
+) -> Result<(), LoadError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            return on_error(LoadError {
+                path: dir.to_path_buf(),
+                message: e.to_string(),
+            })
+        }
+    };
     for entry in entries {
-        let entry = entry.map_err(|e| LoadError {
-            path: dir.to_path_buf(),
-            message: e.to_string(),
-        })?;
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                on_error(LoadError {
+                    path: dir.to_path_buf(),
+                    message: e.to_string(),
+                })?;
+                continue;
+            }
+        };
         let path = entry.path();
-        let ty = entry.file_type().map_err(|e| LoadError {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
+        let ty = match entry.file_type() {
+            Ok(ty) => ty,
+            Err(e) => {
+                on_error(LoadError {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+                continue;
+            }
+        };
         if ty.is_dir() {
-            collect_pol_files(&path, out)?;
+            walk_pol_files(&path, out, on_error)?;
         } else if path.extension().is_some_and(|e| e == "pol") {
             out.push(path);
         }

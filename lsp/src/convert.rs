@@ -1,7 +1,7 @@
 //! Conversions between LSP types (UTF-16 positions, URIs) and the ide's (files, byte spans).
 
-use crate::workspace::Snapshot;
 use pol_compiler::diagnostics::{Diagnostic, Severity};
+use pol_compiler::ide::host::{BadManifest, SetAnalysis as Snapshot};
 use pol_compiler::ide::{self, CompletionKind, HighlightKind, SymbolKind as IdeSymbolKind};
 use pol_compiler::source_map::{FileId, Loc};
 use pol_grammar::Span;
@@ -34,7 +34,7 @@ pub fn span(snap: &Snapshot, file: FileId, r: lsp::Range) -> Span {
 }
 
 pub fn location(snap: &Snapshot, loc: Loc) -> Option<lsp::Location> {
-    let uri = snap.uris.get(loc.file.0 as usize)?.clone();
+    let uri = crate::uri::url(snap.key(loc.file)?)?;
     Some(lsp::Location {
         uri,
         range: range(snap, loc.file, loc.span),
@@ -42,7 +42,7 @@ pub fn location(snap: &Snapshot, loc: Loc) -> Option<lsp::Location> {
 }
 
 /// The diagnostic of an invalid `pol.toml`, on the span it is about (UTF-16 positions).
-pub fn manifest_error(bad: &crate::sets::BadManifest) -> lsp::Diagnostic {
+pub fn manifest_error(bad: &BadManifest) -> lsp::Diagnostic {
     let lines = pol_grammar::LineIndex::new(&bad.text);
     let span = bad.error.span().unwrap_or(0..0);
     let at = |o: usize| {
@@ -274,8 +274,8 @@ pub fn text_edits(
 ) -> std::collections::HashMap<lsp::Url, Vec<lsp::TextEdit>> {
     let mut changes: std::collections::HashMap<lsp::Url, Vec<lsp::TextEdit>> = Default::default();
     for e in edits {
-        if let Some(uri) = snap.uris.get(e.loc.file.0 as usize) {
-            changes.entry(uri.clone()).or_default().push(lsp::TextEdit {
+        if let Some(uri) = snap.key(e.loc.file).and_then(crate::uri::url) {
+            changes.entry(uri).or_default().push(lsp::TextEdit {
                 range: range(snap, e.loc.file, e.loc.span),
                 new_text: e.new_text.clone(),
             });

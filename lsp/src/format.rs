@@ -1,7 +1,7 @@
 //! Document formatting: the canonical layout of `polc fmt` (`pol_grammar::format`).
 
 use crate::convert;
-use crate::workspace::Snapshot;
+use pol_compiler::ide::host::SetAnalysis as Snapshot;
 use pol_compiler::source_map::FileId;
 use tower_lsp::lsp_types::{DocumentFormattingOptions, OneOf, TextEdit};
 

@@ -1,16 +1,15 @@
-//! `pol-lsp`: the Pol language server over stdio. A thin layer: it keeps the workspace's files,
-//! re-analyses them on change and converts between LSP and [`pol_compiler::ide`].
+//! `pol-lsp`: the Pol language server over stdio. A thin layer: it turns LSP notifications into
+//! changes of the compiler's analysis host ([`pol_compiler::ide::AnalysisHost`]), schedules its
+//! analysis, and converts requests and answers between LSP and [`pol_compiler::ide`].
 
 mod convert;
 mod exit;
 mod format;
 mod framing;
 mod memory;
-mod reuse;
 mod server;
-mod sets;
 mod transport;
-mod workspace;
+mod uri;
 
 use tower_lsp::LspService;
 

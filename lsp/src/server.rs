@@ -1,17 +1,17 @@
 //! The LSP service: document sync, the analysis worker and one handler per feature, each
-//! converting LSP ↔ ide types around a call to [`pol_compiler::ide::Ide`].
+//! converting LSP ↔ ide types around a question to a snapshot of the compiler's analysis host
+//! ([`pol_compiler::ide::AnalysisHost`]). The host owns the files and their parses; this module
+//! only decides when to analyse, which snapshot answers, and what to publish.
 
 use crate::convert;
 use crate::memory::{self, Shrink};
-use crate::reuse::Unchanged;
-use crate::sets::{self, Sets};
-use crate::workspace::{self, Files, Snapshot};
-use pol_compiler::ide::CompletionKind;
+use crate::uri;
+use pol_compiler::ide::host::{Analysis, LineCol16, SetAnalysis as Snapshot, TextChange};
+use pol_compiler::ide::{AnalysisHost, Change, CompletionKind, FileKey};
 use pol_compiler::policy_sets::MANIFEST;
 use pol_compiler::source_map::FileId;
 use pol_grammar::LineIndex;
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
@@ -28,10 +28,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 pub struct Backend {
-    files: Arc<Mutex<Files>>,
-    roots: Mutex<Vec<PathBuf>>,
+    host: Arc<Mutex<AnalysisHost>>,
     wake: Arc<Notify>,
-    snapshots: watch::Receiver<Arc<Sets>>,
+    /// The newest complete analysis.
+    snapshots: watch::Receiver<Analysis>,
     /// False while the workspace folders' files are being read (after `initialize`): requests
     /// wait for them rather than answer from a policy set without them.
     loaded: watch::Sender<bool>,
@@ -39,20 +39,19 @@ pub struct Backend {
 
 impl Backend {
     pub fn new(client: Client) -> Backend {
-        let files = Arc::new(Mutex::new(Files::default()));
+        let host = Arc::new(Mutex::new(AnalysisHost::new()));
         let wake = Arc::new(Notify::new());
-        let (tx, rx) = watch::channel(Arc::new(Sets::empty()));
+        let (tx, rx) = watch::channel(Analysis::empty());
         let loaded = watch::Sender::new(true);
         tokio::spawn(worker(
             client.clone(),
-            files.clone(),
+            host.clone(),
             wake.clone(),
             loaded.subscribe(),
             tx,
         ));
         Backend {
-            files,
-            roots: Mutex::new(Vec::new()),
+            host,
             wake,
             snapshots: rx,
             loaded,
@@ -64,16 +63,16 @@ impl Backend {
     }
 
     /// The analysis of the current text (waiting for it a moment), else the latest one.
-    async fn snapshot(&self) -> Arc<Sets> {
+    async fn snapshot(&self) -> Analysis {
         let deadline = tokio::time::Instant::now() + FRESH_WAIT;
         let mut loaded = self.loaded.subscribe();
         let _ = tokio::time::timeout_at(deadline, loaded.wait_for(|l| *l)).await;
-        let want = lock(&self.files).generation;
+        let want = lock(&self.host).generation();
         let mut rx = self.snapshots.clone();
         loop {
             {
                 let s = rx.borrow_and_update().clone();
-                if s.generation >= want {
+                if s.generation() >= want {
                     return s;
                 }
             }
@@ -86,9 +85,9 @@ impl Backend {
 
     /// The latest analysis, without waiting for that of the latest text unless there is none
     /// yet (or the workspace is still being read).
-    async fn latest(&self) -> Arc<Sets> {
+    async fn latest(&self) -> Analysis {
         let s = self.snapshots.borrow().clone();
-        if s.generation > 0 && *self.loaded.borrow() {
+        if s.generation() > 0 && *self.loaded.borrow() {
             return s;
         }
         self.snapshot().await
@@ -101,12 +100,10 @@ impl Backend {
         F: FnOnce(&Snapshot, FileId) -> Option<T> + Send + 'static,
     {
         let sets = self.snapshot().await;
-        let Some(snap) = sets.of(uri) else {
+        let Some((snap, file)) = sets.file(&uri::key(uri)) else {
             return Ok(None);
         };
-        let Some(file) = snap.file(uri) else {
-            return Ok(None);
-        };
+        let snap = snap.clone();
         match tokio::task::spawn_blocking(move || f(&snap, file)).await {
             Ok(v) => Ok(v),
             Err(e) => Err(Error {
@@ -117,22 +114,20 @@ impl Backend {
         }
     }
 
-    fn in_workspace(&self, uri: &Url) -> bool {
-        let Ok(path) = uri.to_file_path() else {
-            return false;
-        };
-        lock(&self.roots).iter().any(|r| path.starts_with(r))
+    fn apply(&self, change: Change) {
+        lock(&self.host).apply_change(change);
     }
 }
 
-/// Analyses each new generation of the files; publishes diagnostics unless a newer generation
-/// arrived meanwhile (that analysis is dropped: the newer one follows).
+/// Analyses each new generation of the host's files; publishes diagnostics unless a newer
+/// generation arrived meanwhile (that analysis is dropped: the newer one follows; the parses it
+/// made are kept by the host).
 async fn worker(
     client: Client,
-    files: Arc<Mutex<Files>>,
+    host: Arc<Mutex<AnalysisHost>>,
     wake: Arc<Notify>,
     mut loaded: watch::Receiver<bool>,
-    tx: watch::Sender<Arc<Sets>>,
+    tx: watch::Sender<Analysis>,
 ) {
     let mut done = 0u64;
     let mut published: HashSet<Url> = HashSet::new();
@@ -143,18 +138,19 @@ async fn worker(
         // alone (its diagnostics would be those of a partial set); a client that never says
         // `initialized` only delays the first analysis.
         let _ = tokio::time::timeout(FRESH_WAIT, loaded.wait_for(|l| *l)).await;
-        let (generation, entries, folders) = {
-            let f = lock(&files);
-            (f.generation, f.snapshot(), f.folders.clone())
-        };
+        let snap = lock(&host).snapshot();
+        let generation = snap.generation();
         if generation == done {
             continue;
         }
-        let bytes: usize = entries.iter().map(|e| e.text.len()).sum();
+        let bytes = snap.bytes();
         shrink.analysed(bytes);
-        let result =
-            tokio::task::spawn_blocking(move || sets::analyse(generation, entries, &folders)).await;
-        let (parsed, snap) = match result {
+        let result = tokio::task::spawn_blocking(move || {
+            snap.analyse();
+            snap
+        })
+        .await;
+        let snap = match result {
             Ok(r) => r,
             Err(e) => {
                 done = generation;
@@ -164,15 +160,10 @@ async fn worker(
                 continue;
             }
         };
-        {
-            let mut f = lock(&files);
-            f.store_asts(parsed);
-            if f.generation != generation {
-                continue;
-            }
+        if lock(&host).generation() != generation {
+            continue;
         }
         done = generation;
-        let snap = Arc::new(snap);
         // The previous analysis is dropped here (unless a request still reads it).
         drop(tx.send_replace(snap.clone()));
         publish(&client, &snap, &mut published).await;
@@ -185,19 +176,22 @@ async fn worker(
 }
 
 /// Publishes the diagnostics of every set, and of every invalid `pol.toml`.
-async fn publish(client: &Client, sets: &Sets, published: &mut HashSet<Url>) {
+async fn publish(client: &Client, sets: &Analysis, published: &mut HashSet<Url>) {
     let mut now: HashSet<Url> = HashSet::new();
-    for snap in &sets.sets {
+    for snap in sets.sets() {
         publish_set(client, snap, published, &mut now).await;
     }
-    for bad in &sets.bad_manifests {
-        now.insert(bad.uri.clone());
+    for bad in sets.bad_manifests() {
+        let Ok(bad_uri) = Url::from_file_path(&bad.path) else {
+            continue;
+        };
+        now.insert(bad_uri.clone());
         client
-            .publish_diagnostics(bad.uri.clone(), vec![convert::manifest_error(bad)], None)
+            .publish_diagnostics(bad_uri, vec![convert::manifest_error(bad)], None)
             .await;
     }
     for gone in published.difference(&now) {
-        if !sets.contains(gone) {
+        if !sets.contains(&uri::key(gone)) {
             client
                 .publish_diagnostics(gone.clone(), Vec::new(), None)
                 .await;
@@ -220,9 +214,13 @@ async fn publish_set(
             .or_default()
             .push(convert::diagnostic(snap, d));
     }
-    for (i, uri) in snap.uris.iter().enumerate() {
-        let diags = per_file.remove(&i).unwrap_or_default();
-        let version = snap.versions.get(i).copied().flatten();
+    for (file, key) in snap.files() {
+        let Some(uri) = uri::url(key) else {
+            continue;
+        };
+        let uri = &uri;
+        let diags = per_file.remove(&(file.0 as usize)).unwrap_or_default();
+        let version = snap.version(file);
         // Open documents get their diagnostics at each version (empty or not), so an editor
         // knows which text they describe; other files only when they have some or had some.
         if diags.is_empty() && !published.contains(uri) && version.is_none() {
@@ -231,33 +229,26 @@ async fn publish_set(
         if !diags.is_empty() {
             now.insert(uri.clone());
         }
-        let version = snap.versions.get(i).copied().flatten();
         client
             .publish_diagnostics(uri.clone(), diags, version)
             .await;
     }
 }
 
-/// A hover at a position of `current` (the editor's text of `file`), answered by an analysis of
+/// A hover at a position of `current` (the editor's text of a file), answered by an analysis of
 /// an older text when the hovered name lies in a stretch the edit did not touch; `None` when it
 /// does not (or nothing is there: the fresh analysis is asked then).
 fn hover_from_older(
-    snap: &Snapshot,
-    file: FileId,
+    analysis: &Analysis,
+    uri: &Url,
     current: &str,
     position: Position,
 ) -> Option<Hover> {
-    let analysed = &snap.ide.files().get(file).text;
-    let unchanged = Unchanged::new(analysed, current);
     let lines = LineIndex::new(current);
     let offset = lines.offset_utf16(current, position.line, position.character);
-    let h = snap.ide.hover(file, unchanged.to_old(offset)?)?;
-    if h.loc.file != file {
-        return None;
-    }
-    let (start, end) = unchanged.to_new(h.loc.span.start as usize, h.loc.span.end as usize)?;
-    let at = |o: usize| {
-        let (line, character) = lines.position_utf16(current, o);
+    let h = analysis.hover_in(&uri::key(uri), current, offset)?;
+    let at = |o: u32| {
+        let (line, character) = lines.position_utf16(current, o as usize);
         Position { line, character }
     };
     Some(Hover {
@@ -266,27 +257,22 @@ fn hover_from_older(
             value: h.markdown,
         }),
         range: Some(Range {
-            start: at(start),
-            end: at(end),
+            start: at(h.loc.span.start),
+            end: at(h.loc.span.end),
         }),
     })
 }
 
-/// Applies content changes (full or ranged) to a text.
-fn apply_changes(mut text: String, changes: Vec<TextDocumentContentChangeEvent>) -> String {
-    for c in changes {
-        match c.range {
-            None => text = c.text,
-            Some(r) => {
-                let lines = LineIndex::new(&text);
-                let a = lines.offset_utf16(&text, r.start.line, r.start.character);
-                let b = lines.offset_utf16(&text, r.end.line, r.end.character);
-                let (a, b) = (a.min(b), a.max(b));
-                text.replace_range(a..b, &c.text);
-            }
-        }
+/// An LSP content change as a host text change.
+fn text_change(c: TextDocumentContentChangeEvent) -> TextChange {
+    let at = |p: Position| LineCol16 {
+        line: p.line,
+        character: p.character,
+    };
+    TextChange {
+        range: c.range.map(|r| (at(r.start), at(r.end))),
+        text: c.text,
     }
-    text
 }
 
 #[tower_lsp::async_trait]
@@ -305,8 +291,8 @@ impl LanguageServer for Backend {
         if !roots.is_empty() {
             self.loaded.send_replace(false);
         }
-        lock(&self.files).folders = roots.clone();
-        *lock(&self.roots) = roots;
+        self.apply(Change::Folders(roots));
+        self.changed();
         Ok(InitializeResult {
             server_info: Some(ServerInfo {
                 name: "pol-lsp".to_string(),
@@ -357,15 +343,16 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
-        let roots = lock(&self.roots).clone();
+        let roots = lock(&self.host).folders().to_vec();
         let loaded = tokio::task::spawn_blocking(move || {
             let mut out = Vec::new();
             for r in roots {
-                for p in workspace::pol_files(&r) {
-                    if let (Ok(text), Ok(uri)) =
-                        (std::fs::read_to_string(&p), Url::from_file_path(&p))
-                    {
-                        out.push((uri, text));
+                for p in pol_compiler::source_map::pol_files_under(&r) {
+                    if let Ok(text) = std::fs::read_to_string(&p) {
+                        out.push(Change::Disk {
+                            file: FileKey::Path(p),
+                            text,
+                        });
                     }
                 }
             }
@@ -374,9 +361,9 @@ impl LanguageServer for Backend {
         .await
         .unwrap_or_default();
         {
-            let mut f = lock(&self.files);
-            for (uri, text) in loaded {
-                f.set(&uri, text, None);
+            let mut host = lock(&self.host);
+            for change in loaded {
+                host.apply_change(change);
             }
         }
         self.loaded.send_replace(true);
@@ -389,28 +376,33 @@ impl LanguageServer for Backend {
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let doc = params.text_document;
-        lock(&self.files).set(&doc.uri, doc.text, Some(doc.version));
+        self.apply(Change::Open {
+            file: uri::key(&doc.uri),
+            text: doc.text,
+            version: doc.version,
+        });
         self.changed();
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
         let uri = params.text_document.uri;
-        {
-            let mut f = lock(&self.files);
-            let current = f
-                .snapshot_text(&uri)
-                .map(|t| t.as_str().to_string())
-                .unwrap_or_default();
-            let text = apply_changes(current, params.content_changes);
-            f.set(&uri, text, Some(params.text_document.version));
-        }
+        self.apply(Change::Edit {
+            file: uri::key(&uri),
+            changes: params
+                .content_changes
+                .into_iter()
+                .map(text_change)
+                .collect(),
+            version: params.text_document.version,
+        });
         self.changed();
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
-        let in_ws = self.in_workspace(&uri);
-        lock(&self.files).close(&uri, in_ws);
+        self.apply(Change::Close {
+            file: uri::key(&uri),
+        });
         self.changed();
     }
 
@@ -420,16 +412,17 @@ impl LanguageServer for Backend {
             let uri = change.uri;
             if uri.path().ends_with(&format!("/{MANIFEST}")) {
                 // A policy-set root appeared, changed or went: the sets are formed again.
-                lock(&self.files).touch();
+                self.apply(Change::ManifestChanged);
                 any = true;
                 continue;
             }
             let is_pol = uri.path().ends_with(".pol");
-            if !is_pol || lock(&self.files).is_open(&uri) {
+            let file = uri::key(&uri);
+            if !is_pol || lock(&self.host).is_open(&file) {
                 continue;
             }
             if change.typ == FileChangeType::DELETED {
-                lock(&self.files).remove(&uri);
+                self.apply(Change::Removed { file });
                 any = true;
                 continue;
             }
@@ -438,7 +431,7 @@ impl LanguageServer for Backend {
                 .ok()
                 .and_then(|p| std::fs::read_to_string(p).ok());
             if let Some(text) = text {
-                lock(&self.files).set(&uri, text, None);
+                self.apply(Change::Disk { file, text });
                 any = true;
             }
         }
@@ -451,20 +444,12 @@ impl LanguageServer for Backend {
         let p = params.text_document_position_params;
         // While the latest text is being analysed, a hover outside the edited stretch is answered
         // by the previous analysis (see `reuse`).
-        let sets = self.snapshots.borrow().clone();
-        let latest = sets.of(&p.text_document.uri);
-        let current = lock(&self.files).snapshot_text(&p.text_document.uri);
-        if let (Some(latest), Some(current), true) = (
-            latest,
-            current,
-            sets.generation > 0 && *self.loaded.borrow(),
-        ) {
-            let Some(file) = latest.file(&p.text_document.uri) else {
-                return Ok(None);
-            };
-            let position = p.position;
+        let latest = self.snapshots.borrow().clone();
+        let current = lock(&self.host).text(&uri::key(&p.text_document.uri));
+        if let (Some(current), true) = (current, latest.generation() > 0 && *self.loaded.borrow()) {
+            let (uri, position) = (p.text_document.uri.clone(), p.position);
             let reused = tokio::task::spawn_blocking(move || {
-                hover_from_older(&latest, file, &current, position)
+                hover_from_older(&latest, &uri, &current, position)
             })
             .await;
             if let Ok(Some(answer)) = reused {
@@ -489,7 +474,8 @@ impl LanguageServer for Backend {
         let p = params.text_document_position;
         // The editor's current text, with the names of the latest analysis: completing does not
         // wait for the analysis of the keystroke just typed.
-        let Some(text) = lock(&self.files).snapshot_text(&p.text_document.uri) else {
+        let key = uri::key(&p.text_document.uri);
+        let Some(text) = lock(&self.host).text(&key) else {
             return Ok(None);
         };
         // A space triggers completion for what follows `tagged `, `using `, `acting under `, …;
@@ -500,13 +486,10 @@ impl LanguageServer for Backend {
             .as_ref()
             .is_some_and(|c| c.trigger_character.as_deref() == Some(" "));
         let sets = self.latest().await;
-        let snap = sets
-            .of(&p.text_document.uri)
-            .unwrap_or_else(|| Arc::new(Snapshot::empty()));
         let answer = tokio::task::spawn_blocking(move || {
             let lines = LineIndex::new(&text);
             let offset = lines.offset_utf16(&text, p.position.line, p.position.character);
-            let mut items = snap.ide.completions_in(&text, offset);
+            let mut items = sets.completions_in(&key, &text, offset);
             let only_keywords = items
                 .iter()
                 .all(|i| matches!(i.kind, CompletionKind::Keyword | CompletionKind::Snippet));
@@ -631,7 +614,7 @@ impl LanguageServer for Backend {
         let query = params.query;
         let result = tokio::task::spawn_blocking(move || {
             let mut out = Vec::new();
-            for snap in &sets.sets {
+            for snap in sets.sets() {
                 #[allow(deprecated)]
                 out.extend(
                     snap.ide

@@ -5,11 +5,16 @@
 //! An [`Ide`] holds one checked policy set: the files, their analysis and a name index. It is
 //! immutable; a change to a file means a new `Ide` (re-parsing only the changed files with
 //! [`Ide::from_parsed`]).
+//!
+//! The state of an editor's workspace (its files, the changes applied to them, the parses kept
+//! between analyses, the policy sets they form) is the [`host`]'s: [`AnalysisHost::apply_change`]
+//! and [`AnalysisHost::snapshot`], whose [`host::Analysis`] holds an `Ide` per policy set.
 
 mod actions;
 mod complete;
 mod effective;
 mod highlight;
+pub mod host;
 mod hover;
 pub mod index;
 mod inlay;
@@ -22,6 +27,7 @@ pub use actions::CodeAction;
 pub use complete::{CompletionItem, CompletionKind};
 pub use effective::{effective_summary, rule_summary};
 pub use highlight::{HighlightKind, HighlightToken};
+pub use host::{AnalysisHost, Change, FileKey};
 pub use hover::Hover;
 pub use index::{Index, Occurrence, Symbol};
 pub use inlay::InlayHint;

@@ -17,6 +17,7 @@ pub struct Unchanged {
 }
 
 impl Unchanged {
+    /// Compares the analysed text (`old`) with the current one (`new`).
     pub fn new(old: &str, new: &str) -> Unchanged {
         let (a, b) = (old.as_bytes(), new.as_bytes());
         let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();

@@ -1,0 +1,283 @@
+//! The analysis host: changes, snapshot isolation, parse reuse, policy sets.
+
+use super::*;
+use std::path::Path;
+
+const DECLS: &str =
+    "tag PII;\ntag Country;\nsource customers {\n  id: int key,\n  email: text tagged PII,\n}\n";
+const POLICY: &str = "policy p {\n  mask columns tagged PII using null for everyone\n}\n";
+
+fn doc(name: &str) -> FileKey {
+    FileKey::Detached(name.to_string())
+}
+
+/// A host with the two documents open, at version 1.
+fn host() -> AnalysisHost {
+    let mut host = AnalysisHost::new();
+    for (name, text) in [("a.pol", DECLS), ("b.pol", POLICY)] {
+        host.apply_change(Change::Open {
+            file: doc(name),
+            text: text.to_string(),
+            version: 1,
+        });
+    }
+    host
+}
+
+fn edit(file: &FileKey, changes: Vec<TextChange>, version: i32) -> Change {
+    Change::Edit {
+        file: file.clone(),
+        changes,
+        version,
+    }
+}
+
+fn at(line: u32, character: u32) -> LineCol16 {
+    LineCol16 { line, character }
+}
+
+fn replace(start: LineCol16, end: LineCol16, text: &str) -> TextChange {
+    TextChange {
+        range: Some((start, end)),
+        text: text.to_string(),
+    }
+}
+
+fn messages(analysis: &Analysis, file: &FileKey) -> Vec<String> {
+    analysis
+        .diagnostics(file)
+        .iter()
+        .map(|d| format!("{}: {}", d.code.as_str(), d.message))
+        .collect()
+}
+
+/// The parse a snapshot's analysis used for a file.
+fn parse_of(analysis: &Analysis, file: &FileKey) -> Arc<SourceFile> {
+    analysis
+        .kept_parse(file)
+        .expect("the file is in the snapshot, parsed")
+}
+
+#[test]
+fn ranged_edits_apply_in_order_in_utf16_columns() {
+    let mut host = AnalysisHost::new();
+    let f = doc("x.pol");
+    host.apply_change(Change::Open {
+        file: f.clone(),
+        text: "tag é1;\ntag B;\n".to_string(),
+        version: 1,
+    });
+    // `é` is one UTF-16 unit (two bytes): column 6 is after `1`. The second edit's positions are those of
+    // the text the first one left.
+    host.apply_change(edit(
+        &f,
+        vec![
+            replace(at(0, 6), at(0, 6), "x"),
+            replace(at(1, 4), at(1, 5), "Bee"),
+        ],
+        2,
+    ));
+    assert_eq!(
+        host.text(&f).as_deref().map(String::as_str),
+        Some("tag é1x;\ntag Bee;\n")
+    );
+    host.apply_change(edit(
+        &f,
+        vec![TextChange {
+            range: None,
+            text: "tag Z;\n".to_string(),
+        }],
+        3,
+    ));
+    assert_eq!(
+        host.text(&f).as_deref().map(String::as_str),
+        Some("tag Z;\n")
+    );
+    // Positions past the end are clamped, never out of bounds.
+    host.apply_change(edit(&f, vec![replace(at(9, 9), at(99, 0), "!")], 4));
+    assert_eq!(
+        host.text(&f).as_deref().map(String::as_str),
+        Some("tag Z;\n!")
+    );
+}
+
+#[test]
+fn the_editors_text_wins_over_the_disks_while_open() {
+    let mut host = host();
+    let a = doc("a.pol");
+    let g = host.generation();
+    host.apply_change(Change::Disk {
+        file: a.clone(),
+        text: "tag Other;\n".to_string(),
+    });
+    host.apply_change(Change::Removed { file: a.clone() });
+    assert_eq!(host.generation(), g, "ignored changes leave the generation");
+    assert_eq!(host.text(&a).as_deref().map(String::as_str), Some(DECLS));
+    assert!(host.is_open(&a));
+    // A detached document closed leaves the workspace.
+    host.apply_change(Change::Close { file: a.clone() });
+    assert!(host.generation() > g);
+    assert_eq!(host.text(&a), None);
+    host.apply_change(Change::Disk {
+        file: a.clone(),
+        text: "tag Other;\n".to_string(),
+    });
+    assert!(!host.is_open(&a));
+    host.apply_change(Change::Removed { file: a.clone() });
+    assert_eq!(host.text(&a), None);
+}
+
+#[test]
+fn a_closed_workspace_file_takes_the_disks_text_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("x.pol");
+    std::fs::write(&path, "tag OnDisk;\n").expect("writes");
+    let mut host = AnalysisHost::new();
+    host.apply_change(Change::Folders(vec![dir.path().to_path_buf()]));
+    let f = FileKey::Path(path);
+    host.apply_change(Change::Open {
+        file: f.clone(),
+        text: "tag InEditor;\n".to_string(),
+        version: 1,
+    });
+    host.apply_change(Change::Close { file: f.clone() });
+    assert_eq!(
+        host.text(&f).as_deref().map(String::as_str),
+        Some("tag OnDisk;\n")
+    );
+    assert!(!host.is_open(&f));
+    // Outside every folder, a closed file leaves the workspace even when it exists on disk.
+    let outside = tempfile::tempdir().expect("tempdir");
+    let alone = FileKey::Path(outside.path().join("y.pol"));
+    std::fs::write(outside.path().join("y.pol"), "tag Y;\n").expect("writes");
+    host.apply_change(Change::Open {
+        file: alone.clone(),
+        text: "tag Y;\n".to_string(),
+        version: 1,
+    });
+    host.apply_change(Change::Close {
+        file: alone.clone(),
+    });
+    assert_eq!(host.text(&alone), None);
+}
+
+#[test]
+fn an_old_snapshot_keeps_answering_after_a_later_change() {
+    let mut host = host();
+    let b = doc("b.pol");
+    let before = host.snapshot();
+    // Not analysed yet: the change below must not leak into it.
+    host.apply_change(edit(&b, vec![replace(at(1, 22), at(1, 25), "Nope")], 2));
+    let after = host.snapshot();
+    assert_eq!(
+        host.text(&b).as_deref().map(String::as_str),
+        Some("policy p {\n  mask columns tagged Nope using null for everyone\n}\n")
+    );
+    assert_eq!(messages(&before, &b), Vec::<String>::new());
+    let now = messages(&after, &b);
+    assert_eq!(now.len(), 1, "{now:?}");
+    assert!(now[0].contains("`Nope`"), "{now:?}");
+    // The old snapshot still hovers `PII` in its text; the new one has no `PII` there.
+    let pii = POLICY.find("PII").expect("PII in the policy");
+    let hover = before.hover(&b, pii + 1).expect("a hover on PII");
+    assert_eq!(hover.loc.span, pol_grammar::Span::new(pii, pii + 3));
+    assert!(hover.markdown.contains("PII"), "{}", hover.markdown);
+    assert_eq!(before.text(&b), Some(POLICY));
+    assert_eq!(before.generation() + 1, after.generation());
+    // A snapshot crosses threads and answers there.
+    let moved = before.clone();
+    let answer = std::thread::spawn(move || moved.hover(&doc("b.pol"), pii + 1).map(|h| h.loc))
+        .join()
+        .expect("the thread answers");
+    assert_eq!(answer, Some(hover.loc));
+}
+
+#[test]
+fn an_edit_reparses_only_the_file_it_changes() {
+    let mut host = host();
+    let (a, b) = (doc("a.pol"), doc("b.pol"));
+    let first = host.snapshot();
+    let (a1, b1) = (parse_of(&first, &a), parse_of(&first, &b));
+    // Insert a line at the top of b.pol: every span after it shifts.
+    host.apply_change(edit(&b, vec![replace(at(0, 0), at(0, 0), "// moved\n")], 2));
+    let second = host.snapshot();
+    let (a2, b2) = (parse_of(&second, &a), parse_of(&second, &b));
+    assert!(Arc::ptr_eq(&a1, &a2), "a.pol is not parsed again");
+    assert!(!Arc::ptr_eq(&b1, &b2), "b.pol is parsed again");
+    // A parse made by a snapshot is kept by the host for the next one, even when that snapshot
+    // was taken before the parse.
+    let third = host.snapshot();
+    assert!(Arc::ptr_eq(&parse_of(&third, &b), &b2));
+}
+
+#[test]
+fn an_older_analysis_answers_hovers_shifted_by_an_edit() {
+    let mut host = host();
+    let b = doc("b.pol");
+    let analysed = host.snapshot();
+    analysed.analyse();
+    host.apply_change(edit(&b, vec![replace(at(0, 0), at(0, 0), "// moved\n")], 2));
+    let current = host.text(&b).expect("b.pol is open");
+    let pii = current.find("PII").expect("PII in the policy");
+    let hover = analysed
+        .hover_in(&b, &current, pii + 1)
+        .expect("PII lies after the edit");
+    assert_eq!(hover.loc.span, pol_grammar::Span::new(pii, pii + 3));
+    assert_eq!(Some(hover), host.snapshot().hover(&b, pii + 1));
+    // A name the edit touches waits for the new analysis.
+    host.apply_change(edit(&b, vec![replace(at(2, 25), at(2, 25), "X")], 3));
+    let current = host.text(&b).expect("b.pol is open");
+    assert_eq!(analysed.hover_in(&b, &current, pii + 1), None);
+}
+
+#[test]
+fn each_policy_set_is_analysed_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ws = dir.path();
+    for d in ["one", "two"] {
+        std::fs::create_dir_all(ws.join(d)).expect("creates");
+    }
+    std::fs::write(ws.join("one/pol.toml"), "").expect("writes");
+    std::fs::write(ws.join("two/pol.toml"), "name = 3\n").expect("writes");
+    let mut host = AnalysisHost::new();
+    host.apply_change(Change::Folders(vec![ws.to_path_buf()]));
+    let file = |p: &str| FileKey::Path(ws.join(p));
+    for (p, text) in [
+        ("one/a.pol", DECLS),
+        ("one/b.pol", POLICY),
+        ("two/b.pol", POLICY),
+    ] {
+        host.apply_change(Change::Disk {
+            file: file(p),
+            text: text.to_string(),
+        });
+    }
+    let analysis = host.snapshot();
+    assert_eq!(analysis.sets().len(), 2);
+    assert_eq!(
+        messages(&analysis, &file("one/b.pol")),
+        Vec::<String>::new()
+    );
+    // `two` does not see `one`'s declaration of PII.
+    assert_eq!(messages(&analysis, &file("two/b.pol")).len(), 1);
+    let bad: Vec<&Path> = analysis
+        .bad_manifests()
+        .iter()
+        .map(|m| m.path.as_path())
+        .collect();
+    assert_eq!(bad, [ws.join("two/pol.toml").as_path()]);
+    let def = analysis.definition(&file("one/b.pol"), POLICY.find("PII").expect("PII") + 1);
+    assert_eq!(
+        def,
+        [Located {
+            file: file("one/a.pol"),
+            span: pol_grammar::Span::new(4, 7),
+        }]
+    );
+}
+
+#[test]
+fn snapshots_are_send_sync_and_cheap_to_clone() {
+    fn send_sync<T: Send + Sync + Clone>() {}
+    send_sync::<Analysis>();
+}
