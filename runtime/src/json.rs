@@ -282,7 +282,7 @@ mod tests {
         let e = parse_row(r#"{"ssn": "123-45-6789""#).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "not valid JSON (unexpected end of the line at column 22)"
+            "not valid JSON (unexpected end of the line at column 21)"
         );
         assert_eq!(e.code(), "row-not-json");
     }
