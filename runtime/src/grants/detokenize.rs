@@ -22,7 +22,9 @@ use super::{allows, login, GrantService};
 use crate::audit::{AuditAction, AuditError, AuditRecord, RequestKind};
 use crate::bundle::{Bundle, ColumnPlan, GrantKind, TechniquePlan};
 use crate::engine::{Engine, SubjectError};
+use crate::keys::KeyRing;
 use crate::techniques::{self, Technique, TechniqueError};
+use chrono::{DateTime, Utc};
 
 /// Why a value was not detokenized.
 #[derive(Debug)]
@@ -110,64 +112,32 @@ impl GrantService {
         masked: &str,
         reason: &str,
     ) -> Result<String, DetokenizeError> {
-        let now = self.clock.now();
-        let session = engine
-            .session(subject, now)
-            .map_err(DetokenizeError::Subject)?;
-        let mut record = AuditRecord {
-            time: now,
-            subject: login(session.subject()),
-            action: AuditAction::Refusal,
-            request: RequestKind::Detokenize,
-            source: source.to_owned(),
-            key: None,
-            columns: vec![column.to_owned()],
-            expiry: None,
-            reason: (!reason.is_empty()).then(|| reason.to_owned()),
-            detail: String::new(),
-        };
-        let outcome = (|| -> Result<(String, String), Outcome> {
-            let (si, flat, rule) = permitted(engine, &session, source, column)?;
-            let bundle = engine.bundle();
-            let keys = engine
-                .keys()
-                .ok_or_else(|| Outcome::Failed("the engine was given no key".to_owned()))?;
-            let r = reversible(bundle, &bundle.sources[si].columns[flat]);
-            let failed = |e: TechniqueError| Outcome::Failed(e.to_string());
-            let original = if r.tokenize && masked.starts_with("tok_") {
-                techniques::detokenize(masked, keys).map_err(failed)?
-            } else if r.format_preserving {
-                techniques::format_preserving_decrypt(masked, source, column, keys)
-                    .map_err(failed)?
-            } else if r.tokenize {
-                return Err(Outcome::Failed(format!(
-                    "`{source}.{column}` is tokenized and this value is not a token"
-                )));
-            } else {
-                return Err(Outcome::Failed(format!(
-                    "no rule masks `{source}.{column}` with `tokenize` or `format_preserving`"
-                )));
-            };
-            Ok((original, rule))
-        })();
-        match outcome {
-            Ok((original, rule)) => {
-                record.action = AuditAction::Detokenize;
-                record.detail = format!("allowed by {rule}");
-                self.audit.record(&record).map_err(DetokenizeError::Audit)?;
+        let request = (RequestKind::Detokenize, AuditAction::Detokenize);
+        self.audited(
+            engine,
+            subject,
+            (source, column),
+            reason,
+            request,
+            |r, keys, _| {
+                let failed = |e: TechniqueError| Outcome::Failed(e.to_string());
+                let original = if r.tokenize && masked.starts_with("tok_") {
+                    techniques::detokenize(masked, keys).map_err(failed)?
+                } else if r.format_preserving {
+                    techniques::format_preserving_decrypt(masked, source, column, keys)
+                        .map_err(failed)?
+                } else if r.tokenize {
+                    return Err(Outcome::Failed(format!(
+                        "`{source}.{column}` is tokenized and this value is not a token"
+                    )));
+                } else {
+                    return Err(Outcome::Failed(format!(
+                        "no rule masks `{source}.{column}` with `tokenize` or `format_preserving`"
+                    )));
+                };
                 Ok(original)
-            }
-            Err(Outcome::Refused(m)) => {
-                record.detail = m.clone();
-                self.audit.record(&record).map_err(DetokenizeError::Audit)?;
-                Err(DetokenizeError::Refused(m))
-            }
-            Err(Outcome::Failed(m)) => {
-                record.detail = m.clone();
-                self.audit.record(&record).map_err(DetokenizeError::Audit)?;
-                Err(DetokenizeError::Failed(m))
-            }
-        }
+            },
+        )
     }
 }
 
@@ -187,6 +157,46 @@ impl GrantService {
         value: &str,
         reason: &str,
     ) -> Result<String, DetokenizeError> {
+        let request = (RequestKind::Tokenize, AuditAction::Tokenize);
+        self.audited(
+            engine,
+            subject,
+            (source, column),
+            reason,
+            request,
+            |r, keys, now| {
+                let technique = if r.tokenize {
+                    Technique::Tokenize
+                } else if r.format_preserving {
+                    Technique::FormatPreserving
+                } else {
+                    return Err(Outcome::Failed(format!(
+                        "no rule masks `{source}.{column}` with `tokenize` or `format_preserving`"
+                    )));
+                };
+                let ctx = techniques::MaskContext::new(source, column, now).with_keys(keys);
+                match technique.apply(&crate::value::Value::Text(value.to_owned()), &ctx) {
+                    Ok(crate::value::Value::Text(t)) => Ok(t),
+                    Ok(_) => Err(Outcome::Failed("the technique gave no text".to_owned())),
+                    Err(e) => Err(Outcome::Failed(e.to_string())),
+                }
+            },
+        )
+    }
+
+    /// One request that an `allow detokenize` rule decides (detokenize or tokenize): the
+    /// subject's session, the decision, `work` on the column's reversible techniques and the
+    /// key ring, then the audit record — `allowed` on success, a refusal otherwise — written
+    /// before the result is returned; if the audit fails, nothing is returned.
+    fn audited(
+        &self,
+        engine: &Engine,
+        subject: &serde_json::Value,
+        (source, column): (&str, &str),
+        reason: &str,
+        (request, allowed): (RequestKind, AuditAction),
+        work: impl FnOnce(Reversible, &KeyRing, DateTime<Utc>) -> Result<String, Outcome>,
+    ) -> Result<String, DetokenizeError> {
         let now = self.clock.now();
         let session = engine
             .session(subject, now)
@@ -195,7 +205,7 @@ impl GrantService {
             time: now,
             subject: login(session.subject()),
             action: AuditAction::Refusal,
-            request: RequestKind::Tokenize,
+            request,
             source: source.to_owned(),
             key: None,
             columns: vec![column.to_owned()],
@@ -210,28 +220,14 @@ impl GrantService {
                 .keys()
                 .ok_or_else(|| Outcome::Failed("the engine was given no key".to_owned()))?;
             let r = reversible(bundle, &bundle.sources[si].columns[flat]);
-            let technique = if r.tokenize {
-                Technique::Tokenize
-            } else if r.format_preserving {
-                Technique::FormatPreserving
-            } else {
-                return Err(Outcome::Failed(format!(
-                    "no rule masks `{source}.{column}` with `tokenize` or `format_preserving`"
-                )));
-            };
-            let ctx = techniques::MaskContext::new(source, column, now).with_keys(keys);
-            match technique.apply(&crate::value::Value::Text(value.to_owned()), &ctx) {
-                Ok(crate::value::Value::Text(t)) => Ok((t, rule)),
-                Ok(_) => Err(Outcome::Failed("the technique gave no text".to_owned())),
-                Err(e) => Err(Outcome::Failed(e.to_string())),
-            }
+            Ok((work(r, keys, now)?, rule))
         })();
         match outcome {
-            Ok((token, rule)) => {
-                record.action = AuditAction::Tokenize;
+            Ok((result, rule)) => {
+                record.action = allowed;
                 record.detail = format!("allowed by {rule}");
                 self.audit.record(&record).map_err(DetokenizeError::Audit)?;
-                Ok(token)
+                Ok(result)
             }
             Err(Outcome::Refused(m)) => {
                 record.detail = m.clone();
