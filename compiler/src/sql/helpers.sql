@@ -20,28 +20,31 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN octet_length(s) = length(s) THEN regexp_replace(s, '[^0-9A-Za-z]', '', 'g')
             ELSE regexp_replace(s, '[^@ALNUM@]', '', 'g') END;
 
--- What show_last(n) / show_first(n) needs of s: its letters and digits (alnum_only), or, when
--- the n + 1 characters at the shown end are all ASCII letters or digits, just those n + 1
--- characters (then s has more than n letters or digits and these end with the n shown, so
--- show_*_of gives the same text). The test is an rtrim/ltrim over a constant set on n + 1
--- characters, no regular expression: about half the cost of alnum_only on phone numbers.
-CREATE OR REPLACE FUNCTION @schema@.alnum_end(s text, n integer, from_end boolean) RETURNS text
+-- What show_last(n) / show_first(n) needs of s beyond its ends: null when the n + 1 characters
+-- at the shown end are all ASCII letters or digits (then s has more than n letters or digits
+-- and the n shown are its last (first) n characters: the fast path, no more work), otherwise
+-- its letters and digits (alnum_only; also null for a null s). The test is one regular
+-- expression on n + 1 characters (rtrim over the 62 letters and digits, measured slower,
+-- prepares its set on every call).
+CREATE OR REPLACE FUNCTION @schema@.alnum_slow(s text, n integer, from_end boolean) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
-  WHEN n < 1000 AND from_end AND length(s) > n
-       AND rtrim(right(s, least(n, 999) + 1), '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz') = ''
-    THEN right(s, least(n, 999) + 1)
-  WHEN n < 1000 AND NOT from_end AND length(s) > n
-       AND ltrim(left(s, least(n, 999) + 1), '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz') = ''
-    THEN left(s, least(n, 999) + 1)
+  WHEN n < 255 AND from_end
+       AND right(s, least(n, 254) + 1) ~ ('^[0-9A-Za-z]{' || (least(n, 254) + 1)::text || '}$')
+    THEN NULL
+  WHEN n < 255 AND NOT from_end
+       AND left(s, least(n, 254) + 1) ~ ('^[0-9A-Za-z]{' || (least(n, 254) + 1)::text || '}$')
+    THEN NULL
   ELSE @schema@.alnum_only(s)
 END;
 
--- show_last(n) / show_first(n) of s, given a = alnum_end(s, n, …) (the view computes it once per
--- row and passes it twice): null and empty give '*******'.
+-- show_last(n) / show_first(n) of s, given a = alnum_slow(s, n, …) (the view computes it once
+-- per row): a null a with a non-null s is the fast path (the shown end of s itself); null and
+-- empty give '*******'.
 CREATE OR REPLACE FUNCTION @schema@.show_last_of(s text, a text, n integer) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
+  WHEN a IS NULL AND s IS NOT NULL THEN '*******' || right(s, n)
   WHEN s IS NULL OR s = '' OR length(a) <= n THEN '*******'
   ELSE '*******' || right(a, n)
 END;
@@ -49,6 +52,7 @@ END;
 CREATE OR REPLACE FUNCTION @schema@.show_first_of(s text, a text, n integer) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
+  WHEN a IS NULL AND s IS NOT NULL THEN left(s, n) || '*******'
   WHEN s IS NULL OR s = '' OR length(a) <= n THEN '*******'
   ELSE left(a, n) || '*******'
 END;

@@ -200,7 +200,7 @@ fn one(cell: &Cell<'_>, t: &TechniqueUse) -> Result<Masked, Refusal> {
             needs_text("show")?;
             let n = count(t, "n").ok_or_else(|| refuse(t, "no count"))?;
             let alnum = cell.once(format!(
-                "{s}.alnum_end({}, {n}, {})",
+                "{s}.alnum_slow({}, {n}, {})",
                 cell.inner_raw,
                 t.name == "show_last"
             ));

@@ -7,7 +7,7 @@
 //!     SELECT u.*, <key material>, <each condition on the subject alone> h_i
 //!     FROM <the querying role's subject> u) u)
 //! SELECT <each declared column, masked> FROM (
-//!   SELECT <raw values>, <per column: the decision a_i>, <level>, <key material>,
+//!   SELECT <raw values>, <each distinct decision a_j>, <level>, <key material>,
 //!          <values a technique reads twice, per row> l_c_k_j
 //!   FROM base t, subject u, <active grants> g
 //!   WHERE <exempt> OR <every row rule holds>
@@ -18,7 +18,8 @@
 //! k-th technique. What depends only on the subject (most conditions, and the whole decision of
 //! a column whose rules do not read the row) is computed once per query in the one-row
 //! `subject` (`MATERIALIZED` keeps the planner from inlining it into every row); a row then
-//! reads a boolean or an integer. The inner query computes each decision once per row
+//! reads a boolean or an integer. A column no rule masks has no decision (it is clear), and
+//! columns with the same decision share one. The inner query computes each decision once per row
 //! (`OFFSET 0` keeps the planner from inlining it into every use); the outer one applies it.
 
 use std::cell::RefCell;
@@ -47,8 +48,12 @@ struct Builder<'a> {
     hoisted: Vec<String>,
     /// Decisions computed once per query from those conditions (`u.d_i`).
     decided: Vec<String>,
-    /// Each top column's decision in the inner query (including grants).
+    /// Each top column's decision in the inner query (including grants); `0` for a column no
+    /// rule masks.
     decision_sql: Vec<String>,
+    /// Each top column's decision column in the inner query (`x.a_j`, shared by the columns
+    /// whose decisions are the same SQL); `None` for a column no rule masks (always clear).
+    act: Vec<Option<usize>>,
     /// Values techniques need more than once per row, as inner-query columns.
     per_row: Vec<String>,
     /// Whether a condition compiled since the last reset reads the row.
@@ -74,6 +79,7 @@ pub fn view(
         hoisted: Vec::new(),
         decided: Vec::new(),
         decision_sql: Vec::new(),
+        act: Vec::new(),
         per_row: Vec::new(),
         row_read: false,
         errors: Vec::new(),
@@ -556,20 +562,37 @@ impl<'a> Builder<'a> {
             }
         }
         let mut acts = Vec::new();
+        let mut shared: Vec<String> = Vec::new();
+        let n = src.columns.len();
+        self.decision_sql = vec![String::new(); n];
+        self.act = vec![None; n];
         for &c in &top {
             let (decision, techniques) = self.decision(c, &exempt, exempt_reads_row);
-            // A granted record is clear (the grant is the row's: never hoisted).
-            let decision = if key_text.is_some() {
-                format!("CASE WHEN g.key IS NOT NULL THEN 0 ELSE {decision} END")
-            } else {
-                decision
+            let Some(slot) = self.decision_sql.get_mut(c) else {
+                continue;
             };
-            inner.push(format!("{decision} AS a_{c}"));
-            if self.decision_sql.len() <= c {
-                self.decision_sql.resize(c + 1, String::new());
+            if techniques.is_empty() {
+                // No rule masks this column: every branch of its decision is 0 (clear), with or
+                // without a grant; no decision is computed per row.
+                *slot = "0".into();
+            } else {
+                // A granted record is clear (the grant is the row's: never hoisted). Columns
+                // with the same decision share one inner column.
+                let decision = if key_text.is_some() {
+                    format!("CASE WHEN g.key IS NOT NULL THEN 0 ELSE {decision} END")
+                } else {
+                    decision
+                };
+                *slot = decision.clone();
+                let j = index_of(&mut shared, decision);
+                if let Some(a) = self.act.get_mut(c) {
+                    *a = Some(j);
+                }
             }
-            self.decision_sql[c] = decision;
             acts.push((c, techniques));
+        }
+        for (j, d) in shared.iter().enumerate() {
+            inner.push(format!("{d} AS a_{j}"));
         }
         // A derived value is computed only where it can come out: its own decision masks it
         // (a technique reads it) or every input is clear (it shows).
@@ -704,6 +727,10 @@ impl<'a> Builder<'a> {
         let ty = out.sql_type();
         let mut masked_arms = String::new();
         for (k, sql, kind) in &arms {
+            // A technique whose value is always null needs no arm: an unmatched CASE is null.
+            if *kind == Kind::Null {
+                continue;
+            }
             match out.conv(sql, kind) {
                 Some(s) => masked_arms.push_str(&format!(" WHEN {k} THEN {s}")),
                 None => self.error(
@@ -716,7 +743,10 @@ impl<'a> Builder<'a> {
                 ),
             }
         }
-        let decided = format!("(CASE x.a_{c} WHEN 0 THEN {clear}{masked_arms} END)::{ty}");
+        let decided = match self.act_ref(c) {
+            Some(a) => format!("(CASE {a} WHEN 0 THEN {clear}{masked_arms} END)::{ty}"),
+            None => format!("({clear})::{ty}"),
+        };
         let mismatch = if self.mismatch[c].is_some() {
             format!("WHEN x.m_{c} THEN NULL::{ty} ")
         } else {
@@ -725,16 +755,27 @@ impl<'a> Builder<'a> {
         match &col.derived {
             Some(d) => {
                 let inputs = self.inputs_clear(&d.reads, 0);
-                let blocked = if masked_arms.is_empty() {
-                    format!("NULL::{ty}")
-                } else {
-                    format!("(CASE x.a_{c}{masked_arms} END)::{ty}")
+                let blocked = match self.act_ref(c) {
+                    Some(a) if !masked_arms.is_empty() => {
+                        format!("(CASE {a}{masked_arms} END)::{ty}")
+                    }
+                    _ => format!("NULL::{ty}"),
                 };
                 format!("(CASE {mismatch}WHEN NOT ({inputs}) THEN {blocked} ELSE {decided} END)")
             }
             None if mismatch.is_empty() => decided,
             None => format!("(CASE {mismatch}ELSE {decided} END)"),
         }
+    }
+
+    /// The inner-query column holding column `c`'s decision (`x.a_j`), or `None` when no rule
+    /// masks `c` (its decision is always 0).
+    fn act_ref(&self, c: ColumnId) -> Option<String> {
+        self.act
+            .get(c)
+            .copied()
+            .flatten()
+            .map(|j| format!("x.a_{j}"))
     }
 
     /// [`Self::inputs_clear`] inside the inner query (decisions and mismatches as SQL there).
@@ -746,6 +787,7 @@ impl<'a> Builder<'a> {
         let mut parts = vec!["true".to_string()];
         for &r in reads {
             match self.decision_sql.get(r).filter(|d| !d.is_empty()) {
+                Some(d) if d == "0" => {}
                 Some(d) => parts.push(format!("({d}) = 0")),
                 None => return "true".into(),
             }
@@ -759,7 +801,7 @@ impl<'a> Builder<'a> {
                 ));
             }
         }
-        parts.join(" AND ")
+        all_of(parts)
     }
 
     /// Whether every column in `reads` comes out exactly as its raw value (§6.6).
@@ -770,7 +812,9 @@ impl<'a> Builder<'a> {
         }
         let mut parts = vec!["true".to_string()];
         for &r in reads {
-            parts.push(format!("x.a_{r} = 0"));
+            if let Some(a) = self.act_ref(r) {
+                parts.push(format!("{a} = 0"));
+            }
             if self.mismatch[r].is_some() {
                 parts.push(format!("NOT x.m_{r}"));
             }
@@ -778,7 +822,7 @@ impl<'a> Builder<'a> {
                 parts.push(format!("({})", self.inputs_clear(&d.reads, depth + 1)));
             }
         }
-        parts.join(" AND ")
+        all_of(parts)
     }
 }
 
@@ -838,6 +882,17 @@ impl Output {
             },
         }
     }
+}
+
+/// The conjunction of `parts`, each written once (a derived value may read a column twice).
+fn all_of(parts: Vec<String>) -> String {
+    let mut once: Vec<String> = Vec::new();
+    for p in parts {
+        if !once.contains(&p) {
+            once.push(p);
+        }
+    }
+    once.join(" AND ")
 }
 
 /// The index of `sql` in `list`, added at the end when it is not there yet.
