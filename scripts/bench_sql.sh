@@ -6,8 +6,11 @@
 #
 #   scripts/bench_sql.sh [ROWS] [ROUNDS]
 #
-# Two measures per query: the server's execution time (EXPLAIN ANALYZE, every output column
-# computed, nothing sent) and the end-to-end time of `\copy (SELECT …) TO /dev/null` through psql.
+# Three measures per query: the server's execution time (EXPLAIN ANALYZE, every output column
+# computed, nothing sent), the end-to-end time of `\copy (SELECT …) TO /dev/null` through psql,
+# and the CPU time that copy costs the server backend and psql together (utime + stime from
+# /proc, 10 ms ticks; on a machine shared with other work, wall times measure the scheduler as
+# much as the query, CPU times much less).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS="${1:-1000000}"
@@ -57,18 +60,34 @@ copy_ms() { # role query → wall time of \copy to /dev/null, in ms
   t1=$(date +%s%N)
   echo $(( (t1 - t0) / 1000000 ))
 }
+cpu_ms() { # role query → CPU ms of the backend + psql for \copy (query) TO /dev/null
+  "${PSQL[@]}" -At <<CPU | paste -sd' ' | awk '{print ($3 + $4 - $1 - $2) * 10}'
+SELECT pg_backend_pid() AS pid \\gset
+\\setenv PID :pid
+SET ROLE $1;
+\\! awk '{print \$14 + \$15}' /proc/\$PID/stat; awk '{print \$14 + \$15}' /proc/\$PPID/stat
+\\copy ($2) TO /dev/null
+\\! awk '{print \$14 + \$15}' /proc/\$PID/stat; awk '{print \$14 + \$15}' /proc/\$PPID/stat
+CPU
+}
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 echo "rows: $ROWS, rounds: $ROUNDS (interleaved)"
 : > "$DIR/base_exec"; : > "$DIR/view_exec"; : > "$DIR/base_copy"; : > "$DIR/view_copy"
+: > "$DIR/base_cpu"; : > "$DIR/view_cpu"
 for r in $(seq "$ROUNDS"); do
   b=$(exec_ms postgres "SELECT * FROM public.customers"); echo "$b" >> "$DIR/base_exec"
   v=$(exec_ms bench "SELECT * FROM pol.customers"); echo "$v" >> "$DIR/view_exec"
   bc=$(copy_ms postgres "SELECT * FROM public.customers"); echo "$bc" >> "$DIR/base_copy"
   vc=$(copy_ms bench "SELECT * FROM pol.customers"); echo "$vc" >> "$DIR/view_copy"
-  echo "round $r: execution base ${b} ms, view ${v} ms; copy base ${bc} ms, view ${vc} ms"
+  bu=$(cpu_ms postgres "SELECT * FROM public.customers"); echo "$bu" >> "$DIR/base_cpu"
+  vu=$(cpu_ms bench "SELECT * FROM pol.customers"); echo "$vu" >> "$DIR/view_cpu"
+  echo "round $r: execution base ${b} ms, view ${v} ms; copy base ${bc} ms, view ${vc} ms;" \
+    "copy CPU base ${bu} ms, view ${vu} ms (ratio $(python3 -c "print(round($vu/$bu, 2))"))"
 done
 B=$(median < "$DIR/base_exec"); V=$(median < "$DIR/view_exec")
 BC=$(median < "$DIR/base_copy"); VC=$(median < "$DIR/view_copy")
 echo "median execution: base $B ms, view $V ms, ratio $(python3 -c "print(round($V/$B, 2))")"
 echo "median copy:      base $BC ms, view $VC ms, ratio $(python3 -c "print(round($VC/$BC, 2))")"
+BU=$(median < "$DIR/base_cpu"); VU=$(median < "$DIR/view_cpu")
+echo "median copy CPU:  base $BU ms, view $VU ms, ratio $(python3 -c "print(round($VU/$BU, 2))")"

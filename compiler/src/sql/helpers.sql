@@ -59,11 +59,12 @@ END;
 
 -- email_mask: '*******' and the last dot-suffix of the domain d, the part after the last '@'
 -- (the view computes d = split_part(s, '@', -1) once per row: string functions, no regular
--- expression; split_part with a negative index counts from the end).
+-- expression; split_part with a negative index counts from the end, and returns all of s when
+-- s has no '@': d is as long as s exactly when s has no '@', the empty s included).
 CREATE OR REPLACE FUNCTION @schema@.email_mask_of(s text, d text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
-  WHEN s IS NULL OR s = '' OR strpos(s, '@') = 0 OR strpos(d, '.') = 0 THEN '*******'
+  WHEN s IS NULL OR octet_length(d) = octet_length(s) OR strpos(d, '.') = 0 THEN '*******'
   ELSE '*******' || coalesce('.' || nullif(split_part(d, '.', -1), ''), '')
 END;
 
