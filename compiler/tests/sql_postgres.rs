@@ -867,6 +867,50 @@ fn polc_sql_writes_the_script_or_refuses_with_exit_1() {
     insta::assert_snapshot!(String::from_utf8_lossy(&refused.stderr));
 }
 
+/// Undeclared columns never reach a view: a column the DBA added to the base table before the
+/// script ran (`secret`) is not a column of the view, which has the declared columns in order,
+/// and a query naming it through the view is refused.
+#[test]
+fn undeclared_base_columns_never_reach_the_view() {
+    let Some(cluster) = Cluster::get() else {
+        return;
+    };
+    let db = cluster.database();
+    let analysis = analyse(&[("shop.pol", SHOP.to_string())]);
+    let opts = options(SCHEMAS.fetch_add(1, Ordering::SeqCst));
+    let (s, b) = (opts.schema.clone(), opts.base_schema.clone());
+    let table = sql::table(&analysis.model, &opts, 0).expect("the customers table");
+    cluster
+        .execute(
+            &db,
+            &format!(
+                "CREATE SCHEMA {b};\n{table}\nALTER TABLE {b}.customers ADD COLUMN secret text;\n\
+                 INSERT INTO {b}.customers (id, email, name, country, secret) \
+                 VALUES (1, 'jenny@example.com', 'Jenny', 'US', 'the secret');"
+            ),
+        )
+        .expect("a base table with an undeclared column");
+    let script = sql::generate(&analysis.model, &analysis.resolution, &opts)
+        .script()
+        .expect("the shop is supported");
+    cluster.execute(&db, &script).expect("script");
+    let mut c = cluster.connect(&db);
+    let columns = strings(
+        &mut c,
+        &format!(
+            "SELECT column_name::text FROM information_schema.columns \
+             WHERE table_schema = '{s}' AND table_name = 'customers' ORDER BY ordinal_position"
+        ),
+    )
+    .expect("columns");
+    assert_eq!(columns, ["id", "email", "name", "country"]);
+    let msg = denied(strings(
+        &mut c,
+        &format!("SELECT secret FROM {s}.customers"),
+    ));
+    assert!(msg.contains("column \"secret\" does not exist"), "{msg}");
+}
+
 /// `polc sql --emit tables` writes the base tables' `CREATE TABLE` (the library's
 /// `sql::tables`), which a new database accepts: each declared stored column in order, with the
 /// documented type mapping.
