@@ -35,21 +35,9 @@ fn detokenize_targets(model: &Model, diags: &mut Vec<Diagnostic>) {
         });
         if !reversible {
             let src = &model.sources[source];
-            diags.push(
-                Diagnostic::new(
-                    Code::BadGrant,
-                    format!(
-                        "nothing tokenizes `{}.{}`: there is nothing to detokenize",
-                        src.name, src.columns[column].name
-                    ),
-                    g.loc,
-                    "detokenize grant",
-                )
-                .with_secondary(src.columns[column].loc, "the column")
-                .with_help(
-                    "mask the column `using tokenize` (or `format_preserving`) in some policy",
-                ),
-            );
+            let col = &src.columns[column];
+            let name = format!("{}.{}", src.name, col.name);
+            diags.push(Diagnostic::nothing_to_detokenize(g.loc, &name, col.loc));
         }
     }
 }
@@ -97,16 +85,15 @@ fn sensitive_uncovered(model: &Model, res: &Resolution, diags: &mut Vec<Diagnost
             } else {
                 format!("tagged `{tag_path}`, under the sensitive tag `{root_path}`")
             };
-            diags.push(
-                Diagnostic::new(
-                    Code::SensitiveUncovered,
-                    format!("column `{}.{}` is {how}, but no mask rule covers it", src.name, col.name),
-                    col.loc,
-                    "never masked",
-                )
-                .with_secondary(model.tags.nodes[root].loc, "declared sensitive here")
-                .with_help(format!("add a rule, e.g. `policy mask_{} {{ mask columns tagged {tag_path} using null for everyone }}`", tag_path.replace('.', "_").to_lowercase())),
-            );
+            let name = format!("{}.{}", src.name, col.name);
+            let sensitive_at = model.tags.nodes[root].loc;
+            diags.push(Diagnostic::sensitive_uncovered(
+                col.loc,
+                &name,
+                &how,
+                sensitive_at,
+                &tag_path,
+            ));
         }
     }
 }
@@ -195,16 +182,9 @@ fn masked_keys(model: &Model, res: &Resolution, diags: &mut Vec<Diagnostic>) {
                         .map(|a| a.loc)
                         .unwrap_or(src.columns[k].loc),
                 };
-                diags.push(
-                    Diagnostic::new(
-                        Code::MaskedKey,
-                        format!("this rule masks `{}.{}`, the key column: joins on it break", src.name, src.columns[k].name),
-                        at,
-                        "masks the key",
-                    )
-                    .with_secondary(src.columns[k].loc, "the key column")
-                    .with_help("use a technique that keeps equality (`hash`, `tokenize`) or exclude the key from the target"),
-                );
+                let key = &src.columns[k];
+                let name = format!("{}.{}", src.name, key.name);
+                diags.push(Diagnostic::masked_key(at, &name, key.loc));
             }
         }
     }

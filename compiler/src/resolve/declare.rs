@@ -3,7 +3,7 @@
 use super::exprs::{ExprCtx, RowCtx};
 use super::suggest::did_you_mean;
 use super::Checker;
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::{Code, Diagnostic, RoleModifier};
 use crate::model::{
     Accessible, Column, Derived, Level, Source, SourceLevel, SubjectField, TechniqueUse, Ty,
 };
@@ -196,12 +196,8 @@ impl Checker<'_> {
     fn subject_type(&mut self, t: &TypeExpr, file: FileId) -> Ty {
         match t {
             TypeExpr::Struct { span, .. } => {
-                self.diags.push(Diagnostic::new(
-                    Code::UnknownType,
-                    "subject fields cannot be structs",
-                    Loc::new(file, *span),
-                    "struct here",
-                ));
+                self.diags
+                    .push(Diagnostic::struct_subject_field(Loc::new(file, *span)));
                 Ty::Error
             }
             other => self.resolve_type(other, file, &mut Vec::new(), None),
@@ -227,37 +223,20 @@ impl Checker<'_> {
                 "timestamp" => Ty::Timestamp,
                 other => {
                     let at = Loc::new(file, n.span);
-                    let mut d = Diagnostic::new(
-                        Code::UnknownType,
-                        format!("unknown type `{other}`"),
-                        at,
-                        "not a type",
-                    );
                     let known = SCALARS
                         .iter()
                         .copied()
                         .chain(["enum", "struct", "list", "set", "map"]);
-                    if let Some(s) = did_you_mean(other, known) {
-                        d = d.with_help(format!("did you mean `{s}`?")).with_fix(
-                            format!("replace with `{s}`"),
-                            at,
-                            s.to_string(),
-                        );
-                    } else {
-                        d = d.with_note("the types are `bool int decimal text date timestamp`, `enum(\"a\", …)`, `struct { … }` and `list<T>`");
-                    }
-                    self.diags.push(d);
+                    let suggestion = did_you_mean(other, known);
+                    self.diags
+                        .push(Diagnostic::unknown_type(at, other, suggestion));
                     Ty::Error
                 }
             },
             TypeExpr::Enum { values, span } => {
                 if values.is_empty() {
-                    self.diags.push(Diagnostic::new(
-                        Code::UnknownType,
-                        "an enum needs at least one value",
-                        Loc::new(file, *span),
-                        "empty enum",
-                    ));
+                    self.diags
+                        .push(Diagnostic::empty_enum(Loc::new(file, *span)));
                     return Ty::Error;
                 }
                 let mut seen: Vec<String> = Vec::new();
@@ -280,12 +259,8 @@ impl Checker<'_> {
                 span,
             } => {
                 let Some(prefix) = prefix else {
-                    self.diags.push(Diagnostic::new(
-                        Code::UnknownType,
-                        "a struct is not allowed here",
-                        Loc::new(file, *span),
-                        "struct",
-                    ));
+                    self.diags
+                        .push(Diagnostic::struct_not_allowed(Loc::new(file, *span)));
                     return Ty::Error;
                 };
                 let mut tys: Vec<(String, Ty)> = Vec::new();
@@ -317,17 +292,8 @@ impl Checker<'_> {
                             t
                         }
                         ColumnKind::Derived { .. } => {
-                            self.diags.push(
-                                Diagnostic::new(
-                                    Code::BadColumnModifier,
-                                    "a struct field cannot be derived",
-                                    Loc::new(file, f.span),
-                                    "derived field",
-                                )
-                                .with_help(
-                                    "declare the derived column at the top level of the source",
-                                ),
-                            );
+                            self.diags
+                                .push(Diagnostic::derived_field(Loc::new(file, f.span)));
                             continue;
                         }
                     };
@@ -345,33 +311,16 @@ impl Checker<'_> {
                         Box::new(self.resolve_type(v, file, fields, None)),
                     ),
                     ("list" | "set", _) => {
-                        self.diags.push(Diagnostic::new(
-                            Code::UnknownType,
-                            format!("`{}` takes one type", name.name),
-                            at,
-                            "e.g. `list<text>`",
-                        ));
+                        self.diags
+                            .push(Diagnostic::one_type_argument(at, &name.name));
                         Ty::Error
                     }
                     ("map", _) => {
-                        self.diags.push(Diagnostic::new(
-                            Code::UnknownType,
-                            "`map` takes two types",
-                            at,
-                            "e.g. `map<text, int>`",
-                        ));
+                        self.diags.push(Diagnostic::map_type_arguments(at));
                         Ty::Error
                     }
                     (other, _) => {
-                        self.diags.push(
-                            Diagnostic::new(
-                                Code::UnknownType,
-                                format!("unknown type `{other}<…>`"),
-                                at,
-                                "not a type",
-                            )
-                            .with_note("the generic types are `list<T>`, `set<T>` and `map<K, V>`"),
-                        );
+                        self.diags.push(Diagnostic::unknown_generic_type(at, other));
                         Ty::Error
                     }
                 }
@@ -410,23 +359,16 @@ impl Checker<'_> {
                 if let Some(l) = &s.level {
                     let lat = Loc::new(file, l.span);
                     if !self.model.levels.iter().any(|x| x.name == l.default.name) {
-                        let mut d = Diagnostic::new(
-                            Code::BadLevel,
-                            format!("undeclared masking level `{}`", l.default.name),
-                            Loc::new(file, l.default.span),
-                            "not a declared level",
-                        );
-                        if self.model.levels.is_empty() {
-                            d = d.with_help(
-                                "declare the levels, highest first: `level High > Medium > Low;`",
-                            );
-                        } else if let Some(sug) = did_you_mean(
+                        let suggestion = did_you_mean(
                             &l.default.name,
                             self.model.levels.iter().map(|x| x.name.as_str()),
-                        ) {
-                            d = d.with_help(format!("did you mean `{sug}`?"));
-                        }
-                        self.diags.push(d);
+                        );
+                        self.diags.push(Diagnostic::undeclared_default_level(
+                            Loc::new(file, l.default.span),
+                            &l.default.name,
+                            self.model.levels.is_empty(),
+                            suggestion,
+                        ));
                     }
                     let column = source.column(&l.column.name);
                     match column {
@@ -544,30 +486,18 @@ impl Checker<'_> {
                     match m {
                         Modifier::Key(_) => {
                             if parent.is_some() {
-                                self.diags.push(Diagnostic::new(
-                                    Code::BadColumnModifier,
-                                    "a struct field cannot be the key",
-                                    mat,
-                                    "`key` on a field",
-                                ));
+                                self.diags
+                                    .push(Diagnostic::role_on_field(mat, RoleModifier::Key));
                             } else if source.key == Some(index) {
-                                self.diags.push(Diagnostic::new(
-                                    Code::BadColumnModifier,
-                                    "`key` is written twice on this column",
-                                    mat,
-                                    "repeated `key`",
-                                ));
+                                self.diags
+                                    .push(Diagnostic::repeated_modifier(mat, RoleModifier::Key));
                             } else if let Some(k) = source.key {
-                                self.diags.push(
-                                    Diagnostic::new(
-                                        Code::BadColumnModifier,
-                                        format!("source `{}` has two key columns", source.name),
-                                        mat,
-                                        "second key",
-                                    )
-                                    .with_secondary(source.columns[k].loc, "first key column")
-                                    .with_help("a source has one `key` column (the row identity)"),
-                                );
+                                self.diags.push(Diagnostic::second_role_column(
+                                    mat,
+                                    RoleModifier::Key,
+                                    &source.name,
+                                    source.columns[k].loc,
+                                ));
                             } else if !matches!(
                                 column.ty,
                                 Ty::Int
@@ -578,15 +508,7 @@ impl Checker<'_> {
                                     | Ty::Timestamp
                                     | Ty::Error
                             ) {
-                                self.diags.push(Diagnostic::new(
-                                    Code::BadColumnModifier,
-                                    format!(
-                                        "a key column must be a simple value, found {}",
-                                        column.ty
-                                    ),
-                                    mat,
-                                    "`key` here",
-                                ));
+                                self.diags.push(Diagnostic::key_type(mat, &column.ty));
                             } else {
                                 source.key = Some(index);
                                 column.key = true;
@@ -594,45 +516,23 @@ impl Checker<'_> {
                         }
                         Modifier::EventTime(_) => {
                             if !matches!(column.ty, Ty::Date | Ty::Timestamp | Ty::Error) {
-                                self.diags.push(Diagnostic::new(
-                                    Code::BadColumnModifier,
-                                    format!(
-                                        "`event_time` needs a date or timestamp column, found {}",
-                                        column.ty
-                                    ),
-                                    mat,
-                                    "`event_time` here",
-                                ));
+                                self.diags
+                                    .push(Diagnostic::event_time_type(mat, &column.ty));
                             } else if parent.is_some() {
-                                self.diags.push(Diagnostic::new(
-                                    Code::BadColumnModifier,
-                                    "a struct field cannot be the event time",
-                                    mat,
-                                    "`event_time` on a field",
-                                ));
+                                self.diags
+                                    .push(Diagnostic::role_on_field(mat, RoleModifier::EventTime));
                             } else if source.event_time == Some(index) {
-                                self.diags.push(Diagnostic::new(
-                                    Code::BadColumnModifier,
-                                    "`event_time` is written twice on this column",
+                                self.diags.push(Diagnostic::repeated_modifier(
                                     mat,
-                                    "repeated `event_time`",
+                                    RoleModifier::EventTime,
                                 ));
                             } else if let Some(k) = source.event_time {
-                                self.diags.push(
-                                    Diagnostic::new(
-                                        Code::BadColumnModifier,
-                                        format!(
-                                            "source `{}` has two event_time columns",
-                                            source.name
-                                        ),
-                                        mat,
-                                        "second event_time",
-                                    )
-                                    .with_secondary(
-                                        source.columns[k].loc,
-                                        "first event_time column",
-                                    ),
-                                );
+                                self.diags.push(Diagnostic::second_role_column(
+                                    mat,
+                                    RoleModifier::EventTime,
+                                    &source.name,
+                                    source.columns[k].loc,
+                                ));
                             } else {
                                 source.event_time = Some(index);
                                 column.event_time = true;

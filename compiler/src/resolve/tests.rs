@@ -126,23 +126,13 @@ impl Checker<'_> {
                             for (k, v) in entries {
                                 let kat = Loc::new(file, k.span);
                                 let Some(field) = self.model.subject_field(&k.name) else {
-                                    let mut d = Diagnostic::new(
-                                        Code::UndeclaredSubjectField,
-                                        format!("undeclared subject field `{}`", k.name),
-                                        kat,
-                                        "not a field of `user`",
-                                    );
-                                    if let Some(s) = did_you_mean(
+                                    let suggestion = did_you_mean(
                                         &k.name,
                                         self.model.subject.iter().map(|f| f.name.as_str()),
-                                    ) {
-                                        d = d.with_help(format!("did you mean `{s}`?")).with_fix(
-                                            format!("replace with `{s}`"),
-                                            kat,
-                                            s.to_string(),
-                                        );
-                                    }
-                                    self.diags.push(d);
+                                    );
+                                    self.diags.push(Diagnostic::undeclared_test_subject_field(
+                                        kat, &k.name, suggestion,
+                                    ));
                                     continue;
                                 };
                                 let Some(value) = self.test_value(v, file) else {
@@ -301,20 +291,8 @@ impl Checker<'_> {
 
     fn unknown_test_column(&mut self, s: SourceId, name: &str, at: Loc) {
         let src = &self.model.sources[s];
-        let mut d = Diagnostic::new(
-            Code::UndeclaredColumn,
-            format!("no column `{name}` in source `{}`", src.name),
-            at,
-            "undeclared column",
-        )
-        .with_secondary(src.loc, "source declared here");
-        if let Some(sug) = did_you_mean(name, src.columns.iter().map(|c| c.name.as_str())) {
-            d = d.with_help(format!("did you mean `{sug}`?")).with_fix(
-                format!("replace with `{sug}`"),
-                at,
-                sug.to_string(),
-            );
-        }
+        let suggestion = did_you_mean(name, src.columns.iter().map(|c| c.name.as_str()));
+        let d = Diagnostic::unknown_test_column(at, name, &src.name, src.loc, suggestion);
         self.diags.push(d);
     }
 }

@@ -1,0 +1,13 @@
+//! The catalog of diagnostics: one typed constructor per message, so that the text of each
+//! message (its title, label and help) lives in one place, next to the other messages of its
+//! code. Checkers call these constructors instead of formatting messages themselves.
+
+mod columns;
+mod expressions;
+mod lints;
+mod names;
+mod policies;
+mod techniques;
+mod types;
+
+pub use columns::RoleModifier;
