@@ -3,7 +3,7 @@
 use super::exprs::{ExprCtx, RowCtx};
 use super::suggest::did_you_mean;
 use super::Checker;
-use crate::diagnostics::{Code, Diagnostic, RoleModifier};
+use crate::diagnostics::{Diagnostic, RoleModifier};
 use crate::model::{
     Accessible, Column, Derived, Level, Source, SourceLevel, SubjectField, TechniqueUse, Ty,
 };
@@ -82,13 +82,12 @@ impl Checker<'_> {
                                 self.model.subject.iter().find(|x| x.name == f.name.name)
                             {
                                 match existing.loc {
-                                    Some(first) => self.duplicate("subject field", &f.name.name, at, first),
-                                    None => self.diags.push(Diagnostic::new(
-                                        Code::Duplicate,
-                                        format!("`{}` is a built-in subject field", f.name.name),
-                                        at,
-                                        "already defined",
-                                    ).with_note("the built-ins are `login`, `groups`, `roles`, `attributes` and `purposes`")),
+                                    Some(first) => {
+                                        self.duplicate("subject field", &f.name.name, at, first)
+                                    }
+                                    None => self
+                                        .diags
+                                        .push(Diagnostic::builtin_subject_field(at, &f.name.name)),
                                 }
                                 continue;
                             }
@@ -104,16 +103,7 @@ impl Checker<'_> {
                     Decl::Level(l) => {
                         let at = Loc::new(file, l.span);
                         if let Some(first) = level_decl {
-                            self.diags.push(
-                                Diagnostic::new(
-                                    Code::BadLevel,
-                                    "masking levels are declared twice",
-                                    at,
-                                    "declared again here",
-                                )
-                                .with_secondary(first, "first declared here")
-                                .with_help("declare every level in one `level A > B > C;`"),
-                            );
+                            self.diags.push(Diagnostic::levels_twice(at, first));
                             continue;
                         }
                         level_decl = Some(at);
@@ -135,15 +125,7 @@ impl Checker<'_> {
                     Decl::Settings(s) => {
                         let at = Loc::new(file, s.span);
                         if let Some(first) = settings_decl {
-                            self.diags.push(
-                                Diagnostic::new(
-                                    Code::BadSetting,
-                                    "`settings` is declared twice",
-                                    at,
-                                    "declared again here",
-                                )
-                                .with_secondary(first, "first declared here"),
-                            );
+                            self.diags.push(Diagnostic::settings_twice(at, first));
                             continue;
                         }
                         settings_decl = Some(at);
@@ -156,29 +138,15 @@ impl Checker<'_> {
                                 ) => {
                                     self.model.settings.combine_exceptions = *b;
                                 }
-                                ("combine_exceptions", _) => self.diags.push(Diagnostic::new(
-                                    Code::BadSetting,
-                                    "`combine_exceptions` takes `true` or `false`",
-                                    Loc::new(file, e.value.span),
-                                    "expected a bool",
-                                )),
+                                ("combine_exceptions", _) => {
+                                    self.diags.push(Diagnostic::combine_exceptions_not_bool(
+                                        Loc::new(file, e.value.span),
+                                    ))
+                                }
                                 (other, _) => {
-                                    let mut d = Diagnostic::new(
-                                        Code::BadSetting,
-                                        format!("unknown setting `{other}`"),
-                                        eat,
-                                        "unknown",
-                                    );
-                                    if let Some(s) = did_you_mean(other, ["combine_exceptions"]) {
-                                        d = d.with_help(format!("did you mean `{s}`?")).with_fix(
-                                            format!("replace with `{s}`"),
-                                            eat,
-                                            s.to_string(),
-                                        );
-                                    } else {
-                                        d = d.with_note("the settings are: `combine_exceptions`");
-                                    }
-                                    self.diags.push(d);
+                                    let suggestion = did_you_mean(other, ["combine_exceptions"]);
+                                    self.diags
+                                        .push(Diagnostic::unknown_setting(eat, other, suggestion));
                                 }
                             }
                         }
@@ -242,11 +210,9 @@ impl Checker<'_> {
                 let mut seen: Vec<String> = Vec::new();
                 for v in values {
                     if seen.contains(&v.value) {
-                        self.diags.push(Diagnostic::new(
-                            Code::Duplicate,
-                            format!("enum value \"{}\" is listed twice", v.value),
+                        self.diags.push(Diagnostic::enum_value_twice(
                             Loc::new(file, v.span),
-                            "listed again",
+                            &v.value,
                         ));
                     } else {
                         seen.push(v.value.clone());
@@ -373,36 +339,25 @@ impl Checker<'_> {
                     let column = source.column(&l.column.name);
                     match column {
                         None => {
-                            let mut d = Diagnostic::new(
-                                Code::UndeclaredColumn,
-                                format!(
-                                    "no column `{}` in source `{}`",
-                                    l.column.name, s.name.name
-                                ),
-                                Loc::new(file, l.column.span),
-                                "the level column must be a column of this source",
-                            );
-                            if let Some(sug) = did_you_mean(
+                            let suggestion = did_you_mean(
                                 &l.column.name,
                                 source.columns.iter().map(|c| c.name.as_str()),
-                            ) {
-                                d = d.with_help(format!("did you mean `{sug}`?"));
-                            }
+                            );
+                            let d = Diagnostic::unknown_level_column(
+                                Loc::new(file, l.column.span),
+                                &l.column.name,
+                                &s.name.name,
+                                suggestion,
+                            );
                             self.diags.push(d);
                         }
                         Some(c) if !source.columns[c].ty.is_textual() => {
-                            self.diags.push(
-                                Diagnostic::new(
-                                    Code::BadLevel,
-                                    format!(
-                                        "the level column `{}` must be text, found {}",
-                                        l.column.name, source.columns[c].ty
-                                    ),
-                                    Loc::new(file, l.column.span),
-                                    "not text",
-                                )
-                                .with_secondary(source.columns[c].loc, "declared here"),
-                            );
+                            self.diags.push(Diagnostic::level_column_not_text(
+                                Loc::new(file, l.column.span),
+                                &l.column.name,
+                                &source.columns[c].ty,
+                                source.columns[c].loc,
+                            ));
                         }
                         Some(_) => {}
                     }
@@ -435,15 +390,7 @@ impl Checker<'_> {
             return;
         }
         if field_depth(source, parent.map(|(p, _)| p)) > MAX_FIELD_DEPTH {
-            self.diags.push(Diagnostic::new(
-                Code::TooDeep,
-                format!(
-                    "struct fields nest more than {MAX_FIELD_DEPTH} levels deep, the limit of the \
-                     runtime; flatten the struct"
-                ),
-                at,
-                "too deep",
-            ));
+            self.diags.push(Diagnostic::struct_too_deep(at));
             return;
         }
         let index = source.columns.len();
@@ -679,15 +626,10 @@ impl Checker<'_> {
                 .unwrap_or(0);
             if chain == MAX_NESTING + 1 {
                 if let Some(c) = decls.get(done.name.as_str()) {
-                    self.diags.push(Diagnostic::new(
-                        Code::TooDeep,
-                        format!(
-                            "this derived column reads through more than {MAX_NESTING} derived \
-                             columns, the limit; compute part of the chain in the source"
-                        ),
-                        Loc::new(file, c.name.span),
-                        "too deep",
-                    ));
+                    self.diags.push(Diagnostic::derived_chain_too_deep(Loc::new(
+                        file,
+                        c.name.span,
+                    )));
                 }
             }
             if chain <= MAX_NESTING {
@@ -717,12 +659,10 @@ impl Checker<'_> {
                     .chain([name.to_string()])
                     .collect();
                 if let Some(c) = decls.get(name) {
-                    self.diags.push(Diagnostic::new(
-                        Code::DerivedCycle,
-                        format!("derived columns depend on each other: {}", cycle.join(" → ")),
+                    self.diags.push(Diagnostic::derived_cycle(
                         Loc::new(file, c.name.span),
-                        "part of the cycle",
-                    ).with_help("a derived column may read stored columns and derived columns that do not read it back"));
+                        &cycle,
+                    ));
                 }
                 return None;
             }

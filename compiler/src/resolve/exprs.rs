@@ -290,24 +290,13 @@ impl Checker<'_> {
         }
         let Some(&(_, builtin)) = Builtin::ALL.iter().find(|(n, _)| *n == f.name) else {
             let at = self.loc(ctx, f.span);
-            let mut d = Diagnostic::new(
-                Code::BadCall,
-                format!("unknown function `{}`", f.name),
-                at,
-                "not a built-in function",
-            );
             let names = Builtin::ALL
                 .iter()
                 .map(|(n, _)| *n)
                 .chain(["date", "timestamp"]);
-            if let Some(s) = did_you_mean(&f.name, names) {
-                d = d.with_help(format!("did you mean `{s}`?")).with_fix(
-                    format!("replace with `{s}`"),
-                    at,
-                    s.to_string(),
-                );
-            }
-            self.diags.push(d);
+            let suggestion = did_you_mean(&f.name, names);
+            self.diags
+                .push(Diagnostic::unknown_function(at, &f.name, suggestion));
             return CExpr::error(span);
         };
         let cargs: Vec<CExpr> = args.iter().map(|a| self.expr(a, ctx)).collect();
@@ -353,12 +342,8 @@ impl Checker<'_> {
             Err(sig) => {
                 let found: Vec<String> = tys.iter().map(|t| t.to_string()).collect();
                 let at = self.loc(ctx, span);
-                self.diags.push(Diagnostic::new(
-                    Code::BadCall,
-                    format!("`{}` {sig}, found ({})", f.name, found.join(", ")),
-                    at,
-                    "wrong arguments",
-                ));
+                self.diags
+                    .push(Diagnostic::wrong_arguments(at, &f.name, &sig, &found));
                 CExpr::error(span)
             }
         }
@@ -428,16 +413,7 @@ impl Checker<'_> {
                     } else {
                         format!("has({other_text})")
                     };
-                    self.diags.push(
-                        Diagnostic::new(
-                            Code::NullComparison,
-                            "comparing with `null` is never true",
-                            at,
-                            "a null operand makes the condition unknown",
-                        )
-                        .with_help(format!("test for presence with `{fix}`"))
-                        .with_fix(format!("use `{fix}`"), at, fix.clone()),
-                    );
+                    self.diags.push(Diagnostic::null_comparison(at, &fix));
                     return CExpr::error(span);
                 }
                 if !lt.comparable(&rt) {
@@ -502,12 +478,7 @@ impl Checker<'_> {
                     if let CKind::Const(Const::Duration(s)) = &r.kind {
                         if s % 86_400 != 0 {
                             let at = self.loc(ctx, b.span);
-                            self.diags.push(Diagnostic::new(
-                                Code::TypeMismatch,
-                                "a date moves by whole days",
-                                at,
-                                "not a whole number of days",
-                            ));
+                            self.diags.push(Diagnostic::date_moves_by_days(at));
                             return CExpr::error(span);
                         }
                     }

@@ -3,7 +3,7 @@
 use super::exprs::{parse_date, parse_timestamp};
 use super::suggest::did_you_mean;
 use super::Checker;
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::Diagnostic;
 use crate::model::{SourceId, TestCase, TestStep, Ty};
 use crate::source_map::{FileId, Loc};
 use pol_grammar::ast::{Decl, Expr, ExprKind, Literal, TestStmt};
@@ -13,12 +13,8 @@ impl Checker<'_> {
     /// A test value: a constant, list or record, as JSON.
     fn test_value(&mut self, e: &Expr, file: FileId) -> Option<Json> {
         let bad = |this: &mut Self| {
-            this.diags.push(Diagnostic::new(
-                Code::BadTest,
-                "test values are constants: literals, lists, records, `date(…)`, `timestamp(…)`",
-                Loc::new(file, e.span),
-                "not a constant",
-            ));
+            this.diags
+                .push(Diagnostic::test_value_not_constant(Loc::new(file, e.span)));
             None
         };
         Some(match &e.kind {
@@ -73,11 +69,10 @@ impl Checker<'_> {
                     parse_timestamp(&text).is_some()
                 };
                 if !ok {
-                    self.diags.push(Diagnostic::new(
-                        Code::BadLiteral,
-                        format!("`{text}` is not a {}", f.name),
+                    self.diags.push(Diagnostic::test_literal_invalid(
                         Loc::new(file, e.span),
-                        "invalid",
+                        &text,
+                        &f.name,
                     ));
                     return None;
                 }
@@ -95,12 +90,8 @@ impl Checker<'_> {
         match &e.kind {
             ExprKind::Record(entries) => Some(entries),
             _ => {
-                self.diags.push(Diagnostic::new(
-                    Code::BadTest,
-                    "expected a record `{ name: value, … }`",
-                    Loc::new(file, e.span),
-                    "not a record",
-                ));
+                self.diags
+                    .push(Diagnostic::test_not_a_record(Loc::new(file, e.span)));
                 None
             }
         }
@@ -140,11 +131,10 @@ impl Checker<'_> {
                                 };
                                 let ty = self.model.subject[field].ty.clone();
                                 if !json_fits(&value, &ty) {
-                                    self.diags.push(Diagnostic::new(
-                                        Code::BadTest,
-                                        format!("`{}` is {ty}; this value does not fit", k.name),
+                                    self.diags.push(Diagnostic::test_value_does_not_fit(
                                         Loc::new(file, v.span),
-                                        format!("expected {ty}"),
+                                        &k.name,
+                                        &ty,
                                     ));
                                     continue;
                                 }
@@ -152,28 +142,27 @@ impl Checker<'_> {
                             }
                             steps.push(TestStep::User(Json::Object(obj), at));
                         }
-                        TestStmt::GivenNow { value, .. } => match self.test_value(value, file) {
-                            Some(Json::String(s)) => match parse_timestamp(&s).or_else(|| {
-                                parse_date(&s)
-                                    .and_then(|d| d.and_hms_opt(0, 0, 0))
-                                    .map(|t| t.and_utc())
-                            }) {
-                                Some(ts) => steps.push(TestStep::Now(ts, at)),
-                                None => self.diags.push(Diagnostic::new(
-                                    Code::BadTest,
-                                    "the clock is a timestamp",
-                                    Loc::new(file, value.span),
-                                    "expected `timestamp(\"…\")`",
-                                )),
-                            },
-                            Some(_) => self.diags.push(Diagnostic::new(
-                                Code::BadTest,
-                                "the clock is a timestamp",
-                                Loc::new(file, value.span),
-                                "expected `timestamp(\"…\")`",
-                            )),
-                            None => {}
-                        },
+                        TestStmt::GivenNow { value, .. } => {
+                            match self.test_value(value, file) {
+                                Some(Json::String(s)) => match parse_timestamp(&s).or_else(|| {
+                                    parse_date(&s)
+                                        .and_then(|d| d.and_hms_opt(0, 0, 0))
+                                        .map(|t| t.and_utc())
+                                }) {
+                                    Some(ts) => steps.push(TestStep::Now(ts, at)),
+                                    None => self.diags.push(Diagnostic::test_clock_not_timestamp(
+                                        Loc::new(file, value.span),
+                                    )),
+                                },
+                                Some(_) => {
+                                    self.diags
+                                        .push(Diagnostic::test_clock_not_timestamp(Loc::new(
+                                            file, value.span,
+                                        )))
+                                }
+                                None => {}
+                            }
+                        }
                         TestStmt::GivenRow { source, record, .. } => {
                             let Some(s) = self.resolve_source(source, file) else {
                                 current = None;
@@ -258,11 +247,9 @@ impl Checker<'_> {
                     )
                 });
                 if !expects {
-                    self.diags.push(Diagnostic::new(
-                        Code::BadTest,
-                        format!("test \"{}\" expects nothing", t.name.value),
+                    self.diags.push(Diagnostic::test_expects_nothing(
                         Loc::new(file, t.name.span),
-                        "no `expect`",
+                        &t.name.value,
                     ));
                 }
                 self.model.tests.push(TestCase {
@@ -276,15 +263,7 @@ impl Checker<'_> {
 
     fn need_row(&mut self, current: Option<SourceId>, has_row: bool, at: Loc) -> Option<SourceId> {
         if current.is_none() && !has_row {
-            self.diags.push(
-                Diagnostic::new(
-                    Code::BadTest,
-                    "`expect` needs a row",
-                    at,
-                    "no `given row` before it",
-                )
-                .with_help("add `given row SOURCE { … }` before the expectation"),
-            );
+            self.diags.push(Diagnostic::expect_without_row(at));
         }
         current
     }

@@ -168,3 +168,52 @@ impl Diagnostic {
         )
     }
 }
+
+impl Diagnostic {
+    /// E0010: a function that is not a built-in.
+    pub fn unknown_function(at: Loc, name: &str, suggestion: Option<&str>) -> Diagnostic {
+        let d = Diagnostic::new(
+            Code::BadCall,
+            format!("unknown function `{name}`"),
+            at,
+            "not a built-in function",
+        );
+        match suggestion {
+            Some(s) => d.suggest(at, s, s),
+            None => d,
+        }
+    }
+
+    /// E0010: a built-in called with arguments of the wrong number or types (`signature` says
+    /// what it takes, `found` the types given).
+    pub fn wrong_arguments(at: Loc, name: &str, signature: &str, found: &[String]) -> Diagnostic {
+        Diagnostic::new(
+            Code::BadCall,
+            format!("`{name}` {signature}, found ({})", found.join(", ")),
+            at,
+            "wrong arguments",
+        )
+    }
+
+    /// E0029: `x == null` / `x != null`; the fix is `fix` (`has(x)` or `not has(x)`).
+    pub fn null_comparison(at: Loc, fix: &str) -> Diagnostic {
+        Diagnostic::new(
+            Code::NullComparison,
+            "comparing with `null` is never true",
+            at,
+            "a null operand makes the condition unknown",
+        )
+        .with_help(format!("test for presence with `{fix}`"))
+        .with_fix(format!("use `{fix}`"), at, fix.to_string())
+    }
+
+    /// E0009: a date moved by a duration that is not whole days.
+    pub fn date_moves_by_days(at: Loc) -> Diagnostic {
+        Diagnostic::new(
+            Code::TypeMismatch,
+            "a date moves by whole days",
+            at,
+            "not a whole number of days",
+        )
+    }
+}

@@ -3,11 +3,13 @@
 //! code. Checkers call these constructors instead of formatting messages themselves.
 
 mod columns;
+mod declarations;
 mod expressions;
 mod lints;
 mod names;
 mod policies;
 mod techniques;
+mod tests;
 mod types;
 
 pub use columns::RoleModifier;
