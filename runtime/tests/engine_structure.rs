@@ -444,10 +444,6 @@ fn broken_source_shapes_are_refused_with_their_place() {
         let mut b = nested_bundle();
         let expected = case(&mut b);
         let got = pol_runtime::bundle::verify::verify(&b.b).map(|_| ());
-        assert_eq!(
-            got.map_err(|e| e.to_string()),
-            Err(expected),
-            "case {i}"
-        );
+        assert_eq!(got.map_err(|e| e.to_string()), Err(expected), "case {i}");
     }
 }

@@ -4,7 +4,7 @@
 mod leaks;
 
 use crate::conflicts::{has_where, rule_name, why_beats, Candidate, Resolution, RuleRef};
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::Diagnostic;
 use crate::model::{MaskBody, Model};
 
 pub fn run(model: &Model, res: &Resolution, diags: &mut Vec<Diagnostic>) {
@@ -130,31 +130,23 @@ fn never_takes_effect(model: &Model, res: &Resolution, diags: &mut Vec<Diagnosti
             continue;
         }
         let policy = model.policy_of(id);
-        let mut d = Diagnostic::new(
-            Code::PolicyAlwaysLoses,
-            if rule.matches.len() == 1 {
-                format!("policy `{}` never takes effect: on the one column it matches, another rule always decides first", policy.name)
-            } else {
-                format!(
-                    "policy `{}` never takes effect: on each of the {} columns it matches, another rule always decides first",
-                    policy.name,
-                    rule.matches.len()
-                )
-            },
-            rule.target_loc,
-            "this target always loses",
-        );
-        if let Some((winner, loser)) = &beaten_by[id] {
+        let winner = beaten_by[id].as_ref().map(|(winner, loser)| {
             let w = winner.rules[0];
             let why = why_beats(model, winner, loser);
-            d = d
-                .with_secondary(
-                    crate::conflicts::authored(model, w),
-                    format!("`{}` wins: {why}", rule_name(model, w)),
-                )
-                .with_help("make its target more specific than the winner's, or remove it");
-        }
-        diags.push(d);
+            (
+                rule_name(model, w),
+                crate::conflicts::authored(model, w),
+                why,
+            )
+        });
+        diags.push(Diagnostic::policy_always_loses(
+            rule.target_loc,
+            &policy.name,
+            rule.matches.len(),
+            winner
+                .as_ref()
+                .map(|(name, loc, why)| (name.as_str(), *loc, why.as_str())),
+        ));
     }
 }
 

@@ -343,7 +343,7 @@ impl Checker<'_> {
                 let found: Vec<String> = tys.iter().map(|t| t.to_string()).collect();
                 let at = self.loc(ctx, span);
                 self.diags
-                    .push(Diagnostic::wrong_arguments(at, &f.name, &sig, &found));
+                    .push(Diagnostic::wrong_arguments(at, &f.name, sig, &found));
                 CExpr::error(span)
             }
         }

@@ -3,7 +3,7 @@
 use super::exprs::{ExprCtx, RowCtx};
 use super::suggest::did_you_mean;
 use super::Checker;
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::Diagnostic;
 use crate::model::*;
 use crate::source_map::{FileId, Loc};
 use mask_rule::RuleSite;
@@ -384,16 +384,14 @@ impl Checker<'_> {
             } else {
                 String::new()
             };
-            self.diags.push(
-                Diagnostic::new(
-                    Code::Lockout,
-                    format!("`row.{name}` does not exist in {} of the sources this rule covers", sources.len()),
-                    Loc::new(file, span),
-                    "read here",
-                )
-                .with_note(format!("missing from {}{more}: {consequence}", names.join(", ")))
-                .with_help("narrow the scope (`on sources with columns tagged …`) or read the column by tag (`row[tagged T]`)"),
-            );
+            let listed = format!("{}{more}", names.join(", "));
+            self.diags.push(Diagnostic::column_lockout(
+                Loc::new(file, span),
+                &name,
+                sources.len(),
+                &listed,
+                consequence,
+            ));
         }
         let mut by_tag: Vec<((String, Span), Vec<SourceId>)> = Vec::new();
         for (s, name, span) in tag_missing {
@@ -419,15 +417,13 @@ impl Checker<'_> {
             } else {
                 String::new()
             };
-            self.diags.push(
-                Diagnostic::new(
-                    Code::TaggedColumnSkip,
-                    format!("no column tagged `{name}` in {} of the sources this rule covers: the rule does not apply there", sources.len()),
-                    Loc::new(file, span),
-                    "read here",
-                )
-                .with_note(format!("skipped: {}{more}", names.join(", "))),
-            );
+            let listed = format!("{}{more}", names.join(", "));
+            self.diags.push(Diagnostic::tagged_column_skip(
+                Loc::new(file, span),
+                &name,
+                sources.len(),
+                &listed,
+            ));
         }
     }
 
@@ -505,11 +501,10 @@ impl Checker<'_> {
                     None => {
                         let end =
                             Loc::new(file, Span::new(r.span.end as usize, r.span.end as usize));
-                        self.diags.push(
-                            Diagnostic::new(Code::MissingOtherwise, "`for everyone who …` needs an `otherwise`", Loc::new(file, r.audience.span), "everyone else is not decided")
-                                .with_help("say what everyone else sees: `otherwise all rows` or `otherwise only show rows where …`")
-                                .with_fix("add `otherwise all rows`", end, " otherwise all rows"),
-                        );
+                        self.diags.push(Diagnostic::row_missing_otherwise(
+                            Loc::new(file, r.audience.span),
+                            end,
+                        ));
                         None
                     }
                     Some(ast::RowOtherwise::AllRows(_)) => Some(RowAudience::Who(c, None)),
@@ -541,12 +536,12 @@ impl Checker<'_> {
             } else {
                 "an `event_time` column"
             };
-            self.diags.push(Diagnostic::new(
-                Code::Lockout,
-                format!("source `{}` has no {what}: this rule shows none of its rows to anyone it applies to", self.model.sources[s].name),
+            let d = Diagnostic::row_rule_lockout(
                 Loc::new(file, span),
-                "here",
-            ));
+                &self.model.sources[s].name,
+                what,
+            );
+            self.diags.push(d);
         }
         let (Some(filter), Some(audience)) = (filter, audience) else {
             return;
@@ -618,16 +613,15 @@ impl Checker<'_> {
         }
         if let [only] = sources {
             let source = &self.model.sources[*only];
-            self.diags.push(
-                Diagnostic::new(
-                    Code::BadRowRule,
-                    format!("source `{}` {}", source.name, needs.what),
-                    at,
-                    needs.label,
-                )
-                .with_secondary(source.loc, "source declared here")
-                .with_help(needs.help),
+            let d = Diagnostic::row_rule_needs(
+                at,
+                &source.name,
+                needs.what,
+                needs.label,
+                source.loc,
+                needs.help,
             );
+            self.diags.push(d);
             return false;
         }
         for s in lacking {

@@ -93,3 +93,32 @@ impl Diagnostic {
         .with_help("keep the default per-source scope unless joining across sources is intended")
     }
 }
+
+impl Diagnostic {
+    /// W0006: a policy whose rule loses on each of the `columns` it matches; `winner` (name,
+    /// place and why) when one rule always beats it.
+    pub fn policy_always_loses(
+        at: Loc,
+        policy: &str,
+        columns: usize,
+        winner: Option<(&str, Loc, &str)>,
+    ) -> Diagnostic {
+        let message = if columns == 1 {
+            format!("policy `{policy}` never takes effect: on the one column it matches, another rule always decides first")
+        } else {
+            format!("policy `{policy}` never takes effect: on each of the {columns} columns it matches, another rule always decides first")
+        };
+        let d = Diagnostic::new(
+            Code::PolicyAlwaysLoses,
+            message,
+            at,
+            "this target always loses",
+        );
+        match winner {
+            Some((name, loc, why)) => d
+                .with_secondary(loc, format!("`{name}` wins: {why}"))
+                .with_help("make its target more specific than the winner's, or remove it"),
+            None => d,
+        }
+    }
+}

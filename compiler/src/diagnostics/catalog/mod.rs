@@ -6,6 +6,7 @@ mod columns;
 mod declarations;
 mod expressions;
 mod lints;
+mod lockout;
 mod names;
 mod policies;
 mod techniques;

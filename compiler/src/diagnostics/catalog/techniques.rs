@@ -165,3 +165,34 @@ impl Diagnostic {
         Diagnostic::new(Code::BadLevel, "`by level` cannot be nested", at, "nested")
     }
 }
+
+impl Diagnostic {
+    /// W0001: in a tag or broad rule, a technique that does not apply to `count` of the
+    /// columns it targets; `groups` lists them by type family and fallback (at most five names
+    /// shown per group), `example` is the first one.
+    pub fn type_fallback(
+        at: Loc,
+        technique: &str,
+        count: usize,
+        example: Loc,
+        groups: &[(String, Vec<String>)],
+    ) -> Diagnostic {
+        let mut d = Diagnostic::new(
+            Code::TypeFallback,
+            format!("`{technique}` does not apply to {count} of the columns this rule targets"),
+            at,
+            "falls back on some columns",
+        )
+        .with_secondary(example, "e.g. this column");
+        for (group, cols) in groups {
+            let shown: Vec<&str> = cols.iter().take(5).map(String::as_str).collect();
+            let more = if cols.len() > 5 {
+                format!(" and {} more", cols.len() - 5)
+            } else {
+                String::new()
+            };
+            d = d.with_note(format!("{group}: {}{more}", shown.join(", ")));
+        }
+        d.with_help("the fallback never reveals more than the technique asked for; target those columns with a rule of their own to choose")
+    }
+}

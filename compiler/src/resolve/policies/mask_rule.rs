@@ -3,7 +3,7 @@
 //! (type fallback, no column matched, global pseudonyms).
 
 use super::{Scope, TagIndex};
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::Diagnostic;
 use crate::model::*;
 use crate::resolve::exprs::{ExprCtx, RowCtx};
 use crate::resolve::Checker;
@@ -255,27 +255,8 @@ impl Checker<'_> {
                 continue;
             };
             let first_col = self.model.sources[first.source].columns[first.column].loc;
-            let mut d = Diagnostic::new(
-                Code::TypeFallback,
-                format!(
-                    "`{}` does not apply to {} of the columns this rule targets",
-                    t.name,
-                    bad.len()
-                ),
-                t.loc,
-                "falls back on some columns",
-            )
-            .with_secondary(first_col, "e.g. this column");
-            for (k, cols) in self.fallbacks_by_type(&bad) {
-                let shown: Vec<String> = cols.iter().take(5).cloned().collect();
-                let more = if cols.len() > 5 {
-                    format!(" and {} more", cols.len() - 5)
-                } else {
-                    String::new()
-                };
-                d = d.with_note(format!("{k}: {}{more}", shown.join(", ")));
-            }
-            d = d.with_help("the fallback never reveals more than the technique asked for; target those columns with a rule of their own to choose");
+            let groups = self.fallbacks_by_type(&bad);
+            let d = Diagnostic::type_fallback(t.loc, &t.name, bad.len(), first_col, &groups);
             self.diags.push(d);
         }
     }
