@@ -6,7 +6,7 @@ mod catalog;
 mod codes;
 pub mod render;
 
-pub use catalog::RoleModifier;
+pub use catalog::{OperandMismatch, RoleModifier};
 pub use codes::{Code, Severity, RETIRED};
 
 use crate::source_map::{FileId, Loc};

@@ -2,7 +2,7 @@
 
 use super::suggest::did_you_mean;
 use super::Checker;
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::{Diagnostic, OperandMismatch};
 use crate::model::{Builtin, CExpr, CKind, Const, SourceId, Ty};
 use crate::source_map::{FileId, Loc};
 use pol_grammar::ast::{BinOp, Expr, ExprKind, Literal};
@@ -65,10 +65,10 @@ impl Checker<'_> {
         Loc::new(ctx.file, span)
     }
 
-    fn type_error(&mut self, ctx: &ExprCtx, span: Span, message: String, label: String) -> CExpr {
-        let at = self.loc(ctx, span);
-        self.diags
-            .push(Diagnostic::new(Code::TypeMismatch, message, at, label));
+    /// Reports a type error (built by its constructor in `diagnostics::catalog`) and gives the
+    /// error expression for `span`.
+    fn type_error(&mut self, d: Diagnostic, span: Span) -> CExpr {
+        self.diags.push(d);
         CExpr::error(span)
     }
 
@@ -117,12 +117,8 @@ impl Checker<'_> {
         let c = self.expr(e, ctx);
         if !(c.ty.is_textual() || c.ty.is_error()) {
             let t = c.ty.clone();
-            return self.type_error(
-                ctx,
-                e.span,
-                format!("expected text, found {t}"),
-                format!("this is {t}"),
-            );
+            let at = self.loc(ctx, e.span);
+            return self.type_error(Diagnostic::expected_text(at, &t), e.span);
         }
         c
     }
@@ -201,15 +197,14 @@ impl Checker<'_> {
                         {
                             let t = self.model.sources[first].columns[fc].ty.clone();
                             let cty = cty.clone();
-                            return self.type_error(
-                                ctx,
-                                span,
-                                format!(
-                                    "`{prefix}{name}` has different types in the sources this rule covers: {t} in `{}`, {cty} in `{}`",
-                                    self.model.sources[first].name, self.model.sources[s].name
-                                ),
-                                "read here".into(),
+                            let at = self.loc(ctx, span);
+                            let d = Diagnostic::row_types_differ(
+                                at,
+                                &format!("{prefix}{name}"),
+                                (&t, &self.model.sources[first].name),
+                                (&cty, &self.model.sources[s].name),
                             );
+                            return self.type_error(d, span);
                         }
                         Some(_) => {}
                     }
@@ -359,12 +354,8 @@ impl Checker<'_> {
         if op == BinOp::Matches {
             if !(l.ty.is_textual() || l.ty.is_error()) {
                 let t = l.ty.clone();
-                return self.type_error(
-                    ctx,
-                    a.span,
-                    format!("`matches` needs text on its left, found {t}"),
-                    format!("this is {t}"),
-                );
+                let at = self.loc(ctx, a.span);
+                return self.type_error(Diagnostic::matches_needs_text(at, &t), a.span);
             }
             let ExprKind::Lit(Literal::Str(pat)) = &b.kind else {
                 let at = self.loc(ctx, b.span);
@@ -387,17 +378,10 @@ impl Checker<'_> {
             return CExpr::error(span);
         }
         let (lt, rt) = (l.ty.clone(), r.ty.clone());
-        let mismatch = |this: &mut Self, ctx: &ExprCtx, what: String| -> CExpr {
-            this.diags.push(
-                Diagnostic::new(
-                    Code::TypeMismatch,
-                    what,
-                    Loc::new(ctx.file, b.span),
-                    format!("this is {rt}"),
-                )
-                .with_secondary(Loc::new(ctx.file, a.span), format!("this is {lt}")),
-            );
-            CExpr::error(span)
+        let mismatch = |this: &mut Self, ctx: &ExprCtx, what: OperandMismatch| -> CExpr {
+            let (at, left_at) = (Loc::new(ctx.file, b.span), Loc::new(ctx.file, a.span));
+            let d = Diagnostic::operand_mismatch(at, left_at, what, &lt, &rt);
+            this.type_error(d, span)
         };
         let ty = match op {
             BinOp::Eq | BinOp::Ne => {
@@ -417,14 +401,14 @@ impl Checker<'_> {
                     return CExpr::error(span);
                 }
                 if !lt.comparable(&rt) {
-                    return mismatch(self, ctx, format!("cannot compare {lt} with {rt}"));
+                    return mismatch(self, ctx, OperandMismatch::Compare);
                 }
                 self.check_enum_literal(&l, &r, ctx);
                 Ty::Bool
             }
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
                 if !lt.ordered(&rt) {
-                    return mismatch(self, ctx, format!("cannot order {lt} and {rt}"));
+                    return mismatch(self, ctx, OperandMismatch::Order);
                 }
                 Ty::Bool
             }
@@ -441,15 +425,12 @@ impl Checker<'_> {
                     _ => false,
                 };
                 if !ok {
-                    return mismatch(
-                        self,
-                        ctx,
-                        if op == BinOp::In {
-                            format!("cannot look for {lt} in {rt}")
-                        } else {
-                            format!("{lt} cannot contain {rt}")
-                        },
-                    );
+                    let what = if op == BinOp::In {
+                        OperandMismatch::LookIn
+                    } else {
+                        OperandMismatch::Contain
+                    };
+                    return mismatch(self, ctx, what);
                 }
                 if let (Some(values), Some(lit)) = (
                     enum_domain(coll.element().unwrap_or(&Ty::Null)),
@@ -457,13 +438,11 @@ impl Checker<'_> {
                 ) {
                     if !values.contains(&lit.to_string()) {
                         let at = self.loc(ctx, if op == BinOp::In { a.span } else { b.span });
-                        self.diags.push(Diagnostic::new(
-                            Code::TypeMismatch,
-                            format!(
-                                "\"{lit}\" is not a value of {}",
-                                coll.element().unwrap_or(&Ty::Null)
-                            ),
+                        let ty = coll.element().unwrap_or(&Ty::Null);
+                        self.diags.push(Diagnostic::not_an_enum_value(
                             at,
+                            lit,
+                            ty,
                             "never matches",
                         ));
                     }
@@ -485,13 +464,7 @@ impl Checker<'_> {
                     Ty::Date
                 }
                 (Ty::Duration, Ty::Duration) => Ty::Duration,
-                _ => {
-                    return mismatch(
-                        self,
-                        ctx,
-                        format!("cannot apply `{}` to {lt} and {rt}", op.as_str()),
-                    )
-                }
+                _ => return mismatch(self, ctx, OperandMismatch::Apply(op.as_str())),
             },
             BinOp::And | BinOp::Or | BinOp::Matches => Ty::Bool,
         };
@@ -504,12 +477,7 @@ impl Checker<'_> {
             if let (Some(values), Some(text)) = (enum_domain(&e.ty), text_const(lit)) {
                 if !values.contains(&text.to_string()) {
                     let at = self.loc(ctx, lit.span);
-                    let mut d = Diagnostic::new(
-                        Code::TypeMismatch,
-                        format!("\"{text}\" is not a value of {}", e.ty),
-                        at,
-                        "never equal",
-                    );
+                    let mut d = Diagnostic::not_an_enum_value(at, text, &e.ty, "never equal");
                     if let Some(s) = did_you_mean(text, values.iter().map(|s| s.as_str())) {
                         d = d.with_help(format!("did you mean \"{s}\"?")).with_fix(
                             format!("replace with \"{s}\""),

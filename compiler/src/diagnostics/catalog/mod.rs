@@ -7,6 +7,7 @@ mod declarations;
 mod expressions;
 mod lints;
 mod lockout;
+mod mismatch;
 mod names;
 mod policies;
 mod techniques;
@@ -14,3 +15,4 @@ mod tests;
 mod types;
 
 pub use columns::RoleModifier;
+pub use mismatch::OperandMismatch;

@@ -2,8 +2,10 @@
 //! lists (`user.attributes["team"]`), docs/language.md §3.
 
 use super::ExprCtx;
+use crate::diagnostics::Diagnostic;
 use crate::model::{CExpr, CKind, Ty};
 use crate::resolve::Checker;
+use crate::source_map::Loc;
 use pol_grammar::ast::{Expr, Ident};
 use pol_grammar::Span;
 
@@ -22,12 +24,8 @@ impl Checker<'_> {
                 return CExpr::error(span);
             }
             let t = b.ty.clone();
-            return self.type_error(
-                ctx,
-                field.span,
-                format!("{t} has no field `{}`", field.name),
-                "no such field".into(),
-            );
+            let at = self.loc(ctx, field.span);
+            return self.type_error(Diagnostic::no_fields(at, &t, &field.name), field.span);
         };
         let Some((_, t)) = fields.iter().find(|(n, _)| *n == field.name) else {
             let names = fields.iter().map(|(n, _)| n.as_str()).collect();
@@ -56,30 +54,25 @@ impl Checker<'_> {
             Ty::List(t) => (Ty::Int, (**t).clone()),
             t => {
                 let t = t.clone();
-                return self.type_error(
-                    ctx,
-                    span,
-                    format!("{t} cannot be indexed"),
-                    "indexed here".into(),
-                );
+                let at = self.loc(ctx, span);
+                return self.type_error(Diagnostic::not_indexable(at, &t), span);
             }
         };
-        if let Some(message) = index_mismatch(&b.ty, &key, &i.ty) {
-            let label = format!("this is {}", i.ty);
-            return self.type_error(ctx, idx.span, message, label);
+        let at = self.loc(ctx, idx.span);
+        if let Some(d) = index_mismatch(at, &b.ty, &key, &i.ty) {
+            return self.type_error(d, idx.span);
         }
         CExpr::new(CKind::Index(Box::new(b), Box::new(i)), elem, span)
     }
 }
 
-/// Why an index of type `index` cannot read `base` (whose keys have type `key`), if it cannot.
-fn index_mismatch(base: &Ty, key: &Ty, index: &Ty) -> Option<String> {
+/// Why an index of type `index` (at `at`) cannot read `base` (whose keys have type `key`), if
+/// it cannot.
+fn index_mismatch(at: Loc, base: &Ty, key: &Ty, index: &Ty) -> Option<Diagnostic> {
     match base {
-        Ty::Map(..) if !index.assignable_to(key) => {
-            Some(format!("expected a key of type {key}, found {index}"))
-        }
+        Ty::Map(..) if !index.assignable_to(key) => Some(Diagnostic::map_key_type(at, key, index)),
         Ty::List(_) if !matches!(index, Ty::Int | Ty::Error) => {
-            Some(format!("a list index must be an int, found {index}"))
+            Some(Diagnostic::list_index_type(at, index))
         }
         _ => None,
     }

@@ -19,12 +19,8 @@ impl Checker<'_> {
             }
             ref t => {
                 let t = t.clone();
-                self.type_error(
-                    ctx,
-                    inner.span,
-                    format!("cannot negate {t}"),
-                    format!("this is {t}"),
-                )
+                let at = self.loc(ctx, inner.span);
+                self.type_error(Diagnostic::cannot_negate(at, &t), inner.span)
             }
         }
     }
@@ -76,12 +72,8 @@ impl Checker<'_> {
             }
             (x, y) => {
                 let (x, y) = (x.clone(), y.clone());
-                return self.type_error(
-                    ctx,
-                    b.span,
-                    format!("`if` branches have different types: {x} and {y}"),
-                    format!("this is {y}"),
-                );
+                let at = self.loc(ctx, b.span);
+                return self.type_error(Diagnostic::if_branches_differ(at, &x, &y), b.span);
             }
         };
         CExpr::new(CKind::If(Box::new(c), Box::new(a2), Box::new(b2)), ty, span)

@@ -4,6 +4,7 @@ use super::{ExprCtx, RowCtx};
 use crate::diagnostics::Diagnostic;
 use crate::model::{CExpr, CKind, SourceId, Ty};
 use crate::resolve::Checker;
+use crate::source_map::Loc;
 use pol_grammar::ast::Path;
 use pol_grammar::Span;
 
@@ -42,8 +43,9 @@ impl Checker<'_> {
                 [column] => match ty {
                     None => ty = Some((s, *column)),
                     Some(first) => {
-                        if let Some(message) = self.tagged_type_clash(first, (s, *column), &name) {
-                            return self.type_error(ctx, span, message, "read here".into());
+                        let at = self.loc(ctx, span);
+                        if let Some(d) = self.tagged_type_clash(at, first, (s, *column), &name) {
+                            return self.type_error(d, span);
                         }
                     }
                 },
@@ -57,22 +59,18 @@ impl Checker<'_> {
     }
 
     /// The column read in a later source must have a type comparable with the first one's;
-    /// the message saying they are not, if they are not.
+    /// the error saying they are not, if they are not.
     fn tagged_type_clash(
         &self,
+        at: Loc,
         (fs, fc): (SourceId, usize),
         (s, column): (SourceId, usize),
         name: &str,
-    ) -> Option<String> {
+    ) -> Option<Diagnostic> {
         let src = &self.model.sources[s];
         let cty = &src.columns[column].ty;
         let t = &self.model.sources[fs].columns[fc].ty;
-        (!t.comparable(cty)).then(|| {
-            format!(
-                "`row[tagged {name}]` has different types across the sources it reads: {t} and {cty} (in `{}`)",
-                src.name
-            )
-        })
+        (!t.comparable(cty)).then(|| Diagnostic::tagged_types_differ(at, name, t, cty, &src.name))
     }
 
     /// Several columns of source `s` carry the tag: the read is ambiguous (E0027).

@@ -32,12 +32,9 @@ impl Checker<'_> {
             if matches!(elem, Ty::Null) {
                 elem = i.ty.clone();
             } else if !i.ty.comparable(&elem) {
-                return self.type_error(
-                    ctx,
-                    i.span,
-                    format!("list elements have different types: {elem} and {}", i.ty),
-                    format!("this is {}", i.ty),
-                );
+                let at = self.loc(ctx, i.span);
+                let d = Diagnostic::list_elements_differ(at, &elem, &i.ty);
+                return self.type_error(d, i.span);
             } else if matches!((&elem, &i.ty), (Ty::Int, Ty::Decimal)) {
                 elem = Ty::Decimal;
             }
