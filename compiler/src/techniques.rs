@@ -20,6 +20,8 @@ pub enum Param {
         positive: bool,
     },
     Text,
+    /// A text of at least one character (the runtime refuses an empty one at load).
+    NonEmptyText,
     /// A one-character text.
     Char,
     Regex,
@@ -80,7 +82,7 @@ pub const CATALOG: &[TechniqueInfo] = &[
     TechniqueInfo { name: "mask_last", params: &[p("n", POS, true), p("char", Param::Char, false), p("text", Param::Text, false)], applies: "text", summary: "the last n letters or digits replaced, separators kept", example: "`555-123-4567` with `mask_last(4, text: \"[Restricted]\")` → `555-123-[Restricted]`" },
     TechniqueInfo { name: "mask_first_percent", params: &[p("p", Param::Int { min: 1, max: 100 }, true)], applies: "text", summary: "the first ⌈len·p/100⌉ characters replaced with `*`", example: "`abcdefghij` with `mask_first_percent(30)` → `***defghij`" },
     TechniqueInfo { name: "mask_last_percent", params: &[p("p", Param::Int { min: 1, max: 100 }, true)], applies: "text", summary: "the last ⌈len·p/100⌉ characters replaced with `*`", example: "`abcdefghij` with `mask_last_percent(30)` → `abcdefg***`" },
-    TechniqueInfo { name: "initials", params: &[p("delimiter", Param::Text, false)], applies: "text", summary: "the first character of each part", example: "`John Smith` → `JS`" },
+    TechniqueInfo { name: "initials", params: &[p("delimiter", Param::NonEmptyText, false)], applies: "text", summary: "the first character of each part", example: "`John Smith` → `JS`" },
     TechniqueInfo { name: "regex", params: &[p("pattern", Param::Regex, true), p("replacement", Param::Text, true), p("global", Param::Flag, false), p("ignore_case", Param::Flag, false)], applies: "text", summary: "replaces the first (or every, with `global`) match", example: "`regex(r\"\\d+$\", \"XXX\")` on `164.16.13.12` → `164.16.13.XXX`" },
     TechniqueInfo { name: "range", params: &[p("size", Param::Number { positive: true }, true)], applies: "int, decimal", summary: "text `lo-hi` with lo = ⌊v/size⌋·size", example: "25 with `range(10)` → `20-30`" },
     TechniqueInfo { name: "round", params: &[p("size", Param::SizeOrUnit, true)], applies: "int, decimal (a size); date, timestamp (minute, hour, day, month, year)", summary: "the ceiling to a multiple of size, or a date truncated to a unit", example: "21 with `round(5)` → 25" },

@@ -135,3 +135,60 @@ fn a_missing_semicolon_is_one_error_and_keeps_the_declaration() {
         .collect();
     assert_eq!(edits, [(pol_grammar::Span::new(17, 17), ";")]);
 }
+
+/// docs/language.md's code list names every code of the registry, and every retired code as
+/// retired (a code is never reused).
+#[test]
+fn the_language_reference_lists_every_code() {
+    let doc = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/language.md"),
+    )
+    .expect("docs/language.md exists");
+    for code in Code::ALL {
+        let row = format!("| {} | ", code.as_str());
+        assert!(
+            doc.contains(&row),
+            "docs/language.md does not list {}",
+            code.as_str()
+        );
+    }
+    for retired in pol_compiler::diagnostics::RETIRED {
+        let row = format!("| {retired} | retired |");
+        assert!(
+            doc.contains(&row),
+            "docs/language.md does not list {retired} as retired"
+        );
+    }
+}
+
+/// Issue 13, defect 3: `initials("")` used to check clean and then fail to load ("the delimiter
+/// must not be empty"). The checker refuses it with a located E0014; a non-empty delimiter
+/// checks clean, builds and loads.
+#[test]
+fn an_empty_initials_delimiter_is_refused_where_it_is_written() {
+    let set = |d: &str| {
+        format!(
+            "source customers {{ id: int key, name: text, }}\n\
+             policy p {{ mask column customers.name using initials(\"{d}\") for everyone }}\n"
+        )
+    };
+    let mut map = SourceMap::new();
+    map.add("empty.pol".to_string(), set(""));
+    let a = pol_compiler::check(&map);
+    let got: Vec<(&str, u32)> = a
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.primary.span.start))
+        .collect();
+    let at = set("").find("\"\"").expect("the delimiter is in the text") as u32;
+    assert_eq!(got, [("E0014", at)]);
+
+    let mut map = SourceMap::new();
+    map.add("dash.pol".to_string(), set("-"));
+    let a = pol_compiler::check(&map);
+    assert!(a.diagnostics.is_empty(), "{:?}", a.diagnostics);
+    let bytes = pol_compiler::lower::lower(&a.model, &a.resolution)
+        .to_bytes()
+        .expect("encodes");
+    assert!(pol_runtime::Engine::load(&bytes, None).is_ok());
+}

@@ -408,3 +408,42 @@ fn row_rules_read_derived_values() {
     assert_eq!(mask(&e, anyone(), "t", json!({"a": 5, "b": 4})), None);
     assert_eq!(mask(&e, anyone(), "t", json!({"a": 5})), None);
 }
+
+/// The verifier checks a source in steps (column tree, struct fields, key / event-time
+/// columns); each broken shape is refused with its place and reason.
+#[test]
+fn broken_source_shapes_are_refused_with_their_place() {
+    type Break = fn(&mut B) -> String;
+    let cases: [Break; 5] = [
+        |b| {
+            b.src(0).columns[1].name = "id".into();
+            "source customers, column id: two columns have this name".into()
+        },
+        |b| {
+            let c = &mut b.src(0).columns[3];
+            c.parent = Some(3);
+            format!(
+                "source customers, column {}: its parent 3 does not come before it",
+                c.name
+            )
+        },
+        |b| {
+            b.src(0).key_column = Some(3);
+            "source customers, key column: must be a top-level column".into()
+        },
+        |b| {
+            b.src(0).event_time_column = Some(1);
+            "source customers: the event_time column is not a timestamp or date".into()
+        },
+        |b| {
+            b.src(0).columns[2].ty = T::Text;
+            "source customers, column patient: has fields but is not a struct".into()
+        },
+    ];
+    for (i, case) in cases.iter().enumerate() {
+        let mut b = nested_bundle();
+        let expected = case(&mut b);
+        let got = pol_runtime::bundle::verify::verify(&b.b).map(|_| ());
+        assert_eq!(got.map_err(|e| e.to_string()), Err(expected), "case {i}");
+    }
+}

@@ -66,7 +66,6 @@ codes! {
     BadLevel = "E0023", Error, "invalid masking level";
     BadSetting = "E0024", Error, "invalid setting";
     BadTest = "E0025", Error, "invalid test";
-    BadColumnModifier = "E0026", Error, "invalid column modifier";
     AmbiguousTaggedColumn = "E0027", Error, "ambiguous `row[tagged …]`";
     BadLiteral = "E0028", Error, "invalid literal";
     NullComparison = "E0029", Error, "comparison with `null`";
@@ -74,6 +73,14 @@ codes! {
     BadGrant = "E0031", Error, "invalid grant";
     TargetOutsideScope = "E0032", Error, "target outside the policy's scope";
     TooDeep = "E0033", Error, "nesting too deep";
+    ModifierOnField = "E0034", Error, "`key`, `event_time` or derivation on a struct field";
+    RepeatedModifier = "E0035", Error, "column modifier written twice";
+    SecondSpecialColumn = "E0036", Error, "a second key or event-time column";
+    KeyType = "E0037", Error, "key column of a composite type";
+    EventTimeType = "E0038", Error, "`event_time` on a column that is not a date or timestamp";
+    TypeNotAllowedHere = "E0039", Error, "type not allowed here";
+    BadTypeArguments = "E0040", Error, "wrong type arguments";
+    UndeclaredLevel = "E0041", Error, "undeclared masking level";
     TypeFallback = "W0001", Warning, "technique falls back on a column type it does not apply to";
     Lockout = "W0002", Warning, "rule locked out of a source";
     TaggedColumnSkip = "W0003", Warning, "`row[tagged …]` rule skips a source";
@@ -86,8 +93,41 @@ codes! {
     ScopeMatchesNothing = "W0010", Warning, "scope matches no source";
 }
 
+/// Codes no longer emitted. A code is never reused: a retired code's number stays taken.
+///
+/// - `E0026` (invalid column modifier) covered nine different messages; E0034–E0038 replace it.
+pub const RETIRED: &[&str] = &["E0026"];
+
 impl Serialize for Code {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Code, RETIRED};
+
+    #[test]
+    fn a_retired_code_is_never_reused() {
+        for code in Code::ALL {
+            assert!(
+                !RETIRED.contains(&code.as_str()),
+                "{} is retired",
+                code.as_str()
+            );
+        }
+        for retired in RETIRED {
+            assert_eq!(Code::from_code(retired), None);
+        }
+    }
+
+    #[test]
+    fn codes_are_unique() {
+        let mut seen: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        seen.sort_unstable();
+        let before = seen.len();
+        seen.dedup();
+        assert_eq!(seen.len(), before);
     }
 }

@@ -2,10 +2,12 @@
 //! primary label on the exact span, secondary labels, help lines and an optional fix. They are
 //! rendered in one place ([`render`]).
 
+mod catalog;
 mod codes;
 pub mod render;
 
-pub use codes::{Code, Severity};
+pub use catalog::{OperandMismatch, RoleModifier};
+pub use codes::{Code, Severity, RETIRED};
 
 use crate::source_map::{FileId, Loc};
 use pol_grammar::Span;

@@ -3,7 +3,7 @@
 //! condition holds on a value that is masked for them.
 
 use crate::conflicts::{Resolution, RuleRef};
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::Diagnostic;
 use crate::model::{CExpr, CKind, ColumnId, MaskBody, Model, RowAudience, RowFilter, SourceId};
 use crate::source_map::Loc;
 use std::collections::HashSet;
@@ -98,17 +98,15 @@ pub fn dichotomy(model: &Model, res: &Resolution, diags: &mut Vec<Diagnostic>) {
             return;
         }
         let masker_name = crate::conflicts::rule_name(model, masker);
-        diags.push(
-            Diagnostic::new(
-                Code::LeakByDichotomy,
-                format!("this {what} reads `{}.{}`, which `{masker_name}` masks for users it applies to", model.sources[s].name, col.name),
-                at,
-                "reads a masked column",
-            )
-            .with_secondary(crate::conflicts::authored(model, masker), "masked by this rule")
-            .with_note("by comparing what they see, those users learn whether the condition holds on a value they cannot read")
-            .with_help("condition on a column the audience may read, or apply the rule only to users who may read it"),
-        );
+        let column = format!("{}.{}", model.sources[s].name, col.name);
+        let masker_loc = crate::conflicts::authored(model, masker);
+        diags.push(Diagnostic::leak_by_dichotomy(
+            at,
+            what,
+            &column,
+            &masker_name,
+            masker_loc,
+        ));
     };
     for (id, rule) in model.mask_rules.iter().enumerate() {
         if rule.staged {

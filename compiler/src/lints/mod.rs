@@ -4,7 +4,7 @@
 mod leaks;
 
 use crate::conflicts::{has_where, rule_name, why_beats, Candidate, Resolution, RuleRef};
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::Diagnostic;
 use crate::model::{MaskBody, Model};
 
 pub fn run(model: &Model, res: &Resolution, diags: &mut Vec<Diagnostic>) {
@@ -35,21 +35,9 @@ fn detokenize_targets(model: &Model, diags: &mut Vec<Diagnostic>) {
         });
         if !reversible {
             let src = &model.sources[source];
-            diags.push(
-                Diagnostic::new(
-                    Code::BadGrant,
-                    format!(
-                        "nothing tokenizes `{}.{}`: there is nothing to detokenize",
-                        src.name, src.columns[column].name
-                    ),
-                    g.loc,
-                    "detokenize grant",
-                )
-                .with_secondary(src.columns[column].loc, "the column")
-                .with_help(
-                    "mask the column `using tokenize` (or `format_preserving`) in some policy",
-                ),
-            );
+            let col = &src.columns[column];
+            let name = format!("{}.{}", src.name, col.name);
+            diags.push(Diagnostic::nothing_to_detokenize(g.loc, &name, col.loc));
         }
     }
 }
@@ -97,16 +85,15 @@ fn sensitive_uncovered(model: &Model, res: &Resolution, diags: &mut Vec<Diagnost
             } else {
                 format!("tagged `{tag_path}`, under the sensitive tag `{root_path}`")
             };
-            diags.push(
-                Diagnostic::new(
-                    Code::SensitiveUncovered,
-                    format!("column `{}.{}` is {how}, but no mask rule covers it", src.name, col.name),
-                    col.loc,
-                    "never masked",
-                )
-                .with_secondary(model.tags.nodes[root].loc, "declared sensitive here")
-                .with_help(format!("add a rule, e.g. `policy mask_{} {{ mask columns tagged {tag_path} using null for everyone }}`", tag_path.replace('.', "_").to_lowercase())),
-            );
+            let name = format!("{}.{}", src.name, col.name);
+            let sensitive_at = model.tags.nodes[root].loc;
+            diags.push(Diagnostic::sensitive_uncovered(
+                col.loc,
+                &name,
+                &how,
+                sensitive_at,
+                &tag_path,
+            ));
         }
     }
 }
@@ -143,31 +130,23 @@ fn never_takes_effect(model: &Model, res: &Resolution, diags: &mut Vec<Diagnosti
             continue;
         }
         let policy = model.policy_of(id);
-        let mut d = Diagnostic::new(
-            Code::PolicyAlwaysLoses,
-            if rule.matches.len() == 1 {
-                format!("policy `{}` never takes effect: on the one column it matches, another rule always decides first", policy.name)
-            } else {
-                format!(
-                    "policy `{}` never takes effect: on each of the {} columns it matches, another rule always decides first",
-                    policy.name,
-                    rule.matches.len()
-                )
-            },
-            rule.target_loc,
-            "this target always loses",
-        );
-        if let Some((winner, loser)) = &beaten_by[id] {
+        let winner = beaten_by[id].as_ref().map(|(winner, loser)| {
             let w = winner.rules[0];
             let why = why_beats(model, winner, loser);
-            d = d
-                .with_secondary(
-                    crate::conflicts::authored(model, w),
-                    format!("`{}` wins: {why}", rule_name(model, w)),
-                )
-                .with_help("make its target more specific than the winner's, or remove it");
-        }
-        diags.push(d);
+            (
+                rule_name(model, w),
+                crate::conflicts::authored(model, w),
+                why,
+            )
+        });
+        diags.push(Diagnostic::policy_always_loses(
+            rule.target_loc,
+            &policy.name,
+            rule.matches.len(),
+            winner
+                .as_ref()
+                .map(|(name, loc, why)| (name.as_str(), *loc, why.as_str())),
+        ));
     }
 }
 
@@ -195,16 +174,9 @@ fn masked_keys(model: &Model, res: &Resolution, diags: &mut Vec<Diagnostic>) {
                         .map(|a| a.loc)
                         .unwrap_or(src.columns[k].loc),
                 };
-                diags.push(
-                    Diagnostic::new(
-                        Code::MaskedKey,
-                        format!("this rule masks `{}.{}`, the key column: joins on it break", src.name, src.columns[k].name),
-                        at,
-                        "masks the key",
-                    )
-                    .with_secondary(src.columns[k].loc, "the key column")
-                    .with_help("use a technique that keeps equality (`hash`, `tokenize`) or exclude the key from the target"),
-                );
+                let key = &src.columns[k];
+                let name = format!("{}.{}", src.name, key.name);
+                diags.push(Diagnostic::masked_key(at, &name, key.loc));
             }
         }
     }

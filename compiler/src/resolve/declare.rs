@@ -3,7 +3,7 @@
 use super::exprs::{ExprCtx, RowCtx};
 use super::suggest::did_you_mean;
 use super::Checker;
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::{Diagnostic, RoleModifier};
 use crate::model::{
     Accessible, Column, Derived, Level, Source, SourceLevel, SubjectField, TechniqueUse, Ty,
 };
@@ -82,13 +82,12 @@ impl Checker<'_> {
                                 self.model.subject.iter().find(|x| x.name == f.name.name)
                             {
                                 match existing.loc {
-                                    Some(first) => self.duplicate("subject field", &f.name.name, at, first),
-                                    None => self.diags.push(Diagnostic::new(
-                                        Code::Duplicate,
-                                        format!("`{}` is a built-in subject field", f.name.name),
-                                        at,
-                                        "already defined",
-                                    ).with_note("the built-ins are `login`, `groups`, `roles`, `attributes` and `purposes`")),
+                                    Some(first) => {
+                                        self.duplicate("subject field", &f.name.name, at, first)
+                                    }
+                                    None => self
+                                        .diags
+                                        .push(Diagnostic::builtin_subject_field(at, &f.name.name)),
                                 }
                                 continue;
                             }
@@ -104,16 +103,7 @@ impl Checker<'_> {
                     Decl::Level(l) => {
                         let at = Loc::new(file, l.span);
                         if let Some(first) = level_decl {
-                            self.diags.push(
-                                Diagnostic::new(
-                                    Code::BadLevel,
-                                    "masking levels are declared twice",
-                                    at,
-                                    "declared again here",
-                                )
-                                .with_secondary(first, "first declared here")
-                                .with_help("declare every level in one `level A > B > C;`"),
-                            );
+                            self.diags.push(Diagnostic::levels_twice(at, first));
                             continue;
                         }
                         level_decl = Some(at);
@@ -135,15 +125,7 @@ impl Checker<'_> {
                     Decl::Settings(s) => {
                         let at = Loc::new(file, s.span);
                         if let Some(first) = settings_decl {
-                            self.diags.push(
-                                Diagnostic::new(
-                                    Code::BadSetting,
-                                    "`settings` is declared twice",
-                                    at,
-                                    "declared again here",
-                                )
-                                .with_secondary(first, "first declared here"),
-                            );
+                            self.diags.push(Diagnostic::settings_twice(at, first));
                             continue;
                         }
                         settings_decl = Some(at);
@@ -156,29 +138,15 @@ impl Checker<'_> {
                                 ) => {
                                     self.model.settings.combine_exceptions = *b;
                                 }
-                                ("combine_exceptions", _) => self.diags.push(Diagnostic::new(
-                                    Code::BadSetting,
-                                    "`combine_exceptions` takes `true` or `false`",
-                                    Loc::new(file, e.value.span),
-                                    "expected a bool",
-                                )),
+                                ("combine_exceptions", _) => {
+                                    self.diags.push(Diagnostic::combine_exceptions_not_bool(
+                                        Loc::new(file, e.value.span),
+                                    ))
+                                }
                                 (other, _) => {
-                                    let mut d = Diagnostic::new(
-                                        Code::BadSetting,
-                                        format!("unknown setting `{other}`"),
-                                        eat,
-                                        "unknown",
-                                    );
-                                    if let Some(s) = did_you_mean(other, ["combine_exceptions"]) {
-                                        d = d.with_help(format!("did you mean `{s}`?")).with_fix(
-                                            format!("replace with `{s}`"),
-                                            eat,
-                                            s.to_string(),
-                                        );
-                                    } else {
-                                        d = d.with_note("the settings are: `combine_exceptions`");
-                                    }
-                                    self.diags.push(d);
+                                    let suggestion = did_you_mean(other, ["combine_exceptions"]);
+                                    self.diags
+                                        .push(Diagnostic::unknown_setting(eat, other, suggestion));
                                 }
                             }
                         }
@@ -196,12 +164,8 @@ impl Checker<'_> {
     fn subject_type(&mut self, t: &TypeExpr, file: FileId) -> Ty {
         match t {
             TypeExpr::Struct { span, .. } => {
-                self.diags.push(Diagnostic::new(
-                    Code::UnknownType,
-                    "subject fields cannot be structs",
-                    Loc::new(file, *span),
-                    "struct here",
-                ));
+                self.diags
+                    .push(Diagnostic::struct_subject_field(Loc::new(file, *span)));
                 Ty::Error
             }
             other => self.resolve_type(other, file, &mut Vec::new(), None),
@@ -227,47 +191,28 @@ impl Checker<'_> {
                 "timestamp" => Ty::Timestamp,
                 other => {
                     let at = Loc::new(file, n.span);
-                    let mut d = Diagnostic::new(
-                        Code::UnknownType,
-                        format!("unknown type `{other}`"),
-                        at,
-                        "not a type",
-                    );
                     let known = SCALARS
                         .iter()
                         .copied()
                         .chain(["enum", "struct", "list", "set", "map"]);
-                    if let Some(s) = did_you_mean(other, known) {
-                        d = d.with_help(format!("did you mean `{s}`?")).with_fix(
-                            format!("replace with `{s}`"),
-                            at,
-                            s.to_string(),
-                        );
-                    } else {
-                        d = d.with_note("the types are `bool int decimal text date timestamp`, `enum(\"a\", …)`, `struct { … }` and `list<T>`");
-                    }
-                    self.diags.push(d);
+                    let suggestion = did_you_mean(other, known);
+                    self.diags
+                        .push(Diagnostic::unknown_type(at, other, suggestion));
                     Ty::Error
                 }
             },
             TypeExpr::Enum { values, span } => {
                 if values.is_empty() {
-                    self.diags.push(Diagnostic::new(
-                        Code::UnknownType,
-                        "an enum needs at least one value",
-                        Loc::new(file, *span),
-                        "empty enum",
-                    ));
+                    self.diags
+                        .push(Diagnostic::empty_enum(Loc::new(file, *span)));
                     return Ty::Error;
                 }
                 let mut seen: Vec<String> = Vec::new();
                 for v in values {
                     if seen.contains(&v.value) {
-                        self.diags.push(Diagnostic::new(
-                            Code::Duplicate,
-                            format!("enum value \"{}\" is listed twice", v.value),
+                        self.diags.push(Diagnostic::enum_value_twice(
                             Loc::new(file, v.span),
-                            "listed again",
+                            &v.value,
                         ));
                     } else {
                         seen.push(v.value.clone());
@@ -280,12 +225,8 @@ impl Checker<'_> {
                 span,
             } => {
                 let Some(prefix) = prefix else {
-                    self.diags.push(Diagnostic::new(
-                        Code::UnknownType,
-                        "a struct is not allowed here",
-                        Loc::new(file, *span),
-                        "struct",
-                    ));
+                    self.diags
+                        .push(Diagnostic::struct_not_allowed(Loc::new(file, *span)));
                     return Ty::Error;
                 };
                 let mut tys: Vec<(String, Ty)> = Vec::new();
@@ -317,17 +258,8 @@ impl Checker<'_> {
                             t
                         }
                         ColumnKind::Derived { .. } => {
-                            self.diags.push(
-                                Diagnostic::new(
-                                    Code::BadColumnModifier,
-                                    "a struct field cannot be derived",
-                                    Loc::new(file, f.span),
-                                    "derived field",
-                                )
-                                .with_help(
-                                    "declare the derived column at the top level of the source",
-                                ),
-                            );
+                            self.diags
+                                .push(Diagnostic::derived_field(Loc::new(file, f.span)));
                             continue;
                         }
                     };
@@ -345,33 +277,16 @@ impl Checker<'_> {
                         Box::new(self.resolve_type(v, file, fields, None)),
                     ),
                     ("list" | "set", _) => {
-                        self.diags.push(Diagnostic::new(
-                            Code::UnknownType,
-                            format!("`{}` takes one type", name.name),
-                            at,
-                            "e.g. `list<text>`",
-                        ));
+                        self.diags
+                            .push(Diagnostic::one_type_argument(at, &name.name));
                         Ty::Error
                     }
                     ("map", _) => {
-                        self.diags.push(Diagnostic::new(
-                            Code::UnknownType,
-                            "`map` takes two types",
-                            at,
-                            "e.g. `map<text, int>`",
-                        ));
+                        self.diags.push(Diagnostic::map_type_arguments(at));
                         Ty::Error
                     }
                     (other, _) => {
-                        self.diags.push(
-                            Diagnostic::new(
-                                Code::UnknownType,
-                                format!("unknown type `{other}<…>`"),
-                                at,
-                                "not a type",
-                            )
-                            .with_note("the generic types are `list<T>`, `set<T>` and `map<K, V>`"),
-                        );
+                        self.diags.push(Diagnostic::unknown_generic_type(at, other));
                         Ty::Error
                     }
                 }
@@ -410,57 +325,39 @@ impl Checker<'_> {
                 if let Some(l) = &s.level {
                     let lat = Loc::new(file, l.span);
                     if !self.model.levels.iter().any(|x| x.name == l.default.name) {
-                        let mut d = Diagnostic::new(
-                            Code::BadLevel,
-                            format!("undeclared masking level `{}`", l.default.name),
-                            Loc::new(file, l.default.span),
-                            "not a declared level",
-                        );
-                        if self.model.levels.is_empty() {
-                            d = d.with_help(
-                                "declare the levels, highest first: `level High > Medium > Low;`",
-                            );
-                        } else if let Some(sug) = did_you_mean(
+                        let suggestion = did_you_mean(
                             &l.default.name,
                             self.model.levels.iter().map(|x| x.name.as_str()),
-                        ) {
-                            d = d.with_help(format!("did you mean `{sug}`?"));
-                        }
-                        self.diags.push(d);
+                        );
+                        self.diags.push(Diagnostic::undeclared_default_level(
+                            Loc::new(file, l.default.span),
+                            &l.default.name,
+                            self.model.levels.is_empty(),
+                            suggestion,
+                        ));
                     }
                     let column = source.column(&l.column.name);
                     match column {
                         None => {
-                            let mut d = Diagnostic::new(
-                                Code::UndeclaredColumn,
-                                format!(
-                                    "no column `{}` in source `{}`",
-                                    l.column.name, s.name.name
-                                ),
-                                Loc::new(file, l.column.span),
-                                "the level column must be a column of this source",
-                            );
-                            if let Some(sug) = did_you_mean(
+                            let suggestion = did_you_mean(
                                 &l.column.name,
                                 source.columns.iter().map(|c| c.name.as_str()),
-                            ) {
-                                d = d.with_help(format!("did you mean `{sug}`?"));
-                            }
+                            );
+                            let d = Diagnostic::unknown_level_column(
+                                Loc::new(file, l.column.span),
+                                &l.column.name,
+                                &s.name.name,
+                                suggestion,
+                            );
                             self.diags.push(d);
                         }
                         Some(c) if !source.columns[c].ty.is_textual() => {
-                            self.diags.push(
-                                Diagnostic::new(
-                                    Code::BadLevel,
-                                    format!(
-                                        "the level column `{}` must be text, found {}",
-                                        l.column.name, source.columns[c].ty
-                                    ),
-                                    Loc::new(file, l.column.span),
-                                    "not text",
-                                )
-                                .with_secondary(source.columns[c].loc, "declared here"),
-                            );
+                            self.diags.push(Diagnostic::level_column_not_text(
+                                Loc::new(file, l.column.span),
+                                &l.column.name,
+                                &source.columns[c].ty,
+                                source.columns[c].loc,
+                            ));
                         }
                         Some(_) => {}
                     }
@@ -493,15 +390,7 @@ impl Checker<'_> {
             return;
         }
         if field_depth(source, parent.map(|(p, _)| p)) > MAX_FIELD_DEPTH {
-            self.diags.push(Diagnostic::new(
-                Code::TooDeep,
-                format!(
-                    "struct fields nest more than {MAX_FIELD_DEPTH} levels deep, the limit of the \
-                     runtime; flatten the struct"
-                ),
-                at,
-                "too deep",
-            ));
+            self.diags.push(Diagnostic::struct_too_deep(at));
             return;
         }
         let index = source.columns.len();
@@ -544,30 +433,18 @@ impl Checker<'_> {
                     match m {
                         Modifier::Key(_) => {
                             if parent.is_some() {
-                                self.diags.push(Diagnostic::new(
-                                    Code::BadColumnModifier,
-                                    "a struct field cannot be the key",
-                                    mat,
-                                    "`key` on a field",
-                                ));
+                                self.diags
+                                    .push(Diagnostic::role_on_field(mat, RoleModifier::Key));
                             } else if source.key == Some(index) {
-                                self.diags.push(Diagnostic::new(
-                                    Code::BadColumnModifier,
-                                    "`key` is written twice on this column",
-                                    mat,
-                                    "repeated `key`",
-                                ));
+                                self.diags
+                                    .push(Diagnostic::repeated_modifier(mat, RoleModifier::Key));
                             } else if let Some(k) = source.key {
-                                self.diags.push(
-                                    Diagnostic::new(
-                                        Code::BadColumnModifier,
-                                        format!("source `{}` has two key columns", source.name),
-                                        mat,
-                                        "second key",
-                                    )
-                                    .with_secondary(source.columns[k].loc, "first key column")
-                                    .with_help("a source has one `key` column (the row identity)"),
-                                );
+                                self.diags.push(Diagnostic::second_role_column(
+                                    mat,
+                                    RoleModifier::Key,
+                                    &source.name,
+                                    source.columns[k].loc,
+                                ));
                             } else if !matches!(
                                 column.ty,
                                 Ty::Int
@@ -578,15 +455,7 @@ impl Checker<'_> {
                                     | Ty::Timestamp
                                     | Ty::Error
                             ) {
-                                self.diags.push(Diagnostic::new(
-                                    Code::BadColumnModifier,
-                                    format!(
-                                        "a key column must be a simple value, found {}",
-                                        column.ty
-                                    ),
-                                    mat,
-                                    "`key` here",
-                                ));
+                                self.diags.push(Diagnostic::key_type(mat, &column.ty));
                             } else {
                                 source.key = Some(index);
                                 column.key = true;
@@ -594,45 +463,23 @@ impl Checker<'_> {
                         }
                         Modifier::EventTime(_) => {
                             if !matches!(column.ty, Ty::Date | Ty::Timestamp | Ty::Error) {
-                                self.diags.push(Diagnostic::new(
-                                    Code::BadColumnModifier,
-                                    format!(
-                                        "`event_time` needs a date or timestamp column, found {}",
-                                        column.ty
-                                    ),
-                                    mat,
-                                    "`event_time` here",
-                                ));
+                                self.diags
+                                    .push(Diagnostic::event_time_type(mat, &column.ty));
                             } else if parent.is_some() {
-                                self.diags.push(Diagnostic::new(
-                                    Code::BadColumnModifier,
-                                    "a struct field cannot be the event time",
-                                    mat,
-                                    "`event_time` on a field",
-                                ));
+                                self.diags
+                                    .push(Diagnostic::role_on_field(mat, RoleModifier::EventTime));
                             } else if source.event_time == Some(index) {
-                                self.diags.push(Diagnostic::new(
-                                    Code::BadColumnModifier,
-                                    "`event_time` is written twice on this column",
+                                self.diags.push(Diagnostic::repeated_modifier(
                                     mat,
-                                    "repeated `event_time`",
+                                    RoleModifier::EventTime,
                                 ));
                             } else if let Some(k) = source.event_time {
-                                self.diags.push(
-                                    Diagnostic::new(
-                                        Code::BadColumnModifier,
-                                        format!(
-                                            "source `{}` has two event_time columns",
-                                            source.name
-                                        ),
-                                        mat,
-                                        "second event_time",
-                                    )
-                                    .with_secondary(
-                                        source.columns[k].loc,
-                                        "first event_time column",
-                                    ),
-                                );
+                                self.diags.push(Diagnostic::second_role_column(
+                                    mat,
+                                    RoleModifier::EventTime,
+                                    &source.name,
+                                    source.columns[k].loc,
+                                ));
                             } else {
                                 source.event_time = Some(index);
                                 column.event_time = true;
@@ -779,15 +626,10 @@ impl Checker<'_> {
                 .unwrap_or(0);
             if chain == MAX_NESTING + 1 {
                 if let Some(c) = decls.get(done.name.as_str()) {
-                    self.diags.push(Diagnostic::new(
-                        Code::TooDeep,
-                        format!(
-                            "this derived column reads through more than {MAX_NESTING} derived \
-                             columns, the limit; compute part of the chain in the source"
-                        ),
-                        Loc::new(file, c.name.span),
-                        "too deep",
-                    ));
+                    self.diags.push(Diagnostic::derived_chain_too_deep(Loc::new(
+                        file,
+                        c.name.span,
+                    )));
                 }
             }
             if chain <= MAX_NESTING {
@@ -817,12 +659,10 @@ impl Checker<'_> {
                     .chain([name.to_string()])
                     .collect();
                 if let Some(c) = decls.get(name) {
-                    self.diags.push(Diagnostic::new(
-                        Code::DerivedCycle,
-                        format!("derived columns depend on each other: {}", cycle.join(" → ")),
+                    self.diags.push(Diagnostic::derived_cycle(
                         Loc::new(file, c.name.span),
-                        "part of the cycle",
-                    ).with_help("a derived column may read stored columns and derived columns that do not read it back"));
+                        &cycle,
+                    ));
                 }
                 return None;
             }

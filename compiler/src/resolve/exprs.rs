@@ -2,11 +2,16 @@
 
 use super::suggest::did_you_mean;
 use super::Checker;
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::{Diagnostic, OperandMismatch};
 use crate::model::{Builtin, CExpr, CKind, Const, SourceId, Ty};
 use crate::source_map::{FileId, Loc};
 use pol_grammar::ast::{BinOp, Expr, ExprKind, Literal};
 use pol_grammar::Span;
+
+mod access;
+mod operators;
+mod tagged;
+mod values;
 
 /// What `row` means where an expression is checked.
 #[derive(Clone, Copy, Debug)]
@@ -43,17 +48,6 @@ impl<'a> ExprCtx<'a> {
     }
 }
 
-fn lit_ty(l: &Literal) -> (Const, Ty) {
-    match l {
-        Literal::Int(i) => (Const::Int(*i), Ty::Int),
-        Literal::Decimal(d) => (Const::Decimal(*d), Ty::Decimal),
-        Literal::Str(s) => (Const::Text(s.value.clone()), Ty::Text),
-        Literal::Bool(b) => (Const::Bool(*b), Ty::Bool),
-        Literal::Null => (Const::Null, Ty::Null),
-        Literal::Duration(d) => (Const::Duration(d.seconds), Ty::Duration),
-    }
-}
-
 /// Parses `date("…")` text.
 pub fn parse_date(s: &str) -> Option<chrono::NaiveDate> {
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
@@ -71,10 +65,10 @@ impl Checker<'_> {
         Loc::new(ctx.file, span)
     }
 
-    fn type_error(&mut self, ctx: &ExprCtx, span: Span, message: String, label: String) -> CExpr {
-        let at = self.loc(ctx, span);
-        self.diags
-            .push(Diagnostic::new(Code::TypeMismatch, message, at, label));
+    /// Reports a type error (built by its constructor in `diagnostics::catalog`) and gives the
+    /// error expression for `span`.
+    fn type_error(&mut self, d: Diagnostic, span: Span) -> CExpr {
+        self.diags.push(d);
         CExpr::error(span)
     }
 
@@ -83,353 +77,39 @@ impl Checker<'_> {
         let c = self.expr(e, ctx);
         if !matches!(c.ty, Ty::Bool | Ty::Error) {
             let at = self.loc(ctx, e.span);
-            self.diags.push(
-                Diagnostic::new(
-                    Code::NotACondition,
-                    format!("expected a condition (bool), found {}", c.ty),
-                    at,
-                    format!("this is {}", c.ty),
-                )
-                .with_help("compare it with something, e.g. `… == \"value\"`"),
-            );
+            self.diags.push(Diagnostic::not_a_condition(at, &c.ty));
             return CExpr::error(e.span);
         }
         c
     }
 
+    /// Types an expression: one step per kind of expression.
     pub fn expr(&mut self, e: &Expr, ctx: &mut ExprCtx) -> CExpr {
         let span = e.span;
         match &e.kind {
-            ExprKind::Lit(l) => {
-                let (c, ty) = lit_ty(l);
-                CExpr::new(CKind::Const(c), ty, span)
-            }
-            ExprKind::List(items) => {
-                let items: Vec<CExpr> = items.iter().map(|i| self.expr(i, ctx)).collect();
-                let mut elem = Ty::Null;
-                for i in &items {
-                    if i.ty.is_error() || matches!(i.ty, Ty::Null) {
-                        continue;
-                    }
-                    if matches!(elem, Ty::Null) {
-                        elem = i.ty.clone();
-                    } else if !i.ty.comparable(&elem) {
-                        return self.type_error(
-                            ctx,
-                            i.span,
-                            format!("list elements have different types: {elem} and {}", i.ty),
-                            format!("this is {}", i.ty),
-                        );
-                    } else if matches!((&elem, &i.ty), (Ty::Int, Ty::Decimal)) {
-                        elem = Ty::Decimal;
-                    }
-                }
-                CExpr::new(CKind::List(items), Ty::List(Box::new(elem)), span)
-            }
-            ExprKind::Record(_) => {
-                let at = self.loc(ctx, span);
-                self.diags.push(Diagnostic::new(
-                    Code::BadExpression,
-                    "a record `{ … }` is only allowed in `test` blocks",
-                    at,
-                    "record here",
-                ));
-                CExpr::error(span)
-            }
+            ExprKind::Lit(l) => values::literal(l, span),
+            ExprKind::List(items) => self.list(items, span, ctx),
+            ExprKind::Record(_) => self.record_outside_test(span, ctx),
             ExprKind::UserField(f) => self.user_field(&f.name, f.span, span, ctx),
             ExprKind::RowField(f) => self.row_column(&f.name, f.span, span, ctx, "row."),
-            ExprKind::Name(n) => {
-                if let RowCtx::Column(_) = ctx.row {
-                    return self.row_column(&n.name, n.span, span, ctx, "");
-                }
-                let at = self.loc(ctx, span);
-                let mut d = Diagnostic::new(
-                    Code::BadExpression,
-                    format!("`{}` is not a value here", n.name),
-                    at,
-                    "bare name",
-                )
-                .with_help(format!(
-                    "columns are read as `row.{0}`, subject fields as `user.{0}`",
-                    n.name
-                ));
-                if self.model.subject_field(&n.name).is_some() {
-                    d = d.with_fix(
-                        format!("write `user.{}`", n.name),
-                        at,
-                        format!("user.{}", n.name),
-                    );
-                }
-                self.diags.push(d);
-                CExpr::error(span)
-            }
-            ExprKind::RowTagged(path) => {
-                let name = path.dotted();
-                let Some(tag) = self.resolve_tag(path, ctx.file) else {
-                    return CExpr::error(span);
-                };
-                let one_source;
-                let sources: &[SourceId] = match ctx.row {
-                    RowCtx::Forbidden(why) => return self.row_forbidden(ctx, span, why),
-                    RowCtx::Sources(s) => s,
-                    RowCtx::Column(s) => {
-                        one_source = [s];
-                        &one_source
-                    }
-                };
-                // Every column carrying `tag` or a tag below it, in source then column order.
-                let holders: &[(SourceId, usize)] = self
-                    .index
-                    .columns_under_tag
-                    .get(&tag)
-                    .map_or(&[], Vec::as_slice);
-                // The first holder's type, by position (a global rule covers thousands of
-                // sources: no type is cloned per source).
-                let mut ty: Option<(SourceId, usize)> = None;
-                for &s in sources {
-                    let src = &self.model.sources[s];
-                    let from = holders.partition_point(|(hs, _)| *hs < s);
-                    let to = holders.partition_point(|(hs, _)| *hs <= s);
-                    let matching: Vec<usize> = holders[from..to].iter().map(|(_, c)| *c).collect();
-                    match matching.as_slice() {
-                        [] => ctx.tag_missing.push((s, name.clone(), span)),
-                        [one] => {
-                            let cty = &src.columns[*one].ty;
-                            match ty {
-                                None => ty = Some((s, *one)),
-                                Some((fs, fc))
-                                    if self.model.sources[fs].columns[fc].ty.comparable(cty) => {}
-                                Some((fs, fc)) => {
-                                    let t = self.model.sources[fs].columns[fc].ty.clone();
-                                    let cty = cty.clone();
-                                    return self.type_error(
-                                        ctx,
-                                        span,
-                                        format!("`row[tagged {name}]` has different types across the sources it reads: {t} and {cty} (in `{}`)", src.name),
-                                        "read here".into(),
-                                    );
-                                }
-                            }
-                        }
-                        many => {
-                            let cols: Vec<String> = many
-                                .iter()
-                                .map(|&i| format!("`{}`", src.columns[i].name))
-                                .collect();
-                            let second = src.columns[many[1]].loc;
-                            let at = self.loc(ctx, span);
-                            self.diags.push(
-                                Diagnostic::new(
-                                    Code::AmbiguousTaggedColumn,
-                                    format!("`row[tagged {name}]` is ambiguous in source `{}`: columns {} are tagged {name}", src.name, cols.join(", ")),
-                                    at,
-                                    "ambiguous",
-                                )
-                                .with_secondary(second, "another column tagged here")
-                                .with_help("read the column by name (`row.x`), or scope the rule to sources with one such column"),
-                            );
-                            return CExpr::error(span);
-                        }
-                    }
-                }
-                let ty = ty.map_or(Ty::Error, |(fs, fc)| {
-                    self.model.sources[fs].columns[fc].ty.clone()
-                });
-                CExpr::new(CKind::RowTagged(tag), ty, span)
-            }
-            ExprKind::Value => match &ctx.value {
-                Some(t) => CExpr::new(CKind::Value, t.clone(), span),
-                None => {
-                    let at = self.loc(ctx, span);
-                    self.diags.push(Diagnostic::new(
-                        Code::BadExpression,
-                        "`value` is only defined inside an `expr(…)` technique",
-                        at,
-                        "not inside `expr(…)`",
-                    ));
-                    CExpr::error(span)
-                }
-            },
-            ExprKind::Field(base, field) => {
-                let b = self.expr(base, ctx);
-                match (&b.kind, &b.ty) {
-                    (_, Ty::Error) => CExpr::error(span),
-                    (CKind::Row(name), Ty::Struct(fields)) => {
-                        match fields.iter().find(|(n, _)| *n == field.name) {
-                            Some((_, t)) => CExpr::new(
-                                CKind::Row(format!("{name}.{}", field.name)),
-                                t.clone(),
-                                span,
-                            ),
-                            None => self.no_field(
-                                ctx,
-                                field,
-                                fields.iter().map(|(n, _)| n.as_str()).collect(),
-                            ),
-                        }
-                    }
-                    (_, Ty::Struct(fields)) => {
-                        match fields.iter().find(|(n, _)| *n == field.name) {
-                            Some((_, t)) => CExpr::new(
-                                CKind::Field(Box::new(b.clone()), field.name.clone()),
-                                t.clone(),
-                                span,
-                            ),
-                            None => self.no_field(
-                                ctx,
-                                field,
-                                fields.iter().map(|(n, _)| n.as_str()).collect(),
-                            ),
-                        }
-                    }
-                    (_, t) => {
-                        let t = t.clone();
-                        self.type_error(
-                            ctx,
-                            field.span,
-                            format!("{t} has no field `{}`", field.name),
-                            "no such field".into(),
-                        )
-                    }
-                }
-            }
-            ExprKind::Index(base, idx) => {
-                let b = self.expr(base, ctx);
-                let i = self.expr(idx, ctx);
-                match &b.ty {
-                    Ty::Error => CExpr::error(span),
-                    Ty::Map(k, v) => {
-                        if !i.ty.assignable_to(k) {
-                            return self.type_error(
-                                ctx,
-                                idx.span,
-                                format!("expected a key of type {k}, found {}", i.ty),
-                                format!("this is {}", i.ty),
-                            );
-                        }
-                        let v = (**v).clone();
-                        CExpr::new(CKind::Index(Box::new(b), Box::new(i)), v, span)
-                    }
-                    Ty::List(t) => {
-                        if !matches!(i.ty, Ty::Int | Ty::Error) {
-                            return self.type_error(
-                                ctx,
-                                idx.span,
-                                format!("a list index must be an int, found {}", i.ty),
-                                format!("this is {}", i.ty),
-                            );
-                        }
-                        let t = (**t).clone();
-                        CExpr::new(CKind::Index(Box::new(b), Box::new(i)), t, span)
-                    }
-                    t => {
-                        let t = t.clone();
-                        self.type_error(
-                            ctx,
-                            span,
-                            format!("{t} cannot be indexed"),
-                            "indexed here".into(),
-                        )
-                    }
-                }
-            }
+            ExprKind::Name(n) => self.bare_name(n, span, ctx),
+            ExprKind::RowTagged(path) => self.row_tagged(path, span, ctx),
+            ExprKind::Value => self.value(span, ctx),
+            ExprKind::Field(base, field) => self.field(base, field, span, ctx),
+            ExprKind::Index(base, idx) => self.index(base, idx, span, ctx),
             ExprKind::Call(f, args) => self.call(f, args, span, ctx),
-            ExprKind::Neg(inner) => {
-                let c = self.expr(inner, ctx);
-                match c.ty {
-                    Ty::Int | Ty::Decimal | Ty::Duration | Ty::Error => {
-                        let ty = c.ty.clone();
-                        CExpr::new(CKind::Neg(Box::new(c)), ty, span)
-                    }
-                    ref t => {
-                        let t = t.clone();
-                        self.type_error(
-                            ctx,
-                            inner.span,
-                            format!("cannot negate {t}"),
-                            format!("this is {t}"),
-                        )
-                    }
-                }
-            }
+            ExprKind::Neg(inner) => self.negate(inner, span, ctx),
             ExprKind::Not(inner) => {
                 let c = self.condition(inner, ctx);
                 CExpr::new(CKind::Not(Box::new(c)), Ty::Bool, span)
             }
             ExprKind::Binary(op, a, b) => self.binary(*op, a, b, span, ctx),
-            ExprKind::Under(inner, path) => {
-                let c = self.expr(inner, ctx);
-                let ok = match &c.ty {
-                    Ty::Purpose | Ty::Error => true,
-                    t => t.element() == Some(&Ty::Purpose),
-                };
-                if !ok {
-                    let at = self.loc(ctx, inner.span);
-                    self.diags.push(
-                        Diagnostic::new(
-                            Code::NotHierarchical,
-                            format!(
-                                "`under` needs a hierarchical value (a purpose), found {}",
-                                c.ty
-                            ),
-                            at,
-                            format!("this is {}", c.ty),
-                        )
-                        .with_help(
-                            "`under` compares purposes, e.g. `user.purposes under Research`",
-                        ),
-                    );
-                    return CExpr::error(span);
-                }
-                match self.resolve_purpose(path, ctx.file) {
-                    Some(p) => CExpr::new(CKind::Under(Box::new(c), p), Ty::Bool, span),
-                    None => CExpr::error(span),
-                }
-            }
-            ExprKind::If(c, a, b) => {
-                let c = self.condition(c, ctx);
-                let a2 = self.expr(a, ctx);
-                let b2 = self.expr(b, ctx);
-                let ty = match (&a2.ty, &b2.ty) {
-                    (Ty::Error, _) | (_, Ty::Error) => Ty::Error,
-                    (Ty::Null, t) | (t, Ty::Null) => t.clone(),
-                    (x, y) if x.comparable(y) => {
-                        if matches!((x, y), (Ty::Int, Ty::Decimal) | (Ty::Decimal, Ty::Int)) {
-                            Ty::Decimal
-                        } else {
-                            x.clone()
-                        }
-                    }
-                    (x, y) => {
-                        let (x, y) = (x.clone(), y.clone());
-                        return self.type_error(
-                            ctx,
-                            b.span,
-                            format!("`if` branches have different types: {x} and {y}"),
-                            format!("this is {y}"),
-                        );
-                    }
-                };
-                CExpr::new(CKind::If(Box::new(c), Box::new(a2), Box::new(b2)), ty, span)
-            }
-            ExprKind::InGroup(g) | ExprKind::HasRole(g) => {
-                let c = self.textual_arg(g, ctx);
-                let kind = if matches!(e.kind, ExprKind::InGroup(_)) {
-                    CKind::InGroup(Box::new(c))
-                } else {
-                    CKind::HasRole(Box::new(c))
-                };
-                CExpr::new(kind, Ty::Bool, span)
-            }
-            ExprKind::HasAttribute(a, v) => {
-                let a = self.textual_arg(a, ctx);
-                let v = v.as_ref().map(|v| Box::new(self.textual_arg(v, ctx)));
-                CExpr::new(CKind::HasAttribute(Box::new(a), v), Ty::Bool, span)
-            }
-            ExprKind::ActingUnder(path) => match self.resolve_purpose(path, ctx.file) {
-                Some(p) => CExpr::new(CKind::ActingUnder(p), Ty::Bool, span),
-                None => CExpr::error(span),
-            },
+            ExprKind::Under(inner, path) => self.under(inner, path, span, ctx),
+            ExprKind::If(c, a, b) => self.if_else((c, a, b), span, ctx),
+            ExprKind::InGroup(g) => self.membership(g, true, span, ctx),
+            ExprKind::HasRole(r) => self.membership(r, false, span, ctx),
+            ExprKind::HasAttribute(a, v) => self.has_attribute(a, v.as_deref(), span, ctx),
+            ExprKind::ActingUnder(path) => self.acting_under(path, span, ctx),
         }
     }
 
@@ -437,12 +117,8 @@ impl Checker<'_> {
         let c = self.expr(e, ctx);
         if !(c.ty.is_textual() || c.ty.is_error()) {
             let t = c.ty.clone();
-            return self.type_error(
-                ctx,
-                e.span,
-                format!("expected text, found {t}"),
-                format!("this is {t}"),
-            );
+            let at = self.loc(ctx, e.span);
+            return self.type_error(Diagnostic::expected_text(at, &t), e.span);
         }
         c
     }
@@ -454,36 +130,15 @@ impl Checker<'_> {
         names: Vec<&str>,
     ) -> CExpr {
         let at = self.loc(ctx, field.span);
-        let mut d = Diagnostic::new(
-            Code::UndeclaredColumn,
-            format!("no field `{}`", field.name),
-            at,
-            "unknown field",
-        );
-        if let Some(s) = did_you_mean(&field.name, names) {
-            d = d.with_help(format!("did you mean `{s}`?")).with_fix(
-                format!("replace with `{s}`"),
-                at,
-                s.to_string(),
-            );
-        }
-        self.diags.push(d);
+        let suggestion = did_you_mean(&field.name, names);
+        self.diags
+            .push(Diagnostic::unknown_field(at, &field.name, suggestion));
         CExpr::error(field.span)
     }
 
     fn row_forbidden(&mut self, ctx: &ExprCtx, span: Span, why: &'static str) -> CExpr {
         let at = self.loc(ctx, span);
-        self.diags.push(
-            Diagnostic::new(
-                Code::RowInUserCondition,
-                format!("`row` cannot be read here: {why}"),
-                at,
-                "reads the row",
-            )
-            .with_help(
-                "conditions on rows belong in `where` or in row rules (`only show rows where …`)",
-            ),
-        );
+        self.diags.push(Diagnostic::row_in_user_condition(at, why));
         CExpr::error(span)
     }
 
@@ -492,24 +147,10 @@ impl Checker<'_> {
             Some(i) => CExpr::new(CKind::User(i), self.model.subject[i].ty.clone(), span),
             None => {
                 let at = self.loc(ctx, name_span);
-                let mut d = Diagnostic::new(
-                    Code::UndeclaredSubjectField,
-                    format!("undeclared subject field `{name}`"),
-                    at,
-                    "not a field of `user`",
-                );
-                if let Some(s) =
-                    did_you_mean(name, self.model.subject.iter().map(|f| f.name.as_str()))
-                {
-                    d = d.with_help(format!("did you mean `{s}`?")).with_fix(
-                        format!("replace with `{s}`"),
-                        at,
-                        s.to_string(),
-                    );
-                } else {
-                    d = d.with_help(format!("declare it: `subject {{ {name}: text }}`"));
-                }
-                self.diags.push(d);
+                let suggestion =
+                    did_you_mean(name, self.model.subject.iter().map(|f| f.name.as_str()));
+                self.diags
+                    .push(Diagnostic::undeclared_subject_field(at, name, suggestion));
                 CExpr::error(span)
             }
         }
@@ -556,15 +197,14 @@ impl Checker<'_> {
                         {
                             let t = self.model.sources[first].columns[fc].ty.clone();
                             let cty = cty.clone();
-                            return self.type_error(
-                                ctx,
-                                span,
-                                format!(
-                                    "`{prefix}{name}` has different types in the sources this rule covers: {t} in `{}`, {cty} in `{}`",
-                                    self.model.sources[first].name, self.model.sources[s].name
-                                ),
-                                "read here".into(),
+                            let at = self.loc(ctx, span);
+                            let d = Diagnostic::row_types_differ(
+                                at,
+                                &format!("{prefix}{name}"),
+                                (&t, &self.model.sources[first].name),
+                                (&cty, &self.model.sources[s].name),
                             );
+                            return self.type_error(d, span);
                         }
                         Some(_) => {}
                     }
@@ -589,17 +229,8 @@ impl Checker<'_> {
                 [] => "any source this rule covers (it covers none)".to_string(),
                 _ => format!("any of the {} sources this rule covers", sources.len()),
             };
-            let mut d = Diagnostic::new(
-                Code::UndeclaredColumn,
-                format!("no column `{name}` in {whose}"),
-                at,
-                "undeclared column",
-            );
-            if let Some(s) = did_you_mean(name, candidates) {
-                d = d
-                    .with_help(format!("did you mean `{prefix}{s}`?"))
-                    .with_fix(format!("replace with `{s}`"), at, s.to_string());
-            }
+            let suggestion = did_you_mean(name, candidates);
+            let mut d = Diagnostic::unknown_row_column(at, name, &whose, prefix, suggestion);
             if let [one] = sources {
                 d = d.with_secondary(self.model.sources[*one].loc, "source declared here");
             }
@@ -630,24 +261,15 @@ impl Checker<'_> {
             };
             let at = self.loc(ctx, span);
             let Some(text) = text else {
-                self.diags.push(Diagnostic::new(
-                    Code::BadLiteral,
-                    format!("`{}(…)` takes one string literal", f.name),
-                    at,
-                    "expected e.g. `date(\"1988-07-14\")`",
-                ));
+                self.diags
+                    .push(Diagnostic::literal_call_arguments(at, &f.name));
                 return CExpr::error(span);
             };
             return if f.name == "date" {
                 match parse_date(text) {
                     Some(d) => CExpr::new(CKind::Const(Const::Date(d)), Ty::Date, span),
                     None => {
-                        self.diags.push(Diagnostic::new(
-                            Code::BadLiteral,
-                            format!("`{text}` is not a date"),
-                            at,
-                            "expected `YYYY-MM-DD`",
-                        ));
+                        self.diags.push(Diagnostic::not_a_date(at, text));
                         CExpr::error(span)
                     }
                 }
@@ -655,12 +277,7 @@ impl Checker<'_> {
                 match parse_timestamp(text) {
                     Some(t) => CExpr::new(CKind::Const(Const::Timestamp(t)), Ty::Timestamp, span),
                     None => {
-                        self.diags.push(Diagnostic::new(
-                            Code::BadLiteral,
-                            format!("`{text}` is not a timestamp"),
-                            at,
-                            "expected RFC 3339, e.g. `2024-05-01T10:00:00Z`",
-                        ));
+                        self.diags.push(Diagnostic::not_a_timestamp(at, text));
                         CExpr::error(span)
                     }
                 }
@@ -668,24 +285,13 @@ impl Checker<'_> {
         }
         let Some(&(_, builtin)) = Builtin::ALL.iter().find(|(n, _)| *n == f.name) else {
             let at = self.loc(ctx, f.span);
-            let mut d = Diagnostic::new(
-                Code::BadCall,
-                format!("unknown function `{}`", f.name),
-                at,
-                "not a built-in function",
-            );
             let names = Builtin::ALL
                 .iter()
                 .map(|(n, _)| *n)
                 .chain(["date", "timestamp"]);
-            if let Some(s) = did_you_mean(&f.name, names) {
-                d = d.with_help(format!("did you mean `{s}`?")).with_fix(
-                    format!("replace with `{s}`"),
-                    at,
-                    s.to_string(),
-                );
-            }
-            self.diags.push(d);
+            let suggestion = did_you_mean(&f.name, names);
+            self.diags
+                .push(Diagnostic::unknown_function(at, &f.name, suggestion));
             return CExpr::error(span);
         };
         let cargs: Vec<CExpr> = args.iter().map(|a| self.expr(a, ctx)).collect();
@@ -731,12 +337,8 @@ impl Checker<'_> {
             Err(sig) => {
                 let found: Vec<String> = tys.iter().map(|t| t.to_string()).collect();
                 let at = self.loc(ctx, span);
-                self.diags.push(Diagnostic::new(
-                    Code::BadCall,
-                    format!("`{}` {sig}, found ({})", f.name, found.join(", ")),
-                    at,
-                    "wrong arguments",
-                ));
+                self.diags
+                    .push(Diagnostic::wrong_arguments(at, &f.name, sig, &found));
                 CExpr::error(span)
             }
         }
@@ -752,36 +354,17 @@ impl Checker<'_> {
         if op == BinOp::Matches {
             if !(l.ty.is_textual() || l.ty.is_error()) {
                 let t = l.ty.clone();
-                return self.type_error(
-                    ctx,
-                    a.span,
-                    format!("`matches` needs text on its left, found {t}"),
-                    format!("this is {t}"),
-                );
+                let at = self.loc(ctx, a.span);
+                return self.type_error(Diagnostic::matches_needs_text(at, &t), a.span);
             }
             let ExprKind::Lit(Literal::Str(pat)) = &b.kind else {
                 let at = self.loc(ctx, b.span);
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::BadRegex,
-                        "`matches` needs a string literal pattern",
-                        at,
-                        "not a literal",
-                    )
-                    .with_help(
-                        "patterns are compiled when the policy is checked; write it as `r\"…\"`",
-                    ),
-                );
+                self.diags.push(Diagnostic::pattern_not_literal(at));
                 return CExpr::error(span);
             };
             if let Err(e) = regex::Regex::new(&pat.value) {
                 let at = self.loc(ctx, b.span);
-                self.diags.push(Diagnostic::new(
-                    Code::BadRegex,
-                    "invalid regular expression",
-                    at,
-                    first_line(&e.to_string()),
-                ));
+                self.diags.push(Diagnostic::invalid_regex(at, &e));
                 return CExpr::error(span);
             }
             return CExpr::new(
@@ -795,17 +378,10 @@ impl Checker<'_> {
             return CExpr::error(span);
         }
         let (lt, rt) = (l.ty.clone(), r.ty.clone());
-        let mismatch = |this: &mut Self, ctx: &ExprCtx, what: String| -> CExpr {
-            this.diags.push(
-                Diagnostic::new(
-                    Code::TypeMismatch,
-                    what,
-                    Loc::new(ctx.file, b.span),
-                    format!("this is {rt}"),
-                )
-                .with_secondary(Loc::new(ctx.file, a.span), format!("this is {lt}")),
-            );
-            CExpr::error(span)
+        let mismatch = |this: &mut Self, ctx: &ExprCtx, what: OperandMismatch| -> CExpr {
+            let (at, left_at) = (Loc::new(ctx.file, b.span), Loc::new(ctx.file, a.span));
+            let d = Diagnostic::operand_mismatch(at, left_at, what, &lt, &rt);
+            this.type_error(d, span)
         };
         let ty = match op {
             BinOp::Eq | BinOp::Ne => {
@@ -821,27 +397,18 @@ impl Checker<'_> {
                     } else {
                         format!("has({other_text})")
                     };
-                    self.diags.push(
-                        Diagnostic::new(
-                            Code::NullComparison,
-                            "comparing with `null` is never true",
-                            at,
-                            "a null operand makes the condition unknown",
-                        )
-                        .with_help(format!("test for presence with `{fix}`"))
-                        .with_fix(format!("use `{fix}`"), at, fix.clone()),
-                    );
+                    self.diags.push(Diagnostic::null_comparison(at, &fix));
                     return CExpr::error(span);
                 }
                 if !lt.comparable(&rt) {
-                    return mismatch(self, ctx, format!("cannot compare {lt} with {rt}"));
+                    return mismatch(self, ctx, OperandMismatch::Compare);
                 }
                 self.check_enum_literal(&l, &r, ctx);
                 Ty::Bool
             }
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
                 if !lt.ordered(&rt) {
-                    return mismatch(self, ctx, format!("cannot order {lt} and {rt}"));
+                    return mismatch(self, ctx, OperandMismatch::Order);
                 }
                 Ty::Bool
             }
@@ -858,15 +425,12 @@ impl Checker<'_> {
                     _ => false,
                 };
                 if !ok {
-                    return mismatch(
-                        self,
-                        ctx,
-                        if op == BinOp::In {
-                            format!("cannot look for {lt} in {rt}")
-                        } else {
-                            format!("{lt} cannot contain {rt}")
-                        },
-                    );
+                    let what = if op == BinOp::In {
+                        OperandMismatch::LookIn
+                    } else {
+                        OperandMismatch::Contain
+                    };
+                    return mismatch(self, ctx, what);
                 }
                 if let (Some(values), Some(lit)) = (
                     enum_domain(coll.element().unwrap_or(&Ty::Null)),
@@ -874,13 +438,11 @@ impl Checker<'_> {
                 ) {
                     if !values.contains(&lit.to_string()) {
                         let at = self.loc(ctx, if op == BinOp::In { a.span } else { b.span });
-                        self.diags.push(Diagnostic::new(
-                            Code::TypeMismatch,
-                            format!(
-                                "\"{lit}\" is not a value of {}",
-                                coll.element().unwrap_or(&Ty::Null)
-                            ),
+                        let ty = coll.element().unwrap_or(&Ty::Null);
+                        self.diags.push(Diagnostic::not_an_enum_value(
                             at,
+                            lit,
+                            ty,
                             "never matches",
                         ));
                     }
@@ -895,25 +457,14 @@ impl Checker<'_> {
                     if let CKind::Const(Const::Duration(s)) = &r.kind {
                         if s % 86_400 != 0 {
                             let at = self.loc(ctx, b.span);
-                            self.diags.push(Diagnostic::new(
-                                Code::TypeMismatch,
-                                "a date moves by whole days",
-                                at,
-                                "not a whole number of days",
-                            ));
+                            self.diags.push(Diagnostic::date_moves_by_days(at));
                             return CExpr::error(span);
                         }
                     }
                     Ty::Date
                 }
                 (Ty::Duration, Ty::Duration) => Ty::Duration,
-                _ => {
-                    return mismatch(
-                        self,
-                        ctx,
-                        format!("cannot apply `{}` to {lt} and {rt}", op.as_str()),
-                    )
-                }
+                _ => return mismatch(self, ctx, OperandMismatch::Apply(op.as_str())),
             },
             BinOp::And | BinOp::Or | BinOp::Matches => Ty::Bool,
         };
@@ -926,12 +477,7 @@ impl Checker<'_> {
             if let (Some(values), Some(text)) = (enum_domain(&e.ty), text_const(lit)) {
                 if !values.contains(&text.to_string()) {
                     let at = self.loc(ctx, lit.span);
-                    let mut d = Diagnostic::new(
-                        Code::TypeMismatch,
-                        format!("\"{text}\" is not a value of {}", e.ty),
-                        at,
-                        "never equal",
-                    );
+                    let mut d = Diagnostic::not_an_enum_value(at, text, &e.ty, "never equal");
                     if let Some(s) = did_you_mean(text, values.iter().map(|s| s.as_str())) {
                         d = d.with_help(format!("did you mean \"{s}\"?")).with_fix(
                             format!("replace with \"{s}\""),
@@ -958,13 +504,4 @@ fn text_const(e: &CExpr) -> Option<&str> {
         CKind::Const(Const::Text(s)) => Some(s),
         _ => None,
     }
-}
-
-pub fn first_line(s: &str) -> String {
-    // The regex crate's errors are multi-line with a caret diagram; keep the last line (the reason).
-    s.lines()
-        .rfind(|l| !l.trim().is_empty())
-        .unwrap_or(s)
-        .trim()
-        .to_string()
 }

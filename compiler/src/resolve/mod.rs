@@ -9,7 +9,7 @@ pub mod suggest;
 pub mod techniques;
 mod tests;
 
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::Diagnostic;
 use crate::model::{Model, NodeId, SourceId};
 use crate::source_map::{FileId, Loc, SourceMap};
 use pol_grammar::ast::{Decl, Path, SourceFile};
@@ -118,30 +118,10 @@ impl Checker<'_> {
             return Some(t);
         }
         let at = Loc::new(file, path.span);
-        let mut d = Diagnostic::new(
-            Code::UndeclaredTag,
-            format!("undeclared tag `{name}`"),
-            at,
-            "not declared",
-        );
         let paths = self.model.tags.paths();
-        match did_you_mean(&name, paths.iter().map(String::as_str)) {
-            Some(s) => {
-                d = d.with_help(format!("did you mean `{s}`?")).with_fix(
-                    format!("replace with `{s}`"),
-                    at,
-                    s.to_string(),
-                );
-            }
-            None => d = d.with_help(format!("declare it: `tag {name};`")),
-        }
-        let insert_at = Loc::new(file, pol_grammar::Span::new(0, 0));
-        d = d.with_fix(
-            format!("declare tag `{name}`"),
-            insert_at,
-            format!("tag {name};\n"),
-        );
-        self.diags.push(d);
+        let suggestion = did_you_mean(&name, paths.iter().map(String::as_str));
+        self.diags
+            .push(Diagnostic::undeclared_tag(at, &name, suggestion));
         None
     }
 
@@ -152,24 +132,10 @@ impl Checker<'_> {
             return Some(p);
         }
         let at = Loc::new(file, path.span);
-        let mut d = Diagnostic::new(
-            Code::UndeclaredPurpose,
-            format!("undeclared purpose `{name}`"),
-            at,
-            "not declared",
-        );
         let paths = self.model.purposes.paths();
-        match did_you_mean(&name, paths.iter().map(String::as_str)) {
-            Some(s) => {
-                d = d.with_help(format!("did you mean `{s}`?")).with_fix(
-                    format!("replace with `{s}`"),
-                    at,
-                    s.to_string(),
-                );
-            }
-            None => d = d.with_help(format!("declare it: `purpose {name};`")),
-        }
-        self.diags.push(d);
+        let suggestion = did_you_mean(&name, paths.iter().map(String::as_str));
+        self.diags
+            .push(Diagnostic::undeclared_purpose(at, &name, suggestion));
         None
     }
 
@@ -183,35 +149,17 @@ impl Checker<'_> {
             return Some(s);
         }
         let at = Loc::new(file, name.span);
-        let mut d = Diagnostic::new(
-            Code::UndeclaredSource,
-            format!("undeclared source `{}`", name.name),
-            at,
-            "not declared",
-        );
-        if let Some(s) = did_you_mean(
+        let suggestion = did_you_mean(
             &name.name,
             self.model.sources.iter().map(|s| s.name.as_str()),
-        ) {
-            d = d.with_help(format!("did you mean `{s}`?")).with_fix(
-                format!("replace with `{s}`"),
-                at,
-                s.to_string(),
-            );
-        }
-        self.diags.push(d);
+        );
+        self.diags
+            .push(Diagnostic::undeclared_source(at, &name.name, suggestion));
         None
     }
 
     pub fn duplicate(&mut self, what: &str, name: &str, at: Loc, first: Loc) {
-        self.diags.push(
-            Diagnostic::new(
-                Code::Duplicate,
-                format!("{what} `{name}` is declared twice"),
-                at,
-                "declared again here",
-            )
-            .with_secondary(first, "first declared here"),
-        );
+        self.diags
+            .push(Diagnostic::duplicate(what, name, at, first));
     }
 }

@@ -3,13 +3,15 @@
 use super::exprs::{ExprCtx, RowCtx};
 use super::suggest::did_you_mean;
 use super::Checker;
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::Diagnostic;
 use crate::model::*;
 use crate::source_map::{FileId, Loc};
-use crate::techniques::{applies, fallback};
-use pol_grammar::ast::{self, AudienceKind, Decl, RowAudienceKind, RowFilterKind, TargetKind};
+use mask_rule::RuleSite;
+use pol_grammar::ast::{self, AudienceKind, Decl, RowAudienceKind, RowFilterKind};
 use pol_grammar::Span;
 use std::collections::{HashMap, HashSet};
+
+mod mask_rule;
 
 /// Lazily built lookup of columns by tag (every ancestor of a column's tags).
 #[derive(Default)]
@@ -119,12 +121,8 @@ impl Checker<'_> {
                     (ScopeKind::SourcesNamedLike(re), sources)
                 }
                 Err(e) => {
-                    self.diags.push(Diagnostic::new(
-                        Code::BadRegex,
-                        "invalid regular expression",
-                        Loc::new(file, pat.span),
-                        super::exprs::first_line(&e.to_string()),
-                    ));
+                    self.diags
+                        .push(Diagnostic::invalid_regex(Loc::new(file, pat.span), &e));
                     (ScopeKind::AllSources, vec![])
                 }
             },
@@ -132,17 +130,7 @@ impl Checker<'_> {
         let broken = matches!(kind, ScopeKind::Source(usize::MAX));
         if sources.is_empty() && !broken && !self.model.sources.is_empty() {
             if let Some(at) = loc {
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::ScopeMatchesNothing,
-                        "this scope covers no source",
-                        at,
-                        "matches no source",
-                    )
-                    .with_help(
-                        "check the tags or the pattern; a rule with an empty scope never applies",
-                    ),
-                );
+                self.diags.push(Diagnostic::scope_matches_nothing(at));
             }
         }
         Scope { kind, loc, sources }
@@ -176,33 +164,28 @@ impl Checker<'_> {
                     doc: p.doc.clone(),
                 });
                 if p.rules.is_empty() {
-                    self.diags.push(Diagnostic::new(
-                        Code::PolicyMatchesNothing,
-                        format!("policy `{}` has no rule", p.name.name),
-                        at,
-                        "empty policy",
-                    ));
+                    self.diags.push(Diagnostic::empty_policy(at, &p.name.name));
                 }
                 for rule in &p.rules {
                     order += 1;
                     match rule {
                         ast::Rule::Mask(m) => {
-                            self.mask_rule(m, policy, order, &scope, staged, file, &tag_index)
+                            let site = RuleSite {
+                                policy,
+                                order,
+                                scope: &scope,
+                                staged,
+                                file,
+                                tags: &tag_index,
+                            };
+                            self.mask_rule(m, &site)
                         }
                         ast::Rule::Row(r) => self.row_rule(r, policy, order, &scope, staged, file),
                         ast::Rule::TemporaryUnmask(g) => {
                             let gat = Loc::new(file, g.duration.span);
                             let secs = g.duration.seconds;
                             if !(3_600..=72 * 3_600).contains(&secs) {
-                                self.diags.push(
-                                    Diagnostic::new(
-                                        Code::UnmaskDuration,
-                                        "a temporary unmask lasts from 1h to 72h",
-                                        gat,
-                                        "out of range",
-                                    )
-                                    .with_help("grant at most `72h`; ask again when it expires"),
-                                );
+                                self.diags.push(Diagnostic::unmask_duration(gat));
                             }
                             let audience = self.grant_audience(&g.audience, file);
                             self.model.grants.push(Grant {
@@ -254,15 +237,8 @@ impl Checker<'_> {
     ) -> Option<(SourceId, ColumnId)> {
         let at = Loc::new(file, path.span);
         if path.segments.len() < 2 {
-            self.diags.push(
-                Diagnostic::new(
-                    Code::UndeclaredColumn,
-                    format!("`{}` does not name a column", path.dotted()),
-                    at,
-                    "expected `source.column`",
-                )
-                .with_help("name a column with its source: `column customers.email`"),
-            );
+            self.diags
+                .push(Diagnostic::not_a_column_path(at, &path.dotted()));
             return None;
         }
         let s = self.resolve_source(&path.segments[0], file)?;
@@ -271,274 +247,17 @@ impl Checker<'_> {
         let src = &self.model.sources[s];
         let Some(c) = src.column(&name) else {
             let cat = Loc::new(file, path.segments[1].span.to(path.span));
-            let mut d = Diagnostic::new(
-                Code::UndeclaredColumn,
-                format!("no column `{name}` in source `{}`", src.name),
-                cat,
-                "undeclared column",
-            )
-            .with_secondary(src.loc, "source declared here");
-            if let Some(sug) = did_you_mean(&name, src.columns.iter().map(|c| c.name.as_str())) {
-                d = d
-                    .with_help(format!("did you mean `{}.{sug}`?", src.name))
-                    .with_fix(format!("replace with `{sug}`"), cat, sug.to_string());
-            }
+            let suggestion = did_you_mean(&name, src.columns.iter().map(|c| c.name.as_str()));
+            let d = Diagnostic::unknown_column(cat, &name, &src.name, src.loc, suggestion);
             self.diags.push(d);
             return None;
         };
         if !scope.sources.contains(&s) {
-            let mut d = Diagnostic::new(
-                Code::TargetOutsideScope,
-                format!("`{}` is not in the policy's scope", src.name),
-                at,
-                "outside the scope",
-            );
-            if let Some(l) = scope.loc {
-                d = d.with_secondary(l, "the scope");
-            }
+            let d = Diagnostic::target_outside_scope(at, &src.name, scope.loc);
             self.diags.push(d);
             return None;
         }
         Some((s, c))
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn mask_rule(
-        &mut self,
-        m: &ast::MaskRule,
-        policy: usize,
-        order: usize,
-        scope: &Scope,
-        staged: bool,
-        file: FileId,
-        tags: &TagIndex,
-    ) {
-        let target_loc = Loc::new(file, m.target.span);
-        let covered: HashSet<SourceId> = scope.sources.iter().copied().collect();
-        let in_scope = |s: &SourceId| covered.contains(s);
-        let mut matches: Vec<Match> = Vec::new();
-        let (target, direct) = match &m.target.kind {
-            TargetKind::Column(path) => {
-                let Some((s, c)) = self.column_path(path, file, scope) else {
-                    return;
-                };
-                matches.push(Match {
-                    source: s,
-                    column: c,
-                    specificity: Specificity::Direct,
-                    tag: None,
-                });
-                (Target::Column(s, c), true)
-            }
-            TargetKind::Tagged(paths) => {
-                let resolved: Vec<NodeId> = paths
-                    .iter()
-                    .filter_map(|p| self.resolve_tag(p, file))
-                    .collect();
-                if resolved.len() != paths.len() {
-                    return;
-                }
-                let mut best: HashMap<(SourceId, ColumnId), (u32, NodeId)> = HashMap::new();
-                for &t in &resolved {
-                    let depth = self.model.tags.nodes[t].depth;
-                    for (s, c) in tags.columns_in(t, &scope.sources, &in_scope) {
-                        let e = best.entry((s, c)).or_insert((depth, t));
-                        if depth > e.0 {
-                            *e = (depth, t);
-                        }
-                    }
-                }
-                let mut keys: Vec<_> = best.into_iter().collect();
-                keys.sort_by_key(|((s, c), _)| (*s, *c));
-                for ((s, c), (d, t)) in keys {
-                    matches.push(Match {
-                        source: s,
-                        column: c,
-                        specificity: Specificity::Tag(d),
-                        tag: Some(t),
-                    });
-                }
-                (Target::Tagged(resolved), false)
-            }
-            TargetKind::NamedLike(pat) => match regex::Regex::new(&pat.value) {
-                Ok(re) => {
-                    let mut names: Vec<&String> = self.index.columns_by_name.keys().collect();
-                    names.sort();
-                    for n in names {
-                        if re.is_match(n) {
-                            for &(s, c) in &self.index.columns_by_name[n] {
-                                if in_scope(&s) {
-                                    matches.push(Match {
-                                        source: s,
-                                        column: c,
-                                        specificity: Specificity::Broad,
-                                        tag: None,
-                                    });
-                                }
-                            }
-                        }
-                    }
-                    (Target::NamedLike(re), false)
-                }
-                Err(e) => {
-                    self.diags.push(Diagnostic::new(
-                        Code::BadRegex,
-                        "invalid regular expression",
-                        Loc::new(file, pat.span),
-                        super::exprs::first_line(&e.to_string()),
-                    ));
-                    return;
-                }
-            },
-            TargetKind::All | TargetKind::AnyTag | TargetKind::NoTags => {
-                for &s in &scope.sources {
-                    for (c, col) in self.model.sources[s].columns.iter().enumerate() {
-                        let ok = match m.target.kind {
-                            TargetKind::AnyTag => !col.tags.is_empty(),
-                            TargetKind::NoTags => col.tags.is_empty(),
-                            _ => true,
-                        };
-                        if ok {
-                            matches.push(Match {
-                                source: s,
-                                column: c,
-                                specificity: Specificity::Broad,
-                                tag: None,
-                            });
-                        }
-                    }
-                }
-                let t = match m.target.kind {
-                    TargetKind::AnyTag => Target::AnyTag,
-                    TargetKind::NoTags => Target::NoTags,
-                    _ => Target::All,
-                };
-                (t, false)
-            }
-        };
-        matches.sort_by_key(|mm| (mm.source, mm.column));
-        let matched_sources: Vec<SourceId> = {
-            let mut v: Vec<SourceId> = matches.iter().map(|mm| mm.source).collect();
-            v.dedup();
-            v
-        };
-        let row_sources: Vec<SourceId> = if direct {
-            matched_sources.clone()
-        } else {
-            scope.sources.clone()
-        };
-
-        // where
-        let mut ctx = ExprCtx::new(file, RowCtx::Sources(&row_sources));
-        let where_ = m.where_.as_ref().map(|w| self.condition(w, &mut ctx));
-        let (missing, tag_missing) = (
-            std::mem::take(&mut ctx.missing),
-            std::mem::take(&mut ctx.tag_missing),
-        );
-        let matched_set: HashSet<SourceId> = matched_sources.iter().copied().collect();
-        self.lockout_warnings(
-            &missing,
-            &tag_missing,
-            &matched_set,
-            file,
-            "its `where` counts as true there: the cells it targets are masked",
-            scope.sources.len() > 1,
-        );
-
-        // techniques: checked against the types of the columns matched
-        let mut types: Vec<Ty> = Vec::new();
-        for mm in &matches {
-            let t = &self.model.sources[mm.source].columns[mm.column].ty;
-            if !types.contains(t) {
-                types.push(t.clone());
-            }
-        }
-        let body = self.mask_body(m, file, &types, direct, &row_sources);
-        let Some(body) = body else { return };
-
-        if !direct {
-            // type fallback
-            for t in body.techniques() {
-                let bad: Vec<&Match> = matches
-                    .iter()
-                    .filter(|mm| !applies(t, &self.model.sources[mm.source].columns[mm.column].ty))
-                    .collect();
-                if bad.is_empty() {
-                    continue;
-                }
-                let mut by_ty: Vec<(String, Vec<String>)> = Vec::new();
-                for mm in &bad {
-                    let col = &self.model.sources[mm.source].columns[mm.column];
-                    let fb = fallback(&col.ty).name;
-                    let key = format!("{} (falls back to `{fb}`)", col.ty.family());
-                    let name = format!("{}.{}", self.model.sources[mm.source].name, col.name);
-                    match by_ty.iter_mut().find(|(k, _)| *k == key) {
-                        Some((_, v)) => v.push(name),
-                        None => by_ty.push((key, vec![name])),
-                    }
-                }
-                let first = bad[0];
-                let first_col = self.model.sources[first.source].columns[first.column].loc;
-                let mut d = Diagnostic::new(
-                    Code::TypeFallback,
-                    format!(
-                        "`{}` does not apply to {} of the columns this rule targets",
-                        t.name,
-                        bad.len()
-                    ),
-                    t.loc,
-                    "falls back on some columns",
-                )
-                .with_secondary(first_col, "e.g. this column");
-                for (k, cols) in by_ty {
-                    let shown: Vec<String> = cols.iter().take(5).cloned().collect();
-                    let more = if cols.len() > 5 {
-                        format!(" and {} more", cols.len() - 5)
-                    } else {
-                        String::new()
-                    };
-                    d = d.with_note(format!("{k}: {}{more}", shown.join(", ")));
-                }
-                d = d.with_help("the fallback never reveals more than the technique asked for; target those columns with a rule of their own to choose");
-                self.diags.push(d);
-            }
-            if matches.is_empty() && !scope.sources.is_empty() {
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::PolicyMatchesNothing,
-                        format!(
-                            "policy `{}` matches no column",
-                            self.model.policies[policy].name
-                        ),
-                        target_loc,
-                        "no column in scope matches this target",
-                    )
-                    .with_secondary(
-                        self.model.policies[policy].loc,
-                        "this policy never takes effect",
-                    ),
-                );
-            }
-        }
-        for t in body.techniques() {
-            if matches!(t.arg("scope"), Some(TechArg::Word(w)) if w == "global") {
-                self.diags.push(
-                    Diagnostic::new(Code::GlobalHash, "`hash(scope: global)` makes pseudonyms join across sources", t.loc, "same value, same hash in every source")
-                        .with_help("keep the default per-source scope unless joining across sources is intended"),
-                );
-            }
-        }
-        self.model.mask_rules.push(MaskRule {
-            policy,
-            matches,
-            order,
-            target,
-            target_loc,
-            where_,
-            body,
-            loc: Loc::new(file, m.span),
-            staged,
-        });
     }
 
     fn mask_body(
@@ -560,23 +279,15 @@ impl Checker<'_> {
         if who_count == 0 {
             if m.clauses.len() > 1 {
                 let second = &m.clauses[1];
-                self.diags.push(
-                    Diagnostic::new(Code::BadAudience, "only `for everyone who …` clauses can follow one another", Loc::new(file, second.span), "a second clause")
-                        .with_secondary(Loc::new(file, first.audience.span), "this clause already decides for everyone")
-                        .with_help("write one `using X for everyone [except C]`, or several `using X for everyone who C` closed by `otherwise`"),
-                );
+                self.diags.push(Diagnostic::clause_after_everyone(
+                    Loc::new(file, second.span),
+                    Loc::new(file, first.audience.span),
+                ));
                 return None;
             }
             if let Some(o) = &m.otherwise {
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::BadAudience,
-                        "`otherwise` only closes `for everyone who …` clauses",
-                        Loc::new(file, o.span),
-                        "nothing to close",
-                    )
-                    .with_fix("remove it", Loc::new(file, o.span), ""),
-                );
+                self.diags
+                    .push(Diagnostic::otherwise_without_who(Loc::new(file, o.span)));
                 return None;
             }
             let t = self.technique_in(&first.technique, file, types, direct, row)?;
@@ -596,15 +307,8 @@ impl Checker<'_> {
                 .find(|c| !matches!(c.audience.kind, AudienceKind::Who(_)))
                 .map(|c| c.span)
                 .unwrap_or(first.span);
-            self.diags.push(
-                Diagnostic::new(
-                    Code::BadAudience,
-                    "`for everyone who …` clauses cannot be mixed with `for everyone` or `except`",
-                    Loc::new(file, odd),
-                    "this clause",
-                )
-                .with_help("close the `who` clauses with `otherwise using X` instead"),
-            );
+            self.diags
+                .push(Diagnostic::mixed_audiences(Loc::new(file, odd)));
             return None;
         }
         let mut clauses = Vec::new();
@@ -623,17 +327,10 @@ impl Checker<'_> {
             None => {
                 let last = m.clauses.last().map(|c| c.span).unwrap_or(m.span);
                 let end = Loc::new(file, Span::new(last.end as usize, last.end as usize));
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::MissingOtherwise,
-                        "`for everyone who …` needs an `otherwise`",
-                        Loc::new(file, last),
-                        "everyone else is not decided",
-                    )
-                    .with_help("say what everyone else gets: `otherwise using null` or `otherwise unmasked`")
-                    .with_fix("add `otherwise using null`", end, "\n  otherwise using null")
-                    .with_fix("add `otherwise unmasked`", end, "\n  otherwise unmasked"),
-                );
+                self.diags.push(Diagnostic::mask_missing_otherwise(
+                    Loc::new(file, last),
+                    end,
+                ));
                 return None;
             }
             Some(o) => match &o.technique {
@@ -687,16 +384,14 @@ impl Checker<'_> {
             } else {
                 String::new()
             };
-            self.diags.push(
-                Diagnostic::new(
-                    Code::Lockout,
-                    format!("`row.{name}` does not exist in {} of the sources this rule covers", sources.len()),
-                    Loc::new(file, span),
-                    "read here",
-                )
-                .with_note(format!("missing from {}{more}: {consequence}", names.join(", ")))
-                .with_help("narrow the scope (`on sources with columns tagged …`) or read the column by tag (`row[tagged T]`)"),
-            );
+            let listed = format!("{}{more}", names.join(", "));
+            self.diags.push(Diagnostic::column_lockout(
+                Loc::new(file, span),
+                &name,
+                sources.len(),
+                &listed,
+                consequence,
+            ));
         }
         let mut by_tag: Vec<((String, Span), Vec<SourceId>)> = Vec::new();
         for (s, name, span) in tag_missing {
@@ -722,15 +417,13 @@ impl Checker<'_> {
             } else {
                 String::new()
             };
-            self.diags.push(
-                Diagnostic::new(
-                    Code::TaggedColumnSkip,
-                    format!("no column tagged `{name}` in {} of the sources this rule covers: the rule does not apply there", sources.len()),
-                    Loc::new(file, span),
-                    "read here",
-                )
-                .with_note(format!("skipped: {}{more}", names.join(", "))),
-            );
+            let listed = format!("{}{more}", names.join(", "));
+            self.diags.push(Diagnostic::tagged_column_skip(
+                Loc::new(file, span),
+                &name,
+                sources.len(),
+                &listed,
+            ));
         }
     }
 
@@ -755,12 +448,8 @@ impl Checker<'_> {
                     return None;
                 }
                 if d.seconds <= 0 {
-                    self.diags.push(Diagnostic::new(
-                        Code::BadRowRule,
-                        "the duration must be positive",
-                        Loc::new(file, d.span),
-                        "not positive",
-                    ));
+                    self.diags
+                        .push(Diagnostic::window_not_positive(Loc::new(file, d.span)));
                     return None;
                 }
                 if matches!(f.kind, RowFilterKind::NewerThan(_)) {
@@ -771,12 +460,8 @@ impl Checker<'_> {
             }
             RowFilterKind::Sample(p, span) => {
                 if !(1..=100).contains(p) {
-                    self.diags.push(Diagnostic::new(
-                        Code::BadRowRule,
-                        "a sample is 1% to 100% of rows",
-                        Loc::new(file, *span),
-                        "out of range",
-                    ));
+                    self.diags
+                        .push(Diagnostic::sample_out_of_range(Loc::new(file, *span)));
                     return None;
                 }
                 let needs = Needed {
@@ -816,11 +501,10 @@ impl Checker<'_> {
                     None => {
                         let end =
                             Loc::new(file, Span::new(r.span.end as usize, r.span.end as usize));
-                        self.diags.push(
-                            Diagnostic::new(Code::MissingOtherwise, "`for everyone who …` needs an `otherwise`", Loc::new(file, r.audience.span), "everyone else is not decided")
-                                .with_help("say what everyone else sees: `otherwise all rows` or `otherwise only show rows where …`")
-                                .with_fix("add `otherwise all rows`", end, " otherwise all rows"),
-                        );
+                        self.diags.push(Diagnostic::row_missing_otherwise(
+                            Loc::new(file, r.audience.span),
+                            end,
+                        ));
                         None
                     }
                     Some(ast::RowOtherwise::AllRows(_)) => Some(RowAudience::Who(c, None)),
@@ -852,12 +536,12 @@ impl Checker<'_> {
             } else {
                 "an `event_time` column"
             };
-            self.diags.push(Diagnostic::new(
-                Code::Lockout,
-                format!("source `{}` has no {what}: this rule shows none of its rows to anyone it applies to", self.model.sources[s].name),
+            let d = Diagnostic::row_rule_lockout(
                 Loc::new(file, span),
-                "here",
-            ));
+                &self.model.sources[s].name,
+                what,
+            );
+            self.diags.push(d);
         }
         let (Some(filter), Some(audience)) = (filter, audience) else {
             return;
@@ -929,16 +613,15 @@ impl Checker<'_> {
         }
         if let [only] = sources {
             let source = &self.model.sources[*only];
-            self.diags.push(
-                Diagnostic::new(
-                    Code::BadRowRule,
-                    format!("source `{}` {}", source.name, needs.what),
-                    at,
-                    needs.label,
-                )
-                .with_secondary(source.loc, "source declared here")
-                .with_help(needs.help),
+            let d = Diagnostic::row_rule_needs(
+                at,
+                &source.name,
+                needs.what,
+                needs.label,
+                source.loc,
+                needs.help,
             );
+            self.diags.push(d);
             return false;
         }
         for s in lacking {

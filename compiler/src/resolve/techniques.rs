@@ -1,9 +1,9 @@
 //! Checking techniques as written in rules: name, arguments, applicability to column types.
 
-use super::exprs::{first_line, ExprCtx, RowCtx};
+use super::exprs::{ExprCtx, RowCtx};
 use super::suggest::did_you_mean;
 use super::Checker;
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::Diagnostic;
 use crate::model::{CKind, TechArg, TechniqueUse, Ty};
 use crate::source_map::{FileId, Loc};
 use crate::techniques::{applies, const_fits, info, Param, CATALOG};
@@ -71,59 +71,31 @@ impl Checker<'_> {
         match &t.kind {
             TechniqueKind::ByLevel { entries } => {
                 if self.model.levels.is_empty() {
-                    self.diags.push(
-                        Diagnostic::new(
-                            Code::BadLevel,
-                            "`by level` needs masking levels",
-                            at,
-                            "no levels are declared",
-                        )
-                        .with_help("declare them, highest first: `level High > Medium > Low;`"),
-                    );
+                    self.diags.push(Diagnostic::no_levels(at));
                     return None;
                 }
                 let mut out = Vec::new();
                 for (level, tech) in entries {
                     let lat = Loc::new(file, level.span);
                     if !self.model.levels.iter().any(|l| l.name == level.name) {
-                        let mut d = Diagnostic::new(
-                            Code::BadLevel,
-                            format!("undeclared masking level `{}`", level.name),
-                            lat,
-                            "not a declared level",
-                        );
-                        if let Some(s) = did_you_mean(
+                        let suggestion = did_you_mean(
                             &level.name,
                             self.model.levels.iter().map(|l| l.name.as_str()),
-                        ) {
-                            d = d.with_help(format!("did you mean `{s}`?")).with_fix(
-                                format!("replace with `{s}`"),
-                                lat,
-                                s.to_string(),
-                            );
-                        }
-                        self.diags.push(d);
+                        );
+                        self.diags
+                            .push(Diagnostic::undeclared_level(lat, &level.name, suggestion));
                         continue;
                     }
                     if out
                         .iter()
                         .any(|(n, _): &(String, TechniqueUse)| *n == level.name)
                     {
-                        self.diags.push(Diagnostic::new(
-                            Code::BadLevel,
-                            format!("level `{}` has two entries", level.name),
-                            lat,
-                            "second entry",
-                        ));
+                        self.diags.push(Diagnostic::level_twice(lat, &level.name));
                         continue;
                     }
                     if matches!(tech.kind, TechniqueKind::ByLevel { .. }) {
-                        self.diags.push(Diagnostic::new(
-                            Code::BadLevel,
-                            "`by level` cannot be nested",
-                            Loc::new(file, tech.span),
-                            "nested",
-                        ));
+                        self.diags
+                            .push(Diagnostic::nested_by_level(Loc::new(file, tech.span)));
                         continue;
                     }
                     if let Some(u) = self.technique_in(tech, file, types, direct, row) {
@@ -140,22 +112,9 @@ impl Checker<'_> {
             TechniqueKind::Call { name, args, .. } => {
                 let Some(spec) = info(&name.name) else {
                     let nat = Loc::new(file, name.span);
-                    let mut d = Diagnostic::new(
-                        Code::UnknownTechnique,
-                        format!("unknown technique `{}`", name.name),
-                        nat,
-                        "not a technique",
-                    );
-                    if let Some(s) = did_you_mean(&name.name, CATALOG.iter().map(|t| t.name)) {
-                        d = d.with_help(format!("did you mean `{s}`?")).with_fix(
-                            format!("replace with `{s}`"),
-                            nat,
-                            s.to_string(),
-                        );
-                    } else {
-                        d = d.with_note("see docs/language.md §5 for the techniques");
-                    }
-                    self.diags.push(d);
+                    let suggestion = did_you_mean(&name.name, CATALOG.iter().map(|t| t.name));
+                    self.diags
+                        .push(Diagnostic::unknown_technique(nat, &name.name, suggestion));
                     return None;
                 };
                 let mut bound: Vec<(usize, &Expr)> = Vec::new();
@@ -168,18 +127,12 @@ impl Checker<'_> {
                             Some(i) => i,
                             None => {
                                 let names: Vec<&str> = spec.params.iter().map(|p| p.name).collect();
-                                let mut d = Diagnostic::new(
-                                    Code::BadTechniqueArgument,
-                                    format!("`{}` has no parameter `{}`", spec.name, l.name),
+                                self.diags.push(Diagnostic::unknown_parameter(
                                     Loc::new(file, l.span),
-                                    "unknown parameter",
-                                );
-                                d = if names.is_empty() {
-                                    d.with_note(format!("`{}` takes no arguments", spec.name))
-                                } else {
-                                    d.with_note(format!("its parameters are: {}", names.join(", ")))
-                                };
-                                self.diags.push(d);
+                                    spec.name,
+                                    &l.name,
+                                    &names,
+                                ));
                                 ok = false;
                                 continue;
                             }
@@ -202,16 +155,10 @@ impl Checker<'_> {
                                 next_pos += 1;
                             }
                             if next_pos >= spec.params.len() {
-                                self.diags.push(Diagnostic::new(
-                                    Code::BadTechniqueArgument,
-                                    format!(
-                                        "`{}` takes {} argument{}",
-                                        spec.name,
-                                        spec.params.len(),
-                                        if spec.params.len() == 1 { "" } else { "s" }
-                                    ),
+                                self.diags.push(Diagnostic::extra_argument(
                                     aat,
-                                    "extra argument",
+                                    spec.name,
+                                    spec.params.len(),
                                 ));
                                 ok = false;
                                 continue;
@@ -221,12 +168,8 @@ impl Checker<'_> {
                         }
                     };
                     if bound.iter().any(|(i, _)| *i == idx) {
-                        self.diags.push(Diagnostic::new(
-                            Code::BadTechniqueArgument,
-                            format!("`{}` is given twice", spec.params[idx].name),
-                            aat,
-                            "given again",
-                        ));
+                        self.diags
+                            .push(Diagnostic::argument_twice(aat, spec.params[idx].name));
                         ok = false;
                         continue;
                     }
@@ -234,15 +177,12 @@ impl Checker<'_> {
                 }
                 for (i, p) in spec.params.iter().enumerate() {
                     if p.required && !bound.iter().any(|(j, _)| *j == i) {
-                        self.diags.push(
-                            Diagnostic::new(
-                                Code::BadTechniqueArgument,
-                                format!("`{}` needs its `{}` argument", spec.name, p.name),
-                                at,
-                                "missing argument",
-                            )
-                            .with_note(format!("example: {}", spec.example)),
-                        );
+                        self.diags.push(Diagnostic::missing_argument(
+                            at,
+                            spec.name,
+                            p.name,
+                            spec.example,
+                        ));
                         ok = false;
                     }
                 }
@@ -259,12 +199,7 @@ impl Checker<'_> {
                     && out.iter().any(|(n, _)| n == "char")
                     && out.iter().any(|(n, _)| n == "text")
                 {
-                    self.diags.push(Diagnostic::new(
-                        Code::BadTechniqueArgument,
-                        format!("`{}` takes either `char:` or `text:`, not both", spec.name),
-                        at,
-                        "both given",
-                    ));
+                    self.diags.push(Diagnostic::char_and_text(at, spec.name));
                     ok = false;
                 }
                 if !ok {
@@ -279,15 +214,12 @@ impl Checker<'_> {
                 if direct {
                     for ty in types {
                         if !applies(&u, ty) {
-                            self.diags.push(
-                                Diagnostic::new(
-                                    Code::TechniqueNotApplicable,
-                                    format!("`{}` does not apply to {ty}", spec.name),
-                                    at,
-                                    format!("`{}` applies to {}", spec.name, spec.applies),
-                                )
-                                .with_help("choose a technique for this type, e.g. `null`, or target the column with a tag to fall back automatically"),
-                            );
+                            self.diags.push(Diagnostic::technique_not_applicable(
+                                at,
+                                spec.name,
+                                ty,
+                                spec.applies,
+                            ));
                             return None;
                         }
                     }
@@ -310,10 +242,10 @@ impl Checker<'_> {
         row: RowCtx,
     ) -> Option<TechArg> {
         let bad = |this: &mut Self, what: String| {
-            this.diags.push(Diagnostic::new(
-                Code::BadTechniqueArgument,
-                format!("invalid `{param}` for `{tech}`: {what}"),
+            this.diags.push(Diagnostic::bad_argument(
                 Loc::new(file, e.span),
+                tech,
+                param,
                 what,
             ));
             None
@@ -372,6 +304,11 @@ impl Checker<'_> {
                 Some(s) => Some(TechArg::Text(s.to_string())),
                 None => bad(self, "expected a string".into()),
             },
+            Param::NonEmptyText => match string(e) {
+                Some("") => bad(self, "the text must not be empty".into()),
+                Some(s) => Some(TechArg::Text(s.to_string())),
+                None => bad(self, "expected a string".into()),
+            },
             Param::Char => match string(e) {
                 Some(s) if s.chars().count() == 1 => Some(TechArg::Text(s.to_string())),
                 Some(_) => bad(self, "expected exactly one character".into()),
@@ -381,12 +318,8 @@ impl Checker<'_> {
                 Some(s) => match regex::Regex::new(s) {
                     Ok(_) => Some(TechArg::Text(s.to_string())),
                     Err(err) => {
-                        self.diags.push(Diagnostic::new(
-                            Code::BadRegex,
-                            "invalid regular expression",
-                            Loc::new(file, e.span),
-                            first_line(&err.to_string()),
-                        ));
+                        self.diags
+                            .push(Diagnostic::invalid_regex(Loc::new(file, e.span), &err));
                         None
                     }
                 },

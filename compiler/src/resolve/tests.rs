@@ -3,7 +3,7 @@
 use super::exprs::{parse_date, parse_timestamp};
 use super::suggest::did_you_mean;
 use super::Checker;
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::Diagnostic;
 use crate::model::{SourceId, TestCase, TestStep, Ty};
 use crate::source_map::{FileId, Loc};
 use pol_grammar::ast::{Decl, Expr, ExprKind, Literal, TestStmt};
@@ -13,12 +13,8 @@ impl Checker<'_> {
     /// A test value: a constant, list or record, as JSON.
     fn test_value(&mut self, e: &Expr, file: FileId) -> Option<Json> {
         let bad = |this: &mut Self| {
-            this.diags.push(Diagnostic::new(
-                Code::BadTest,
-                "test values are constants: literals, lists, records, `date(…)`, `timestamp(…)`",
-                Loc::new(file, e.span),
-                "not a constant",
-            ));
+            this.diags
+                .push(Diagnostic::test_value_not_constant(Loc::new(file, e.span)));
             None
         };
         Some(match &e.kind {
@@ -73,11 +69,10 @@ impl Checker<'_> {
                     parse_timestamp(&text).is_some()
                 };
                 if !ok {
-                    self.diags.push(Diagnostic::new(
-                        Code::BadLiteral,
-                        format!("`{text}` is not a {}", f.name),
+                    self.diags.push(Diagnostic::test_literal_invalid(
                         Loc::new(file, e.span),
-                        "invalid",
+                        &text,
+                        &f.name,
                     ));
                     return None;
                 }
@@ -95,12 +90,8 @@ impl Checker<'_> {
         match &e.kind {
             ExprKind::Record(entries) => Some(entries),
             _ => {
-                self.diags.push(Diagnostic::new(
-                    Code::BadTest,
-                    "expected a record `{ name: value, … }`",
-                    Loc::new(file, e.span),
-                    "not a record",
-                ));
+                self.diags
+                    .push(Diagnostic::test_not_a_record(Loc::new(file, e.span)));
                 None
             }
         }
@@ -126,23 +117,13 @@ impl Checker<'_> {
                             for (k, v) in entries {
                                 let kat = Loc::new(file, k.span);
                                 let Some(field) = self.model.subject_field(&k.name) else {
-                                    let mut d = Diagnostic::new(
-                                        Code::UndeclaredSubjectField,
-                                        format!("undeclared subject field `{}`", k.name),
-                                        kat,
-                                        "not a field of `user`",
-                                    );
-                                    if let Some(s) = did_you_mean(
+                                    let suggestion = did_you_mean(
                                         &k.name,
                                         self.model.subject.iter().map(|f| f.name.as_str()),
-                                    ) {
-                                        d = d.with_help(format!("did you mean `{s}`?")).with_fix(
-                                            format!("replace with `{s}`"),
-                                            kat,
-                                            s.to_string(),
-                                        );
-                                    }
-                                    self.diags.push(d);
+                                    );
+                                    self.diags.push(Diagnostic::undeclared_test_subject_field(
+                                        kat, &k.name, suggestion,
+                                    ));
                                     continue;
                                 };
                                 let Some(value) = self.test_value(v, file) else {
@@ -150,11 +131,10 @@ impl Checker<'_> {
                                 };
                                 let ty = self.model.subject[field].ty.clone();
                                 if !json_fits(&value, &ty) {
-                                    self.diags.push(Diagnostic::new(
-                                        Code::BadTest,
-                                        format!("`{}` is {ty}; this value does not fit", k.name),
+                                    self.diags.push(Diagnostic::test_value_does_not_fit(
                                         Loc::new(file, v.span),
-                                        format!("expected {ty}"),
+                                        &k.name,
+                                        &ty,
                                     ));
                                     continue;
                                 }
@@ -162,28 +142,27 @@ impl Checker<'_> {
                             }
                             steps.push(TestStep::User(Json::Object(obj), at));
                         }
-                        TestStmt::GivenNow { value, .. } => match self.test_value(value, file) {
-                            Some(Json::String(s)) => match parse_timestamp(&s).or_else(|| {
-                                parse_date(&s)
-                                    .and_then(|d| d.and_hms_opt(0, 0, 0))
-                                    .map(|t| t.and_utc())
-                            }) {
-                                Some(ts) => steps.push(TestStep::Now(ts, at)),
-                                None => self.diags.push(Diagnostic::new(
-                                    Code::BadTest,
-                                    "the clock is a timestamp",
-                                    Loc::new(file, value.span),
-                                    "expected `timestamp(\"…\")`",
-                                )),
-                            },
-                            Some(_) => self.diags.push(Diagnostic::new(
-                                Code::BadTest,
-                                "the clock is a timestamp",
-                                Loc::new(file, value.span),
-                                "expected `timestamp(\"…\")`",
-                            )),
-                            None => {}
-                        },
+                        TestStmt::GivenNow { value, .. } => {
+                            match self.test_value(value, file) {
+                                Some(Json::String(s)) => match parse_timestamp(&s).or_else(|| {
+                                    parse_date(&s)
+                                        .and_then(|d| d.and_hms_opt(0, 0, 0))
+                                        .map(|t| t.and_utc())
+                                }) {
+                                    Some(ts) => steps.push(TestStep::Now(ts, at)),
+                                    None => self.diags.push(Diagnostic::test_clock_not_timestamp(
+                                        Loc::new(file, value.span),
+                                    )),
+                                },
+                                Some(_) => {
+                                    self.diags
+                                        .push(Diagnostic::test_clock_not_timestamp(Loc::new(
+                                            file, value.span,
+                                        )))
+                                }
+                                None => {}
+                            }
+                        }
                         TestStmt::GivenRow { source, record, .. } => {
                             let Some(s) = self.resolve_source(source, file) else {
                                 current = None;
@@ -268,11 +247,9 @@ impl Checker<'_> {
                     )
                 });
                 if !expects {
-                    self.diags.push(Diagnostic::new(
-                        Code::BadTest,
-                        format!("test \"{}\" expects nothing", t.name.value),
+                    self.diags.push(Diagnostic::test_expects_nothing(
                         Loc::new(file, t.name.span),
-                        "no `expect`",
+                        &t.name.value,
                     ));
                 }
                 self.model.tests.push(TestCase {
@@ -286,35 +263,15 @@ impl Checker<'_> {
 
     fn need_row(&mut self, current: Option<SourceId>, has_row: bool, at: Loc) -> Option<SourceId> {
         if current.is_none() && !has_row {
-            self.diags.push(
-                Diagnostic::new(
-                    Code::BadTest,
-                    "`expect` needs a row",
-                    at,
-                    "no `given row` before it",
-                )
-                .with_help("add `given row SOURCE { … }` before the expectation"),
-            );
+            self.diags.push(Diagnostic::expect_without_row(at));
         }
         current
     }
 
     fn unknown_test_column(&mut self, s: SourceId, name: &str, at: Loc) {
         let src = &self.model.sources[s];
-        let mut d = Diagnostic::new(
-            Code::UndeclaredColumn,
-            format!("no column `{name}` in source `{}`", src.name),
-            at,
-            "undeclared column",
-        )
-        .with_secondary(src.loc, "source declared here");
-        if let Some(sug) = did_you_mean(name, src.columns.iter().map(|c| c.name.as_str())) {
-            d = d.with_help(format!("did you mean `{sug}`?")).with_fix(
-                format!("replace with `{sug}`"),
-                at,
-                sug.to_string(),
-            );
-        }
+        let suggestion = did_you_mean(name, src.columns.iter().map(|c| c.name.as_str()));
+        let d = Diagnostic::unknown_test_column(at, name, &src.name, src.loc, suggestion);
         self.diags.push(d);
     }
 }

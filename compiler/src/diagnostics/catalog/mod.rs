@@ -1,0 +1,18 @@
+//! The catalog of diagnostics: one typed constructor per message, so that the text of each
+//! message (its title, label and help) lives in one place, next to the other messages of its
+//! code. Checkers call these constructors instead of formatting messages themselves.
+
+mod columns;
+mod declarations;
+mod expressions;
+mod lints;
+mod lockout;
+mod mismatch;
+mod names;
+mod policies;
+mod techniques;
+mod tests;
+mod types;
+
+pub use columns::RoleModifier;
+pub use mismatch::OperandMismatch;
