@@ -90,10 +90,18 @@ impl Index {
     /// The occurrences at an offset of a file (an offset touching either end counts), the
     /// narrowest first.
     pub fn at(&self, file: FileId, offset: usize) -> Vec<&Occurrence> {
+        // Sorted by place: only the file's occurrences starting at or before the offset can
+        // hold it.
+        let first = self.occurrences.partition_point(|o| o.loc.file < file);
+        let last = self.occurrences.partition_point(|o| {
+            o.loc.file < file || (o.loc.file == file && o.loc.span.start as usize <= offset)
+        });
         let mut found: Vec<&Occurrence> = self
             .occurrences
+            .get(first..last)
+            .unwrap_or_default()
             .iter()
-            .filter(|o| o.loc.file == file && o.loc.span.contains(offset))
+            .filter(|o| o.loc.span.contains(offset))
             .collect();
         found.sort_by_key(|o| o.loc.span.len());
         if let Some(first) = found.first() {
@@ -110,7 +118,9 @@ impl Index {
 
     /// The occurrences in one file.
     pub fn in_file(&self, file: FileId) -> impl Iterator<Item = &Occurrence> + '_ {
-        self.occurrences.iter().filter(move |o| o.loc.file == file)
+        let first = self.occurrences.partition_point(|o| o.loc.file < file);
+        let last = self.occurrences.partition_point(|o| o.loc.file <= file);
+        self.occurrences.get(first..last).unwrap_or_default().iter()
     }
 }
 

@@ -22,7 +22,7 @@ use pol_grammar::ast::SourceFile;
 use pol_grammar::LineIndex;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 /// A file of the workspace.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -126,6 +126,9 @@ pub struct AnalysisHost {
     files: BTreeMap<FileKey, Entry>,
     folders: Vec<PathBuf>,
     generation: u64,
+    /// The latest snapshot taken: the next one reuses what it (or the analysed snapshot it
+    /// would reuse) analysed.
+    last: Mutex<Option<Analysis>>,
 }
 
 impl AnalysisHost {
@@ -203,7 +206,10 @@ impl AnalysisHost {
             .iter()
             .map(|(k, e)| (k.clone(), e.clone()))
             .collect();
-        Analysis::new(self.generation, files, self.folders.clone())
+        let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
+        let snapshot = Analysis::new(self.generation, files, self.folders.clone(), last.as_ref());
+        *last = Some(snapshot.clone());
+        snapshot
     }
 
     /// Bumped by every change that alters what an analysis sees.

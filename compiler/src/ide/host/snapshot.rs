@@ -10,7 +10,7 @@ use pol_grammar::ast::SourceFile;
 use pol_grammar::Span;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 /// A span of a file of the workspace.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,6 +26,9 @@ pub struct SetAnalysis {
     keys: Vec<FileKey>,
     versions: Vec<Option<i32>>,
     ids: HashMap<FileKey, FileId>,
+    /// The texts analysed (shared with the host's entries): a later snapshot whose set has the
+    /// same files with the very same texts reuses this analysis.
+    texts: Vec<Arc<String>>,
 }
 
 impl SetAnalysis {
@@ -36,7 +39,22 @@ impl SetAnalysis {
             keys: Vec::new(),
             versions: Vec::new(),
             ids: HashMap::new(),
+            texts: Vec::new(),
         }
+    }
+
+    /// Whether this analysis is of exactly these files: the same keys in the same order, the
+    /// same texts (the host's own, not equal copies) and the same editor versions.
+    fn is_of(&self, files: &[&(FileKey, Entry)]) -> bool {
+        self.keys.len() == files.len()
+            && files.iter().enumerate().all(|(i, (key, entry))| {
+                self.keys.get(i) == Some(key)
+                    && self.versions.get(i) == Some(&entry.version)
+                    && self
+                        .texts
+                        .get(i)
+                        .is_some_and(|t| Arc::ptr_eq(t, &entry.text))
+            })
     }
 
     /// Parses (where no parse is kept) and checks the files of one set.
@@ -46,18 +64,21 @@ impl SetAnalysis {
         let mut keys = Vec::with_capacity(files.len());
         let mut versions = Vec::with_capacity(files.len());
         let mut ids = HashMap::new();
+        let mut texts = Vec::with_capacity(files.len());
         for (key, entry) in files {
             let id = map.add(key.name(), entry.text.as_str());
             asts.push(SourceFile::clone(&entry.parsed()));
             ids.insert(key.clone(), id);
             keys.push(key.clone());
             versions.push(entry.version);
+            texts.push(entry.text.clone());
         }
         SetAnalysis {
             ide: Ide::from_parsed(map, asts),
             keys,
             versions,
             ids,
+            texts,
         }
     }
 
@@ -105,6 +126,9 @@ struct Inner {
     files: Vec<(FileKey, Entry)>,
     folders: Vec<PathBuf>,
     sets: OnceLock<Sets>,
+    /// An analysed earlier snapshot whose set analyses this one may reuse; let go once this one
+    /// is analysed (so that snapshots do not chain).
+    previous: Mutex<Option<Analysis>>,
 }
 
 /// An immutable analysis of one state of the workspace: cheap to clone, `Send` and `Sync`. The
@@ -118,18 +142,43 @@ impl Analysis {
         generation: u64,
         files: Vec<(FileKey, Entry)>,
         folders: Vec<PathBuf>,
+        previous: Option<&Analysis>,
     ) -> Analysis {
         Analysis(Arc::new(Inner {
             generation,
             files,
             folders,
             sets: OnceLock::new(),
+            previous: Mutex::new(previous.and_then(Analysis::newest_analysed)),
         }))
     }
 
     /// The analysis of an empty workspace, at generation 0.
     pub fn empty() -> Analysis {
-        Analysis::new(0, Vec::new(), Vec::new())
+        Analysis::new(0, Vec::new(), Vec::new(), None)
+    }
+
+    /// This snapshot when it is analysed, else the analysed one it would reuse.
+    fn newest_analysed(&self) -> Option<Analysis> {
+        if self.0.sets.get().is_some() {
+            return Some(self.clone());
+        }
+        self.0
+            .previous
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The analysis of these files kept by the earlier snapshot, if it analysed exactly them.
+    fn reusable(
+        previous: Option<&Analysis>,
+        files: &[&(FileKey, Entry)],
+    ) -> Option<Arc<SetAnalysis>> {
+        let sets = previous?.0.sets.get()?;
+        let (first, _) = files.first()?;
+        let set = sets.sets.get(*sets.by_file.get(first)?)?;
+        set.is_of(files).then(|| set.clone())
     }
 
     /// The host's generation this snapshot was taken at.
@@ -149,17 +198,26 @@ impl Analysis {
                 by_file: HashMap::new(),
                 bad_manifests: Vec::new(),
             };
+            let previous = self
+                .0
+                .previous
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
             let files: Vec<&(FileKey, Entry)> = self.0.files.iter().collect();
             for (set, files) in sets::group(files, |(k, _)| k, &self.0.folders) {
                 if let Some(bad) = sets::bad_manifest(&set) {
                     out.bad_manifests.push(bad);
                 }
-                let analysis = SetAnalysis::analyse(files);
+                let analysis = match Analysis::reusable(previous.as_ref(), &files) {
+                    Some(kept) => kept,
+                    None => Arc::new(SetAnalysis::analyse(files)),
+                };
                 let index = out.sets.len();
                 for (_, key) in analysis.files() {
                     out.by_file.insert(key.clone(), index);
                 }
-                out.sets.push(Arc::new(analysis));
+                out.sets.push(analysis);
             }
             out
         })
