@@ -256,6 +256,7 @@ fn mask_row(c: &mut Criterion) {
                 .collect()
         })
         .collect();
+    interleaved_rows(&hand, &source, &rows);
 
     let mut g = c.benchmark_group("mask_row");
     g.throughput(criterion::Throughput::Elements(rows.len() as u64));
@@ -294,6 +295,63 @@ fn session_50_columns(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+/// `hand_written` and `runtime_values` over the 1,024 rows, alternated round by round (A B, then
+/// B A), when the bench is run with the `mask_row` filter: prints each round's times and ratio,
+/// and the medians. Rounds: `POL_BENCH_ROUNDS` (default 21).
+fn interleaved_rows(
+    hand: &HandWritten,
+    source: &pol_runtime::SourceSession<'_>,
+    rows: &[Vec<Value>],
+) {
+    if !std::env::args().any(|a| a.contains("mask_row")) {
+        return;
+    }
+    let rounds: usize = std::env::var("POL_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(21);
+    let time = |f: &dyn Fn(&[Value]) -> Option<Vec<Value>>| {
+        let start = std::time::Instant::now();
+        for _ in 0..10 {
+            for r in rows {
+                black_box(f(black_box(r)));
+            }
+        }
+        start.elapsed().as_secs_f64() / 10.0
+    };
+    let by_hand = |r: &[Value]| hand.mask(r);
+    let runtime = |r: &[Value]| source.mask_values(r);
+    time(&by_hand);
+    time(&runtime);
+    let mut results = Vec::with_capacity(rounds);
+    eprintln!("mask_row interleaved: {} rows, {rounds} rounds", rows.len());
+    eprintln!("round  hand_written_us  runtime_values_us  ratio");
+    for round in 0..rounds {
+        let (h, v) = if round % 2 == 0 {
+            let h = time(&by_hand);
+            (h, time(&runtime))
+        } else {
+            let v = time(&runtime);
+            (time(&by_hand), v)
+        };
+        eprintln!(
+            "{round:>5}  {:>15.1}  {:>17.1}  {:>5.2}x",
+            h * 1e6,
+            v * 1e6,
+            v / h
+        );
+        results.push((h, v));
+    }
+    eprintln!(
+        "median: hand_written {:.1} us, runtime_values {:.1} us per {} rows, median per-round \
+         ratio {:.2}x",
+        median(results.iter().map(|r| r.0).collect()) * 1e6,
+        median(results.iter().map(|r| r.1).collect()) * 1e6,
+        rows.len(),
+        median(results.iter().map(|r| r.1 / r.0).collect()),
+    );
 }
 
 /// The 50-column, one-source policy set of `session/50_columns`.

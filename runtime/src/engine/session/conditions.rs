@@ -46,6 +46,7 @@ impl<'e> Conditions<'e> {
         }
     }
 
+    #[inline]
     fn resolved(&self, p: usize) -> Option<&Resolved> {
         self.programs.get_or_init(p, || self.resolve(p))
     }
@@ -92,6 +93,15 @@ impl<'e> Conditions<'e> {
     #[inline]
     pub(super) fn user(&self, p: u32) -> Option<Tri> {
         self.resolved(p as usize)?.user
+    }
+
+    /// Program `p`'s user-only value and comparison side at once (one look-up on the row path).
+    #[inline]
+    pub(super) fn side(&self, p: u32) -> (Option<Tri>, Option<&SessionComparison>) {
+        match self.resolved(p as usize) {
+            Some(r) => (r.user, r.compared.as_ref()),
+            None => (None, None),
+        }
     }
 
     /// Program `p`'s comparison with the row and its session side, if it is one (the outer

@@ -58,10 +58,11 @@ pub(super) fn decide_body(
 
 impl<'s> SourceSession<'s> {
     pub(super) fn cond(&self, p: u32, env: &Env<'_>) -> Tri {
-        if let Some(t) = self.session.user_tri(p) {
+        let (user, compared) = self.session.compared.side(p);
+        if let Some(t) = user {
             return t;
         }
-        if let Some(Some((c, operand))) = self.session.compared.get(p as usize) {
+        if let Some((c, operand)) = compared {
             // A top-level column compared with a value fixed for the session.
             if let Some(path) = env
                 .paths
