@@ -13,6 +13,10 @@
 //!   `mask_values` over the same rows as `Value`s (the row path), in one run. A test checks that
 //!   both give the same rows.
 //! - `session/50_columns`: opening a session for one user on a 50-column source.
+//! - `session_scale` (only with that filter): opening a session and asking for one source on the
+//!   bundles of generated policy sets of 10k, 100k and 1M lines (`POL_SESSION_LINES`, comma
+//!   separated), interleaved round by round with the same on the one-source bundle of
+//!   `session/50_columns`; prints per-size medians and ratios.
 //! - `load/100k_lines`: loading (decode, verify, prepare) the bundle of the generated 100k-line policy
 //!   set (`compiler/examples/gen_policy_set.rs`), against decoding its bytes without verification.
 
@@ -252,6 +256,7 @@ fn mask_row(c: &mut Criterion) {
                 .collect()
         })
         .collect();
+    interleaved_rows(&hand, &source, &rows);
 
     let mut g = c.benchmark_group("mask_row");
     g.throughput(criterion::Throughput::Elements(rows.len() as u64));
@@ -280,6 +285,77 @@ fn mask_row(c: &mut Criterion) {
 }
 
 fn session_50_columns(c: &mut Criterion) {
+    let engine = wide_engine();
+    let subject = subject();
+    let mut g = c.benchmark_group("session");
+    g.bench_function("50_columns", |b| {
+        b.iter(|| {
+            let s = engine.session(black_box(&subject), now()).unwrap();
+            black_box(s.source("wide").map(|s| s.visible_columns().len()))
+        })
+    });
+    g.finish();
+}
+
+/// `hand_written` and `runtime_values` over the 1,024 rows, alternated round by round (A B, then
+/// B A), when the bench is run with the `mask_row` filter: prints each round's times and ratio,
+/// and the medians. Rounds: `POL_BENCH_ROUNDS` (default 21).
+fn interleaved_rows(
+    hand: &HandWritten,
+    source: &pol_runtime::SourceSession<'_>,
+    rows: &[Vec<Value>],
+) {
+    if !std::env::args().any(|a| a.contains("mask_row")) {
+        return;
+    }
+    let rounds: usize = std::env::var("POL_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(21);
+    let time = |f: &dyn Fn(&[Value]) -> Option<Vec<Value>>| {
+        let start = std::time::Instant::now();
+        for _ in 0..10 {
+            for r in rows {
+                black_box(f(black_box(r)));
+            }
+        }
+        start.elapsed().as_secs_f64() / 10.0
+    };
+    let by_hand = |r: &[Value]| hand.mask(r);
+    let runtime = |r: &[Value]| source.mask_values(r);
+    time(&by_hand);
+    time(&runtime);
+    let mut results = Vec::with_capacity(rounds);
+    eprintln!("mask_row interleaved: {} rows, {rounds} rounds", rows.len());
+    eprintln!("round  hand_written_us  runtime_values_us  ratio");
+    for round in 0..rounds {
+        let (h, v) = if round % 2 == 0 {
+            let h = time(&by_hand);
+            (h, time(&runtime))
+        } else {
+            let v = time(&runtime);
+            (time(&by_hand), v)
+        };
+        eprintln!(
+            "{round:>5}  {:>15.1}  {:>17.1}  {:>5.2}x",
+            h * 1e6,
+            v * 1e6,
+            v / h
+        );
+        results.push((h, v));
+    }
+    eprintln!(
+        "median: hand_written {:.1} us, runtime_values {:.1} us per {} rows, median per-round \
+         ratio {:.2}x",
+        median(results.iter().map(|r| r.0).collect()) * 1e6,
+        median(results.iter().map(|r| r.1).collect()) * 1e6,
+        rows.len(),
+        median(results.iter().map(|r| r.1 / r.0).collect()),
+    );
+}
+
+/// The 50-column, one-source policy set of `session/50_columns`.
+fn wide_engine() -> Engine {
     let mut text = String::from(
         "tag PII sensitive;\ntag PII.Name;\ntag Finance;\nsource wide {\n  id: int key,\n",
     );
@@ -296,16 +372,87 @@ fn session_50_columns(c: &mut Criterion) {
     text.push_str("policy names { mask columns tagged PII.Name using initials for everyone except user has role \"hr\" }\n");
     text.push_str("policy money { mask columns tagged Finance using round(10) for everyone who user acting under Finance otherwise using null }\n");
     text.push_str("purpose Finance;\n");
-    let engine = engine_for(&[("wide.pol".to_string(), text)]);
+    engine_for(&[("wide.pol".to_string(), text)])
+}
+
+/// The engine of the generated policy set of `lines` lines.
+fn generated_engine(lines: usize) -> Engine {
+    let files = gen_policy_set::generate_files(lines);
+    let mut map = SourceMap::new();
+    for (name, text) in &files {
+        map.add(name.clone(), text.clone());
+    }
+    let analysis = pol_compiler::check(&map);
+    assert!(!analysis.has_errors());
+    let bytes = pol_compiler::lower::lower(&analysis.model, &analysis.resolution)
+        .to_bytes()
+        .expect("bundle encodes");
+    Engine::load(&bytes, Some(key())).expect("bundle loads")
+}
+
+/// The median of `xs`.
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+/// Seconds per `engine.session(subject)` + `.source(name)` + a look at its visible columns,
+/// averaged over `iters` calls.
+fn time_session(engine: &Engine, subject: &serde_json::Value, name: &str, iters: u32) -> f64 {
+    let start = std::time::Instant::now();
+    for _ in 0..iters {
+        let s = engine.session(black_box(subject), now()).unwrap();
+        black_box(s.source(black_box(name)).map(|s| s.visible_columns().len()));
+    }
+    start.elapsed().as_secs_f64() / f64::from(iters)
+}
+
+/// See the module doc (`session_scale`).
+fn session_scale(_: &mut Criterion) {
+    if !std::env::args().any(|a| a.contains("session_scale")) {
+        return;
+    }
+    let sizes: Vec<usize> = std::env::var("POL_SESSION_LINES")
+        .unwrap_or_else(|_| "10000,100000,1000000".to_owned())
+        .split(',')
+        .filter_map(|n| n.trim().parse().ok())
+        .collect();
+    let rounds: usize = std::env::var("POL_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(21);
+    let wide = wide_engine();
     let subject = subject();
-    let mut g = c.benchmark_group("session");
-    g.bench_function("50_columns", |b| {
-        b.iter(|| {
-            let s = engine.session(black_box(&subject), now()).unwrap();
-            black_box(s.source("wide").map(|s| s.visible_columns().len()))
-        })
-    });
-    g.finish();
+    eprintln!("session_scale: {rounds} interleaved rounds of 2,000 sessions each");
+    eprintln!("lines      sources  source        session+source_us  one-source_us  ratio");
+    for lines in sizes {
+        let engine = generated_engine(lines);
+        let sources = &engine.bundle().sources;
+        let picks = [0, sources.len() / 2, sources.len().saturating_sub(1)];
+        for pick in picks {
+            let name = sources[pick].name.clone();
+            let iters = 2_000;
+            let mut big = Vec::with_capacity(rounds);
+            let mut small = Vec::with_capacity(rounds);
+            time_session(&engine, &subject, &name, 100);
+            for round in 0..rounds {
+                if round % 2 == 0 {
+                    big.push(time_session(&engine, &subject, &name, iters));
+                    small.push(time_session(&wide, &subject, "wide", iters));
+                } else {
+                    small.push(time_session(&wide, &subject, "wide", iters));
+                    big.push(time_session(&engine, &subject, &name, iters));
+                }
+            }
+            let ratio = median(big.iter().zip(&small).map(|(b, s)| b / s).collect());
+            eprintln!(
+                "{lines:<10} {:<8} {name:<13} {:>17.2}  {:>13.2}  {ratio:>5.2}x",
+                sources.len(),
+                median(big) * 1e6,
+                median(small) * 1e6,
+            );
+        }
+    }
 }
 
 fn load_100k(c: &mut Criterion) {
@@ -460,5 +607,12 @@ fn interleaved(source: &pol_runtime::SourceSession<'_>, rows: &[Vec<Value>], bat
     );
 }
 
-criterion_group!(benches, mask_row, mask_batch, session_50_columns, load_100k);
+criterion_group!(
+    benches,
+    mask_row,
+    mask_batch,
+    session_50_columns,
+    session_scale,
+    load_100k
+);
 criterion_main!(benches);

@@ -81,3 +81,63 @@ fn subject_fields_and_cells_of_the_wrong_type_are_counted_per_field_and_column()
     );
     assert_eq!(clean.warnings(), vec![]);
 }
+
+#[test]
+fn sources_are_specialised_on_first_use_and_warn_in_source_order() {
+    let mut b = B::new();
+    b.source("a", &[("id", T::Int), ("n", T::Int)]);
+    b.source("b", &[("id", T::Int), ("n", T::Int)]);
+    b.source("c", &[("id", T::Int), ("n", T::Int)]);
+    let e = b.engine();
+    let session = e.session(&anyone(), t0()).expect("an object");
+    assert_eq!(session.specialised_sources(), Vec::<&str>::new());
+    let bad = [Value::Int(1), Value::Text("x".into())];
+    let c = session.source("c").expect("source");
+    assert_eq!(c.mask_values(&bad), Some(vec![Value::Int(1), Value::Null]));
+    assert_eq!(session.specialised_sources(), vec!["c"]);
+    let a = session.source("a").expect("source");
+    assert_eq!(a.mask_values(&bad), Some(vec![Value::Int(1), Value::Null]));
+    // Asking again reuses the plan (and its counters).
+    let c = session.source("c").expect("source");
+    assert_eq!(c.mask_values(&bad), Some(vec![Value::Int(1), Value::Null]));
+    assert_eq!(session.specialised_sources(), vec!["a", "c"]);
+    assert!(session.source("nope").is_none());
+    let cells = |source: &str, count: u64| InputWarning::Cells {
+        source: source.into(),
+        column: "n".into(),
+        expected: "int".into(),
+        count,
+    };
+    assert_eq!(session.warnings(), vec![cells("a", 1), cells("c", 2)]);
+}
+
+#[test]
+fn a_session_is_shared_between_threads_and_specialises_a_source_once() {
+    fn shareable<T: Send + Sync>(_: &T) {}
+    let mut b = B::new();
+    b.source("a", &[("id", T::Int), ("n", T::Int)]);
+    let e = b.engine();
+    let session = e.session(&anyone(), t0()).expect("an object");
+    shareable(&session);
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                let a = session.source("a").expect("source");
+                assert_eq!(
+                    a.mask_values(&[Value::Int(1), Value::Text("x".into())]),
+                    Some(vec![Value::Int(1), Value::Null])
+                );
+            });
+        }
+    });
+    assert_eq!(session.specialised_sources(), vec!["a"]);
+    assert_eq!(
+        session.warnings(),
+        vec![InputWarning::Cells {
+            source: "a".into(),
+            column: "n".into(),
+            expected: "int".into(),
+            count: 4,
+        }]
+    );
+}

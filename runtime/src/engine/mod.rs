@@ -2,8 +2,9 @@
 //!
 //! ```text
 //! Engine::load(bytes, keys)          verify the bundle, compile regexes, prepare techniques
-//!   └─ engine.session(subject, now)  evaluate every user-only condition once, specialise plans
-//!        └─ session.source("s")      one source's specialised plan
+//!   └─ engine.session(subject, now)  decode the subject (nothing evaluated yet)
+//!        └─ session.source("s")      one source's plan, specialised on first use (user-only
+//!                                    conditions evaluated as it needs them, once per session)
 //!             ├─ mask_json(row)      → Some(masked cells) | None (row hidden)
 //!             ├─ mask_values(row)
 //!             ├─ row_shown(row)

@@ -74,13 +74,13 @@ impl Session<'_> {
             .map(InputWarning::Subject)
             .collect();
         let engine = self.engine();
-        for ((plan, meta), counters) in engine
-            .bundle()
-            .sources
-            .iter()
-            .zip(&engine.sources)
-            .zip(&self.mismatched)
-        {
+        for (index, counters) in self.mismatch_counts() {
+            let (Some(plan), Some(meta)) = (
+                engine.bundle().sources.get(index),
+                engine.sources.get(index),
+            ) else {
+                continue;
+            };
             for (flat, counter) in meta.top.iter().zip(counters) {
                 let count = counter.load(Ordering::Relaxed);
                 let Some(col) = plan.columns.get(*flat as usize) else {

@@ -1,0 +1,173 @@
+//! Decoding rows: a JSON object or a typed row into the raw top-level values of a source
+//! (borrowed where a typed cell conforms), type mismatches, and the derived columns.
+
+use smallvec::{smallvec, SmallVec};
+use std::borrow::Cow;
+use std::sync::atomic::Ordering;
+
+use super::SourceSession;
+use crate::engine::Decode;
+use crate::program::interp::{run, Env, Eval};
+use crate::value::{ColumnType, Value};
+
+/// Which derived columns a decoded row computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Derive {
+    /// All of them (explanations report every value and mismatch).
+    All,
+    /// Those whose value can matter: not [`SourceSpec::null_derived`].
+    Needed,
+}
+
+/// A decoded row: top-level raw values (derived ones computed) and type mismatches.
+pub(super) struct RowState<'r> {
+    /// Borrowed from a typed input row when the value conforms as is; owned otherwise.
+    pub(super) raw: SmallVec<[Cow<'r, Value>; 24]>,
+    /// Row positions whose value does not match the declared type, with the reason (rare).
+    pub(super) mismatches: SmallVec<[(usize, String); 1]>,
+}
+
+impl RowState<'_> {
+    /// The raw value at a top-level position.
+    #[inline]
+    pub(super) fn cell(&self, pos: usize) -> Option<&Value> {
+        self.raw.get(pos).map(|c| &**c)
+    }
+
+    /// Why the value at a top-level position does not match its declared type, if it does not.
+    pub(super) fn mismatch(&self, pos: usize) -> Option<&String> {
+        self.mismatches
+            .iter()
+            .find(|(p, _)| *p == pos)
+            .map(|(_, m)| m)
+    }
+}
+
+pub(crate) fn conform(v: Value, ty: &ColumnType) -> Result<Value, String> {
+    let v = match (v, ty) {
+        (Value::Int(i), ColumnType::Decimal) => Value::Decimal(i as f64),
+        (v, _) => v,
+    };
+    if v.conforms_to(ty) {
+        Ok(v)
+    } else {
+        Err(format!("expected {ty}, found a {} value", v.type_name()))
+    }
+}
+
+impl<'s> SourceSession<'s> {
+    // ---- decoding ------------------------------------------------------------------------
+
+    /// Counts the row's cells that did not decode to their column's type.
+    pub(super) fn count_mismatches(&self, state: &RowState<'_>) {
+        for (pos, _) in &state.mismatches {
+            if let Some(c) = self.mismatched.get(*pos) {
+                c.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    pub(super) fn decode_json(
+        &self,
+        row: &serde_json::Map<String, serde_json::Value>,
+        derive: Derive,
+    ) -> RowState<'static> {
+        let n = self.meta.top.len();
+        let mut state = RowState {
+            raw: smallvec![Cow::Owned(Value::Null); n],
+            mismatches: SmallVec::new(),
+        };
+        for &pos in &self.meta.inputs {
+            let col = &self.plan.columns[self.meta.top[pos as usize] as usize];
+            if let Some(j) = row.get(&col.name) {
+                match Value::from_json(j, &col.ty) {
+                    Ok(v) => state.raw[pos as usize] = Cow::Owned(v),
+                    Err(e) => state.mismatches.push((pos as usize, e.to_string())),
+                }
+            }
+        }
+        self.derive(&mut state, derive);
+        state
+    }
+
+    pub(super) fn decode_values<'r>(&self, row: &'r [Value], derive: Derive) -> RowState<'r> {
+        let mut state = RowState {
+            raw: SmallVec::with_capacity(self.meta.top.len()),
+            mismatches: SmallVec::new(),
+        };
+        // Stored top-level columns take the row's values in order; derived ones start null.
+        let mut inputs = row.iter();
+        for (pos, step) in self.meta.decode.iter().enumerate() {
+            let (flat, input) = match *step {
+                Decode::Derived => {
+                    state.raw.push(Cow::Owned(Value::Null));
+                    continue;
+                }
+                Decode::Simple(flat, simple) => match inputs.next() {
+                    Some(v) if simple.admits(v) => {
+                        state.raw.push(Cow::Borrowed(v));
+                        continue;
+                    }
+                    other => (flat, other),
+                },
+                Decode::Complex(flat) => (flat, inputs.next()),
+            };
+            let ty = &self.plan.columns[flat as usize].ty;
+            let cell = match input {
+                None => Cow::Owned(Value::Null),
+                Some(v) if v.conforms_to(ty) => Cow::Borrowed(v),
+                Some(v) => match conform(v.clone(), ty) {
+                    Ok(v) => Cow::Owned(v),
+                    Err(e) => {
+                        state.mismatches.push((pos, e));
+                        Cow::Owned(Value::Null)
+                    }
+                },
+            };
+            state.raw.push(cell);
+        }
+        self.derive(&mut state, derive);
+        state
+    }
+
+    pub(super) fn env<'a>(&'a self, state: &'a RowState<'_>, value: Option<&'a Value>) -> Env<'a> {
+        let engine = self.session.engine;
+        Env {
+            row: &state.raw,
+            paths: &self.meta.paths,
+            value,
+            subject: self.session.subject(),
+            now: self.session.now,
+            strings: &engine.bundle.strings,
+            regexes: &engine.regexes,
+            purposes: &engine.purposes,
+        }
+    }
+
+    pub(super) fn derive(&self, state: &mut RowState<'_>, derive: Derive) {
+        for &f in &self.meta.derived_order {
+            // A row a grant unmasks needs every derived value: with grants, compute them all.
+            if derive == Derive::Needed
+                && self.session.grants.is_none()
+                && self.spec.null_derived.get(f as usize) == Some(&true)
+            {
+                continue;
+            }
+            let col = &self.plan.columns[f as usize];
+            let Some(d) = &col.derived else { continue };
+            let pos = self.meta.paths[f as usize].top as usize;
+            let result = match self.session.engine.bundle.programs.get(d.program as usize) {
+                Some(p) => run(p, &self.env(state, None)),
+                None => Eval::Unknown,
+            };
+            match result {
+                Eval::Value(v) => match conform(v, &col.ty) {
+                    Ok(v) => state.raw[pos] = Cow::Owned(v),
+                    Err(e) => state.mismatches.push((pos, e)),
+                },
+                // An expression that cannot be evaluated is null (the cell, not a mismatch).
+                Eval::Unknown => state.raw[pos] = Cow::Owned(Value::Null),
+            }
+        }
+    }
+}

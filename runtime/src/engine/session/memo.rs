@@ -1,0 +1,96 @@
+//! A table filled one entry at a time through shared references, so that a session computes
+//! only what it is asked for and stays `Send + Sync`.
+//!
+//! Entries live in chunks of [`CHUNK`], each allocated on the first use of one of its entries:
+//! creating a table of `n` entries costs `n / CHUNK` empty slots, and an entry once filled never
+//! moves (a reference to it lives as long as the table).
+
+use std::fmt;
+use std::sync::OnceLock;
+
+/// Entries per chunk.
+const CHUNK: usize = 128;
+
+/// A chunk's entries, allocated together.
+type Chunk<T> = Box<[OnceLock<T>]>;
+
+/// `len` entries, each computed at most once, on first use.
+pub(super) struct Memo<T> {
+    chunks: Box<[OnceLock<Chunk<T>>]>,
+    len: usize,
+}
+
+impl<T> Memo<T> {
+    /// A table of `len` empty entries.
+    pub(super) fn new(len: usize) -> Self {
+        Memo {
+            chunks: (0..len.div_ceil(CHUNK)).map(|_| OnceLock::new()).collect(),
+            len,
+        }
+    }
+
+    /// Entry `i`, computed by `init` if it is still empty; `None` past the end.
+    #[inline]
+    pub(super) fn get_or_init(&self, i: usize, init: impl FnOnce() -> T) -> Option<&T> {
+        let start = i.checked_sub(i % CHUNK)?;
+        let chunk = self.chunks.get(i / CHUNK)?.get_or_init(|| {
+            let n = self.len.saturating_sub(start).min(CHUNK);
+            (0..n).map(|_| OnceLock::new()).collect()
+        });
+        Some(chunk.get(i % CHUNK)?.get_or_init(init))
+    }
+
+    /// The entries computed so far, with their indices, in index order.
+    pub(super) fn filled(&self) -> impl Iterator<Item = (usize, &T)> {
+        self.chunks
+            .iter()
+            .enumerate()
+            .filter_map(|(c, chunk)| Some((c, chunk.get()?)))
+            .flat_map(|(c, chunk)| {
+                chunk
+                    .iter()
+                    .enumerate()
+                    .filter_map(move |(j, e)| Some((c * CHUNK + j, e.get()?)))
+            })
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Memo<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.filled()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Memo, CHUNK};
+    use std::cell::Cell;
+
+    #[test]
+    fn computes_each_entry_once_and_only_when_asked() {
+        let calls = Cell::new(0);
+        let memo = Memo::new(CHUNK * 2 + 3);
+        let get = |i: usize| {
+            memo.get_or_init(i, || {
+                calls.set(calls.get() + 1);
+                i * 10
+            })
+            .copied()
+        };
+        assert_eq!(get(CHUNK * 2 + 2), Some((CHUNK * 2 + 2) * 10));
+        assert_eq!(get(CHUNK * 2 + 2), Some((CHUNK * 2 + 2) * 10));
+        assert_eq!(get(5), Some(50));
+        assert_eq!(get(CHUNK * 2 + 3), None);
+        assert_eq!(get(usize::MAX), None);
+        assert_eq!(calls.get(), 2);
+        let filled: Vec<(usize, usize)> = memo.filled().map(|(i, v)| (i, *v)).collect();
+        assert_eq!(filled, vec![(5, 50), (CHUNK * 2 + 2, (CHUNK * 2 + 2) * 10)]);
+    }
+
+    #[test]
+    fn an_empty_table_has_no_entries() {
+        let memo: Memo<u8> = Memo::new(0);
+        assert_eq!(memo.get_or_init(0, || 1), None);
+        assert_eq!(memo.filled().count(), 0);
+    }
+}
