@@ -215,6 +215,21 @@ impl SourceSession<'_> {
         }
     }
 
+    /// Whether built-in technique `t` reads the row's key (`noise`, `randomize`): the others
+    /// are given none by the batch, which then reads no key column.
+    pub(crate) fn reads_row_key(&self, t: u32) -> bool {
+        use crate::techniques::Technique;
+        match self.session.engine.techniques.get(t as usize) {
+            Some(Prepared::Builtin(p)) => {
+                matches!(
+                    p.technique(),
+                    Technique::Noise(_) | Technique::Randomize { .. }
+                )
+            }
+            _ => true,
+        }
+    }
+
     /// Built-in technique `t` applied to the (non-null) text `s` of a `text` column, appended
     /// to `out`, for the techniques that can write into a buffer: `false` (nothing written)
     /// for the others (see [`crate::PreparedTechnique::apply_text_into`]).
