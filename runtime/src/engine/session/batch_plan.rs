@@ -152,7 +152,9 @@ impl SourceSession<'_> {
 
     fn treatment(&self, f: usize) -> ColumnTreatment {
         let spec = self.spec;
-        let col = &self.plan.columns[f];
+        let Some(col) = self.plan.columns.get(f) else {
+            return ColumnTreatment::PerRow;
+        };
         if self.session.grants.is_some() {
             // A granted row is revealed whatever the session decided.
             return ColumnTreatment::PerRow;
@@ -176,7 +178,9 @@ impl SourceSession<'_> {
             // The `null` technique gives null whatever the cell.
             Act::Mask(t) if self.is_null_technique(t) => ColumnTreatment::Null,
             // A struct shown clear may still mask some of its fields.
-            Act::Clear if self.meta.children[f].is_empty() => ColumnTreatment::Clear,
+            Act::Clear if self.meta.children.get(f).is_some_and(Vec::is_empty) => {
+                ColumnTreatment::Clear
+            }
             Act::Mask(t)
                 if matches!(
                     self.session.engine.techniques.get(t as usize),
