@@ -201,3 +201,51 @@ def test_the_gil_is_released_while_masking(support_desk_bundle):
     done.set()
     counter.join()
     assert during > free // 4, (during, free, alone)
+
+
+def test_now_is_the_sessions_evaluation_clock(polc, tmp_path):
+    """`engine.session(subject, now)` evaluates the clock-dependent techniques at `now`."""
+    (tmp_path / "p.pol").write_text(
+        "source s { id: int key, born: date, }\n"
+        "policy a { mask column s.born using age_range(10) for everyone }\n"
+    )
+    bundle = tmp_path / "p.polb"
+    subprocess.run([str(polc), "build", str(tmp_path / "p.pol"), "-o", str(bundle)], check=True)
+    engine = pol.Engine.from_file(bundle)
+    rows = [{"id": 1, "born": "2000-06-15"}]
+    at = lambda now: engine.session({}, now=now).source("s").mask_rows(rows)[0]["born"]
+    assert at(datetime(2026, 6, 1, tzinfo=timezone.utc)) == "20-30"
+    assert at(datetime(2036, 6, 1, tzinfo=timezone.utc)) == "30-40"
+
+
+def test_the_stubs_match_the_extension_and_everything_is_documented():
+    """`_pol.pyi` declares exactly the extension's classes and public methods, and every
+    class and method of the extension has a docstring."""
+    import ast
+    import inspect
+
+    from pol import _pol
+
+    tree = ast.parse((Path(pol.__file__).parent / "_pol.pyi").read_text())
+    stubs = {
+        c.name: {
+            f.name
+            for f in c.body
+            if isinstance(f, ast.FunctionDef) and not f.name.startswith("_")
+        }
+        for c in tree.body
+        if isinstance(c, ast.ClassDef)
+    }
+    inherited = set(dir(Exception))
+    classes = {name: obj for name, obj in vars(_pol).items() if inspect.isclass(obj)}
+    public = {
+        name: {m for m in dir(cls) if not m.startswith("_") and m not in inherited}
+        for name, cls in classes.items()
+    }
+    assert stubs == public
+    for name, cls in classes.items():
+        assert (cls.__doc__ or "").strip(), f"{name} has no docstring"
+        for m in public[name]:
+            assert (getattr(cls, m).__doc__ or "").strip(), f"{name}.{m} has no docstring"
+    for name in classes:
+        assert getattr(pol, name) is classes[name], f"pol does not re-export {name}"

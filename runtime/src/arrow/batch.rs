@@ -3,10 +3,11 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::StringBuilder;
 use arrow_array::{new_null_array, Array, ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions};
-use arrow_schema::{ArrowError, DataType, SchemaRef};
+use arrow_schema::{DataType, SchemaRef};
+use arrow_select::filter::{FilterBuilder, FilterPredicate};
 
+use super::masked::RowKeys;
 use super::read::Reader;
 use super::types::{arrow_type, arrow_type_is_exact, output_schema};
 use super::write::build;
@@ -18,12 +19,12 @@ use crate::program::Tri;
 use crate::value::{ColumnType, Value};
 
 /// One top-level column of the source, as the batch sees it.
-struct Column<'a> {
-    name: &'a str,
-    ty: &'a ColumnType,
+pub(super) struct Column<'a> {
+    pub(super) name: &'a str,
+    pub(super) ty: &'a ColumnType,
     /// The batch's column of that name (none for a derived or missing column).
-    input: Option<&'a ArrayRef>,
-    treatment: ColumnTreatment,
+    pub(super) input: Option<&'a ArrayRef>,
+    pub(super) treatment: ColumnTreatment,
 }
 
 impl SourceSession<'_> {
@@ -51,36 +52,30 @@ impl SourceSession<'_> {
                 .map(|i| programs.iter().all(|&p| conds.tri(p, i) == Tri::True))
                 .collect()
         });
-        let per_row = self.per_row(n, &columns, &plan, shown_by_conds);
-        let keep = match &per_row.shown {
-            Some(shown) if shown.iter().all(|s| *s) => None,
-            Some(shown) => Some(BooleanArray::from(shown.clone())),
-            None => None,
-        };
-        let n_out = keep.as_ref().map_or(batch.num_rows(), |k| k.true_count());
+        let PerRow { shown, values } = self.per_row(n, &columns, &plan, shown_by_conds);
+        let keep = shown
+            .filter(|shown| !shown.iter().all(|s| *s))
+            .map(BooleanArray::from);
+        let n_out = keep.as_ref().map_or(n, BooleanArray::true_count);
+        // The row filter, prepared once for every column passed through.
+        let filter = keep
+            .as_ref()
+            .map(|k| FilterBuilder::new(k).optimize().build());
         let mut out = Vec::with_capacity(columns.len());
-        let mut row_values = per_row.values.into_iter();
-        // Each row's key, read once per batch for all the masked columns.
-        let mut row_keys: Option<Vec<Option<Value>>> = None;
+        let mut row_values = values.into_iter();
+        // Each row's key, read (once per batch) only if a technique reads it.
+        let keys = RowKeys::new(plan.key.and_then(|k| columns.get(k)), n);
         for (pos, c) in columns.iter().enumerate() {
             let array = match c.treatment {
                 ColumnTreatment::Null => Ok(new_null_array(&arrow_type(c.ty), n_out)),
-                ColumnTreatment::Clear => clear_column(c, keep.as_ref(), n_out),
+                ColumnTreatment::Clear => clear_column(c, keep.as_ref(), filter.as_ref(), n_out),
                 ColumnTreatment::Mask(t) => {
-                    let keys = row_keys.get_or_insert_with(|| {
-                        let key = plan.key.and_then(|k| columns.get(k));
-                        read_row_keys(key, batch.num_rows())
-                    });
                     let act = |_: usize| Act::Mask(t);
-                    self.masked_column((pos, c), &act, keys, keep.as_ref(), n)
+                    self.masked_column((pos, c), &act, &keys, keep.as_ref(), n)
                 }
                 ColumnTreatment::Decide(f) => {
-                    let keys = row_keys.get_or_insert_with(|| {
-                        let key = plan.key.and_then(|k| columns.get(k));
-                        read_row_keys(key, n)
-                    });
                     let act = |i: usize| self.decide_by(f, &mut |p| conds.tri(p, i));
-                    self.masked_column((pos, c), &act, keys, keep.as_ref(), n)
+                    self.masked_column((pos, c), &act, &keys, keep.as_ref(), n)
                 }
                 ColumnTreatment::PerRow => {
                     let values = row_values.next().unwrap_or_default();
@@ -128,85 +123,6 @@ impl SourceSession<'_> {
             .collect()
     }
 
-    /// A column masked, on each shown row `i`, as `act(i)` says (clear, null, or a built-in
-    /// technique seeded by the row's key as the row path seeds it: `row_keys`, by input row).
-    /// Each cell is read into one reused buffer (no `Value` allocated per input cell) and a
-    /// text result is written straight into the output's string builder.
-    fn masked_column(
-        &self,
-        (pos, c): (usize, &Column<'_>),
-        act: &dyn Fn(usize) -> Act,
-        row_keys: &[Option<Value>],
-        keep: Option<&BooleanArray>,
-        n: usize,
-    ) -> Result<ArrayRef, ArrowError> {
-        let reader = c.input.map(|a| Reader::new(a.as_ref(), c.ty));
-        let mut cell = Value::Null;
-        let mut mask = |i: usize, act: Act| -> Value {
-            match &reader {
-                Some(r) => r.read_into(i, &mut cell),
-                None => cell = Value::Null,
-            }
-            let row_key = row_keys.get(i).and_then(Option::as_ref);
-            if cell.conforms_to(c.ty) {
-                return self.act_on_cell(act, pos, &cell, row_key);
-            }
-            match conform_cell(cell.clone(), c.ty) {
-                Some(value) => self.act_on_cell(act, pos, &value, row_key),
-                None => Value::Null,
-            }
-        };
-        let shown = (0..n).filter(|&i| keep.is_none_or(|k| k.value(i)));
-        if matches!(c.ty, ColumnType::Text | ColumnType::Enum(_)) {
-            let bytes = c.input.map_or(0, |a| a.get_buffer_memory_size());
-            let mut b = StringBuilder::with_capacity(n, bytes);
-            // A text cell of a `text` column, clear or masked by a technique that writes into a
-            // buffer: read borrowed from the array, written through one reused buffer (no
-            // allocation per cell).
-            let mut buf = String::new();
-            let text = *c.ty == ColumnType::Text;
-            for i in shown {
-                let act = act(i);
-                if act == Act::Null {
-                    b.append_null();
-                    continue;
-                }
-                if let Some(s) = reader.as_ref().filter(|_| text).and_then(|r| r.text(i)) {
-                    match act {
-                        Act::Clear => {
-                            b.append_value(s);
-                            continue;
-                        }
-                        Act::Mask(t) => {
-                            buf.clear();
-                            if self.mask_text_into(t, s, &mut buf) {
-                                b.append_value(&buf);
-                                continue;
-                            }
-                        }
-                        Act::Null => {}
-                    }
-                }
-                match mask(i, act) {
-                    Value::Text(s) => b.append_value(s),
-                    _ => b.append_null(),
-                }
-            }
-            return Ok(Arc::new(b.finish()));
-        }
-        let values: Vec<Value> = shown.map(|i| mask(i, act(i))).collect();
-        build(&values.iter().collect::<Vec<_>>(), c.ty)
-    }
-
-    /// `act` on a conforming cell of the top-level column at `pos`, as the row path does it.
-    fn act_on_cell(&self, act: Act, pos: usize, cell: &Value, row_key: Option<&Value>) -> Value {
-        match act {
-            Act::Clear => cell.clone(),
-            Act::Null => Value::Null,
-            Act::Mask(t) => self.mask_cell(t, pos, cell, row_key),
-        }
-    }
-
     /// The values, row by row, of the batch conditions that the row filters and the
     /// [`ColumnTreatment::Decide`] columns read.
     fn cond_columns(&self, n: usize, columns: &[Column<'_>], plan: &BatchPlan) -> CondColumns {
@@ -225,10 +141,12 @@ impl SourceSession<'_> {
             if out.0.len() <= slot {
                 out.0.resize(slot + 1, None);
             }
-            if out.0[slot].is_some() {
+            let Some(entry) = out.0.get_mut(slot) else {
                 continue;
+            };
+            if entry.is_none() {
+                *entry = self.batch_cond(p).map(|c| cond_column(&c, columns, n));
             }
-            out.0[slot] = self.batch_cond(p).map(|c| cond_column(&c, columns, n));
         }
         out
     }
@@ -305,18 +223,6 @@ impl SourceSession<'_> {
     }
 }
 
-/// Each input row's key (by row): null, or a key that does not conform, seeds nothing.
-fn read_row_keys(key: Option<&Column<'_>>, n: usize) -> Vec<Option<Value>> {
-    let Some((reader, ty)) =
-        key.and_then(|k| k.input.map(|a| (Reader::new(a.as_ref(), k.ty), k.ty)))
-    else {
-        return Vec::new();
-    };
-    (0..n)
-        .map(|i| conform_cell(reader.value(i), ty).filter(|k| !k.is_null()))
-        .collect()
-}
-
 /// Per program, its value on each input row (for the batch conditions computed).
 struct CondColumns(Vec<Option<Vec<Tri>>>);
 
@@ -365,6 +271,7 @@ struct PerRow {
 fn clear_column(
     c: &Column<'_>,
     keep: Option<&BooleanArray>,
+    filter: Option<&FilterPredicate>,
     n_out: usize,
 ) -> Result<ArrayRef, arrow_schema::ArrowError> {
     let out_type: DataType = arrow_type(c.ty);
@@ -372,9 +279,9 @@ fn clear_column(
         return Ok(new_null_array(&out_type, n_out));
     };
     if input.data_type() == &out_type && arrow_type_is_exact(c.ty) {
-        return match keep {
+        return match filter {
             None => Ok(Arc::clone(input)),
-            Some(keep) => arrow_select::filter::filter(input.as_ref(), keep),
+            Some(filter) => filter.filter(input.as_ref()),
         };
     }
     let reader = Reader::new(input.as_ref(), c.ty);

@@ -31,6 +31,7 @@
 
 mod batch;
 mod error;
+mod masked;
 pub mod read;
 mod types;
 pub mod write;

@@ -20,72 +20,130 @@ use crate::value::{ColumnType, Value};
 
 /// An Arrow array of `ty`'s Arrow type holding `values` (see the module documentation).
 pub fn build(values: &[&Value], ty: &ColumnType) -> Result<ArrayRef, ArrowError> {
-    Ok(match ty {
-        ColumnType::Bool => {
-            let mut b = BooleanBuilder::with_capacity(values.len());
+    match ty {
+        ColumnType::List(elem) => build_list(values, elem),
+        ColumnType::Struct(fields) => build_struct(values, fields),
+        _ => {
+            let mut w = ColumnWriter::new(ty, values.len(), 16 * values.len());
             for v in values {
-                b.append_option(match v {
-                    Value::Bool(x) => Some(*x),
-                    _ => None,
-                });
+                w.push(v);
             }
-            Arc::new(b.finish())
+            w.finish()
         }
-        ColumnType::Int => {
-            let mut b = Int64Builder::with_capacity(values.len());
-            for v in values {
-                b.append_option(match v {
-                    Value::Int(x) => Some(*x),
-                    _ => None,
-                });
+    }
+}
+
+/// An output column written value by value, straight into the Arrow builder of its type (no
+/// intermediate `Vec<Value>` for the flat types), with exactly [`build`]'s conversions.
+pub(crate) struct ColumnWriter<'t> {
+    out: Builder<'t>,
+}
+
+enum Builder<'t> {
+    Bool(BooleanBuilder),
+    Int(Int64Builder),
+    Decimal(Float64Builder),
+    Text(StringBuilder),
+    Date(Date32Builder),
+    Timestamp(TimestampMicrosecondBuilder),
+    /// Lists and structs: collected, then built by [`build`].
+    Nested(&'t ColumnType, Vec<Value>),
+}
+
+impl<'t> ColumnWriter<'t> {
+    /// A writer of about `rows` values of type `ty` (`text_bytes`: the text bytes to reserve).
+    pub(crate) fn new(ty: &'t ColumnType, rows: usize, text_bytes: usize) -> Self {
+        let out = match ty {
+            ColumnType::Bool => Builder::Bool(BooleanBuilder::with_capacity(rows)),
+            ColumnType::Int => Builder::Int(Int64Builder::with_capacity(rows)),
+            ColumnType::Decimal => Builder::Decimal(Float64Builder::with_capacity(rows)),
+            ColumnType::Text | ColumnType::Enum(_) => {
+                Builder::Text(StringBuilder::with_capacity(rows, text_bytes))
             }
-            Arc::new(b.finish())
-        }
-        ColumnType::Decimal => {
-            let mut b = Float64Builder::with_capacity(values.len());
-            for v in values {
-                b.append_option(match v {
-                    Value::Decimal(x) => Some(*x),
-                    Value::Int(x) => Some(*x as f64),
-                    _ => None,
-                });
+            ColumnType::Date => Builder::Date(Date32Builder::with_capacity(rows)),
+            ColumnType::Timestamp => Builder::Timestamp(
+                TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC"),
+            ),
+            ColumnType::List(_) | ColumnType::Struct(_) => {
+                Builder::Nested(ty, Vec::with_capacity(rows))
             }
-            Arc::new(b.finish())
+        };
+        ColumnWriter { out }
+    }
+
+    /// Appends `v` (null if it is not of the column's type).
+    pub(crate) fn push(&mut self, v: &Value) {
+        match &mut self.out {
+            Builder::Bool(b) => b.append_option(match v {
+                Value::Bool(x) => Some(*x),
+                _ => None,
+            }),
+            Builder::Int(b) => b.append_option(match v {
+                Value::Int(x) => Some(*x),
+                _ => None,
+            }),
+            Builder::Decimal(b) => b.append_option(match v {
+                Value::Decimal(x) => Some(*x),
+                Value::Int(x) => Some(*x as f64),
+                _ => None,
+            }),
+            Builder::Text(b) => match v {
+                Value::Text(s) => b.append_value(s),
+                _ => b.append_null(),
+            },
+            Builder::Date(b) => b.append_option(match v {
+                Value::Date(d) => days_since_epoch(*d),
+                _ => None,
+            }),
+            Builder::Timestamp(b) => b.append_option(match v {
+                Value::Timestamp(t) => Some(t.timestamp_micros()),
+                _ => None,
+            }),
+            Builder::Nested(_, values) => values.push(v.clone()),
         }
-        ColumnType::Text | ColumnType::Enum(_) => {
-            let mut b = StringBuilder::with_capacity(values.len(), 16 * values.len());
-            for v in values {
-                match v {
-                    Value::Text(s) => b.append_value(s),
-                    _ => b.append_null(),
-                }
-            }
-            Arc::new(b.finish())
+    }
+
+    /// Appends `v`, taking it (no copy of a nested value).
+    pub(crate) fn push_owned(&mut self, v: Value) {
+        match &mut self.out {
+            Builder::Nested(_, values) => values.push(v),
+            _ => self.push(&v),
         }
-        ColumnType::Date => {
-            let mut b = Date32Builder::with_capacity(values.len());
-            for v in values {
-                b.append_option(match v {
-                    Value::Date(d) => days_since_epoch(*d),
-                    _ => None,
-                });
-            }
-            Arc::new(b.finish())
+    }
+
+    /// Appends a text (null if the column is not a text or enum column).
+    pub(crate) fn push_text(&mut self, s: &str) {
+        match &mut self.out {
+            Builder::Text(b) => b.append_value(s),
+            _ => self.push_null(),
         }
-        ColumnType::Timestamp => {
-            let mut b =
-                TimestampMicrosecondBuilder::with_capacity(values.len()).with_timezone("UTC");
-            for v in values {
-                b.append_option(match v {
-                    Value::Timestamp(t) => Some(t.timestamp_micros()),
-                    _ => None,
-                });
-            }
-            Arc::new(b.finish())
+    }
+
+    /// Appends a null.
+    pub(crate) fn push_null(&mut self) {
+        match &mut self.out {
+            Builder::Bool(b) => b.append_null(),
+            Builder::Int(b) => b.append_null(),
+            Builder::Decimal(b) => b.append_null(),
+            Builder::Text(b) => b.append_null(),
+            Builder::Date(b) => b.append_null(),
+            Builder::Timestamp(b) => b.append_null(),
+            Builder::Nested(_, values) => values.push(Value::Null),
         }
-        ColumnType::List(elem) => build_list(values, elem)?,
-        ColumnType::Struct(fields) => build_struct(values, fields)?,
-    })
+    }
+
+    /// The array written.
+    pub(crate) fn finish(self) -> Result<ArrayRef, ArrowError> {
+        Ok(match self.out {
+            Builder::Bool(mut b) => Arc::new(b.finish()),
+            Builder::Int(mut b) => Arc::new(b.finish()),
+            Builder::Decimal(mut b) => Arc::new(b.finish()),
+            Builder::Text(mut b) => Arc::new(b.finish()),
+            Builder::Date(mut b) => Arc::new(b.finish()),
+            Builder::Timestamp(mut b) => Arc::new(b.finish()),
+            Builder::Nested(ty, values) => return build(&values.iter().collect::<Vec<_>>(), ty),
+        })
+    }
 }
 
 fn days_since_epoch(d: NaiveDate) -> Option<i32> {

@@ -591,7 +591,8 @@ impl PreparedTechnique {
 
     /// Masks a text value by appending the result to `out`, as [`apply`](Self::apply) on
     /// `Value::Text(s)` would give it, for the techniques that need no key and always give a
-    /// text (`stars`, `redact`, `show_first`, `show_last`, `email_mask`): `false` (and `out`
+    /// text (`stars`, `redact`, `show_first`, `show_last`, `email_mask`, `mask_first`,
+    /// `mask_last`; an empty text only for the first three partial ones): `false` (and `out`
     /// untouched) for every other technique, which the caller then applies with `apply`.
     pub fn apply_text_into(&self, s: &str, out: &mut String) -> bool {
         let t = &self.technique;
@@ -611,6 +612,12 @@ impl PreparedTechnique {
             Technique::ShowLast(n) => partial::show_last_into(s, *n, out),
             Technique::ShowFirst(n) => partial::show_first_into(s, *n, out),
             Technique::EmailMask => partial::email_mask_into(s, out),
+            Technique::MaskFirst { n, fill } => {
+                partial::mask_alnum_into(s, *n, fill, partial::End::First, out)
+            }
+            Technique::MaskLast { n, fill } => {
+                partial::mask_alnum_into(s, *n, fill, partial::End::Last, out)
+            }
             _ => return false,
         }
         true

@@ -92,6 +92,13 @@ pub(crate) fn email_mask_into(s: &str, out: &mut String) {
 /// `mask_first(n, fill)` / `mask_last(n, fill)`: masks n letters or digits from one end, keeping
 /// separators. With a text fill each maximal run of masked characters becomes one copy of it.
 pub(crate) fn mask_alnum(s: &str, n: u32, fill: &Fill, end: End) -> String {
+    let mut out = String::with_capacity(s.len());
+    mask_alnum_into(s, n, fill, end, &mut out);
+    out
+}
+
+/// [`mask_alnum`], appended to `out` (no intermediate allocation).
+pub(crate) fn mask_alnum_into(s: &str, n: u32, fill: &Fill, end: End, out: &mut String) {
     let n = count(n);
     let total = s.chars().filter(|c| shown(*c)).count();
     // Letters and digits with an index in [from, to) are masked.
@@ -99,7 +106,6 @@ pub(crate) fn mask_alnum(s: &str, n: u32, fill: &Fill, end: End) -> String {
         End::First => (0, n.min(total)),
         End::Last => (total.saturating_sub(n), total),
     };
-    let mut out = String::with_capacity(s.len());
     let mut index = 0usize;
     let mut in_run = false;
     for c in s.chars() {
@@ -124,7 +130,6 @@ pub(crate) fn mask_alnum(s: &str, n: u32, fill: &Fill, end: End) -> String {
         }
         in_run = masked;
     }
-    out
 }
 
 /// `mask_first_percent(p)` / `mask_last_percent(p)`: ⌈len·p/100⌉ characters → `*`.

@@ -152,7 +152,9 @@ impl SourceSession<'_> {
 
     fn treatment(&self, f: usize) -> ColumnTreatment {
         let spec = self.spec;
-        let col = &self.plan.columns[f];
+        let Some(col) = self.plan.columns.get(f) else {
+            return ColumnTreatment::PerRow;
+        };
         if self.session.grants.is_some() {
             // A granted row is revealed whatever the session decided.
             return ColumnTreatment::PerRow;
@@ -176,7 +178,9 @@ impl SourceSession<'_> {
             // The `null` technique gives null whatever the cell.
             Act::Mask(t) if self.is_null_technique(t) => ColumnTreatment::Null,
             // A struct shown clear may still mask some of its fields.
-            Act::Clear if self.meta.children[f].is_empty() => ColumnTreatment::Clear,
+            Act::Clear if self.meta.children.get(f).is_some_and(Vec::is_empty) => {
+                ColumnTreatment::Clear
+            }
             Act::Mask(t)
                 if matches!(
                     self.session.engine.techniques.get(t as usize),
@@ -212,6 +216,21 @@ impl SourceSession<'_> {
                 .apply(value, &self.mask_context(flat, row_key))
                 .unwrap_or(Value::Null),
             _ => Value::Null,
+        }
+    }
+
+    /// Whether built-in technique `t` reads the row's key (`noise`, `randomize`): the others
+    /// are given none by the batch, which then reads no key column.
+    pub(crate) fn reads_row_key(&self, t: u32) -> bool {
+        use crate::techniques::Technique;
+        match self.session.engine.techniques.get(t as usize) {
+            Some(Prepared::Builtin(p)) => {
+                matches!(
+                    p.technique(),
+                    Technique::Noise(_) | Technique::Randomize { .. }
+                )
+            }
+            _ => true,
         }
     }
 
