@@ -225,10 +225,9 @@ impl SourceSession<'_> {
             if out.0.len() <= slot {
                 out.0.resize(slot + 1, None);
             }
-            if out.0[slot].is_some() {
-                continue;
+            if let Some(entry @ None) = out.0.get_mut(slot) {
+                *entry = self.batch_cond(p).map(|c| cond_column(&c, columns, n));
             }
-            out.0[slot] = self.batch_cond(p).map(|c| cond_column(&c, columns, n));
         }
         out
     }

@@ -146,7 +146,10 @@ impl<'a> Reader<'a> {
 
 fn list<O: OffsetSizeTrait>(a: &GenericListArray<O>, items: &Reader<'_>, i: usize) -> Value {
     let offsets = a.value_offsets();
-    let (start, end) = (offsets[i].as_usize(), offsets[i + 1].as_usize());
+    let (Some(start), Some(end)) = (offsets.get(i), offsets.get(i + 1)) else {
+        return Value::Null;
+    };
+    let (start, end) = (start.as_usize(), end.as_usize());
     Value::List((start..end).map(|j| items.value(j)).collect())
 }
 

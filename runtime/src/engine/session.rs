@@ -365,8 +365,11 @@ impl<'e> Session<'e> {
                 ColSpec::Dyn(_) => Decided::NO_RULE,
             })
             .collect();
-        let dynamic = (0..columns.len() as u32)
-            .filter(|&f| matches!(columns[f as usize], ColSpec::Dyn(_)))
+        let dynamic = columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| matches!(c, ColSpec::Dyn(_)))
+            .map(|(f, _)| f as u32)
             .collect();
         let final_clear_needed =
             s.columns.iter().enumerate().any(|(f, c)| {
@@ -617,6 +620,10 @@ impl<'s> SourceSession<'s> {
     }
 
     /// The declared type of a top-level column (derived ones included), by name.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     pub fn column_type(&self, name: &str) -> Option<&'s ColumnType> {
         self.meta
             .top
@@ -628,6 +635,10 @@ impl<'s> SourceSession<'s> {
 
     /// Every top-level column (derived ones included), in declaration order: the columns of
     /// masked output rows.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     pub fn columns(&self) -> Vec<&'s str> {
         self.meta
             .top
@@ -638,6 +649,10 @@ impl<'s> SourceSession<'s> {
 
     /// The stored (non-derived) top-level columns, in declaration order: what
     /// [`mask_values`](Self::mask_values) takes.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     pub fn input_columns(&self) -> Vec<&'s str> {
         self.meta
             .inputs
@@ -652,6 +667,10 @@ impl<'s> SourceSession<'s> {
 
     /// The columns listed for this user (`visible if`, else `accessible if`, else visible), in
     /// declaration order. Visibility never changes a value.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     pub fn visible_columns(&self) -> Vec<&'s str> {
         self.meta
             .top
@@ -671,6 +690,10 @@ impl<'s> SourceSession<'s> {
     /// (derived ones included) in declaration order, visible or not. Columns the source does not
     /// declare are dropped; a missing column is null; a cell that does not decode to its declared
     /// type is null.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     pub fn mask_json(
         &self,
         row: &serde_json::Map<String, serde_json::Value>,
@@ -744,6 +767,10 @@ impl<'s> SourceSession<'s> {
         }
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     fn decode_json(
         &self,
         row: &serde_json::Map<String, serde_json::Value>,
@@ -767,6 +794,10 @@ impl<'s> SourceSession<'s> {
         state
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     fn decode_values<'r>(&self, row: &'r [Value], derive: Derive) -> RowState<'r> {
         let mut state = RowState {
             raw: SmallVec::with_capacity(self.meta.top.len()),
@@ -821,6 +852,10 @@ impl<'s> SourceSession<'s> {
         }
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     fn derive(&self, state: &mut RowState<'_>, derive: Derive) {
         for &f in &self.meta.derived_order {
             // A row a grant unmasks needs every derived value: with grants, compute them all.
@@ -1061,6 +1096,10 @@ impl<'s> SourceSession<'s> {
     }
 
     /// Every flat column's own decision for this row.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     fn decide_all(&self, state: &RowState<'_>, traces: Option<&mut Vec<CellTrace>>) -> Decisions {
         let env = self.env(state, None);
         match traces {
@@ -1195,6 +1234,10 @@ impl<'s> SourceSession<'s> {
         Err("`by level` nests".to_owned())
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     fn act(
         &self,
         act: Act,
@@ -1259,6 +1302,10 @@ impl<'s> SourceSession<'s> {
         }
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     fn mask_struct(
         &self,
         value: Value,
@@ -1289,6 +1336,10 @@ impl<'s> SourceSession<'s> {
 
     /// Masks every top-level cell of a decoded (and shown) row; `granted` is the expiry of a
     /// temporary unmask of the row (see [`reveal`](Self::reveal)).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     fn mask(
         &self,
         state: &RowState<'_>,
@@ -1363,6 +1414,10 @@ impl<'s> SourceSession<'s> {
     /// and the reveal was audited. The cells it reveals (those not clear for this user
     /// otherwise) are written to the audit sink once per session and record; if the sink
     /// fails, the grant is not applied (fail closed). Exempt users need no grant.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     fn reveal(&self, state: &RowState<'_>) -> Option<DateTime<Utc>> {
         if self.spec.exempt {
             return None;
@@ -1440,6 +1495,10 @@ impl<'s> SourceSession<'s> {
 
     /// Per flat column: whether its final decision is clear (its own, every enclosing struct's,
     /// every field below it, no type mismatch; for derived columns, all inputs clear too).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     fn final_clear(&self, state: &RowState<'_>, decisions: &[Decided]) -> Flags {
         let meta = self.meta;
         let cols = &self.plan.columns;
@@ -1495,6 +1554,10 @@ impl<'s> SourceSession<'s> {
         }
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     fn explain_state(&self, state: &RowState<'_>) -> RowExplanation {
         let mut rules = Vec::new();
         let shown = self.shown(state, Some(&mut rules));
@@ -1634,8 +1697,7 @@ pub fn sample_in(source: &str, key: &Value, pct: f64) -> bool {
     h.update([0u8]);
     h.update(key.canonical_text().as_bytes());
     let digest = h.finalize();
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&digest[..8]);
+    let first = digest.first_chunk::<8>().copied().unwrap_or_default();
     let bucket = u64::from_be_bytes(first) % 10_000;
     (bucket as f64) < pct * 100.0
 }
