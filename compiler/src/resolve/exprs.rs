@@ -97,6 +97,10 @@ impl Checker<'_> {
         c
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "model ids index the model's own tables, which the resolver fills before handing out an id; list positions are found in (or enumerated over) the same list, a resolved candidate holds at least one rule, a `who` body at least two clauses where both are read, and a column path at least two segments once it is known not to be a bare name"
+    )]
     pub fn expr(&mut self, e: &Expr, ctx: &mut ExprCtx) -> CExpr {
         let span = e.span;
         match &e.kind {
@@ -487,6 +491,10 @@ impl Checker<'_> {
         CExpr::error(span)
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn user_field(&mut self, name: &str, name_span: Span, span: Span, ctx: &mut ExprCtx) -> CExpr {
         match self.model.subject_field(name) {
             Some(i) => CExpr::new(CKind::User(i), self.model.subject[i].ty.clone(), span),
@@ -516,6 +524,10 @@ impl Checker<'_> {
     }
 
     /// `row.NAME` (or a bare name in a column declaration).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn row_column(
         &mut self,
         name: &str,
