@@ -152,7 +152,7 @@ fn context_items(ide: &Ide, model: &Model, toks: &Toks) -> Vec<CompletionItem> {
             return sources(model)
         }
         Some(Tok::KwRow) if matches!(before_anchor, Some(Tok::KwGiven)) => return sources(model),
-        Some(Tok::KwUsing) if !dotted => return techniques(ide, model, toks),
+        Some(Tok::KwUsing) if !dotted => return techniques(model, toks),
         Some(Tok::Label(_))
             if !dotted && in_declaration(toks, &[Tok::KwSource, Tok::KwSubject]) =>
         {
@@ -446,7 +446,7 @@ fn applies_to(info: &crate::techniques::TechniqueInfo, ty: &Ty) -> bool {
     clippy::indexing_slicing,
     reason = "token positions are checked against the same token slice (or found in it) just before they are read; model ids index the model's own tables"
 )]
-fn target_types(ide: &Ide, model: &Model, toks: &Toks) -> Vec<Ty> {
+fn target_types(model: &Model, toks: &Toks) -> Vec<Ty> {
     // The nearest `mask` (a mask rule) or `accessible` (a column) before the cursor.
     let Some(at) = toks
         .iter()
@@ -531,13 +531,12 @@ fn target_types(ide: &Ide, model: &Model, toks: &Toks) -> Vec<Ty> {
         }
         _ => {}
     }
-    let _ = ide;
     out
 }
 
 /// Techniques: those that apply to every targeted column's type first.
-fn techniques(ide: &Ide, model: &Model, toks: &Toks) -> Vec<CompletionItem> {
-    let types = target_types(ide, model, toks);
+fn techniques(model: &Model, toks: &Toks) -> Vec<CompletionItem> {
+    let types = target_types(model, toks);
     let mut fitting = Vec::new();
     let mut others = Vec::new();
     for t in crate::techniques::CATALOG {
