@@ -92,7 +92,7 @@ pub(super) fn completions_in(ide: &Ide, text: &str, offset: usize) -> Vec<Comple
         toks.push(t);
     }
     let model = &ide.analysis.model;
-    let items = context_items(ide, model, &toks);
+    let items = context_items(model, &toks);
     let lower = prefix.to_lowercase();
     items
         .into_iter()
@@ -135,7 +135,7 @@ fn path_before(toks: &Toks) -> (Vec<String>, usize, bool) {
     clippy::indexing_slicing,
     reason = "token positions are checked against the same token slice (or found in it) just before they are read; model ids index the model's own tables"
 )]
-fn context_items(ide: &Ide, model: &Model, toks: &Toks) -> Vec<CompletionItem> {
+fn context_items(model: &Model, toks: &Toks) -> Vec<CompletionItem> {
     let (segs, anchor_end, dotted) = path_before(toks);
     let anchor = anchor_end.checked_sub(1).map(|i| &toks[i]);
     let before_anchor = anchor_end.checked_sub(2).map(|i| &toks[i]);
