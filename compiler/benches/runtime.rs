@@ -19,6 +19,12 @@
 //!   `session/50_columns`; prints per-size medians and ratios.
 //! - `load/100k_lines`: loading (decode, verify, prepare) the bundle of the generated 100k-line policy
 //!   set (`compiler/examples/gen_policy_set.rs`), against decoding its bytes without verification.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 #[path = "../examples/gen_policy_set.rs"]
 #[allow(dead_code)]

@@ -153,6 +153,10 @@ impl Describer<'_> {
         }
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn policy_name(&self, policy: usize) -> &str {
         &self.set.model.policies[policy].name
     }
@@ -183,6 +187,10 @@ impl Describer<'_> {
         }
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn rows(&self, s: SourceId, exempt: Option<&str>) -> String {
         if exempt == Some("exempt") {
             return "rows: all (exempt)".to_string();
@@ -230,6 +238,10 @@ impl Describer<'_> {
         out
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn visibility(&self, s: SourceId, c: ColumnId, exempt: Option<&str>) -> String {
         let column = &self.set.model.sources[s].columns[c];
         let file = column.loc.file;
@@ -246,6 +258,10 @@ impl Describer<'_> {
         }
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn column(&self, s: SourceId, c: ColumnId, exempt: Option<&str>) -> String {
         let column = &self.set.model.sources[s].columns[c];
         let visibility = self.visibility(s, c, exempt);
@@ -278,6 +294,10 @@ impl Describer<'_> {
     }
 
     /// One candidate: its description (if it can decide) and whether it decides for sure.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "model ids index the model's own tables, which the resolver fills before handing out an id; list positions are found in (or enumerated over) the same list, a resolved candidate holds at least one rule, a `who` body at least two clauses where both are read, and a column path at least two segments once it is known not to be a bare name"
+    )]
     fn candidate(&self, s: SourceId, c: ColumnId, cand: &Candidate) -> (Option<String>, bool) {
         let model = self.set.model;
         let rule = cand.rules[0];

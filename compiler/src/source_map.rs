@@ -108,6 +108,10 @@ impl SourceMap {
             .map(|(i, f)| (FileId(i as u32), f))
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "a `FileId` is only made by this map, as the index of a file it holds (files are never removed)"
+    )]
     pub fn get(&self, id: FileId) -> &SourceFileText {
         &self.files[id.0 as usize]
     }

@@ -7,6 +7,12 @@
 //!
 //! 256 cases by default for each generator (the second one declares many derived columns);
 //! `POL_DIFF_CASES` sets more.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 mod support;
 

@@ -1,5 +1,11 @@
 //! Runs every `tests/conformance/*.pol` (each a self-contained policy set) through `polc test`
 //! and asserts that every test block passes.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -3,6 +3,12 @@
 //! `E0033` at the construct; a construct at the limit goes through every stage — on a thread with
 //! a 2 MiB stack, the default of a spawned thread and of the language server's workers, so that a
 //! stage that starts recursing harder (or a tree built deeper) is caught here as a crash.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use pol_compiler::diagnostics::Code;
 use pol_compiler::ide::Ide;

@@ -1,5 +1,11 @@
 //! Data-driven diagnostics: every file `tests/diagnostics/CODE-name.pol` must produce its code,
 //! and its rendered diagnostics are reviewed as a snapshot.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use pol_compiler::diagnostics::render::{render, Format};
 use pol_compiler::diagnostics::Code;

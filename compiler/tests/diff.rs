@@ -1,4 +1,10 @@
 //! `polc diff`: decision tables as written and for one subject, and the changes between two sets.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use chrono::TimeZone;
 use pol_compiler::diff::{changes, decisions, Audience, PolicySet};

@@ -5,6 +5,12 @@
 //!
 //! 256 cases by default; set `POL_DIFF_CASES` for a longer campaign, e.g.
 //! `POL_DIFF_CASES=20000 cargo test --release -p pol-compiler --test differential`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 mod support;
 

@@ -1,6 +1,12 @@
 //! `polc eval` on broken input, and how `polc` says that it refused something: rows that are
 //! not UTF-8, input that does not match the declarations (warnings with counts), a policy set
 //! that does not check, `--deny-warnings`. Exact outputs and exit codes.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use std::process::Command;
 

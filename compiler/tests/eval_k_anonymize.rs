@@ -1,5 +1,11 @@
 //! `polc eval --k-anonymize K --quasi-identifiers a,b`: the shown, masked rows made k-anonymous as
 //! one batch (the runtime's `k_anonymize`), exact outputs and errors.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use std::process::Command;
 

@@ -1,5 +1,11 @@
 //! Runs each `examples/*/` folder (one policy set; its `tests.pol` or other files hold the
 //! tests) through `polc test` and asserts that every test block passes.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

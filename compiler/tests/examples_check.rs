@@ -1,5 +1,11 @@
 //! Every example policy set checks clean (no errors, no warnings), and every conformance file
 //! checks without errors and with exactly the warnings its header names.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use pol_compiler::diagnostics::{Diagnostic, Severity};
 use pol_compiler::source_map::SourceMap;

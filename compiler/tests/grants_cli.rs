@@ -1,5 +1,11 @@
 //! `polc grants request|list|revoke`, `polc eval --grants`, `polc detokenize`: the built binary
 //! run on a small policy set in a temporary directory, exact outputs and exit codes.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use clap::CommandFactory;
 use std::cell::RefCell;

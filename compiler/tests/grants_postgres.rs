@@ -3,6 +3,12 @@
 //! postgres://…` and `polc eval --grants postgres://…` end to end with the masked views of
 //! `polc sql`, concurrent requests and revocations from threads with their own connections,
 //! and the failures (server down, bad URL, missing tables), which exit 2 and write nothing.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 #[path = "support/pg.rs"]
 mod pg;

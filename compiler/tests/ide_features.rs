@@ -1,4 +1,10 @@
 //! The editor questions of `pol_compiler::ide`, asked of a small two-file policy set.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use pol_compiler::ide::{CompletionKind, Ide, Symbol};
 use pol_compiler::source_map::{FileId, Loc, SourceMap};

@@ -1,6 +1,12 @@
 //! `docs/language.md` is the complete language reference inside the repository: it holds every
 //! section of the language (1–11), its code examples check as one policy set, and nothing in the
 //! repository points to a reference outside it.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use pol_compiler::source_map::SourceMap;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,12 @@
 //! Snapshot tests of lowering: each `tests/lowering/NAME.pol` is checked, lowered with spans
 //! and disassembled; the listing is the snapshot `snapshots/lowering/NAME.snap`. Together the
 //! cases use every op kind of the bytecode.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use pol_compiler::source_map::SourceMap;
 use pol_runtime::program::disasm::MNEMONICS;

@@ -1,6 +1,12 @@
 //! Policy-set roots on the command line: a folder holding a `pol.toml` is a policy set of its
 //! own, so a directory holding several independent sets is checked set by set, and a broken
 //! `pol.toml` is refused with its location.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use std::path::Path;
 use std::process::Command;

@@ -1,5 +1,11 @@
 //! The README's `polc eval` demo is real: the command between the `eval-demo` markers is run from
 //! `examples/data-platform` and its output must be exactly the lines the README shows.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use std::path::Path;
 use std::process::Command;

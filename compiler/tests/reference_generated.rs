@@ -1,5 +1,11 @@
 //! The generator makes policy sets that check without errors, and the reference evaluator
 //! evaluates every generated subject and row without failing.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 mod support;
 

@@ -1,5 +1,11 @@
 //! The reference evaluator against docs/language.md, rule by rule (§3, §4, §6, §7): small policies,
 //! exact expected rows.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use chrono::{DateTime, Utc};
 use pol_compiler::reference::{Outcome, Reference};

@@ -1,6 +1,12 @@
 //! The reference evaluator decodes subjects itself (`reference/subject.rs`, §8) and shares no
 //! evaluation code with the runtime: its decoding must equal the engine's on any JSON, and its
 //! sources must not import the interpreter or the engine's decoding.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use chrono::{TimeZone, Utc};
 use pol_compiler::reference::Reference;

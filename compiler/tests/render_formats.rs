@@ -1,6 +1,12 @@
 //! The four renderings of `polc check`: snapshots of each format over a fixed set of hand-made
 //! diagnostics, exact positions in JSON, SARIF checked against the SARIF 2.1.0 schema, escaping
 //! of GitHub workflow commands, and clamping of spans that fall outside their file.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use pol_compiler::diagnostics::render::{render, Format};
 use pol_compiler::diagnostics::{Code, Diagnostic};

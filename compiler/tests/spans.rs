@@ -1,5 +1,11 @@
 //! Exact spans: each diagnostic's primary label, and its secondary labels, cover exactly the
 //! text they name (byte ranges computed from the source, not copied from the output).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use pol_compiler::diagnostics::{Code, Diagnostic};
 use pol_compiler::source_map::SourceMap;

@@ -5,6 +5,12 @@
 //! - Security: each way of reading unmasked data or acting as another subject is refused.
 //! - Idempotence: the script applied twice, and a changed policy applied over an old one.
 //! - Grants: a granted record is clear for everyone until the grant expires or is revoked.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 #[path = "support/pg.rs"]
 mod pg;

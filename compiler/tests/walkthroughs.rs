@@ -17,6 +17,12 @@
 //!
 //! `POL_BLESS_WALKTHROUGHS=1 cargo test -p pol-compiler --test walkthroughs` rewrites the
 //! outputs in the READMEs instead of checking them (review the diff before committing).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

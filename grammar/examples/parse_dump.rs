@@ -1,4 +1,10 @@
 //! Parses files and prints their syntax errors (a debugging aid): `cargo run -p pol-grammar --example parse_dump FILE…`
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // A developer tool: a failure stops here.
 fn main() {
     for path in std::env::args().skip(1) {
         let text = std::fs::read_to_string(&path).expect("readable file");

@@ -1,4 +1,10 @@
 //! Prints the spans of mask clauses (a debugging aid).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // A developer tool: a failure stops here.
 fn main() {
     let text = std::fs::read_to_string(std::env::args().nth(1).expect("file")).expect("read");
     let f = pol_grammar::parse_file(&text);

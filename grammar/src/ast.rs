@@ -37,6 +37,10 @@ impl Path {
         out
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "a path always has at least one segment: the grammar builds none empty"
+    )]
     pub fn last(&self) -> &Ident {
         // A path always has at least one segment: the grammar builds none empty.
         &self.segments[self.segments.len() - 1]

@@ -7,7 +7,7 @@ fn doc_before(comments: &[Comment], text: &str, start: u32) -> Option<String> {
     let idx = comments.partition_point(|c| c.span.end <= start);
     let mut lines = Vec::new();
     let mut boundary = start as usize;
-    for c in comments[..idx].iter().rev() {
+    for c in comments.iter().take(idx).rev() {
         let gap = text.get(c.span.end as usize..boundary)?;
         if c.kind != CommentKind::Doc || !gap.chars().all(char::is_whitespace) {
             break;

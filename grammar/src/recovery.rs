@@ -233,8 +233,8 @@ pub fn describe_expected(expected: &[String]) -> String {
         }
         Some(_) => format!(
             "one of {} and {} others",
-            items[..6].join(", "),
-            items.len() - 6
+            items.iter().take(6).cloned().collect::<Vec<_>>().join(", "),
+            items.len().saturating_sub(6)
         ),
     }
 }

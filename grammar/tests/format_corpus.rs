@@ -1,6 +1,12 @@
 //! The formatter on every `.pol` file of the repository (`examples/` and `tests/`): each file that
 //! parses formats to a fixed point, to the same syntax tree, with every comment kept; each file
 //! that does not parse is refused with its first syntax error and left alone.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use pol_grammar::format::{format_source, same_syntax, FormatError};
 use pol_grammar::parse_file;

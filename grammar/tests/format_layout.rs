@@ -1,5 +1,11 @@
 //! The formatter's output on deliberately messy files (comments everywhere, odd spacing, every
 //! construct), pinned as snapshots, plus the exact behaviour of its layout rules.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use pol_grammar::format::{format_source, same_syntax, FormatError, MAX_WIDTH};
 use pol_grammar::{parse_file, Span, SyntaxError};

@@ -1,6 +1,12 @@
 //! Properties of the formatter on generated input: it never panics, it never fails on a file that
 //! parses (a failure there would be a formatter bug, reported as `FormatError::Internal`), and what
 //! it produces is a fixed point with the same syntax tree and the same comments.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use pol_grammar::format::{format_source, same_syntax, FormatError};
 use pol_grammar::lexer::lex;

@@ -2,6 +2,12 @@
 //! `tests/parse/err/*.pol` has errors, and each file's syntax tree and errors are pinned by a
 //! snapshot (`tests/snapshots/parse_corpus__{ok,err}__NAME.snap`). The `err` cases are recovery
 //! cases: the snapshot shows what the parser kept around each error.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use pol_grammar::{parse_file, LineIndex, SyntaxError};
 mod support;

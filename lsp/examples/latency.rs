@@ -16,6 +16,12 @@
 //!   hover right after an edit of the hovered line (it waits for the analysis of the new text).
 //!
 //! Prints p50, p95 and max per series.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // A developer tool: a failure stops here.
 
 #[path = "../tests/support/mod.rs"]
 mod support;

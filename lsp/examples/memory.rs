@@ -8,6 +8,12 @@
 //! it to the 1 KB text and waits for those. It reads the server's resident memory from
 //! `/proc/PID/status`: `VmRSS` at the start, after each large edit and after each revert (once it
 //! stops falling), and the peak (`VmHWM`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // A developer tool: a failure stops here.
 
 #[path = "../tests/support/mod.rs"]
 mod support;

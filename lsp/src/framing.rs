@@ -141,7 +141,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     }
 
     fn pending(&self) -> &[u8] {
-        &self.buf[self.pos..]
+        self.buf.get(self.pos..).unwrap_or_default()
     }
 
     fn consume(&mut self, n: usize) {
@@ -152,7 +152,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         }
         if self.buf.capacity() > RETAINED && self.buf.len() - self.pos < RETAINED / 2 {
             // Give back the memory of a large frame.
-            self.buf = self.buf[self.pos..].to_vec();
+            self.buf = self.buf.get(self.pos..).unwrap_or_default().to_vec();
             self.pos = 0;
         }
     }
@@ -170,7 +170,8 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         // as it was.
         let mut chunk = vec![0; CHUNK];
         let n = self.inner.read(&mut chunk).await.unwrap_or(0);
-        self.buf.extend_from_slice(&chunk[..n]);
+        self.buf
+            .extend_from_slice(chunk.get(..n).unwrap_or_default());
         if n == 0 {
             self.eof = true;
         }
@@ -181,7 +182,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     async fn line(&mut self) -> Option<String> {
         loop {
             if let Some(i) = self.pending().iter().position(|&b| b == b'\n') {
-                let text = String::from_utf8_lossy(&self.pending()[..i])
+                let text = String::from_utf8_lossy(self.pending().get(..i).unwrap_or_default())
                     .trim_end_matches('\r')
                     .to_string();
                 self.consume(i + 1);
@@ -190,7 +191,8 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             let len = self.pending().len();
             if len > MAX_HEADER_LINE {
                 let cut = len - MARKER_ROOM;
-                let text = String::from_utf8_lossy(&self.pending()[..cut]).to_string();
+                let text = String::from_utf8_lossy(self.pending().get(..cut).unwrap_or_default())
+                    .to_string();
                 self.consume(cut);
                 return Some(text);
             }
@@ -273,13 +275,16 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
                 }
             }
         }
-        let whole = serde_json::from_slice::<serde::de::IgnoredAny>(&self.pending()[..n]).is_ok();
+        let whole = serde_json::from_slice::<serde::de::IgnoredAny>(
+            self.pending().get(..n).unwrap_or_default(),
+        )
+        .is_ok();
         if !whole {
             if let Some(frame) = self.overlong(n) {
                 return Some(frame);
             }
         }
-        let body = self.pending()[..n].to_vec();
+        let body = self.pending().get(..n).unwrap_or_default().to_vec();
         self.consume(n);
         Some(Frame::Body(body))
     }

@@ -19,6 +19,10 @@ use tower_lsp::LspService;
 /// pages a thread touches are resident.
 const STACK: usize = 64 << 20;
 
+/// jemalloc, whose arenas return freed memory to the system (see [`memory`]).
+#[global_allocator]
+static ALLOCATOR: memory::Allocator = memory::Allocator {};
+
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
@@ -36,6 +40,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     }
+    memory::configure();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_stack_size(STACK)

@@ -1,12 +1,21 @@
 //! Giving memory back to the system after a large analysis.
 //!
 //! Analysing a large text allocates millions of small objects (tokens, syntax tree, model,
-//! diagnostics). When that analysis is replaced, they are freed, but glibc's allocator keeps
-//! freed memory in its arenas: only memory at the top of a heap is returned on its own, and
-//! one live allocation above a freed stretch pins it. A server that analysed a 23 MB text once
-//! kept gigabytes after the text was reverted to 1 KB. [`Shrink`] watches the size of the text
-//! each analysis covered; when the text analysed last is much smaller than the largest one since
-//! the last trim, it asks the allocator to return its free pages (`malloc_trim`).
+//! diagnostics). When that analysis is replaced, they are freed, but an allocator keeps freed
+//! memory for reuse: glibc's returns only the top of a heap, and one live allocation above a
+//! freed stretch pins it (a server that analysed a 23 MB text once kept gigabytes after the text
+//! was reverted to 1 KB). The server therefore runs on jemalloc ([`Allocator`]), whose arenas
+//! give freed pages back on their own after a decay time, and [`Shrink`] watches the size of the
+//! text each analysis covered: when the text analysed last is much smaller than the largest one
+//! since the last trim, [`trim`] asks every arena to purge its free pages at once.
+//!
+//! Everything here goes through `tikv-jemalloc-ctl`'s safe interface: the crate forbids
+//! `unsafe` code (the former `malloc_trim` call was an FFI call).
+
+use tikv_jemalloc_ctl::{arenas, background_thread, Access, AsName};
+
+/// The server's global allocator (set in `main.rs`).
+pub type Allocator = tikv_jemallocator::Jemalloc;
 
 /// Trim once the largest text analysed since the last trim is this much larger than the
 /// current one (and at least [`MIN_DROP`] larger): a steady workspace never trims.
@@ -38,14 +47,29 @@ impl Shrink {
     }
 }
 
-/// Returns the allocator's free memory to the system (glibc: all arenas, whole free pages
-/// anywhere in a heap). Elsewhere a no-op.
+/// Lets jemalloc purge freed pages from background threads (so an idle server also returns
+/// memory after the decay time). Call once at start-up; an allocator that refuses keeps its
+/// defaults, which only delays the return of memory.
+pub fn configure() {
+    let _ = background_thread::write(true);
+}
+
+/// Returns every arena's free pages to the system now: each arena's decay times are set to 0
+/// (jemalloc purges all unused dirty and muzzy pages when they are) and then restored.
 pub fn trim() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: `malloc_trim` has no preconditions: it only walks the allocator's own free lists
-    // under the allocator's locks, and may be called at any time from any thread.
-    unsafe {
-        libc::malloc_trim(0);
+    let Ok(count) = arenas::narenas::read() else {
+        return;
+    };
+    for arena in 0..count {
+        for kind in ["dirty", "muzzy"] {
+            // Arenas not yet in use refuse the key: there is nothing to purge in them.
+            let key = format!("arena.{arena}.{kind}_decay_ms\0");
+            let name = key.as_bytes().name();
+            if let Ok(previous) = Access::<isize>::read(name) {
+                let _ = name.write(0isize);
+                let _ = name.write(previous);
+            }
+        }
     }
 }
 

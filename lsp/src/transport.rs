@@ -58,7 +58,7 @@ where
                 Err(response) => {
                     eprintln!(
                         "pol-lsp: ignored a malformed message ({})",
-                        response["error"]["message"]
+                        response.pointer("/error/message").unwrap_or(&Value::Null)
                     );
                     let _ = errors.send(frame(response.to_string().as_bytes()));
                 }

@@ -1,6 +1,12 @@
 //! Drives the built `pol-lsp` over stdio as an editor does: a workspace folder of `.pol` files,
 //! `initialize`, `didOpen`, `didChange`, then every feature request, with snapshots of the
 //! responses (URIs of the temporary folder shown as `file:///ws/`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 mod support;
 

@@ -1,6 +1,12 @@
 //! Memory is given back after a large edit is reverted: the server's resident memory (read from
 //! `/proc/PID/status` of the child) falls back near where it started, rather than staying at
 //! the peak of the large analysis. No timing is measured; `lsp/bench/memory.sh` gives figures.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 mod support;
 

@@ -1,6 +1,12 @@
 //! Policy-set roots in the language server: a folder holding a `pol.toml` is a policy set of its
 //! own, so two sets of one workspace never see each other's declarations; an invalid `pol.toml`
 //! gets a diagnostic of its own.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 mod support;
 

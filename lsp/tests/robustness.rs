@@ -1,5 +1,11 @@
 //! Garbage on the wire and in the documents: the server answers what it can, reports what it
 //! cannot, and keeps serving the next valid request.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 mod support;
 

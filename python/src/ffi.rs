@@ -18,6 +18,10 @@ const SCHEMA_NAME: &CStr = c"arrow_schema";
 const ARRAY_NAME: &CStr = c"arrow_array";
 
 /// Reads a record batch from a Python object through the PyCapsule protocol.
+#[expect(
+    unsafe_code,
+    reason = "the Arrow C data interface: the capsules' pointers are read as the Arrow structures"
+)]
 pub fn import_batch(obj: &Bound<'_, PyAny>) -> PyResult<RecordBatch> {
     if !obj.hasattr("__arrow_c_array__")? {
         return Err(BatchError::new_err(format!(

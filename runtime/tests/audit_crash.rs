@@ -13,6 +13,12 @@
 //!
 //! Some records are megabytes long so that a kill can land inside the write and tear a line;
 //! how many torn bytes were repaired is printed.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;

@@ -1,4 +1,10 @@
 //! The JSON-lines audit file: exact record format, reopening, torn tails, corruption.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use std::io::Write;
 

@@ -1,5 +1,11 @@
 //! The disassembler: exact listings of a hand-built program and bundle, spans from the debug
 //! section, `?` for indices that point nowhere, and no panic on any program or table.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use pol_runtime::bundle::{
     Bundle, DebugInfo, ProgramSpans, PurposeInfo, SourceSpan, SpanRun, VerifyError,

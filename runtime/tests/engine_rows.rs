@@ -1,4 +1,10 @@
 //! Row rules: filters, audiences, time windows against a fixed clock, deterministic sampling.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 mod engine_support;
 

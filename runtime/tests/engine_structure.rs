@@ -1,4 +1,10 @@
 //! Nested fields (struct and list<struct>) and derived columns.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 mod engine_support;
 

@@ -8,6 +8,12 @@
 //! `polc eval --bundle tests/golden/data-platform-vN.polb --subject tests/golden/S.json
 //! --source crm_customers --rows tests/golden/crm_customers.jsonl --key-file
 //! tests/golden/demo.key --now 2026-06-01T00:00:00Z`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use chrono::{DateTime, Utc};
 use pol_runtime::bundle::format::HEADER_LEN;

@@ -17,6 +17,12 @@
 //! - no grant id is given twice.
 //!
 //! The test fails if no kill landed inside a request (the window it exists for).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 mod engine_support;
 

@@ -13,6 +13,12 @@
 //!   highest level's.
 //!
 //! The engine's clock is 2026-01-01: born 1990-06-01 is 35 years old.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 mod engine_support;
 

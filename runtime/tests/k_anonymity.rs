@@ -1,5 +1,11 @@
 //! `k_anonymize`: the k-anonymity property holds on arbitrary batches (proptest), and easy
 //! inputs are not over-generalised or over-suppressed.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use std::collections::HashMap;
 

@@ -2,6 +2,12 @@
 //! key, so every run sees the same numbers): `randomize` changes values at its configured rate,
 //! uniformly over the other values; `noise` has the configured Laplace scale; both are
 //! deterministic per row.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 mod engine_support;
 

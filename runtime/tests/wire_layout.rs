@@ -4,6 +4,12 @@
 //! in a snapshot (`snapshots/wire_layout__*.snap`); a reorder fails both the snapshot and the
 //! check that the samples' variant indices count up from zero. Variants are append-only: a
 //! new one goes last, with a sample appended here.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use pol_runtime::bundle::{

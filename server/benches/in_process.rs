@@ -5,6 +5,12 @@
 //! in_process --profile wheel` prints, per request (median of 15 rounds, interleaved):
 //! `mask` (session for the subject + 10 rows masked + the response serialized) and `request`
 //! (the same plus verifying the JWT and parsing the body).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use std::time::{Duration, Instant};
 

@@ -64,7 +64,7 @@ pub fn load(bundle: &Path, key_file: Option<&Path>) -> Result<Loaded, LoadFailur
         None => None,
     };
     let bytes = std::fs::read(bundle).map_err(|e| LoadFailure::Read(bundle.to_owned(), e))?;
-    let version = hex::encode(&Sha256::digest(&bytes)[..8]);
+    let version = hex::encode(Sha256::digest(&bytes).get(..8).unwrap_or_default());
     let engine = Engine::load(&bytes, keys)
         .map_err(|e| LoadFailure::Load(bundle.to_owned(), e.to_string()))?;
     Ok(Loaded { engine, version })

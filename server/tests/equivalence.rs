@@ -1,6 +1,12 @@
 //! For every example policy set (with its demo data) and for generated policy sets, the
 //! server's rows equal `polc eval`'s, byte for byte, for the same subject, rows and clock —
 //! masked rows (`/mask`) and explanations (`/explain` against `polc eval --explain`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,12 @@
 //! Temporary unmask grants and detokenize over HTTP, on the file store: decided by the policy,
 //! audited, equal to `polc grants` / `polc eval --grants` / `polc detokenize`; and `kill -9`
 //! under load, then a restart: grants and audit exact.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use std::collections::BTreeSet;
 use std::path::Path;

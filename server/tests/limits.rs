@@ -1,6 +1,12 @@
 //! Limits: body size and rows per request (413), body and request timeouts (408), the header
 //! read timeout (connection closed), the concurrency cap (503, probes still answer), graceful
 //! shutdown on SIGTERM (requests in flight finish, then exit 0); and `/metrics`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

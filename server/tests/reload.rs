@@ -1,5 +1,11 @@
 //! Hot reload under load: a new bundle on file change and on SIGHUP is swapped in, a broken
 //! one is logged and the old one keeps serving, and no request fails meanwhile.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -51,6 +51,10 @@ pub fn run(args: &ExplainArgs) -> ExitCode {
     }
 }
 
+#[expect(
+    clippy::indexing_slicing,
+    reason = "model ids index the model's own tables, which the resolver fills before handing out an id; list positions are found in (or enumerated over) the same list, a resolved candidate holds at least one rule, a `who` body at least two clauses where both are read, and a column path at least two segments once it is known not to be a bare name"
+)]
 fn explain(args: &ExplainArgs) -> Result<String, ExitCode> {
     let subject = read_subject(&args.subject)?;
     let now = parse_now(args.now.as_deref())?;
@@ -177,6 +181,10 @@ fn candidate_name(model: &Model, c: &Candidate) -> String {
         .join(" + ")
 }
 
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+)]
 fn where_text(model: &Model, files: &SourceMap, c: &Candidate) -> Option<String> {
     let [RuleRef::Mask(id)] = c.rules.as_slice() else {
         return None;

@@ -296,10 +296,10 @@ fn table<const N: usize>(rows: &[[String; N]]) -> String {
     let mut out = String::new();
     for r in rows {
         let mut line = String::new();
-        for (i, c) in r.iter().enumerate() {
+        for (i, (c, width)) in r.iter().zip(widths).enumerate() {
             line.push_str(c);
             if i + 1 < N {
-                line.push_str(&" ".repeat(widths[i] - c.chars().count() + 2));
+                line.push_str(&" ".repeat(width.saturating_sub(c.chars().count()) + 2));
             }
         }
         out.push_str(line.trim_end());

@@ -46,6 +46,10 @@ impl Resolution {
 }
 
 /// Where a rule was authored.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+)]
 pub fn authored(model: &Model, r: RuleRef) -> Loc {
     match r {
         RuleRef::Mask(id) => model.mask_rules[id].loc,
@@ -58,6 +62,10 @@ pub fn authored(model: &Model, r: RuleRef) -> Loc {
 }
 
 /// The `where` of a rule, if it has one.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+)]
 pub fn has_where(model: &Model, r: RuleRef) -> bool {
     match r {
         RuleRef::Mask(id) => model.mask_rules[id].where_.is_some(),
@@ -66,6 +74,10 @@ pub fn has_where(model: &Model, r: RuleRef) -> bool {
 }
 
 /// A human name for a rule: its policy's name, or `accessible if` of a column.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+)]
 pub fn rule_name(model: &Model, r: RuleRef) -> String {
     match r {
         RuleRef::Mask(id) => model.policy_of(id).name.clone(),
@@ -95,6 +107,10 @@ pub fn why_beats(model: &Model, winner: &Candidate, loser: &Candidate) -> String
     }
 }
 
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+)]
 fn single_except(model: &Model, r: RuleRef) -> Option<&TechniqueUse> {
     match r {
         RuleRef::Mask(id) => {
@@ -122,6 +138,10 @@ fn same_technique(a: &TechniqueUse, b: &TechniqueUse) -> bool {
 }
 
 /// Orders the candidates of every column.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+)]
 pub fn resolve(model: &Model, include_staged: bool) -> Resolution {
     let mut columns: Vec<Vec<Vec<Candidate>>> = model
         .sources
@@ -172,6 +192,10 @@ pub fn resolve(model: &Model, include_staged: bool) -> Resolution {
 }
 
 /// Merges runs of tied `for everyone except` candidates with the same technique.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "model ids index the model's own tables, which the resolver fills before handing out an id; list positions are found in (or enumerated over) the same list, a resolved candidate holds at least one rule, a `who` body at least two clauses where both are read, and a column path at least two segments once it is known not to be a bare name"
+)]
 fn combine(model: &Model, list: Vec<Candidate>) -> Vec<Candidate> {
     let mut out: Vec<Candidate> = Vec::new();
     let mut i = 0;

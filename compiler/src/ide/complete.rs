@@ -92,7 +92,7 @@ pub(super) fn completions_in(ide: &Ide, text: &str, offset: usize) -> Vec<Comple
         toks.push(t);
     }
     let model = &ide.analysis.model;
-    let items = context_items(ide, model, &toks);
+    let items = context_items(model, &toks);
     let lower = prefix.to_lowercase();
     items
         .into_iter()
@@ -102,6 +102,10 @@ pub(super) fn completions_in(ide: &Ide, text: &str, offset: usize) -> Vec<Comple
 
 /// The dotted path typed just before the cursor (`PII.` → `["PII"]`) and the index of the token
 /// before it.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "token positions are checked against the same token slice (or found in it) just before they are read; model ids index the model's own tables"
+)]
 fn path_before(toks: &Toks) -> (Vec<String>, usize, bool) {
     let mut i = toks.len();
     let mut segs = Vec::new();
@@ -127,7 +131,11 @@ fn path_before(toks: &Toks) -> (Vec<String>, usize, bool) {
     (segs, i, dotted)
 }
 
-fn context_items(ide: &Ide, model: &Model, toks: &Toks) -> Vec<CompletionItem> {
+#[expect(
+    clippy::indexing_slicing,
+    reason = "token positions are checked against the same token slice (or found in it) just before they are read; model ids index the model's own tables"
+)]
+fn context_items(model: &Model, toks: &Toks) -> Vec<CompletionItem> {
     let (segs, anchor_end, dotted) = path_before(toks);
     let anchor = anchor_end.checked_sub(1).map(|i| &toks[i]);
     let before_anchor = anchor_end.checked_sub(2).map(|i| &toks[i]);
@@ -144,7 +152,7 @@ fn context_items(ide: &Ide, model: &Model, toks: &Toks) -> Vec<CompletionItem> {
             return sources(model)
         }
         Some(Tok::KwRow) if matches!(before_anchor, Some(Tok::KwGiven)) => return sources(model),
-        Some(Tok::KwUsing) if !dotted => return techniques(ide, model, toks),
+        Some(Tok::KwUsing) if !dotted => return techniques(model, toks),
         Some(Tok::Label(_))
             if !dotted && in_declaration(toks, &[Tok::KwSource, Tok::KwSubject]) =>
         {
@@ -159,6 +167,10 @@ fn context_items(ide: &Ide, model: &Model, toks: &Toks) -> Vec<CompletionItem> {
 }
 
 /// Is the comma at the end of `toks` inside a `tagged A, B, …` list?
+#[expect(
+    clippy::indexing_slicing,
+    reason = "token positions are checked against the same token slice (or found in it) just before they are read; model ids index the model's own tables"
+)]
 fn in_tag_list(toks: &[Tok]) -> bool {
     let mut i = toks.len();
     loop {
@@ -184,6 +196,10 @@ fn in_tag_list(toks: &[Tok]) -> bool {
 }
 
 /// The declaration the cursor is in: the index of its keyword at brace depth 0.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "token positions are checked against the same token slice (or found in it) just before they are read; model ids index the model's own tables"
+)]
 fn enclosing_decl(toks: &Toks) -> Option<usize> {
     let mut depth = 0i32;
     let mut start = None;
@@ -203,6 +219,10 @@ fn enclosing_decl(toks: &Toks) -> Option<usize> {
     start
 }
 
+#[expect(
+    clippy::indexing_slicing,
+    reason = "token positions are checked against the same token slice (or found in it) just before they are read; model ids index the model's own tables"
+)]
 fn in_declaration(toks: &Toks, kinds: &[Tok]) -> bool {
     enclosing_decl(toks).is_some_and(|i| kinds.contains(&toks[i]))
 }
@@ -217,6 +237,10 @@ fn brace_depth(toks: &Toks) -> i32 {
 
 /// The sources a `row.` can mean where the cursor is: the enclosing source, or the scope of the
 /// enclosing policy (from the model, or `on source S` as typed), else every source.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "token positions are checked against the same token slice (or found in it) just before they are read; model ids index the model's own tables"
+)]
 fn context_sources(model: &Model, toks: &Toks) -> Vec<SourceId> {
     let all = || (0..model.sources.len()).collect::<Vec<_>>();
     let Some(d) = enclosing_decl(toks) else {
@@ -264,6 +288,10 @@ fn subject_fields(model: &Model) -> Vec<CompletionItem> {
 }
 
 /// Columns after `row.` (or `row.patient.`): the next segment of the context sources' columns.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "token positions are checked against the same token slice (or found in it) just before they are read; model ids index the model's own tables"
+)]
 fn row_columns(model: &Model, toks: &Toks, segs: &[String]) -> Vec<CompletionItem> {
     let prefix = if segs.is_empty() {
         String::new()
@@ -298,6 +326,10 @@ fn row_columns(model: &Model, toks: &Toks, segs: &[String]) -> Vec<CompletionIte
 }
 
 /// After `column`: sources; after `column S.`: its columns; after `column S.p.`: fields of `p`.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "token positions are checked against the same token slice (or found in it) just before they are read; model ids index the model's own tables"
+)]
 fn column_paths(model: &Model, segs: &[String]) -> Vec<CompletionItem> {
     let Some((first, rest)) = segs.split_first() else {
         return sources(model);
@@ -338,6 +370,10 @@ const COMPLETION_DEPTH: u32 = 8;
 
 /// Tags or purposes: every path after a keyword, or what is below the typed prefix (up to
 /// [`COMPLETION_DEPTH`] segments below it).
+#[expect(
+    clippy::indexing_slicing,
+    reason = "token positions are checked against the same token slice (or found in it) just before they are read; model ids index the model's own tables"
+)]
 fn hierarchy(
     h: &crate::model::Hierarchy,
     segs: &[String],
@@ -406,7 +442,11 @@ fn applies_to(info: &crate::techniques::TechniqueInfo, ty: &Ty) -> bool {
 }
 
 /// The types of the columns the rule being written targets (empty when unknown).
-fn target_types(ide: &Ide, model: &Model, toks: &Toks) -> Vec<Ty> {
+#[expect(
+    clippy::indexing_slicing,
+    reason = "token positions are checked against the same token slice (or found in it) just before they are read; model ids index the model's own tables"
+)]
+fn target_types(model: &Model, toks: &Toks) -> Vec<Ty> {
     // The nearest `mask` (a mask rule) or `accessible` (a column) before the cursor.
     let Some(at) = toks
         .iter()
@@ -491,13 +531,12 @@ fn target_types(ide: &Ide, model: &Model, toks: &Toks) -> Vec<Ty> {
         }
         _ => {}
     }
-    let _ = ide;
     out
 }
 
 /// Techniques: those that apply to every targeted column's type first.
-fn techniques(ide: &Ide, model: &Model, toks: &Toks) -> Vec<CompletionItem> {
-    let types = target_types(ide, model, toks);
+fn techniques(model: &Model, toks: &Toks) -> Vec<CompletionItem> {
+    let types = target_types(model, toks);
     let mut fitting = Vec::new();
     let mut others = Vec::new();
     for t in crate::techniques::CATALOG {

@@ -319,6 +319,10 @@ fn function_hover(name: &str) -> Option<String> {
     Some(format!("**function** `{name}`\n\n{doc}"))
 }
 
+#[expect(
+    clippy::indexing_slicing,
+    reason = "model ids index the model's own tables, which the resolver fills before handing out an id; list positions are found in (or enumerated over) the same list, a resolved candidate holds at least one rule, a `who` body at least two clauses where both are read, and a column path at least two segments once it is known not to be a bare name"
+)]
 fn hierarchy_lines(h: &Hierarchy, node: usize, out: &mut Vec<String>) {
     // The ancestors, root first; a chain longer than 8 shows its root and its last 7 (each
     // path is spelled, so a hierarchy thousands of levels deep would otherwise cost its square).
@@ -365,6 +369,10 @@ fn header_doc(out: &mut Vec<String>, description: Option<&String>, doc: Option<&
     }
 }
 
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+)]
 fn symbol_hover(ide: &Ide, symbol: &Symbol) -> String {
     let model = &ide.analysis.model;
     match symbol {
@@ -413,6 +421,10 @@ fn symbol_hover(ide: &Ide, symbol: &Symbol) -> String {
     }
 }
 
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+)]
 fn tag_hover(ide: &Ide, path: &str) -> String {
     let model = &ide.analysis.model;
     let Some(id) = model.tags.get(path) else {
@@ -491,6 +503,10 @@ fn tag_hover(ide: &Ide, path: &str) -> String {
     out.join("\n\n")
 }
 
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+)]
 fn source_hover(ide: &Ide, name: &str) -> String {
     let model = &ide.analysis.model;
     let Some(sid) = model.source(name) else {
@@ -530,6 +546,10 @@ fn source_hover(ide: &Ide, name: &str) -> String {
     out.join("\n\n")
 }
 
+#[expect(
+    clippy::indexing_slicing,
+    reason = "model ids index the model's own tables, which the resolver fills before handing out an id; list positions are found in (or enumerated over) the same list, a resolved candidate holds at least one rule, a `who` body at least two clauses where both are read, and a column path at least two segments once it is known not to be a bare name"
+)]
 fn column_hover(ide: &Ide, source: &str, column: &str) -> String {
     let model: &Model = &ide.analysis.model;
     let Some(sid) = model.source(source) else {
@@ -620,6 +640,10 @@ fn column_hover(ide: &Ide, source: &str, column: &str) -> String {
     out.join("\n\n")
 }
 
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+)]
 fn policy_hover(ide: &Ide, name: &str) -> String {
     let model = &ide.analysis.model;
     let Some(pid) = model.policies.iter().position(|p| p.name == name) else {

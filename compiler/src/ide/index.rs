@@ -172,6 +172,10 @@ impl Builder<'_> {
     }
 
     /// `S.c.f` as in `column S.c.f`: the source, then each column prefix.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "model ids index the model's own tables, which the resolver fills before handing out an id; list positions are found in (or enumerated over) the same list, a resolved candidate holds at least one rule, a `who` body at least two clauses where both are read, and a column path at least two segments once it is known not to be a bare name"
+    )]
     fn column_path(&mut self, p: &ast::Path) {
         let Some(first) = p.segments.first() else {
             return;
@@ -388,6 +392,10 @@ impl Builder<'_> {
     }
 
     /// A `row.x` (or `row.x.y`) in a context: one occurrence per source that has the column.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn row_column(&mut self, name: &str, span: pol_grammar::Span, ctx: &RowContext) {
         for s in ctx {
             let has = self
@@ -525,6 +533,10 @@ impl Builder<'_> {
     }
 }
 
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+)]
 fn column_symbol(model: &Model, source: &str, column: &str) -> Option<Symbol> {
     let s = model.source(source)?;
     model.sources[s].column(column)?;

@@ -37,6 +37,10 @@ fn symbols_at(ide: &Ide, file: FileId, offset: usize) -> Vec<Symbol> {
 
 /// Where a symbol is declared: its declaring occurrences, else (a tag or purpose declared only as
 /// the prefix of a longer path) where the hierarchy first named it.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+)]
 pub(super) fn declarations(ide: &Ide, symbol: &Symbol) -> Vec<Loc> {
     let defs: Vec<Loc> = ide
         .index
@@ -114,6 +118,10 @@ fn renamed(old: &Symbol, new_name: &str) -> Symbol {
     }
 }
 
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+)]
 fn exists(ide: &Ide, symbol: &Symbol) -> bool {
     let model = &ide.analysis.model;
     match symbol {

@@ -9,6 +9,10 @@ use crate::source_map::Loc;
 use std::collections::HashSet;
 
 /// The columns of source `s` an expression reads.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+)]
 fn reads(model: &Model, e: &CExpr, s: SourceId) -> Vec<(ColumnId, pol_grammar::Span)> {
     let src = &model.sources[s];
     let mut out = Vec::new();
@@ -57,6 +61,10 @@ fn same_condition(a: &CExpr, b: &CExpr) -> bool {
 /// Is column `c` masked for some of the users a rule applies to? `readers` is the condition of a
 /// `for everyone who C` audience: when the column's first rule excepts exactly `C`, that audience
 /// may read it.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "model ids index the model's own tables, which the resolver fills before handing out an id; list positions are found in (or enumerated over) the same list, a resolved candidate holds at least one rule, a `who` body at least two clauses where both are read, and a column path at least two segments once it is known not to be a bare name"
+)]
 fn masked_for_audience(
     model: &Model,
     res: &Resolution,
@@ -84,6 +92,10 @@ fn masked_for_audience(
     Some(r)
 }
 
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+)]
 pub fn dichotomy(model: &Model, res: &Resolution, diags: &mut Vec<Diagnostic>) {
     let mut seen: HashSet<(usize, usize, String)> = HashSet::new();
     let mut report = |diags: &mut Vec<Diagnostic>,

@@ -16,6 +16,10 @@ pub fn run(model: &Model, res: &Resolution, diags: &mut Vec<Diagnostic>) {
 }
 
 /// `allow detokenize column S.c` needs a rule that tokenizes `S.c`.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+)]
 fn detokenize_targets(model: &Model, diags: &mut Vec<Diagnostic>) {
     use crate::model::GrantKind;
     for g in &model.grants {
@@ -44,12 +48,20 @@ fn detokenize_targets(model: &Model, diags: &mut Vec<Diagnostic>) {
 
 /// Can the candidate at `index` decide for some user and row? Only if every one before it has a
 /// `where` that can be false.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "model ids index the model's own tables, which the resolver fills before handing out an id; list positions are found in (or enumerated over) the same list, a resolved candidate holds at least one rule, a `who` body at least two clauses where both are read, and a column path at least two segments once it is known not to be a bare name"
+)]
 pub fn reachable(model: &Model, list: &[Candidate], index: usize) -> bool {
     list[..index]
         .iter()
         .all(|c| c.rules.iter().all(|&r| has_where(model, r)))
 }
 
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+)]
 fn sensitive_uncovered(model: &Model, res: &Resolution, diags: &mut Vec<Diagnostic>) {
     if model.unread_rules {
         // The rule that covers a column may be the one that could not be read.
@@ -98,6 +110,10 @@ fn sensitive_uncovered(model: &Model, res: &Resolution, diags: &mut Vec<Diagnost
     }
 }
 
+#[expect(
+    clippy::indexing_slicing,
+    reason = "model ids index the model's own tables, which the resolver fills before handing out an id; list positions are found in (or enumerated over) the same list, a resolved candidate holds at least one rule, a `who` body at least two clauses where both are read, and a column path at least two segments once it is known not to be a bare name"
+)]
 fn never_takes_effect(model: &Model, res: &Resolution, diags: &mut Vec<Diagnostic>) {
     // For each rule: is it reachable on some column, and else who beats it first.
     let mut reached = vec![false; model.mask_rules.len()];
@@ -150,6 +166,10 @@ fn never_takes_effect(model: &Model, res: &Resolution, diags: &mut Vec<Diagnosti
     }
 }
 
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+)]
 fn masked_keys(model: &Model, res: &Resolution, diags: &mut Vec<Diagnostic>) {
     for (s, src) in model.sources.iter().enumerate() {
         let Some(k) = src.key else { continue };

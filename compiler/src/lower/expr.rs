@@ -52,6 +52,10 @@ pub fn tagged_column(model: &Model, source: SourceId, tag: usize) -> Option<usiz
 }
 
 /// Which row references of `e` the source `source` cannot satisfy.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+)]
 pub fn missing_refs(model: &Model, source: SourceId, e: &CExpr) -> MissingRefs {
     let src = &model.sources[source];
     let column = e.row_refs().iter().any(|(n, _)| src.column(n).is_none());
@@ -91,6 +95,10 @@ impl ExprLowerer<'_> {
         a.at(outer);
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn emit_kind(&self, e: &CExpr, a: &mut Assembler, t: &mut Tables) {
         match &e.kind {
             CKind::Const(Const::Duration(s)) => {

@@ -13,6 +13,10 @@ use pol_runtime::bundle::{self as rt, GrantPlan, RuleInfo};
 
 impl Lowerer<'_, '_> {
     /// Every enforced grant of the model, in authored order.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     pub(super) fn grants(&mut self) -> Vec<GrantPlan> {
         let model = self.model;
         let mut out = Vec::new();

@@ -118,6 +118,10 @@ struct ScopeIndex {
 }
 
 impl ScopeIndex {
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn new(model: &Model) -> ScopeIndex {
         let n = model.sources.len();
         let mut row_rules: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -184,6 +188,10 @@ impl<'f> Lowerer<'_, 'f> {
         .program(e, &mut self.tables)
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn source(&mut self, s: SourceId) -> SourcePlan {
         let model = self.model;
         let src = &model.sources[s];
@@ -262,6 +270,10 @@ impl<'f> Lowerer<'_, 'f> {
 
     // ---- mask rules ----------------------------------------------------------------------
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn rule_info(&mut self, r: RuleRef) -> u32 {
         let model = self.model;
         let (identity, info) = match r {
@@ -294,6 +306,10 @@ impl<'f> Lowerer<'_, 'f> {
         self.tables.rule(identity, info)
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn combined_info(&mut self, rules: &[RuleRef]) -> u32 {
         let model = self.model;
         let names: Vec<String> = rules.iter().map(|r| rule_name(model, *r)).collect();
@@ -317,6 +333,10 @@ impl<'f> Lowerer<'_, 'f> {
 
     /// The candidate for a column of type `ty` in source `s`, or `None` when the rule does not
     /// apply to this source (it reads a `row[tagged T]` the source lacks).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn candidate(&mut self, cand: &Resolved, s: SourceId, ty: &Ty) -> Option<Candidate> {
         let model = self.model;
         let [first, ..] = cand.rules.as_slice() else {
@@ -373,6 +393,10 @@ impl<'f> Lowerer<'_, 'f> {
     }
 
     /// A `combine_exceptions` group: one `except` clause whose condition ORs the exceptions.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn combined(&mut self, cand: &Resolved, s: SourceId, ty: &Ty) -> Option<Candidate> {
         let model = self.model;
         let mut conds: Vec<(&CExpr, FileId)> = Vec::new();
@@ -457,6 +481,10 @@ impl<'f> Lowerer<'_, 'f> {
 
     // ---- row rules -----------------------------------------------------------------------
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn row_rule(&mut self, r: usize, s: SourceId) -> Option<RowRulePlan> {
         let model = self.model;
         let rule = &model.row_rules[r];
@@ -511,6 +539,10 @@ impl<'f> Lowerer<'_, 'f> {
         })
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn row_filter(&mut self, f: &RowFilter, s: SourceId) -> rt::RowFilter {
         let src = &self.model.sources[s];
         match f {
@@ -589,6 +621,10 @@ fn body_conditions(body: &MaskBody) -> Vec<&CExpr> {
     }
 }
 
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+)]
 fn describe_mask(model: &Model, id: usize) -> String {
     let rule = &model.mask_rules[id];
     let body = match &rule.body {

@@ -57,6 +57,10 @@ impl Hierarchy {
 
     /// Declares `path` and its prefixes; returns the node and whether it already existed as an
     /// explicit declaration (a duplicate).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     pub fn declare(&mut self, segments: &[String], loc: Loc) -> (NodeId, Option<Loc>) {
         let mut parent = None;
         let mut id = 0;
@@ -92,6 +96,10 @@ impl Hierarchy {
     }
 
     /// Is `node` equal to `ancestor` or below it?
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     pub fn is_under(&self, mut node: NodeId, ancestor: NodeId) -> bool {
         loop {
             if node == ancestor {
@@ -105,6 +113,10 @@ impl Hierarchy {
     }
 
     /// Is the node (or one of its ancestors) marked sensitive? Returns the sensitive ancestor.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     pub fn sensitive_ancestor(&self, mut node: NodeId) -> Option<NodeId> {
         loop {
             if self.nodes[node].sensitive {

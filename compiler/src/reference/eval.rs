@@ -227,6 +227,10 @@ impl Env<'_> {
 
     /// A subject field: the built-ins by name, the declared fields by their position among
     /// the declared ones. Absent or mistyped, unknown.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn user_field(&self, i: usize) -> Ev {
         let Some(field) = self.model.subject.get(i) else {
             return Ev::Unknown;

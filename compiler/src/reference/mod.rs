@@ -175,6 +175,10 @@ impl<'m> Reference<'m> {
     /// is visible exactly when it is accessible — C holds, or the user is exempt on the source
     /// (a C that reads the row cannot be decided per user and hides it); every other column is
     /// visible.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     pub fn visible_columns(
         &self,
         source: &str,
@@ -199,6 +203,10 @@ impl<'m> Reference<'m> {
 
     /// Masks one JSON row of `source` for the user described by `subject` (§6): `Hidden` when
     /// the row rules hide it, else every declared top-level column in declaration order.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     pub fn mask_row(
         &self,
         source: &str,
@@ -248,6 +256,10 @@ impl<'m> Reference<'m> {
     // ---- row rules (§4, §6.7, §6.8) ------------------------------------------------------
 
     /// Every enforced row rule covering the source applies, AND'ed.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn row_shown(&self, row: &Row<'_>, subject: &Subject) -> bool {
         let s = row.source;
         let env = self.env(subject, Some(row));
@@ -298,6 +310,10 @@ impl<'m> Reference<'m> {
     }
 
     /// Whether a row passes one filter (unknown hides it).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn filter(&self, f: &RowFilter, row: &Row<'_>, env: &Env<'_>) -> Truth {
         let src = row.src();
         let event = || {
@@ -330,12 +346,20 @@ impl<'m> Reference<'m> {
     }
 
     /// Does `e` read `row.x` where the source has no column x?
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn row_missing(&self, s: SourceId, e: &CExpr) -> bool {
         let src = &self.model.sources[s];
         e.row_refs().iter().any(|(n, _)| src.column(n).is_none())
     }
 
     /// Does `e` read `row[tagged T]` where no column of the source is tagged T (or below)?
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn tag_missing(&self, s: SourceId, e: &CExpr) -> bool {
         let src = &self.model.sources[s];
         e.tagged_refs().iter().any(|(t, _)| {
@@ -360,6 +384,10 @@ impl<'m> Reference<'m> {
     }
 
     /// The decision of one candidate, or `None` when it does not decide this cell.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn candidate(&self, row: &Row<'_>, env: &Env<'_>, cand: &Candidate) -> Option<Act<'m>> {
         let s = row.source;
         let model = self.model;
@@ -441,6 +469,10 @@ impl<'m> Reference<'m> {
     }
 
     /// Applies a decision to a value of column `c`.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn act(
         &self,
         row: &Row<'_>,
@@ -457,6 +489,10 @@ impl<'m> Reference<'m> {
     }
 
     /// A clear struct (or list of structs): each field by its own decision.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn fields(
         &self,
         row: &Row<'_>,
@@ -501,6 +537,10 @@ impl<'m> Reference<'m> {
     /// Applies a technique to a cell (§5): the type fallback for a technique that does not
     /// apply to the column's type, `by level` per the row's masking level (§7); a technique
     /// that fails gives null (nothing fails open).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn apply(
         &self,
         t: &TechniqueUse,
@@ -554,6 +594,10 @@ impl<'m> Reference<'m> {
 
     /// §7: the row's masking level — the level column's value when it names a declared level
     /// (a text naming no level counts as the highest), else the source's default.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn level(&self, row: &Row<'_>) -> Option<&'m str> {
         let src = &self.model.sources[row.source];
         let plan = src.level.as_ref()?;
@@ -581,6 +625,10 @@ fn clear_inputs(clear: &[bool], col: &crate::model::Column) -> bool {
     })
 }
 
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+)]
 fn clear_of(
     src: &crate::model::Source,
     row: &Row<'_>,
@@ -658,8 +706,7 @@ pub fn sample_in(source: &str, key: &Value, pct: u8) -> bool {
     h.update([0u8]);
     h.update(key.canonical_text().as_bytes());
     let digest = h.finalize();
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&digest[..8]);
+    let first = digest.first_chunk::<8>().copied().unwrap_or_default();
     u64::from_be_bytes(first) % 10_000 < u64::from(pct) * 100
 }
 

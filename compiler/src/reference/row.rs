@@ -24,6 +24,10 @@ pub struct Row<'a> {
 }
 
 impl<'a> Row<'a> {
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     pub fn src(&self) -> &'a Source {
         &self.model.sources[self.source]
     }
@@ -31,6 +35,10 @@ impl<'a> Row<'a> {
     /// Decodes the stored columns of `json` (undeclared ones are dropped, missing ones are
     /// null, a value of the wrong type is null and marked), then computes the derived columns
     /// from the raw row.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     pub fn decode(
         model: &'a Model,
         source: SourceId,
@@ -71,6 +79,10 @@ impl<'a> Row<'a> {
 
     /// Computes the derived column `root` after the derived columns it reads, depth first with
     /// an explicit stack (a chain of derived columns may be tens of thousands long).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn derive(
         &mut self,
         root: ColumnId,
@@ -110,6 +122,10 @@ impl<'a> Row<'a> {
     }
 
     /// Computes one derived column whose inputs are computed.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn compute_derived(
         &mut self,
         c: ColumnId,
@@ -137,6 +153,10 @@ impl<'a> Row<'a> {
 
     /// The raw value of any column (a field is read through its enclosing columns; a field of
     /// a list of structs is the list of that field's values).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     pub fn value(&self, c: ColumnId) -> Value {
         let src = self.src();
         let mut chain = vec![c];
@@ -153,6 +173,10 @@ impl<'a> Row<'a> {
 }
 
 /// The top-level column enclosing `c` (itself if top-level).
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+)]
 pub fn top_of(src: &Source, mut c: ColumnId) -> ColumnId {
     while let Some(p) = src.columns[c].parent {
         c = p;
@@ -161,6 +185,10 @@ pub fn top_of(src: &Source, mut c: ColumnId) -> ColumnId {
 }
 
 /// A field's own name (`ssn` for `patient.ssn`).
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+)]
 pub fn field_name(src: &Source, c: ColumnId) -> &str {
     let col = &src.columns[c];
     match col.parent {

@@ -17,6 +17,10 @@ use std::sync::Arc;
 const SCALARS: &[&str] = &["bool", "int", "decimal", "text", "date", "timestamp"];
 
 impl Checker<'_> {
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     pub(super) fn declare_names(&mut self) {
         for (name, ty) in [
             ("login", Ty::Text),
@@ -294,6 +298,10 @@ impl Checker<'_> {
         }
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     pub(super) fn declare_sources(&mut self) {
         let asts = self.asts;
         let mut seen: HashMap<String, Loc> = HashMap::new();
@@ -372,6 +380,10 @@ impl Checker<'_> {
         }
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn declare_column(
         &mut self,
         source: &mut Source,
@@ -506,6 +518,10 @@ impl Checker<'_> {
     }
 
     /// Checks derived columns (in dependency order), `accessible if` and `visible if`.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     pub(super) fn check_columns(&mut self) {
         let asts = self.asts;
         for (fi, ast) in asts.iter().enumerate() {
@@ -682,6 +698,10 @@ impl Checker<'_> {
     }
 
     /// Types the derived column of `frame`, whose dependencies are done.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn finish_derived(&mut self, sid: usize, frame: &DerivedFrame<'_>, file: FileId) {
         let mut ctx = ExprCtx::new(file, RowCtx::Column(sid));
         let c = self.expr(frame.expr, &mut ctx);

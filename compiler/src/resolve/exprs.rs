@@ -142,6 +142,10 @@ impl Checker<'_> {
         CExpr::error(span)
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn user_field(&mut self, name: &str, name_span: Span, span: Span, ctx: &mut ExprCtx) -> CExpr {
         match self.model.subject_field(name) {
             Some(i) => CExpr::new(CKind::User(i), self.model.subject[i].ty.clone(), span),
@@ -157,6 +161,10 @@ impl Checker<'_> {
     }
 
     /// `row.NAME` (or a bare name in a column declaration).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn row_column(
         &mut self,
         name: &str,

@@ -45,6 +45,10 @@ impl TagIndex {
 }
 
 impl Checker<'_> {
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn tag_index(&self) -> TagIndex {
         let mut under: HashMap<NodeId, Vec<(SourceId, ColumnId)>> = HashMap::new();
         for (s, src) in self.model.sources.iter().enumerate() {
@@ -64,6 +68,10 @@ impl Checker<'_> {
         TagIndex { under }
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn scope(&mut self, scope: Option<&ast::Scope>, file: FileId) -> Scope {
         // Every source, built only for the scopes that need it: a policy `on source s` (most of
         // a large set) must not pay for the whole set.
@@ -229,6 +237,10 @@ impl Checker<'_> {
     }
 
     /// Resolves `S.c` (or `S.c.field`) against the scope.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "model ids index the model's own tables, which the resolver fills before handing out an id; list positions are found in (or enumerated over) the same list, a resolved candidate holds at least one rule, a `who` body at least two clauses where both are read, and a column path at least two segments once it is known not to be a bare name"
+    )]
     fn column_path(
         &mut self,
         path: &ast::Path,
@@ -348,6 +360,10 @@ impl Checker<'_> {
     }
 
     /// W0002 / W0003 for references some covered sources lack.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn lockout_warnings(
         &mut self,
         missing: &[(SourceId, String, Span)],
@@ -480,6 +496,10 @@ impl Checker<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn row_rule(
         &mut self,
         r: &ast::RowRule,
@@ -595,6 +615,10 @@ impl Checker<'_> {
     /// Whether every source of the scope has what the filter needs. On a single source that
     /// lacks it, an error (false); on a wider scope, the sources that lack it are recorded as
     /// locked out (warned about later) and the filter is kept (true).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn sources_have(
         &mut self,
         sources: &[SourceId],

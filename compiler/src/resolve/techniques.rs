@@ -59,6 +59,10 @@ impl Checker<'_> {
         )
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "parameter positions come from the technique's own parameter list (found or enumerated in it)"
+    )]
     pub fn technique_in(
         &mut self,
         t: &Technique,

@@ -97,6 +97,10 @@ impl Checker<'_> {
         }
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     pub(super) fn check_tests(&mut self) {
         let asts = self.asts;
         for (fi, file_ast) in asts.iter().enumerate() {
@@ -268,6 +272,10 @@ impl Checker<'_> {
         current
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn unknown_test_column(&mut self, s: SourceId, name: &str, at: Loc) {
         let src = &self.model.sources[s];
         let suggestion = did_you_mean(name, src.columns.iter().map(|c| c.name.as_str()));

@@ -214,6 +214,10 @@ pub fn replacement(rep: &str, names: &[Option<String>]) -> Result<String, String
 }
 
 /// The `regex` crate's capture reference at `$` (byte `i`): the name and where it ends.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "byte positions are checked against the replacement's length (or come from the capture list) just before they are read"
+)]
 fn cap_ref(rep: &str, i: usize) -> Option<(&str, usize)> {
     let bytes = rep.as_bytes();
     if bytes.len() <= i + 1 {
@@ -250,6 +254,10 @@ pub fn group_names(pattern: &str, ignore_case: bool) -> Result<Vec<Option<String
     Ok(names)
 }
 
+#[expect(
+    clippy::indexing_slicing,
+    reason = "byte positions are checked against the replacement's length (or come from the capture list) just before they are read"
+)]
 fn collect_names(hir: &Hir, names: &mut Vec<Option<String>>) {
     match hir.kind() {
         HirKind::Capture(c) => {

@@ -81,6 +81,10 @@ impl Generated {
 }
 
 /// Generates every part of the script.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+)]
 pub fn generate(model: &Model, resolution: &Resolution, opts: &Options) -> Generated {
     let schema = ident::ident(&opts.schema);
     let views = (0..model.sources.len())
@@ -219,9 +223,9 @@ $drop$;"
 fn hmac_pads(key: &[u8; 32]) -> (Vec<u8>, Vec<u8>) {
     let mut inner = vec![0x36u8; 64];
     let mut outer = vec![0x5cu8; 64];
-    for (i, b) in key.iter().enumerate() {
-        inner[i] ^= b;
-        outer[i] ^= b;
+    for ((i, o), b) in inner.iter_mut().zip(outer.iter_mut()).zip(key) {
+        *i ^= b;
+        *o ^= b;
     }
     (inner, outer)
 }
@@ -350,6 +354,10 @@ pub fn tables(model: &Model, opts: &Options) -> Result<String, Vec<SqlError>> {
 /// `boolean`, int → `bigint`, decimal → `double precision`, text → `text`, enum → `text` with
 /// a check of its domain, date → `date`, timestamp → `timestamptz`; derived columns are not
 /// stored; lists and structs are refused.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+)]
 pub fn table(model: &Model, opts: &Options, s: usize) -> Result<String, Vec<SqlError>> {
     let base = ident::ident(&opts.base_schema);
     let src = &model.sources[s];

@@ -94,10 +94,18 @@ pub fn view(
 }
 
 impl<'a> Builder<'a> {
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn src(&self) -> &'a crate::model::Source {
         &self.model.sources[self.s]
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn error(&mut self, kind: SqlErrorKind, column: Option<ColumnId>, loc: Loc) {
         let src = self.src();
         let column = column.map(|c| src.columns[c].name.clone());
@@ -123,6 +131,10 @@ impl<'a> Builder<'a> {
 
     /// Raw values: stored columns (an enum outside its domain is null and a mismatch), then
     /// derived ones, each after what it reads.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn columns(&mut self) {
         let src = self.src();
         let n = src.columns.len();
@@ -271,6 +283,10 @@ impl<'a> Builder<'a> {
     }
 
     /// Every enforced row rule covering the source, AND'ed (each SQL boolean, null = unknown).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn row_rules(&mut self) -> Vec<String> {
         let mut out = Vec::new();
         for rule in &self.model.row_rules {
@@ -320,6 +336,10 @@ impl<'a> Builder<'a> {
         out
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn filter(&mut self, f: &RowFilter, loc: Loc) -> String {
         let src = self.src();
         let event = src.event_time.and_then(|c| {
@@ -381,6 +401,10 @@ impl<'a> Builder<'a> {
 
     /// The decision of one candidate as a SQL integer, and whether it is conditional (`None`:
     /// it never decides this column).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn candidate(
         &mut self,
         cand: &Candidate,
@@ -511,6 +535,10 @@ impl<'a> Builder<'a> {
     }
 
     /// SQL of the level (text) of the row, for `by level`.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn level(&self) -> String {
         let src = self.src();
         let levels = &self.model.levels;
@@ -536,6 +564,10 @@ impl<'a> Builder<'a> {
         }
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn build(&mut self) -> String {
         let src = self.src();
         let schema = self.schema.clone();
@@ -663,6 +695,10 @@ impl<'a> Builder<'a> {
     }
 
     /// The output expression of a top-level column.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn output(&mut self, c: ColumnId, techniques: &[&'a TechniqueUse]) -> String {
         let src = self.src();
         let col = &src.columns[c];
@@ -779,6 +815,10 @@ impl<'a> Builder<'a> {
     }
 
     /// [`Self::inputs_clear`] inside the inner query (decisions and mismatches as SQL there).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn inputs_clear_inner(&self, reads: &[ColumnId], depth: usize) -> String {
         let src = self.src();
         if depth > src.columns.len() {
@@ -805,6 +845,10 @@ impl<'a> Builder<'a> {
     }
 
     /// Whether every column in `reads` comes out exactly as its raw value (§6.6).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
     fn inputs_clear(&self, reads: &[ColumnId], depth: usize) -> String {
         let src = self.src();
         if depth > src.columns.len() {

@@ -40,13 +40,8 @@ pub fn same_syntax(a: &SourceFile, b: &SourceFile) -> Result<(), String> {
     let (ca, cb) = (texts(a), texts(b));
     if ca != cb {
         let at = ca.iter().zip(&cb).position(|(x, y)| x != y);
-        return Err(match at {
-            Some(i) => format!(
-                "comment {} differs: {:?} became {:?}",
-                i + 1,
-                ca[i].1,
-                cb[i].1
-            ),
+        return Err(match at.and_then(|i| Some((i, ca.get(i)?, cb.get(i)?))) {
+            Some((i, x, y)) => format!("comment {} differs: {:?} became {:?}", i + 1, x.1, y.1),
             None => format!("{} comments instead of {}", cb.len(), ca.len()),
         });
     }

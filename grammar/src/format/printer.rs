@@ -262,8 +262,10 @@ impl<'a> Printer<'a> {
         };
         let (l, r) = (*l, *r);
         // A doc comment never moves past a `,`: it would document the next column.
-        let doc_before = self.comments[self.cpos.min(self.comments.len())..]
+        let doc_before = self
+            .comments
             .iter()
+            .skip(self.cpos)
             .take_while(|c| (c.span.start as usize) < l)
             .any(|c| c.kind == CommentKind::Doc);
         if matches!(t, Tok::Comma | Tok::Semi) && !doc_before {

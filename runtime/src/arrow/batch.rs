@@ -141,10 +141,7 @@ impl SourceSession<'_> {
             if out.0.len() <= slot {
                 out.0.resize(slot + 1, None);
             }
-            let Some(entry) = out.0.get_mut(slot) else {
-                continue;
-            };
-            if entry.is_none() {
+            if let Some(entry @ None) = out.0.get_mut(slot) {
                 *entry = self.batch_cond(p).map(|c| cond_column(&c, columns, n));
             }
         }

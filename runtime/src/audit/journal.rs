@@ -419,11 +419,12 @@ impl<'a, T: Serialize + DeserializeOwned> Section<'a, T> {
                 return Ok((pos, n));
             }
             let record =
-                serde_json::from_slice(&line[..read - 1]).map_err(|e| JournalError::Corrupt {
-                    path: path.to_owned(),
-                    line: n,
-                    message: e.to_string(),
-                })?;
+                serde_json::from_slice(line.strip_suffix(b"\n").unwrap_or(line.as_slice()))
+                    .map_err(|e| JournalError::Corrupt {
+                        path: path.to_owned(),
+                        line: n,
+                        message: e.to_string(),
+                    })?;
             each(record);
             pos += read as u64;
             n += 1;

@@ -178,11 +178,32 @@ impl Bundle {
     }
 }
 
+/// The fixed-size header after the magic: format version, body length, body digest.
+struct Header<'h> {
+    version: u16,
+    len: usize,
+    digest: &'h [u8],
+}
+
+impl<'h> Header<'h> {
+    /// Reads the fields of a `HEADER_LEN`-byte header (`None` if it is shorter).
+    fn parse(header: &'h [u8]) -> Option<Header<'h>> {
+        let (_magic, rest) = header.split_first_chunk::<4>()?;
+        let (version, rest) = rest.split_first_chunk::<2>()?;
+        let (len, digest) = rest.split_first_chunk::<4>()?;
+        Some(Header {
+            version: u16::from_le_bytes(*version),
+            len: u32::from_le_bytes(*len) as usize,
+            digest,
+        })
+    }
+}
+
 /// Decodes a bundle without running the verifier (the checksum and every format check still
 /// apply). Useful to inspect a bundle the verifier rejects.
 pub fn decode_unverified(bytes: &[u8]) -> Result<Bundle, BundleError> {
     let prefix = bytes.get(..bytes.len().min(4)).unwrap_or_default();
-    if prefix != &MAGIC[..prefix.len()] {
+    if !MAGIC.starts_with(prefix) {
         return Err(BundleError::ForeignMagic {
             found: prefix.to_vec(),
         });
@@ -194,7 +215,14 @@ pub fn decode_unverified(bytes: &[u8]) -> Result<Bundle, BundleError> {
         });
     }
     let (header, body) = bytes.split_at(HEADER_LEN);
-    let version = u16::from_le_bytes([header[4], header[5]]);
+    let Header {
+        version,
+        len,
+        digest: expected,
+    } = Header::parse(header).ok_or(BundleError::Truncated {
+        needed: HEADER_LEN,
+        found: bytes.len(),
+    })?;
     if version > FORMAT_VERSION {
         return Err(BundleError::FutureVersion {
             found: version,
@@ -207,7 +235,6 @@ pub fn decode_unverified(bytes: &[u8]) -> Result<Bundle, BundleError> {
             supported: OLDEST_FORMAT_VERSION,
         });
     }
-    let len = u32::from_le_bytes([header[6], header[7], header[8], header[9]]) as usize;
     if body.len() < len {
         return Err(BundleError::Truncated {
             needed: HEADER_LEN.saturating_add(len),
@@ -220,7 +247,7 @@ pub fn decode_unverified(bytes: &[u8]) -> Result<Bundle, BundleError> {
         });
     }
     let digest = Sha256::digest(body);
-    if digest.as_slice() != &header[10..HEADER_LEN] {
+    if digest.as_slice() != expected {
         return Err(BundleError::ChecksumMismatch);
     }
     let hit = Cell::new(false);

@@ -468,6 +468,10 @@ impl<'b> Verifier<'b> {
     }
 
     /// Checks the grants table: indices, durations, user-only audiences.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "each index is bounds-checked just before it is used (`check_index`, `parent < ci`, or an enumeration of the same table)"
+    )]
     fn grants(&mut self) -> Result<(), VerifyError> {
         let b = self.b;
         for (gi, g) in b.grants.iter().enumerate() {
@@ -502,6 +506,10 @@ impl<'b> Verifier<'b> {
     }
 
     /// Checks that program `p` may be used in `ctx` (with columns of `ncols`-column source).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "each index is bounds-checked just before it is used (`check_index`, `parent < ci`, or an enumeration of the same table)"
+    )]
     fn use_program(
         &mut self,
         p: u32,
@@ -558,6 +566,10 @@ impl<'b> Verifier<'b> {
         Ok(())
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "each index is bounds-checked just before it is used (`check_index`, `parent < ci`, or an enumeration of the same table)"
+    )]
     fn use_technique(
         &mut self,
         t: u32,
@@ -661,6 +673,10 @@ impl<'b> Verifier<'b> {
 
 /// Orders the derived columns of `s` so that each comes after the derived columns it reads
 /// (Kahn's algorithm; no recursion).
+#[expect(
+    clippy::indexing_slicing,
+    reason = "each index is bounds-checked just before it is used (`check_index`, `parent < ci`, or an enumeration of the same table)"
+)]
 fn derived_order(s: &SourcePlan) -> Result<Vec<u32>, VerifyError> {
     let derived: Vec<u32> = s
         .columns

@@ -160,6 +160,10 @@ impl Engine {
     }
 
     /// Verifies and prepares an in-memory bundle (as [`Engine::load`] does after decoding).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the verifier checked that each column's parent comes before it, so `paths`, `children`, `full_names` and `pos_of` (one entry per column) hold the parent's entry when the child is read, and `top` holds only indices of this column table"
+    )]
     pub fn from_bundle(bundle: Bundle, keys: Option<KeyRing>) -> Result<Engine, LoadError> {
         let mut checked = crate::bundle::verify::verify(&bundle).map_err(BundleError::Invalid)?;
         let mut techniques = Vec::with_capacity(bundle.techniques.len());

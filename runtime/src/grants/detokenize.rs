@@ -219,7 +219,12 @@ impl GrantService {
             let keys = engine
                 .keys()
                 .ok_or_else(|| Outcome::Failed("the engine was given no key".to_owned()))?;
-            let r = reversible(bundle, &bundle.sources[si].columns[flat]);
+            let column = bundle
+                .sources
+                .get(si)
+                .and_then(|s| s.columns.get(flat))
+                .ok_or_else(|| Outcome::Refused(format!("there is no column `{column}`")))?;
+            let r = reversible(bundle, column);
             Ok((work(r, keys, now)?, rule))
         })();
         match outcome {
@@ -255,7 +260,10 @@ fn permitted(
         .source_index
         .get(source)
         .ok_or_else(|| Outcome::Refused(format!("there is no source `{source}`")))?;
-    let flat = engine.sources[si]
+    let flat = engine
+        .sources
+        .get(si)
+        .ok_or_else(|| Outcome::Refused(format!("there is no source `{source}`")))?
         .full_names
         .iter()
         .position(|n| n == column)

@@ -295,8 +295,9 @@ impl GrantService {
             .map_err(SessionError::Subject)?;
         let mut records = vec![HashMap::new(); engine.bundle().sources.len()];
         for g in self.store.active(now).map_err(SessionError::Store)? {
-            if let Some(&si) = engine.source_index.get(&g.source) {
-                let slot: &mut DateTime<Utc> = records[si].entry(g.key).or_insert(g.expires);
+            let source = engine.source_index.get(&g.source);
+            if let Some(records) = source.and_then(|&si| records.get_mut(si)) {
+                let slot: &mut DateTime<Utc> = records.entry(g.key).or_insert(g.expires);
                 *slot = (*slot).max(g.expires);
             }
         }
@@ -540,7 +541,10 @@ impl GrantService {
             .source_index
             .get(source)
             .ok_or_else(|| format!("there is no source `{source}`"))?;
-        let plan = &bundle.sources[si];
+        let plan = bundle
+            .sources
+            .get(si)
+            .ok_or_else(|| format!("there is no source `{source}`"))?;
         let key_col = plan
             .key_column
             .and_then(|k| plan.columns.get(k as usize))

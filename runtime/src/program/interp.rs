@@ -498,12 +498,11 @@ pub fn run(program: &Program, env: &Env<'_>) -> Eval {
         }};
     }
 
-    while pc < code.len() {
+    while let Some(&op) = code.get(pc) {
         if budget == 0 {
             return Eval::Unknown;
         }
         budget -= 1;
-        let op = code[pc];
         pc += 1;
         match op {
             Op::Const(i) => match program.consts.get(i as usize) {

@@ -385,7 +385,7 @@ pub fn stack_depth(code: &[Op]) -> Result<u32, StackError> {
     }
     let len = code.len();
     let mut depth: Vec<Option<u32>> = vec![None; len + 1];
-    depth[0] = Some(0);
+    set(&mut depth, 0, 0)?;
     let mut max = 0u32;
 
     fn set(depth: &mut [Option<u32>], at: usize, d: u32) -> Result<(), StackError> {
@@ -414,7 +414,9 @@ pub fn stack_depth(code: &[Op]) -> Result<u32, StackError> {
     };
 
     for (pc, op) in code.iter().enumerate() {
-        let Some(d) = depth[pc] else { continue };
+        let Some(d) = depth.get(pc).copied().flatten() else {
+            continue;
+        };
         match op.effect() {
             StackEffect::Plain { pops } => {
                 if let Op::Concat(n) = op {
@@ -459,7 +461,7 @@ pub fn stack_depth(code: &[Op]) -> Result<u32, StackError> {
             },
         }
     }
-    match depth[len] {
+    match depth.get(len).copied().flatten() {
         Some(1) => Ok(max.max(1)),
         Some(d) => Err(StackError::BadResult { depth: d }),
         None => Err(StackError::BadResult { depth: 0 }),

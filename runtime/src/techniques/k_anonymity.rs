@@ -211,6 +211,10 @@ fn group_key(v: &Value) -> Option<String> {
 /// Generalises or nulls the quasi-identifiers of `rows` in place (see the [module
 /// documentation](self) for the algorithm). Other columns are never changed; no row is added
 /// or removed.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "every row was checked to have each quasi-identifier's column above; `current` has one column per quasi-identifier, `levels` one level per quasi-identifier, and each column one value per row"
+)]
 pub fn k_anonymize(
     rows: &mut [Vec<Value>],
     params: &KAnonymity,

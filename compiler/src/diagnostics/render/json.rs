@@ -143,7 +143,10 @@ pub(super) fn render(diags: &[Diagnostic], files: &SourceMap) -> String {
             .collect(),
         summary: Summary { errors, warnings },
     };
-    let mut out = serde_json::to_string_pretty(&doc).expect("diagnostics serialize to JSON");
+    // Plain data of strings and numbers: serialising it cannot fail, and if it ever did the
+    // output says so rather than stopping the program.
+    let mut out = serde_json::to_string_pretty(&doc)
+        .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string());
     out.push('\n');
     out
 }

@@ -168,8 +168,7 @@ pub(crate) fn artifact_uri(name: &str) -> String {
         path = rest.to_string();
     }
     let bytes = path.as_bytes();
-    let drive =
-        bytes.len() >= 3 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' && bytes[2] == b'/';
+    let drive = matches!(bytes, [d, b':', b'/', ..] if d.is_ascii_alphabetic());
     let (mut out, absolute) = if path.starts_with('/') {
         (String::from("file://"), true)
     } else if drive {
@@ -222,7 +221,7 @@ fn fingerprint(code: Code, uri: &str, message: &str) -> String {
     h.update([0]);
     h.update(message.as_bytes());
     let digest = h.finalize();
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
 fn result(d: &Diagnostic, files: &SourceMap, seen: &mut HashMap<String, usize>) -> SarifResult {
@@ -334,7 +333,10 @@ pub(super) fn render(diags: &[Diagnostic], files: &SourceMap) -> String {
             results: diags.iter().map(|d| result(d, files, &mut seen)).collect(),
         }],
     };
-    let mut out = serde_json::to_string_pretty(&log).expect("SARIF serializes to JSON");
+    // Plain data of strings and numbers: serialising it cannot fail, and if it ever did the
+    // output says so rather than stopping the program.
+    let mut out = serde_json::to_string_pretty(&log)
+        .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() }).to_string());
     out.push('\n');
     out
 }

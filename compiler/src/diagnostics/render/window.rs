@@ -167,6 +167,10 @@ pub(super) struct Windowed<'a> {
 
 impl<'a> Windowed<'a> {
     /// Cuts the long lines of the files `diag` points into and moves its labels into the cuts.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the primary label index was found in this diagnostic's own labels"
+    )]
     pub(super) fn new(
         files: &'a SourceMap,
         long: &[bool],
