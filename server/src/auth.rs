@@ -73,7 +73,7 @@ struct VerificationKey {
 /// Verifies bearer tokens and maps their claims to subjects.
 pub struct JwtVerifier {
     keys: Vec<VerificationKey>,
-    verified: VerifiedTokens,
+    verified: Box<VerifiedTokens>,
     issuer: Option<String>,
     audience: Option<String>,
     claims: ClaimNames,
@@ -187,7 +187,7 @@ impl JwtVerifier {
             .collect::<Result<_, _>>()?;
         Ok(JwtVerifier {
             keys,
-            verified: VerifiedTokens::default(),
+            verified: Box::default(),
             issuer,
             audience,
             claims,
