@@ -101,6 +101,31 @@ impl SourceSession<'_> {
         self.mask_json(row).map(|cells| cells.into_iter().collect())
     }
 
+    /// [`mask_row`](Self::mask_row) written to `out` as compact JSON text, without building
+    /// the object: exactly the bytes `serde_json::to_writer(out, &mask_row(row))` writes.
+    /// Returns whether the row is shown (a hidden row writes nothing). For servers that write
+    /// many rows into one response body.
+    pub fn write_masked_row(
+        &self,
+        row: &Map<String, Json>,
+        out: &mut Vec<u8>,
+    ) -> Result<bool, serde_json::Error> {
+        let Some(cells) = self.mask_json(row) else {
+            return Ok(false);
+        };
+        out.push(b'{');
+        for (i, (name, value)) in cells.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            serde_json::to_writer(&mut *out, name)?;
+            out.push(b':');
+            serde_json::to_writer(&mut *out, value)?;
+        }
+        out.push(b'}');
+        Ok(true)
+    }
+
     /// A row masked and explained, as `polc eval --explain` prints it (without its `line`):
     /// `{"shown": …, "row": {…} | null, "explanation": {…}}`. When the row is hidden, its
     /// cells' values are withheld from the explanation.

@@ -416,3 +416,61 @@ fn sampling_extremes() {
         assert!(sa.source("taxis").unwrap().row_shown(&row));
     }
 }
+
+/// Any JSON value of a few kinds a row may hold (strings with escapes and non-ASCII text,
+/// integers, decimals, nested values).
+fn any_json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+    use proptest::prelude::*;
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        any::<f64>().prop_map(serde_json::Value::from),
+        "[a-z\"\\\\\u{0}-\u{1f}é€😀 ]{0,12}".prop_map(serde_json::Value::from),
+    ];
+    leaf.prop_recursive(2, 8, 3, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..3).prop_map(serde_json::Value::from),
+            proptest::collection::btree_map("[a-z]{1,3}", inner, 0..3)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest::proptest! {
+    /// `write_masked_row` writes exactly the bytes of `mask_row` serialized (what `polc eval`
+    /// prints and pol-server answers), and nothing for a hidden row.
+    #[test]
+    fn written_rows_are_the_bytes_of_mask_row(
+        id in any_json(),
+        state in any_json(),
+        amount in any_json(),
+        extra in any_json(),
+        legal in proptest::bool::ANY,
+    ) {
+        let e = office_bundle().engine();
+        let groups = if legal { json!(["Legal"]) } else { json!([]) };
+        let subject = json!({"login": "amy", "groups": groups, "attributes": {"Office Location": "NY"}});
+        let session = e.session(&subject, t0()).unwrap();
+        let src = session.source("claims").unwrap();
+        let row = json!({"id": id, "state": state, "amount": amount, "extra": extra});
+        let row = row.as_object().unwrap();
+        let mut out = b"[".to_vec();
+        let shown = src.write_masked_row(row, &mut out).unwrap();
+        match src.mask_row(row) {
+            Some(m) => {
+                proptest::prop_assert!(shown);
+                let mut expected = b"[".to_vec();
+                serde_json::to_writer(&mut expected, &m).unwrap();
+                proptest::prop_assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    String::from_utf8(expected).unwrap()
+                );
+            }
+            None => {
+                proptest::prop_assert!(!shown);
+                proptest::prop_assert_eq!(out, b"[".to_vec());
+            }
+        }
+    }
+}

@@ -10,8 +10,10 @@
 //! Every failure is the same [`AuthError`] to the caller (a 401 that says nothing of the cause);
 //! the cause is logged at debug level.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value as Json};
@@ -71,6 +73,7 @@ struct VerificationKey {
 /// Verifies bearer tokens and maps their claims to subjects.
 pub struct JwtVerifier {
     keys: Vec<VerificationKey>,
+    verified: Box<VerifiedTokens>,
     issuer: Option<String>,
     audience: Option<String>,
     claims: ClaimNames,
@@ -88,6 +91,51 @@ impl fmt::Debug for JwtVerifier {
 
 /// The shortest HMAC secret accepted (256 bits, as HS256 needs).
 pub const MIN_SECRET_BYTES: usize = 32;
+
+/// The leeway of `exp` and `nbf`, in seconds.
+const LEEWAY_SECS: u64 = 30;
+
+/// How many verified tokens are remembered (beyond it, the cache starts again empty).
+const VERIFIED_TOKENS: usize = 4096;
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Tokens verified already, by their exact text: a client that sends the same token with
+/// every request is verified once (signature, claims and the claims → subject mapping), not
+/// once per request. An entry holds until the token's `exp` plus the leeway; a token that
+/// differs by one byte is another key, verified in full. The keys never change while the
+/// server runs, so a verification stays true until expiry.
+#[derive(Debug, Default)]
+struct VerifiedTokens {
+    entries: Mutex<HashMap<Box<str>, (Json, u64)>>,
+}
+
+impl VerifiedTokens {
+    /// The subject of `token` if it was verified: `Ok(None)` if not, an error once it expired.
+    fn get(&self, token: &str, now: u64) -> Result<Option<Json>, AuthError> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        match entries.get(token) {
+            None => Ok(None),
+            Some((_, until)) if now >= *until => {
+                Err(AuthError::Invalid("the token has expired".into()))
+            }
+            Some((subject, _)) => Ok(Some(subject.clone())),
+        }
+    }
+
+    fn insert(&self, token: &str, subject: Json, until: u64) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= VERIFIED_TOKENS {
+            entries.clear();
+        }
+        entries.insert(token.into(), (subject, until));
+    }
+}
 
 fn load_key(path: &Path) -> Result<VerificationKey, KeyFileError> {
     let fail = |message: String| KeyFileError {
@@ -139,6 +187,7 @@ impl JwtVerifier {
             .collect::<Result<_, _>>()?;
         Ok(JwtVerifier {
             keys,
+            verified: Box::default(),
             issuer,
             audience,
             claims,
@@ -147,7 +196,7 @@ impl JwtVerifier {
 
     fn validation(&self, alg: Algorithm) -> Validation {
         let mut v = Validation::new(alg);
-        v.leeway = 30;
+        v.leeway = LEEWAY_SECS;
         v.validate_exp = true;
         v.validate_nbf = true;
         v.set_required_spec_claims(&["exp"]);
@@ -185,8 +234,23 @@ impl JwtVerifier {
 
     /// The subject of a verified token.
     pub fn subject(&self, token: &str) -> Result<Json, AuthError> {
-        self.verify(token)
-            .map(|claims| claims_subject(&claims, &self.claims))
+        self.subject_at(token, unix_now())
+    }
+
+    /// [`subject`](Self::subject) at `now` (Unix seconds): a token verified before is answered
+    /// from the cache of verified tokens until its `exp` (plus the leeway) has passed, and then
+    /// refused; any other token is verified (and, if valid, cached).
+    pub fn subject_at(&self, token: &str, now: u64) -> Result<Json, AuthError> {
+        if let Some(subject) = self.verified.get(token, now)? {
+            return Ok(subject);
+        }
+        let claims = self.verify(token)?;
+        let subject = claims_subject(&claims, &self.claims);
+        if let Some(exp) = claims.get("exp").and_then(Json::as_u64) {
+            self.verified
+                .insert(token, subject.clone(), exp.saturating_add(LEEWAY_SECS));
+        }
+        Ok(subject)
     }
 }
 
@@ -286,6 +350,61 @@ mod tests {
             attributes: "attrs".into(),
             purposes: "purposes".into(),
         }
+    }
+
+    fn verifier() -> (JwtVerifier, Vec<u8>) {
+        let dir = std::env::temp_dir().join(format!("pol-auth-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("hs.secret");
+        let secret = b"a test secret of at least 32 bytes, for HS256".to_vec();
+        std::fs::write(&path, &secret).unwrap();
+        let v = JwtVerifier::new(&[path], None, None, names()).unwrap();
+        (v, secret)
+    }
+
+    fn token(secret: &[u8], claims: &Json) -> String {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::default(),
+            claims,
+            &jsonwebtoken::EncodingKey::from_secret(secret),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_verified_token_is_remembered_until_it_expires() {
+        let (v, secret) = verifier();
+        let now = unix_now();
+        let t = token(&secret, &json!({"sub": "amy", "exp": now + 60}));
+        assert_eq!(v.subject_at(&t, now).unwrap()["login"], json!("amy"));
+        assert_eq!(v.verified.entries.lock().unwrap().len(), 1);
+        assert_eq!(v.subject_at(&t, now + 89).unwrap()["login"], json!("amy"));
+        // exp + leeway has passed: refused, though the signature is still good.
+        assert_eq!(
+            v.subject_at(&t, now + 90),
+            Err(AuthError::Invalid("the token has expired".into()))
+        );
+    }
+
+    #[test]
+    fn a_token_differing_from_a_verified_one_is_verified_in_full() {
+        let (v, secret) = verifier();
+        let now = unix_now();
+        let t = token(&secret, &json!({"sub": "amy", "exp": now + 60}));
+        assert!(v.subject_at(&t, now).is_ok());
+        let mut tampered = t.clone();
+        tampered.pop();
+        tampered.push(if t.ends_with('A') { 'B' } else { 'A' });
+        assert!(matches!(
+            v.subject_at(&tampered, now),
+            Err(AuthError::Invalid(_))
+        ));
+        let other = token(
+            b"another secret of at least 32 bytes, for HS256",
+            &json!({"sub": "eve", "exp": now + 60}),
+        );
+        assert!(v.subject_at(&other, now).is_err());
+        assert_eq!(v.verified.entries.lock().unwrap().len(), 1);
     }
 
     #[test]

@@ -9,8 +9,10 @@
 //!
 //! Modules: [`options`] (command line and config file), [`auth`] (JWT and sidecar subjects),
 //! [`bundle_slot`] (the bundle serving and its atomic swap), [`reload`] (SIGHUP and file
-//! change), [`stores`] (grant store and audit trail), [`api`] (routes and the request guard),
-//! [`listen`] (accept loop, header timeout, graceful shutdown), [`metrics`], [`error`].
+//! change), [`api`] (routes and the request guard),
+//! [`listen`] (accept loop, header timeout, graceful shutdown), [`metrics`], [`error`]. The grant
+//! store and audit trail (`--grants`, `--audit`) open as `polc grants` opens them
+//! ([`pol_runtime::grants::target`]).
 
 pub mod api;
 pub mod auth;
@@ -21,12 +23,12 @@ pub mod metrics;
 pub mod options;
 pub mod reload;
 pub mod state;
-pub mod stores;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use pol_runtime::grants::{GrantService, SystemClock};
+use pol_runtime::grants::target::{self, Target};
+use pol_runtime::grants::{GrantService, GrantStore, SystemClock};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::Semaphore;
 
@@ -58,7 +60,8 @@ pub fn build_state(config: &Config) -> Result<Arc<AppState>, String> {
     let grants = match &config.audit {
         None => None,
         Some(audit) => {
-            let (store, sink) = stores::open(config.grants.as_deref(), audit, &config.schema)?;
+            let (store, sink) = open_stores(config.grants.as_deref(), audit, &config.schema)
+                .map_err(|e| e.to_string())?;
             let service = GrantService::new(store, sink, Arc::new(SystemClock));
             if let Some(id) = service
                 .recover()
@@ -84,6 +87,19 @@ pub fn build_state(config: &Config) -> Result<Arc<AppState>, String> {
         in_flight: Arc::new(Semaphore::new(config.limits.max_concurrent)),
         stopping: AtomicBool::new(false),
     }))
+}
+
+/// Opens the grant store (if any; in memory otherwise) and the audit trail. Blocking.
+fn open_stores(
+    grants: Option<&str>,
+    audit: &str,
+    schema: &str,
+) -> Result<(GrantStore, Arc<dyn pol_runtime::audit::AuditSink>), target::TargetError> {
+    let audit = Target::from(audit);
+    match grants {
+        Some(g) => target::open_both(&Target::from(g), &audit, schema, false),
+        None => Ok((GrantStore::in_memory(), target::open_audit(&audit, schema)?)),
+    }
 }
 
 /// Resolves when SIGTERM or SIGINT arrives (then marks the state stopping).

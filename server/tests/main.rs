@@ -10,8 +10,13 @@
 
 mod support;
 
+// The compiler's throwaway PostgreSQL cluster, shared by path (no copy).
+#[path = "../../compiler/tests/support/pg.rs"]
+mod pg;
+
 mod auth;
 mod equivalence;
 mod grants;
+mod grants_postgres;
 mod limits;
 mod reload;

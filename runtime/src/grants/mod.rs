@@ -36,6 +36,7 @@
 mod clock;
 mod detokenize;
 mod store;
+pub mod target;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use pol_runtime::grants::SessionError;
@@ -43,7 +45,7 @@ pub async fn mask(
     Path(source): Path<String>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     rows(state, source, headers, body, Mode::Mask).await
 }
 
@@ -53,7 +55,7 @@ pub async fn explain(
     Path(source): Path<String>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     rows(state, source, headers, body, Mode::Explain).await
 }
 
@@ -86,7 +88,7 @@ async fn rows(
     headers: HeaderMap,
     body: Body,
     mode: Mode,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let subject = subject(&state, &headers)?;
     let request: RowsRequest = json_body(&state, body).await?;
     if request.rows.len() > state.limits.max_rows {
@@ -119,7 +121,7 @@ async fn rows(
         }
         None => answer(&state, &loaded, None, &subject, now, &source, &rows, mode),
     }
-    .map(Json)
+    .map(|body| ([(CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 fn objects(rows: Vec<Value>) -> Result<Vec<Map<String, Value>>, ApiError> {
@@ -165,6 +167,9 @@ fn open<'e>(
     }
 }
 
+/// The answer's body, written as it is computed (no JSON tree of the answer):
+/// `{"rows":[…],"hidden":n}` and `"warnings":[…]` when the input did not match the
+/// declarations.
 #[allow(clippy::too_many_arguments)]
 fn answer(
     state: &AppState,
@@ -175,42 +180,49 @@ fn answer(
     source: &str,
     rows: &[Map<String, Value>],
     mode: Mode,
-) -> Result<Value, ApiError> {
+) -> Result<Vec<u8>, ApiError> {
     let session = open(loaded, grants, subject, now)?;
     let src = session
         .source(source)
         .ok_or_else(|| ApiError::unknown_source(source))?;
-    let mut out = Vec::with_capacity(rows.len());
+    let mut body = Vec::with_capacity(64 + rows.len() * 256);
+    body.extend_from_slice(b"{\"rows\":[");
     let mut hidden = 0u64;
+    let mut written = 0u64;
     for row in rows {
-        match mode {
-            Mode::Mask => match src.mask_row(row) {
-                Some(m) => out.push(Value::Object(m)),
-                None => hidden += 1,
-            },
+        let mark = body.len();
+        if written > 0 {
+            body.push(b',');
+        }
+        let shown = match mode {
+            Mode::Mask => src
+                .write_masked_row(row, &mut body)
+                .map_err(ApiError::internal)?,
             Mode::Explain => {
                 let e = src.explain_row(row);
-                if e.get("shown") == Some(&Value::Bool(false)) {
-                    hidden += 1;
-                }
-                out.push(Value::Object(e));
+                serde_json::to_writer(&mut body, &e).map_err(ApiError::internal)?;
+                e.get("shown") != Some(&Value::Bool(false))
             }
+        };
+        if mode == Mode::Mask && !shown {
+            body.truncate(mark);
+        } else {
+            written += 1;
+        }
+        if !shown {
+            hidden += 1;
         }
     }
     state
         .metrics
         .decisions("row", "shown", rows.len() as u64 - hidden);
     state.metrics.decisions("row", "hidden", hidden);
-    let mut body = Map::new();
-    body.insert("rows".into(), Value::Array(out));
-    body.insert("hidden".into(), Value::from(hidden));
-    let warnings: Vec<Value> = session
-        .warnings()
-        .iter()
-        .map(|w| Value::from(w.to_string()))
-        .collect();
+    body.extend_from_slice(format!("],\"hidden\":{hidden}").as_bytes());
+    let warnings: Vec<String> = session.warnings().iter().map(|w| w.to_string()).collect();
     if !warnings.is_empty() {
-        body.insert("warnings".into(), Value::Array(warnings));
+        body.extend_from_slice(b",\"warnings\":");
+        serde_json::to_writer(&mut body, &warnings).map_err(ApiError::internal)?;
     }
-    Ok(Value::Object(body))
+    body.push(b'}');
+    Ok(body)
 }
