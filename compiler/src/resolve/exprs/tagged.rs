@@ -11,6 +11,10 @@ use pol_grammar::Span;
 impl Checker<'_> {
     /// Types `row[tagged T]` over the sources of the context: each source must hold at most one
     /// column tagged `T` (or below it), and the columns found must have comparable types.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "model ids index the model's own tables, which the resolver fills before handing out an id; list positions are found in (or enumerated over) the same list, and a column path has at least two segments once it is known not to be a bare name"
+    )]
     pub(super) fn row_tagged(&mut self, path: &Path, span: Span, ctx: &mut ExprCtx) -> CExpr {
         let name = path.dotted();
         let Some(tag) = self.resolve_tag(path, ctx.file) else {
@@ -60,6 +64,10 @@ impl Checker<'_> {
 
     /// The column read in a later source must have a type comparable with the first one's;
     /// the error saying they are not, if they are not.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "model ids index the model's own tables, which the resolver fills before handing out an id; list positions are found in (or enumerated over) the same list, and a column path has at least two segments once it is known not to be a bare name"
+    )]
     fn tagged_type_clash(
         &self,
         at: Loc,
@@ -74,6 +82,10 @@ impl Checker<'_> {
     }
 
     /// Several columns of source `s` carry the tag: the read is ambiguous (E0027).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "model ids index the model's own tables, which the resolver fills before handing out an id; list positions are found in (or enumerated over) the same list, and a column path has at least two segments once it is known not to be a bare name"
+    )]
     fn ambiguous_tagged(
         &mut self,
         s: SourceId,

@@ -117,6 +117,10 @@ impl Checker<'_> {
     }
 
     /// `columns tagged T, U`: each column matches by its deepest tag among the rule's.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "model ids index the model's own tables, which the resolver fills before handing out an id; list positions are found in (or enumerated over) the same list, and a column path has at least two segments once it is known not to be a bare name"
+    )]
     fn tagged_target(
         &mut self,
         paths: &[ast::Path],
@@ -183,6 +187,10 @@ impl Checker<'_> {
     }
 
     /// `all columns`, `columns with any tag`, `columns with no tags`.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "model ids index the model's own tables, which the resolver fills before handing out an id; list positions are found in (or enumerated over) the same list, and a column path has at least two segments once it is known not to be a bare name"
+    )]
     fn broad_target(&self, kind: &TargetKind, scope: &Scope) -> (Target, Vec<Match>) {
         let mut matches = Vec::new();
         for &s in &scope.sources {
@@ -233,6 +241,10 @@ impl Checker<'_> {
     }
 
     /// The distinct types of the matched columns, in order of first appearance.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "model ids index the model's own tables, which the resolver fills before handing out an id; list positions are found in (or enumerated over) the same list, and a column path has at least two segments once it is known not to be a bare name"
+    )]
     fn matched_types(&self, matches: &[Match]) -> Vec<Ty> {
         let mut types: Vec<Ty> = Vec::new();
         for mm in matches {
@@ -245,6 +257,10 @@ impl Checker<'_> {
     }
 
     /// W0001 for each technique of the body that does not apply to some matched columns.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "model ids index the model's own tables, which the resolver fills before handing out an id; list positions are found in (or enumerated over) the same list, and a column path has at least two segments once it is known not to be a bare name"
+    )]
     fn type_fallback_warnings(&mut self, body: &MaskBody, matches: &[Match]) {
         for t in body.techniques() {
             let bad: Vec<&Match> = matches
@@ -263,6 +279,10 @@ impl Checker<'_> {
 
     /// The columns a technique falls back on, grouped by type family and fallback, in order of
     /// first appearance.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "model ids index the model's own tables, which the resolver fills before handing out an id; list positions are found in (or enumerated over) the same list, and a column path has at least two segments once it is known not to be a bare name"
+    )]
     fn fallbacks_by_type(&self, bad: &[&Match]) -> Vec<(String, Vec<String>)> {
         let mut by_ty: Vec<(String, Vec<String>)> = Vec::new();
         for mm in bad {
@@ -279,6 +299,10 @@ impl Checker<'_> {
     }
 
     /// W0005: a broad or tag target matching no column in a non-empty scope.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "model ids index the model's own tables, which the resolver fills before handing out an id; list positions are found in (or enumerated over) the same list, and a column path has at least two segments once it is known not to be a bare name"
+    )]
     fn matches_nothing_warning(&mut self, policy: usize, target_loc: Loc) {
         let p = &self.model.policies[policy];
         let d = Diagnostic::policy_matches_nothing(target_loc, &p.name, p.loc);

@@ -109,6 +109,10 @@ impl<'s> SourceSession<'s> {
         Err("`by level` nests".to_owned())
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     pub(super) fn act(
         &self,
         act: Act,
@@ -173,6 +177,10 @@ impl<'s> SourceSession<'s> {
         }
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     pub(super) fn mask_struct(
         &self,
         value: Value,
@@ -203,6 +211,10 @@ impl<'s> SourceSession<'s> {
 
     /// Masks every top-level cell of a decoded (and shown) row; `granted` is the expiry of a
     /// temporary unmask of the row (see [`reveal`](Self::reveal)).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     pub(super) fn mask(
         &self,
         state: &RowState<'_>,
@@ -277,6 +289,10 @@ impl<'s> SourceSession<'s> {
     /// and the reveal was audited. The cells it reveals (those not clear for this user
     /// otherwise) are written to the audit sink once per session and record; if the sink
     /// fails, the grant is not applied (fail closed). Exempt users need no grant.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     pub(super) fn reveal(&self, state: &RowState<'_>) -> Option<DateTime<Utc>> {
         if self.spec.exempt {
             return None;

@@ -150,10 +150,6 @@ impl SourceSession<'_> {
             .collect()
     }
 
-    #[expect(
-        clippy::indexing_slicing,
-        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
-    )]
     fn treatment(&self, f: usize) -> ColumnTreatment {
         let spec = self.spec;
         let Some(col) = self.plan.columns.get(f) else {

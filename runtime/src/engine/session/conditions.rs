@@ -106,6 +106,7 @@ impl<'e> Conditions<'e> {
 
     /// Program `p`'s comparison with the row and its session side, if it is one (the outer
     /// `None`: no such program).
+    #[cfg(feature = "arrow")]
     #[inline]
     pub(crate) fn get(&self, p: usize) -> Option<&Option<SessionComparison>> {
         Some(&self.resolved(p)?.compared)

@@ -275,6 +275,10 @@ impl<'s> SourceSession<'s> {
     }
 
     /// Every flat column's own decision for this row.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     pub(super) fn decide_all(
         &self,
         state: &RowState<'_>,
@@ -322,6 +326,10 @@ impl<'s> SourceSession<'s> {
 
     /// Per flat column: whether its final decision is clear (its own, every enclosing struct's,
     /// every field below it, no type mismatch; for derived columns, all inputs clear too).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     pub(super) fn final_clear(&self, state: &RowState<'_>, decisions: &[Decided]) -> Flags {
         let meta = self.meta;
         let cols = &self.plan.columns;
@@ -361,6 +369,10 @@ impl<'s> SourceSession<'s> {
 /// Whether a row with this key is in a `pct`% sample of `source`: the first 8 bytes of
 /// SHA-256(source + "\0" + canonical key text), big-endian, mod 10000, below pct × 100. The same
 /// rows for every user and every session.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+)]
 pub(super) fn sample_in(source: &str, key: &Value, pct: f64) -> bool {
     let mut h = Sha256::new();
     h.update(source.as_bytes());

@@ -67,6 +67,10 @@ impl<'s> SourceSession<'s> {
         }
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     pub(super) fn decode_json(
         &self,
         row: &serde_json::Map<String, serde_json::Value>,
@@ -90,6 +94,10 @@ impl<'s> SourceSession<'s> {
         state
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     pub(super) fn decode_values<'r>(&self, row: &'r [Value], derive: Derive) -> RowState<'r> {
         let mut state = RowState {
             raw: SmallVec::with_capacity(self.meta.top.len()),
@@ -144,6 +152,10 @@ impl<'s> SourceSession<'s> {
         }
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     pub(super) fn derive(&self, state: &mut RowState<'_>, derive: Derive) {
         for &f in &self.meta.derived_order {
             // A row a grant unmasks needs every derived value: with grants, compute them all.

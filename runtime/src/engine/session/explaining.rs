@@ -38,6 +38,10 @@ impl<'s> SourceSession<'s> {
         }
     }
 
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     pub(super) fn explain_state(&self, state: &RowState<'_>) -> RowExplanation {
         let mut rules = Vec::new();
         let shown = self.shown(state, Some(&mut rules));

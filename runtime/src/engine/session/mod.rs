@@ -26,6 +26,7 @@ mod specialise;
 
 use conditions::Conditions;
 use decide::decide_body;
+#[cfg(feature = "arrow")]
 pub(crate) use decode::conform;
 use decode::{Derive, RowState};
 use explaining::CellTrace;

@@ -13,6 +13,10 @@ impl<'s> SourceSession<'s> {
     }
 
     /// The declared type of a top-level column (derived ones included), by name.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     pub fn column_type(&self, name: &str) -> Option<&'s ColumnType> {
         self.meta
             .top
@@ -24,6 +28,10 @@ impl<'s> SourceSession<'s> {
 
     /// Every top-level column (derived ones included), in declaration order: the columns of
     /// masked output rows.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     pub fn columns(&self) -> Vec<&'s str> {
         self.meta
             .top
@@ -34,6 +42,10 @@ impl<'s> SourceSession<'s> {
 
     /// The stored (non-derived) top-level columns, in declaration order: what
     /// [`mask_values`](Self::mask_values) takes.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     pub fn input_columns(&self) -> Vec<&'s str> {
         self.meta
             .inputs
@@ -48,6 +60,10 @@ impl<'s> SourceSession<'s> {
 
     /// The columns listed for this user (`visible if`, else `accessible if`, else visible), in
     /// declaration order. Visibility never changes a value.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     pub fn visible_columns(&self) -> Vec<&'s str> {
         self.meta
             .top
@@ -67,6 +83,10 @@ impl<'s> SourceSession<'s> {
     /// (derived ones included) in declaration order, visible or not. Columns the source does not
     /// declare are dropped; a missing column is null; a cell that does not decode to its declared
     /// type is null.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     pub fn mask_json(
         &self,
         row: &serde_json::Map<String, serde_json::Value>,

@@ -11,6 +11,10 @@ use crate::program::Tri;
 
 impl<'e> Session<'e> {
     /// The plan of source `s` for this session's user (see [`SourceSpec`]).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
+    )]
     pub(super) fn specialise(&self, s: &SourcePlan, meta: &SourceMeta) -> SourceSpec {
         let exempt = s
             .exempts
