@@ -8,7 +8,7 @@
 //! 256 cases by default for each generator (the second one declares many derived columns);
 //! `POL_DIFF_CASES` sets more.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

@@ -6,7 +6,7 @@
 //! 256 cases by default; set `POL_DIFF_CASES` for a longer campaign, e.g.
 //! `POL_DIFF_CASES=20000 cargo test --release -p pol-compiler --test differential`.
 
-mod support;
+use crate::support;
 
 use chrono::{DateTime, Utc};
 use pol_compiler::reference::{Outcome, Reference};

@@ -4,8 +4,7 @@
 //! `polc sql`, concurrent requests and revocations from threads with their own connections,
 //! and the failures (server down, bad URL, missing tables), which exit 2 and write nothing.
 
-#[path = "support/pg.rs"]
-mod pg;
+use crate::support::pg;
 
 use std::path::Path;
 use std::process::Command;

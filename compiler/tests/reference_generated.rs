@@ -1,7 +1,7 @@
 //! The generator makes policy sets that check without errors, and the reference evaluator
 //! evaluates every generated subject and row without failing.
 
-mod support;
+use crate::support;
 
 use chrono::{DateTime, Utc};
 use pol_compiler::reference::Reference;

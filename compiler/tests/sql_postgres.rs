@@ -6,9 +6,8 @@
 //! - Idempotence: the script applied twice, and a changed policy applied over an old one.
 //! - Grants: a granted record is clear for everyone until the grant expires or is revoked.
 
-#[path = "support/pg.rs"]
-mod pg;
-mod support;
+use crate::support;
+use crate::support::pg;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,10 +2,10 @@
 //! parses (a failure there would be a formatter bug, reported as `FormatError::Internal`), and what
 //! it produces is a fixed point with the same syntax tree and the same comments.
 
+use crate::support;
 use pol_grammar::format::{format_source, same_syntax, FormatError};
 use pol_grammar::lexer::lex;
 use pol_grammar::parse_file;
-mod support;
 
 use proptest::prelude::*;
 

@@ -1,9 +1,9 @@
 //! The parser never panics, whatever the input: random bytes, random token soup, and valid
 //! programs with tokens deleted, duplicated or swapped.
 
+use crate::support;
 use pol_grammar::ast::{Decl, Rule};
 use pol_grammar::parse_file;
-mod support;
 
 use proptest::prelude::*;
 

@@ -3,8 +3,8 @@
 //! snapshot (`tests/snapshots/parse_corpus__{ok,err}__NAME.snap`). The `err` cases are recovery
 //! cases: the snapshot shows what the parser kept around each error.
 
+use crate::support;
 use pol_grammar::{parse_file, LineIndex, SyntaxError};
-mod support;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use support::without_spans;

@@ -2,7 +2,7 @@
 //! `initialize`, `didOpen`, `didChange`, then every feature request, with snapshots of the
 //! responses (URIs of the temporary folder shown as `file:///ws/`).
 
-mod support;
+use crate::support;
 
 use pol_compiler::source_map::SourceMap;
 use serde_json::{json, Value};

@@ -2,7 +2,7 @@
 //! `/proc/PID/status` of the child) falls back near where it started, rather than staying at
 //! the peak of the large analysis. No timing is measured; `lsp/bench/memory.sh` gives figures.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 use support::{uri, Client};

@@ -2,7 +2,7 @@
 //! own, so two sets of one workspace never see each other's declarations; an invalid `pol.toml`
 //! gets a diagnostic of its own.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! Garbage on the wire and in the documents: the server answers what it can, reports what it
 //! cannot, and keeps serving the next valid request.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::{pos, uri, Client};

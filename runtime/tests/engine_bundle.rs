@@ -1,6 +1,6 @@
 //! The binary format and the verifier.
 
-mod engine_support;
+use crate::engine_support;
 
 use engine_support::*;
 use pol_runtime::bundle::format::{HEADER_LEN, MAX_NESTING};

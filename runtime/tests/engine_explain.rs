@@ -1,6 +1,6 @@
 //! Explanations: which rule decided each cell and row, and why.
 
-mod engine_support;
+use crate::engine_support;
 
 use engine_support::*;
 use pol_runtime::bundle::{RowAudience, RowFilter};

@@ -1,7 +1,7 @@
 //! Column decisions: exemptions, candidate lists, audiences, masking, visibility, levels,
 //! `expr(…)` techniques and technique contexts.
 
-mod engine_support;
+use crate::engine_support;
 
 use engine_support::*;
 use pol_runtime::bundle::{RowAudience, RowFilter};

@@ -1,6 +1,6 @@
 //! The bytecode interpreter: three-valued logic, operators, built-ins, subject predicates.
 
-mod engine_support;
+use crate::engine_support;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use engine_support::*;

@@ -1,6 +1,6 @@
 //! Row rules: filters, audiences, time windows against a fixed clock, deterministic sampling.
 
-mod engine_support;
+use crate::engine_support;
 
 use engine_support::*;
 use pol_runtime::bundle::{RowAudience, RowFilter, RowOtherwise};

@@ -1,6 +1,6 @@
 //! Nested fields (struct and list<struct>) and derived columns.
 
-mod engine_support;
+use crate::engine_support;
 
 use engine_support::*;
 use pol_runtime::bundle::{RowAudience, RowFilter};

@@ -1,7 +1,7 @@
 //! `Session::warnings`: input that did not match the declarations, reported once per subject
 //! field and per column with a count, while masking still fails closed.
 
-mod engine_support;
+use crate::engine_support;
 
 use engine_support::*;
 use pol_runtime::{ColumnType as T, InputWarning, SubjectIssue, Value};

@@ -1,7 +1,7 @@
 //! Detokenize (§7): the original of a `tokenize` / `format_preserving` value for a permitted
 //! user, audited; a clear refusal for anyone else; key rotation.
 
-mod engine_support;
+use crate::engine_support;
 
 use std::sync::Arc;
 

@@ -14,7 +14,7 @@
 //!
 //! The engine's clock is 2026-01-01: born 1990-06-01 is 35 years old.
 
-mod engine_support;
+use crate::engine_support;
 
 use std::sync::Arc;
 

@@ -1,7 +1,7 @@
 //! Revoking temporary unmask grants: by id or by record, audited, durable, and refused (audited)
 //! when nothing holds.
 
-mod engine_support;
+use crate::engine_support;
 
 use std::sync::Arc;
 

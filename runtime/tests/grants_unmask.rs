@@ -1,7 +1,7 @@
 //! Temporary unmask (§7): who may ask, what a grant reveals to whom, expiry, persistence,
 //! auditing, and the grants table's verification.
 
-mod engine_support;
+use crate::engine_support;
 
 use std::sync::Arc;
 

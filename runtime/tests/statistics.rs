@@ -3,7 +3,7 @@
 //! uniformly over the other values; `noise` has the configured Laplace scale; both are
 //! deterministic per row.
 
-mod engine_support;
+use crate::engine_support;
 
 use chrono::{DateTime, TimeZone, Utc};
 use engine_support::*;
