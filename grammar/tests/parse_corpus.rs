@@ -1,6 +1,6 @@
 //! The parser corpus: every `tests/parse/ok/*.pol` parses without errors, every
 //! `tests/parse/err/*.pol` has errors, and each file's syntax tree and errors are pinned by a
-//! snapshot (`tests/snapshots/parse_corpus__{ok,err}__NAME.snap`). The `err` cases are recovery
+//! snapshot (`tests/snapshots/main__parse_corpus__{ok,err}__NAME.snap`). The `err` cases are recovery
 //! cases: the snapshot shows what the parser kept around each error.
 
 use crate::support;
