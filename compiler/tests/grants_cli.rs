@@ -183,6 +183,47 @@ fn the_command_line_is_well_formed() {
     pol_compiler::cli::Cli::command().debug_assert();
 }
 
+/// `polc eval`, `polc detokenize` and `polc grants request` take the policies, the subject,
+/// the source and the clock as one flattened struct: the same arguments with the same help.
+#[test]
+fn eval_detokenize_and_grants_request_share_the_request_arguments() {
+    let cli = pol_compiler::cli::Cli::command();
+    let grants = cli.find_subcommand("grants").expect("grants");
+    let commands = [
+        cli.find_subcommand("eval").expect("eval"),
+        cli.find_subcommand("detokenize").expect("detokenize"),
+        grants.find_subcommand("request").expect("grants request"),
+    ];
+    let expected = [
+        ("paths", "Policy files or directories (or give `--bundle`)"),
+        ("bundle", "A bundle written by `polc build`"),
+        (
+            "subject",
+            "The subject asking (user context) as a JSON file",
+        ),
+        (
+            "source",
+            "The source (of the rows, the value or the record)",
+        ),
+        ("now", "The clock, RFC 3339 (default: now)"),
+    ];
+    for command in commands {
+        for (id, help) in expected {
+            let arg = command
+                .get_arguments()
+                .find(|a| a.get_id() == id)
+                .unwrap_or_else(|| panic!("`{}` has no argument `{id}`", command.get_name()));
+            assert_eq!(
+                arg.get_help().map(ToString::to_string).as_deref(),
+                Some(help),
+                "`{}` argument `{id}`",
+                command.get_name()
+            );
+            assert_eq!(arg.get_long(), (id != "paths").then_some(id));
+        }
+    }
+}
+
 #[test]
 fn a_permitted_request_is_granted_stored_and_audited() {
     let env = Env::new();
