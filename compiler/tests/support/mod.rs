@@ -1,6 +1,7 @@
 //! Shared test support: the random policy-set generator.
 
 pub mod gen;
+pub mod ide_fixture;
 pub mod pg;
 
 /// The number of generated cases: `POL_DIFF_CASES` if set, else `default`.
