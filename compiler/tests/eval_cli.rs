@@ -2,7 +2,7 @@
 //! not UTF-8, input that does not match the declarations (warnings with counts), a policy set
 //! that does not check, `--deny-warnings`. Exact outputs and exit codes.
 
-use std::process::Command;
+use crate::support::polc::{polc, polc_words};
 
 const POLICIES: &str = r#"
 subject { region: text, level: int, }
@@ -15,20 +15,6 @@ policy regions on source people {
 }
 "#;
 
-fn polc(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_polc"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("runs polc");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).expect("utf-8"),
-        String::from_utf8(out.stderr).expect("utf-8"),
-    )
-}
-
 fn setup(rows: &[u8], subject: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("p.pol"), POLICIES).expect("writes");
@@ -38,20 +24,10 @@ fn setup(rows: &[u8], subject: &str) -> tempfile::TempDir {
 }
 
 fn eval(dir: &std::path::Path) -> (i32, String, String) {
-    polc(
+    polc_words(
         dir,
-        &[
-            "eval",
-            "p.pol",
-            "--subject",
-            "u.json",
-            "--source",
-            "people",
-            "--rows",
-            "rows.jsonl",
-            "--now",
-            "2026-01-01T00:00:00Z",
-        ],
+        "eval p.pol --subject u.json --source people --rows rows.jsonl --now 2026-01-01T00:00:00Z",
+        &[],
     )
 }
 
@@ -127,19 +103,11 @@ fn eval_refuses_a_set_that_does_not_check_in_the_words_and_status_of_diff() {
         "source people { id: int key, }\npolicy x on source nobody { only show rows where true for everyone }\n",
     )
     .expect("writes");
-    let (diff_code, _, diff_err) = polc(dir.path(), &["diff", "bad", "p.pol"]);
-    let (eval_code, eval_out, eval_err) = polc(
+    let (diff_code, _, diff_err) = polc_words(dir.path(), "diff bad p.pol", &[]);
+    let (eval_code, eval_out, eval_err) = polc_words(
         dir.path(),
-        &[
-            "eval",
-            "bad",
-            "--subject",
-            "u.json",
-            "--source",
-            "people",
-            "--rows",
-            "rows.jsonl",
-        ],
+        "eval bad --subject u.json --source people --rows rows.jsonl",
+        &[],
     );
     assert_eq!((eval_code, eval_out.as_str()), (2, ""));
     assert_eq!(eval_code, diff_code);
@@ -162,7 +130,7 @@ fn deny_warnings_says_that_warnings_were_denied() {
     let (code, _, err) = polc(dir.path(), &["check", "p.pol"]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("warning"), "{err}");
-    let (code, _, denied) = polc(dir.path(), &["check", "p.pol", "--deny-warnings"]);
+    let (code, _, denied) = polc_words(dir.path(), "check p.pol --deny-warnings", &[]);
     assert_eq!(code, 1);
     assert_eq!(
         denied,

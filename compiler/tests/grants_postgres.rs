@@ -6,9 +6,6 @@
 
 use crate::support::pg;
 
-use std::path::Path;
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use pol_compiler::source_map::SourceMap;
@@ -44,8 +41,6 @@ policy escalations on source customers {
   allow temporary unmask for 1h for everyone who user has role "support"
 }
 "#;
-
-static ROLES: AtomicUsize = AtomicUsize::new(0);
 
 /// A database with the shop's base table (two customers) and the script of `polc sql`
 /// (schema `pol`, base schema `public`), and the policy file.
@@ -117,40 +112,17 @@ impl Shop {
     }
 
     fn polc(&self, args: &[&str]) -> (i32, String, String) {
-        let out = Command::new(env!("CARGO_BIN_EXE_polc"))
-            .args(args)
-            .current_dir(self.dir.path())
-            .output()
-            .expect("polc runs");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        crate::support::polc::polc(self.dir.path(), args)
     }
 
     /// A login role with this subject.
     fn role(&self, subject: &Json) -> String {
-        let name = format!("r{}_{}", self.db, ROLES.fetch_add(1, Ordering::SeqCst));
-        let mut c = self.cluster.connect(&self.db);
-        c.batch_execute(&format!("CREATE ROLE {name} LOGIN"))
-            .expect("create role");
-        c.execute(
-            "INSERT INTO pol.subjects (role, subject) VALUES ($1, $2::text::jsonb)",
-            &[&name, &subject.to_string()],
-        )
-        .expect("insert subject");
-        name
+        self.cluster.login_role(&self.db, "pol", Some(subject))
     }
 
     /// `email/name` of each customer as `role` reads the view (`∅` for null).
     fn read_as(&self, role: &str) -> Vec<String> {
-        let mut c = postgres::Config::new()
-            .host_path(Path::new(&self.cluster.socket_dir()))
-            .user(role)
-            .dbname(&self.db)
-            .connect(postgres::NoTls)
-            .expect("connect as a role");
+        let mut c = self.cluster.connect_as(&self.db, role);
         c.query(
             "SELECT coalesce(email, '∅') || '/' || coalesce(name, '∅') FROM pol.customers ORDER BY id",
             &[],

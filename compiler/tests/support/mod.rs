@@ -3,6 +3,7 @@
 pub mod gen;
 pub mod ide_fixture;
 pub mod pg;
+pub mod polc;
 
 /// The number of generated cases: `POL_DIFF_CASES` if set, else `default`.
 #[allow(dead_code)]
