@@ -115,6 +115,34 @@ impl Shop {
         crate::support::polc::polc(self.dir.path(), args)
     }
 
+    /// `polc grants request` of customers record 1 for `subject` (a file of the directory),
+    /// over `store` and `audit`, then `extra`.
+    fn request(
+        &self,
+        subject: &str,
+        store: &str,
+        audit: &str,
+        extra: &[&str],
+    ) -> (i32, String, String) {
+        let mut args = vec![
+            "grants",
+            "request",
+            "shop.pol",
+            "--subject",
+            subject,
+            "--source",
+            "customers",
+            "--key",
+            "1",
+            "--store",
+            store,
+            "--audit",
+            audit,
+        ];
+        args.extend_from_slice(extra);
+        self.polc(&args)
+    }
+
     /// A login role with this subject.
     fn role(&self, subject: &Json) -> String {
         self.cluster.login_role(&self.db, "pol", Some(subject))
@@ -193,41 +221,11 @@ fn cli_request_opens_the_record_in_every_view_and_revoke_masks_it_again() {
     );
 
     // Refused: audited, nothing granted.
-    let (code, _, err) = shop.polc(&[
-        "grants",
-        "request",
-        "shop.pol",
-        "--subject",
-        "ria.json",
-        "--source",
-        "customers",
-        "--key",
-        "1",
-        "--store",
-        &url,
-        "--audit",
-        &url,
-    ]);
+    let (code, _, err) = shop.request("ria.json", &url, &url, &[]);
     assert_eq!(code, 1, "{err}");
     assert_eq!(shop.count("SELECT count(*) FROM pol.grants"), 0);
 
-    let (code, out, err) = shop.polc(&[
-        "grants",
-        "request",
-        "shop.pol",
-        "--subject",
-        "sam.json",
-        "--source",
-        "customers",
-        "--key",
-        "1",
-        "--reason",
-        "ticket 4411",
-        "--store",
-        &url,
-        "--audit",
-        &url,
-    ]);
+    let (code, out, err) = shop.request("sam.json", &url, &url, &["--reason", "ticket 4411"]);
     assert_eq!(code, 0, "{err}");
     let id = grant_id(&out);
     // Record 1 is clear for every role; record 2 is not.
@@ -486,23 +484,7 @@ fn unusable_databases_fail_closed_with_a_clear_message() {
         return;
     };
     let shop = Shop::new(&cluster);
-    let request = |store: &str, audit: &str| {
-        shop.polc(&[
-            "grants",
-            "request",
-            "shop.pol",
-            "--subject",
-            "sam.json",
-            "--source",
-            "customers",
-            "--key",
-            "1",
-            "--store",
-            store,
-            "--audit",
-            audit,
-        ])
-    };
+    let request = |store: &str, audit: &str| shop.request("sam.json", store, audit, &[]);
     // Server down (no socket in that directory).
     let down = format!(
         "postgres:///{}?host={}/nowhere&user=postgres",
@@ -555,21 +537,7 @@ fn a_grant_whose_audit_record_cannot_be_committed_does_not_hold() {
             "ALTER TABLE pol.audit ADD CONSTRAINT no_grants CHECK (action <> 'grant')",
         )
         .expect("constraint");
-    let (code, _, err) = shop.polc(&[
-        "grants",
-        "request",
-        "shop.pol",
-        "--subject",
-        "sam.json",
-        "--source",
-        "customers",
-        "--key",
-        "1",
-        "--store",
-        &url,
-        "--audit",
-        &url,
-    ]);
+    let (code, _, err) = shop.request("sam.json", &url, &url, &[]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("no_grants"), "{err}");
     assert_eq!(shop.count("SELECT count(*) FROM pol.grants"), 0);
