@@ -14,7 +14,7 @@
     clippy::indexing_slicing
 )] // Test code: a failure stops here.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

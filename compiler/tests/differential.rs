@@ -4,7 +4,7 @@
 //! visible columns of every source.
 //!
 //! 256 cases by default; set `POL_DIFF_CASES` for a longer campaign, e.g.
-//! `POL_DIFF_CASES=20000 cargo test --release -p pol-compiler --test differential`.
+//! `POL_DIFF_CASES=20000 cargo test --release -p pol-compiler --test main differential::`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -12,7 +12,7 @@
     clippy::indexing_slicing
 )] // Test code: a failure stops here.
 
-mod support;
+use crate::support;
 
 use chrono::{DateTime, Utc};
 use pol_compiler::reference::{Outcome, Reference};

@@ -8,7 +8,7 @@
     clippy::indexing_slicing
 )] // Test code: a failure stops here.
 
-use std::process::Command;
+use crate::support::polc::{polc, polc_words};
 
 const POLICIES: &str = r#"
 subject { region: text, level: int, }
@@ -21,20 +21,6 @@ policy regions on source people {
 }
 "#;
 
-fn polc(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_polc"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("runs polc");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).expect("utf-8"),
-        String::from_utf8(out.stderr).expect("utf-8"),
-    )
-}
-
 fn setup(rows: &[u8], subject: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("p.pol"), POLICIES).expect("writes");
@@ -44,20 +30,10 @@ fn setup(rows: &[u8], subject: &str) -> tempfile::TempDir {
 }
 
 fn eval(dir: &std::path::Path) -> (i32, String, String) {
-    polc(
+    polc_words(
         dir,
-        &[
-            "eval",
-            "p.pol",
-            "--subject",
-            "u.json",
-            "--source",
-            "people",
-            "--rows",
-            "rows.jsonl",
-            "--now",
-            "2026-01-01T00:00:00Z",
-        ],
+        "eval p.pol --subject u.json --source people --rows rows.jsonl --now 2026-01-01T00:00:00Z",
+        &[],
     )
 }
 
@@ -133,19 +109,11 @@ fn eval_refuses_a_set_that_does_not_check_in_the_words_and_status_of_diff() {
         "source people { id: int key, }\npolicy x on source nobody { only show rows where true for everyone }\n",
     )
     .expect("writes");
-    let (diff_code, _, diff_err) = polc(dir.path(), &["diff", "bad", "p.pol"]);
-    let (eval_code, eval_out, eval_err) = polc(
+    let (diff_code, _, diff_err) = polc_words(dir.path(), "diff bad p.pol", &[]);
+    let (eval_code, eval_out, eval_err) = polc_words(
         dir.path(),
-        &[
-            "eval",
-            "bad",
-            "--subject",
-            "u.json",
-            "--source",
-            "people",
-            "--rows",
-            "rows.jsonl",
-        ],
+        "eval bad --subject u.json --source people --rows rows.jsonl",
+        &[],
     );
     assert_eq!((eval_code, eval_out.as_str()), (2, ""));
     assert_eq!(eval_code, diff_code);
@@ -168,7 +136,7 @@ fn deny_warnings_says_that_warnings_were_denied() {
     let (code, _, err) = polc(dir.path(), &["check", "p.pol"]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("warning"), "{err}");
-    let (code, _, denied) = polc(dir.path(), &["check", "p.pol", "--deny-warnings"]);
+    let (code, _, denied) = polc_words(dir.path(), "check p.pol --deny-warnings", &[]);
     assert_eq!(code, 1);
     assert_eq!(
         denied,

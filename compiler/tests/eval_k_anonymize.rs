@@ -7,20 +7,7 @@
     clippy::indexing_slicing
 )] // Test code: a failure stops here.
 
-use std::process::Command;
-
-fn polc(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_polc"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run polc");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::support::polc::{polc, polc_words};
 
 fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -55,22 +42,11 @@ fn setup() -> tempfile::TempDir {
 #[test]
 fn shown_rows_are_generalised_until_every_combination_occurs_k_times() {
     let dir = setup();
-    let (code, out, err) = polc(
+    let (code, out, err) = polc_words(
         dir.path(),
-        &[
-            "eval",
-            "p.pol",
-            "--subject",
-            "u.json",
-            "--source",
-            "people",
-            "--rows",
-            "rows.jsonl",
-            "--k-anonymize",
-            "2",
-            "--quasi-identifiers",
-            "zip,age",
-        ],
+        "eval p.pol --subject u.json --source people --rows rows.jsonl --k-anonymize 2 \
+        --quasi-identifiers",
+        &["zip,age"],
     );
     assert_eq!(code, 0, "{err}");
     // Row 8 (a minor) is hidden by the row rule before the batch is formed; row 7 is the one

@@ -130,6 +130,15 @@ impl Env {
         )
     }
 
+    /// Runs `polc` with the words of `line` (split at white space), then `extra`.
+    fn run(&self, line: &str, extra: &[&str]) -> (i32, String, String) {
+        let args: Vec<&str> = line
+            .split_whitespace()
+            .chain(extra.iter().copied())
+            .collect();
+        self.polc(&args)
+    }
+
     /// `polc grants request` for `subject` on `customers` with key `key` at `now`.
     fn request(&self, subject: &str, key: &str, now: &str) -> (i32, String, String) {
         self.polc(&[
@@ -189,6 +198,47 @@ fn the_command_line_is_well_formed() {
     pol_compiler::cli::Cli::command().debug_assert();
 }
 
+/// `polc eval`, `polc detokenize` and `polc grants request` take the policies, the subject,
+/// the source and the clock as one flattened struct: the same arguments with the same help.
+#[test]
+fn eval_detokenize_and_grants_request_share_the_request_arguments() {
+    let cli = pol_compiler::cli::Cli::command();
+    let grants = cli.find_subcommand("grants").expect("grants");
+    let commands = [
+        cli.find_subcommand("eval").expect("eval"),
+        cli.find_subcommand("detokenize").expect("detokenize"),
+        grants.find_subcommand("request").expect("grants request"),
+    ];
+    let expected = [
+        ("paths", "Policy files or directories (or give `--bundle`)"),
+        ("bundle", "A bundle written by `polc build`"),
+        (
+            "subject",
+            "The subject asking (user context) as a JSON file",
+        ),
+        (
+            "source",
+            "The source (of the rows, the value or the record)",
+        ),
+        ("now", "The clock, RFC 3339 (default: now)"),
+    ];
+    for command in commands {
+        for (id, help) in expected {
+            let arg = command
+                .get_arguments()
+                .find(|a| a.get_id() == id)
+                .unwrap_or_else(|| panic!("`{}` has no argument `{id}`", command.get_name()));
+            assert_eq!(
+                arg.get_help().map(ToString::to_string).as_deref(),
+                Some(help),
+                "`{}` argument `{id}`",
+                command.get_name()
+            );
+            assert_eq!(arg.get_long(), (id != "paths").then_some(id));
+        }
+    }
+}
+
 #[test]
 fn a_permitted_request_is_granted_stored_and_audited() {
     let env = Env::new();
@@ -230,23 +280,11 @@ fn a_request_the_policy_does_not_allow_is_refused_and_audited() {
          \"detail\":\"no `allow temporary unmask` rule of `customers` allows this user\"}\n"
     );
     // A source the policies never open, and one without a key column: refused.
-    let (code, _, err) = env.polc(&[
-        "grants",
-        "request",
-        "policies.pol",
-        "--subject",
-        "mia.json",
-        "--source",
-        "notes",
-        "--key",
-        "x",
-        "--store",
-        "grants.jsonl",
-        "--audit",
-        "audit.jsonl",
-        "--now",
-        T0,
-    ]);
+    let (code, _, err) = env.run(
+        "grants request policies.pol --subject mia.json --source notes --key x --store \
+        grants.jsonl --audit audit.jsonl --now",
+        &[T0],
+    );
     assert_eq!(
         (code, err.as_str()),
         (
@@ -254,23 +292,11 @@ fn a_request_the_policy_does_not_allow_is_refused_and_audited() {
             "refused: source `notes` has no key column, so no record can be named\n"
         )
     );
-    let (code, _, err) = env.polc(&[
-        "grants",
-        "request",
-        "policies.pol",
-        "--subject",
-        "mia.json",
-        "--source",
-        "cards",
-        "--key",
-        "1",
-        "--store",
-        "grants.jsonl",
-        "--audit",
-        "audit.jsonl",
-        "--now",
-        T0,
-    ]);
+    let (code, _, err) = env.run(
+        "grants request policies.pol --subject mia.json --source cards --key 1 --store \
+        grants.jsonl --audit audit.jsonl --now",
+        &[T0],
+    );
     assert_eq!(
         (code, err.as_str()),
         (1, "refused: no policy allows temporary unmask on `cards`\n")
@@ -327,19 +353,11 @@ fn request_usage_errors_exit_2_and_audit_nothing() {
         "{err}"
     );
     // Missing --store: clap's usage error.
-    let (code, _, err) = env.polc(&[
-        "grants",
-        "request",
-        "policies.pol",
-        "--subject",
-        "mia.json",
-        "--source",
-        "customers",
-        "--key",
-        "1",
-        "--audit",
-        "audit.jsonl",
-    ]);
+    let (code, _, err) = env.run(
+        "grants request policies.pol --subject mia.json --source customers --key 1 --audit \
+        audit.jsonl",
+        &[],
+    );
     assert_eq!(code, 2);
     assert!(err.contains("--store <STORE>"), "{err}");
     assert!(!env.path("audit.jsonl").exists());
@@ -349,29 +367,22 @@ fn request_usage_errors_exit_2_and_audit_nothing() {
 #[test]
 fn a_request_against_a_built_bundle() {
     let env = Env::new();
-    let (code, _, _) = env.polc(&["build", "policies.pol", "-o", "p.bundle"]);
+    let (code, _, _) = env.run("build policies.pol -o p.bundle", &[]);
     assert_eq!(code, 0);
     assert_eq!(
-        env.polc(&[
-            "grants",
-            "request",
-            "--bundle",
-            "p.bundle",
-            "--subject",
-            "mia.json",
-            "--source",
-            "customers",
-            "--key",
-            "1",
-            "--reason",
-            "case 12",
-            "--store",
-            "grants.jsonl",
-            "--audit",
-            "audit.jsonl",
-            "--now",
-            T0,
-        ]),
+        env.run(
+            "grants request --bundle p.bundle --subject mia.json --source customers --key 1 \
+            --reason",
+            &[
+                "case 12",
+                "--store",
+                "grants.jsonl",
+                "--audit",
+                "audit.jsonl",
+                "--now",
+                T0
+            ],
+        ),
         ok(GRANTED_1)
     );
 }
@@ -411,7 +422,7 @@ fn list_shows_active_grants_and_marks_the_others_with_all() {
     );
     assert_eq!(list("2026-05-01T13:00:00Z", &["--format", "json"]), ok(""));
     assert_eq!(
-        env.polc(&["grants", "list", "--store", "nope.jsonl"]),
+        env.run("grants list --store nope.jsonl", &[]),
         usage("error: the grant store nope.jsonl does not exist\n")
     );
 }
@@ -534,43 +545,35 @@ fn detokenize_for_a_permitted_subject_refused_for_others() {
         "{\"id\": 1, \"card\": \"4111 1111 1111 1111\"}\n",
     )
     .expect("writes");
-    let (code, out, err) = env.polc(&[
-        "eval",
-        "policies.pol",
-        "--subject",
-        "al.json",
-        "--source",
-        "cards",
-        "--rows",
-        "cards.jsonl",
-        "--key-file",
-        "test.key",
-    ]);
+    let (code, out, err) = env.run(
+        "eval policies.pol --subject al.json --source cards --rows cards.jsonl --key-file test.key",
+        &[],
+    );
     assert_eq!((code, err.as_str()), (0, ""));
     let row: serde_json::Value = serde_json::from_str(&out).expect("json");
     let token = row["card"].as_str().expect("a token").to_owned();
     assert!(token.starts_with("tok_"), "{token}");
     let detok = |subject: &str, value: &str| {
-        env.polc(&[
-            "detokenize",
-            "policies.pol",
-            "--subject",
-            subject,
-            "--source",
-            "cards",
-            "--column",
-            "card",
-            "--key-file",
-            "test.key",
-            "--value",
-            value,
-            "--audit",
-            "audit.jsonl",
-            "--reason",
-            "dispute",
-            "--now",
-            T0,
-        ])
+        env.run(
+            "detokenize policies.pol --subject",
+            &[
+                subject,
+                "--source",
+                "cards",
+                "--column",
+                "card",
+                "--key-file",
+                "test.key",
+                "--value",
+                value,
+                "--audit",
+                "audit.jsonl",
+                "--reason",
+                "dispute",
+                "--now",
+                T0,
+            ],
+        )
     };
     assert_eq!(detok("bo.json", &token), ok("4111 1111 1111 1111\n"));
     assert_eq!(
@@ -608,68 +611,33 @@ fn detokenize_for_a_permitted_subject_refused_for_others() {
     );
     assert!(!audit.contains("4111"), "the original is never audited");
     // Without --audit the answer is the same and nothing is written.
-    let (code, out, _) = env.polc(&[
-        "detokenize",
-        "policies.pol",
-        "--subject",
-        "bo.json",
-        "--source",
-        "cards",
-        "--column",
-        "card",
-        "--key-file",
-        "test.key",
-        "--value",
-        &token,
-    ]);
+    let (code, out, _) = env.run(
+        "detokenize policies.pol --subject bo.json --source cards --column card --key-file \
+        test.key --value",
+        &[&token],
+    );
     assert_eq!((code, out.as_str()), (0, "4111 1111 1111 1111\n"));
     // A different key cannot reverse the token.
     std::fs::write(env.path("other.key"), "another key, also public\n").expect("writes");
-    let (code, _, err) = env.polc(&[
-        "detokenize",
-        "policies.pol",
-        "--subject",
-        "bo.json",
-        "--source",
-        "cards",
-        "--column",
-        "card",
-        "--key-file",
-        "other.key",
-        "--value",
-        &token,
-    ]);
+    let (code, _, err) = env.run(
+        "detokenize policies.pol --subject bo.json --source cards --column card --key-file \
+        other.key --value",
+        &[&token],
+    );
     assert_eq!(code, 1);
     assert!(err.starts_with("error: cannot detokenize: "), "{err}");
-    let (code, _, err) = env.polc(&[
-        "detokenize",
-        "policies.pol",
-        "--subject",
-        "bo.json",
-        "--source",
-        "cards",
-        "--column",
-        "card",
-        "--value",
-        &token,
-    ]);
+    let (code, _, err) = env.run(
+        "detokenize policies.pol --subject bo.json --source cards --column card --value",
+        &[&token],
+    );
     assert_eq!(code, 2);
     assert!(err.contains("--key-file <KEY_FILE>"), "{err}");
     assert_eq!(
-        env.polc(&[
-            "detokenize",
-            "policies.pol",
-            "--subject",
-            "bo.json",
-            "--source",
-            "vault",
-            "--column",
-            "card",
-            "--key-file",
-            "test.key",
-            "--value",
-            &token,
-        ]),
+        env.run(
+            "detokenize policies.pol --subject bo.json --source vault --column card --key-file \
+            test.key --value",
+            &[&token],
+        ),
         usage("error: no source `vault` in the policies (sources: customers, cards, notes)\n")
     );
 }
@@ -728,23 +696,11 @@ fn a_granted_record_shows_derived_columns_of_masked_inputs() {
         "{\"id\": 1, \"email\": \"ann@example.com\"}\n{\"id\": 2, \"email\": \"ben@example.com\"}\n",
     )
     .unwrap();
-    let (code, _, err) = env.polc(&[
-        "grants",
-        "request",
-        "derived.pol",
-        "--subject",
-        "mia.json",
-        "--source",
-        "people",
-        "--key",
-        "1",
-        "--store",
-        "g.jsonl",
-        "--audit",
-        "a.jsonl",
-        "--now",
-        T0,
-    ]);
+    let (code, _, err) = env.run(
+        "grants request derived.pol --subject mia.json --source people --key 1 --store g.jsonl \
+        --audit a.jsonl --now",
+        &[T0],
+    );
     assert_eq!(code, 0, "{err}");
     let eval = |extra: &[&str]| {
         let mut args = vec![
@@ -891,23 +847,11 @@ fn opening_reads_only_the_tail_of_the_audit_file() {
     );
     // A file that does not end like a journal is refused rather than truncated.
     std::fs::write(env.path("other.txt"), "some notes without a newline").expect("writes");
-    let (code, _, err) = env.polc(&[
-        "grants",
-        "request",
-        "policies.pol",
-        "--subject",
-        "mia.json",
-        "--source",
-        "customers",
-        "--key",
-        "1",
-        "--store",
-        "grants.jsonl",
-        "--audit",
-        "other.txt",
-        "--now",
-        T0,
-    ]);
+    let (code, _, err) = env.run(
+        "grants request policies.pol --subject mia.json --source customers --key 1 --store \
+        grants.jsonl --audit other.txt --now",
+        &[T0],
+    );
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("is corrupted: its last line is not a valid record"),
@@ -922,7 +866,7 @@ fn identical_requests_get_distinct_ids_and_concurrent_revocations_revoke_each_on
     // The same request at the same instant, twice.
     assert_eq!(env.request("mia.json", "1", T0).0, 0);
     assert_eq!(env.request("mia.json", "1", T0).0, 0);
-    let (_, list, _) = env.polc(&["grants", "list", "--store", "grants.jsonl", "--now", T0]);
+    let (_, list, _) = env.run("grants list --store grants.jsonl --now", &[T0]);
     assert!(
         list.contains("g-00000000000000000000000000000001"),
         "{list}"
@@ -1031,7 +975,7 @@ fn a_request_interrupted_before_its_grant_was_stored_is_settled_by_the_next_one(
     );
     assert!(lines[3].contains("\"action\":\"grant\""), "{audit}");
     // It never holds, and it is settled once.
-    let (_, list, _) = env.polc(&["grants", "list", "--store", "grants.jsonl", "--now", T0]);
+    let (_, list, _) = env.run("grants list --store grants.jsonl --now", &[T0]);
     assert!(
         !list.contains("g-00000000000000000000000000000003"),
         "{list}"
@@ -1070,7 +1014,7 @@ fn an_audit_file_that_cannot_be_written_fails_the_request_closed() {
     assert_eq!((code, out.as_str()), (2, ""), "{err}");
     assert!(err.contains("/proc/version"), "{err}");
     assert_eq!(
-        env.polc(&["grants", "list", "--store", "grants.jsonl", "--now", T0]),
+        env.run("grants list --store grants.jsonl --now", &[T0]),
         ok("no active grants at 2026-05-01T10:00:00Z\n")
     );
 }

@@ -10,12 +10,8 @@
     clippy::indexing_slicing
 )] // Test code: a failure stops here.
 
-#[path = "support/pg.rs"]
-mod pg;
+use crate::support::pg;
 
-use std::path::Path;
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use pol_compiler::source_map::SourceMap;
@@ -51,8 +47,6 @@ policy escalations on source customers {
   allow temporary unmask for 1h for everyone who user has role "support"
 }
 "#;
-
-static ROLES: AtomicUsize = AtomicUsize::new(0);
 
 /// A database with the shop's base table (two customers) and the script of `polc sql`
 /// (schema `pol`, base schema `public`), and the policy file.
@@ -124,40 +118,45 @@ impl Shop {
     }
 
     fn polc(&self, args: &[&str]) -> (i32, String, String) {
-        let out = Command::new(env!("CARGO_BIN_EXE_polc"))
-            .args(args)
-            .current_dir(self.dir.path())
-            .output()
-            .expect("polc runs");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        crate::support::polc::polc(self.dir.path(), args)
+    }
+
+    /// `polc grants request` of customers record 1 for `subject` (a file of the directory),
+    /// over `store` and `audit`, then `extra`.
+    fn request(
+        &self,
+        subject: &str,
+        store: &str,
+        audit: &str,
+        extra: &[&str],
+    ) -> (i32, String, String) {
+        let mut args = vec![
+            "grants",
+            "request",
+            "shop.pol",
+            "--subject",
+            subject,
+            "--source",
+            "customers",
+            "--key",
+            "1",
+            "--store",
+            store,
+            "--audit",
+            audit,
+        ];
+        args.extend_from_slice(extra);
+        self.polc(&args)
     }
 
     /// A login role with this subject.
     fn role(&self, subject: &Json) -> String {
-        let name = format!("r{}_{}", self.db, ROLES.fetch_add(1, Ordering::SeqCst));
-        let mut c = self.cluster.connect(&self.db);
-        c.batch_execute(&format!("CREATE ROLE {name} LOGIN"))
-            .expect("create role");
-        c.execute(
-            "INSERT INTO pol.subjects (role, subject) VALUES ($1, $2::text::jsonb)",
-            &[&name, &subject.to_string()],
-        )
-        .expect("insert subject");
-        name
+        self.cluster.login_role(&self.db, "pol", Some(subject))
     }
 
     /// `email/name` of each customer as `role` reads the view (`∅` for null).
     fn read_as(&self, role: &str) -> Vec<String> {
-        let mut c = postgres::Config::new()
-            .host_path(Path::new(&self.cluster.socket_dir()))
-            .user(role)
-            .dbname(&self.db)
-            .connect(postgres::NoTls)
-            .expect("connect as a role");
+        let mut c = self.cluster.connect_as(&self.db, role);
         c.query(
             "SELECT coalesce(email, '∅') || '/' || coalesce(name, '∅') FROM pol.customers ORDER BY id",
             &[],
@@ -228,41 +227,11 @@ fn cli_request_opens_the_record_in_every_view_and_revoke_masks_it_again() {
     );
 
     // Refused: audited, nothing granted.
-    let (code, _, err) = shop.polc(&[
-        "grants",
-        "request",
-        "shop.pol",
-        "--subject",
-        "ria.json",
-        "--source",
-        "customers",
-        "--key",
-        "1",
-        "--store",
-        &url,
-        "--audit",
-        &url,
-    ]);
+    let (code, _, err) = shop.request("ria.json", &url, &url, &[]);
     assert_eq!(code, 1, "{err}");
     assert_eq!(shop.count("SELECT count(*) FROM pol.grants"), 0);
 
-    let (code, out, err) = shop.polc(&[
-        "grants",
-        "request",
-        "shop.pol",
-        "--subject",
-        "sam.json",
-        "--source",
-        "customers",
-        "--key",
-        "1",
-        "--reason",
-        "ticket 4411",
-        "--store",
-        &url,
-        "--audit",
-        &url,
-    ]);
+    let (code, out, err) = shop.request("sam.json", &url, &url, &["--reason", "ticket 4411"]);
     assert_eq!(code, 0, "{err}");
     let id = grant_id(&out);
     // Record 1 is clear for every role; record 2 is not.
@@ -521,23 +490,7 @@ fn unusable_databases_fail_closed_with_a_clear_message() {
         return;
     };
     let shop = Shop::new(&cluster);
-    let request = |store: &str, audit: &str| {
-        shop.polc(&[
-            "grants",
-            "request",
-            "shop.pol",
-            "--subject",
-            "sam.json",
-            "--source",
-            "customers",
-            "--key",
-            "1",
-            "--store",
-            store,
-            "--audit",
-            audit,
-        ])
-    };
+    let request = |store: &str, audit: &str| shop.request("sam.json", store, audit, &[]);
     // Server down (no socket in that directory).
     let down = format!(
         "postgres:///{}?host={}/nowhere&user=postgres",
@@ -590,21 +543,7 @@ fn a_grant_whose_audit_record_cannot_be_committed_does_not_hold() {
             "ALTER TABLE pol.audit ADD CONSTRAINT no_grants CHECK (action <> 'grant')",
         )
         .expect("constraint");
-    let (code, _, err) = shop.polc(&[
-        "grants",
-        "request",
-        "shop.pol",
-        "--subject",
-        "sam.json",
-        "--source",
-        "customers",
-        "--key",
-        "1",
-        "--store",
-        &url,
-        "--audit",
-        &url,
-    ]);
+    let (code, _, err) = shop.request("sam.json", &url, &url, &[]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("no_grants"), "{err}");
     assert_eq!(shop.count("SELECT count(*) FROM pol.grants"), 0);

@@ -6,52 +6,10 @@
     clippy::indexing_slicing
 )] // Test code: a failure stops here.
 
+use crate::support::ide_fixture::{DECLS, FILES, POLICIES};
 use pol_compiler::ide::{CompletionKind, Ide, Symbol};
 use pol_compiler::source_map::{FileId, Loc, SourceMap};
 use pol_grammar::Span;
-
-const DECLS: &str = r#"/// Personally identifiable information.
-tag PII sensitive;
-tag PII.SSN "Social security numbers";
-tag PII.Email;
-tag Country;
-purpose Research.Marketing;
-
-subject {
-  clearance: int,
-}
-
-source customers {
-  id: int key,
-  email: text tagged PII.Email,
-  ssn: text tagged PII.SSN,
-  country: text tagged Country,
-  birth: date,
-  patient: struct {
-    ssn: text tagged PII.SSN,
-  },
-}
-"#;
-
-const POLICIES: &str = r#"policy null_pii "PII is nulled unless a more specific rule applies" {
-  mask columns tagged PII using null for everyone
-}
-
-policy hash_us_ssn {
-  mask columns tagged PII.SSN where row[tagged Country] == "US"
-  using hash for everyone except user in group "admins"
-}
-
-policy research_email {
-  mask columns tagged PII.Email
-  using hash for everyone who user acting under Research
-  otherwise using null
-}
-
-policy country_rows on source customers {
-  only show rows where row.country == "US" for everyone except user.clearance > 2
-}
-"#;
 
 fn ide_with(decls: &str, policies: &str) -> Ide {
     let mut map = SourceMap::new();
@@ -61,7 +19,11 @@ fn ide_with(decls: &str, policies: &str) -> Ide {
 }
 
 fn ide() -> Ide {
-    ide_with(DECLS, POLICIES)
+    let mut map = SourceMap::new();
+    for (name, text) in FILES {
+        map.add(name, text);
+    }
+    Ide::new(map)
 }
 
 const A: FileId = FileId(0);
@@ -623,7 +585,8 @@ fn code_actions_fix_typos_add_otherwise_and_declare_tags() {
         apply(&ide, &actions[0].edits, B).lines().next().unwrap(),
         "policy p { mask columns tagged PII.Email using hash for everyone }"
     );
-    assert!(apply(&ide, &actions[1].edits, A).contains("tag Country;\ntag PII.Emial;\npurpose"));
+    assert!(apply(&ide, &actions[1].edits, A)
+        .contains("tag Country \"Pays 🌍\";\ntag PII.Emial;\npurpose"));
 
     let secret = at(policies, "Secret", 0, 0);
     let actions = ide.code_actions(B, Span::new(secret, secret + 6));

@@ -8,23 +8,8 @@
     clippy::indexing_slicing
 )] // Test code: a failure stops here.
 
+use crate::support::polc::{polc, polc_words};
 use std::path::Path;
-use std::process::Command;
-
-/// Runs `polc` in `dir`: (exit code, stdout, stderr).
-fn polc(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_polc"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("runs polc");
-    (
-        out.status.code().expect("exit code"),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// One policy set declaring `source customers` (so two of them in one set clash).
 const SET: &str = "tag PII sensitive;\nsource customers {\n  id: int key,\n  email: text tagged PII,\n}\npolicy p {\n  mask columns tagged PII using null for everyone\n}\ntest \"masked\" {\n  given user { login: \"u\" }\n  given row customers { id: 1, email: \"a@b.c\" }\n  expect row { email: null }\n}\n";
@@ -68,9 +53,10 @@ fn a_directory_of_several_roots_is_checked_set_by_set() {
         "== alpha\n1 passed, 0 failed\n== sets/b\n1 passed, 0 failed\n"
     );
     // A file given alone belongs to the root of its folder.
-    let (code, _, _) = polc(
+    let (code, _, _) = polc_words(
         dir.path(),
-        &["check", "sets/a/policy.pol", "sets/b/nested/policy.pol"],
+        "check sets/a/policy.pol sets/b/nested/policy.pol",
+        &[],
     );
     assert_eq!(code, 0);
 }
@@ -107,7 +93,7 @@ fn commands_of_one_set_refuse_several() {
     }
     assert!(!dir.path().join("x.polb").exists());
     // One root given: one set.
-    let (code, _, err) = polc(dir.path(), &["build", "sets/a", "-o", "a.polb"]);
+    let (code, _, err) = polc_words(dir.path(), "build sets/a -o a.polb", &[]);
     assert_eq!(code, 0, "{err}");
 }
 

@@ -7,7 +7,7 @@
     clippy::indexing_slicing
 )] // Test code: a failure stops here.
 
-mod support;
+use crate::support;
 
 use chrono::{DateTime, Utc};
 use pol_compiler::reference::Reference;

@@ -12,9 +12,8 @@
     clippy::indexing_slicing
 )] // Test code: a failure stops here.
 
-#[path = "support/pg.rs"]
-mod pg;
-mod support;
+use crate::support;
+use crate::support::pg;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -32,8 +31,6 @@ use pg::Cluster;
 use support::gen;
 
 const KEY: &[u8] = pol_compiler::testing::TEST_KEY;
-
-static ROLES: AtomicUsize = AtomicUsize::new(0);
 
 fn analyse(files: &[(&str, String)]) -> Analysis {
     let mut map = SourceMap::new();
@@ -155,31 +152,13 @@ impl Applied {
 
     /// A role with this subject (no row in the subjects table when `None`).
     fn role(&self, subject: Option<&Json>) -> String {
-        let name = format!("r{}_{}", self.db, ROLES.fetch_add(1, Ordering::SeqCst));
-        let mut c = self.cluster.connect(&self.db);
-        c.batch_execute(&format!("CREATE ROLE {name} LOGIN"))
-            .expect("create role");
-        if let Some(subject) = subject {
-            c.execute(
-                &format!(
-                    "INSERT INTO {}.subjects (role, subject) VALUES ($1, $2::text::jsonb)",
-                    self.opts.schema
-                ),
-                &[&name, &subject.to_string()],
-            )
-            .expect("insert subject");
-        }
-        name
+        self.cluster
+            .login_role(&self.db, &self.opts.schema, subject)
     }
 
     /// Connects as `role` (trust authentication over the socket).
     fn connect_as(&self, role: &str) -> postgres::Client {
-        postgres::Config::new()
-            .host_path(std::path::Path::new(&self.cluster.socket_dir()))
-            .user(role)
-            .dbname(&self.db)
-            .connect(postgres::NoTls)
-            .expect("connect as a role")
+        self.cluster.connect_as(&self.db, role)
     }
 
     /// The rows `role` reads from the view of `source`, and the clock of the reading.

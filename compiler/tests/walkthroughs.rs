@@ -15,7 +15,7 @@
 //! after another in one repository, in any order, prints what the READMEs show (checked by
 //! `walkthroughs_replay_in_any_order`).
 //!
-//! `POL_BLESS_WALKTHROUGHS=1 cargo test -p pol-compiler --test walkthroughs` rewrites the
+//! `POL_BLESS_WALKTHROUGHS=1 cargo test -p pol-compiler --test main walkthroughs::` rewrites the
 //! outputs in the READMEs instead of checking them (review the diff before committing).
 #![allow(
     clippy::unwrap_used,

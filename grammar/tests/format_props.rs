@@ -8,10 +8,10 @@
     clippy::indexing_slicing
 )] // Test code: a failure stops here.
 
+use crate::support;
 use pol_grammar::format::{format_source, same_syntax, FormatError};
 use pol_grammar::lexer::lex;
 use pol_grammar::parse_file;
-mod support;
 
 use proptest::prelude::*;
 

@@ -7,9 +7,9 @@
     clippy::indexing_slicing
 )] // Test code: a failure stops here.
 
+use crate::support;
 use pol_grammar::ast::{Decl, Rule};
 use pol_grammar::parse_file;
-mod support;
 
 use proptest::prelude::*;
 

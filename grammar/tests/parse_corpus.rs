@@ -1,6 +1,6 @@
 //! The parser corpus: every `tests/parse/ok/*.pol` parses without errors, every
 //! `tests/parse/err/*.pol` has errors, and each file's syntax tree and errors are pinned by a
-//! snapshot (`tests/snapshots/parse_corpus__{ok,err}__NAME.snap`). The `err` cases are recovery
+//! snapshot (`tests/snapshots/main__parse_corpus__{ok,err}__NAME.snap`). The `err` cases are recovery
 //! cases: the snapshot shows what the parser kept around each error.
 #![allow(
     clippy::unwrap_used,
@@ -9,8 +9,8 @@
     clippy::indexing_slicing
 )] // Test code: a failure stops here.
 
+use crate::support;
 use pol_grammar::{parse_file, LineIndex, SyntaxError};
-mod support;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use support::without_spans;

@@ -8,55 +8,13 @@
     clippy::indexing_slicing
 )] // Test code: a failure stops here.
 
-mod support;
+use crate::ide_fixture::{DECLS, FILES, POLICIES};
+use crate::support;
 
 use pol_compiler::source_map::SourceMap;
 use serde_json::{json, Value};
 use std::path::Path;
 use support::{end_of, find, pos, uri, Client};
-
-const DECLS: &str = r#"/// Personally identifiable information.
-tag PII sensitive;
-tag PII.SSN "Social security numbers";
-tag PII.Email;
-tag Country "Pays 🌍";
-purpose Research.Marketing;
-
-subject {
-  clearance: int,
-}
-
-source customers {
-  id: int key,
-  email: text tagged PII.Email,
-  ssn: text tagged PII.SSN,
-  country: text tagged Country,
-  birth: date,
-  patient: struct {
-    ssn: text tagged PII.SSN,
-  },
-}
-"#;
-
-const POLICIES: &str = r#"policy null_pii "PII is nulled unless a more specific rule applies" {
-  mask columns tagged PII using null for everyone
-}
-
-policy hash_us_ssn {
-  mask columns tagged PII.SSN where row[tagged Country] == "US"
-  using hash for everyone except user in group "admins"
-}
-
-policy research_email {
-  mask columns tagged PII.Email
-  using hash for everyone who user acting under Research
-  otherwise using null
-}
-
-policy country_rows on source customers {
-  only show rows where row.country == "US" for everyone except user.clearance > 2
-}
-"#;
 
 /// `POLICIES` with a typo after an emoji (UTF-16 positions differ from bytes and chars there), a
 /// policy declared twice (an error with related information) and a missing `otherwise`.
@@ -80,8 +38,9 @@ struct Workspace {
 
 fn workspace() -> Workspace {
     let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("a.pol"), DECLS).unwrap();
-    std::fs::write(dir.path().join("b.pol"), POLICIES).unwrap();
+    for (name, text) in FILES {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
     let root = uri(dir.path());
     Workspace {
         a: format!("{root}/a.pol"),

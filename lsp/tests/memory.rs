@@ -8,7 +8,7 @@
     clippy::indexing_slicing
 )] // Test code: a failure stops here.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 use support::{uri, Client};

@@ -7,7 +7,7 @@
     clippy::indexing_slicing
 )] // Test code: a failure stops here.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use support::{pos, uri, Client};

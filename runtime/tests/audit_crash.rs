@@ -20,6 +20,10 @@
     clippy::indexing_slicing
 )] // Test code: a failure stops here.
 
+#[path = "engine_support/split_mix.rs"]
+mod split_mix;
+
+use split_mix::SplitMix;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -75,19 +79,6 @@ fn writer(path: &Path) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
     }
     Ok(())
-}
-
-/// SplitMix64: a small deterministic generator for the kill delays.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
 }
 
 fn parent() -> Result<(), String> {

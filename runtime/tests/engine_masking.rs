@@ -7,7 +7,7 @@
     clippy::indexing_slicing
 )] // Test code: a failure stops here.
 
-mod engine_support;
+use crate::engine_support;
 
 use engine_support::*;
 use pol_runtime::bundle::{RowAudience, RowFilter};
@@ -43,14 +43,22 @@ fn exempt_bundle() -> B {
 fn exempt_user_sees_every_row_in_clear() {
     let e = exempt_bundle().engine();
     let row = json!({"id": 1, "ssn": "123-45-6789", "amount": 10.5});
-    assert_eq!(
-        mask(&e, json!({"groups": ["auditors"]}), "claims", row.clone()),
-        Some(json!({"id": 1, "ssn": "123-45-6789", "amount": 10.5}))
-    );
-    // Any exempt condition suffices.
-    assert_eq!(
-        mask(&e, json!({"clearance": 5}), "claims", row.clone()),
-        Some(json!({"id": 1, "ssn": "123-45-6789", "amount": 10.5}))
+    assert_masks(
+        &e,
+        "claims",
+        &[
+            (
+                json!({"groups": ["auditors"]}),
+                row.clone(),
+                Some(json!({"id": 1, "ssn": "123-45-6789", "amount": 10.5})),
+            ),
+            // Any exempt condition suffices.
+            (
+                json!({"clearance": 5}),
+                row.clone(),
+                Some(json!({"id": 1, "ssn": "123-45-6789", "amount": 10.5})),
+            ),
+        ],
     );
 }
 
@@ -58,18 +66,18 @@ fn exempt_user_sees_every_row_in_clear() {
 fn not_exempt_when_conditions_false_or_unknown() {
     let e = exempt_bundle().engine();
     let row = json!({"id": 1, "ssn": "123-45-6789"});
-    assert_eq!(
-        mask(&e, json!({"groups": ["staff"]}), "claims", row.clone()),
-        None
+    assert_masks(
+        &e,
+        "claims",
+        &[
+            (json!({"groups": ["staff"]}), row.clone(), None),
+            // clearance missing → unknown → not exempt.
+            (json!({}), row.clone(), None),
+            // clearance of the wrong type counts as missing.
+            (json!({"clearance": "high"}), row.clone(), None),
+            (json!({"clearance": 2}), row, None),
+        ],
     );
-    // clearance missing → unknown → not exempt.
-    assert_eq!(mask(&e, json!({}), "claims", row.clone()), None);
-    // clearance of the wrong type counts as missing.
-    assert_eq!(
-        mask(&e, json!({"clearance": "high"}), "claims", row.clone()),
-        None
-    );
-    assert_eq!(mask(&e, json!({"clearance": 2}), "claims", row), None);
 }
 
 #[test]
@@ -227,21 +235,27 @@ fn except_condition_unknown_masks() {
     let r = b.rule("r");
     b.add_candidate(s, "a", r, None, except(cleared, redact));
     let e = b.engine();
-    assert_eq!(
-        mask(&e, json!({"clearance": 3}), "t", json!({"a": "x"})),
-        Some(json!({"a": "x"}))
-    );
-    assert_eq!(
-        mask(&e, json!({"clearance": 1}), "t", json!({"a": "x"})),
-        Some(json!({"a": "*******"}))
-    );
-    assert_eq!(
-        mask(&e, json!({}), "t", json!({"a": "x"})),
-        Some(json!({"a": "*******"}))
-    );
-    assert_eq!(
-        mask(&e, json!({"clearance": null}), "t", json!({"a": "x"})),
-        Some(json!({"a": "*******"}))
+    assert_masks(
+        &e,
+        "t",
+        &[
+            (
+                json!({"clearance": 3}),
+                json!({"a": "x"}),
+                Some(json!({"a": "x"})),
+            ),
+            (
+                json!({"clearance": 1}),
+                json!({"a": "x"}),
+                Some(json!({"a": "*******"})),
+            ),
+            (json!({}), json!({"a": "x"}), Some(json!({"a": "*******"}))),
+            (
+                json!({"clearance": null}),
+                json!({"a": "x"}),
+                Some(json!({"a": "*******"})),
+            ),
+        ],
     );
 }
 
@@ -333,31 +347,33 @@ fn who_unknown_masks_with_null_and_stops() {
     let e = b.engine();
     let row = json!({"email": "jenny@example.com"});
     // First clause unknown: null, even though the second clause holds and otherwise is clear.
-    assert_eq!(
-        mask(&e, json!({"roles": ["agent"]}), "t", row.clone()),
-        Some(json!({"email": null}))
-    );
-    assert_eq!(
-        mask(&e, json!({}), "t", row.clone()),
-        Some(json!({"email": null}))
-    );
-    // First clause false: the second decides.
-    assert_eq!(
-        mask(
-            &e,
-            json!({"clearance": 1, "roles": ["agent"]}),
-            "t",
-            row.clone()
-        ),
-        Some(json!({"email": "*******.com"}))
-    );
-    assert_eq!(
-        mask(&e, json!({"clearance": 1}), "t", row.clone()),
-        Some(json!({"email": "jenny@example.com"}))
-    );
-    assert_eq!(
-        mask(&e, json!({"clearance": 9}), "t", row),
-        Some(json!({"email": "*****************"}))
+    assert_masks(
+        &e,
+        "t",
+        &[
+            (
+                json!({"roles": ["agent"]}),
+                row.clone(),
+                Some(json!({"email": null})),
+            ),
+            (json!({}), row.clone(), Some(json!({"email": null}))),
+            // First clause false: the second decides.
+            (
+                json!({"clearance": 1, "roles": ["agent"]}),
+                row.clone(),
+                Some(json!({"email": "*******.com"})),
+            ),
+            (
+                json!({"clearance": 1}),
+                row.clone(),
+                Some(json!({"email": "jenny@example.com"})),
+            ),
+            (
+                json!({"clearance": 9}),
+                row,
+                Some(json!({"email": "*****************"})),
+            ),
+        ],
     );
 }
 
@@ -373,32 +389,32 @@ fn no_candidate_or_all_where_false_is_clear() {
     b.add_candidate(s, "b", r1, Some(w1), everyone(null));
     b.add_candidate(s, "b", r2, Some(w2), everyone(null));
     let e = b.engine();
-    assert_eq!(
-        mask(
-            &e,
-            anyone(),
-            "t",
-            json!({"a": "x", "b": "y", "flag": false})
-        ),
-        Some(json!({"a": "x", "b": "y", "flag": false}))
-    );
-    assert_eq!(
-        mask(&e, anyone(), "t", json!({"a": "x", "b": "y", "flag": true})),
-        Some(json!({"a": "x", "b": null, "flag": true}))
-    );
-    assert_eq!(
-        mask(
-            &e,
-            anyone(),
-            "t",
-            json!({"a": "secret", "b": "y", "flag": false})
-        ),
-        Some(json!({"a": "secret", "b": null, "flag": false}))
-    );
-    // flag null → first where unknown → decides.
-    assert_eq!(
-        mask(&e, anyone(), "t", json!({"a": "x", "b": "y"})),
-        Some(json!({"a": "x", "b": null, "flag": null}))
+    assert_masks(
+        &e,
+        "t",
+        &[
+            (
+                anyone(),
+                json!({"a": "x", "b": "y", "flag": false}),
+                Some(json!({"a": "x", "b": "y", "flag": false})),
+            ),
+            (
+                anyone(),
+                json!({"a": "x", "b": "y", "flag": true}),
+                Some(json!({"a": "x", "b": null, "flag": true})),
+            ),
+            (
+                anyone(),
+                json!({"a": "secret", "b": "y", "flag": false}),
+                Some(json!({"a": "secret", "b": null, "flag": false})),
+            ),
+            // flag null → first where unknown → decides.
+            (
+                anyone(),
+                json!({"a": "x", "b": "y"}),
+                Some(json!({"a": "x", "b": null, "flag": null})),
+            ),
+        ],
     );
 }
 
@@ -415,13 +431,21 @@ fn user_only_where_is_specialised_like_a_row_where() {
     b.add_candidate(s, "a", r1, Some(w), everyone(stars));
     b.add_candidate(s, "a", r2, None, everyone(null));
     let e = b.engine();
-    assert_eq!(
-        mask(&e, json!({"groups": ["eu"]}), "t", json!({"a": "abc"})),
-        Some(json!({"a": "***"}))
-    );
-    assert_eq!(
-        mask(&e, json!({"groups": []}), "t", json!({"a": "abc"})),
-        Some(json!({"a": null}))
+    assert_masks(
+        &e,
+        "t",
+        &[
+            (
+                json!({"groups": ["eu"]}),
+                json!({"a": "abc"}),
+                Some(json!({"a": "***"})),
+            ),
+            (
+                json!({"groups": []}),
+                json!({"a": "abc"}),
+                Some(json!({"a": null})),
+            ),
+        ],
     );
 }
 
@@ -435,33 +459,27 @@ fn row_dependent_audience() {
     let r = b.rule("own_notes");
     b.add_candidate(s, "body", r, None, except(own, redact));
     let e = b.engine();
-    assert_eq!(
-        mask(
-            &e,
-            json!({"login": "amy"}),
-            "notes",
-            json!({"owner": "amy", "body": "hi"})
-        ),
-        Some(json!({"owner": "amy", "body": "hi"}))
-    );
-    assert_eq!(
-        mask(
-            &e,
-            json!({"login": "bob"}),
-            "notes",
-            json!({"owner": "amy", "body": "hi"})
-        ),
-        Some(json!({"owner": "amy", "body": "*******"}))
-    );
-    // No login: unknown → masked.
-    assert_eq!(
-        mask(
-            &e,
-            json!({}),
-            "notes",
-            json!({"owner": "amy", "body": "hi"})
-        ),
-        Some(json!({"owner": "amy", "body": "*******"}))
+    assert_masks(
+        &e,
+        "notes",
+        &[
+            (
+                json!({"login": "amy"}),
+                json!({"owner": "amy", "body": "hi"}),
+                Some(json!({"owner": "amy", "body": "hi"})),
+            ),
+            (
+                json!({"login": "bob"}),
+                json!({"owner": "amy", "body": "hi"}),
+                Some(json!({"owner": "amy", "body": "*******"})),
+            ),
+            // No login: unknown → masked.
+            (
+                json!({}),
+                json!({"owner": "amy", "body": "hi"}),
+                Some(json!({"owner": "amy", "body": "*******"})),
+            ),
+        ],
     );
 }
 
@@ -497,23 +515,21 @@ fn mistyped_cells_are_null_whatever_the_rules() {
     );
     let _ = s;
     let e = b.engine();
-    assert_eq!(
-        mask(
-            &e,
-            anyone(),
-            "t",
-            json!({"i": 1.5, "d": "yesterday", "e": "TX", "x": 3})
-        ),
-        Some(json!({"i": null, "d": null, "e": null, "x": 3.0}))
-    );
-    assert_eq!(
-        mask(
-            &e,
-            anyone(),
-            "t",
-            json!({"i": 7, "d": "1988-07-14", "e": "VA", "x": "3"})
-        ),
-        Some(json!({"i": 7, "d": "1988-07-14", "e": "VA", "x": null}))
+    assert_masks(
+        &e,
+        "t",
+        &[
+            (
+                anyone(),
+                json!({"i": 1.5, "d": "yesterday", "e": "TX", "x": 3}),
+                Some(json!({"i": null, "d": null, "e": null, "x": 3.0})),
+            ),
+            (
+                anyone(),
+                json!({"i": 7, "d": "1988-07-14", "e": "VA", "x": "3"}),
+                Some(json!({"i": 7, "d": "1988-07-14", "e": "VA", "x": null})),
+            ),
+        ],
     );
 }
 
@@ -686,73 +702,64 @@ fn level_bundle(with_low: bool) -> B {
     b
 }
 
+/// The masked `birth_date` of participant 1 (born 1990-06-01) at masking level `level`.
+fn birth_date_at(
+    e: &pol_runtime::Engine,
+    subject: serde_json::Value,
+    level: serde_json::Value,
+) -> serde_json::Value {
+    let row = json!({"id": 1, "birth_date": "1990-06-01", "masking_level": level});
+    mask(e, subject, "participants", row).expect("shown")["birth_date"].clone()
+}
+
 #[test]
 fn by_level_picks_the_rows_level() {
     let e = level_bundle(true).engine();
-    let m = |level: serde_json::Value| {
-        mask(
-            &e,
-            anyone(),
-            "participants",
-            json!({"id": 1, "birth_date": "1990-06-01", "masking_level": level}),
-        )
-        .unwrap()["birth_date"]
-            .clone()
-    };
-    assert_eq!(m(json!("Low")), json!("1990"));
-    assert_eq!(m(json!("Medium")), json!("30-40"));
-    assert_eq!(m(json!("High")), json!(null));
-    // Null → the source's default level (Medium).
-    assert_eq!(m(json!(null)), json!("30-40"));
-    // Not a declared level → the highest.
-    assert_eq!(m(json!("Bogus")), json!(null));
+    let cases = [
+        (json!("Low"), json!("1990")),
+        (json!("Medium"), json!("30-40")),
+        (json!("High"), json!(null)),
+        // Null → the source's default level (Medium).
+        (json!(null), json!("30-40")),
+        // Not a declared level → the highest.
+        (json!("Bogus"), json!(null)),
+    ];
+    for (level, expected) in cases {
+        assert_eq!(
+            birth_date_at(&e, anyone(), level.clone()),
+            expected,
+            "{level}"
+        );
+    }
     // Exception holds → clear.
-    let out = mask(
-        &e,
-        json!({"roles": ["ViewMaskedData"]}),
-        "participants",
-        json!({"id": 1, "birth_date": "1990-06-01", "masking_level": "High"}),
+    let viewer = json!({"roles": ["ViewMaskedData"]});
+    assert_eq!(
+        birth_date_at(&e, viewer, json!("High")),
+        json!("1990-06-01")
     );
-    assert_eq!(out.unwrap()["birth_date"], json!("1990-06-01"));
 }
 
 #[test]
 fn by_level_missing_entry_uses_the_highest() {
     let e = level_bundle(false).engine();
-    let out = mask(
-        &e,
-        anyone(),
-        "participants",
-        json!({"id": 1, "birth_date": "1990-06-01", "masking_level": "Low"}),
-    );
-    assert_eq!(out.unwrap()["birth_date"], json!(null));
+    assert_eq!(birth_date_at(&e, anyone(), json!("Low")), json!(null));
 }
 
 #[test]
 fn by_level_without_level_column_uses_default_or_highest() {
-    let mut b = level_bundle(true);
-    b.b.sources[0].level = Some(pol_runtime::bundle::LevelPlan {
+    // No level column: the default level (Low), or without a level plan the highest.
+    let default_low = Some(pol_runtime::bundle::LevelPlan {
         default: 2,
         column: None,
     });
-    let e = b.engine();
-    let out = mask(
-        &e,
-        anyone(),
-        "participants",
-        json!({"id": 1, "birth_date": "1990-06-01", "masking_level": "High"}),
-    );
-    assert_eq!(out.unwrap()["birth_date"], json!("1990"));
-    let mut b = level_bundle(true);
-    b.b.sources[0].level = None;
-    let e = b.engine();
-    let out = mask(
-        &e,
-        anyone(),
-        "participants",
-        json!({"id": 1, "birth_date": "1990-06-01", "masking_level": "Low"}),
-    );
-    assert_eq!(out.unwrap()["birth_date"], json!(null));
+    for (plan, level, expected) in [
+        (default_low, json!("High"), json!("1990")),
+        (None, json!("Low"), json!(null)),
+    ] {
+        let mut b = level_bundle(true);
+        b.b.sources[0].level = plan;
+        assert_eq!(birth_date_at(&b.engine(), anyone(), level), expected);
+    }
 }
 
 // ---- 9. expr(…) techniques ------------------------------------------------------------------
@@ -775,29 +782,28 @@ fn expr_technique_sees_value_row_and_user() {
     b.add_candidate(s, "country", r, None, everyone(t2)); // text + 1: error → null
     b.add_candidate(s, "n", r, None, everyone(t3));
     let e = b.engine();
-    assert_eq!(
-        mask(
-            &e,
-            json!({"login": "amy"}),
-            "t",
-            json!({"a": "x", "country": "FR", "n": 3})
-        ),
-        Some(json!({"a": "x/FR/amy", "country": null, "n": "small"}))
-    );
-    assert_eq!(
-        mask(
-            &e,
-            json!({"login": "amy"}),
-            "t",
-            json!({"a": "x", "country": "FR", "n": 30})
-        ),
-        Some(json!({"a": "x/FR/amy", "country": null, "n": "big"}))
-    );
-    // No login: the concatenation is unknown → null; value null → `null < 10` is unknown, so
-    // the whole `if` is unknown → null.
-    assert_eq!(
-        mask(&e, json!({}), "t", json!({"a": "x"})),
-        Some(json!({"a": null, "country": null, "n": null}))
+    assert_masks(
+        &e,
+        "t",
+        &[
+            (
+                json!({"login": "amy"}),
+                json!({"a": "x", "country": "FR", "n": 3}),
+                Some(json!({"a": "x/FR/amy", "country": null, "n": "small"})),
+            ),
+            (
+                json!({"login": "amy"}),
+                json!({"a": "x", "country": "FR", "n": 30}),
+                Some(json!({"a": "x/FR/amy", "country": null, "n": "big"})),
+            ),
+            // No login: the concatenation is unknown → null; value null → `null < 10` is unknown, so
+            // the whole `if` is unknown → null.
+            (
+                json!({}),
+                json!({"a": "x"}),
+                Some(json!({"a": null, "country": null, "n": null})),
+            ),
+        ],
     );
 }
 

@@ -6,7 +6,7 @@
     clippy::indexing_slicing
 )] // Test code: a failure stops here.
 
-mod engine_support;
+use crate::engine_support;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use engine_support::*;

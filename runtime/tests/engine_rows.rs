@@ -6,7 +6,7 @@
     clippy::indexing_slicing
 )] // Test code: a failure stops here.
 
-mod engine_support;
+use crate::engine_support;
 
 use engine_support::*;
 use pol_runtime::bundle::{RowAudience, RowFilter, RowOtherwise};
@@ -22,6 +22,18 @@ fn shown(e: &Engine, subject: serde_json::Value, source: &str, row: serde_json::
     assert_eq!(a, src.mask_json(&m).is_some());
     assert_eq!(a, src.explain(&m).shown);
     a
+}
+
+/// Checks [`shown`] for each (subject, row, shown or hidden) case on `source`; a failure names
+/// the case.
+fn assert_shown(e: &Engine, source: &str, cases: &[(serde_json::Value, serde_json::Value, bool)]) {
+    for (i, (subject, row, expected)) in cases.iter().enumerate() {
+        assert_eq!(
+            shown(e, subject.clone(), source, row.clone()),
+            *expected,
+            "case {i}: subject {subject}, row {row}"
+        );
+    }
 }
 
 fn office_bundle() -> B {
@@ -46,53 +58,32 @@ fn office_bundle() -> B {
 fn where_filter_with_exception() {
     let e = office_bundle().engine();
     let va = json!({"attributes": {"Office Location": ["VA", "MD"]}});
-    assert!(shown(
+    assert_shown(
         &e,
-        va.clone(),
         "claims",
-        json!({"id": 1, "state": "VA"})
-    ));
-    assert!(shown(
-        &e,
-        va.clone(),
-        "claims",
-        json!({"id": 1, "state": "MD"})
-    ));
-    assert!(!shown(
-        &e,
-        va.clone(),
-        "claims",
-        json!({"id": 1, "state": "MO"})
-    ));
-    // Null state → unknown → hidden.
-    assert!(!shown(&e, va, "claims", json!({"id": 1})));
-    // §8: "others see their office's claims".
-    assert!(!shown(
-        &e,
-        json!({"attributes": {"Office Location": ["VA"]}}),
-        "claims",
-        json!({"id": 3, "state": "MO"})
-    ));
-    // No such attribute → unknown → hidden.
-    assert!(!shown(
-        &e,
-        json!({}),
-        "claims",
-        json!({"id": 1, "state": "VA"})
-    ));
-    // Legal sees every claim.
-    assert!(shown(
-        &e,
-        json!({"groups": ["Legal"]}),
-        "claims",
-        json!({"id": 2, "state": "MO"})
-    ));
-    assert!(shown(
-        &e,
-        json!({"groups": ["Legal"]}),
-        "claims",
-        json!({"id": 2})
-    ));
+        &[
+            (va.clone(), json!({"id": 1, "state": "VA"}), true),
+            (va.clone(), json!({"id": 1, "state": "MD"}), true),
+            (va.clone(), json!({"id": 1, "state": "MO"}), false),
+            // Null state → unknown → hidden.
+            (va, json!({"id": 1}), false),
+            // §8: "others see their office's claims".
+            (
+                json!({"attributes": {"Office Location": ["VA"]}}),
+                json!({"id": 3, "state": "MO"}),
+                false,
+            ),
+            // No such attribute → unknown → hidden.
+            (json!({}), json!({"id": 1, "state": "VA"}), false),
+            // Legal sees every claim.
+            (
+                json!({"groups": ["Legal"]}),
+                json!({"id": 2, "state": "MO"}),
+                true,
+            ),
+            (json!({"groups": ["Legal"]}), json!({"id": 2}), true),
+        ],
+    );
 }
 
 fn taxi_bundle(event: T) -> B {
@@ -122,42 +113,34 @@ fn newer_and_older_than() {
     );
     let e = b.engine();
     // Clock: 2026-01-01T00:00:00Z; cutoff 2025-10-03T00:00:00Z.
-    assert!(shown(
+    assert_shown(
         &e,
-        anyone(),
         "taxis",
-        json!({"id": 1, "pickup": "2025-12-01T10:00:00Z"})
-    ));
-    assert!(shown(
-        &e,
-        anyone(),
-        "taxis",
-        json!({"id": 1, "pickup": "2025-10-03T00:00:01Z"})
-    ));
-    assert!(!shown(
-        &e,
-        anyone(),
-        "taxis",
-        json!({"id": 1, "pickup": "2025-10-03T00:00:00Z"})
-    ));
-    assert!(!shown(
-        &e,
-        anyone(),
-        "taxis",
-        json!({"id": 1, "pickup": "2025-09-01T00:00:00Z"})
-    ));
-    assert!(!shown(
-        &e,
-        anyone(),
-        "taxis",
-        json!({"id": 1, "pickup": null})
-    ));
-    assert!(!shown(
-        &e,
-        anyone(),
-        "taxis",
-        json!({"id": 1, "pickup": "not a time"})
-    ));
+        &[
+            (
+                anyone(),
+                json!({"id": 1, "pickup": "2025-12-01T10:00:00Z"}),
+                true,
+            ),
+            (
+                anyone(),
+                json!({"id": 1, "pickup": "2025-10-03T00:00:01Z"}),
+                true,
+            ),
+            (
+                anyone(),
+                json!({"id": 1, "pickup": "2025-10-03T00:00:00Z"}),
+                false,
+            ),
+            (
+                anyone(),
+                json!({"id": 1, "pickup": "2025-09-01T00:00:00Z"}),
+                false,
+            ),
+            (anyone(), json!({"id": 1, "pickup": null}), false),
+            (anyone(), json!({"id": 1, "pickup": "not a time"}), false),
+        ],
+    );
 
     let mut b = taxi_bundle(T::Date);
     let r = b.rule("old");
@@ -168,19 +151,15 @@ fn newer_and_older_than() {
         RowAudience::Everyone,
     );
     let e = b.engine();
-    assert!(shown(
+    assert_shown(
         &e,
-        anyone(),
         "taxis",
-        json!({"id": 1, "pickup": "2025-11-01"})
-    ));
-    assert!(!shown(
-        &e,
-        anyone(),
-        "taxis",
-        json!({"id": 1, "pickup": "2025-12-15"})
-    ));
-    assert!(!shown(&e, anyone(), "taxis", json!({"id": 1})));
+        &[
+            (anyone(), json!({"id": 1, "pickup": "2025-11-01"}), true),
+            (anyone(), json!({"id": 1, "pickup": "2025-12-15"}), false),
+            (anyone(), json!({"id": 1}), false),
+        ],
+    );
 }
 
 #[test]
@@ -199,27 +178,24 @@ fn rules_are_anded() {
     );
     let e = b.engine();
     let row = |n: i64, t: &str| json!({"id": 1, "passenger_count": n, "pickup": t});
-    assert!(shown(&e, anyone(), "taxis", row(1, "2025-12-01T00:00:00Z")));
-    assert!(!shown(
+    assert_shown(
         &e,
-        anyone(),
         "taxis",
-        row(3, "2025-12-01T00:00:00Z")
-    ));
-    assert!(!shown(
-        &e,
-        anyone(),
-        "taxis",
-        row(1, "2024-12-01T00:00:00Z")
-    ));
+        &[
+            (anyone(), row(1, "2025-12-01T00:00:00Z"), true),
+            (anyone(), row(3, "2025-12-01T00:00:00Z"), false),
+            (anyone(), row(1, "2024-12-01T00:00:00Z"), false),
+        ],
+    );
     let admin = json!({"groups": ["Admins"]});
-    assert!(shown(
+    assert_shown(
         &e,
-        admin.clone(),
         "taxis",
-        row(3, "2025-12-01T00:00:00Z")
-    ));
-    assert!(!shown(&e, admin, "taxis", row(3, "2024-12-01T00:00:00Z")));
+        &[
+            (admin.clone(), row(3, "2025-12-01T00:00:00Z"), true),
+            (admin, row(3, "2024-12-01T00:00:00Z"), false),
+        ],
+    );
 }
 
 #[test]
@@ -230,18 +206,18 @@ fn never_show_rows_except_owner() {
     let r = b.rule("lock");
     b.row_rule(s, r, RowFilter::Never, RowAudience::Except(owner));
     let e = b.engine();
-    assert!(!shown(
+    assert_shown(
         &e,
-        anyone(),
         "vault",
-        json!({"id": 1, "secret": "s"})
-    ));
-    assert!(shown(
-        &e,
-        json!({"roles": ["owner"]}),
-        "vault",
-        json!({"id": 1, "secret": "s"})
-    ));
+        &[
+            (anyone(), json!({"id": 1, "secret": "s"}), false),
+            (
+                json!({"roles": ["owner"]}),
+                json!({"id": 1, "secret": "s"}),
+                true,
+            ),
+        ],
+    );
 }
 
 #[test]
@@ -278,26 +254,43 @@ fn who_otherwise_audiences() {
     let new_small = json!({"id": 1, "passenger_count": 1, "pickup": "2025-12-01T00:00:00Z"});
     // Not an analyst (rule 1: all rows), clearance 1 (rule 2: only small rows).
     let plain = json!({"clearance": 1});
-    assert!(!shown(&e, plain.clone(), "taxis", old_big.clone()));
-    assert!(shown(&e, plain.clone(), "taxis", old_small.clone()));
+    assert_shown(
+        &e,
+        "taxis",
+        &[
+            (plain.clone(), old_big.clone(), false),
+            (plain.clone(), old_small.clone(), true),
+        ],
+    );
     // Clearance 3: rule 2 → newer than 365d: both old (June 2025) and new pass.
     let cleared_user = json!({"clearance": 3});
     assert!(shown(&e, cleared_user.clone(), "taxis", old_big.clone()));
     // Analyst with clearance 3: rule 1 → only recent.
     let analyst = json!({"clearance": 3, "groups": ["analysts"]});
-    assert!(!shown(&e, analyst.clone(), "taxis", old_big.clone()));
-    assert!(shown(&e, analyst, "taxis", new_big.clone()));
+    assert_shown(
+        &e,
+        "taxis",
+        &[
+            (analyst.clone(), old_big.clone(), false),
+            (analyst, new_big.clone(), true),
+        ],
+    );
     // Clearance unknown: both the filter (newer than 365d) and the otherwise (small) apply.
     let unknown = json!({});
-    assert!(shown(&e, unknown.clone(), "taxis", new_small));
-    assert!(shown(&e, unknown.clone(), "taxis", old_small));
-    assert!(!shown(&e, unknown.clone(), "taxis", new_big));
-    assert!(!shown(
+    assert_shown(
         &e,
-        unknown,
         "taxis",
-        json!({"id": 1, "passenger_count": 1, "pickup": "2024-06-01T00:00:00Z"})
-    ));
+        &[
+            (unknown.clone(), new_small, true),
+            (unknown.clone(), old_small, true),
+            (unknown.clone(), new_big, false),
+            (
+                unknown,
+                json!({"id": 1, "passenger_count": 1, "pickup": "2024-06-01T00:00:00Z"}),
+                false,
+            ),
+        ],
+    );
 }
 
 #[test]
@@ -308,24 +301,23 @@ fn row_dependent_audience_is_evaluated_per_row() {
     let r = b.rule("own_rows");
     b.row_rule(s, r, RowFilter::Never, RowAudience::Except(own));
     let e = b.engine();
-    assert!(shown(
+    assert_shown(
         &e,
-        json!({"login": "amy"}),
         "notes",
-        json!({"id": 1, "owner": "amy"})
-    ));
-    assert!(!shown(
-        &e,
-        json!({"login": "amy"}),
-        "notes",
-        json!({"id": 1, "owner": "bob"})
-    ));
-    assert!(!shown(
-        &e,
-        json!({}),
-        "notes",
-        json!({"id": 1, "owner": "bob"})
-    ));
+        &[
+            (
+                json!({"login": "amy"}),
+                json!({"id": 1, "owner": "amy"}),
+                true,
+            ),
+            (
+                json!({"login": "amy"}),
+                json!({"id": 1, "owner": "bob"}),
+                false,
+            ),
+            (json!({}), json!({"id": 1, "owner": "bob"}), false),
+        ],
+    );
 }
 
 #[test]
@@ -336,20 +328,16 @@ fn user_only_where_filter_hides_everything_or_nothing() {
     let r = b.rule("staff_only");
     b.row_rule(s, r, RowFilter::Where(staff), RowAudience::Everyone);
     let e = b.engine();
-    assert!(shown(
+    assert_shown(
         &e,
-        json!({"groups": ["staff"]}),
         "t",
-        json!({"id": 1})
-    ));
-    assert!(!shown(&e, json!({"groups": ["x"]}), "t", json!({"id": 1})));
-    // groups of the wrong type → unknown → hidden.
-    assert!(!shown(
-        &e,
-        json!({"groups": "staff"}),
-        "t",
-        json!({"id": 1})
-    ));
+        &[
+            (json!({"groups": ["staff"]}), json!({"id": 1}), true),
+            (json!({"groups": ["x"]}), json!({"id": 1}), false),
+            // groups of the wrong type → unknown → hidden.
+            (json!({"groups": "staff"}), json!({"id": 1}), false),
+        ],
+    );
 }
 
 fn sample_bundle(pct: f64) -> Engine {

@@ -26,6 +26,10 @@
 
 mod engine_support;
 
+#[path = "engine_support/split_mix.rs"]
+mod split_mix;
+
+use split_mix::SplitMix;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -35,33 +39,13 @@ use std::time::Duration;
 
 use engine_support::*;
 use pol_runtime::audit::{AuditAction, AuditError, AuditRecord, AuditSink, FileSink};
-use pol_runtime::bundle::{GrantAudience, GrantKind, GrantPlan};
 use pol_runtime::grants::{GrantService, GrantStore, ManualClock, Revoke, RevokeError};
-use pol_runtime::{ColumnType as T, Engine, Technique, Value};
+use pol_runtime::Value;
 use serde_json::json;
 
 const CHILD_ENV: &str = "POL_GRANTS_CRASH_DIR";
 const ROUNDS: usize = 12;
 const SEED: u64 = 0x6a4b_11c3_95e0_2d17;
-
-fn engine() -> Engine {
-    let mut b = B::new();
-    let s = b.source("customers", &[("id", T::Int), ("email", T::Text)]);
-    b.src(s).key_column = Some(0);
-    let null = b.tech(Technique::Null);
-    let r = b.rule("null_email");
-    b.add_candidate(s, "email", r, None, everyone(null));
-    let rule = b.rule("open");
-    b.b.grants.push(GrantPlan {
-        rule,
-        kind: GrantKind::TemporaryUnmask {
-            source: 0,
-            seconds: 7_200,
-        },
-        audience: GrantAudience::Everyone,
-    });
-    b.engine()
-}
 
 /// A file sink that pauses after each record (widening the window between the audit record
 /// of a grant and the grant).
@@ -77,7 +61,7 @@ impl AuditSink for SlowSink {
 }
 
 fn requester(dir: &Path) -> Result<(), String> {
-    let engine = engine();
+    let engine = open_unmask_engine();
     let (sink, _) = FileSink::open(dir.join("audit.jsonl")).map_err(|e| e.to_string())?;
     let store = GrantStore::open(dir.join("grants.jsonl")).map_err(|e| e.to_string())?;
     let service = GrantService::new(
@@ -110,19 +94,6 @@ fn requester(dir: &Path) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// SplitMix64: a small deterministic generator for the kill delays.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
 }
 
 /// The grant id an audit record of a grant names (`… as grant g-…`).

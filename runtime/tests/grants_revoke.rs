@@ -7,42 +7,20 @@
     clippy::indexing_slicing
 )] // Test code: a failure stops here.
 
-mod engine_support;
+use crate::engine_support;
 
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use engine_support::*;
 use pol_runtime::audit::{AuditAction, AuditRecord, MemorySink, RequestKind};
-use pol_runtime::bundle::{GrantAudience, GrantKind, GrantPlan};
 use pol_runtime::grants::{
     GrantService, GrantStore, ManualClock, Revocation, Revoke, RevokeError, StoredGrant,
 };
-use pol_runtime::{ColumnType as T, Engine, Technique, Value};
+use pol_runtime::{Engine, Value};
 use serde_json::json;
 
 const HOUR: i64 = 3_600;
-
-/// customers { id int key, email text }: email null for everyone; anyone may unmask a record
-/// for 2h.
-fn engine() -> Engine {
-    let mut b = B::new();
-    let s = b.source("customers", &[("id", T::Int), ("email", T::Text)]);
-    b.src(s).key_column = Some(0);
-    let null = b.tech(Technique::Null);
-    let r = b.rule("null_email");
-    b.add_candidate(s, "email", r, None, everyone(null));
-    let rule = b.rule("open");
-    b.b.grants.push(GrantPlan {
-        rule,
-        kind: GrantKind::TemporaryUnmask {
-            source: 0,
-            seconds: 2 * HOUR,
-        },
-        audience: GrantAudience::Everyone,
-    });
-    b.engine()
-}
 
 fn at(secs: i64) -> DateTime<Utc> {
     t0() + TimeDelta::seconds(secs)
@@ -70,7 +48,7 @@ fn sue() -> serde_json::Value {
 
 #[test]
 fn revoking_by_id_masks_the_record_again_and_is_audited() {
-    let engine = engine();
+    let engine = open_unmask_engine();
     let clock = Arc::new(ManualClock::new(t0()));
     let audit = Arc::new(MemorySink::new());
     let service = GrantService::new(GrantStore::in_memory(), audit.clone(), clock.clone());
@@ -111,7 +89,7 @@ fn revoking_by_id_masks_the_record_again_and_is_audited() {
 
 #[test]
 fn revoking_a_record_revokes_every_grant_of_it() {
-    let engine = engine();
+    let engine = open_unmask_engine();
     let clock = Arc::new(ManualClock::new(t0()));
     let service = GrantService::new(
         GrantStore::in_memory(),
@@ -137,7 +115,7 @@ fn revoking_a_record_revokes_every_grant_of_it() {
 
 #[test]
 fn revoking_nothing_is_refused_and_audited() {
-    let engine = engine();
+    let engine = open_unmask_engine();
     let clock = Arc::new(ManualClock::new(t0()));
     let audit = Arc::new(MemorySink::new());
     let service = GrantService::new(GrantStore::in_memory(), audit.clone(), clock.clone());
@@ -182,7 +160,7 @@ fn revoking_nothing_is_refused_and_audited() {
 fn revocations_are_durable_and_listed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("grants.jsonl");
-    let engine = engine();
+    let engine = open_unmask_engine();
     let clock = Arc::new(ManualClock::new(t0()));
     let service = GrantService::new(
         GrantStore::open(&path).expect("opens"),

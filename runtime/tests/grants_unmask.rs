@@ -7,7 +7,7 @@
     clippy::indexing_slicing
 )] // Test code: a failure stops here.
 
-mod engine_support;
+use crate::engine_support;
 
 use std::sync::Arc;
 
@@ -273,43 +273,47 @@ fn a_source_without_unmask_rules_or_key_refuses() {
     }
 }
 
+/// Asks to unmask customers record 1 as each subject of `cases`, with the grant's audience
+/// set to what `audience` builds from the program of `clearance OP 3`; checks granted or not.
+fn check_audience(op: Op, audience: fn(u32) -> GrantAudience, cases: &[(serde_json::Value, bool)]) {
+    let mut b = bundle();
+    let clearance = b.subject_field("clearance", T::Int);
+    let condition = b.prog(bin(op, E::UserField(clearance), int(3)));
+    b.b.grants[0].audience = audience(condition);
+    let f = Fixture {
+        engine: b.engine(),
+        ..fixture()
+    };
+    for (subject, granted) in cases {
+        let outcome = f
+            .service
+            .request_unmask(&f.engine, subject, "customers", &Value::Int(1), "");
+        assert_eq!(outcome.is_ok(), *granted, "{subject}: {outcome:?}");
+    }
+}
+
 #[test]
 fn an_unknown_audience_condition_never_grants() {
-    let mut b = bundle();
-    let clearance = b.subject_field("clearance", T::Int);
-    let cleared = b.prog(bin(Op::Gt, E::UserField(clearance), int(3)));
-    b.b.grants[0].audience = GrantAudience::Who(cleared);
-    let f = Fixture {
-        engine: b.engine(),
-        ..fixture()
-    };
-    let ask = |subject: serde_json::Value| {
-        f.service
-            .request_unmask(&f.engine, &subject, "customers", &Value::Int(1), "")
-            .is_ok()
-    };
-    assert!(ask(json!({"login": "a", "clearance": 4})));
-    assert!(!ask(json!({"login": "b", "clearance": 3})));
-    // Missing field: unknown → refused.
-    assert!(!ask(json!({"login": "c"})));
-
-    // `for everyone except C`: C unknown → refused, C false → granted.
-    let mut b = bundle();
-    let clearance = b.subject_field("clearance", T::Int);
-    let low = b.prog(lt(E::UserField(clearance), int(3)));
-    b.b.grants[0].audience = GrantAudience::Except(low);
-    let f = Fixture {
-        engine: b.engine(),
-        ..fixture()
-    };
-    let ask = |subject: serde_json::Value| {
-        f.service
-            .request_unmask(&f.engine, &subject, "customers", &Value::Int(1), "")
-            .is_ok()
-    };
-    assert!(ask(json!({"login": "a", "clearance": 5})));
-    assert!(!ask(json!({"login": "b", "clearance": 1})));
-    assert!(!ask(json!({"login": "c"})));
+    // `for everyone who clearance > 3`: a missing field is unknown → refused.
+    check_audience(
+        Op::Gt,
+        GrantAudience::Who,
+        &[
+            (json!({"login": "a", "clearance": 4}), true),
+            (json!({"login": "b", "clearance": 3}), false),
+            (json!({"login": "c"}), false),
+        ],
+    );
+    // `for everyone except clearance < 3`: C unknown → refused, C false → granted.
+    check_audience(
+        Op::Lt,
+        GrantAudience::Except,
+        &[
+            (json!({"login": "a", "clearance": 5}), true),
+            (json!({"login": "b", "clearance": 1}), false),
+            (json!({"login": "c"}), false),
+        ],
+    );
 }
 
 #[test]
@@ -673,38 +677,41 @@ fn verify_err(b: &B) -> VerifyError {
 
 #[test]
 fn the_verifier_checks_grants() {
-    let mut b = bundle();
-    b.b.grants[0].kind = GrantKind::TemporaryUnmask {
-        source: 0,
-        seconds: 3_599,
-    };
-    assert_eq!(
-        verify_err(&b).to_string(),
-        "grant 0: a temporary unmask lasts from 1h to 72h, not 3599 seconds"
-    );
-    b.b.grants[0].kind = GrantKind::TemporaryUnmask {
-        source: 0,
-        seconds: 72 * 3_600 + 1,
-    };
-    assert!(verify_err(&b)
-        .to_string()
-        .starts_with("grant 0: a temporary unmask lasts"));
-    b.b.grants[0].kind = GrantKind::TemporaryUnmask {
-        source: 3,
-        seconds: 3_600,
-    };
-    assert_eq!(
-        verify_err(&b).to_string(),
-        "grant 0: source index 3 is out of range (the table has 1)"
-    );
-    b.b.grants[0].kind = GrantKind::Detokenize {
-        source: 0,
-        column: 4,
-    };
-    assert_eq!(
-        verify_err(&b).to_string(),
-        "grant 0: column index 4 is out of range (the table has 4)"
-    );
+    let kinds = [
+        (
+            GrantKind::TemporaryUnmask {
+                source: 0,
+                seconds: 3_599,
+            },
+            "grant 0: a temporary unmask lasts from 1h to 72h, not 3599 seconds",
+        ),
+        (
+            GrantKind::TemporaryUnmask {
+                source: 0,
+                seconds: 72 * 3_600 + 1,
+            },
+            "grant 0: a temporary unmask lasts from 1h to 72h, not 259201 seconds",
+        ),
+        (
+            GrantKind::TemporaryUnmask {
+                source: 3,
+                seconds: 3_600,
+            },
+            "grant 0: source index 3 is out of range (the table has 1)",
+        ),
+        (
+            GrantKind::Detokenize {
+                source: 0,
+                column: 4,
+            },
+            "grant 0: column index 4 is out of range (the table has 4)",
+        ),
+    ];
+    for (kind, message) in kinds {
+        let mut b = bundle();
+        b.b.grants[0].kind = kind;
+        assert_eq!(verify_err(&b).to_string(), message);
+    }
     let mut b = bundle();
     b.b.grants[0].rule = 99;
     assert_eq!(

@@ -9,7 +9,7 @@
     clippy::indexing_slicing
 )] // Test code: a failure stops here.
 
-mod engine_support;
+use crate::engine_support;
 
 use chrono::{DateTime, TimeZone, Utc};
 use engine_support::*;

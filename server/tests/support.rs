@@ -25,6 +25,10 @@ pub fn keys_dir() -> PathBuf {
 }
 
 /// The `polc` binary of this workspace (built once if missing: a dev-time relationship only).
+/// Built as `cargo test --workspace` builds it (`--workspace --tests`, so with the features
+/// cargo unifies over every package and its dev-dependencies), which has built it already
+/// when the tests run that way: with `-p pol-compiler` or without `--tests`, the unified
+/// features differ and the dependencies and `polc` would be compiled again (minutes here).
 pub fn polc() -> PathBuf {
     static POLC: OnceLock<PathBuf> = OnceLock::new();
     POLC.get_or_init(|| {
@@ -32,7 +36,7 @@ pub fn polc() -> PathBuf {
         let path = exe.with_file_name("polc");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "-q", "-p", "pol-compiler", "--bin", "polc"])
+            .args(["build", "-q", "--workspace", "--tests", "--bin", "polc"])
             .current_dir(repo())
             .status()
             .expect("cargo runs");

@@ -8,8 +8,9 @@
 //! original itself never is); an audit that cannot be written makes the command fail (exit 2)
 //! without printing the original. Exit 2 also for usage and I/O errors.
 
-use super::eval::{open_engine, parse_now, read_subject};
+use super::eval::open_engine;
 use super::fail_usage;
+use super::request_context::RequestContext;
 use pol_runtime::audit::{AuditSink, MemorySink};
 use pol_runtime::grants::{DetokenizeError, GrantService, GrantStore, ManualClock};
 use std::path::PathBuf;
@@ -19,18 +20,9 @@ use std::sync::Arc;
 /// Arguments of `polc detokenize`.
 #[derive(clap::Args, Debug)]
 pub struct DetokenizeArgs {
-    /// Policy files or directories (or give `--bundle`).
-    #[arg(required_unless_present = "bundle", conflicts_with = "bundle")]
-    pub paths: Vec<PathBuf>,
-    /// A bundle written by `polc build`.
-    #[arg(long)]
-    pub bundle: Option<PathBuf>,
-    /// The subject asking (user context) as a JSON file.
-    #[arg(long)]
-    pub subject: PathBuf,
-    /// The source of the value.
-    #[arg(long)]
-    pub source: String,
+    /// The policies, the subject asking, the source of the value, and the clock.
+    #[command(flatten)]
+    pub request: RequestContext,
     /// The column of the value (a dotted path for a nested field).
     #[arg(long)]
     pub column: String,
@@ -46,9 +38,6 @@ pub struct DetokenizeArgs {
     /// The justification, written to the audit file.
     #[arg(long, default_value = "")]
     pub reason: String,
-    /// The clock, RFC 3339 (default: now).
-    #[arg(long)]
-    pub now: Option<String>,
 }
 
 /// Runs `polc detokenize`.
@@ -59,14 +48,19 @@ pub fn run(args: &DetokenizeArgs) -> ExitCode {
 }
 
 fn detokenize(args: &DetokenizeArgs) -> Result<ExitCode, ExitCode> {
-    let subject = read_subject(&args.subject)?;
-    let now = parse_now(args.now.as_deref())?;
-    let engine = open_engine(&args.paths, args.bundle.as_deref(), Some(&args.key_file))?;
-    if !engine.source_names().any(|s| s == args.source) {
+    let request = &args.request;
+    let subject = request.read_subject()?;
+    let now = request.now()?;
+    let engine = open_engine(
+        &request.paths,
+        request.bundle.as_deref(),
+        Some(&args.key_file),
+    )?;
+    if !engine.source_names().any(|s| s == request.source) {
         let names: Vec<&str> = engine.source_names().collect();
         return Err(fail_usage(format!(
             "no source `{}` in the policies (sources: {})",
-            args.source,
+            request.source,
             names.join(", ")
         )));
     }
@@ -82,7 +76,7 @@ fn detokenize(args: &DetokenizeArgs) -> Result<ExitCode, ExitCode> {
     match service.detokenize(
         &engine,
         &subject,
-        &args.source,
+        &request.source,
         &args.column,
         &args.value,
         &args.reason,

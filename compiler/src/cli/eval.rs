@@ -29,6 +29,7 @@
 
 use super::build::{load_for_running, read_key};
 use super::fail_usage;
+use super::request_context::RequestContext;
 use super::target::{open_both, open_store, Target};
 use chrono::{DateTime, Utc};
 use pol_runtime::audit::{AuditSink, MemorySink};
@@ -46,24 +47,12 @@ use std::sync::Arc;
 /// Arguments of `polc eval`.
 #[derive(clap::Args, Debug)]
 pub struct EvalArgs {
-    /// Policy files or directories (or give `--bundle`).
-    #[arg(required_unless_present = "bundle", conflicts_with = "bundle")]
-    pub paths: Vec<PathBuf>,
-    /// A bundle written by `polc build`.
-    #[arg(long)]
-    pub bundle: Option<PathBuf>,
-    /// The subject (user context) as a JSON file.
-    #[arg(long)]
-    pub subject: PathBuf,
-    /// The source the rows belong to.
-    #[arg(long)]
-    pub source: String,
+    /// The policies, the subject, the source the rows belong to, and the clock.
+    #[command(flatten)]
+    pub request: RequestContext,
     /// The rows, one JSON object per line (default: stdin).
     #[arg(long)]
     pub rows: Option<PathBuf>,
-    /// The evaluation clock, RFC 3339 (default: now).
-    #[arg(long)]
-    pub now: Option<String>,
     /// The masking key file (needed by hash, tokenize, format_preserving, noise, randomize).
     #[arg(long)]
     pub key_file: Option<PathBuf>,
@@ -172,11 +161,12 @@ pub fn run(args: &EvalArgs) -> ExitCode {
 }
 
 fn eval(args: &EvalArgs) -> Result<ExitCode, ExitCode> {
-    let subject = read_subject(&args.subject)?;
-    let now = parse_now(args.now.as_deref())?;
+    let request = &args.request;
+    let subject = request.read_subject()?;
+    let now = request.now()?;
     let engine = open_engine(
-        &args.paths,
-        args.bundle.as_deref(),
+        &request.paths,
+        request.bundle.as_deref(),
         args.key_file.as_deref(),
     )?;
     let session = match &args.grants {
@@ -201,11 +191,11 @@ fn eval(args: &EvalArgs) -> Result<ExitCode, ExitCode> {
                 })?
         }
     };
-    let Some(source) = session.source(&args.source) else {
+    let Some(source) = session.source(&request.source) else {
         let names: Vec<&str> = engine.source_names().collect();
         return Err(fail_usage(format!(
             "no source `{}` in the policies (sources: {})",
-            args.source,
+            request.source,
             names.join(", ")
         )));
     };

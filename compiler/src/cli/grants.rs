@@ -24,6 +24,7 @@
 
 use super::eval::{open_engine, parse_now, read_subject};
 use super::fail_usage;
+use super::request_context::RequestContext;
 use super::target::{open_both, open_store, Target};
 use crate::testing::TEST_KEY;
 use chrono::{DateTime, Utc};
@@ -57,18 +58,9 @@ pub enum GrantsCommand {
 /// Arguments of `polc grants request`.
 #[derive(clap::Args, Debug)]
 pub struct RequestArgs {
-    /// Policy files or directories (or give `--bundle`).
-    #[arg(required_unless_present = "bundle", conflicts_with = "bundle")]
-    pub paths: Vec<PathBuf>,
-    /// A bundle written by `polc build`.
-    #[arg(long)]
-    pub bundle: Option<PathBuf>,
-    /// The subject asking (user context) as a JSON file.
-    #[arg(long)]
-    pub subject: PathBuf,
-    /// The record's source.
-    #[arg(long)]
-    pub source: String,
+    /// The policies, the subject asking, the record's source, and the clock.
+    #[command(flatten)]
+    pub request: RequestContext,
     /// The record's key value (parsed as the source's key column type).
     #[arg(long)]
     pub key: String,
@@ -84,9 +76,6 @@ pub struct RequestArgs {
     /// The schema of the `grants` and `audit` tables in PostgreSQL (as `polc sql --schema`).
     #[arg(long, default_value = "pol")]
     pub schema: String,
-    /// The clock, RFC 3339 (default: now).
-    #[arg(long)]
-    pub now: Option<String>,
     /// The masking key file (default: the public test key; requests mask no value).
     #[arg(long)]
     pub key_file: Option<PathBuf>,
@@ -171,25 +160,26 @@ fn time(t: DateTime<Utc>) -> String {
 
 /// The engine for a request: the given key, or the public test key (no value is masked).
 fn request_engine(args: &RequestArgs) -> Result<Engine, ExitCode> {
+    let request = &args.request;
     if args.key_file.is_some() {
         return open_engine(
-            &args.paths,
-            args.bundle.as_deref(),
+            &request.paths,
+            request.bundle.as_deref(),
             args.key_file.as_deref(),
         );
     }
     let keys = MaskingKey::from_bytes(TEST_KEY)
         .map(KeyRing::new)
         .map_err(|e| fail_usage(format!("the test key: {e}")))?;
-    let bytes = match &args.bundle {
+    let bytes = match &request.bundle {
         Some(b) => std::fs::read(b)
             .map_err(|e| fail_usage(format!("cannot read the bundle {}: {e}", b.display())))?,
-        None => super::build::load_for_running(&args.paths)?
+        None => super::build::load_for_running(&request.paths)?
             .bundle()
             .to_bytes()
             .map_err(|e| fail_usage(format!("cannot encode the bundle: {e}")))?,
     };
-    Engine::load(&bytes, Some(keys)).map_err(|e| match &args.bundle {
+    Engine::load(&bytes, Some(keys)).map_err(|e| match &request.bundle {
         Some(b) => fail_usage(format!("cannot load the bundle {}: {e}", b.display())),
         None => fail_usage(format!("cannot load the policies: {e}")),
     })
@@ -201,14 +191,15 @@ fn parse_key(engine: &Engine, source: &str, key: &str) -> Result<Value, ExitCode
 }
 
 fn request(args: &RequestArgs) -> Result<ExitCode, ExitCode> {
-    let subject = read_subject(&args.subject)?;
-    let now = parse_now(args.now.as_deref())?;
+    let subject = args.request.read_subject()?;
+    let now = args.request.now()?;
     let engine = request_engine(args)?;
-    let key = parse_key(&engine, &args.source, &args.key)?;
+    let source = &args.request.source;
+    let key = parse_key(&engine, source, &args.key)?;
     // Both targets are checked before anything is written to either.
     let (store, audit) = open_both(&args.store, &args.audit, &args.schema, false)?;
     let service = GrantService::new(store, audit, Arc::new(ManualClock::new(now)));
-    match service.request_unmask(&engine, &subject, &args.source, &key, &args.reason) {
+    match service.request_unmask(&engine, &subject, source, &key, &args.reason) {
         Ok(g) => {
             println!(
                 "granted: {} record {} is clear for every user until {} (grant {}, rule {})",

@@ -9,6 +9,7 @@ mod eval;
 mod explain;
 mod fmt;
 mod grants;
+mod request_context;
 mod sql;
 mod target;
 mod test;

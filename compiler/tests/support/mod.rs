@@ -1,6 +1,9 @@
 //! Shared test support: the random policy-set generator.
 
 pub mod gen;
+pub mod ide_fixture;
+pub mod pg;
+pub mod polc;
 
 /// The number of generated cases: `POL_DIFF_CASES` if set, else `default`.
 #[allow(dead_code)]

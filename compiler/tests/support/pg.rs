@@ -22,6 +22,7 @@ pub struct Cluster {
 
 static SHARED: Mutex<Weak<Cluster>> = Mutex::new(Weak::new());
 static DATABASES: AtomicUsize = AtomicUsize::new(0);
+static ROLES: AtomicUsize = AtomicUsize::new(0);
 
 /// The directory of `initdb` / `pg_ctl`: `pg_config --bindir`, else the newest
 /// `/usr/lib/postgresql/*/bin`.
@@ -177,6 +178,40 @@ impl Cluster {
         c.batch_execute(&format!("CREATE DATABASE {name}"))
             .expect("create database");
         name
+    }
+
+    /// A new login role in `db` with this subject in the `subjects` table of the `polc sql`
+    /// schema `schema` (no row there when `None`); its name, unique in the cluster.
+    pub fn login_role(
+        &self,
+        db: &str,
+        schema: &str,
+        subject: Option<&serde_json::Value>,
+    ) -> String {
+        let name = format!("r{db}_{}", ROLES.fetch_add(1, Ordering::SeqCst));
+        let mut c = self.connect(db);
+        c.batch_execute(&format!("CREATE ROLE {name} LOGIN"))
+            .expect("create role");
+        if let Some(subject) = subject {
+            c.execute(
+                &format!(
+                    "INSERT INTO {schema}.subjects (role, subject) VALUES ($1, $2::text::jsonb)"
+                ),
+                &[&name, &subject.to_string()],
+            )
+            .expect("insert subject");
+        }
+        name
+    }
+
+    /// A connection as `role` to `db` (trust authentication over the socket).
+    pub fn connect_as(&self, db: &str, role: &str) -> postgres::Client {
+        postgres::Config::new()
+            .host_path(Path::new(&self.socket_dir()))
+            .user(role)
+            .dbname(db)
+            .connect(postgres::NoTls)
+            .expect("connect as a role")
     }
 
     /// `psql`-like: runs a script of several statements.

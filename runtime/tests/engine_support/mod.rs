@@ -4,8 +4,9 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use pol_runtime::bundle::{
-    Audience, Body, Bundle, Candidate, ColumnPlan, DerivedPlan, LevelPlan, PurposeInfo,
-    RowAudience, RowFilter, RowOtherwise, RowRulePlan, RuleInfo, SourcePlan, TechniquePlan,
+    Audience, Body, Bundle, Candidate, ColumnPlan, DerivedPlan, GrantAudience, GrantKind,
+    GrantPlan, LevelPlan, PurposeInfo, RowAudience, RowFilter, RowOtherwise, RowRulePlan, RuleInfo,
+    SourcePlan, TechniquePlan,
 };
 use pol_runtime::program::{Assembler, Op, Program};
 use pol_runtime::{ColumnType, Engine, KeyRing, MaskingKey, Technique, Value};
@@ -464,6 +465,26 @@ pub fn mask(
         .map(|pairs| serde_json::Value::Object(pairs.into_iter().collect()))
 }
 
+/// One case of [`assert_masks`]: the subject, the input row, and the masked row expected
+/// (`None`: the row is hidden).
+pub type MaskCase = (
+    serde_json::Value,
+    serde_json::Value,
+    Option<serde_json::Value>,
+);
+
+/// Masks each case's row for its subject on `source` and checks the result; a failure names
+/// the case by its position, subject and row.
+pub fn assert_masks(engine: &Engine, source: &str, cases: &[MaskCase]) {
+    for (i, (subject, row, expected)) in cases.iter().enumerate() {
+        assert_eq!(
+            &mask(engine, subject.clone(), source, row.clone()),
+            expected,
+            "case {i}: subject {subject}, row {row}"
+        );
+    }
+}
+
 /// Masks one JSON row; the result as (column, value) pairs in output order.
 pub fn mask_pairs(
     engine: &Engine,
@@ -504,4 +525,28 @@ pub fn mask_pairs(
 
 pub fn anyone() -> serde_json::Value {
     json!({"login": "someone"})
+}
+
+/// customers { id int key, email text }: email null for everyone; anyone may unmask a record
+/// for 2h (`allow temporary unmask for 2h for everyone`, rule `open`).
+pub fn open_unmask_engine() -> Engine {
+    let mut b = B::new();
+    let s = b.source(
+        "customers",
+        &[("id", ColumnType::Int), ("email", ColumnType::Text)],
+    );
+    b.src(s).key_column = Some(0);
+    let null = b.tech(Technique::Null);
+    let r = b.rule("null_email");
+    b.add_candidate(s, "email", r, None, everyone(null));
+    let rule = b.rule("open");
+    b.b.grants.push(GrantPlan {
+        rule,
+        kind: GrantKind::TemporaryUnmask {
+            source: 0,
+            seconds: 7_200,
+        },
+        audience: GrantAudience::Everyone,
+    });
+    b.engine()
 }

@@ -1,0 +1,29 @@
+//! The compiler's integration tests (`polc`, the analysis, lowering, SQL, IDE features) in one test binary: one module a former test file.
+
+mod support;
+
+mod arrow_batches;
+mod conformance;
+mod deep_input;
+mod diagnostics;
+mod diff;
+mod differential;
+mod eval_cli;
+mod eval_k_anonymize;
+mod example_tests;
+mod examples_check;
+mod grants_cli;
+mod grants_postgres;
+mod ide_features;
+mod language_reference;
+mod lowering;
+mod never_panics;
+mod policy_sets;
+mod readme;
+mod reference_generated;
+mod reference_semantics;
+mod reference_subject;
+mod render_formats;
+mod spans;
+mod sql_postgres;
+mod walkthroughs;

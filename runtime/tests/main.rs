@@ -1,0 +1,21 @@
+//! The runtime's integration tests in one test binary: one module a former test file (the crash tests `audit_crash` and `grants_crash` kill child processes of their own executable and stay separate `harness = false` binaries).
+
+mod engine_support;
+
+mod audit_file;
+mod disassembly;
+mod engine_bundle;
+mod engine_explain;
+mod engine_masking;
+mod engine_program;
+mod engine_rows;
+mod engine_structure;
+mod engine_warnings;
+mod golden;
+mod grants_detokenize;
+mod grants_levels;
+mod grants_revoke;
+mod grants_unmask;
+mod k_anonymity;
+mod statistics;
+mod wire_layout;
