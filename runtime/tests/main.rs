@@ -1,4 +1,10 @@
 //! The runtime's integration tests in one test binary: one module a former test file (the crash tests `audit_crash` and `grants_crash` kill child processes of their own executable and stay separate `harness = false` binaries).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // Test code: a failure stops here.
 
 mod engine_support;
 
