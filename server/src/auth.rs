@@ -353,7 +353,10 @@ mod tests {
     }
 
     fn verifier() -> (JwtVerifier, Vec<u8>) {
-        let dir = std::env::temp_dir().join(format!("pol-auth-{}", std::process::id()));
+        // One file per call: the tests of this module run in parallel in one process.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("pol-auth-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("hs.secret");
         let secret = b"a test secret of at least 32 bytes, for HS256".to_vec();
