@@ -67,6 +67,39 @@ pub fn assert_exact(
     assert!(abandoned.len() <= servers_killed, "{abandoned:?}");
 }
 
+/// One client asking for grants in a loop (at most 2,000 requests) until `stop`; the id of every
+/// grant the server acknowledged with 201 goes into `acknowledged`.
+pub fn grant_requester(
+    w: usize,
+    url: String,
+    token: String,
+    acknowledged: &Arc<Mutex<BTreeSet<String>>>,
+    stop: &Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    let (ack, stop) = (Arc::clone(acknowledged), Arc::clone(stop));
+    std::thread::spawn(move || {
+        let c = client();
+        let mut i = 0;
+        while !stop.load(Ordering::Relaxed) && i < 2000 {
+            i += 1;
+            let r = c
+                .post(&url)
+                .bearer_auth(&token)
+                .json(&json!({"key": (w + i) % 3 + 1}))
+                .send();
+            if let Ok(r) = r {
+                if r.status() == 201 {
+                    if let Ok(v) = r.json::<Value>() {
+                        ack.lock()
+                            .unwrap()
+                            .insert(v["grant"]["id"].as_str().unwrap().to_owned());
+                    }
+                }
+            }
+        }
+    })
+}
+
 pub fn rfc3339(secs: i64) -> String {
     chrono::DateTime::from_timestamp(secs, 0)
         .unwrap()
@@ -375,33 +408,13 @@ fn kill_9_under_load_then_restart_loses_and_invents_nothing() {
     let eli = hs_token(&json!({"sub": "eli", "roles": ["escalation_manager"]}));
     let workers: Vec<_> = (0..4)
         .map(|w| {
-            let (ack, stop, eli, url) = (
-                Arc::clone(&acknowledged),
-                Arc::clone(&stop),
-                eli.clone(),
+            grant_requester(
+                w,
                 server.url("/v1/sources/customers/grants"),
-            );
-            std::thread::spawn(move || {
-                let c = client();
-                let mut i = 0;
-                while !stop.load(Ordering::Relaxed) && i < 2000 {
-                    i += 1;
-                    let r = c
-                        .post(&url)
-                        .bearer_auth(&eli)
-                        .json(&json!({"key": (w + i) % 3 + 1}))
-                        .send();
-                    if let Ok(r) = r {
-                        if r.status() == 201 {
-                            if let Ok(v) = r.json::<Value>() {
-                                ack.lock()
-                                    .unwrap()
-                                    .insert(v["grant"]["id"].as_str().unwrap().to_owned());
-                            }
-                        }
-                    }
-                }
-            })
+                eli.clone(),
+                &acknowledged,
+                &stop,
+            )
         })
         .collect();
     std::thread::sleep(Duration::from_millis(800));

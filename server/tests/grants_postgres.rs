@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::grants::{assert_exact, rfc3339};
+use crate::grants::{assert_exact, grant_requester, rfc3339};
 use crate::pg::Cluster;
 use crate::support::*;
 
@@ -192,33 +192,13 @@ fn kill_9_of_both_servers_under_load_then_restart_loses_and_invents_nothing() {
     let eli = hs_token(&json!({"sub": "eli", "roles": ["escalation_manager"]}));
     let workers: Vec<_> = (0..4)
         .map(|w| {
-            let (ack, stop, eli, grants_url) = (
-                Arc::clone(&acknowledged),
-                Arc::clone(&stop),
-                eli.clone(),
+            grant_requester(
+                w,
                 servers[w % 2].url("/v1/sources/customers/grants"),
-            );
-            std::thread::spawn(move || {
-                let c = client();
-                let mut i = 0;
-                while !stop.load(Ordering::Relaxed) && i < 2000 {
-                    i += 1;
-                    let r = c
-                        .post(&grants_url)
-                        .bearer_auth(&eli)
-                        .json(&json!({"key": (w + i) % 3 + 1}))
-                        .send();
-                    if let Ok(r) = r {
-                        if r.status() == 201 {
-                            if let Ok(v) = r.json::<Value>() {
-                                ack.lock()
-                                    .unwrap()
-                                    .insert(v["grant"]["id"].as_str().unwrap().to_owned());
-                            }
-                        }
-                    }
-                }
-            })
+                eli.clone(),
+                &acknowledged,
+                &stop,
+            )
         })
         .collect();
     std::thread::sleep(Duration::from_millis(800));
