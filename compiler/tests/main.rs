@@ -9,6 +9,7 @@
 mod support;
 
 mod arrow_batches;
+mod code_pages;
 mod conformance;
 mod deep_input;
 mod diagnostics;

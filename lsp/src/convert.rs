@@ -91,7 +91,9 @@ pub fn diagnostic(snap: &Snapshot, d: &Diagnostic) -> lsp::Diagnostic {
             Severity::Warning => lsp::DiagnosticSeverity::WARNING,
         }),
         code: Some(lsp::NumberOrString::String(d.code.as_str().to_string())),
-        code_description: None,
+        code_description: lsp::Url::parse(&d.code.help_uri())
+            .ok()
+            .map(|href| lsp::CodeDescription { href }),
         source: Some("polc".to_string()),
         message,
         related_information: if related.is_empty() {

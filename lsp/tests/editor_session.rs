@@ -384,6 +384,10 @@ fn workspace_files_are_analysed_without_being_opened() {
     assert_eq!(diags.len(), 1);
     assert_eq!(diags[0]["code"], "E0003");
     assert_eq!(
+        diags[0]["codeDescription"]["href"],
+        "https://github.com/pol-lang/pol/blob/main/docs/codes/E0003.md"
+    );
+    assert_eq!(
         diags[0]["message"],
         "undeclared tag `Nope`\nhelp: declare it: `tag Nope;`"
     );

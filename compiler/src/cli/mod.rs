@@ -7,6 +7,7 @@ mod detokenize;
 mod diff;
 mod eval;
 mod explain;
+mod explain_code;
 mod fmt;
 mod grants;
 mod request_context;
@@ -88,6 +89,11 @@ pub enum Command {
     Sql(sql::SqlArgs),
     /// Explain, per column of a source, what a subject sees and which rule decides.
     Explain(explain::ExplainArgs),
+    /// The long explanation of a diagnostic code, with a failing and a fixed example.
+    ExplainCode {
+        /// The code, e.g. `E0003` or `W0004`.
+        code: String,
+    },
     /// Run the `test` blocks.
     Test {
         /// Files or directories.
@@ -125,6 +131,7 @@ pub fn run(cli: Cli) -> ExitCode {
         } => build::run(&paths, output.as_deref(), emit),
         Command::Eval(args) => eval::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::ExplainCode { code } => explain_code::run(&code),
         Command::Sql(args) => sql::run(&args),
         Command::Grants(args) => grants::run(&args),
         Command::Detokenize(args) => detokenize::run(&args),

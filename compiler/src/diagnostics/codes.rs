@@ -36,6 +36,17 @@ macro_rules! codes {
             pub fn from_code(code: &str) -> Option<Code> {
                 match code { $( $code => Some(Code::$variant), )* _ => None }
             }
+
+            /// The long explanation of the code (`docs/codes/CODE.md`, compiled in): what it
+            /// means, why Pol refuses or warns, a failing example and the example fixed.
+            /// `polc explain-code` prints it; a code without its page does not compile.
+            pub fn explanation(self) -> &'static str {
+                match self {
+                    $( Code::$variant => include_str!(concat!(
+                        env!("CARGO_MANIFEST_DIR"), "/../docs/codes/", $code, ".md"
+                    )), )*
+                }
+            }
         }
     };
 }
@@ -91,6 +102,44 @@ codes! {
     LeakByDichotomy = "W0008", Warning, "condition reads a column its audience cannot read";
     GlobalHash = "W0009", Warning, "pseudonyms join across sources";
     ScopeMatchesNothing = "W0010", Warning, "scope matches no source";
+}
+
+/// Where the explanation pages are published: `docs/codes/CODE.md` of the repository (the
+/// address of `editors/vscode/package.json`'s repository). SARIF's `helpUri` and the language
+/// server's `codeDescription` link there.
+pub const DOCS_BASE_URI: &str = "https://github.com/pol-lang/pol/blob/main/docs/codes/";
+
+impl Code {
+    /// The address of the code's explanation page.
+    pub fn help_uri(self) -> String {
+        format!("{DOCS_BASE_URI}{}.md", self.as_str())
+    }
+
+    /// The explanation's first paragraph (after the title), on one line: SARIF's
+    /// `fullDescription`.
+    pub fn summary(self) -> String {
+        let body = self
+            .explanation()
+            .split("\n\n")
+            .nth(1)
+            .unwrap_or_else(|| self.title());
+        let body = body
+            .strip_prefix("Error. ")
+            .or_else(|| body.strip_prefix("Warning. "))
+            .unwrap_or(body);
+        body.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// The explanation of a retired code: what it covered and which codes replace it.
+pub fn retired_explanation(code: &str) -> Option<&'static str> {
+    match code {
+        "E0026" => Some(include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../docs/codes/E0026.md"
+        ))),
+        _ => None,
+    }
 }
 
 /// Codes no longer emitted. A code is never reused: a retired code's number stays taken.

@@ -7,7 +7,7 @@ mod codes;
 pub mod render;
 
 pub use catalog::{OperandMismatch, RoleModifier};
-pub use codes::{Code, Severity, RETIRED};
+pub use codes::{retired_explanation, Code, Severity, DOCS_BASE_URI, RETIRED};
 
 use crate::source_map::{FileId, Loc};
 use pol_grammar::Span;

@@ -62,6 +62,8 @@ struct Rule {
     id: &'static str,
     name: String,
     short_description: Message,
+    full_description: Message,
+    help_uri: String,
     default_configuration: Configuration,
 }
 
@@ -310,6 +312,8 @@ pub(super) fn render(diags: &[Diagnostic], files: &SourceMap) -> String {
             short_description: Message {
                 text: c.title().to_string(),
             },
+            full_description: Message { text: c.summary() },
+            help_uri: c.help_uri(),
             default_configuration: Configuration {
                 level: level(c.severity()),
             },
