@@ -26,6 +26,7 @@ mod eval;
 mod row;
 mod subject;
 mod techniques;
+mod values;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
