@@ -1,6 +1,6 @@
 //! The canonical text of a value (docs/language.md, "Canonical text"), which `hash`, `digits`,
 //! the `noise` seed and the row sample read: ints in decimal, decimals as JSON writes them (the
-//! shortest text that reads back as the same number, `25.0`, `0.1`, `1e20`), dates
+//! shortest text that reads back as the same number, `25.0`, `0.1`, `1e+20`), dates
 //! `YYYY-MM-DD`, timestamps RFC 3339 in UTC with `Z` and 0, 3, 6 or 9 fractional digits, lists
 //! and structs as their JSON text.
 
