@@ -1,6 +1,7 @@
 //! Known-answer tests of the reference's techniques: every expected output is computed by hand
 //! from docs/language.md (the keyed ones by an independent Python script that follows the
-//! documented derivations with Python's `hmac`, `hashlib` and `cryptography`, FF1 included).
+//! documented derivations with Python's `hmac`, `hashlib` and `cryptography`, FF1 included:
+//! `compiler/tests/data/technique_vectors.py`).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use pol_runtime::value::Value;
