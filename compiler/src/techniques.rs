@@ -152,8 +152,12 @@ pub fn runtime_technique(t: &TechniqueUse, ty: &Ty) -> Option<Technique> {
     };
     Some(match t.name.as_str() {
         "null" => Technique::Null,
-        "constant" => match t.arg("value") {
-            Some(TechArg::Const(c)) => Technique::Constant(const_value(c)),
+        "constant" => match (t.arg("value"), ty) {
+            // §5: `v` of the column's type — an int constant on a decimal column is a decimal.
+            (Some(TechArg::Const(Const::Int(i))), Ty::Decimal) => {
+                Technique::Constant(Value::Decimal(*i as f64))
+            }
+            (Some(TechArg::Const(c)), _) => Technique::Constant(const_value(c)),
             _ => return None,
         },
         "hash" => Technique::Hash {

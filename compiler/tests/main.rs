@@ -33,4 +33,5 @@ mod reference_subject;
 mod render_formats;
 mod spans;
 mod sql_postgres;
+mod technique_differential;
 mod walkthroughs;

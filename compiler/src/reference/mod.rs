@@ -3,12 +3,13 @@
 //! (docs/language.md §3–§7). It is slow on purpose and exists to be compared with the bundle and the
 //! runtime engine (the optimised path), cell by cell.
 //!
-//! Techniques (§5) are primitives: the reference maps a technique use to the runtime's
-//! [`pol_runtime::Technique`] and applies it. Everything else — which rule decides, audiences,
-//! `where`, exceptions, exempt, derived columns, lockout, visibility, row rules, masking levels,
-//! three-valued logic — is written out here, and so is the decoding of subjects
-//! ([`Subject::decode`], §8): the reference shares no evaluation code with the runtime's
-//! interpreter or engine, so that the differential tests compare two implementations.
+//! Everything — which rule decides, audiences, `where`, exceptions, exempt, derived columns,
+//! lockout, visibility, row rules, masking levels, three-valued logic, the techniques of §5
+//! (`techniques/`, one module per family, with the reference's own key derivation) and the
+//! decoding of subjects ([`Subject::decode`], §8) — is written out here: the reference shares
+//! no evaluation code with the runtime's interpreter or engine, so that the differential tests
+//! compare two implementations. It shares plain data types only (`Value`, `ColumnType`, and
+//! `SubjectError` as an error value).
 //!
 //! Three-valued conditions (§3) and the safer side of *unknown*, decision by decision:
 //! an exception that is unknown is not granted; an exempt that is unknown is not held; a
@@ -24,6 +25,8 @@
 mod eval;
 mod row;
 mod subject;
+mod techniques;
+mod values;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -31,16 +34,14 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 use pol_runtime::engine::SubjectError;
-use pol_runtime::techniques::MaskContext;
 use pol_runtime::value::{ColumnType, Value};
-use pol_runtime::KeyRing;
 use sha2::{Digest, Sha256};
 
 use crate::conflicts::{Candidate, Resolution, RuleRef};
 use crate::model::{
     CExpr, ColumnId, MaskBody, Model, RowAudience, RowFilter, SourceId, TechniqueUse, Ty,
 };
-use crate::techniques::{applies, column_type, fallback, runtime_technique};
+use crate::techniques::{applies, column_type, fallback};
 
 use eval::{instant, Env};
 pub use eval::{Ev, Truth};
@@ -97,25 +98,26 @@ enum Act<'m> {
 pub struct Reference<'m> {
     model: &'m Model,
     resolution: &'m Resolution,
-    keys: Option<&'m KeyRing>,
+    keys: Option<techniques::Keys>,
     now: DateTime<Utc>,
     regexes: RefCell<HashMap<String, Option<regex::Regex>>>,
 }
 
 impl<'m> Reference<'m> {
     /// A reference evaluator. `resolution` gives each column's ordered candidates (§6.2–§6.4);
-    /// `keys` are needed by keyed techniques (without them those cells are null); `now` is the
-    /// evaluation clock.
+    /// `key` is the raw masking key (a key file's bytes), from which the reference derives its
+    /// own sub-keys; keyed techniques need it (without it, or with a key shorter than 16 bytes,
+    /// those cells are null); `now` is the evaluation clock.
     pub fn new(
         model: &'m Model,
         resolution: &'m Resolution,
-        keys: Option<&'m KeyRing>,
+        key: Option<&[u8]>,
         now: DateTime<Utc>,
     ) -> Reference<'m> {
         Reference {
             model,
             resolution,
-            keys,
+            keys: key.and_then(techniques::Keys::derive),
             now,
             regexes: RefCell::new(HashMap::new()),
         }
@@ -575,21 +577,18 @@ impl<'m> Reference<'m> {
                 src.name, col.name
             )));
         }
-        let Some(technique) = runtime_technique(t, &col.ty) else {
-            return Ok(Value::Null);
-        };
         let key = src.key.map(|k| row.value(k)).filter(|v| !v.is_null());
-        let ctx = MaskContext {
-            source: &src.name,
-            column: &col.name,
-            row_key: key.as_ref(),
+        let cell = techniques::Cell {
+            place: techniques::Place {
+                source: &src.name,
+                column: &col.name,
+                row_key: key.as_ref(),
+            },
+            ty: &col.ty,
             now: self.now,
-            keys: self.keys,
+            keys: self.keys.as_ref(),
         };
-        Ok(technique
-            .prepare()
-            .and_then(|p| p.apply(value, &ctx))
-            .unwrap_or(Value::Null))
+        Ok(techniques::apply(t, value, &cell).unwrap_or(Value::Null))
     }
 
     /// §7: the row's masking level — the level column's value when it names a declared level
@@ -704,7 +703,7 @@ pub fn sample_in(source: &str, key: &Value, pct: u8) -> bool {
     let mut h = Sha256::new();
     h.update(source.as_bytes());
     h.update([0u8]);
-    h.update(key.canonical_text().as_bytes());
+    h.update(techniques::canonical_text(key).as_bytes());
     let digest = h.finalize();
     let first = digest.first_chunk::<8>().copied().unwrap_or_default();
     u64::from_be_bytes(first) % 10_000 < u64::from(pct) * 100

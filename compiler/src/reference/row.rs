@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use pol_runtime::value::{ColumnType, Value};
 
 use super::eval::{Env, RowView};
+use super::values;
 use crate::model::{ColumnId, Model, NodeId, Source, SourceId};
 use crate::techniques::column_type;
 
@@ -62,9 +63,9 @@ impl<'a> Row<'a> {
             let Some(j) = json.get(&col.name) else {
                 continue;
             };
-            match column_type(&col.ty).map(|ty| Value::from_json(j, &ty)) {
-                Some(Ok(v)) => row.raw[c] = v,
-                _ => row.mismatch[c] = true,
+            match column_type(&col.ty).and_then(|ty| values::decode(j, &ty)) {
+                Some(v) => row.raw[c] = v,
+                None => row.mismatch[c] = true,
             }
         }
         // Derived columns, each after the derived columns it reads.
@@ -222,7 +223,7 @@ fn conform(v: Value, ty: Option<&ColumnType>) -> Option<Value> {
         (Value::Int(i), ColumnType::Decimal) => Value::Decimal(i as f64),
         (v, _) => v,
     };
-    v.conforms_to(ty).then_some(v)
+    values::has_type(&v, ty).then_some(v)
 }
 
 impl RowView for Row<'_> {

@@ -17,6 +17,7 @@ use pol_runtime::engine::SubjectError;
 use pol_runtime::value::{ColumnType, Value};
 use serde_json::Value as Json;
 
+use super::values;
 use crate::model::Model;
 
 /// A decoded subject.
@@ -62,7 +63,7 @@ impl Subject {
                 .iter()
                 .map(|(name, ty)| {
                     obj.get(name)
-                        .and_then(|v| Value::from_json(v, ty).ok())
+                        .and_then(|v| values::decode(v, ty))
                         .unwrap_or(Value::Null)
                 })
                 .collect(),
