@@ -956,6 +956,7 @@ fn text_fast_paths_equal_the_runtime_on_awkward_values() {
 source t {
   id: int key,
   e: text, sl: text, sf: text, mf: text, ml: text, mc: text, mt: text, mb: text, sx: text,
+  m1: text, l5: text, md: text, lu: text, l1: text,
 }
 policy p {
   mask column t.e using email_mask for everyone
@@ -967,6 +968,11 @@ policy p {
   mask column t.mt using mask_last(4, text: "[R]") for everyone
   mask column t.mb using mask_last(300) for everyone
   mask column t.sx using show_first(1000) for everyone
+  mask column t.m1 using mask_first(1) for everyone
+  mask column t.l5 using mask_last(5) for everyone
+  mask column t.md using mask_first(3, char: "-") for everyone
+  mask column t.lu using mask_last(2, char: "•") for everyone
+  mask column t.l1 using mask_last(1, char: "\\") for everyone
 }
 "##;
     let mut a = apply(&cluster, &db, analyse(&[("t.pol", text.to_string())]));
@@ -1009,11 +1015,41 @@ policy p {
         "12345\u{301}",
         "٣1234",
         "1234٣",
+        // mask_first / mask_last's fast path: the n + 1 end characters ASCII letters or
+        // digits with at most one separator among - . / and space (or not quite).
+        "123-45",
+        "12345-6789",
+        "1234-",
+        "-1234",
+        "1-2",
+        "-",
+        "12 345",
+        "12.345",
+        "12/345",
+        "1-2-3-4-5-6",
+        "ab-cd-ef",
+        "abcdef",
+        "abcde",
+        "12345é",
+        "é12345",
+        "12-3é",
+        "1_2345",
+        "12345 ",
+        " 12345",
+        "12--345",
+        "1234-5678-9012-3456",
+        "xé-12345",
+        "٣-12345",
+        "12-345\n",
+        "1-",
+        "-1",
     ];
     for (i, v) in values.iter().enumerate() {
         let mut row = Map::new();
         row.insert("id".into(), json!(i));
-        for c in ["e", "sl", "sf", "mf", "ml", "mc", "mt", "mb", "sx"] {
+        for c in [
+            "e", "sl", "sf", "mf", "ml", "mc", "mt", "mb", "sx", "m1", "l5", "md", "lu", "l1",
+        ] {
             row.insert(c.into(), json!(v));
         }
         a.insert("t", &row);

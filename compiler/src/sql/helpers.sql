@@ -119,45 +119,83 @@ $$;
 -- (all of them when there are fewer) is masked, each letter or digit by fill_char or each run of
 -- them by fill_text (a run crossing the part's edge is split there, as in the runtime).
 -- Two inlinable SQL expressions (no PL/pgSQL call per cell; the call site's constants fold the
--- branches away): alnum_part finds the part (one regular expression, computed once per row by
--- the view), mask_alnum_of masks it. They stay inlinable only while every function in them is
--- IMMUTABLE: `'…' || n` (text || integer, anytextcat) is only STABLE and kept PostgreSQL from
--- inlining (about 50 µs a call through the SQL-function executor), hence `n::text`. ASCII text
--- uses the class [0-9A-Za-z] and `translate` for the masked part; other text the Unicode class
--- and a regular expression. In a replacement, PostgreSQL reads \& as the whole match and \\ as
--- one backslash, so only backslashes are escaped. Counts above 255 (the regex repetition
--- limit) take the loop.
-CREATE OR REPLACE FUNCTION @schema@.alnum_part(s text, n integer, from_end boolean) RETURNS text
+-- branches away): alnum_part finds the part (computed once per row by the view; with a
+-- fill_char `fill`, already masked, as long as the part, since each masked character becomes
+-- one fill character; with a null `fill`, for fill_text, as it is) and mask_alnum_of puts it
+-- in place. They stay inlinable only while every function in them is IMMUTABLE: `'…' || n`
+-- (text || integer, anytextcat) is only STABLE and kept PostgreSQL from inlining (about 50 µs
+-- a call through the SQL-function executor), hence `n::text`; and while each branch uses the
+-- part once (PostgreSQL does not inline a function whose parameter is used twice when its
+-- argument is a costly expression).
+--
+-- The fast path (with a fill_char and 1 <= n <= 255): when x, the n + 1 characters at the
+-- masked end, are ASCII letters or digits with at most one separator among `-`, ` `, `.`, `/`
+-- (one regular-expression test without counted repetition), no regular expression finds the
+-- part: a = fast_alnum(x) (x without its separator) are x's letters and digits, and
+-- translate(x, a, fills) masks them all and keeps the separator; x holds n + 1 letters or
+-- digits exactly when a is longer than n, and then the masked part is n characters, otherwise
+-- all of x. Nor does translate run over the 62 letters and digits (0.7 µs against 1.8 µs a
+-- value on `ddd-dd-dddd`, `SELECT count(…)` over 100,000 values).
+--
+-- Otherwise one regular expression finds the part: ASCII text uses the class [0-9A-Za-z] and
+-- `translate` to mask; other text the Unicode class and a regular expression. In a
+-- replacement, PostgreSQL reads \& as the whole match and \\ as one backslash, so only
+-- backslashes are escaped. Counts above 255 (the regex repetition limit) take the loop.
+CREATE OR REPLACE FUNCTION @schema@.fast_alnum(x text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN replace(replace(replace(replace(x, '-', ''), ' ', ''), '.', ''), '/', '');
+
+CREATE OR REPLACE FUNCTION @schema@.alnum_part(s text, n integer, from_end boolean, fill text)
+RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
   WHEN s IS NULL OR s = '' OR n > 255 THEN NULL
-  WHEN octet_length(s) = length(s) AND from_end THEN
+  WHEN fill IS NULL AND octet_length(s) = length(s) AND from_end THEN
     coalesce(substring(s FROM '(?:[0-9A-Za-z][^0-9A-Za-z]*){1,' || n::text || '}$'), '')
-  WHEN octet_length(s) = length(s) THEN
+  WHEN fill IS NULL AND octet_length(s) = length(s) THEN
     coalesce(substring(s FROM '^(?:[^0-9A-Za-z]*[0-9A-Za-z]){1,' || n::text || '}'), '')
-  WHEN from_end THEN
+  WHEN fill IS NULL AND from_end THEN
     coalesce(substring(s FROM '(?:[@ALNUM@][^@ALNUM@]*){1,' || n::text || '}$'), '')
-  ELSE
+  WHEN fill IS NULL THEN
     coalesce(substring(s FROM '^(?:[^@ALNUM@]*[@ALNUM@]){1,' || n::text || '}'), '')
+  WHEN n >= 1 AND from_end
+       AND right(s, least(n, 255) + 1) ~ '^[0-9A-Za-z]*[-./ ]?[0-9A-Za-z]*$' THEN
+    right(translate(right(s, n + 1), @schema@.fast_alnum(right(s, n + 1)), repeat(fill, n + 1)),
+          length(right(s, n + 1))
+          - CASE WHEN length(@schema@.fast_alnum(right(s, n + 1))) > n THEN 1 ELSE 0 END)
+  WHEN n >= 1 AND NOT from_end
+       AND left(s, least(n, 255) + 1) ~ '^[0-9A-Za-z]*[-./ ]?[0-9A-Za-z]*$' THEN
+    left(translate(left(s, n + 1), @schema@.fast_alnum(left(s, n + 1)), repeat(fill, n + 1)),
+         length(left(s, n + 1))
+         - CASE WHEN length(@schema@.fast_alnum(left(s, n + 1))) > n THEN 1 ELSE 0 END)
+  WHEN octet_length(s) = length(s) AND from_end THEN
+    translate(coalesce(substring(s FROM '(?:[0-9A-Za-z][^0-9A-Za-z]*){1,' || n::text || '}$'), ''),
+              '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', repeat(fill, 62))
+  WHEN octet_length(s) = length(s) THEN
+    translate(coalesce(substring(s FROM '^(?:[^0-9A-Za-z]*[0-9A-Za-z]){1,' || n::text || '}'), ''),
+              '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', repeat(fill, 62))
+  WHEN from_end THEN
+    regexp_replace(coalesce(substring(s FROM '(?:[@ALNUM@][^@ALNUM@]*){1,' || n::text || '}$'), ''),
+                   '[@ALNUM@]', replace(fill, '\', '\\'), 'g')
+  ELSE
+    regexp_replace(coalesce(substring(s FROM '^(?:[^@ALNUM@]*[@ALNUM@]){1,' || n::text || '}'), ''),
+                   '[@ALNUM@]', replace(fill, '\', '\\'), 'g')
 END;
 
+-- s with its part masked, given part = alnum_part(s, n, from_end, fill_char or null).
 CREATE OR REPLACE FUNCTION @schema@.mask_alnum_of(s text, part text, n integer, from_end boolean,
                                                   fill_char text, fill_text text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
   WHEN s IS NULL OR s = '' THEN '*******'
   WHEN n > 255 THEN @schema@.mask_alnum_loop(s, n, from_end, fill_char, fill_text)
-  WHEN octet_length(s) = length(s) AND fill_text IS NULL AND from_end THEN
-    left(s, length(s) - length(part)) || translate(part, '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', repeat(fill_char, 62))
-  WHEN octet_length(s) = length(s) AND fill_text IS NULL THEN
-    translate(part, '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', repeat(fill_char, 62)) || substr(s, length(part) + 1)
+  WHEN fill_text IS NULL AND from_end THEN left(s, length(s) - length(part)) || part
+  WHEN fill_text IS NULL THEN part || substr(s, length(part) + 1)
   WHEN from_end THEN
     left(s, length(s) - length(part))
-    || regexp_replace(part, '[@ALNUM@]' || CASE WHEN fill_text IS NULL THEN '' ELSE '+' END,
-                      replace(coalesce(fill_text, fill_char), '\', '\\'), 'g')
+    || regexp_replace(part, '[@ALNUM@]+', replace(fill_text, '\', '\\'), 'g')
   ELSE
-    regexp_replace(part, '[@ALNUM@]' || CASE WHEN fill_text IS NULL THEN '' ELSE '+' END,
-                   replace(coalesce(fill_text, fill_char), '\', '\\'), 'g')
+    regexp_replace(part, '[@ALNUM@]+', replace(fill_text, '\', '\\'), 'g')
     || substr(s, length(part) + 1)
 END;
 

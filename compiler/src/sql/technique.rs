@@ -222,20 +222,20 @@ fn one(cell: &Cell<'_>, t: &TechniqueUse) -> Result<Masked, Refusal> {
                 (None, Some(x)) => ("*".to_string(), Some(x)),
                 (None, None) => ("*".to_string(), None),
             };
-            let fill_text = match fill_text {
-                Some(x) => lit(t, &x)?,
-                None => "NULL::text".into(),
+            let c = lit(t, &c)?;
+            // With a fill character, the part is masked where it is found (in the inner
+            // query); with a fill text, it is found there and masked outside.
+            let (fill_text, part_fill) = match fill_text {
+                Some(x) => (lit(t, &x)?, "NULL::text".to_string()),
+                None => ("NULL::text".to_string(), c.clone()),
             };
             let from_end = t.name == "mask_last";
             let part = cell.once(format!(
-                "{s}.alnum_part({}, {n}, {from_end})",
+                "{s}.alnum_part({}, {n}, {from_end}, {part_fill})",
                 cell.inner_raw
             ));
             masked(
-                format!(
-                    "{s}.mask_alnum_of({raw}, {part}, {n}, {from_end}, {}, {fill_text})",
-                    lit(t, &c)?
-                ),
+                format!("{s}.mask_alnum_of({raw}, {part}, {n}, {from_end}, {c}, {fill_text})"),
                 Kind::Text,
             )
         }
