@@ -61,7 +61,10 @@ fn from_scratch(snap: &Analysis) -> (Duration, Vec<String>) {
     let t = Instant::now();
     let ide = Ide::from_parsed(map, asts);
     let d = t.elapsed();
-    (d, ide.diagnostics().iter().map(|d| format!("{d:?}")).collect())
+    (
+        d,
+        ide.diagnostics().iter().map(|d| format!("{d:?}")).collect(),
+    )
 }
 
 fn all_diagnostics(snap: &Analysis) -> Vec<String> {
@@ -147,7 +150,10 @@ fn main() {
             }
         }
     }
-    println!("{:<38} {:>22} {:>22}", "series", "incremental p50 / p95", "from scratch p50 / p95");
+    println!(
+        "{:<38} {:>22} {:>22}",
+        "series", "incremental p50 / p95", "from scratch p50 / p95"
+    );
     for (name, inc, fresh) in series {
         println!(
             "{name:<38} {:>10} / {:>9} {:>10} / {:>9}",

@@ -114,15 +114,19 @@ impl Segment {
                 r.order = r.order.saturating_add(order);
                 r
             }));
-        model.row_rules.extend(self.row_rules.iter().cloned().map(|mut r| {
-            r.policy = r.policy.saturating_add(policy);
-            r.order = r.order.saturating_add(order);
-            r
-        }));
-        model.grants.extend(self.grants.iter().cloned().map(|mut g| {
-            g.policy = g.policy.saturating_add(policy);
-            g
-        }));
+        model
+            .row_rules
+            .extend(self.row_rules.iter().cloned().map(|mut r| {
+                r.policy = r.policy.saturating_add(policy);
+                r.order = r.order.saturating_add(order);
+                r
+            }));
+        model
+            .grants
+            .extend(self.grants.iter().cloned().map(|mut g| {
+                g.policy = g.policy.saturating_add(policy);
+                g
+            }));
         diags.extend(self.diags.iter().cloned());
     }
 }

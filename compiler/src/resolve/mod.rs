@@ -13,9 +13,9 @@ mod tests;
 use crate::diagnostics::Diagnostic;
 use crate::model::{Model, NodeId, SourceId};
 use crate::source_map::{FileId, Loc, SourceMap};
+use memo::{Memo, Previous};
 use pol_grammar::ast::{Decl, Path, SourceFile};
 use std::collections::HashMap;
-use memo::{Memo, Previous};
 use std::sync::Arc;
 use suggest::did_you_mean;
 
@@ -58,6 +58,8 @@ pub fn resolve_after(
         diags: Vec::new(),
         index: Index::default(),
     };
+    // A file's policies are reused only when the declarations they were checked against are.
+    let mut previous = previous;
     let declared = match previous.and_then(|p| p.declared(asts)) {
         Some(kept) => {
             let (model, diags) = &*kept;
@@ -67,6 +69,7 @@ pub fn resolve_after(
             kept
         }
         None => {
+            previous = None;
             c.declare_names();
             c.declare_sources();
             c.build_index();

@@ -1,8 +1,8 @@
 //! Policies: scopes, targets, `where`, audiences, row rules, grants; and exemptions.
 
 use super::exprs::{ExprCtx, RowCtx};
-use super::suggest::did_you_mean;
 use super::memo::{Ends, Previous, Segment};
+use super::suggest::did_you_mean;
 use super::Checker;
 use crate::diagnostics::Diagnostic;
 use crate::model::*;

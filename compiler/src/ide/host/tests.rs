@@ -555,7 +555,10 @@ fn apply_set_edit(files: &mut [(FileKey, String)], e: &SetEdit) -> (usize, TextC
                 let line = old[a..b].to_string();
                 new.replace_range(a..b, "");
                 let rest = line_starts(&new);
-                let at = rest.get(to % (rest.len() + 1)).copied().unwrap_or(new.len());
+                let at = rest
+                    .get(to % (rest.len() + 1))
+                    .copied()
+                    .unwrap_or(new.len());
                 new.insert_str(at, &line);
             }
             let change = TextChange {
