@@ -5,7 +5,7 @@
 //!
 //!     ide_edit WORKSPACE_DIR [ROUNDS]
 //!
-//! Each round edits the largest `.pol` file of the workspace as `lsp/examples/latency.rs` does:
+//! Each round edits the largest `*_sources_*.pol` file of the workspace as `lsp/examples/latency.rs` does:
 //! appends a policy naming an undeclared tag (one error), then restores the text (no error); each
 //! text is analysed by the host (incremental) and then from scratch, and both diagnostics are
 //! compared. A last series edits a source's column in place (its declarations change: the
@@ -94,7 +94,8 @@ fn main() {
     for p in &paths {
         let text = std::fs::read_to_string(p).unwrap();
         lines += text.lines().count();
-        if text.lines().count() > largest.0 {
+        let is_sources = p.to_string_lossy().contains("_sources_");
+        if is_sources && text.lines().count() > largest.0 {
             largest = (text.lines().count(), p.clone(), text.clone());
         }
         host.apply_change(Change::Disk {
