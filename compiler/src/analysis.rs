@@ -15,6 +15,9 @@ pub struct Analysis {
     pub resolution: crate::conflicts::Resolution,
     /// Sorted by file and position.
     pub diagnostics: Vec<Diagnostic>,
+    /// What the resolution keeps for an incremental analysis of the next version of the files
+    /// ([`check_parsed_after`]).
+    pub memo: crate::resolve::memo::Memo,
 }
 
 impl Analysis {
@@ -74,6 +77,18 @@ pub fn check(files: &SourceMap) -> Analysis {
 /// Checks a policy set whose files are already parsed (the language server re-parses only the
 /// edited file).
 pub fn check_parsed(files: &SourceMap, asts: Vec<SourceFile>) -> Analysis {
+    check_parsed_after(files, asts, None)
+}
+
+/// [`check_parsed`] after an edit: `previous` is the analysis of an earlier version of the same
+/// files (the same number, in the same order) and `same[i]` says that file `i` has the very
+/// text it had then. Reuses what resolving that version kept (`crate::resolve::memo`); the
+/// result equals [`check_parsed`]'s.
+pub fn check_parsed_after(
+    files: &SourceMap,
+    asts: Vec<SourceFile>,
+    previous: Option<(&Analysis, &[bool])>,
+) -> Analysis {
     let mut diags: Vec<Diagnostic> = Vec::new();
     for (i, ast) in asts.iter().enumerate() {
         for e in &ast.errors {
@@ -90,7 +105,12 @@ pub fn check_parsed(files: &SourceMap, asts: Vec<SourceFile>) -> Analysis {
             diags.push(d);
         }
     }
-    let (model, mut more) = crate::resolve::resolve(files, &asts);
+    let previous = previous.map(|(a, same)| crate::resolve::memo::Previous {
+        asts: &a.asts,
+        memo: &a.memo,
+        same,
+    });
+    let (model, mut more, memo) = crate::resolve::resolve_after(files, &asts, previous.as_ref());
     diags.append(&mut more);
     let resolution = crate::conflicts::resolve(&model, false);
     crate::lints::run(&model, &resolution, &mut diags);
@@ -100,5 +120,6 @@ pub fn check_parsed(files: &SourceMap, asts: Vec<SourceFile>) -> Analysis {
         model,
         resolution,
         diagnostics: diags,
+        memo,
     }
 }

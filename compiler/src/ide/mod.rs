@@ -63,7 +63,19 @@ impl Ide {
 
     /// Checks files already parsed (`asts[i]` is the tree of file `i`).
     pub fn from_parsed(files: SourceMap, asts: Vec<SourceFile>) -> Ide {
-        let analysis = crate::analysis::check_parsed(&files, asts);
+        Ide::from_parsed_after(files, asts, None)
+    }
+
+    /// [`Ide::from_parsed`] after an edit: `previous` is the `Ide` of an earlier version of the
+    /// same files (same number and order) and `same[i]` says file `i` has the very text it had
+    /// then; what can be is reused (see [`crate::analysis::check_parsed_after`]).
+    pub fn from_parsed_after(
+        files: SourceMap,
+        asts: Vec<SourceFile>,
+        previous: Option<(&Ide, &[bool])>,
+    ) -> Ide {
+        let previous = previous.map(|(ide, same)| (&ide.analysis, same));
+        let analysis = crate::analysis::check_parsed_after(&files, asts, previous);
         let index = Index::build(&analysis.asts, &analysis.model);
         Ide {
             files,

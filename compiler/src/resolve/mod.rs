@@ -4,6 +4,7 @@
 
 mod declare;
 pub mod exprs;
+pub mod memo;
 mod policies;
 pub mod suggest;
 pub mod techniques;
@@ -12,8 +13,10 @@ mod tests;
 use crate::diagnostics::Diagnostic;
 use crate::model::{Model, NodeId, SourceId};
 use crate::source_map::{FileId, Loc, SourceMap};
+use memo::{Memo, Previous};
 use pol_grammar::ast::{Decl, Path, SourceFile};
 use std::collections::HashMap;
+use std::sync::Arc;
 use suggest::did_you_mean;
 
 /// Lookup tables built once the sources are declared.
@@ -37,6 +40,17 @@ pub struct Checker<'a> {
 
 /// Resolves and type-checks parsed files; returns the model and every diagnostic.
 pub fn resolve(files: &SourceMap, asts: &[SourceFile]) -> (Model, Vec<Diagnostic>) {
+    let (model, diags, _) = resolve_after(files, asts, None);
+    (model, diags)
+}
+
+/// [`resolve`], reusing what the resolution of an earlier version of the same files kept
+/// (see [`memo`]); also returns what this one keeps. The result equals [`resolve`]'s.
+pub fn resolve_after(
+    files: &SourceMap,
+    asts: &[SourceFile],
+    previous: Option<&Previous<'_>>,
+) -> (Model, Vec<Diagnostic>, Memo) {
     let mut c = Checker {
         files,
         asts,
@@ -44,15 +58,34 @@ pub fn resolve(files: &SourceMap, asts: &[SourceFile]) -> (Model, Vec<Diagnostic
         diags: Vec::new(),
         index: Index::default(),
     };
+    // A file's policies are reused only when the declarations they were checked against are.
+    let mut previous = previous;
+    let declared = match previous.and_then(|p| p.declared(asts)) {
+        Some(kept) => {
+            let (model, diags) = &*kept;
+            c.model = model.clone();
+            c.diags = diags.clone();
+            c.build_index();
+            kept
+        }
+        None => {
+            previous = None;
+            c.declare_names();
+            c.declare_sources();
+            c.build_index();
+            c.check_columns();
+            Arc::new((c.model.clone(), c.diags.clone()))
+        }
+    };
     c.model.unread_rules = asts.iter().any(has_unread_rules);
-    c.declare_names();
-    c.declare_sources();
-    c.build_index();
-    c.check_columns();
-    c.check_policies();
+    let segments = c.check_policies(previous);
     c.check_exempts();
     c.check_tests();
-    (c.model, c.diags)
+    let memo = Memo {
+        declared: Some(declared),
+        segments,
+    };
+    (c.model, c.diags, memo)
 }
 
 /// Whether a file holds a declaration or a rule the parser could not read.

@@ -1,6 +1,7 @@
 //! Policies: scopes, targets, `where`, audiences, row rules, grants; and exemptions.
 
 use super::exprs::{ExprCtx, RowCtx};
+use super::memo::{Ends, Previous, Segment};
 use super::suggest::did_you_mean;
 use super::Checker;
 use crate::diagnostics::Diagnostic;
@@ -10,6 +11,7 @@ use mask_rule::RuleSite;
 use pol_grammar::ast::{self, AudienceKind, Decl, RowAudienceKind, RowFilterKind};
 use pol_grammar::Span;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 mod mask_rule;
 
@@ -144,13 +146,66 @@ impl Checker<'_> {
         Scope { kind, loc, sources }
     }
 
-    pub(super) fn check_policies(&mut self) {
+    /// Checks the policies of every file, reusing (from `previous`) the segment of each file
+    /// whose result cannot have changed; returns every file's segment.
+    pub(super) fn check_policies(&mut self, previous: Option<&Previous<'_>>) -> Vec<Arc<Segment>> {
         let asts = self.asts;
-        let tag_index = self.tag_index();
+        let mut tag_index: Option<TagIndex> = None;
         let mut names: HashMap<String, Loc> = HashMap::new();
         let mut order = 0usize;
+        let mut segments = Vec::with_capacity(asts.len());
         for (fi, file_ast) in asts.iter().enumerate() {
-            let file = FileId(fi as u32);
+            let earlier: Vec<Option<Loc>> = file_ast
+                .decls
+                .iter()
+                .filter_map(|d| match d {
+                    Decl::Policy(p) => Some(names.get(&p.name.name).copied()),
+                    _ => None,
+                })
+                .collect();
+            let kept = previous.and_then(|p| p.segment(fi, &earlier));
+            let segment = match kept {
+                Some(kept) => {
+                    kept.splice(&mut self.model, &mut self.diags, order);
+                    order = order.saturating_add(kept.rules);
+                    kept
+                }
+                None => {
+                    let ends = Ends::of(&self.model, &self.diags, order);
+                    let tags = match tag_index.take() {
+                        Some(t) => t,
+                        None => self.tag_index(),
+                    };
+                    let mut first = Vec::new();
+                    self.file_policies(fi, &tags, &mut names, &mut first, &mut order);
+                    tag_index = Some(tags);
+                    let seg = ends.segment(&self.model, &self.diags, order, earlier, first);
+                    Arc::new(seg)
+                }
+            };
+            for (name, at) in &segment.names {
+                names.entry(name.clone()).or_insert(*at);
+            }
+            segments.push(segment);
+        }
+        segments
+    }
+
+    /// Checks the policies of one file, counting rules on from `order`; `first` gets the names
+    /// it declares first (also added to `names`).
+    fn file_policies(
+        &mut self,
+        fi: usize,
+        tag_index: &TagIndex,
+        names: &mut HashMap<String, Loc>,
+        first: &mut Vec<(String, Loc)>,
+        order: &mut usize,
+    ) {
+        let Some(file_ast) = self.asts.get(fi) else {
+            return;
+        };
+        let file = FileId(fi as u32);
+        {
             for decl in &file_ast.decls {
                 let Decl::Policy(p) = decl else { continue };
                 let at = Loc::new(file, p.name.span);
@@ -159,6 +214,7 @@ impl Checker<'_> {
                     continue;
                 }
                 names.insert(p.name.name.clone(), at);
+                first.push((p.name.name.clone(), at));
                 let scope = self.scope(p.scope.as_ref(), file);
                 let policy = self.model.policies.len();
                 let staged = p.staged.is_some();
@@ -175,7 +231,8 @@ impl Checker<'_> {
                     self.diags.push(Diagnostic::empty_policy(at, &p.name.name));
                 }
                 for rule in &p.rules {
-                    order += 1;
+                    *order += 1;
+                    let order = *order;
                     match rule {
                         ast::Rule::Mask(m) => {
                             let site = RuleSite {
@@ -184,7 +241,7 @@ impl Checker<'_> {
                                 scope: &scope,
                                 staged,
                                 file,
-                                tags: &tag_index,
+                                tags: tag_index,
                             };
                             self.mask_rule(m, &site)
                         }

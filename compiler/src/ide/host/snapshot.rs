@@ -57,8 +57,27 @@ impl SetAnalysis {
             })
     }
 
-    /// Parses (where no parse is kept) and checks the files of one set.
-    fn analyse(files: Vec<&(FileKey, Entry)>) -> SetAnalysis {
+    /// Whether this analysis is of the same files (keys, in order) as `files`, whatever their
+    /// texts: then `same[i]` says whether file `i`'s text is the very one analysed.
+    fn same_texts(&self, files: &[&(FileKey, Entry)]) -> Option<Vec<bool>> {
+        let same_keys = self.keys.len() == files.len()
+            && files
+                .iter()
+                .enumerate()
+                .all(|(i, (key, _))| self.keys.get(i) == Some(key));
+        same_keys.then(|| {
+            files
+                .iter()
+                .enumerate()
+                .map(|(i, (_, e))| self.texts.get(i).is_some_and(|t| Arc::ptr_eq(t, &e.text)))
+                .collect()
+        })
+    }
+
+    /// Parses (where no parse is kept) and checks the files of one set, reusing what the
+    /// analysis of an earlier version of the same files can give (incremental analysis).
+    fn analyse(files: Vec<&(FileKey, Entry)>, previous: Option<&SetAnalysis>) -> SetAnalysis {
+        let same = previous.and_then(|p| Some((p, p.same_texts(&files)?)));
         let mut map = SourceMap::new();
         let mut asts = Vec::with_capacity(files.len());
         let mut keys = Vec::with_capacity(files.len());
@@ -74,7 +93,11 @@ impl SetAnalysis {
             texts.push(entry.text.clone());
         }
         SetAnalysis {
-            ide: Ide::from_parsed(map, asts),
+            ide: Ide::from_parsed_after(
+                map,
+                asts,
+                same.as_ref().map(|(p, same)| (&p.ide, same.as_slice())),
+            ),
             keys,
             versions,
             ids,
@@ -170,15 +193,14 @@ impl Analysis {
             .clone()
     }
 
-    /// The analysis of these files kept by the earlier snapshot, if it analysed exactly them.
-    fn reusable(
+    /// The analysis of the set holding the first of these files kept by the earlier snapshot.
+    fn earlier(
         previous: Option<&Analysis>,
         files: &[&(FileKey, Entry)],
     ) -> Option<Arc<SetAnalysis>> {
         let sets = previous?.0.sets.get()?;
         let (first, _) = files.first()?;
-        let set = sets.sets.get(*sets.by_file.get(first)?)?;
-        set.is_of(files).then(|| set.clone())
+        sets.sets.get(*sets.by_file.get(first)?).cloned()
     }
 
     /// The host's generation this snapshot was taken at.
@@ -209,9 +231,9 @@ impl Analysis {
                 if let Some(bad) = sets::bad_manifest(&set) {
                     out.bad_manifests.push(bad);
                 }
-                let analysis = match Analysis::reusable(previous.as_ref(), &files) {
-                    Some(kept) => kept,
-                    None => Arc::new(SetAnalysis::analyse(files)),
+                let analysis = match Analysis::earlier(previous.as_ref(), &files) {
+                    Some(kept) if kept.is_of(&files) => kept,
+                    earlier => Arc::new(SetAnalysis::analyse(files, earlier.as_deref())),
                 };
                 let index = out.sets.len();
                 for (_, key) in analysis.files() {

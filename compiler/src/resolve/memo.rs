@@ -1,0 +1,218 @@
+//! Incremental resolution: what one resolution of a policy set keeps so that the next one, after
+//! an edit of some files, redoes only what the edit can change (the language server's analysis
+//! host asks for it; `polc` resolves from scratch).
+//!
+//! Resolution has two parts whose results are kept:
+//! - the **declarations** (tags, purposes, the subject, levels, settings, sources and their
+//!   columns): the model and diagnostics they give are reused as a whole when no changed file's
+//!   declarations differ (compared as syntax trees, positions included);
+//! - the **policies**, file by file, each file's a [`Segment`]: its policies, rules, grants and
+//!   diagnostics. A file's segment depends only on the declarations, its own tree, and which of
+//!   its policy names an earlier file declared first (a duplicate); it is reused when all three
+//!   are unchanged, its policy ids and rule order shifted to where it now starts.
+//!
+//! Invariant: the model and diagnostics are exactly those of a resolution from scratch (the
+//! same values in the same order); `ide::host`'s property tests compare both after random edits.
+
+use crate::diagnostics::Diagnostic;
+use crate::model::{Grant, MaskRule, Model, Policy, RowRule};
+use crate::source_map::Loc;
+use pol_grammar::ast::{Decl, SourceFile};
+use std::sync::Arc;
+
+/// What a resolution keeps for the next one; see the module documentation.
+#[derive(Clone, Default)]
+pub struct Memo {
+    /// The model and diagnostics once every declaration is checked (before any policy).
+    pub(super) declared: Option<Arc<(Model, Vec<Diagnostic>)>>,
+    /// Each file's policies, in file order.
+    pub(super) segments: Vec<Arc<Segment>>,
+}
+
+/// The earlier resolution an incremental one reuses: its trees and its memo.
+#[derive(Clone, Copy)]
+pub struct Previous<'a> {
+    pub asts: &'a [SourceFile],
+    pub memo: &'a Memo,
+    /// `same[i]`: file `i` has the very text it had then (so the same tree). Files are the same
+    /// in number and order as then.
+    pub same: &'a [bool],
+}
+
+/// The policies of one file, with policy ids and rule order counted from the file's start.
+pub(super) struct Segment {
+    /// For each policy of the file, in order: where an earlier file declared its name first.
+    pub earlier: Vec<Option<Loc>>,
+    /// The policy names this file declares first, with where.
+    pub names: Vec<(String, Loc)>,
+    pub policies: Vec<Policy>,
+    pub mask_rules: Vec<MaskRule>,
+    pub row_rules: Vec<RowRule>,
+    pub grants: Vec<Grant>,
+    pub diags: Vec<Diagnostic>,
+    /// How many rules the file's policies hold (the authored order counts them).
+    pub rules: usize,
+}
+
+/// Whether a declaration is one of those checked before any policy.
+fn declares(d: &Decl) -> bool {
+    match d {
+        Decl::Tag(_)
+        | Decl::Purpose(_)
+        | Decl::Subject(_)
+        | Decl::Level(_)
+        | Decl::Settings(_)
+        | Decl::Source(_) => true,
+        Decl::Policy(_) | Decl::Exempt(_) | Decl::Test(_) | Decl::Error(_) => false,
+    }
+}
+
+impl Previous<'_> {
+    /// Whether file `i` is the same as then.
+    pub(super) fn same(&self, i: usize) -> bool {
+        self.same.get(i).copied().unwrap_or(false)
+    }
+
+    /// The declarations' model and diagnostics of then, if no file's declarations changed.
+    pub(super) fn declared(&self, asts: &[SourceFile]) -> Option<Arc<(Model, Vec<Diagnostic>)>> {
+        let declared = self.memo.declared.clone()?;
+        if asts.len() != self.asts.len() || self.same.len() != asts.len() {
+            return None;
+        }
+        let unchanged = asts.iter().enumerate().all(|(i, new)| {
+            self.same(i)
+                || self.asts.get(i).is_some_and(|old| {
+                    old.decls
+                        .iter()
+                        .filter(|d| declares(d))
+                        .eq(new.decls.iter().filter(|d| declares(d)))
+                })
+        });
+        unchanged.then_some(declared)
+    }
+
+    /// The segment of file `i` of then, if the file is the same and its policy names have the
+    /// same earlier declarations.
+    pub(super) fn segment(&self, i: usize, earlier: &[Option<Loc>]) -> Option<Arc<Segment>> {
+        if !self.same(i) {
+            return None;
+        }
+        let s = self.memo.segments.get(i)?;
+        (s.earlier == earlier).then(|| s.clone())
+    }
+}
+
+impl Segment {
+    /// Appends the segment to the model, its ids shifted to start at the model's current ends.
+    pub(super) fn splice(&self, model: &mut Model, diags: &mut Vec<Diagnostic>, order: usize) {
+        let policy = model.policies.len();
+        model.policies.extend(self.policies.iter().cloned());
+        model
+            .mask_rules
+            .extend(self.mask_rules.iter().cloned().map(|mut r| {
+                r.policy = r.policy.saturating_add(policy);
+                r.order = r.order.saturating_add(order);
+                r
+            }));
+        model
+            .row_rules
+            .extend(self.row_rules.iter().cloned().map(|mut r| {
+                r.policy = r.policy.saturating_add(policy);
+                r.order = r.order.saturating_add(order);
+                r
+            }));
+        model
+            .grants
+            .extend(self.grants.iter().cloned().map(|mut g| {
+                g.policy = g.policy.saturating_add(policy);
+                g
+            }));
+        diags.extend(self.diags.iter().cloned());
+    }
+}
+
+/// Where each table of the model and the diagnostics ended before a file's policies.
+#[derive(Clone, Copy)]
+pub(super) struct Ends {
+    policies: usize,
+    mask_rules: usize,
+    row_rules: usize,
+    grants: usize,
+    diags: usize,
+    order: usize,
+}
+
+impl Ends {
+    pub(super) fn of(model: &Model, diags: &[Diagnostic], order: usize) -> Ends {
+        Ends {
+            policies: model.policies.len(),
+            mask_rules: model.mask_rules.len(),
+            row_rules: model.row_rules.len(),
+            grants: model.grants.len(),
+            diags: diags.len(),
+            order,
+        }
+    }
+
+    /// What was added since these ends, as a segment with ids counted from them.
+    pub(super) fn segment(
+        &self,
+        model: &Model,
+        diags: &[Diagnostic],
+        order: usize,
+        earlier: Vec<Option<Loc>>,
+        names: Vec<(String, Loc)>,
+    ) -> Segment {
+        let tail = |len: usize, from: usize| from.min(len)..len;
+        let (p, o) = (self.policies, self.order);
+        Segment {
+            earlier,
+            names,
+            policies: model
+                .policies
+                .get(tail(model.policies.len(), self.policies))
+                .unwrap_or(&[])
+                .to_vec(),
+            mask_rules: model
+                .mask_rules
+                .get(tail(model.mask_rules.len(), self.mask_rules))
+                .unwrap_or(&[])
+                .iter()
+                .cloned()
+                .map(|mut r| {
+                    r.policy = r.policy.saturating_sub(p);
+                    r.order = r.order.saturating_sub(o);
+                    r
+                })
+                .collect(),
+            row_rules: model
+                .row_rules
+                .get(tail(model.row_rules.len(), self.row_rules))
+                .unwrap_or(&[])
+                .iter()
+                .cloned()
+                .map(|mut r| {
+                    r.policy = r.policy.saturating_sub(p);
+                    r.order = r.order.saturating_sub(o);
+                    r
+                })
+                .collect(),
+            grants: model
+                .grants
+                .get(tail(model.grants.len(), self.grants))
+                .unwrap_or(&[])
+                .iter()
+                .cloned()
+                .map(|mut g| {
+                    g.policy = g.policy.saturating_sub(p);
+                    g
+                })
+                .collect(),
+            diags: diags
+                .get(tail(diags.len(), self.diags))
+                .unwrap_or(&[])
+                .to_vec(),
+            rules: order.saturating_sub(o),
+        }
+    }
+}
