@@ -141,6 +141,7 @@ impl<'a> Row<'a> {
             subject,
             now,
             row: Some(&*self),
+            value: None,
             regexes,
         }
         .eval(&d.expr);
