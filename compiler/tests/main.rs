@@ -18,6 +18,7 @@ mod eval_cli;
 mod eval_k_anonymize;
 mod example_tests;
 mod examples_check;
+mod expr_technique;
 mod grants_cli;
 mod grants_postgres;
 mod ide_features;
