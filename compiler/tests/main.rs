@@ -9,6 +9,7 @@
 mod support;
 
 mod arrow_batches;
+mod checked_loads;
 mod conformance;
 mod deep_input;
 mod diagnostics;
