@@ -65,7 +65,8 @@ pub enum ReferenceError {
     NoSuchSource(String),
     /// The subject JSON is not usable.
     Subject(SubjectError),
-    /// A cell is decided by a feature the reference does not evaluate (`expr(…)`).
+    /// A cell is decided by a feature the reference does not evaluate (none since it
+    /// evaluates `expr(…)`; kept for features added to the language before the reference).
     Unsupported(String),
 }
 
