@@ -231,7 +231,7 @@ pub fn runtime_technique(t: &TechniqueUse, ty: &Ty) -> Option<Technique> {
     })
 }
 
-/// Does the technique apply to a column of this type? `expr` applies to every type; `by level`
+/// Does the technique apply to a column of this type? `expr` when its result fits the type; `by level`
 /// when every entry does; `constant` when its value fits the type.
 pub fn applies(t: &TechniqueUse, ty: &Ty) -> bool {
     if ty.is_error() {
@@ -241,7 +241,11 @@ pub fn applies(t: &TechniqueUse, ty: &Ty) -> bool {
         return t.by_level.iter().all(|(_, e)| applies(e, ty));
     }
     match t.name.as_str() {
-        "expr" | "null" => true,
+        "null" => true,
+        "expr" => match t.arg("expr") {
+            Some(TechArg::Expr(x)) => x.fits(ty),
+            _ => true,
+        },
         "constant" => match t.arg("value") {
             Some(TechArg::Const(c)) => const_fits(c, ty),
             _ => true,

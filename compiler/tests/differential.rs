@@ -114,3 +114,45 @@ proptest! {
         }
     }
 }
+
+/// Issue 13, defect 1, as a fixed differential case: `row[tagged Country]` read by rules whose
+/// scope has no column tagged `Country` at all (the comparison cannot be typed) and by rules
+/// whose scope has one in another source. Both paths skip the rules on `s0` and agree.
+#[test]
+fn rules_reading_a_tag_the_source_lacks_are_skipped_by_both_paths() {
+    let text = r#"tag PII sensitive;
+tag PII.SSN;
+tag Country;
+source s0 { id: int key, ssn: text tagged PII.SSN, name: text tagged PII, }
+source s1 { id: int key, ssn: text tagged PII.SSN, country: text tagged Country, }
+policy a on source s0 {
+  mask columns tagged PII.SSN where row[tagged Country] == "US" using null for everyone
+}
+policy b on source s0 {
+  mask columns tagged PII using redact for everyone who row[tagged Country] == "FR" otherwise unmasked
+}
+policy c {
+  mask columns tagged PII.SSN where row[tagged Country] == "FR" using stars for everyone except user in group "x"
+}
+policy d on source s0 {
+  only show rows where row[tagged Country] == "US" for everyone
+}
+"#;
+    let row = |v: Value| v.as_object().cloned().expect("an object");
+    let s0 = row(serde_json::json!({"id": 1, "ssn": "123", "name": "Ann"}));
+    let s1 = row(serde_json::json!({"id": 2, "ssn": "456", "country": "FR"}));
+    let case = support::gen::Case {
+        text: text.to_string(),
+        sources: Vec::new(),
+        subjects: vec![serde_json::json!({"login": "amy"})],
+        rows: vec![("s0".to_string(), s0.clone()), ("s1".to_string(), s1)],
+    };
+    compare(&case).unwrap();
+    let a = case.check();
+    let keys = keys();
+    let reference = Reference::new(&a.model, &a.resolution, Some(&keys), now());
+    let got = reference
+        .mask_row("s0", &case.subjects[0], &s0)
+        .expect("evaluates");
+    assert_eq!(got, Outcome::Shown(s0));
+}

@@ -143,3 +143,53 @@ fn deny_warnings_says_that_warnings_were_denied() {
         format!("{err}error: 1 warning was denied by --deny-warnings\n")
     );
 }
+
+/// Issue 13, defect 1: a rule reading `row[tagged T]` does not apply on a source with no
+/// column tagged `T` (W0003), also when no source its scope covers has one (the comparison
+/// cannot be typed there): the tag rule's `where`, its audience and the row rule are skipped,
+/// so the cells are clear and the row is shown, not masked and hidden as an unknown condition
+/// would have it.
+#[test]
+fn a_rule_reading_a_tag_no_column_carries_does_not_apply_on_that_source() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("p.pol"),
+        r#"tag PII.SSN;
+tag PII.Email;
+tag Country;
+source b { id: int key, ssn: text tagged PII.SSN, email: text tagged PII.Email, }
+policy ssn on source b {
+  mask columns tagged PII.SSN where row[tagged Country] == "US" using null for everyone
+}
+policy email on source b {
+  mask columns tagged PII.Email using redact for everyone except row[tagged Country] != "US"
+}
+policy only_us on source b {
+  only show rows where row[tagged Country] == "US" for everyone
+}
+"#,
+    )
+    .expect("writes");
+    std::fs::write(
+        dir.path().join("rows.jsonl"),
+        "{\"id\": 1, \"ssn\": \"123-45-6789\", \"email\": \"ann@example.com\"}\n",
+    )
+    .expect("writes");
+    std::fs::write(dir.path().join("u.json"), r#"{"login": "amy"}"#).expect("writes");
+    let (code, out, err) = polc_words(
+        dir.path(),
+        "eval p.pol --subject u.json --source b --rows rows.jsonl --now 2026-01-01T00:00:00Z",
+        &[],
+    );
+    assert_eq!(
+        (code, out.as_str()),
+        (
+            0,
+            "{\"id\":1,\"ssn\":\"123-45-6789\",\"email\":\"ann@example.com\"}\n"
+        ),
+        "{err}"
+    );
+    let (code, _, warnings) = polc_words(dir.path(), "check p.pol", &[]);
+    assert_eq!(code, 0, "{warnings}");
+    assert_eq!(warnings.matches("warning[W0003]").count(), 3, "{warnings}");
+}

@@ -9,6 +9,7 @@
 mod support;
 
 mod arrow_batches;
+mod checked_loads;
 mod code_pages;
 mod conformance;
 mod deep_input;
@@ -19,6 +20,7 @@ mod eval_cli;
 mod eval_k_anonymize;
 mod example_tests;
 mod examples_check;
+mod expr_technique;
 mod grants_cli;
 mod grants_postgres;
 mod ide_features;

@@ -136,6 +136,7 @@ fn the_reference_imports_no_evaluation_code_of_the_runtime() {
                 "MaskingKey",
                 "Value::from_json",
                 ".conforms_to(",
+                ".canonical_text()",
                 "runtime_technique",
             ] {
                 assert!(

@@ -65,7 +65,6 @@ fn lower_from(model: &Model, resolution: &Resolution, spans: Option<&SourceMap>)
         tables: Tables::default(),
         techniques: TechniqueLowerer {
             files,
-            checker: None,
             spans: spans.is_some(),
         },
         files: spans,
@@ -356,7 +355,7 @@ impl<'f> Lowerer<'_, 'f> {
                 for c in body_conditions(&rule.body) {
                     missing = missing.or(missing_refs(model, s, c));
                 }
-                if missing.tag {
+                if missing.tag || !rule.applies_on(s) {
                     return None;
                 }
                 let where_ = match &rule.where_ {
@@ -403,6 +402,7 @@ impl<'f> Lowerer<'_, 'f> {
         let mut technique = None;
         for r in &cand.rules {
             let (t, c, file) = match *r {
+                RuleRef::Mask(id) if !model.mask_rules[id].applies_on(s) => continue,
                 RuleRef::Mask(id) => match &model.mask_rules[id].body {
                     MaskBody::Except(t, c) => (t, c, model.mask_rules[id].loc.file),
                     _ => return None,
@@ -508,7 +508,7 @@ impl<'f> Lowerer<'_, 'f> {
                 }
             }
         }
-        if conds.iter().any(|c| missing_refs(model, s, c).tag) {
+        if !rule.applies_on(s) || conds.iter().any(|c| missing_refs(model, s, c).tag) {
             return None;
         }
         let filter = self.row_filter(&rule.filter, s);

@@ -3,8 +3,9 @@
 //! - Built-in techniques go through [`runtime_technique`]; one that does not apply to the
 //!   column's type (a tag-, name- or all-columns-targeted rule) falls back to `hash` on text and
 //!   `null` on every other type (§5), as the checker warned.
-//! - `expr(E)` is typed again for the column (its `value` takes the column's type, its `row`
-//!   reads that source) and lowered to a program; if it cannot be typed there, the cell is null.
+//! - `expr(E)` lowers the expression the checker typed for the column's type (and source,
+//!   when it reads the row); where there is none, or it reads what the source lacks, the cell
+//!   is null.
 //! - `by level { … }` lowers each entry; the highest level always has an entry (null when the
 //!   policy gave none), as the runtime requires.
 
@@ -12,31 +13,16 @@ use super::expr::{missing_refs, ExprLowerer};
 use super::origin::Origin;
 use super::tables::Tables;
 use crate::model::{Model, SourceId, TechArg, TechniqueUse, Ty};
-use crate::resolve::exprs::{ExprCtx, RowCtx};
-use crate::resolve::{Checker, Index};
 use crate::source_map::SourceMap;
 use crate::techniques::{applies, fallback, runtime_technique};
 use pol_runtime::bundle::TechniquePlan;
 use pol_runtime::techniques::Technique;
 
-/// Lowers techniques; owns the checker used to type `expr(…)` per column, built on the first
-/// `expr(…)` (it holds a copy of the model, which a large set without `expr` must not pay for).
+/// Lowers techniques.
 pub struct TechniqueLowerer<'f> {
     pub files: &'f SourceMap,
-    pub checker: Option<Checker<'f>>,
-    /// Whether programs record their spans (the checker's files are the policy set's).
+    /// Whether programs record their spans (the files are the policy set's).
     pub spans: bool,
-}
-
-/// A checker over `model` that can type expressions (no files: lowering reports nothing).
-fn expr_checker<'f>(files: &'f SourceMap, model: &Model) -> Checker<'f> {
-    Checker {
-        files,
-        asts: &[],
-        model: model.clone(),
-        diags: Vec::new(),
-        index: Index::build(model),
-    }
 }
 
 impl TechniqueLowerer<'_> {
@@ -100,22 +86,12 @@ impl TechniqueLowerer<'_> {
         source: SourceId,
         tables: &mut Tables,
     ) -> Option<u32> {
-        let Some(TechArg::Expr(e, file)) = t.arg("expr") else {
+        let Some(TechArg::Expr(x)) = t.arg("expr") else {
             return None;
         };
-        let sources = [source];
-        let mut ctx = ExprCtx::new(*file, RowCtx::Sources(&sources));
-        ctx.value = Some(ty.clone());
-        let files = self.files;
-        let checker = self
-            .checker
-            .get_or_insert_with(|| expr_checker(files, model));
-        let before = checker.diags.len();
-        let typed = checker.expr(e, &mut ctx);
-        let failed = checker.diags.len() > before || typed.ty.is_error();
-        checker.diags.truncate(before);
-        let missing = missing_refs(model, source, &typed);
-        if failed || missing.column || missing.tag {
+        let typed = x.for_column(source, ty)?;
+        let missing = missing_refs(model, source, typed);
+        if missing.column || missing.tag {
             return None;
         }
         let lowerer = ExprLowerer {
@@ -123,10 +99,10 @@ impl TechniqueLowerer<'_> {
             source: Some(source),
             origin: self.spans.then_some(Origin {
                 files: self.files,
-                file: *file,
+                file: x.file,
             }),
         };
-        let (program, spans) = lowerer.program(&typed, tables);
+        let (program, spans) = lowerer.program(typed, tables);
         Some(tables.program(program, spans))
     }
 }

@@ -148,6 +148,17 @@ impl CExpr {
         found
     }
 
+    /// Does the expression read the row (`row.x`, `row[tagged T]`; `value` does not count)?
+    pub fn reads_row_itself(&self) -> bool {
+        let mut found = false;
+        self.walk(&mut |e| {
+            if matches!(e.kind, CKind::Row(_) | CKind::RowTagged(_)) {
+                found = true;
+            }
+        });
+        found
+    }
+
     /// Column names it reads with `row.x`, with the span of each reference.
     pub fn row_refs(&self) -> Vec<(&str, Span)> {
         let mut out = Vec::new();

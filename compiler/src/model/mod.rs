@@ -293,8 +293,20 @@ pub struct MaskRule {
     pub target_loc: Loc,
     pub where_: Option<CExpr>,
     pub body: MaskBody,
+    /// The sources where the rule does not apply (§6.8, W0003): its `where` or an audience
+    /// condition reads a `row[tagged T]` no column of that source carries. Sorted, no
+    /// duplicates. Decided here, once, by the checker (which sees every `row[tagged T]`, even
+    /// one whose comparison it could not type), so that every backend skips the same sources.
+    pub skipped: Vec<SourceId>,
     pub loc: Loc,
     pub staged: bool,
+}
+
+impl MaskRule {
+    /// Whether the rule applies on source `s` (it is not in [`MaskRule::skipped`]).
+    pub fn applies_on(&self, s: SourceId) -> bool {
+        self.skipped.binary_search(&s).is_err()
+    }
 }
 
 /// The audience part of a mask rule.
@@ -410,8 +422,70 @@ pub enum TechArg {
     /// A bare word: `global`, `month`, `ignore_case`.
     Word(String),
     Const(Const),
-    /// `expr(E)`: kept as syntax, typed per column type (`value` takes the column's type).
-    Expr(Box<pol_grammar::ast::Expr>, crate::source_map::FileId),
+    /// `expr(E)`, typed by the checker for every column type (and source) it applies to.
+    Expr(Box<ExprTechnique>),
+}
+
+/// `expr(E)` as the checker typed it: one typed expression per column type it meets (`value`
+/// takes the column's type), and, when it reads the row, one per (source, column type) typed
+/// against that source alone. Lowering, the reference evaluator and the SQL backend read these;
+/// nothing after the checker types the expression again.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExprTechnique {
+    /// The file the expression was read from (its spans are in it).
+    pub file: crate::source_map::FileId,
+    /// The typed expression per column type, over every source the rule covers (`source` is
+    /// `None`), then, if it reads the row, per source.
+    pub typed: Vec<TypedExpr>,
+}
+
+/// `expr(E)` typed for one column type, over the rule's sources or for one source.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TypedExpr {
+    /// The column type (`value`'s type).
+    pub ty: Ty,
+    /// `Some(s)`: typed for source `s` alone (the expression reads the row).
+    pub source: Option<SourceId>,
+    /// `None` where it cannot be evaluated: it reads a column or a tag the source lacks, or
+    /// does not type against that source alone, or (per source) its result does not fit the
+    /// column's type. The cell is null there.
+    pub expr: Option<CExpr>,
+}
+
+impl ExprTechnique {
+    /// Does the result fit a column of type `ty` (§5: `expr` falls back like any technique
+    /// that does not apply to a type)? A type it was not typed for fits (it gives null).
+    pub fn fits(&self, ty: &Ty) -> bool {
+        self.typed
+            .iter()
+            .find(|t| t.source.is_none() && &t.ty == ty)
+            .and_then(|t| t.expr.as_ref())
+            .is_none_or(|e| result_fits(&e.ty, ty))
+    }
+
+    /// The expression to evaluate on a column of type `ty` in source `source`; `None`: null.
+    pub fn for_column(&self, source: SourceId, ty: &Ty) -> Option<&CExpr> {
+        let per_source = self
+            .typed
+            .iter()
+            .find(|t| t.source == Some(source) && &t.ty == ty);
+        let entry = match per_source {
+            Some(e) => e,
+            None if self.typed.iter().any(|t| t.source.is_some()) => return None,
+            None => self
+                .typed
+                .iter()
+                .find(|t| t.source.is_none() && &t.ty == ty)?,
+        };
+        entry.expr.as_ref()
+    }
+}
+
+/// Does an `expr(…)` result of type `result` fit a column of type `column`? As assignment
+/// does (an int in a decimal column, `null` anywhere), except that text never fits an `enum`
+/// column (its domain is not known to hold the text).
+pub fn result_fits(result: &Ty, column: &Ty) -> bool {
+    !matches!((result, column), (Ty::Text, Ty::Enum(_))) && result.assignable_to(column)
 }
 
 #[derive(Clone, Debug)]
@@ -420,8 +494,18 @@ pub struct RowRule {
     pub order: usize,
     pub filter: RowFilter,
     pub audience: RowAudience,
+    /// The sources where the rule does not apply (§6.8, W0003): a condition of it reads a
+    /// `row[tagged T]` no column of that source carries. Sorted, no duplicates.
+    pub skipped: Vec<SourceId>,
     pub loc: Loc,
     pub staged: bool,
+}
+
+impl RowRule {
+    /// Whether the rule applies on source `s` (it is not in [`RowRule::skipped`]).
+    pub fn applies_on(&self, s: SourceId) -> bool {
+        self.skipped.binary_search(&s).is_err()
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -126,6 +126,8 @@ pub struct Env<'a> {
     pub now: DateTime<Utc>,
     /// `None` where the row cannot be read (user-only conditions).
     pub row: Option<&'a dyn RowView>,
+    /// The cell an `expr(…)` technique masks (`value`); `None` elsewhere.
+    pub value: Option<&'a Value>,
     /// Compiled `matches` patterns, by pattern text.
     pub regexes: &'a RefCell<HashMap<String, Option<regex::Regex>>>,
 }
@@ -159,8 +161,7 @@ impl Env<'_> {
                 Some(v) => Ev::Val(v),
                 None => Ev::Unknown,
             },
-            // `expr(…)` techniques are not evaluated by the reference (see the module docs).
-            CKind::Value => Ev::Unknown,
+            CKind::Value => self.value.map_or(Ev::Unknown, |v| Ev::Val(v.clone())),
             CKind::Field(base, name) => match self.eval(base) {
                 Ev::Val(Value::Struct(fields)) => fields
                     .into_iter()
@@ -327,7 +328,7 @@ impl Env<'_> {
                     match self.eval(a) {
                         Ev::Val(Value::Null) => {}
                         Ev::Val(Value::Text(s)) => out.push_str(&s),
-                        Ev::Val(other) => out.push_str(&other.canonical_text()),
+                        Ev::Val(other) => out.push_str(&super::techniques::canonical_text(&other)),
                         _ => return Ev::Unknown,
                     }
                 }

@@ -17,10 +17,10 @@
 //! a row filter that is unknown hides the row; a row rule's `who` that is unknown applies both
 //! its filter and its `otherwise`; a `visible if` that is unknown hides the column.
 //!
-//! Not covered: `expr(…)` techniques (their expression is kept as syntax in the model and typed
-//! per column type only when lowered); a cell they would decide makes [`Reference::mask_row`]
-//! fail with [`ReferenceError::Unsupported`]. Temporary unmask and detokenize (§7) are
-//! requests to a running engine, not part of masking a row.
+//! `expr(…)` techniques evaluate the expression the checker typed for the column's type (and
+//! source) with `value` bound to the cell ([`Env::value`]); where there is none, the cell is
+//! null. Not covered: temporary unmask and detokenize (§7) are requests to a running engine,
+//! not part of masking a row.
 
 mod eval;
 mod row;
@@ -39,7 +39,8 @@ use sha2::{Digest, Sha256};
 
 use crate::conflicts::{Candidate, Resolution, RuleRef};
 use crate::model::{
-    CExpr, ColumnId, MaskBody, Model, RowAudience, RowFilter, SourceId, TechniqueUse, Ty,
+    CExpr, ColumnId, ExprTechnique, MaskBody, Model, RowAudience, RowFilter, SourceId, TechArg,
+    TechniqueUse, Ty,
 };
 use crate::techniques::{applies, column_type, fallback};
 
@@ -65,7 +66,8 @@ pub enum ReferenceError {
     NoSuchSource(String),
     /// The subject JSON is not usable.
     Subject(SubjectError),
-    /// A cell is decided by a feature the reference does not evaluate (`expr(…)`).
+    /// A cell is decided by a feature the reference does not evaluate (none since it
+    /// evaluates `expr(…)`; kept for features added to the language before the reference).
     Unsupported(String),
 }
 
@@ -148,8 +150,35 @@ impl<'m> Reference<'m> {
             subject,
             now: self.now,
             row: row.map(|r| r as &dyn eval::RowView),
+            value: None,
             regexes: &self.regexes,
         }
+    }
+
+    /// `expr(E)` on cell `value` of column `c`: the expression typed for the column's type and
+    /// source, evaluated with `value` bound; null where there is none or it is unknown.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
+    fn expr_technique(
+        &self,
+        x: &ExprTechnique,
+        row: &Row<'_>,
+        subject: &Subject,
+        c: ColumnId,
+        value: &Value,
+    ) -> Value {
+        let ty = &row.src().columns[c].ty;
+        let Some(e) = x.for_column(row.source, ty) else {
+            return Value::Null;
+        };
+        if self.row_missing(row.source, e) || self.tag_missing(row.source, e) {
+            return Value::Null;
+        }
+        let mut env = self.env(subject, Some(row));
+        env.value = Some(value);
+        env.eval(e).into_value()
     }
 
     /// §6.1 / §4 `exempt COND [on SCOPE]`: an exempt covering the source holds for the user
@@ -244,7 +273,7 @@ impl<'m> Reference<'m> {
                 // §6.6: an input is not clear: null, unless the derived column's own rule
                 // masks it, whose technique then applies to the computed value.
                 match &acts[c] {
-                    Act::Mask(t) => self.apply(t, &row, c, &row.raw[c])?,
+                    Act::Mask(t) => self.apply(t, &row, &subject, c, &row.raw[c])?,
                     _ => Value::Null,
                 }
             } else {
@@ -282,7 +311,7 @@ impl<'m> Reference<'m> {
                     }
                 }
             }
-            if exprs.iter().any(|e| self.tag_missing(s, e)) {
+            if !rule.applies_on(s) || exprs.iter().any(|e| self.tag_missing(s, e)) {
                 continue;
             }
             let pass = match &rule.audience {
@@ -398,7 +427,7 @@ impl<'m> Reference<'m> {
             let mut exprs: Vec<&CExpr> = rule.where_.iter().collect();
             body_exprs(&rule.body, &mut exprs);
             // §6.8: `row[tagged T]` with no column tagged T: the rule does not apply here.
-            if exprs.iter().any(|e| self.tag_missing(s, e)) {
+            if !rule.applies_on(s) || exprs.iter().any(|e| self.tag_missing(s, e)) {
                 return None;
             }
             if let Some(w) = &rule.where_ {
@@ -439,6 +468,7 @@ impl<'m> Reference<'m> {
                     let a = model.sources[rs].columns[rc].accessible.as_ref()?;
                     (&a.technique, &a.cond)
                 }
+                RuleRef::Mask(id) if !model.mask_rules[id].applies_on(s) => continue,
                 RuleRef::Mask(id) => match &model.mask_rules[id].body {
                     MaskBody::Except(t, cond) => (t, cond),
                     _ => return None,
@@ -485,7 +515,7 @@ impl<'m> Reference<'m> {
     ) -> Result<Value, ReferenceError> {
         match &acts[c] {
             Act::Null => Ok(Value::Null),
-            Act::Mask(t) => self.apply(t, row, c, &value),
+            Act::Mask(t) => self.apply(t, row, subject, c, &value),
             Act::Clear => self.fields(row, subject, acts, c, value),
         }
     }
@@ -547,6 +577,7 @@ impl<'m> Reference<'m> {
         &self,
         t: &TechniqueUse,
         row: &Row<'_>,
+        subject: &Subject,
         c: ColumnId,
         value: &Value,
     ) -> Result<Value, ReferenceError> {
@@ -567,15 +598,12 @@ impl<'m> Reference<'m> {
                 .find(|(l, _)| Some(l.as_str()) == level)
                 .or_else(|| t.by_level.iter().find(|(l, _)| Some(l.as_str()) == highest));
             return match entry {
-                Some((_, e)) if e.by_level.is_empty() => self.apply(e, row, c, value),
+                Some((_, e)) if e.by_level.is_empty() => self.apply(e, row, subject, c, value),
                 _ => Ok(Value::Null),
             };
         }
-        if t.name == "expr" {
-            return Err(ReferenceError::Unsupported(format!(
-                "the `expr(…)` technique on `{}.{}`",
-                src.name, col.name
-            )));
+        if let Some(TechArg::Expr(x)) = t.arg("expr") {
+            return Ok(self.expr_technique(x, row, subject, c, value));
         }
         let key = src.key.map(|k| row.value(k)).filter(|v| !v.is_null());
         let cell = techniques::Cell {

@@ -142,6 +142,7 @@ impl<'a> Row<'a> {
             subject,
             now,
             row: Some(&*self),
+            value: None,
             regexes,
         }
         .eval(&d.expr);

@@ -339,16 +339,15 @@ impl Checker<'_> {
         file: FileId,
         types: &[Ty],
         direct: bool,
-        row_sources: &[SourceId],
+        ctx: &mut ExprCtx,
     ) -> Option<MaskBody> {
-        let row = RowCtx::Sources(row_sources);
+        let row = ctx.row;
         let first = &m.clauses[0];
         let who_count = m
             .clauses
             .iter()
             .filter(|c| matches!(c.audience.kind, AudienceKind::Who(_)))
             .count();
-        let mut ctx = ExprCtx::new(file, row);
         if who_count == 0 {
             if m.clauses.len() > 1 {
                 let second = &m.clauses[1];
@@ -367,7 +366,7 @@ impl Checker<'_> {
             return Some(match &first.audience.kind {
                 AudienceKind::Everyone => MaskBody::Everyone(t),
                 AudienceKind::Except(c) => {
-                    let c = self.condition(c, &mut ctx);
+                    let c = self.condition(c, ctx);
                     MaskBody::Except(t, c)
                 }
                 AudienceKind::Who(_) => unreachable_who(),
@@ -390,7 +389,7 @@ impl Checker<'_> {
             let AudienceKind::Who(cond) = &c.audience.kind else {
                 continue;
             };
-            let cond = self.condition(cond, &mut ctx);
+            let cond = self.condition(cond, ctx);
             match self.technique_in(&c.technique, file, types, direct, row) {
                 Some(t) => clauses.push((cond, t)),
                 None => ok = false,
@@ -596,6 +595,9 @@ impl Checker<'_> {
             }
         };
         let relevant: HashSet<SourceId> = sources.iter().copied().collect();
+        let mut skipped: Vec<SourceId> = ctx.tag_missing.iter().map(|(s, _, _)| *s).collect();
+        skipped.sort_unstable();
+        skipped.dedup();
         let (missing, tag_missing) = (
             std::mem::take(&mut ctx.missing),
             std::mem::take(&mut ctx.tag_missing),
@@ -632,6 +634,7 @@ impl Checker<'_> {
             order,
             filter,
             audience,
+            skipped,
             loc: Loc::new(file, r.span),
             staged,
         });

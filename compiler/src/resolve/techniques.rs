@@ -4,7 +4,9 @@ use super::exprs::{ExprCtx, RowCtx};
 use super::suggest::did_you_mean;
 use super::Checker;
 use crate::diagnostics::Diagnostic;
-use crate::model::{CKind, TechArg, TechniqueUse, Ty};
+use crate::model::{
+    result_fits, CExpr, CKind, ExprTechnique, TechArg, TechniqueUse, Ty, TypedExpr,
+};
 use crate::source_map::{FileId, Loc};
 use crate::techniques::{applies, const_fits, info, Param, CATALOG};
 use pol_grammar::ast::{Expr, ExprKind, Literal, Technique, TechniqueKind};
@@ -372,30 +374,108 @@ impl Checker<'_> {
                     _ => bad(self, "expected a constant".into()),
                 }
             }
-            Param::Expr => {
-                // Typed once per column type it meets.
-                let tys: Vec<Ty> = if types.is_empty() {
-                    vec![Ty::Error]
-                } else {
-                    types.to_vec()
-                };
-                let mut seen: Vec<&Ty> = Vec::new();
-                for ty in &tys {
-                    if seen.contains(&ty) {
-                        continue;
-                    }
-                    seen.push(ty);
-                    let mut ctx = ExprCtx::new(file, row);
-                    ctx.value = Some(ty.clone());
-                    let before = self.diags.len();
-                    // Typed for its diagnostics; lowering types it again per column.
-                    self.expr(e, &mut ctx);
-                    if self.diags.len() > before {
-                        return None;
-                    }
+            Param::Expr => self
+                .typed_expr(e, file, types, direct, row)
+                .map(|x| TechArg::Expr(Box::new(x))),
+        }
+    }
+}
+
+impl Checker<'_> {
+    /// `expr(E)`: typed once per column type it meets (reporting its errors), then, when it
+    /// reads the row, once per (source, column type) against that source alone (silently: what
+    /// does not type there gives null). In a direct rule a result that does not fit the
+    /// column's type is an error (E0042); elsewhere the technique falls back (§5, W0001).
+    fn typed_expr(
+        &mut self,
+        e: &Expr,
+        file: FileId,
+        types: &[Ty],
+        direct: bool,
+        row: RowCtx,
+    ) -> Option<ExprTechnique> {
+        let tys: Vec<Ty> = if types.is_empty() {
+            vec![Ty::Error]
+        } else {
+            types.to_vec()
+        };
+        let mut typed: Vec<TypedExpr> = Vec::new();
+        for ty in tys {
+            if typed.iter().any(|t| t.ty == ty) {
+                continue;
+            }
+            let mut ctx = ExprCtx::new(file, row);
+            ctx.value = Some(ty.clone());
+            let before = self.diags.len();
+            let c = self.expr(e, &mut ctx);
+            if self.diags.len() > before {
+                return None;
+            }
+            if direct && !result_fits(&c.ty, &ty) {
+                let at = Loc::new(file, e.span);
+                self.diags
+                    .push(Diagnostic::expr_result_type(at, &c.ty, &ty));
+                return None;
+            }
+            typed.push(TypedExpr {
+                ty,
+                source: None,
+                expr: Some(c),
+            });
+        }
+        if typed
+            .iter()
+            .any(|t| t.expr.as_ref().is_some_and(CExpr::reads_row_itself))
+        {
+            let per_source = self.typed_per_source(e, file, &typed, row);
+            typed.extend(per_source);
+        }
+        Some(ExprTechnique { file, typed })
+    }
+
+    /// `expr(E)` typed for each source of the row context and each of `typed`'s column types
+    /// that source has a column of.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "source ids of a row context index the model's sources, which the resolver filled before checking rules"
+    )]
+    fn typed_per_source(
+        &mut self,
+        e: &Expr,
+        file: FileId,
+        typed: &[TypedExpr],
+        row: RowCtx,
+    ) -> Vec<TypedExpr> {
+        let sources: Vec<usize> = match row {
+            RowCtx::Sources(s) => s.to_vec(),
+            RowCtx::Column(s) => vec![s],
+            RowCtx::Forbidden(_) => Vec::new(),
+        };
+        let mut out = Vec::new();
+        for s in sources {
+            for general in typed {
+                let ty = &general.ty;
+                if !ty.is_error() && !self.model.sources[s].columns.iter().any(|c| &c.ty == ty) {
+                    continue;
                 }
-                Some(TechArg::Expr(Box::new(e.clone()), file))
+                let one = [s];
+                let mut ctx = ExprCtx::new(file, RowCtx::Sources(&one));
+                ctx.value = Some(ty.clone());
+                let before = self.diags.len();
+                let c = self.expr(e, &mut ctx);
+                let failed = self.diags.len() > before
+                    || c.ty.is_error()
+                    || !ctx.missing.is_empty()
+                    || !ctx.tag_missing.is_empty()
+                    || !result_fits(&c.ty, ty);
+                self.diags.truncate(before);
+                out.push(TypedExpr {
+                    ty: ty.clone(),
+                    source: Some(s),
+                    expr: (!failed).then_some(c),
+                });
             }
         }
+        out
     }
 }

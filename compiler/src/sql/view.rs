@@ -312,7 +312,7 @@ impl<'a> Builder<'a> {
                     }
                 }
             }
-            if exprs.iter().any(|e| self.tag_missing(e)) {
+            if !rule.applies_on(self.s) || exprs.iter().any(|e| self.tag_missing(e)) {
                 continue;
             }
             let f = self.filter(&rule.filter, rule.loc);
@@ -429,7 +429,7 @@ impl<'a> Builder<'a> {
                 MaskBody::Except(_, cond) => exprs.push(cond),
                 MaskBody::Who(clauses, _) => exprs.extend(clauses.iter().map(|(c, _)| c)),
             }
-            if exprs.iter().any(|e| self.tag_missing(e)) {
+            if !rule.applies_on(self.s) || exprs.iter().any(|e| self.tag_missing(e)) {
                 return None;
             }
             let guard = match &rule.where_ {
@@ -474,6 +474,7 @@ impl<'a> Builder<'a> {
                     let a = model.sources[rs].columns[rc].accessible.as_ref()?;
                     (&a.technique, &a.cond, a.loc)
                 }
+                RuleRef::Mask(id) if !model.mask_rules[id].applies_on(self.s) => continue,
                 RuleRef::Mask(id) => match &model.mask_rules[id].body {
                     MaskBody::Except(t, cond) => (t, cond, model.mask_rules[id].loc),
                     _ => return None,

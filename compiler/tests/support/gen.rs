@@ -457,6 +457,11 @@ fn row_cond(t: &mut Tape, sources: &[&Src], depth: usize) -> String {
             t.choose(&["US", "FR"])
         ));
     }
+    if !any("country") {
+        // No covered source has a column tagged `Country`: the comparison cannot be typed and
+        // the rule does not apply on any of them (W0003; issue 13, defect 1).
+        atoms.push("row[tagged Country] == \"US\"".to_string());
+    }
     if any("state") {
         atoms.push("row.state in user.attributes[\"Office\"]".to_string());
         atoms.push(format!("row.state == \"{}\"", t.choose(&["MD", "VA"])));
@@ -552,6 +557,12 @@ const ANY_TECHNIQUES: &[&str] = &[
     "mask_first_percent(50)",
     "round(month)",
     "noise(2)",
+    // `expr(…)` (issue 13, defect 4): typed for every column type it meets; a result of another
+    // type than the column's falls back (`hash` on text, `null` otherwise).
+    "expr(value)",
+    "expr(if has(value) then \"x\" else null)",
+    "expr(if user in group \"ops\" then value else null)",
+    "expr(row[tagged Country])",
 ];
 
 fn direct_techniques(k: Kind) -> &'static [&'static str] {
@@ -569,6 +580,9 @@ fn direct_techniques(k: Kind) -> &'static [&'static str] {
             "tokenize",
             "format_preserving",
             "hash(scope: global)",
+            "expr(upper(value))",
+            "expr(concat(value, \"!\", user.department))",
+            "expr(if user in group \"ops\" then value else \"***\")",
         ],
         Kind::Int => &[
             "null",
@@ -577,6 +591,8 @@ fn direct_techniques(k: Kind) -> &'static [&'static str] {
             "digits",
             "constant(0)",
             "noise(3)",
+            "expr(value + 1)",
+            "expr(if value > 40 then 40 else value)",
         ],
         Kind::Decimal => &[
             "null",
@@ -584,6 +600,7 @@ fn direct_techniques(k: Kind) -> &'static [&'static str] {
             "range(100)",
             "noise(2.5)",
             "constant(1.5)",
+            "expr(value)",
         ],
         Kind::Date => &[
             "null",
@@ -592,11 +609,24 @@ fn direct_techniques(k: Kind) -> &'static [&'static str] {
             "age_range(10)",
             "month_year(max: 60)",
             "date_format(\"%m/%Y\")",
+            "expr(value + 30d)",
         ],
-        Kind::Timestamp => &["null", "round(hour)", "year_only", "noise(60)"],
-        Kind::Enum => &["null", "hash", "randomize(0.5)", "constant(\"VA\")"],
-        Kind::Bool => &["null", "constant(true)"],
-        Kind::Struct | Kind::ListText => &["null"],
+        Kind::Timestamp => &[
+            "null",
+            "round(hour)",
+            "year_only",
+            "noise(60)",
+            "expr(value - 1h)",
+        ],
+        Kind::Enum => &[
+            "null",
+            "hash",
+            "randomize(0.5)",
+            "constant(\"VA\")",
+            "expr(value)",
+        ],
+        Kind::Bool => &["null", "constant(true)", "expr(not value)"],
+        Kind::Struct | Kind::ListText => &["null", "expr(null)"],
     }
 }
 

@@ -1,4 +1,5 @@
-//! Techniques and their arguments (E0012–E0014), `by level` (E0023) and its levels (E0041).
+//! Techniques and their arguments (E0012–E0014), `by level` (E0023) and its levels (E0041),
+//! `expr(…)` results that do not fit the column (E0042).
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source_map::Loc;
@@ -100,6 +101,19 @@ impl Diagnostic {
             at,
             what,
         )
+    }
+
+    /// E0042: in a direct rule, an `expr(…)` whose result is not of the column's type.
+    pub fn expr_result_type(at: Loc, result: &dyn Display, column: &dyn Display) -> Diagnostic {
+        Diagnostic::new(
+            Code::ExprResultType,
+            format!("this `expr(…)` gives {result}, the column is {column}"),
+            at,
+            format!("gives {result}"),
+        )
+        .with_help(format!(
+            "make the expression give {column} (or `null`), or choose another technique"
+        ))
     }
 
     /// E0023: `by level` in a set that declares no levels.

@@ -60,9 +60,19 @@ impl Checker<'_> {
         } else {
             site.scope.sources.clone()
         };
-        let where_ = self.mask_where(m, site, &row_sources, &matched_sources);
+        let mut skipped = Vec::new();
+        let where_ = self.mask_where(m, site, &row_sources, &matched_sources, &mut skipped);
         let types = self.matched_types(&matches);
-        let Some(body) = self.mask_body(m, file, &types, direct, &row_sources) else {
+        let mut ctx = ExprCtx::new(file, RowCtx::Sources(&row_sources));
+        let body = self.mask_body(m, file, &types, direct, &mut ctx);
+        let tag_missing = std::mem::take(&mut ctx.tag_missing);
+        skipped.extend(tag_missing.iter().map(|(s, _, _)| *s));
+        // W0003 for the audience's `row[tagged T]` too: the rule skips those sources.
+        let matched_set: HashSet<SourceId> = matched_sources.iter().copied().collect();
+        self.lockout_warnings(&[], &tag_missing, &matched_set, file, "", false);
+        skipped.sort_unstable();
+        skipped.dedup();
+        let Some(body) = body else {
             return;
         };
         if !direct {
@@ -80,6 +90,7 @@ impl Checker<'_> {
             target_loc,
             where_,
             body,
+            skipped,
             loc: Loc::new(file, m.span),
             staged: site.staged,
         });
@@ -214,13 +225,15 @@ impl Checker<'_> {
     }
 
     /// The rule's `where`, checked over `row_sources`; warns (W0002, W0003) where it reads a
-    /// column a matched source lacks.
+    /// column a matched source lacks, and adds to `skipped` the sources where it reads a
+    /// `row[tagged T]` no column carries (the rule does not apply there, §6.8).
     fn mask_where(
         &mut self,
         m: &ast::MaskRule,
         site: &RuleSite,
         row_sources: &[SourceId],
         matched_sources: &[SourceId],
+        skipped: &mut Vec<SourceId>,
     ) -> Option<CExpr> {
         let mut ctx = ExprCtx::new(site.file, RowCtx::Sources(row_sources));
         let where_ = m.where_.as_ref().map(|w| self.condition(w, &mut ctx));
@@ -228,6 +241,7 @@ impl Checker<'_> {
             std::mem::take(&mut ctx.missing),
             std::mem::take(&mut ctx.tag_missing),
         );
+        skipped.extend(tag_missing.iter().map(|(s, _, _)| *s));
         let matched_set: HashSet<SourceId> = matched_sources.iter().copied().collect();
         self.lockout_warnings(
             &missing,
