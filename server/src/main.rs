@@ -8,6 +8,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use pol_server::options::Options;
 
+/// jemalloc: the request path allocates per row and cell from two worker threads; glibc's
+/// malloc took a third of the server's time under load (docs/benchmarks.md, issue 15).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let config = match Options::parse().resolve() {
         Ok(c) => c,

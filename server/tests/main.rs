@@ -20,3 +20,4 @@ mod grants;
 mod grants_postgres;
 mod limits;
 mod reload;
+mod typed_body;

@@ -12,11 +12,13 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use pol_runtime::grants::SessionError;
 use pol_runtime::json::json_kind;
-use pol_runtime::Session;
+use pol_runtime::{Session, SourceSession};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::request::{blocking, clock, json_body, subject, too_large};
+use super::request::{bad_json, blocking, body_bytes, clock, json_body, subject, too_large};
+use super::typed_rows::{self, InputColumns};
+use super::written::ColumnKeys;
 use crate::bundle_slot::Loaded;
 use crate::error::ApiError;
 use crate::state::{AppState, Grants, Shared};
@@ -46,7 +48,31 @@ pub async fn mask(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    rows(state, source, headers, body, Mode::Mask).await
+    let subject = subject(&state, &headers)?;
+    let bytes = body_bytes(&state, body).await?;
+    let loaded = state.bundle.current();
+    let plan = loaded
+        .engine
+        .bundle()
+        .sources
+        .iter()
+        .find(|s| s.name == source);
+    // An unknown source decodes no cell; it is answered once the body is known to be valid.
+    let columns = plan.map(InputColumns::of).unwrap_or_default();
+    let max_rows = state.limits.max_rows;
+    let body = typed_rows::decode(&bytes, &columns, max_rows).map_err(|e| bad_json(&e))?;
+    if body.count > max_rows {
+        return Err(too_large(format!(
+            "{} rows; at most {max_rows} per request",
+            body.count
+        )));
+    }
+    let now = clock(&state, body.now.as_deref())?;
+    if let Some((i, found)) = body.not_an_object {
+        return Err(not_an_object(i, found));
+    }
+    let rows = Rows::Typed(body.rows);
+    respond(state, loaded, subject, now, source, rows, Mode::Mask).await
 }
 
 /// `POST /v1/sources/{source}/explain` → `{"rows": [{"shown", "row", "explanation"}, …]}`.
@@ -99,8 +125,46 @@ async fn rows(
         )));
     }
     let now = clock(&state, request.now.as_deref())?;
-    let rows = objects(request.rows)?;
+    let rows = Rows::Objects(objects(request.rows)?);
     let loaded = state.bundle.current();
+    respond(state, loaded, subject, now, source, rows, mode).await
+}
+
+/// The rows of a request: decoded for masking, or JSON objects for explanations.
+enum Rows {
+    /// Cells in the order of the source's input columns ([`typed_rows`]).
+    Typed(Vec<Vec<pol_runtime::Value>>),
+    /// JSON objects.
+    Objects(Vec<Map<String, Value>>),
+}
+
+impl Rows {
+    fn len(&self) -> usize {
+        match self {
+            Rows::Typed(r) => r.len(),
+            Rows::Objects(r) => r.len(),
+        }
+    }
+}
+
+/// 400 `row-not-an-object`.
+fn not_an_object(i: usize, found: &str) -> ApiError {
+    ApiError::bad_request(
+        "row-not-an-object",
+        format!("rows[{i}]: a row must be a JSON object, found {found}"),
+    )
+}
+
+/// Answers decoded rows: on the async worker, or off it when grants read the store.
+async fn respond(
+    state: Shared,
+    loaded: Arc<Loaded>,
+    subject: Value,
+    now: DateTime<Utc>,
+    source: String,
+    rows: Rows,
+    mode: Mode,
+) -> Result<Response, ApiError> {
     match state.grants.clone().filter(|g| g.apply_to_masking) {
         // Grants read the store and audit reveals: blocking work.
         Some(grants) => {
@@ -129,13 +193,7 @@ fn objects(rows: Vec<Value>) -> Result<Vec<Map<String, Value>>, ApiError> {
         .enumerate()
         .map(|(i, r)| match r {
             Value::Object(m) => Ok(m),
-            other => Err(ApiError::bad_request(
-                "row-not-an-object",
-                format!(
-                    "rows[{i}]: a row must be a JSON object, found {}",
-                    json_kind(&other)
-                ),
-            )),
+            other => Err(not_an_object(i, json_kind(&other))),
         })
         .collect()
 }
@@ -167,26 +225,37 @@ fn open<'e>(
     }
 }
 
-/// The answer's body, written as it is computed (no JSON tree of the answer):
-/// `{"rows":[…],"hidden":n}` and `"warnings":[…]` when the input did not match the
-/// declarations.
-#[allow(clippy::too_many_arguments)]
-fn answer(
-    state: &AppState,
-    loaded: &Loaded,
-    grants: Option<&Grants>,
-    subject: &Value,
-    now: DateTime<Utc>,
-    source: &str,
+/// Writes the shown rows of typed input, masked, comma-separated; returns how many were hidden.
+/// The bytes are those of [`SourceSession::write_masked_row`] for the same rows as JSON objects.
+fn write_masked(
+    src: &SourceSession<'_>,
+    rows: &[Vec<pol_runtime::Value>],
+    body: &mut Vec<u8>,
+) -> Result<u64, ApiError> {
+    let keys = ColumnKeys::of(src).map_err(ApiError::internal)?;
+    let mut hidden = 0u64;
+    let mut written = 0u64;
+    for row in rows {
+        let Some(masked) = src.mask_values(row) else {
+            hidden += 1;
+            continue;
+        };
+        if written > 0 {
+            body.push(b',');
+        }
+        keys.write_row(&masked, body).map_err(ApiError::internal)?;
+        written += 1;
+    }
+    Ok(hidden)
+}
+
+/// Writes JSON-object rows, masked or explained; returns how many were hidden.
+fn write_objects(
+    src: &SourceSession<'_>,
     rows: &[Map<String, Value>],
     mode: Mode,
-) -> Result<Vec<u8>, ApiError> {
-    let session = open(loaded, grants, subject, now)?;
-    let src = session
-        .source(source)
-        .ok_or_else(|| ApiError::unknown_source(source))?;
-    let mut body = Vec::with_capacity(64 + rows.len() * 256);
-    body.extend_from_slice(b"{\"rows\":[");
+    body: &mut Vec<u8>,
+) -> Result<u64, ApiError> {
     let mut hidden = 0u64;
     let mut written = 0u64;
     for row in rows {
@@ -196,11 +265,11 @@ fn answer(
         }
         let shown = match mode {
             Mode::Mask => src
-                .write_masked_row(row, &mut body)
+                .write_masked_row(row, body)
                 .map_err(ApiError::internal)?,
             Mode::Explain => {
                 let e = src.explain_row(row);
-                serde_json::to_writer(&mut body, &e).map_err(ApiError::internal)?;
+                serde_json::to_writer(&mut *body, &e).map_err(ApiError::internal)?;
                 e.get("shown") != Some(&Value::Bool(false))
             }
         };
@@ -213,6 +282,33 @@ fn answer(
             hidden += 1;
         }
     }
+    Ok(hidden)
+}
+
+/// The answer's body, written as it is computed (no JSON tree of the answer):
+/// `{"rows":[…],"hidden":n}` and `"warnings":[…]` when the input did not match the
+/// declarations.
+#[allow(clippy::too_many_arguments)]
+fn answer(
+    state: &AppState,
+    loaded: &Loaded,
+    grants: Option<&Grants>,
+    subject: &Value,
+    now: DateTime<Utc>,
+    source: &str,
+    rows: &Rows,
+    mode: Mode,
+) -> Result<Vec<u8>, ApiError> {
+    let session = open(loaded, grants, subject, now)?;
+    let src = session
+        .source(source)
+        .ok_or_else(|| ApiError::unknown_source(source))?;
+    let mut body = Vec::with_capacity(64 + rows.len() * 256);
+    body.extend_from_slice(b"{\"rows\":[");
+    let hidden = match rows {
+        Rows::Typed(rows) => write_masked(&src, rows, &mut body)?,
+        Rows::Objects(rows) => write_objects(&src, rows, mode, &mut body)?,
+    };
     state
         .metrics
         .decisions("row", "shown", rows.len() as u64 - hidden);

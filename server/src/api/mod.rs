@@ -5,6 +5,8 @@ mod grants;
 mod mask;
 mod request;
 mod tokens;
+pub mod typed_rows;
+pub mod written;
 
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -23,23 +25,40 @@ use crate::state::Shared;
 /// Routes exempt from the concurrency cap (probes must answer under load).
 const PROBES: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
 
+/// Every route pattern, as metrics label them (`unmatched` for any other path).
+const ROUTES: [&str; 11] = [
+    "/v1/sources/{source}/mask",
+    "/v1/sources/{source}/explain",
+    "/v1/sources/{source}/visible-columns",
+    "/v1/sources/{source}/detokenize",
+    "/v1/sources/{source}/tokenize",
+    "/v1/sources/{source}/grants",
+    "/v1/grants",
+    "/v1/grants/revoke",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+];
+
 /// The router of every endpoint.
 pub fn router(state: Shared) -> Router {
+    let [mask_r, explain_r, visible_r, detokenize_r, tokenize_r, grant_r, list_r, revoke_r, health_r, ready_r, metrics_r] =
+        ROUTES;
     Router::new()
-        .route("/v1/sources/{source}/mask", post(mask::mask))
-        .route("/v1/sources/{source}/explain", post(mask::explain))
+        .route(mask_r, post(mask::mask))
+        .route(explain_r, post(mask::explain))
         .route(
-            "/v1/sources/{source}/visible-columns",
+            visible_r,
             get(mask::visible_columns).post(mask::visible_columns),
         )
-        .route("/v1/sources/{source}/detokenize", post(tokens::detokenize))
-        .route("/v1/sources/{source}/tokenize", post(tokens::tokenize))
-        .route("/v1/sources/{source}/grants", post(grants::request))
-        .route("/v1/grants", get(grants::list))
-        .route("/v1/grants/revoke", post(grants::revoke))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+        .route(detokenize_r, post(tokens::detokenize))
+        .route(tokenize_r, post(tokens::tokenize))
+        .route(grant_r, post(grants::request))
+        .route(list_r, get(grants::list))
+        .route(revoke_r, post(grants::revoke))
+        .route(health_r, get(healthz))
+        .route(ready_r, get(readyz))
+        .route(metrics_r, get(metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), guard))
@@ -48,12 +67,12 @@ pub fn router(state: Shared) -> Router {
 
 async fn guard(State(state): State<Shared>, req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let route = req
+    let route: &'static str = req
         .extensions()
         .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let response = if PROBES.contains(&route.as_str()) {
+        .and_then(|p| ROUTES.iter().find(|r| **r == p.as_str()).copied())
+        .unwrap_or("unmatched");
+    let response = if PROBES.contains(&route) {
         next.run(req).await
     } else {
         match state.in_flight.clone().try_acquire_owned() {
@@ -83,7 +102,7 @@ async fn guard(State(state): State<Shared>, req: Request, next: Next) -> Respons
     };
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
-    state.metrics.request(&route, status, elapsed.as_secs_f64());
+    state.metrics.request(route, status, elapsed.as_secs_f64());
     tracing::debug!(route = %route, status, micros = elapsed.as_micros() as u64, "request");
     response
 }

@@ -1,7 +1,7 @@
 //! What every endpoint reads from a request: the subject (from the credentials, never the
 //! body), the body as JSON within the limits, and the clock.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -21,52 +21,54 @@ pub fn subject(state: &AppState, headers: &HeaderMap) -> Result<Json, ApiError> 
 
 /// Reads the body (at most `max_body_bytes`, within `body_timeout`) as JSON of type `T`.
 pub async fn json_body<T: DeserializeOwned>(state: &AppState, body: Body) -> Result<T, ApiError> {
+    let bytes = body_bytes(state, body).await?;
+    serde_json::from_slice(&bytes).map_err(|e| bad_json(&e))
+}
+
+/// Reads the body: at most `max_body_bytes` (413 beyond), within `body_timeout` (408).
+pub async fn body_bytes(state: &AppState, body: Body) -> Result<Bytes, ApiError> {
     let limits = &state.limits;
     let collected = tokio::time::timeout(
         limits.body_timeout,
         Limited::new(body, limits.max_body_bytes).collect(),
     )
     .await;
-    let bytes = match collected {
-        Err(_) => {
-            return Err(ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "body-timeout",
-                format!(
-                    "the body was not received within {} ms",
-                    limits.body_timeout.as_millis()
-                ),
-            ))
-        }
-        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            return Err(too_large(format!(
-                "the body is larger than {} bytes",
-                limits.max_body_bytes
-            )))
-        }
-        Ok(Err(_)) => {
-            return Err(ApiError::bad_request(
-                "body-unreadable",
-                "the body could not be read",
-            ))
-        }
-        Ok(Ok(c)) => c.to_bytes(),
-    };
-    serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::bad_request(
-            "bad-json",
-            match e.classify() {
-                serde_json::error::Category::Data => {
-                    format!("the body does not fit this endpoint: {e}")
-                }
-                _ => format!(
-                    "the body is not valid JSON (line {}, column {})",
-                    e.line(),
-                    e.column()
-                ),
-            },
-        )
-    })
+    match collected {
+        Err(_) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body-timeout",
+            format!(
+                "the body was not received within {} ms",
+                limits.body_timeout.as_millis()
+            ),
+        )),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large(format!(
+            "the body is larger than {} bytes",
+            limits.max_body_bytes
+        ))),
+        Ok(Err(_)) => Err(ApiError::bad_request(
+            "body-unreadable",
+            "the body could not be read",
+        )),
+        Ok(Ok(c)) => Ok(c.to_bytes()),
+    }
+}
+
+/// 400 `bad-json`: the body is not JSON, or does not fit the endpoint.
+pub fn bad_json(e: &serde_json::Error) -> ApiError {
+    ApiError::bad_request(
+        "bad-json",
+        match e.classify() {
+            serde_json::error::Category::Data => {
+                format!("the body does not fit this endpoint: {e}")
+            }
+            _ => format!(
+                "the body is not valid JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        },
+    )
 }
 
 /// 413 with a code.
