@@ -13,6 +13,7 @@ mod request_context;
 mod sql;
 mod target;
 mod test;
+mod who_can_see;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -88,6 +89,9 @@ pub enum Command {
     Sql(sql::SqlArgs),
     /// Explain, per column of a source, what a subject sees and which rule decides.
     Explain(explain::ExplainArgs),
+    /// Who can see a column in clear (and who gets which technique), or which rows of a
+    /// source, for every possible subject.
+    WhoCanSee(who_can_see::WhoCanSeeArgs),
     /// Run the `test` blocks.
     Test {
         /// Files or directories.
@@ -125,6 +129,7 @@ pub fn run(cli: Cli) -> ExitCode {
         } => build::run(&paths, output.as_deref(), emit),
         Command::Eval(args) => eval::run(&args),
         Command::Explain(args) => explain::run(&args),
+        Command::WhoCanSee(args) => who_can_see::run(&args),
         Command::Sql(args) => sql::run(&args),
         Command::Grants(args) => grants::run(&args),
         Command::Detokenize(args) => detokenize::run(&args),

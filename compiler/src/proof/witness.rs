@@ -1,0 +1,112 @@
+//! A concrete counter-example: a subject (as the JSON `polc eval --subject` reads) and the row
+//! and clock conditions under which a function holds, from one of its satisfying assignments
+//! within the domain.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::Serialize;
+
+use super::atoms::{Atom, Atoms, FieldKind, Opaque};
+use super::bdd::F;
+
+/// A subject, and what the row and the clock must satisfy.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Witness {
+    pub subject: serde_json::Value,
+    /// Conditions on the row (`row.country == user.region`), as the policy writes them.
+    pub row: Vec<String>,
+    /// Conditions on the clock.
+    pub time: Vec<String>,
+    /// Conditions on the user the procedure does not decompose (opaque).
+    pub user: Vec<String>,
+}
+
+/// A witness of `f ∧ domain`, if it is satisfiable.
+pub fn witness(atoms: &mut Atoms, f: F, domain: F) -> Option<Witness> {
+    let g = atoms.bdd.and(f, domain);
+    let path = atoms.bdd.sat_one(g)?;
+    let set: HashMap<u32, bool> = path.into_iter().collect();
+    let value = |v: u32| set.get(&v).copied().unwrap_or(false);
+    let mut groups = BTreeSet::new();
+    let mut roles = BTreeSet::new();
+    let mut purposes: Vec<String> = Vec::new();
+    let mut attrs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut fields: Vec<(String, FieldKind)> = Vec::new();
+    let mut w = Witness {
+        subject: serde_json::Value::Null,
+        row: Vec::new(),
+        time: Vec::new(),
+        user: Vec::new(),
+    };
+    let list = atoms.list.clone();
+    for (v, atom) in list.iter().enumerate() {
+        let on = value(v as u32);
+        match atom {
+            Atom::Group(g) if on => {
+                groups.insert(g.clone());
+            }
+            Atom::Role(r) if on => {
+                roles.insert(r.clone());
+            }
+            Atom::Purpose(p) if on => {
+                // The deepest true purposes: a purpose below P that is false must not be held.
+                let below_true = list.iter().enumerate().any(|(u, a)| {
+                    matches!(a, Atom::Purpose(q) if q.starts_with(&format!("{p}.")) && value(u as u32))
+                });
+                if !below_true {
+                    purposes.push(p.clone());
+                }
+            }
+            Atom::AttrPresent(a) if on => {
+                attrs.entry(a.clone()).or_default();
+            }
+            Atom::AttrValue(a, x) if on => attrs.entry(a.clone()).or_default().push(x.clone()),
+            Atom::Present(f, k) => fields.push((f.clone(), k.clone())),
+            Atom::Opaque { kind, .. } if set.contains_key(&(v as u32)) => {
+                let text = if on { atom.text() } else { atom.negated_text() };
+                match kind {
+                    Opaque::Row => w.row.push(text),
+                    Opaque::Time => w.time.push(text),
+                    Opaque::User => w.user.push(text),
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut subject = serde_json::Map::new();
+    subject.insert("login".into(), "someone".into());
+    subject.insert(
+        "groups".into(),
+        groups.into_iter().collect::<Vec<_>>().into(),
+    );
+    subject.insert("roles".into(), roles.into_iter().collect::<Vec<_>>().into());
+    let mut amap = serde_json::Map::new();
+    for (a, mut vals) in attrs {
+        if vals.is_empty() {
+            // Present, but with none of the values the policy names.
+            let mut other = "other".to_string();
+            while list
+                .iter()
+                .any(|x| matches!(x, Atom::AttrValue(n, y) if *n == a && *y == other))
+            {
+                other.push('_');
+            }
+            vals.push(other);
+        }
+        amap.insert(a, vals.into());
+    }
+    subject.insert("attributes".into(), amap.into());
+    subject.insert("purposes".into(), purposes.into());
+    for (f, k) in fields {
+        match atoms.witness(&f, &k, &value) {
+            Some(x) => {
+                subject.insert(f, x.json(k == FieldKind::Int));
+            }
+            None => {
+                subject.remove(&f);
+            }
+        }
+    }
+    w.subject = serde_json::Value::Object(subject);
+    Some(w)
+}
