@@ -12,6 +12,7 @@ pub mod atoms;
 pub mod bdd;
 pub mod decision;
 pub mod formula;
+pub mod guarantee;
 pub mod witness;
 
 use serde::Serialize;

@@ -12,6 +12,9 @@ use super::bdd::F;
 /// A subject, and what the row and the clock must satisfy.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Witness {
+    /// The satisfying assignment it was made from (atom, value); atoms not listed are false.
+    #[serde(skip)]
+    pub assignment: Vec<(u32, bool)>,
     pub subject: serde_json::Value,
     /// Conditions on the row (`row.country == user.region`), as the policy writes them.
     pub row: Vec<String>,
@@ -25,7 +28,7 @@ pub struct Witness {
 pub fn witness(atoms: &mut Atoms, f: F, domain: F) -> Option<Witness> {
     let g = atoms.bdd.and(f, domain);
     let path = atoms.bdd.sat_one(g)?;
-    let set: HashMap<u32, bool> = path.into_iter().collect();
+    let set: HashMap<u32, bool> = path.iter().copied().collect();
     let value = |v: u32| set.get(&v).copied().unwrap_or(false);
     let mut groups = BTreeSet::new();
     let mut roles = BTreeSet::new();
@@ -33,6 +36,7 @@ pub fn witness(atoms: &mut Atoms, f: F, domain: F) -> Option<Witness> {
     let mut attrs: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut fields: Vec<(String, FieldKind)> = Vec::new();
     let mut w = Witness {
+        assignment: path,
         subject: serde_json::Value::Null,
         row: Vec::new(),
         time: Vec::new(),
@@ -62,8 +66,25 @@ pub fn witness(atoms: &mut Atoms, f: F, domain: F) -> Option<Witness> {
             }
             Atom::AttrValue(a, x) if on => attrs.entry(a.clone()).or_default().push(x.clone()),
             Atom::Present(f, k) => fields.push((f.clone(), k.clone())),
-            Atom::Opaque { kind, .. } if set.contains_key(&(v as u32)) => {
-                let text = if on { atom.text() } else { atom.negated_text() };
+            // Each opaque condition once, from its "holds" atom: true, false or unknown.
+            Atom::Opaque {
+                kind,
+                holds: true,
+                text,
+            } => {
+                let fails = atoms_index(&list, text, *kind).is_some_and(value);
+                let told = set.contains_key(&(v as u32))
+                    || atoms_index(&list, text, *kind).is_some_and(|u| set.contains_key(&u));
+                if !told {
+                    continue;
+                }
+                let text = if on || (!fails && !set.contains_key(&(v as u32))) {
+                    text.clone()
+                } else if fails {
+                    format!("not ({text})")
+                } else {
+                    format!("({text}) is unknown")
+                };
                 match kind {
                     Opaque::Row => w.row.push(text),
                     Opaque::Time => w.time.push(text),
@@ -109,4 +130,13 @@ pub fn witness(atoms: &mut Atoms, f: F, domain: F) -> Option<Witness> {
     }
     w.subject = serde_json::Value::Object(subject);
     Some(w)
+}
+
+/// The "fails" atom of an opaque condition.
+fn atoms_index(list: &[Atom], text: &str, kind: Opaque) -> Option<u32> {
+    list.iter()
+        .position(|a| {
+            matches!(a, Atom::Opaque { text: t, kind: k, holds: false } if t == text && *k == kind)
+        })
+        .map(|i| i as u32)
 }

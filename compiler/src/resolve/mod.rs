@@ -51,6 +51,7 @@ pub fn resolve(files: &SourceMap, asts: &[SourceFile]) -> (Model, Vec<Diagnostic
     c.check_columns();
     c.check_policies();
     c.check_exempts();
+    c.check_guarantees();
     c.check_tests();
     (c.model, c.diags)
 }

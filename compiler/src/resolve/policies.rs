@@ -11,6 +11,7 @@ use pol_grammar::ast::{self, AudienceKind, Decl, RowAudienceKind, RowFilterKind}
 use pol_grammar::Span;
 use std::collections::{HashMap, HashSet};
 
+mod guarantee;
 mod mask_rule;
 
 /// Lazily built lookup of columns by tag (every ancestor of a column's tags).
