@@ -66,6 +66,11 @@ pub enum Command {
         /// Without it, rules are compared as written.
         #[arg(long = "subject")]
         subjects: Vec<PathBuf>,
+        /// Prove, for every subject and row, whether NEW reveals anything OLD did not (a column
+        /// clear or masked differently where OLD masked it, a row shown that OLD hid); exit 1
+        /// with a counter-example if it does.
+        #[arg(long, conflicts_with = "subjects")]
+        prove: bool,
     },
     /// Check policy files and write the binary bundle.
     Build {
@@ -121,7 +126,18 @@ pub fn run(cli: Cli) -> ExitCode {
             deny_warnings,
             each,
         } => check::run(&paths, format, deny_warnings, each),
-        Command::Diff { old, new, subjects } => diff::run(&old, &new, &subjects),
+        Command::Diff {
+            old,
+            new,
+            subjects,
+            prove,
+        } => {
+            if prove {
+                diff::prove(&old, &new)
+            } else {
+                diff::run(&old, &new, &subjects)
+            }
+        }
         Command::Build {
             paths,
             output,

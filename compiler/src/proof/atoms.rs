@@ -151,10 +151,10 @@ impl Atom {
             Atom::Purpose(p) => format!("user acting under {p}"),
             Atom::AttrPresent(a) => format!("user has attribute {a:?}"),
             Atom::AttrValue(a, v) => format!("user has attribute {a:?} = {v:?}"),
-            Atom::Present(f, _) => format!("has(user.{f})"),
+            Atom::Present(f, _) => format!("has({f})"),
             Atom::Compare {
                 field, op, value, ..
-            } => format!("user.{field} {} {}", op.text(), value.text()),
+            } => format!("{field} {} {}", op.text(), value.text()),
             Atom::Opaque { text, holds, .. } => {
                 if *holds {
                     text.clone()
@@ -168,11 +168,11 @@ impl Atom {
     /// The negated atom as a predicate.
     pub fn negated_text(&self) -> String {
         match self {
-            Atom::Present(f, _) => format!("not has(user.{f})"),
+            Atom::Present(f, _) => format!("not has({f})"),
             // Absent fields make neither hold: "not" says exactly "does not hold".
             Atom::Compare {
                 field, op, value, ..
-            } => format!("not user.{field} {} {}", op.text(), value.text()),
+            } => format!("not {field} {} {}", op.text(), value.text()),
             Atom::Opaque { text, holds, .. } => {
                 if *holds {
                     format!("not ({text})")
@@ -188,6 +188,9 @@ impl Atom {
     pub fn apart(&self) -> Option<Opaque> {
         match self {
             Atom::Opaque { kind, .. } if *kind != Opaque::User => Some(*kind),
+            Atom::Present(f, _) | Atom::Compare { field: f, .. } if f.starts_with("row.") => {
+                Some(Opaque::Row)
+            }
             _ => None,
         }
     }
@@ -588,16 +591,21 @@ fn const_text(e: &CExpr) -> Option<String> {
     }
 }
 
-/// A declared (or the `login`) subject field the procedure compares, with its kind.
+/// A declared (or the `login`) subject field, or a column of the row, that the procedure
+/// compares with constants: its name as written (`user.clearance`, `row.region`) and kind.
 fn field_of(cx: Ctx<'_>, e: &CExpr) -> Option<(String, FieldKind)> {
-    let CKind::User(i) = &e.kind else {
-        return None;
+    let (name, ty) = match &e.kind {
+        CKind::User(i) => {
+            let field = cx.model.subject.get(*i)?;
+            if field.loc.is_none() && field.name != "login" {
+                return None;
+            }
+            (format!("user.{}", field.name), &field.ty)
+        }
+        CKind::Row(c) => (format!("row.{c}"), &e.ty),
+        _ => return None,
     };
-    let field = cx.model.subject.get(*i)?;
-    if field.loc.is_none() && field.name != "login" {
-        return None;
-    }
-    let kind = match &field.ty {
+    let kind = match ty {
         Ty::Int => FieldKind::Int,
         Ty::Decimal => FieldKind::Decimal,
         Ty::Text => FieldKind::Text,
@@ -605,7 +613,7 @@ fn field_of(cx: Ctx<'_>, e: &CExpr) -> Option<(String, FieldKind)> {
         Ty::Bool => FieldKind::Bool,
         _ => return None,
     };
-    Some((field.name.clone(), kind))
+    Some((name, kind))
 }
 
 fn reads_clock(e: &CExpr) -> bool {

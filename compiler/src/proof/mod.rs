@@ -13,6 +13,7 @@ pub mod bdd;
 pub mod decision;
 pub mod formula;
 pub mod guarantee;
+pub mod reveal;
 pub mod witness;
 
 use serde::Serialize;

@@ -16,6 +16,8 @@ pub struct Witness {
     #[serde(skip)]
     pub assignment: Vec<(u32, bool)>,
     pub subject: serde_json::Value,
+    /// Values of the row's columns that the conditions compare with constants.
+    pub row_values: serde_json::Map<String, serde_json::Value>,
     /// Conditions on the row (`row.country == user.region`), as the policy writes them.
     pub row: Vec<String>,
     /// Conditions on the clock.
@@ -38,6 +40,7 @@ pub fn witness(atoms: &mut Atoms, f: F, domain: F) -> Option<Witness> {
     let mut w = Witness {
         assignment: path,
         subject: serde_json::Value::Null,
+        row_values: serde_json::Map::new(),
         row: Vec::new(),
         time: Vec::new(),
         user: Vec::new(),
@@ -119,12 +122,19 @@ pub fn witness(atoms: &mut Atoms, f: F, domain: F) -> Option<Witness> {
     subject.insert("attributes".into(), amap.into());
     subject.insert("purposes".into(), purposes.into());
     for (f, k) in fields {
-        match atoms.witness(&f, &k, &value) {
-            Some(x) => {
-                subject.insert(f, x.json(k == FieldKind::Int));
-            }
-            None => {
-                subject.remove(&f);
+        let x = atoms.witness(&f, &k, &value);
+        if let Some(col) = f.strip_prefix("row.") {
+            let v = x.map_or(serde_json::Value::Null, |x| x.json(k == FieldKind::Int));
+            w.row.push(format!("{f} is {v}"));
+            w.row_values.insert(col.to_string(), v);
+        } else if let Some(name) = f.strip_prefix("user.") {
+            match x {
+                Some(x) => {
+                    subject.insert(name.to_string(), x.json(k == FieldKind::Int));
+                }
+                None => {
+                    subject.remove(name);
+                }
             }
         }
     }
