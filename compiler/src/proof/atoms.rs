@@ -159,7 +159,7 @@ impl Atom {
                 if *holds {
                     text.clone()
                 } else {
-                    format!("({text}) is false")
+                    format!("not ({text})")
                 }
             }
         }
@@ -175,7 +175,7 @@ impl Atom {
             } => format!("not {field} {} {}", op.text(), value.text()),
             Atom::Opaque { text, holds, .. } => {
                 if *holds {
-                    format!("not ({text})")
+                    format!("({text}) does not hold")
                 } else {
                     format!("({text}) is not false")
                 }

@@ -235,6 +235,38 @@ impl Bdd {
         (out, cut)
     }
 
+    /// `f` with the variables `value` knows replaced by constants.
+    pub fn restrict(&mut self, f: F, value: &dyn Fn(u32) -> Option<bool>) -> F {
+        let mut memo = HashMap::new();
+        self.restrict_in(f, value, &mut memo)
+    }
+
+    fn restrict_in(
+        &mut self,
+        f: F,
+        value: &dyn Fn(u32) -> Option<bool>,
+        memo: &mut HashMap<F, F>,
+    ) -> F {
+        if f == Bdd::TRUE || f == Bdd::FALSE {
+            return f;
+        }
+        if let Some(&r) = memo.get(&f) {
+            return r;
+        }
+        let n = self.node(f);
+        let r = match value(n.var) {
+            Some(true) => self.restrict_in(n.hi, value, memo),
+            Some(false) => self.restrict_in(n.lo, value, memo),
+            None => {
+                let lo = self.restrict_in(n.lo, value, memo);
+                let hi = self.restrict_in(n.hi, value, memo);
+                self.make(n.var, lo, hi)
+            }
+        };
+        memo.insert(f, r);
+        r
+    }
+
     /// Evaluates `f` under a full assignment (variables missing from it are false).
     pub fn eval(&self, f: F, value: &dyn Fn(u32) -> bool) -> bool {
         let mut cur = f;
