@@ -428,3 +428,33 @@ proptest! {
         }
     }
 }
+
+/// A broken guarantee is one syntax error; the declarations after it are still read and the
+/// guarantees that parse are still proved.
+#[test]
+fn a_broken_guarantee_is_recovered_and_formatted_guarantees_are_canonical() {
+    let text = "source s { id: int key, x: text, }\nguarantee never unmasked ;\nguarantee never unmasked column s.x;\n";
+    let (_, a) = analysis(text);
+    let codes: Vec<&str> = a.diagnostics.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, vec!["E0001"], "{:?}", a.diagnostics);
+    assert_eq!(a.model.guarantees.len(), 1);
+    let messy = "source s { id: int key, x: text, }\nguarantee   never unmasked\n column s.x   except user in group \"a\" ;\nguarantee never show rows of s\n where row.x == \"b\";\n";
+    let canonical = "source s {\n  id: int key,\n  x: text,\n}\n\nguarantee never unmasked column s.x except user in group \"a\";\nguarantee never show rows of s where row.x == \"b\";\n";
+    let dir = dir_with(&[("p.pol", messy)]);
+    let (code, _, err) = polc(dir.path(), &["fmt", "p.pol"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("p.pol")).unwrap(),
+        canonical
+    );
+    // Both are broken: x has no rule, and every row is shown.
+    let (code, out, err) = polc(dir.path(), &["check", "p.pol"]);
+    let out = out + &err;
+    assert_eq!(code, 1);
+    assert_eq!(out.matches("error[E0042]").count(), 2, "{out}");
+    assert!(
+        out.contains("counter-example: the subject {\"login\":\"someone\",\"groups\":[],"),
+        "{out}"
+    );
+    assert!(out.contains("on a row where row.x is \"b\""), "{out}");
+}
