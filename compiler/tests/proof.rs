@@ -373,7 +373,7 @@ proptest! {
         let mut map = SourceMap::new();
         map.add("gen.pol", case.text.clone());
         let set = Set { model: &a.model, resolution: &a.resolution, files: &map };
-        let d = Decisions { model: set.model, resolution: set.resolution, files: set.files };
+        let d = Decisions::new(set.model, set.resolution, set.files);
         let r = Reference::new(&a.model, &a.resolution, None, now());
         for (source, row) in &case.rows {
             let s = a.model.source(source).unwrap();

@@ -106,9 +106,37 @@ pub struct Decisions<'a> {
     pub model: &'a Model,
     pub resolution: &'a Resolution,
     pub files: &'a SourceMap,
+    /// The exempts covering each source, computed on first use (a scope may list thousands
+    /// of sources, and every column asks).
+    exempts: std::cell::OnceCell<Vec<Vec<usize>>>,
 }
 
-impl Decisions<'_> {
+impl<'a> Decisions<'a> {
+    /// The decisions of a checked policy set.
+    pub fn new(model: &'a Model, resolution: &'a Resolution, files: &'a SourceMap) -> Self {
+        Decisions {
+            model,
+            resolution,
+            files,
+            exempts: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn exempts_of(&self, s: SourceId) -> &[usize] {
+        let all = self.exempts.get_or_init(|| {
+            let mut by: Vec<Vec<usize>> = vec![Vec::new(); self.model.sources.len()];
+            for (i, e) in self.model.exempts.iter().enumerate() {
+                for &src in &e.scope.sources {
+                    if let Some(v) = by.get_mut(src) {
+                        v.push(i);
+                    }
+                }
+            }
+            by
+        });
+        all.get(s).map(|v| v.as_slice()).unwrap_or(&[])
+    }
+
     fn cx(&self) -> Ctx<'_> {
         Ctx {
             model: self.model,
@@ -119,8 +147,8 @@ impl Decisions<'_> {
     /// Where an `exempt` covering the source holds, with each exempt's own function.
     pub fn exempt(&self, atoms: &mut Atoms, s: SourceId) -> Vec<(F, crate::source_map::Loc)> {
         let mut out = Vec::new();
-        for e in &self.model.exempts {
-            if e.scope.sources.contains(&s) {
+        for &i in self.exempts_of(s) {
+            if let Some(e) = self.model.exempts.get(i) {
                 let tri = atoms.cond(self.cx(), &e.cond, e.loc.file);
                 out.push((tri.t, e.loc));
             }
@@ -276,7 +304,9 @@ impl Decisions<'_> {
         let own = self.own(atoms, s, c);
         let own_clear = own.effect(&mut atoms.bdd, &Effect::Clear);
         let mut memo = std::collections::HashMap::new();
-        let clear = self.final_clear(atoms, s, c, &mut memo, 0);
+        let mut owns = std::collections::HashMap::new();
+        owns.insert(c, own_clear);
+        let clear = self.final_clear(atoms, s, c, &mut memo, &mut owns, 0);
         let lost = atoms.bdd.and_not(own_clear, clear);
         if lost == Bdd::FALSE {
             return own;
@@ -299,9 +329,20 @@ impl Decisions<'_> {
         ColumnDecision { parts }
     }
 
-    fn own_clear(&self, atoms: &mut Atoms, s: SourceId, c: ColumnId) -> F {
+    fn own_clear(
+        &self,
+        atoms: &mut Atoms,
+        s: SourceId,
+        c: ColumnId,
+        owns: &mut std::collections::HashMap<ColumnId, F>,
+    ) -> F {
+        if let Some(&f) = owns.get(&c) {
+            return f;
+        }
         let own = self.own(atoms, s, c);
-        own.effect(&mut atoms.bdd, &Effect::Clear)
+        let f = own.effect(&mut atoms.bdd, &Effect::Clear);
+        owns.insert(c, f);
+        f
     }
 
     fn final_clear(
@@ -310,6 +351,7 @@ impl Decisions<'_> {
         s: SourceId,
         c: ColumnId,
         memo: &mut std::collections::HashMap<ColumnId, F>,
+        owns: &mut std::collections::HashMap<ColumnId, F>,
         depth: usize,
     ) -> F {
         if let Some(&f) = memo.get(&c) {
@@ -324,10 +366,10 @@ impl Decisions<'_> {
         let Some(col) = src.columns.get(c) else {
             return Bdd::FALSE;
         };
-        let mut clear = self.own_clear(atoms, s, c);
+        let mut clear = self.own_clear(atoms, s, c, owns);
         let mut p = col.parent;
         while let Some(pp) = p {
-            let pc = self.own_clear(atoms, s, pp);
+            let pc = self.own_clear(atoms, s, pp, owns);
             clear = atoms.bdd.and(clear, pc);
             p = src.columns.get(pp).and_then(|x| x.parent);
         }
@@ -336,7 +378,7 @@ impl Decisions<'_> {
             .collect();
         let reads: Vec<ColumnId> = col.derived.iter().flat_map(|d| d.reads.clone()).collect();
         for k in kids.into_iter().chain(reads) {
-            let kc = self.final_clear(atoms, s, k, memo, depth + 1);
+            let kc = self.final_clear(atoms, s, k, memo, owns, depth + 1);
             clear = atoms.bdd.and(clear, kc);
         }
         memo.insert(c, clear);

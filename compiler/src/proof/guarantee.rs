@@ -75,43 +75,57 @@ fn one(set: Set<'_>, g: &Guarantee) -> Option<Broken> {
     let d = set.decisions();
     match &g.kind {
         GuaranteeKind::Unmasked { matches } => {
+            // One atom table for every matched column: conditions repeat across columns.
+            let mut atoms = Atoms::default();
+            let exc = except(set, &mut atoms, g);
+            let mut bad = Vec::new();
             for &(s, c) in matches {
-                let mut atoms = Atoms::default();
                 let decision = d.column(&mut atoms, s, c);
-                let exc = except(set, &mut atoms, g);
-                let dom = atoms.domain();
-                for part in decision.parts.iter().filter(|p| p.effect == Effect::Clear) {
-                    let bad = atoms.bdd.and_not(part.when, exc);
-                    let Some(w) = witness(&mut atoms, bad, dom) else {
-                        continue;
-                    };
-                    let src = set.model.sources.get(s)?;
-                    let col = src.columns.get(c)?;
-                    let (culprit, why) = match &part.decider {
-                        Decider::Rules(rules) => match rules.first() {
-                            Some((name, loc)) => {
-                                (*loc, format!("`{name}` leaves it clear for that subject"))
-                            }
-                            None => (col.loc, "no rule masks it for that subject".to_string()),
-                        },
-                        Decider::Exempt(loc) => (
-                            *loc,
-                            "this exempt makes it clear for that subject".to_string(),
-                        ),
-                        Decider::Nothing | Decider::Inputs => (
-                            col.loc,
-                            "no rule masks this column for that subject".to_string(),
-                        ),
-                    };
-                    return Some(Broken {
-                        guarantee: g.loc,
-                        what: format!("`{}.{}` is clear", src.name, col.name),
-                        source: src.name.clone(),
-                        culprit,
-                        why,
-                        witness: w,
-                    });
+                for part in decision
+                    .parts
+                    .into_iter()
+                    .filter(|p| p.effect == Effect::Clear)
+                {
+                    let f = atoms.bdd.and_not(part.when, exc);
+                    if f != Bdd::FALSE {
+                        bad.push((s, c, f, part.decider));
+                    }
                 }
+            }
+            if bad.is_empty() {
+                return None;
+            }
+            let dom = atoms.domain();
+            for (s, c, f, decider) in bad {
+                let Some(w) = witness(&mut atoms, f, dom) else {
+                    continue;
+                };
+                let src = set.model.sources.get(s)?;
+                let col = src.columns.get(c)?;
+                let (culprit, why) = match &decider {
+                    Decider::Rules(rules) => match rules.first() {
+                        Some((name, loc)) => {
+                            (*loc, format!("`{name}` leaves it clear for that subject"))
+                        }
+                        None => (col.loc, "no rule masks it for that subject".to_string()),
+                    },
+                    Decider::Exempt(loc) => (
+                        *loc,
+                        "this exempt makes it clear for that subject".to_string(),
+                    ),
+                    Decider::Nothing | Decider::Inputs => (
+                        col.loc,
+                        "no rule masks this column for that subject".to_string(),
+                    ),
+                };
+                return Some(Broken {
+                    guarantee: g.loc,
+                    what: format!("`{}.{}` is clear", src.name, col.name),
+                    source: src.name.clone(),
+                    culprit,
+                    why,
+                    witness: w,
+                });
             }
             None
         }

@@ -37,11 +37,7 @@ pub struct Set<'a> {
 
 impl<'a> Set<'a> {
     fn decisions(&self) -> Decisions<'a> {
-        Decisions {
-            model: self.model,
-            resolution: self.resolution,
-            files: self.files,
-        }
+        Decisions::new(self.model, self.resolution, self.files)
     }
 }
 

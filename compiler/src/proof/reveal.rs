@@ -27,11 +27,7 @@ pub struct Leak {
 }
 
 fn decisions<'a>(set: Set<'a>) -> Decisions<'a> {
-    Decisions {
-        model: set.model,
-        resolution: set.resolution,
-        files: set.files,
-    }
+    Decisions::new(set.model, set.resolution, set.files)
 }
 
 fn names(d: &Decider) -> Vec<String> {
@@ -46,6 +42,8 @@ fn names(d: &Decider) -> Vec<String> {
 /// Every column and row source where NEW reveals more than OLD, one counter-example each.
 pub fn prove(old: Set<'_>, new: Set<'_>) -> Vec<Leak> {
     let mut out = Vec::new();
+    let dold = decisions(old);
+    let dnew = decisions(new);
     for (ns, nsrc) in new.model.sources.iter().enumerate() {
         let Some(os) = old.model.source(&nsrc.name) else {
             continue;
@@ -58,8 +56,8 @@ pub fn prove(old: Set<'_>, new: Set<'_>) -> Vec<Leak> {
                 continue;
             };
             let mut atoms = Atoms::default();
-            let od = decisions(old).column(&mut atoms, os, oc);
-            let nd = decisions(new).column(&mut atoms, ns, nc);
+            let od = dold.column(&mut atoms, os, oc);
+            let nd = dnew.column(&mut atoms, ns, nc);
             let dom = atoms.domain();
             'found: for p in &nd.parts {
                 if p.effect.reveals_nothing() {
@@ -85,8 +83,8 @@ pub fn prove(old: Set<'_>, new: Set<'_>) -> Vec<Leak> {
             }
         }
         let mut atoms = Atoms::default();
-        let (oparts, oexempt) = decisions(old).rows(&mut atoms, os);
-        let (nparts, nexempt) = decisions(new).rows(&mut atoms, ns);
+        let (oparts, oexempt) = dold.rows(&mut atoms, os);
+        let (nparts, nexempt) = dnew.rows(&mut atoms, ns);
         let oall = atoms.bdd.all(oparts.iter().map(|p| p.passes));
         let oshown = atoms.bdd.or(oexempt, oall);
         let nall = atoms.bdd.all(nparts.iter().map(|p| p.passes));
