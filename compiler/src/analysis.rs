@@ -114,6 +114,17 @@ pub fn check_parsed_after(
     diags.append(&mut more);
     let resolution = crate::conflicts::resolve(&model, false);
     crate::lints::run(&model, &resolution, &mut diags);
+    if !diags
+        .iter()
+        .any(|d| d.severity() == diagnostics::Severity::Error)
+    {
+        let set = crate::proof::Set {
+            model: &model,
+            resolution: &resolution,
+            files,
+        };
+        diags.extend(crate::proof::guarantee::check(set));
+    }
     diagnostics::sort(&mut diags);
     Analysis {
         asts,

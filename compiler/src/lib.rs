@@ -11,6 +11,7 @@ pub mod lints;
 pub mod lower;
 pub mod model;
 pub mod policy_sets;
+pub mod proof;
 pub mod reference;
 pub mod resolve;
 pub mod source_map;

@@ -28,6 +28,7 @@ mod language_reference;
 mod lowering;
 mod never_panics;
 mod policy_sets;
+mod proof;
 mod readme;
 mod reference_generated;
 mod reference_semantics;

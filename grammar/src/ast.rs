@@ -87,6 +87,7 @@ pub enum Decl {
     Source(SourceDecl),
     Policy(PolicyDecl),
     Exempt(ExemptDecl),
+    Guarantee(GuaranteeDecl),
     Level(LevelDecl),
     Settings(SettingsDecl),
     Test(TestDecl),
@@ -104,6 +105,7 @@ impl Decl {
             Decl::Source(d) => d.span,
             Decl::Policy(d) => d.span,
             Decl::Exempt(d) => d.span,
+            Decl::Guarantee(d) => d.span,
             Decl::Level(d) => d.span,
             Decl::Settings(d) => d.span,
             Decl::Test(d) => d.span,
@@ -119,6 +121,7 @@ impl Decl {
             Decl::Source(d) => Some(&mut d.doc),
             Decl::Policy(d) => Some(&mut d.doc),
             Decl::Exempt(_)
+            | Decl::Guarantee(_)
             | Decl::Level(_)
             | Decl::Settings(_)
             | Decl::Test(_)
@@ -465,6 +468,25 @@ pub struct ExemptDecl {
     pub cond: Expr,
     pub scope: Option<Scope>,
     pub span: Span,
+}
+
+/// `guarantee never unmasked TARGET [except COND];` or
+/// `guarantee never show rows of S where COND [except COND];`: checked for every subject.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GuaranteeDecl {
+    pub kind: GuaranteeKind,
+    /// The users the guarantee does not speak of.
+    pub except: Option<Expr>,
+    pub span: Span,
+}
+
+/// What a guarantee promises.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum GuaranteeKind {
+    /// No column the target matches is ever clear.
+    Unmasked(Target),
+    /// No row of the source where the condition holds is ever shown.
+    Rows { source: Ident, cond: Expr },
 }
 
 /// `level High > Medium > Low;`

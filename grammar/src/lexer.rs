@@ -255,6 +255,7 @@ pub enum Tok<'a> {
     KwOf,
     KwNever,
     KwExempt,
+    KwGuarantee,
     KwAllow,
     KwTemporary,
     KwUnmask,
@@ -370,6 +371,7 @@ impl Tok<'_> {
             Tok::KwOf => "of",
             Tok::KwNever => "never",
             Tok::KwExempt => "exempt",
+            Tok::KwGuarantee => "guarantee",
             Tok::KwAllow => "allow",
             Tok::KwTemporary => "temporary",
             Tok::KwUnmask => "unmask",
@@ -423,6 +425,7 @@ impl Tok<'_> {
                 | Tok::KwSource
                 | Tok::KwPolicy
                 | Tok::KwExempt
+                | Tok::KwGuarantee
                 | Tok::KwLevel
                 | Tok::KwSettings
                 | Tok::KwTest
@@ -643,6 +646,7 @@ pub const KEYWORDS: &[(&str, Tok<'static>)] = &[
     ("of", Tok::KwOf),
     ("never", Tok::KwNever),
     ("exempt", Tok::KwExempt),
+    ("guarantee", Tok::KwGuarantee),
     ("allow", Tok::KwAllow),
     ("temporary", Tok::KwTemporary),
     ("unmask", Tok::KwUnmask),

@@ -204,6 +204,7 @@ fn only_starts_declaration(prev: &Tok, tok: &Tok) -> bool {
         | Tok::KwPurpose
         | Tok::KwSubject
         | Tok::KwExempt
+        | Tok::KwGuarantee
         | Tok::KwSettings
         | Tok::KwTest => !matches!(prev, Tok::Dot),
         Tok::KwSource => !matches!(prev, Tok::Dot | Tok::KwOn),

@@ -55,6 +55,69 @@ pub fn render_changes(audience: &str, changes: &[Change]) -> String {
     out
 }
 
+/// `polc diff --prove OLD NEW`: every leak with its counter-example; exit 1 if any.
+pub fn prove(old: &Path, new: &Path) -> ExitCode {
+    let (old_files, old_a) = match load(old) {
+        Ok(x) => x,
+        Err(e) => return fail_usage(e),
+    };
+    let (new_files, new_a) = match load(new) {
+        Ok(x) => x,
+        Err(e) => return fail_usage(e),
+    };
+    let old_set = crate::proof::Set {
+        model: &old_a.model,
+        resolution: &old_a.resolution,
+        files: &old_files,
+    };
+    let new_set = crate::proof::Set {
+        model: &new_a.model,
+        resolution: &new_a.resolution,
+        files: &new_files,
+    };
+    let leaks = crate::proof::reveal::prove(old_set, new_set);
+    print!("{}", render_leaks(&leaks));
+    if leaks.is_empty() {
+        eprintln!("proved: the new policy set reveals nothing the old one did not, to any subject");
+        ExitCode::SUCCESS
+    } else {
+        eprintln!(
+            "{} leak{}: the new policy set reveals more",
+            leaks.len(),
+            if leaks.len() == 1 { "" } else { "s" }
+        );
+        ExitCode::from(1)
+    }
+}
+
+/// Renders the leaks of `diff --prove`.
+pub fn render_leaks(leaks: &[crate::proof::reveal::Leak]) -> String {
+    let mut out = String::new();
+    for l in leaks {
+        out.push_str(&format!(
+            "{}: {} (was {})
+",
+            l.key, l.new, l.old
+        ));
+        out.push_str(&format!(
+            "  for: {}
+",
+            crate::proof::guarantee::example(&l.witness)
+        ));
+        out.push_str(&format!(
+            "  old: {}
+",
+            l.old_rules.join(", ")
+        ));
+        out.push_str(&format!(
+            "  new: {}
+",
+            l.new_rules.join(", ")
+        ));
+    }
+    out
+}
+
 pub fn run(old: &Path, new: &Path, subjects: &[PathBuf]) -> ExitCode {
     let (old_files, old_a) = match load(old) {
         Ok(x) => x,

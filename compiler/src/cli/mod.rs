@@ -14,6 +14,7 @@ mod request_context;
 mod sql;
 mod target;
 mod test;
+mod who_can_see;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -66,6 +67,11 @@ pub enum Command {
         /// Without it, rules are compared as written.
         #[arg(long = "subject")]
         subjects: Vec<PathBuf>,
+        /// Prove, for every subject and row, whether NEW reveals anything OLD did not (a column
+        /// clear or masked differently where OLD masked it, a row shown that OLD hid); exit 1
+        /// with a counter-example if it does.
+        #[arg(long, conflicts_with = "subjects")]
+        prove: bool,
     },
     /// Check policy files and write the binary bundle.
     Build {
@@ -94,6 +100,9 @@ pub enum Command {
         /// The code, e.g. `E0003` or `W0004`.
         code: String,
     },
+    /// Who can see a column in clear (and who gets which technique), or which rows of a
+    /// source, for every possible subject.
+    WhoCanSee(who_can_see::WhoCanSeeArgs),
     /// Run the `test` blocks.
     Test {
         /// Files or directories.
@@ -123,7 +132,18 @@ pub fn run(cli: Cli) -> ExitCode {
             deny_warnings,
             each,
         } => check::run(&paths, format, deny_warnings, each),
-        Command::Diff { old, new, subjects } => diff::run(&old, &new, &subjects),
+        Command::Diff {
+            old,
+            new,
+            subjects,
+            prove,
+        } => {
+            if prove {
+                diff::prove(&old, &new)
+            } else {
+                diff::run(&old, &new, &subjects)
+            }
+        }
         Command::Build {
             paths,
             output,
@@ -132,6 +152,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Eval(args) => eval::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::ExplainCode { code } => explain_code::run(&code),
+        Command::WhoCanSee(args) => who_can_see::run(&args),
         Command::Sql(args) => sql::run(&args),
         Command::Grants(args) => grants::run(&args),
         Command::Detokenize(args) => detokenize::run(&args),

@@ -212,6 +212,7 @@ impl Builder<'_> {
             }
             Decl::Source(s) => self.source(s),
             Decl::Policy(p) => self.policy(p),
+            Decl::Guarantee(_) => {}
             Decl::Exempt(e) => {
                 let ctx = self
                     .model

@@ -149,6 +149,7 @@ pub(super) fn document_symbols(file: &ast::SourceFile) -> Vec<DocumentSymbol> {
                     .collect();
                 s
             }
+            Decl::Guarantee(g) => sym("guarantee".to_string(), SymbolKind::Exempt, g.span, g.span),
             Decl::Exempt(e) => sym(
                 "exempt".to_string(),
                 SymbolKind::Exempt,

@@ -34,6 +34,8 @@ pub struct Model {
     pub mask_rules: Vec<MaskRule>,
     pub row_rules: Vec<RowRule>,
     pub exempts: Vec<Exempt>,
+    /// `guarantee` declarations, checked by [`crate::proof`] for every subject.
+    pub guarantees: Vec<Guarantee>,
     pub grants: Vec<Grant>,
     pub settings: Settings,
     pub tests: Vec<TestCase>,
@@ -529,6 +531,24 @@ pub struct Exempt {
     pub cond: CExpr,
     pub scope: Scope,
     pub loc: Loc,
+}
+
+/// A `guarantee` declaration: a promise about every subject, proved by [`crate::proof`].
+#[derive(Clone, Debug)]
+pub struct Guarantee {
+    pub kind: GuaranteeKind,
+    /// The users the guarantee does not speak of (`except C`).
+    pub except: Option<CExpr>,
+    pub loc: Loc,
+}
+
+/// What a guarantee promises.
+#[derive(Clone, Debug)]
+pub enum GuaranteeKind {
+    /// No column the target matches (in every source) is ever clear.
+    Unmasked { matches: Vec<(SourceId, ColumnId)> },
+    /// No row of the source where `cond` holds is ever shown.
+    Rows { source: SourceId, cond: CExpr },
 }
 
 #[derive(Clone, Debug)]

@@ -158,6 +158,7 @@ impl Checker<'_> {
                     Decl::Source(_)
                     | Decl::Policy(_)
                     | Decl::Exempt(_)
+                    | Decl::Guarantee(_)
                     | Decl::Test(_)
                     | Decl::Error(_) => {}
                 }

@@ -80,6 +80,7 @@ pub fn resolve_after(
     c.model.unread_rules = asts.iter().any(has_unread_rules);
     let segments = c.check_policies(previous);
     c.check_exempts();
+    c.check_guarantees();
     c.check_tests();
     let memo = Memo {
         declared: Some(declared),

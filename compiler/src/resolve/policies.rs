@@ -13,6 +13,7 @@ use pol_grammar::Span;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+mod guarantee;
 mod mask_rule;
 
 /// Lazily built lookup of columns by tag (every ancestor of a column's tags).

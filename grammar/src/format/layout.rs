@@ -89,6 +89,31 @@ impl Printer<'_> {
                 }
                 self.tok(Tok::Semi);
             }
+            Decl::Guarantee(g) => {
+                self.words(&[Tok::KwGuarantee, Tok::KwNever]);
+                match &g.kind {
+                    GuaranteeKind::Unmasked(t) => {
+                        self.tok(Tok::KwUnmasked);
+                        self.space();
+                        self.target(t);
+                    }
+                    GuaranteeKind::Rows { cond, .. } => {
+                        self.words(&[Tok::KwShow, Tok::KwRows, Tok::KwOf]);
+                        self.tok_any();
+                        self.space();
+                        self.tok(Tok::KwWhere);
+                        self.space();
+                        self.expr(cond);
+                    }
+                }
+                if let Some(e) = &g.except {
+                    self.space();
+                    self.tok(Tok::KwExcept);
+                    self.space();
+                    self.expr(e);
+                }
+                self.tok(Tok::Semi);
+            }
             Decl::Level(l) => {
                 self.tok(Tok::KwLevel);
                 self.space();
@@ -842,6 +867,7 @@ fn compact_pair(a: &Decl, b: &Decl) -> bool {
         (Decl::Tag(_), Decl::Tag(_))
             | (Decl::Purpose(_), Decl::Purpose(_))
             | (Decl::Exempt(_), Decl::Exempt(_))
+            | (Decl::Guarantee(_), Decl::Guarantee(_))
             | (Decl::Level(_), Decl::Level(_))
     )
 }

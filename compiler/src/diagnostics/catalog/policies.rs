@@ -16,6 +16,25 @@ impl Diagnostic {
         .with_help("check the tags or the pattern; a rule with an empty scope never applies")
     }
 
+    /// E0043: a `guarantee` that some subject (and row) breaks; `culprit` is the rule (or
+    /// exempt, or column) that makes the leak, `example` the counter-example.
+    pub fn guarantee_broken(
+        at: Loc,
+        what: &str,
+        culprit: Loc,
+        why: &str,
+        example: &str,
+    ) -> Diagnostic {
+        Diagnostic::new(
+            Code::GuaranteeBroken,
+            format!("this guarantee does not hold: {what}"),
+            at,
+            "does not hold for some subject",
+        )
+        .with_secondary(culprit, why)
+        .with_note(format!("counter-example: {example}"))
+    }
+
     /// W0005: a policy without rules.
     pub fn empty_policy(at: Loc, policy: &str) -> Diagnostic {
         Diagnostic::new(

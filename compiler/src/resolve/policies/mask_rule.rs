@@ -24,10 +24,10 @@ pub(super) struct RuleSite<'r> {
 
 /// A resolved target: what it names, whether it names one column, and the columns it matches
 /// (sorted by source, then column).
-struct Targeted {
-    target: Target,
-    direct: bool,
-    matches: Vec<Match>,
+pub(super) struct Targeted {
+    pub target: Target,
+    pub direct: bool,
+    pub matches: Vec<Match>,
 }
 
 fn matched(source: SourceId, column: ColumnId, specificity: Specificity) -> Match {
@@ -98,7 +98,11 @@ impl Checker<'_> {
 
     /// Resolves a target to the columns it matches in the scope; `None` when it cannot be
     /// resolved (the error is already reported).
-    fn mask_target(&mut self, target: &ast::Target, site: &RuleSite) -> Option<Targeted> {
+    pub(super) fn mask_target(
+        &mut self,
+        target: &ast::Target,
+        site: &RuleSite,
+    ) -> Option<Targeted> {
         let covered: HashSet<SourceId> = site.scope.sources.iter().copied().collect();
         let in_scope = |s: &SourceId| covered.contains(s);
         let (target, direct, matches) = match &target.kind {

@@ -1,0 +1,211 @@
+//! Access review by proof (issue 16): who can see a column in clear, who gets which
+//! technique, who sees which rows — for every possible subject, not by examples — and the
+//! checks built on it (`guarantee` declarations, `polc diff --prove`).
+//!
+//! A backend of the resolved model: it reads the [`Model`] and the [`Resolution`] (and the
+//! files only to quote conditions), never syntax. Conditions on the user become *atoms*
+//! ([`atoms`]); a decision becomes a boolean function of them ([`decision`]), represented as a
+//! BDD ([`bdd`]); a function is stated back as a short disjunction of the policy's predicates
+//! ([`formula`]) or made concrete as a counter-example subject ([`witness`]).
+
+pub mod atoms;
+pub mod bdd;
+pub mod decision;
+pub mod formula;
+pub mod guarantee;
+pub mod reveal;
+pub mod witness;
+
+use serde::Serialize;
+
+use crate::conflicts::Resolution;
+use crate::model::{GrantAudience, GrantKind, Model};
+use crate::source_map::SourceMap;
+
+use atoms::{Atoms, Ctx};
+use bdd::F;
+use decision::{Decisions, Effect};
+use formula::{formula, Formula};
+
+/// A checked policy set.
+#[derive(Clone, Copy)]
+pub struct Set<'a> {
+    pub model: &'a Model,
+    pub resolution: &'a Resolution,
+    pub files: &'a SourceMap,
+}
+
+impl<'a> Set<'a> {
+    fn decisions(&self) -> Decisions<'a> {
+        Decisions::new(self.model, self.resolution, self.files)
+    }
+}
+
+/// Why a question cannot be answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProofError {
+    /// No source of that name.
+    NoSuchSource(String),
+    /// The source has no column of that name.
+    NoSuchColumn(String, String),
+}
+
+impl std::fmt::Display for ProofError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProofError::NoSuchSource(s) => write!(f, "no source named `{s}`"),
+            ProofError::NoSuchColumn(s, c) => write!(f, "source `{s}` has no column `{c}`"),
+        }
+    }
+}
+
+impl std::error::Error for ProofError {}
+
+/// Who gets what of one column.
+#[derive(Clone, Debug, Serialize)]
+pub struct ColumnReport {
+    pub source: String,
+    pub column: String,
+    /// Where the cell is shown clear.
+    pub clear: Formula,
+    /// Where each other effect applies, in a stable order.
+    pub masked: Vec<EffectReport>,
+    /// Temporary unmask grants that can make the cell clear for everyone, apart.
+    pub grants: Vec<String>,
+}
+
+/// Where one effect applies.
+#[derive(Clone, Debug, Serialize)]
+pub struct EffectReport {
+    pub effect: String,
+    pub when: Formula,
+}
+
+/// Who sees which rows of a source.
+#[derive(Clone, Debug, Serialize)]
+pub struct RowsReport {
+    pub source: String,
+    /// Where a row is shown.
+    pub shown: Formula,
+    /// Where an exempt shows every row.
+    pub exempt: Formula,
+    /// Each row rule: where it lets a row through.
+    pub rules: Vec<EffectReport>,
+}
+
+/// The atom table's domain after everything was abstracted.
+fn domain(atoms: &mut Atoms) -> F {
+    atoms.domain()
+}
+
+/// Who gets what of `source.column`.
+pub fn who_can_see_column(
+    set: Set<'_>,
+    source: &str,
+    column: &str,
+) -> Result<ColumnReport, ProofError> {
+    let s = set
+        .model
+        .source(source)
+        .ok_or_else(|| ProofError::NoSuchSource(source.to_string()))?;
+    let c = set
+        .model
+        .sources
+        .get(s)
+        .and_then(|x| x.column(column))
+        .ok_or_else(|| ProofError::NoSuchColumn(source.to_string(), column.to_string()))?;
+    let mut atoms = Atoms::default();
+    let d = set.decisions().column(&mut atoms, s, c);
+    let dom = domain(&mut atoms);
+    let clear_f = d.effect(&mut atoms.bdd, &Effect::Clear);
+    let clear = formula(&mut atoms, clear_f, dom);
+    let mut masked = Vec::new();
+    for e in d.effects() {
+        if e == Effect::Clear {
+            continue;
+        }
+        let f = d.effect(&mut atoms.bdd, &e);
+        let when = formula(&mut atoms, f, dom);
+        if !when.no_one {
+            masked.push(EffectReport {
+                effect: e.text(),
+                when,
+            });
+        }
+    }
+    Ok(ColumnReport {
+        source: source.to_string(),
+        column: column.to_string(),
+        clear,
+        masked,
+        grants: grants(set, s),
+    })
+}
+
+/// Who sees which rows of `source`.
+pub fn who_can_see_rows(set: Set<'_>, source: &str) -> Result<RowsReport, ProofError> {
+    let s = set
+        .model
+        .source(source)
+        .ok_or_else(|| ProofError::NoSuchSource(source.to_string()))?;
+    let mut atoms = Atoms::default();
+    let (parts, exempt) = set.decisions().rows(&mut atoms, s);
+    let all = atoms.bdd.all(parts.iter().map(|p| p.passes));
+    let shown = atoms.bdd.or(exempt, all);
+    let dom = domain(&mut atoms);
+    let rules = parts
+        .iter()
+        .map(|p| EffectReport {
+            effect: format!("row rule of `{}`", p.rule),
+            when: formula(&mut atoms, p.passes, dom),
+        })
+        .collect();
+    Ok(RowsReport {
+        source: source.to_string(),
+        shown: formula(&mut atoms, shown, dom),
+        exempt: formula(&mut atoms, exempt, dom),
+        rules,
+    })
+}
+
+/// The temporary unmask grants that cover a source, as sentences (stated apart: a grant
+/// makes a record clear for every user while it holds).
+fn grants(set: Set<'_>, s: usize) -> Vec<String> {
+    let model = set.model;
+    let mut out = Vec::new();
+    for g in &model.grants {
+        let GrantKind::TemporaryUnmask { seconds } = g.kind else {
+            continue;
+        };
+        let Some(policy) = model.policies.get(g.policy) else {
+            continue;
+        };
+        if g.staged || !policy.scope.sources.contains(&s) {
+            continue;
+        }
+        let quote = |c: &crate::model::CExpr| {
+            set.files
+                .snippet(crate::source_map::Loc::new(g.loc.file, c.span))
+                .to_string()
+        };
+        let who = match &g.audience {
+            GrantAudience::Everyone => "anyone".to_string(),
+            GrantAudience::Except(c) => format!("anyone except where {}", quote(c)),
+            GrantAudience::Who(c) => quote(c),
+        };
+        out.push(format!(
+            "clear for everyone on a record under a temporary unmask grant of `{}` (up to {}h; requested by: {who})",
+            policy.name,
+            seconds / 3600
+        ));
+    }
+    out
+}
+
+/// The context of a condition of `set`, for [`Atoms::cond`].
+pub fn ctx<'a>(set: Set<'a>) -> Ctx<'a> {
+    Ctx {
+        model: set.model,
+        files: set.files,
+    }
+}

@@ -1,0 +1,460 @@
+//! Access review by proof (issue 16): `polc who-can-see`, `guarantee` declarations and
+//! `polc diff --prove`; every counter-example replayed through the reference evaluator; and
+//! the procedure against brute force over a small subject space on generated policy sets.
+
+use crate::support;
+use crate::support::polc::polc;
+
+use chrono::{DateTime, Utc};
+use pol_compiler::proof::atoms::{Atom, Atoms};
+use pol_compiler::proof::bdd::Bdd;
+use pol_compiler::proof::decision::{Decisions, Effect};
+use pol_compiler::proof::{guarantee, reveal, Set};
+use pol_compiler::reference::{Outcome, Reference};
+use pol_compiler::source_map::SourceMap;
+use proptest::prelude::*;
+use serde_json::{json, Map, Value};
+
+const HR: &str = r#"
+tag PII;
+tag PII.SSN;
+subject { clearance: int, region: text, }
+purpose Research.Marketing;
+source people {
+  id: int key,
+  ssn: text tagged PII.SSN,
+  email: text tagged PII,
+  country: text,
+  salary: int accessible if user.clearance >= 3,
+}
+policy pii { mask columns tagged PII using null for everyone }
+policy ssn {
+  mask columns tagged PII.SSN
+  using hash for everyone except user has role "privacy_officer" or (user in group "hr" and user.region == row.country)
+}
+policy email {
+  mask column people.email
+  using show_last(4) for everyone who user acting under Research
+  otherwise unmasked
+}
+policy eu_rows on source people {
+  only show rows where row.country == "FR" for everyone except user in group "hr"
+}
+"#;
+
+fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+fn analysis(text: &str) -> (SourceMap, pol_compiler::Analysis) {
+    let mut map = SourceMap::new();
+    map.add("p.pol", text.to_string());
+    let a = pol_compiler::check(&map);
+    (map, a)
+}
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+#[test]
+fn who_can_see_states_each_effect_with_the_policy_predicates() {
+    let dir = dir_with(&[("p.pol", HR)]);
+    let (code, out, err) = polc(dir.path(), &["who-can-see", "p.pol", "people.ssn"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        r#"people.ssn is clear for:
+    user has role "privacy_officer"
+    user in group "hr", on rows where user.region == row.country
+hash for:
+    not user has role "privacy_officer" and not user in group "hr"
+    not user has role "privacy_officer", on rows where (user.region == row.country) does not hold
+"#
+    );
+    let (code, out, _) = polc(dir.path(), &["who-can-see", "p.pol", "people.email"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        "people.email is clear for:\n    not user acting under Research\nshow_last(4) for:\n    user acting under Research\n"
+    );
+    let (code, out, _) = polc(dir.path(), &["who-can-see", "p.pol", "people.salary"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        "people.salary is clear for:\n    user.clearance >= 3\nnull for:\n    not user.clearance >= 3\n"
+    );
+    let (code, out, _) = polc(dir.path(), &["who-can-see", "p.pol", "people"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        "rows of people are shown to:\n    anyone, on rows where row.country == \"FR\"\n    user in group \"hr\"\nrow rule of `eu_rows` lets a row through for:\n    anyone, on rows where row.country == \"FR\"\n    user in group \"hr\"\n"
+    );
+}
+
+#[test]
+fn who_can_see_json_and_errors() {
+    let dir = dir_with(&[("p.pol", HR)]);
+    let (code, out, _) = polc(
+        dir.path(),
+        &["who-can-see", "p.pol", "people.salary", "--format", "json"],
+    );
+    assert_eq!(code, 0);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["clear"]["terms"][0]["user"],
+        json!(["user.clearance >= 3"])
+    );
+    assert_eq!(v["masked"][0]["effect"], json!("null"));
+    let (code, _, err) = polc(dir.path(), &["who-can-see", "p.pol", "people.nope"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("source `people` has no column `nope`"),
+        "{err}"
+    );
+    let (code, _, err) = polc(dir.path(), &["who-can-see", "p.pol", "nobody"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no source named `nobody`"), "{err}");
+}
+
+/// A broken guarantee's counter-example, replayed through the reference evaluator, shows the
+/// leak; a guarantee that holds gives no diagnostic.
+#[test]
+fn guarantee_counter_examples_replay_as_leaks() {
+    let text = format!(
+        "{HR}\nguarantee never unmasked column people.salary except user has role \"payroll\";\n\
+         guarantee never unmasked columns tagged PII.SSN except user has role \"privacy_officer\" or user in group \"hr\";\n\
+         guarantee never show rows of people where row.country != \"FR\" except user in group \"hr\";\n\
+         guarantee never unmasked column people.email except not user acting under Research.Marketing;\n"
+    );
+    let (map, a) = analysis(&text);
+    let codes: Vec<&str> = a
+        .diagnostics
+        .iter()
+        .map(|d| d.code.as_str())
+        .filter(|c| c.starts_with('E'))
+        .collect();
+    assert_eq!(codes, vec!["E0043"], "{:?}", a.diagnostics);
+    let set = Set {
+        model: &a.model,
+        resolution: &a.resolution,
+        files: &map,
+    };
+    let broken = guarantee::broken(set);
+    assert_eq!(broken.len(), 1);
+    let b = &broken[0];
+    assert_eq!(b.what, "`people.salary` is clear");
+    assert_eq!(b.witness.subject["clearance"], json!(3));
+    let r = Reference::new(&a.model, &a.resolution, None, now());
+    let row: Map<String, Value> = serde_json::from_value(
+        json!({"id": 1, "ssn": "1", "email": "a@b.c", "country": "FR", "salary": 1000}),
+    )
+    .unwrap();
+    match r.mask_row("people", &b.witness.subject, &row).unwrap() {
+        Outcome::Shown(out) => assert_eq!(out["salary"], json!(1000)),
+        Outcome::Hidden => panic!("the counter-example's row is hidden"),
+    }
+}
+
+/// `polc diff --prove`: a widened exception is a leak (exit 1) whose counter-example, replayed
+/// through the reference evaluator, is clear in NEW and masked in OLD; the same set is proved.
+#[test]
+fn diff_prove_finds_the_widened_exception_and_replays_it() {
+    let new = HR.replace(
+        "user has role \"privacy_officer\" or",
+        "user has role \"privacy_officer\" or user.clearance > 4 or",
+    );
+    let dir = dir_with(&[]);
+    std::fs::create_dir(dir.path().join("old")).unwrap();
+    std::fs::create_dir(dir.path().join("new")).unwrap();
+    std::fs::write(dir.path().join("old/p.pol"), HR).unwrap();
+    std::fs::write(dir.path().join("new/p.pol"), &new).unwrap();
+    let (code, out, err) = polc(dir.path(), &["diff", "--prove", "old", "new"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.starts_with("people.ssn: clear (was hash)\n"), "{out}");
+    assert!(out.contains("\"clearance\":5"), "{out}");
+    let (code, _, err) = polc(dir.path(), &["diff", "--prove", "new", "old"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("proved"), "{err}");
+
+    let (om, oa) = analysis(HR);
+    let (nm, na) = analysis(&new);
+    let old = Set {
+        model: &oa.model,
+        resolution: &oa.resolution,
+        files: &om,
+    };
+    let newset = Set {
+        model: &na.model,
+        resolution: &na.resolution,
+        files: &nm,
+    };
+    let leaks = reveal::prove(old, newset);
+    assert_eq!(leaks.len(), 1);
+    let subject = &leaks[0].witness.subject;
+    let row: Map<String, Value> = serde_json::from_value(
+        json!({"id": 1, "ssn": "123", "email": "a@b.c", "country": "FR", "salary": 1}),
+    )
+    .unwrap();
+    let ro = Reference::new(&oa.model, &oa.resolution, None, now());
+    let rn = Reference::new(&na.model, &na.resolution, None, now());
+    let cell = |r: &Reference<'_>| match r.mask_row("people", subject, &row).unwrap() {
+        Outcome::Shown(out) => out["ssn"].clone(),
+        Outcome::Hidden => Value::Null,
+    };
+    assert_eq!(cell(&rn), json!("123"));
+    assert_eq!(cell(&ro), Value::Null);
+}
+
+#[test]
+fn impossible_combinations_are_excluded() {
+    // `clearance > 5 and clearance < 3` never holds: the column is never clear.
+    let text = "subject { clearance: int, }\nsource s { id: int key, x: text accessible if user.clearance > 5 and user.clearance < 3, }\n";
+    let (map, a) = analysis(text);
+    let set = Set {
+        model: &a.model,
+        resolution: &a.resolution,
+        files: &map,
+    };
+    let r = pol_compiler::proof::who_can_see_column(set, "s", "x").unwrap();
+    assert!(r.clear.no_one, "{r:?}");
+    // Research.Marketing implies Research.
+    let text = "purpose Research.Marketing;\nsource s { id: int key, x: text accessible if user acting under Research.Marketing and not user acting under Research, }\n";
+    let (map, a) = analysis(text);
+    let set = Set {
+        model: &a.model,
+        resolution: &a.resolution,
+        files: &map,
+    };
+    let r = pol_compiler::proof::who_can_see_column(set, "s", "x").unwrap();
+    assert!(r.clear.no_one, "{r:?}");
+}
+
+// ---- the procedure against brute force ----------------------------------------------------
+
+/// Every subject of a small space: the groups, roles, purposes, attributes and fields the
+/// generator's conditions name, well-formed.
+fn subjects() -> Vec<Value> {
+    let mut out = Vec::new();
+    let groups = [vec![], vec!["g1"], vec!["g2", "Legal"], vec!["g1", "Legal"]];
+    let roles = [vec![], vec!["agent"], vec!["agent", "owner"]];
+    let purposes = [
+        vec![],
+        vec!["Research"],
+        vec!["Research.Marketing"],
+        vec!["Ops"],
+    ];
+    let offices = [None, Some(vec![]), Some(vec!["VA"]), Some(vec!["MD", "VA"])];
+    let clearance = [None, Some(0), Some(2), Some(5)];
+    let dept = [None, Some("eng"), Some("x")];
+    let login = [None, Some("amy"), Some("admin")];
+    for (i, g) in groups.iter().enumerate() {
+        for (j, r) in roles.iter().enumerate() {
+            for (k, p) in purposes.iter().enumerate() {
+                let o = &offices[(i + j + k) % offices.len()];
+                let c = &clearance[(i * 3 + k) % clearance.len()];
+                let d = &dept[(j + k) % dept.len()];
+                let l = &login[(i + j) % login.len()];
+                let mut m = Map::new();
+                m.insert("groups".into(), json!(g));
+                m.insert("roles".into(), json!(r));
+                m.insert("purposes".into(), json!(p));
+                if let Some(o) = o {
+                    m.insert("attributes".into(), json!({ "Office": o }));
+                }
+                if let Some(c) = c {
+                    m.insert("clearance".into(), json!(c));
+                }
+                if let Some(d) = d {
+                    m.insert("department".into(), json!(d));
+                }
+                if let Some(l) = l {
+                    m.insert("login".into(), json!(l));
+                }
+                out.push(Value::Object(m));
+            }
+        }
+    }
+    out
+}
+
+fn num(v: &Value) -> Option<f64> {
+    v.as_f64()
+}
+
+/// The value of an atom for a subject and row, when the test can tell it without the
+/// procedure (opaque atoms: `None`, left free).
+fn atom_value(a: &Atom, subject: &Value, row: &Map<String, Value>) -> Option<bool> {
+    let list = |key: &str| -> Vec<String> {
+        subject[key]
+            .as_array()
+            .map(|xs| {
+                xs.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let field = |path: &str| -> Option<Value> {
+        if let Some(name) = path.strip_prefix("user.") {
+            return subject.get(name).cloned().filter(|v| !v.is_null());
+        }
+        let name = path.strip_prefix("row.")?;
+        if name.contains('.') {
+            return None;
+        }
+        Some(row.get(name).cloned().unwrap_or(Value::Null)).filter(|v| !v.is_null())
+    };
+    Some(match a {
+        Atom::Group(g) => list("groups").contains(g),
+        Atom::Role(r) => list("roles").contains(r),
+        Atom::Purpose(p) => list("purposes")
+            .iter()
+            .any(|q| q == p || q.starts_with(&format!("{p}."))),
+        Atom::AttrPresent(n) => subject["attributes"].get(n).is_some(),
+        Atom::AttrValue(n, v) => subject["attributes"][n]
+            .as_array()
+            .is_some_and(|xs| xs.iter().any(|x| x == v)),
+        Atom::Present(f, _) => {
+            if f.starts_with("row.") {
+                // Row cells of the wrong type decode as null: leave them free.
+                return None;
+            }
+            field(f).is_some()
+        }
+        Atom::Compare {
+            field: f,
+            op,
+            value,
+            ..
+        } => {
+            if f.starts_with("row.") {
+                return None;
+            }
+            let Some(v) = field(f) else {
+                return Some(false);
+            };
+            use pol_compiler::proof::atoms::{Cmp, Scalar};
+            let ord = match value {
+                Scalar::Num(c) => num(&v)?.partial_cmp(c)?,
+                Scalar::Text(c) => v.as_str()?.cmp(c.as_str()),
+                Scalar::Bool(c) => v.as_bool()?.cmp(c),
+            };
+            use std::cmp::Ordering::*;
+            match op {
+                Cmp::Eq => ord == Equal,
+                Cmp::Lt => ord == Less,
+                Cmp::Le => ord != Greater,
+                Cmp::Gt => ord == Greater,
+                Cmp::Ge => ord != Less,
+            }
+        }
+        Atom::Opaque { .. } => return None,
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: support::cases(48), .. ProptestConfig::default() })]
+
+    /// For each generated policy set, subject of the small space and generated row: where the
+    /// procedure says a column is clear whatever the unknown (row) atoms are, the reference
+    /// evaluator shows the raw value; where it says the column is never clear and only null
+    /// applies, the reference shows null; where it says a row is always shown (hidden), the
+    /// reference shows (hides) it.
+    #[test]
+    fn the_procedure_agrees_with_brute_force(case in support::gen::case()) {
+        let a = case.check();
+        let mut map = SourceMap::new();
+        map.add("gen.pol", case.text.clone());
+        let set = Set { model: &a.model, resolution: &a.resolution, files: &map };
+        let d = Decisions::new(set.model, set.resolution, set.files);
+        let r = Reference::new(&a.model, &a.resolution, None, now());
+        for (source, row) in &case.rows {
+            let s = a.model.source(source).unwrap();
+            let src = &a.model.sources[s];
+            let mut atoms = Atoms::default();
+            let shown = d.shown(&mut atoms, s);
+            let cols: Vec<(usize, String, pol_compiler::proof::decision::ColumnDecision)> = src
+                .top_columns()
+                .filter(|(_, c)| c.derived.is_none() && matches!(c.ty, pol_compiler::model::Ty::Text | pol_compiler::model::Ty::Int))
+                .map(|(c, col)| (c, col.name.clone(), d.column(&mut atoms, s, c)))
+                .collect::<Vec<_>>();
+            let dom = atoms.domain();
+            for subject in subjects() {
+                let list = atoms.list.clone();
+                let known = |v: u32| list.get(v as usize).and_then(|x| atom_value(x, &subject, row));
+                let dd = atoms.bdd.restrict(dom, &known);
+                prop_assert_ne!(dd, Bdd::FALSE, "the subject is outside the domain: {}\n{}", subject, case.text);
+                let sd = atoms.bdd.and(shown, dom);
+                let sr = atoms.bdd.restrict(sd, &known);
+                let out = r.mask_row(source, &subject, row);
+                let Ok(out) = out else { continue };
+                match &out {
+                    Outcome::Hidden => prop_assert_ne!(sr, dd, "always shown, but hidden: {}\n{}", subject, case.text),
+                    Outcome::Shown(_) => prop_assert_ne!(sr, Bdd::FALSE, "never shown, but shown: {}\n{}", subject, case.text),
+                }
+                let Outcome::Shown(cells) = out else { continue };
+                for (_, name, decision) in &cols {
+                    let raw = row.get(name).cloned().unwrap_or(Value::Null);
+                    let typed = match src.columns[src.column(name).unwrap()].ty {
+                        pol_compiler::model::Ty::Text => raw.is_string(),
+                        _ => raw.is_i64(),
+                    };
+                    if !typed {
+                        continue;
+                    }
+                    let clear = decision.effect(&mut atoms.bdd, &Effect::Clear);
+                    let cd = atoms.bdd.and(clear, dom);
+                    let cr = atoms.bdd.restrict(cd, &known);
+                    if cr == dd {
+                        prop_assert_eq!(&cells[name], &raw, "{}: always clear for {}, but masked\n{}", name, subject, case.text);
+                    }
+                    let null = decision.effect(&mut atoms.bdd, &Effect::Technique("null".into()));
+                    let unknown = decision.effect(&mut atoms.bdd, &Effect::UnknownWho);
+                    let nulls = atoms.bdd.or(null, unknown);
+                    let nd = atoms.bdd.and(nulls, dom);
+                    let nr = atoms.bdd.restrict(nd, &known);
+                    if nr == dd {
+                        prop_assert_eq!(&cells[name], &Value::Null, "{}: always null for {}\n{}", name, subject, case.text);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A broken guarantee is one syntax error; the declarations after it are still read and the
+/// guarantees that parse are still proved.
+#[test]
+fn a_broken_guarantee_is_recovered_and_formatted_guarantees_are_canonical() {
+    let text = "source s { id: int key, x: text, }\nguarantee never unmasked ;\nguarantee never unmasked column s.x;\n";
+    let (_, a) = analysis(text);
+    let codes: Vec<&str> = a.diagnostics.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, vec!["E0001"], "{:?}", a.diagnostics);
+    assert_eq!(a.model.guarantees.len(), 1);
+    let messy = "source s { id: int key, x: text, }\nguarantee   never unmasked\n column s.x   except user in group \"a\" ;\nguarantee never show rows of s\n where row.x == \"b\";\n";
+    let canonical = "source s {\n  id: int key,\n  x: text,\n}\n\nguarantee never unmasked column s.x except user in group \"a\";\nguarantee never show rows of s where row.x == \"b\";\n";
+    let dir = dir_with(&[("p.pol", messy)]);
+    let (code, _, err) = polc(dir.path(), &["fmt", "p.pol"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("p.pol")).unwrap(),
+        canonical
+    );
+    // Both are broken: x has no rule, and every row is shown.
+    let (code, out, err) = polc(dir.path(), &["check", "p.pol"]);
+    let out = out + &err;
+    assert_eq!(code, 1);
+    assert_eq!(out.matches("error[E0043]").count(), 2, "{out}");
+    assert!(
+        out.contains("counter-example: the subject {\"login\":\"someone\",\"groups\":[],"),
+        "{out}"
+    );
+    assert!(out.contains("on a row where row.x is \"b\""), "{out}");
+}
