@@ -63,7 +63,11 @@ fn declares(d: &Decl) -> bool {
         | Decl::Level(_)
         | Decl::Settings(_)
         | Decl::Source(_) => true,
-        Decl::Policy(_) | Decl::Exempt(_) | Decl::Test(_) | Decl::Error(_) => false,
+        Decl::Policy(_)
+        | Decl::Exempt(_)
+        | Decl::Guarantee(_)
+        | Decl::Test(_)
+        | Decl::Error(_) => false,
     }
 }
 
