@@ -111,7 +111,7 @@ pub fn label_ident(raw: &str, l: usize) -> Ident {
 
 /// Folds tag continuations into the column before them.
 pub fn build_struct(items: Vec<ColItem>) -> ActionResult<Vec<ColumnDecl>> {
-    let mut columns: Vec<ColumnDecl> = Vec::new();
+    let mut columns: Vec<ColumnDecl> = Vec::with_capacity(items.len());
     for item in items {
         match item {
             ColItem::Column(c) => columns.push(c),

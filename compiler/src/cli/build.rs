@@ -136,7 +136,7 @@ pub fn run(paths: &[PathBuf], output: Option<&Path>, emit: Emit) -> ExitCode {
             "internal error: the lowered bundle is invalid: {e}"
         ));
     }
-    match (emit, output) {
+    let code = match (emit, output) {
         (Emit::Bundle, Some(output)) => write_bundle(&bundle, output),
         (Emit::Asm, Some(output)) => match std::fs::write(output, bundle.to_string()) {
             Ok(()) => ExitCode::SUCCESS,
@@ -146,7 +146,12 @@ pub fn run(paths: &[PathBuf], output: Option<&Path>, emit: Emit) -> ExitCode {
             print!("{bundle}");
             ExitCode::SUCCESS
         }
-    }
+    };
+    // `polc build` exits once the bundle is written: the syntax trees, the model and the bundle
+    // are left to the process's end instead of being torn down node by node (8% of a 1M-line
+    // build).
+    std::mem::forget((checked, bundle));
+    code
 }
 
 fn write_bundle(bundle: &Bundle, output: &Path) -> ExitCode {

@@ -7,6 +7,7 @@
 //! resolution includes staged rules. Grants keep authored order: the runtime grants a request
 //! by the first rule that allows the user.
 
+use super::tables::RuleKey;
 use super::Lowerer;
 use crate::model::{GrantAudience, GrantKind};
 use pol_runtime::bundle::{self as rt, GrantPlan, RuleInfo};
@@ -58,14 +59,11 @@ impl Lowerer<'_, '_> {
                 GrantAudience::Except(c) => rt::GrantAudience::Except(self.program(c, None)),
                 GrantAudience::Who(c) => rt::GrantAudience::Who(self.program(c, None)),
             };
-            let rule = self.tables.rule(
-                format!("grant {gi}"),
-                RuleInfo {
-                    name: policy.name.clone(),
-                    policy: policy.name.clone(),
-                    description: policy.rationale.clone().unwrap_or(what),
-                },
-            );
+            let rule = self.tables.rule(RuleKey::Grant(gi), || RuleInfo {
+                name: policy.name.clone(),
+                policy: policy.name.clone(),
+                description: policy.rationale.clone().unwrap_or(what),
+            });
             out.extend(kinds.into_iter().map(|kind| GrantPlan {
                 rule,
                 kind,

@@ -37,7 +37,7 @@ use pol_runtime::bundle::{
 };
 use pol_runtime::program as rt_program;
 use pol_runtime::value::ColumnType;
-use tables::Tables;
+use tables::{RuleKey, Tables};
 use technique::TechniqueLowerer;
 
 /// Lowers a checked policy set to a bundle. The model should be free of errors (the caller
@@ -275,34 +275,27 @@ impl<'f> Lowerer<'_, 'f> {
     )]
     fn rule_info(&mut self, r: RuleRef) -> u32 {
         let model = self.model;
-        let (identity, info) = match r {
-            RuleRef::Mask(id) => {
+        match r {
+            RuleRef::Mask(id) => self.tables.rule(RuleKey::Mask(id), || {
                 let policy = model.policy_of(id);
-                (
-                    format!("mask {id}"),
-                    RuleInfo {
-                        name: rule_name(model, r),
-                        policy: policy.name.clone(),
-                        description: policy
-                            .rationale
-                            .clone()
-                            .unwrap_or_else(|| describe_mask(model, id)),
-                    },
-                )
-            }
-            RuleRef::Accessible(s, c) => (
-                format!("accessible {s} {c}"),
                 RuleInfo {
                     name: rule_name(model, r),
-                    policy: format!("source {}", model.sources[s].name),
-                    description: format!(
-                        "`accessible if` on {}.{}: masked for everyone else",
-                        model.sources[s].name, model.sources[s].columns[c].name
-                    ),
-                },
-            ),
-        };
-        self.tables.rule(identity, info)
+                    policy: policy.name.clone(),
+                    description: policy
+                        .rationale
+                        .clone()
+                        .unwrap_or_else(|| describe_mask(model, id)),
+                }
+            }),
+            RuleRef::Accessible(s, c) => self.tables.rule(RuleKey::Accessible(s, c), || RuleInfo {
+                name: rule_name(model, r),
+                policy: format!("source {}", model.sources[s].name),
+                description: format!(
+                    "`accessible if` on {}.{}: masked for everyone else",
+                    model.sources[s].name, model.sources[s].columns[c].name
+                ),
+            }),
+        }
     }
 
     #[expect(
@@ -311,23 +304,23 @@ impl<'f> Lowerer<'_, 'f> {
     )]
     fn combined_info(&mut self, rules: &[RuleRef]) -> u32 {
         let model = self.model;
-        let names: Vec<String> = rules.iter().map(|r| rule_name(model, *r)).collect();
-        let identity = format!("combined {rules:?}");
-        let policy = match rules.first() {
-            Some(RuleRef::Mask(id)) => model.policy_of(*id).name.clone(),
-            Some(RuleRef::Accessible(s, _)) => format!("source {}", model.sources[*s].name),
-            None => String::new(),
-        };
-        let info = RuleInfo {
-            name: names.join(" + "),
-            policy,
-            description: format!(
-                "tied `for everyone except` rules with the same technique, exceptions combined \
-                 (combine_exceptions): {}",
-                names.join(", ")
-            ),
-        };
-        self.tables.rule(identity, info)
+        self.tables.rule(RuleKey::Combined(rules.to_vec()), || {
+            let names: Vec<String> = rules.iter().map(|r| rule_name(model, *r)).collect();
+            let policy = match rules.first() {
+                Some(RuleRef::Mask(id)) => model.policy_of(*id).name.clone(),
+                Some(RuleRef::Accessible(s, _)) => format!("source {}", model.sources[*s].name),
+                None => String::new(),
+            };
+            RuleInfo {
+                name: names.join(" + "),
+                policy,
+                description: format!(
+                    "tied `for everyone except` rules with the same technique, exceptions combined \
+                     (combine_exceptions): {}",
+                    names.join(", ")
+                ),
+            }
+        })
     }
 
     /// The candidate for a column of type `ty` in source `s`, or `None` when the rule does not
@@ -523,15 +516,14 @@ impl<'f> Lowerer<'_, 'f> {
                 },
             },
         };
-        let info = RuleInfo {
+        let rule_ix = self.tables.rule(RuleKey::Row(r), || RuleInfo {
             name: policy.name.clone(),
             policy: policy.name.clone(),
             description: policy
                 .rationale
                 .clone()
                 .unwrap_or_else(|| describe_row_filter(&rule.filter)),
-        };
-        let rule_ix = self.tables.rule(format!("row {r}"), info);
+        });
         Some(RowRulePlan {
             rule: rule_ix,
             filter,

@@ -328,6 +328,9 @@ impl Checker<'_> {
                     tags,
                     s.doc.clone(),
                 );
+                // One allocation of the right size for the usual source without structs (a
+                // grown vector keeps up to half its capacity unused, per source).
+                source.columns.reserve_exact(s.columns.len());
                 for c in &s.columns {
                     self.declare_column(&mut source, c, None, file);
                 }
@@ -577,11 +580,11 @@ impl Checker<'_> {
                                 };
                                 if let Some(technique) = technique {
                                     self.model.sources[sid].columns[cid].accessible =
-                                        Some(Accessible {
+                                        Some(Box::new(Accessible {
                                             cond,
                                             technique,
                                             loc: Loc::new(file, *span),
-                                        });
+                                        }));
                                 }
                             }
                             Modifier::Visible { cond, .. } => {
@@ -592,7 +595,7 @@ impl Checker<'_> {
                                     ),
                                 );
                                 let cond = self.condition(cond, &mut ctx);
-                                self.model.sources[sid].columns[cid].visible = Some(cond);
+                                self.model.sources[sid].columns[cid].visible = Some(Box::new(cond));
                             }
                             _ => {}
                         }
@@ -718,7 +721,7 @@ impl Checker<'_> {
             let ty = c.ty.clone();
             let column = &mut self.model.sources[sid].columns[cid];
             column.ty = ty;
-            column.derived = Some(Derived { expr: c, reads });
+            column.derived = Some(Box::new(Derived { expr: c, reads }));
         }
     }
 }

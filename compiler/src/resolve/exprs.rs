@@ -182,41 +182,53 @@ impl Checker<'_> {
                 &one_source
             }
         };
-        // The first holder (source, column): types are compared in place, not cloned per source.
-        let mut ty: Option<(SourceId, usize)> = None;
+        // The first holder (source, column, position among the holders): types are compared in
+        // place, not cloned per source.
+        let mut ty: Option<(SourceId, usize, usize)> = None;
         let holders = self.index.columns_by_name.get(name);
+        // Holders of one type are comparable with each other: only a name of mixed types needs
+        // a comparison per covered source, and that by type class.
+        let mixed = self.index.mixed_types.get(name);
         let mut found_in = 0usize;
+        // `columns_by_name` lists holders in source order and a scope lists its sources in
+        // order: each search starts where the previous one ended (a global rule covers
+        // thousands of sources).
+        let mut from = 0usize;
+        let mut previous: Option<SourceId> = None;
         for &s in sources {
-            // `columns_by_name` lists holders in source order: binary search, not a scan (a
-            // global rule covers thousands of sources).
+            if previous.is_some_and(|p| s < p) {
+                from = 0;
+            }
+            previous = Some(s);
             let col = holders.and_then(|h| {
-                let i = h.partition_point(|(hs, _)| *hs < s);
-                h.get(i).filter(|(hs, _)| *hs == s).map(|(_, c)| *c)
+                let i = from + h.get(from..)?.partition_point(|(hs, _)| *hs < s);
+                from = i;
+                h.get(i).filter(|(hs, _)| *hs == s).map(|(_, c)| (i, *c))
             });
-            match col {
-                None => ctx.missing.push((s, name.to_string(), span)),
-                Some(c) => {
-                    found_in += 1;
-                    let cty = &self.model.sources[s].columns[c].ty;
-                    match ty {
-                        None => ty = Some((s, c)),
-                        Some((first, fc))
-                            if !self.model.sources[first].columns[fc].ty.comparable(cty) =>
-                        {
-                            let t = self.model.sources[first].columns[fc].ty.clone();
-                            let cty = cty.clone();
-                            let at = self.loc(ctx, span);
-                            let d = Diagnostic::row_types_differ(
-                                at,
-                                &format!("{prefix}{name}"),
-                                (&t, &self.model.sources[first].name),
-                                (&cty, &self.model.sources[s].name),
-                            );
-                            return self.type_error(d, span);
-                        }
-                        Some(_) => {}
-                    }
-                }
+            let Some((i, c)) = col else {
+                ctx.missing.push((s, name.to_string(), span));
+                continue;
+            };
+            found_in += 1;
+            let Some((first, fc, fi)) = ty else {
+                ty = Some((s, c, i));
+                continue;
+            };
+            let differs = mixed.is_some_and(|m| match (m.of(fi), m.of(i)) {
+                (Some(a), Some(b)) => !a.comparable(b),
+                _ => false,
+            });
+            if differs {
+                let t = self.model.sources[first].columns[fc].ty.clone();
+                let cty = self.model.sources[s].columns[c].ty.clone();
+                let at = self.loc(ctx, span);
+                let d = Diagnostic::row_types_differ(
+                    at,
+                    &format!("{prefix}{name}"),
+                    (&t, &self.model.sources[first].name),
+                    (&cty, &self.model.sources[s].name),
+                );
+                return self.type_error(d, span);
             }
         }
         if found_in == 0 {
@@ -245,7 +257,7 @@ impl Checker<'_> {
             self.diags.push(d);
             return CExpr::error(span);
         }
-        let ty = ty.map_or(Ty::Error, |(fs, fc)| {
+        let ty = ty.map_or(Ty::Error, |(fs, fc, _)| {
             self.model.sources[fs].columns[fc].ty.clone()
         });
         CExpr::new(CKind::Row(name.to_string()), ty, span)

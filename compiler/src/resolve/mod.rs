@@ -11,7 +11,7 @@ pub mod techniques;
 mod tests;
 
 use crate::diagnostics::Diagnostic;
-use crate::model::{Model, NodeId, SourceId};
+use crate::model::{Model, NodeId, SourceId, Ty};
 use crate::source_map::{FileId, Loc, SourceMap};
 use memo::{Memo, Previous};
 use pol_grammar::ast::{Decl, Path, SourceFile};
@@ -28,6 +28,29 @@ pub struct Index {
     pub columns_by_tag: HashMap<NodeId, Vec<(SourceId, usize)>>,
     /// Tag → the columns carrying it or a tag below it, sorted by (source, column), no duplicates.
     pub columns_under_tag: HashMap<NodeId, Vec<(SourceId, usize)>>,
+    /// The types of the holders of each column name whose holders do not all have one type.
+    /// A `row.NAME` read in a rule of many sources compares its holders' types only for these
+    /// names (a type is comparable with itself), and then by class, without reading the
+    /// model's columns: the comparison per covered source was 10% of a 1M-line check.
+    pub mixed_types: HashMap<String, TypeClasses>,
+}
+
+/// The distinct types of one column name's holders.
+#[derive(Clone, Debug, Default)]
+pub struct TypeClasses {
+    /// Each distinct type once.
+    pub types: Vec<Ty>,
+    /// Per holder (as listed by [`Index::columns_by_name`]): its type's index in `types`.
+    pub of_holder: Vec<u32>,
+}
+
+impl TypeClasses {
+    /// The type of holder `i` (its position in [`Index::columns_by_name`]).
+    pub fn of(&self, i: usize) -> Option<&Ty> {
+        self.of_holder
+            .get(i)
+            .and_then(|&k| self.types.get(k as usize))
+    }
 }
 
 pub struct Checker<'a> {
@@ -132,12 +155,45 @@ impl Index {
             holders.sort_unstable();
             holders.dedup();
         }
+        let mixed_types = by_name
+            .iter()
+            .filter_map(|(name, holders)| Some((name.clone(), type_classes(model, holders)?)))
+            .collect();
         Index {
+            mixed_types,
             columns_by_name: by_name,
             columns_by_tag: by_tag,
             columns_under_tag: under_tag,
         }
     }
+}
+
+/// The distinct types of `holders` `(source, column)`, or `None` when they all have one type.
+fn type_classes(model: &Model, holders: &[(SourceId, usize)]) -> Option<TypeClasses> {
+    let ty = |&(s, c): &(SourceId, usize)| {
+        model
+            .sources
+            .get(s)
+            .and_then(|src| src.columns.get(c))
+            .map_or(&Ty::Error, |col| &col.ty)
+    };
+    let first = ty(holders.first()?);
+    if holders.iter().all(|h| ty(h) == first) {
+        return None;
+    }
+    let mut classes = TypeClasses::default();
+    for h in holders {
+        let t = ty(h);
+        let k = match classes.types.iter().position(|x| x == t) {
+            Some(k) => k,
+            None => {
+                classes.types.push(t.clone());
+                classes.types.len() - 1
+            }
+        };
+        classes.of_holder.push(k as u32);
+    }
+    Some(classes)
 }
 
 impl Checker<'_> {

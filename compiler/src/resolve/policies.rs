@@ -155,6 +155,7 @@ impl Checker<'_> {
         let mut names: HashMap<String, Loc> = HashMap::new();
         let mut order = 0usize;
         let mut segments = Vec::with_capacity(asts.len());
+        reserve_for_policies(&mut self.model, asts);
         for (fi, file_ast) in asts.iter().enumerate() {
             let earlier: Vec<Option<Loc>> = file_ast
                 .decls
@@ -718,4 +719,23 @@ impl Checker<'_> {
         }
         true
     }
+}
+
+/// Sizes the model's policy and mask-rule tables for every policy of `asts` at once: grown by
+/// doubling, they kept up to half their (large) capacity unused at the end of a 1M-line check.
+fn reserve_for_policies(model: &mut crate::model::Model, asts: &[pol_grammar::ast::SourceFile]) {
+    let policies = || {
+        asts.iter()
+            .flat_map(|f| f.decls.iter())
+            .filter_map(|d| match d {
+                Decl::Policy(p) => Some(p),
+                _ => None,
+            })
+    };
+    let mask_rules = policies()
+        .flat_map(|p| p.rules.iter())
+        .filter(|r| matches!(r, ast::Rule::Mask(_)))
+        .count();
+    model.policies.reserve_exact(policies().count());
+    model.mask_rules.reserve_exact(mask_rules);
 }
