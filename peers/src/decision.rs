@@ -210,7 +210,12 @@ impl Peers {
     pub fn rego(&mut self, u: usize, r: usize) -> Option<bool> {
         let input = self.inputs.get(u * ROWS.len() + r)?.clone();
         self.rego.set_input(input);
-        self.rego.eval_rule(RULE.to_owned()).ok()?.as_bool().ok().copied()
+        self.rego
+            .eval_rule(RULE.to_owned())
+            .ok()?
+            .as_bool()
+            .ok()
+            .copied()
     }
 
     /// regorus's interpreter on the policy compiled for `allow`.

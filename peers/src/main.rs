@@ -63,7 +63,10 @@ fn decisions(rounds: usize) -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .filter_map(|s| session_guard.pol.session(s, session_guard.now).ok())
         .collect();
-    let sources: Vec<_> = sessions.iter().filter_map(|s| s.source("records")).collect();
+    let sources: Vec<_> = sessions
+        .iter()
+        .filter_map(|s| s.source("records"))
+        .collect();
     if sources.len() != USERS.len() {
         return Err("a Pol session could not be opened".into());
     }
@@ -122,7 +125,10 @@ fn decisions(rounds: usize) -> Result<(), Box<dyn std::error::Error>> {
         },
     ];
     let timings = interleave(&mut contenders, rounds, 200);
-    println!("{}", timings.report("decision: one row, may this user see it"));
+    println!(
+        "{}",
+        timings.report("decision: one row, may this user see it")
+    );
     Ok(())
 }
 
@@ -175,7 +181,9 @@ fn masking(rounds: usize, typed: bool, json: bool) -> Result<(), Box<dyn std::er
                     fixture
                         .texts
                         .iter()
-                        .filter_map(|t| masking::hand_json(&fixture.hand, &types, &names, black_box(t)))
+                        .filter_map(|t| {
+                            masking::hand_json(&fixture.hand, &types, &names, black_box(t))
+                        })
                         .count()
                 }),
             },

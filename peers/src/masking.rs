@@ -50,11 +50,17 @@ impl Masking {
     }
 
     /// Checks that Pol and the hand-written function agree on every row, typed and JSON.
-    pub fn cross_check(&self, source: &SourceSession<'_>, types: &[ColumnType]) -> Result<(), String> {
+    pub fn cross_check(
+        &self,
+        source: &SourceSession<'_>,
+        types: &[ColumnType],
+    ) -> Result<(), String> {
         let names = source.columns();
         for (i, (r, text)) in self.rows.iter().zip(&self.texts).enumerate() {
             if source.mask_values(r) != self.hand.mask(r) {
-                return Err(format!("typed row {i}: Pol and the hand-written function differ"));
+                return Err(format!(
+                    "typed row {i}: Pol and the hand-written function differ"
+                ));
             }
             let pol = pol_json(source, text);
             let hand = hand_json(&self.hand, types, &names, text);

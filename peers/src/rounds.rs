@@ -57,7 +57,11 @@ pub fn median(xs: &[f64]) -> f64 {
     match v.len() {
         0 => f64::NAN,
         n if n % 2 == 1 => v.get(n / 2).copied().unwrap_or(f64::NAN),
-        n => (v.get(n / 2 - 1).copied().unwrap_or(f64::NAN) + v.get(n / 2).copied().unwrap_or(f64::NAN)) / 2.0,
+        n => {
+            (v.get(n / 2 - 1).copied().unwrap_or(f64::NAN)
+                + v.get(n / 2).copied().unwrap_or(f64::NAN))
+                / 2.0
+        }
     }
 }
 
