@@ -6,6 +6,7 @@
 //! [`USERS`] × [`ROWS`] is asked of each engine and the answers compared before anything is
 //! timed ([`Peers::cross_check`]).
 
+use std::cell::RefCell;
 use std::str::FromStr;
 
 use cedar_policy::{Authorizer, Context, Decision, Entities, EntityUid, PolicySet, Request};
@@ -95,11 +96,11 @@ pub struct Peers {
     /// Per (user, row), in user-major order, Cedar's request.
     pub requests: Vec<Request>,
     /// regorus with the policy added.
-    pub rego: regorus::Engine,
+    pub rego: RefCell<regorus::Engine>,
     /// regorus's policy compiled for the `allow` entry point (its interpreter on a compiled policy).
     pub rego_compiled: regorus::CompiledPolicy,
     /// regorus's bytecode VM with that policy's program loaded.
-    pub rvm: regorus::rvm::RegoVM,
+    pub rvm: RefCell<regorus::rvm::RegoVM>,
     /// Per (user, row), in user-major order, the Rego input.
     pub inputs: Vec<regorus::Value>,
     /// The session clock.
@@ -162,13 +163,18 @@ impl Peers {
                     "user": { "login": login, "roles": roles, "team": team },
                     "row": { "id": id, "team": row_team, "status": status }
                 });
-                inputs.push(regorus::Value::from_json_str(&input.to_string())?);
+                inputs.push(
+                    regorus::Value::from_json_str(&input.to_string()).map_err(|e| e.to_string())?,
+                );
             }
         }
         let mut rego = regorus::Engine::new();
-        rego.add_policy("pol.rego".to_owned(), REGO.to_owned())?;
+        rego.add_policy("pol.rego".to_owned(), REGO.to_owned())
+            .map_err(|e| e.to_string())?;
         let entry: regorus::Rc<str> = regorus::Rc::from(RULE);
-        let rego_compiled = rego.compile_with_entrypoint(&entry)?;
+        let rego_compiled = rego
+            .compile_with_entrypoint(&entry)
+            .map_err(|e| e.to_string())?;
         let program = regorus::languages::rego::compiler::Compiler::compile_from_policy(
             &rego_compiled,
             &[RULE],
@@ -183,9 +189,9 @@ impl Peers {
             cedar,
             entities,
             requests,
-            rego,
+            rego: RefCell::new(rego),
             rego_compiled,
-            rvm,
+            rvm: RefCell::new(rvm),
             inputs,
             now,
         })
@@ -207,43 +213,32 @@ impl Peers {
     }
 
     /// regorus's interpreter: set the input, evaluate `allow`.
-    pub fn rego(&mut self, u: usize, r: usize) -> Option<bool> {
+    pub fn rego(&self, u: usize, r: usize) -> Option<bool> {
         let input = self.inputs.get(u * ROWS.len() + r)?.clone();
-        self.rego.set_input(input);
-        self.rego
-            .eval_rule(RULE.to_owned())
-            .ok()?
-            .as_bool()
-            .ok()
-            .copied()
+        let mut rego = self.rego.try_borrow_mut().ok()?;
+        rego.set_input(input);
+        let answer = rego.eval_rule(RULE.to_owned()).ok()?;
+        boolean(&answer)
     }
 
     /// regorus's interpreter on the policy compiled for `allow`.
     pub fn rego_compiled(&self, u: usize, r: usize) -> Option<bool> {
         let input = self.inputs.get(u * ROWS.len() + r)?.clone();
-        self.rego_compiled
-            .eval_with_input(input)
-            .ok()?
-            .as_bool()
-            .ok()
-            .copied()
+        boolean(&self.rego_compiled.eval_with_input(input).ok()?)
     }
 
     /// regorus's bytecode VM: set the input, run the `allow` entry point.
-    pub fn rvm(&mut self, u: usize, r: usize) -> Option<bool> {
+    pub fn rvm(&self, u: usize, r: usize) -> Option<bool> {
         let input = self.inputs.get(u * ROWS.len() + r)?.clone();
-        self.rvm.set_input(input);
-        self.rvm
-            .execute_entry_point_by_name(RULE)
-            .ok()?
-            .as_bool()
-            .ok()
-            .copied()
+        let mut rvm = self.rvm.try_borrow_mut().ok()?;
+        rvm.set_input(input);
+        let answer = rvm.execute_entry_point_by_name(RULE).ok()?;
+        boolean(&answer)
     }
 
     /// Asks every (user, row) pair of every engine; an error names the first disagreement.
     /// Returns the answers (user-major), which the caller may compare with the expected ones.
-    pub fn cross_check(&mut self) -> Result<Vec<bool>, String> {
+    pub fn cross_check(&self) -> Result<Vec<bool>, String> {
         let mut answers = Vec::new();
         for u in 0..USERS.len() {
             let session = self
@@ -272,5 +267,13 @@ impl Peers {
             }
         }
         Ok(answers)
+    }
+}
+
+/// A Rego boolean (`None` for any other value).
+fn boolean(v: &regorus::Value) -> Option<bool> {
+    match v {
+        regorus::Value::Bool(b) => Some(*b),
+        _ => None,
     }
 }

@@ -21,7 +21,6 @@ mod customers;
 #[cfg(test)]
 mod tests;
 
-use std::cell::RefCell;
 use std::hint::black_box;
 
 use decision::{Peers, ROWS, USERS};
@@ -48,20 +47,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 const PAIRS: usize = USERS.len() * ROWS.len();
 
 fn decisions(rounds: usize) -> Result<(), Box<dyn std::error::Error>> {
-    let peers = RefCell::new(Peers::new(customers::now())?);
-    let answers = peers.borrow_mut().cross_check()?;
+    let peers = Peers::new(customers::now())?;
+    let answers = peers.cross_check()?;
     let allowed = answers.iter().filter(|a| **a).count();
     println!("decision: {PAIRS} (user, row) pairs, {allowed} allowed, every engine agrees");
     let pairs = || (0..USERS.len()).flat_map(|u| (0..ROWS.len()).map(move |r| (u, r)));
     let count = |answers: &mut dyn Iterator<Item = Option<bool>>| {
         answers.filter(|a| *a == Some(true)).count()
     };
-    let p = &peers;
-    let session_guard = p.borrow();
-    let sessions: Vec<_> = session_guard
+    let sessions: Vec<_> = peers
         .subjects
         .iter()
-        .filter_map(|s| session_guard.pol.session(s, session_guard.now).ok())
+        .filter_map(|s| peers.pol.session(s, peers.now).ok())
         .collect();
     let sources: Vec<_> = sessions
         .iter()
@@ -70,15 +67,13 @@ fn decisions(rounds: usize) -> Result<(), Box<dyn std::error::Error>> {
     if sources.len() != USERS.len() {
         return Err("a Pol session could not be opened".into());
     }
-    let rows = session_guard.rows.clone();
-    drop(session_guard);
+    let p = &peers;
     let mut contenders = vec![
         Contender {
             name: "Pol, new session + source + decision",
             ops: PAIRS,
             batch: Box::new(|| {
-                let peers = p.borrow();
-                count(&mut pairs().map(|(u, r)| peers.pol_new_session(black_box(u), black_box(r))))
+                count(&mut pairs().map(|(u, r)| p.pol_new_session(black_box(u), black_box(r))))
             }),
         },
         Contender {
@@ -87,7 +82,7 @@ fn decisions(rounds: usize) -> Result<(), Box<dyn std::error::Error>> {
             batch: Box::new(|| {
                 count(&mut pairs().map(|(u, r)| {
                     let source = sources.get(black_box(u))?;
-                    Some(source.row_shown_values(rows.get(black_box(r))?))
+                    Some(source.row_shown_values(p.rows.get(black_box(r))?))
                 }))
             }),
         },
@@ -95,33 +90,27 @@ fn decisions(rounds: usize) -> Result<(), Box<dyn std::error::Error>> {
             name: "Cedar is_authorized",
             ops: PAIRS,
             batch: Box::new(|| {
-                let peers = p.borrow();
-                count(&mut pairs().map(|(u, r)| peers.cedar(black_box(u), black_box(r))))
+                count(&mut pairs().map(|(u, r)| p.cedar(black_box(u), black_box(r))))
             }),
         },
         Contender {
             name: "regorus eval_rule",
             ops: PAIRS,
             batch: Box::new(|| {
-                let mut peers = p.borrow_mut();
-                count(&mut pairs().map(|(u, r)| peers.rego(black_box(u), black_box(r))))
+                count(&mut pairs().map(|(u, r)| p.rego(black_box(u), black_box(r))))
             }),
         },
         Contender {
             name: "regorus compiled policy",
             ops: PAIRS,
             batch: Box::new(|| {
-                let peers = p.borrow();
-                count(&mut pairs().map(|(u, r)| peers.rego_compiled(black_box(u), black_box(r))))
+                count(&mut pairs().map(|(u, r)| p.rego_compiled(black_box(u), black_box(r))))
             }),
         },
         Contender {
             name: "regorus VM",
             ops: PAIRS,
-            batch: Box::new(|| {
-                let mut peers = p.borrow_mut();
-                count(&mut pairs().map(|(u, r)| peers.rvm(black_box(u), black_box(r))))
-            }),
+            batch: Box::new(|| count(&mut pairs().map(|(u, r)| p.rvm(black_box(u), black_box(r))))),
         },
     ];
     let timings = interleave(&mut contenders, rounds, 200);

@@ -6,7 +6,7 @@ use crate::masking::{self, Masking};
 
 #[test]
 fn every_engine_gives_the_expected_answers() {
-    let mut peers = Peers::new(crate::customers::now()).unwrap();
+    let peers = Peers::new(crate::customers::now()).unwrap();
     let answers = peers.cross_check().unwrap();
     // Users amy (support, A), bob (supervisor, B), cat (auditor, A), dan (both, C); rows
     // A active, A archived, B active, B archived, C active.
