@@ -1,7 +1,8 @@
 //! Differential test: for random valid policy sets, subjects and rows, the reference evaluator
 //! (`pol_compiler::reference`) and the optimised path (`lower` → bundle bytes → `Engine::load`
 //! → session → `mask_json`) give exactly the same outcome: hidden vs shown, every cell, and the
-//! visible columns of every source.
+//! visible columns of every source. Where every cell of a row decodes to its column's type, the
+//! typed path (`mask_values`) must give what `mask_json` gives.
 //!
 //! 256 cases by default; set `POL_DIFF_CASES` for a longer campaign, e.g.
 //! `POL_DIFF_CASES=20000 cargo test --release -p pol-compiler --test main differential::`.
@@ -78,6 +79,18 @@ fn compare(case: &support::gen::Case) -> Result<(), String> {
                 None => Outcome::Hidden,
                 Some(cells) => Outcome::Shown(cells.into_iter().collect::<Map<String, Value>>()),
             };
+            if let Some(typed) = typed_row(&src, row) {
+                let typed_got = typed_outcome(&src, &typed);
+                if typed_got != got {
+                    return Err(format!(
+                        "mask_values and mask_json differ on `{source}`\n  subject: {subject}\n  row:     {}\n  json:    {}\n  values:  {}\n{}",
+                        Value::Object(row.clone()),
+                        show(&got),
+                        show(&typed_got),
+                        case.text
+                    ));
+                }
+            }
             if got != expected {
                 return Err(format!(
                     "outcomes differ on `{source}`\n  subject:   {subject}\n  row:       {}\n  reference: {}\n  engine:    {}\n  explain:   {:#?}\n{}",
@@ -91,6 +104,35 @@ fn compare(case: &support::gen::Case) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The row as typed values in `input_columns` order (a missing cell is null), if every cell
+/// decodes to its column's type (a mistyped JSON cell has no typed counterpart).
+fn typed_row(
+    src: &pol_runtime::SourceSession<'_>,
+    row: &Map<String, Value>,
+) -> Option<Vec<pol_runtime::Value>> {
+    src.input_columns()
+        .iter()
+        .map(|c| match row.get(*c) {
+            None => Some(pol_runtime::Value::Null),
+            Some(j) => pol_runtime::Value::from_json(j, src.column_type(c)?).ok(),
+        })
+        .collect()
+}
+
+/// `mask_values` on a typed row, as an outcome keyed by column (as `mask_json` gives it).
+fn typed_outcome(src: &pol_runtime::SourceSession<'_>, row: &[pol_runtime::Value]) -> Outcome {
+    match src.mask_values(row) {
+        None => Outcome::Hidden,
+        Some(cells) => Outcome::Shown(
+            src.columns()
+                .iter()
+                .zip(cells)
+                .map(|(c, v)| (c.to_string(), v.to_json()))
+                .collect(),
+        ),
+    }
 }
 
 fn show(o: &Outcome) -> String {

@@ -6,8 +6,9 @@ use smallvec::smallvec;
 
 use super::{decide_body, Act, ColSpec, Decided, RuleCheck, Session, SourceSpec};
 use crate::bundle::{Audience, ColumnPlan, RowAudience, RowFilter, RowOtherwise, SourcePlan};
-use crate::engine::SourceMeta;
+use crate::engine::{Prepared, SourceMeta};
 use crate::program::Tri;
+use crate::techniques::Technique;
 
 impl<'e> Session<'e> {
     /// The plan of source `s` for this session's user (see [`SourceSpec`]).
@@ -111,7 +112,8 @@ impl<'e> Session<'e> {
             s.columns.iter().enumerate().any(|(f, c)| {
                 c.derived.is_some() && !null_derived.get(f).copied().unwrap_or(false)
             });
-        let cells = Self::cell_plan(s, &columns, &null_derived);
+        let cells =
+            Self::cell_plan(s, &columns, &null_derived).map(|c| self.fold_null_techniques(c));
         SourceSpec {
             exempt,
             visible,
@@ -124,6 +126,24 @@ impl<'e> Session<'e> {
             cells,
             checks,
         }
+    }
+
+    /// A cell masked by the built-in `null` technique is planned as [`CellPlan::Null`]: the
+    /// technique gives null for any value, so masking a row need not call it.
+    fn fold_null_techniques(&self, cells: Vec<CellPlan>) -> Vec<CellPlan> {
+        let is_null = |t: u32| {
+            matches!(
+                self.engine.techniques.get(t as usize),
+                Some(Prepared::Builtin(p)) if *p.technique() == Technique::Null
+            )
+        };
+        cells
+            .into_iter()
+            .map(|c| match c {
+                CellPlan::Mask(t) if is_null(t) => CellPlan::Null,
+                other => other,
+            })
+            .collect()
     }
 
     /// See [`SourceSpec::cells`].
