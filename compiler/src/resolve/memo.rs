@@ -63,11 +63,9 @@ fn declares(d: &Decl) -> bool {
         | Decl::Level(_)
         | Decl::Settings(_)
         | Decl::Source(_) => true,
-        Decl::Policy(_)
-        | Decl::Exempt(_)
-        | Decl::Guarantee(_)
-        | Decl::Test(_)
-        | Decl::Error(_) => false,
+        Decl::Policy(_) | Decl::Exempt(_) | Decl::Guarantee(_) | Decl::Test(_) | Decl::Error(_) => {
+            false
+        }
     }
 }
 
