@@ -204,7 +204,9 @@ impl<'a> Decisions<'a> {
                 MaskBody::Except(_, c) => exprs.push(c),
                 MaskBody::Who(cl, _) => exprs.extend(cl.iter().map(|(c, _)| c)),
             }
-            if exprs.iter().any(|e| tag_missing(model, s, e)) {
+            // §6.8: a rule reading `row[tagged T]` where the source has no column tagged T
+            // does not apply here (the checker records such sources as `skipped`).
+            if !rule.applies_on(s) || exprs.iter().any(|e| tag_missing(model, s, e)) {
                 return undecided;
             }
             let decides = match &rule.where_ {
@@ -265,6 +267,9 @@ impl<'a> Decisions<'a> {
                         return undecided;
                     };
                     (&a.technique, &a.cond, a.loc.file)
+                }
+                RuleRef::Mask(id) if model.mask_rules.get(id).is_some_and(|m| !m.applies_on(s)) => {
+                    continue
                 }
                 RuleRef::Mask(id) => {
                     match model.mask_rules.get(id).map(|m| (&m.body, m.loc.file)) {
@@ -414,7 +419,7 @@ impl<'a> Decisions<'a> {
                     }
                 }
             }
-            if exprs.iter().any(|e| tag_missing(model, s, e)) {
+            if !rule.applies_on(s) || exprs.iter().any(|e| tag_missing(model, s, e)) {
                 continue;
             }
             let file = rule.loc.file;
