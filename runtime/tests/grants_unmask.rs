@@ -91,6 +91,15 @@ fn fixture() -> Fixture {
     }
 }
 
+/// A fixture in which the permitted unmasker has been granted record 1 of `customers`.
+fn granted_fixture() -> Fixture {
+    let f = fixture();
+    f.service
+        .request_unmask(&f.engine, &unmasker(), "customers", &Value::Int(1), "")
+        .expect("granted");
+    f
+}
+
 fn unmasker() -> serde_json::Value {
     json!({"login": "uma", "roles": ["TemporarilyUnmask"]})
 }
@@ -342,10 +351,7 @@ fn a_granted_record_is_clear_for_every_user_until_expiry() {
 
 #[test]
 fn row_rules_still_apply_to_a_granted_record() {
-    let f = fixture();
-    f.service
-        .request_unmask(&f.engine, &unmasker(), "customers", &Value::Int(1), "")
-        .expect("granted");
+    let f = granted_fixture();
     assert_eq!(masked(&f, bob(), row(1, "FR")), None);
     // The reveal of a hidden row is not audited (nothing was shown).
     assert_eq!(
@@ -360,10 +366,7 @@ fn row_rules_still_apply_to_a_granted_record() {
 
 #[test]
 fn typed_rows_and_type_mismatches() {
-    let f = fixture();
-    f.service
-        .request_unmask(&f.engine, &unmasker(), "customers", &Value::Int(1), "")
-        .expect("granted");
+    let f = granted_fixture();
     let session = f.service.session(&f.engine, &bob()).expect("subject");
     let src = session.source("customers").expect("source");
     let values = src.mask_values(&[
@@ -392,10 +395,7 @@ fn typed_rows_and_type_mismatches() {
 
 #[test]
 fn each_reveal_is_audited_once_per_session_with_the_columns_it_revealed() {
-    let f = fixture();
-    f.service
-        .request_unmask(&f.engine, &unmasker(), "customers", &Value::Int(1), "")
-        .expect("granted");
+    let f = granted_fixture();
     f.clock.set(at(60));
     let session = f.service.session(&f.engine, &bob()).expect("subject");
     let src = session.source("customers").expect("source");
@@ -433,10 +433,7 @@ fn each_reveal_is_audited_once_per_session_with_the_columns_it_revealed() {
 
 #[test]
 fn explain_names_the_grant() {
-    let f = fixture();
-    f.service
-        .request_unmask(&f.engine, &unmasker(), "customers", &Value::Int(1), "")
-        .expect("granted");
+    let f = granted_fixture();
     let session = f.service.session(&f.engine, &bob()).expect("subject");
     let src = session.source("customers").expect("source");
     let ex = src.explain(&row(1, "US"));
@@ -473,10 +470,7 @@ fn explain_names_the_grant() {
 
 #[test]
 fn a_session_opened_without_the_service_ignores_grants() {
-    let f = fixture();
-    f.service
-        .request_unmask(&f.engine, &unmasker(), "customers", &Value::Int(1), "")
-        .expect("granted");
+    let f = granted_fixture();
     assert_eq!(
         mask(
             &f.engine,
