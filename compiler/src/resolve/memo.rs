@@ -107,29 +107,72 @@ impl Previous<'_> {
 impl Segment {
     /// Appends the segment to the model, its ids shifted to start at the model's current ends.
     pub(super) fn splice(&self, model: &mut Model, diags: &mut Vec<Diagnostic>, order: usize) {
-        let policy = model.policies.len();
+        let shift = Shift::Up {
+            policy: model.policies.len(),
+            order,
+        };
         model.policies.extend(self.policies.iter().cloned());
-        model
-            .mask_rules
-            .extend(self.mask_rules.iter().cloned().map(|mut r| {
-                r.policy = r.policy.saturating_add(policy);
-                r.order = r.order.saturating_add(order);
-                r
-            }));
-        model
-            .row_rules
-            .extend(self.row_rules.iter().cloned().map(|mut r| {
-                r.policy = r.policy.saturating_add(policy);
-                r.order = r.order.saturating_add(order);
-                r
-            }));
-        model
-            .grants
-            .extend(self.grants.iter().cloned().map(|mut g| {
-                g.policy = g.policy.saturating_add(policy);
-                g
-            }));
+        model.mask_rules.extend(shift.all(&self.mask_rules));
+        model.row_rules.extend(shift.all(&self.row_rules));
+        model.grants.extend(shift.all(&self.grants));
         diags.extend(self.diags.iter().cloned());
+    }
+}
+
+/// How a segment's policy ids and rule order move: up to where the segment is spliced in, or
+/// down to count from the segment's own start.
+#[derive(Clone, Copy)]
+enum Shift {
+    Up { policy: usize, order: usize },
+    Down { policy: usize, order: usize },
+}
+
+impl Shift {
+    fn policy(self, id: usize) -> usize {
+        match self {
+            Shift::Up { policy, .. } => id.saturating_add(policy),
+            Shift::Down { policy, .. } => id.saturating_sub(policy),
+        }
+    }
+
+    fn order(self, n: usize) -> usize {
+        match self {
+            Shift::Up { order, .. } => n.saturating_add(order),
+            Shift::Down { order, .. } => n.saturating_sub(order),
+        }
+    }
+
+    /// Copies of `items`, renumbered.
+    fn all<'a, T: Renumber>(self, items: &'a [T]) -> impl Iterator<Item = T> + 'a {
+        items.iter().cloned().map(move |mut t| {
+            t.renumber(self);
+            t
+        })
+    }
+}
+
+/// A model item that names its policy (and, for rules, its place in the authored order).
+trait Renumber: Clone {
+    fn renumber(&mut self, shift: Shift);
+}
+
+impl Renumber for MaskRule {
+    fn renumber(&mut self, shift: Shift) {
+        self.policy = shift.policy(self.policy);
+        self.order = shift.order(self.order);
+    }
+}
+
+impl Renumber for RowRule {
+    fn renumber(&mut self, shift: Shift) {
+        self.policy = shift.policy(self.policy);
+        self.order = shift.order(self.order);
+    }
+}
+
+impl Renumber for Grant {
+    fn renumber(&mut self, shift: Shift) {
+        self.policy = shift.policy(self.policy);
     }
 }
 
@@ -165,56 +208,24 @@ impl Ends {
         earlier: Vec<Option<Loc>>,
         names: Vec<(String, Loc)>,
     ) -> Segment {
-        let tail = |len: usize, from: usize| from.min(len)..len;
-        let (p, o) = (self.policies, self.order);
+        fn tail<T>(items: &[T], from: usize) -> &[T] {
+            items.get(from.min(items.len())..).unwrap_or(&[])
+        }
+        let shift = Shift::Down {
+            policy: self.policies,
+            order: self.order,
+        };
         Segment {
             earlier,
             names,
-            policies: model
-                .policies
-                .get(tail(model.policies.len(), self.policies))
-                .unwrap_or(&[])
-                .to_vec(),
-            mask_rules: model
-                .mask_rules
-                .get(tail(model.mask_rules.len(), self.mask_rules))
-                .unwrap_or(&[])
-                .iter()
-                .cloned()
-                .map(|mut r| {
-                    r.policy = r.policy.saturating_sub(p);
-                    r.order = r.order.saturating_sub(o);
-                    r
-                })
+            policies: tail(&model.policies, self.policies).to_vec(),
+            mask_rules: shift
+                .all(tail(&model.mask_rules, self.mask_rules))
                 .collect(),
-            row_rules: model
-                .row_rules
-                .get(tail(model.row_rules.len(), self.row_rules))
-                .unwrap_or(&[])
-                .iter()
-                .cloned()
-                .map(|mut r| {
-                    r.policy = r.policy.saturating_sub(p);
-                    r.order = r.order.saturating_sub(o);
-                    r
-                })
-                .collect(),
-            grants: model
-                .grants
-                .get(tail(model.grants.len(), self.grants))
-                .unwrap_or(&[])
-                .iter()
-                .cloned()
-                .map(|mut g| {
-                    g.policy = g.policy.saturating_sub(p);
-                    g
-                })
-                .collect(),
-            diags: diags
-                .get(tail(diags.len(), self.diags))
-                .unwrap_or(&[])
-                .to_vec(),
-            rules: order.saturating_sub(o),
+            row_rules: shift.all(tail(&model.row_rules, self.row_rules)).collect(),
+            grants: shift.all(tail(&model.grants, self.grants)).collect(),
+            diags: tail(diags, self.diags).to_vec(),
+            rules: order.saturating_sub(self.order),
         }
     }
 }
