@@ -312,6 +312,17 @@ impl MaskRule {
     pub fn applies_on(&self, s: SourceId) -> bool {
         self.skipped.binary_search(&s).is_err()
     }
+
+    /// The conditions the rule reads: its `where`, then its audience's conditions.
+    pub fn conditions(&self) -> Vec<&CExpr> {
+        let mut out: Vec<&CExpr> = self.where_.iter().collect();
+        match &self.body {
+            MaskBody::Everyone(_) => {}
+            MaskBody::Except(_, c) => out.push(c),
+            MaskBody::Who(clauses, _) => out.extend(clauses.iter().map(|(c, _)| c)),
+        }
+        out
+    }
 }
 
 /// The audience part of a mask rule.
@@ -510,6 +521,26 @@ impl RowRule {
     /// Whether the rule applies on source `s` (it is not in [`RowRule::skipped`]).
     pub fn applies_on(&self, s: SourceId) -> bool {
         self.skipped.binary_search(&s).is_err()
+    }
+
+    /// The conditions the rule reads: its filter's `where`, then its audience's condition and
+    /// the `otherwise` filter's `where`.
+    pub fn conditions(&self) -> Vec<&CExpr> {
+        let mut out = Vec::new();
+        if let RowFilter::Where(e) = &self.filter {
+            out.push(e);
+        }
+        match &self.audience {
+            RowAudience::Everyone => {}
+            RowAudience::Except(c) => out.push(c),
+            RowAudience::Who(c, other) => {
+                out.push(c);
+                if let Some(RowFilter::Where(e)) = other {
+                    out.push(e);
+                }
+            }
+        }
+        out
     }
 }
 

@@ -198,12 +198,7 @@ impl<'a> Decisions<'a> {
                 return undecided;
             };
             let file = rule.loc.file;
-            let mut exprs: Vec<&CExpr> = rule.where_.iter().collect();
-            match &rule.body {
-                MaskBody::Everyone(_) => {}
-                MaskBody::Except(_, c) => exprs.push(c),
-                MaskBody::Who(cl, _) => exprs.extend(cl.iter().map(|(c, _)| c)),
-            }
+            let exprs = rule.conditions();
             // §6.8: a rule reading `row[tagged T]` where the source has no column tagged T
             // does not apply here (the checker records such sources as `skipped`).
             if !rule.applies_on(s) || exprs.iter().any(|e| tag_missing(model, s, e)) {
@@ -407,18 +402,7 @@ impl<'a> Decisions<'a> {
             if rule.staged || !policy.scope.sources.contains(&s) {
                 continue;
             }
-            let mut exprs: Vec<&CExpr> = Vec::new();
-            filter_expr(&rule.filter, &mut exprs);
-            match &rule.audience {
-                RowAudience::Everyone => {}
-                RowAudience::Except(c) => exprs.push(c),
-                RowAudience::Who(c, other) => {
-                    exprs.push(c);
-                    if let Some(f) = other {
-                        filter_expr(f, &mut exprs);
-                    }
-                }
-            }
+            let exprs = rule.conditions();
             if !rule.applies_on(s) || exprs.iter().any(|e| tag_missing(model, s, e)) {
                 continue;
             }
@@ -498,12 +482,6 @@ fn row_atom(atoms: &mut Atoms, text: String) -> F {
 /// The `Tri` of a condition that is not there: true.
 pub fn always() -> Tri {
     Tri::constant(true)
-}
-
-fn filter_expr<'a>(f: &'a RowFilter, out: &mut Vec<&'a CExpr>) {
-    if let RowFilter::Where(e) = f {
-        out.push(e);
-    }
 }
 
 /// Does `e` read `row.x` where the source has no column x (§6.8 lockout)?

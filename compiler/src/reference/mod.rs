@@ -299,18 +299,7 @@ impl<'m> Reference<'m> {
                 continue;
             }
             // §6.8: `row[tagged T]` with no column tagged T: the rule does not apply here.
-            let mut exprs: Vec<&CExpr> = Vec::new();
-            filter_exprs(&rule.filter, &mut exprs);
-            match &rule.audience {
-                RowAudience::Everyone => {}
-                RowAudience::Except(c) => exprs.push(c),
-                RowAudience::Who(c, other) => {
-                    exprs.push(c);
-                    if let Some(f) = other {
-                        filter_exprs(f, &mut exprs);
-                    }
-                }
-            }
+            let exprs = rule.conditions();
             if !rule.applies_on(s) || exprs.iter().any(|e| self.tag_missing(s, e)) {
                 continue;
             }
@@ -424,8 +413,7 @@ impl<'m> Reference<'m> {
         let model = self.model;
         if let [RuleRef::Mask(id)] = cand.rules.as_slice() {
             let rule = &model.mask_rules[*id];
-            let mut exprs: Vec<&CExpr> = rule.where_.iter().collect();
-            body_exprs(&rule.body, &mut exprs);
+            let exprs = rule.conditions();
             // §6.8: `row[tagged T]` with no column tagged T: the rule does not apply here.
             if !rule.applies_on(s) || exprs.iter().any(|e| self.tag_missing(s, e)) {
                 return None;
@@ -699,20 +687,6 @@ fn clear_of(
     }
     memo[c] = Some(clear);
     clear
-}
-
-fn filter_exprs<'a>(f: &'a RowFilter, out: &mut Vec<&'a CExpr>) {
-    if let RowFilter::Where(e) = f {
-        out.push(e);
-    }
-}
-
-fn body_exprs<'a>(b: &'a MaskBody, out: &mut Vec<&'a CExpr>) {
-    match b {
-        MaskBody::Everyone(_) => {}
-        MaskBody::Except(_, c) => out.push(c),
-        MaskBody::Who(clauses, _) => out.extend(clauses.iter().map(|(c, _)| c)),
-    }
 }
 
 /// The runtime type a declared subject field decodes as (sets are lists).

@@ -298,20 +298,7 @@ impl<'a> Builder<'a> {
             {
                 continue;
             }
-            let mut exprs: Vec<&CExpr> = Vec::new();
-            if let RowFilter::Where(e) = &rule.filter {
-                exprs.push(e);
-            }
-            match &rule.audience {
-                RowAudience::Everyone => {}
-                RowAudience::Except(c) => exprs.push(c),
-                RowAudience::Who(c, other) => {
-                    exprs.push(c);
-                    if let Some(RowFilter::Where(e)) = other {
-                        exprs.push(e);
-                    }
-                }
-            }
+            let exprs = rule.conditions();
             if !rule.applies_on(self.s) || exprs.iter().any(|e| self.tag_missing(e)) {
                 continue;
             }
@@ -423,12 +410,7 @@ impl<'a> Builder<'a> {
         };
         if let [RuleRef::Mask(id)] = cand.rules.as_slice() {
             let rule = &model.mask_rules[*id];
-            let mut exprs: Vec<&CExpr> = rule.where_.iter().collect();
-            match &rule.body {
-                MaskBody::Everyone(_) => {}
-                MaskBody::Except(_, cond) => exprs.push(cond),
-                MaskBody::Who(clauses, _) => exprs.extend(clauses.iter().map(|(c, _)| c)),
-            }
+            let exprs = rule.conditions();
             if !rule.applies_on(self.s) || exprs.iter().any(|e| self.tag_missing(e)) {
                 return None;
             }
