@@ -53,7 +53,8 @@ pub use techniques::k_anonymity::{
     k_anonymize, Hierarchy, KAnonymity, KAnonymityError, KAnonymityReport, QuasiIdentifier,
 };
 pub use techniques::{
-    detokenize, format_preserving_decrypt, format_preserving_decrypt_with, Fill, MaskContext,
+    detokenize, format_preserving_decrypt, format_preserving_decrypt_int,
+    format_preserving_decrypt_int_with, format_preserving_decrypt_with, Fill, MaskContext,
     PreparedTechnique, Technique, TechniqueError, TimeUnit,
 };
 pub use value::{ColumnType, TypeMismatch, Value};

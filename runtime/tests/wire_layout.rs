@@ -181,6 +181,33 @@ fn techniques() -> Vec<Technique> {
         },
         Tokenize,
         FormatPreserving,
+        MaskFirstPercentFill {
+            p: 10,
+            fill: Fill::Char('#'),
+        },
+        MaskLastPercentFill {
+            p: 20,
+            fill: Fill::Text("x".into()),
+        },
+        ShowFirstFill {
+            n: 3,
+            fill: Fill::Char('#'),
+        },
+        ShowLastFill {
+            n: 4,
+            fill: Fill::Text("XXX-".into()),
+        },
+        DigitsFill(Fill::Text("N".into())),
+        ConstantText("withheld".into()),
+        Buckets {
+            edges: vec![0.0, 18.0],
+            labels: vec!["minor".into(), "adult".into()],
+        },
+        AboveMax {
+            max: 70,
+            above: "Over 70".into(),
+            technique: Box::new(YearOnly { max: None }),
+        },
     ]
 }
 

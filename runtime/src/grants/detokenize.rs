@@ -59,10 +59,15 @@ impl std::error::Error for DetokenizeError {}
 struct Reversible {
     tokenize: bool,
     format_preserving: bool,
+    /// The column is an `int`: its `format_preserving` values are ints, written in decimal.
+    int: bool,
 }
 
 fn reversible(bundle: &Bundle, column: &ColumnPlan) -> Reversible {
-    let mut r = Reversible::default();
+    let mut r = Reversible {
+        int: matches!(column.ty, crate::value::ColumnType::Int),
+        ..Reversible::default()
+    };
     let visit = |t: u32, r: &mut Reversible| match bundle.techniques.get(t as usize) {
         Some(TechniquePlan::Builtin(Technique::Tokenize)) => r.tokenize = true,
         Some(TechniquePlan::Builtin(Technique::FormatPreserving)) => r.format_preserving = true,
@@ -123,6 +128,13 @@ impl GrantService {
                 let failed = |e: TechniqueError| Outcome::Failed(e.to_string());
                 let original = if r.tokenize && masked.starts_with("tok_") {
                     techniques::detokenize(masked, keys).map_err(failed)?
+                } else if r.format_preserving && r.int {
+                    let n = masked.parse::<i64>().map_err(|_| {
+                        Outcome::Failed(format!("`{source}.{column}` is an int: {masked:?} is not"))
+                    })?;
+                    techniques::format_preserving_decrypt_int(n, source, column, keys)
+                        .map_err(failed)?
+                        .to_string()
                 } else if r.format_preserving {
                     techniques::format_preserving_decrypt(masked, source, column, keys)
                         .map_err(failed)?
@@ -175,8 +187,13 @@ impl GrantService {
                     )));
                 };
                 let ctx = techniques::MaskContext::new(source, column, now).with_keys(keys);
-                match technique.apply(&crate::value::Value::Text(value.to_owned()), &ctx) {
+                let input = match value.parse::<i64>() {
+                    Ok(n) if r.int && !r.tokenize => crate::value::Value::Int(n),
+                    _ => crate::value::Value::Text(value.to_owned()),
+                };
+                match technique.apply(&input, &ctx) {
                     Ok(crate::value::Value::Text(t)) => Ok(t),
+                    Ok(crate::value::Value::Int(n)) => Ok(n.to_string()),
                     Ok(_) => Err(Outcome::Failed("the technique gave no text".to_owned())),
                     Err(e) => Err(Outcome::Failed(e.to_string())),
                 }

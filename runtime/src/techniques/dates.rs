@@ -28,7 +28,7 @@ const MONTHS: [&str; 12] = [
     "December",
 ];
 
-fn date_of(value: &Value, technique: &'static str) -> Result<NaiveDate, TechniqueError> {
+pub(crate) fn date_of(value: &Value, technique: &'static str) -> Result<NaiveDate, TechniqueError> {
     match value {
         Value::Date(d) => Ok(*d),
         Value::Timestamp(t) => Ok(t.date_naive()),
@@ -49,7 +49,7 @@ pub(crate) fn age_years(birth: NaiveDate, now: NaiveDate) -> i64 {
 }
 
 /// Whether the `max:` cut-off hides this date (age ≥ max).
-fn too_old(date: NaiveDate, max: Option<u32>, now: DateTime<Utc>) -> bool {
+pub(crate) fn too_old(date: NaiveDate, max: Option<u32>, now: DateTime<Utc>) -> bool {
     match max {
         Some(m) => age_years(date, now.date_naive()) >= i64::from(m),
         None => false,

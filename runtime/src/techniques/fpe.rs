@@ -26,6 +26,16 @@
 //!   than being kept in clear as if they were separators.
 //! - At most 4096 letters and digits.
 //!
+//! # Ints
+//!
+//! An int keeps its sign and its number of decimal digits. With n the number of digits of |v|
+//! (n ≥ 2), the domain is every magnitude of n digits that fits an int, `lo = 10^(n−1)` to
+//! `hi = min(10^n − 1, 2^63 − 1)`; `|v| − lo` is encrypted as above with `M = hi − lo + 1` and
+//! written back as `lo + x` with v's sign. The shape in the tweak is `i`, then `-` for a negative
+//! value, then one `d` per digit, so an int never shares a tweak with a text. M ≥ 10^6 needs
+//! n ≥ 7 (9·10^6 values): shorter ints fail (the cell is null), as does `i64::MIN`, whose
+//! magnitude is not an int.
+//!
 //! # Keys
 //!
 //! A ciphertext has no room for a key id. [`format_preserving_decrypt`] uses the key ring's active
@@ -125,6 +135,35 @@ fn from_bits(ns: FlexibleNumeralString) -> BigUint {
     x
 }
 
+/// Encrypts (or decrypts) `n` < `domain` with FF1 in radix 2 over the bit length of
+/// `domain − 1`, cycle walking until the result is below `domain`.
+fn walk(
+    key: &MaskingKey,
+    tweak: &[u8],
+    n: BigUint,
+    domain: &BigUint,
+    forward: bool,
+) -> Result<BigUint, TechniqueError> {
+    let max = domain - 1u32;
+    let b = usize::try_from(max.bits()).map_err(|_| unsupported(NAME, "value too long"))?;
+    let ff1 = FF1::<Aes256>::new(key.fpe_key(), 2).map_err(|_| invalid(NAME, "bad radix"))?;
+    let mut x = n;
+    for _ in 0..MAX_WALK {
+        let ns = to_bits(&x, b)?;
+        let next = if forward {
+            ff1.encrypt(tweak, &ns)
+        } else {
+            ff1.decrypt(tweak, &ns)
+        }
+        .map_err(|e| unsupported(NAME, e.to_string()))?;
+        x = from_bits(next);
+        if &x < domain {
+            return Ok(x);
+        }
+    }
+    Err(unsupported(NAME, "cycle walking did not terminate"))
+}
+
 fn crypt(
     key: &MaskingKey,
     source: &str,
@@ -157,33 +196,12 @@ fn crypt(
              (needs at least 10^6 possible values, e.g. 6 digits or 5 letters)",
         ));
     }
-    let max = &domain - 1u32;
-    let b = usize::try_from(max.bits()).map_err(|_| unsupported(NAME, "value too long"))?;
     let shape: Vec<u8> = symbols
         .iter()
         .map(|(class, _)| if *class == Class::Digit { b'd' } else { b'l' })
         .collect();
     let tweak = tweak(source, column, &shape);
-    let ff1 = FF1::<Aes256>::new(key.fpe_key(), 2).map_err(|_| invalid(NAME, "bad radix"))?;
-    let mut x = n;
-    let mut done = false;
-    for _ in 0..MAX_WALK {
-        let ns = to_bits(&x, b)?;
-        let next = if forward {
-            ff1.encrypt(&tweak, &ns)
-        } else {
-            ff1.decrypt(&tweak, &ns)
-        }
-        .map_err(|e| unsupported(NAME, e.to_string()))?;
-        x = from_bits(next);
-        if x < domain {
-            done = true;
-            break;
-        }
-    }
-    if !done {
-        return Err(unsupported(NAME, "cycle walking did not terminate"));
-    }
+    let mut x = walk(key, &tweak, n, &domain, forward)?;
     // Write x back in the mixed radix, least significant position last.
     let mut values = vec![0u32; symbols.len()];
     for (slot, (class, _)) in values.iter_mut().zip(&symbols).rev() {
@@ -203,6 +221,88 @@ fn crypt(
         out.push(symbol(class, v, c).ok_or_else(|| invalid(NAME, "internal: bad symbol"))?);
     }
     Ok(out)
+}
+
+/// The ints of `digits` decimal digits (`digits` ≥ 2: a first digit of 1–9) that fit an `i64`
+/// in absolute value: `lo..=hi`.
+fn int_domain(digits: u32) -> Option<(u64, u64)> {
+    let lo = 10u64.checked_pow(digits.checked_sub(1)?)?;
+    let hi = 10u64
+        .checked_pow(digits)
+        .map_or(i64::MAX as u64, |p| (p - 1).min(i64::MAX as u64));
+    Some((lo, hi))
+}
+
+fn crypt_int(
+    key: &MaskingKey,
+    source: &str,
+    column: &str,
+    value: i64,
+    forward: bool,
+) -> Result<i64, TechniqueError> {
+    let negative = value < 0;
+    let magnitude = value.unsigned_abs();
+    let digits = magnitude.checked_ilog10().map_or(1, |l| l + 1);
+    let (lo, hi) = int_domain(digits)
+        .filter(|(lo, hi)| hi - lo + 1 >= u64::from(MIN_DOMAIN))
+        .ok_or_else(|| {
+            unsupported(
+                NAME,
+                "too few digits for format-preserving encryption \
+                 (an int needs at least 7 digits: 9·10^6 possible values)",
+            )
+        })?;
+    if magnitude > hi {
+        return Err(unsupported(
+            NAME,
+            "the value's magnitude does not fit an int",
+        ));
+    }
+    let mut shape = vec![b'i'];
+    if negative {
+        shape.push(b'-');
+    }
+    shape.extend(std::iter::repeat_n(b'd', digits as usize));
+    let tweak = tweak(source, column, &shape);
+    let domain = BigUint::from(hi - lo + 1);
+    let x = walk(key, &tweak, BigUint::from(magnitude - lo), &domain, forward)?;
+    let offset = x.to_u64_digits().first().copied().unwrap_or(0);
+    let out = lo
+        .checked_add(offset)
+        .and_then(|m| i64::try_from(m).ok())
+        .ok_or_else(|| invalid(NAME, "internal: result outside its domain"))?;
+    Ok(if negative { -out } else { out })
+}
+
+/// Encrypts the int `value` for `source.column` under `key`: same sign, same number of digits.
+pub(crate) fn encrypt_int(
+    key: &MaskingKey,
+    source: &str,
+    column: &str,
+    value: i64,
+) -> Result<i64, TechniqueError> {
+    crypt_int(key, source, column, value, true)
+}
+
+/// The inverse of `format_preserving` on an int column `source`.`column`, under the key ring's
+/// **active** key.
+pub fn format_preserving_decrypt_int(
+    ciphertext: i64,
+    source: &str,
+    column: &str,
+    keys: &KeyRing,
+) -> Result<i64, TechniqueError> {
+    format_preserving_decrypt_int_with(ciphertext, source, column, keys.active())
+}
+
+/// The inverse of `format_preserving` on an int column under a given key.
+pub fn format_preserving_decrypt_int_with(
+    ciphertext: i64,
+    source: &str,
+    column: &str,
+    key: &MaskingKey,
+) -> Result<i64, TechniqueError> {
+    crypt_int(key, source, column, ciphertext, false)
 }
 
 /// Encrypts `text` for `source.column` under `key`.

@@ -1,4 +1,4 @@
-//! Numeric generalisation: `range(size)`, `round(size)` and `digits([char])`.
+//! Numeric generalisation: `range(size)`, `round(size)` and `digits([char] | text: t)`.
 //!
 //! Ints with a whole-number size use exact integer arithmetic (overflow is an error, never a
 //! panic). Decimals, and ints with a fractional `range` size, use binary floating point with two
@@ -9,7 +9,7 @@
 //! - results are printed (`range`) or rounded (`round`) to the number of decimals of `size`
 //!   (`0.1` → 1 decimal) with trailing zeros dropped, so no `0.30000000000000004` appears.
 
-use super::{unsupported, TechniqueError};
+use super::{unsupported, Fill, TechniqueError};
 use crate::value::Value;
 
 /// The largest whole `f64` that converts to `i64` exactly (2^63 itself does not fit).
@@ -151,4 +151,32 @@ pub(crate) fn digits(value: &Value, fill: char) -> Result<Value, TechniqueError>
             .map(|c| if c.is_numeric() { fill } else { c })
             .collect(),
     ))
+}
+
+/// `digits(text: t)` (or a [`Fill::Char`], as [`digits`]): every maximal run of digits (any
+/// Unicode numeric character) replaced by one copy of the text.
+pub(crate) fn digits_fill(value: &Value, fill: &Fill) -> Result<Value, TechniqueError> {
+    let text = match value {
+        Value::Text(s) => s.clone(),
+        Value::Int(_) | Value::Decimal(_) => value.canonical_text(),
+        other => {
+            return Err(TechniqueError::TypeMismatch {
+                technique: "digits",
+                found: other.type_name(),
+            })
+        }
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut in_run = false;
+    for c in text.chars() {
+        let digit = c.is_numeric();
+        match (digit, fill) {
+            (false, _) => out.push(c),
+            (true, Fill::Char(f)) => out.push(*f),
+            (true, Fill::Text(t)) if !in_run => out.push_str(t),
+            (true, Fill::Text(_)) => {}
+        }
+        in_run = digit;
+    }
+    Ok(Value::Text(out))
 }

@@ -24,6 +24,7 @@
 //! needing a key is a deliberate tightening of the contract: unkeyed noise seeded by public data
 //! could be recomputed and subtracted by anyone.
 
+mod buckets;
 mod dates;
 mod fpe;
 mod generalize;
@@ -45,7 +46,10 @@ use serde::{Deserialize, Serialize};
 use crate::keys::{KeyRing, MaskingKey};
 use crate::value::{ColumnType, Value};
 
-pub use fpe::{format_preserving_decrypt, format_preserving_decrypt_with};
+pub use fpe::{
+    format_preserving_decrypt, format_preserving_decrypt_int, format_preserving_decrypt_int_with,
+    format_preserving_decrypt_with,
+};
 pub use token::detokenize;
 
 /// The text that stands for a hidden value: seven stars.
@@ -63,6 +67,22 @@ pub enum Fill {
     /// text (`555-123-4567` with `mask_last(4, text: "[Restricted]")` → `555-123-[Restricted]`;
     /// `123-45-6789` with `mask_first(5, text: "X")` → `X-X-6789`).
     Text(String),
+}
+
+impl Fill {
+    /// Whether the replacement writes nothing (an empty `text:`), which the language refuses.
+    pub fn is_empty(&self) -> bool {
+        matches!(self, Fill::Text(t) if t.is_empty())
+    }
+
+    /// Whether the replacement holds a character Unicode calls numeric (refused under `digits`:
+    /// a masked digit must not read as a digit).
+    pub fn has_digit(&self) -> bool {
+        match self {
+            Fill::Char(c) => c.is_numeric(),
+            Fill::Text(t) => t.chars().any(char::is_numeric),
+        }
+    }
 }
 
 impl Default for Fill {
@@ -205,8 +225,66 @@ pub enum Technique {
     },
     /// `tokenize`: text → reversible deterministic token `tok_<keyid>_<base64url>`.
     Tokenize,
-    /// `format_preserving`: text → FF1 encryption of its letters and digits, separators kept.
+    /// `format_preserving`: text → FF1 encryption of its letters and digits, separators kept;
+    /// int → an int of the same sign and number of digits (see [`fpe`](self) notes: values of
+    /// fewer than 7 digits fail).
     FormatPreserving,
+    /// `mask_first_percent(p, char: c | text: t)`: as [`MaskFirstPercent`](Self::MaskFirstPercent)
+    /// with a replacement: each masked character becomes `c`, or the masked run becomes `t` once.
+    MaskFirstPercentFill {
+        /// The percentage, 1 ≤ p ≤ 100.
+        p: u8,
+        /// What replaces the masked characters.
+        fill: Fill,
+    },
+    /// `mask_last_percent(p, char: c | text: t)`: the last ⌈len·p/100⌉ characters replaced.
+    MaskLastPercentFill {
+        /// The percentage, 1 ≤ p ≤ 100.
+        p: u8,
+        /// What replaces the masked characters.
+        fill: Fill,
+    },
+    /// `show_first(n, char: c | text: t)`: the first n letters or digits followed by the stand-in
+    /// (seven `c`, or `t`); the stand-in alone for a value with n or fewer.
+    ShowFirstFill {
+        /// How many letters or digits to show.
+        n: u32,
+        /// The stand-in for the hidden part.
+        fill: Fill,
+    },
+    /// `show_last(n, char: c | text: t)`: the stand-in followed by the last n letters or digits.
+    ShowLastFill {
+        /// How many letters or digits to show.
+        n: u32,
+        /// The stand-in for the hidden part.
+        fill: Fill,
+    },
+    /// `digits(text: t)`: every maximal run of digits replaced by one copy of `t`
+    /// (`digits(char)` is [`Digits`](Self::Digits)).
+    DigitsFill(Fill),
+    /// `constant_text(t)`: a date or timestamp → the text `t` (null stays null).
+    ConstantText(String),
+    /// `buckets(edges [, labels])`: int, decimal (the value) or date, timestamp (the age in whole
+    /// years) → the label of the last edge at or below it; null below the first edge. Edges are
+    /// strictly increasing; `labels` has one label per edge (the compiler writes the default
+    /// `lo-hi` / `lo+` labels).
+    Buckets {
+        /// The lower edge of each bucket, strictly increasing.
+        edges: Vec<f64>,
+        /// The label of each bucket, as many as edges.
+        labels: Vec<String>,
+    },
+    /// `age_range(…)`, `year_only(…)`, `month_year(…)` or `date_format(…)` with `max: m, above:
+    /// t`: an age ≥ `max` gives the text `t` instead of null; younger values are masked by
+    /// `technique` (written without `max`).
+    AboveMax {
+        /// The age at and above which `above` is shown.
+        max: u32,
+        /// The text shown then.
+        above: String,
+        /// The date technique for younger values.
+        technique: Box<Technique>,
+    },
 }
 
 /// Everything a technique may need besides the value.
@@ -362,6 +440,16 @@ fn check_max(technique: &'static str, max: Option<u32>) -> Result<(), TechniqueE
     }
 }
 
+fn fill_without_digits(technique: &'static str, fill: &Fill) -> Result<(), TechniqueError> {
+    if fill.is_empty() {
+        Err(invalid(technique, "the replacement must not be empty"))
+    } else if fill.has_digit() {
+        Err(invalid(technique, "the replacement must not hold a digit"))
+    } else {
+        Ok(())
+    }
+}
+
 fn check_size(technique: &'static str, size: f64) -> Result<(), TechniqueError> {
     if size.is_finite() && size > 0.0 {
         Ok(())
@@ -402,6 +490,14 @@ impl Technique {
             Technique::Randomize { .. } => "randomize",
             Technique::Tokenize => "tokenize",
             Technique::FormatPreserving => "format_preserving",
+            Technique::MaskFirstPercentFill { .. } => "mask_first_percent",
+            Technique::MaskLastPercentFill { .. } => "mask_last_percent",
+            Technique::ShowFirstFill { .. } => "show_first",
+            Technique::ShowLastFill { .. } => "show_last",
+            Technique::DigitsFill(_) => "digits",
+            Technique::ConstantText(_) => "constant_text",
+            Technique::Buckets { .. } => "buckets",
+            Technique::AboveMax { technique, .. } => technique.name(),
         }
     }
 
@@ -440,9 +536,21 @@ impl Technique {
             | Technique::Initials { .. }
             | Technique::Regex { .. }
             | Technique::Tokenize
-            | Technique::FormatPreserving => matches!(ty, T::Text),
+            | Technique::MaskFirstPercentFill { .. }
+            | Technique::MaskLastPercentFill { .. }
+            | Technique::ShowFirstFill { .. }
+            | Technique::ShowLastFill { .. } => matches!(ty, T::Text),
+            Technique::FormatPreserving => matches!(ty, T::Text | T::Int),
             Technique::Range(_) | Technique::Round(_) => matches!(ty, T::Int | T::Decimal),
-            Technique::Digits(_) => matches!(ty, T::Text | T::Int | T::Decimal),
+            Technique::Digits(_) | Technique::DigitsFill(_) => {
+                matches!(ty, T::Text | T::Int | T::Decimal)
+            }
+            Technique::ConstantText(_) | Technique::AboveMax { .. } => {
+                matches!(ty, T::Date | T::Timestamp)
+            }
+            Technique::Buckets { .. } => {
+                matches!(ty, T::Int | T::Decimal | T::Date | T::Timestamp)
+            }
             Technique::RoundTime(_)
             | Technique::AgeRange { .. }
             | Technique::YearOnly { .. }
@@ -465,6 +573,10 @@ impl Technique {
                 | Technique::MaskFirstPercent(_)
                 | Technique::MaskLastPercent(_)
                 | Technique::Initials { .. }
+                | Technique::MaskFirstPercentFill { .. }
+                | Technique::MaskLastPercentFill { .. }
+                | Technique::ShowFirstFill { .. }
+                | Technique::ShowLastFill { .. }
         )
     }
 
@@ -486,10 +598,63 @@ impl Technique {
             | Technique::MaskLast { n: 0, .. } => {
                 return Err(invalid(name, "the count must be greater than 0"))
             }
-            Technique::MaskFirstPercent(p) | Technique::MaskLastPercent(p)
+            Technique::ShowFirstFill { n: 0, .. } | Technique::ShowLastFill { n: 0, .. } => {
+                return Err(invalid(name, "the count must be greater than 0"))
+            }
+            Technique::MaskFirstPercent(p)
+            | Technique::MaskLastPercent(p)
+            | Technique::MaskFirstPercentFill { p, .. }
+            | Technique::MaskLastPercentFill { p, .. }
                 if !(1..=100).contains(p) =>
             {
                 return Err(invalid(name, "the percentage must be between 1 and 100"))
+            }
+            Technique::MaskFirst { fill, .. }
+            | Technique::MaskLast { fill, .. }
+            | Technique::MaskFirstPercentFill { fill, .. }
+            | Technique::MaskLastPercentFill { fill, .. }
+            | Technique::ShowFirstFill { fill, .. }
+            | Technique::ShowLastFill { fill, .. }
+                if fill.is_empty() =>
+            {
+                return Err(invalid(name, "the replacement must not be empty"))
+            }
+            Technique::Digits(c) => {
+                fill_without_digits(name, &Fill::Char(*c))?;
+                Compiled::None
+            }
+            Technique::DigitsFill(fill) => {
+                fill_without_digits(name, fill)?;
+                Compiled::None
+            }
+            Technique::Buckets { edges, labels } => {
+                buckets::validate(edges, labels).map_err(|m| invalid(name, m))?;
+                Compiled::None
+            }
+            Technique::AboveMax {
+                max,
+                above,
+                technique,
+            } => {
+                check_max(name, Some(*max))?;
+                if above.is_empty() {
+                    return Err(invalid(name, "the `above` text must not be empty"));
+                }
+                let younger_only = matches!(
+                    technique.as_ref(),
+                    Technique::AgeRange { max: None, .. }
+                        | Technique::YearOnly { max: None }
+                        | Technique::MonthYear { max: None }
+                        | Technique::DateFormat { max: None, .. }
+                );
+                if !younger_only {
+                    return Err(invalid(
+                        name,
+                        "`above` applies to age_range, year_only, month_year or date_format \
+                         written without `max`",
+                    ));
+                }
+                Compiled::Above(Box::new(technique.prepare()?))
             }
             Technique::Initials { delimiter: Some(d) } if d.is_empty() => {
                 return Err(invalid(name, "the delimiter must not be empty"))
@@ -569,6 +734,8 @@ enum Compiled {
     None,
     Regex(regex::Regex),
     Strftime(Vec<Item<'static>>),
+    /// The date technique of [`Technique::AboveMax`], prepared.
+    Above(Box<PreparedTechnique>),
 }
 
 /// A validated technique with its compiled parts, ready to mask any number of values.
@@ -646,82 +813,118 @@ impl PreparedTechnique {
                 found: other.type_name(),
             }),
         };
-        let out = match t {
-            Technique::Null => Value::Null,
-            Technique::Constant(v) => v.clone(),
-            Technique::Hash { global } => {
-                let key = ctx.active_key(name)?;
-                let digest = match value {
-                    Value::Text(s) => hash::hash(key, ctx.source, *global, s)?,
-                    other => hash::hash(key, ctx.source, *global, &other.canonical_text())?,
-                };
-                Value::Text(digest)
-            }
-            Technique::Redact => {
-                text()?;
-                Value::Text(REDACTED.to_owned())
-            }
-            Technique::Stars => Value::Text(partial::stars(text()?)),
-            Technique::ShowLast(n) => Value::Text(partial::show_last(text()?, *n)),
-            Technique::ShowFirst(n) => Value::Text(partial::show_first(text()?, *n)),
-            Technique::EmailMask => Value::Text(partial::email_mask(text()?)),
-            Technique::MaskFirst { n, fill } => {
-                Value::Text(partial::mask_alnum(text()?, *n, fill, partial::End::First))
-            }
-            Technique::MaskLast { n, fill } => {
-                Value::Text(partial::mask_alnum(text()?, *n, fill, partial::End::Last))
-            }
-            Technique::MaskFirstPercent(p) => {
-                Value::Text(partial::mask_percent(text()?, *p, partial::End::First))
-            }
-            Technique::MaskLastPercent(p) => {
-                Value::Text(partial::mask_percent(text()?, *p, partial::End::Last))
-            }
-            Technique::Initials { delimiter } => {
-                Value::Text(partial::initials(text()?, delimiter.as_deref()))
-            }
-            Technique::Regex {
-                replacement,
-                global,
-                ..
-            } => {
-                let s = text()?;
-                match &self.compiled {
-                    Compiled::Regex(re) => {
-                        Value::Text(partial::regex_replace(re, s, replacement, *global))
-                    }
-                    _ => return Err(invalid(name, "regex was not prepared")),
+        let out =
+            match t {
+                Technique::Null => Value::Null,
+                Technique::Constant(v) => v.clone(),
+                Technique::Hash { global } => {
+                    let key = ctx.active_key(name)?;
+                    let digest = match value {
+                        Value::Text(s) => hash::hash(key, ctx.source, *global, s)?,
+                        other => hash::hash(key, ctx.source, *global, &other.canonical_text())?,
+                    };
+                    Value::Text(digest)
                 }
-            }
-            Technique::Range(size) => generalize::range(value, *size)?,
-            Technique::Round(size) => generalize::round(value, *size)?,
-            Technique::RoundTime(unit) => dates::round_time(value, *unit)?,
-            Technique::Digits(c) => generalize::digits(value, *c)?,
-            Technique::AgeRange { size, max } => dates::age_range(value, *size, *max, ctx.now)?,
-            Technique::YearOnly { max } => dates::year_only(value, *max, ctx.now)?,
-            Technique::MonthYear { max } => dates::month_year(value, *max, ctx.now)?,
-            Technique::DateFormat { max, .. } => match &self.compiled {
-                Compiled::Strftime(items) => dates::date_format(value, items, *max, ctx.now)?,
-                _ => return Err(invalid(name, "pattern was not prepared")),
-            },
-            Technique::Noise(scale) => {
-                let key = ctx.active_key(name)?;
-                noise::noise(key, ctx, value, *scale)?
-            }
-            Technique::Randomize { rate, domain } => {
-                let key = ctx.active_key(name)?;
-                let s = text()?;
-                noise::randomize(key, ctx, s, *rate, domain)?
-            }
-            Technique::Tokenize => {
-                let key = ctx.active_key(name)?;
-                Value::Text(token::tokenize(key, text()?)?)
-            }
-            Technique::FormatPreserving => {
-                let key = ctx.active_key(name)?;
-                Value::Text(fpe::encrypt(key, ctx.source, ctx.column, text()?)?)
-            }
-        };
+                Technique::Redact => {
+                    text()?;
+                    Value::Text(REDACTED.to_owned())
+                }
+                Technique::Stars => Value::Text(partial::stars(text()?)),
+                Technique::ShowLast(n) => Value::Text(partial::show_last(text()?, *n)),
+                Technique::ShowFirst(n) => Value::Text(partial::show_first(text()?, *n)),
+                Technique::EmailMask => Value::Text(partial::email_mask(text()?)),
+                Technique::MaskFirst { n, fill } => {
+                    Value::Text(partial::mask_alnum(text()?, *n, fill, partial::End::First))
+                }
+                Technique::MaskLast { n, fill } => {
+                    Value::Text(partial::mask_alnum(text()?, *n, fill, partial::End::Last))
+                }
+                Technique::MaskFirstPercent(p) => {
+                    Value::Text(partial::mask_percent(text()?, *p, partial::End::First))
+                }
+                Technique::MaskLastPercent(p) => {
+                    Value::Text(partial::mask_percent(text()?, *p, partial::End::Last))
+                }
+                Technique::Initials { delimiter } => {
+                    Value::Text(partial::initials(text()?, delimiter.as_deref()))
+                }
+                Technique::Regex {
+                    replacement,
+                    global,
+                    ..
+                } => {
+                    let s = text()?;
+                    match &self.compiled {
+                        Compiled::Regex(re) => {
+                            Value::Text(partial::regex_replace(re, s, replacement, *global))
+                        }
+                        _ => return Err(invalid(name, "regex was not prepared")),
+                    }
+                }
+                Technique::Range(size) => generalize::range(value, *size)?,
+                Technique::Round(size) => generalize::round(value, *size)?,
+                Technique::RoundTime(unit) => dates::round_time(value, *unit)?,
+                Technique::Digits(c) => generalize::digits(value, *c)?,
+                Technique::AgeRange { size, max } => dates::age_range(value, *size, *max, ctx.now)?,
+                Technique::YearOnly { max } => dates::year_only(value, *max, ctx.now)?,
+                Technique::MonthYear { max } => dates::month_year(value, *max, ctx.now)?,
+                Technique::DateFormat { max, .. } => match &self.compiled {
+                    Compiled::Strftime(items) => dates::date_format(value, items, *max, ctx.now)?,
+                    _ => return Err(invalid(name, "pattern was not prepared")),
+                },
+                Technique::Noise(scale) => {
+                    let key = ctx.active_key(name)?;
+                    noise::noise(key, ctx, value, *scale)?
+                }
+                Technique::Randomize { rate, domain } => {
+                    let key = ctx.active_key(name)?;
+                    let s = text()?;
+                    noise::randomize(key, ctx, s, *rate, domain)?
+                }
+                Technique::Tokenize => {
+                    let key = ctx.active_key(name)?;
+                    Value::Text(token::tokenize(key, text()?)?)
+                }
+                Technique::FormatPreserving => {
+                    let key = ctx.active_key(name)?;
+                    match value {
+                        Value::Int(i) => {
+                            Value::Int(fpe::encrypt_int(key, ctx.source, ctx.column, *i)?)
+                        }
+                        _ => Value::Text(fpe::encrypt(key, ctx.source, ctx.column, text()?)?),
+                    }
+                }
+                Technique::MaskFirstPercentFill { p, fill } => Value::Text(
+                    partial::mask_percent_fill(text()?, *p, fill, partial::End::First),
+                ),
+                Technique::MaskLastPercentFill { p, fill } => Value::Text(
+                    partial::mask_percent_fill(text()?, *p, fill, partial::End::Last),
+                ),
+                Technique::ShowFirstFill { n, fill } => {
+                    Value::Text(partial::show_fill(text()?, *n, fill, partial::End::First))
+                }
+                Technique::ShowLastFill { n, fill } => {
+                    Value::Text(partial::show_fill(text()?, *n, fill, partial::End::Last))
+                }
+                Technique::DigitsFill(fill) => generalize::digits_fill(value, fill)?,
+                Technique::ConstantText(t) => {
+                    dates::date_of(value, name)?;
+                    Value::Text(t.clone())
+                }
+                Technique::Buckets { edges, labels } => {
+                    buckets::bucket(value, edges, labels, ctx.now)?
+                }
+                Technique::AboveMax { max, above, .. } => match &self.compiled {
+                    Compiled::Above(inner) => {
+                        if dates::too_old(dates::date_of(value, name)?, Some(*max), ctx.now) {
+                            Value::Text(above.clone())
+                        } else {
+                            inner.apply(value, ctx)?
+                        }
+                    }
+                    _ => return Err(invalid(name, "the date technique was not prepared")),
+                },
+            };
         Ok(out)
     }
 }

@@ -147,6 +147,59 @@ pub(crate) fn mask_percent(s: &str, p: u8, end: End) -> String {
         .collect()
 }
 
+/// `mask_first_percent(p, fill)` / `mask_last_percent(p, fill)`: the ⌈len·p/100⌉ characters
+/// from that end replaced: each by the character, or all of them (one run) by the text once.
+pub(crate) fn mask_percent_fill(s: &str, p: u8, fill: &Fill, end: End) -> String {
+    let len = s.chars().count();
+    let k = (len as u128 * u128::from(p)).div_ceil(100);
+    let k = usize::try_from(k).unwrap_or(usize::MAX).min(len);
+    let (from, to) = match end {
+        End::First => (0, k),
+        End::Last => (len - k, len),
+    };
+    let mut out = String::with_capacity(s.len());
+    for (i, c) in s.chars().enumerate() {
+        if !(from..to).contains(&i) {
+            out.push(c);
+            continue;
+        }
+        match fill {
+            Fill::Char(f) => out.push(*f),
+            Fill::Text(t) if i == from => out.push_str(t),
+            Fill::Text(_) => {}
+        }
+    }
+    out
+}
+
+/// The stand-in of `show_first` / `show_last` with a replacement: seven copies of the
+/// character, or the text once.
+fn stand_in(fill: &Fill, out: &mut String) {
+    match fill {
+        Fill::Char(c) => out.extend(std::iter::repeat_n(*c, REDACTED.len())),
+        Fill::Text(t) => out.push_str(t),
+    }
+}
+
+/// `show_first(n, fill)` (`End::First`) / `show_last(n, fill)`: the shown letters or digits and
+/// the stand-in; the stand-in alone for a value with n or fewer letters and digits.
+pub(crate) fn show_fill(s: &str, n: u32, fill: &Fill, end: End) -> String {
+    let n = count(n);
+    let total = s.chars().filter(|c| shown(*c)).count();
+    let mut out = String::new();
+    if end == End::Last {
+        stand_in(fill, &mut out);
+    }
+    if total > n {
+        let skip = if end == End::Last { total - n } else { 0 };
+        out.extend(s.chars().filter(|c| shown(*c)).skip(skip).take(n));
+    }
+    if end == End::First {
+        stand_in(fill, &mut out);
+    }
+    out
+}
+
 /// `initials([delimiter])`.
 pub(crate) fn initials(s: &str, delimiter: Option<&str>) -> String {
     let firsts: String = match delimiter {

@@ -741,6 +741,302 @@ fn format_preserving_limits() {
     assert_eq!(ok(Technique::FormatPreserving, Value::Null), Value::Null);
 }
 
+#[test]
+fn format_preserving_ints_keep_sign_and_digit_count() {
+    let keys = ring();
+    for v in [
+        1_000_000i64,
+        9_999_999,
+        4_111_111_111,
+        -1_234_567,
+        -98_765_432_101,
+        i64::MAX,
+        -i64::MAX,
+        1_000_000_000_000_000_000,
+    ] {
+        let Value::Int(out) = ok(Technique::FormatPreserving, Value::Int(v)) else {
+            panic!("format_preserving on an int gave no int");
+        };
+        assert_ne!(out, v);
+        assert_eq!(out < 0, v < 0, "{v} → {out}");
+        assert_eq!(
+            out.unsigned_abs().to_string().len(),
+            v.unsigned_abs().to_string().len(),
+            "{v} → {out}"
+        );
+        assert_eq!(
+            format_preserving_decrypt_int(out, "customers", "col", &keys),
+            Ok(v)
+        );
+    }
+    // The text of the same digits is another domain (and another tweak).
+    assert_ne!(
+        ok(Technique::FormatPreserving, text("4111111111")),
+        text(&ok(Technique::FormatPreserving, Value::Int(4_111_111_111)).canonical_text())
+    );
+}
+
+#[test]
+fn format_preserving_ints_below_seven_digits_fail() {
+    for v in [0, 7, -7, 999_999, -999_999, 123_456, i64::MIN] {
+        assert!(
+            matches!(
+                run(Technique::FormatPreserving, Value::Int(v)),
+                Err(TechniqueError::UnsupportedValue { .. })
+            ),
+            "{v}"
+        );
+    }
+    assert!(Technique::FormatPreserving.applies_to(&ColumnType::Int));
+    assert!(!Technique::FormatPreserving.applies_to(&ColumnType::Decimal));
+}
+
+// ---------------------------------------------------------------- replacements
+
+#[test]
+fn percent_masks_with_a_replacement() {
+    let first = |p, fill| Technique::MaskFirstPercentFill { p, fill };
+    let last = |p, fill| Technique::MaskLastPercentFill { p, fill };
+    assert_eq!(
+        ok_text(first(30, Fill::Char('#')), "abcdefghij"),
+        "###defghij"
+    );
+    assert_eq!(
+        ok_text(last(30, Fill::Char('#')), "abcdefghij"),
+        "abcdefg###"
+    );
+    // A text replaces the masked run once.
+    assert_eq!(
+        ok_text(first(30, Fill::Text("[x]".into())), "abcdefghij"),
+        "[x]defghij"
+    );
+    assert_eq!(ok_text(last(34, Fill::Text("…".into())), "a-c"), "a…");
+    assert_eq!(ok_text(last(100, Fill::Text("X".into())), "éé"), "X");
+    // Null and empty give the stand-in of every partial technique.
+    assert_eq!(ok(first(50, Fill::Char('#')), Value::Null), text("*******"));
+    assert_eq!(ok_text(first(50, Fill::Char('#')), ""), "*******");
+}
+
+#[test]
+fn show_first_and_last_with_a_replacement() {
+    let last = |n, fill| Technique::ShowLastFill { n, fill };
+    let first = |n, fill| Technique::ShowFirstFill { n, fill };
+    assert_eq!(
+        ok_text(last(4, Fill::Text("XXX-XX-".into())), "123-45-6789"),
+        "XXX-XX-6789"
+    );
+    assert_eq!(
+        ok_text(last(4, Fill::Char('#')), "555-867-5309"),
+        "#######5309"
+    );
+    assert_eq!(
+        ok_text(first(3, Fill::Text("…".into())), "555-867-5309"),
+        "555…"
+    );
+    // n or fewer letters and digits: the stand-in alone.
+    assert_eq!(
+        ok_text(last(4, Fill::Text("hidden".into())), "12-34"),
+        "hidden"
+    );
+    assert_eq!(ok_text(first(4, Fill::Char('#')), "1234"), "#######");
+    assert_eq!(ok(last(4, Fill::Char('#')), Value::Null), text("*******"));
+}
+
+#[test]
+fn digits_with_a_text_replacement() {
+    let t = Technique::DigitsFill(Fill::Text("N".into()));
+    assert_eq!(ok_text(t.clone(), "555-867-5309"), "N-N-N");
+    assert_eq!(ok(t.clone(), Value::Int(-1234)), text("-N"));
+    assert_eq!(ok(t.clone(), Value::Decimal(25.5)), text("N.N"));
+    assert_eq!(ok_text(t.clone(), "A١٢B"), "ANB");
+    assert_eq!(ok(t, Value::Null), Value::Null);
+}
+
+#[test]
+fn replacements_are_validated() {
+    for bad in [
+        Technique::DigitsFill(Fill::Text("a1".into())),
+        Technique::DigitsFill(Fill::Text(String::new())),
+        Technique::Digits('7'),
+        Technique::Digits('½'),
+        Technique::MaskFirst {
+            n: 2,
+            fill: Fill::Text(String::new()),
+        },
+        Technique::MaskLastPercentFill {
+            p: 10,
+            fill: Fill::Text(String::new()),
+        },
+        Technique::ShowLastFill {
+            n: 2,
+            fill: Fill::Text(String::new()),
+        },
+        Technique::ShowLastFill {
+            n: 0,
+            fill: Fill::Char('#'),
+        },
+        Technique::MaskFirstPercentFill {
+            p: 0,
+            fill: Fill::Char('#'),
+        },
+    ] {
+        assert!(
+            matches!(bad.validate(), Err(TechniqueError::InvalidArgument { .. })),
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn constant_text_on_dates() {
+    let t = Technique::ConstantText("Date withheld".into());
+    assert_eq!(
+        ok(t.clone(), Value::Date(date(1988, 7, 14))),
+        text("Date withheld")
+    );
+    assert_eq!(
+        ok(t.clone(), Value::Timestamp(ts("2024-05-01T10:00:00Z"))),
+        text("Date withheld")
+    );
+    assert_eq!(ok(t.clone(), Value::Null), Value::Null);
+    assert!(matches!(
+        run(t.clone(), text("x")),
+        Err(TechniqueError::TypeMismatch { .. })
+    ));
+    assert!(t.applies_to(&ColumnType::Date));
+    assert!(!t.applies_to(&ColumnType::Text));
+}
+
+// ---------------------------------------------------------------- buckets and `above`
+
+fn buckets(edges: &[f64], labels: &[&str]) -> Technique {
+    Technique::Buckets {
+        edges: edges.to_vec(),
+        labels: labels.iter().map(|l| (*l).to_owned()).collect(),
+    }
+}
+
+#[test]
+fn buckets_on_numbers_edges_belong_above() {
+    let t = buckets(
+        &[0.0, 5.0, 18.0, 65.0],
+        &["under 5", "5-17", "18-64", "65 and over"],
+    );
+    let cases: [(Value, Value); 9] = [
+        (Value::Int(-1), Value::Null),
+        (Value::Int(0), text("under 5")),
+        (Value::Int(4), text("under 5")),
+        (Value::Int(5), text("5-17")),
+        (Value::Int(17), text("5-17")),
+        (Value::Int(18), text("18-64")),
+        (Value::Int(65), text("65 and over")),
+        (Value::Int(i64::MAX), text("65 and over")),
+        (Value::Decimal(4.999), text("under 5")),
+    ];
+    for (v, want) in cases {
+        assert_eq!(ok(t.clone(), v.clone()), want, "{v:?}");
+    }
+    assert_eq!(ok(t.clone(), Value::Decimal(-0.5)), Value::Null);
+    assert_eq!(ok(t.clone(), Value::Null), Value::Null);
+    assert!(run(t, Value::Decimal(f64::NAN)).is_err());
+}
+
+#[test]
+fn buckets_on_dates_use_the_age() {
+    let t = buckets(&[0.0, 18.0, 65.0], &["minor", "adult", "senior"]);
+    // Clock 2026-01-01: born 2008-01-01 is 18, born 2008-01-02 is 17.
+    assert_eq!(ok(t.clone(), Value::Date(date(2008, 1, 1))), text("adult"));
+    assert_eq!(ok(t.clone(), Value::Date(date(2008, 1, 2))), text("minor"));
+    assert_eq!(
+        ok(t.clone(), Value::Timestamp(ts("1960-12-31T23:00:00Z"))),
+        text("senior")
+    );
+    assert!(matches!(
+        run(t, Value::Date(date(2027, 1, 1))),
+        Err(TechniqueError::UnsupportedValue { .. })
+    ));
+}
+
+#[test]
+fn buckets_are_validated() {
+    for bad in [
+        buckets(&[], &[]),
+        buckets(&[5.0, 5.0], &["a", "b"]),
+        buckets(&[5.0, 1.0], &["a", "b"]),
+        buckets(&[1.0, 2.0], &["a"]),
+        buckets(&[1.0], &[""]),
+        buckets(&[f64::INFINITY], &["a"]),
+    ] {
+        assert!(
+            matches!(bad.validate(), Err(TechniqueError::InvalidArgument { .. })),
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn above_max_shows_a_label() {
+    let above = |technique: Technique| Technique::AboveMax {
+        max: 70,
+        above: "Over 70".into(),
+        technique: Box::new(technique),
+    };
+    let age_range = above(Technique::AgeRange {
+        size: 10,
+        max: None,
+    });
+    assert_eq!(
+        ok(age_range.clone(), Value::Date(date(1950, 1, 1))),
+        text("Over 70")
+    );
+    // 69 on the clock's date, 70 the next day.
+    assert_eq!(
+        ok(age_range.clone(), Value::Date(date(1956, 1, 2))),
+        text("60-70")
+    );
+    assert_eq!(
+        ok(age_range.clone(), Value::Date(date(1956, 1, 1))),
+        text("Over 70")
+    );
+    assert_eq!(ok(age_range.clone(), Value::Null), Value::Null);
+    // A date after the clock has no age: never `above`, and age_range fails on it.
+    assert!(run(age_range.clone(), Value::Date(date(2030, 1, 1))).is_err());
+    assert_eq!(
+        ok(
+            above(Technique::YearOnly { max: None }),
+            Value::Date(date(2030, 1, 1))
+        ),
+        text("2030")
+    );
+    assert_eq!(
+        ok(
+            above(Technique::MonthYear { max: None }),
+            Value::Timestamp(ts("1940-03-01T00:00:00Z"))
+        ),
+        text("Over 70")
+    );
+    assert_eq!(age_range.name(), "age_range");
+    for bad in [
+        above(Technique::AgeRange {
+            size: 10,
+            max: Some(5),
+        }),
+        above(Technique::Redact),
+        Technique::AboveMax {
+            max: 0,
+            above: "x".into(),
+            technique: Box::new(Technique::YearOnly { max: None }),
+        },
+        Technique::AboveMax {
+            max: 3,
+            above: String::new(),
+            technique: Box::new(Technique::YearOnly { max: None }),
+        },
+    ] {
+        assert!(bad.validate().is_err(), "{bad:?}");
+    }
+}
+
 // ---------------------------------------------------------------- validation, keys, serde
 
 #[test]
@@ -1040,6 +1336,22 @@ fn arb_technique() -> impl Strategy<Value = Technique> {
             .prop_map(|(rate, domain)| Technique::Randomize { rate, domain }),
         Just(Technique::Tokenize),
         Just(Technique::FormatPreserving),
+        (0u8..=101, arb_fill()).prop_map(|(p, fill)| Technique::MaskFirstPercentFill { p, fill }),
+        (0u8..=101, arb_fill()).prop_map(|(p, fill)| Technique::MaskLastPercentFill { p, fill }),
+        (0u32..6, arb_fill()).prop_map(|(n, fill)| Technique::ShowFirstFill { n, fill }),
+        (0u32..6, arb_fill()).prop_map(|(n, fill)| Technique::ShowLastFill { n, fill }),
+        arb_fill().prop_map(Technique::DigitsFill),
+        "\\PC{0,6}".prop_map(Technique::ConstantText),
+        (
+            prop::collection::vec(-100.0f64..100.0, 0..4),
+            prop::collection::vec("[a-z]{0,3}", 0..4)
+        )
+            .prop_map(|(edges, labels)| Technique::Buckets { edges, labels }),
+        (0u32..100, "[a-z]{0,3}", 0u32..20).prop_map(|(max, above, size)| Technique::AboveMax {
+            max,
+            above,
+            technique: Box::new(Technique::AgeRange { size, max: None }),
+        }),
     ]
 }
 
