@@ -24,6 +24,12 @@ pub enum Param {
     NonEmptyText,
     /// A one-character text.
     Char,
+    /// A replacement text: at least one character (E0044 otherwise).
+    Fill,
+    /// A non-empty list of numbers, strictly increasing (`buckets`' edges; E0045 otherwise).
+    Edges,
+    /// A list of non-empty texts (`buckets`' labels; E0045 otherwise).
+    Labels,
     Regex,
     Strftime,
     /// One of these words.
@@ -75,26 +81,28 @@ pub const CATALOG: &[TechniqueInfo] = &[
     TechniqueInfo { name: "hash", params: &[p("scope", Param::Word(&["source", "global"]), false)], applies: "text, enum", summary: "lowercase hex HMAC-SHA256 under the engine's key, per source (or `scope: global` to join across sources)", example: "`jenny@example.com` → `3f1c…`" },
     TechniqueInfo { name: "redact", params: &[], applies: "text", summary: "seven stars, whatever the length", example: "`Jenny` → `*******`" },
     TechniqueInfo { name: "stars", params: &[], applies: "text", summary: "every character replaced by `*`", example: "`Jenny` → `*****`" },
-    TechniqueInfo { name: "show_last", params: &[p("n", POS, true)], applies: "text", summary: "`*******` followed by the last n letters or digits", example: "`555-867-5309` with `show_last(4)` → `*******5309`" },
-    TechniqueInfo { name: "show_first", params: &[p("n", POS, true)], applies: "text", summary: "the first n letters or digits followed by `*******`", example: "`555-867-5309` with `show_first(3)` → `555*******`" },
+    TechniqueInfo { name: "show_last", params: &[p("n", POS, true), p("char", Param::Char, false), p("text", Param::Fill, false)], applies: "text", summary: "`*******` (or seven `char:`, or the `text:`) followed by the last n letters or digits", example: "`123-45-6789` with `show_last(4, text: \"XXX-XX-\")` → `XXX-XX-6789`" },
+    TechniqueInfo { name: "show_first", params: &[p("n", POS, true), p("char", Param::Char, false), p("text", Param::Fill, false)], applies: "text", summary: "the first n letters or digits followed by `*******` (or seven `char:`, or the `text:`)", example: "`555-867-5309` with `show_first(3)` → `555*******`" },
     TechniqueInfo { name: "email_mask", params: &[], applies: "text", summary: "`*******` and the domain's last dot-suffix", example: "`jenny@example.com` → `*******.com`" },
-    TechniqueInfo { name: "mask_first", params: &[p("n", POS, true), p("char", Param::Char, false), p("text", Param::Text, false)], applies: "text", summary: "the first n letters or digits replaced, separators kept", example: "`123-45-6789` with `mask_first(5)` → `***-**-6789`" },
-    TechniqueInfo { name: "mask_last", params: &[p("n", POS, true), p("char", Param::Char, false), p("text", Param::Text, false)], applies: "text", summary: "the last n letters or digits replaced, separators kept", example: "`555-123-4567` with `mask_last(4, text: \"[Restricted]\")` → `555-123-[Restricted]`" },
-    TechniqueInfo { name: "mask_first_percent", params: &[p("p", Param::Int { min: 1, max: 100 }, true)], applies: "text", summary: "the first ⌈len·p/100⌉ characters replaced with `*`", example: "`abcdefghij` with `mask_first_percent(30)` → `***defghij`" },
-    TechniqueInfo { name: "mask_last_percent", params: &[p("p", Param::Int { min: 1, max: 100 }, true)], applies: "text", summary: "the last ⌈len·p/100⌉ characters replaced with `*`", example: "`abcdefghij` with `mask_last_percent(30)` → `abcdefg***`" },
+    TechniqueInfo { name: "mask_first", params: &[p("n", POS, true), p("char", Param::Char, false), p("text", Param::Fill, false)], applies: "text", summary: "the first n letters or digits replaced, separators kept", example: "`123-45-6789` with `mask_first(5)` → `***-**-6789`" },
+    TechniqueInfo { name: "mask_last", params: &[p("n", POS, true), p("char", Param::Char, false), p("text", Param::Fill, false)], applies: "text", summary: "the last n letters or digits replaced, separators kept", example: "`555-123-4567` with `mask_last(4, text: \"[Restricted]\")` → `555-123-[Restricted]`" },
+    TechniqueInfo { name: "mask_first_percent", params: &[p("p", Param::Int { min: 1, max: 100 }, true), p("char", Param::Char, false), p("text", Param::Fill, false)], applies: "text", summary: "the first ⌈len·p/100⌉ characters replaced with `*` (each by `char:`, or all by the `text:` once)", example: "`abcdefghij` with `mask_first_percent(30)` → `***defghij`" },
+    TechniqueInfo { name: "mask_last_percent", params: &[p("p", Param::Int { min: 1, max: 100 }, true), p("char", Param::Char, false), p("text", Param::Fill, false)], applies: "text", summary: "the last ⌈len·p/100⌉ characters replaced with `*` (each by `char:`, or all by the `text:` once)", example: "`abcdefghij` with `mask_last_percent(30)` → `abcdefg***`" },
     TechniqueInfo { name: "initials", params: &[p("delimiter", Param::NonEmptyText, false)], applies: "text", summary: "the first character of each part", example: "`John Smith` → `JS`" },
     TechniqueInfo { name: "regex", params: &[p("pattern", Param::Regex, true), p("replacement", Param::Text, true), p("global", Param::Flag, false), p("ignore_case", Param::Flag, false)], applies: "text", summary: "replaces the first (or every, with `global`) match", example: "`regex(r\"\\d+$\", \"XXX\")` on `164.16.13.12` → `164.16.13.XXX`" },
     TechniqueInfo { name: "range", params: &[p("size", Param::Number { positive: true }, true)], applies: "int, decimal", summary: "text `lo-hi` with lo = ⌊v/size⌋·size", example: "25 with `range(10)` → `20-30`" },
     TechniqueInfo { name: "round", params: &[p("size", Param::SizeOrUnit, true)], applies: "int, decimal (a size); date, timestamp (minute, hour, day, month, year)", summary: "the ceiling to a multiple of size, or a date truncated to a unit", example: "21 with `round(5)` → 25" },
-    TechniqueInfo { name: "digits", params: &[p("char", Param::Char, false)], applies: "text, int, decimal", summary: "text with every digit replaced", example: "`A12-7` → `A**-*`" },
-    TechniqueInfo { name: "age_range", params: &[p("size", POS, true), p("max", POS, false)], applies: "date, timestamp", summary: "text range of the age at the evaluation clock; null at or above max", example: "born 1990-06-01, clock 2026-01-01, `age_range(10)` → `30-40`" },
-    TechniqueInfo { name: "year_only", params: &[p("max", POS, false)], applies: "date, timestamp", summary: "the year as text; null when the age is at or above max", example: "1988-07-14 → `1988`" },
-    TechniqueInfo { name: "month_year", params: &[p("max", POS, false)], applies: "date, timestamp", summary: "month and year as text; null when the age is at or above max", example: "1988-07-14 → `July 1988`" },
-    TechniqueInfo { name: "date_format", params: &[p("pattern", Param::Strftime, true), p("max", POS, false)], applies: "date, timestamp", summary: "formatted by a strftime pattern; null when the age is at or above max", example: "1988-07-14 with `date_format(\"%m/%Y\")` → `07/1988`" },
+    TechniqueInfo { name: "digits", params: &[p("char", Param::Char, false), p("text", Param::Fill, false)], applies: "text, int, decimal", summary: "text with every digit replaced by `*` (or the `char`), or every run of digits by the `text:` once", example: "`A12-7` → `A**-*`; with `digits(text: \"N\")` → `AN-N`" },
+    TechniqueInfo { name: "age_range", params: &[p("size", POS, true), p("max", POS, false), p("above", Param::Fill, false)], applies: "date, timestamp", summary: "text range of the age at the evaluation clock; at or above max, null or the `above:` text", example: "born 1990-06-01, clock 2026-01-01, `age_range(10)` → `30-40`" },
+    TechniqueInfo { name: "year_only", params: &[p("max", POS, false), p("above", Param::Fill, false)], applies: "date, timestamp", summary: "the year as text; null (or the `above:` text) when the age is at or above max", example: "1988-07-14 → `1988`" },
+    TechniqueInfo { name: "month_year", params: &[p("max", POS, false), p("above", Param::Fill, false)], applies: "date, timestamp", summary: "month and year as text; null (or the `above:` text) when the age is at or above max", example: "1988-07-14 → `July 1988`" },
+    TechniqueInfo { name: "date_format", params: &[p("pattern", Param::Strftime, true), p("max", POS, false), p("above", Param::Fill, false)], applies: "date, timestamp", summary: "formatted by a strftime pattern; null (or the `above:` text) when the age is at or above max", example: "1988-07-14 with `date_format(\"%m/%Y\")` → `07/1988`" },
     TechniqueInfo { name: "noise", params: &[p("scale", Param::Number { positive: true }, true)], applies: "int, decimal, date, timestamp", summary: "the value plus Laplace noise of that scale, the same for the same row (needs the key)", example: "52000 with `noise(1000)` → 51234" },
     TechniqueInfo { name: "randomize", params: &[p("rate", Param::Number { positive: false }, true)], applies: "enum", summary: "with probability rate another value of the enum's domain, the same for the same row (needs the key)", example: "`MD` with `randomize(0.2)` → `MD` or, one time in five, `VA`/`DE`" },
     TechniqueInfo { name: "tokenize", params: &[], applies: "text", summary: "a reversible token under the engine's key; `allow detokenize` returns the original", example: "`4111 1111 1111 1111` → `tok_1a2b3c4d_…`" },
-    TechniqueInfo { name: "format_preserving", params: &[], applies: "text", summary: "reversible format-preserving encryption of letters and digits, separators kept", example: "`4111-1111-1111-1111` → `8026-3357-9812-4470`" },
+    TechniqueInfo { name: "format_preserving", params: &[], applies: "text, int", summary: "reversible format-preserving encryption of letters and digits, separators kept; an int keeps its sign and number of digits (at least 7, else null)", example: "`4111-1111-1111-1111` → `8026-3357-9812-4470`" },
+    TechniqueInfo { name: "constant_text", params: &[p("text", Param::Fill, true)], applies: "date, timestamp", summary: "a fixed text in place of the date (null stays null)", example: "1988-07-14 with `constant_text(\"Date withheld\")` → `Date withheld`" },
+    TechniqueInfo { name: "buckets", params: &[p("edges", Param::Edges, true), p("labels", Param::Labels, false)], applies: "int, decimal, date, timestamp (the age)", summary: "the label of the bucket from the last edge at or below the value (for dates, the age) up to the next edge; null below the first edge; default labels `lo-hi` and `lo+`", example: "17 with `buckets([0, 5, 18, 65], labels: [\"under 5\", \"5-17\", \"18-64\", \"65 and over\"])` → `5-17`" },
     TechniqueInfo { name: "expr", params: &[p("expr", Param::Expr, true)], applies: "any type", summary: "an expression over `value`, `row` and `user`", example: "`expr(upper(value))`" },
 ];
 
@@ -142,6 +150,64 @@ fn u32_arg(t: &TechniqueUse, name: &str) -> Option<u32> {
     t.int_arg(name).and_then(|i| u32::try_from(i).ok())
 }
 
+/// The replacement written (`char:` first, then `text:`), if any.
+fn given_fill(t: &TechniqueUse) -> Option<Fill> {
+    match (t.text_arg("char"), t.text_arg("text")) {
+        (Some(c), _) => c.chars().next().map(Fill::Char),
+        (None, Some(s)) => Some(Fill::Text(s)),
+        (None, None) => None,
+    }
+}
+
+/// `age_range`, `year_only`, `month_year`, `date_format`, with their `max:` and `above:`.
+fn age_technique(t: &TechniqueUse) -> Option<Technique> {
+    let max = u32_arg(t, "max");
+    let above = t.text_arg("above");
+    let cut = if above.is_some() { None } else { max };
+    let technique = match t.name.as_str() {
+        "age_range" => Technique::AgeRange {
+            size: u32_arg(t, "size")?,
+            max: cut,
+        },
+        "year_only" => Technique::YearOnly { max: cut },
+        "month_year" => Technique::MonthYear { max: cut },
+        "date_format" => Technique::DateFormat {
+            pattern: t.text_arg("pattern")?,
+            max: cut,
+        },
+        _ => return None,
+    };
+    Some(match (above, max) {
+        (Some(above), Some(max)) => Technique::AboveMax {
+            max,
+            above,
+            technique: Box::new(technique),
+        },
+        _ => technique,
+    })
+}
+
+/// The labels of `buckets` written without `labels:` (docs/language.md §5): `lo-hi` for each
+/// bucket but the last, `lo+` for the last, each edge in its shortest decimal text without an
+/// exponent (`5`, `2.5`; zero as `0`).
+pub fn default_bucket_labels(edges: &[f64]) -> Vec<String> {
+    let text = |x: f64| {
+        if x == 0.0 {
+            "0".to_string()
+        } else {
+            x.to_string()
+        }
+    };
+    edges
+        .iter()
+        .enumerate()
+        .map(|(i, lo)| match edges.get(i + 1) {
+            Some(hi) => format!("{}-{}", text(*lo), text(*hi)),
+            None => format!("{}+", text(*lo)),
+        })
+        .collect()
+}
+
 /// The runtime technique for a checked use, for a column of type `ty`; `None` for `expr` and
 /// `by level` (lowered separately) or when arguments are missing (already reported).
 pub fn runtime_technique(t: &TechniqueUse, ty: &Ty) -> Option<Technique> {
@@ -165,8 +231,20 @@ pub fn runtime_technique(t: &TechniqueUse, ty: &Ty) -> Option<Technique> {
         },
         "redact" => Technique::Redact,
         "stars" => Technique::Stars,
-        "show_last" => Technique::ShowLast(u32_arg(t, "n")?),
-        "show_first" => Technique::ShowFirst(u32_arg(t, "n")?),
+        "show_last" => match given_fill(t) {
+            Some(fill) => Technique::ShowLastFill {
+                n: u32_arg(t, "n")?,
+                fill,
+            },
+            None => Technique::ShowLast(u32_arg(t, "n")?),
+        },
+        "show_first" => match given_fill(t) {
+            Some(fill) => Technique::ShowFirstFill {
+                n: u32_arg(t, "n")?,
+                fill,
+            },
+            None => Technique::ShowFirst(u32_arg(t, "n")?),
+        },
         "email_mask" => Technique::EmailMask,
         "mask_first" => Technique::MaskFirst {
             n: u32_arg(t, "n")?,
@@ -176,8 +254,20 @@ pub fn runtime_technique(t: &TechniqueUse, ty: &Ty) -> Option<Technique> {
             n: u32_arg(t, "n")?,
             fill: fill(t),
         },
-        "mask_first_percent" => Technique::MaskFirstPercent(u8::try_from(t.int_arg("p")?).ok()?),
-        "mask_last_percent" => Technique::MaskLastPercent(u8::try_from(t.int_arg("p")?).ok()?),
+        "mask_first_percent" => {
+            let p = u8::try_from(t.int_arg("p")?).ok()?;
+            match given_fill(t) {
+                Some(fill) => Technique::MaskFirstPercentFill { p, fill },
+                None => Technique::MaskFirstPercent(p),
+            }
+        }
+        "mask_last_percent" => {
+            let p = u8::try_from(t.int_arg("p")?).ok()?;
+            match given_fill(t) {
+                Some(fill) => Technique::MaskLastPercentFill { p, fill },
+                None => Technique::MaskLastPercent(p),
+            }
+        }
         "initials" => Technique::Initials {
             delimiter: t.text_arg("delimiter"),
         },
@@ -198,25 +288,21 @@ pub fn runtime_technique(t: &TechniqueUse, ty: &Ty) -> Option<Technique> {
             }),
             _ => Technique::Round(t.num_arg("size")?),
         },
-        "digits" => Technique::Digits(
-            t.text_arg("char")
-                .and_then(|c| c.chars().next())
-                .unwrap_or('*'),
-        ),
-        "age_range" => Technique::AgeRange {
-            size: u32_arg(t, "size")?,
-            max: u32_arg(t, "max"),
+        "digits" => match given_fill(t) {
+            Some(Fill::Char(c)) => Technique::Digits(c),
+            Some(fill) => Technique::DigitsFill(fill),
+            None => Technique::Digits('*'),
         },
-        "year_only" => Technique::YearOnly {
-            max: u32_arg(t, "max"),
-        },
-        "month_year" => Technique::MonthYear {
-            max: u32_arg(t, "max"),
-        },
-        "date_format" => Technique::DateFormat {
-            pattern: t.text_arg("pattern")?,
-            max: u32_arg(t, "max"),
-        },
+        "age_range" | "year_only" | "month_year" | "date_format" => return age_technique(t),
+        "constant_text" => Technique::ConstantText(t.text_arg("text")?),
+        "buckets" => {
+            let edges = t.numbers_arg("edges")?.to_vec();
+            let labels = match t.texts_arg("labels") {
+                Some(labels) => labels.to_vec(),
+                None => default_bucket_labels(&edges),
+            };
+            Technique::Buckets { edges, labels }
+        }
         "noise" => Technique::Noise(t.num_arg("scale")?),
         "randomize" => Technique::Randomize {
             rate: t.num_arg("rate")?,

@@ -94,6 +94,9 @@ codes! {
     UndeclaredLevel = "E0041", Error, "undeclared masking level";
     ExprResultType = "E0042", Error, "`expr(…)` result does not fit the column's type";
     GuaranteeBroken = "E0043", Error, "guarantee does not hold";
+    BadReplacement = "E0044", Error, "invalid replacement text or character";
+    BadBuckets = "E0045", Error, "invalid bucket edges or labels";
+    AboveWithoutMax = "E0046", Error, "`above:` without `max:`";
     TypeFallback = "W0001", Warning, "technique falls back on a column type it does not apply to";
     Lockout = "W0002", Warning, "rule locked out of a source";
     TaggedColumnSkip = "W0003", Warning, "`row[tagged …]` rule skips a source";

@@ -387,6 +387,22 @@ impl TechniqueUse {
         }
     }
 
+    /// The list of numbers `name`, if it is one.
+    pub fn numbers_arg(&self, name: &str) -> Option<&[f64]> {
+        match self.arg(name) {
+            Some(TechArg::Numbers(xs)) => Some(xs),
+            _ => None,
+        }
+    }
+
+    /// The list of texts `name`, if it is one.
+    pub fn texts_arg(&self, name: &str) -> Option<&[String]> {
+        match self.arg(name) {
+            Some(TechArg::Texts(ts)) => Some(ts),
+            _ => None,
+        }
+    }
+
     /// Whether the word argument (a flag such as `keep_domain`) `name` is given.
     pub fn flag_arg(&self, name: &str) -> bool {
         matches!(self.arg(name), Some(TechArg::Word(_)))
@@ -417,6 +433,17 @@ impl TechniqueUse {
                     TechArg::Word(w) => w.clone(),
                     TechArg::Const(c) => format!("{c:?}"),
                     TechArg::Expr(..) => "…".to_string(),
+                    TechArg::Numbers(xs) => format!(
+                        "[{}]",
+                        xs.iter().map(f64::to_string).collect::<Vec<_>>().join(", ")
+                    ),
+                    TechArg::Texts(ts) => format!(
+                        "[{}]",
+                        ts.iter()
+                            .map(|t| format!("{t:?}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
                 };
                 if i == 0 {
                     v
@@ -440,6 +467,10 @@ pub enum TechArg {
     Const(Const),
     /// `expr(E)`, typed by the checker for every column type (and source) it applies to.
     Expr(Box<ExprTechnique>),
+    /// A list of numbers: `buckets`' edges.
+    Numbers(Vec<f64>),
+    /// A list of texts: `buckets`' labels.
+    Texts(Vec<String>),
 }
 
 /// `expr(E)` as the checker typed it: one typed expression per column type it meets (`value`

@@ -201,11 +201,26 @@ impl Checker<'_> {
                         None => ok = false,
                     }
                 }
-                if spec.name.starts_with("mask_")
+                if spec
+                    .params
+                    .iter()
+                    .any(|p| p.name == "char" && p.kind == Param::Char)
                     && out.iter().any(|(n, _)| n == "char")
                     && out.iter().any(|(n, _)| n == "text")
                 {
                     self.diags.push(Diagnostic::char_and_text(at, spec.name));
+                    ok = false;
+                }
+                if out.iter().any(|(n, _)| n == "above") && !out.iter().any(|(n, _)| n == "max") {
+                    let above = args
+                        .iter()
+                        .find(|a| a.label.as_ref().is_some_and(|l| l.name == "above"))
+                        .map_or(at, |a| Loc::new(file, a.span));
+                    self.diags
+                        .push(Diagnostic::above_without_max(above, spec.name));
+                    ok = false;
+                }
+                if !self.labels_match_edges(spec.name, args, &out, at) {
                     ok = false;
                 }
                 if !ok {
@@ -315,6 +330,33 @@ impl Checker<'_> {
                 Some(s) => Some(TechArg::Text(s.to_string())),
                 None => bad(self, "expected a string".into()),
             },
+            Param::Char | Param::Fill
+                if tech == "digits"
+                    && string(e).is_some_and(|s| s.chars().any(char::is_numeric)) =>
+            {
+                self.diags.push(Diagnostic::bad_replacement(
+                    Loc::new(file, e.span),
+                    tech,
+                    param,
+                    "a digit would stand for masked digits",
+                ));
+                None
+            }
+            Param::Fill => match string(e) {
+                Some("") => {
+                    self.diags.push(Diagnostic::bad_replacement(
+                        Loc::new(file, e.span),
+                        tech,
+                        param,
+                        "the replacement must not be empty",
+                    ));
+                    None
+                }
+                Some(s) => Some(TechArg::Text(s.to_string())),
+                None => bad(self, "expected a string".into()),
+            },
+            Param::Edges => self.edges(e, file).map(TechArg::Numbers),
+            Param::Labels => self.labels(e, file).map(TechArg::Texts),
             Param::Char => match string(e) {
                 Some(s) if s.chars().count() == 1 => Some(TechArg::Text(s.to_string())),
                 Some(_) => bad(self, "expected exactly one character".into()),
@@ -477,5 +519,126 @@ impl Checker<'_> {
             }
         }
         out
+    }
+}
+
+impl Checker<'_> {
+    /// `buckets`' edges: a non-empty list of numbers, strictly increasing (E0045 at the first
+    /// edge out of order).
+    fn edges(&mut self, e: &Expr, file: FileId) -> Option<Vec<f64>> {
+        let at = Loc::new(file, e.span);
+        let ExprKind::List(items) = &e.kind else {
+            self.diags.push(Diagnostic::bad_buckets(
+                at,
+                "the edges must be a list of numbers".into(),
+                Some("write them in brackets: `buckets([0, 18, 65])`".into()),
+            ));
+            return None;
+        };
+        if items.is_empty() {
+            self.diags
+                .push(Diagnostic::bad_buckets(at, "no edges".into(), None));
+            return None;
+        }
+        let mut out: Vec<f64> = Vec::new();
+        for item in items {
+            let iat = Loc::new(file, item.span);
+            let Some(x) = number(item).filter(|x| x.is_finite()) else {
+                self.diags.push(Diagnostic::bad_buckets(
+                    iat,
+                    "an edge must be a number".into(),
+                    None,
+                ));
+                return None;
+            };
+            if let Some(prev) = out.last().filter(|p| **p >= x) {
+                self.diags.push(Diagnostic::bad_buckets(
+                    iat,
+                    format!("the edges must be strictly increasing: {x} follows {prev}"),
+                    Some(
+                        "each edge is the lowest value of its bucket; list them from the lowest up"
+                            .into(),
+                    ),
+                ));
+                return None;
+            }
+            out.push(x);
+        }
+        Some(out)
+    }
+
+    /// `buckets`' labels: a list of non-empty texts.
+    fn labels(&mut self, e: &Expr, file: FileId) -> Option<Vec<String>> {
+        let at = Loc::new(file, e.span);
+        let ExprKind::List(items) = &e.kind else {
+            self.diags.push(Diagnostic::bad_buckets(
+                at,
+                "the labels must be a list of texts".into(),
+                None,
+            ));
+            return None;
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let iat = Loc::new(file, item.span);
+            match string(item) {
+                Some("") => {
+                    self.diags.push(Diagnostic::bad_buckets(
+                        iat,
+                        "a label must not be empty".into(),
+                        None,
+                    ));
+                    return None;
+                }
+                Some(s) => out.push(s.to_string()),
+                None => {
+                    self.diags.push(Diagnostic::bad_buckets(
+                        iat,
+                        "a label must be a text".into(),
+                        None,
+                    ));
+                    return None;
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// `buckets`: one label per edge (E0045 at the labels otherwise). True when there is
+    /// nothing to compare.
+    fn labels_match_edges(
+        &mut self,
+        tech: &str,
+        args: &[pol_grammar::ast::Arg],
+        out: &[(String, TechArg)],
+        whole: Loc,
+    ) -> bool {
+        if tech != "buckets" {
+            return true;
+        }
+        let find = |name: &str| out.iter().find_map(|(n, a)| (n == name).then_some(a));
+        let (Some(TechArg::Numbers(edges)), Some(TechArg::Texts(labels))) =
+            (find("edges"), find("labels"))
+        else {
+            return true;
+        };
+        if edges.len() == labels.len() {
+            return true;
+        }
+        // The labels are the second argument, named or not.
+        let at = args
+            .iter()
+            .find(|a| a.label.as_ref().is_some_and(|l| l.name == "labels"))
+            .or_else(|| args.get(1).filter(|a| a.label.is_none()))
+            .map_or(whole, |a| Loc::new(whole.file, a.value.span));
+        self.diags.push(Diagnostic::bad_buckets(
+            at,
+            format!("{} labels for {} edges", labels.len(), edges.len()),
+            Some(
+                "give one label per edge: the label of an edge names the values from it up to the next edge (a value below the first edge is null)"
+                    .into(),
+            ),
+        ));
+        false
     }
 }

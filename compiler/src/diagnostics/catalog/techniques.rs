@@ -1,5 +1,6 @@
 //! Techniques and their arguments (E0012–E0014), `by level` (E0023) and its levels (E0041),
-//! `expr(…)` results that do not fit the column (E0042).
+//! `expr(…)` results that do not fit the column (E0042), replacements (E0044), bucket edges and
+//! labels (E0045), `above:` without `max:` (E0046).
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source_map::Loc;
@@ -208,5 +209,43 @@ impl Diagnostic {
             d = d.with_note(format!("{group}: {}{more}", shown.join(", ")));
         }
         d.with_help("the fallback never reveals more than the technique asked for; target those columns with a rule of their own to choose")
+    }
+
+    /// E0044: a replacement (`char:`, `text:`, `digits`' character, `constant_text`, `above:`)
+    /// that is empty, or holds a digit where digits are being masked.
+    pub fn bad_replacement(at: Loc, technique: &str, param: &str, what: &str) -> Diagnostic {
+        Diagnostic::new(
+            Code::BadReplacement,
+            format!("invalid `{param}` for `{technique}`: {what}"),
+            at,
+            what.to_string(),
+        )
+    }
+
+    /// E0045: `buckets` edges or labels that do not make buckets.
+    pub fn bad_buckets(at: Loc, what: String, help: Option<String>) -> Diagnostic {
+        let d = Diagnostic::new(
+            Code::BadBuckets,
+            format!("invalid buckets: {what}"),
+            at,
+            what,
+        );
+        match help {
+            Some(h) => d.with_help(h),
+            None => d,
+        }
+    }
+
+    /// E0046: `above:` given without the `max:` it labels.
+    pub fn above_without_max(at: Loc, technique: &str) -> Diagnostic {
+        Diagnostic::new(
+            Code::AboveWithoutMax,
+            format!("`above:` of `{technique}` needs `max:`"),
+            at,
+            "shown for ages at or above `max:`, which is not given",
+        )
+        .with_help(format!(
+            "give the age from which it is shown: `{technique}(…, max: 90, above: \"90 or older\")`"
+        ))
     }
 }
