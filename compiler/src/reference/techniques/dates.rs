@@ -28,7 +28,8 @@ const MONTHS: [&str; 12] = [
     "December",
 ];
 
-fn date_of(v: &Value) -> Option<NaiveDate> {
+/// The date of a date, or of a timestamp in UTC.
+pub fn date_of(v: &Value) -> Option<NaiveDate> {
     match v {
         Value::Date(d) => Some(*d),
         Value::Timestamp(t) => Some(t.date_naive()),

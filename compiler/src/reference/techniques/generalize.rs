@@ -119,3 +119,25 @@ pub fn digits(v: &Value, fill: char) -> Option<Value> {
             .collect(),
     ))
 }
+
+/// `digits(text: t)`: every maximal run of digits (characters Unicode calls numeric) replaced
+/// by one copy of `t`, after writing an int or decimal as its canonical text.
+pub fn digit_runs(v: &Value, fill: &str) -> Option<Value> {
+    let text = match v {
+        Value::Text(s) => s.clone(),
+        Value::Int(_) | Value::Decimal(_) => canonical_text(v),
+        _ => return None,
+    };
+    let mut out = String::new();
+    let mut previous_digit = false;
+    for c in text.chars() {
+        let digit = c.is_numeric();
+        if !digit {
+            out.push(c);
+        } else if !previous_digit {
+            out.push_str(fill);
+        }
+        previous_digit = digit;
+    }
+    Some(Value::Text(out))
+}

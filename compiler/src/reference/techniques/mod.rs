@@ -8,6 +8,7 @@
 //! technique failed (a key, a row key or an argument is missing, the value is out of range),
 //! which the caller turns into null: nothing fails open.
 
+mod buckets;
 mod canonical;
 mod constants;
 mod dates;
@@ -87,12 +88,41 @@ pub fn apply(t: &TechniqueUse, v: &Value, cell: &Cell<'_>) -> Option<Value> {
             Some(TechArg::Word(w)) => dates::round_to(v, dates::Unit::named(w)?),
             _ => generalize::round(v, t.num_arg("size")?),
         },
-        "digits" => generalize::digits(v, one_char(t, "char").unwrap_or('*')),
-        "age_range" => dates::age_range(v, t.int_arg("size")?, t.int_arg("max"), cell.now),
-        "year_only" => dates::year_only(v, t.int_arg("max"), cell.now),
-        "month_year" => dates::month_year(v, t.int_arg("max"), cell.now),
-        "date_format" => dates::date_format(v, &t.text_arg("pattern")?, t.int_arg("max"), cell.now),
+        "digits" => match t.text_arg("text") {
+            Some(text) if one_char(t, "char").is_none() => generalize::digit_runs(v, &text),
+            _ => generalize::digits(v, one_char(t, "char").unwrap_or('*')),
+        },
+        "age_range" | "year_only" | "month_year" | "date_format" => aged(t, v, cell),
+        "constant_text" => {
+            dates::date_of(v)?;
+            t.text_arg("text").map(Value::Text)
+        }
+        "buckets" => {
+            let edges = t.numbers_arg("edges")?;
+            let labels = match t.texts_arg("labels") {
+                Some(labels) => labels.to_vec(),
+                None => buckets::default_labels(edges),
+            };
+            buckets::bucket(v, edges, &labels, cell.now)
+        }
         _ => textual(t, text_of(v)?).map(Value::Text),
+    }
+}
+
+/// The date techniques with a `max:` cut-off: at or above it, the `above:` text (or null).
+fn aged(t: &TechniqueUse, v: &Value, cell: &Cell<'_>) -> Option<Value> {
+    let max = t.int_arg("max");
+    if let (Some(above), Some(m)) = (t.text_arg("above"), max) {
+        let date = dates::date_of(v)?;
+        if dates::age(date, cell.now.date_naive()) >= m {
+            return Some(Value::Text(above));
+        }
+    }
+    match t.name.as_str() {
+        "age_range" => dates::age_range(v, t.int_arg("size")?, max, cell.now),
+        "year_only" => dates::year_only(v, max, cell.now),
+        "month_year" => dates::month_year(v, max, cell.now),
+        _ => dates::date_format(v, &t.text_arg("pattern")?, max, cell.now),
     }
 }
 
@@ -102,13 +132,13 @@ fn textual(t: &TechniqueUse, s: &str) -> Option<String> {
     Some(match t.name.as_str() {
         "redact" => REDACTED.to_string(),
         "stars" => partial::stars(s),
-        "show_last" => partial::show_last(s, count("n")?),
-        "show_first" => partial::show_first(s, count("n")?),
+        "show_last" => partial::show_last(s, count("n")?, given_fill(t).as_ref()),
+        "show_first" => partial::show_first(s, count("n")?, given_fill(t).as_ref()),
         "email_mask" => email::email_mask(s),
         "mask_first" => partial::mask_n(s, count("n")?, &fill(t), true),
         "mask_last" => partial::mask_n(s, count("n")?, &fill(t), false),
-        "mask_first_percent" => partial::mask_percent(s, percent(t)?, true),
-        "mask_last_percent" => partial::mask_percent(s, percent(t)?, false),
+        "mask_first_percent" => partial::mask_percent(s, percent(t)?, &fill(t), true),
+        "mask_last_percent" => partial::mask_percent(s, percent(t)?, &fill(t), false),
         "initials" => partial::initials(s, t.text_arg("delimiter").as_deref()),
         "regex" => regex::replace(
             s,
@@ -138,10 +168,13 @@ fn keyed(t: &TechniqueUse, v: &Value, cell: &Cell<'_>, keys: &Keys) -> Option<Va
             noise::randomize(keys, place, text_of(v)?, t.num_arg("rate")?, domain)
         }
         "tokenize" => tokens::tokenize(keys, text_of(v)?).map(Value::Text),
-        "format_preserving" => {
-            tokens::format_preserving(keys, place.source, place.column, text_of(v)?)
-                .map(Value::Text)
-        }
+        "format_preserving" => match v {
+            Value::Int(i) => {
+                tokens::format_preserving_int(keys, place.source, place.column, *i).map(Value::Int)
+            }
+            _ => tokens::format_preserving(keys, place.source, place.column, text_of(v)?)
+                .map(Value::Text),
+        },
         _ => None,
     }
 }
@@ -159,10 +192,15 @@ fn one_char(t: &TechniqueUse, name: &str) -> Option<char> {
 
 /// `char: "c"` (first), else `text: "t"`, else `*`.
 fn fill(t: &TechniqueUse) -> Fill {
+    given_fill(t).unwrap_or(Fill::Char('*'))
+}
+
+/// `char: "c"` (first), else `text: "t"`, if either is written.
+fn given_fill(t: &TechniqueUse) -> Option<Fill> {
     match (one_char(t, "char"), t.text_arg("text")) {
-        (Some(c), _) => Fill::Char(c),
-        (None, Some(text)) => Fill::Text(text),
-        (None, None) => Fill::Char('*'),
+        (Some(c), _) => Some(Fill::Char(c)),
+        (None, Some(text)) => Some(Fill::Text(text)),
+        (None, None) => None,
     }
 }
 

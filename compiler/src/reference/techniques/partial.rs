@@ -19,26 +19,36 @@ pub fn stars(s: &str) -> String {
     s.chars().map(|_| '*').collect()
 }
 
-/// `show_last(n)`: `*******` and the last n letters or digits; `*******` alone when the value
-/// has n or fewer (showing them would show it all).
-pub fn show_last(s: &str, n: usize) -> String {
-    let shown = letters_and_digits(s);
-    if shown.len() <= n {
-        return REDACTED.to_string();
+/// The stand-in for the hidden part of `show_first` / `show_last`: `*******`; with `char: c`
+/// seven `c`; with `text: t`, `t`.
+fn stand_in(fill: Option<&Fill>) -> String {
+    match fill {
+        None => REDACTED.to_string(),
+        Some(Fill::Char(c)) => std::iter::repeat_n(*c, 7).collect(),
+        Some(Fill::Text(t)) => t.clone(),
     }
-    let tail: String = shown.iter().skip(shown.len() - n).collect();
-    format!("{REDACTED}{tail}")
 }
 
-/// `show_first(n)`: the first n letters or digits and `*******`; `*******` alone when the
-/// value has n or fewer.
-pub fn show_first(s: &str, n: usize) -> String {
+/// `show_last(n)`: the stand-in and the last n letters or digits; the stand-in alone when the
+/// value has n or fewer (showing them would show it all).
+pub fn show_last(s: &str, n: usize, fill: Option<&Fill>) -> String {
     let shown = letters_and_digits(s);
     if shown.len() <= n {
-        return REDACTED.to_string();
+        return stand_in(fill);
+    }
+    let tail: String = shown.iter().skip(shown.len() - n).collect();
+    format!("{}{tail}", stand_in(fill))
+}
+
+/// `show_first(n)`: the first n letters or digits and the stand-in; the stand-in alone when
+/// the value has n or fewer.
+pub fn show_first(s: &str, n: usize, fill: Option<&Fill>) -> String {
+    let shown = letters_and_digits(s);
+    if shown.len() <= n {
+        return stand_in(fill);
     }
     let head: String = shown.iter().take(n).collect();
-    format!("{head}{REDACTED}")
+    format!("{head}{}", stand_in(fill))
 }
 
 /// What replaces the masked letters and digits of `mask_first` / `mask_last`.
@@ -90,21 +100,23 @@ pub fn mask_n(s: &str, n: usize, fill: &Fill, from_start: bool) -> String {
 }
 
 /// `mask_first_percent(p)` (`from_start`) / `mask_last_percent(p)`: ⌈len·p/100⌉ characters of
-/// any kind, from that end, replaced by `*`.
-pub fn mask_percent(s: &str, p: u32, from_start: bool) -> String {
+/// any kind, from that end, replaced: each by the fill character, or all of them (one run) by
+/// the fill text once.
+pub fn mask_percent(s: &str, p: u32, fill: &Fill, from_start: bool) -> String {
     let len = s.chars().count();
     let k = (len * p as usize).div_ceil(100).min(len);
-    s.chars()
-        .enumerate()
-        .map(|(i, c)| {
-            let masked = if from_start { i < k } else { i >= len - k };
-            if masked {
-                '*'
-            } else {
-                c
-            }
-        })
-        .collect()
+    let masked = |i: usize| if from_start { i < k } else { i >= len - k };
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        match (masked(i), fill) {
+            (false, _) => out.push(c),
+            (true, Fill::Char(f)) => out.push(*f),
+            // The masked characters are one run: its first gets the text.
+            (true, Fill::Text(t)) if i == 0 || !masked(i - 1) => out.push_str(t),
+            (true, Fill::Text(_)) => {}
+        }
+    }
+    out
 }
 
 /// `initials([delimiter])`: the first character of each part; parts are split on whitespace,

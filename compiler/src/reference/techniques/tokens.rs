@@ -106,6 +106,51 @@ fn number_of(bits: &[u16]) -> BigUint {
     })
 }
 
+/// N encrypted with FF1 in radix 2 on the bit width of `count` − 1, again while the result is
+/// `count` or more (at most 256 times).
+fn encrypt_below(keys: &Keys, tweak: &[u8], n: BigUint, count: &BigUint) -> Option<BigUint> {
+    let width = (count - 1u32).bits();
+    let ff1 = FF1::<Aes256>::new(&keys.fpe, 2).ok()?;
+    let mut x = n;
+    for _ in 0..MAX_WALK {
+        let encrypted = ff1
+            .encrypt(tweak, &FlexibleNumeralString::from(bits_of(&x, width)))
+            .ok()?;
+        x = number_of(&Vec::<u16>::from(encrypted));
+        if &x < count {
+            return Some(x);
+        }
+    }
+    None
+}
+
+/// `format_preserving` on an int: with n the number of decimal digits of |v|, the magnitudes
+/// of n digits that are ints run from lo = 10^(n−1) to hi = min(10^n − 1, 2^63 − 1); N = |v| − lo
+/// among M = hi − lo + 1 is encrypted as for a text (M ≥ 10^6, so n ≥ 7), under the shape `i`,
+/// `-` when v < 0, and `d` per digit; the result is lo + the encrypted N, with v's sign.
+pub fn format_preserving_int(keys: &Keys, source: &str, column: &str, v: i64) -> Option<i64> {
+    let magnitude = v.checked_abs()?;
+    let n_digits = magnitude.to_string().len() as u32;
+    if n_digits < 2 {
+        return None;
+    }
+    let lo = 10i64.pow(n_digits - 1);
+    let hi = 10i64.checked_pow(n_digits).map_or(i64::MAX, |p| p - 1);
+    let count = BigUint::from((hi - lo + 1) as u64);
+    if count < BigUint::from(MIN_DOMAIN) {
+        return None;
+    }
+    let mut shape = vec![b'i'];
+    if v < 0 {
+        shape.push(b'-');
+    }
+    shape.extend(std::iter::repeat_n(b'd', n_digits as usize));
+    let tweak = tweak(source, column, &shape);
+    let x = encrypt_below(keys, &tweak, BigUint::from((magnitude - lo) as u64), &count)?;
+    let out = lo + i64::try_from(x).ok()?;
+    Some(if v < 0 { -out } else { out })
+}
+
 /// `format_preserving`: the letters and digits form one number N in the mixed radix of the
 /// value's shape (10 per digit, 26 per letter, the first the most significant), among M
 /// strings of that shape; N is encrypted with FF1 in radix 2 on the bit width of M − 1, again
@@ -125,28 +170,12 @@ pub fn format_preserving(keys: &Keys, source: &str, column: &str, text: &str) ->
     if count < BigUint::from(MIN_DOMAIN) {
         return None;
     }
-    let width = (&count - 1u32).bits();
     let shape: Vec<u8> = symbols
         .iter()
         .map(|&(radix, _)| if radix == 10 { b'd' } else { b'l' })
         .collect();
     let tweak = tweak(source, column, &shape);
-    let ff1 = FF1::<Aes256>::new(&keys.fpe, 2).ok()?;
-    let mut x = n;
-    let mut inside = false;
-    for _ in 0..MAX_WALK {
-        let encrypted = ff1
-            .encrypt(&tweak, &FlexibleNumeralString::from(bits_of(&x, width)))
-            .ok()?;
-        x = number_of(&Vec::<u16>::from(encrypted));
-        if x < count {
-            inside = true;
-            break;
-        }
-    }
-    if !inside {
-        return None;
-    }
+    let mut x = encrypt_below(keys, &tweak, n, &count)?;
     // Back to the mixed radix, the last symbol the least significant.
     let mut digits = vec![0u32; symbols.len()];
     for (slot, &(radix, _)) in digits.iter_mut().zip(&symbols).rev() {
