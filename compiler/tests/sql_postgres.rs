@@ -1238,3 +1238,124 @@ policy only_us on source b {
     let (got, _) = a.read(&mut client, "b").expect("reads the view");
     assert_eq!(got, vec![normalize(row)]);
 }
+
+/// Issue 13 items 1 and 2 in the views: replacements of the partial masks and `digits`,
+/// `constant_text`, `buckets` (numbers and ages, default and given labels) and the `above:`
+/// label of the age cut-offs equal the runtime on edge values.
+#[test]
+fn replacements_buckets_and_above_labels_equal_the_runtime() {
+    let Some(cluster) = Cluster::get() else {
+        return;
+    };
+    let db = cluster.database();
+    let text = r##"
+source t {
+  id: int key,
+  pc: text, pt: text, pl: text, sl: text, sf: text, sc: text, dt: text, di: int, dc: text,
+  da: text, db: text, n: int, x: decimal, bd: decimal, b: date, bt: timestamp, ct: date, ar: date, yo: timestamp,
+  my: date,
+}
+policy p {
+  mask column t.pc using mask_first_percent(30, char: "#") for everyone
+  mask column t.pt using mask_last_percent(34, text: "[x]") for everyone
+  mask column t.pl using mask_first_percent(100, text: "\\&…") for everyone
+  mask column t.sl using show_last(4, text: "XXX-XX-") for everyone
+  mask column t.sf using show_first(3, char: "#") for everyone
+  mask column t.sc using show_last(2, char: "'") for everyone
+  mask column t.dt using digits(text: "\\N&") for everyone
+  mask column t.di using digits(text: "N") for everyone
+  mask column t.dc using digits(char: "•") for everyone
+  mask column t.da using digits("&") for everyone
+  mask column t.db using digits("\\") for everyone
+  mask column t.n using buckets([0, 5, 18, 65], labels: ["under 5", "5-17", "18-64", "65 and over"]) for everyone
+  mask column t.x using buckets([-0.5, 0.25, 25, 10000000000000000000.0]) for everyone
+  mask column t.bd using buckets([0.1]) for everyone
+  mask column t.b using buckets([0, 18, 65], labels: ["minor", "adult", "senior"]) for everyone
+  mask column t.bt using buckets([30, 40]) for everyone
+  mask column t.ct using constant_text("Date withheld") for everyone
+  mask column t.ar using age_range(10, max: 70, above: "Over 70") for everyone
+  mask column t.yo using year_only(max: 37, above: "old") for everyone
+  mask column t.my using month_year(max: 1, above: "it's old") for everyone
+}
+"##;
+    let mut a = apply(&cluster, &db, analyse(&[("t.pol", text.to_string())]));
+    assert_eq!(a.supported, vec!["t".to_string()]);
+    let texts = [
+        json!(null),
+        json!(""),
+        json!("a"),
+        json!("ab"),
+        json!("123-45-6789"),
+        json!("555-867-5309"),
+        json!("abcdefghij"),
+        json!("é1٣4½"),
+        json!("--"),
+        json!("a\\b&c"),
+    ];
+    let ints = [
+        json!(null),
+        json!(-1),
+        json!(0),
+        json!(4),
+        json!(5),
+        json!(17),
+        json!(18),
+        json!(65),
+        json!(i64::MAX),
+        json!(i64::MIN),
+    ];
+    let decimals = [
+        json!(null),
+        json!(-0.5),
+        json!(-0.6),
+        json!(0.1),
+        json!(0.25),
+        json!(24.999),
+        json!(1e19),
+        json!(1e20),
+        json!(-1e300),
+        json!(0.0999),
+    ];
+    let dates = [
+        json!(null),
+        json!("2008-01-01"),
+        json!("2008-01-02"),
+        json!("1956-01-01"),
+        json!("1956-01-02"),
+        json!("1988-12-31"),
+        json!("2025-01-01"),
+        json!("2026-06-01"),
+        json!("0001-01-01"),
+        json!("1989-01-01"),
+    ];
+    let stamps = [
+        json!(null),
+        json!("1988-12-31T23:30:00-02:00"),
+        json!("1996-01-01T00:00:00Z"),
+        json!("1986-01-01T00:00:00Z"),
+        json!("1985-12-31T23:59:59Z"),
+        json!("2030-01-01T00:00:00Z"),
+        json!("1900-02-28T12:00:00Z"),
+        json!("1989-01-01T00:00:00Z"),
+        json!("1988-01-01T00:00:00Z"),
+        json!("1976-01-01T00:00:00Z"),
+    ];
+    for i in 0..10 {
+        let mut row = Map::new();
+        row.insert("id".into(), json!(i));
+        for c in ["pc", "pt", "pl", "sl", "sf", "sc", "dt", "dc", "da", "db"] {
+            row.insert(c.into(), texts[i].clone());
+        }
+        row.insert("di".into(), ints[i].clone());
+        row.insert("n".into(), ints[i].clone());
+        row.insert("x".into(), decimals[i].clone());
+        row.insert("bd".into(), decimals[i].clone());
+        for c in ["b", "ct", "ar", "my"] {
+            row.insert(c.into(), dates[i].clone());
+        }
+        row.insert("bt".into(), stamps[i].clone());
+        row.insert("yo".into(), stamps[i].clone());
+        a.insert("t", &row);
+    }
+    a.check_subject(&json!({"login": "x"}));
+}

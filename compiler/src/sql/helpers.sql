@@ -233,6 +233,58 @@ CREATE OR REPLACE FUNCTION @schema@.digits(s text, fill text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN regexp_replace(s, '[@NUMERIC@]', fill, 'g');
 
+-- digits(text: t) on a text: every run of Unicode numeric characters replaced by t once (the
+-- caller escapes t for regexp_replace: `\` and `&`).
+CREATE OR REPLACE FUNCTION @schema@.digit_runs(s text, fill text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN regexp_replace(s, '[@NUMERIC@]+', fill, 'g');
+
+-- show_last(n, char: c | text: t) / show_first(…) of s, given a = alnum_slow(s, n, …), with
+-- the stand-in st (seven c, or t) in place of '*******': null and empty give '*******', a value
+-- with n or fewer letters and digits the stand-in alone.
+CREATE OR REPLACE FUNCTION @schema@.show_last_with(s text, a text, n integer, st text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN s IS NULL OR s = '' THEN '*******'
+  WHEN a IS NULL THEN st || right(s, n)
+  WHEN length(a) <= n THEN st
+  ELSE st || right(a, n)
+END;
+
+CREATE OR REPLACE FUNCTION @schema@.show_first_with(s text, a text, n integer, st text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN s IS NULL OR s = '' THEN '*******'
+  WHEN a IS NULL THEN left(s, n) || st
+  WHEN length(a) <= n THEN st
+  ELSE left(a, n) || st
+END;
+
+-- mask_first_percent(p, char: c | text: t) / mask_last_percent(…): the k = ceil(len * p / 100)
+-- characters at that end become k copies of c (c not null) or one copy of t.
+CREATE OR REPLACE FUNCTION @schema@.mask_percent_with(s text, p integer, from_end boolean,
+                                                      c text, t text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN s IS NULL OR s = '' THEN '*******'
+  WHEN from_end THEN
+    left(s, length(s) - least((length(s) * p + 99) / 100, length(s)))
+      || coalesce(repeat(c, least((length(s) * p + 99) / 100, length(s))), t)
+  ELSE
+    coalesce(repeat(c, least((length(s) * p + 99) / 100, length(s))), t)
+      || right(s, length(s) - least((length(s) * p + 99) / 100, length(s)))
+END;
+
+-- buckets: how many edges are at or below x (the label's position, from 1; 0 below the first
+-- edge, which indexes no label: null). Null for a null, NaN or infinite x (the runtime fails).
+CREATE OR REPLACE FUNCTION @schema@.bucket_of(x double precision, edges double precision[])
+RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN x IS NULL OR x IN ('NaN', 'Infinity', '-Infinity') THEN NULL
+  ELSE (SELECT count(*)::integer FROM unnest(edges) AS e WHERE e <= x)
+END;
+
 -- Whole years from `birth` to `today` (a birthday counts once its month and day are reached).
 CREATE OR REPLACE FUNCTION @schema@.whole_years(birth date, today date) RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -339,6 +391,12 @@ RETURN CASE
   ELSE ((@schema@.whole_years(d, @schema@.today()) / size) * size)::text || '-'
     || ((@schema@.whole_years(d, @schema@.today()) / size) * size + size)::text
 END;
+
+-- The age in whole years at the clock, null for a date after the clock (buckets on dates).
+CREATE OR REPLACE FUNCTION @schema@.age_of(d date) RETURNS double precision
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN CASE WHEN @schema@.whole_years(d, @schema@.today()) >= 0
+            THEN @schema@.whole_years(d, @schema@.today())::double precision END;
 
 -- The `max:` cut-off of the date techniques (age >= max hides the value).
 CREATE OR REPLACE FUNCTION @schema@.too_old(d date, max bigint) RETURNS boolean

@@ -64,6 +64,48 @@ fn max_arg(t: &TechniqueUse) -> String {
     }
 }
 
+/// The stand-in of `show_first` / `show_last` with `char: c` (seven `c`) or `text: t`.
+fn stand_in(t: &TechniqueUse) -> Option<String> {
+    match (t.text_arg("char"), t.text_arg("text")) {
+        (Some(c), _) => Some(c.repeat(7)),
+        (None, Some(x)) => Some(x),
+        (None, None) => None,
+    }
+}
+
+/// `buckets`: the label at the position `bucket_of` gives (an array index 0 is null in SQL:
+/// below the first edge); dates by their age.
+fn buckets(cell: &Cell<'_>, t: &TechniqueUse, own: Kind) -> Result<Masked, Refusal> {
+    let s = cell.schema;
+    let raw = cell.raw;
+    let edges = t
+        .numbers_arg("edges")
+        .ok_or_else(|| refuse(t, "no edges"))?;
+    let labels = match t.texts_arg("labels") {
+        Some(labels) => labels.to_vec(),
+        None => crate::techniques::default_bucket_labels(edges),
+    };
+    let x = match own {
+        Kind::Int | Kind::Dec => format!("({raw})::double precision"),
+        Kind::Date => format!("{s}.age_of({raw})"),
+        Kind::Ts => format!("{s}.age_of(({raw} AT TIME ZONE 'UTC')::date)"),
+        _ => return Err(refuse(t, "this type")),
+    };
+    let edges: Vec<String> = edges.iter().map(|e| ident::float(*e)).collect();
+    let labels = labels
+        .iter()
+        .map(|l| lit(t, l))
+        .collect::<Result<Vec<_>, _>>()?;
+    masked(
+        format!(
+            "(ARRAY[{}]::text[])[{s}.bucket_of({x}, ARRAY[{}]::double precision[])]",
+            labels.join(", "),
+            edges.join(", ")
+        ),
+        Kind::Text,
+    )
+}
+
 fn lit(t: &TechniqueUse, s: &str) -> Result<String, Refusal> {
     ident::text(s).ok_or_else(|| refuse(t, "a text with a NUL character"))
 }
@@ -204,10 +246,11 @@ fn one(cell: &Cell<'_>, t: &TechniqueUse) -> Result<Masked, Refusal> {
                 cell.inner_raw,
                 t.name == "show_last"
             ));
-            masked(
-                format!("{s}.{}_of({raw}, {alnum}, {n})", t.name),
-                Kind::Text,
-            )
+            let sql = match stand_in(t) {
+                Some(st) => format!("{s}.{}_with({raw}, {alnum}, {n}, {})", t.name, lit(t, &st)?),
+                None => format!("{s}.{}_of({raw}, {alnum}, {n})", t.name),
+            };
+            masked(sql, Kind::Text)
         }
         "email_mask" => {
             needs_text("email_mask")?;
@@ -236,6 +279,24 @@ fn one(cell: &Cell<'_>, t: &TechniqueUse) -> Result<Masked, Refusal> {
             ));
             masked(
                 format!("{s}.mask_alnum_of({raw}, {part}, {n}, {from_end}, {c}, {fill_text})"),
+                Kind::Text,
+            )
+        }
+        "mask_first_percent" | "mask_last_percent"
+            if t.arg("char").is_some() || t.arg("text").is_some() =>
+        {
+            needs_text("mask")?;
+            let p = count(t, "p").ok_or_else(|| refuse(t, "no percentage"))?;
+            let (c, x) = match (t.text_arg("char"), t.text_arg("text")) {
+                (Some(c), _) => (lit(t, &c)?, "NULL::text".to_string()),
+                (None, Some(x)) => ("NULL::text".to_string(), lit(t, &x)?),
+                (None, None) => return Err(refuse(t, "no replacement")),
+            };
+            masked(
+                format!(
+                    "{s}.mask_percent_with({raw}, {p}, {}, {c}, {x})",
+                    t.name == "mask_last_percent"
+                ),
                 Kind::Text,
             )
         }
@@ -319,14 +380,38 @@ fn one(cell: &Cell<'_>, t: &TechniqueUse) -> Result<Masked, Refusal> {
                 }
             }
         },
+        "digits" if t.arg("char").is_none() && t.arg("text").is_some() => {
+            let x = t
+                .text_arg("text")
+                .ok_or_else(|| refuse(t, "no replacement"))?;
+            // In a PostgreSQL replacement `\&` is the match and `\\` a backslash; `&` is itself.
+            let fill = x.replace('\\', "\\\\");
+            let arg = match own {
+                Kind::Text => raw.to_string(),
+                Kind::Int => format!("({raw})::text"),
+                _ => return Err(refuse(t, "the canonical text of a decimal")),
+            };
+            masked(
+                format!("{s}.digit_runs({arg}, {})", lit(t, &fill)?),
+                Kind::Text,
+            )
+        }
+        "constant_text" => {
+            let x = t.text_arg("text").ok_or_else(|| refuse(t, "no text"))?;
+            masked(
+                format!("(CASE WHEN {raw} IS NOT NULL THEN {} END)", lit(t, &x)?),
+                Kind::Text,
+            )
+        }
+        "buckets" => buckets(cell, t, own),
         "digits" => {
             let c = t
                 .text_arg("char")
                 .and_then(|c| c.chars().next())
                 .unwrap_or('*');
             let fill = match c {
+                // `\&` would insert the match (the digit itself): `&` is written as it is.
                 '\\' => "\\\\".to_string(),
-                '&' => "\\&".to_string(),
                 c => c.to_string(),
             };
             let arg = match own {
@@ -342,11 +427,26 @@ fn one(cell: &Cell<'_>, t: &TechniqueUse) -> Result<Masked, Refusal> {
                 Kind::Ts => format!("({raw} AT TIME ZONE 'UTC')::date"),
                 _ => return Err(refuse(t, "this type")),
             };
+            let above = t.text_arg("above");
+            // With `above:`, the technique itself has no cut-off: the CASE shows the text.
+            let max = if above.is_some() {
+                "NULL::bigint".to_string()
+            } else {
+                max_arg(t)
+            };
             let sql = if t.name == "age_range" {
                 let size = t.int_arg("size").ok_or_else(|| refuse(t, "no size"))?;
-                format!("{s}.age_range({d}, {size}, {})", max_arg(t))
+                format!("{s}.age_range({d}, {size}, {max})")
             } else {
-                format!("{s}.{}({d}, {})", t.name, max_arg(t))
+                format!("{s}.{}({d}, {max})", t.name)
+            };
+            let sql = match above {
+                Some(above) => format!(
+                    "(CASE WHEN {s}.too_old({d}, {}) THEN {} ELSE {sql} END)",
+                    max_arg(t),
+                    lit(t, &above)?
+                ),
+                None => sql,
             };
             masked(sql, Kind::Text)
         }
