@@ -776,6 +776,26 @@ fn format_preserving_ints_keep_sign_and_digit_count() {
     );
 }
 
+/// Known answers computed independently (compiler/tests/data/technique_vectors.py, `fpe_int`).
+#[test]
+fn format_preserving_ints_known_answers() {
+    let keys = KeyRing::new(
+        MaskingKey::from_bytes(b"0123456789abcdef0123456789abcdef").expect("valid key"),
+    );
+    let ctx = MaskContext::new("payments", "account", now()).with_keys(&keys);
+    for (v, want) in [
+        (5_320_130_001i64, 1_670_145_511i64),
+        (-1_234_567, -7_685_719),
+        (i64::MAX, 1_670_033_828_148_520_069),
+        (1_000_000_000_000_000_000, 7_476_791_987_079_213_417),
+    ] {
+        assert_eq!(
+            Technique::FormatPreserving.apply(&Value::Int(v), &ctx),
+            Ok(Value::Int(want))
+        );
+    }
+}
+
 #[test]
 fn format_preserving_ints_below_seven_digits_fail() {
     for v in [0, 7, -7, 999_999, -999_999, 123_456, i64::MIN] {

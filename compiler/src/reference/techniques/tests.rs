@@ -592,3 +592,24 @@ fn format_preserving() {
     assert_eq!(fpe("people", "ref", "12345"), None);
     assert_eq!(fpe("people", "ref", "é1234567"), None);
 }
+
+/// Ints keep their sign and digit count (known answers from `technique_vectors.py`'s `fpe_int`).
+#[test]
+fn format_preserving_ints() {
+    let keys = Keys::derive(RAW).unwrap();
+    let fpe = |v: i64| tokens::format_preserving_int(&keys, "payments", "account", v);
+    // Three encryptions (cycle walking below 9·10⁹).
+    assert_eq!(fpe(5_320_130_001), Some(1_670_145_511));
+    assert_eq!(fpe(-1_234_567), Some(-7_685_719));
+    // 19 digits stop at 2⁶³ − 1.
+    assert_eq!(fpe(i64::MAX), Some(1_670_033_828_148_520_069));
+    assert_eq!(
+        fpe(1_000_000_000_000_000_000),
+        Some(7_476_791_987_079_213_417)
+    );
+    // Fewer than 7 digits, and i64::MIN: fail.
+    assert_eq!(fpe(999_999), None);
+    assert_eq!(fpe(-5), None);
+    assert_eq!(fpe(0), None);
+    assert_eq!(fpe(i64::MIN), None);
+}
