@@ -327,3 +327,24 @@ fn a_byte_order_mark_is_accepted_and_dropped_by_the_formatter() {
         )]
     );
 }
+
+/// Issue 13's technique arguments (lists, labelled replacements) take the canonical layout of
+/// any call, and format back to themselves.
+#[test]
+fn technique_argument_lists_take_the_canonical_layout() {
+    let messy = "source s { id: int key, a: int, b: date, c: text, }\n\
+        policy p { mask column s.a using buckets( [0,5 ,18 , 65] , labels:[ \"under 5\",\"5-17\" ,\"18-64\",\"65+\"] ) for everyone\n\
+        mask column s.b using age_range( 10,max:70 , above :\"Over 70\") for everyone\n\
+        mask column s.c using digits( text:\"N\" ) for everyone }\n";
+    let once = fmt(messy);
+    assert_eq!(
+        once,
+        "source s {\n  id: int key,\n  a: int,\n  b: date,\n  c: text,\n}\n\n\
+         policy p {\n  \
+         mask column s.a\n    \
+         using buckets([0, 5, 18, 65], labels: [\"under 5\", \"5-17\", \"18-64\", \"65+\"]) for everyone\n  \
+         mask column s.b using age_range(10, max: 70, above: \"Over 70\") for everyone\n  \
+         mask column s.c using digits(text: \"N\") for everyone\n}\n"
+    );
+    assert_eq!(fmt(&once), once);
+}

@@ -51,6 +51,12 @@ policy p2 on source customers { mask columns with no tags using constant(-1 + 2)
 policy p3 on sources with columns tagged PII { mask columns with any tag using round(month) for everyone }
 policy p4 on sources named like "^c" { only show rows older than 30d for everyone }
 policy p5 on all sources {}
+policy p6 on source customers {
+  mask column customers.lvl using buckets([0, 2.5, 18], labels: ["a", "b", "c"]) for everyone
+  mask column customers.at using age_range(10, max: 70, above: "Over 70") for everyone
+  mask columns tagged Country using mask_first_percent(30, text: "…") for everyone
+  mask columns tagged PII using show_last(4, char: "x") for everyone
+}
 exempt user in group "auditors" on sources tagged PII;
 level High > Medium > Low;
 settings { combine_exceptions = true }
@@ -171,6 +177,6 @@ proptest! {
 fn the_valid_program_formats() {
     let file = parse_file(VALID);
     assert!(file.errors.is_empty(), "{:?}", file.errors);
-    assert_eq!(file.decls.len(), 15);
+    assert_eq!(file.decls.len(), 16);
     check(VALID).unwrap();
 }
