@@ -812,3 +812,32 @@ fn completion_inside_a_policy_whose_other_rule_is_broken() {
         assert_eq!(got, expected, "with {rest:?} after the cursor");
     }
 }
+
+/// Issue 13's techniques are completed where they apply (a date column: `constant_text` and
+/// `buckets` among the applicable ones, before the text techniques) and hovered from the catalog.
+#[test]
+fn new_techniques_are_completed_and_hovered() {
+    let items = complete_at_end("policy p { mask column customers.birth using ");
+    let labels: Vec<&str> = items.iter().map(|c| c.label.as_str()).collect();
+    let pos = |name: &str| labels.iter().position(|l| *l == name).unwrap();
+    assert!(pos("constant_text") < pos("show_last"), "{labels:?}");
+    assert!(pos("buckets") < pos("show_last"), "{labels:?}");
+    let buckets = items.iter().find(|c| c.label == "buckets").unwrap();
+    assert_eq!(buckets.insert_text.as_deref(), Some("buckets(${1:edges})"));
+    let text = format!(
+        "{POLICIES}policy p9 {{ mask column customers.birth using buckets([0, 18], labels: [\"minor\", \"adult\"]) for everyone }}\n"
+    );
+    let ide = ide_with(DECLS, &text);
+    let h = ide
+        .hover(B, at(&text, "buckets(", 0, 2))
+        .expect("technique");
+    insta::assert_snapshot!(h.markdown, @r#"
+    **technique** `buckets(edges, [labels])`
+
+    The label of the bucket from the last edge at or below the value (for dates, the age) up to the next edge; null below the first edge; default labels `lo-hi` and `lo+`.
+
+    *Applies to:* int, decimal, date, timestamp (the age)
+
+    *Example:* 17 with `buckets([0, 5, 18, 65], labels: ["under 5", "5-17", "18-64", "65 and over"])` → `5-17`
+    "#);
+}
