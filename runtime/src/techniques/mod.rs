@@ -609,19 +609,15 @@ impl Technique {
             {
                 return Err(invalid(name, "the percentage must be between 1 and 100"))
             }
-            Technique::MaskFirst { fill, .. }
-            | Technique::MaskLast { fill, .. }
-            | Technique::MaskFirstPercentFill { fill, .. }
+            // `MaskFirst` / `MaskLast` and `Digits` keep what bundles made before issue 13
+            // loading (an empty text or a digit there reveals nothing); the checker refuses both.
+            Technique::MaskFirstPercentFill { fill, .. }
             | Technique::MaskLastPercentFill { fill, .. }
             | Technique::ShowFirstFill { fill, .. }
             | Technique::ShowLastFill { fill, .. }
                 if fill.is_empty() =>
             {
                 return Err(invalid(name, "the replacement must not be empty"))
-            }
-            Technique::Digits(c) => {
-                fill_without_digits(name, &Fill::Char(*c))?;
-                Compiled::None
             }
             Technique::DigitsFill(fill) => {
                 fill_without_digits(name, fill)?;
