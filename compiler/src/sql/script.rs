@@ -87,7 +87,8 @@ impl Generated {
 )]
 pub fn generate(model: &Model, resolution: &Resolution, opts: &Options) -> Generated {
     let schema = ident::ident(&opts.schema);
-    let views = (0..model.sources.len())
+    let views = parents_first(model)
+        .into_iter()
         .map(|s| {
             (
                 model.sources[s].name.clone(),
@@ -101,6 +102,31 @@ pub fn generate(model: &Model, resolution: &Resolution, opts: &Options) -> Gener
         schema,
         base: ident::ident(&opts.base_schema),
     }
+}
+
+/// The sources in an order where a parent comes before every source that links to it (its
+/// view's filter reads the parent's `__shown` view), otherwise in declaration order.
+fn parents_first(model: &Model) -> Vec<usize> {
+    let n = model.sources.len();
+    // Height: the longest chain of links above a source (links form no cycle, and no chain
+    // longer than the limit, once the set checks).
+    let mut height = vec![0usize; n];
+    for _ in 0..=crate::resolve::MAX_LINK_DEPTH {
+        for (s, src) in model.sources.iter().enumerate() {
+            let h = src
+                .links
+                .iter()
+                .map(|l| height.get(l.parent).map_or(0, |h| h + 1))
+                .max()
+                .unwrap_or(0);
+            if let Some(x) = height.get_mut(s) {
+                *x = h;
+            }
+        }
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|&s| height.get(s).copied().unwrap_or(0));
+    order
 }
 
 fn preamble(model: &Model, opts: &Options) -> String {
