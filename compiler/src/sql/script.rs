@@ -17,19 +17,28 @@ const HELPERS: &str = include_str!("helpers.sql");
 pub struct Generated {
     pub preamble: String,
     pub views: Vec<(String, Result<String, Vec<SqlError>>)>,
+    /// The order the views are created in: a parent's before its linked children's.
+    order: Vec<usize>,
     schema: String,
     base: String,
 }
 
 impl Generated {
-    /// Every refusal, in source order.
+    /// Every refusal, in source order, each once (a view that follows a parent's repeats the
+    /// parent's refusals).
     pub fn errors(&self) -> Vec<SqlError> {
-        self.views
+        let mut out: Vec<SqlError> = Vec::new();
+        for e in self
+            .views
             .iter()
             .filter_map(|(_, r)| r.as_ref().err())
             .flatten()
-            .cloned()
-            .collect()
+        {
+            if !out.contains(e) {
+                out.push(e.clone());
+            }
+        }
+        out
     }
 
     /// The script, or every refusal when a view cannot be generated.
@@ -62,7 +71,7 @@ impl Generated {
         let s = &self.schema;
         let mut out = self.preamble.clone();
         out.push_str("\n-- The masked views, one per source.\n");
-        for (name, view) in &self.views {
+        for (name, view) in self.order.iter().filter_map(|&i| self.views.get(i)) {
             if let Ok(sql) = view {
                 let _ = writeln!(out, "\n-- {name}");
                 let _ = writeln!(
@@ -87,8 +96,7 @@ impl Generated {
 )]
 pub fn generate(model: &Model, resolution: &Resolution, opts: &Options) -> Generated {
     let schema = ident::ident(&opts.schema);
-    let views = parents_first(model)
-        .into_iter()
+    let mut views: Vec<(String, Result<String, Vec<SqlError>>)> = (0..model.sources.len())
         .map(|s| {
             (
                 model.sources[s].name.clone(),
@@ -96,9 +104,37 @@ pub fn generate(model: &Model, resolution: &Resolution, opts: &Options) -> Gener
             )
         })
         .collect();
+    let order = parents_first(model);
+    // A view whose filter follows a parent reads the parent's `__shown` view, made with the
+    // parent's view: without it, the child has no view either (the parent's refusals say why).
+    for &s in &order {
+        let parents: Vec<usize> = model.sources[s].links.iter().map(|l| l.parent).collect();
+        let mut inherited: Vec<SqlError> = Vec::new();
+        for p in parents {
+            if let Some((_, Err(e))) = views.get(p) {
+                inherited.extend(e.iter().cloned());
+            }
+        }
+        if inherited.is_empty() {
+            continue;
+        }
+        if let Some((_, r)) = views.get_mut(s) {
+            match r {
+                Ok(_) => *r = Err(inherited),
+                Err(e) => {
+                    for x in inherited {
+                        if !e.contains(&x) {
+                            e.push(x);
+                        }
+                    }
+                }
+            }
+        }
+    }
     Generated {
         preamble: preamble(model, opts),
         views,
+        order,
         schema,
         base: ident::ident(&opts.base_schema),
     }
