@@ -431,3 +431,60 @@ fn the_generator_produces_linked_rules() {
         "only {matched} cases link a row to a given parent"
     );
 }
+
+fn ide() -> pol_compiler::ide::Ide {
+    let mut map = SourceMap::new();
+    map.add("linked.pol", POLICY.to_string());
+    pol_compiler::ide::Ide::new(map)
+}
+
+fn offset(needle: &str, delta: usize) -> usize {
+    POLICY.find(needle).unwrap() + delta
+}
+
+#[test]
+fn hover_explains_links_and_linked_rules() {
+    let ide = ide();
+    let f = pol_compiler::source_map::FileId(0);
+    let h = ide.hover(f, offset("links orders", 1)).unwrap();
+    assert!(
+        h.markdown
+            .starts_with("**keyword** `links`\n\n`links P.KEY` on a column"),
+        "{}",
+        h.markdown
+    );
+    let h = ide.hover(f, offset("linked to shown orders", 1)).unwrap();
+    assert!(
+        h.markdown.contains("a null or dangling key hides it"),
+        "{}",
+        h.markdown
+    );
+    // The parent named by a rule is the source, with go-to-definition.
+    let h = ide.hover(f, offset("linked to shown orders", 17)).unwrap();
+    assert!(
+        h.markdown.starts_with("**source** `orders`"),
+        "{}",
+        h.markdown
+    );
+    // A link column says what it links to.
+    let h = ide.hover(f, offset("order_id: int", 1)).unwrap();
+    assert!(h.markdown.contains("links `orders.id`"), "{}", h.markdown);
+}
+
+#[test]
+fn completion_offers_sources_and_keys_after_links_and_linked_to_shown() {
+    let labels = |text: &str| -> Vec<String> {
+        let mut map = SourceMap::new();
+        map.add("c.pol", text.to_string());
+        pol_compiler::ide::Ide::new(map)
+            .completions(pol_compiler::source_map::FileId(0), text.len())
+            .into_iter()
+            .map(|c| c.label)
+            .collect()
+    };
+    let base = "source orders { id: int key, }\nsource lines { id: int key, order_id: int links ";
+    assert_eq!(labels(base), ["orders", "lines"]);
+    assert_eq!(labels(&format!("{base}orders.")), ["id"]);
+    let rule = "source orders { id: int key, }\nsource lines { id: int key, order_id: int links orders.id, }\npolicy f on source lines { only show rows linked to shown ";
+    assert_eq!(labels(rule), ["orders", "lines"]);
+}
