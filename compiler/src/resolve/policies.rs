@@ -556,10 +556,8 @@ impl Checker<'_> {
             RowFilterKind::Never => RowFilter::Never,
             RowFilterKind::Linked(parent) => {
                 let pid = self.resolve_source(parent, file)?;
-                let what = format!(
-                    "has no column that `links` `{}`",
-                    self.model.sources[pid].name
-                );
+                let parent_name = self.model.sources.get(pid).map_or("?", |p| p.name.as_str());
+                let what = format!("has no column that `links` `{parent_name}`");
                 let needs = Needed {
                     marker: "{link}",
                     what: &what,
