@@ -488,3 +488,46 @@ fn completion_offers_sources_and_keys_after_links_and_linked_to_shown() {
     let rule = "source orders { id: int key, }\nsource lines { id: int key, order_id: int links orders.id, }\npolicy f on source lines { only show rows linked to shown ";
     assert_eq!(labels(rule), ["orders", "lines"]);
 }
+
+#[test]
+fn an_arrow_batch_of_child_rows_follows_the_parent_rows_given() {
+    use arrow_array::{Array, Int64Array, RecordBatch, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+    use std::sync::Arc;
+    let a = analysis();
+    let bundle = pol_compiler::lower::lower(&a.model, &a.resolution);
+    let engine = Engine::from_bundle(bundle, None).unwrap();
+    let mut session = engine.session(&json!({}), now()).unwrap();
+    session.link_rows("orders", &orders()).unwrap();
+    let src = session.source("lines").unwrap();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, true),
+        Field::new("order_id", DataType::Int64, true),
+        Field::new("sku", DataType::Utf8, true),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(Int64Array::from(vec![
+                Some(10),
+                Some(11),
+                Some(12),
+                Some(13),
+                Some(14),
+            ])),
+            Arc::new(Int64Array::from(vec![
+                Some(1),
+                Some(2),
+                Some(9),
+                None,
+                Some(3),
+            ])),
+            Arc::new(StringArray::from(vec!["a", "b", "c", "d", "e"])),
+        ],
+    )
+    .unwrap();
+    let out = src.mask_batch(&batch).unwrap();
+    let ids = out.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(ids.value(0), 10);
+}
