@@ -531,3 +531,39 @@ fn an_arrow_batch_of_child_rows_follows_the_parent_rows_given() {
     assert_eq!(ids.len(), 1);
     assert_eq!(ids.value(0), 10);
 }
+
+/// A chain of 16 sources (the limit) checks, loads and follows every ancestor; 17 is E0055.
+#[test]
+fn a_chain_of_sixteen_sources_follows_every_ancestor() {
+    let chain = |n: usize| {
+        let mut text = String::from("source s0 { id: int key, ok: bool, }\npolicy p0 on source s0 { only show rows where row.ok for everyone }\n");
+        for i in 1..n {
+            text += &format!(
+                "source s{i} {{ id: int key, up: int links s{}.id, }}\npolicy p{i} on source s{i} {{ only show rows linked to shown s{} for everyone }}\n",
+                i - 1,
+                i - 1
+            );
+        }
+        let mut map = SourceMap::new();
+        map.add("chain.pol", text);
+        pol_compiler::check(&map)
+    };
+    let long = chain(17);
+    assert!(long.diagnostics.iter().any(|d| d.code.as_str() == "E0055"));
+    let a = chain(16);
+    assert!(!a.has_errors(), "{:?}", a.diagnostics);
+    let bundle = pol_compiler::lower::lower(&a.model, &a.resolution);
+    let engine = Engine::from_bundle(bundle, None).unwrap();
+    for ok in [true, false] {
+        let mut session = engine.session(&json!({}), now()).unwrap();
+        session
+            .link_rows("s0", &[obj(json!({"id": 1, "ok": ok}))])
+            .unwrap();
+        for i in 1..15 {
+            let row = obj(json!({"id": 1, "up": 1}));
+            session.link_rows(&format!("s{i}"), &[row]).unwrap();
+        }
+        let src = session.source("s15").unwrap();
+        assert_eq!(src.row_shown(&obj(json!({"id": 7, "up": 1}))), ok);
+    }
+}
