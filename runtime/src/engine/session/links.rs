@@ -46,17 +46,18 @@ impl LinkKey {
 }
 
 /// Per parent source (bundle index): each given key, and whether every given row with that key
-/// is shown.
+/// is shown. A list (a session links to a few parents at most), so that a session that links
+/// nothing costs nothing to open.
 #[derive(Debug, Default)]
 pub(super) struct Links {
-    parents: HashMap<u32, HashMap<LinkKey, bool>>,
+    parents: Vec<(u32, HashMap<LinkKey, bool>)>,
 }
 
 impl Links {
     /// Whether the parent row `key` of source `parent` is shown: unknown if the parent's rows
     /// were never given or the key is null, false if no given row has the key.
     pub(super) fn shown(&self, parent: u32, key: Option<&Value>) -> Tri {
-        let Some(keys) = self.parents.get(&parent) else {
+        let Some((_, keys)) = self.parents.iter().find(|(p, _)| *p == parent) else {
             return Tri::Unknown;
         };
         match key.and_then(LinkKey::of) {
@@ -153,7 +154,17 @@ impl Session<'_> {
 
     fn record(&mut self, parent: u32, keyed: Vec<(LinkKey, bool)>) -> usize {
         let shown = keyed.iter().filter(|(_, s)| *s).count();
-        let keys = self.links.parents.entry(parent).or_default();
+        let parents = &mut self.links.parents;
+        let at = match parents.iter().position(|(p, _)| *p == parent) {
+            Some(i) => i,
+            None => {
+                parents.push((parent, HashMap::default()));
+                parents.len() - 1
+            }
+        };
+        let Some((_, keys)) = parents.get_mut(at) else {
+            return shown;
+        };
         for (k, s) in keyed {
             keys.entry(k).and_modify(|x| *x &= s).or_insert(s);
         }
