@@ -184,6 +184,14 @@ impl Describer<'_> {
             RowFilter::OlderThan(secs) => format!("rows older than {secs}s"),
             RowFilter::Sample(p) => format!("{p}% of rows"),
             RowFilter::Never => "no rows".to_string(),
+            RowFilter::Linked(p) => format!(
+                "rows linked to shown {}",
+                self.set
+                    .model
+                    .sources
+                    .get(*p)
+                    .map_or("?", |s| s.name.as_str())
+            ),
         }
     }
 

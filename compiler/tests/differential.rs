@@ -38,7 +38,15 @@ fn keys() -> KeyRing {
 fn compare(case: &support::gen::Case) -> Result<(), String> {
     let a = case.check();
     let keys = keys();
-    let reference = Reference::new(&a.model, &a.resolution, Some(&KEY), now());
+    let mut reference = Reference::new(&a.model, &a.resolution, Some(&KEY), now());
+    // Linked visibility: the case's rows of each source are its parent rows (sources link
+    // only to earlier ones, so this order gives parents first).
+    for s in &case.sources {
+        let rows = case.rows.iter().filter(|(n, _)| *n == s.name);
+        reference
+            .with_parent_rows(&s.name, rows.map(|(_, r)| r.clone()))
+            .map_err(|e| e.to_string())?;
+    }
     let bundle = pol_compiler::lower::lower(&a.model, &a.resolution);
     let bytes = bundle
         .to_bytes()
@@ -46,9 +54,15 @@ fn compare(case: &support::gen::Case) -> Result<(), String> {
     let engine = Engine::load(&bytes, Some(keys.clone()))
         .map_err(|e| format!("the bundle does not load: {e}\n{}", case.text))?;
     for subject in &case.subjects {
-        let session = engine
+        let mut session = engine
             .session(subject, now())
             .map_err(|e| format!("the engine refuses the subject {subject}: {e}"))?;
+        for s in &case.sources {
+            let rows = case.rows.iter().filter(|(n, _)| *n == s.name);
+            session
+                .link_rows(&s.name, rows.map(|(_, r)| r))
+                .map_err(|e| e.to_string())?;
+        }
         for s in &case.sources {
             let src = session
                 .source(&s.name)

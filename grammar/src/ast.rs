@@ -249,13 +249,22 @@ pub enum Modifier {
         cond: Expr,
         span: Span,
     },
+    /// `links PARENT.COLUMN`: the column holds the key of a row of the parent source (linked
+    /// visibility, `only show rows linked to shown PARENT`).
+    Links {
+        parent: Ident,
+        column: Ident,
+        span: Span,
+    },
 }
 
 impl Modifier {
     pub fn span(&self) -> Span {
         match self {
             Modifier::Key(s) | Modifier::EventTime(s) | Modifier::Tagged(_, s) => *s,
-            Modifier::Accessible { span, .. } | Modifier::Visible { span, .. } => *span,
+            Modifier::Accessible { span, .. }
+            | Modifier::Visible { span, .. }
+            | Modifier::Links { span, .. } => *span,
         }
     }
 }
@@ -420,6 +429,9 @@ pub enum RowFilterKind {
     /// `only show N% of rows`; the literal as written.
     Sample(i64, Span),
     Never,
+    /// `only show rows linked to shown PARENT`: the row's parent record (through the column
+    /// that `links` PARENT) must be shown to the same subject.
+    Linked(Ident),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -287,6 +287,9 @@ pub enum Tok<'a> {
     KwRole,
     KwAttribute,
     KwActing,
+    KwLinks,
+    KwLinked,
+    KwTo,
 }
 
 impl Tok<'_> {
@@ -403,6 +406,9 @@ impl Tok<'_> {
             Tok::KwRole => "role",
             Tok::KwAttribute => "attribute",
             Tok::KwActing => "acting",
+            Tok::KwLinks => "links",
+            Tok::KwLinked => "linked",
+            Tok::KwTo => "to",
             Tok::Ident(_)
             | Tok::Quoted(_)
             | Tok::Label(_)
@@ -678,4 +684,7 @@ pub const KEYWORDS: &[(&str, Tok<'static>)] = &[
     ("role", Tok::KwRole),
     ("attribute", Tok::KwAttribute),
     ("acting", Tok::KwActing),
+    ("links", Tok::KwLinks),
+    ("linked", Tok::KwLinked),
+    ("to", Tok::KwTo),
 ];

@@ -82,7 +82,10 @@ pub fn column_depth(c: &ColumnDecl) -> usize {
 
 fn modifier_depth(m: &Modifier) -> usize {
     match m {
-        Modifier::Key(_) | Modifier::EventTime(_) | Modifier::Tagged(..) => 0,
+        Modifier::Key(_)
+        | Modifier::EventTime(_)
+        | Modifier::Tagged(..)
+        | Modifier::Links { .. } => 0,
         Modifier::Accessible {
             cond, otherwise, ..
         } => expr_depth(cond).max(otherwise.as_ref().map_or(0, technique_depth)),

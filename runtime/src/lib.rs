@@ -69,6 +69,6 @@ pub mod program;
 
 pub use bundle::{Bundle, BundleError};
 pub use engine::{
-    Engine, InputWarning, LoadError, RowExplanation, Session, SourceSession, SubjectError,
-    SubjectIssue,
+    Engine, InputWarning, LinkError, LoadError, RowExplanation, Session, SourceSession,
+    SubjectError, SubjectIssue,
 };

@@ -252,6 +252,10 @@ fn plan_enum_encodings_are_pinned() {
         RowFilter::OlderThan(120),
         RowFilter::Sample(12.5),
         RowFilter::Never,
+        RowFilter::Linked {
+            column: 2,
+            parent: 1,
+        },
     ]);
     out += "# RowAudience\n";
     out += &pin(&[

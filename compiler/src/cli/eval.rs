@@ -53,6 +53,11 @@ pub struct EvalArgs {
     /// The rows, one JSON object per line (default: stdin).
     #[arg(long)]
     pub rows: Option<PathBuf>,
+    /// The rows of a parent source, `SOURCE=FILE` (JSON lines), for the rows that follow it
+    /// (`only show rows linked to shown SOURCE`); repeatable, a grandparent's before its
+    /// children's. Without them, rows that follow SOURCE are hidden.
+    #[arg(long, value_name = "SOURCE=FILE", value_parser = super::link_rows::LinkRows::parse)]
+    pub link_rows: Vec<super::link_rows::LinkRows>,
     /// The masking key file (needed by hash, tokenize, format_preserving, noise, randomize).
     #[arg(long)]
     pub key_file: Option<PathBuf>,
@@ -169,7 +174,7 @@ fn eval(args: &EvalArgs) -> Result<ExitCode, ExitCode> {
         request.bundle.as_deref(),
         args.key_file.as_deref(),
     )?;
-    let session = match &args.grants {
+    let mut session = match &args.grants {
         None => engine
             .session(&subject, now)
             .map_err(|e| fail_usage(format!("the subject: {e}")))?,
@@ -191,6 +196,7 @@ fn eval(args: &EvalArgs) -> Result<ExitCode, ExitCode> {
                 })?
         }
     };
+    let bad_links = super::link_rows::give(&mut session, &args.link_rows)?;
     let Some(source) = session.source(&request.source) else {
         let names: Vec<&str> = engine.source_names().collect();
         return Err(fail_usage(format!(
@@ -212,7 +218,7 @@ fn eval(args: &EvalArgs) -> Result<ExitCode, ExitCode> {
     let mut batch_rows: Vec<Map<String, Json>> = Vec::new();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut bad_lines = 0usize;
+    let mut bad_lines = bad_links;
     let mut input = input;
     let mut buf = Vec::new();
     let mut n = 0usize;

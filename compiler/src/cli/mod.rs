@@ -10,6 +10,7 @@ mod explain;
 mod explain_code;
 mod fmt;
 mod grants;
+mod link_rows;
 mod request_context;
 mod sql;
 mod target;

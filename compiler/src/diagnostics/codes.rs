@@ -97,6 +97,8 @@ codes! {
     BadReplacement = "E0044", Error, "invalid replacement text or character";
     BadBuckets = "E0045", Error, "invalid bucket edges or labels";
     AboveWithoutMax = "E0046", Error, "`above:` without `max:`";
+    BadLink = "E0054", Error, "invalid `links` column";
+    LinkCycle = "E0055", Error, "links form a cycle or a chain too long";
     TypeFallback = "W0001", Warning, "technique falls back on a column type it does not apply to";
     Lockout = "W0002", Warning, "rule locked out of a source";
     TaggedColumnSkip = "W0003", Warning, "`row[tagged …]` rule skips a source";

@@ -143,6 +143,11 @@ fn context_items(model: &Model, toks: &Toks) -> Vec<CompletionItem> {
         Some(Tok::KwUser) if dotted && segs.is_empty() => return subject_fields(model),
         Some(Tok::KwRow) if dotted => return row_columns(model, toks, &segs),
         Some(Tok::KwColumn) => return column_paths(model, &segs),
+        // `links P.KEY` (linked visibility): a source, then its columns.
+        Some(Tok::KwLinks) => return column_paths(model, &segs),
+        Some(Tok::KwShown) if matches!(before_anchor, Some(Tok::KwTo)) && !dotted => {
+            return sources(model)
+        }
         Some(Tok::KwTagged) => return hierarchy(&model.tags, &segs, CompletionKind::Tag),
         Some(Tok::Comma) if in_tag_list(&toks[..anchor_end]) => {
             return hierarchy(&model.tags, &segs, CompletionKind::Tag)

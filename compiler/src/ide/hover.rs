@@ -568,6 +568,11 @@ fn column_hover(ide: &Ide, source: &str, column: &str) -> String {
     if c.event_time {
         facts.push("event time".to_string());
     }
+    if let Some(l) = s.links.iter().find(|l| l.column == cid) {
+        let parent = &model.sources[l.parent];
+        let key = parent.key.map_or("?", |k| parent.columns[k].name.as_str());
+        facts.push(format!("links `{}.{key}`", parent.name));
+    }
     if !c.tags.is_empty() {
         let tags: Vec<String> = c.tags.iter().map(|&t| code(&model.tags.path(t))).collect();
         facts.push(format!("tagged {}", tags.join(", ")));

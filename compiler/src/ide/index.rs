@@ -285,6 +285,10 @@ impl Builder<'_> {
                                 }
                             }
                             ast::Modifier::Visible { cond, .. } => self.expr(cond, &ctx, false),
+                            ast::Modifier::Links { parent, column, .. } => {
+                                self.push(parent.span, Symbol::Source(parent.name.clone()), false);
+                                self.column(&parent.name, &column.name, column.span, false);
+                            }
                             ast::Modifier::Key(_) | ast::Modifier::EventTime(_) => {}
                         }
                     }
@@ -364,6 +368,9 @@ impl Builder<'_> {
     }
 
     fn row_filter(&mut self, f: &ast::RowFilter, ctx: &RowContext) {
+        if let ast::RowFilterKind::Linked(parent) = &f.kind {
+            self.push(parent.span, Symbol::Source(parent.name.clone()), false);
+        }
         if let ast::RowFilterKind::Where(e) = &f.kind {
             self.expr(e, ctx, false);
         }

@@ -554,6 +554,14 @@ impl<'f> Lowerer<'_, 'f> {
             RowFilter::Sample(p) if src.key.is_some() && *p <= 100 => {
                 rt::RowFilter::Sample(f64::from(*p))
             }
+            RowFilter::Linked(parent) => match src.link_to(*parent) {
+                Some(link) => rt::RowFilter::Linked {
+                    column: link.column as u32,
+                    parent: *parent as u32,
+                },
+                // No link to the parent (W0002): no rows.
+                None => rt::RowFilter::Never,
+            },
             // No event time or key to decide on: no rows (never fail open).
             _ => rt::RowFilter::Never,
         }
@@ -649,5 +657,6 @@ fn describe_row_filter(f: &RowFilter) -> String {
         RowFilter::OlderThan(d) => format!("only show rows older than {d}s"),
         RowFilter::Sample(p) => format!("only show {p}% of rows"),
         RowFilter::Never => "never show rows".to_string(),
+        RowFilter::Linked(_) => "only show rows linked to shown …".to_string(),
     }
 }

@@ -116,6 +116,9 @@ pub struct Source {
     pub event_time: Option<ColumnId>,
     pub level: Option<SourceLevel>,
     pub doc: Option<String>,
+    /// `links PARENT.KEY` columns (linked visibility), in declaration order; at most one per
+    /// parent source.
+    pub links: Vec<Link>,
     /// Column names to ids, kept by [`Source::add_column`] (a source may have tens of
     /// thousands of columns, and declaring each looks up the ones before it).
     column_index: std::collections::HashMap<String, ColumnId>,
@@ -140,6 +143,7 @@ impl Source {
             event_time: None,
             level: None,
             doc,
+            links: Vec::new(),
             column_index: std::collections::HashMap::new(),
         }
     }
@@ -164,6 +168,11 @@ impl Source {
         id
     }
 
+    /// The column of this source that `links` `parent` (linked visibility), if any.
+    pub fn link_to(&self, parent: SourceId) -> Option<&Link> {
+        self.links.iter().find(|l| l.parent == parent)
+    }
+
     /// Top-level columns (not struct fields).
     pub fn top_columns(&self) -> impl Iterator<Item = (ColumnId, &Column)> {
         self.columns
@@ -171,6 +180,19 @@ impl Source {
             .enumerate()
             .filter(|(_, c)| c.parent.is_none())
     }
+}
+
+/// `links PARENT.KEY` on a top-level column: the column holds the key of the parent row a row
+/// belongs to. `only show rows linked to shown PARENT` reads it: a row is shown only if the
+/// parent row with that key is given and shown to the same subject (docs/language.md §12).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    /// The linking (foreign key) column, top-level.
+    pub column: ColumnId,
+    /// The parent source; its `key` column is the one linked to.
+    pub parent: SourceId,
+    /// The `links …` modifier.
+    pub loc: Loc,
 }
 
 #[derive(Clone, Debug)]
@@ -582,6 +604,9 @@ pub enum RowFilter {
     OlderThan(i64),
     Sample(u8),
     Never,
+    /// `only show rows linked to shown PARENT`: the parent row (through the source's
+    /// [`Link`] to PARENT) is given and shown; a source without that link shows no row (W0002).
+    Linked(SourceId),
 }
 
 #[derive(Clone, Debug)]

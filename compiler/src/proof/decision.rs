@@ -453,6 +453,17 @@ impl<'a> Decisions<'a> {
             RowFilter::OlderThan(secs) => row_atom(atoms, format!("the row is older than {secs}s")),
             RowFilter::Sample(p) => row_atom(atoms, format!("the row is in the {p}% sample")),
             RowFilter::Never => Bdd::FALSE,
+            // No link to the parent (W0002): no rows.
+            RowFilter::Linked(p) if src.link_to(*p).is_none() => Bdd::FALSE,
+            // The parent row is another row, decided by the parent's own rules: an opaque
+            // fact about the row (sound: it may hold or fail for any subject).
+            RowFilter::Linked(p) => {
+                let parent = self.model.sources.get(*p).map_or("?", |x| x.name.as_str());
+                row_atom(
+                    atoms,
+                    format!("the `{parent}` row it links to is given and shown to the subject"),
+                )
+            }
         }
     }
 

@@ -103,6 +103,8 @@ pub struct Reference<'m> {
     keys: Option<techniques::Keys>,
     now: DateTime<Utc>,
     regexes: RefCell<HashMap<String, Option<regex::Regex>>>,
+    /// The parent rows given for linked visibility ([`Reference::with_parent_rows`]).
+    parents: HashMap<SourceId, Vec<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl<'m> Reference<'m> {
@@ -122,7 +124,23 @@ impl<'m> Reference<'m> {
             keys: key.and_then(techniques::Keys::derive),
             now,
             regexes: RefCell::new(HashMap::new()),
+            parents: HashMap::new(),
         }
+    }
+
+    /// Gives the rows of source `parent`, for the rows of sources that follow it (`only show
+    /// rows linked to shown parent`): a child row passes if some given row of `parent` has the
+    /// key its link column holds and every given row with that key is shown to the subject.
+    /// Rows given in several calls add up. Without any, the child rows that follow it are
+    /// hidden.
+    pub fn with_parent_rows(
+        &mut self,
+        parent: &str,
+        rows: impl IntoIterator<Item = serde_json::Map<String, serde_json::Value>>,
+    ) -> Result<(), ReferenceError> {
+        let p = self.source_id(parent)?;
+        self.parents.entry(p).or_default().extend(rows);
+        Ok(())
     }
 
     /// Decodes a subject by §8 ([`Subject::decode`], the reference's own decoding): missing
@@ -362,7 +380,45 @@ impl<'m> Reference<'m> {
                 Some(k) => Truth::from_bool(sample_in(&src.name, k, *pct)),
             },
             RowFilter::Never => Truth::False,
+            RowFilter::Linked(p) => self.linked(*p, row, env.subject),
         }
+    }
+
+    /// `only show rows linked to shown P` on one row: the source's link to P names a key;
+    /// no link (lockout), a dangling key or a hidden parent row: false; a null key, or no rows
+    /// of P given at all: unknown.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+    )]
+    fn linked(&self, p: SourceId, row: &Row<'_>, subject: &Subject) -> Truth {
+        let src = row.src();
+        let Some(link) = src.link_to(p) else {
+            return Truth::False;
+        };
+        let fk = &row.raw[row::top_of(src, link.column)];
+        let Some(parents) = self.parents.get(&p) else {
+            return Truth::Unknown;
+        };
+        if matches!(fk, Value::Null) {
+            return Truth::Unknown;
+        }
+        let Some(key) = self.model.sources[p].key else {
+            return Truth::False;
+        };
+        let mut found = false;
+        for json in parents {
+            let parent = Row::decode(self.model, p, json, subject, self.now, &self.regexes);
+            if &parent.raw[key] != fk {
+                continue;
+            }
+            found = true;
+            // The parent row is shown: exempt on its source, or its row rules pass.
+            if !self.exempt(p, subject) && !self.row_shown(&parent, subject) {
+                return Truth::False;
+            }
+        }
+        Truth::from_bool(found)
     }
 
     /// Does `e` read `row.x` where the source has no column x?

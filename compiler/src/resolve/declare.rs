@@ -510,7 +510,10 @@ impl Checker<'_> {
                                 }
                             }
                         }
-                        Modifier::Accessible { .. } | Modifier::Visible { .. } => {}
+                        // Links name other sources: resolved by `check_links`.
+                        Modifier::Accessible { .. }
+                        | Modifier::Visible { .. }
+                        | Modifier::Links { .. } => {}
                     }
                 }
             }
@@ -745,7 +748,7 @@ fn field_depth(source: &Source, parent: Option<usize>) -> usize {
     depth
 }
 
-fn flatten<'a>(
+pub(super) fn flatten<'a>(
     columns: &'a [ColumnDecl],
     prefix: Option<&str>,
     out: &mut Vec<(String, &'a ColumnDecl)>,

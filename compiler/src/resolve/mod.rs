@@ -4,6 +4,8 @@
 
 mod declare;
 pub mod exprs;
+mod links;
+pub use links::MAX_LINK_DEPTH;
 pub mod memo;
 mod policies;
 pub mod suggest;
@@ -97,6 +99,7 @@ pub fn resolve_after(
             c.declare_sources();
             c.build_index();
             c.check_columns();
+            c.check_links();
             Arc::new((c.model.clone(), c.diags.clone()))
         }
     };

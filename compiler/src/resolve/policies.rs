@@ -554,6 +554,21 @@ impl Checker<'_> {
                 RowFilter::Sample(*p as u8)
             }
             RowFilterKind::Never => RowFilter::Never,
+            RowFilterKind::Linked(parent) => {
+                let pid = self.resolve_source(parent, file)?;
+                let parent_name = self.model.sources.get(pid).map_or("?", |p| p.name.as_str());
+                let what = format!("has no column that `links` `{parent_name}`");
+                let needs = Needed {
+                    marker: "{link}",
+                    what: &what,
+                    label: "needs a link",
+                    help: "declare the column holding the parent's key with `links PARENT.KEY`",
+                };
+                if !self.sources_have(sources, |s| s.link_to(pid).is_some(), &needs, at, ctx) {
+                    return None;
+                }
+                RowFilter::Linked(pid)
+            }
         })
     }
 
@@ -616,10 +631,10 @@ impl Checker<'_> {
             sources.len() > 1,
         );
         for (s, what, span) in event {
-            let what = if what == "{key}" {
-                "a `key` column to sample on"
-            } else {
-                "an `event_time` column"
+            let what = match what.as_str() {
+                "{key}" => "a `key` column to sample on",
+                "{link}" => "column that `links` the parent this rule follows",
+                _ => "an `event_time` column",
             };
             let d = Diagnostic::row_rule_lockout(
                 Loc::new(file, span),
@@ -669,10 +684,10 @@ fn unreachable_who() -> MaskBody {
 
 /// A column a row filter needs on every source it covers (`newer than` needs the event time,
 /// `% of rows` the key).
-struct Needed {
+struct Needed<'a> {
     /// The pseudo-column recorded for lockout when a multi-source scope lacks it.
     marker: &'static str,
-    what: &'static str,
+    what: &'a str,
     label: &'static str,
     help: &'static str,
 }
@@ -689,7 +704,7 @@ impl Checker<'_> {
         &mut self,
         sources: &[SourceId],
         has: impl Fn(&crate::model::Source) -> bool,
-        needs: &Needed,
+        needs: &Needed<'_>,
         at: Loc,
         ctx: &mut ExprCtx,
     ) -> bool {

@@ -17,19 +17,28 @@ const HELPERS: &str = include_str!("helpers.sql");
 pub struct Generated {
     pub preamble: String,
     pub views: Vec<(String, Result<String, Vec<SqlError>>)>,
+    /// The order the views are created in: a parent's before its linked children's.
+    order: Vec<usize>,
     schema: String,
     base: String,
 }
 
 impl Generated {
-    /// Every refusal, in source order.
+    /// Every refusal, in source order, each once (a view that follows a parent's repeats the
+    /// parent's refusals).
     pub fn errors(&self) -> Vec<SqlError> {
-        self.views
+        let mut out: Vec<SqlError> = Vec::new();
+        for e in self
+            .views
             .iter()
             .filter_map(|(_, r)| r.as_ref().err())
             .flatten()
-            .cloned()
-            .collect()
+        {
+            if !out.contains(e) {
+                out.push(e.clone());
+            }
+        }
+        out
     }
 
     /// The script, or every refusal when a view cannot be generated.
@@ -62,7 +71,7 @@ impl Generated {
         let s = &self.schema;
         let mut out = self.preamble.clone();
         out.push_str("\n-- The masked views, one per source.\n");
-        for (name, view) in &self.views {
+        for (name, view) in self.order.iter().filter_map(|&i| self.views.get(i)) {
             if let Ok(sql) = view {
                 let _ = writeln!(out, "\n-- {name}");
                 let _ = writeln!(
@@ -87,7 +96,7 @@ impl Generated {
 )]
 pub fn generate(model: &Model, resolution: &Resolution, opts: &Options) -> Generated {
     let schema = ident::ident(&opts.schema);
-    let views = (0..model.sources.len())
+    let mut views: Vec<(String, Result<String, Vec<SqlError>>)> = (0..model.sources.len())
         .map(|s| {
             (
                 model.sources[s].name.clone(),
@@ -95,12 +104,65 @@ pub fn generate(model: &Model, resolution: &Resolution, opts: &Options) -> Gener
             )
         })
         .collect();
+    let order = parents_first(model);
+    // A view whose filter follows a parent reads the parent's `__shown` view, made with the
+    // parent's view: without it, the child has no view either (the parent's refusals say why).
+    for &s in &order {
+        let parents: Vec<usize> = model.sources[s].links.iter().map(|l| l.parent).collect();
+        let mut inherited: Vec<SqlError> = Vec::new();
+        for p in parents {
+            if let Some((_, Err(e))) = views.get(p) {
+                inherited.extend(e.iter().cloned());
+            }
+        }
+        if inherited.is_empty() {
+            continue;
+        }
+        if let Some((_, r)) = views.get_mut(s) {
+            match r {
+                Ok(_) => *r = Err(inherited),
+                Err(e) => {
+                    for x in inherited {
+                        if !e.contains(&x) {
+                            e.push(x);
+                        }
+                    }
+                }
+            }
+        }
+    }
     Generated {
         preamble: preamble(model, opts),
         views,
+        order,
         schema,
         base: ident::ident(&opts.base_schema),
     }
+}
+
+/// The sources in an order where a parent comes before every source that links to it (its
+/// view's filter reads the parent's `__shown` view), otherwise in declaration order.
+fn parents_first(model: &Model) -> Vec<usize> {
+    let n = model.sources.len();
+    // Height: the longest chain of links above a source (links form no cycle, and no chain
+    // longer than the limit, once the set checks).
+    let mut height = vec![0usize; n];
+    for _ in 0..=crate::resolve::MAX_LINK_DEPTH {
+        for (s, src) in model.sources.iter().enumerate() {
+            let h = src
+                .links
+                .iter()
+                .map(|l| height.get(l.parent).map_or(0, |h| h + 1))
+                .max()
+                .unwrap_or(0);
+            if let Some(x) = height.get_mut(s) {
+                *x = h;
+            }
+        }
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|&s| height.get(s).copied().unwrap_or(0));
+    order
 }
 
 fn preamble(model: &Model, opts: &Options) -> String {

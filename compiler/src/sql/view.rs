@@ -61,6 +61,12 @@ struct Builder<'a> {
     errors: Vec<SqlError>,
 }
 
+/// The name of the view of a parent source's keys and whether each row is shown
+/// (linked visibility).
+pub fn shown_view_name(source: &str) -> String {
+    format!("{source}__shown")
+}
+
 /// The `CREATE VIEW` of source `s`, or every reason it cannot be generated.
 pub fn view(
     model: &Model,
@@ -353,6 +359,22 @@ impl<'a> Builder<'a> {
                     "<"
                 };
                 format!("({ev} {op} now() - make_interval(secs => {secs}))")
+            }
+            // No link to the parent (W0002): no rows.
+            RowFilter::Linked(p) if src.link_to(*p).is_none() => "false".into(),
+            RowFilter::Linked(p) => {
+                let fk = src
+                    .link_to(*p)
+                    .and_then(|l| self.raw.get(l.column).cloned().flatten());
+                let (Some(fk), Some(parent)) = (fk, self.model.sources.get(*p)) else {
+                    return "NULL::boolean".into();
+                };
+                // Every row of the parent with that key is shown (null: none, or a null key).
+                format!(
+                    "(SELECT bool_and(l.shown) FROM {}.{} l WHERE l.key = {fk})",
+                    self.schema,
+                    ident::ident(&shown_view_name(&parent.name))
+                )
             }
             RowFilter::Sample(pct) => {
                 let key = src.key.and_then(|k| {
@@ -666,14 +688,48 @@ impl<'a> Builder<'a> {
         for (i, d) in self.decided.iter().enumerate() {
             decisions.push(format!("{d} AS d_{i}"));
         }
-        format!(
-            "CREATE VIEW {schema}.{name} WITH (security_barrier) AS\nWITH subject AS MATERIALIZED (\n  SELECT\n    {}\n  FROM (\n    SELECT\n      {}\n    FROM {schema}.decode_subject(\n      (SELECT sj.subject FROM {schema}.subjects sj WHERE sj.role = current_user),\n      current_setting('pol.acting_under', true)) AS u\n  ) AS u\n)\nSELECT\n{}\nFROM (\n  SELECT\n    {}\n  FROM {base}.{name} AS t\n  CROSS JOIN subject AS u{grants}{filter}\n  OFFSET 0\n) AS x;\n",
+        let subject_cte = format!(
+            "WITH subject AS MATERIALIZED (\n  SELECT\n    {}\n  FROM (\n    SELECT\n      {}\n    FROM {schema}.decode_subject(\n      (SELECT sj.subject FROM {schema}.subjects sj WHERE sj.role = current_user),\n      current_setting('pol.acting_under', true)) AS u\n  ) AS u\n)",
             decisions.join(",\n    "),
             conds.join(",\n      "),
-            outer.join(",\n"),
-            inner.join(",\n    "),
-            name = ident::ident(&src.name),
+        );
+        let shown_view = self.shown_view(&subject_cte, &exempt, &rules);
+        shown_view
+            + &format!(
+                "CREATE VIEW {schema}.{name} WITH (security_barrier) AS\n{subject_cte}\nSELECT\n{}\nFROM (\n  SELECT\n    {}\n  FROM {base}.{name} AS t\n  CROSS JOIN subject AS u{grants}{filter}\n  OFFSET 0\n) AS x;\n",
+                outer.join(",\n"),
+                inner.join(",\n    "),
+                name = ident::ident(&src.name),
+                base = ident::ident(&self.opts.base_schema),
+            )
+    }
+
+    /// For a source some other source links to: the view `<source>__shown` its children's
+    /// filters read, each base row's key and whether the row rules show the row to the
+    /// querying subject (as the source's own view filters). Not granted to anyone: the
+    /// children's views read it with their owner's rights.
+    fn shown_view(&self, subject_cte: &str, exempt: &str, rules: &[String]) -> String {
+        let src = self.src();
+        let linked_to = self
+            .model
+            .sources
+            .iter()
+            .any(|c| c.link_to(self.s).is_some());
+        let key = src.key.and_then(|k| self.raw.get(k).cloned().flatten());
+        let (true, Some(key)) = (linked_to, key) else {
+            return String::new();
+        };
+        let shown = if rules.is_empty() {
+            "true".to_string()
+        } else {
+            format!("({exempt} OR ({})) IS TRUE", rules.join("\n    AND "))
+        };
+        format!(
+            "CREATE VIEW {schema}.{name} WITH (security_barrier) AS\n{subject_cte}\nSELECT {key} AS key, {shown} AS shown\nFROM {base}.{table} AS t\nCROSS JOIN subject AS u;\n",
+            schema = self.schema,
+            name = ident::ident(&shown_view_name(&src.name)),
             base = ident::ident(&self.opts.base_schema),
+            table = ident::ident(&src.name),
         )
     }
 

@@ -18,11 +18,15 @@ impl RowEvaluator for EngineEvaluator {
         subject: &Json,
         now: DateTime<Utc>,
         row: &Map<String, Json>,
+        parents: &[(&str, &Map<String, Json>)],
     ) -> Result<RowOutcome, String> {
-        let session = self
+        let mut session = self
             .engine
             .session(subject, now)
             .map_err(|e| e.to_string())?;
+        for (parent, r) in parents {
+            session.link_rows(parent, [*r]).map_err(|e| e.to_string())?;
+        }
         let src = session
             .source(source)
             .ok_or_else(|| format!("the bundle has no source `{source}`"))?;

@@ -47,14 +47,16 @@ pub struct RowOutcome {
 
 /// Something that can evaluate a row of a source for a subject at a clock.
 pub trait RowEvaluator {
-    /// Evaluates `row` of `source` for `subject` at `now`. An error is a message (the test
-    /// fails with it).
+    /// Evaluates `row` of `source` for `subject` at `now`, `parents` being the rows of other
+    /// sources given before it (in order), for linked visibility. An error is a message (the
+    /// test fails with it).
     fn evaluate(
         &self,
         source: &str,
         subject: &Json,
         now: DateTime<Utc>,
         row: &Map<String, Json>,
+        parents: &[(&str, &Map<String, Json>)],
     ) -> Result<RowOutcome, String>;
 }
 
@@ -103,12 +105,19 @@ pub fn run_test(model: &Model, test: &TestCase, evaluator: &dyn RowEvaluator) ->
     let mut subject = Json::Object(Map::new());
     let mut now = default_clock();
     let mut row: Option<(usize, &Map<String, Json>)> = None;
+    let mut parents: Vec<(&str, &Map<String, Json>)> = Vec::new();
     let mut failures = Vec::new();
     for step in &test.steps {
         match step {
             TestStep::User(u, _) => subject = u.clone(),
             TestStep::Now(t, _) => now = *t,
-            TestStep::Row { source, row: r, .. } => row = Some((*source, r)),
+            TestStep::Row { source, row: r, .. } => {
+                // Linked visibility: a row of another source given earlier is a parent row.
+                if let Some((prev, prev_row)) = row.filter(|(prev, _)| prev != source) {
+                    parents.push((model.sources[prev].name.as_str(), prev_row));
+                }
+                row = Some((*source, r));
+            }
             TestStep::ExpectRow(_, loc)
             | TestStep::ExpectHidden(loc)
             | TestStep::ExpectShown(loc)
@@ -121,7 +130,7 @@ pub fn run_test(model: &Model, test: &TestCase, evaluator: &dyn RowEvaluator) ->
                     continue;
                 };
                 let name = &model.sources[source].name;
-                let lines = match evaluator.evaluate(name, &subject, now, r) {
+                let lines = match evaluator.evaluate(name, &subject, now, r, &parents) {
                     Err(e) => vec![format!("cannot evaluate the row: {e}")],
                     Ok(out) => check(step, &out),
                 };

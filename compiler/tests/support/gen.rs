@@ -131,6 +131,8 @@ pub struct Src {
     /// Derived columns: (name, expression).
     pub derived: Vec<(&'static str, &'static str)>,
     pub level: bool,
+    /// `up: int links s{j}.id`: the index of the parent source (always an earlier one).
+    pub link: Option<usize>,
 }
 
 impl Src {
@@ -228,6 +230,7 @@ impl Case {
             let s = t.choose(&sources).clone();
             rows.push((s.name.clone(), row(t, &s)));
         }
+        link_rows(t, &sources, &mut rows);
         Case {
             text,
             sources,
@@ -314,6 +317,7 @@ fn source(t: &mut Tape, i: usize, levels: bool, derived: Derived) -> Src {
         cols,
         derived: vec![],
         level: false,
+        link: None,
     };
     if src.has("name") && src.has("email") && t.pick(2) == 1 {
         src.derived.push(("label", "concat(name, \":\", email)"));
@@ -333,6 +337,9 @@ fn source(t: &mut Tape, i: usize, levels: bool, derived: Derived) -> Src {
     }
     if levels && src.has("state") {
         src.level = t.pick(2) == 1;
+    }
+    if i > 0 && t.one_in(2) {
+        src.link = Some(t.pick(i));
     }
     src
 }
@@ -392,6 +399,9 @@ fn render_source(s: &Src) -> String {
     }
     if s.level {
         out.push_str("  lvl: text,\n");
+    }
+    if let Some(p) = s.link {
+        out.push_str(&format!("  up: int links s{p}.id,\n"));
     }
     for (n, e) in &s.derived {
         out.push_str(&format!("  {n} = {e},\n"));
@@ -699,10 +709,15 @@ fn policy(t: &mut Tape, p: usize, sources: &[Src], levels: bool) -> String {
 }
 
 fn row_rule(t: &mut Tape, covered: &[&Src]) -> String {
+    // The parents the covered sources link to (a source without that link is locked out).
+    let parents: Vec<usize> = covered.iter().filter_map(|s| s.link).collect();
     let filter = |t: &mut Tape| -> String {
-        match t.pick(4) {
+        match t.pick(5) {
             0 | 1 => format!("only show rows where {}", row_cond(t, covered, 1)),
             2 => format!("only show {}% of rows", t.choose(&["50", "10", "90"])),
+            3 | 4 if !parents.is_empty() => {
+                format!("only show rows linked to shown s{}", t.choose(&parents))
+            }
             _ => "never show rows".to_string(),
         }
     };
@@ -711,9 +726,12 @@ fn row_rule(t: &mut Tape, covered: &[&Src]) -> String {
         0 => "for everyone".to_string(),
         1 => format!("for everyone except {}", user_cond(t, 1)),
         _ => {
-            let other = match t.pick(3) {
+            let other = match t.pick(4) {
                 0 => "all rows".to_string(),
                 1 => format!("only show rows where {}", row_cond(t, covered, 1)),
+                3 if !parents.is_empty() => {
+                    format!("only show rows linked to shown s{}", t.choose(&parents))
+                }
                 _ => "only show 50% of rows".to_string(),
             };
             format!("for everyone who {} otherwise {other}", user_cond(t, 1))
@@ -924,6 +942,29 @@ fn wrong(t: &mut Tape, k: Kind) -> Value {
     }
 }
 
+/// Points about half of the links of the rows at a row of the parent given in the case (the
+/// others stay as drawn: absent, null, or dangling more often than not).
+fn link_rows(t: &mut Tape, sources: &[Src], rows: &mut [(String, Map<String, Value>)]) {
+    for i in 0..rows.len() {
+        let Some(parent) = sources
+            .iter()
+            .find(|s| s.name == rows[i].0)
+            .and_then(|s| s.link)
+        else {
+            continue;
+        };
+        let ids: Vec<Value> = rows
+            .iter()
+            .filter(|(n, r)| *n == format!("s{parent}") && r.get("id").is_some_and(Value::is_u64))
+            .filter_map(|(_, r)| r.get("id").cloned())
+            .collect();
+        if !ids.is_empty() && t.one_in(2) {
+            let id = t.choose(&ids).clone();
+            rows[i].1.insert("up".into(), id);
+        }
+    }
+}
+
 fn row(t: &mut Tape, s: &Src) -> Map<String, Value> {
     let mut m = Map::new();
     match t.pick(6) {
@@ -963,6 +1004,17 @@ fn row(t: &mut Tape, s: &Src) -> Map<String, Value> {
             Value::Null
         ]));
         m.insert("lvl".into(), v);
+    }
+    if s.link.is_some() {
+        match t.pick(4) {
+            0 => {}
+            1 => {
+                m.insert("up".into(), Value::Null);
+            }
+            _ => {
+                m.insert("up".into(), json!(t.pick(50)));
+            }
+        }
     }
     if t.one_in(4) {
         m.insert("undeclared".into(), json!("x"));

@@ -299,6 +299,12 @@ impl Printer<'_> {
                 self.words(&[Tok::KwVisible, Tok::KwIf]);
                 self.expr(cond);
             }
+            Modifier::Links { .. } => {
+                self.words(&[Tok::KwLinks]);
+                self.tok_any();
+                self.tok(Tok::Dot);
+                self.tok_any();
+            }
         }
     }
 
@@ -597,6 +603,17 @@ impl Printer<'_> {
 
     fn row_filter(&mut self, f: &RowFilter) {
         match &f.kind {
+            RowFilterKind::Linked(_) => {
+                self.words(&[
+                    Tok::KwOnly,
+                    Tok::KwShow,
+                    Tok::KwRows,
+                    Tok::KwLinked,
+                    Tok::KwTo,
+                    Tok::KwShown,
+                ]);
+                self.tok_any();
+            }
             RowFilterKind::Never => {
                 self.tok(Tok::KwNever);
                 self.space();

@@ -244,7 +244,22 @@ pub enum RowFilter {
     Sample(f64),
     /// `never show rows`.
     Never,
+    /// `only show rows linked to shown P`: the row's top-level column `column` holds the key
+    /// of a row of source `parent` (an index into [`Bundle::sources`]), and the row passes
+    /// only if that parent row was given to the session and is shown to its subject
+    /// (`Session::link_rows`). A null key, a key no given parent row has, or a parent whose
+    /// rows were never given: hidden.
+    Linked {
+        /// The linking column's position among the source's top-level columns.
+        column: u32,
+        /// The parent source.
+        parent: u32,
+    },
 }
+
+/// The longest chain of linked row rules a bundle may hold: a source, its parent, its
+/// grandparent… at most this many sources (the verifier refuses more, and cycles).
+pub const MAX_LINK_DEPTH: usize = 16;
 
 /// Whom a row rule applies to.
 ///

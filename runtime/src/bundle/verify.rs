@@ -21,6 +21,7 @@ use super::grants::{GrantAudience, GrantKind, MAX_UNMASK_SECONDS, MIN_UNMASK_SEC
 use super::{Audience, Body, Bundle, RowFilter, SourcePlan, TechniquePlan};
 use crate::program::{stack_depth, Op, StackError};
 
+mod links;
 mod source;
 
 /// The deepest nesting of struct fields the verifier accepts.
@@ -270,6 +271,7 @@ pub fn verify(b: &Bundle) -> Result<Checked, VerifyError> {
         }
         derived_order.push(v.source(si as u32, s)?);
     }
+    links::check(b)?;
     v.grants()?;
     v.debug()?;
     Ok(Checked {
@@ -667,6 +669,37 @@ impl<'b> Verifier<'b> {
                 Ok(())
             }
             RowFilter::Never => Ok(()),
+            RowFilter::Linked { column, parent } => {
+                let top = s
+                    .columns
+                    .get(*column as usize)
+                    .is_some_and(|c| c.parent.is_none() && c.derived.is_none());
+                if !top {
+                    return Err(structure(
+                        at(),
+                        "a linked filter on a column that is not a stored top-level column",
+                    ));
+                }
+                if self
+                    .b
+                    .sources
+                    .get(*parent as usize)
+                    .is_none_or(|p| p.key_column.is_none())
+                {
+                    return Err(structure(
+                        at(),
+                        "a linked filter to a source that does not exist or has no key",
+                    ));
+                }
+                if let Some(read) = self
+                    .columns_read
+                    .get_mut(source as usize)
+                    .and_then(|r| r.get_mut(*column as usize))
+                {
+                    *read = true;
+                }
+                Ok(())
+            }
         }
     }
 }

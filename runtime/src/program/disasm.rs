@@ -381,6 +381,9 @@ fn row_filter(r: &RowFilter) -> String {
         RowFilter::OlderThan(s) => format!("rows older than {s}s"),
         RowFilter::Sample(p) => format!("{p}% of rows"),
         RowFilter::Never => "no rows".to_owned(),
+        RowFilter::Linked { column, parent } => {
+            format!("rows whose column {column} is the key of a shown row of source {parent}")
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 mod columns;
 mod declarations;
 mod expressions;
+mod links;
 mod lints;
 mod lockout;
 mod mismatch;

@@ -6,7 +6,7 @@
 
 use super::{ColSpec, RuleCheck, SourceSession};
 use crate::bundle::{Audience, Candidate, RowAudience, RowFilter, RowOtherwise};
-use crate::engine::Prepared;
+use crate::engine::{Prepared, SourceMeta};
 use crate::program::Op;
 
 use super::batch_plan::ColumnTreatment;
@@ -50,12 +50,15 @@ impl Reads {
         }
     }
 
-    fn filter(&mut self, f: &RowFilter, event: Option<usize>, key: Option<usize>) {
+    fn filter(&mut self, f: &RowFilter, meta: &SourceMeta) {
         match f {
             RowFilter::Where(p) => self.program(*p),
-            RowFilter::NewerThan(_) | RowFilter::OlderThan(_) => self.position(event),
-            RowFilter::Sample(_) => self.position(key),
+            RowFilter::NewerThan(_) | RowFilter::OlderThan(_) => self.position(meta.event_pos),
+            RowFilter::Sample(_) => self.position(meta.key_pos),
             RowFilter::Never => {}
+            RowFilter::Linked { column, .. } => {
+                self.position(meta.paths.get(*column as usize).map(|p| p.top as usize))
+            }
         }
     }
 }
@@ -82,12 +85,12 @@ impl SourceSession<'_> {
         }
         for check in &self.spec.checks {
             match check {
-                RuleCheck::Filter(f) => reads.filter(f, meta.event_pos, meta.key_pos),
+                RuleCheck::Filter(f) => reads.filter(f, meta),
                 RuleCheck::Generic(ri) => {
                     let Some(r) = self.plan.row_rules.get(*ri) else {
                         continue;
                     };
-                    reads.filter(&r.filter, meta.event_pos, meta.key_pos);
+                    reads.filter(&r.filter, meta);
                     match &r.audience {
                         RowAudience::Everyone => {}
                         RowAudience::Except(c) => reads.program(*c),
@@ -97,7 +100,7 @@ impl SourceSession<'_> {
                         } => {
                             reads.program(*condition);
                             if let RowOtherwise::Filter(f) = otherwise {
-                                reads.filter(f, meta.event_pos, meta.key_pos);
+                                reads.filter(f, meta);
                             }
                         }
                     }

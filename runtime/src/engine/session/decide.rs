@@ -113,6 +113,15 @@ impl<'s> SourceSession<'s> {
                 }
             }
             RowFilter::Never => Tri::False,
+            RowFilter::Linked { column, parent } => {
+                let key = self
+                    .meta
+                    .paths
+                    .get(*column as usize)
+                    .filter(|p| p.steps.is_empty())
+                    .and_then(|p| state.cell(p.top as usize));
+                self.session.links.shown(*parent, key)
+            }
         }
     }
 

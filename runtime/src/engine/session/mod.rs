@@ -20,6 +20,7 @@ mod conditions;
 mod decide;
 mod decode;
 mod explaining;
+mod links;
 mod memo;
 mod source;
 mod specialise;
@@ -30,6 +31,8 @@ use decide::decide_body;
 pub(crate) use decode::conform;
 use decode::{Derive, RowState};
 use explaining::CellTrace;
+pub use links::LinkError;
+use links::Links;
 use memo::Memo;
 use specialise::CellPlan;
 
@@ -154,6 +157,8 @@ pub struct Session<'e> {
     /// Temporary unmask grants live at the session clock, if the session was opened through a
     /// [`GrantService`](crate::grants::GrantService).
     grants: Option<GrantView>,
+    /// The parent rows given for linked visibility ([`Session::link_rows`]).
+    links: Links,
 }
 
 /// A source specialised for a session's user, and what masking its rows observed.
@@ -200,6 +205,7 @@ impl<'e> Session<'e> {
             compared: Conditions::new(engine, subject, now),
             specs: Memo::new(engine.bundle.sources.len()),
             grants: None,
+            links: Links::default(),
         }
     }
 
