@@ -287,6 +287,8 @@ pub enum Tok<'a> {
     KwRole,
     KwAttribute,
     KwActing,
+    KwApproval,
+    KwWithin,
 }
 
 impl Tok<'_> {
@@ -403,6 +405,8 @@ impl Tok<'_> {
             Tok::KwRole => "role",
             Tok::KwAttribute => "attribute",
             Tok::KwActing => "acting",
+            Tok::KwApproval => "approval",
+            Tok::KwWithin => "within",
             Tok::Ident(_)
             | Tok::Quoted(_)
             | Tok::Label(_)
@@ -678,4 +682,6 @@ pub const KEYWORDS: &[(&str, Tok<'static>)] = &[
     ("role", Tok::KwRole),
     ("attribute", Tok::KwAttribute),
     ("acting", Tok::KwActing),
+    ("approval", Tok::KwApproval),
+    ("within", Tok::KwWithin),
 ];

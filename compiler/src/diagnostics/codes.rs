@@ -94,6 +94,9 @@ codes! {
     UndeclaredLevel = "E0041", Error, "undeclared masking level";
     ExprResultType = "E0042", Error, "`expr(…)` result does not fit the column's type";
     GuaranteeBroken = "E0043", Error, "guarantee does not hold";
+    ApprovalNotAllowed = "E0061", Error, "`with approval` on a grant that cannot wait for approval";
+    ApprovalWithoutApprovers = "E0062", Error, "approval without approvers";
+    ApprovalWindow = "E0063", Error, "approval window out of range";
     TypeFallback = "W0001", Warning, "technique falls back on a column type it does not apply to";
     Lockout = "W0002", Warning, "rule locked out of a source";
     TaggedColumnSkip = "W0003", Warning, "`row[tagged …]` rule skips a source";

@@ -174,7 +174,7 @@ fn grants(set: Set<'_>, s: usize) -> Vec<String> {
     let model = set.model;
     let mut out = Vec::new();
     for g in &model.grants {
-        let GrantKind::TemporaryUnmask { seconds } = g.kind else {
+        let GrantKind::TemporaryUnmask { seconds, approval } = &g.kind else {
             continue;
         };
         let Some(policy) = model.policies.get(g.policy) else {
@@ -193,13 +193,33 @@ fn grants(set: Set<'_>, s: usize) -> Vec<String> {
             GrantAudience::Except(c) => format!("anyone except where {}", quote(c)),
             GrantAudience::Who(c) => quote(c),
         };
-        out.push(format!(
-            "clear for everyone on a record under a temporary unmask grant of `{}` (up to {}h; requested by: {who})",
-            policy.name,
-            seconds / 3600
-        ));
+        let line = match approval {
+            None => format!(
+                "clear for everyone on a record under a temporary unmask grant of `{}` (up to {}h; requested by: {who})",
+                policy.name,
+                seconds / 3600
+            ),
+            // Approval-gated: nothing is clear while a request waits (listed apart).
+            Some(a) => format!(
+                "clear for everyone on a record under an approved temporary unmask grant of `{}` (up to {}h from the approval; requested by: {who}; approved by: {}, never the requester, within {}; a pending request unmasks nothing)",
+                policy.name,
+                seconds / 3600,
+                quote(&a.approvers),
+                approval_window(a.window)
+            ),
+        };
+        out.push(line);
     }
     out
+}
+
+/// An approval window as written in policies (`4h`, `90m`).
+fn approval_window(seconds: i64) -> String {
+    if seconds % 3600 == 0 {
+        format!("{}h", seconds / 3600)
+    } else {
+        format!("{}m", seconds / 60)
+    }
 }
 
 /// The context of a condition of `set`, for [`Atoms::cond`].
