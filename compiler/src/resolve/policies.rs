@@ -323,8 +323,10 @@ impl Checker<'_> {
             return None;
         };
         let mut ctx = ExprCtx::new(file, RowCtx::Forbidden("an approval is decided per user"));
+        let before = self.diags.len();
         let approvers = self.condition(by, &mut ctx);
-        if matches!(approvers.kind, CKind::Const(_)) {
+        // A condition with errors of its own (reported) is not also called constant.
+        if self.diags.len() == before && matches!(approvers.kind, CKind::Const(_)) {
             self.diags.push(Diagnostic::approval_without_approvers(
                 Loc::new(file, by.span),
                 true,
