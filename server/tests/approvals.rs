@@ -23,9 +23,12 @@ fn requests_wait_for_an_approver_and_are_answered_once() {
     let bundle = dir.join("dp.polb");
     build_bundle(&repo().join("examples/data-platform"), &bundle);
     let (store, audit) = (dir.join("grants.jsonl"), dir.join("audit.jsonl"));
+    let key = repo().join("examples/data-platform/demo/demo.key");
     let server = Server::start(&[
         "--bundle",
         bundle.to_str().unwrap(),
+        "--key-file",
+        key.to_str().unwrap(),
         "--jwt-key",
         &hs_key_arg(),
         "--grants",
@@ -54,7 +57,7 @@ fn requests_wait_for_an_approver_and_are_answered_once() {
     let (status, body) = post(
         &server,
         "/v1/sources/crm_customers/mask",
-        &olly,
+        &stella,
         &json!({ "rows": [row] }),
     );
     assert_eq!(status, 200, "{body}");
@@ -80,7 +83,7 @@ fn requests_wait_for_an_approver_and_are_answered_once() {
     let (status, body) = post(
         &server,
         "/v1/sources/crm_customers/mask",
-        &olly,
+        &stella,
         &json!({ "rows": [row] }),
     );
     assert_eq!(status, 200);
