@@ -177,7 +177,9 @@ fn a_pending_request_unmasks_nothing_and_an_approval_unmasks_for_the_rule_durati
     assert_eq!(approve.expiry, Some(at(30 + 8 * 60)));
     assert_eq!(approve.reason.as_deref(), Some("ok"));
     assert!(
-        approve.detail.starts_with(&format!("request {} of sue approved: grant g-", r.id)),
+        approve
+            .detail
+            .starts_with(&format!("request {} of sue approved: grant g-", r.id)),
         "{}",
         approve.detail
     );
@@ -221,10 +223,7 @@ fn an_approver_may_not_approve_their_own_request_nor_may_a_non_approver() {
     );
     // An unknown approver condition (roles of the wrong type) never approves.
     let malformed = json!({"login": "mal", "roles": "officer"});
-    assert!(f
-        .service
-        .approve(&f.engine, &malformed, &r.id, "")
-        .is_err());
+    assert!(f.service.approve(&f.engine, &malformed, &r.id, "").is_err());
     assert!(f.service.store().active(t0()).expect("reads").is_empty());
     let refusals: Vec<String> = f
         .audit
@@ -371,7 +370,9 @@ fn clock_skew_fails_closed() {
         .service
         .approve(&f.engine, &officer(), &r.id, "")
         .expect_err("skew");
-    assert!(f.refused(skew).starts_with("the clock reads 2026-05-01T10:59:00Z, before request"));
+    assert!(f
+        .refused(skew)
+        .starts_with("the clock reads 2026-05-01T10:59:00Z, before request"));
     f.clock.set(at(70));
     f.service
         .approve(&f.engine, &officer(), &r.id, "")
@@ -408,11 +409,7 @@ fn an_audit_failure_approves_nothing_and_the_request_stays_pending() {
     let sink = Arc::new(FailingAfter {
         ok: std::sync::atomic::AtomicUsize::new(1),
     });
-    let service = GrantService::new(
-        GrantStore::open(&path).expect("opens"),
-        sink,
-        clock.clone(),
-    );
+    let service = GrantService::new(GrantStore::open(&path).expect("opens"), sink, clock.clone());
     let engine = engine();
     let Ok(Requested::Pending(r)) =
         service.request(&engine, &steward(), "customers", &Value::Int(1), "")
@@ -466,7 +463,11 @@ fn requests_and_answers_persist_in_the_file_store_and_survive_compaction() {
         .into_iter()
         .map(|e| e.request.id)
         .collect();
-    assert_eq!(kept, [second.id.clone()], "compaction keeps pending requests");
+    assert_eq!(
+        kept,
+        [second.id.clone()],
+        "compaction keeps pending requests"
+    );
     f.service
         .approve(&f.engine, &officer(), &second.id, "")
         .expect("approved after compaction");
@@ -551,7 +552,11 @@ fn concurrent_answers_are_decided_once() {
             .filter(|a| matches!(a, AuditAction::Approve | AuditAction::Deny))
             .collect();
         assert_eq!(answers.len(), 1, "round {round}");
-        let state = &GrantStore::open(&path).expect("reopens").requests(at(6)).expect("reads")[0].state;
+        let state = &GrantStore::open(&path)
+            .expect("reopens")
+            .requests(at(6))
+            .expect("reads")[0]
+            .state;
         let approved = winners[0];
         assert_eq!(state.as_str(), if approved { "approved" } else { "denied" });
         assert_eq!(

@@ -819,12 +819,17 @@ fn completion_inside_a_policy_whose_other_rule_is_broken() {
 fn the_approval_of_a_temporary_unmask_is_hovered_and_completed() {
     let policies = "policy reversible on source customers {\n  allow temporary unmask for 8h for everyone\n    with approval by user.clearance > 3 within 4h\n}\n";
     let ide = ide_with(DECLS, policies);
-    assert!(ide.file_diagnostics(B).is_empty(), "{:?}", ide.file_diagnostics(B));
+    assert!(
+        ide.file_diagnostics(B).is_empty(),
+        "{:?}",
+        ide.file_diagnostics(B)
+    );
     let h = ide
         .hover(B, at(policies, "approval", 0, 1))
         .expect("keyword");
     assert!(
-        h.markdown.starts_with("**keyword** `approval`\n\n`allow temporary unmask for 8h"),
+        h.markdown
+            .starts_with("**keyword** `approval`\n\n`allow temporary unmask for 8h"),
         "{}",
         h.markdown
     );
@@ -837,7 +842,8 @@ fn the_approval_of_a_temporary_unmask_is_hovered_and_completed() {
         h.markdown,
         "**subject field** `user.clearance`: `int`\n\nDeclared in `subject { … }`."
     );
-    let text = "policy p on source customers {\n  allow temporary unmask for 8h for everyone with appr";
+    let text =
+        "policy p on source customers {\n  allow temporary unmask for 8h for everyone with appr";
     let ide = ide_with(DECLS, text);
     assert_eq!(labels(&ide, B, text.len()), ["approval"]);
 }

@@ -53,7 +53,8 @@ fn requests_wait_for_an_approver_and_are_answered_once() {
     assert_eq!(request["requested_by"], json!("stella"));
     assert_eq!(request["rule"], json!("reversible_masking"));
     let id = request["id"].as_str().unwrap().to_owned();
-    let row = json!({"id": 1, "full_name": "Jenny Doe", "email": "jenny@example.com", "country": "US"});
+    let row =
+        json!({"id": 1, "full_name": "Jenny Doe", "email": "jenny@example.com", "country": "US"});
     let (status, body) = post(
         &server,
         "/v1/sources/crm_customers/mask",
@@ -90,7 +91,12 @@ fn requests_wait_for_an_approver_and_are_answered_once() {
     assert_eq!(body["rows"][0]["full_name"], json!("Jenny Doe"));
 
     // Answered once: a later approval or denial is refused.
-    let (status, body) = post(&server, &format!("/v1/requests/{id}/deny"), &pia, &json!({}));
+    let (status, body) = post(
+        &server,
+        &format!("/v1/requests/{id}/deny"),
+        &pia,
+        &json!({}),
+    );
     assert_eq!(status, 403, "{body}");
     assert_eq!(
         body["error"]["message"],

@@ -592,7 +592,10 @@ pub enum GrantKind {
         /// `with approval by C within W`: requests wait for an approver.
         approval: Option<Approval>,
     },
-    Detokenize { source: SourceId, column: ColumnId },
+    Detokenize {
+        source: SourceId,
+        column: ColumnId,
+    },
 }
 
 /// Who approves a temporary unmask request, and how long it waits for an answer.

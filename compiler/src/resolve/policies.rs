@@ -258,10 +258,7 @@ impl Checker<'_> {
                                 self.diags.push(Diagnostic::unmask_duration(gat));
                             }
                             let audience = self.grant_audience(&g.audience, file);
-                            let approval = g
-                                .approval
-                                .as_ref()
-                                .and_then(|a| self.approval(a, file));
+                            let approval = g.approval.as_ref().and_then(|a| self.approval(a, file));
                             self.model.grants.push(Grant {
                                 policy,
                                 kind: GrantKind::TemporaryUnmask {

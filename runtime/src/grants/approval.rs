@@ -344,7 +344,10 @@ impl GrantService {
             Event::AnswerAbandoned(a) => (
                 a.by.clone(),
                 AuditAction::Refusal,
-                a.grant.as_ref().map(|g| g.source.clone()).unwrap_or_default(),
+                a.grant
+                    .as_ref()
+                    .map(|g| g.source.clone())
+                    .unwrap_or_default(),
                 a.grant.as_ref().map(|g| g.key.clone()),
                 format!(
                     "the answer ({}) to request {} did not take effect: it was interrupted \

@@ -52,9 +52,9 @@ use crate::engine::{Engine, Session, Subject, SubjectError};
 use crate::program::Tri;
 use crate::value::{ColumnType, Value};
 
+pub use approval::{ApprovalError, Requested};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use detokenize::DetokenizeError;
-pub use approval::{ApprovalError, Requested};
 pub use request::{new_request_id, Answer, Outcome, RequestEntry, RequestState, UnmaskRequest};
 pub use store::{
     new_grant_id, AnswerError, AuditedError, Event, GrantEntry, GrantStore, Revocation, StoreError,
