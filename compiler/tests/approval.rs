@@ -569,3 +569,198 @@ fn concurrent_answers_are_decided_once() {
         );
     }
 }
+
+/// The reference evaluator knows no grants; with only pending (or denied, or expired)
+/// requests in the store, the engine's session through the grant service masks every row
+/// exactly as the reference does: a request that waits unmasks nothing.
+#[test]
+fn pending_denied_and_expired_requests_mask_as_the_reference_does() {
+    use pol_compiler::reference::{Outcome, Reference};
+    let mut map = SourceMap::new();
+    map.add("p.pol", POLICIES.to_string());
+    let a = pol_compiler::check(&map);
+    let reference = Reference::new(&a.model, &a.resolution, Some(&[7u8; 32][..]), at(200));
+    let f = fixture(GrantStore::in_memory());
+    let pending = f.request(&steward());
+    let denied = {
+        let r = match f
+            .service
+            .request(&f.engine, &both(), "customers", &Value::Int(2), "")
+        {
+            Ok(Requested::Pending(r)) => r,
+            other => panic!("{other:?}"),
+        };
+        f.service
+            .deny(&f.engine, &officer(), &r.id, "")
+            .expect("denied");
+        r
+    };
+    f.clock.set(at(150));
+    let late = f.request(&steward());
+    f.clock.set(at(200));
+    let states: Vec<&str> = f
+        .service
+        .requests()
+        .expect("lists")
+        .iter()
+        .map(|e| e.state.as_str())
+        .collect();
+    assert_eq!(states, ["expired", "denied", "pending"]);
+    assert_eq!(
+        (pending.key.as_str(), denied.key.as_str(), late.key.as_str()),
+        ("1", "2", "1")
+    );
+    for who in [steward(), officer(), both(), json!({"login": "x"})] {
+        let session = f.service.session(&f.engine, &who).expect("session");
+        for id in 1..=3 {
+            let row = json!({"id": id, "email": format!("u{id}@example.com")});
+            let row = row.as_object().expect("object");
+            let want = reference
+                .mask_row("customers", &who, row)
+                .expect("evaluates");
+            let got = session
+                .source("customers")
+                .expect("source")
+                .mask_json(row)
+                .expect("shown");
+            assert_eq!(
+                Outcome::Shown(got.into_iter().collect()),
+                want,
+                "{who} row {id}"
+            );
+        }
+    }
+}
+
+/// `polc grants request|approve|deny|list --requests` and `polc who-can-see`, run as a user
+/// would: exact outputs and exit codes.
+#[test]
+fn polc_grants_approve_deny_and_list_requests() {
+    use crate::support::polc::polc;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::write(d.join("p.pol"), POLICIES).expect("writes");
+    for (name, subject) in [
+        ("sue.json", steward()),
+        ("olly.json", officer()),
+        ("bea.json", both()),
+    ] {
+        std::fs::write(d.join(name), subject.to_string()).expect("writes");
+    }
+    let files = ["--store", "g.jsonl", "--audit", "a.jsonl"];
+    let run = |args: &[&str]| polc(d, &[args, &files[..]].concat());
+    let (code, out, err) = run(&[
+        "grants",
+        "request",
+        "p.pol",
+        "--subject",
+        "sue.json",
+        "--source",
+        "customers",
+        "--key",
+        "1",
+        "--now",
+        "2026-05-01T10:00:00Z",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let id = out
+        .strip_prefix("pending: request ")
+        .and_then(|rest| rest.split(' ').next())
+        .expect("a request id")
+        .to_owned();
+    assert_eq!(
+        out,
+        format!("pending: request {id} of customers record 1 waits for approval until 2026-05-01T12:00:00Z (rule approved_unmask; nothing is unmasked until it is approved)\n")
+    );
+    let (code, out, _) = polc(
+        d,
+        &[
+            "grants",
+            "list",
+            "--requests",
+            "--store",
+            "g.jsonl",
+            "--now",
+            "2026-05-01T10:01:00Z",
+        ],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        format!("ID                                  SOURCE     KEY  REQUESTED BY  REQUESTED AT          ANSWER BY             RULE             STATE\n{id}  customers  1    sue           2026-05-01T10:00:00Z  2026-05-01T12:00:00Z  approved_unmask  pending\n")
+    );
+    let answer = |verb: &str, who: &str, now: &str| {
+        run(&[
+            "grants",
+            verb,
+            "p.pol",
+            "--subject",
+            who,
+            "--id",
+            &id,
+            "--now",
+            now,
+        ])
+    };
+    let (code, _, err) = answer("approve", "sue.json", "2026-05-01T10:05:00Z");
+    assert_eq!(
+        (code, err),
+        (
+            1,
+            format!("refused: `sue` made request `{id}` and may not approve it\n")
+        )
+    );
+    let (code, out, err) = answer("approve", "olly.json", "2026-05-01T10:06:00Z");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with(&format!("approved: request {id}: customers record 1 is clear for every user until 2026-05-01T18:06:00Z (grant g-")),
+        "{out}"
+    );
+    let (code, _, err) = answer("deny", "bea.json", "2026-05-01T10:07:00Z");
+    assert_eq!(
+        (code, err),
+        (
+            1,
+            format!("refused: request `{id}` is approved, no longer pending\n")
+        )
+    );
+    let (code, _, err) = polc(
+        d,
+        &[
+            "grants",
+            "approve",
+            "p.pol",
+            "--subject",
+            "olly.json",
+            "--id",
+            &id,
+            "--store",
+            "missing.jsonl",
+            "--audit",
+            "a.jsonl",
+        ],
+    );
+    assert_eq!(code, 2, "a missing store is a usage error: {err}");
+    let audit = std::fs::read_to_string(d.join("a.jsonl")).expect("audit");
+    let actions: Vec<String> = audit
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("json");
+            format!(
+                "{} {}",
+                v["subject"].as_str().unwrap_or(""),
+                v["action"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        ["sue request", "sue refusal", "olly approve", "bea refusal"]
+    );
+    let (code, out, _) = polc(d, &["who-can-see", "p.pol", "customers.email"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.ends_with("apart from these, grants:\n    clear for everyone on a record under an approved temporary unmask grant of `approved_unmask` (up to 8h from the approval; requested by: user has role \"steward\"; approved by: user has role \"officer\", never the requester, within 2h; a pending request unmasks nothing)\n"),
+        "{out}"
+    );
+}
