@@ -465,7 +465,7 @@ fn requests_and_answers_persist_in_the_file_store_and_survive_compaction() {
         .collect();
     assert_eq!(
         kept,
-        [second.id.clone()],
+        std::slice::from_ref(&second.id),
         "compaction keeps pending requests"
     );
     f.service

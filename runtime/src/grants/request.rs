@@ -86,7 +86,7 @@ pub enum RequestState {
     /// Waiting for an answer until its deadline.
     Pending,
     /// Answered (or its expiry recorded).
-    Answered(Answer),
+    Answered(Box<Answer>),
     /// Its deadline passed unanswered (the expiry is not recorded yet).
     Expired,
 }
@@ -118,7 +118,7 @@ pub(crate) fn state_at(
     now: DateTime<Utc>,
 ) -> RequestState {
     match answer {
-        Some(a) => RequestState::Answered(a.clone()),
+        Some(a) => RequestState::Answered(Box::new(a.clone())),
         None if now >= request.answer_by => RequestState::Expired,
         None => RequestState::Pending,
     }

@@ -132,15 +132,15 @@ enum Entry {
     },
     /// A request waiting for approval.
     Request {
-        request: UnmaskRequest,
+        request: Box<UnmaskRequest>,
     },
     /// The intent of an answer (written before it is audited).
     Answering {
-        answering: Answer,
+        answering: Box<Answer>,
     },
     /// The answer to a request (an approval carries its grant).
     Answer {
-        answer: Answer,
+        answer: Box<Answer>,
     },
     Grant(StoredGrant),
 }
@@ -303,14 +303,14 @@ impl State {
             Entry::Revocation(r) => {
                 self.revocations.entry(r.revoke.clone()).or_insert(r);
             }
-            Entry::Request { request } => self.requests.push(request),
+            Entry::Request { request } => self.requests.push(*request),
             Entry::Answer { answer } => {
                 if !self.answers.contains_key(&answer.request) {
                     if let (Outcome::Approved, Some(g)) = (answer.outcome, &answer.grant) {
                         self.approved.insert(g.id.clone());
                         self.grants.push(g.clone());
                     }
-                    self.answers.insert(answer.request.clone(), answer);
+                    self.answers.insert(answer.request.clone(), *answer);
                 }
             }
             Entry::Intent { .. }
@@ -482,7 +482,9 @@ impl Txn<'_, '_> {
             // The deadline decides, not this line: audited first (a crash before the line
             // only repeats the expiry's audit record at the next settlement).
             audit(Event::Answered(r, &answer)).map_err(AuditedError::Audit)?;
-            self.append(Entry::Answer { answer })?;
+            self.append(Entry::Answer {
+                answer: Box::new(answer),
+            })?;
         }
         Ok(expired)
     }
@@ -734,7 +736,7 @@ impl GrantStore {
             txn.settle(request.requested_at, audit)?;
             audit(Event::Requested(&request)).map_err(AuditedError::Audit)?;
             txn.append(Entry::Request {
-                request: request.clone(),
+                request: Box::new(request.clone()),
             })?;
             Ok(request)
         })
@@ -772,7 +774,7 @@ impl GrantStore {
                 Err(m) => return Err(AnswerError::Refused(Box::new(request), m)),
             };
             txn.append(Entry::Answering {
-                answering: answer.clone(),
+                answering: Box::new(answer.clone()),
             })?;
             if let Err(e) = audit(Event::Answered(&request, &answer)) {
                 // Best effort: if this fails too, the next writer abandons the intent.
@@ -782,7 +784,7 @@ impl GrantStore {
                 return Err(AnswerError::Audit(e));
             }
             txn.append(Entry::Answer {
-                answer: answer.clone(),
+                answer: Box::new(answer.clone()),
             })?;
             Ok((request, answer))
         })
@@ -914,7 +916,9 @@ fn rewrite(
         bytes.push(b'\n');
     }
     for r in pending {
-        let entry = Entry::Request { request: r.clone() };
+        let entry = Entry::Request {
+            request: Box::new(r.clone()),
+        };
         serde_json::to_writer(&mut bytes, &entry)
             .map_err(|e| JournalError::Encode(e.to_string()))?;
         bytes.push(b'\n');
