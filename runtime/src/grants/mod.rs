@@ -55,6 +55,8 @@ use crate::value::{ColumnType, Value};
 pub use approval::{ApprovalError, Requested};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use detokenize::DetokenizeError;
+#[cfg(feature = "postgres")]
+pub(crate) use request::state_at as request_state_at;
 pub use request::{new_request_id, Answer, Outcome, RequestEntry, RequestState, UnmaskRequest};
 pub use store::{
     new_grant_id, AnswerError, AuditedError, Event, GrantEntry, GrantStore, Revocation, StoreError,

@@ -164,8 +164,6 @@ pub enum StoreError {
     /// The PostgreSQL store failed.
     #[cfg(feature = "postgres")]
     Postgres(crate::pg::PgError),
-    /// The backend cannot do this (e.g. keep requests that wait for approval).
-    Unsupported(&'static str),
 }
 
 impl fmt::Display for StoreError {
@@ -173,7 +171,6 @@ impl fmt::Display for StoreError {
         match self {
             StoreError::Journal(e) => e.fmt(f),
             StoreError::Random(m) => write!(f, "cannot draw a random grant id: {m}"),
-            StoreError::Unsupported(m) => f.write_str(m),
             #[cfg(feature = "postgres")]
             StoreError::Postgres(e) => e.fmt(f),
         }
@@ -184,7 +181,7 @@ impl std::error::Error for StoreError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             StoreError::Journal(e) => Some(e),
-            StoreError::Random(_) | StoreError::Unsupported(_) => None,
+            StoreError::Random(_) => None,
             #[cfg(feature = "postgres")]
             StoreError::Postgres(e) => Some(e),
         }
@@ -239,6 +236,13 @@ pub enum AnswerError {
 impl From<JournalError> for AnswerError {
     fn from(e: JournalError) -> Self {
         AnswerError::Store(StoreError::Journal(e))
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl From<crate::pg::PgError> for AnswerError {
+    fn from(e: crate::pg::PgError) -> Self {
+        AnswerError::Store(StoreError::Postgres(e))
     }
 }
 
@@ -707,17 +711,6 @@ impl GrantStore {
         })
     }
 
-    /// The journal of this store, or the error of a backend that keeps no requests.
-    fn request_journal(&self) -> Result<&Journal, StoreError> {
-        match &self.backend {
-            Backend::Journal(j) => Ok(j),
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(_) => Err(StoreError::Unsupported(
-                "the PostgreSQL grant store does not keep requests that wait for approval",
-            )),
-        }
-    }
-
     /// Stores a request that waits for approval: first settles an interrupted operation and
     /// the requests expired at its instant, then `audit` gets [`Event::Requested`], then the
     /// request is stored. If the audit fails, nothing is stored. A request without an id is
@@ -730,7 +723,11 @@ impl GrantStore {
         if request.id.is_empty() {
             request.id = super::request::new_request_id().map_err(AuditedError::Store)?;
         }
-        let journal = self.request_journal().map_err(AuditedError::Store)?;
+        let journal = match &self.backend {
+            Backend::Journal(j) => j,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(db) => return crate::pg::request_table::submit(db, request, audit),
+        };
         self.section(journal, |txn| {
             txn.recover(audit)?;
             txn.settle(request.requested_at, audit)?;
@@ -754,7 +751,13 @@ impl GrantStore {
         decide: &dyn Fn(&UnmaskRequest) -> Result<Answer, String>,
         audit: &mut dyn FnMut(Event<'_>) -> Result<(), AuditError>,
     ) -> Result<(UnmaskRequest, Answer), AnswerError> {
-        let journal = self.request_journal().map_err(AnswerError::Store)?;
+        let journal = match &self.backend {
+            Backend::Journal(j) => j,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(db) => {
+                return crate::pg::request_table::answer(db, id, now, decide, audit)
+            }
+        };
         self.section(journal, |txn| {
             txn.recover(audit)?;
             txn.settle(now, audit)?;
@@ -797,7 +800,13 @@ impl GrantStore {
         now: DateTime<Utc>,
         audit: &mut dyn FnMut(Event<'_>) -> Result<(), AuditError>,
     ) -> Result<Vec<UnmaskRequest>, AuditedError> {
-        let journal = self.request_journal().map_err(AuditedError::Store)?;
+        let journal = match &self.backend {
+            Backend::Journal(j) => j,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(db) => {
+                return crate::pg::request_table::settle_expired(db, now, audit)
+            }
+        };
         self.section(journal, |txn| {
             txn.recover(audit)?;
             txn.settle(now, audit)
@@ -806,7 +815,11 @@ impl GrantStore {
 
     /// Every request of the store, in the order asked, each with its state at `now`.
     pub fn requests(&self, now: DateTime<Utc>) -> Result<Vec<RequestEntry>, StoreError> {
-        let journal = self.request_journal()?;
+        let journal = match &self.backend {
+            Backend::Journal(j) => j,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(db) => return crate::pg::request_table::all(db, now),
+        };
         self.section(journal, |txn| {
             txn.refresh()?;
             Ok(txn.state.request_entries(now))
