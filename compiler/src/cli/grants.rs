@@ -87,13 +87,14 @@ pub struct AnswerArgs {
     /// The justification, written to the audit file.
     #[arg(long, default_value = "")]
     pub reason: String,
-    /// The grant store: a file.
+    /// The grant store: a file or a `postgres://` URL.
     #[arg(long, value_parser = Target::parse)]
     pub store: Target,
     /// The audit trail: a file (created if missing) or a `postgres://` URL.
     #[arg(long, value_parser = Target::parse)]
     pub audit: Target,
-    /// The schema of the `grants` and `audit` tables in PostgreSQL (as `polc sql --schema`).
+    /// The schema of the `grants`, `requests` and `audit` tables in PostgreSQL (as `polc sql
+    /// --schema`).
     #[arg(long, default_value = "pol")]
     pub schema: String,
     /// The clock, RFC 3339 (default: now).
