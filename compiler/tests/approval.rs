@@ -764,3 +764,40 @@ fn polc_grants_approve_deny_and_list_requests() {
         "{out}"
     );
 }
+
+/// A process killed between an answer's intent and the answer: the next operation on the store
+/// audits that the answer did not take effect, and the request is still pending.
+#[test]
+fn an_interrupted_answer_did_not_take_effect_and_the_request_still_waits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("grants.jsonl");
+    let f = fixture(GrantStore::in_memory());
+    let r = f.request(&steward());
+    let answering = json!({"answering": {
+        "request": r.id, "outcome": "approved", "by": "olly", "at": "2026-05-01T10:01:00Z",
+        "grant": {"id": "g-0123456789abcdef0123456789abcdef", "source": "customers", "key": "1",
+                  "granted_to": "sue", "rule": "approved_unmask",
+                  "granted_at": "2026-05-01T10:01:00Z", "expires": "2026-05-01T18:01:00Z"}
+    }});
+    std::fs::write(&path, format!("{}\n{answering}\n", json!({ "request": r }))).expect("writes");
+    let f = fixture(GrantStore::open(&path).expect("opens"));
+    f.clock.set(at(2));
+    assert_eq!(
+        f.email(&steward()),
+        json!(null),
+        "the intent grants nothing"
+    );
+    let entries = f.service.requests().expect("lists (and recovers)");
+    assert_eq!(entries[0].state, RequestState::Pending);
+    let records = f.audit.records();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].action, AuditAction::Refusal);
+    assert_eq!(
+        records[0].detail,
+        format!("the answer (approved) to request {} did not take effect: it was interrupted before it was stored; the request is as it was", r.id)
+    );
+    f.service
+        .approve(&f.engine, &officer(), &r.id, "")
+        .expect("approved now");
+    assert_eq!(f.email(&steward()), json!("ann@example.com"));
+}
