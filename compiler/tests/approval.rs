@@ -760,7 +760,7 @@ fn polc_grants_approve_deny_and_list_requests() {
     let (code, out, _) = polc(d, &["who-can-see", "p.pol", "customers.email"]);
     assert_eq!(code, 0);
     assert!(
-        out.ends_with("apart from these, grants:\n    clear for everyone on a record under an approved temporary unmask grant of `approved_unmask` (up to 8h from the approval; requested by: user has role \"steward\"; approved by: user has role \"officer\", never the requester, within 2h; a pending request unmasks nothing)\n"),
+        out.ends_with("apart from these, grants that need approval:\n    clear for everyone on a record under an approved temporary unmask grant of `approved_unmask` (up to 8h from the approval; requested by: user has role \"steward\"; approved by: user has role \"officer\", never the requester, within 2h; a pending request unmasks nothing)\n"),
         "{out}"
     );
 }

@@ -72,6 +72,9 @@ pub struct ColumnReport {
     pub masked: Vec<EffectReport>,
     /// Temporary unmask grants that can make the cell clear for everyone, apart.
     pub grants: Vec<String>,
+    /// Temporary unmask grants that need approval (a pending request unmasks nothing), apart
+    /// from both.
+    pub approval_grants: Vec<String>,
 }
 
 /// Where one effect applies.
@@ -138,7 +141,8 @@ pub fn who_can_see_column(
         column: column.to_string(),
         clear,
         masked,
-        grants: grants(set, s),
+        grants: grants(set, s, false),
+        approval_grants: grants(set, s, true),
     })
 }
 
@@ -169,8 +173,8 @@ pub fn who_can_see_rows(set: Set<'_>, source: &str) -> Result<RowsReport, ProofE
 }
 
 /// The temporary unmask grants that cover a source, as sentences (stated apart: a grant
-/// makes a record clear for every user while it holds).
-fn grants(set: Set<'_>, s: usize) -> Vec<String> {
+/// makes a record clear for every user while it holds): those that need approval, or the others.
+fn grants(set: Set<'_>, s: usize, approved: bool) -> Vec<String> {
     let model = set.model;
     let mut out = Vec::new();
     for g in &model.grants {
@@ -180,7 +184,7 @@ fn grants(set: Set<'_>, s: usize) -> Vec<String> {
         let Some(policy) = model.policies.get(g.policy) else {
             continue;
         };
-        if g.staged || !policy.scope.sources.contains(&s) {
+        if g.staged || !policy.scope.sources.contains(&s) || approval.is_some() != approved {
             continue;
         }
         let quote = |c: &crate::model::CExpr| {
