@@ -561,3 +561,147 @@ fn a_grant_whose_audit_record_cannot_be_committed_does_not_hold() {
     let nobody = shop.role(&json!({"login": "nobody"}));
     assert_eq!(shop.read_as(&nobody), ["∅/*******", "∅/*******"]);
 }
+
+const APPROVALS: &str = r#"
+tag PII sensitive;
+source customers { id: int key, email: text tagged PII, }
+policy pii { mask columns tagged PII using null for everyone }
+policy reversible on source customers {
+  allow temporary unmask for 8h for everyone who user has role "steward"
+    with approval by user has role "officer" within 1h
+}
+"#;
+
+/// Requests that wait for approval in the PostgreSQL store: pending (no row in `grants`),
+/// answered once by concurrent approvers and deniers with their own connections, expired, and
+/// every step in the `audit` table.
+#[test]
+fn approval_requests_are_kept_and_answered_once_in_postgres() {
+    use pol_runtime::grants::{ManualClock, RequestState, Requested};
+    let Some(cluster) = Cluster::get() else {
+        return;
+    };
+    let db = cluster.database();
+    let mut map = SourceMap::new();
+    map.add("a.pol", APPROVALS.to_string());
+    let a = pol_compiler::check(&map);
+    assert!(!a.has_errors(), "{:?}", a.diagnostics);
+    let opts = Options {
+        schema: "pol".into(),
+        base_schema: "public".into(),
+        hash_key: None,
+    };
+    let generated = sql::generate(&a.model, &a.resolution, &opts);
+    let table = sql::table(&a.model, &opts, 0).expect("the customers table");
+    cluster.execute(&db, &table).expect("base table");
+    cluster
+        .execute(&db, &generated.script_of_supported())
+        .expect("script");
+    let bytes = pol_compiler::lower::lower(&a.model, &a.resolution)
+        .to_bytes()
+        .expect("bundle");
+    let engine = Engine::load(&bytes, None).expect("engine");
+    let url = format!(
+        "postgres:///{db}?host={}&user=postgres",
+        cluster.socket_dir()
+    );
+    let t0 = chrono::DateTime::parse_from_rfc3339("2026-05-01T10:00:00Z")
+        .expect("time")
+        .to_utc();
+    let service = |minutes: i64| {
+        let conn = Database::connect(&url, "pol").expect("connect");
+        let sink: Arc<dyn AuditSink> = Arc::new(PostgresSink::new(Arc::clone(&conn)));
+        GrantService::new(
+            GrantStore::postgres(conn),
+            sink,
+            Arc::new(ManualClock::new(t0 + chrono::TimeDelta::minutes(minutes))),
+        )
+    };
+    let count = |sql: &str| -> i64 {
+        cluster
+            .connect(&db)
+            .query_one(sql, &[])
+            .expect("count")
+            .get(0)
+    };
+    let steward = json!({"login": "sue", "roles": ["steward"]});
+    let request = |key: i64, minutes: i64| match service(minutes).request(
+        &engine,
+        &steward,
+        "customers",
+        &Value::Int(key),
+        "ticket",
+    ) {
+        Ok(Requested::Pending(r)) => r,
+        other => panic!("expected a pending request, got {other:?}"),
+    };
+    let first = request(1, 0);
+    assert_eq!(count("SELECT count(*) FROM pol.requests"), 1);
+    assert_eq!(
+        count("SELECT count(*) FROM pol.grants"),
+        0,
+        "pending: no grant"
+    );
+    // The requester may not approve; three officers race: one answer.
+    let own = service(1).approve(
+        &engine,
+        &json!({"login": "sue", "roles": ["steward", "officer"]}),
+        &first.id,
+        "",
+    );
+    assert!(own.is_err());
+    let results: Vec<bool> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..3)
+            .map(|i| {
+                let (service, engine, id) = (&service, &engine, first.id.clone());
+                scope.spawn(move || {
+                    let who = json!({"login": format!("o{i}"), "roles": ["officer"]});
+                    let s = service(2);
+                    if i == 0 {
+                        s.deny(engine, &who, &id, "").is_ok()
+                    } else {
+                        s.approve(engine, &who, &id, "").is_ok()
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("joins"))
+            .collect()
+    });
+    assert_eq!(results.iter().filter(|ok| **ok).count(), 1, "{results:?}");
+    let answered = count("SELECT count(*) FROM pol.audit WHERE action IN ('approve', 'deny')");
+    assert_eq!(answered, 1);
+    let approved = count("SELECT count(*) FROM pol.requests WHERE outcome = 'approved'");
+    assert_eq!(count("SELECT count(*) FROM pol.grants"), approved);
+    // A second request expires unanswered: recorded and audited once, never approved.
+    let second = request(2, 10);
+    let late = service(70).approve(
+        &engine,
+        &json!({"login": "o9", "roles": ["officer"]}),
+        &second.id,
+        "",
+    );
+    assert!(late.is_err());
+    let states: Vec<(String, String)> = service(71)
+        .requests()
+        .expect("lists")
+        .into_iter()
+        .map(|e| (e.request.id, e.state.as_str().to_owned()))
+        .collect();
+    assert_eq!(states.len(), 2);
+    assert_eq!(states[1], (second.id.clone(), "expired".to_owned()));
+    assert!(matches!(
+        service(71).store().requests(t0).expect("reads")[0].state,
+        RequestState::Answered(_)
+    ));
+    assert_eq!(
+        count("SELECT count(*) FROM pol.audit WHERE action = 'expire'"),
+        1
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM pol.audit WHERE action = 'request'"),
+        2
+    );
+}

@@ -841,3 +841,38 @@ fn new_techniques_are_completed_and_hovered() {
     *Example:* 17 with `buckets([0, 5, 18, 65], labels: ["under 5", "5-17", "18-64", "65 and over"])` → `5-17`
     "#);
 }
+
+/// `with approval by C within D`: the keywords are documented on hover and completed, and the
+/// approvers' condition is hovered and indexed like any condition.
+#[test]
+fn the_approval_of_a_temporary_unmask_is_hovered_and_completed() {
+    let policies = "policy reversible on source customers {\n  allow temporary unmask for 8h for everyone\n    with approval by user.clearance > 3 within 4h\n}\n";
+    let ide = ide_with(DECLS, policies);
+    assert!(
+        ide.file_diagnostics(B).is_empty(),
+        "{:?}",
+        ide.file_diagnostics(B)
+    );
+    let h = ide
+        .hover(B, at(policies, "approval", 0, 1))
+        .expect("keyword");
+    assert!(
+        h.markdown
+            .starts_with("**keyword** `approval`\n\n`allow temporary unmask for 8h"),
+        "{}",
+        h.markdown
+    );
+    let h = ide.hover(B, at(policies, "within", 0, 1)).expect("keyword");
+    assert!(h.markdown.contains("5m–72h, default 4h"), "{}", h.markdown);
+    let h = ide
+        .hover(B, at(policies, "clearance", 0, 0))
+        .expect("subject field in the approvers' condition");
+    assert_eq!(
+        h.markdown,
+        "**subject field** `user.clearance`: `int`\n\nDeclared in `subject { … }`."
+    );
+    let text =
+        "policy p on source customers {\n  allow temporary unmask for 8h for everyone with appr";
+    let ide = ide_with(DECLS, text);
+    assert_eq!(labels(&ide, B, text.len()), ["approval"]);
+}

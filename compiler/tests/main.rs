@@ -8,6 +8,7 @@
 
 mod support;
 
+mod approval;
 mod arrow_batches;
 mod checked_loads;
 mod code_pages;

@@ -464,6 +464,17 @@ pub struct TemporaryUnmaskRule {
     pub duration: Duration,
     pub audience: Audience,
     pub span: Span,
+    /// `with approval by C within D`: a request waits for an approver.
+    pub approval: Option<Approval>,
+}
+
+/// `with approval [by C] [within D]` after a grant's audience: who may approve a request
+/// (`by`, required by the checker) and how long it waits for an answer (`within`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Approval {
+    pub by: Option<Expr>,
+    pub window: Option<Duration>,
+    pub span: Span,
 }
 
 /// `allow detokenize column S.c for everyone who C`
@@ -472,6 +483,8 @@ pub struct DetokenizeRule {
     pub column: Path,
     pub audience: Audience,
     pub span: Span,
+    /// `with approval …`: parsed so that the checker can refuse it with a location (E0061).
+    pub approval: Option<Approval>,
 }
 
 /// `exempt COND [on SCOPE];`

@@ -348,3 +348,19 @@ fn technique_argument_lists_take_the_canonical_layout() {
     );
     assert_eq!(fmt(&once), once);
 }
+
+#[test]
+fn an_approval_goes_on_one_line_when_it_fits_and_on_its_own_line_otherwise() {
+    let short = "policy p {\n  allow temporary unmask for 8h for everyone with approval by user has role \"o\"\n}\n";
+    assert_eq!(fmt(short), short);
+    let messy = "policy p{allow temporary unmask for 8h for everyone who user has role \"data_steward\" with   approval by user has role \"privacy_officer\"   within 4h}";
+    assert_eq!(
+        fmt(messy),
+        "policy p {\n  allow temporary unmask for 8h\n    for everyone who user has role \"data_steward\"\n    with approval by user has role \"privacy_officer\" within 4h\n}\n"
+    );
+    // `by` left out and a comment inside: both kept as written (the checker reports E0062).
+    let commented = "policy p {\n  allow detokenize column s.c\n    for everyone\n    with approval // who?\n    within 30m\n}\n";
+    let out = fmt(commented);
+    assert!(out.contains("with approval // who?\n"), "{out}");
+    assert!(out.contains("within 30m"), "{out}");
+}

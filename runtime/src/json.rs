@@ -16,7 +16,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value as Json};
 
 use crate::engine::{Engine, SourceSession};
-use crate::grants::GrantEntry;
+use crate::grants::{GrantEntry, RequestEntry, RequestState};
 use crate::value::{ColumnType, Value};
 
 /// Why a text is not a row. The message names the JSON kind or the syntax error's column,
@@ -290,6 +290,37 @@ pub fn grant_json(entry: &GrantEntry, now: DateTime<Utc>) -> Json {
     if let Some(r) = &entry.revoked {
         o.insert("revoked_at".into(), Json::from(time_text(r.revoked_at)));
         o.insert("revoked_by".into(), Json::from(r.revoked_by.clone()));
+    }
+    Json::Object(o)
+}
+
+/// A temporary unmask request as `polc grants list --requests --format json` prints it, with
+/// its state (`pending`, `approved`, `denied`, `expired`) and, once answered, who answered when
+/// (and the grant an approval gave).
+pub fn request_json(entry: &RequestEntry) -> Json {
+    let r = &entry.request;
+    let mut o = Map::new();
+    o.insert("id".into(), Json::from(r.id.clone()));
+    o.insert("source".into(), Json::from(r.source.clone()));
+    o.insert("key".into(), Json::from(r.key.clone()));
+    o.insert("requested_by".into(), Json::from(r.requested_by.clone()));
+    o.insert("rule".into(), Json::from(r.rule.clone()));
+    o.insert("requested_at".into(), Json::from(time_text(r.requested_at)));
+    o.insert("answer_by".into(), Json::from(time_text(r.answer_by)));
+    o.insert("seconds".into(), Json::from(r.seconds));
+    if let Some(reason) = &r.reason {
+        o.insert("reason".into(), Json::from(reason.clone()));
+    }
+    o.insert("state".into(), Json::from(entry.state.as_str()));
+    if let RequestState::Answered(a) = &entry.state {
+        if !a.by.is_empty() {
+            o.insert("answered_by".into(), Json::from(a.by.clone()));
+        }
+        o.insert("answered_at".into(), Json::from(time_text(a.at)));
+        if let Some(g) = &a.grant {
+            o.insert("grant".into(), Json::from(g.id.clone()));
+            o.insert("expires".into(), Json::from(time_text(g.expires)));
+        }
     }
     Json::Object(o)
 }

@@ -14,6 +14,7 @@ mod support;
 #[path = "../../compiler/tests/support/pg.rs"]
 mod pg;
 
+mod approvals;
 mod auth;
 mod equivalence;
 mod grants;

@@ -90,6 +90,12 @@ pub fn human_column(r: &ColumnReport) -> String {
             out.push_str(&format!("    {g}\n"));
         }
     }
+    if !r.approval_grants.is_empty() {
+        out.push_str("apart from these, grants that need approval:\n");
+        for g in &r.approval_grants {
+            out.push_str(&format!("    {g}\n"));
+        }
+    }
     out
 }
 

@@ -94,6 +94,9 @@ codes! {
     UndeclaredLevel = "E0041", Error, "undeclared masking level";
     ExprResultType = "E0042", Error, "`expr(…)` result does not fit the column's type";
     GuaranteeBroken = "E0043", Error, "guarantee does not hold";
+    ApprovalNotAllowed = "E0061", Error, "`with approval` on a grant that cannot wait for approval";
+    ApprovalWithoutApprovers = "E0062", Error, "approval without approvers";
+    ApprovalWindow = "E0063", Error, "approval window out of range";
     BadReplacement = "E0044", Error, "invalid replacement text or character";
     BadBuckets = "E0045", Error, "invalid bucket edges or labels";
     AboveWithoutMax = "E0046", Error, "`above:` without `max:`";

@@ -181,6 +181,11 @@ pub(super) fn each_expr(d: &ast::Decl, f: &mut dyn FnMut(&ast::Expr)) {
             f(e)
         }
     }
+    fn approval(a: Option<&ast::Approval>, f: &mut dyn FnMut(&ast::Expr)) {
+        if let Some(by) = a.and_then(|a| a.by.as_ref()) {
+            f(by)
+        }
+    }
     fn filter(r: &ast::RowFilter, f: &mut dyn FnMut(&ast::Expr)) {
         if let ast::RowFilterKind::Where(e) = &r.kind {
             f(e)
@@ -242,8 +247,14 @@ pub(super) fn each_expr(d: &ast::Decl, f: &mut dyn FnMut(&ast::Expr)) {
                             }
                         }
                     }
-                    ast::Rule::TemporaryUnmask(t) => audience(&t.audience, f),
-                    ast::Rule::Detokenize(d) => audience(&d.audience, f),
+                    ast::Rule::TemporaryUnmask(t) => {
+                        audience(&t.audience, f);
+                        approval(t.approval.as_ref(), f);
+                    }
+                    ast::Rule::Detokenize(d) => {
+                        audience(&d.audience, f);
+                        approval(d.approval.as_ref(), f);
+                    }
                     ast::Rule::Error(_) => {}
                 }
             }

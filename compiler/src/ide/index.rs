@@ -357,10 +357,18 @@ impl Builder<'_> {
                         }
                     }
                 }
-                ast::Rule::TemporaryUnmask(t) => self.audience(&t.audience, &ctx),
+                ast::Rule::TemporaryUnmask(t) => {
+                    self.audience(&t.audience, &ctx);
+                    if let Some(by) = t.approval.as_ref().and_then(|a| a.by.as_ref()) {
+                        self.expr(by, &ctx, false);
+                    }
+                }
                 ast::Rule::Detokenize(d) => {
                     self.column_path(&d.column);
                     self.audience(&d.audience, &ctx);
+                    if let Some(by) = d.approval.as_ref().and_then(|a| a.by.as_ref()) {
+                        self.expr(by, &ctx, false);
+                    }
                 }
                 ast::Rule::Error(_) => {}
             }

@@ -39,7 +39,7 @@ pub fn doc(keyword: &str) -> Option<&'static str> {
         "detokenize" => "`allow detokenize column S.c for everyone who C`: returns the original of a `tokenize` / `format_preserving` value, audited.",
         "level" => "`level High > Medium > Low;` declares masking levels; `source S level L from column` sets a source's level; `by level { … }` picks a technique per level.",
         "from" => "`level L from column`: the column overriding the source's masking level per row.",
-        "by" => "`by level { High: X, Medium: Y }`: the technique of the record's masking level.",
+        "by" => "`by level { High: X, Medium: Y }`: the technique of the record's masking level; `with approval by A`: who approves a temporary unmask.",
         "settings" => "`settings { combine_exceptions = true }`: tied `for everyone except` rules with the same technique combine their exceptions.",
         "test" => "`test \"name\" { given … expect … }`: a test run by `polc test`.",
         "given" => "`given user { … }`, `given row S { … }`, `given now timestamp(\"…\")` inside a test.",
@@ -63,6 +63,8 @@ pub fn doc(keyword: &str) -> Option<&'static str> {
         "role" => "`user has role \"R\"`: sugar for `\"R\" in user.roles`.",
         "attribute" => "`user has attribute \"A\"` / `… = \"V\"`: the attribute is present / has that value.",
         "acting" => "`user acting under P`: some purpose of the user is P or below it.",
+        "approval" => "`allow temporary unmask for 8h for everyone who C with approval by A within 4h`: a request waits until a user for whom A holds (never the requester) approves it, or it is denied, or it expires; every step audited.",
+        "within" => "`with approval by A within D`: how long a request waits for an answer (5m–72h, default 4h) before it expires.",
         _ => return None,
     })
 }

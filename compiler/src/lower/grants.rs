@@ -26,34 +26,60 @@ impl Lowerer<'_, '_> {
                 continue;
             }
             let policy = &model.policies[g.policy];
-            let (kinds, what) = match g.kind {
-                GrantKind::TemporaryUnmask { seconds } => (
+            self.file = Some(g.loc.file);
+            let (kinds, what) = match &g.kind {
+                GrantKind::TemporaryUnmask {
+                    seconds,
+                    approval: None,
+                } => (
                     policy
                         .scope
                         .sources
                         .iter()
                         .map(|s| rt::GrantKind::TemporaryUnmask {
                             source: *s as u32,
-                            seconds,
+                            seconds: *seconds,
                         })
                         .collect::<Vec<_>>(),
                     format!("allow temporary unmask for {seconds}s"),
                 ),
+                GrantKind::TemporaryUnmask {
+                    seconds,
+                    approval: Some(a),
+                } => {
+                    let approvers = self.program(&a.approvers, None);
+                    (
+                        policy
+                            .scope
+                            .sources
+                            .iter()
+                            .map(|s| rt::GrantKind::ApprovedUnmask {
+                                source: *s as u32,
+                                seconds: *seconds,
+                                approvers,
+                                window: a.window,
+                            })
+                            .collect::<Vec<_>>(),
+                        format!(
+                            "allow temporary unmask for {seconds}s with approval within {}s",
+                            a.window
+                        ),
+                    )
+                }
                 GrantKind::Detokenize { source, column } => (
                     vec![rt::GrantKind::Detokenize {
-                        source: source as u32,
-                        column: column as u32,
+                        source: *source as u32,
+                        column: *column as u32,
                     }],
                     format!(
                         "allow detokenize column {}.{}",
-                        model.sources[source].name, model.sources[source].columns[column].name
+                        model.sources[*source].name, model.sources[*source].columns[*column].name
                     ),
                 ),
             };
             if kinds.is_empty() {
                 continue;
             }
-            self.file = Some(g.loc.file);
             let audience = match &g.audience {
                 GrantAudience::Everyone => rt::GrantAudience::Everyone,
                 GrantAudience::Except(c) => rt::GrantAudience::Except(self.program(c, None)),

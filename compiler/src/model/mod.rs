@@ -643,8 +643,24 @@ pub enum GuaranteeKind {
 
 #[derive(Clone, Debug)]
 pub enum GrantKind {
-    TemporaryUnmask { seconds: i64 },
-    Detokenize { source: SourceId, column: ColumnId },
+    TemporaryUnmask {
+        seconds: i64,
+        /// `with approval by C within W`: requests wait for an approver.
+        approval: Option<Approval>,
+    },
+    Detokenize {
+        source: SourceId,
+        column: ColumnId,
+    },
+}
+
+/// Who approves a temporary unmask request, and how long it waits for an answer.
+#[derive(Clone, Debug)]
+pub struct Approval {
+    /// A user-only condition: true approves (never for the requester's own request).
+    pub approvers: CExpr,
+    /// Seconds a request waits (the rule's `within`, or the default).
+    pub window: i64,
 }
 
 #[derive(Clone, Debug)]

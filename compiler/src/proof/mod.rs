@@ -72,6 +72,9 @@ pub struct ColumnReport {
     pub masked: Vec<EffectReport>,
     /// Temporary unmask grants that can make the cell clear for everyone, apart.
     pub grants: Vec<String>,
+    /// Temporary unmask grants that need approval (a pending request unmasks nothing), apart
+    /// from both.
+    pub approval_grants: Vec<String>,
 }
 
 /// Where one effect applies.
@@ -138,7 +141,8 @@ pub fn who_can_see_column(
         column: column.to_string(),
         clear,
         masked,
-        grants: grants(set, s),
+        grants: grants(set, s, false),
+        approval_grants: grants(set, s, true),
     })
 }
 
@@ -169,18 +173,18 @@ pub fn who_can_see_rows(set: Set<'_>, source: &str) -> Result<RowsReport, ProofE
 }
 
 /// The temporary unmask grants that cover a source, as sentences (stated apart: a grant
-/// makes a record clear for every user while it holds).
-fn grants(set: Set<'_>, s: usize) -> Vec<String> {
+/// makes a record clear for every user while it holds): those that need approval, or the others.
+fn grants(set: Set<'_>, s: usize, approved: bool) -> Vec<String> {
     let model = set.model;
     let mut out = Vec::new();
     for g in &model.grants {
-        let GrantKind::TemporaryUnmask { seconds } = g.kind else {
+        let GrantKind::TemporaryUnmask { seconds, approval } = &g.kind else {
             continue;
         };
         let Some(policy) = model.policies.get(g.policy) else {
             continue;
         };
-        if g.staged || !policy.scope.sources.contains(&s) {
+        if g.staged || !policy.scope.sources.contains(&s) || approval.is_some() != approved {
             continue;
         }
         let quote = |c: &crate::model::CExpr| {
@@ -193,13 +197,33 @@ fn grants(set: Set<'_>, s: usize) -> Vec<String> {
             GrantAudience::Except(c) => format!("anyone except where {}", quote(c)),
             GrantAudience::Who(c) => quote(c),
         };
-        out.push(format!(
-            "clear for everyone on a record under a temporary unmask grant of `{}` (up to {}h; requested by: {who})",
-            policy.name,
-            seconds / 3600
-        ));
+        let line = match approval {
+            None => format!(
+                "clear for everyone on a record under a temporary unmask grant of `{}` (up to {}h; requested by: {who})",
+                policy.name,
+                seconds / 3600
+            ),
+            // Approval-gated: nothing is clear while a request waits (listed apart).
+            Some(a) => format!(
+                "clear for everyone on a record under an approved temporary unmask grant of `{}` (up to {}h from the approval; requested by: {who}; approved by: {}, never the requester, within {}; a pending request unmasks nothing)",
+                policy.name,
+                seconds / 3600,
+                quote(&a.approvers),
+                approval_window(a.window)
+            ),
+        };
+        out.push(line);
     }
     out
+}
+
+/// An approval window as written in policies (`4h`, `90m`).
+fn approval_window(seconds: i64) -> String {
+    if seconds % 3600 == 0 {
+        format!("{}h", seconds / 3600)
+    } else {
+        format!("{}m", seconds / 60)
+    }
 }
 
 /// The context of a condition of `set`, for [`Atoms::cond`].

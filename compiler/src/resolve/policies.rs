@@ -10,6 +10,9 @@ use crate::source_map::{FileId, Loc};
 use mask_rule::RuleSite;
 use pol_grammar::ast::{self, AudienceKind, Decl, RowAudienceKind, RowFilterKind};
 use pol_grammar::Span;
+use pol_runtime::bundle::grants::{
+    DEFAULT_APPROVAL_SECONDS, MAX_APPROVAL_SECONDS, MIN_APPROVAL_SECONDS,
+};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -255,9 +258,13 @@ impl Checker<'_> {
                                 self.diags.push(Diagnostic::unmask_duration(gat));
                             }
                             let audience = self.grant_audience(&g.audience, file);
+                            let approval = g.approval.as_ref().and_then(|a| self.approval(a, file));
                             self.model.grants.push(Grant {
                                 policy,
-                                kind: GrantKind::TemporaryUnmask { seconds: secs },
+                                kind: GrantKind::TemporaryUnmask {
+                                    seconds: secs,
+                                    approval,
+                                },
                                 audience,
                                 loc: Loc::new(file, g.span),
                                 staged,
@@ -266,6 +273,12 @@ impl Checker<'_> {
                         // Its syntax error is reported; the rules around it are checked.
                         ast::Rule::Error(_) => {}
                         ast::Rule::Detokenize(g) => {
+                            if let Some(a) = &g.approval {
+                                self.diags.push(Diagnostic::approval_not_allowed(
+                                    Loc::new(file, a.span),
+                                    "allow detokenize",
+                                ));
+                            }
                             let audience = self.grant_audience(&g.audience, file);
                             if let Some((s, c)) = self.column_path(&g.column, file, &scope) {
                                 self.model.grants.push(Grant {
@@ -284,6 +297,39 @@ impl Checker<'_> {
                 }
             }
         }
+    }
+
+    /// `with approval by C within D` (E0062 without approvers, E0063 for a window out of
+    /// range); `None` when it names no approvers (the rule is then an error).
+    fn approval(&mut self, a: &ast::Approval, file: FileId) -> Option<Approval> {
+        let window = match &a.window {
+            Some(w) => {
+                if !(MIN_APPROVAL_SECONDS..=MAX_APPROVAL_SECONDS).contains(&w.seconds) {
+                    self.diags
+                        .push(Diagnostic::approval_window(Loc::new(file, w.span)));
+                }
+                w.seconds
+            }
+            None => DEFAULT_APPROVAL_SECONDS,
+        };
+        let Some(by) = &a.by else {
+            self.diags.push(Diagnostic::approval_without_approvers(
+                Loc::new(file, a.span),
+                false,
+            ));
+            return None;
+        };
+        let mut ctx = ExprCtx::new(file, RowCtx::Forbidden("an approval is decided per user"));
+        let before = self.diags.len();
+        let approvers = self.condition(by, &mut ctx);
+        // A condition with errors of its own (reported) is not also called constant.
+        if self.diags.len() == before && matches!(approvers.kind, CKind::Const(_)) {
+            self.diags.push(Diagnostic::approval_without_approvers(
+                Loc::new(file, by.span),
+                true,
+            ));
+        }
+        Some(Approval { approvers, window })
     }
 
     fn grant_audience(&mut self, a: &ast::Audience, file: FileId) -> GrantAudience {

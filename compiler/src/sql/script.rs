@@ -222,6 +222,24 @@ CREATE TABLE IF NOT EXISTS {s}.grants (
 );
 CREATE INDEX IF NOT EXISTS grants_by_record ON {s}.grants (source, record_key, expires);
 
+-- Temporary unmask requests that wait for approval (`with approval by C`): nothing is unmasked
+-- for a request; an approval inserts its grant into the grants table (same transaction).
+CREATE TABLE IF NOT EXISTS {s}.requests (
+  id text PRIMARY KEY,
+  source text NOT NULL,
+  record_key text NOT NULL,
+  requested_by text NOT NULL,
+  rule text NOT NULL,
+  requested_at timestamptz NOT NULL,
+  answer_by timestamptz NOT NULL,
+  seconds bigint NOT NULL,
+  reason text,
+  outcome text CHECK (outcome IN ('approved', 'denied', 'expired')),
+  answered_by text,
+  answered_at timestamptz,
+  grant_id text
+);
+
 -- The audit trail: one row per audit record (the fields of pol_runtime::audit::AuditRecord).
 CREATE TABLE IF NOT EXISTS {s}.audit (
   seq bigserial PRIMARY KEY,
@@ -237,7 +255,7 @@ CREATE TABLE IF NOT EXISTS {s}.audit (
   detail text NOT NULL
 );
 
-REVOKE ALL ON {s}.subjects, {s}.hash_key, {s}.grants, {s}.audit FROM PUBLIC;
+REVOKE ALL ON {s}.subjects, {s}.hash_key, {s}.grants, {s}.requests, {s}.audit FROM PUBLIC;
 REVOKE ALL ON SEQUENCE {s}.audit_seq_seq FROM PUBLIC;
 "
     );

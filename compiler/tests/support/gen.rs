@@ -705,7 +705,20 @@ fn policy(t: &mut Tape, p: usize, sources: &[Src], levels: bool) -> String {
     } else {
         mask_rule(t, &covered, levels)
     };
-    format!("policy p{p}{staged}{scope} {{\n  {rule}\n}}\n")
+    // Sometimes a temporary unmask that needs approval: it must change no masking (a grant
+    // only acts through a grant store) and its approvers' program must lower and verify.
+    let approval = if t.one_in(6) {
+        format!(
+            "\n  allow temporary unmask for {}h for everyone who {} with approval by {} within {}",
+            1 + t.pick(72),
+            user_cond(t, 1),
+            user_cond(t, 1),
+            t.choose(&["5m", "4h", "72h"])
+        )
+    } else {
+        String::new()
+    };
+    format!("policy p{p}{staged}{scope} {{\n  {rule}{approval}\n}}\n")
 }
 
 fn row_rule(t: &mut Tape, covered: &[&Src]) -> String {

@@ -482,6 +482,7 @@ impl Printer<'_> {
                 self.indent += 1;
                 self.brk(flat);
                 self.audience(&t.audience);
+                self.approval(t.approval.as_ref(), flat);
                 self.indent -= 1;
             }
             Rule::Detokenize(d) => {
@@ -490,6 +491,7 @@ impl Printer<'_> {
                 self.indent += 1;
                 self.brk(flat);
                 self.audience(&d.audience);
+                self.approval(d.approval.as_ref(), flat);
                 self.indent -= 1;
             }
         }
@@ -532,6 +534,27 @@ impl Printer<'_> {
                 self.space();
                 self.tok_any();
             }
+        }
+    }
+
+    /// `with approval by C within D` after a grant's audience, on a line of its own when broken.
+    fn approval(&mut self, a: Option<&Approval>, flat: bool) {
+        let Some(a) = a else { return };
+        self.brk(flat);
+        self.tok(Tok::KwWith);
+        self.space();
+        self.tok(Tok::KwApproval);
+        if let Some(by) = &a.by {
+            self.space();
+            self.tok(Tok::KwBy);
+            self.space();
+            self.expr(by);
+        }
+        if a.window.is_some() {
+            self.space();
+            self.tok(Tok::KwWithin);
+            self.space();
+            self.tok_any();
         }
     }
 

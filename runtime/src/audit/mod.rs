@@ -54,11 +54,21 @@ pub enum AuditAction {
     /// Values were tokenized for a user (`GrantService::tokenize`); the values are never
     /// written.
     Tokenize,
+    /// A temporary unmask that needs approval was requested: it waits (until
+    /// [`AuditRecord::expiry`]) for an approver; nothing is unmasked yet.
+    Request,
+    /// A pending request was approved ([`AuditRecord::subject`] is the approver): the grant
+    /// holds until [`AuditRecord::expiry`].
+    Approve,
+    /// A pending request was denied ([`AuditRecord::subject`] is who denied it).
+    Deny,
+    /// A pending request expired unanswered.
+    Expire,
 }
 
 impl AuditAction {
     /// The action's name as written in records (`grant`, `refusal`, `unmask`, `detokenize`,
-    /// `revoke`, `tokenize`).
+    /// `revoke`, `tokenize`, `request`, `approve`, `deny`, `expire`).
     pub fn as_str(self) -> &'static str {
         match self {
             AuditAction::Grant => "grant",
@@ -67,6 +77,10 @@ impl AuditAction {
             AuditAction::Detokenize => "detokenize",
             AuditAction::Revoke => "revoke",
             AuditAction::Tokenize => "tokenize",
+            AuditAction::Request => "request",
+            AuditAction::Approve => "approve",
+            AuditAction::Deny => "deny",
+            AuditAction::Expire => "expire",
         }
     }
 }

@@ -8,6 +8,13 @@ pub const MIN_UNMASK_SECONDS: i64 = 3_600;
 /// The longest temporary unmask, in seconds (72h).
 pub const MAX_UNMASK_SECONDS: i64 = 72 * 3_600;
 
+/// The shortest time a request may wait for approval, in seconds (5 minutes).
+pub const MIN_APPROVAL_SECONDS: i64 = 300;
+/// The longest time a request may wait for approval, in seconds (72h).
+pub const MAX_APPROVAL_SECONDS: i64 = 72 * 3_600;
+/// How long a request waits for approval when the rule does not say (`within`), in seconds (4h).
+pub const DEFAULT_APPROVAL_SECONDS: i64 = 4 * 3_600;
+
 /// One `allow …` rule, for one source.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GrantPlan {
@@ -41,6 +48,19 @@ pub enum GrantKind {
         /// The column's flat index in the source (a nested field is allowed).
         column: u32,
     },
+    /// `allow temporary unmask for D … with approval by C within W`: a permitted user's request
+    /// waits (up to `window` seconds) until a user for whom the program `approvers` is true —
+    /// never the requester — approves it; the grant then lasts `seconds` from the approval.
+    ApprovedUnmask {
+        /// The source's index.
+        source: u32,
+        /// How long a grant lasts, from its approval.
+        seconds: i64,
+        /// The approvers' condition (a user-only program; unknown never approves).
+        approvers: u32,
+        /// How long a request waits for an answer, in seconds.
+        window: i64,
+    },
 }
 
 /// Whom a grant allows. Conditions are user-only programs; an unknown condition never allows.
@@ -61,9 +81,9 @@ impl GrantKind {
     /// The source the grant is about.
     pub fn source(&self) -> u32 {
         match self {
-            GrantKind::TemporaryUnmask { source, .. } | GrantKind::Detokenize { source, .. } => {
-                *source
-            }
+            GrantKind::TemporaryUnmask { source, .. }
+            | GrantKind::Detokenize { source, .. }
+            | GrantKind::ApprovedUnmask { source, .. } => *source,
         }
     }
 }

@@ -17,7 +17,10 @@
 use ahash::AHashSet as HashSet;
 use std::fmt;
 
-use super::grants::{GrantAudience, GrantKind, MAX_UNMASK_SECONDS, MIN_UNMASK_SECONDS};
+use super::grants::{
+    GrantAudience, GrantKind, MAX_APPROVAL_SECONDS, MAX_UNMASK_SECONDS, MIN_APPROVAL_SECONDS,
+    MIN_UNMASK_SECONDS,
+};
 use super::{Audience, Body, Bundle, RowFilter, SourcePlan, TechniquePlan};
 use crate::program::{stack_depth, Op, StackError};
 
@@ -495,6 +498,30 @@ impl<'b> Verifier<'b> {
                 GrantKind::Detokenize { column, .. } => {
                     let ncols = b.sources[source as usize].columns.len();
                     check_index(Table::Column, column, ncols, &at)?;
+                }
+                GrantKind::ApprovedUnmask {
+                    seconds,
+                    approvers,
+                    window,
+                    ..
+                } => {
+                    if !(MIN_UNMASK_SECONDS..=MAX_UNMASK_SECONDS).contains(&seconds) {
+                        return Err(structure(
+                            at(),
+                            format!(
+                                "a temporary unmask lasts from 1h to 72h, not {seconds} seconds"
+                            ),
+                        ));
+                    }
+                    if !(MIN_APPROVAL_SECONDS..=MAX_APPROVAL_SECONDS).contains(&window) {
+                        return Err(structure(
+                            at(),
+                            format!(
+                                "a request waits for approval from 5 minutes to 72h, not {window} seconds"
+                            ),
+                        ));
+                    }
+                    self.use_program(approvers, Ctx::User, 0, &at)?;
                 }
             }
             match g.audience {

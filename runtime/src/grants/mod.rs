@@ -33,8 +33,10 @@
 //!
 //! See [`GrantService::detokenize`].
 
+mod approval;
 mod clock;
 mod detokenize;
+mod request;
 mod store;
 pub mod target;
 
@@ -50,10 +52,15 @@ use crate::engine::{Engine, Session, Subject, SubjectError};
 use crate::program::Tri;
 use crate::value::{ColumnType, Value};
 
+pub use approval::{ApprovalError, Requested};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use detokenize::DetokenizeError;
+#[cfg(feature = "postgres")]
+pub(crate) use request::state_at as request_state_at;
+pub use request::{new_request_id, Answer, Outcome, RequestEntry, RequestState, UnmaskRequest};
 pub use store::{
-    new_grant_id, AuditedError, Event, GrantEntry, GrantStore, Revocation, StoreError, StoredGrant,
+    new_grant_id, AnswerError, AuditedError, Event, GrantEntry, GrantStore, Revocation, StoreError,
+    StoredGrant,
 };
 
 /// Why a temporary unmask was not granted.
@@ -68,6 +75,10 @@ pub enum UnmaskError {
     Audit(AuditError),
     /// The grant store failed (before or after the grant was audited): it does not hold.
     Store(StoreError),
+    /// The rule that allows the user needs approval: the request was stored as pending
+    /// (audited) and nothing is unmasked until an approver approves it (see
+    /// [`GrantService::request`]).
+    AwaitsApproval(Box<UnmaskRequest>),
 }
 
 impl fmt::Display for UnmaskError {
@@ -82,6 +93,12 @@ impl fmt::Display for UnmaskError {
                     "temporary unmask not granted: the grant was not stored: {e}"
                 )
             }
+            UnmaskError::AwaitsApproval(r) => write!(
+                f,
+                "temporary unmask not granted yet: request {} waits for approval until {}",
+                r.id,
+                rfc3339(r.answer_by)
+            ),
         }
     }
 }
@@ -316,8 +333,25 @@ impl GrantService {
     /// source allows the user; audited either way (see the [module documentation](self)).
     ///
     /// The key must have the key column's type (an int is accepted for a decimal key). A source
-    /// without a key column cannot have records unmasked.
+    /// without a key column cannot have records unmasked. When the rule that allows the user
+    /// needs approval, the request is stored as pending and the answer is
+    /// [`UnmaskError::AwaitsApproval`] (see [`request`](Self::request)).
     pub fn request_unmask(
+        &self,
+        engine: &Engine,
+        subject: &serde_json::Value,
+        source: &str,
+        key: &Value,
+        reason: &str,
+    ) -> Result<Granted, UnmaskError> {
+        match self.request(engine, subject, source, key, reason)? {
+            Requested::Granted(g) => Ok(g),
+            Requested::Pending(r) => Err(UnmaskError::AwaitsApproval(Box::new(r))),
+        }
+    }
+
+    /// A request decided by a rule without approval: granted at once or refused (audited).
+    fn grant_at_once(
         &self,
         engine: &Engine,
         subject: &serde_json::Value,
@@ -341,7 +375,14 @@ impl GrantService {
         };
         let decision = self.decide_unmask(engine, &session, source, key);
         let (key_text, rule, seconds) = match decision {
-            Ok(d) => d,
+            Ok((k, r, s, None)) => (k, r, s),
+            // `request` stores these; never granted here (fail closed).
+            Ok((_, r, _, Some(_))) => {
+                let message = format!("rule `{r}` needs approval");
+                record.detail = message.clone();
+                self.audit.record(&record).map_err(UnmaskError::Audit)?;
+                return Err(UnmaskError::Refused(message));
+            }
             Err(message) => {
                 record.detail = message.clone();
                 self.audit.record(&record).map_err(UnmaskError::Audit)?;
@@ -401,6 +442,9 @@ impl GrantService {
 
     /// The audit record of a recovery: an interrupted grant or revocation did not take effect.
     fn audit_recovery(&self, event: Event<'_>, now: DateTime<Utc>) -> Result<(), AuditError> {
+        if let Some(done) = self.audit_request_event(event, now) {
+            return done;
+        }
         let (g, subject, what) = match event {
             Event::RevocationAbandoned(g, by) => (
                 g,
@@ -411,6 +455,8 @@ impl GrantService {
                     g.id
                 ),
             ),
+            // Audited by `audit_request_event` above.
+            Event::Requested(_) | Event::Answered(..) | Event::AnswerAbandoned(_) => return Ok(()),
             Event::Abandoned(g) | Event::Granted(g) | Event::Revoked(g) => (
                 g,
                 g.granted_to.clone(),
@@ -529,14 +575,15 @@ impl GrantService {
         Ok(revoked)
     }
 
-    /// (key text, rule name, seconds) or the refusal's message.
+    /// (key text, rule name, seconds, the approval window if the rule needs approval) or the
+    /// refusal's message.
     fn decide_unmask(
         &self,
         engine: &Engine,
         session: &Session<'_>,
         source: &str,
         key: &Value,
-    ) -> Result<(String, String, i64), String> {
+    ) -> Result<(String, String, i64, Option<i64>), String> {
         let bundle = engine.bundle();
         let si = *engine
             .source_index
@@ -568,12 +615,15 @@ impl GrantService {
         }
         let mut any_rule = false;
         for g in &bundle.grants {
-            let GrantKind::TemporaryUnmask {
-                source: gs,
-                seconds,
-            } = g.kind
-            else {
-                continue;
+            let (gs, seconds, window) = match g.kind {
+                GrantKind::TemporaryUnmask { source, seconds } => (source, seconds, None),
+                GrantKind::ApprovedUnmask {
+                    source,
+                    seconds,
+                    window,
+                    ..
+                } => (source, seconds, Some(window)),
+                GrantKind::Detokenize { .. } => continue,
             };
             if gs as usize != si {
                 continue;
@@ -585,7 +635,7 @@ impl GrantService {
                     .get(g.rule as usize)
                     .map(|r| r.name.clone())
                     .unwrap_or_default();
-                return Ok((key.canonical_text(), rule, seconds));
+                return Ok((key.canonical_text(), rule, seconds, window));
             }
         }
         Err(if any_rule {

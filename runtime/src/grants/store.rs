@@ -27,7 +27,11 @@
 //! - an intent, `{"intent":{…the grant…}}`, written before the grant is audited, and a
 //!   revocation intent, `{"revoking":{…the grant…},"revoked_by":…}`, written before a
 //!   revocation is audited;
-//! - an abandonment, `{"abandon":"g-…"}`: the intent of that id never took effect.
+//! - an abandonment, `{"abandon":"g-…"}`: the intent of that id never took effect;
+//! - a request waiting for approval, `{"request":{…}}` ([`UnmaskRequest`]); the intent of an
+//!   answer, `{"answering":{…}}`, written before the answer is audited; and the answer,
+//!   `{"answer":{"request":"r-…","outcome":"approved"|"denied"|"expired",…}}` — an approval
+//!   carries its grant, which holds from the approval on (see [`super::request`]).
 //!
 //! # Cost
 //!
@@ -58,7 +62,7 @@
     allow(clippy::infallible_destructuring_match)
 )]
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -68,6 +72,7 @@ use std::sync::{Mutex, MutexGuard};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::request::{state_at, Answer, Outcome, RequestEntry, RequestState, UnmaskRequest};
 use crate::audit::{AuditError, JournalError, JsonLinesFile, Section};
 
 /// One temporary unmask grant as stored.
@@ -124,6 +129,18 @@ enum Entry {
     },
     Abandon {
         abandon: String,
+    },
+    /// A request waiting for approval.
+    Request {
+        request: Box<UnmaskRequest>,
+    },
+    /// The intent of an answer (written before it is audited).
+    Answering {
+        answering: Box<Answer>,
+    },
+    /// The answer to a request (an approval carries its grant).
+    Answer {
+        answer: Box<Answer>,
     },
     Grant(StoredGrant),
 }
@@ -190,6 +207,52 @@ pub enum Event<'a> {
     Granted(&'a StoredGrant),
     /// This grant is about to be revoked.
     Revoked(&'a StoredGrant),
+    /// This request (waiting for approval) is about to be stored.
+    Requested(&'a UnmaskRequest),
+    /// This answer to this request is about to be stored (an expiry included).
+    Answered(&'a UnmaskRequest, &'a Answer),
+    /// An interrupted answer (its intent was stored, the answer never was) did not take effect:
+    /// the request is as it was.
+    AnswerAbandoned(&'a Answer),
+}
+
+/// Why a request was not answered.
+#[derive(Debug)]
+pub enum AnswerError {
+    /// No request has this id.
+    Unknown,
+    /// The request is no longer pending (answered, or its deadline passed).
+    NotPending(Box<RequestEntry>),
+    /// The clock reads an instant before the request was made: nothing is decided.
+    ClockSkew(Box<UnmaskRequest>),
+    /// The answer was refused (the message says why).
+    Refused(Box<UnmaskRequest>, String),
+    /// The audit callback failed: the answer was not stored.
+    Audit(AuditError),
+    /// The store failed.
+    Store(StoreError),
+}
+
+impl From<JournalError> for AnswerError {
+    fn from(e: JournalError) -> Self {
+        AnswerError::Store(StoreError::Journal(e))
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl From<crate::pg::PgError> for AnswerError {
+    fn from(e: crate::pg::PgError) -> Self {
+        AnswerError::Store(StoreError::Postgres(e))
+    }
+}
+
+impl From<AuditedError> for AnswerError {
+    fn from(e: AuditedError) -> Self {
+        match e {
+            AuditedError::Audit(e) => AnswerError::Audit(e),
+            AuditedError::Store(e) => AnswerError::Store(e),
+        }
+    }
 }
 
 /// Why an audited store operation failed.
@@ -226,6 +289,12 @@ impl From<JournalError> for AuditedError {
 struct State {
     grants: Vec<StoredGrant>,
     revocations: HashMap<String, Revocation>,
+    /// Requests waiting for (or given) approval, in the order asked.
+    requests: Vec<UnmaskRequest>,
+    /// Request id → its first stored answer.
+    answers: HashMap<String, Answer>,
+    /// The ids of grants given by approvals (they hold only from their approval on).
+    approved: HashSet<String>,
     /// For a file: the byte offset and line number up to which the file was read.
     offset: u64,
     next_line: usize,
@@ -238,8 +307,35 @@ impl State {
             Entry::Revocation(r) => {
                 self.revocations.entry(r.revoke.clone()).or_insert(r);
             }
-            Entry::Intent { .. } | Entry::RevokeIntent { .. } | Entry::Abandon { .. } => {}
+            Entry::Request { request } => self.requests.push(*request),
+            Entry::Answer { answer } => {
+                if !self.answers.contains_key(&answer.request) {
+                    if let (Outcome::Approved, Some(g)) = (answer.outcome, &answer.grant) {
+                        self.approved.insert(g.id.clone());
+                        self.grants.push(g.clone());
+                    }
+                    self.answers.insert(answer.request.clone(), *answer);
+                }
+            }
+            Entry::Intent { .. }
+            | Entry::RevokeIntent { .. }
+            | Entry::Abandon { .. }
+            | Entry::Answering { .. } => {}
         }
+    }
+
+    fn request(&self, id: &str) -> Option<&UnmaskRequest> {
+        self.requests.iter().find(|r| r.id == id)
+    }
+
+    fn request_entries(&self, now: DateTime<Utc>) -> Vec<RequestEntry> {
+        self.requests
+            .iter()
+            .map(|r| RequestEntry {
+                request: r.clone(),
+                state: state_at(r, self.answers.get(&r.id), now),
+            })
+            .collect()
     }
 
     fn revocation(&self, g: &StoredGrant) -> Option<&Revocation> {
@@ -249,8 +345,12 @@ impl State {
         self.revocations.get(&g.id)
     }
 
+    /// An approved grant holds only from its approval on (a clock behind the approver's sees
+    /// nothing unmasked).
     fn holds(&self, g: &StoredGrant, now: DateTime<Utc>) -> bool {
-        g.expires > now && self.revocation(g).is_none()
+        g.expires > now
+            && self.revocation(g).is_none()
+            && (g.granted_at <= now || !self.approved.contains(&g.id))
     }
 
     fn active(&self, now: DateTime<Utc>) -> Vec<StoredGrant> {
@@ -344,12 +444,53 @@ impl Txn<'_, '_> {
                     .map_err(AuditedError::Audit)?;
                 revoking
             }
+            Some(Entry::Answering { answering }) => {
+                audit(Event::AnswerAbandoned(&answering)).map_err(AuditedError::Audit)?;
+                self.append(Entry::Abandon {
+                    abandon: answering.request.clone(),
+                })?;
+                return Ok(None);
+            }
             _ => return Ok(None),
         };
         self.append(Entry::Abandon {
             abandon: grant.id.clone(),
         })?;
         Ok(Some(grant))
+    }
+}
+
+impl Txn<'_, '_> {
+    /// Records (audited) the expiry of every request whose deadline passed unanswered.
+    fn settle(
+        &mut self,
+        now: DateTime<Utc>,
+        audit: &mut dyn FnMut(Event<'_>) -> Result<(), AuditError>,
+    ) -> Result<Vec<UnmaskRequest>, AuditedError> {
+        self.refresh()?;
+        let expired: Vec<UnmaskRequest> = self
+            .state
+            .requests
+            .iter()
+            .filter(|r| !self.state.answers.contains_key(&r.id) && now >= r.answer_by)
+            .cloned()
+            .collect();
+        for r in &expired {
+            let answer = Answer {
+                request: r.id.clone(),
+                outcome: Outcome::Expired,
+                by: String::new(),
+                at: now,
+                grant: None,
+            };
+            // The deadline decides, not this line: audited first (a crash before the line
+            // only repeats the expiry's audit record at the next settlement).
+            audit(Event::Answered(r, &answer)).map_err(AuditedError::Audit)?;
+            self.append(Entry::Answer {
+                answer: Box::new(answer),
+            })?;
+        }
+        Ok(expired)
     }
 }
 
@@ -570,6 +711,121 @@ impl GrantStore {
         })
     }
 
+    /// Stores a request that waits for approval: first settles an interrupted operation and
+    /// the requests expired at its instant, then `audit` gets [`Event::Requested`], then the
+    /// request is stored. If the audit fails, nothing is stored. A request without an id is
+    /// given a [fresh one](super::new_request_id).
+    pub fn submit(
+        &self,
+        mut request: UnmaskRequest,
+        audit: &mut dyn FnMut(Event<'_>) -> Result<(), AuditError>,
+    ) -> Result<UnmaskRequest, AuditedError> {
+        if request.id.is_empty() {
+            request.id = super::request::new_request_id().map_err(AuditedError::Store)?;
+        }
+        let journal = match &self.backend {
+            Backend::Journal(j) => j,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(db) => return crate::pg::request_table::submit(db, request, audit),
+        };
+        self.section(journal, |txn| {
+            txn.recover(audit)?;
+            txn.settle(request.requested_at, audit)?;
+            audit(Event::Requested(&request)).map_err(AuditedError::Audit)?;
+            txn.append(Entry::Request {
+                request: Box::new(request.clone()),
+            })?;
+            Ok(request)
+        })
+    }
+
+    /// Answers the request `id` at `now`, in one exclusive section: settles an interrupted
+    /// operation and the expired requests, checks that the request is pending (and that `now`
+    /// is not before it was made), asks `decide` for the answer, stores its intent, audits it
+    /// ([`Event::Answered`]) and stores it. So of two processes answering at once, one stores
+    /// its answer and the other gets [`AnswerError::NotPending`].
+    pub fn answer(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        decide: &dyn Fn(&UnmaskRequest) -> Result<Answer, String>,
+        audit: &mut dyn FnMut(Event<'_>) -> Result<(), AuditError>,
+    ) -> Result<(UnmaskRequest, Answer), AnswerError> {
+        let journal = match &self.backend {
+            Backend::Journal(j) => j,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(db) => {
+                return crate::pg::request_table::answer(db, id, now, decide, audit)
+            }
+        };
+        self.section(journal, |txn| {
+            txn.recover(audit)?;
+            txn.settle(now, audit)?;
+            let request = txn.state.request(id).cloned().ok_or(AnswerError::Unknown)?;
+            if now < request.requested_at {
+                return Err(AnswerError::ClockSkew(Box::new(request)));
+            }
+            let state = state_at(&request, txn.state.answers.get(id), now);
+            if state != RequestState::Pending {
+                return Err(AnswerError::NotPending(Box::new(RequestEntry {
+                    request,
+                    state,
+                })));
+            }
+            let answer = match decide(&request) {
+                Ok(a) => a,
+                Err(m) => return Err(AnswerError::Refused(Box::new(request), m)),
+            };
+            txn.append(Entry::Answering {
+                answering: Box::new(answer.clone()),
+            })?;
+            if let Err(e) = audit(Event::Answered(&request, &answer)) {
+                // Best effort: if this fails too, the next writer abandons the intent.
+                let _ = txn.append(Entry::Abandon {
+                    abandon: id.to_owned(),
+                });
+                return Err(AnswerError::Audit(e));
+            }
+            txn.append(Entry::Answer {
+                answer: Box::new(answer.clone()),
+            })?;
+            Ok((request, answer))
+        })
+    }
+
+    /// Records (audited, [`Event::Answered`] with [`Outcome::Expired`]) the expiry of every
+    /// request whose deadline passed unanswered at `now`; returns them.
+    pub fn settle_expired(
+        &self,
+        now: DateTime<Utc>,
+        audit: &mut dyn FnMut(Event<'_>) -> Result<(), AuditError>,
+    ) -> Result<Vec<UnmaskRequest>, AuditedError> {
+        let journal = match &self.backend {
+            Backend::Journal(j) => j,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(db) => {
+                return crate::pg::request_table::settle_expired(db, now, audit)
+            }
+        };
+        self.section(journal, |txn| {
+            txn.recover(audit)?;
+            txn.settle(now, audit)
+        })
+    }
+
+    /// Every request of the store, in the order asked, each with its state at `now`.
+    pub fn requests(&self, now: DateTime<Utc>) -> Result<Vec<RequestEntry>, StoreError> {
+        let journal = match &self.backend {
+            Backend::Journal(j) => j,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(db) => return crate::pg::request_table::all(db, now),
+        };
+        self.section(journal, |txn| {
+            txn.refresh()?;
+            Ok(txn.state.request_entries(now))
+        })
+    }
+
     /// The grants that hold at `now` (expiry strictly after `now`, not revoked), in the order
     /// they were given.
     pub fn active(&self, now: DateTime<Utc>) -> Result<Vec<StoredGrant>, StoreError> {
@@ -616,9 +872,19 @@ impl GrantStore {
             return crate::pg::grant_table::compact(db, now);
         }
         let live = self.active(now)?;
+        let pending: Vec<UnmaskRequest> = match &self.backend {
+            Backend::Journal(_) => self
+                .requests(now)?
+                .into_iter()
+                .filter(|r| r.state == RequestState::Pending)
+                .map(|r| r.request)
+                .collect(),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(_) => Vec::new(),
+        };
         if let Backend::Journal(Journal::File(file)) = &self.backend {
             let path = file.path().to_owned();
-            rewrite(&path, &live)?;
+            rewrite(&path, &live, &pending)?;
             let (file, _) = JsonLinesFile::open(&path)?;
             self.backend = Backend::Journal(Journal::File(file));
         }
@@ -632,6 +898,7 @@ impl GrantStore {
             Backend::Postgres(_) => State::default(),
             Backend::Journal(Journal::Memory { .. }) => State {
                 grants: live,
+                requests: pending,
                 ..State::default()
             },
         };
@@ -639,9 +906,13 @@ impl GrantStore {
     }
 }
 
-/// Writes `live` as the whole content of the store at `path`, atomically (temporary file,
-/// fsync, rename, directory fsync).
-fn rewrite(path: &Path, live: &[StoredGrant]) -> Result<(), JournalError> {
+/// Writes `live` and the `pending` requests as the whole content of the store at `path`,
+/// atomically (temporary file, fsync, rename, directory fsync).
+fn rewrite(
+    path: &Path,
+    live: &[StoredGrant],
+    pending: &[UnmaskRequest],
+) -> Result<(), JournalError> {
     let tmp = tmp_path(path);
     let io = |action: &'static str| {
         let path = path.to_owned();
@@ -654,6 +925,14 @@ fn rewrite(path: &Path, live: &[StoredGrant]) -> Result<(), JournalError> {
     let mut bytes = Vec::new();
     for g in live {
         serde_json::to_writer(&mut bytes, &Entry::Grant(g.clone()))
+            .map_err(|e| JournalError::Encode(e.to_string()))?;
+        bytes.push(b'\n');
+    }
+    for r in pending {
+        let entry = Entry::Request {
+            request: Box::new(r.clone()),
+        };
+        serde_json::to_writer(&mut bytes, &entry)
             .map_err(|e| JournalError::Encode(e.to_string()))?;
         bytes.push(b'\n');
     }

@@ -46,7 +46,7 @@ fn entries(rows: &[Row]) -> Result<Vec<GrantEntry>, PgError> {
     rows.iter().map(entry).collect()
 }
 
-fn insert(
+pub(crate) fn insert(
     tx: &mut impl postgres::GenericClient,
     db: &Database,
     g: &StoredGrant,

@@ -26,6 +26,7 @@
 
 mod audit_table;
 pub(crate) mod grant_table;
+pub(crate) mod request_table;
 
 use std::collections::HashMap;
 use std::fmt;

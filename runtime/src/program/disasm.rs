@@ -419,6 +419,14 @@ fn grants(b: &Bundle, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                     let path = src.map_or_else(|| "?".to_owned(), |s| column_path(s, column));
                     format!("detokenize {name}.{path}")
                 }
+                GrantKind::ApprovedUnmask {
+                    seconds,
+                    approvers,
+                    window,
+                    ..
+                } => format!(
+                    "temporary unmask of {name} for {seconds}s with approval by program {approvers} within {window}s"
+                ),
             };
             let who = match g.audience {
                 GrantAudience::Everyone => "for everyone".to_owned(),

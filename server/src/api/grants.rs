@@ -9,8 +9,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use pol_runtime::audit::AuditError;
-use pol_runtime::grants::{Revoke, RevokeError, StoreError, UnmaskError};
-use pol_runtime::json::{grant_json, time_text, RecordKeyError};
+use pol_runtime::grants::{Requested, Revoke, RevokeError, StoreError, UnmaskError};
+use pol_runtime::json::{grant_json, request_json, time_text, RecordKeyError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -67,7 +67,7 @@ fn key_text(key: &Value) -> String {
     }
 }
 
-fn audit_failed(state: &AppState, e: &AuditError) -> ApiError {
+pub(super) fn audit_failed(state: &AppState, e: &AuditError) -> ApiError {
     state.metrics.audit_failure();
     tracing::error!(error = %e, "the audit trail cannot be written");
     ApiError::unavailable(
@@ -76,7 +76,7 @@ fn audit_failed(state: &AppState, e: &AuditError) -> ApiError {
     )
 }
 
-fn store_failed(e: &StoreError) -> ApiError {
+pub(super) fn store_failed(e: &StoreError) -> ApiError {
     tracing::error!(error = %e, "the grant store failed");
     ApiError::unavailable(
         "grant-store-failed",
@@ -84,7 +84,9 @@ fn store_failed(e: &StoreError) -> ApiError {
     )
 }
 
-/// `POST /v1/sources/{source}/grants` → 201 `{"grant": {…}}`, or 403 refused (audited).
+/// `POST /v1/sources/{source}/grants` → 201 `{"grant": {…}}`, 202 `{"request": {…}}` when the
+/// rule that allows the subject needs approval (nothing is unmasked until it is approved), or
+/// 403 refused (audited).
 pub async fn request(
     State(state): State<Shared>,
     Path(source): Path<String>,
@@ -106,9 +108,20 @@ pub async fn request(
     blocking(move || {
         match grants
             .service
-            .request_unmask(&loaded.engine, &subject, &source, &key, &req.reason)
+            .request(&loaded.engine, &subject, &source, &key, &req.reason)
         {
-            Ok(g) => {
+            Ok(Requested::Pending(r)) => {
+                st.metrics.decisions("unmask", "pending", 1);
+                let entry = pol_runtime::grants::RequestEntry {
+                    request: r,
+                    state: pol_runtime::grants::RequestState::Pending,
+                };
+                Ok((
+                    StatusCode::ACCEPTED,
+                    Json(json!({ "request": request_json(&entry) })),
+                ))
+            }
+            Ok(Requested::Granted(g)) => {
                 st.metrics.decisions("unmask", "granted", 1);
                 Ok((
                     StatusCode::CREATED,
@@ -125,6 +138,7 @@ pub async fn request(
             Err(UnmaskError::Audit(e)) => Err(audit_failed(&st, &e)),
             Err(UnmaskError::Store(e)) => Err(store_failed(&e)),
             Err(UnmaskError::Subject(e)) => Err(ApiError::internal(e)),
+            Err(e @ UnmaskError::AwaitsApproval(_)) => Err(ApiError::internal(e)),
         }
     })
     .await

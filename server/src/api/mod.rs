@@ -1,6 +1,7 @@
 //! The HTTP API: routes, and the guard every request passes (metrics, the cap on concurrent
 //! requests, the request timeout).
 
+mod approvals;
 mod grants;
 mod mask;
 mod request;
@@ -26,7 +27,7 @@ use crate::state::Shared;
 const PROBES: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
 
 /// Every route pattern, as metrics label them (`unmatched` for any other path).
-const ROUTES: [&str; 11] = [
+const ROUTES: [&str; 14] = [
     "/v1/sources/{source}/mask",
     "/v1/sources/{source}/explain",
     "/v1/sources/{source}/visible-columns",
@@ -35,6 +36,9 @@ const ROUTES: [&str; 11] = [
     "/v1/sources/{source}/grants",
     "/v1/grants",
     "/v1/grants/revoke",
+    "/v1/requests",
+    "/v1/requests/{id}/approve",
+    "/v1/requests/{id}/deny",
     "/healthz",
     "/readyz",
     "/metrics",
@@ -42,7 +46,7 @@ const ROUTES: [&str; 11] = [
 
 /// The router of every endpoint.
 pub fn router(state: Shared) -> Router {
-    let [mask_r, explain_r, visible_r, detokenize_r, tokenize_r, grant_r, list_r, revoke_r, health_r, ready_r, metrics_r] =
+    let [mask_r, explain_r, visible_r, detokenize_r, tokenize_r, grant_r, list_r, revoke_r, requests_r, approve_r, deny_r, health_r, ready_r, metrics_r] =
         ROUTES;
     Router::new()
         .route(mask_r, post(mask::mask))
@@ -56,6 +60,9 @@ pub fn router(state: Shared) -> Router {
         .route(grant_r, post(grants::request))
         .route(list_r, get(grants::list))
         .route(revoke_r, post(grants::revoke))
+        .route(requests_r, get(approvals::list))
+        .route(approve_r, post(approvals::approve))
+        .route(deny_r, post(approvals::deny))
         .route(health_r, get(healthz))
         .route(ready_r, get(readyz))
         .route(metrics_r, get(metrics))

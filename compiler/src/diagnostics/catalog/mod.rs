@@ -2,6 +2,7 @@
 //! message (its title, label and help) lives in one place, next to the other messages of its
 //! code. Checkers call these constructors instead of formatting messages themselves.
 
+mod approval;
 mod columns;
 mod declarations;
 mod expressions;
