@@ -228,6 +228,7 @@ impl<'s> SourceSession<'s> {
                     applies,
                     passed,
                     detail,
+                    why: Vec::new(),
                 });
             }
         }
