@@ -10,11 +10,14 @@
 //! (tested in `runtime/tests/engine_deciding.rs`). Each part is evaluated alone by the
 //! interpreter on its own ops ([`crate::program::shape`]).
 //!
-//! **What is shown.** The subject's own values (roles, groups, attributes, purposes, fields,
+//! **What is shown (explanations may be given to the subject they explain, as the server's
+//! `/explain` does).** The subject's own values (roles, groups, attributes, purposes, fields,
 //! login) and the clock are shown. A row cell is shown only when the explanation's subject sees
 //! that cell clear in that row and the row is shown; otherwise its value is withheld and the
-//! fact says so. The truth of each part is reported, as an explanation's `where` and skipped
-//! rules already report it.
+//! fact says so. A condition that reads a withheld cell is not taken apart: it is reported
+//! whole, with its value — which the decision already shows (a `where` true or false, an
+//! exception that holds or not, the `who` clause chosen, a row passing a filter) — so that an
+//! explanation never says more about a withheld value than the masking decision itself does.
 
 use std::fmt;
 
@@ -69,6 +72,8 @@ pub struct ConditionExplanation {
     pub rule: Option<RuleRef>,
     /// Which of the rule's conditions it is.
     pub role: ConditionRole,
+    /// The condition's program (its index in the bundle's program table).
+    pub program: u32,
     /// The condition, written back as Pol from the bundle (`user has role "x" or row.a == 1`).
     pub text: String,
     /// `true`, `false` or `unknown`.
@@ -83,6 +88,10 @@ pub struct ConditionExplanation {
 pub struct DecidingPart {
     /// The part, written as Pol.
     pub text: String,
+    /// The part's ops in the condition's program, `[start, end)`: a program of their own
+    /// ([`crate::program::shape::Shape::program_of`]), and the key to the bundle's debug
+    /// section, which maps them to the policy text.
+    pub ops: [u32; 2],
     /// Its value alone: `true`, `false` or `unknown`.
     pub value: String,
     /// What it read from the subject, the row and the clock.
@@ -96,8 +105,11 @@ pub struct DecidingPart {
 pub struct Fact {
     /// What was read: `user.roles`, `user.attributes["Office"]`, `row.country`, `now()`.
     pub read: String,
-    /// Its value, unless withheld (a cell the subject does not see clear).
+    /// Its value; `None` when withheld.
     pub value: Option<serde_json::Value>,
+    /// Whether the value is withheld (a cell the subject does not see clear, or of a hidden
+    /// row).
+    pub withheld: bool,
     /// In words: `the user's roles are support, regional_analyst`.
     pub text: String,
 }

@@ -25,7 +25,10 @@ impl Names<'_> {
     pub(crate) fn column(&self, i: u32) -> String {
         format!(
             "row.{}",
-            self.columns.get(i as usize).map(String::as_str).unwrap_or("?")
+            self.columns
+                .get(i as usize)
+                .map(String::as_str)
+                .unwrap_or("?")
         )
     }
 
@@ -109,7 +112,12 @@ impl Writer<'_> {
             NodeKind::Op(op) => op,
         };
         let n = self.names;
-        let infix = |sym: &str, prec: u8| (format!("{} {sym} {}", child(0, prec), child(1, prec + 1)), prec);
+        let infix = |sym: &str, prec: u8| {
+            (
+                format!("{} {sym} {}", child(0, prec), child(1, prec + 1)),
+                prec,
+            )
+        };
         let call = |name: &str| {
             let args: Vec<String> = (0..node.children.len()).map(|k| child(k, OR)).collect();
             (format!("{name}({})", args.join(", ")), ATOM)

@@ -27,6 +27,7 @@ pub(crate) struct Reading<'a> {
 /// Explains `program`, a condition of `rule` in role `role`.
 pub(crate) fn explain_condition(
     reading: &Reading<'_>,
+    index: u32,
     program: &Program,
     rule: Option<RuleRef>,
     role: ConditionRole,
@@ -40,7 +41,12 @@ pub(crate) fn explain_condition(
                 shape: &shape,
             };
             let mut deciding = Vec::new();
-            walk.parts(shape.root(), value, &mut deciding);
+            if walk.reads_withheld() {
+                // Taken apart, it would say more about a withheld cell than the decision does.
+                deciding.push(walk.part(shape.root(), value));
+            } else {
+                walk.parts(shape.root(), value, &mut deciding);
+            }
             (walk.text(shape.root()), deciding)
         }
         None => ("(a condition of another form)".to_owned(), Vec::new()),
@@ -48,6 +54,7 @@ pub(crate) fn explain_condition(
     ConditionExplanation {
         rule,
         role,
+        program: index,
         text,
         value: value.as_str().to_owned(),
         deciding,
@@ -63,6 +70,20 @@ struct Walk<'a> {
 impl Walk<'_> {
     fn text(&self, i: usize) -> String {
         node_text(self.shape, self.program, &self.reading.names, i)
+    }
+
+    /// Whether the condition reads a cell this explanation withholds.
+    fn reads_withheld(&self) -> bool {
+        self.program
+            .code
+            .iter()
+            .any(|op| match (op, self.reading.cells) {
+                (Op::Column(_), CellAccess::RowHidden) => true,
+                (Op::Column(c), CellAccess::Clear(flags)) => {
+                    !flags.get(*c as usize).copied().unwrap_or(false)
+                }
+                _ => false,
+            })
     }
 
     /// Node `i`'s value, evaluated alone (unknown if its ops do not form a program).
@@ -93,7 +114,11 @@ impl Walk<'_> {
                 // `and` false and `or` true: the first operand of that value decides alone.
                 let alone = if op == Op::And { Tri::False } else { Tri::True };
                 let chosen: Vec<(usize, Tri)> = if v == alone {
-                    operands.into_iter().filter(|(_, t)| *t == v).take(1).collect()
+                    operands
+                        .into_iter()
+                        .filter(|(_, t)| *t == v)
+                        .take(1)
+                        .collect()
                 } else {
                     operands.into_iter().filter(|(_, t)| *t == v).collect()
                 };
@@ -136,8 +161,14 @@ impl Walk<'_> {
                     "an operand is of another type, or the computation failed".to_owned()
                 })
         });
+        let ops = self
+            .shape
+            .node(i)
+            .map(|n| [n.start as u32, n.end as u32])
+            .unwrap_or_default();
         DecidingPart {
             text: self.text(i),
+            ops,
             value: v.as_str().to_owned(),
             facts,
             unknown_because,
@@ -206,12 +237,14 @@ impl Walk<'_> {
                         None => Fact {
                             read,
                             value: Some(serde_json::Value::Array(Vec::new())),
+                            withheld: false,
                             text: format!("the user has no attribute {}", quoted(name)),
                         },
                     },
                     _ => Fact {
                         read,
                         value: Some(serde_json::Value::Null),
+                        withheld: false,
                         text: "the subject's `attributes` is not an object of texts".to_owned(),
                     },
                 }
@@ -219,6 +252,7 @@ impl Walk<'_> {
             Op::Attributes => Fact {
                 read: "user.attributes".to_owned(),
                 value: Some(s.attributes.to_json()),
+                withheld: false,
                 text: format!("user.attributes is {}", literal(&s.attributes)),
             },
             Op::Now => {
@@ -226,6 +260,7 @@ impl Walk<'_> {
                 Fact {
                     read: "now()".to_owned(),
                     value: Some(v.to_json()),
+                    withheld: false,
                     text: format!("the clock is {}", v.canonical_text()),
                 }
             }
@@ -234,6 +269,7 @@ impl Walk<'_> {
                 Fact {
                     read: "today()".to_owned(),
                     value: Some(v.to_json()),
+                    withheld: false,
                     text: format!("today is {}", v.canonical_text()),
                 }
             }
@@ -256,6 +292,7 @@ impl Walk<'_> {
                 text: format!("{read} is withheld ({why})"),
                 read,
                 value: None,
+                withheld: true,
             };
         }
         let env = self.reading.env;
@@ -268,11 +305,13 @@ impl Walk<'_> {
                 text: format!("{read} is null"),
                 read,
                 value: Some(serde_json::Value::Null),
+                withheld: false,
             },
             Some(v) => Fact {
                 text: format!("{read} is {}", literal(v)),
                 read,
                 value: Some(v.to_json()),
+                withheld: false,
             },
         }
     }
@@ -295,12 +334,14 @@ fn scalar_fact(read: String, v: &Value, missing: impl FnOnce() -> String) -> Fac
         Value::Null => Fact {
             read,
             value: Some(serde_json::Value::Null),
+            withheld: false,
             text: missing(),
         },
         v => Fact {
             text: format!("{read} is {}", literal(v)),
             read,
             value: Some(v.to_json()),
+            withheld: false,
         },
     }
 }
@@ -323,6 +364,7 @@ fn list_fact(read: &str, v: &Value, some: &str, none: &str) -> Fact {
     Fact {
         read: read.to_owned(),
         value: Some(v.to_json()),
+        withheld: false,
         text,
     }
 }

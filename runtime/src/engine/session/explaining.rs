@@ -209,7 +209,7 @@ impl SourceSession<'_> {
         role: ConditionRole,
     ) -> Option<ConditionExplanation> {
         let p = self.session.engine.bundle.programs.get(program as usize)?;
-        Some(explain_condition(reading, p, rule, role))
+        Some(explain_condition(reading, program, p, rule, role))
     }
 
     /// The conditions behind a cell's decision: each skipped rule's `where`, then the deciding
