@@ -20,6 +20,7 @@ mod eval_cli;
 mod eval_k_anonymize;
 mod example_tests;
 mod examples_check;
+mod explain_cli;
 mod expr_technique;
 mod grants_cli;
 mod grants_postgres;

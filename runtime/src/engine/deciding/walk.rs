@@ -15,6 +15,8 @@ pub(crate) enum CellAccess<'a> {
     Clear(&'a [bool]),
     /// The row is hidden from the subject: no cell is shown.
     RowHidden,
+    /// There is no row (an explanation for the user alone): every cell is null.
+    NoRow,
 }
 
 /// Where a condition is evaluated: the row and subject, the names, and which cells may show.
@@ -79,6 +81,7 @@ impl Walk<'_> {
             .iter()
             .any(|op| match (op, self.reading.cells) {
                 (Op::Column(_), CellAccess::RowHidden) => true,
+                (Op::Column(_), CellAccess::NoRow) => false,
                 (Op::Column(c), CellAccess::Clear(flags)) => {
                     !flags.get(*c as usize).copied().unwrap_or(false)
                 }
@@ -182,8 +185,18 @@ impl Walk<'_> {
         };
         let ops = self.program.code.get(node.start..node.end).unwrap_or(&[]);
         let mut out: Vec<Fact> = Vec::new();
-        for op in ops {
-            if let Some(fact) = self.fact(op) {
+        for (k, op) in ops.iter().enumerate() {
+            // `user.attributes["name"]` reads one attribute.
+            let fact = match (op, ops.get(k + 1), ops.get(k + 2)) {
+                (Op::Attributes, Some(Op::Const(c)), Some(Op::Index)) => {
+                    match self.program.consts.get(*c as usize) {
+                        Some(Value::Text(name)) => Some(self.attribute_fact(name)),
+                        _ => self.fact(op),
+                    }
+                }
+                _ => self.fact(op),
+            };
+            if let Some(fact) = fact {
                 if out.iter().all(|f| f.read != fact.read) {
                     out.push(fact);
                 }
@@ -224,30 +237,7 @@ impl Walk<'_> {
                 "the user acts under no purpose",
             ),
             Op::HasAttribute(n) | Op::HasAttributeValue { name: n, .. } => {
-                let name = names.string(n);
-                let read = format!("user.attributes[{}]", quoted(name));
-                match &s.attributes {
-                    Value::Struct(fields) => match fields.iter().find(|(k, _)| k == name) {
-                        Some((_, v)) => list_fact(
-                            &read,
-                            v,
-                            &format!("the user's attribute {} is", quoted(name)),
-                            &format!("the user's attribute {} is empty", quoted(name)),
-                        ),
-                        None => Fact {
-                            read,
-                            value: Some(serde_json::Value::Array(Vec::new())),
-                            withheld: false,
-                            text: format!("the user has no attribute {}", quoted(name)),
-                        },
-                    },
-                    _ => Fact {
-                        read,
-                        value: Some(serde_json::Value::Null),
-                        withheld: false,
-                        text: "the subject's `attributes` is not an object of texts".to_owned(),
-                    },
-                }
+                self.attribute_fact(names.string(n))
             }
             Op::Attributes => Fact {
                 read: "user.attributes".to_owned(),
@@ -277,16 +267,50 @@ impl Walk<'_> {
         })
     }
 
+    fn attribute_fact(&self, name: &str) -> Fact {
+        let read = format!("user.attributes[{}]", quoted(name));
+        match &self.reading.env.subject.attributes {
+            Value::Struct(fields) => match fields.iter().find(|(k, _)| k == name) {
+                Some((_, v)) => list_fact(
+                    &read,
+                    v,
+                    &format!("the user's attribute {} is", quoted(name)),
+                    &format!("the user's attribute {} is empty", quoted(name)),
+                ),
+                None => Fact {
+                    read,
+                    value: Some(serde_json::Value::Array(Vec::new())),
+                    withheld: false,
+                    text: format!("the user has no attribute {}", quoted(name)),
+                },
+            },
+            _ => Fact {
+                read,
+                value: Some(serde_json::Value::Null),
+                withheld: false,
+                text: "the subject's `attributes` is not an object of texts".to_owned(),
+            },
+        }
+    }
+
     fn cell_fact(&self, c: u32) -> Fact {
         let read = self.reading.names.column(c);
         let clear = match self.reading.cells {
             CellAccess::Clear(flags) => flags.get(c as usize).copied().unwrap_or(false),
             CellAccess::RowHidden => false,
+            CellAccess::NoRow => {
+                return Fact {
+                    text: format!("{read} depends on the row"),
+                    read,
+                    value: None,
+                    withheld: false,
+                }
+            }
         };
         if !clear {
             let why = match self.reading.cells {
                 CellAccess::RowHidden => "the row is hidden from this user",
-                CellAccess::Clear(_) => "it is not clear for this user",
+                _ => "it is not clear for this user",
             };
             return Fact {
                 text: format!("{read} is withheld ({why})"),

@@ -47,7 +47,7 @@ impl<'s> SourceSession<'s> {
         clippy::indexing_slicing,
         reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
     )]
-    pub(super) fn explain_state(&self, state: &RowState<'_>) -> RowExplanation {
+    pub(super) fn explain_state(&self, state: &RowState<'_>, no_row: bool) -> RowExplanation {
         let mut rules = Vec::new();
         let shown = self.shown(state, Some(&mut rules));
         let n = self.plan.columns.len();
@@ -68,7 +68,9 @@ impl<'s> SourceSession<'s> {
                 bundle: &self.session.engine.bundle,
                 columns: &self.meta.full_names,
             },
-            cells: if shown {
+            cells: if no_row {
+                CellAccess::NoRow
+            } else if shown {
                 CellAccess::Clear(&clear)
             } else {
                 CellAccess::RowHidden
