@@ -25,6 +25,7 @@ mod expr_technique;
 mod grants_cli;
 mod grants_postgres;
 mod ide_features;
+mod ide_why;
 mod language_reference;
 mod lowering;
 mod never_panics;
