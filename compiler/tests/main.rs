@@ -21,6 +21,7 @@ mod eval_k_anonymize;
 mod example_tests;
 mod examples_check;
 mod explain_cli;
+mod explain_generated;
 mod expr_technique;
 mod grants_cli;
 mod grants_postgres;
