@@ -129,7 +129,7 @@ fn explain(args: &ExplainArgs) -> Result<String, ExitCode> {
             names.join(", ")
         )));
     };
-    let bundle = crate::lower::lower(model, &resolution);
+    let bundle = crate::lower::lower_with_spans(model, &resolution, &checked.files);
     // Explanations show no cell values, so keyed techniques run under the public test key.
     let keys = MaskingKey::from_bytes(TEST_KEY)
         .map(KeyRing::new)
@@ -142,7 +142,8 @@ fn explain(args: &ExplainArgs) -> Result<String, ExitCode> {
     let Some(src) = session.source(&args.source) else {
         return Err(fail_usage(format!("no source `{}`", args.source)));
     };
-    let ex = src.explain_without_row();
+    let mut ex = src.explain_without_row();
+    crate::lower::written_texts(&mut ex, engine.bundle(), &checked.files);
     let files = &checked.files;
     let mut report = Report {
         source: args.source.clone(),

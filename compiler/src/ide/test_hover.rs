@@ -18,7 +18,8 @@ pub(super) fn engine(ide: &Ide) -> Option<EngineEvaluator> {
     if ide.analysis.has_errors() {
         return None;
     }
-    let bundle = crate::lower::lower(&ide.analysis.model, &ide.analysis.resolution);
+    let bundle =
+        crate::lower::lower_with_spans(&ide.analysis.model, &ide.analysis.resolution, &ide.files);
     let keys = MaskingKey::from_bytes(TEST_KEY).ok().map(KeyRing::new);
     let engine = Engine::from_bundle(bundle, keys).ok()?;
     Some(EngineEvaluator { engine })
@@ -106,7 +107,11 @@ fn explain_step(
         return out.join("\n\n");
     };
     let ex = match ev.engine.session(subject, now) {
-        Ok(session) => session.source(name).map(|src| src.explain(r)),
+        Ok(session) => session.source(name).map(|src| {
+            let mut ex = src.explain(r);
+            crate::lower::written_texts(&mut ex, ev.engine.bundle(), &ide.files);
+            ex
+        }),
         Err(e) => {
             out.push(format!("*The test's user:* {e}"));
             None
