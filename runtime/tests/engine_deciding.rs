@@ -417,3 +417,47 @@ proptest! {
         prop_assert_eq!(with_only(&shape, shape.root(), &parts), outcome);
     }
 }
+
+// ---- shapes of any program ------------------------------------------------------------------
+
+fn any_op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (0u32..3).prop_map(Op::Const),
+        Just(Op::Roles),
+        (0u32..2).prop_map(Op::InGroup),
+        Just(Op::Eq),
+        Just(Op::And),
+        Just(Op::Or),
+        Just(Op::Not),
+        Just(Op::In),
+        (0u32..12).prop_map(Op::JumpIfFalse),
+        (0u32..12).prop_map(Op::JumpIfTrue),
+        (0u32..12).prop_map(Op::Jump),
+        (0u32..12, 0u32..12).prop_map(|(else_, end)| Op::Branch { else_, end }),
+        (1u32..3).prop_map(Op::Concat),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// Any program, valid or not: taking it apart never panics, and a shape it has nests (each
+    /// node's ops hold its children's, in order, and the root's are the whole program), each
+    /// node's ops forming a program of their own.
+    #[test]
+    fn shapes_never_panic_and_nest(code in prop::collection::vec(any_op(), 1..12)) {
+        let p = Program::new(code, vec![Value::Bool(true), Value::Null, Value::Text("a".into())]);
+        let Some(shape) = Shape::of(&p) else { return Ok(()) };
+        let root = shape.node(shape.root()).unwrap();
+        prop_assert_eq!((root.start, root.end), (0, p.code.len()));
+        for (i, n) in shape.nodes.iter().enumerate() {
+            let mut at = n.start;
+            for c in &n.children {
+                let c = shape.node(*c).unwrap();
+                prop_assert!(at <= c.start && c.end <= n.end);
+                at = c.end;
+            }
+            let _ = shape.program_of(&p, i);
+        }
+    }
+}

@@ -51,17 +51,24 @@ pub struct Shape {
 }
 
 impl Shape {
-    /// The tree of `program`, or `None` when its ops do not have the compiler's layout, it is
-    /// longer than [`MAX_SHAPE_LEN`] or deeper than [`MAX_SHAPE_DEPTH`].
+    /// The tree of `program`, or `None` when it is not a valid program ([`stack_depth`]), its
+    /// ops do not have the compiler's layout, it is longer than [`MAX_SHAPE_LEN`] or deeper than
+    /// [`MAX_SHAPE_DEPTH`]. The root covers every op.
     pub fn of(program: &Program) -> Option<Shape> {
-        if program.code.len() > MAX_SHAPE_LEN {
+        if program.code.len() > MAX_SHAPE_LEN || stack_depth(&program.code).is_err() {
             return None;
         }
         let mut shape = Shape { nodes: Vec::new() };
         let mut depths = Vec::new();
         let roots = shape.build(&program.code, 0, program.code.len(), &mut depths, 0)?;
+        let whole = |r: &usize| {
+            shape
+                .nodes
+                .get(*r)
+                .is_some_and(|n| n.start == 0 && n.end == program.code.len())
+        };
         match roots.as_slice() {
-            [root] if *root + 1 == shape.nodes.len() => Some(shape),
+            [root] if *root + 1 == shape.nodes.len() && whole(root) => Some(shape),
             _ => None,
         }
     }
