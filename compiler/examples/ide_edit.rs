@@ -10,6 +10,8 @@
 //! text is analysed by the host (incremental) and then from scratch, and both diagnostics are
 //! compared. A last series edits a source's column in place (its declarations change: the
 //! declarations are resolved again, the other files' policies are reused where they can be).
+//! Last, on the restored text, it times hovers on that tagged column (whose hover includes
+//! `who-can-see`'s summary of when it is clear) and on the word `policy` of a policy.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -162,6 +164,56 @@ fn main() {
             ms(p95(inc)),
             ms(median(fresh.clone())),
             ms(p95(fresh))
+        );
+    }
+    hovers(&host, &text, column, rounds);
+}
+
+/// Times hovers on the analysed text: the tagged column's name (with `who-can-see`'s summary)
+/// and a keyword, `rounds * 10` of each, interleaved.
+fn hovers(host: &AnalysisHost, text: &str, column: usize, rounds: usize) {
+    let snap = host.snapshot();
+    snap.analyse();
+    let ide = &snap.sets()[0].ide;
+    let (id, _) = ide
+        .files()
+        .files()
+        .find(|(_, f)| f.text == text)
+        .expect("the edited file");
+    let keyword = text.find("policy ").expect("a policy") + 1;
+    let h = ide.hover(id, column - 1).expect("a column hover").markdown;
+    assert!(h.contains("*Clear for:*"), "{h}");
+    let name = h
+        .split('`')
+        .nth(1)
+        .and_then(|n| n.split_once('.'))
+        .expect("**column** `source.column`");
+    let set = pol_compiler::proof::Set {
+        model: &ide.analysis().model,
+        resolution: &ide.analysis().resolution,
+        files: ide.files(),
+    };
+    let (mut on_column, mut on_keyword, mut proof) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds * 10 {
+        let t = Instant::now();
+        let _ = ide.hover(id, column - 1);
+        on_column.push(t.elapsed());
+        let t = Instant::now();
+        let _ = pol_compiler::proof::who_can_see_column(set, name.0, name.1);
+        proof.push(t.elapsed());
+        let t = Instant::now();
+        let _ = ide.hover(id, keyword);
+        on_keyword.push(t.elapsed());
+    }
+    for (name, v) in [
+        ("hover on a column (with who-can-see)", on_column),
+        ("  of which who-can-see (alone)", proof),
+        ("hover on a keyword", on_keyword),
+    ] {
+        println!(
+            "{name:<38} {:>10} / {:>9}",
+            ms(median(v.clone())),
+            ms(p95(v))
         );
     }
 }

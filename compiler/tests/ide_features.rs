@@ -102,6 +102,8 @@ fn hover_on_a_column_shows_its_effective_rule() {
 
     *Effective rule:* hash_us_ssn · hash unless admins where row[tagged Country] == "US"; else null_pii · null
 
+    *Clear for:* user in group "admins", on rows where (row[tagged Country] == "US") is not false
+
     *Rules in resolution order:*
     1. `hash_us_ssn` — hash unless admins (a tag of depth 2), where `row[tagged Country] == "US"`
     2. `null_pii` — null (a tag of depth 1); after #1: deeper tag: `PII.SSN` (depth 2) beats `PII` (depth 1)

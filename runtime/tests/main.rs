@@ -11,6 +11,7 @@ mod engine_support;
 mod audit_file;
 mod disassembly;
 mod engine_bundle;
+mod engine_deciding;
 mod engine_explain;
 mod engine_masking;
 mod engine_program;

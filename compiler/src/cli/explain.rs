@@ -5,6 +5,11 @@
 //! winner is the first rule in resolution order; where its `where` is false on a row, the next
 //! one decides), and a condition that reads the row is evaluated as unknown, so the treatment
 //! shown is the one that reveals least. With `--staged`, staged policies are enforced too.
+//!
+//! Under each column and row rule, the conditions that decided (the runtime's
+//! [`ConditionExplanation`]s): each with its value and minimal deciding parts, and the subject's
+//! values they read; a part that reads the row says it depends on the row. `--format json`
+//! writes the same as one JSON object (its schema: `docs/language.md`, "Explanations").
 
 use super::build::load_for_running;
 use super::eval::{parse_now, read_subject};
@@ -13,9 +18,9 @@ use crate::conflicts::{self, rule_name, why_beats, Candidate, RuleRef};
 use crate::model::Model;
 use crate::source_map::{Loc, SourceMap};
 use crate::testing::TEST_KEY;
-use pol_runtime::engine::CellAction;
+use pol_runtime::engine::{CellAction, ConditionExplanation, Reason};
 use pol_runtime::{Engine, KeyRing, MaskingKey};
-use serde_json::Map;
+use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,6 +43,57 @@ pub struct ExplainArgs {
     /// The evaluation clock, RFC 3339 (default: now).
     #[arg(long)]
     pub now: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+/// Output format of `polc explain`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Format {
+    /// Lines for people.
+    Human,
+    /// One JSON object (schema in `docs/language.md`, "Explanations").
+    Json,
+}
+
+/// What `polc explain` reports, in both formats.
+#[derive(Debug, Serialize)]
+struct Report {
+    source: String,
+    staged: bool,
+    exempt: bool,
+    exempt_why: Option<ConditionExplanation>,
+    row_rules: Vec<RowRuleReport>,
+    columns: Vec<ColumnReport>,
+}
+
+#[derive(Debug, Serialize)]
+struct RowRuleReport {
+    rule: pol_runtime::engine::RuleRef,
+    applies: bool,
+    why: Vec<ConditionExplanation>,
+}
+
+#[derive(Debug, Serialize)]
+struct ColumnReport {
+    column: String,
+    visible: bool,
+    action: CellAction,
+    decided_by: Option<pol_runtime::engine::RuleRef>,
+    reason: Reason,
+    /// The winner's `where`, as written, when it depends on the row.
+    where_depends_on_row: Option<String>,
+    beats: Vec<Beat>,
+    /// When no rule applies: the rules that target the column.
+    targeted_by: Vec<String>,
+    why: Vec<ConditionExplanation>,
+}
+
+#[derive(Debug, Serialize)]
+struct Beat {
+    rule: String,
+    why: String,
 }
 
 /// Runs `polc explain`.
@@ -73,7 +129,7 @@ fn explain(args: &ExplainArgs) -> Result<String, ExitCode> {
             names.join(", ")
         )));
     };
-    let bundle = crate::lower::lower(model, &resolution);
+    let bundle = crate::lower::lower_with_spans(model, &resolution, &checked.files);
     // Explanations show no cell values, so keyed techniques run under the public test key.
     let keys = MaskingKey::from_bytes(TEST_KEY)
         .map(KeyRing::new)
@@ -86,25 +142,97 @@ fn explain(args: &ExplainArgs) -> Result<String, ExitCode> {
     let Some(src) = session.source(&args.source) else {
         return Err(fail_usage(format!("no source `{}`", args.source)));
     };
-    let ex = src.explain(&Map::new());
+    let mut ex = src.explain_without_row();
+    crate::lower::written_texts(&mut ex, engine.bundle(), &checked.files);
     let files = &checked.files;
+    let mut report = Report {
+        source: args.source.clone(),
+        staged: args.staged,
+        exempt: ex.exempt,
+        exempt_why: ex.exempt_why.clone(),
+        row_rules: ex
+            .row_rules
+            .iter()
+            .map(|r| RowRuleReport {
+                rule: r.rule.clone(),
+                applies: r.applies,
+                why: r.why.clone(),
+            })
+            .collect(),
+        columns: Vec::new(),
+    };
+    for cell in &ex.cells {
+        let Some(c) = model.sources[s].column(&cell.column) else {
+            continue;
+        };
+        let mut col = ColumnReport {
+            column: cell.column.clone(),
+            visible: cell.visible,
+            action: cell.action.clone(),
+            decided_by: cell.decided_by.clone(),
+            reason: cell.reason.clone(),
+            where_depends_on_row: None,
+            beats: Vec::new(),
+            targeted_by: Vec::new(),
+            why: cell.why.clone(),
+        };
+        let candidates = resolution.candidates(s, c);
+        let winner = cell.decided_by.as_ref().and_then(|d| {
+            candidates
+                .iter()
+                .position(|k| candidate_name(model, k) == d.name)
+        });
+        if let Some(w) = winner {
+            let win = &candidates[w];
+            col.where_depends_on_row = where_text(model, files, win);
+            col.beats = candidates[w + 1..]
+                .iter()
+                .map(|loser| Beat {
+                    rule: candidate_name(model, loser),
+                    why: why_beats(model, win, loser),
+                })
+                .collect();
+        } else if !ex.exempt {
+            col.targeted_by = candidates
+                .iter()
+                .map(|k| candidate_name(model, k))
+                .collect();
+        }
+        report.columns.push(col);
+    }
+    Ok(match args.format {
+        Format::Human => human(&report),
+        Format::Json => {
+            let mut text = serde_json::to_string_pretty(&report)
+                .map_err(|e| fail_usage(format!("cannot write the report: {e}")))?;
+            text.push('\n');
+            text
+        }
+    })
+}
+
+/// The report as lines for people.
+fn human(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
         "source {}{}{}",
-        args.source,
-        if ex.exempt {
+        report.source,
+        if report.exempt {
             ": the subject is exempt, every row shown and every cell clear"
         } else {
             ""
         },
-        if args.staged {
+        if report.staged {
             " (staged policies enforced)"
         } else {
             ""
         }
     );
-    for r in &ex.row_rules {
+    if let Some(e) = &report.exempt_why {
+        let _ = writeln!(out, "  {e}");
+    }
+    for r in &report.row_rules {
         let _ = writeln!(
             out,
             "  row rule {}: {}",
@@ -115,62 +243,49 @@ fn explain(args: &ExplainArgs) -> Result<String, ExitCode> {
                 "does not apply to this subject"
             }
         );
+        for c in &r.why {
+            let _ = writeln!(out, "    {c}");
+        }
     }
-    for cell in &ex.cells {
-        let Some(c) = model.sources[s].column(&cell.column) else {
-            continue;
-        };
-        let treatment = match &cell.action {
+    for col in &report.columns {
+        let treatment = match &col.action {
             CellAction::Clear => "clear".to_string(),
             CellAction::Masked { technique } => format!("masked with {technique}"),
             CellAction::Null => "null".to_string(),
         };
-        let by = match &cell.decided_by {
+        let by = match &col.decided_by {
             Some(r) => format!(" by {r}"),
             None => String::new(),
         };
         let _ = writeln!(
             out,
             "  {} [{}]: {treatment}{by}: {}",
-            cell.column,
-            if cell.visible {
+            col.column,
+            if col.visible {
                 "visible"
             } else {
                 "not visible"
             },
-            cell.reason
+            col.reason
         );
-        let candidates = resolution.candidates(s, c);
-        let winner = cell.decided_by.as_ref().and_then(|d| {
-            candidates
-                .iter()
-                .position(|k| candidate_name(model, k) == d.name)
-        });
-        if let Some(w) = winner {
-            let win = &candidates[w];
-            if let Some(text) = where_text(model, files, win) {
-                let _ = writeln!(
-                    out,
-                    "    its `where` depends on the row: {text}; where it is false the next rule decides"
-                );
-            }
-            for loser in &candidates[w + 1..] {
-                let _ = writeln!(
-                    out,
-                    "    beats `{}`: {}",
-                    candidate_name(model, loser),
-                    why_beats(model, win, loser)
-                );
-            }
-        } else if !candidates.is_empty() && !ex.exempt {
-            let names: Vec<String> = candidates
-                .iter()
-                .map(|k| format!("`{}`", candidate_name(model, k)))
-                .collect();
+        for c in &col.why {
+            let _ = writeln!(out, "    {c}");
+        }
+        if let Some(text) = &col.where_depends_on_row {
+            let _ = writeln!(
+                out,
+                "    its `where` depends on the row: {text}; where it is false the next rule decides"
+            );
+        }
+        for b in &col.beats {
+            let _ = writeln!(out, "    beats `{}`: {}", b.rule, b.why);
+        }
+        if !col.targeted_by.is_empty() {
+            let names: Vec<String> = col.targeted_by.iter().map(|n| format!("`{n}`")).collect();
             let _ = writeln!(out, "    targeted by {} (none applies)", names.join(", "));
         }
     }
-    Ok(out)
+    out
 }
 
 fn candidate_name(model: &Model, c: &Candidate) -> String {

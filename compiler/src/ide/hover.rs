@@ -49,6 +49,12 @@ pub(super) fn hover(ide: &Ide, file: FileId, offset: usize) -> Option<Hover> {
             markdown: parts.join("\n\n---\n\n"),
         });
     }
+    if let Some(h) = super::proof_hover::guarantee_hover(ide, file, offset) {
+        return Some(h);
+    }
+    if let Some(h) = super::test_hover::expectation_hover(ide, file, offset) {
+        return Some(h);
+    }
     let text = ide.text(file);
     let offset = clamp(text, offset);
     let (span, tok) = token_at(text, offset)?;
@@ -610,6 +616,9 @@ fn column_hover(ide: &Ide, source: &str, column: &str) -> String {
         "*Effective rule:* {}",
         effective_summary(model, &ide.analysis.resolution, &ide.files, sid, cid)
     ));
+    if let Some(summary) = super::proof_hover::clear_summary(ide, source, column) {
+        out.push(summary);
+    }
     let candidates = ide.analysis.resolution.candidates(sid, cid);
     if !candidates.is_empty() {
         let mut lines = vec!["*Rules in resolution order:*".to_string()];

@@ -21,6 +21,8 @@ mod inlay;
 mod keywords;
 mod navigate;
 mod outline;
+mod proof_hover;
+mod test_hover;
 mod text;
 
 pub use actions::CodeAction;
@@ -52,6 +54,8 @@ pub struct Ide {
     files: SourceMap,
     analysis: Analysis,
     index: Index,
+    /// The set lowered and loaded for `test` hovers, on first use (`None`: it has errors).
+    test_engine: std::sync::OnceLock<Option<crate::testing::EngineEvaluator>>,
 }
 
 impl Ide {
@@ -81,6 +85,7 @@ impl Ide {
             files,
             analysis,
             index,
+            test_engine: std::sync::OnceLock::new(),
         }
     }
 
@@ -124,6 +129,13 @@ impl Ide {
         } else {
             ""
         }
+    }
+
+    /// The engine `test` hovers run the expectations on (built on first use).
+    fn test_engine(&self) -> Option<&crate::testing::EngineEvaluator> {
+        self.test_engine
+            .get_or_init(|| test_hover::engine(self))
+            .as_ref()
     }
 
     fn ast(&self, file: FileId) -> Option<&SourceFile> {

@@ -22,6 +22,9 @@ mod grants;
 mod origin;
 mod tables;
 mod technique;
+mod written;
+
+pub use written::{written_condition, written_texts};
 
 pub use expr::{missing_refs, tagged_column, MissingRefs};
 

@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::deciding::ConditionExplanation;
 use crate::program::Tri;
 
 /// A rule named by an explanation.
@@ -150,6 +151,10 @@ pub struct CellExplanation {
     pub skipped: Vec<RuleRef>,
     /// A technique failure (the cell is then null).
     pub technique_error: Option<String>,
+    /// Which conditions decided, with their deciding parts (see [`super::deciding`]): the
+    /// `where` of each rule skipped, then the deciding rule's `where` and the audience
+    /// conditions it evaluated. Empty when no rule's condition was involved.
+    pub why: Vec<ConditionExplanation>,
 }
 
 impl fmt::Display for CellExplanation {
@@ -185,6 +190,9 @@ impl fmt::Display for CellExplanation {
         if !self.visible {
             f.write_str(" [not visible]")?;
         }
+        for c in &self.why {
+            write!(f, "\n    {c}")?;
+        }
         Ok(())
     }
 }
@@ -201,6 +209,8 @@ pub struct RowRuleExplanation {
     pub passed: bool,
     /// In words.
     pub detail: String,
+    /// The conditions evaluated (audience, then filters), with their deciding parts.
+    pub why: Vec<ConditionExplanation>,
 }
 
 /// How a whole row was decided.
@@ -210,6 +220,8 @@ pub struct RowExplanation {
     pub source: String,
     /// Whether an `exempt` condition holds (every row shown, every cell clear).
     pub exempt: bool,
+    /// When exempt: the `exempt` condition that holds, with its deciding parts.
+    pub exempt_why: Option<ConditionExplanation>,
     /// Whether the row is shown.
     pub shown: bool,
     /// One entry per row rule (none when exempt).
@@ -227,8 +239,14 @@ impl fmt::Display for RowExplanation {
             if self.shown { "shown" } else { "hidden" },
             if self.exempt { " (exempt)" } else { "" }
         )?;
+        if let Some(e) = &self.exempt_why {
+            writeln!(f, "  {e}")?;
+        }
         for r in &self.row_rules {
             writeln!(f, "  rule {}: {}", r.rule, r.detail)?;
+            for c in &r.why {
+                writeln!(f, "    {c}")?;
+            }
         }
         for c in &self.cells {
             writeln!(f, "  {c}")?;

@@ -20,6 +20,7 @@
 //! unknown exception is not granted, an unknown `who` masks with null, an unknown row filter
 //! hides the row, an unknown `visible if` hides the column.
 
+mod deciding;
 mod explain;
 mod session;
 pub mod subject;
@@ -36,6 +37,7 @@ use crate::program::interp::{comparison, ColumnPath, Comparison, PurposeTree};
 use crate::techniques::PreparedTechnique;
 use crate::value::Simple;
 
+pub use deciding::{ConditionExplanation, ConditionRole, DecidingPart, Fact};
 pub use explain::{
     CellAction, CellExplanation, Reason, RowExplanation, RowRuleExplanation, RuleRef,
 };

@@ -29,6 +29,7 @@
 pub mod asm;
 pub mod disasm;
 pub mod interp;
+pub mod shape;
 
 use serde::{Deserialize, Serialize};
 

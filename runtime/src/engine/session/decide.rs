@@ -237,6 +237,7 @@ impl<'s> SourceSession<'s> {
                     applies,
                     passed,
                     detail,
+                    why: Vec::new(),
                 });
             }
         }

@@ -4,9 +4,14 @@
 use smallvec::smallvec;
 
 use super::{Act, Decided, RowState, SourceSession, Why};
+use crate::bundle::{Audience, ColumnPlan, RowAudience, RowFilter, RowOtherwise, RowRulePlan};
+use crate::engine::deciding::{
+    explain_condition, CellAccess, ConditionExplanation, ConditionRole, Names, Reading,
+};
 use crate::engine::explain::{
     tri_word, CellAction, CellExplanation, Reason, RowExplanation, RuleRef,
 };
+use crate::program::Tri;
 
 /// Per-cell facts gathered when explaining.
 #[derive(Clone, Debug, Default)]
@@ -42,7 +47,7 @@ impl<'s> SourceSession<'s> {
         clippy::indexing_slicing,
         reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
     )]
-    pub(super) fn explain_state(&self, state: &RowState<'_>) -> RowExplanation {
+    pub(super) fn explain_state(&self, state: &RowState<'_>, no_row: bool) -> RowExplanation {
         let mut rules = Vec::new();
         let shown = self.shown(state, Some(&mut rules));
         let n = self.plan.columns.len();
@@ -55,6 +60,25 @@ impl<'s> SourceSession<'s> {
             self.decide_all(state, Some(&mut traces))
         };
         let out = self.mask(state, Some(&mut traces), granted);
+        let clear = self.final_clear(state, &decisions);
+        let env = self.env(state, None);
+        let reading = Reading {
+            env: &env,
+            names: Names {
+                bundle: &self.session.engine.bundle,
+                columns: &self.meta.full_names,
+            },
+            cells: if no_row {
+                CellAccess::NoRow
+            } else if shown {
+                CellAccess::Clear(&clear)
+            } else {
+                CellAccess::RowHidden
+            },
+        };
+        for (r, ex) in self.plan.row_rules.iter().zip(rules.iter_mut()) {
+            ex.why = self.row_rule_why(&reading, r);
+        }
         let mut cells = Vec::with_capacity(n);
         for (ci, c) in self.plan.columns.iter().enumerate() {
             let d = decisions[ci];
@@ -119,6 +143,15 @@ impl<'s> SourceSession<'s> {
             if let Some(a) = &tr.action {
                 action = a.clone();
             }
+            let why = if decided_by.is_some() || !tr.skipped.is_empty() {
+                let own = Decided {
+                    candidate: d.candidate.filter(|_| decided_by.is_some()),
+                    ..d
+                };
+                self.cell_why(&reading, c, &tr.skipped, own)
+            } else {
+                Vec::new()
+            };
             let technique_error = tr.technique_error.clone();
             if technique_error.is_some() {
                 action = CellAction::Null;
@@ -139,11 +172,13 @@ impl<'s> SourceSession<'s> {
                     .map(|cand| self.rule_ref(cand.rule))
                     .collect(),
                 technique_error,
+                why,
             });
         }
         RowExplanation {
             source: self.plan.name.clone(),
             exempt: self.spec.exempt,
+            exempt_why: self.exempt_why(&reading),
             shown,
             row_rules: rules,
             cells,
@@ -164,5 +199,118 @@ pub(super) fn why_reason(w: Why) -> Reason {
         Why::WhoUnknown => Reason::WhoUnknown,
         Why::Otherwise => Reason::Otherwise,
         Why::OtherwiseUnmasked => Reason::OtherwiseUnmasked,
+    }
+}
+
+impl SourceSession<'_> {
+    fn condition(
+        &self,
+        reading: &Reading<'_>,
+        program: u32,
+        rule: Option<RuleRef>,
+        role: ConditionRole,
+    ) -> Option<ConditionExplanation> {
+        let p = self.session.engine.bundle.programs.get(program as usize)?;
+        Some(explain_condition(reading, program, p, rule, role))
+    }
+
+    /// The conditions behind a cell's decision: each skipped rule's `where`, then the deciding
+    /// rule's `where` and the audience conditions evaluated up to the deciding clause.
+    fn cell_why(
+        &self,
+        reading: &Reading<'_>,
+        c: &ColumnPlan,
+        skipped: &[u32],
+        d: Decided,
+    ) -> Vec<ConditionExplanation> {
+        let mut out = Vec::new();
+        for cand in skipped.iter().filter_map(|k| c.candidates.get(*k as usize)) {
+            let rule = Some(self.rule_ref(cand.rule));
+            if let Some(w) = cand.where_ {
+                out.extend(self.condition(reading, w, rule, ConditionRole::Where));
+            }
+        }
+        let Some(cand) = d.candidate.and_then(|k| c.candidates.get(k as usize)) else {
+            return out;
+        };
+        let rule = Some(self.rule_ref(cand.rule));
+        if let Some(w) = cand.where_ {
+            out.extend(self.condition(reading, w, rule.clone(), ConditionRole::Where));
+        }
+        for (ci, (aud, _)) in cand.body.clauses.iter().enumerate() {
+            let clause = ci as u32;
+            if d.clause.is_some_and(|k| clause > k) {
+                break;
+            }
+            match aud {
+                Audience::Everyone => break,
+                Audience::Except(p) => {
+                    out.extend(self.condition(reading, *p, rule.clone(), ConditionRole::Except));
+                    break;
+                }
+                Audience::Who(p) => {
+                    let role = ConditionRole::Who { clause };
+                    out.extend(self.condition(reading, *p, rule.clone(), role));
+                }
+            }
+        }
+        out
+    }
+
+    /// The conditions a row rule evaluated: its audience, then the filters that applied.
+    fn row_rule_why(&self, reading: &Reading<'_>, r: &RowRulePlan) -> Vec<ConditionExplanation> {
+        if self.spec.exempt {
+            return Vec::new();
+        }
+        let rule = Some(self.rule_ref(r.rule));
+        let mut out = Vec::new();
+        let filter = |f: &RowFilter, out: &mut Vec<ConditionExplanation>| {
+            if let RowFilter::Where(p) = f {
+                out.extend(self.condition(reading, *p, rule.clone(), ConditionRole::Filter));
+            }
+        };
+        let audience = |p: u32, out: &mut Vec<ConditionExplanation>| {
+            let c = self.condition(reading, p, rule.clone(), ConditionRole::Audience);
+            let t = match c.as_ref().map(|c| c.value.as_str()) {
+                Some("true") => Tri::True,
+                Some("false") => Tri::False,
+                _ => Tri::Unknown,
+            };
+            out.extend(c);
+            t
+        };
+        match &r.audience {
+            RowAudience::Everyone => filter(&r.filter, &mut out),
+            RowAudience::Except(p) => {
+                if audience(*p, &mut out) != Tri::True {
+                    filter(&r.filter, &mut out);
+                }
+            }
+            RowAudience::Who {
+                condition,
+                otherwise,
+            } => {
+                let t = audience(*condition, &mut out);
+                if t != Tri::False {
+                    filter(&r.filter, &mut out);
+                }
+                if let (true, RowOtherwise::Filter(f)) = (t != Tri::True, otherwise) {
+                    filter(f, &mut out);
+                }
+            }
+        }
+        out
+    }
+
+    /// The first `exempt` condition that holds, when the user is exempt.
+    fn exempt_why(&self, reading: &Reading<'_>) -> Option<ConditionExplanation> {
+        if !self.spec.exempt {
+            return None;
+        }
+        self.plan
+            .exempts
+            .iter()
+            .filter_map(|p| self.condition(reading, *p, None, ConditionRole::Exempt))
+            .find(|c| c.value == "true")
     }
 }

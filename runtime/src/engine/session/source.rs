@@ -137,13 +137,21 @@ impl<'s> SourceSession<'s> {
     /// values) even when the row is hidden.
     pub fn explain(&self, row: &serde_json::Map<String, serde_json::Value>) -> RowExplanation {
         let state = self.decode_json(row, Derive::All);
-        self.explain_state(&state)
+        self.explain_state(&state, false)
+    }
+
+    /// Explains what the user alone decides, as `polc explain` shows it: the row is empty, so
+    /// every condition on the row is unknown, and each part reading a cell says that it
+    /// depends on the row (no value is read, none is withheld).
+    pub fn explain_without_row(&self) -> RowExplanation {
+        let state = self.decode_json(&serde_json::Map::new(), Derive::All);
+        self.explain_state(&state, true)
     }
 
     /// [`explain`](Self::explain) for a typed row (as for [`mask_values`](Self::mask_values)).
     pub fn explain_values(&self, row: &[Value]) -> RowExplanation {
         let state = self.decode_values(row, Derive::All);
-        self.explain_state(&state)
+        self.explain_state(&state, false)
     }
 
     /// The source's index in the bundle.
