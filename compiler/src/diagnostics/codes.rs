@@ -94,6 +94,9 @@ codes! {
     UndeclaredLevel = "E0041", Error, "undeclared masking level";
     ExprResultType = "E0042", Error, "`expr(…)` result does not fit the column's type";
     GuaranteeBroken = "E0043", Error, "guarantee does not hold";
+    UndeclaredMetadataKey = "E0057", Error, "undeclared source metadata key";
+    InvalidSourceMetadata = "E0058", Error, "invalid source metadata";
+    InvalidKAnonymity = "E0059", Error, "invalid k-anonymity rule";
     TypeFallback = "W0001", Warning, "technique falls back on a column type it does not apply to";
     Lockout = "W0002", Warning, "rule locked out of a source";
     TaggedColumnSkip = "W0003", Warning, "`row[tagged …]` rule skips a source";
@@ -104,6 +107,7 @@ codes! {
     LeakByDichotomy = "W0008", Warning, "condition reads a column its audience cannot read";
     GlobalHash = "W0009", Warning, "pseudonyms join across sources";
     ScopeMatchesNothing = "W0010", Warning, "scope matches no source";
+    KAnonymityCombined = "W0015", Warning, "k-anonymity declared twice on a source";
 }
 
 /// Where the explanation pages are published: `docs/codes/CODE.md` of the repository (the

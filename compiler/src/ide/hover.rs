@@ -244,7 +244,7 @@ pub(super) fn each_expr(d: &ast::Decl, f: &mut dyn FnMut(&ast::Expr)) {
                     }
                     ast::Rule::TemporaryUnmask(t) => audience(&t.audience, f),
                     ast::Rule::Detokenize(d) => audience(&d.audience, f),
-                    ast::Rule::Error(_) => {}
+                    ast::Rule::KAnonymity(_) | ast::Rule::Error(_) => {}
                 }
             }
         }
