@@ -68,6 +68,6 @@ pub mod program;
 
 pub use bundle::{Bundle, BundleError};
 pub use engine::{
-    Engine, InputWarning, LoadError, RowExplanation, Session, SourceSession, SubjectError,
-    SubjectIssue,
+    Engine, InputWarning, LoadError, MaskedRows, RowExplanation, Session, SourceSession,
+    SubjectError, SubjectIssue,
 };

@@ -272,6 +272,7 @@ pub fn verify(b: &Bundle) -> Result<Checked, VerifyError> {
     }
     v.grants()?;
     v.debug()?;
+    super::k_anonymity::verify(b)?;
     Ok(Checked {
         max_stack,
         derived_order,

@@ -41,7 +41,7 @@ pub use explain::{
 };
 #[cfg(feature = "arrow")]
 pub(crate) use session::{batch_conds, batch_plan};
-pub use session::{Session, SourceSession};
+pub use session::{MaskedRows, Session, SourceSession};
 pub use subject::{Subject, SubjectError, SubjectIssue};
 pub use warnings::InputWarning;
 

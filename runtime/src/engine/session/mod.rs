@@ -20,6 +20,7 @@ mod conditions;
 mod decide;
 mod decode;
 mod explaining;
+mod k_anonymity;
 mod memo;
 mod source;
 mod specialise;
@@ -30,6 +31,7 @@ use decide::decide_body;
 pub(crate) use decode::conform;
 use decode::{Derive, RowState};
 use explaining::CellTrace;
+pub use k_anonymity::MaskedRows;
 use memo::Memo;
 use specialise::CellPlan;
 
