@@ -114,25 +114,13 @@ pub fn between_cond(
     })
 }
 
-/// `k_anonymity K over a, b`; `k_anonymity` and `over` are words, not keywords (a column may
-/// be named `over`).
+/// `k_anonymity K over a, b`; `over` is a word, not a keyword (a column may be named `over`).
 pub fn k_anonymity_rule(
-    kw: Ident,
     k: (i64, Span),
     over: Ident,
     columns: Vec<Ident>,
     start: usize,
 ) -> ActionResult<Rule> {
-    if kw.name != "k_anonymity" || kw.quoted {
-        return user_err(
-            format!(
-                "expected a rule (`mask`, `only show`, `never show`, `allow`, `k_anonymity`), \
-                 found `{}`",
-                kw.name
-            ),
-            kw.span,
-        );
-    }
     if over.name != "over" || over.quoted {
         return user_err(
             format!(

@@ -367,8 +367,10 @@ fn meta_keys(model: &Model) -> Vec<CompletionItem> {
     keys.sort_unstable();
     keys.into_iter()
         .map(|(k, n)| {
-            CompletionItem::new(k, CompletionKind::SubjectField)
-                .detail(format!("source metadata ({n} source{})", if n == 1 { "" } else { "s" }))
+            CompletionItem::new(k, CompletionKind::SubjectField).detail(format!(
+                "source metadata ({n} source{})",
+                if n == 1 { "" } else { "s" }
+            ))
         })
         .collect()
 }

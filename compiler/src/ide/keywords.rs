@@ -37,6 +37,7 @@ pub fn doc(keyword: &str) -> Option<&'static str> {
         "exempt" => "`exempt COND [on SCOPE];`: users who satisfy COND are subject to no mask or row rule on those sources.",
         "allow" | "temporary" | "unmask" => "`allow temporary unmask for 24h for everyone who C`: a permitted user may unmask one record for a period (1h–72h), audited.",
         "detokenize" => "`allow detokenize column S.a, S.b for everyone who C`: returns the original of a `tokenize` / `format_preserving` value of those columns, audited.",
+        "k_anonymity" => "`k_anonymity K over a, b`: every batch of the policy's sources shown together is K-anonymous over these quasi-identifier columns (generalised or nulled); a single row shows them null.",
         "level" => "`level High > Medium > Low;` declares masking levels; `source S level L from column` sets a source's level; `by level { … }` picks a technique per level.",
         "from" => "`level L from column`: the column overriding the source's masking level per row.",
         "by" => "`by level { High: X, Medium: Y }`: the technique of the record's masking level.",

@@ -535,8 +535,8 @@ impl Printer<'_> {
                 self.indent -= 1;
             }
             Rule::KAnonymity(k) => {
-                // `k_anonymity K over a, b`: two words, the number, then the columns.
-                self.tok_any();
+                // `k_anonymity K over a, b`: the keyword, the number, `over`, then the columns.
+                self.tok(Tok::KwKAnonymity);
                 self.space();
                 self.tok_any();
                 self.space();
