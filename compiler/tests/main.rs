@@ -35,6 +35,7 @@ mod reference_semantics;
 mod reference_subject;
 mod render_formats;
 mod spans;
+mod scopes_k_anonymity;
 mod sql_postgres;
 mod technique_differential;
 mod walkthroughs;
