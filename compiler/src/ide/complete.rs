@@ -112,7 +112,7 @@ fn path_before(toks: &Toks) -> (Vec<String>, usize, bool) {
     let mut dotted = false;
     while i > 0 && toks[i - 1] == Tok::Dot {
         dotted = true;
-        if i < 2 || matches!(toks[i - 2], Tok::KwUser | Tok::KwRow) {
+        if i < 2 || matches!(toks[i - 2], Tok::KwUser | Tok::KwRow | Tok::KwSource) {
             i -= 1;
             break;
         }

@@ -415,7 +415,9 @@ pub fn source_meta(name: &str) -> Option<(String, String)> {
 fn render_source(s: &Src) -> String {
     let mut out = format!("source {}", s.name);
     if let Some((server, created)) = source_meta(&s.name) {
-        out.push_str(&format!(" (server: \"{server}\", created: date(\"{created}\"))"));
+        out.push_str(&format!(
+            " (server: \"{server}\", created: date(\"{created}\"))"
+        ));
     }
     if s.tagged_phi {
         out.push_str(" tagged PHI");
