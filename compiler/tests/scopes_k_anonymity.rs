@@ -327,3 +327,29 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn diff_prove_reports_k_anonymity_that_new_weakens() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (set, rule) in [
+        ("old", "k_anonymity 3 over zip, birth_year"),
+        ("new", "k_anonymity 3 over zip"),
+        ("same", "k_anonymity 4 over birth_year, zip"),
+    ] {
+        std::fs::create_dir(dir.path().join(set)).unwrap();
+        std::fs::write(
+            dir.path().join(set).join("p.pol"),
+            POLICIES.replace("k_anonymity 3 over zip, birth_year", rule),
+        )
+        .unwrap();
+    }
+    let (code, out, err) = polc_words(dir.path(), "diff --prove old new", &[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.starts_with("patients: 3-anonymous over zip (was 3-anonymous over zip, birth_year)\n"),
+        "{out}"
+    );
+    // A greater k over the same columns (in another order) reveals nothing more.
+    let (code, out, err) = polc_words(dir.path(), "diff --prove old same", &[]);
+    assert_eq!(code, 0, "{out}{err}");
+}
