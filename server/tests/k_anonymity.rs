@@ -35,7 +35,12 @@ fn the_rows_of_one_request_are_made_k_anonymous() {
         {"id": 2, "zip": "10002", "age": 33, "note": "b"},
         {"id": 3, "zip": "20001", "age": 52, "note": "c"},
     ]);
-    let (status, body) = post(&server, "/v1/sources/people/mask", &token, &json!({"rows": rows}));
+    let (status, body) = post(
+        &server,
+        "/v1/sources/people/mask",
+        &token,
+        &json!({"rows": rows}),
+    );
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body["rows"],
@@ -47,7 +52,12 @@ fn the_rows_of_one_request_are_made_k_anonymous() {
     );
     assert_eq!(body["hidden"], json!(0));
     let one = json!([{"id": 1, "zip": "10001", "age": 31, "note": "a"}]);
-    let (status, body) = post(&server, "/v1/sources/people/mask", &token, &json!({"rows": one}));
+    let (status, body) = post(
+        &server,
+        "/v1/sources/people/mask",
+        &token,
+        &json!({"rows": one}),
+    );
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body["rows"],
