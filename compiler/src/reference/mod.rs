@@ -234,11 +234,8 @@ impl<'m> Reference<'m> {
     }
 
     /// Masks one JSON row of `source` for the user described by `subject` (§6): `Hidden` when
-    /// the row rules hide it, else every declared top-level column in declaration order.
-    #[expect(
-        clippy::indexing_slicing,
-        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
-    )]
+    /// the row rules hide it, else every declared top-level column in declaration order. On a
+    /// source with k-anonymity, the row alone shows its quasi-identifiers null.
     pub fn mask_row(
         &self,
         source: &str,
