@@ -353,3 +353,56 @@ fn diff_prove_reports_k_anonymity_that_new_weakens() {
     let (code, out, err) = polc_words(dir.path(), "diff --prove old same", &[]);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+/// `mask_batch` (Arrow; Python's `mask_batch`, Spark per batch): the batch is made
+/// k-anonymous; text is generalised by prefixes, an `int` (whose ranges are text) is shown or
+/// suppressed.
+#[test]
+fn an_arrow_batch_is_k_anonymous() {
+    use arrow_array::{Array, Int64Array, RecordBatch, StringArray};
+    use std::sync::Arc;
+    let mut map = SourceMap::new();
+    map.add(
+        "p.pol",
+        "source people { id: int key, zip: text, age: int, }\n\
+         policy anonymity on source people { k_anonymity 2 over zip, age }\n"
+            .to_string(),
+    );
+    let a = pol_compiler::check(&map);
+    assert!(!a.has_errors());
+    let bytes = pol_compiler::lower::lower(&a.model, &a.resolution)
+        .to_bytes()
+        .unwrap();
+    let engine = Engine::load(&bytes, None).unwrap();
+    let session = engine
+        .session(&serde_json::json!({"login": "a"}), now())
+        .unwrap();
+    let src = session.source("people").unwrap();
+    let batch = RecordBatch::try_from_iter(vec![
+        (
+            "id",
+            Arc::new(Int64Array::from(vec![1, 2, 3])) as Arc<dyn Array>,
+        ),
+        (
+            "zip",
+            Arc::new(StringArray::from(vec!["10001", "10002", "20001"])) as _,
+        ),
+        ("age", Arc::new(Int64Array::from(vec![30, 30, 52])) as _),
+    ])
+    .unwrap();
+    let out = src.mask_batch(&batch).unwrap();
+    let zip = out
+        .column(1)
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap();
+    let zips: Vec<Option<&str>> = (0..3)
+        .map(|i| (!zip.is_null(i)).then(|| zip.value(i)))
+        .collect();
+    assert_eq!(zips, vec![Some("1000*"), Some("1000*"), None]);
+    let age = out.column(2).as_any().downcast_ref::<Int64Array>().unwrap();
+    let ages: Vec<Option<i64>> = (0..3)
+        .map(|i| (!age.is_null(i)).then(|| age.value(i)))
+        .collect();
+    assert_eq!(ages, vec![Some(30), Some(30), None]);
+}
