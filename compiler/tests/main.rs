@@ -39,6 +39,7 @@ mod reference_generated;
 mod reference_semantics;
 mod reference_subject;
 mod render_formats;
+mod scopes_k_anonymity;
 mod spans;
 mod sql_postgres;
 mod technique_differential;

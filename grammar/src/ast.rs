@@ -166,14 +166,32 @@ pub struct FieldDecl {
     pub span: Span,
 }
 
-/// `source NAME [tagged T, …] [level L from column] { columns }`
+/// `source NAME [(key: value, …)] [tagged T, …] [level L from column] { columns }`
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SourceDecl {
     pub name: Ident,
+    /// `(server: "db1", created: date("2024-01-05"))`: the source's metadata, read by
+    /// `on sources where …` scopes.
+    pub meta: Option<SourceMeta>,
     pub tags: Vec<Path>,
     pub level: Option<SourceLevel>,
     pub columns: Vec<ColumnDecl>,
     pub doc: Option<String>,
+    pub span: Span,
+}
+
+/// The metadata of a source: `(server: "db1", created: date("2024-01-05"))`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SourceMeta {
+    pub entries: Vec<MetaEntry>,
+    pub span: Span,
+}
+
+/// One `key: value` of a source's metadata; the value is a literal (checked by the checker).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MetaEntry {
+    pub key: Ident,
+    pub value: Expr,
     pub span: Span,
 }
 
@@ -294,6 +312,37 @@ pub enum ScopeKind {
     SourcesTagged(Vec<Path>),
     SourcesWithColumnsTagged(Vec<Path>),
     SourcesNamedLike(StrLit),
+    /// `on sources where COND`: the sources whose metadata satisfies `COND`.
+    SourcesWhere(SourceCond),
+}
+
+/// A condition on source metadata (`on sources where …`), decided by the checker.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SourceCond {
+    pub kind: SourceCondKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum SourceCondKind {
+    Or(Box<SourceCond>, Box<SourceCond>),
+    And(Box<SourceCond>, Box<SourceCond>),
+    Not(Box<SourceCond>),
+    /// `( COND )`
+    Paren(Box<SourceCond>),
+    /// `source.KEY OP VALUE` (`==`, `!=`, `<`, `<=`, `>`, `>=`, `in`, `matches`; `contains`
+    /// is refused by the checker).
+    Compare {
+        key: Ident,
+        op: BinOp,
+        value: Expr,
+    },
+    /// `source.KEY between LOW and HIGH` (both ends included).
+    Between {
+        key: Ident,
+        low: Expr,
+        high: Expr,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -302,6 +351,8 @@ pub enum Rule {
     Row(RowRule),
     TemporaryUnmask(TemporaryUnmaskRule),
     Detokenize(DetokenizeRule),
+    /// `k_anonymity K over a, b, c`
+    KAnonymity(KAnonymityRule),
     /// A rule the parser could not read (its syntax error is in [`SourceFile::errors`]); the
     /// rules around it are kept.
     Error(Span),
@@ -314,6 +365,7 @@ impl Rule {
             Rule::Row(r) => r.span,
             Rule::TemporaryUnmask(r) => r.span,
             Rule::Detokenize(r) => r.span,
+            Rule::KAnonymity(r) => r.span,
             Rule::Error(span) => *span,
         }
     }
@@ -477,14 +529,26 @@ pub struct Approval {
     pub span: Span,
 }
 
-/// `allow detokenize column S.c for everyone who C`
+/// `allow detokenize column S.a, S.b for everyone who C`
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DetokenizeRule {
-    pub column: Path,
+    /// One or more columns, each `S.c`.
+    pub columns: Vec<Path>,
     pub audience: Audience,
     pub span: Span,
     /// `with approval …`: parsed so that the checker can refuse it with a location (E0061).
     pub approval: Option<Approval>,
+}
+
+/// `k_anonymity K over a, b, c`: every batch of rows of the policy's sources shown together
+/// is k-anonymous over these quasi-identifier columns.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct KAnonymityRule {
+    /// `k` as written, and its span.
+    pub k: (i64, Span),
+    /// The quasi-identifier columns (top-level columns of each source of the scope).
+    pub columns: Vec<Ident>,
+    pub span: Span,
 }
 
 /// `exempt COND [on SCOPE];`

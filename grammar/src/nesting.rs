@@ -59,6 +59,18 @@ pub fn expr_depth(e: &Expr) -> usize {
     children + 1
 }
 
+/// The depth of a condition on source metadata (a comparison is 1, its values not counted
+/// beyond their own depth; parentheses count, as they are a node here).
+pub fn cond_depth(c: &SourceCond) -> usize {
+    let children = match &c.kind {
+        SourceCondKind::Or(a, b) | SourceCondKind::And(a, b) => cond_depth(a).max(cond_depth(b)),
+        SourceCondKind::Not(a) | SourceCondKind::Paren(a) => cond_depth(a),
+        SourceCondKind::Compare { value, .. } => expr_depth(value),
+        SourceCondKind::Between { low, high, .. } => expr_depth(low).max(expr_depth(high)),
+    };
+    children + 1
+}
+
 /// The depth of a type (`int` is 1, `list<int>` is 2); a struct counts its fields' types,
 /// derived expressions and modifiers.
 pub fn type_depth(t: &TypeExpr) -> usize {

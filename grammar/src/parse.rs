@@ -81,6 +81,63 @@ pub fn nested_technique(t: Technique) -> ActionResult<Technique> {
     Ok(t)
 }
 
+/// The source-metadata condition built by a grammar action, or an error if it nests beyond the
+/// limit.
+pub fn nested_cond(c: SourceCond) -> ActionResult<SourceCond> {
+    if nesting::cond_depth(&c) > nesting::MAX_NESTING {
+        return too_deep("condition", nesting::MAX_NESTING, c.span);
+    }
+    Ok(c)
+}
+
+/// `source.KEY between LOW and HIGH`; `between` is a word, not a keyword.
+pub fn between_cond(
+    key: Ident,
+    kw: Ident,
+    low: Expr,
+    high: Expr,
+    span: Span,
+) -> ActionResult<SourceCond> {
+    if kw.name != "between" || kw.quoted {
+        return user_err(
+            format!(
+                "expected a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`, `in`, `matches`) or \
+                 `between` after `source.{}`, found `{}`",
+                key.name, kw.name
+            ),
+            kw.span,
+        );
+    }
+    nested_cond(SourceCond {
+        kind: SourceCondKind::Between { key, low, high },
+        span,
+    })
+}
+
+/// `k_anonymity K over a, b`; `over` is a word, not a keyword (a column may be named `over`).
+pub fn k_anonymity_rule(
+    k: (i64, Span),
+    over: Ident,
+    columns: Vec<Ident>,
+    start: usize,
+) -> ActionResult<Rule> {
+    if over.name != "over" || over.quoted {
+        return user_err(
+            format!(
+                "expected `over` and the quasi-identifier columns after `k_anonymity {}`, found `{}`",
+                k.0, over.name
+            ),
+            over.span,
+        );
+    }
+    let end = columns.last().map_or(over.span.end, |c| c.span.end) as usize;
+    Ok(Rule::KAnonymity(KAnonymityRule {
+        k,
+        columns,
+        span: Span::new(start, end),
+    }))
+}
+
 /// One item of a column list: a column, or more tags for the column before it
 /// (`tagged A, B` — the `B`).
 pub enum ColItem {
@@ -189,6 +246,7 @@ pub fn build_source(
     }
     Ok(SourceDecl {
         name,
+        meta: None,
         tags,
         level,
         columns: build_struct(items)?,
@@ -198,7 +256,7 @@ pub fn build_source(
 }
 
 /// Whether `tok`, after `prev`, can only start a declaration (in any file that parses).
-fn only_starts_declaration(prev: &Tok, tok: &Tok) -> bool {
+fn only_starts_declaration(prev: &Tok, tok: &Tok, next: Option<&Tok>) -> bool {
     match tok {
         Tok::KwPolicy
         | Tok::KwPurpose
@@ -207,7 +265,8 @@ fn only_starts_declaration(prev: &Tok, tok: &Tok) -> bool {
         | Tok::KwGuarantee
         | Tok::KwSettings
         | Tok::KwTest => !matches!(prev, Tok::Dot),
-        Tok::KwSource => !matches!(prev, Tok::Dot | Tok::KwOn),
+        // `source.key` in `on sources where …` is a metadata reference, not a declaration.
+        Tok::KwSource => !matches!(prev, Tok::Dot | Tok::KwOn) && !matches!(next, Some(Tok::Dot)),
         Tok::KwTag => !matches!(prev, Tok::Dot | Tok::KwAny),
         _ => false,
     }
@@ -231,7 +290,8 @@ fn cut_points(tokens: &[(usize, Tok, usize)]) -> Vec<usize> {
     for (i, (_, tok, _)) in tokens.iter().enumerate() {
         if let Some(prev) = prev {
             let after_end = depth == 0 && matches!(prev, Tok::Semi | Tok::RBrace);
-            if (after_end && tok.is_decl_keyword()) || only_starts_declaration(prev, tok) {
+            let next = tokens.get(i + 1).map(|(_, t, _)| t);
+            if (after_end && tok.is_decl_keyword()) || only_starts_declaration(prev, tok, next) {
                 points.push(i);
                 // A declaration starts here, so any `{` left open before it was never closed.
                 depth = 0;

@@ -74,6 +74,12 @@ def mask(
     shipped with ``spark.sparkContext.addFile``). ``now`` is the policies' clock, fixed for the
     whole job (default: now, on the driver). The bundle, the subject and the source are checked
     on the driver first, so that a mistake fails before any task runs.
+
+    On a source whose policies declare ``k_anonymity K over …``, each Arrow batch of each
+    partition is made K-anonymous on its own (``mask_batch``). That is sound: the union of
+    K-anonymous batches is K-anonymous, so the whole result is; it is coarser than one global
+    pass, and a batch of fewer than K rows shows no quasi-identifier (see docs/language.md,
+    "Source metadata, scopes by metadata, and k-anonymity").
     """
     clock = now if now is not None else datetime.now(timezone.utc)
     subject = dict(subject)

@@ -69,6 +69,6 @@ pub mod program;
 
 pub use bundle::{Bundle, BundleError};
 pub use engine::{
-    Engine, InputWarning, LinkError, LoadError, RowExplanation, Session, SourceSession,
+    Engine, InputWarning, LinkError, LoadError, MaskedRows, RowExplanation, Session, SourceSession,
     SubjectError, SubjectIssue,
 };

@@ -81,7 +81,7 @@ fn a_bundle_resolves_operands_and_shows_spans() {
     b.verify().unwrap();
     assert_eq!(
         b.to_string(),
-        "; Pol bundle, format version 2\n\
+        "; Pol bundle, format version 3\n\
         files:\n\
         \x20   0  p.pol\n\
         purposes:\n\

@@ -24,5 +24,6 @@ mod grants_levels;
 mod grants_revoke;
 mod grants_unmask;
 mod k_anonymity;
+mod k_anonymity_policy;
 mod statistics;
 mod wire_layout;

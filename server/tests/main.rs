@@ -19,6 +19,7 @@ mod auth;
 mod equivalence;
 mod grants;
 mod grants_postgres;
+mod k_anonymity;
 mod limits;
 mod reload;
 mod typed_body;

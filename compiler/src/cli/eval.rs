@@ -36,7 +36,8 @@ use pol_runtime::audit::{AuditSink, MemorySink};
 use pol_runtime::engine::SourceSession;
 use pol_runtime::grants::{GrantService, ManualClock, SessionError};
 use pol_runtime::{
-    k_anonymize, ColumnType, Engine, Hierarchy, KAnonymity, KeyRing, QuasiIdentifier, Value,
+    k_anonymize, ColumnType, Engine, Hierarchy, KAnonymity, KAnonymityReport, KeyRing,
+    QuasiIdentifier, Value,
 };
 use serde_json::{Map, Value as Json};
 use std::io::{BufRead, Write};
@@ -215,6 +216,10 @@ fn eval(args: &EvalArgs) -> Result<ExitCode, ExitCode> {
         Some(k) => Some(KBatch::new(&source, k, &args.quasi_identifiers)?),
         None => None,
     };
+    // A source that declares k-anonymity is masked as one batch (the whole input); with
+    // `--explain` each row is explained alone, its quasi-identifiers null.
+    let policy_k = source.k_anonymity().filter(|_| !args.explain);
+    let whole_input = batch.is_some() || policy_k.is_some();
     let mut batch_rows: Vec<Map<String, Json>> = Vec::new();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -254,10 +259,8 @@ fn eval(args: &EvalArgs) -> Result<ExitCode, ExitCode> {
                 continue;
             }
         };
-        if batch.is_some() {
-            if let Some(cells) = source.mask_row(&row) {
-                batch_rows.push(cells);
-            }
+        if whole_input {
+            batch_rows.push(row);
             continue;
         }
         let text = if args.explain {
@@ -274,14 +277,24 @@ fn eval(args: &EvalArgs) -> Result<ExitCode, ExitCode> {
             }
         }
     }
-    if let Some(batch) = &batch {
-        let report = batch.apply(&mut batch_rows)?;
-        for row in batch_rows {
+    if whole_input {
+        let masked = source.mask_rows(&batch_rows);
+        let mut rows = masked.rows;
+        if let (Some((k, names)), Some(report)) = (&policy_k, &masked.k_anonymity) {
+            eprintln!("{}", policy_report(*k, names, rows.len(), report));
+        }
+        let report = match &batch {
+            Some(batch) => Some(batch.apply(&mut rows)?),
+            None => None,
+        };
+        for row in rows {
             if writeln!(out, "{}", Json::Object(row)).is_err() {
                 return Err(fail_usage("cannot write to stdout"));
             }
         }
-        eprintln!("{report}");
+        if let Some(report) = report {
+            eprintln!("{report}");
+        }
     }
     if out.flush().is_err() {
         return Err(fail_usage("cannot write to stdout"));
@@ -386,6 +399,23 @@ impl KBatch {
             }
         ))
     }
+}
+
+/// The stderr line of the policy's k-anonymity over the input (as `--k-anonymize` reports).
+fn policy_report(k: usize, names: &[&str], rows: usize, report: &KAnonymityReport) -> String {
+    let levels: Vec<String> = names
+        .iter()
+        .zip(&report.levels)
+        .map(|(name, l)| format!("{name} at level {l}"))
+        .collect();
+    let s = |n: usize| if n == 1 { "" } else { "s" };
+    format!(
+        "k-anonymity of the policy (k = {k}) over {rows} row{}: {}; {} row{} suppressed",
+        s(rows),
+        levels.join(", "),
+        report.suppressed.len(),
+        s(report.suppressed.len())
+    )
 }
 
 /// A JSON cell as a value without a declared type (text, number, bool or null).

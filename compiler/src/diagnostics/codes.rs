@@ -94,14 +94,17 @@ codes! {
     UndeclaredLevel = "E0041", Error, "undeclared masking level";
     ExprResultType = "E0042", Error, "`expr(…)` result does not fit the column's type";
     GuaranteeBroken = "E0043", Error, "guarantee does not hold";
-    ApprovalNotAllowed = "E0061", Error, "`with approval` on a grant that cannot wait for approval";
-    ApprovalWithoutApprovers = "E0062", Error, "approval without approvers";
-    ApprovalWindow = "E0063", Error, "approval window out of range";
     BadReplacement = "E0044", Error, "invalid replacement text or character";
     BadBuckets = "E0045", Error, "invalid bucket edges or labels";
     AboveWithoutMax = "E0046", Error, "`above:` without `max:`";
     BadLink = "E0054", Error, "invalid `links` column";
     LinkCycle = "E0055", Error, "links form a cycle or a chain too long";
+    UndeclaredMetadataKey = "E0057", Error, "undeclared source metadata key";
+    InvalidSourceMetadata = "E0058", Error, "invalid source metadata";
+    InvalidKAnonymity = "E0059", Error, "invalid k-anonymity rule";
+    ApprovalNotAllowed = "E0061", Error, "`with approval` on a grant that cannot wait for approval";
+    ApprovalWithoutApprovers = "E0062", Error, "approval without approvers";
+    ApprovalWindow = "E0063", Error, "approval window out of range";
     TypeFallback = "W0001", Warning, "technique falls back on a column type it does not apply to";
     Lockout = "W0002", Warning, "rule locked out of a source";
     TaggedColumnSkip = "W0003", Warning, "`row[tagged …]` rule skips a source";
@@ -112,6 +115,7 @@ codes! {
     LeakByDichotomy = "W0008", Warning, "condition reads a column its audience cannot read";
     GlobalHash = "W0009", Warning, "pseudonyms join across sources";
     ScopeMatchesNothing = "W0010", Warning, "scope matches no source";
+    KAnonymityCombined = "W0015", Warning, "k-anonymity declared twice on a source";
 }
 
 /// Where the explanation pages are published: `docs/codes/CODE.md` of the repository (the

@@ -112,7 +112,7 @@ fn path_before(toks: &Toks) -> (Vec<String>, usize, bool) {
     let mut dotted = false;
     while i > 0 && toks[i - 1] == Tok::Dot {
         dotted = true;
-        if i < 2 || matches!(toks[i - 2], Tok::KwUser | Tok::KwRow) {
+        if i < 2 || matches!(toks[i - 2], Tok::KwUser | Tok::KwRow | Tok::KwSource) {
             i -= 1;
             break;
         }
@@ -157,6 +157,8 @@ fn context_items(model: &Model, toks: &Toks) -> Vec<CompletionItem> {
             return sources(model)
         }
         Some(Tok::KwRow) if matches!(before_anchor, Some(Tok::KwGiven)) => return sources(model),
+        // `on sources where source.` : the metadata keys sources declare.
+        Some(Tok::KwSource) if dotted && segs.is_empty() => return meta_keys(model),
         Some(Tok::KwUsing) if !dotted => return techniques(model, toks),
         Some(Tok::Label(_))
             if !dotted && in_declaration(toks, &[Tok::KwSource, Tok::KwSubject]) =>
@@ -354,6 +356,26 @@ fn column_paths(model: &Model, segs: &[String]) -> Vec<CompletionItem> {
             let r = c.name.strip_prefix(&prefix)?;
             (!r.is_empty() && !r.contains('.'))
                 .then(|| CompletionItem::new(r, CompletionKind::Column).detail(c.ty.to_string()))
+        })
+        .collect()
+}
+
+/// Every metadata key some source declares (`source s (key: value)`), with how many do.
+fn meta_keys(model: &Model) -> Vec<CompletionItem> {
+    let mut keys: Vec<(&str, usize)> = Vec::new();
+    for m in model.sources.iter().flat_map(|s| &s.meta) {
+        match keys.iter_mut().find(|(k, _)| *k == m.key) {
+            Some((_, n)) => *n += 1,
+            None => keys.push((&m.key, 1)),
+        }
+    }
+    keys.sort_unstable();
+    keys.into_iter()
+        .map(|(k, n)| {
+            CompletionItem::new(k, CompletionKind::SubjectField).detail(format!(
+                "source metadata ({n} source{})",
+                if n == 1 { "" } else { "s" }
+            ))
         })
         .collect()
 }

@@ -37,6 +37,21 @@ fn code(s: &str) -> String {
     format!("`{s}`")
 }
 
+/// A metadata value as it is written.
+fn meta_text(c: &crate::model::Const) -> String {
+    use crate::model::Const;
+    match c {
+        Const::Text(t) => format!("{t:?}"),
+        Const::Date(d) => format!("date(\"{d}\")"),
+        Const::Timestamp(t) => format!("timestamp(\"{}\")", t.to_rfc3339()),
+        Const::Int(i) => i.to_string(),
+        Const::Decimal(x) => x.to_string(),
+        Const::Bool(b) => b.to_string(),
+        Const::Null => "null".to_string(),
+        Const::Duration(s) => format!("{s}s"),
+    }
+}
+
 pub(super) fn hover(ide: &Ide, file: FileId, offset: usize) -> Option<Hover> {
     let occurrences = ide.index.at(file, offset);
     if let Some(first) = occurrences.first() {
@@ -261,7 +276,7 @@ pub(super) fn each_expr(d: &ast::Decl, f: &mut dyn FnMut(&ast::Expr)) {
                         audience(&d.audience, f);
                         approval(d.approval.as_ref(), f);
                     }
-                    ast::Rule::Error(_) => {}
+                    ast::Rule::KAnonymity(_) | ast::Rule::Error(_) => {}
                 }
             }
         }
@@ -549,6 +564,26 @@ fn source_hover(ide: &Ide, name: &str) -> String {
     if let Some(l) = &s.level {
         out.push(format!("*Masking level:* `{}`", l.default));
     }
+    if !s.meta.is_empty() {
+        let entries: Vec<String> = s
+            .meta
+            .iter()
+            .map(|m| code(&format!("{}: {}", m.key, meta_text(&m.value))))
+            .collect();
+        out.push(format!("*Metadata:* {}", entries.join(", ")));
+    }
+    if let Some(req) = model.k_anonymity_of(sid) {
+        let cols: Vec<String> = req
+            .columns
+            .iter()
+            .map(|&c| code(&s.columns[c].name))
+            .collect();
+        out.push(format!(
+            "*k-anonymity:* every batch shown is {}-anonymous over {}",
+            req.k,
+            cols.join(", ")
+        ));
+    }
     let policies: Vec<String> = model
         .policies
         .iter()
@@ -697,6 +732,16 @@ fn policy_hover(ide: &Ide, name: &str) -> String {
         "*Scope:* `{scope}` ({} sources)",
         p.scope.sources.len()
     ));
+    if matches!(p.scope.kind, crate::model::ScopeKind::SourcesWhere) {
+        // Decided by the checker on the sources' metadata: say which they are.
+        let names: Vec<String> = p
+            .scope
+            .sources
+            .iter()
+            .map(|&s| code(&model.sources[s].name))
+            .collect();
+        out.push(format!("*Sources covered:* {}", list(&names)));
+    }
     let mut rules = Vec::new();
     let mut decides = 0usize;
     let mut covered = std::collections::BTreeSet::new();
@@ -724,8 +769,16 @@ fn policy_hover(ide: &Ide, name: &str) -> String {
     for r in model.row_rules.iter().filter(|r| r.policy == pid) {
         rules.push(format!("- `{}`", one_line(ide.files.snippet(r.loc), 70)));
     }
+    let mut grant_locs = Vec::new();
     for g in model.grants.iter().filter(|g| g.policy == pid) {
-        rules.push(format!("- `{}`", one_line(ide.files.snippet(g.loc), 70)));
+        // A detokenize list is one grant per column, all at the rule's place.
+        if !grant_locs.contains(&g.loc) {
+            grant_locs.push(g.loc);
+            rules.push(format!("- `{}`", one_line(ide.files.snippet(g.loc), 70)));
+        }
+    }
+    for k in model.k_anonymity.iter().filter(|k| k.policy == pid) {
+        rules.push(format!("- `{}`", one_line(ide.files.snippet(k.loc), 70)));
     }
     if !rules.is_empty() {
         out.push(format!("*Rules:*\n{}", rules.join("\n")));

@@ -299,7 +299,9 @@ impl Builder<'_> {
 
     fn scope(&mut self, scope: &ast::Scope) {
         match &scope.kind {
-            ast::ScopeKind::AllSources | ast::ScopeKind::SourcesNamedLike(_) => {}
+            ast::ScopeKind::AllSources
+            | ast::ScopeKind::SourcesNamedLike(_)
+            | ast::ScopeKind::SourcesWhere(_) => {}
             ast::ScopeKind::Source(s) => self.push(s.span, Symbol::Source(s.name.clone()), false),
             ast::ScopeKind::SourcesTagged(ts) | ast::ScopeKind::SourcesWithColumnsTagged(ts) => {
                 for t in ts {
@@ -364,13 +366,15 @@ impl Builder<'_> {
                     }
                 }
                 ast::Rule::Detokenize(d) => {
-                    self.column_path(&d.column);
+                    for c in &d.columns {
+                        self.column_path(c);
+                    }
                     self.audience(&d.audience, &ctx);
                     if let Some(by) = d.approval.as_ref().and_then(|a| a.by.as_ref()) {
                         self.expr(by, &ctx, false);
                     }
                 }
-                ast::Rule::Error(_) => {}
+                ast::Rule::KAnonymity(_) | ast::Rule::Error(_) => {}
             }
         }
     }

@@ -89,6 +89,7 @@ fn rule_name(r: &ast::Rule) -> &'static str {
         ast::Rule::Row(_) => "rows",
         ast::Rule::TemporaryUnmask(_) => "temporary unmask",
         ast::Rule::Detokenize(_) => "detokenize",
+        ast::Rule::KAnonymity(_) => "k-anonymity",
         ast::Rule::Error(_) => "(syntax error)",
     }
 }

@@ -35,8 +35,8 @@ use crate::techniques::column_type;
 use expr::{unknown_program, ExprLowerer};
 use origin::Origin;
 use pol_runtime::bundle::{
-    self as rt, Audience, Body, Bundle, Candidate, ColumnPlan, DerivedPlan, LevelPlan,
-    ProgramSpans, PurposeInfo, RowRulePlan, RuleInfo, Settings, SourcePlan,
+    self as rt, Audience, Body, Bundle, Candidate, ColumnPlan, DerivedPlan, KAnonymityPlan,
+    LevelPlan, ProgramSpans, PurposeInfo, RowRulePlan, RuleInfo, Settings, SourcePlan,
 };
 use pol_runtime::program as rt_program;
 use pol_runtime::value::ColumnType;
@@ -96,8 +96,25 @@ fn lower_from(model: &Model, resolution: &Resolution, spans: Option<&SourceMap>)
     };
     bundle.sources = (0..model.sources.len()).map(|s| cx.source(s)).collect();
     bundle.grants = cx.grants();
+    bundle.k_anonymity = k_anonymity(model);
     cx.tables.into_bundle(&mut bundle);
     bundle
+}
+
+/// Each source's enforced k-anonymity (its rules combined, [`Model::k_anonymity_of`]); the
+/// model's column ids are the bundle's column indices (both list a source's columns in the same
+/// order).
+fn k_anonymity(model: &Model) -> Vec<KAnonymityPlan> {
+    (0..model.sources.len())
+        .filter_map(|s| {
+            let req = model.k_anonymity_of(s)?;
+            Some(KAnonymityPlan {
+                source: s as u32,
+                k: u32::try_from(req.k).unwrap_or(u32::MAX),
+                columns: req.columns.iter().map(|&c| c as u32).collect(),
+            })
+        })
+        .collect()
 }
 
 /// The runtime type of a declared subject field (sets are lists; a type without a runtime

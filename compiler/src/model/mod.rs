@@ -37,6 +37,9 @@ pub struct Model {
     /// `guarantee` declarations, checked by [`crate::proof`] for every subject.
     pub guarantees: Vec<Guarantee>,
     pub grants: Vec<Grant>,
+    /// `k_anonymity K over …` rules, in authored order ([`Model::k_anonymity_of`] combines
+    /// the enforced ones of a source).
+    pub k_anonymity: Vec<KAnonymityRule>,
     pub settings: Settings,
     pub tests: Vec<TestCase>,
     /// Some declaration or rule of the set could not be parsed (the syntax tree holds an error
@@ -115,6 +118,8 @@ pub struct Source {
     pub key: Option<ColumnId>,
     pub event_time: Option<ColumnId>,
     pub level: Option<SourceLevel>,
+    /// `(key: value, …)` after the name: the metadata `on sources where …` scopes read.
+    pub meta: Vec<MetaEntry>,
     pub doc: Option<String>,
     /// `links PARENT.KEY` columns (linked visibility), in declaration order; at most one per
     /// parent source.
@@ -142,6 +147,7 @@ impl Source {
             key: None,
             event_time: None,
             level: None,
+            meta: Vec::new(),
             doc,
             links: Vec::new(),
             column_index: std::collections::HashMap::new(),
@@ -193,6 +199,22 @@ pub struct Link {
     pub parent: SourceId,
     /// The `links …` modifier.
     pub loc: Loc,
+}
+
+/// One `key: value` of a source's metadata, checked to be a literal.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetaEntry {
+    pub key: String,
+    pub value: Const,
+    /// The key where it is written.
+    pub loc: Loc,
+}
+
+impl Source {
+    /// The value of metadata key `key`, if the source declares it.
+    pub fn meta_value(&self, key: &str) -> Option<&Const> {
+        self.meta.iter().find(|m| m.key == key).map(|m| &m.value)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -257,6 +279,9 @@ pub enum ScopeKind {
     SourcesTagged(Vec<NodeId>),
     SourcesWithColumnsTagged(Vec<NodeId>),
     SourcesNamedLike(regex::Regex),
+    /// `on sources where …`: decided by the checker on the sources' metadata; the sources it
+    /// covers are [`Scope::sources`] (the model keeps no condition).
+    SourcesWhere,
 }
 
 #[derive(Clone, Debug)]
@@ -639,6 +664,49 @@ pub enum GuaranteeKind {
     Unmasked { matches: Vec<(SourceId, ColumnId)> },
     /// No row of the source where `cond` holds is ever shown.
     Rows { source: SourceId, cond: CExpr },
+}
+
+/// `k_anonymity K over a, b`: every batch of rows of each source shown together is
+/// k-anonymous over the quasi-identifiers.
+#[derive(Clone, Debug)]
+pub struct KAnonymityRule {
+    pub policy: usize,
+    /// At least 2.
+    pub k: usize,
+    /// Per source of the policy's scope, the quasi-identifier columns (top-level), as listed.
+    pub columns: Vec<(SourceId, Vec<ColumnId>)>,
+    pub loc: Loc,
+    pub staged: bool,
+}
+
+/// The k-anonymity a source enforces: every enforced rule on it combined (the greatest k, the
+/// union of the quasi-identifiers, in the order first listed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KRequirement {
+    pub k: usize,
+    pub columns: Vec<ColumnId>,
+}
+
+impl Model {
+    /// The k-anonymity enforced on source `s`, if any rule (not staged) asks for it.
+    pub fn k_anonymity_of(&self, s: SourceId) -> Option<KRequirement> {
+        let mut out: Option<KRequirement> = None;
+        for rule in self.k_anonymity.iter().filter(|r| !r.staged) {
+            for (_, cols) in rule.columns.iter().filter(|(x, _)| *x == s) {
+                let req = out.get_or_insert(KRequirement {
+                    k: rule.k,
+                    columns: Vec::new(),
+                });
+                req.k = req.k.max(rule.k);
+                for &c in cols {
+                    if !req.columns.contains(&c) {
+                        req.columns.push(c);
+                    }
+                }
+            }
+        }
+        out
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -110,6 +110,75 @@ pub fn prove(old: Set<'_>, new: Set<'_>) -> Vec<Leak> {
                 witness: w,
             });
         }
+        if let Some(leak) = k_anonymity_leak(old, new, os, ns) {
+            out.push(leak);
+        }
     }
     out
+}
+
+/// NEW keeps less of OLD's k-anonymity on a source: none, a smaller k, or a quasi-identifier
+/// OLD generalises that NEW does not. (The column decisions above ignore k-anonymity, which
+/// only ever masks more; its removal is a leak of its own.)
+fn k_anonymity_leak(old: Set<'_>, new: Set<'_>, os: usize, ns: usize) -> Option<Leak> {
+    let kept = old.model.k_anonymity_of(os)?;
+    let name = |set: Set<'_>, s: usize, c: usize| {
+        set.model
+            .sources
+            .get(s)
+            .and_then(|src| src.columns.get(c))
+            .map(|col| col.name.clone())
+            .unwrap_or_default()
+    };
+    let describe = |set: Set<'_>, s: usize, k: usize, cols: &[usize]| {
+        let names: Vec<String> = cols.iter().map(|&c| name(set, s, c)).collect();
+        format!("{k}-anonymous over {}", names.join(", "))
+    };
+    let old_text = describe(old, os, kept.k, &kept.columns);
+    let new_req = new.model.k_anonymity_of(ns);
+    let weaker = match &new_req {
+        None => true,
+        Some(n) => {
+            let new_names: Vec<String> = n.columns.iter().map(|&c| name(new, ns, c)).collect();
+            n.k < kept.k
+                || kept
+                    .columns
+                    .iter()
+                    .any(|&c| !new_names.contains(&name(old, os, c)))
+        }
+    };
+    if !weaker {
+        return None;
+    }
+    let mut atoms = Atoms::default();
+    let dom = atoms.domain();
+    let w = witness(&mut atoms, super::bdd::Bdd::TRUE, dom)?;
+    let rule = |set: Set<'_>, s: usize| -> Vec<String> {
+        set.model
+            .k_anonymity
+            .iter()
+            .filter(|r| !r.staged && r.columns.iter().any(|(x, _)| *x == s))
+            .filter_map(|r| set.model.policies.get(r.policy))
+            .map(|p| format!("`{}`", p.name))
+            .collect()
+    };
+    Some(Leak {
+        key: name_of_source(new, ns),
+        old: old_text,
+        new: match &new_req {
+            Some(n) => describe(new, ns, n.k, &n.columns),
+            None => "no k-anonymity".to_string(),
+        },
+        old_rules: rule(old, os),
+        new_rules: rule(new, ns),
+        witness: w,
+    })
+}
+
+fn name_of_source(set: Set<'_>, s: usize) -> String {
+    set.model
+        .sources
+        .get(s)
+        .map(|x| x.name.clone())
+        .unwrap_or_default()
 }

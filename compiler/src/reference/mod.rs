@@ -23,6 +23,7 @@
 //! not part of masking a row.
 
 mod eval;
+pub mod k_anonymity;
 mod row;
 mod subject;
 mod techniques;
@@ -251,12 +252,34 @@ impl<'m> Reference<'m> {
     }
 
     /// Masks one JSON row of `source` for the user described by `subject` (§6): `Hidden` when
-    /// the row rules hide it, else every declared top-level column in declaration order.
+    /// the row rules hide it, else every declared top-level column in declaration order. On a
+    /// source with k-anonymity, the row alone shows its quasi-identifiers null.
+    pub fn mask_row(
+        &self,
+        source: &str,
+        subject: &serde_json::Value,
+        row: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Outcome, ReferenceError> {
+        let mut outcome = self.mask_row_in_batch(source, subject, row)?;
+        // A row alone cannot be k-anonymous for k ≥ 2: its quasi-identifiers are null.
+        if let (Outcome::Shown(out), Some(quasi)) =
+            (&mut outcome, self.quasi_identifiers(source, subject)?)
+        {
+            for (name, _) in quasi.columns {
+                out.insert(name, serde_json::Value::Null);
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// [`mask_row`](Self::mask_row) as a row of a batch: the quasi-identifiers of a source
+    /// that declares k-anonymity are left as masked, for the batch to make k-anonymous
+    /// ([`k_anonymity`]).
     #[expect(
         clippy::indexing_slicing,
         reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
     )]
-    pub fn mask_row(
+    pub fn mask_row_in_batch(
         &self,
         source: &str,
         subject: &serde_json::Value,

@@ -330,6 +330,9 @@ impl Checker<'_> {
                 );
                 // One allocation of the right size for the usual source without structs (a
                 // grown vector keeps up to half its capacity unused, per source).
+                if let Some(meta) = &s.meta {
+                    self.declare_meta(&mut source, meta, file);
+                }
                 source.columns.reserve_exact(s.columns.len());
                 for c in &s.columns {
                     self.declare_column(&mut source, c, None, file);

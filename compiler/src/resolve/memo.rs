@@ -15,7 +15,7 @@
 //! same values in the same order); `ide::host`'s property tests compare both after random edits.
 
 use crate::diagnostics::Diagnostic;
-use crate::model::{Grant, MaskRule, Model, Policy, RowRule};
+use crate::model::{Grant, KAnonymityRule, MaskRule, Model, Policy, RowRule};
 use crate::source_map::Loc;
 use pol_grammar::ast::{Decl, SourceFile};
 use std::sync::Arc;
@@ -49,6 +49,7 @@ pub(super) struct Segment {
     pub mask_rules: Vec<MaskRule>,
     pub row_rules: Vec<RowRule>,
     pub grants: Vec<Grant>,
+    pub k_anonymity: Vec<KAnonymityRule>,
     pub diags: Vec<Diagnostic>,
     /// How many rules the file's policies hold (the authored order counts them).
     pub rules: usize,
@@ -115,6 +116,7 @@ impl Segment {
         model.mask_rules.extend(shift.all(&self.mask_rules));
         model.row_rules.extend(shift.all(&self.row_rules));
         model.grants.extend(shift.all(&self.grants));
+        model.k_anonymity.extend(shift.all(&self.k_anonymity));
         diags.extend(self.diags.iter().cloned());
     }
 }
@@ -176,6 +178,12 @@ impl Renumber for Grant {
     }
 }
 
+impl Renumber for KAnonymityRule {
+    fn renumber(&mut self, shift: Shift) {
+        self.policy = shift.policy(self.policy);
+    }
+}
+
 /// Where each table of the model and the diagnostics ended before a file's policies.
 #[derive(Clone, Copy)]
 pub(super) struct Ends {
@@ -183,6 +191,7 @@ pub(super) struct Ends {
     mask_rules: usize,
     row_rules: usize,
     grants: usize,
+    k_anonymity: usize,
     diags: usize,
     order: usize,
 }
@@ -194,6 +203,7 @@ impl Ends {
             mask_rules: model.mask_rules.len(),
             row_rules: model.row_rules.len(),
             grants: model.grants.len(),
+            k_anonymity: model.k_anonymity.len(),
             diags: diags.len(),
             order,
         }
@@ -224,6 +234,9 @@ impl Ends {
                 .collect(),
             row_rules: shift.all(tail(&model.row_rules, self.row_rules)).collect(),
             grants: shift.all(tail(&model.grants, self.grants)).collect(),
+            k_anonymity: shift
+                .all(tail(&model.k_anonymity, self.k_anonymity))
+                .collect(),
             diags: tail(diags, self.diags).to_vec(),
             rules: order.saturating_sub(self.order),
         }

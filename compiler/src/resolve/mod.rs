@@ -8,6 +8,7 @@ mod links;
 pub use links::MAX_LINK_DEPTH;
 pub mod memo;
 mod policies;
+mod source_meta;
 pub mod suggest;
 pub mod techniques;
 mod tests;
@@ -97,6 +98,7 @@ pub fn resolve_after(
             previous = None;
             c.declare_names();
             c.declare_sources();
+            c.check_meta_types();
             c.build_index();
             c.check_columns();
             c.check_links();
@@ -105,6 +107,7 @@ pub fn resolve_after(
     };
     c.model.unread_rules = asts.iter().any(has_unread_rules);
     let segments = c.check_policies(previous);
+    c.check_k_anonymity_overlaps();
     c.check_exempts();
     c.check_guarantees();
     c.check_tests();

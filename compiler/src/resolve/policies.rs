@@ -17,7 +17,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 mod guarantee;
+mod k_anonymity;
 mod mask_rule;
+mod source_scope;
 
 /// Lazily built lookup of columns by tag (every ancestor of a column's tags).
 #[derive(Default)]
@@ -140,6 +142,19 @@ impl Checker<'_> {
                     (ScopeKind::AllSources, vec![])
                 }
             },
+            ast::ScopeKind::SourcesWhere(cond) => {
+                let before = self.diags.len();
+                let sources = self.sources_where(cond, file);
+                if self.diags.len() > before {
+                    // Its errors say why; "matches no source" would only repeat them.
+                    return Scope {
+                        kind: ScopeKind::SourcesWhere,
+                        loc,
+                        sources,
+                    };
+                }
+                (ScopeKind::SourcesWhere, sources)
+            }
         };
         let broken = matches!(kind, ScopeKind::Source(usize::MAX));
         if sources.is_empty() && !broken && !self.model.sources.is_empty() {
@@ -272,6 +287,7 @@ impl Checker<'_> {
                         }
                         // Its syntax error is reported; the rules around it are checked.
                         ast::Rule::Error(_) => {}
+                        // A list of columns is one grant per column, with the same audience.
                         ast::Rule::Detokenize(g) => {
                             if let Some(a) = &g.approval {
                                 self.diags.push(Diagnostic::approval_not_allowed(
@@ -280,18 +296,24 @@ impl Checker<'_> {
                                 ));
                             }
                             let audience = self.grant_audience(&g.audience, file);
-                            if let Some((s, c)) = self.column_path(&g.column, file, &scope) {
+                            for column in &g.columns {
+                                let Some((s, c)) = self.column_path(column, file, &scope) else {
+                                    continue;
+                                };
                                 self.model.grants.push(Grant {
                                     policy,
                                     kind: GrantKind::Detokenize {
                                         source: s,
                                         column: c,
                                     },
-                                    audience,
+                                    audience: audience.clone(),
                                     loc: Loc::new(file, g.span),
                                     staged,
                                 });
                             }
+                        }
+                        ast::Rule::KAnonymity(k) => {
+                            self.k_anonymity_rule(k, policy, &scope, staged, file)
                         }
                     }
                 }

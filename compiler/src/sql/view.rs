@@ -91,11 +91,50 @@ pub fn view(
         errors: Vec::new(),
     };
     b.columns();
+    b.k_anonymity();
     let sql = b.build();
     if b.errors.is_empty() {
         Ok(sql)
     } else {
         Err(b.errors)
+    }
+}
+
+impl Builder<'_> {
+    /// A source that declares k-anonymity is refused (S0001): the runtime generalises each batch
+    /// by a search over the rows it masks (`pol_runtime::k_anonymize`), which a view cannot
+    /// reproduce exactly; a view that only counted (`count(*) over (partition by …) >= k`)
+    /// would show other values than the runtime.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "model ids index the model's own tables, which the resolver fills before handing out an id"
+    )]
+    fn k_anonymity(&mut self) {
+        let Some(req) = self.model.k_anonymity_of(self.s) else {
+            return;
+        };
+        let src = self.src();
+        let names: Vec<&str> = req
+            .columns
+            .iter()
+            .map(|&c| src.columns[c].name.as_str())
+            .collect();
+        let Some(rule) = self
+            .model
+            .k_anonymity
+            .iter()
+            .find(|r| !r.staged && r.columns.iter().any(|(s, _)| *s == self.s))
+        else {
+            return;
+        };
+        let kind = SqlErrorKind::Technique {
+            technique: format!("k_anonymity {} over {}", req.k, names.join(", ")),
+            reason: "k-anonymity generalises each batch of rows by a search over the batch, \
+                     which a view cannot reproduce exactly; mask this source with the runtime"
+                .to_owned(),
+        };
+        let loc = rule.loc;
+        self.error(kind, None, loc);
     }
 }
 

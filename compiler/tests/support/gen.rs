@@ -165,6 +165,41 @@ pub fn case() -> impl Strategy<Value = Case> {
     proptest::collection::vec(any::<u32>(), 50..500).prop_map(|t| Case::generate(&mut Tape::new(t)))
 }
 
+/// [`case`] with a `k_anonymity K over …` policy on one source (quasi-identifiers among its
+/// scalar columns, K of 2 or 3) and a batch of 4 to 15 more rows of that source.
+pub fn case_with_k_anonymity() -> impl Strategy<Value = Case> {
+    proptest::collection::vec(any::<u32>(), 50..500).prop_map(|t| {
+        let mut t = Tape::new(t);
+        let mut case = Case::generate(&mut t);
+        let s = t.choose(&case.sources).clone();
+        let scalar: Vec<&str> = std::iter::once("id")
+            .chain(
+                s.cols
+                    .iter()
+                    .filter(|c| !matches!(c.kind, Kind::Struct | Kind::ListText))
+                    .map(|c| c.name),
+            )
+            .collect();
+        let mut quasi: Vec<&str> = Vec::new();
+        for _ in 0..1 + t.pick(2) {
+            let c = *t.choose(&scalar);
+            if !quasi.contains(&c) {
+                quasi.push(c);
+            }
+        }
+        let k = 2 + t.pick(2);
+        case.text.push_str(&format!(
+            "policy pk on source {} {{\n  k_anonymity {k} over {}\n}}\n",
+            s.name,
+            quasi.join(", ")
+        ));
+        for _ in 0..4 + t.pick(12) {
+            case.rows.push((s.name.clone(), row(&mut t, &s)));
+        }
+        case
+    })
+}
+
 /// [`case`] with more derived columns (see [`Case::generate_with`]).
 pub fn case_with_derived() -> impl Strategy<Value = Case> {
     proptest::collection::vec(any::<u32>(), 50..500)
@@ -377,8 +412,20 @@ fn derived_kind(name: &str) -> Kind {
     }
 }
 
+/// The metadata of generated source `sN` (none for `s2`, so that scopes meet a source without
+/// the key): `server` alternates `db0`/`db1`, `created` is in month N + 1 of 2024.
+pub fn source_meta(name: &str) -> Option<(String, String)> {
+    let i: usize = name.strip_prefix('s')?.parse().ok()?;
+    (i != 2).then(|| (format!("db{}", i % 2), format!("2024-{:02}-15", i + 1)))
+}
+
 fn render_source(s: &Src) -> String {
     let mut out = format!("source {}", s.name);
+    if let Some((server, created)) = source_meta(&s.name) {
+        out.push_str(&format!(
+            " (server: \"{server}\", created: date(\"{created}\"))"
+        ));
+    }
     if s.tagged_phi {
         out.push_str(" tagged PHI");
     }
@@ -675,7 +722,7 @@ fn technique(t: &mut Tape, direct: Option<Kind>, levels: bool) -> String {
 fn policy(t: &mut Tape, p: usize, sources: &[Src], levels: bool) -> String {
     let staged = if t.one_in(8) { " staged" } else { "" };
     // Scope and the sources it covers.
-    let (scope, covered): (String, Vec<&Src>) = match t.pick(5) {
+    let (scope, covered): (String, Vec<&Src>) = match t.pick(6) {
         0 => (String::new(), sources.iter().collect()),
         1 => {
             let s = t.choose(sources);
@@ -692,13 +739,39 @@ fn policy(t: &mut Tape, p: usize, sources: &[Src], levels: bool) -> String {
                 .filter(|s| s.has_tag_under("Country"))
                 .collect(),
         ),
-        _ => (
+        4 => (
             " on sources named like \"^s[01]$\"".to_string(),
             sources
                 .iter()
                 .filter(|s| s.name == "s0" || s.name == "s1")
                 .collect(),
         ),
+        // Scopes by source metadata (`s2` has none: covered by neither a condition nor its
+        // negation).
+        _ => match t.pick(3) {
+            0 => (
+                " on sources where source.server == \"db0\"".to_string(),
+                sources
+                    .iter()
+                    .filter(|s| source_meta(&s.name).is_some_and(|(sv, _)| sv == "db0"))
+                    .collect(),
+            ),
+            1 => (
+                " on sources where not (source.server in [\"db0\"])".to_string(),
+                sources
+                    .iter()
+                    .filter(|s| source_meta(&s.name).is_some_and(|(sv, _)| sv != "db0"))
+                    .collect(),
+            ),
+            _ => (
+                " on sources where source.created between date(\"2024-02-01\") and date(\"2024-12-31\")"
+                    .to_string(),
+                sources
+                    .iter()
+                    .filter(|s| source_meta(&s.name).is_some_and(|(_, c)| c.as_str() >= "2024-02-01"))
+                    .collect(),
+            ),
+        },
     };
     let rule = if t.one_in(3) {
         row_rule(t, &covered)
@@ -978,7 +1051,7 @@ fn link_rows(t: &mut Tape, sources: &[Src], rows: &mut [(String, Map<String, Val
     }
 }
 
-fn row(t: &mut Tape, s: &Src) -> Map<String, Value> {
+pub fn row(t: &mut Tape, s: &Src) -> Map<String, Value> {
     let mut m = Map::new();
     match t.pick(6) {
         0 => {}

@@ -178,6 +178,21 @@ impl Printer<'_> {
         self.tok(Tok::KwSource);
         self.space();
         self.tok_any();
+        if let Some(meta) = &s.meta {
+            self.space();
+            self.tok(Tok::LParen);
+            for (i, e) in meta.entries.iter().enumerate() {
+                if i > 0 {
+                    self.tok(Tok::Comma);
+                    self.space();
+                }
+                self.tok_any();
+                self.space();
+                self.expr(&e.value);
+            }
+            self.skip(Tok::Comma);
+            self.tok(Tok::RParen);
+        }
         let mut tags = s.tags.iter();
         loop {
             match self.peek() {
@@ -354,6 +369,55 @@ impl Printer<'_> {
                 self.words(&[Tok::KwSources, Tok::KwNamed, Tok::KwLike]);
                 self.tok_any();
             }
+            ScopeKind::SourcesWhere(c) => {
+                self.words(&[Tok::KwSources, Tok::KwWhere]);
+                self.source_cond(c);
+            }
+        }
+    }
+
+    /// A condition on source metadata, on one line.
+    fn source_cond(&mut self, c: &SourceCond) {
+        match &c.kind {
+            SourceCondKind::Or(a, b) | SourceCondKind::And(a, b) => {
+                self.source_cond(a);
+                self.space();
+                self.tok_any();
+                self.space();
+                self.source_cond(b);
+            }
+            SourceCondKind::Not(a) => {
+                self.tok(Tok::KwNot);
+                self.space();
+                self.source_cond(a);
+            }
+            SourceCondKind::Paren(a) => {
+                self.tok(Tok::LParen);
+                self.source_cond(a);
+                self.tok(Tok::RParen);
+            }
+            SourceCondKind::Compare { value, .. } => {
+                self.tok(Tok::KwSource);
+                self.tok(Tok::Dot);
+                self.tok_any();
+                self.space();
+                self.tok_any();
+                self.space();
+                self.expr(value);
+            }
+            SourceCondKind::Between { low, high, .. } => {
+                self.tok(Tok::KwSource);
+                self.tok(Tok::Dot);
+                self.tok_any();
+                self.space();
+                self.tok_any();
+                self.space();
+                self.expr(low);
+                self.space();
+                self.tok(Tok::KwAnd);
+                self.space();
+                self.expr(high);
+            }
         }
     }
 
@@ -476,6 +540,22 @@ impl Printer<'_> {
                 }
                 self.indent -= 1;
             }
+            Rule::KAnonymity(k) => {
+                // `k_anonymity K over a, b`: the keyword, the number, `over`, then the columns.
+                self.tok(Tok::KwKAnonymity);
+                self.space();
+                self.tok_any();
+                self.space();
+                self.tok_any();
+                self.space();
+                for (i, _) in k.columns.iter().enumerate() {
+                    if i > 0 {
+                        self.tok(Tok::Comma);
+                        self.space();
+                    }
+                    self.tok_any();
+                }
+            }
             Rule::TemporaryUnmask(t) => {
                 self.words(&[Tok::KwAllow, Tok::KwTemporary, Tok::KwUnmask, Tok::KwFor]);
                 self.tok_any();
@@ -487,7 +567,7 @@ impl Printer<'_> {
             }
             Rule::Detokenize(d) => {
                 self.words(&[Tok::KwAllow, Tok::KwDetokenize, Tok::KwColumn]);
-                self.path(&d.column);
+                self.paths(&d.columns);
                 self.indent += 1;
                 self.brk(flat);
                 self.audience(&d.audience);

@@ -37,7 +37,9 @@ impl SourceSession<'_> {
     /// Masks an Arrow record batch with exactly the semantics of [`mask_values`](Self::mask_values)
     /// on each of its rows (see [`crate::arrow`]): the output has every declared top-level
     /// column in declaration order ([`batch_schema`](Self::batch_schema)) and only the rows the
-    /// row rules show this user. Fails only if Arrow cannot assemble the output.
+    /// row rules show this user. On a source that declares k-anonymity, the batch is made
+    /// k-anonymous over its quasi-identifiers (see [`crate::arrow`]'s `k_anonymity`). Fails
+    /// only if Arrow cannot assemble the output.
     pub fn mask_batch(&self, batch: &RecordBatch) -> Result<RecordBatch, BatchError> {
         let schema = self.batch_schema();
         let plan = self.batch_plan();
@@ -88,14 +90,15 @@ impl SourceSession<'_> {
                 message: e.to_string(),
             })?);
         }
-        RecordBatch::try_new_with_options(
+        let masked = RecordBatch::try_new_with_options(
             schema,
             out,
             &RecordBatchOptions::new().with_row_count(Some(n_out)),
         )
         .map_err(|e| BatchError::Assemble {
             message: e.to_string(),
-        })
+        })?;
+        self.k_anonymize_batch(masked)
     }
 
     fn batch_columns<'a>(&'a self, batch: &'a RecordBatch, plan: &BatchPlan) -> Vec<Column<'a>> {

@@ -31,6 +31,7 @@
 
 mod batch;
 mod error;
+mod k_anonymity;
 mod masked;
 pub mod read;
 mod types;

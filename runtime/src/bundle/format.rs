@@ -11,7 +11,7 @@
 //! ```
 //!
 //! Versions: 1 has no debug section; 2 appends it (source spans of the programs, for the
-//! disassembler). This runtime reads both ([`OLDEST_FORMAT_VERSION`] to [`FORMAT_VERSION`]): a
+//! disassembler); 3 appends the k-anonymity section after it (`Vec<KAnonymityPlan>`, postcard). This runtime reads both ([`OLDEST_FORMAT_VERSION`] to [`FORMAT_VERSION`]): a
 //! version-1 bundle loads with an empty debug section. [`Bundle::to_bytes`] writes the layout of
 //! the bundle's own `format_version`.
 //!
@@ -29,19 +29,22 @@ use sha2::{Digest, Sha256};
 
 use super::guard::Guard;
 use super::verify::{self, VerifyError};
-use super::{Bundle, DebugInfo};
+use super::{Bundle, DebugInfo, KAnonymityPlan};
 
 /// The four bytes every bundle starts with.
 pub const MAGIC: &[u8; 4] = b"POLB";
 
 /// The format version this runtime reads and writes.
-pub const FORMAT_VERSION: u16 = 2;
+pub const FORMAT_VERSION: u16 = 3;
 
 /// The oldest format version this runtime reads.
 pub const OLDEST_FORMAT_VERSION: u16 = 1;
 
 /// The first format version with a debug section after the tables.
 pub const DEBUG_SECTION_VERSION: u16 = 2;
+
+/// The first format version with a k-anonymity section after the debug section.
+pub const K_ANONYMITY_SECTION_VERSION: u16 = 3;
 
 /// The length of the header (magic, version, body length, checksum).
 pub const HEADER_LEN: usize = 4 + 2 + 4 + 32;
@@ -159,6 +162,14 @@ impl Bundle {
         if self.format_version >= DEBUG_SECTION_VERSION {
             body = postcard::to_extend(&self.debug, body).map_err(encode)?;
         }
+        if self.format_version >= K_ANONYMITY_SECTION_VERSION {
+            body = postcard::to_extend(&self.k_anonymity, body).map_err(encode)?;
+        } else if !self.k_anonymity.is_empty() {
+            return Err(BundleError::Encode(format!(
+                "format version {} cannot hold k-anonymity (version {K_ANONYMITY_SECTION_VERSION} on)",
+                self.format_version
+            )));
+        }
         let len = u32::try_from(body.len())
             .map_err(|_| BundleError::Encode("the body is larger than 4 GiB".to_owned()))?;
         let mut out = Vec::with_capacity(HEADER_LEN + body.len());
@@ -255,6 +266,10 @@ pub fn decode_unverified(bytes: &[u8]) -> Result<Bundle, BundleError> {
     let decoded = Bundle::deserialize(Guard::new(&mut de, MAX_NESTING, &hit)).and_then(|mut b| {
         if version >= DEBUG_SECTION_VERSION {
             b.debug = DebugInfo::deserialize(Guard::new(&mut de, MAX_NESTING, &hit))?;
+        }
+        if version >= K_ANONYMITY_SECTION_VERSION {
+            b.k_anonymity =
+                Vec::<KAnonymityPlan>::deserialize(Guard::new(&mut de, MAX_NESTING, &hit))?;
         }
         Ok(b)
     });

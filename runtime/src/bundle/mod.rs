@@ -14,6 +14,7 @@ pub mod debug;
 pub mod format;
 pub mod grants;
 mod guard;
+pub mod k_anonymity;
 pub mod verify;
 
 use serde::{Deserialize, Serialize};
@@ -25,6 +26,7 @@ use crate::value::ColumnType;
 pub use debug::{DebugInfo, ProgramSpans, SourceSpan, SpanRun};
 pub use format::{BundleError, FORMAT_VERSION, MAGIC, OLDEST_FORMAT_VERSION};
 pub use grants::{GrantAudience, GrantKind, GrantPlan};
+pub use k_anonymity::KAnonymityPlan;
 pub use verify::VerifyError;
 
 /// A compiled policy set.
@@ -66,6 +68,11 @@ pub struct Bundle {
     /// tables, from format version 2 on (not part of the postcard struct).
     #[serde(skip)]
     pub debug: DebugInfo,
+    /// The sources' k-anonymity requirements ([`k_anonymity`]), at most one per source.
+    /// Encoded after the debug section, from format version 3 on (not part of the postcard
+    /// struct); a bundle of an earlier version has none.
+    #[serde(skip)]
+    pub k_anonymity: Vec<KAnonymityPlan>,
 }
 
 /// One purpose of the hierarchy.
@@ -308,6 +315,7 @@ impl Bundle {
             settings: Settings::default(),
             grants: Vec::new(),
             debug: DebugInfo::default(),
+            k_anonymity: Vec::new(),
         }
     }
 

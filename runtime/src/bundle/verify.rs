@@ -277,6 +277,7 @@ pub fn verify(b: &Bundle) -> Result<Checked, VerifyError> {
     links::check(b)?;
     v.grants()?;
     v.debug()?;
+    super::k_anonymity::verify(b)?;
     Ok(Checked {
         max_stack,
         derived_order,

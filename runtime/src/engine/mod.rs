@@ -43,7 +43,7 @@ pub use explain::{
 };
 #[cfg(feature = "arrow")]
 pub(crate) use session::{batch_conds, batch_plan};
-pub use session::{LinkError, Session, SourceSession};
+pub use session::{LinkError, MaskedRows, Session, SourceSession};
 pub use subject::{Subject, SubjectError, SubjectIssue};
 pub use warnings::InputWarning;
 

@@ -193,6 +193,7 @@ impl fmt::Display for Bundle {
             source(self, s, f)?;
         }
         grants(self, f)?;
+        k_anonymity(self, f)?;
         let uses = Uses::of(self);
         for (i, p) in self.programs.iter().enumerate() {
             program(self, &uses, i, p, f)?;
@@ -434,6 +435,24 @@ fn grants(b: &Bundle, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 GrantAudience::Who(p) => format!("for everyone who program {p}"),
             };
             format!("rule {}: {kind} {who}", g.rule)
+        }),
+    )
+}
+
+/// The k-anonymity section (format version 3): one line per source that asks for it.
+fn k_anonymity(b: &Bundle, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    list(
+        f,
+        "k-anonymity",
+        b.k_anonymity.iter().map(|k| {
+            let src = b.sources.get(k.source as usize);
+            let name = src.map_or("?", |s| s.name.as_str());
+            let cols: Vec<String> = k
+                .columns
+                .iter()
+                .map(|&c| src.map_or_else(|| "?".to_owned(), |s| column_path(s, c)))
+                .collect();
+            format!("{name}: k = {} over {}", k.k, cols.join(", "))
         }),
     )
 }

@@ -233,6 +233,18 @@ fn write_masked(
     body: &mut Vec<u8>,
 ) -> Result<u64, ApiError> {
     let keys = ColumnKeys::of(src).map_err(ApiError::internal)?;
+    if src.k_anonymity().is_some() {
+        // The request's rows are the batch made k-anonymous (one row alone: its
+        // quasi-identifiers are null).
+        let masked = src.mask_values_rows(rows);
+        for (i, row) in masked.rows.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            keys.write_row(row, body).map_err(ApiError::internal)?;
+        }
+        return Ok((rows.len() - masked.rows.len()) as u64);
+    }
     let mut hidden = 0u64;
     let mut written = 0u64;
     for row in rows {
@@ -256,6 +268,16 @@ fn write_objects(
     mode: Mode,
     body: &mut Vec<u8>,
 ) -> Result<u64, ApiError> {
+    if mode == Mode::Mask && src.k_anonymity().is_some() {
+        let masked = src.mask_rows(rows);
+        for (i, row) in masked.rows.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            serde_json::to_writer(&mut *body, row).map_err(ApiError::internal)?;
+        }
+        return Ok((rows.len() - masked.rows.len()) as u64);
+    }
     let mut hidden = 0u64;
     let mut written = 0u64;
     for row in rows {

@@ -12,6 +12,7 @@ mod lockout;
 mod mismatch;
 mod names;
 mod policies;
+mod scopes;
 mod techniques;
 mod tests;
 mod types;

@@ -21,6 +21,7 @@ mod decide;
 mod decode;
 mod explaining;
 mod links;
+mod k_anonymity;
 mod memo;
 mod source;
 mod specialise;
@@ -33,6 +34,7 @@ use decode::{Derive, RowState};
 use explaining::CellTrace;
 pub use links::LinkError;
 use links::Links;
+pub use k_anonymity::MaskedRows;
 use memo::Memo;
 use specialise::CellPlan;
 

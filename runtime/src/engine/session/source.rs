@@ -82,7 +82,8 @@ impl<'s> SourceSession<'s> {
     /// Masks a JSON row: `None` if the row rules hide it, else every declared top-level column
     /// (derived ones included) in declaration order, visible or not. Columns the source does not
     /// declare are dropped; a missing column is null; a cell that does not decode to its declared
-    /// type is null.
+    /// type is null. On a source that declares k-anonymity, a row alone cannot be k-anonymous:
+    /// its quasi-identifiers are null (mask a batch with [`mask_rows`](Self::mask_rows)).
     #[expect(
         clippy::indexing_slicing,
         reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
@@ -96,7 +97,8 @@ impl<'s> SourceSession<'s> {
         if !self.shown(&state, None) {
             return None;
         }
-        let out = self.mask(&state, None, self.reveal(&state));
+        let mut out = self.mask(&state, None, self.reveal(&state));
+        self.suppress_quasi(&mut out);
         Some(
             self.meta
                 .top
@@ -117,7 +119,9 @@ impl<'s> SourceSession<'s> {
         if !self.shown(&state, None) {
             return None;
         }
-        Some(self.mask(&state, None, self.reveal(&state)))
+        let mut out = self.mask(&state, None, self.reveal(&state));
+        self.suppress_quasi(&mut out);
+        Some(out)
     }
 
     /// Whether the row rules show this JSON row to the user.
@@ -137,7 +141,9 @@ impl<'s> SourceSession<'s> {
     /// values) even when the row is hidden.
     pub fn explain(&self, row: &serde_json::Map<String, serde_json::Value>) -> RowExplanation {
         let state = self.decode_json(row, Derive::All);
-        self.explain_state(&state, false)
+        let mut e = self.explain_state(&state, false);
+        self.suppress_explained(&mut e);
+        e
     }
 
     /// Explains what the user alone decides, as `polc explain` shows it: the row is empty, so
@@ -145,13 +151,17 @@ impl<'s> SourceSession<'s> {
     /// depends on the row (no value is read, none is withheld).
     pub fn explain_without_row(&self) -> RowExplanation {
         let state = self.decode_json(&serde_json::Map::new(), Derive::All);
-        self.explain_state(&state, true)
+        let mut e = self.explain_state(&state, true);
+        self.suppress_explained(&mut e);
+        e
     }
 
     /// [`explain`](Self::explain) for a typed row (as for [`mask_values`](Self::mask_values)).
     pub fn explain_values(&self, row: &[Value]) -> RowExplanation {
         let state = self.decode_values(row, Derive::All);
-        self.explain_state(&state, false)
+        let mut e = self.explain_state(&state, false);
+        self.suppress_explained(&mut e);
+        e
     }
 
     /// The source's index in the bundle.
