@@ -94,6 +94,8 @@ codes! {
     UndeclaredLevel = "E0041", Error, "undeclared masking level";
     ExprResultType = "E0042", Error, "`expr(…)` result does not fit the column's type";
     GuaranteeBroken = "E0043", Error, "guarantee does not hold";
+    StringArgument = "E0047", Error, "string function argument out of range";
+    CalendarDuration = "E0048", Error, "calendar duration where only a fixed duration is allowed";
     TypeFallback = "W0001", Warning, "technique falls back on a column type it does not apply to";
     Lockout = "W0002", Warning, "rule locked out of a source";
     TaggedColumnSkip = "W0003", Warning, "`row[tagged …]` rule skips a source";

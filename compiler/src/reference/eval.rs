@@ -14,6 +14,7 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use pol_grammar::ast::BinOp;
 use pol_runtime::value::Value;
 
+use super::strings;
 use crate::model::{Builtin, CExpr, CKind, Const, Model, NodeId};
 
 /// The result of evaluating an expression.
@@ -356,6 +357,18 @@ impl Env<'_> {
                     _ => Ev::Unknown,
                 }
             }
+            Builtin::Replace
+            | Builtin::RegexReplace
+            | Builtin::Substring
+            | Builtin::Length
+            | Builtin::Lpad
+            | Builtin::Rpad => self.string_function(f, args),
+            // The first argument that is a value other than null.
+            Builtin::Coalesce => args
+                .iter()
+                .map(|a| self.eval(a))
+                .find(|v| v.present().is_some())
+                .unwrap_or(Ev::Val(Value::Null)),
             // Never unknown itself: present means neither null nor unknown.
             Builtin::Has => {
                 let v = arg(0);
@@ -364,6 +377,48 @@ impl Env<'_> {
                 ))
             }
         }
+    }
+
+    /// The string functions: every argument must be present, of its type; otherwise unknown.
+    fn string_function(&self, f: Builtin, args: &[CExpr]) -> Ev {
+        let values: Vec<Ev> = args.iter().map(|a| self.eval(a)).collect();
+        let text = |i: usize| match values.get(i).and_then(Ev::present) {
+            Some(Value::Text(s)) => Some(s.as_str()),
+            _ => None,
+        };
+        let int = |i: usize| match values.get(i).and_then(Ev::present) {
+            Some(Value::Int(n)) => Some(*n),
+            _ => None,
+        };
+        let out = match f {
+            Builtin::Replace => (|| strings::replace(text(0)?, text(1)?, text(2)?))(),
+            Builtin::RegexReplace => (|| {
+                let (s, pattern, rep) = (text(0)?, text(1)?, text(2)?);
+                let mut cache = self.regexes.borrow_mut();
+                let re = cache
+                    .entry(pattern.to_string())
+                    .or_insert_with(|| regex::Regex::new(pattern).ok())
+                    .as_ref()?;
+                strings::regex_replace(re, s, rep)
+            })(),
+            Builtin::Substring => (|| {
+                let len = match args.len() {
+                    3 => Some(int(2)?),
+                    _ => None,
+                };
+                strings::substring(text(0)?, int(1)?, len)
+            })(),
+            Builtin::Length => {
+                return text(0).map_or(Ev::Unknown, |s| {
+                    Ev::Val(Value::Int(s.chars().count() as i64))
+                })
+            }
+            Builtin::Lpad | Builtin::Rpad => {
+                (|| strings::pad(text(0)?, int(1)?, text(2)?, f == Builtin::Lpad))()
+            }
+            _ => None,
+        };
+        out.map_or(Ev::Unknown, |s| Ev::Val(Value::Text(s)))
     }
 
     fn binary(&self, op: BinOp, a: &CExpr, b: &CExpr) -> Ev {

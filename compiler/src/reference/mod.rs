@@ -24,6 +24,7 @@
 
 mod eval;
 mod row;
+mod strings;
 mod subject;
 mod techniques;
 mod values;

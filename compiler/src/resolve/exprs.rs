@@ -10,6 +10,7 @@ use pol_grammar::Span;
 
 mod access;
 mod operators;
+mod strings;
 mod tagged;
 mod values;
 
@@ -314,6 +315,9 @@ impl Checker<'_> {
                 .push(Diagnostic::unknown_function(at, &f.name, suggestion));
             return CExpr::error(span);
         };
+        if let Some(c) = self.string_call(builtin, &f.name, args, span, ctx) {
+            return c;
+        }
         let cargs: Vec<CExpr> = args.iter().map(|a| self.expr(a, ctx)).collect();
         if cargs.iter().any(|a| a.ty.is_error()) {
             return CExpr::error(span);
@@ -350,6 +354,8 @@ impl Checker<'_> {
                 Builtin::Now | Builtin::Today => "takes no arguments",
                 Builtin::Age => "takes one date or timestamp",
                 Builtin::Has => "takes one value",
+                // Typed by `string_call`.
+                _ => "takes other arguments",
             }),
         };
         match result {

@@ -406,6 +406,10 @@ impl<'b> Verifier<'b> {
                         check_index(Table::String, value, b.strings.len(), &at)?;
                     }
                     Op::Matches(r) => check_index(Table::Regex, r, b.regexes.len(), &at)?,
+                    Op::RegexReplace { regex, replacement } => {
+                        check_index(Table::Regex, regex, b.regexes.len(), &at)?;
+                        check_index(Table::String, replacement, b.strings.len(), &at)?;
+                    }
                     Op::Under(u) | Op::ActingUnder(u) => {
                         check_index(Table::Purpose, u, b.purposes.len(), &at)?
                     }

@@ -123,6 +123,13 @@ impl Op {
             HasAttribute(_) => "has_attribute",
             HasAttributeValue { .. } => "has_attribute_value",
             ActingUnder(_) => "acting_under",
+            Replace => "replace",
+            RegexReplace { .. } => "regex_replace",
+            Substring => "substring",
+            SubstringFor => "substring_for",
+            Lpad => "lpad",
+            Rpad => "rpad",
+            Coalesce(_) => "coalesce",
         }
     }
 }
@@ -133,11 +140,12 @@ impl fmt::Display for Op {
         let m = self.mnemonic();
         match self {
             Const(i) | Column(i) | UserField(i) | Field(i) | Matches(i) | Under(i) | InGroup(i)
-            | HasRole(i) | HasAttribute(i) | ActingUnder(i) | Concat(i) | JumpIfFalse(i)
-            | JumpIfTrue(i) | Jump(i) => write!(f, "{m} {i}"),
+            | HasRole(i) | HasAttribute(i) | ActingUnder(i) | Concat(i) | Coalesce(i)
+            | JumpIfFalse(i) | JumpIfTrue(i) | Jump(i) => write!(f, "{m} {i}"),
             Duration(s) => write!(f, "{m} {s}s"),
             Branch { else_, end } => write!(f, "{m} else {else_} end {end}"),
             HasAttributeValue { name, value } => write!(f, "{m} {name} {value}"),
+            RegexReplace { regex, replacement } => write!(f, "{m} {regex} {replacement}"),
             _ => f.write_str(m),
         }
     }
@@ -593,6 +601,14 @@ fn operand(b: &Bundle, p: &Program, sources: Option<&BTreeSet<usize>>, op: &Op) 
             .get(*i as usize)
             .map(|r| format!("r{r:?}"))
             .unwrap_or_else(|| "?".to_owned()),
+        Op::RegexReplace { regex, replacement } => {
+            let re = b
+                .regexes
+                .get(*regex as usize)
+                .map(|r| format!("r{r:?}"))
+                .unwrap_or_else(|| "?".to_owned());
+            format!("{re} -> {}", string(*replacement))
+        }
         Op::Under(i) | Op::ActingUnder(i) => purpose(*i),
         _ => String::new(),
     }

@@ -13,7 +13,7 @@ use std::cmp::Ordering;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use regex::Regex;
 
-use super::{Op, Program, MAX_STACK};
+use super::{strings, Op, Program, MAX_STACK};
 use crate::engine::subject::Subject;
 use crate::value::Value;
 
@@ -221,6 +221,12 @@ impl<'a> Slot<'a> {
             _ => None,
         }
     }
+}
+
+/// A string function's result: `None` (an argument out of range, a result over its limit) is
+/// unknown.
+fn text_slot<'a>(out: Option<String>) -> Slot<'a> {
+    out.map_or(Slot::Unknown, |s| Slot::owned(Value::Text(s)))
 }
 
 /// Loads the value at `steps` below `v`: struct fields by position, mapping over lists.
@@ -739,6 +745,76 @@ pub fn run(program: &Program, env: &Env<'_>) -> Eval {
                 } else {
                     Slot::owned(Value::Text(out))
                 })
+            }
+            Op::Replace => {
+                let to = pop!();
+                let from = pop!();
+                let s = pop!();
+                push!(match (s.present(), from.present(), to.present()) {
+                    (Some(Value::Text(s)), Some(Value::Text(f)), Some(Value::Text(t))) => {
+                        text_slot(strings::replace(s, f, t))
+                    }
+                    _ => Slot::Unknown,
+                })
+            }
+            Op::RegexReplace { regex, replacement } => {
+                let s = pop!();
+                let (Some(re), Some(rep)) = (
+                    env.regexes.get(regex as usize),
+                    env.strings.get(replacement as usize),
+                ) else {
+                    return Eval::Unknown;
+                };
+                push!(match s.present() {
+                    Some(Value::Text(s)) => text_slot(strings::regex_replace(re, s, rep)),
+                    _ => Slot::Unknown,
+                })
+            }
+            Op::Substring | Op::SubstringFor => {
+                let len = if op == Op::SubstringFor {
+                    Some(pop!())
+                } else {
+                    None
+                };
+                let start = pop!();
+                let s = pop!();
+                // `Some(None)`: no length given; `None`: a length that is not an int.
+                let len = match &len {
+                    None => Some(None),
+                    Some(l) => match l.present() {
+                        Some(Value::Int(l)) => Some(Some(*l)),
+                        _ => None,
+                    },
+                };
+                push!(match (s.present(), start.present(), len) {
+                    (Some(Value::Text(s)), Some(Value::Int(start)), Some(len)) => {
+                        text_slot(strings::substring(s, *start, len))
+                    }
+                    _ => Slot::Unknown,
+                })
+            }
+            Op::Lpad | Op::Rpad => {
+                let fill = pop!();
+                let n = pop!();
+                let s = pop!();
+                push!(match (s.present(), n.present(), fill.present()) {
+                    (Some(Value::Text(s)), Some(Value::Int(n)), Some(Value::Text(f))) => {
+                        text_slot(strings::pad(s, *n, f, op == Op::Lpad))
+                    }
+                    _ => Slot::Unknown,
+                })
+            }
+            Op::Coalesce(n) => {
+                let n = n as usize;
+                if n > stack.len() {
+                    return Eval::Unknown;
+                }
+                let args: SmallVec<[Slot<'_>; 8]> = stack.drain(stack.len() - n..).collect();
+                let first = args
+                    .into_iter()
+                    .find(|a| a.present().is_some())
+                    .unwrap_or(Slot::owned(Value::Null));
+                push!(first)
             }
             Op::StartsWith | Op::EndsWith => {
                 let b = pop!();

@@ -29,6 +29,7 @@
 pub mod asm;
 pub mod disasm;
 pub mod interp;
+pub mod strings;
 
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +46,14 @@ pub const MAX_CODE_LEN: usize = 1 << 16;
 
 /// The most operands one [`Op::Concat`] may take.
 pub const MAX_CONCAT_ARGS: u32 = 64;
+
+/// The longest text `lpad` and `rpad` may produce, in characters: a longer requested length is
+/// a check-time error (E0047) when it is a constant, and gives unknown at run time otherwise.
+pub const MAX_PAD_LENGTH: i64 = 10_000;
+
+/// The longest text `replace` and `regex_replace` may produce, in characters (1 Mi): a longer
+/// result is unknown, so that nested replacements cannot grow a text without bound.
+pub const MAX_TEXT_RESULT: usize = 1 << 20;
 
 /// One instruction. Indices are `u32`s into the tables named in each variant's documentation.
 ///
@@ -184,6 +193,29 @@ pub enum Op {
     },
     /// `user acting under purposes[i]`: some purpose of the user is it or below it.
     ActingUnder(u32),
+
+    // ---- string functions (issue 13; appended, so older bundles still decode) ----------------
+    /// `replace(s, from, to)`: pops `to`, `from`, then `s` ([`strings::replace`]).
+    Replace,
+    /// `regex_replace(s, …)`: pops `s`; replaces every match of `regexes[regex]` by
+    /// `strings[replacement]` ([`strings::regex_replace`]).
+    RegexReplace {
+        /// The pattern, an index into the bundle's regex table.
+        regex: u32,
+        /// The replacement, an index into the bundle's string table.
+        replacement: u32,
+    },
+    /// `substring(s, start)`: pops `start`, then `s` ([`strings::substring`]).
+    Substring,
+    /// `substring(s, start, len)`: pops `len`, `start`, then `s`.
+    SubstringFor,
+    /// `lpad(s, n, fill)`: pops `fill`, `n`, then `s` ([`strings::pad`]).
+    Lpad,
+    /// `rpad(s, n, fill)`: as `Lpad`, filling on the right.
+    Rpad,
+    /// `coalesce(…)` of the top `n` values, in push order: the first that is neither null nor
+    /// unknown; null if none is.
+    Coalesce(u32),
 }
 
 /// What an op does to the stack, for the verifier and the assembler.
@@ -220,10 +252,21 @@ impl Op {
             | HasAttribute(_)
             | HasAttributeValue { .. }
             | ActingUnder(_) => 0,
-            Field(_) | Matches(_) | Under(_) | Neg | Not | Lower | Upper | Len | Age | Has => 1,
+            Field(_)
+            | Matches(_)
+            | Under(_)
+            | Neg
+            | Not
+            | Lower
+            | Upper
+            | Len
+            | Age
+            | Has
+            | RegexReplace { .. } => 1,
             Index | Eq | Ne | Lt | Le | Gt | Ge | In | Contains | Add | Sub | And | Or
-            | StartsWith | EndsWith => 2,
-            Concat(n) => *n,
+            | StartsWith | EndsWith | Substring => 2,
+            Replace | SubstringFor | Lpad | Rpad => 3,
+            Concat(n) | Coalesce(n) => *n,
             JumpIfFalse(_) | JumpIfTrue(_) | Branch { .. } | Jump(_) => {
                 return StackEffect::Control
             }
@@ -325,7 +368,7 @@ pub enum StackError {
         /// The depth at the end.
         depth: u32,
     },
-    /// A `Concat` takes no operand or more than [`MAX_CONCAT_ARGS`].
+    /// A `Concat` or `Coalesce` takes no operand or more than [`MAX_CONCAT_ARGS`].
     BadArity {
         /// The op's position.
         pc: usize,
@@ -419,7 +462,7 @@ pub fn stack_depth(code: &[Op]) -> Result<u32, StackError> {
         };
         match op.effect() {
             StackEffect::Plain { pops } => {
-                if let Op::Concat(n) = op {
+                if let Op::Concat(n) | Op::Coalesce(n) = op {
                     if *n == 0 || *n > MAX_CONCAT_ARGS {
                         return Err(StackError::BadArity { pc, n: *n });
                     }
