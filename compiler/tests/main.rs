@@ -36,5 +36,6 @@ mod reference_subject;
 mod render_formats;
 mod spans;
 mod sql_postgres;
+mod string_functions;
 mod technique_differential;
 mod walkthroughs;

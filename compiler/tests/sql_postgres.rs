@@ -1238,3 +1238,76 @@ policy only_us on source b {
     let (got, _) = a.read(&mut client, "b").expect("reads the view");
     assert_eq!(got, vec![normalize(row)]);
 }
+
+/// Issue 13, item 3: the string functions in a view equal the runtime on awkward values —
+/// positions before, inside and past the text, huge and negative lengths, empty patterns and
+/// fills, characters outside ASCII, nulls, and results over the limits.
+#[test]
+fn string_functions_equal_the_runtime_on_awkward_values() {
+    let Some(cluster) = Cluster::get() else {
+        return;
+    };
+    let db = cluster.database();
+    let text = r#"
+source t {
+  id: int key,
+  s: text, n: int, m: int, f: text,
+  r1 = replace(s, f, "<>"),
+  r2 = replace(s, "a", f),
+  r3 = regex_replace(s, r"([0-9]+)-", "$1+"),
+  r4 = regex_replace(s, r"(?P<x>[a-zé])[0-9]", "${x}#"),
+  r5 = substring(s, n),
+  r6 = substring(s, n, m),
+  r7 = length(s),
+  r8 = lpad(s, n, f),
+  r9 = rpad(s, m, f),
+  r10 = coalesce(f, s, "none"),
+  r11 = coalesce(n, m),
+  r12 = replace(s, "a", lpad("", n, "x")),
+}
+"#;
+    let mut a = apply(&cluster, &db, analyse(&[("t.pol", text.to_string())]));
+    assert_eq!(a.supported, vec!["t".to_string()]);
+    let texts = [
+        json!(null),
+        json!(""),
+        json!("a"),
+        json!("banana"),
+        json!("héllo wörld"),
+        json!("12-34-x9"),
+        json!("é9 a1 Z2"),
+        json!("👍a👍"),
+        json!("a".repeat(3_000)),
+    ];
+    let ints = [
+        json!(null),
+        json!(-3),
+        json!(0),
+        json!(1),
+        json!(2),
+        json!(5),
+        json!(9_999),
+        json!(10_000),
+        json!(10_001),
+        json!(i64::MAX),
+        json!(i64::MIN),
+    ];
+    let fills = [json!(null), json!(""), json!("a"), json!("xé"), json!("an")];
+    let mut id = 0;
+    for (i, s) in texts.iter().enumerate() {
+        for (j, n) in ints.iter().enumerate() {
+            // m and f vary with the others, so that every value meets several others.
+            let m = &ints[(i + 3 * j) % ints.len()];
+            let f = &fills[(i + j) % fills.len()];
+            let mut row = Map::new();
+            row.insert("id".into(), json!(id));
+            row.insert("s".into(), s.clone());
+            row.insert("n".into(), n.clone());
+            row.insert("m".into(), m.clone());
+            row.insert("f".into(), f.clone());
+            a.insert("t", &row);
+            id += 1;
+        }
+    }
+    a.check_subject(&json!({"login": "x"}));
+}
