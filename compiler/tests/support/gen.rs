@@ -506,6 +506,20 @@ fn row_cond(t: &mut Tape, sources: &[&Src], depth: usize) -> String {
             t.choose(&["ann", "x", "jenny smith"])
         ));
         atoms.push("user.attributes[\"Office\"] contains row.name".to_string());
+        // String functions (issue 13, item 3).
+        atoms.push(format!(
+            "{} == \"{}\"",
+            t.choose(&[
+                "substring(row.name, 2, 3)",
+                "replace(row.name, \"n\", \"\")",
+                "regex_replace(row.name, r\"[aeiou]\", \"*\")",
+                "lpad(row.name, 5, \"_\")",
+                "rpad(substring(row.name, 1, 3), 5, \".\")",
+                "coalesce(row.name, user.login)",
+            ]),
+            t.choose(&["nn", "A", "J*nny Sm*th", "__Ann", "Jen..", "ann"])
+        ));
+        atoms.push(format!("length(row.name) > {}", t.choose(&["2", "3", "10"])));
     }
     if any("born") {
         atoms.push("row.born + 365d > date(\"1996-01-01\")".to_string());
@@ -583,6 +597,12 @@ fn direct_techniques(k: Kind) -> &'static [&'static str] {
             "expr(upper(value))",
             "expr(concat(value, \"!\", user.department))",
             "expr(if user in group \"ops\" then value else \"***\")",
+            // String functions (issue 13, item 3).
+            "expr(replace(value, \"a\", \"@\"))",
+            "expr(regex_replace(value, r\"[aeiou]\", \"*\"))",
+            "expr(lpad(substring(value, 2, 3), 5, \"*\"))",
+            "expr(rpad(value, 4, \"-\"))",
+            "expr(coalesce(value, user.department, \"none\"))",
         ],
         Kind::Int => &[
             "null",
