@@ -519,7 +519,10 @@ fn row_cond(t: &mut Tape, sources: &[&Src], depth: usize) -> String {
             ]),
             t.choose(&["nn", "A", "J*nny Sm*th", "__Ann", "Jen..", "ann"])
         ));
-        atoms.push(format!("length(row.name) > {}", t.choose(&["2", "3", "10"])));
+        atoms.push(format!(
+            "length(row.name) > {}",
+            t.choose(&["2", "3", "10"])
+        ));
     }
     if any("born") {
         atoms.push("row.born + 365d > date(\"1996-01-01\")".to_string());
