@@ -104,6 +104,9 @@ impl ExprLowerer<'_> {
             CKind::Const(Const::Duration(s)) => {
                 a.op(Op::Duration(*s));
             }
+            CKind::Const(Const::Months(m)) => {
+                a.op(Op::Months(*m));
+            }
             CKind::Const(c) => {
                 a.constant(const_value(c));
             }
@@ -395,7 +398,7 @@ fn const_list(items: &[CExpr]) -> Option<Value> {
     items
         .iter()
         .map(|i| match &i.kind {
-            CKind::Const(Const::Duration(_)) => None,
+            CKind::Const(Const::Duration(_) | Const::Months(_)) => None,
             CKind::Const(c) => Some(const_value(c)),
             CKind::List(inner) => const_list(inner),
             _ => None,

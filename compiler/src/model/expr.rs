@@ -14,8 +14,10 @@ pub enum Const {
     Text(String),
     Date(chrono::NaiveDate),
     Timestamp(chrono::DateTime<chrono::Utc>),
-    /// Seconds.
+    /// A fixed duration, in seconds.
     Duration(i64),
+    /// A calendar duration, in months (`6mo`, `1y`).
+    Months(i64),
 }
 
 /// Built-in functions.

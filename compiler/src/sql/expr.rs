@@ -26,6 +26,8 @@ pub enum Kind {
     Ts,
     /// A duration: bigint seconds.
     Dur,
+    /// A calendar duration: bigint months.
+    Months,
     /// `text[]` (subject sets, attribute values, text list literals).
     TextList,
     /// `bigint[]` / `double precision[]` list literals.
@@ -103,7 +105,7 @@ impl Scope<'_> {
             CKind::Neg(inner) => {
                 let x = self.expr(inner)?;
                 match x.kind {
-                    Kind::Int | Kind::Dur => Ok(sx(
+                    Kind::Int | Kind::Dur | Kind::Months => Ok(sx(
                         format!(
                             "(CASE WHEN {0} <> -9223372036854775808 THEN -{0} END)",
                             x.sql
@@ -537,12 +539,27 @@ impl Scope<'_> {
         let s = self.schema;
         let sign = if sub { "-" } else { "+" };
         Ok(match (&x.kind, &y.kind) {
-            (Kind::Int, Kind::Int) | (Kind::Dur, Kind::Dur) => sx(
+            (Kind::Int, Kind::Int) | (Kind::Dur, Kind::Dur) | (Kind::Months, Kind::Months) => sx(
                 format!(
                     "{s}.int_of(({})::numeric {sign} ({})::numeric)",
                     x.sql, y.sql
                 ),
                 x.kind,
+            ),
+            // Calendar months in UTC, the day clamped to the month's last (as chrono).
+            (Kind::Ts, Kind::Months) => sx(
+                format!(
+                    "((({} AT TIME ZONE 'UTC') {sign} make_interval(months => ({})::integer)) AT TIME ZONE 'UTC')",
+                    x.sql, y.sql
+                ),
+                Kind::Ts,
+            ),
+            (Kind::Date, Kind::Months) => sx(
+                format!(
+                    "(({} {sign} make_interval(months => ({})::integer))::date)",
+                    x.sql, y.sql
+                ),
+                Kind::Date,
             ),
             (Kind::Ts, Kind::Dur) => sx(
                 format!("({} {sign} make_interval(secs => {}))", x.sql, y.sql),
@@ -606,6 +623,7 @@ fn compare(op: BinOp, x: &Sx, y: &Sx) -> R {
         | (Kind::Date, Kind::Date)
         | (Kind::Ts, Kind::Ts)
         | (Kind::Dur, Kind::Dur)
+        | (Kind::Months, Kind::Months)
         | (Kind::Bool, Kind::Bool) => format!("({} {sqlop} {})", x.sql, y.sql),
         (Kind::Int, Kind::Dec) | (Kind::Dec, Kind::Int) => format!(
             "(({})::double precision {sqlop} ({})::double precision)",
@@ -690,6 +708,7 @@ pub fn constant_sql(c: &Const) -> R {
             )
         }
         Const::Duration(s) => sx(format!("({s})::bigint"), Kind::Dur),
+        Const::Months(m) => sx(format!("({m})::bigint"), Kind::Months),
     })
 }
 
@@ -698,7 +717,7 @@ fn null_of(ty: &Ty) -> Sx {
     let kind = kind_of(ty).unwrap_or(Kind::Null);
     let sql = match kind {
         Kind::Bool => "NULL::boolean",
-        Kind::Int | Kind::Dur => "NULL::bigint",
+        Kind::Int | Kind::Dur | Kind::Months => "NULL::bigint",
         Kind::Dec => "NULL::double precision",
         Kind::Text => "NULL::text",
         Kind::Date => "NULL::date",
@@ -722,6 +741,7 @@ pub fn kind_of(ty: &Ty) -> Option<Kind> {
         Ty::Date => Kind::Date,
         Ty::Timestamp => Kind::Ts,
         Ty::Duration => Kind::Dur,
+        Ty::Months => Kind::Months,
         Ty::List(t) | Ty::Set(t) if t.is_textual() => Kind::TextList,
         _ => return None,
     })

@@ -484,3 +484,14 @@ RETURN CASE WHEN n <= 10000 THEN lpad(s, least(greatest(n, 0), 10000)::integer, 
 CREATE OR REPLACE FUNCTION @schema@.pad_right(s text, n bigint, fill text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN n <= 10000 THEN rpad(s, least(greatest(n, 0), 10000)::integer, fill) END;
+
+-- Calendar durations (`6mo`, `1y`): the instant `m` months before the clock, in UTC, the day
+-- clamped to the month's last (as chrono's `checked_sub_months`); -infinity when that is
+-- before PostgreSQL's first year (every stored instant is then newer).
+CREATE OR REPLACE FUNCTION @schema@.months_ago(m bigint) RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN CASE
+  WHEN m > (extract(year FROM now() AT TIME ZONE 'UTC')::bigint + 4700) * 12
+    THEN '-infinity'::timestamptz
+  ELSE ((now() AT TIME ZONE 'UTC') - make_interval(months => m::integer)) AT TIME ZONE 'UTC'
+END;

@@ -244,6 +244,11 @@ pub enum RowFilter {
     Sample(f64),
     /// `never show rows`.
     Never,
+    /// `only show rows newer than 6mo`: event time > now − D calendar months (UTC, the day
+    /// clamped to the month's last). Appended: bundles without it decode as before.
+    NewerThanMonths(i64),
+    /// `only show rows older than 6mo`: event time < now − D calendar months.
+    OlderThanMonths(i64),
 }
 
 /// Whom a row rule applies to.

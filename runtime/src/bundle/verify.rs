@@ -649,7 +649,10 @@ impl<'b> Verifier<'b> {
         let ncols = s.columns.len();
         match f {
             RowFilter::Where(p) => self.use_program(*p, Ctx::Row(source), ncols, at),
-            RowFilter::NewerThan(d) | RowFilter::OlderThan(d) => {
+            RowFilter::NewerThan(d)
+            | RowFilter::OlderThan(d)
+            | RowFilter::NewerThanMonths(d)
+            | RowFilter::OlderThanMonths(d) => {
                 if s.event_time_column.is_none() {
                     return Err(structure(
                         at(),

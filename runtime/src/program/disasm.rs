@@ -130,6 +130,7 @@ impl Op {
             Lpad => "lpad",
             Rpad => "rpad",
             Coalesce(_) => "coalesce",
+            Months(_) => "months",
         }
     }
 }
@@ -143,6 +144,7 @@ impl fmt::Display for Op {
             | HasRole(i) | HasAttribute(i) | ActingUnder(i) | Concat(i) | Coalesce(i)
             | JumpIfFalse(i) | JumpIfTrue(i) | Jump(i) => write!(f, "{m} {i}"),
             Duration(s) => write!(f, "{m} {s}s"),
+            Months(n) => write!(f, "{m} {n}mo"),
             Branch { else_, end } => write!(f, "{m} else {else_} end {end}"),
             HasAttributeValue { name, value } => write!(f, "{m} {name} {value}"),
             RegexReplace { regex, replacement } => write!(f, "{m} {regex} {replacement}"),
@@ -387,6 +389,8 @@ fn row_filter(r: &RowFilter) -> String {
         RowFilter::Where(p) => format!("rows where program {p}"),
         RowFilter::NewerThan(s) => format!("rows newer than {s}s"),
         RowFilter::OlderThan(s) => format!("rows older than {s}s"),
+        RowFilter::NewerThanMonths(m) => format!("rows newer than {m}mo"),
+        RowFilter::OlderThanMonths(m) => format!("rows older than {m}mo"),
         RowFilter::Sample(p) => format!("{p}% of rows"),
         RowFilter::Never => "no rows".to_owned(),
     }

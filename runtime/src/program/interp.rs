@@ -13,7 +13,7 @@ use std::cmp::Ordering;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use regex::Regex;
 
-use super::{strings, Op, Program, MAX_STACK};
+use super::{calendar, strings, Op, Program, MAX_STACK};
 use crate::engine::subject::Subject;
 use crate::value::Value;
 
@@ -189,6 +189,8 @@ enum Slot<'a> {
     Unknown,
     Val(Cow<'a, Value>),
     Dur(i64),
+    /// A calendar duration, in months.
+    Months(i64),
 }
 
 impl<'a> Slot<'a> {
@@ -343,14 +345,14 @@ fn equal(a: &Value, b: &Value) -> Option<bool> {
 
 fn slot_cmp(a: &Slot<'_>, b: &Slot<'_>) -> Option<Ordering> {
     match (a, b) {
-        (Slot::Dur(x), Slot::Dur(y)) => Some(x.cmp(y)),
+        (Slot::Dur(x), Slot::Dur(y)) | (Slot::Months(x), Slot::Months(y)) => Some(x.cmp(y)),
         _ => order(a.present()?, b.present()?),
     }
 }
 
 fn slot_eq(a: &Slot<'_>, b: &Slot<'_>) -> Option<bool> {
     match (a, b) {
-        (Slot::Dur(x), Slot::Dur(y)) => Some(x == y),
+        (Slot::Dur(x), Slot::Dur(y)) | (Slot::Months(x), Slot::Months(y)) => Some(x == y),
         _ => equal(a.present()?, b.present()?),
     }
 }
@@ -400,6 +402,21 @@ fn arith<'a>(a: &Slot<'a>, b: &Slot<'a>, subtract: bool) -> Slot<'a> {
                 None => Slot::Unknown,
             }
         }
+        (Slot::Months(x), Slot::Months(y)) => {
+            return match sign(*y).and_then(|y| x.checked_add(y)) {
+                Some(m) => Slot::Months(m),
+                None => Slot::Unknown,
+            }
+        }
+        (Slot::Val(v), Slot::Months(m)) => match v.as_ref() {
+            Value::Timestamp(t) => sign(*m)
+                .and_then(|m| calendar::add_months(*t, m))
+                .map(Value::Timestamp),
+            Value::Date(d) => sign(*m)
+                .and_then(|m| calendar::add_months_to_date(*d, m))
+                .map(Value::Date),
+            _ => None,
+        },
         (Slot::Val(v), Slot::Dur(secs)) => match v.as_ref() {
             Value::Timestamp(t) => sign(*secs)
                 .and_then(Duration::try_seconds)
@@ -516,6 +533,7 @@ pub fn run(program: &Program, env: &Env<'_>) -> Eval {
                 None => return Eval::Unknown,
             },
             Op::Duration(secs) => push!(Slot::Dur(secs)),
+            Op::Months(m) => push!(Slot::Months(m)),
             Op::Column(i) => {
                 let slot = env
                     .paths
@@ -639,6 +657,7 @@ pub fn run(program: &Program, env: &Env<'_>) -> Eval {
                 let a = pop!();
                 push!(match a {
                     Slot::Dur(d) => d.checked_neg().map_or(Slot::Unknown, Slot::Dur),
+                    Slot::Months(m) => m.checked_neg().map_or(Slot::Unknown, Slot::Months),
                     Slot::Val(v) => match v.as_ref() {
                         Value::Int(i) => i
                             .checked_neg()
@@ -845,7 +864,7 @@ pub fn run(program: &Program, env: &Env<'_>) -> Eval {
             Op::Has => {
                 let v = pop!();
                 push!(Slot::boolean(
-                    v.present().is_some() || matches!(v, Slot::Dur(_))
+                    v.present().is_some() || matches!(v, Slot::Dur(_) | Slot::Months(_))
                 ))
             }
             Op::InGroup(s) | Op::HasRole(s) => {

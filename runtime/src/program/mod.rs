@@ -19,7 +19,9 @@
 //!   (`false and unknown = false`, `true or unknown = true`, `not unknown = unknown`). A program
 //!   used as a condition is *true* only if it yields the boolean `true`.
 //! - Durations (`90d`) exist only on the stack (pushed by [`Op::Duration`], produced by
-//!   `timestamp - timestamp`); they are never row or subject values.
+//!   `timestamp - timestamp`); they are never row or subject values. Calendar durations
+//!   (`6mo`, pushed by [`Op::Months`]) are another kind of stack value: they move dates and
+//!   timestamps by calendar months and add to each other, never to fixed durations.
 //!
 //! # Operand order
 //!
@@ -27,6 +29,7 @@
 //! `x in xs` is `push x; push xs; In`; `xs contains x` is `push xs; push x; Contains`.
 
 pub mod asm;
+pub mod calendar;
 pub mod disasm;
 pub mod interp;
 pub mod strings;
@@ -216,6 +219,12 @@ pub enum Op {
     /// `coalesce(…)` of the top `n` values, in push order: the first that is neither null nor
     /// unknown; null if none is.
     Coalesce(u32),
+
+    // ---- calendar durations (issue 13; appended) ---------------------------------------------
+    /// Pushes a calendar duration of this many months (`6mo`; `1y` is `Months(12)`). Adding it
+    /// to a date or timestamp moves the calendar month, clamping the day to the month's last
+    /// (`2024-01-31 + 1mo` is `2024-02-29`); it never meets a fixed duration.
+    Months(i64),
 }
 
 /// What an op does to the stack, for the verifier and the assembler.
@@ -237,6 +246,7 @@ impl Op {
         let pops = match self {
             Const(_)
             | Duration(_)
+            | Months(_)
             | Column(_)
             | Op::Value
             | UserField(_)

@@ -53,7 +53,10 @@ impl Reads {
     fn filter(&mut self, f: &RowFilter, event: Option<usize>, key: Option<usize>) {
         match f {
             RowFilter::Where(p) => self.program(*p),
-            RowFilter::NewerThan(_) | RowFilter::OlderThan(_) => self.position(event),
+            RowFilter::NewerThan(_)
+            | RowFilter::OlderThan(_)
+            | RowFilter::NewerThanMonths(_)
+            | RowFilter::OlderThanMonths(_) => self.position(event),
             RowFilter::Sample(_) => self.position(key),
             RowFilter::Never => {}
         }
