@@ -481,6 +481,8 @@ fn row_cond(t: &mut Tape, sources: &[&Src], depth: usize) -> String {
     }
     if any("at") {
         atoms.push("row.at > now() - 30d".to_string());
+        // Calendar durations (issue 13, item 6).
+        atoms.push(format!("row.at > now() - {}", t.choose(&["6mo", "1y", "1mo - 2w"])));
     }
     if any("active") {
         atoms.push("row.active".to_string());
@@ -526,6 +528,7 @@ fn row_cond(t: &mut Tape, sources: &[&Src], depth: usize) -> String {
     }
     if any("born") {
         atoms.push("row.born + 365d > date(\"1996-01-01\")".to_string());
+        atoms.push("row.born + 1y > date(\"1996-02-29\")".to_string());
     }
     if any("at") {
         atoms.push("row.at + 30d > timestamp(\"2025-12-20T00:00:00Z\")".to_string());
@@ -633,6 +636,7 @@ fn direct_techniques(k: Kind) -> &'static [&'static str] {
             "month_year(max: 60)",
             "date_format(\"%m/%Y\")",
             "expr(value + 30d)",
+            "expr(value + 1mo)",
         ],
         Kind::Timestamp => &[
             "null",
@@ -705,10 +709,21 @@ fn policy(t: &mut Tape, p: usize, sources: &[Src], levels: bool) -> String {
 }
 
 fn row_rule(t: &mut Tape, covered: &[&Src]) -> String {
+    // A time window needs an event time in every covered source.
+    let timed = !covered.is_empty()
+        && covered
+            .iter()
+            .all(|s| s.cols.iter().any(|c| c.kind == Kind::Timestamp));
     let filter = |t: &mut Tape| -> String {
-        match t.pick(4) {
+        match t.pick(5) {
             0 | 1 => format!("only show rows where {}", row_cond(t, covered, 1)),
             2 => format!("only show {}% of rows", t.choose(&["50", "10", "90"])),
+            // Fixed and calendar windows (issue 13, item 6).
+            3 if timed => format!(
+                "only show rows {} than {}",
+                t.choose(&["newer", "older"]),
+                t.choose(&["30d", "6mo", "1y", "2w"])
+            ),
             _ => "never show rows".to_string(),
         }
     };
