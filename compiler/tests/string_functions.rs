@@ -1,7 +1,8 @@
 //! String functions in `expr` (issue 13, item 3): `replace`, `regex_replace`, `substring`,
 //! `length`, `lpad`/`rpad` and `coalesce` give the values docs/language.md states, the same in
 //! the engine and the reference evaluator (the PostgreSQL views are compared in
-//! `sql_postgres::string_functions_equal_the_runtime_on_awkward_values`).
+//! `sql_postgres::string_functions_equal_the_runtime_on_awkward_values`); calendar durations
+//! (item 6) likewise.
 
 use chrono::{DateTime, Utc};
 use pol_compiler::reference::{Outcome, Reference};
@@ -18,8 +19,12 @@ fn now() -> DateTime<Utc> {
 /// One derived column `out = EXPR` over a row `{s, n, m, f}`: the engine's and the reference's
 /// value of `out`, which must agree.
 fn value_of(expr: &str, row: &Value) -> Value {
-    let policy =
-        format!("source t {{ id: int key, s: text, n: int, m: int, f: text, out = {expr}, }}\n");
+    value_in("s: text, n: int, m: int, f: text", expr, row)
+}
+
+/// As [`value_of`], over a row of the columns declared by `columns`.
+fn value_in(columns: &str, expr: &str, row: &Value) -> Value {
+    let policy = format!("source t {{ id: int key, {columns}, out = {expr}, }}\n");
     let mut map = SourceMap::new();
     map.add("t.pol", policy);
     let a = pol_compiler::check(&map);
@@ -201,5 +206,42 @@ fn coalesce_gives_the_first_value_that_is_not_null() {
     ];
     for (expr, row, want) in cases {
         assert_eq!(value_of(expr, &row), want, "{expr} on {row}");
+    }
+}
+
+/// Issue 13, item 6: months move the calendar, the day clamped to the month's last, a
+/// timestamp keeping its time of day; out of the calendar's range the value is null.
+#[test]
+fn calendar_months_clamp_to_the_last_day_in_engine_and_reference() {
+    let cols = "d: date, at: timestamp";
+    let cases = [
+        ("d + 1mo", json!({"d": "2024-01-31"}), json!("2024-02-29")),
+        ("d + 1y", json!({"d": "2024-02-29"}), json!("2025-02-28")),
+        ("d - 1mo", json!({"d": "2024-03-31"}), json!("2024-02-29")),
+        (
+            "d + (1y + 1mo)",
+            json!({"d": "2023-01-31"}),
+            json!("2024-02-29"),
+        ),
+        ("d - -6mo", json!({"d": "2023-08-31"}), json!("2024-02-29")),
+        (
+            "d + 10000y",
+            json!({"d": "2024-01-01"}),
+            json!("+12024-01-01"),
+        ),
+        (
+            "at + 6mo",
+            json!({"at": "2024-08-31T23:59:59Z"}),
+            json!("2025-02-28T23:59:59Z"),
+        ),
+        ("at - 1y", json!({"at": null}), json!(null)),
+        (
+            "if 1y == 12mo and 6mo < 1y then d else null",
+            json!({"d": "2024-05-05"}),
+            json!("2024-05-05"),
+        ),
+    ];
+    for (expr, row, want) in cases {
+        assert_eq!(value_in(cols, expr, &row), want, "{expr} on {row}");
     }
 }

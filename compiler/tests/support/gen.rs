@@ -482,7 +482,10 @@ fn row_cond(t: &mut Tape, sources: &[&Src], depth: usize) -> String {
     if any("at") {
         atoms.push("row.at > now() - 30d".to_string());
         // Calendar durations (issue 13, item 6).
-        atoms.push(format!("row.at > now() - {}", t.choose(&["6mo", "1y", "1mo - 2w"])));
+        atoms.push(format!(
+            "row.at > now() - {}",
+            t.choose(&["6mo", "1y", "1mo - 2w"])
+        ));
     }
     if any("active") {
         atoms.push("row.active".to_string());
