@@ -69,6 +69,14 @@ pub const MNEMONICS: &[&str] = &[
     "has_attribute",
     "has_attribute_value",
     "acting_under",
+    "replace",
+    "regex_replace",
+    "substring",
+    "substring_for",
+    "lpad",
+    "rpad",
+    "coalesce",
+    "months",
 ];
 
 impl Op {
