@@ -245,3 +245,23 @@ fn calendar_months_clamp_to_the_last_day_in_engine_and_reference() {
         assert_eq!(value_in(cols, expr, &row), want, "{expr} on {row}");
     }
 }
+
+/// `polc sql` refuses a `regex_replace` pattern PostgreSQL would read differently (an
+/// alternation: leftmost-first in Rust, leftmost-longest in PostgreSQL), naming the column and
+/// the reason, and writes nothing.
+#[test]
+fn polc_sql_refuses_a_regex_replace_postgres_reads_differently() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("q.pol"),
+        "source t { id: int key, s: text, alt = regex_replace(s, r\"ab|cd\", \"x\"), }\n",
+    )
+    .expect("writes");
+    let (code, out, err) =
+        crate::support::polc::polc_words(dir.path(), "sql q.pol --dialect postgres", &[]);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert_eq!(
+        err,
+        "q.pol:1:34: error[S0003]: `t.alt`: `regex_replace` with r\"ab|cd\" (an alternation (`|`)) cannot be evaluated exactly in SQL\nerror: 1 part of the policy set cannot be enforced exactly in SQL; nothing was written\n"
+    );
+}
