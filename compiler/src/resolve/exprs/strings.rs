@@ -163,14 +163,14 @@ impl Checker<'_> {
 
 /// The type of `coalesce`'s result: the one type of its non-null arguments (texts and enums
 /// together give a text), `null` if all are `null`; `None` if they differ or one is a
-/// duration (not a value).
+/// duration, fixed or calendar (not a value).
 fn common_type(args: &[CExpr]) -> Option<Ty> {
     let mut ty = Ty::Null;
     for a in args {
         if matches!(a.ty, Ty::Null) {
             continue;
         }
-        if matches!(a.ty, Ty::Duration) {
+        if matches!(a.ty, Ty::Duration | Ty::Months) {
             return None;
         }
         ty = match (&ty, &a.ty) {
