@@ -12,13 +12,15 @@ pub fn replace(s: &str, from: &str, to: &str) -> Option<String> {
     if from.is_empty() {
         return Some(s.to_string());
     }
+    // The result's exact length, before building it (the matches do not overlap, so they
+    // hold `count` times `from`'s characters).
     let count = s.matches(from).count();
-    let grows = to.chars().count().saturating_sub(from.chars().count());
-    let longest = s
+    let kept = s
         .chars()
         .count()
-        .saturating_add(count.saturating_mul(grows));
-    if longest > MAX_TEXT_RESULT {
+        .saturating_sub(count.saturating_mul(from.chars().count()));
+    let length = kept.saturating_add(count.saturating_mul(to.chars().count()));
+    if length > MAX_TEXT_RESULT {
         return None;
     }
     Some(s.replace(from, to))
@@ -118,5 +120,12 @@ mod tests {
         let big = "x".repeat(2_000);
         let fill = "y".repeat(1_000);
         assert_eq!(replace(&big, "x", &fill), None);
+        // A text over the limit that shrinks under it is kept.
+        let long = "ab".repeat(MAX_TEXT_RESULT);
+        assert_eq!(
+            replace(&long, "b", "").map(|s| s.len()),
+            Some(MAX_TEXT_RESULT)
+        );
+        assert_eq!(replace(&long, "b", "c"), None);
     }
 }
