@@ -180,8 +180,8 @@ impl Describer<'_> {
     fn filter(&self, file: FileId, f: &RowFilter) -> String {
         match f {
             RowFilter::Where(e) => format!("rows where {}", self.text(file, e)),
-            RowFilter::NewerThan(secs) => format!("rows newer than {secs}s"),
-            RowFilter::OlderThan(secs) => format!("rows older than {secs}s"),
+            RowFilter::NewerThan(d) => format!("rows newer than {d}"),
+            RowFilter::OlderThan(d) => format!("rows older than {d}"),
             RowFilter::Sample(p) => format!("{p}% of rows"),
             RowFilter::Never => "no rows".to_string(),
             RowFilter::Linked(p) => format!(

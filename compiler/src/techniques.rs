@@ -127,9 +127,13 @@ pub fn column_type(ty: &Ty) -> Option<ColumnType> {
                 .map(|(n, t)| Some((n.clone(), column_type(t)?)))
                 .collect::<Option<Vec<_>>>()?,
         ),
-        Ty::Set(_) | Ty::Map(_, _) | Ty::Duration | Ty::Purpose | Ty::Null | Ty::Error => {
-            return None
-        }
+        Ty::Set(_)
+        | Ty::Map(_, _)
+        | Ty::Duration
+        | Ty::Months
+        | Ty::Purpose
+        | Ty::Null
+        | Ty::Error => return None,
     })
 }
 
@@ -143,6 +147,8 @@ pub fn const_value(c: &Const) -> Value {
         Const::Date(d) => Value::Date(*d),
         Const::Timestamp(t) => Value::Timestamp(*t),
         Const::Duration(s) => Value::Int(*s),
+        // Not a value: a calendar duration only moves dates.
+        Const::Months(_) => Value::Null,
     }
 }
 

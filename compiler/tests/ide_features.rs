@@ -878,3 +878,39 @@ fn the_approval_of_a_temporary_unmask_is_hovered_and_completed() {
     let ide = ide_with(DECLS, text);
     assert_eq!(labels(&ide, B, text.len()), ["approval"]);
 }
+
+/// Issue 13, item 3: the string functions are completed where an expression goes (with their
+/// documentation and a snippet opening the call) and hovered.
+#[test]
+fn string_functions_are_completed_and_hovered() {
+    let items = complete_at_end("policy p on source customers { only show rows where sub");
+    let subs: Vec<(&str, CompletionKind, Option<&str>)> = items
+        .iter()
+        .map(|i| (i.label.as_str(), i.kind, i.insert_text.as_deref()))
+        .collect();
+    assert_eq!(
+        subs,
+        [
+            ("subject", CompletionKind::Keyword, None),
+            ("substring", CompletionKind::Function, Some("substring($0)"))
+        ]
+    );
+    let items = complete_at_end("policy p on source customers { only show rows where co");
+    let coalesce = items
+        .iter()
+        .find(|i| i.label == "coalesce")
+        .expect("coalesce is proposed");
+    assert_eq!(
+        coalesce.documentation.as_deref(),
+        Some(
+            "`coalesce(a, b, …)`: the first argument that is not null (nor unknown); null if none."
+        )
+    );
+    let text = "source t { id: int key, s: text, short = lpad(s, 4, \"0\"), }\n";
+    let ide = ide_with(text, "");
+    let h = ide.hover(A, at(text, "lpad", 0, 1)).expect("function");
+    assert_eq!(
+        h.markdown,
+        "**function** `lpad`\n\n`lpad(text, n, fill) -> text`: filled on the left with `fill` to `n` characters, or cut to its first `n` (n at most 10000)."
+    );
+}

@@ -42,5 +42,6 @@ mod render_formats;
 mod scopes_k_anonymity;
 mod spans;
 mod sql_postgres;
+mod string_functions;
 mod technique_differential;
 mod walkthroughs;

@@ -1461,3 +1461,147 @@ exempt user in group "auditors" on source lines;
     ));
     assert!(err.contains("permission denied"), "{err}");
 }
+
+/// Issue 13, item 3: the string functions in a view equal the runtime on awkward values —
+/// positions before, inside and past the text, huge and negative lengths, empty patterns and
+/// fills, characters outside ASCII, nulls, and results over the limits.
+#[test]
+fn string_functions_equal_the_runtime_on_awkward_values() {
+    let Some(cluster) = Cluster::get() else {
+        return;
+    };
+    let db = cluster.database();
+    let text = r#"
+source t {
+  id: int key,
+  s: text, n: int, m: int, f: text,
+  r1 = replace(s, f, "<>"),
+  r2 = replace(s, "a", f),
+  r3 = regex_replace(s, r"([0-9]+)-", "$1+"),
+  r4 = regex_replace(s, r"(?P<x>[a-zé])[0-9]", "${x}#"),
+  r5 = substring(s, n),
+  r6 = substring(s, n, m),
+  r7 = length(s),
+  r8 = lpad(s, n, f),
+  r9 = rpad(s, m, f),
+  r10 = coalesce(f, s, "none"),
+  r11 = coalesce(n, m),
+  r12 = replace(s, "a", lpad("", n, "x")),
+}
+"#;
+    let mut a = apply(&cluster, &db, analyse(&[("t.pol", text.to_string())]));
+    assert_eq!(a.supported, vec!["t".to_string()]);
+    let texts = [
+        json!(null),
+        json!(""),
+        json!("a"),
+        json!("banana"),
+        json!("héllo wörld"),
+        json!("12-34-x9"),
+        json!("é9 a1 Z2"),
+        json!("👍a👍"),
+        json!("a".repeat(3_000)),
+    ];
+    let ints = [
+        json!(null),
+        json!(-3),
+        json!(0),
+        json!(1),
+        json!(2),
+        json!(5),
+        json!(9_999),
+        json!(10_000),
+        json!(10_001),
+        json!(i64::MAX),
+        json!(i64::MIN),
+    ];
+    let fills = [json!(null), json!(""), json!("a"), json!("xé"), json!("an")];
+    let mut id = 0;
+    for (i, s) in texts.iter().enumerate() {
+        for (j, n) in ints.iter().enumerate() {
+            // m and f vary with the others, so that every value meets several others.
+            let m = &ints[(i + 3 * j) % ints.len()];
+            let f = &fills[(i + j) % fills.len()];
+            let mut row = Map::new();
+            row.insert("id".into(), json!(id));
+            row.insert("s".into(), s.clone());
+            row.insert("n".into(), n.clone());
+            row.insert("m".into(), m.clone());
+            row.insert("f".into(), f.clone());
+            a.insert("t", &row);
+            id += 1;
+        }
+    }
+    a.check_subject(&json!({"login": "x"}));
+}
+
+/// Issue 13, item 6: calendar durations in a view equal the runtime — month ends clamped,
+/// leap days, timestamps keeping their time of day in UTC, and a `newer than 6mo` window
+/// around its cutoff.
+#[test]
+fn calendar_durations_equal_the_runtime() {
+    let Some(cluster) = Cluster::get() else {
+        return;
+    };
+    let db = cluster.database();
+    let text = r#"
+source t {
+  id: int key,
+  at: timestamp event_time,
+  d: date,
+  next_month = d + 1mo,
+  last_year  = d - 1y,
+  later      = at + 6mo,
+  earlier    = at - (1y + 1mo),
+}
+source w {
+  id: int key,
+  at: timestamp event_time,
+}
+policy recent on source w { only show rows newer than 6mo for everyone }
+policy p on source t { only show rows where row.at < now() - 1mo or not has(row.at) for everyone }
+"#;
+    let mut a = apply(&cluster, &db, analyse(&[("t.pol", text.to_string())]));
+    assert_eq!(a.supported, vec!["t".to_string(), "w".to_string()]);
+    let dates = [
+        "2024-01-31",
+        "2024-02-29",
+        "2023-03-31",
+        "2024-12-31",
+        "2000-02-29",
+        "1999-12-15",
+    ];
+    let stamps = [
+        "2024-01-31T23:30:00Z",
+        "2024-08-31T00:00:00Z",
+        "2020-02-29T12:00:00Z",
+        "2025-05-31T05:06:07Z",
+    ];
+    let mut id = 0;
+    for d in dates {
+        for at in stamps {
+            let mut row = Map::new();
+            row.insert("id".into(), json!(id));
+            row.insert("d".into(), json!(d));
+            row.insert("at".into(), json!(at));
+            a.insert("t", &row);
+            id += 1;
+        }
+    }
+    // Around the window's cutoff (the clock moved back six calendar months), on both sides.
+    let now = Utc::now();
+    for (i, hours) in [-48i64, -2, 2, 48, 24 * 200].iter().enumerate() {
+        let cutoff = now
+            .checked_sub_months(chrono::Months::new(6))
+            .expect("a cutoff");
+        let at = cutoff + chrono::Duration::hours(*hours);
+        let mut row = Map::new();
+        row.insert("id".into(), json!(i));
+        row.insert(
+            "at".into(),
+            json!(at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        );
+        a.insert("w", &row);
+    }
+    a.check_subject(&json!({"login": "x"}));
+}

@@ -5,6 +5,7 @@
 //! the tree in [`SourceFile::comments`]; `///` doc comments are also attached to the declaration or
 //! column that follows them.
 
+pub use crate::duration::{DurationLit, DurationUnit, DurationValue};
 use crate::span::Span;
 use serde::Serialize;
 
@@ -647,11 +648,25 @@ impl TestStmt {
     }
 }
 
-/// A duration literal: `90d`, `24h`, `15m`, `30s`.
+/// A duration literal: `90d`, `24h`, `15m`, `30s`, `2w`, or calendar `6mo`, `1y`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Duration {
-    pub seconds: i64,
+    /// The number as written.
+    pub amount: i64,
+    /// The unit as written.
+    pub unit: DurationUnit,
     pub span: Span,
+}
+
+impl Duration {
+    /// Its length: fixed seconds or calendar months.
+    pub fn value(&self) -> DurationValue {
+        DurationLit {
+            amount: self.amount,
+            unit: self.unit,
+        }
+        .value()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

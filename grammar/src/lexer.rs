@@ -1,5 +1,6 @@
 //! The lexer: text → tokens, with comments kept as trivia.
 
+use crate::duration::DurationLit;
 use crate::span::Span;
 use logos::Logos;
 
@@ -70,17 +71,8 @@ fn unescape(lex: &mut logos::Lexer<'_, RawTok>) -> Result<String, LexError> {
     Ok(out)
 }
 
-fn duration(lex: &mut logos::Lexer<'_, RawTok>) -> Result<i64, LexError> {
-    let s = lex.slice();
-    let (num, unit) = s.split_at(s.len() - 1);
-    let n: i64 = num.parse().map_err(|_| LexError::BadDuration)?;
-    let mult = match unit {
-        "d" => 86_400,
-        "h" => 3_600,
-        "m" => 60,
-        _ => 1,
-    };
-    n.checked_mul(mult).ok_or(LexError::BadDuration)
+fn duration(lex: &mut logos::Lexer<'_, RawTok>) -> Result<DurationLit, LexError> {
+    DurationLit::parse(lex.slice()).ok_or(LexError::BadDuration)
 }
 
 /// A block comment `/* … */`: from `/*` to the first `*/` (block comments do not nest). An
@@ -132,8 +124,8 @@ enum RawTok {
     Int(i64),
     #[regex(r"[0-9]+\.[0-9]+", |lex| lex.slice().parse::<f64>().map_err(|_| LexError::IntegerTooLarge))]
     Decimal(f64),
-    #[regex(r"[0-9]+[dhms]", duration)]
-    Duration(i64),
+    #[regex(r"[0-9]+(d|h|m|s|w|mo|y)", duration)]
+    Duration(DurationLit),
 
     #[token("{")]
     LBrace,
@@ -189,8 +181,8 @@ pub enum Tok<'a> {
     RawStr(&'a str),
     Int(i64),
     Decimal(f64),
-    /// A duration, in seconds.
-    Duration(i64),
+    /// A duration: its amount and unit as written.
+    Duration(DurationLit),
     LBrace,
     RBrace,
     LParen,

@@ -5,6 +5,7 @@
 
 pub mod ast;
 mod docs;
+pub mod duration;
 pub mod format;
 pub mod lexer;
 pub mod nesting;

@@ -364,3 +364,24 @@ fn an_approval_goes_on_one_line_when_it_fits_and_on_its_own_line_otherwise() {
     assert!(out.contains("with approval // who?\n"), "{out}");
     assert!(out.contains("within 30m"), "{out}");
 }
+
+/// Issue 13, item 6: a duration keeps the unit it is written in (`12mo` and `1y` are equal
+/// lengths, `2w` and `14d` too); its length is fixed seconds or calendar months.
+#[test]
+fn durations_keep_their_unit() {
+    use pol_grammar::duration::{DurationLit, DurationValue};
+    let text = "source s { id: int key, at: timestamp event_time, }\npolicy p on source s { only show rows newer than 12mo for everyone }\npolicy q on source s { only show rows older than 1y for everyone }\npolicy r on source s { only show rows where row.at > now() - 2w - 3mo for everyone }\n";
+    assert!(parse_file(text).errors.is_empty());
+    let out = format_source(text).unwrap_or_else(|e| panic!("{e}"));
+    for written in ["newer than 12mo", "older than 1y", "now() - 2w - 3mo"] {
+        assert!(out.contains(written), "{written} in {out}");
+    }
+    let length = |s: &str| DurationLit::parse(s).map(|d| d.value());
+    assert_eq!(length("1y"), Some(DurationValue::Months(12)));
+    assert_eq!(length("12mo"), Some(DurationValue::Months(12)));
+    assert_eq!(length("2w"), Some(DurationValue::Seconds(14 * 86_400)));
+    assert_eq!(length("90d"), Some(DurationValue::Seconds(90 * 86_400)));
+    assert_eq!(length("10000y"), Some(DurationValue::Months(120_000)));
+    assert_eq!(length("10001y"), None);
+    assert_eq!(length("9223372036854775807w"), None);
+}

@@ -479,8 +479,8 @@ impl LanguageServer for Backend {
             return Ok(None);
         };
         // A space triggers completion for what follows `tagged `, `using `, `acting under `, …;
-        // where only keywords would come (after any other word), it proposes nothing rather than
-        // open a list at every space.
+        // where only keywords (and the built-in functions) would come (after any other word), it
+        // proposes nothing rather than open a list at every space.
         let by_space = params
             .context
             .as_ref()
@@ -490,9 +490,12 @@ impl LanguageServer for Backend {
             let lines = LineIndex::new(&text);
             let offset = lines.offset_utf16(&text, p.position.line, p.position.character);
             let mut items = sets.completions_in(&key, &text, offset);
-            let only_keywords = items
-                .iter()
-                .all(|i| matches!(i.kind, CompletionKind::Keyword | CompletionKind::Snippet));
+            let only_keywords = items.iter().all(|i| {
+                matches!(
+                    i.kind,
+                    CompletionKind::Keyword | CompletionKind::Snippet | CompletionKind::Function
+                )
+            });
             if by_space && only_keywords {
                 items.clear();
             }

@@ -137,6 +137,9 @@ fn any_op() -> impl Strategy<Value = Op> {
         ix.clone().prop_map(Op::Jump),
         (ix.clone(), ix.clone()).prop_map(|(else_, end)| Op::Branch { else_, end }),
         (ix.clone(), ix.clone()).prop_map(|(name, value)| Op::HasAttributeValue { name, value }),
+        (ix.clone(), ix.clone())
+            .prop_map(|(regex, replacement)| Op::RegexReplace { regex, replacement }),
+        any::<i64>().prop_map(Op::Months),
         Just(Op::Value),
         Just(Op::Eq),
         Just(Op::Or),

@@ -530,6 +530,16 @@ fn arb_op() -> impl Strategy<Value = Op> {
         (0u32..3).prop_map(Op::InGroup),
         (0u32..3).prop_map(|v| Op::HasAttributeValue { name: 0, value: v }),
         (0u32..3).prop_map(Op::ActingUnder),
+        // String functions and calendar months (issue 13).
+        Just(Op::Replace),
+        ((0u32..2), (0u32..3))
+            .prop_map(|(regex, replacement)| Op::RegexReplace { regex, replacement }),
+        Just(Op::Substring),
+        Just(Op::SubstringFor),
+        Just(Op::Lpad),
+        Just(Op::Rpad),
+        (0u32..5).prop_map(Op::Coalesce),
+        any::<i64>().prop_map(Op::Months),
     ]
 }
 

@@ -91,6 +91,17 @@ fn ops() -> Vec<Op> {
             value: 16,
         },
         ActingUnder(17),
+        Replace,
+        RegexReplace {
+            regex: 18,
+            replacement: 19,
+        },
+        Substring,
+        SubstringFor,
+        Lpad,
+        Rpad,
+        Coalesce(2),
+        Months(-6),
     ]
 }
 
@@ -256,6 +267,8 @@ fn plan_enum_encodings_are_pinned() {
             column: 2,
             parent: 1,
         },
+        RowFilter::NewerThanMonths(6),
+        RowFilter::OlderThanMonths(12),
     ]);
     out += "# RowAudience\n";
     out += &pin(&[

@@ -97,6 +97,8 @@ codes! {
     BadReplacement = "E0044", Error, "invalid replacement text or character";
     BadBuckets = "E0045", Error, "invalid bucket edges or labels";
     AboveWithoutMax = "E0046", Error, "`above:` without `max:`";
+    StringArgument = "E0047", Error, "string function argument out of range";
+    CalendarDuration = "E0048", Error, "calendar duration where only a fixed duration is allowed";
     BadLink = "E0054", Error, "invalid `links` column";
     LinkCycle = "E0055", Error, "links form a cycle or a chain too long";
     UndeclaredMetadataKey = "E0057", Error, "undeclared source metadata key";

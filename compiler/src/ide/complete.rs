@@ -19,6 +19,8 @@ pub enum CompletionKind {
     SubjectField,
     Technique,
     Type,
+    /// A built-in function (`substring`, `coalesce`…), offered where an expression may start.
+    Function,
 }
 
 /// One proposal.
@@ -636,8 +638,26 @@ fn keywords(toks: &Toks) -> Vec<CompletionItem> {
         }
         return out;
     }
-    KEYWORDS
+    let mut out: Vec<CompletionItem> = KEYWORDS
         .iter()
         .map(|(k, _)| CompletionItem::new(*k, CompletionKind::Keyword))
-        .collect()
+        .collect();
+    out.extend(functions());
+    out
+}
+
+/// The built-in functions, each with its signature as detail and a snippet that opens the call.
+fn functions() -> impl Iterator<Item = CompletionItem> {
+    crate::model::Builtin::ALL
+        .iter()
+        .map(|(name, _)| *name)
+        .chain(["date", "timestamp"])
+        .map(|name| {
+            let mut i = CompletionItem::new(name, CompletionKind::Function);
+            i.documentation = super::hover::function_doc(name).map(str::to_string);
+            i.detail = Some("function".to_string());
+            i.insert_text = Some(format!("{name}($0)"));
+            i.is_snippet = true;
+            i
+        })
 }

@@ -333,7 +333,13 @@ fn capitalize(s: &str) -> String {
 }
 
 fn function_hover(name: &str) -> Option<String> {
-    let doc = match name {
+    let doc = function_doc(name)?;
+    Some(format!("**function** `{name}`\n\n{doc}"))
+}
+
+/// The one-line documentation of a built-in function (hover and completion).
+pub(super) fn function_doc(name: &str) -> Option<&'static str> {
+    Some(match name {
         "lower" => "`lower(text) -> text`: lowercase.",
         "upper" => "`upper(text) -> text`: uppercase.",
         "len" => "`len(text | list | set) -> int`: length in characters or items.",
@@ -344,11 +350,17 @@ fn function_hover(name: &str) -> Option<String> {
         "today" => "`today() -> date`: the evaluation clock's date.",
         "age" => "`age(date | timestamp) -> int`: whole years until the evaluation clock.",
         "has" => "`has(x) -> bool`: x is not null (use it instead of comparing with `null`).",
+        "replace" => "`replace(text, from, to) -> text`: every occurrence of `from` replaced (an empty `from` changes nothing).",
+        "regex_replace" => "`regex_replace(text, r\"pattern\", \"replacement\") -> text`: every match replaced; `$1`, `${name}` expand groups.",
+        "substring" => "`substring(text, start[, len]) -> text`: the characters from position `start` (the first is 1), `len` of them; positions outside the text are left out.",
+        "length" => "`length(text) -> int`: the number of characters (Unicode scalar values).",
+        "lpad" => "`lpad(text, n, fill) -> text`: filled on the left with `fill` to `n` characters, or cut to its first `n` (n at most 10000).",
+        "rpad" => "`rpad(text, n, fill) -> text`: filled on the right with `fill` to `n` characters, or cut to its first `n` (n at most 10000).",
+        "coalesce" => "`coalesce(a, b, …)`: the first argument that is not null (nor unknown); null if none.",
         "date" => "`date(\"YYYY-MM-DD\")`: a date literal.",
         "timestamp" => "`timestamp(\"…Z\")`: a timestamp literal (RFC 3339).",
         _ => return None,
-    };
-    Some(format!("**function** `{name}`\n\n{doc}"))
+    })
 }
 
 #[expect(

@@ -104,6 +104,9 @@ impl ExprLowerer<'_> {
             CKind::Const(Const::Duration(s)) => {
                 a.op(Op::Duration(*s));
             }
+            CKind::Const(Const::Months(m)) => {
+                a.op(Op::Months(*m));
+            }
             CKind::Const(c) => {
                 a.constant(const_value(c));
             }
@@ -183,6 +186,10 @@ impl ExprLowerer<'_> {
                     });
                     return;
                 }
+                if *f == Builtin::RegexReplace {
+                    self.regex_replace(args, a, t);
+                    return;
+                }
                 for arg in args {
                     self.emit(arg, a, t);
                 }
@@ -197,6 +204,15 @@ impl ExprLowerer<'_> {
                     Builtin::Has => Op::Has,
                     Builtin::Now => Op::Now,
                     Builtin::Today => Op::Today,
+                    Builtin::Replace => Op::Replace,
+                    Builtin::Substring if args.len() == 3 => Op::SubstringFor,
+                    Builtin::Substring => Op::Substring,
+                    Builtin::Length => Op::Len,
+                    Builtin::Lpad => Op::Lpad,
+                    Builtin::Rpad => Op::Rpad,
+                    Builtin::Coalesce => Op::Coalesce(args.len() as u32),
+                    // Lowered by `regex_replace` above.
+                    Builtin::RegexReplace => return,
                 });
             }
             CKind::Neg(inner) => {
@@ -330,6 +346,26 @@ impl ExprLowerer<'_> {
         }
     }
 
+    /// `regex_replace(s, r"p", "r")`: the pattern and replacement are constants (the checker
+    /// makes sure), kept in the bundle's regex and string tables.
+    fn regex_replace(&self, args: &[CExpr], a: &mut Assembler, t: &mut Tables) {
+        match args {
+            [s, p, r] => match (text_const(p), text_const(r)) {
+                (Some(p), Some(r)) => {
+                    self.emit(s, a, t);
+                    let (regex, replacement) = (t.regex(p), t.string(r));
+                    a.op(Op::RegexReplace { regex, replacement });
+                }
+                _ => {
+                    a.constant(Value::Null);
+                }
+            },
+            _ => {
+                a.constant(Value::Null);
+            }
+        }
+    }
+
     fn membership(&self, item: &CExpr, items: &[CExpr], a: &mut Assembler, t: &mut Tables) {
         if items.is_empty() {
             a.constant(Value::Bool(false));
@@ -362,7 +398,7 @@ fn const_list(items: &[CExpr]) -> Option<Value> {
     items
         .iter()
         .map(|i| match &i.kind {
-            CKind::Const(Const::Duration(_)) => None,
+            CKind::Const(Const::Duration(_) | Const::Months(_)) => None,
             CKind::Const(c) => Some(const_value(c)),
             CKind::List(inner) => const_list(inner),
             _ => None,

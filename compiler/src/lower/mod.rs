@@ -29,7 +29,7 @@ pub use written::{written_condition, written_texts};
 pub use expr::{missing_refs, tagged_column, MissingRefs};
 
 use crate::conflicts::{rule_name, Candidate as Resolved, Resolution, RuleRef};
-use crate::model::{CExpr, MaskBody, Model, RowAudience, RowFilter, SourceId, Ty};
+use crate::model::{CExpr, DurationValue, MaskBody, Model, RowAudience, RowFilter, SourceId, Ty};
 use crate::source_map::{FileId, SourceMap};
 use crate::techniques::column_type;
 use expr::{unknown_program, ExprLowerer};
@@ -565,11 +565,17 @@ impl<'f> Lowerer<'_, 'f> {
                     rt::RowFilter::Where(self.program(c, Some(s)))
                 }
             }
-            RowFilter::NewerThan(d) if src.event_time.is_some() && *d >= 0 => {
-                rt::RowFilter::NewerThan(*d)
-            }
-            RowFilter::OlderThan(d) if src.event_time.is_some() && *d >= 0 => {
-                rt::RowFilter::OlderThan(*d)
+            RowFilter::NewerThan(d) | RowFilter::OlderThan(d) if src.event_time.is_some() => {
+                let newer = matches!(f, RowFilter::NewerThan(_));
+                match (*d, newer) {
+                    (DurationValue::Seconds(s), true) if s >= 0 => rt::RowFilter::NewerThan(s),
+                    (DurationValue::Seconds(s), false) if s >= 0 => rt::RowFilter::OlderThan(s),
+                    (DurationValue::Months(m), true) if m >= 0 => rt::RowFilter::NewerThanMonths(m),
+                    (DurationValue::Months(m), false) if m >= 0 => {
+                        rt::RowFilter::OlderThanMonths(m)
+                    }
+                    _ => rt::RowFilter::Never,
+                }
             }
             RowFilter::Sample(p) if src.key.is_some() && *p <= 100 => {
                 rt::RowFilter::Sample(f64::from(*p))
@@ -673,8 +679,8 @@ fn describe_mask(model: &Model, id: usize) -> String {
 fn describe_row_filter(f: &RowFilter) -> String {
     match f {
         RowFilter::Where(_) => "only show rows where …".to_string(),
-        RowFilter::NewerThan(d) => format!("only show rows newer than {d}s"),
-        RowFilter::OlderThan(d) => format!("only show rows older than {d}s"),
+        RowFilter::NewerThan(d) => format!("only show rows newer than {d}"),
+        RowFilter::OlderThan(d) => format!("only show rows older than {d}"),
         RowFilter::Sample(p) => format!("only show {p}% of rows"),
         RowFilter::Never => "never show rows".to_string(),
         RowFilter::Linked(_) => "only show rows linked to shown …".to_string(),

@@ -14,8 +14,10 @@ pub enum Const {
     Text(String),
     Date(chrono::NaiveDate),
     Timestamp(chrono::DateTime<chrono::Utc>),
-    /// Seconds.
+    /// A fixed duration, in seconds.
     Duration(i64),
+    /// A calendar duration, in months (`6mo`, `1y`).
+    Months(i64),
 }
 
 /// Built-in functions.
@@ -31,6 +33,21 @@ pub enum Builtin {
     Today,
     Age,
     Has,
+    /// `replace(s, from, to)`.
+    Replace,
+    /// `regex_replace(s, r"pattern", "replacement")`: pattern and replacement are text
+    /// constants (checked and compiled by the checker).
+    RegexReplace,
+    /// `substring(s, start[, len])`.
+    Substring,
+    /// `length(s)`: characters of a text.
+    Length,
+    /// `lpad(s, n, fill)`.
+    Lpad,
+    /// `rpad(s, n, fill)`.
+    Rpad,
+    /// `coalesce(a, b, …)`: the first argument that is neither null nor unknown.
+    Coalesce,
 }
 
 impl Builtin {
@@ -45,6 +62,13 @@ impl Builtin {
         ("today", Builtin::Today),
         ("age", Builtin::Age),
         ("has", Builtin::Has),
+        ("replace", Builtin::Replace),
+        ("regex_replace", Builtin::RegexReplace),
+        ("substring", Builtin::Substring),
+        ("length", Builtin::Length),
+        ("lpad", Builtin::Lpad),
+        ("rpad", Builtin::Rpad),
+        ("coalesce", Builtin::Coalesce),
     ];
 
     pub fn name(self) -> &'static str {

@@ -14,6 +14,7 @@ pub use types::Ty;
 
 use crate::source_map::Loc;
 use pol_grammar::ast::BinOp;
+pub use pol_grammar::duration::DurationValue;
 
 /// Index of a source in [`Model::sources`].
 pub type SourceId = usize;
@@ -625,8 +626,10 @@ impl RowRule {
 #[derive(Clone, Debug)]
 pub enum RowFilter {
     Where(CExpr),
-    NewerThan(i64),
-    OlderThan(i64),
+    /// `only show rows newer than D`: fixed seconds or calendar months.
+    NewerThan(DurationValue),
+    /// `only show rows older than D`.
+    OlderThan(DurationValue),
     Sample(u8),
     Never,
     /// `only show rows linked to shown PARENT`: the parent row (through the source's

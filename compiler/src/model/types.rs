@@ -14,6 +14,8 @@ pub enum Ty {
     Date,
     Timestamp,
     Duration,
+    /// A calendar duration (`6mo`, `1y`): months, whose length depends on the date moved.
+    Months,
     /// A declared purpose (hierarchical).
     Purpose,
     List(Box<Ty>),
@@ -67,7 +69,8 @@ impl Ty {
             (a, b) if a.is_textual() && b.is_textual() => true,
             (Ty::Date, Ty::Date)
             | (Ty::Timestamp, Ty::Timestamp)
-            | (Ty::Duration, Ty::Duration) => true,
+            | (Ty::Duration, Ty::Duration)
+            | (Ty::Months, Ty::Months) => true,
             (Ty::Date, Ty::Timestamp) | (Ty::Timestamp, Ty::Date) => true,
             _ => false,
         }
@@ -111,6 +114,7 @@ impl Ty {
             Ty::Date => "date",
             Ty::Timestamp => "timestamp",
             Ty::Duration => "duration",
+            Ty::Months => "calendar duration",
             Ty::Purpose => "purpose",
             Ty::List(_) => "list",
             Ty::Set(_) => "set",

@@ -449,8 +449,8 @@ impl<'a> Decisions<'a> {
         match f {
             RowFilter::Where(e) if row_missing(src, e) => Bdd::FALSE,
             RowFilter::Where(e) => atoms.cond(self.cx(), e, file).t,
-            RowFilter::NewerThan(secs) => row_atom(atoms, format!("the row is newer than {secs}s")),
-            RowFilter::OlderThan(secs) => row_atom(atoms, format!("the row is older than {secs}s")),
+            RowFilter::NewerThan(d) => row_atom(atoms, format!("the row is newer than {d}")),
+            RowFilter::OlderThan(d) => row_atom(atoms, format!("the row is older than {d}")),
             RowFilter::Sample(p) => row_atom(atoms, format!("the row is in the {p}% sample")),
             RowFilter::Never => Bdd::FALSE,
             // No link to the parent (W0002): no rows.

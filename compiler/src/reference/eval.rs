@@ -14,6 +14,7 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use pol_grammar::ast::BinOp;
 use pol_runtime::value::Value;
 
+use super::strings;
 use crate::model::{Builtin, CExpr, CKind, Const, Model, NodeId};
 
 /// The result of evaluating an expression.
@@ -25,6 +26,8 @@ pub enum Ev {
     Val(Value),
     /// A duration in seconds (`90d`, `timestamp - timestamp`); never a cell value.
     Dur(i64),
+    /// A calendar duration, in months.
+    Months(i64),
 }
 
 /// A three-valued truth value.
@@ -174,6 +177,7 @@ impl Env<'_> {
             CKind::Call(f, args) => self.call(*f, args),
             CKind::Neg(inner) => match self.eval(inner) {
                 Ev::Dur(d) => d.checked_neg().map_or(Ev::Unknown, Ev::Dur),
+                Ev::Months(m) => m.checked_neg().map_or(Ev::Unknown, Ev::Months),
                 Ev::Val(Value::Int(i)) => i
                     .checked_neg()
                     .map_or(Ev::Unknown, |i| Ev::Val(Value::Int(i))),
@@ -356,14 +360,68 @@ impl Env<'_> {
                     _ => Ev::Unknown,
                 }
             }
+            Builtin::Replace
+            | Builtin::RegexReplace
+            | Builtin::Substring
+            | Builtin::Length
+            | Builtin::Lpad
+            | Builtin::Rpad => self.string_function(f, args),
+            // The first argument that is a value other than null.
+            Builtin::Coalesce => args
+                .iter()
+                .map(|a| self.eval(a))
+                .find(|v| v.present().is_some())
+                .unwrap_or(Ev::Val(Value::Null)),
             // Never unknown itself: present means neither null nor unknown.
             Builtin::Has => {
                 let v = arg(0);
                 Ev::from_truth(Truth::from_bool(
-                    v.present().is_some() || matches!(v, Ev::Dur(_)),
+                    v.present().is_some() || matches!(v, Ev::Dur(_) | Ev::Months(_)),
                 ))
             }
         }
+    }
+
+    /// The string functions: every argument must be present, of its type; otherwise unknown.
+    fn string_function(&self, f: Builtin, args: &[CExpr]) -> Ev {
+        let values: Vec<Ev> = args.iter().map(|a| self.eval(a)).collect();
+        let text = |i: usize| match values.get(i).and_then(Ev::present) {
+            Some(Value::Text(s)) => Some(s.as_str()),
+            _ => None,
+        };
+        let int = |i: usize| match values.get(i).and_then(Ev::present) {
+            Some(Value::Int(n)) => Some(*n),
+            _ => None,
+        };
+        let out = match f {
+            Builtin::Replace => (|| strings::replace(text(0)?, text(1)?, text(2)?))(),
+            Builtin::RegexReplace => (|| {
+                let (s, pattern, rep) = (text(0)?, text(1)?, text(2)?);
+                let mut cache = self.regexes.borrow_mut();
+                let re = cache
+                    .entry(pattern.to_string())
+                    .or_insert_with(|| regex::Regex::new(pattern).ok())
+                    .as_ref()?;
+                strings::regex_replace(re, s, rep)
+            })(),
+            Builtin::Substring => (|| {
+                let len = match args.len() {
+                    3 => Some(int(2)?),
+                    _ => None,
+                };
+                strings::substring(text(0)?, int(1)?, len)
+            })(),
+            Builtin::Length => {
+                return text(0).map_or(Ev::Unknown, |s| {
+                    Ev::Val(Value::Int(s.chars().count() as i64))
+                })
+            }
+            Builtin::Lpad | Builtin::Rpad => {
+                (|| strings::pad(text(0)?, int(1)?, text(2)?, f == Builtin::Lpad))()
+            }
+            _ => None,
+        };
+        out.map_or(Ev::Unknown, |s| Ev::Val(Value::Text(s)))
     }
 
     fn binary(&self, op: BinOp, a: &CExpr, b: &CExpr) -> Ev {
@@ -405,6 +463,7 @@ impl Env<'_> {
 fn constant(c: &Const) -> Ev {
     match c {
         Const::Duration(s) => Ev::Dur(*s),
+        Const::Months(m) => Ev::Months(*m),
         other => Ev::Val(crate::techniques::const_value(other)),
     }
 }
@@ -465,7 +524,7 @@ fn order(a: &Value, b: &Value) -> Option<Ordering> {
 
 /// Equality of two operands; `None` is unknown (a null, an unknown, different types).
 fn equal(a: &Ev, b: &Ev) -> Option<bool> {
-    if let (Ev::Dur(x), Ev::Dur(y)) = (a, b) {
+    if let (Ev::Dur(x), Ev::Dur(y)) | (Ev::Months(x), Ev::Months(y)) = (a, b) {
         return Some(x == y);
     }
     match (a.present()?, b.present()?) {
@@ -480,7 +539,7 @@ fn equal_values(a: &Value, b: &Value) -> Option<bool> {
 }
 
 fn compare(a: &Ev, b: &Ev) -> Option<Ordering> {
-    if let (Ev::Dur(x), Ev::Dur(y)) = (a, b) {
+    if let (Ev::Dur(x), Ev::Dur(y)) | (Ev::Months(x), Ev::Months(y)) = (a, b) {
         return Some(x.cmp(y));
     }
     order(a.present()?, b.present()?)
@@ -523,6 +582,18 @@ fn arith(a: &Ev, b: &Ev, subtract: bool) -> Ev {
         (Ev::Dur(x), Ev::Dur(y)) => sign(*y)
             .and_then(|y| x.checked_add(y))
             .map_or(Ev::Unknown, Ev::Dur),
+        (Ev::Months(x), Ev::Months(y)) => sign(*y)
+            .and_then(|y| x.checked_add(y))
+            .map_or(Ev::Unknown, Ev::Months),
+        // Calendar months: the same day of the month reached, or its last day if shorter.
+        (Ev::Val(Value::Timestamp(t)), Ev::Months(m)) => sign(*m)
+            .and_then(|m| shift_months(t.date_naive(), m))
+            .map_or(Ev::Unknown, |d| {
+                Ev::Val(Value::Timestamp(d.and_time(t.time()).and_utc()))
+            }),
+        (Ev::Val(Value::Date(d)), Ev::Months(m)) => sign(*m)
+            .and_then(|m| shift_months(*d, m))
+            .map_or(Ev::Unknown, |d| Ev::Val(Value::Date(d))),
         (Ev::Val(Value::Timestamp(t)), Ev::Dur(secs)) => sign(*secs)
             .and_then(chrono::Duration::try_seconds)
             .and_then(|d| t.checked_add_signed(d))
@@ -559,6 +630,17 @@ fn arith(a: &Ev, b: &Ev, subtract: bool) -> Ev {
         },
         _ => Ev::Unknown,
     }
+}
+
+/// `d` moved by `months` calendar months: year and month counted on, the day kept or, when
+/// the month reached is shorter, its last day.
+pub fn shift_months(d: NaiveDate, months: i64) -> Option<NaiveDate> {
+    let index = i64::from(d.year()) * 12 + i64::from(d.month0()) + months;
+    let year = i32::try_from(index.div_euclid(12)).ok()?;
+    let month = u32::try_from(index.rem_euclid(12)).ok()? + 1;
+    (1..=d.day())
+        .rev()
+        .find_map(|day| NaiveDate::from_ymd_opt(year, month, day))
 }
 
 fn whole_years(from: NaiveDate, to: NaiveDate) -> i64 {

@@ -25,6 +25,7 @@
 mod eval;
 pub mod k_anonymity;
 mod row;
+mod strings;
 mod subject;
 mod techniques;
 mod values;
@@ -40,8 +41,8 @@ use sha2::{Digest, Sha256};
 
 use crate::conflicts::{Candidate, Resolution, RuleRef};
 use crate::model::{
-    CExpr, ColumnId, ExprTechnique, MaskBody, Model, RowAudience, RowFilter, SourceId, TechArg,
-    TechniqueUse, Ty,
+    CExpr, ColumnId, DurationValue, ExprTechnique, MaskBody, Model, RowAudience, RowFilter,
+    SourceId, TechArg, TechniqueUse, Ty,
 };
 use crate::techniques::{applies, column_type, fallback};
 
@@ -381,19 +382,25 @@ impl<'m> Reference<'m> {
             src.event_time
                 .and_then(|c| instant(&row.raw[row::top_of(src, c)]))
         };
-        let cutoff = |secs: i64| {
-            chrono::Duration::try_seconds(secs).and_then(|d| self.now.checked_sub_signed(d))
+        let cutoff = |d: &DurationValue| match d {
+            DurationValue::Seconds(secs) => {
+                chrono::Duration::try_seconds(*secs).and_then(|d| self.now.checked_sub_signed(d))
+            }
+            DurationValue::Months(m) => m.checked_neg().and_then(|m| {
+                eval::shift_months(self.now.date_naive(), m)
+                    .map(|d| d.and_time(self.now.time()).and_utc())
+            }),
         };
         match f {
             // §6.8 lockout: reading a column the source does not have shows no rows.
             RowFilter::Where(e) if self.row_missing(row.source, e) => Truth::False,
             RowFilter::Where(e) => env.truth(e),
-            RowFilter::NewerThan(secs) => match (event(), cutoff(*secs)) {
+            RowFilter::NewerThan(d) => match (event(), cutoff(d)) {
                 (Some(t), Some(c)) => Truth::from_bool(t > c),
                 (Some(_), None) => Truth::True,
                 (None, _) => Truth::Unknown,
             },
-            RowFilter::OlderThan(secs) => match (event(), cutoff(*secs)) {
+            RowFilter::OlderThan(d) => match (event(), cutoff(d)) {
                 (Some(t), Some(c)) => Truth::from_bool(t < c),
                 (Some(_), None) => Truth::False,
                 (None, _) => Truth::Unknown,

@@ -10,6 +10,7 @@ use pol_grammar::Span;
 
 mod access;
 mod operators;
+mod strings;
 mod tagged;
 mod values;
 
@@ -314,6 +315,9 @@ impl Checker<'_> {
                 .push(Diagnostic::unknown_function(at, &f.name, suggestion));
             return CExpr::error(span);
         };
+        if let Some(c) = self.string_call(builtin, &f.name, args, span, ctx) {
+            return c;
+        }
         let cargs: Vec<CExpr> = args.iter().map(|a| self.expr(a, ctx)).collect();
         if cargs.iter().any(|a| a.ty.is_error()) {
             return CExpr::error(span);
@@ -350,6 +354,8 @@ impl Checker<'_> {
                 Builtin::Now | Builtin::Today => "takes no arguments",
                 Builtin::Age => "takes one date or timestamp",
                 Builtin::Has => "takes one value",
+                // Typed by `string_call`.
+                _ => "takes other arguments",
             }),
         };
         match result {
@@ -420,6 +426,9 @@ impl Checker<'_> {
                     self.diags.push(Diagnostic::null_comparison(at, &fix));
                     return CExpr::error(span);
                 }
+                if let Some(d) = self.calendar_mix(&l, &r, ctx, "compared with a fixed duration") {
+                    return self.type_error(d, span);
+                }
                 if !lt.comparable(&rt) {
                     return mismatch(self, ctx, OperandMismatch::Compare);
                 }
@@ -427,6 +436,9 @@ impl Checker<'_> {
                 Ty::Bool
             }
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                if let Some(d) = self.calendar_mix(&l, &r, ctx, "compared with a fixed duration") {
+                    return self.type_error(d, span);
+                }
                 if !lt.ordered(&rt) {
                     return mismatch(self, ctx, OperandMismatch::Order);
                 }
@@ -484,11 +496,34 @@ impl Checker<'_> {
                     Ty::Date
                 }
                 (Ty::Duration, Ty::Duration) => Ty::Duration,
-                _ => return mismatch(self, ctx, OperandMismatch::Apply(op.as_str())),
+                // Calendar months move a date or a timestamp, clamped to the month's last day.
+                (Ty::Timestamp, Ty::Months) => Ty::Timestamp,
+                (Ty::Date, Ty::Months) => Ty::Date,
+                (Ty::Months, Ty::Months) => Ty::Months,
+                _ => {
+                    if let Some(d) = self.calendar_mix(&l, &r, ctx, "added to a fixed duration") {
+                        return self.type_error(d, span);
+                    }
+                    return mismatch(self, ctx, OperandMismatch::Apply(op.as_str()));
+                }
             },
             BinOp::And | BinOp::Or | BinOp::Matches => Ty::Bool,
         };
         CExpr::new(CKind::Binary(op, Box::new(l), Box::new(r)), ty, span)
+    }
+
+    /// E0048 when one operand is a calendar duration and the other a fixed one: months have
+    /// no length in seconds.
+    fn calendar_mix(&self, l: &CExpr, r: &CExpr, ctx: &ExprCtx, why: &str) -> Option<Diagnostic> {
+        let calendar = match (&l.ty, &r.ty) {
+            (Ty::Months, Ty::Duration) => l,
+            (Ty::Duration, Ty::Months) => r,
+            _ => return None,
+        };
+        Some(Diagnostic::calendar_duration(
+            self.loc(ctx, calendar.span),
+            &format!("months and years cannot be {why}"),
+        ))
     }
 
     /// `row.state == "XX"` where `state` is an enum without "XX": never true.

@@ -268,7 +268,11 @@ impl Checker<'_> {
                         ast::Rule::Row(r) => self.row_rule(r, policy, order, &scope, staged, file),
                         ast::Rule::TemporaryUnmask(g) => {
                             let gat = Loc::new(file, g.duration.span);
-                            let secs = g.duration.seconds;
+                            // A calendar duration is at least 28 days: out of range too.
+                            let secs = match g.duration.value() {
+                                DurationValue::Seconds(s) => s,
+                                DurationValue::Months(_) => -1,
+                            };
                             if !(3_600..=72 * 3_600).contains(&secs) {
                                 self.diags.push(Diagnostic::unmask_duration(gat));
                             }
@@ -593,15 +597,16 @@ impl Checker<'_> {
                 if !self.sources_have(sources, |s| s.event_time.is_some(), &needs, at, ctx) {
                     return None;
                 }
-                if d.seconds <= 0 {
+                let value = d.value();
+                if matches!(value, DurationValue::Seconds(s) | DurationValue::Months(s) if s <= 0) {
                     self.diags
                         .push(Diagnostic::window_not_positive(Loc::new(file, d.span)));
                     return None;
                 }
                 if matches!(f.kind, RowFilterKind::NewerThan(_)) {
-                    RowFilter::NewerThan(d.seconds)
+                    RowFilter::NewerThan(value)
                 } else {
-                    RowFilter::OlderThan(d.seconds)
+                    RowFilter::OlderThan(value)
                 }
             }
             RowFilterKind::Sample(p, span) => {

@@ -7,6 +7,7 @@ use crate::diagnostics::Diagnostic;
 use crate::model::{SourceId, TestCase, TestStep, Ty};
 use crate::source_map::{FileId, Loc};
 use pol_grammar::ast::{Decl, Expr, ExprKind, Literal, TestStmt};
+use pol_grammar::duration::DurationValue;
 use serde_json::{Map, Value as Json};
 
 impl Checker<'_> {
@@ -26,7 +27,10 @@ impl Checker<'_> {
                 Literal::Str(s) => Json::String(s.value.clone()),
                 Literal::Bool(b) => Json::Bool(*b),
                 Literal::Null => Json::Null,
-                Literal::Duration(d) => Json::from(d.seconds),
+                Literal::Duration(d) => match d.value() {
+                    DurationValue::Seconds(s) => Json::from(s),
+                    DurationValue::Months(_) => return bad(self),
+                },
             },
             ExprKind::Neg(inner) => match self.test_value(inner, file)? {
                 Json::Number(n) => {

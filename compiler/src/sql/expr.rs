@@ -26,6 +26,8 @@ pub enum Kind {
     Ts,
     /// A duration: bigint seconds.
     Dur,
+    /// A calendar duration: bigint months.
+    Months,
     /// `text[]` (subject sets, attribute values, text list literals).
     TextList,
     /// `bigint[]` / `double precision[]` list literals.
@@ -103,7 +105,7 @@ impl Scope<'_> {
             CKind::Neg(inner) => {
                 let x = self.expr(inner)?;
                 match x.kind {
-                    Kind::Int | Kind::Dur => Ok(sx(
+                    Kind::Int | Kind::Dur | Kind::Months => Ok(sx(
                         format!(
                             "(CASE WHEN {0} <> -9223372036854775808 THEN -{0} END)",
                             x.sql
@@ -415,6 +417,13 @@ impl Scope<'_> {
                     Kind::Int,
                 ))
             }
+            Builtin::Replace
+            | Builtin::RegexReplace
+            | Builtin::Substring
+            | Builtin::Length
+            | Builtin::Lpad
+            | Builtin::Rpad => self.string_function(f, args),
+            Builtin::Coalesce => self.coalesce(args),
             Builtin::Has => {
                 let x = arg(0)?;
                 Ok(sx(
@@ -427,6 +436,82 @@ impl Scope<'_> {
                 ))
             }
         }
+    }
+
+    /// The string functions: PostgreSQL's, through the helpers that give the runtime's
+    /// positions, limits and nulls (`helpers.sql`).
+    fn string_function(&self, f: Builtin, args: &[CExpr]) -> R {
+        let s = self.schema;
+        let mut texts = Vec::with_capacity(args.len());
+        for a in args {
+            let x = self.expr(a)?;
+            if !matches!(x.kind, Kind::Text | Kind::Int) {
+                let unknown = if f == Builtin::Length {
+                    "NULL::bigint"
+                } else {
+                    "NULL::text"
+                };
+                let kind = if f == Builtin::Length {
+                    Kind::Int
+                } else {
+                    Kind::Text
+                };
+                return Ok(sx(unknown.into(), kind));
+            }
+            texts.push(x.sql);
+        }
+        let text = |sql: String| Ok(sx(sql, Kind::Text));
+        match (f, texts.as_slice()) {
+            (Builtin::Replace, [x, from, to]) => {
+                text(format!("{s}.text_limit(replace({x}, {from}, {to}))"))
+            }
+            (Builtin::RegexReplace, [x, _, _]) => {
+                let (Some(p), Some(r)) = (
+                    args.get(1).and_then(text_const),
+                    args.get(2).and_then(text_const),
+                ) else {
+                    return Err("`regex_replace` without a literal pattern".into());
+                };
+                let why = |w: String| format!("`regex_replace` with r\"{p}\" ({w})");
+                let re = regex::translate(p, false).map_err(why)?;
+                let names = regex::group_names(p, false).map_err(why)?;
+                let rep = regex::replacement(r, &names).map_err(why)?;
+                let re = ident::text(&re).ok_or("a pattern with a NUL character")?;
+                let rep = ident::text(&rep).ok_or("a replacement with a NUL character")?;
+                text(format!(
+                    "{s}.text_limit(regexp_replace({x}, {re}, {rep}, 'g'))"
+                ))
+            }
+            (Builtin::Substring, [x, start]) => text(format!("{s}.substring_from({x}, {start})")),
+            (Builtin::Substring, [x, start, len]) => {
+                text(format!("{s}.substring_for({x}, {start}, {len})"))
+            }
+            (Builtin::Length, [x]) => Ok(sx(format!("length({x})::bigint"), Kind::Int)),
+            (Builtin::Lpad, [x, n, fill]) => text(format!("{s}.pad_left({x}, {n}, {fill})")),
+            (Builtin::Rpad, [x, n, fill]) => text(format!("{s}.pad_right({x}, {n}, {fill})")),
+            _ => Err(format!("`{}` with these arguments", f.name())),
+        }
+    }
+
+    /// `coalesce(…)`: SQL's, over arguments of one kind (`null` literals left out).
+    fn coalesce(&self, args: &[CExpr]) -> R {
+        let mut kind = Kind::Null;
+        let mut parts = Vec::with_capacity(args.len());
+        for a in args {
+            let x = self.expr(a)?;
+            if x.kind == Kind::Null {
+                continue;
+            }
+            if kind != Kind::Null && x.kind != kind {
+                return Err("`coalesce` of values of different SQL types".into());
+            }
+            kind = x.kind;
+            parts.push(x.sql);
+        }
+        if parts.is_empty() {
+            return Ok(sx("NULL".into(), Kind::Null));
+        }
+        Ok(sx(format!("coalesce({})", parts.join(", ")), kind))
     }
 
     fn binary(&self, op: BinOp, a: &CExpr, b: &CExpr) -> R {
@@ -454,12 +539,27 @@ impl Scope<'_> {
         let s = self.schema;
         let sign = if sub { "-" } else { "+" };
         Ok(match (&x.kind, &y.kind) {
-            (Kind::Int, Kind::Int) | (Kind::Dur, Kind::Dur) => sx(
+            (Kind::Int, Kind::Int) | (Kind::Dur, Kind::Dur) | (Kind::Months, Kind::Months) => sx(
                 format!(
                     "{s}.int_of(({})::numeric {sign} ({})::numeric)",
                     x.sql, y.sql
                 ),
                 x.kind,
+            ),
+            // Calendar months in UTC, the day clamped to the month's last (as chrono).
+            (Kind::Ts, Kind::Months) => sx(
+                format!(
+                    "((({} AT TIME ZONE 'UTC') {sign} make_interval(months => ({})::integer)) AT TIME ZONE 'UTC')",
+                    x.sql, y.sql
+                ),
+                Kind::Ts,
+            ),
+            (Kind::Date, Kind::Months) => sx(
+                format!(
+                    "(({} {sign} make_interval(months => ({})::integer))::date)",
+                    x.sql, y.sql
+                ),
+                Kind::Date,
             ),
             (Kind::Ts, Kind::Dur) => sx(
                 format!("({} {sign} make_interval(secs => {}))", x.sql, y.sql),
@@ -497,6 +597,8 @@ impl Scope<'_> {
 fn is_never_null_value(e: &CExpr) -> bool {
     match &e.kind {
         CKind::Const(c) => *c != Const::Null,
+        // `coalesce` gives a null value when every argument is null.
+        CKind::Call(Builtin::Coalesce, _) => false,
         CKind::User(_) | CKind::Call(..) | CKind::Binary(..) | CKind::Neg(_) | CKind::Not(_) => {
             true
         }
@@ -521,6 +623,7 @@ fn compare(op: BinOp, x: &Sx, y: &Sx) -> R {
         | (Kind::Date, Kind::Date)
         | (Kind::Ts, Kind::Ts)
         | (Kind::Dur, Kind::Dur)
+        | (Kind::Months, Kind::Months)
         | (Kind::Bool, Kind::Bool) => format!("({} {sqlop} {})", x.sql, y.sql),
         (Kind::Int, Kind::Dec) | (Kind::Dec, Kind::Int) => format!(
             "(({})::double precision {sqlop} ({})::double precision)",
@@ -563,6 +666,13 @@ fn membership(item: &Sx, container: &Sx) -> R {
     Ok(sx(out, Kind::Bool))
 }
 
+fn text_const(e: &CExpr) -> Option<&str> {
+    match &e.kind {
+        CKind::Const(Const::Text(s)) => Some(s),
+        _ => None,
+    }
+}
+
 /// A constant as SQL.
 pub fn constant_sql(c: &Const) -> R {
     Ok(match c {
@@ -598,6 +708,7 @@ pub fn constant_sql(c: &Const) -> R {
             )
         }
         Const::Duration(s) => sx(format!("({s})::bigint"), Kind::Dur),
+        Const::Months(m) => sx(format!("({m})::bigint"), Kind::Months),
     })
 }
 
@@ -606,7 +717,7 @@ fn null_of(ty: &Ty) -> Sx {
     let kind = kind_of(ty).unwrap_or(Kind::Null);
     let sql = match kind {
         Kind::Bool => "NULL::boolean",
-        Kind::Int | Kind::Dur => "NULL::bigint",
+        Kind::Int | Kind::Dur | Kind::Months => "NULL::bigint",
         Kind::Dec => "NULL::double precision",
         Kind::Text => "NULL::text",
         Kind::Date => "NULL::date",
@@ -630,6 +741,7 @@ pub fn kind_of(ty: &Ty) -> Option<Kind> {
         Ty::Date => Kind::Date,
         Ty::Timestamp => Kind::Ts,
         Ty::Duration => Kind::Dur,
+        Ty::Months => Kind::Months,
         Ty::List(t) | Ty::Set(t) if t.is_textual() => Kind::TextList,
         _ => return None,
     })

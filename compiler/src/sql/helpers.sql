@@ -507,3 +507,49 @@ RETURN (('x' || encode(substring(sha256(prefix || convert_to(k, 'UTF8')) FROM 1 
           ::bit(64)::bigint::numeric
         + CASE WHEN get_bit(substring(sha256(prefix || convert_to(k, 'UTF8')) FROM 1 FOR 1), 7) = 1
                THEN 18446744073709551616 ELSE 0 END) % 10000 < pct * 100;
+
+-- String functions of `expr` (docs/language.md, "String functions"). Positions and lengths are
+-- clamped before any cast to integer, so that no constant folding of a branch not taken
+-- can fail.
+-- A text of at most 1,048,576 characters, else null (`replace`, `regex_replace`).
+CREATE OR REPLACE FUNCTION @schema@.text_limit(t text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN length(t) <= 1048576 THEN t END;
+
+-- `substring(s, start)`: the characters from position `start` (the first is 1) to the end.
+CREATE OR REPLACE FUNCTION @schema@.substring_from(s text, start bigint) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN start IS NOT NULL
+  THEN substr(s, least(greatest(start, 1), 2147483647)::integer) END;
+
+-- `substring(s, start, len)`: the characters at positions start .. start + len - 1 that
+-- exist; a negative len is null.
+CREATE OR REPLACE FUNCTION @schema@.substring_for(s text, start bigint, len bigint) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+  WHEN s IS NULL OR start IS NULL OR len IS NULL OR len < 0 THEN NULL
+  WHEN least(start::numeric + len - 1, length(s)) < greatest(start::numeric, 1) THEN ''
+  ELSE substr(s, least(greatest(start, 1), 2147483647)::integer,
+              least(least(start::numeric + len - 1, length(s))
+                    - greatest(start::numeric, 1) + 1, 2147483647)::integer)
+END;
+
+-- `lpad(s, n, fill)` / `rpad`: at most 10,000 characters, else null.
+CREATE OR REPLACE FUNCTION @schema@.pad_left(s text, n bigint, fill text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN n <= 10000 THEN lpad(s, least(greatest(n, 0), 10000)::integer, fill) END;
+
+CREATE OR REPLACE FUNCTION @schema@.pad_right(s text, n bigint, fill text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN n <= 10000 THEN rpad(s, least(greatest(n, 0), 10000)::integer, fill) END;
+
+-- Calendar durations (`6mo`, `1y`): the instant `m` months before the clock, in UTC, the day
+-- clamped to the month's last (as chrono's `checked_sub_months`); -infinity when that is
+-- before PostgreSQL's first year (every stored instant is then newer).
+CREATE OR REPLACE FUNCTION @schema@.months_ago(m bigint) RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN CASE
+  WHEN m > (extract(year FROM now() AT TIME ZONE 'UTC')::bigint + 4700) * 12
+    THEN '-infinity'::timestamptz
+  ELSE ((now() AT TIME ZONE 'UTC') - make_interval(months => m::integer)) AT TIME ZONE 'UTC'
+END;

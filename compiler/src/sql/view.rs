@@ -29,7 +29,8 @@ use super::technique::{self, Cell};
 use super::{ident, Options, SqlError, SqlErrorKind};
 use crate::conflicts::{Candidate, Resolution, RuleRef};
 use crate::model::{
-    CExpr, CKind, ColumnId, MaskBody, Model, RowAudience, RowFilter, SourceId, TechniqueUse, Ty,
+    CExpr, CKind, ColumnId, DurationValue, MaskBody, Model, RowAudience, RowFilter, SourceId,
+    TechniqueUse, Ty,
 };
 use crate::source_map::Loc;
 
@@ -388,7 +389,7 @@ impl<'a> Builder<'a> {
                 let l = self.loc_of(e, loc);
                 self.cond(e, None, l)
             }
-            RowFilter::NewerThan(secs) | RowFilter::OlderThan(secs) => {
+            RowFilter::NewerThan(d) | RowFilter::OlderThan(d) => {
                 let Some(ev) = event else {
                     return "NULL::boolean".into();
                 };
@@ -397,7 +398,14 @@ impl<'a> Builder<'a> {
                 } else {
                     "<"
                 };
-                format!("({ev} {op} now() - make_interval(secs => {secs}))")
+                match d {
+                    DurationValue::Seconds(secs) => {
+                        format!("({ev} {op} now() - make_interval(secs => {secs}))")
+                    }
+                    DurationValue::Months(m) => {
+                        format!("({ev} {op} {}.months_ago({m}))", self.schema)
+                    }
+                }
             }
             // No link to the parent (W0002): no rows.
             RowFilter::Linked(p) if src.link_to(*p).is_none() => "false".into(),
@@ -1057,7 +1065,7 @@ fn conform(kind: &Kind, ty: &Ty, sql: &str) -> Option<String> {
 pub fn sql_type(kind: &Kind) -> &'static str {
     match kind {
         Kind::Bool => "boolean",
-        Kind::Int | Kind::Dur => "bigint",
+        Kind::Int | Kind::Dur | Kind::Months => "bigint",
         Kind::Dec => "double precision",
         Kind::Text | Kind::Null => "text",
         Kind::Date => "date",

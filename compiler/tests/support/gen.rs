@@ -538,6 +538,11 @@ fn row_cond(t: &mut Tape, sources: &[&Src], depth: usize) -> String {
     }
     if any("at") {
         atoms.push("row.at > now() - 30d".to_string());
+        // Calendar durations (issue 13, item 6).
+        atoms.push(format!(
+            "row.at > now() - {}",
+            t.choose(&["6mo", "1y", "1mo - 2w"])
+        ));
     }
     if any("active") {
         atoms.push("row.active".to_string());
@@ -563,9 +568,27 @@ fn row_cond(t: &mut Tape, sources: &[&Src], depth: usize) -> String {
             t.choose(&["ann", "x", "jenny smith"])
         ));
         atoms.push("user.attributes[\"Office\"] contains row.name".to_string());
+        // String functions (issue 13, item 3).
+        atoms.push(format!(
+            "{} == \"{}\"",
+            t.choose(&[
+                "substring(row.name, 2, 3)",
+                "replace(row.name, \"n\", \"\")",
+                "regex_replace(row.name, r\"[aeiou]\", \"*\")",
+                "lpad(row.name, 5, \"_\")",
+                "rpad(substring(row.name, 1, 3), 5, \".\")",
+                "coalesce(row.name, user.login)",
+            ]),
+            t.choose(&["nn", "A", "J*nny Sm*th", "__Ann", "Jen..", "ann"])
+        ));
+        atoms.push(format!(
+            "length(row.name) > {}",
+            t.choose(&["2", "3", "10"])
+        ));
     }
     if any("born") {
         atoms.push("row.born + 365d > date(\"1996-01-01\")".to_string());
+        atoms.push("row.born + 1y > date(\"1996-02-29\")".to_string());
     }
     if any("at") {
         atoms.push("row.at + 30d > timestamp(\"2025-12-20T00:00:00Z\")".to_string());
@@ -650,6 +673,12 @@ fn direct_techniques(k: Kind) -> &'static [&'static str] {
             "expr(upper(value))",
             "expr(concat(value, \"!\", user.department))",
             "expr(if user in group \"ops\" then value else \"***\")",
+            // String functions (issue 13, item 3).
+            "expr(replace(value, \"a\", \"@\"))",
+            "expr(regex_replace(value, r\"[aeiou]\", \"*\"))",
+            "expr(lpad(substring(value, 2, 3), 5, \"*\"))",
+            "expr(rpad(value, 4, \"-\"))",
+            "expr(coalesce(value, user.department, \"none\"))",
         ],
         Kind::Int => &[
             "null",
@@ -684,6 +713,7 @@ fn direct_techniques(k: Kind) -> &'static [&'static str] {
             "buckets([0, 18], labels: [\"minor\", \"adult\"])",
             "date_format(\"%m/%Y\")",
             "expr(value + 30d)",
+            "expr(value + 1mo)",
         ],
         Kind::Timestamp => &[
             "null",
@@ -797,11 +827,22 @@ fn policy(t: &mut Tape, p: usize, sources: &[Src], levels: bool) -> String {
 fn row_rule(t: &mut Tape, covered: &[&Src]) -> String {
     // The parents the covered sources link to (a source without that link is locked out).
     let parents: Vec<usize> = covered.iter().filter_map(|s| s.link).collect();
+    // A time window needs an event time in every covered source.
+    let timed = !covered.is_empty()
+        && covered
+            .iter()
+            .all(|s| s.cols.iter().any(|c| c.kind == Kind::Timestamp));
     let filter = |t: &mut Tape| -> String {
-        match t.pick(5) {
+        match t.pick(6) {
             0 | 1 => format!("only show rows where {}", row_cond(t, covered, 1)),
             2 => format!("only show {}% of rows", t.choose(&["50", "10", "90"])),
-            3 | 4 if !parents.is_empty() => {
+            // Fixed and calendar windows (issue 13, item 6).
+            3 if timed => format!(
+                "only show rows {} than {}",
+                t.choose(&["newer", "older"]),
+                t.choose(&["30d", "6mo", "1y", "2w"])
+            ),
+            4 | 5 if !parents.is_empty() => {
                 format!("only show rows linked to shown s{}", t.choose(&parents))
             }
             _ => "never show rows".to_string(),

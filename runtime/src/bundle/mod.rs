@@ -262,6 +262,11 @@ pub enum RowFilter {
         /// The parent source.
         parent: u32,
     },
+    /// `only show rows newer than 6mo`: event time > now − D calendar months (UTC, the day
+    /// clamped to the month's last). Appended: bundles without it decode as before.
+    NewerThanMonths(i64),
+    /// `only show rows older than 6mo`: event time < now − D calendar months.
+    OlderThanMonths(i64),
 }
 
 /// The longest chain of linked row rules a bundle may hold: a source, its parent, its

@@ -412,6 +412,10 @@ impl<'b> Verifier<'b> {
                         check_index(Table::String, value, b.strings.len(), &at)?;
                     }
                     Op::Matches(r) => check_index(Table::Regex, r, b.regexes.len(), &at)?,
+                    Op::RegexReplace { regex, replacement } => {
+                        check_index(Table::Regex, regex, b.regexes.len(), &at)?;
+                        check_index(Table::String, replacement, b.strings.len(), &at)?;
+                    }
                     Op::Under(u) | Op::ActingUnder(u) => {
                         check_index(Table::Purpose, u, b.purposes.len(), &at)?
                     }
@@ -675,7 +679,10 @@ impl<'b> Verifier<'b> {
         let ncols = s.columns.len();
         match f {
             RowFilter::Where(p) => self.use_program(*p, Ctx::Row(source), ncols, at),
-            RowFilter::NewerThan(d) | RowFilter::OlderThan(d) => {
+            RowFilter::NewerThan(d)
+            | RowFilter::OlderThan(d)
+            | RowFilter::NewerThanMonths(d)
+            | RowFilter::OlderThanMonths(d) => {
                 if s.event_time_column.is_none() {
                     return Err(structure(
                         at(),

@@ -69,6 +69,14 @@ pub const MNEMONICS: &[&str] = &[
     "has_attribute",
     "has_attribute_value",
     "acting_under",
+    "replace",
+    "regex_replace",
+    "substring",
+    "substring_for",
+    "lpad",
+    "rpad",
+    "coalesce",
+    "months",
 ];
 
 impl Op {
@@ -123,6 +131,14 @@ impl Op {
             HasAttribute(_) => "has_attribute",
             HasAttributeValue { .. } => "has_attribute_value",
             ActingUnder(_) => "acting_under",
+            Replace => "replace",
+            RegexReplace { .. } => "regex_replace",
+            Substring => "substring",
+            SubstringFor => "substring_for",
+            Lpad => "lpad",
+            Rpad => "rpad",
+            Coalesce(_) => "coalesce",
+            Months(_) => "months",
         }
     }
 }
@@ -133,11 +149,13 @@ impl fmt::Display for Op {
         let m = self.mnemonic();
         match self {
             Const(i) | Column(i) | UserField(i) | Field(i) | Matches(i) | Under(i) | InGroup(i)
-            | HasRole(i) | HasAttribute(i) | ActingUnder(i) | Concat(i) | JumpIfFalse(i)
-            | JumpIfTrue(i) | Jump(i) => write!(f, "{m} {i}"),
+            | HasRole(i) | HasAttribute(i) | ActingUnder(i) | Concat(i) | Coalesce(i)
+            | JumpIfFalse(i) | JumpIfTrue(i) | Jump(i) => write!(f, "{m} {i}"),
             Duration(s) => write!(f, "{m} {s}s"),
+            Months(n) => write!(f, "{m} {n}mo"),
             Branch { else_, end } => write!(f, "{m} else {else_} end {end}"),
             HasAttributeValue { name, value } => write!(f, "{m} {name} {value}"),
+            RegexReplace { regex, replacement } => write!(f, "{m} {regex} {replacement}"),
             _ => f.write_str(m),
         }
     }
@@ -380,6 +398,8 @@ fn row_filter(r: &RowFilter) -> String {
         RowFilter::Where(p) => format!("rows where program {p}"),
         RowFilter::NewerThan(s) => format!("rows newer than {s}s"),
         RowFilter::OlderThan(s) => format!("rows older than {s}s"),
+        RowFilter::NewerThanMonths(m) => format!("rows newer than {m}mo"),
+        RowFilter::OlderThanMonths(m) => format!("rows older than {m}mo"),
         RowFilter::Sample(p) => format!("{p}% of rows"),
         RowFilter::Never => "no rows".to_owned(),
         RowFilter::Linked { column, parent } => {
@@ -623,6 +643,14 @@ fn operand(b: &Bundle, p: &Program, sources: Option<&BTreeSet<usize>>, op: &Op) 
             .get(*i as usize)
             .map(|r| format!("r{r:?}"))
             .unwrap_or_else(|| "?".to_owned()),
+        Op::RegexReplace { regex, replacement } => {
+            let re = b
+                .regexes
+                .get(*regex as usize)
+                .map(|r| format!("r{r:?}"))
+                .unwrap_or_else(|| "?".to_owned());
+            format!("{re} -> {}", string(*replacement))
+        }
         Op::Under(i) | Op::ActingUnder(i) => purpose(*i),
         _ => String::new(),
     }

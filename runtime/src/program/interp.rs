@@ -13,7 +13,7 @@ use std::cmp::Ordering;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use regex::Regex;
 
-use super::{Op, Program, MAX_STACK};
+use super::{calendar, strings, Op, Program, MAX_STACK};
 use crate::engine::subject::Subject;
 use crate::value::Value;
 
@@ -189,6 +189,8 @@ enum Slot<'a> {
     Unknown,
     Val(Cow<'a, Value>),
     Dur(i64),
+    /// A calendar duration, in months.
+    Months(i64),
 }
 
 impl<'a> Slot<'a> {
@@ -221,6 +223,12 @@ impl<'a> Slot<'a> {
             _ => None,
         }
     }
+}
+
+/// A string function's result: `None` (an argument out of range, a result over its limit) is
+/// unknown.
+fn text_slot<'a>(out: Option<String>) -> Slot<'a> {
+    out.map_or(Slot::Unknown, |s| Slot::owned(Value::Text(s)))
 }
 
 /// Loads the value at `steps` below `v`: struct fields by position, mapping over lists.
@@ -337,14 +345,14 @@ fn equal(a: &Value, b: &Value) -> Option<bool> {
 
 fn slot_cmp(a: &Slot<'_>, b: &Slot<'_>) -> Option<Ordering> {
     match (a, b) {
-        (Slot::Dur(x), Slot::Dur(y)) => Some(x.cmp(y)),
+        (Slot::Dur(x), Slot::Dur(y)) | (Slot::Months(x), Slot::Months(y)) => Some(x.cmp(y)),
         _ => order(a.present()?, b.present()?),
     }
 }
 
 fn slot_eq(a: &Slot<'_>, b: &Slot<'_>) -> Option<bool> {
     match (a, b) {
-        (Slot::Dur(x), Slot::Dur(y)) => Some(x == y),
+        (Slot::Dur(x), Slot::Dur(y)) | (Slot::Months(x), Slot::Months(y)) => Some(x == y),
         _ => equal(a.present()?, b.present()?),
     }
 }
@@ -394,6 +402,21 @@ fn arith<'a>(a: &Slot<'a>, b: &Slot<'a>, subtract: bool) -> Slot<'a> {
                 None => Slot::Unknown,
             }
         }
+        (Slot::Months(x), Slot::Months(y)) => {
+            return match sign(*y).and_then(|y| x.checked_add(y)) {
+                Some(m) => Slot::Months(m),
+                None => Slot::Unknown,
+            }
+        }
+        (Slot::Val(v), Slot::Months(m)) => match v.as_ref() {
+            Value::Timestamp(t) => sign(*m)
+                .and_then(|m| calendar::add_months(*t, m))
+                .map(Value::Timestamp),
+            Value::Date(d) => sign(*m)
+                .and_then(|m| calendar::add_months_to_date(*d, m))
+                .map(Value::Date),
+            _ => None,
+        },
         (Slot::Val(v), Slot::Dur(secs)) => match v.as_ref() {
             Value::Timestamp(t) => sign(*secs)
                 .and_then(Duration::try_seconds)
@@ -510,6 +533,7 @@ pub fn run(program: &Program, env: &Env<'_>) -> Eval {
                 None => return Eval::Unknown,
             },
             Op::Duration(secs) => push!(Slot::Dur(secs)),
+            Op::Months(m) => push!(Slot::Months(m)),
             Op::Column(i) => {
                 let slot = env
                     .paths
@@ -633,6 +657,7 @@ pub fn run(program: &Program, env: &Env<'_>) -> Eval {
                 let a = pop!();
                 push!(match a {
                     Slot::Dur(d) => d.checked_neg().map_or(Slot::Unknown, Slot::Dur),
+                    Slot::Months(m) => m.checked_neg().map_or(Slot::Unknown, Slot::Months),
                     Slot::Val(v) => match v.as_ref() {
                         Value::Int(i) => i
                             .checked_neg()
@@ -740,6 +765,76 @@ pub fn run(program: &Program, env: &Env<'_>) -> Eval {
                     Slot::owned(Value::Text(out))
                 })
             }
+            Op::Replace => {
+                let to = pop!();
+                let from = pop!();
+                let s = pop!();
+                push!(match (s.present(), from.present(), to.present()) {
+                    (Some(Value::Text(s)), Some(Value::Text(f)), Some(Value::Text(t))) => {
+                        text_slot(strings::replace(s, f, t))
+                    }
+                    _ => Slot::Unknown,
+                })
+            }
+            Op::RegexReplace { regex, replacement } => {
+                let s = pop!();
+                let (Some(re), Some(rep)) = (
+                    env.regexes.get(regex as usize),
+                    env.strings.get(replacement as usize),
+                ) else {
+                    return Eval::Unknown;
+                };
+                push!(match s.present() {
+                    Some(Value::Text(s)) => text_slot(strings::regex_replace(re, s, rep)),
+                    _ => Slot::Unknown,
+                })
+            }
+            Op::Substring | Op::SubstringFor => {
+                let len = if op == Op::SubstringFor {
+                    Some(pop!())
+                } else {
+                    None
+                };
+                let start = pop!();
+                let s = pop!();
+                // `Some(None)`: no length given; `None`: a length that is not an int.
+                let len = match &len {
+                    None => Some(None),
+                    Some(l) => match l.present() {
+                        Some(Value::Int(l)) => Some(Some(*l)),
+                        _ => None,
+                    },
+                };
+                push!(match (s.present(), start.present(), len) {
+                    (Some(Value::Text(s)), Some(Value::Int(start)), Some(len)) => {
+                        text_slot(strings::substring(s, *start, len))
+                    }
+                    _ => Slot::Unknown,
+                })
+            }
+            Op::Lpad | Op::Rpad => {
+                let fill = pop!();
+                let n = pop!();
+                let s = pop!();
+                push!(match (s.present(), n.present(), fill.present()) {
+                    (Some(Value::Text(s)), Some(Value::Int(n)), Some(Value::Text(f))) => {
+                        text_slot(strings::pad(s, *n, f, op == Op::Lpad))
+                    }
+                    _ => Slot::Unknown,
+                })
+            }
+            Op::Coalesce(n) => {
+                let n = n as usize;
+                if n > stack.len() {
+                    return Eval::Unknown;
+                }
+                let args: SmallVec<[Slot<'_>; 8]> = stack.drain(stack.len() - n..).collect();
+                let first = args
+                    .into_iter()
+                    .find(|a| a.present().is_some())
+                    .unwrap_or(Slot::owned(Value::Null));
+                push!(first)
+            }
             Op::StartsWith | Op::EndsWith => {
                 let b = pop!();
                 let a = pop!();
@@ -769,7 +864,7 @@ pub fn run(program: &Program, env: &Env<'_>) -> Eval {
             Op::Has => {
                 let v = pop!();
                 push!(Slot::boolean(
-                    v.present().is_some() || matches!(v, Slot::Dur(_))
+                    v.present().is_some() || matches!(v, Slot::Dur(_) | Slot::Months(_))
                 ))
             }
             Op::InGroup(s) | Op::HasRole(s) => {

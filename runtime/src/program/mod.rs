@@ -19,7 +19,9 @@
 //!   (`false and unknown = false`, `true or unknown = true`, `not unknown = unknown`). A program
 //!   used as a condition is *true* only if it yields the boolean `true`.
 //! - Durations (`90d`) exist only on the stack (pushed by [`Op::Duration`], produced by
-//!   `timestamp - timestamp`); they are never row or subject values.
+//!   `timestamp - timestamp`); they are never row or subject values. Calendar durations
+//!   (`6mo`, pushed by [`Op::Months`]) are another kind of stack value: they move dates and
+//!   timestamps by calendar months and add to each other, never to fixed durations.
 //!
 //! # Operand order
 //!
@@ -27,9 +29,11 @@
 //! `x in xs` is `push x; push xs; In`; `xs contains x` is `push xs; push x; Contains`.
 
 pub mod asm;
+pub mod calendar;
 pub mod disasm;
 pub mod interp;
 pub mod shape;
+pub mod strings;
 
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +50,14 @@ pub const MAX_CODE_LEN: usize = 1 << 16;
 
 /// The most operands one [`Op::Concat`] may take.
 pub const MAX_CONCAT_ARGS: u32 = 64;
+
+/// The longest text `lpad` and `rpad` may produce, in characters: a longer requested length is
+/// a check-time error (E0047) when it is a constant, and gives unknown at run time otherwise.
+pub const MAX_PAD_LENGTH: i64 = 10_000;
+
+/// The longest text `replace` and `regex_replace` may produce, in characters (1 Mi): a longer
+/// result is unknown, so that nested replacements cannot grow a text without bound.
+pub const MAX_TEXT_RESULT: usize = 1 << 20;
 
 /// One instruction. Indices are `u32`s into the tables named in each variant's documentation.
 ///
@@ -185,6 +197,35 @@ pub enum Op {
     },
     /// `user acting under purposes[i]`: some purpose of the user is it or below it.
     ActingUnder(u32),
+
+    // ---- string functions (issue 13; appended, so older bundles still decode) ----------------
+    /// `replace(s, from, to)`: pops `to`, `from`, then `s` ([`strings::replace`]).
+    Replace,
+    /// `regex_replace(s, …)`: pops `s`; replaces every match of `regexes[regex]` by
+    /// `strings[replacement]` ([`strings::regex_replace`]).
+    RegexReplace {
+        /// The pattern, an index into the bundle's regex table.
+        regex: u32,
+        /// The replacement, an index into the bundle's string table.
+        replacement: u32,
+    },
+    /// `substring(s, start)`: pops `start`, then `s` ([`strings::substring`]).
+    Substring,
+    /// `substring(s, start, len)`: pops `len`, `start`, then `s`.
+    SubstringFor,
+    /// `lpad(s, n, fill)`: pops `fill`, `n`, then `s` ([`strings::pad`]).
+    Lpad,
+    /// `rpad(s, n, fill)`: as `Lpad`, filling on the right.
+    Rpad,
+    /// `coalesce(…)` of the top `n` values, in push order: the first that is neither null nor
+    /// unknown; null if none is.
+    Coalesce(u32),
+
+    // ---- calendar durations (issue 13; appended) ---------------------------------------------
+    /// Pushes a calendar duration of this many months (`6mo`; `1y` is `Months(12)`). Adding it
+    /// to a date or timestamp moves the calendar month, clamping the day to the month's last
+    /// (`2024-01-31 + 1mo` is `2024-02-29`); it never meets a fixed duration.
+    Months(i64),
 }
 
 /// What an op does to the stack, for the verifier and the assembler.
@@ -206,6 +247,7 @@ impl Op {
         let pops = match self {
             Const(_)
             | Duration(_)
+            | Months(_)
             | Column(_)
             | Op::Value
             | UserField(_)
@@ -221,10 +263,21 @@ impl Op {
             | HasAttribute(_)
             | HasAttributeValue { .. }
             | ActingUnder(_) => 0,
-            Field(_) | Matches(_) | Under(_) | Neg | Not | Lower | Upper | Len | Age | Has => 1,
+            Field(_)
+            | Matches(_)
+            | Under(_)
+            | Neg
+            | Not
+            | Lower
+            | Upper
+            | Len
+            | Age
+            | Has
+            | RegexReplace { .. } => 1,
             Index | Eq | Ne | Lt | Le | Gt | Ge | In | Contains | Add | Sub | And | Or
-            | StartsWith | EndsWith => 2,
-            Concat(n) => *n,
+            | StartsWith | EndsWith | Substring => 2,
+            Replace | SubstringFor | Lpad | Rpad => 3,
+            Concat(n) | Coalesce(n) => *n,
             JumpIfFalse(_) | JumpIfTrue(_) | Branch { .. } | Jump(_) => {
                 return StackEffect::Control
             }
@@ -326,7 +379,7 @@ pub enum StackError {
         /// The depth at the end.
         depth: u32,
     },
-    /// A `Concat` takes no operand or more than [`MAX_CONCAT_ARGS`].
+    /// A `Concat` or `Coalesce` takes no operand or more than [`MAX_CONCAT_ARGS`].
     BadArity {
         /// The op's position.
         pc: usize,
@@ -420,7 +473,7 @@ pub fn stack_depth(code: &[Op]) -> Result<u32, StackError> {
         };
         match op.effect() {
             StackEffect::Plain { pops } => {
-                if let Op::Concat(n) = op {
+                if let Op::Concat(n) | Op::Coalesce(n) = op {
                     if *n == 0 || *n > MAX_CONCAT_ARGS {
                         return Err(StackError::BadArity { pc, n: *n });
                     }

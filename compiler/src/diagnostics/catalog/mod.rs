@@ -13,6 +13,7 @@ mod mismatch;
 mod names;
 mod policies;
 mod scopes;
+mod strings;
 mod techniques;
 mod tests;
 mod types;

@@ -17,5 +17,6 @@ pub fn constant(c: &Const, ty: &Ty) -> Value {
         (Const::Date(d), _) => Value::Date(*d),
         (Const::Timestamp(t), _) => Value::Timestamp(*t),
         (Const::Duration(seconds), _) => Value::Int(*seconds),
+        (Const::Months(_), _) => Value::Null,
     }
 }

@@ -13,7 +13,7 @@ impl Checker<'_> {
     pub(super) fn negate(&mut self, inner: &Expr, span: Span, ctx: &mut ExprCtx) -> CExpr {
         let c = self.expr(inner, ctx);
         match c.ty {
-            Ty::Int | Ty::Decimal | Ty::Duration | Ty::Error => {
+            Ty::Int | Ty::Decimal | Ty::Duration | Ty::Months | Ty::Error => {
                 let ty = c.ty.clone();
                 CExpr::new(CKind::Neg(Box::new(c)), ty, span)
             }

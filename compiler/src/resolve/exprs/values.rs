@@ -5,6 +5,7 @@ use crate::diagnostics::Diagnostic;
 use crate::model::{CExpr, CKind, Const, Ty};
 use crate::resolve::Checker;
 use pol_grammar::ast::{Expr, Ident, Literal};
+use pol_grammar::duration::DurationValue;
 use pol_grammar::Span;
 
 /// A literal's constant and type.
@@ -15,7 +16,10 @@ pub(super) fn literal(l: &Literal, span: Span) -> CExpr {
         Literal::Str(s) => (Const::Text(s.value.clone()), Ty::Text),
         Literal::Bool(b) => (Const::Bool(*b), Ty::Bool),
         Literal::Null => (Const::Null, Ty::Null),
-        Literal::Duration(d) => (Const::Duration(d.seconds), Ty::Duration),
+        Literal::Duration(d) => match d.value() {
+            DurationValue::Seconds(s) => (Const::Duration(s), Ty::Duration),
+            DurationValue::Months(m) => (Const::Months(m), Ty::Months),
+        },
     };
     CExpr::new(CKind::Const(c), ty, span)
 }

@@ -53,7 +53,10 @@ impl Reads {
     fn filter(&mut self, f: &RowFilter, meta: &SourceMeta) {
         match f {
             RowFilter::Where(p) => self.program(*p),
-            RowFilter::NewerThan(_) | RowFilter::OlderThan(_) => self.position(meta.event_pos),
+            RowFilter::NewerThan(_)
+            | RowFilter::OlderThan(_)
+            | RowFilter::NewerThanMonths(_)
+            | RowFilter::OlderThanMonths(_) => self.position(meta.event_pos),
             RowFilter::Sample(_) => self.position(meta.key_pos),
             RowFilter::Never => {}
             RowFilter::Linked { column, .. } => {

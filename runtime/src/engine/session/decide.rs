@@ -12,7 +12,7 @@ use crate::bundle::{
 };
 use crate::engine::explain::RowRuleExplanation;
 use crate::program::interp::{eq_tri, run, Env};
-use crate::program::Tri;
+use crate::program::{calendar, Tri};
 use crate::value::Value;
 
 /// Decides a candidate's body, `cond` giving each condition's value.
@@ -93,18 +93,22 @@ impl<'s> SourceSession<'s> {
         };
         let cutoff =
             |secs: i64| chrono::Duration::try_seconds(secs).and_then(|d| now.checked_sub_signed(d));
+        let newer = |cut: Option<DateTime<Utc>>| match (event(), cut) {
+            (Some(t), Some(c)) => Tri::from_bool(t > c),
+            (Some(_), None) => Tri::True,
+            _ => Tri::Unknown,
+        };
+        let older = |cut: Option<DateTime<Utc>>| match (event(), cut) {
+            (Some(t), Some(c)) => Tri::from_bool(t < c),
+            (Some(_), None) => Tri::False,
+            _ => Tri::Unknown,
+        };
         match f {
             RowFilter::Where(p) => self.cond(*p, env),
-            RowFilter::NewerThan(secs) => match (event(), cutoff(*secs)) {
-                (Some(t), Some(c)) => Tri::from_bool(t > c),
-                (Some(_), None) => Tri::True,
-                _ => Tri::Unknown,
-            },
-            RowFilter::OlderThan(secs) => match (event(), cutoff(*secs)) {
-                (Some(t), Some(c)) => Tri::from_bool(t < c),
-                (Some(_), None) => Tri::False,
-                _ => Tri::Unknown,
-            },
+            RowFilter::NewerThan(secs) => newer(cutoff(*secs)),
+            RowFilter::OlderThan(secs) => older(cutoff(*secs)),
+            RowFilter::NewerThanMonths(m) => newer(calendar::add_months(now, -*m)),
+            RowFilter::OlderThanMonths(m) => older(calendar::add_months(now, -*m)),
             RowFilter::Sample(pct) => {
                 let key = self.meta.key_pos.and_then(|k| state.cell(k));
                 match key {
