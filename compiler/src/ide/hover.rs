@@ -49,6 +49,7 @@ fn meta_text(c: &crate::model::Const) -> String {
         Const::Bool(b) => b.to_string(),
         Const::Null => "null".to_string(),
         Const::Duration(s) => format!("{s}s"),
+        Const::Months(m) => format!("{m}mo"),
     }
 }
 

@@ -330,11 +330,16 @@ impl Checker<'_> {
     fn approval(&mut self, a: &ast::Approval, file: FileId) -> Option<Approval> {
         let window = match &a.window {
             Some(w) => {
-                if !(MIN_APPROVAL_SECONDS..=MAX_APPROVAL_SECONDS).contains(&w.seconds) {
+                // A calendar window (`1mo`) is always out of range (5m–72h).
+                let secs = match w.value() {
+                    DurationValue::Seconds(s) => s,
+                    DurationValue::Months(_) => -1,
+                };
+                if !(MIN_APPROVAL_SECONDS..=MAX_APPROVAL_SECONDS).contains(&secs) {
                     self.diags
                         .push(Diagnostic::approval_window(Loc::new(file, w.span)));
                 }
-                w.seconds
+                secs
             }
             None => DEFAULT_APPROVAL_SECONDS,
         };

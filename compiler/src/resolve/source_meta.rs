@@ -19,7 +19,7 @@ pub(super) fn const_type(c: &Const) -> &'static str {
         Const::Text(_) => "text",
         Const::Date(_) => "a date",
         Const::Timestamp(_) => "a timestamp",
-        Const::Duration(_) => "a duration",
+        Const::Duration(_) | Const::Months(_) => "a duration",
     }
 }
 
