@@ -287,6 +287,7 @@ pub enum Tok<'a> {
     KwRole,
     KwAttribute,
     KwActing,
+    KwTable,
 }
 
 impl Tok<'_> {
@@ -403,6 +404,7 @@ impl Tok<'_> {
             Tok::KwRole => "role",
             Tok::KwAttribute => "attribute",
             Tok::KwActing => "acting",
+            Tok::KwTable => "table",
             Tok::Ident(_)
             | Tok::Quoted(_)
             | Tok::Label(_)
@@ -429,6 +431,7 @@ impl Tok<'_> {
                 | Tok::KwLevel
                 | Tok::KwSettings
                 | Tok::KwTest
+                | Tok::KwTable
         )
     }
 
@@ -678,4 +681,5 @@ pub const KEYWORDS: &[(&str, Tok<'static>)] = &[
     ("role", Tok::KwRole),
     ("attribute", Tok::KwAttribute),
     ("acting", Tok::KwActing),
+    ("table", Tok::KwTable),
 ];

@@ -209,6 +209,7 @@ fn only_starts_declaration(prev: &Tok, tok: &Tok) -> bool {
         | Tok::KwTest => !matches!(prev, Tok::Dot),
         Tok::KwSource => !matches!(prev, Tok::Dot | Tok::KwOn),
         Tok::KwTag => !matches!(prev, Tok::Dot | Tok::KwAny),
+        Tok::KwTable => !matches!(prev, Tok::Dot | Tok::KwIn),
         _ => false,
     }
 }

@@ -62,11 +62,13 @@ pub mod bundle;
 pub mod engine;
 pub mod grants;
 pub mod json;
+pub mod lookup;
 #[cfg(feature = "postgres")]
 pub mod pg;
 pub mod program;
 
 pub use bundle::{Bundle, BundleError};
+pub use lookup::{LookupKind, LookupValues, TableError};
 pub use engine::{
     Engine, InputWarning, LoadError, RowExplanation, Session, SourceSession, SubjectError,
     SubjectIssue,

@@ -30,6 +30,7 @@ use sha2::{Digest, Sha256};
 use super::guard::Guard;
 use super::verify::{self, VerifyError};
 use super::{Bundle, DebugInfo};
+use crate::lookup::LookupPlan;
 
 /// The four bytes every bundle starts with.
 pub const MAGIC: &[u8; 4] = b"POLB";
@@ -158,6 +159,14 @@ impl Bundle {
         let mut body = postcard::to_allocvec(self).map_err(encode)?;
         if self.format_version >= DEBUG_SECTION_VERSION {
             body = postcard::to_extend(&self.debug, body).map_err(encode)?;
+            if !self.lookups.is_empty() {
+                body = postcard::to_extend(&self.lookups, body).map_err(encode)?;
+            }
+        } else if !self.lookups.is_empty() {
+            return Err(BundleError::Encode(format!(
+                "format version {} has no lookup tables section",
+                self.format_version
+            )));
         }
         let len = u32::try_from(body.len())
             .map_err(|_| BundleError::Encode("the body is larger than 4 GiB".to_owned()))?;
@@ -258,20 +267,38 @@ pub fn decode_unverified(bytes: &[u8]) -> Result<Bundle, BundleError> {
         }
         Ok(b)
     });
-    let bundle = match decoded {
+    let mut bundle = match decoded {
         Ok(b) => b,
         Err(_) if hit.get() => return Err(BundleError::TooDeep),
         Err(e) => return Err(BundleError::Malformed(e.to_string())),
     };
-    match de.finalize() {
-        Ok([]) => {}
-        Ok(rest) => {
+    let rest = de
+        .finalize()
+        .map_err(|e| BundleError::Malformed(e.to_string()))?;
+    if !rest.is_empty() {
+        if version < DEBUG_SECTION_VERSION {
             return Err(BundleError::Malformed(format!(
                 "{} bytes left after the bundle",
                 rest.len()
-            )))
+            )));
         }
-        Err(e) => return Err(BundleError::Malformed(e.to_string())),
+        // The optional lookup tables section (see `Bundle::lookups`).
+        let mut de = postcard::Deserializer::from_bytes(rest);
+        bundle.lookups = match Vec::<LookupPlan>::deserialize(Guard::new(&mut de, MAX_NESTING, &hit)) {
+            Ok(l) => l,
+            Err(_) if hit.get() => return Err(BundleError::TooDeep),
+            Err(e) => return Err(BundleError::Malformed(e.to_string())),
+        };
+        match de.finalize() {
+            Ok([]) => {}
+            Ok(rest) => {
+                return Err(BundleError::Malformed(format!(
+                    "{} bytes left after the bundle",
+                    rest.len()
+                )))
+            }
+            Err(e) => return Err(BundleError::Malformed(e.to_string())),
+        }
     }
     if bundle.format_version != version {
         return Err(BundleError::Malformed(format!(

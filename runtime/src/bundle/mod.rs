@@ -18,6 +18,7 @@ pub mod verify;
 
 use serde::{Deserialize, Serialize};
 
+use crate::lookup::LookupPlan;
 use crate::program::Program;
 use crate::techniques::Technique;
 use crate::value::ColumnType;
@@ -66,6 +67,12 @@ pub struct Bundle {
     /// tables, from format version 2 on (not part of the postcard struct).
     #[serde(skip)]
     pub debug: DebugInfo,
+    /// The lookup tables ([`crate::lookup`]), by index ([`Op::InTable`](crate::program::Op)).
+    /// Encoded after the debug section, and only when there is one: a bundle without tables
+    /// is byte for byte what it was before tables existed, and a runtime that predates them
+    /// refuses a bundle with them (bytes left after the bundle) rather than ignore a condition.
+    #[serde(skip)]
+    pub lookups: Vec<LookupPlan>,
 }
 
 /// One purpose of the hierarchy.
@@ -293,6 +300,7 @@ impl Bundle {
             settings: Settings::default(),
             grants: Vec::new(),
             debug: DebugInfo::default(),
+            lookups: Vec::new(),
         }
     }
 

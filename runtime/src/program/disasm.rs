@@ -69,6 +69,7 @@ pub const MNEMONICS: &[&str] = &[
     "has_attribute",
     "has_attribute_value",
     "acting_under",
+    "in_table",
 ];
 
 impl Op {
@@ -123,6 +124,7 @@ impl Op {
             HasAttribute(_) => "has_attribute",
             HasAttributeValue { .. } => "has_attribute_value",
             ActingUnder(_) => "acting_under",
+            InTable(_) => "in_table",
         }
     }
 }
@@ -133,7 +135,7 @@ impl fmt::Display for Op {
         let m = self.mnemonic();
         match self {
             Const(i) | Column(i) | UserField(i) | Field(i) | Matches(i) | Under(i) | InGroup(i)
-            | HasRole(i) | HasAttribute(i) | ActingUnder(i) | Concat(i) | JumpIfFalse(i)
+            | HasRole(i) | HasAttribute(i) | ActingUnder(i) | InTable(i) | Concat(i) | JumpIfFalse(i)
             | JumpIfTrue(i) | Jump(i) => write!(f, "{m} {i}"),
             Duration(s) => write!(f, "{m} {s}s"),
             Branch { else_, end } => write!(f, "{m} else {else_} end {end}"),
@@ -594,6 +596,11 @@ fn operand(b: &Bundle, p: &Program, sources: Option<&BTreeSet<usize>>, op: &Op) 
             .map(|r| format!("r{r:?}"))
             .unwrap_or_else(|| "?".to_owned()),
         Op::Under(i) | Op::ActingUnder(i) => purpose(*i),
+        Op::InTable(i) => b
+            .lookups
+            .get(*i as usize)
+            .map(|t| format!("table {}", t.name))
+            .unwrap_or_else(|| "?".to_owned()),
         _ => String::new(),
     }
 }

@@ -184,6 +184,11 @@ pub enum Op {
     },
     /// `user acting under purposes[i]`: some purpose of the user is it or below it.
     ActingUnder(u32),
+
+    // ---- lookup tables ---------------------------------------------------------------------
+    /// `x in table lookups[i]`: pops `x`; whether the session's snapshot of table `i` holds it
+    /// (unknown for null, a value of another type, or a table not supplied yet).
+    InTable(u32),
 }
 
 /// What an op does to the stack, for the verifier and the assembler.
@@ -220,7 +225,8 @@ impl Op {
             | HasAttribute(_)
             | HasAttributeValue { .. }
             | ActingUnder(_) => 0,
-            Field(_) | Matches(_) | Under(_) | Neg | Not | Lower | Upper | Len | Age | Has => 1,
+            Field(_) | Matches(_) | Under(_) | Neg | Not | Lower | Upper | Len | Age | Has
+            | InTable(_) => 1,
             Index | Eq | Ne | Lt | Le | Gt | Ge | In | Contains | Add | Sub | And | Or
             | StartsWith | EndsWith => 2,
             Concat(n) => *n,
