@@ -154,6 +154,7 @@ pub fn symbol_kind(k: IdeSymbolKind) -> lsp::SymbolKind {
         IdeSymbolKind::Rule => lsp::SymbolKind::EVENT,
         IdeSymbolKind::Exempt => lsp::SymbolKind::OBJECT,
         IdeSymbolKind::Level => lsp::SymbolKind::ENUM,
+        IdeSymbolKind::Table => lsp::SymbolKind::ARRAY,
         IdeSymbolKind::Settings => lsp::SymbolKind::NAMESPACE,
         IdeSymbolKind::Test => lsp::SymbolKind::METHOD,
     }

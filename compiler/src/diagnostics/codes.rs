@@ -94,6 +94,10 @@ codes! {
     UndeclaredLevel = "E0041", Error, "undeclared masking level";
     ExprResultType = "E0042", Error, "`expr(…)` result does not fit the column's type";
     GuaranteeBroken = "E0043", Error, "guarantee does not hold";
+    UndeclaredTable = "E0050", Error, "undeclared lookup table";
+    BadTableFile = "E0051", Error, "lookup table file cannot be read";
+    TableOutsidePolicySet = "E0052", Error, "lookup table file outside the policy set";
+    TableType = "E0053", Error, "lookup table of a type it cannot hold";
     TypeFallback = "W0001", Warning, "technique falls back on a column type it does not apply to";
     Lockout = "W0002", Warning, "rule locked out of a source";
     TaggedColumnSkip = "W0003", Warning, "`row[tagged …]` rule skips a source";

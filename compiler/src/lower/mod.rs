@@ -93,8 +93,22 @@ fn lower_from(model: &Model, resolution: &Resolution, spans: Option<&SourceMap>)
     };
     bundle.sources = (0..model.sources.len()).map(|s| cx.source(s)).collect();
     bundle.grants = cx.grants();
+    bundle.lookups = model.tables.iter().map(lookup_plan).collect();
     cx.tables.into_bundle(&mut bundle);
     bundle
+}
+
+/// A lookup table as the bundle carries it: a file table with its values, a table supplied at
+/// run time without.
+fn lookup_plan(t: &crate::model::LookupTable) -> pol_runtime::lookup::LookupPlan {
+    pol_runtime::lookup::LookupPlan {
+        name: t.name.clone(),
+        kind: t.kind,
+        values: match &t.origin {
+            crate::model::TableOrigin::File { values, .. } => Some(values.clone()),
+            crate::model::TableOrigin::Supplied => None,
+        },
+    }
 }
 
 /// The runtime type of a declared subject field (sets are lists; a type without a runtime

@@ -6,6 +6,7 @@ mod declare;
 pub mod exprs;
 pub mod memo;
 mod policies;
+mod tables;
 pub mod suggest;
 pub mod techniques;
 mod tests;
@@ -94,6 +95,7 @@ pub fn resolve_after(
         None => {
             previous = None;
             c.declare_names();
+            c.declare_tables();
             c.declare_sources();
             c.build_index();
             c.check_columns();

@@ -10,6 +10,7 @@ mod lockout;
 mod mismatch;
 mod names;
 mod policies;
+mod tables;
 mod techniques;
 mod tests;
 mod types;
