@@ -11,16 +11,25 @@ use crate::table_file::{self, TableFormat, MAX_TABLE_FILE_BYTES};
 use pol_grammar::ast::{Decl, Expr, Ident, StrLit, TableDecl, TypeExpr};
 use pol_grammar::Span;
 use pol_runtime::{LookupKind, LookupValues};
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
 impl Checker<'_> {
     /// Declares every `table` of the set, reading file tables.
     pub(super) fn declare_tables(&mut self) {
         let asts = self.asts;
+        // Every name declared so far, even by a declaration with an error.
+        let mut seen: HashMap<&str, Loc> = HashMap::new();
         for (fi, ast) in asts.iter().enumerate() {
             let file = FileId(fi as u32);
             for decl in &ast.decls {
                 if let Decl::Table(t) = decl {
+                    let at = Loc::new(file, t.name.span);
+                    if let Some(&first) = seen.get(t.name.name.as_str()) {
+                        self.duplicate("lookup table", &t.name.name, at, first);
+                        continue;
+                    }
+                    seen.insert(&t.name.name, at);
                     self.declare_table(t, file);
                 }
             }
@@ -29,11 +38,6 @@ impl Checker<'_> {
 
     fn declare_table(&mut self, t: &TableDecl, file: FileId) {
         let at = Loc::new(file, t.name.span);
-        if let Some(first) = self.model.tables.iter().find(|x| x.name == t.name.name) {
-            let first = first.loc;
-            self.duplicate("lookup table", &t.name.name, at, first);
-            return;
-        }
         let kind = self.table_kind(&t.ty, file);
         let origin = match (&t.origin, kind) {
             (pol_grammar::ast::TableOrigin::Supplied(_), _) => TableOrigin::Supplied,
