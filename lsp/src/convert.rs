@@ -117,6 +117,7 @@ pub fn completion_kind(k: CompletionKind) -> lsp::CompletionItemKind {
         CompletionKind::SubjectField => lsp::CompletionItemKind::PROPERTY,
         CompletionKind::Technique => lsp::CompletionItemKind::FUNCTION,
         CompletionKind::Type => lsp::CompletionItemKind::TYPE_PARAMETER,
+        CompletionKind::Table => lsp::CompletionItemKind::STRUCT,
     }
 }
 
