@@ -25,6 +25,7 @@ mod grants_cli;
 mod grants_postgres;
 mod ide_features;
 mod language_reference;
+mod lookup_tables;
 mod lowering;
 mod never_panics;
 mod policy_sets;
