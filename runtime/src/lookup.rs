@@ -330,6 +330,49 @@ mod tests {
         assert_eq!(snap.contains(7, &Value::Int(1)), Tri::Unknown);
     }
 
+    fn bundle_with(lookups: Vec<LookupPlan>, table: u32) -> crate::Bundle {
+        let mut b = crate::Bundle::new();
+        b.programs.push(crate::program::Program::new(
+            vec![crate::program::Op::Login, crate::program::Op::InTable(table)],
+            vec![],
+        ));
+        b.lookups = lookups;
+        b
+    }
+
+    #[test]
+    fn the_lookup_section_round_trips_and_is_absent_without_tables() {
+        let b = bundle_with(plans(), 1);
+        let bytes = b.to_bytes().unwrap();
+        assert_eq!(crate::Bundle::from_bytes(&bytes).unwrap(), b);
+        // Without tables the bytes are those of a bundle that never had the section.
+        let mut plain = crate::Bundle::new();
+        plain.strings.push("x".into());
+        let bytes = plain.to_bytes().unwrap();
+        let mut body = postcard::to_allocvec(&plain).unwrap();
+        body = postcard::to_extend(&plain.debug, body).unwrap();
+        assert_eq!(&bytes[crate::bundle::format::HEADER_LEN..], &body[..]);
+        // A version-1 bundle cannot carry tables.
+        let mut old = b.clone();
+        old.format_version = 1;
+        assert!(old.to_bytes().is_err());
+    }
+
+    #[test]
+    fn the_verifier_refuses_bad_tables() {
+        let err = |b: crate::Bundle| b.verify().unwrap_err().to_string();
+        assert!(err(bundle_with(plans(), 2)).contains("lookup table"), "index");
+        let mut twice = plans();
+        twice[1].name = "regions".into();
+        assert!(err(bundle_with(twice, 0)).contains("two lookup tables have this name"));
+        let mut mistyped = plans();
+        mistyped[0].kind = LookupKind::Int;
+        assert!(err(bundle_with(mistyped, 0)).contains("its values are text and it is declared int"));
+        let mut long = plans();
+        long[0].values = Some(LookupValues::Text(vec!["x".repeat(MAX_TABLE_TEXT_BYTES + 1)]));
+        assert!(err(bundle_with(long, 0)).contains("longer than"));
+    }
+
     #[test]
     fn setting_a_table_leaves_earlier_snapshots_as_they_were() {
         let tables = Tables::new(&plans());

@@ -231,7 +231,15 @@ fn tables(b: &Bundle, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             .iter()
             .map(|r| format!("{} (policy {})", r.name, r.policy)),
     )?;
-    list(f, "techniques", b.techniques.iter().map(technique))
+    list(f, "techniques", b.techniques.iter().map(technique))?;
+    list(
+        f,
+        "lookup tables",
+        b.lookups.iter().map(|t| match &t.values {
+            Some(v) => format!("{}: {}, {} values", t.name, t.kind.name(), v.len()),
+            None => format!("{}: {}, supplied at run time", t.name, t.kind.name()),
+        }),
+    )
 }
 
 fn list(
