@@ -109,7 +109,10 @@ fn typed(cells: Vec<(usize, Cell)>, kind: LookupKind) -> Result<LookupValues, Ta
                         return Err(TableFileError::at(line, "a number in a `text` table"))
                     }
                     Cell::Other(what) => {
-                        return Err(TableFileError::at(line, format!("{what} in a `text` table")))
+                        return Err(TableFileError::at(
+                            line,
+                            format!("{what} in a `text` table"),
+                        ))
                     }
                 }
             }
@@ -130,7 +133,10 @@ fn typed(cells: Vec<(usize, Cell)>, kind: LookupKind) -> Result<LookupValues, Ta
                         }
                     },
                     Cell::Other(what) => {
-                        return Err(TableFileError::at(line, format!("{what} in an `int` table")))
+                        return Err(TableFileError::at(
+                            line,
+                            format!("{what} in an `int` table"),
+                        ))
                     }
                 }
             }
@@ -160,7 +166,10 @@ fn csv_records(text: &str) -> Result<Vec<(usize, Vec<String>)>, TableFileError> 
                     loop {
                         match chars.next() {
                             None => {
-                                return Err(TableFileError::at(start, "a quoted field is not closed"))
+                                return Err(TableFileError::at(
+                                    start,
+                                    "a quoted field is not closed",
+                                ))
                             }
                             Some('"') if chars.peek() == Some(&'"') => {
                                 chars.next();
@@ -204,7 +213,8 @@ fn csv_records(text: &str) -> Result<Vec<(usize, Vec<String>)>, TableFileError> 
             }
         }
         fields.push(field);
-        let blank = fields.len() == 1 && fields.first().is_some_and(String::is_empty) && !quoted_field;
+        let blank =
+            fields.len() == 1 && fields.first().is_some_and(String::is_empty) && !quoted_field;
         if !blank {
             records.push((start, fields));
         }
@@ -383,7 +393,8 @@ mod tests {
 
     #[test]
     fn csv_reads_one_column_with_quotes_and_blank_lines() {
-        let text = "code,name\nEU,\"Europe, the union\"\n\n\"U\"\"S\",\"United\nStates\"\r\nFR,France\n";
+        let text =
+            "code,name\nEU,\"Europe, the union\"\n\n\"U\"\"S\",\"United\nStates\"\r\nFR,France\n";
         let v = parse(text, TableFormat::Csv, Some("code"), LookupKind::Text).unwrap();
         assert_eq!(texts(v), ["EU", "U\"S", "FR"]);
         let v = parse(text, TableFormat::Csv, Some("name"), LookupKind::Text).unwrap();
@@ -397,7 +408,10 @@ mod tests {
         let e = parse("a,b\n1,2\n", TableFormat::Csv, None, LookupKind::Int).unwrap_err();
         assert_eq!(
             e,
-            TableFileError::at(1, "the file has 2 columns (`a`, `b`); name one with `column NAME`")
+            TableFileError::at(
+                1,
+                "the file has 2 columns (`a`, `b`); name one with `column NAME`"
+            )
         );
         let e = parse("id\n1\n\"x\ny\"\n", TableFormat::Csv, None, LookupKind::Int).unwrap_err();
         assert_eq!(e, TableFileError::at(3, "`x\\ny` is not an int"));
@@ -414,8 +428,13 @@ mod tests {
         let text = "[\n {\"id\": \"a,[\"},\n {\"id\": \"b\"}\n]";
         let v = parse(text, TableFormat::Json, Some("id"), LookupKind::Text).unwrap();
         assert_eq!(texts(v), ["a,[", "b"]);
-        let e = parse("[\n \"a\",\n null\n]", TableFormat::Json, None, LookupKind::Text)
-            .unwrap_err();
+        let e = parse(
+            "[\n \"a\",\n null\n]",
+            TableFormat::Json,
+            None,
+            LookupKind::Text,
+        )
+        .unwrap_err();
         assert_eq!(
             e,
             TableFileError::at(3, "null (a lookup table holds no null) in a `text` table")

@@ -27,7 +27,8 @@ policy frozen_notes {
 }
 "#;
 
-const REGIONS: &str = "code,name\nFR,France\n\"DE\",\"Germany, Federal Republic\"\nFR,France again\n";
+const REGIONS: &str =
+    "code,name\nFR,France\n\"DE\",\"Germany, Federal Republic\"\nFR,France again\n";
 
 fn set_with(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -120,7 +121,14 @@ fn a_built_bundle_carries_its_file_tables() {
              {\"id\":4,\"country\":\"de\",\"account\":2,\"note\":\"n4\"}\n",
         ),
     ]);
-    let eval = ["--subject", "s.json", "--source", "orders", "--rows", "rows.jsonl"];
+    let eval = [
+        "--subject",
+        "s.json",
+        "--source",
+        "orders",
+        "--rows",
+        "rows.jsonl",
+    ];
     let from_source = polc(dir.path(), &[&["eval", "."][..], &eval].concat());
     let expected = "{\"id\":1,\"country\":\"FR\",\"account\":1,\"note\":\"*******\"}\n\
                     {\"id\":3,\"country\":\"DE\",\"account\":2,\"note\":\"*******\"}\n";
@@ -128,13 +136,19 @@ fn a_built_bundle_carries_its_file_tables() {
     let (code, _, stderr) = polc(dir.path(), &["build", "p.pol", "-o", "b.polb"]);
     assert_eq!(code, 0, "{stderr}");
     std::fs::remove_file(dir.path().join("regions.csv")).unwrap();
-    let from_bundle = polc(dir.path(), &[&["eval", "--bundle", "b.polb"][..], &eval].concat());
+    let from_bundle = polc(
+        dir.path(),
+        &[&["eval", "--bundle", "b.polb"][..], &eval].concat(),
+    );
     assert_eq!(from_bundle, (0, expected.to_string(), String::new()));
     // The disassembly names the table each op reads.
     std::fs::write(dir.path().join("regions.csv"), REGIONS).unwrap();
     let (_, asm, _) = polc(dir.path(), &["build", "p.pol", "--emit", "asm"]);
     assert!(asm.contains("in_table 0              ; table eu"), "{asm}");
-    assert!(asm.contains("in_table 1              ; table frozen"), "{asm}");
+    assert!(
+        asm.contains("in_table 1              ; table frozen"),
+        "{asm}"
+    );
 }
 
 fn engine_of(text: &str, files: &[(&str, &str)]) -> (tempfile::TempDir, Engine) {
@@ -266,9 +280,13 @@ fn the_editor_hovers_completes_finds_and_renames_tables() {
         "**lookup table** `eu`: `text`\n\nFrom `regions.csv`: 2 distinct values (3 read). Built into the bundle.\n\nCountries the EU desk handles."
     );
     let supplied_at = POLICY.find("table frozen using").unwrap() + "table ".len();
-    let h = ide.hover(file, supplied_at).expect("hover on a supplied table");
+    let h = ide
+        .hover(file, supplied_at)
+        .expect("hover on a supplied table");
     assert!(
-        h.markdown.starts_with("**lookup table** `frozen`: `int`\n\nSupplied by the application at run time"),
+        h.markdown.starts_with(
+            "**lookup table** `frozen`: `int`\n\nSupplied by the application at run time"
+        ),
         "{}",
         h.markdown
     );
@@ -292,7 +310,10 @@ fn the_editor_hovers_completes_finds_and_renames_tables() {
     assert_eq!(
         tables,
         [
-            ("eu".to_string(), Some("text table, from \"regions.csv\"".to_string())),
+            (
+                "eu".to_string(),
+                Some("text table, from \"regions.csv\"".to_string())
+            ),
             (
                 "frozen".to_string(),
                 Some("int table, supplied at run time".to_string())

@@ -239,7 +239,9 @@ impl Applied {
         let keys = KeyRing::new(MaskingKey::from_bytes(KEY).expect("key"));
         let engine = Engine::from_bundle(bundle, Some(keys)).expect("engine");
         for (name, values) in &self.supplied {
-            engine.set_table(name, values.clone()).expect("a supplied table");
+            engine
+                .set_table(name, values.clone())
+                .expect("a supplied table");
         }
         let session = engine.session(subject, now).expect("session");
         let src = session.source(source).expect("source");

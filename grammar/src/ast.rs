@@ -516,10 +516,7 @@ pub struct TableDecl {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum TableOrigin {
     /// `from "FILE" [column NAME]`: a CSV or JSON file, its path relative to the declaring file.
-    File {
-        path: StrLit,
-        column: Option<Ident>,
-    },
+    File { path: StrLit, column: Option<Ident> },
     /// `supplied at run time`: the application supplies the values through the runtime API.
     Supplied(Span),
 }

@@ -68,8 +68,8 @@ pub mod pg;
 pub mod program;
 
 pub use bundle::{Bundle, BundleError};
-pub use lookup::{LookupKind, LookupValues, TableError};
 pub use engine::{
     Engine, InputWarning, LoadError, RowExplanation, Session, SourceSession, SubjectError,
     SubjectIssue,
 };
+pub use lookup::{LookupKind, LookupValues, TableError};

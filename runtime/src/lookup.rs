@@ -333,7 +333,10 @@ mod tests {
     fn bundle_with(lookups: Vec<LookupPlan>, table: u32) -> crate::Bundle {
         let mut b = crate::Bundle::new();
         b.programs.push(crate::program::Program::new(
-            vec![crate::program::Op::Login, crate::program::Op::InTable(table)],
+            vec![
+                crate::program::Op::Login,
+                crate::program::Op::InTable(table),
+            ],
             vec![],
         ));
         b.lookups = lookups;
@@ -361,15 +364,22 @@ mod tests {
     #[test]
     fn the_verifier_refuses_bad_tables() {
         let err = |b: crate::Bundle| b.verify().unwrap_err().to_string();
-        assert!(err(bundle_with(plans(), 2)).contains("lookup table"), "index");
+        assert!(
+            err(bundle_with(plans(), 2)).contains("lookup table"),
+            "index"
+        );
         let mut twice = plans();
         twice[1].name = "regions".into();
         assert!(err(bundle_with(twice, 0)).contains("two lookup tables have this name"));
         let mut mistyped = plans();
         mistyped[0].kind = LookupKind::Int;
-        assert!(err(bundle_with(mistyped, 0)).contains("its values are text and it is declared int"));
+        assert!(
+            err(bundle_with(mistyped, 0)).contains("its values are text and it is declared int")
+        );
         let mut long = plans();
-        long[0].values = Some(LookupValues::Text(vec!["x".repeat(MAX_TABLE_TEXT_BYTES + 1)]));
+        long[0].values = Some(LookupValues::Text(vec![
+            "x".repeat(MAX_TABLE_TEXT_BYTES + 1)
+        ]));
         assert!(err(bundle_with(long, 0)).contains("longer than"));
     }
 

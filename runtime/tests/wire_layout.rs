@@ -91,6 +91,7 @@ fn ops() -> Vec<Op> {
             value: 16,
         },
         ActingUnder(17),
+        InTable(18),
     ]
 }
 

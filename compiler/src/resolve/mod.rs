@@ -6,8 +6,8 @@ mod declare;
 pub mod exprs;
 pub mod memo;
 mod policies;
-mod tables;
 pub mod suggest;
+mod tables;
 pub mod techniques;
 mod tests;
 

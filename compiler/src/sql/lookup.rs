@@ -105,7 +105,9 @@ fn file_values(out: &mut String, s: &str, name: &str, values: &LookupValues) {
             let mut v = v.clone();
             v.sort_unstable();
             v.dedup();
-            v.into_iter().map(|i| format!("({name}, NULL, {i})")).collect()
+            v.into_iter()
+                .map(|i| format!("({name}, NULL, {i})"))
+                .collect()
         }
     };
     for chunk in rows.chunks(VALUES_PER_INSERT) {

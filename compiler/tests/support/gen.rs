@@ -181,7 +181,11 @@ fn tables(t: &mut Tape) -> Vec<(String, pol_runtime::LookupValues)> {
         ));
     }
     if !t.one_in(3) {
-        let values = [0, 30, 42, 65].iter().filter(|_| t.pick(2) == 1).copied().collect();
+        let values = [0, 30, 42, 65]
+            .iter()
+            .filter(|_| t.pick(2) == 1)
+            .copied()
+            .collect();
         out.push(("ages".to_string(), pol_runtime::LookupValues::Int(values)));
     }
     out

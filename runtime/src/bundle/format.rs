@@ -284,11 +284,18 @@ pub fn decode_unverified(bytes: &[u8]) -> Result<Bundle, BundleError> {
         }
         // The optional lookup tables section (see `Bundle::lookups`).
         let mut de = postcard::Deserializer::from_bytes(rest);
-        bundle.lookups = match Vec::<LookupPlan>::deserialize(Guard::new(&mut de, MAX_NESTING, &hit)) {
-            Ok(l) => l,
-            Err(_) if hit.get() => return Err(BundleError::TooDeep),
-            Err(e) => return Err(BundleError::Malformed(e.to_string())),
-        };
+        bundle.lookups =
+            match Vec::<LookupPlan>::deserialize(Guard::new(&mut de, MAX_NESTING, &hit)) {
+                // `to_bytes` writes the section only when there are tables: one bundle, one encoding.
+                Ok(l) if l.is_empty() => {
+                    return Err(BundleError::Malformed(
+                        "an empty lookup tables section after the bundle".to_owned(),
+                    ))
+                }
+                Ok(l) => l,
+                Err(_) if hit.get() => return Err(BundleError::TooDeep),
+                Err(e) => return Err(BundleError::Malformed(e.to_string())),
+            };
         match de.finalize() {
             Ok([]) => {}
             Ok(rest) => {

@@ -135,8 +135,8 @@ impl fmt::Display for Op {
         let m = self.mnemonic();
         match self {
             Const(i) | Column(i) | UserField(i) | Field(i) | Matches(i) | Under(i) | InGroup(i)
-            | HasRole(i) | HasAttribute(i) | ActingUnder(i) | InTable(i) | Concat(i) | JumpIfFalse(i)
-            | JumpIfTrue(i) | Jump(i) => write!(f, "{m} {i}"),
+            | HasRole(i) | HasAttribute(i) | ActingUnder(i) | InTable(i) | Concat(i)
+            | JumpIfFalse(i) | JumpIfTrue(i) | Jump(i) => write!(f, "{m} {i}"),
             Duration(s) => write!(f, "{m} {s}s"),
             Branch { else_, end } => write!(f, "{m} else {else_} end {end}"),
             HasAttributeValue { name, value } => write!(f, "{m} {name} {value}"),
