@@ -362,3 +362,19 @@ fn the_lookup_example_documents_what_it_does() {
     assert_eq!((code, stderr.as_str()), (0, ""));
     assert!(readme.contains(&stdout), "README does not show\n{stdout}");
 }
+
+#[test]
+fn a_guarantee_that_rests_on_a_tables_contents_is_not_proved() {
+    let text = r#"table admins: text supplied at run time;
+source vault { id: int key, secret: text, }
+policy keep { mask column vault.secret using null for everyone except user.login in table admins }
+guarantee never unmasked column vault.secret;
+"#;
+    let mut map = SourceMap::new();
+    map.add("g.pol", text);
+    let a = pol_compiler::check(&map);
+    let codes: Vec<&str> = a.diagnostics.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, ["E0043"], "{:?}", a.diagnostics);
+    let notes = a.diagnostics[0].notes.join("\n");
+    assert!(notes.contains("user.login in table admins"), "{notes}");
+}
