@@ -38,10 +38,13 @@ impl Checker<'_> {
 
     fn declare_table(&mut self, t: &TableDecl, file: FileId) {
         let at = Loc::new(file, t.name.span);
-        let kind = self.table_kind(&t.ty, file);
-        let origin = match (&t.origin, kind) {
-            (pol_grammar::ast::TableOrigin::Supplied(_), _) => TableOrigin::Supplied,
-            (pol_grammar::ast::TableOrigin::File { path, column }, Some(kind)) => {
+        // A declaration with an error declares nothing: its uses are not reported again.
+        let Some(kind) = self.table_kind(&t.ty, file) else {
+            return;
+        };
+        let origin = match &t.origin {
+            pol_grammar::ast::TableOrigin::Supplied(_) => TableOrigin::Supplied,
+            pol_grammar::ast::TableOrigin::File { path, column } => {
                 let column = column.as_ref().map(|c| c.name.as_str());
                 match self.read_table_file(path, column, kind, file) {
                     Some(values) => TableOrigin::File {
@@ -51,13 +54,12 @@ impl Checker<'_> {
                     None => return,
                 }
             }
-            (pol_grammar::ast::TableOrigin::File { .. }, None) => return,
         };
         self.model.tables.push(LookupTable {
             name: t.name.name.clone(),
             loc: at,
             decl: Loc::new(file, t.span),
-            kind: kind.unwrap_or(LookupKind::Text),
+            kind,
             origin,
             doc: t.doc.clone(),
         });
