@@ -16,6 +16,7 @@ pub mod reference;
 pub mod resolve;
 pub mod source_map;
 pub mod sql;
+pub mod table_file;
 pub mod techniques;
 pub mod testing;
 

@@ -53,6 +53,15 @@ fn compare(case: &support::gen::Case) -> Result<(), String> {
         .map_err(|e| format!("the bundle does not encode: {e}\n{}", case.text))?;
     let engine = Engine::load(&bytes, Some(keys.clone()))
         .map_err(|e| format!("the bundle does not load: {e}\n{}", case.text))?;
+    // The lookup tables the case supplies, to both paths (the others stay unknown in both).
+    for (name, values) in &case.tables {
+        engine
+            .set_table(name, values.clone())
+            .map_err(|e| format!("the engine refuses table `{name}`: {e}"))?;
+        if !reference.supply_table(name, values.clone()) {
+            return Err(format!("the reference refuses table `{name}`"));
+        }
+    }
     for subject in &case.subjects {
         let mut session = engine
             .session(subject, now())
@@ -202,6 +211,7 @@ policy d on source s0 {
         sources: Vec::new(),
         subjects: vec![serde_json::json!({"login": "amy"})],
         rows: vec![("s0".to_string(), s0.clone()), ("s1".to_string(), s1)],
+        tables: Vec::new(),
     };
     compare(&case).unwrap();
     let a = case.check();

@@ -44,6 +44,7 @@ fn every_example_checks_clean() {
             "biobank",
             "data-platform",
             "language-md",
+            "lookup-tables",
             "marketing",
             "payments-vault",
             "support-desk"

@@ -30,6 +30,7 @@ mod ide_features;
 mod ide_why;
 mod language_reference;
 mod linked;
+mod lookup_tables;
 mod lowering;
 mod never_panics;
 mod policy_sets;

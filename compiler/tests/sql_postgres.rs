@@ -74,6 +74,8 @@ struct Applied {
     supported: Vec<String>,
     /// Per source, the rows as stored (each cell decoded as its type; a mismatch is null).
     rows: BTreeMap<String, Vec<Map<String, Json>>>,
+    /// The lookup tables supplied at run time (to the views' tables and to the engine).
+    supplied: Vec<(String, pol_runtime::LookupValues)>,
 }
 
 static SCHEMAS: AtomicUsize = AtomicUsize::new(0);
@@ -107,10 +109,50 @@ fn apply(cluster: &Arc<Cluster>, db: &str, analysis: Analysis) -> Applied {
         analysis,
         supported,
         rows: BTreeMap::new(),
+        supplied: Vec::new(),
     }
 }
 
 impl Applied {
+    /// Supplies lookup tables as an application does: each table's values, then `filled`, in
+    /// one transaction (docs/language.md, "Lookup tables in PostgreSQL").
+    fn supply(&mut self, tables: &[(String, pol_runtime::LookupValues)]) {
+        let s = &self.opts.schema;
+        let quote = |t: &str| format!("'{}'", t.replace('\'', "''"));
+        let mut sql = String::from("BEGIN;\n");
+        for (name, values) in tables {
+            let rows: Vec<String> = match values {
+                pol_runtime::LookupValues::Text(v) => v
+                    .iter()
+                    .map(|t| format!("({}, {}, NULL)", quote(name), quote(t)))
+                    .collect(),
+                pol_runtime::LookupValues::Int(v) => v
+                    .iter()
+                    .map(|i| format!("({}, NULL, {i})", quote(name)))
+                    .collect(),
+            };
+            sql.push_str(&format!(
+                "DELETE FROM {s}.lookup_values WHERE table_name = {};\n",
+                quote(name)
+            ));
+            if !rows.is_empty() {
+                sql.push_str(&format!(
+                    "INSERT INTO {s}.lookup_values (table_name, text_value, int_value) VALUES {} ON CONFLICT DO NOTHING;\n",
+                    rows.join(", ")
+                ));
+            }
+            sql.push_str(&format!(
+                "UPDATE {s}.lookup_tables SET filled = true WHERE name = {};\n",
+                quote(name)
+            ));
+        }
+        sql.push_str("COMMIT;\n");
+        self.cluster
+            .execute(&self.db, &sql)
+            .unwrap_or_else(|e| panic!("supplying tables: {e:?}\n{sql}"));
+        self.supplied = tables.to_vec();
+    }
+
     /// Inserts a JSON row (undeclared columns dropped, mismatches null).
     fn insert(&mut self, source: &str, row: &Map<String, Json>) {
         if !self.supported.iter().any(|s| s == source) {
@@ -196,6 +238,11 @@ impl Applied {
         let bundle = pol_compiler::lower::lower(&self.analysis.model, &self.analysis.resolution);
         let keys = KeyRing::new(MaskingKey::from_bytes(KEY).expect("key"));
         let engine = Engine::from_bundle(bundle, Some(keys)).expect("engine");
+        for (name, values) in &self.supplied {
+            engine
+                .set_table(name, values.clone())
+                .expect("a supplied table");
+        }
         let mut session = engine.session(subject, now).expect("session");
         // Linked visibility: the parent rows are the parent's base table, parents first.
         for parent in parents_first(&self.analysis.model) {
@@ -451,6 +498,7 @@ fn generated_policy_sets_read_as_the_runtime_computes() {
         for (source, row) in &case.rows {
             applied.insert(source, row);
         }
+        applied.supply(&case.tables);
         for subject in &case.subjects {
             applied.check_subject(subject);
         }

@@ -92,6 +92,8 @@ pub enum Decl {
     Level(LevelDecl),
     Settings(SettingsDecl),
     Test(TestDecl),
+    /// `table NAME: TYPE from "FILE" | supplied at run time;`
+    Table(TableDecl),
     /// Text the parser could not read as a declaration (its syntax error is in
     /// [`SourceFile::errors`]); the declarations around it are kept.
     Error(Span),
@@ -110,6 +112,7 @@ impl Decl {
             Decl::Level(d) => d.span,
             Decl::Settings(d) => d.span,
             Decl::Test(d) => d.span,
+            Decl::Table(d) => d.span,
             Decl::Error(span) => *span,
         }
     }
@@ -121,6 +124,7 @@ impl Decl {
             Decl::Subject(d) => Some(&mut d.doc),
             Decl::Source(d) => Some(&mut d.doc),
             Decl::Policy(d) => Some(&mut d.doc),
+            Decl::Table(d) => Some(&mut d.doc),
             Decl::Exempt(_)
             | Decl::Guarantee(_)
             | Decl::Level(_)
@@ -586,6 +590,27 @@ pub struct LevelDecl {
     pub span: Span,
 }
 
+/// `table allowed_regions: text from "regions.csv";` — a lookup table: reference data of one
+/// scalar type, read from a file beside the policy set or supplied by the application at run time.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TableDecl {
+    pub name: Ident,
+    /// The type of every value of the table.
+    pub ty: TypeExpr,
+    pub origin: TableOrigin,
+    pub doc: Option<String>,
+    pub span: Span,
+}
+
+/// Where a lookup table's values come from.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum TableOrigin {
+    /// `from "FILE" [column NAME]`: a CSV or JSON file, its path relative to the declaring file.
+    File { path: StrLit, column: Option<Ident> },
+    /// `supplied at run time`: the application supplies the values through the runtime API.
+    Supplied(Span),
+}
+
 /// `settings { combine_exceptions = true }`
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SettingsDecl {
@@ -765,6 +790,8 @@ pub enum ExprKind {
     HasAttribute(Box<Expr>, Option<Box<Expr>>),
     /// `user acting under P`
     ActingUnder(Path),
+    /// `e in table T`: is the value one of the lookup table's values?
+    InTable(Box<Expr>, Ident),
 }
 
 impl Expr {
@@ -798,7 +825,8 @@ impl Expr {
             | ExprKind::Not(e)
             | ExprKind::Under(e, _)
             | ExprKind::InGroup(e)
-            | ExprKind::HasRole(e) => e.walk(f),
+            | ExprKind::HasRole(e)
+            | ExprKind::InTable(e, _) => e.walk(f),
             ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
                 a.walk(f);
                 b.walk(f);

@@ -286,6 +286,7 @@ pub enum Tok<'a> {
     KwLinks,
     KwLinked,
     KwTo,
+    KwTable,
 }
 
 impl Tok<'_> {
@@ -408,6 +409,7 @@ impl Tok<'_> {
             Tok::KwLinks => "links",
             Tok::KwLinked => "linked",
             Tok::KwTo => "to",
+            Tok::KwTable => "table",
             Tok::Ident(_)
             | Tok::Quoted(_)
             | Tok::Label(_)
@@ -434,6 +436,7 @@ impl Tok<'_> {
                 | Tok::KwLevel
                 | Tok::KwSettings
                 | Tok::KwTest
+                | Tok::KwTable
         )
     }
 
@@ -689,4 +692,5 @@ pub const KEYWORDS: &[(&str, Tok<'static>)] = &[
     ("links", Tok::KwLinks),
     ("linked", Tok::KwLinked),
     ("to", Tok::KwTo),
+    ("table", Tok::KwTable),
 ];

@@ -50,6 +50,7 @@ pub fn expr_depth(e: &Expr) -> usize {
         | ExprKind::Under(e, _)
         | ExprKind::InGroup(e)
         | ExprKind::HasRole(e)
+        | ExprKind::InTable(e, _)
         | ExprKind::HasAttribute(e, None) => expr_depth(e),
         ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) | ExprKind::HasAttribute(a, Some(b)) => {
             expr_depth(a).max(expr_depth(b))

@@ -268,6 +268,7 @@ fn only_starts_declaration(prev: &Tok, tok: &Tok, next: Option<&Tok>) -> bool {
         // `source.key` in `on sources where …` is a metadata reference, not a declaration.
         Tok::KwSource => !matches!(prev, Tok::Dot | Tok::KwOn) && !matches!(next, Some(Tok::Dot)),
         Tok::KwTag => !matches!(prev, Tok::Dot | Tok::KwAny),
+        Tok::KwTable => !matches!(prev, Tok::Dot | Tok::KwIn),
         _ => false,
     }
 }

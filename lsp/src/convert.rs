@@ -118,6 +118,7 @@ pub fn completion_kind(k: CompletionKind) -> lsp::CompletionItemKind {
         CompletionKind::Technique => lsp::CompletionItemKind::FUNCTION,
         CompletionKind::Type => lsp::CompletionItemKind::TYPE_PARAMETER,
         CompletionKind::Function => lsp::CompletionItemKind::FUNCTION,
+        CompletionKind::Table => lsp::CompletionItemKind::STRUCT,
     }
 }
 
@@ -155,6 +156,7 @@ pub fn symbol_kind(k: IdeSymbolKind) -> lsp::SymbolKind {
         IdeSymbolKind::Rule => lsp::SymbolKind::EVENT,
         IdeSymbolKind::Exempt => lsp::SymbolKind::OBJECT,
         IdeSymbolKind::Level => lsp::SymbolKind::ENUM,
+        IdeSymbolKind::Table => lsp::SymbolKind::ARRAY,
         IdeSymbolKind::Settings => lsp::SymbolKind::NAMESPACE,
         IdeSymbolKind::Test => lsp::SymbolKind::METHOD,
     }

@@ -23,6 +23,7 @@ from ._pol import (
     Session,
     SourceSession,
     SubjectError,
+    TableError,
     UnknownSourceError,
 )
 
@@ -36,5 +37,6 @@ __all__ = [
     "Session",
     "SourceSession",
     "SubjectError",
+    "TableError",
     "UnknownSourceError",
 ]

@@ -29,6 +29,10 @@ class UnknownSourceError(PolError):
 class BatchError(PolError):
     """An Arrow batch cannot be imported, or the masked batch cannot be assembled."""
 
+class TableError(PolError):
+    """A lookup table cannot be set: not declared, read from a file, values of another type,
+    or too many."""
+
 class Engine:
     """A loaded, verified policy bundle (written by ``polc build``)."""
 
@@ -44,6 +48,11 @@ class Engine:
         """Loads a bundle file, with a key file if the policies use keyed techniques."""
     def source_names(self) -> list[str]:
         """The bundle's sources, in declaration order."""
+    def set_table(self, name: str, values: Union[list[str], list[int]]) -> None:
+        """Supplies (or refreshes) a lookup table declared ``supplied at run time``; sessions
+        opened afterwards see the values. Raises TableError."""
+    def tables(self) -> list[tuple[str, str, bool]]:
+        """The lookup tables: (name, type, supplied at run time)."""
     def session(self, subject: Mapping[str, Any], now: Optional[datetime] = None) -> Session:
         """Opens a session for a subject at a clock (default: now; a naive datetime is UTC).
 

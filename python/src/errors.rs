@@ -48,6 +48,13 @@ create_exception!(
     "An Arrow batch cannot be read through the Arrow C data interface, or the masked batch cannot be assembled."
 );
 
+create_exception!(
+    _pol,
+    TableError,
+    PolError,
+    "A lookup table cannot be set: not declared, read from a file, values of another type, or too many."
+);
+
 /// Adds the exception classes to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -58,6 +65,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("SubjectError", py.get_type::<SubjectError>())?;
     m.add("UnknownSourceError", py.get_type::<UnknownSourceError>())?;
     m.add("BatchError", py.get_type::<BatchError>())?;
+    m.add("TableError", py.get_type::<TableError>())?;
     Ok(())
 }
 

@@ -14,7 +14,9 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use errors::{load_error, BatchError, BundleError, KeyFileError, SubjectError, UnknownSourceError};
+use errors::{
+    load_error, BatchError, BundleError, KeyFileError, SubjectError, TableError, UnknownSourceError,
+};
 
 self_cell::self_cell!(
     /// A runtime session together with the engine it borrows.
@@ -80,6 +82,43 @@ impl Engine {
         Ok(Engine {
             inner: Arc::new(engine),
         })
+    }
+
+    /// Supplies (or refreshes) the values of a lookup table declared `supplied at run time`:
+    /// a list of `str` for a `text` table, of `int` for an `int` table. Sessions opened
+    /// afterwards see them; until then the table's conditions are unknown (they mask).
+    fn set_table(&self, name: &str, values: &Bound<'_, PyAny>) -> PyResult<()> {
+        let kind = self
+            .inner
+            .tables()
+            .find(|(n, _, _)| *n == name)
+            .map(|(_, kind, _)| kind);
+        let values = match kind {
+            Some(pol_runtime::LookupKind::Int) => {
+                pol_runtime::LookupValues::Int(values.extract().map_err(|_| {
+                    TableError::new_err(format!(
+                        "table `{name}` holds int values: give a list of int"
+                    ))
+                })?)
+            }
+            // An undeclared table is refused by `set_table` itself, with its message.
+            _ => pol_runtime::LookupValues::Text(values.extract().map_err(|_| {
+                TableError::new_err(format!(
+                    "table `{name}` holds text values: give a list of str"
+                ))
+            })?),
+        };
+        self.inner
+            .set_table(name, values)
+            .map_err(|e| TableError::new_err(format!("{}: {e}", e.code())))
+    }
+
+    /// The lookup tables: `(name, type, supplied at run time)`.
+    fn tables(&self) -> Vec<(String, &'static str, bool)> {
+        self.inner
+            .tables()
+            .map(|(n, k, s)| (n.to_owned(), k.name(), s))
+            .collect()
     }
 
     /// The names of the bundle's sources, in declaration order.

@@ -249,3 +249,30 @@ def test_the_stubs_match_the_extension_and_everything_is_documented():
             assert (getattr(cls, m).__doc__ or "").strip(), f"{name}.{m} has no docstring"
     for name in classes:
         assert getattr(pol, name) is classes[name], f"pol does not re-export {name}"
+
+
+def test_lookup_tables_are_supplied_at_run_time(polc, tmp_path):
+    """`Engine.set_table` supplies a table declared `supplied at run time`; sessions opened
+    afterwards see it, and before that its conditions are unknown (they mask)."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "lookup-tables"
+    out = tmp_path / "lookup.polb"
+    subprocess.run([str(polc), "build", str(example), "-o", str(out)], check=True)
+    engine = pol.Engine.from_file(out)
+    assert engine.tables() == [
+        ("eu_regions", "text", False),
+        ("partners", "int", False),
+        ("frozen_accounts", "int", True),
+    ]
+    row = {"id": 1, "country": "US", "partner_id": 1, "account": 7, "contact_email": "a@b.example", "amount": 2.5}
+    subject = {"login": "amy"}
+    before = engine.session(subject).source("orders")
+    assert before.mask_rows([row])[0]["amount"] is None
+    engine.set_table("frozen_accounts", [8])
+    assert engine.session(subject).source("orders").mask_rows([row])[0]["amount"] == 2.5
+    assert before.mask_rows([row])[0]["amount"] is None
+    with pytest.raises(pol.TableError, match="L0002"):
+        engine.set_table("partners", [1])
+    with pytest.raises(pol.TableError, match="list of int"):
+        engine.set_table("frozen_accounts", ["x"])
+    with pytest.raises(pol.TableError, match="L0001"):
+        engine.set_table("nope", ["x"])

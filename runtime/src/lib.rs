@@ -63,6 +63,7 @@ pub mod bundle;
 pub mod engine;
 pub mod grants;
 pub mod json;
+pub mod lookup;
 #[cfg(feature = "postgres")]
 pub mod pg;
 pub mod program;
@@ -72,3 +73,4 @@ pub use engine::{
     Engine, InputWarning, LinkError, LoadError, MaskedRows, RowExplanation, Session, SourceSession,
     SubjectError, SubjectIssue,
 };
+pub use lookup::{LookupKind, LookupValues, TableError};

@@ -47,6 +47,7 @@ fn eval_in(b: &mut B, e: E, subject: serde_json::Value, row: &[Value]) -> Eval {
         strings: &b.b.strings,
         regexes: &regexes,
         purposes: &purposes,
+        tables: &pol_runtime::lookup::TableSnapshot::default(),
     };
     run(&p, &env)
 }
@@ -473,6 +474,7 @@ fn unverified_programs_never_panic() {
         strings: &[],
         regexes: &[],
         purposes: &PurposeTree::default(),
+        tables: &pol_runtime::lookup::TableSnapshot::default(),
     };
     for code in [
         vec![Op::Const(3)],
@@ -556,7 +558,7 @@ proptest! {
         let p = Program::new(code.clone(), consts);
         let v = Value::Text("val".into());
         let row: Vec<std::borrow::Cow<'_, Value>> = row.iter().map(std::borrow::Cow::Borrowed).collect();
-        let env = Env { row: &row, paths: &paths, value: Some(&v), subject: &subject, now: t0(), strings: &strings, regexes: &regexes, purposes: &purposes };
+        let env = Env { row: &row, paths: &paths, value: Some(&v), subject: &subject, now: t0(), strings: &strings, regexes: &regexes, purposes: &purposes, tables: &pol_runtime::lookup::TableSnapshot::default() };
         let result = run(&p, &env);
         // A program the verifier accepts yields a value or unknown; either way, no panic.
         if stack_depth(&code).is_ok() {

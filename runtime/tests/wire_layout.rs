@@ -102,6 +102,7 @@ fn ops() -> Vec<Op> {
         Rpad,
         Coalesce(2),
         Months(-6),
+        InTable(18),
     ]
 }
 

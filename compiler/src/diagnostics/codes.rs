@@ -99,6 +99,10 @@ codes! {
     AboveWithoutMax = "E0046", Error, "`above:` without `max:`";
     StringArgument = "E0047", Error, "string function argument out of range";
     CalendarDuration = "E0048", Error, "calendar duration where only a fixed duration is allowed";
+    UndeclaredTable = "E0050", Error, "undeclared lookup table";
+    BadTableFile = "E0051", Error, "lookup table file cannot be read";
+    TableOutsidePolicySet = "E0052", Error, "lookup table file outside the policy set";
+    TableType = "E0053", Error, "lookup table of a type it cannot hold";
     BadLink = "E0054", Error, "invalid `links` column";
     LinkCycle = "E0055", Error, "links form a cycle or a chain too long";
     UndeclaredMetadataKey = "E0057", Error, "undeclared source metadata key";

@@ -21,6 +21,8 @@ pub enum CompletionKind {
     Type,
     /// A built-in function (`substring`, `coalesce`…), offered where an expression may start.
     Function,
+    /// A lookup table (after `in table`).
+    Table,
 }
 
 /// One proposal.
@@ -162,6 +164,9 @@ fn context_items(model: &Model, toks: &Toks) -> Vec<CompletionItem> {
         // `on sources where source.` : the metadata keys sources declare.
         Some(Tok::KwSource) if dotted && segs.is_empty() => return meta_keys(model),
         Some(Tok::KwUsing) if !dotted => return techniques(model, toks),
+        Some(Tok::KwTable) if matches!(before_anchor, Some(Tok::KwIn)) && !dotted => {
+            return lookup_tables(model)
+        }
         Some(Tok::Label(_))
             if !dotted && in_declaration(toks, &[Tok::KwSource, Tok::KwSubject]) =>
         {
@@ -389,6 +394,22 @@ fn sources(model: &Model) -> Vec<CompletionItem> {
         .map(|s| {
             CompletionItem::new(&s.name, CompletionKind::Source)
                 .detail(format!("source, {} columns", s.columns.len()))
+        })
+        .collect()
+}
+
+/// The lookup tables, after `in table`.
+fn lookup_tables(model: &Model) -> Vec<CompletionItem> {
+    model
+        .tables
+        .iter()
+        .map(|t| {
+            let from = match &t.origin {
+                crate::model::TableOrigin::File { path, .. } => format!("from \"{path}\""),
+                crate::model::TableOrigin::Supplied => "supplied at run time".to_string(),
+            };
+            CompletionItem::new(&t.name, CompletionKind::Table)
+                .detail(format!("{} table, {from}", t.kind.name()))
         })
         .collect()
 }

@@ -66,6 +66,8 @@ fn symbol_kind(s: &Symbol) -> HighlightKind {
         Symbol::SubjectField(_) => HighlightKind::SubjectField,
         Symbol::Policy(_) => HighlightKind::Policy,
         Symbol::Level(_) => HighlightKind::Level,
+        // Reference data, highlighted as the sources are.
+        Symbol::Table(_) => HighlightKind::Source,
     }
 }
 

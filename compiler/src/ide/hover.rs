@@ -452,6 +452,7 @@ fn symbol_hover(ide: &Ide, symbol: &Symbol) -> String {
             None => format!("**subject field** `user.{name}`\n\n*Not declared.*"),
         },
         Symbol::Policy(name) => policy_hover(ide, name),
+        Symbol::Table(name) => table_hover(ide, name),
         Symbol::Level(name) => {
             let levels: Vec<String> = model.levels.iter().map(|l| code(&l.name)).collect();
             format!(
@@ -464,6 +465,34 @@ fn symbol_hover(ide: &Ide, symbol: &Symbol) -> String {
             )
         }
     }
+}
+
+/// A lookup table: its type, where its values come from and how many there are.
+fn table_hover(ide: &Ide, name: &str) -> String {
+    let model = &ide.analysis.model;
+    let Some(t) = model.table(name).and_then(|id| model.tables.get(id)) else {
+        return format!("**lookup table** `{name}`\n\n*Not declared.*");
+    };
+    let mut out = vec![format!("**lookup table** `{name}`: `{}`", t.kind.name())];
+    out.push(match &t.origin {
+        crate::model::TableOrigin::File { path, values } => {
+            let distinct = pol_runtime::lookup::TableSet::new(values).len();
+            format!(
+                "From `{path}`: {distinct} distinct value{} ({} read). Built into the bundle.",
+                if distinct == 1 { "" } else { "s" },
+                values.len()
+            )
+        }
+        crate::model::TableOrigin::Supplied => {
+            "Supplied by the application at run time (`Engine::set_table`); until it is, \
+             `x in table` is unknown and masks."
+                .to_string()
+        }
+    });
+    if let Some(d) = &t.doc {
+        out.push(d.clone());
+    }
+    out.join("\n\n")
 }
 
 #[expect(

@@ -22,6 +22,8 @@ pub enum Symbol {
     SubjectField(String),
     Policy(String),
     Level(String),
+    /// A lookup table by name.
+    Table(String),
 }
 
 impl Symbol {
@@ -35,6 +37,7 @@ impl Symbol {
             Symbol::SubjectField(_) => "subject field",
             Symbol::Policy(_) => "policy",
             Symbol::Level(_) => "level",
+            Symbol::Table(_) => "lookup table",
         }
     }
 
@@ -42,9 +45,11 @@ impl Symbol {
     pub fn display(&self) -> String {
         match self {
             Symbol::Tag(p) | Symbol::Purpose(p) => p.clone(),
-            Symbol::Source(s) | Symbol::SubjectField(s) | Symbol::Policy(s) | Symbol::Level(s) => {
-                s.clone()
-            }
+            Symbol::Source(s)
+            | Symbol::SubjectField(s)
+            | Symbol::Policy(s)
+            | Symbol::Level(s)
+            | Symbol::Table(s) => s.clone(),
             Symbol::Column { source, column } => format!("{source}.{column}"),
         }
     }
@@ -237,6 +242,7 @@ impl Builder<'_> {
                 }
             }
             Decl::Test(t) => self.test(t),
+            Decl::Table(t) => self.push(t.name.span, Symbol::Table(t.name.name.clone()), true),
             Decl::Error(_) => {}
         }
     }
@@ -461,6 +467,10 @@ impl Builder<'_> {
                 self.path(p, Symbol::Purpose, false);
             }
             ExprKind::ActingUnder(p) => self.path(p, Symbol::Purpose, false),
+            ExprKind::InTable(inner, t) => {
+                self.expr(inner, ctx, derived);
+                self.push(t.span, Symbol::Table(t.name.clone()), false);
+            }
             ExprKind::Lit(_) | ExprKind::RowField(_) | ExprKind::Value | ExprKind::Name(_) => {}
             ExprKind::List(items) | ExprKind::Call(_, items) => {
                 for i in items {

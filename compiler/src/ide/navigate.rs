@@ -115,6 +115,7 @@ fn renamed(old: &Symbol, new_name: &str) -> Symbol {
         Symbol::SubjectField(_) => Symbol::SubjectField(new_name.to_string()),
         Symbol::Policy(_) => Symbol::Policy(new_name.to_string()),
         Symbol::Level(_) => Symbol::Level(new_name.to_string()),
+        Symbol::Table(_) => Symbol::Table(new_name.to_string()),
     }
 }
 
@@ -134,6 +135,7 @@ fn exists(ide: &Ide, symbol: &Symbol) -> bool {
         Symbol::SubjectField(f) => model.subject_field(f).is_some(),
         Symbol::Policy(p) => model.policies.iter().any(|x| &x.name == p),
         Symbol::Level(l) => model.levels.iter().any(|x| &x.name == l),
+        Symbol::Table(t) => model.table(t).is_some(),
     }
 }
 

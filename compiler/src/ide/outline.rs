@@ -20,6 +20,8 @@ pub enum SymbolKind {
     Level,
     Settings,
     Test,
+    /// A lookup table.
+    Table,
 }
 
 /// An entry of a file's outline.
@@ -168,6 +170,11 @@ pub(super) fn document_symbols(file: &ast::SourceFile) -> Vec<DocumentSymbol> {
             }
             Decl::Settings(s) => sym("settings".to_string(), SymbolKind::Settings, s.span, s.span),
             Decl::Test(t) => sym(t.name.value.clone(), SymbolKind::Test, t.span, t.name.span),
+            Decl::Table(t) => {
+                let mut s = sym(t.name.name.clone(), SymbolKind::Table, t.span, t.name.span);
+                s.detail = Some(type_text(&t.ty));
+                s
+            }
             // Not a symbol: its syntax error is reported.
             Decl::Error(_) => continue,
         };

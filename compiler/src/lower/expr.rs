@@ -291,6 +291,11 @@ impl ExprLowerer<'_> {
                 self.emit(inner, a, t);
                 a.op(Op::Matches(t.regex(pattern)));
             }
+            // The bundle's lookup tables are the model's, in the same order.
+            CKind::InTable(inner, table) => {
+                self.emit(inner, a, t);
+                a.op(Op::InTable(*table as u32));
+            }
         }
     }
 

@@ -97,6 +97,7 @@ fn lower_from(model: &Model, resolution: &Resolution, spans: Option<&SourceMap>)
     bundle.sources = (0..model.sources.len()).map(|s| cx.source(s)).collect();
     bundle.grants = cx.grants();
     bundle.k_anonymity = k_anonymity(model);
+    bundle.lookups = model.tables.iter().map(lookup_plan).collect();
     cx.tables.into_bundle(&mut bundle);
     bundle
 }
@@ -115,6 +116,19 @@ fn k_anonymity(model: &Model) -> Vec<KAnonymityPlan> {
             })
         })
         .collect()
+}
+
+/// A lookup table as the bundle carries it: a file table with its values, a table supplied at
+/// run time without.
+fn lookup_plan(t: &crate::model::LookupTable) -> pol_runtime::lookup::LookupPlan {
+    pol_runtime::lookup::LookupPlan {
+        name: t.name.clone(),
+        kind: t.kind,
+        values: match &t.origin {
+            crate::model::TableOrigin::File { values, .. } => Some(values.clone()),
+            crate::model::TableOrigin::Supplied => None,
+        },
+    }
 }
 
 /// The runtime type of a declared subject field (sets are lists; a type without a runtime

@@ -114,6 +114,8 @@ pub enum CKind {
     ActingUnder(NodeId),
     /// `matches` with a precompiled pattern (the right operand).
     Matches(Box<CExpr>, String),
+    /// `e in table T`: lookup table `T` by index into [`super::Model::tables`].
+    InTable(Box<CExpr>, super::TableId),
 }
 
 impl CExpr {
@@ -142,7 +144,8 @@ impl CExpr {
             | CKind::Under(e, _)
             | CKind::InGroup(e)
             | CKind::HasRole(e)
-            | CKind::Matches(e, _) => e.walk(f),
+            | CKind::Matches(e, _)
+            | CKind::InTable(e, _) => e.walk(f),
             CKind::Index(a, b) | CKind::Binary(_, a, b) => {
                 a.walk(f);
                 b.walk(f);

@@ -22,6 +22,8 @@ pub type SourceId = usize;
 pub type ColumnId = usize;
 /// Index of a mask rule in [`Model::mask_rules`].
 pub type RuleId = usize;
+/// Index of a lookup table in [`Model::tables`].
+pub type TableId = usize;
 
 #[derive(Clone, Debug, Default)]
 pub struct Model {
@@ -43,6 +45,9 @@ pub struct Model {
     pub k_anonymity: Vec<KAnonymityRule>,
     pub settings: Settings,
     pub tests: Vec<TestCase>,
+    /// Lookup tables (`table NAME: TYPE from "FILE" | supplied at run time;`), in authored
+    /// order; the first declaration of a name is the one conditions read.
+    pub tables: Vec<LookupTable>,
     /// Some declaration or rule of the set could not be parsed (the syntax tree holds an error
     /// node for it): any rule may be missing, so "no rule covers this column" (W0004) is not
     /// reported.
@@ -73,6 +78,11 @@ impl Model {
         id
     }
 
+    /// A lookup table by name.
+    pub fn table(&self, name: &str) -> Option<TableId> {
+        self.tables.iter().position(|t| t.name == name)
+    }
+
     pub fn subject_field(&self, name: &str) -> Option<usize> {
         self.subject.iter().position(|f| f.name == name)
     }
@@ -84,6 +94,34 @@ impl Model {
     pub fn policy_of(&self, rule: RuleId) -> &Policy {
         &self.policies[self.mask_rules[rule].policy]
     }
+}
+
+/// A lookup table: reference data of one type that conditions read with `x in table NAME`.
+#[derive(Clone, Debug)]
+pub struct LookupTable {
+    pub name: String,
+    /// The name in the declaration.
+    pub loc: Loc,
+    /// The whole declaration.
+    pub decl: Loc,
+    /// The type of its values.
+    pub kind: pol_runtime::LookupKind,
+    pub origin: TableOrigin,
+    pub doc: Option<String>,
+}
+
+/// Where a lookup table's values come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TableOrigin {
+    /// Read from a file when the policy set is checked; the values travel in the bundle.
+    File {
+        /// The path as written, relative to the declaring file.
+        path: String,
+        /// The values in file order (repetitions kept; a set in the runtime).
+        values: pol_runtime::LookupValues,
+    },
+    /// Supplied by the application at run time (`Engine::set_table`).
+    Supplied,
 }
 
 #[derive(Clone, Debug, Default)]

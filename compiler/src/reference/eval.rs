@@ -133,6 +133,25 @@ pub struct Env<'a> {
     pub value: Option<&'a Value>,
     /// Compiled `matches` patterns, by pattern text.
     pub regexes: &'a RefCell<HashMap<String, Option<regex::Regex>>>,
+    /// The values of the tables supplied at run time (file tables' values are in the model).
+    pub supplied: &'a Supplied,
+}
+
+/// The values of the lookup tables supplied at run time, by table id; a table absent here is
+/// not supplied yet.
+pub type Supplied = HashMap<crate::model::TableId, pol_runtime::LookupValues>;
+
+/// `x in table`: unknown for null and for a value of another type than the table's.
+fn table_holds(values: &pol_runtime::LookupValues, x: &Value) -> Truth {
+    match (values, x) {
+        (pol_runtime::LookupValues::Text(vs), Value::Text(t)) => {
+            Truth::from_bool(vs.iter().any(|v| v == t))
+        }
+        (pol_runtime::LookupValues::Int(vs), Value::Int(i)) => {
+            Truth::from_bool(vs.iter().any(|v| v == i))
+        }
+        _ => Truth::Unknown,
+    }
 }
 
 impl Env<'_> {
@@ -196,6 +215,18 @@ impl Env<'_> {
                     None => Truth::Unknown,
                 };
                 Ev::from_truth(t)
+            }
+            CKind::InTable(inner, table) => {
+                let x = self.eval(inner);
+                let values = match self.model.tables.get(*table).map(|t| &t.origin) {
+                    Some(crate::model::TableOrigin::File { values, .. }) => Some(values),
+                    Some(crate::model::TableOrigin::Supplied) => self.supplied.get(table),
+                    None => None,
+                };
+                match (x.present(), values) {
+                    (Some(x), Some(values)) => Ev::from_truth(table_holds(values, x)),
+                    _ => Ev::Unknown,
+                }
             }
             CKind::If(c, a, b) => match self.truth(c) {
                 Truth::True => self.eval(a),

@@ -107,6 +107,7 @@ pub struct Reference<'m> {
     regexes: RefCell<HashMap<String, Option<regex::Regex>>>,
     /// The parent rows given for linked visibility ([`Reference::with_parent_rows`]).
     parents: HashMap<SourceId, Vec<serde_json::Map<String, serde_json::Value>>>,
+    supplied: eval::Supplied,
 }
 
 impl<'m> Reference<'m> {
@@ -127,6 +128,23 @@ impl<'m> Reference<'m> {
             now,
             regexes: RefCell::new(HashMap::new()),
             parents: HashMap::new(),
+            supplied: HashMap::new(),
+        }
+    }
+
+    /// Supplies the values of a table declared `supplied at run time` (as
+    /// `Engine::set_table` does); `false` if the set declares no such table or its values
+    /// come from a file. Until supplied, `x in table` is unknown.
+    pub fn supply_table(&mut self, name: &str, values: pol_runtime::LookupValues) -> bool {
+        match self.model.table(name) {
+            Some(id)
+                if self.model.tables.get(id).map(|t| &t.origin)
+                    == Some(&crate::model::TableOrigin::Supplied) =>
+            {
+                self.supplied.insert(id, values);
+                true
+            }
+            _ => false,
         }
     }
 
@@ -172,6 +190,7 @@ impl<'m> Reference<'m> {
             row: row.map(|r| r as &dyn eval::RowView),
             value: None,
             regexes: &self.regexes,
+            supplied: &self.supplied,
         }
     }
 
@@ -288,7 +307,14 @@ impl<'m> Reference<'m> {
     ) -> Result<Outcome, ReferenceError> {
         let s = self.source_id(source)?;
         let subject = self.subject(subject)?;
-        let row = Row::decode(self.model, s, row, &subject, self.now, &self.regexes);
+        let row = Row::decode(
+            self.model,
+            s,
+            row,
+            &subject,
+            self.now,
+            (&self.regexes, &self.supplied),
+        );
         let exempt = self.exempt(s, &subject);
         // §6.7: an exempt user sees every row.
         if !exempt && !self.row_shown(&row, &subject) {

@@ -8,10 +8,17 @@ use super::Subject;
 use chrono::{DateTime, Utc};
 use pol_runtime::value::{ColumnType, Value};
 
-use super::eval::{Env, RowView};
+use super::eval::{Env, RowView, Supplied};
 use super::values;
 use crate::model::{ColumnId, Model, NodeId, Source, SourceId};
 use crate::techniques::column_type;
+
+/// What evaluating a derived column shares with the whole reference: the compiled `matches`
+/// patterns and the tables supplied at run time.
+pub(super) type Caches<'a> = (
+    &'a RefCell<HashMap<String, Option<regex::Regex>>>,
+    &'a Supplied,
+);
 
 /// A decoded row: per column id, the raw value of every top-level column (derived ones
 /// computed) and whether it failed to decode as its declared type.
@@ -46,7 +53,7 @@ impl<'a> Row<'a> {
         json: &serde_json::Map<String, serde_json::Value>,
         subject: &Subject,
         now: DateTime<Utc>,
-        regexes: &RefCell<HashMap<String, Option<regex::Regex>>>,
+        caches: Caches<'_>,
     ) -> Row<'a> {
         let src = &model.sources[source];
         let n = src.columns.len();
@@ -72,7 +79,7 @@ impl<'a> Row<'a> {
         let mut state = vec![0u8; n];
         for (c, col) in src.top_columns() {
             if col.derived.is_some() {
-                row.derive(c, &mut state, subject, now, regexes);
+                row.derive(c, &mut state, subject, now, caches);
             }
         }
         row
@@ -90,7 +97,7 @@ impl<'a> Row<'a> {
         state: &mut [u8],
         subject: &Subject,
         now: DateTime<Utc>,
-        regexes: &RefCell<HashMap<String, Option<regex::Regex>>>,
+        caches: Caches<'_>,
     ) {
         if state[root] != 0 {
             // Done, or a cycle (the checker rejects those): leave it null.
@@ -117,7 +124,7 @@ impl<'a> Row<'a> {
                 continue;
             }
             stack.pop();
-            self.compute_derived(c, subject, now, regexes);
+            self.compute_derived(c, subject, now, caches);
             state[c] = 2;
         }
     }
@@ -132,7 +139,7 @@ impl<'a> Row<'a> {
         c: ColumnId,
         subject: &Subject,
         now: DateTime<Utc>,
-        regexes: &RefCell<HashMap<String, Option<regex::Regex>>>,
+        caches: Caches<'_>,
     ) {
         let model = self.model;
         let col = &model.sources[self.source].columns[c];
@@ -143,7 +150,8 @@ impl<'a> Row<'a> {
             now,
             row: Some(&*self),
             value: None,
-            regexes,
+            regexes: caches.0,
+            supplied: caches.1,
         }
         .eval(&d.expr);
         let v = conform(ev.into_value(), column_type(&col.ty).as_ref());

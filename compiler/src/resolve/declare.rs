@@ -160,6 +160,7 @@ impl Checker<'_> {
                     | Decl::Exempt(_)
                     | Decl::Guarantee(_)
                     | Decl::Test(_)
+                    | Decl::Table(_)
                     | Decl::Error(_) => {}
                 }
             }
@@ -179,7 +180,7 @@ impl Checker<'_> {
 
     /// Resolves a type. Struct fields are returned as flattened columns in `fields` when a
     /// `prefix` (the column name) is given.
-    fn resolve_type(
+    pub(super) fn resolve_type(
         &mut self,
         t: &TypeExpr,
         file: FileId,

@@ -111,6 +111,7 @@ impl Checker<'_> {
             ExprKind::HasRole(r) => self.membership(r, false, span, ctx),
             ExprKind::HasAttribute(a, v) => self.has_attribute(a, v.as_deref(), span, ctx),
             ExprKind::ActingUnder(path) => self.acting_under(path, span, ctx),
+            ExprKind::InTable(inner, table) => self.in_table(inner, table, span, ctx),
         }
     }
 

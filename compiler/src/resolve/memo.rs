@@ -63,6 +63,7 @@ fn declares(d: &Decl) -> bool {
         | Decl::Subject(_)
         | Decl::Level(_)
         | Decl::Settings(_)
+        | Decl::Table(_)
         | Decl::Source(_) => true,
         Decl::Policy(_) | Decl::Exempt(_) | Decl::Guarantee(_) | Decl::Test(_) | Decl::Error(_) => {
             false

@@ -10,6 +10,7 @@ pub mod memo;
 mod policies;
 mod source_meta;
 pub mod suggest;
+mod tables;
 pub mod techniques;
 mod tests;
 
@@ -97,6 +98,7 @@ pub fn resolve_after(
         None => {
             previous = None;
             c.declare_names();
+            c.declare_tables();
             c.declare_sources();
             c.check_meta_types();
             c.build_index();

@@ -191,6 +191,21 @@ impl Scope<'_> {
                 let lit = ident::text(&re).ok_or("a pattern with a NUL character")?;
                 Ok(sx(format!("({} ~ {lit})", x.sql), Kind::Bool))
             }
+            CKind::InTable(inner, table) => {
+                let x = self.expr(inner)?;
+                let t = &self.model.tables[*table];
+                let fits = matches!(
+                    (t.kind, x.kind),
+                    (pol_runtime::LookupKind::Text, Kind::Text)
+                        | (pol_runtime::LookupKind::Int, Kind::Int)
+                );
+                if !fits {
+                    return Ok(sx("NULL::boolean".into(), Kind::Bool));
+                }
+                let sql = super::lookup::membership(self.schema, &t.name, t.kind, &x.sql)
+                    .ok_or("a lookup table whose name has a NUL character")?;
+                Ok(sx(sql, Kind::Bool))
+            }
         }
     }
 

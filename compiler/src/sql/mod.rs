@@ -16,6 +16,7 @@
 mod error;
 mod expr;
 mod ident;
+mod lookup;
 mod regex;
 mod script;
 mod technique;

@@ -259,6 +259,7 @@ REVOKE ALL ON {s}.subjects, {s}.hash_key, {s}.grants, {s}.requests, {s}.audit FR
 REVOKE ALL ON SEQUENCE {s}.audit_seq_seq FROM PUBLIC;
 "
     );
+    out.push_str(&super::lookup::preamble(model, &s));
     out.push_str("\n-- The hash key.\n");
     let _ = writeln!(out, "DELETE FROM {s}.hash_key;");
     if let Some(key) = &opts.hash_key {

@@ -158,6 +158,39 @@ pub struct Case {
     pub sources: Vec<Src>,
     pub subjects: Vec<Value>,
     pub rows: Vec<(String, Map<String, Value>)>,
+    /// The values of the lookup tables (declared `supplied at run time`, see [`TABLES`]) the
+    /// application supplies; a table not listed is not supplied (its conditions are unknown).
+    pub tables: Vec<(String, pol_runtime::LookupValues)>,
+}
+
+/// The lookup tables every case declares, supplied at run time: their values are drawn per
+/// case ([`Case::tables`]), so no file is needed.
+pub const TABLES: &str =
+    "table countries: text supplied at run time;\ntable ages: int supplied at run time;\n";
+
+/// Which tables a case supplies, and with which values.
+fn tables(t: &mut Tape) -> Vec<(String, pol_runtime::LookupValues)> {
+    let mut out = Vec::new();
+    if !t.one_in(3) {
+        let values = ["US", "FR", "DE", "jenny smith"]
+            .iter()
+            .filter(|_| t.pick(2) == 1)
+            .map(|s| s.to_string())
+            .collect();
+        out.push((
+            "countries".to_string(),
+            pol_runtime::LookupValues::Text(values),
+        ));
+    }
+    if !t.one_in(3) {
+        let values = [0, 30, 42, 65]
+            .iter()
+            .filter(|_| t.pick(2) == 1)
+            .copied()
+            .collect();
+        out.push(("ages".to_string(), pol_runtime::LookupValues::Int(values)));
+    }
+    out
 }
 
 /// The strategy: a choice tape turned into a case.
@@ -238,6 +271,7 @@ impl Case {
         }
         text.push_str("purpose Research.Marketing;\npurpose Research.Onboarding;\npurpose Ops;\n");
         text.push_str("subject { department: text, clearance: int, }\n");
+        text.push_str(TABLES);
         if levels {
             text.push_str("level High > Medium > Low;\n");
         }
@@ -266,11 +300,13 @@ impl Case {
             rows.push((s.name.clone(), row(t, &s)));
         }
         link_rows(t, &sources, &mut rows);
+        let tables = tables(t);
         Case {
             text,
             sources,
             subjects,
             rows,
+            tables,
         }
     }
 
@@ -468,7 +504,8 @@ pub fn user_cond(t: &mut Tape, depth: usize) -> String {
             _ => format!("not {a}"),
         };
     }
-    match t.pick(11) {
+    match t.pick(12) {
+        11 => "user.department in table countries".to_string(),
         0 => format!("user in group \"{}\"", t.choose(&["g1", "g2", "Legal"])),
         1 => format!("user has role \"{}\"", t.choose(&["agent", "owner"])),
         2 => "user has attribute \"Office\"".to_string(),
@@ -505,10 +542,12 @@ fn row_cond(t: &mut Tape, sources: &[&Src], depth: usize) -> String {
     }
     if any("age") {
         atoms.push(format!("row.age >= {}", t.choose(&["30", "0", "65"])));
+        atoms.push("row.age in table ages".to_string());
     }
     if any("country") {
         atoms.push(format!("row.country == \"{}\"", t.choose(&["US", "FR"])));
         atoms.push("user.department != row.country".to_string());
+        atoms.push("row.country in table countries".to_string());
         atoms.push(format!(
             "row[tagged Country] == \"{}\"",
             t.choose(&["US", "FR"])
@@ -558,6 +597,8 @@ fn row_cond(t: &mut Tape, sources: &[&Src], depth: usize) -> String {
     }
     if any("state") {
         atoms.push("row.state in [\"MD\", \"DE\"]".to_string());
+        // An enum compared with a text table.
+        atoms.push("row.state in table countries".to_string());
     }
     if any("amount") && any("age") {
         atoms.push("row.age + 1 > row.amount".to_string());

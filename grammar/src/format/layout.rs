@@ -145,7 +145,40 @@ impl Printer<'_> {
                 self.space();
                 self.block(&t.stmts, false, |p, s| p.test_stmt(s));
             }
+            Decl::Table(t) => self.table(t),
         }
+    }
+
+    /// `table NAME: TYPE from "FILE" [column C];` or `table NAME: TYPE supplied at run time;`
+    fn table(&mut self, t: &TableDecl) {
+        self.tok(Tok::KwTable);
+        self.space();
+        self.tok(Tok::Label(""));
+        self.space();
+        self.ty(&t.ty);
+        self.space();
+        match &t.origin {
+            TableOrigin::File { column, .. } => {
+                self.tok(Tok::KwFrom);
+                self.space();
+                self.tok_any();
+                if column.is_some() {
+                    self.space();
+                    self.tok(Tok::KwColumn);
+                    self.space();
+                    self.tok_any();
+                }
+            }
+            TableOrigin::Supplied(_) => {
+                for i in 0..4 {
+                    if i > 0 {
+                        self.space();
+                    }
+                    self.tok_any();
+                }
+            }
+        }
+        self.tok(Tok::Semi);
     }
 
     /// `{ items }`, one item per line, one level deeper; with `commas`, every item ends with a
@@ -953,6 +986,12 @@ impl Printer<'_> {
                 self.words(&[Tok::KwUser, Tok::KwActing, Tok::KwUnder]);
                 self.path(p);
             }
+            ExprKind::InTable(a, _) => {
+                self.expr(a);
+                self.space();
+                self.words(&[Tok::KwIn, Tok::KwTable]);
+                self.tok_any();
+            }
         }
         for _ in 0..parens {
             self.tok(Tok::RParen);
@@ -989,5 +1028,6 @@ fn compact_pair(a: &Decl, b: &Decl) -> bool {
             | (Decl::Exempt(_), Decl::Exempt(_))
             | (Decl::Guarantee(_), Decl::Guarantee(_))
             | (Decl::Level(_), Decl::Level(_))
+            | (Decl::Table(_), Decl::Table(_))
     )
 }

@@ -11,7 +11,9 @@
 //! ```
 //!
 //! Versions: 1 has no debug section; 2 appends it (source spans of the programs, for the
-//! disassembler); 3 appends the k-anonymity section after it (`Vec<KAnonymityPlan>`, postcard). This runtime reads both ([`OLDEST_FORMAT_VERSION`] to [`FORMAT_VERSION`]): a
+//! disassembler); 3 appends the k-anonymity section after it (`Vec<KAnonymityPlan>`, postcard).
+//! From version 2 on, an optional last section holds the lookup tables (`Vec<LookupPlan>`,
+//! written only when the set declares a table). This runtime reads both ([`OLDEST_FORMAT_VERSION`] to [`FORMAT_VERSION`]): a
 //! version-1 bundle loads with an empty debug section. [`Bundle::to_bytes`] writes the layout of
 //! the bundle's own `format_version`.
 //!
@@ -30,6 +32,7 @@ use sha2::{Digest, Sha256};
 use super::guard::Guard;
 use super::verify::{self, VerifyError};
 use super::{Bundle, DebugInfo, KAnonymityPlan};
+use crate::lookup::LookupPlan;
 
 /// The four bytes every bundle starts with.
 pub const MAGIC: &[u8; 4] = b"POLB";
@@ -170,6 +173,17 @@ impl Bundle {
                 self.format_version
             )));
         }
+        // The optional lookup tables section comes last, and only when there are tables.
+        if self.format_version >= DEBUG_SECTION_VERSION {
+            if !self.lookups.is_empty() {
+                body = postcard::to_extend(&self.lookups, body).map_err(encode)?;
+            }
+        } else if !self.lookups.is_empty() {
+            return Err(BundleError::Encode(format!(
+                "format version {} has no lookup tables section",
+                self.format_version
+            )));
+        }
         let len = u32::try_from(body.len())
             .map_err(|_| BundleError::Encode("the body is larger than 4 GiB".to_owned()))?;
         let mut out = Vec::with_capacity(HEADER_LEN + body.len());
@@ -273,20 +287,45 @@ pub fn decode_unverified(bytes: &[u8]) -> Result<Bundle, BundleError> {
         }
         Ok(b)
     });
-    let bundle = match decoded {
+    let mut bundle = match decoded {
         Ok(b) => b,
         Err(_) if hit.get() => return Err(BundleError::TooDeep),
         Err(e) => return Err(BundleError::Malformed(e.to_string())),
     };
-    match de.finalize() {
-        Ok([]) => {}
-        Ok(rest) => {
+    let rest = de
+        .finalize()
+        .map_err(|e| BundleError::Malformed(e.to_string()))?;
+    if !rest.is_empty() {
+        if version < DEBUG_SECTION_VERSION {
             return Err(BundleError::Malformed(format!(
                 "{} bytes left after the bundle",
                 rest.len()
-            )))
+            )));
         }
-        Err(e) => return Err(BundleError::Malformed(e.to_string())),
+        // The optional lookup tables section (see `Bundle::lookups`).
+        let mut de = postcard::Deserializer::from_bytes(rest);
+        bundle.lookups =
+            match Vec::<LookupPlan>::deserialize(Guard::new(&mut de, MAX_NESTING, &hit)) {
+                // `to_bytes` writes the section only when there are tables: one bundle, one encoding.
+                Ok(l) if l.is_empty() => {
+                    return Err(BundleError::Malformed(
+                        "an empty lookup tables section after the bundle".to_owned(),
+                    ))
+                }
+                Ok(l) => l,
+                Err(_) if hit.get() => return Err(BundleError::TooDeep),
+                Err(e) => return Err(BundleError::Malformed(e.to_string())),
+            };
+        match de.finalize() {
+            Ok([]) => {}
+            Ok(rest) => {
+                return Err(BundleError::Malformed(format!(
+                    "{} bytes left after the bundle",
+                    rest.len()
+                )))
+            }
+            Err(e) => return Err(BundleError::Malformed(e.to_string())),
+        }
     }
     if bundle.format_version != version {
         return Err(BundleError::Malformed(format!(

@@ -19,6 +19,7 @@ pub mod verify;
 
 use serde::{Deserialize, Serialize};
 
+use crate::lookup::LookupPlan;
 use crate::program::Program;
 use crate::techniques::Technique;
 use crate::value::ColumnType;
@@ -73,6 +74,12 @@ pub struct Bundle {
     /// struct); a bundle of an earlier version has none.
     #[serde(skip)]
     pub k_anonymity: Vec<KAnonymityPlan>,
+    /// The lookup tables ([`crate::lookup`]), by index ([`Op::InTable`](crate::program::Op)).
+    /// Encoded after the debug section, and only when there is one: a bundle without tables
+    /// is byte for byte what it was before tables existed, and a runtime that predates them
+    /// refuses a bundle with them (bytes left after the bundle) rather than ignore a condition.
+    #[serde(skip)]
+    pub lookups: Vec<LookupPlan>,
 }
 
 /// One purpose of the hierarchy.
@@ -321,6 +328,7 @@ impl Bundle {
             grants: Vec::new(),
             debug: DebugInfo::default(),
             k_anonymity: Vec::new(),
+            lookups: Vec::new(),
         }
     }
 

@@ -58,6 +58,8 @@ pub enum Table {
     SubjectField,
     /// [`Bundle::sources`].
     Source,
+    /// [`Bundle::lookups`].
+    Lookup,
 }
 
 impl Table {
@@ -70,6 +72,7 @@ impl Table {
             Table::String => "string",
             Table::Regex => "regex",
             Table::Purpose => "purpose",
+            Table::Lookup => "lookup table",
             Table::Level => "level",
             Table::Constant => "constant",
             Table::SubjectField => "subject field",
@@ -278,12 +281,41 @@ pub fn verify(b: &Bundle) -> Result<Checked, VerifyError> {
     v.grants()?;
     v.debug()?;
     super::k_anonymity::verify(b)?;
+    lookups(&b.lookups)?;
     Ok(Checked {
         max_stack,
         derived_order,
         regexes,
         columns_read: v.columns_read,
     })
+}
+
+/// Checks the lookup tables: names unique, a file table's values of its declared kind and within
+/// the size limits.
+fn lookups(plans: &[crate::lookup::LookupPlan]) -> Result<(), VerifyError> {
+    let mut names = HashSet::new();
+    for t in plans {
+        let at = || format!("lookup table {}", t.name);
+        if !names.insert(t.name.as_str()) {
+            return Err(structure(at(), "two lookup tables have this name"));
+        }
+        if let Some(values) = &t.values {
+            if values.kind() != t.kind {
+                return Err(structure(
+                    at(),
+                    format!(
+                        "its values are {} and it is declared {}",
+                        values.kind().name(),
+                        t.kind.name()
+                    ),
+                ));
+            }
+            values
+                .check_limits()
+                .map_err(|e| structure(at(), e.to_string()))?;
+        }
+    }
+    Ok(())
 }
 
 const BUILTIN_SUBJECT_FIELDS: [&str; 5] = ["login", "groups", "roles", "attributes", "purposes"];
@@ -422,6 +454,7 @@ impl<'b> Verifier<'b> {
                     Op::UserField(f) => {
                         check_index(Table::SubjectField, f, b.subject_fields.len(), &at)?
                     }
+                    Op::InTable(t) => check_index(Table::Lookup, t, b.lookups.len(), &at)?,
                     _ => {}
                 }
             }

@@ -33,6 +33,7 @@ use regex::Regex;
 
 use crate::bundle::{Bundle, BundleError, TechniquePlan};
 use crate::keys::KeyRing;
+use crate::lookup::{LookupKind, LookupValues, TableError, TableSet, Tables};
 use crate::program::interp::{comparison, ColumnPath, Comparison, PurposeTree};
 use crate::techniques::PreparedTechnique;
 use crate::value::Simple;
@@ -150,6 +151,8 @@ pub struct Engine {
     pub(crate) keys: Option<KeyRing>,
     /// Per program: the comparison it is, if it is one (evaluated without the interpreter).
     pub(crate) comparisons: Vec<Option<Comparison>>,
+    /// The lookup tables' current values (a session takes a snapshot when it opens).
+    pub(crate) tables: Tables,
 }
 
 impl Engine {
@@ -275,6 +278,7 @@ impl Engine {
                 level_pos: pos(s.level.as_ref().and_then(|l| l.column)),
             });
         }
+        let bundle_lookups = bundle.lookups.clone();
         let comparisons = bundle
             .programs
             .iter()
@@ -289,6 +293,7 @@ impl Engine {
             source_index,
             keys,
             comparisons,
+            tables: Tables::new(&bundle_lookups),
         })
     }
 
@@ -305,5 +310,45 @@ impl Engine {
     /// The engine's keys, if it was given any.
     pub fn keys(&self) -> Option<&KeyRing> {
         self.keys.as_ref()
+    }
+
+    /// Supplies (or replaces) the values of a lookup table declared `supplied at run time`.
+    /// Sessions opened after the call see the new values; a session already open keeps the
+    /// values it opened with. Until a table is supplied, `x in table t` is unknown (it reveals
+    /// nothing). Refused: an undeclared table, a file table (its values came with the bundle),
+    /// values of another type, more than [`MAX_TABLE_VALUES`](crate::lookup::MAX_TABLE_VALUES).
+    pub fn set_table(&self, name: &str, values: LookupValues) -> Result<(), TableError> {
+        let (index, plan) = self
+            .bundle
+            .lookups
+            .iter()
+            .enumerate()
+            .find(|(_, t)| t.name == name)
+            .ok_or_else(|| TableError::Unknown {
+                name: name.to_owned(),
+            })?;
+        if plan.values.is_some() {
+            return Err(TableError::NotSupplied {
+                name: name.to_owned(),
+            });
+        }
+        if values.kind() != plan.kind {
+            return Err(TableError::WrongKind {
+                name: name.to_owned(),
+                expected: plan.kind,
+                found: values.kind(),
+            });
+        }
+        values.check_limits()?;
+        self.tables.set(index, TableSet::new(&values));
+        Ok(())
+    }
+
+    /// The lookup tables: name, type, and whether the application supplies it at run time.
+    pub fn tables(&self) -> impl Iterator<Item = (&str, LookupKind, bool)> {
+        self.bundle
+            .lookups
+            .iter()
+            .map(|t| (t.name.as_str(), t.kind, t.values.is_none()))
     }
 }

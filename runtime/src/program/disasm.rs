@@ -77,6 +77,7 @@ pub const MNEMONICS: &[&str] = &[
     "rpad",
     "coalesce",
     "months",
+    "in_table",
 ];
 
 impl Op {
@@ -139,6 +140,7 @@ impl Op {
             Rpad => "rpad",
             Coalesce(_) => "coalesce",
             Months(_) => "months",
+            InTable(_) => "in_table",
         }
     }
 }
@@ -149,7 +151,7 @@ impl fmt::Display for Op {
         let m = self.mnemonic();
         match self {
             Const(i) | Column(i) | UserField(i) | Field(i) | Matches(i) | Under(i) | InGroup(i)
-            | HasRole(i) | HasAttribute(i) | ActingUnder(i) | Concat(i) | Coalesce(i)
+            | HasRole(i) | HasAttribute(i) | ActingUnder(i) | InTable(i) | Concat(i) | Coalesce(i)
             | JumpIfFalse(i) | JumpIfTrue(i) | Jump(i) => write!(f, "{m} {i}"),
             Duration(s) => write!(f, "{m} {s}s"),
             Months(n) => write!(f, "{m} {n}mo"),
@@ -248,7 +250,15 @@ fn tables(b: &Bundle, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             .iter()
             .map(|r| format!("{} (policy {})", r.name, r.policy)),
     )?;
-    list(f, "techniques", b.techniques.iter().map(technique))
+    list(f, "techniques", b.techniques.iter().map(technique))?;
+    list(
+        f,
+        "lookup tables",
+        b.lookups.iter().map(|t| match &t.values {
+            Some(v) => format!("{}: {}, {} values", t.name, t.kind.name(), v.len()),
+            None => format!("{}: {}, supplied at run time", t.name, t.kind.name()),
+        }),
+    )
 }
 
 fn list(
@@ -652,6 +662,11 @@ fn operand(b: &Bundle, p: &Program, sources: Option<&BTreeSet<usize>>, op: &Op) 
             format!("{re} -> {}", string(*replacement))
         }
         Op::Under(i) | Op::ActingUnder(i) => purpose(*i),
+        Op::InTable(i) => b
+            .lookups
+            .get(*i as usize)
+            .map(|t| format!("table {}", t.name))
+            .unwrap_or_else(|| "?".to_owned()),
         _ => String::new(),
     }
 }

@@ -15,6 +15,7 @@ use regex::Regex;
 
 use super::{calendar, strings, Op, Program, MAX_STACK};
 use crate::engine::subject::Subject;
+use crate::lookup::TableSnapshot;
 use crate::value::Value;
 
 /// A three-valued truth value.
@@ -183,6 +184,8 @@ pub struct Env<'a> {
     pub regexes: &'a [Regex],
     /// The bundle's purposes.
     pub purposes: &'a PurposeTree,
+    /// The lookup tables as the session sees them.
+    pub tables: &'a TableSnapshot,
 }
 
 enum Slot<'a> {
@@ -907,6 +910,13 @@ pub fn run(program: &Program, env: &Env<'_>) -> Eval {
                     _ => Tri::Unknown,
                 };
                 push!(Slot::tri(t))
+            }
+            Op::InTable(t) => {
+                let v = pop!();
+                push!(match v.present() {
+                    Some(x) => Slot::tri(env.tables.contains(t, x)),
+                    None => Slot::Unknown,
+                })
             }
             Op::ActingUnder(p) => {
                 let t = match &env.subject.purpose_ids {

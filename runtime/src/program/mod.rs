@@ -226,6 +226,11 @@ pub enum Op {
     /// to a date or timestamp moves the calendar month, clamping the day to the month's last
     /// (`2024-01-31 + 1mo` is `2024-02-29`); it never meets a fixed duration.
     Months(i64),
+
+    // ---- lookup tables ---------------------------------------------------------------------
+    /// `x in table lookups[i]`: pops `x`; whether the session's snapshot of table `i` holds it
+    /// (unknown for null, a value of another type, or a table not supplied yet).
+    InTable(u32),
 }
 
 /// What an op does to the stack, for the verifier and the assembler.
@@ -273,7 +278,8 @@ impl Op {
             | Len
             | Age
             | Has
-            | RegexReplace { .. } => 1,
+            | RegexReplace { .. }
+            | InTable(_) => 1,
             Index | Eq | Ne | Lt | Le | Gt | Ge | In | Contains | Add | Sub | And | Or
             | StartsWith | EndsWith | Substring => 2,
             Replace | SubstringFor | Lpad | Rpad => 3,

@@ -14,6 +14,7 @@ mod names;
 mod policies;
 mod scopes;
 mod strings;
+mod tables;
 mod techniques;
 mod tests;
 mod types;

@@ -3,10 +3,12 @@
 //! Nothing is evaluated when the session opens; each program at most once per session.
 
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 
 use super::memo::Memo;
 use super::Subject;
 use crate::engine::Engine;
+use crate::lookup::TableSnapshot;
 use crate::program::interp::{run, Comparison, Env, Operand};
 use crate::program::Tri;
 use crate::value::Value;
@@ -33,6 +35,8 @@ pub(crate) struct Conditions<'e> {
     pub(super) subject: Subject,
     now: DateTime<Utc>,
     programs: Memo<Resolved>,
+    /// The lookup tables as they were when the session opened.
+    pub(super) tables: Arc<TableSnapshot>,
 }
 
 impl<'e> Conditions<'e> {
@@ -43,6 +47,7 @@ impl<'e> Conditions<'e> {
             subject,
             now,
             programs: Memo::new(engine.bundle.programs.len()),
+            tables: engine.tables.snapshot(),
         }
     }
 
@@ -69,6 +74,7 @@ impl<'e> Conditions<'e> {
                 strings: &b.strings,
                 regexes: &self.engine.regexes,
                 purposes: &self.engine.purposes,
+                tables: &self.tables,
             };
             return Resolved {
                 user: Some(run(program, &env).truth()),

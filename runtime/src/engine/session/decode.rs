@@ -149,6 +149,7 @@ impl<'s> SourceSession<'s> {
             strings: &engine.bundle.strings,
             regexes: &engine.regexes,
             purposes: &engine.purposes,
+            tables: &self.session.compared.tables,
         }
     }
 
