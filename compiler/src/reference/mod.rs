@@ -464,7 +464,14 @@ impl<'m> Reference<'m> {
         };
         let mut found = false;
         for json in parents {
-            let parent = Row::decode(self.model, p, json, subject, self.now, &self.regexes);
+            let parent = Row::decode(
+                self.model,
+                p,
+                json,
+                subject,
+                self.now,
+                (&self.regexes, &self.supplied),
+            );
             if &parent.raw[key] != fk {
                 continue;
             }

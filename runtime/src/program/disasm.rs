@@ -151,8 +151,8 @@ impl fmt::Display for Op {
         let m = self.mnemonic();
         match self {
             Const(i) | Column(i) | UserField(i) | Field(i) | Matches(i) | Under(i) | InGroup(i)
-            | HasRole(i) | HasAttribute(i) | ActingUnder(i) | InTable(i) | Concat(i) | Coalesce(i)
-            | JumpIfFalse(i) | JumpIfTrue(i) | Jump(i) => write!(f, "{m} {i}"),
+            | HasRole(i) | HasAttribute(i) | ActingUnder(i) | InTable(i) | Concat(i)
+            | Coalesce(i) | JumpIfFalse(i) | JumpIfTrue(i) | Jump(i) => write!(f, "{m} {i}"),
             Duration(s) => write!(f, "{m} {s}s"),
             Months(n) => write!(f, "{m} {n}mo"),
             Branch { else_, end } => write!(f, "{m} else {else_} end {end}"),
