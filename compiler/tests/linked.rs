@@ -391,7 +391,7 @@ fn the_generator_produces_linked_rules() {
     let mut linked = 0;
     let mut matched = 0;
     for _ in 0..256 {
-        let tape: Vec<u32> = (0..400)
+        let tape: Vec<u32> = (0..2000)
             .map(|_| {
                 seed ^= seed << 13;
                 seed ^= seed >> 7;

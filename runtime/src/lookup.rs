@@ -348,12 +348,14 @@ mod tests {
         let b = bundle_with(plans(), 1);
         let bytes = b.to_bytes().unwrap();
         assert_eq!(crate::Bundle::from_bytes(&bytes).unwrap(), b);
-        // Without tables the bytes are those of a bundle that never had the section.
+        // Without tables the bytes are those of a bundle that never had the section (the
+        // tables come last, after the debug and k-anonymity sections).
         let mut plain = crate::Bundle::new();
         plain.strings.push("x".into());
         let bytes = plain.to_bytes().unwrap();
         let mut body = postcard::to_allocvec(&plain).unwrap();
         body = postcard::to_extend(&plain.debug, body).unwrap();
+        body = postcard::to_extend(&plain.k_anonymity, body).unwrap();
         assert_eq!(&bytes[crate::bundle::format::HEADER_LEN..], &body[..]);
         // A version-1 bundle cannot carry tables.
         let mut old = b.clone();
