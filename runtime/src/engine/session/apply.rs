@@ -244,7 +244,7 @@ impl<'s> SourceSession<'s> {
         let mut out = Vec::with_capacity(meta.top.len());
         for (pos, &flat) in meta.top.iter().enumerate() {
             let col = &self.plan.columns[flat as usize];
-            let raw = &state.raw[pos];
+            let raw = state.cell(pos).unwrap_or(&Value::Null);
             if let Some(m) = state.mismatch(pos) {
                 if let Some(t) = traces.as_deref_mut().and_then(|t| t.get_mut(flat as usize)) {
                     t.reason = Some(Reason::TypeMismatch { message: m.clone() });
@@ -339,7 +339,9 @@ impl<'s> SourceSession<'s> {
         let engine = self.session.engine;
         let row_key = self.row_key(state);
         let mut out = Vec::with_capacity(cells.len());
-        for (pos, (cell, raw)) in cells.iter().zip(&state.raw).enumerate() {
+        let row = state.row();
+        for (pos, cell) in cells.iter().enumerate() {
+            let raw = row.get(pos).unwrap_or(&Value::Null);
             if !no_mismatch && state.mismatch(pos).is_some() {
                 out.push(Value::Null);
                 continue;
@@ -354,7 +356,7 @@ impl<'s> SourceSession<'s> {
                 }
             };
             out.push(match act {
-                Act::Clear => raw.as_ref().clone(),
+                Act::Clear => raw.clone(),
                 Act::Null => Value::Null,
                 Act::Mask(t) => match engine.techniques.get(t as usize) {
                     // A built-in technique: applied directly (as `apply` does).
