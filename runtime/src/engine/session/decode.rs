@@ -27,6 +27,10 @@ pub(super) struct RowState<'r> {
 }
 
 /// A row's top-level raw values.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a row state lives on the stack for one row; boxing the cells would allocate per row, which the inline cells avoid"
+)]
 pub(super) enum Raw<'r> {
     /// One cell per top-level position: borrowed from a typed input row when the value
     /// conforms as is, owned otherwise.
