@@ -28,7 +28,7 @@ use conditions::Conditions;
 use decide::decide_body;
 #[cfg(feature = "arrow")]
 pub(crate) use decode::conform;
-use decode::{Derive, RowState};
+use decode::{Derive, Raw, RowState};
 use explaining::CellTrace;
 use memo::Memo;
 use specialise::CellPlan;
