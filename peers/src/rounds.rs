@@ -50,6 +50,42 @@ pub fn interleave(contenders: &mut [Contender<'_>], rounds: usize, reps: usize) 
     }
 }
 
+/// What a run does with its contenders.
+#[derive(Clone, Debug)]
+pub enum Mode {
+    /// Interleaved timing over this many rounds.
+    Time(usize),
+    /// No timing: the contender whose name starts with `name` runs `batches` batches and
+    /// nothing else does (for instruction counts under `valgrind --tool=callgrind`: the count
+    /// of `batches = k` minus that of `batches = 0`, over `k × ops`, is one operation's).
+    Count {
+        /// A prefix of the contender's name.
+        name: String,
+        /// Batches to run.
+        batches: usize,
+    },
+}
+
+/// Runs the contenders as `mode` says: the timings, or `None` after counting (when no
+/// contender of this group has the name, nothing runs).
+pub fn run(contenders: &mut [Contender<'_>], mode: &Mode, reps: usize) -> Option<Timings> {
+    match mode {
+        Mode::Time(rounds) => Some(interleave(contenders, *rounds, reps)),
+        Mode::Count { name, batches } => {
+            if let Some(c) = contenders
+                .iter_mut()
+                .find(|c| c.name.starts_with(name.as_str()))
+            {
+                println!("counting: {} x {batches} batches of {} ops", c.name, c.ops);
+                for _ in 0..*batches {
+                    black_box((c.batch)());
+                }
+            }
+            None
+        }
+    }
+}
+
 /// The median of `xs` (NaN for none).
 pub fn median(xs: &[f64]) -> f64 {
     let mut v = xs.to_vec();

@@ -11,7 +11,7 @@ use crate::engine_support;
 use chrono::{NaiveDate, TimeZone, Utc};
 use engine_support::*;
 use pol_runtime::engine::Subject;
-use pol_runtime::program::interp::{run, ColumnPath, Env, Eval, PurposeTree};
+use pol_runtime::program::interp::{run, ColumnPath, Env, Eval, PurposeTree, Row};
 use pol_runtime::program::{stack_depth, Op, Program, Tri};
 use pol_runtime::{ColumnType as T, Value};
 use proptest::prelude::*;
@@ -39,7 +39,7 @@ fn eval_in(b: &mut B, e: E, subject: serde_json::Value, row: &[Value]) -> Eval {
     let row: Vec<std::borrow::Cow<'_, Value>> =
         row.iter().map(std::borrow::Cow::Borrowed).collect();
     let env = Env {
-        row: &row,
+        row: Row::Cells(&row),
         paths: &paths,
         value: None,
         subject: &subject,
@@ -461,12 +461,63 @@ fn user_only_flag_follows_the_code() {
     assert!(b.compile(&eq(E::Now, E::Now)).user_only);
 }
 
+/// A subject with more declared fields than the one-pass decoder takes looks each name up;
+/// both ways decode the same values and report the same issues, in the bundle's order.
+#[test]
+fn subject_fields_decode_alike_with_few_and_many_declared_fields() {
+    let json = json!({
+        "f3": "three", "login": "amy", "f0": 7, "roles": ["r"], "f1": "not an int",
+        "groups": "not a list", "attributes": {"site": "lyon"}, "zzz": 1
+    });
+    let few: Vec<(String, T)> = vec![
+        ("f0".into(), T::Int),
+        ("f1".into(), T::Int),
+        ("f2".into(), T::Text),
+        ("f3".into(), T::Text),
+    ];
+    let many: Vec<(String, T)> = few
+        .iter()
+        .cloned()
+        .chain((4..12).map(|i| (format!("f{i}"), T::Text)))
+        .collect();
+    let purposes = PurposeTree::default();
+    let a = Subject::from_json(&json, &few, &purposes).unwrap();
+    let b = Subject::from_json(&json, &many, &purposes).unwrap();
+    let expected = [
+        Value::Int(7),
+        Value::Null,
+        Value::Null,
+        Value::Text("three".into()),
+    ];
+    assert_eq!(a.fields, expected);
+    assert_eq!(&b.fields[..4], &expected);
+    assert!(b.fields[4..].iter().all(Value::is_null));
+    assert_eq!(a.login, Value::Text("amy".into()));
+    assert_eq!(a.roles, Value::List(vec![Value::Text("r".into())]));
+    assert_eq!(a.groups, Value::Null);
+    assert_eq!(
+        (&a.login, &a.roles, &a.groups, &a.attributes),
+        (&b.login, &b.roles, &b.groups, &b.attributes)
+    );
+    let issues = |s: &Subject| s.issues.iter().map(ToString::to_string).collect::<Vec<_>>();
+    assert_eq!(
+        issues(&a),
+        [
+            "the subject's field `groups` is a string, not a list of texts",
+            "the subject's field `f1` is a string, not an int value",
+            "the subject has no field `f2` (a text value expected)",
+        ]
+    );
+    assert_eq!(&issues(&b)[..3], &issues(&a)[..]);
+    assert_eq!(issues(&b).len(), 3 + 8);
+}
+
 #[test]
 fn unverified_programs_never_panic() {
     // Out-of-range indices, underflow and backward jumps give unknown.
     let subject = Subject::from_json(&json!({}), &[], &PurposeTree::default()).unwrap();
     let env = Env {
-        row: &[],
+        row: Row::EMPTY,
         paths: &[],
         value: None,
         subject: &subject,
@@ -558,7 +609,7 @@ proptest! {
         let p = Program::new(code.clone(), consts);
         let v = Value::Text("val".into());
         let row: Vec<std::borrow::Cow<'_, Value>> = row.iter().map(std::borrow::Cow::Borrowed).collect();
-        let env = Env { row: &row, paths: &paths, value: Some(&v), subject: &subject, now: t0(), strings: &strings, regexes: &regexes, purposes: &purposes, tables: &pol_runtime::lookup::TableSnapshot::default() };
+        let env = Env { row: Row::Cells(&row), paths: &paths, value: Some(&v), subject: &subject, now: t0(), strings: &strings, regexes: &regexes, purposes: &purposes, tables: &pol_runtime::lookup::TableSnapshot::default() };
         let result = run(&p, &env);
         // A program the verifier accepts yields a value or unknown; either way, no panic.
         if stack_depth(&code).is_ok() {

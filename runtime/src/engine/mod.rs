@@ -114,6 +114,9 @@ pub(crate) struct SourceMeta {
     pub inputs: Vec<u32>,
     /// Per row position: how a typed row's cell is decoded.
     pub decode: Vec<Decode>,
+    /// Whether the stored top-level columns are all of simple types and all come before the
+    /// derived ones (a typed row may then be read in place; see `SourceSession::plain`).
+    pub plain_inputs: bool,
     /// Derived columns (flat indices) in evaluation order.
     pub derived_order: Vec<u32>,
     /// Per flat column: whether some derived column reads it (its final decision is needed).
@@ -244,7 +247,7 @@ impl Engine {
                 .filter(|(_, &f)| s.columns[f as usize].derived.is_none())
                 .map(|(pos, _)| pos as u32)
                 .collect();
-            let decode = top
+            let decode: Vec<Decode> = top
                 .iter()
                 .map(|&f| {
                     let c = &s.columns[f as usize];
@@ -257,6 +260,13 @@ impl Engine {
                     }
                 })
                 .collect();
+            let stored = decode
+                .iter()
+                .take_while(|d| matches!(d, Decode::Simple(..)))
+                .count();
+            let plain_inputs = decode
+                .get(stored..)
+                .is_some_and(|rest| rest.iter().all(|d| matches!(d, Decode::Derived)));
             let derived_order = checked.derived_order.get(si).cloned().unwrap_or_default();
             let pos = |c: Option<u32>| c.map(|c| pos_of[c as usize]);
             sources.push(SourceMeta {
@@ -266,6 +276,7 @@ impl Engine {
                 children,
                 inputs,
                 decode,
+                plain_inputs,
                 read_by_derived: !derived_order.is_empty(),
                 read_by_program: checked
                     .columns_read

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use smallvec::{smallvec, SmallVec};
+
 use crate::program::interp::PurposeTree;
 use crate::value::{ColumnType, Value};
 
@@ -125,6 +127,65 @@ fn text_set(v: Option<&serde_json::Value>) -> Value {
     }
 }
 
+/// Subjects with at most this many declared fields are decoded in one pass over the object's
+/// entries, comparing names (no hashing); beyond it, each name is looked up.
+const FEW_FIELDS: usize = 8;
+
+/// The entries of a subject object that decoding reads (`None`: absent).
+struct Entries<'j> {
+    login: Option<&'j serde_json::Value>,
+    groups: Option<&'j serde_json::Value>,
+    roles: Option<&'j serde_json::Value>,
+    attributes: Option<&'j serde_json::Value>,
+    purposes: Option<&'j serde_json::Value>,
+    /// Per declared field, in the bundle's order.
+    fields: SmallVec<[Option<&'j serde_json::Value>; FEW_FIELDS]>,
+}
+
+impl<'j> Entries<'j> {
+    fn of(
+        obj: &'j serde_json::Map<String, serde_json::Value>,
+        fields: &[(String, ColumnType)],
+    ) -> Self {
+        if fields.len() > FEW_FIELDS {
+            return Entries {
+                login: obj.get("login"),
+                groups: obj.get("groups"),
+                roles: obj.get("roles"),
+                attributes: obj.get("attributes"),
+                purposes: obj.get("purposes"),
+                fields: fields.iter().map(|(name, _)| obj.get(name)).collect(),
+            };
+        }
+        let mut e = Entries {
+            login: None,
+            groups: None,
+            roles: None,
+            attributes: None,
+            purposes: None,
+            fields: smallvec![None; fields.len()],
+        };
+        for (key, value) in obj {
+            let slot = match key.as_str() {
+                "login" => &mut e.login,
+                "groups" => &mut e.groups,
+                "roles" => &mut e.roles,
+                "attributes" => &mut e.attributes,
+                "purposes" => &mut e.purposes,
+                name => match fields.iter().position(|(f, _)| f == name) {
+                    Some(i) => match e.fields.get_mut(i) {
+                        Some(slot) => slot,
+                        None => continue,
+                    },
+                    None => continue,
+                },
+            };
+            *slot = Some(value);
+        }
+        e
+    }
+}
+
 impl Subject {
     /// Decodes a subject against the bundle's declared fields and purposes.
     pub fn from_json(
@@ -148,7 +209,8 @@ impl Subject {
                 expected: expected.to_owned(),
             });
         };
-        let login = match obj.get("login") {
+        let e = Entries::of(obj, fields);
+        let login = match e.login {
             Some(serde_json::Value::String(s)) => Value::Text(s.clone()),
             None => Value::Null,
             Some(other) => {
@@ -156,15 +218,15 @@ impl Subject {
                 Value::Null
             }
         };
-        let groups = text_set(obj.get("groups"));
+        let groups = text_set(e.groups);
         if groups.is_null() {
-            wrong("groups", obj.get("groups"), "a list of texts");
+            wrong("groups", e.groups, "a list of texts");
         }
-        let roles = text_set(obj.get("roles"));
+        let roles = text_set(e.roles);
         if roles.is_null() {
-            wrong("roles", obj.get("roles"), "a list of texts");
+            wrong("roles", e.roles, "a list of texts");
         }
-        let attributes = match obj.get("attributes") {
+        let attributes = match e.attributes {
             None | Some(serde_json::Value::Null) => Value::Struct(Vec::new()),
             Some(serde_json::Value::Object(map)) => Value::Struct(
                 map.iter()
@@ -185,7 +247,7 @@ impl Subject {
                 Value::Null
             }
         };
-        let (purpose_names, purpose_ids) = match text_set(obj.get("purposes")) {
+        let (purpose_names, purpose_ids) = match text_set(e.purposes) {
             Value::List(items) => {
                 let mut names = Vec::new();
                 let mut ids = Vec::new();
@@ -202,14 +264,16 @@ impl Subject {
                 (Value::List(names), Some(ids))
             }
             _ => {
-                wrong("purposes", obj.get("purposes"), "a list of texts");
+                wrong("purposes", e.purposes, "a list of texts");
                 (Value::Null, None)
             }
         };
         let fields = fields
             .iter()
-            .map(|(name, ty)| {
-                let decoded = obj.get(name).and_then(|v| Value::from_json(v, ty).ok());
+            .zip(&e.fields)
+            .map(|((name, ty), found)| {
+                let found = *found;
+                let decoded = found.and_then(|v| Value::from_json(v, ty).ok());
                 if decoded.is_none() {
                     let ty = ty.to_string();
                     let article = if ty.starts_with(['a', 'e', 'i', 'o', 'u']) {
@@ -217,7 +281,7 @@ impl Subject {
                     } else {
                         "a"
                     };
-                    wrong(name, obj.get(name), &format!("{article} {ty} value"));
+                    wrong(name, found, &format!("{article} {ty} value"));
                 }
                 decoded.unwrap_or(Value::Null)
             })

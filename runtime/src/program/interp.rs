@@ -169,7 +169,7 @@ impl PurposeTree {
 pub struct Env<'a> {
     /// The row's top-level raw values in declaration order (empty for user-only evaluation),
     /// borrowed from the caller's row where they need no conversion.
-    pub row: &'a [Cow<'a, Value>],
+    pub row: Row<'a>,
     /// For each flat column of the source, where its value sits in `row`.
     pub paths: &'a [ColumnPath],
     /// The cell being masked (`expr(…)` techniques only).
@@ -186,6 +186,34 @@ pub struct Env<'a> {
     pub purposes: &'a PurposeTree,
     /// The lookup tables as the session sees them.
     pub tables: &'a TableSnapshot,
+}
+
+/// The top-level cells of a row as programs read them.
+#[derive(Clone, Copy, Debug)]
+pub enum Row<'a> {
+    /// Decoded cells, one per top-level position.
+    Cells(&'a [Cow<'a, Value>]),
+    /// A typed row read as it is: position `p` is the row's value `p`, and a position past its
+    /// end is null (the session uses it when every stored column precedes the derived ones
+    /// and no derived value is computed).
+    Plain(&'a [Value]),
+}
+
+/// The null a [`Row::Plain`] reads past its end.
+static NULL: Value = Value::Null;
+
+impl<'a> Row<'a> {
+    /// No cells (user-only evaluation).
+    pub const EMPTY: Row<'static> = Row::Cells(&[]);
+
+    /// The cell at a top-level position (`None` past the end of decoded cells).
+    #[inline]
+    pub fn get(&self, pos: usize) -> Option<&'a Value> {
+        match *self {
+            Row::Cells(cells) => cells.get(pos).map(|c| &**c),
+            Row::Plain(values) => Some(values.get(pos).unwrap_or(&NULL)),
+        }
+    }
 }
 
 enum Slot<'a> {

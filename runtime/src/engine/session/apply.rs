@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use smallvec::smallvec;
 
-use super::{Act, CellPlan, CellTrace, Decided, Flags, RowState, SourceSession};
+use super::{Act, CellPlan, CellTrace, Decided, Flags, Raw, RowState, SourceSession};
 use crate::engine::explain::{CellAction, Reason};
 use crate::engine::Prepared;
 use crate::program::interp::{run, Eval};
@@ -244,7 +244,7 @@ impl<'s> SourceSession<'s> {
         let mut out = Vec::with_capacity(meta.top.len());
         for (pos, &flat) in meta.top.iter().enumerate() {
             let col = &self.plan.columns[flat as usize];
-            let raw = &state.raw[pos];
+            let raw = state.cell(pos).unwrap_or(&Value::Null);
             if let Some(m) = state.mismatch(pos) {
                 if let Some(t) = traces.as_deref_mut().and_then(|t| t.get_mut(flat as usize)) {
                     t.reason = Some(Reason::TypeMismatch { message: m.clone() });
@@ -334,27 +334,47 @@ impl<'s> SourceSession<'s> {
     /// [`mask`](Self::mask) by the session's straight-line plan: top-level columns only, each
     /// decided alone (mismatched cells are null; derived ones in the plan are null).
     pub(super) fn mask_planned(&self, state: &RowState<'_>, cells: &[CellPlan]) -> Vec<Value> {
+        // One loop per form of the row, so that reading a cell is a slice access.
+        match &state.raw {
+            Raw::Plain(values) => self.mask_cells(state, cells, |pos| values.get(pos)),
+            Raw::Cells(raw) => self.mask_cells(state, cells, |pos| raw.get(pos).map(|c| &**c)),
+        }
+    }
+
+    /// [`mask_planned`](Self::mask_planned) with `cell_at` reading the raw cell at a position
+    /// (`None`: past the end, null).
+    #[inline]
+    fn mask_cells<'v>(
+        &self,
+        state: &RowState<'_>,
+        cells: &[CellPlan],
+        cell_at: impl Fn(usize) -> Option<&'v Value>,
+    ) -> Vec<Value> {
         let env = self.env(state, None);
         let no_mismatch = state.mismatches.is_empty();
         let engine = self.session.engine;
         let row_key = self.row_key(state);
         let mut out = Vec::with_capacity(cells.len());
-        for (pos, (cell, raw)) in cells.iter().zip(&state.raw).enumerate() {
+        for (pos, cell) in cells.iter().enumerate() {
             if !no_mismatch && state.mismatch(pos).is_some() {
                 out.push(Value::Null);
                 continue;
             }
             let (act, flat) = match *cell {
                 CellPlan::Clear => (Act::Clear, pos as u32),
-                CellPlan::Null => (Act::Null, pos as u32),
+                CellPlan::Null => {
+                    out.push(Value::Null);
+                    continue;
+                }
                 CellPlan::Mask(t) => (Act::Mask(t), pos as u32),
                 CellPlan::Dyn(f) => {
                     let act = self.decide_row_dependent(f, &env).act;
                     (act, f)
                 }
             };
+            let raw = cell_at(pos).unwrap_or(&Value::Null);
             out.push(match act {
-                Act::Clear => raw.as_ref().clone(),
+                Act::Clear => raw.clone(),
                 Act::Null => Value::Null,
                 Act::Mask(t) => match engine.techniques.get(t as usize) {
                     // A built-in technique: applied directly (as `apply` does).

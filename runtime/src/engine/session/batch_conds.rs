@@ -73,7 +73,7 @@ impl SourceSession<'_> {
         if let Some(t) = self.session.user_tri(p) {
             return Some(BatchCond::Const(t));
         }
-        let (c, operand) = self.session.compared.get(p as usize)?.as_ref()?;
+        let (c, operand) = self.session.compared.comparison(p)?;
         let path = self.meta.paths.get(c.column as usize)?;
         let col = self.plan.columns.get(c.column as usize)?;
         if !path.steps.is_empty() || col.derived.is_some() {
@@ -82,7 +82,7 @@ impl SourceSession<'_> {
         Some(BatchCond::Compare {
             pos: path.top as usize,
             negate: c.negate,
-            operand: operand.clone(),
+            operand: operand.filter(|v| !v.is_null()).cloned(),
         })
     }
 

@@ -274,7 +274,7 @@ impl SourceSession<'_> {
         let row_key = self.row_key(&state);
         let mut memo: Memo = SmallVec::new();
         for &pos in positions {
-            let (Some(cell), Some(raw)) = (cells.get(pos), state.raw.get(pos)) else {
+            let (Some(cell), Some(raw)) = (cells.get(pos), state.cell(pos)) else {
                 out.push(Value::Null);
                 continue;
             };
@@ -293,7 +293,7 @@ impl SourceSession<'_> {
                 }
             };
             out.push(match act {
-                Act::Clear => raw.as_ref().clone(),
+                Act::Clear => raw.clone(),
                 Act::Null => Value::Null,
                 Act::Mask(t) => match self.session.engine.techniques.get(t as usize) {
                     Some(Prepared::Builtin(p)) => p

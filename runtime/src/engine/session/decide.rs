@@ -69,8 +69,8 @@ impl<'s> SourceSession<'s> {
                 .get(c.column as usize)
                 .filter(|p| p.steps.is_empty())
             {
-                let cell = env.row.get(path.top as usize).map(|v| &**v);
-                let t = eq_tri(cell, operand.as_ref());
+                let cell = env.row.get(path.top as usize);
+                let t = eq_tri(cell, operand);
                 return if c.negate { !t } else { t };
             }
         }

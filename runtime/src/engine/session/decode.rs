@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 
 use super::SourceSession;
 use crate::engine::Decode;
-use crate::program::interp::{run, Env, Eval};
+use crate::program::interp::{run, Env, Eval, Row};
 use crate::value::{ColumnType, Value};
 
 /// Which derived columns a decoded row computes.
@@ -21,17 +21,47 @@ pub(super) enum Derive {
 
 /// A decoded row: top-level raw values (derived ones computed) and type mismatches.
 pub(super) struct RowState<'r> {
-    /// Borrowed from a typed input row when the value conforms as is; owned otherwise.
-    pub(super) raw: SmallVec<[Cow<'r, Value>; 24]>,
+    pub(super) raw: Raw<'r>,
     /// Row positions whose value does not match the declared type, with the reason (rare).
     pub(super) mismatches: SmallVec<[(usize, String); 1]>,
 }
 
-impl RowState<'_> {
+/// A row's top-level raw values.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a row state lives on the stack for one row; boxing the cells would allocate per row, which the inline cells avoid"
+)]
+pub(super) enum Raw<'r> {
+    /// One cell per top-level position: borrowed from a typed input row when the value
+    /// conforms as is, owned otherwise.
+    Cells(SmallVec<[Cow<'r, Value>; 24]>),
+    /// A typed row read in place (see [`SourceSession::plain`]): position `p` is input `p`,
+    /// and the positions past the inputs (derived columns nothing computes) are null.
+    Plain(&'r [Value]),
+}
+
+impl<'r> RowState<'r> {
     /// The raw value at a top-level position.
     #[inline]
     pub(super) fn cell(&self, pos: usize) -> Option<&Value> {
-        self.raw.get(pos).map(|c| &**c)
+        self.row().get(pos)
+    }
+
+    /// The raw values as programs read them.
+    #[inline]
+    pub(super) fn row(&self) -> Row<'_> {
+        match &self.raw {
+            Raw::Cells(cells) => Row::Cells(cells),
+            Raw::Plain(values) => Row::Plain(values),
+        }
+    }
+
+    /// The cell at a top-level position to write a derived value to (decoded rows only).
+    fn slot(&mut self, pos: usize) -> Option<&mut Cow<'r, Value>> {
+        match &mut self.raw {
+            Raw::Cells(cells) => cells.get_mut(pos),
+            Raw::Plain(_) => None,
+        }
     }
 
     /// Why the value at a top-level position does not match its declared type, if it does not.
@@ -77,19 +107,21 @@ impl<'s> SourceSession<'s> {
         derive: Derive,
     ) -> RowState<'static> {
         let n = self.meta.top.len();
-        let mut state = RowState {
-            raw: smallvec![Cow::Owned(Value::Null); n],
-            mismatches: SmallVec::new(),
-        };
+        let mut raw: SmallVec<[Cow<'static, Value>; 24]> = smallvec![Cow::Owned(Value::Null); n];
+        let mut mismatches = SmallVec::new();
         for &pos in &self.meta.inputs {
             let col = &self.plan.columns[self.meta.top[pos as usize] as usize];
             if let Some(j) = row.get(&col.name) {
                 match Value::from_json(j, &col.ty) {
-                    Ok(v) => state.raw[pos as usize] = Cow::Owned(v),
-                    Err(e) => state.mismatches.push((pos as usize, e.to_string())),
+                    Ok(v) => raw[pos as usize] = Cow::Owned(v),
+                    Err(e) => mismatches.push((pos as usize, e.to_string())),
                 }
             }
         }
+        let mut state = RowState {
+            raw: Raw::Cells(raw),
+            mismatches,
+        };
         self.derive(&mut state, derive);
         state
     }
@@ -99,21 +131,19 @@ impl<'s> SourceSession<'s> {
         reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
     )]
     pub(super) fn decode_values<'r>(&self, row: &'r [Value], derive: Derive) -> RowState<'r> {
-        let mut state = RowState {
-            raw: SmallVec::with_capacity(self.meta.top.len()),
-            mismatches: SmallVec::new(),
-        };
+        let mut raw: SmallVec<[Cow<'r, Value>; 24]> = SmallVec::with_capacity(self.meta.top.len());
+        let mut mismatches = SmallVec::new();
         // Stored top-level columns take the row's values in order; derived ones start null.
         let mut inputs = row.iter();
         for (pos, step) in self.meta.decode.iter().enumerate() {
             let (flat, input) = match *step {
                 Decode::Derived => {
-                    state.raw.push(Cow::Owned(Value::Null));
+                    raw.push(Cow::Owned(Value::Null));
                     continue;
                 }
                 Decode::Simple(flat, simple) => match inputs.next() {
                     Some(v) if simple.admits(v) => {
-                        state.raw.push(Cow::Borrowed(v));
+                        raw.push(Cow::Borrowed(v));
                         continue;
                     }
                     other => (flat, other),
@@ -127,21 +157,45 @@ impl<'s> SourceSession<'s> {
                 Some(v) => match conform(v.clone(), ty) {
                     Ok(v) => Cow::Owned(v),
                     Err(e) => {
-                        state.mismatches.push((pos, e));
+                        mismatches.push((pos, e));
                         Cow::Owned(Value::Null)
                     }
                 },
             };
-            state.raw.push(cell);
+            raw.push(cell);
         }
+        let mut state = RowState {
+            raw: Raw::Cells(raw),
+            mismatches,
+        };
         self.derive(&mut state, derive);
         state
+    }
+
+    /// A typed row as a [`Raw::Plain`] state, when decoding would only borrow it: the
+    /// source's stored columns all come before its derived ones and have simple types, every
+    /// derived column is one the session knows to be null (so none is computed), no grant is
+    /// attached, and every value given conforms as it is. `None`: decode it.
+    #[inline]
+    pub(super) fn plain<'r>(&self, row: &'r [Value]) -> Option<RowState<'r>> {
+        if !self.spec.plain || self.session.grants.is_some() {
+            return None;
+        }
+        let row = row.get(..row.len().min(self.meta.inputs.len()))?;
+        let conforms = row
+            .iter()
+            .zip(&self.meta.decode)
+            .all(|(v, step)| matches!(step, Decode::Simple(_, simple) if simple.admits(v)));
+        conforms.then_some(RowState {
+            raw: Raw::Plain(row),
+            mismatches: SmallVec::new(),
+        })
     }
 
     pub(super) fn env<'a>(&'a self, state: &'a RowState<'_>, value: Option<&'a Value>) -> Env<'a> {
         let engine = self.session.engine;
         Env {
-            row: &state.raw,
+            row: state.row(),
             paths: &self.meta.paths,
             value,
             subject: self.session.subject(),
@@ -175,11 +229,19 @@ impl<'s> SourceSession<'s> {
             };
             match result {
                 Eval::Value(v) => match conform(v, &col.ty) {
-                    Ok(v) => state.raw[pos] = Cow::Owned(v),
+                    Ok(v) => {
+                        if let Some(slot) = state.slot(pos) {
+                            *slot = Cow::Owned(v);
+                        }
+                    }
                     Err(e) => state.mismatches.push((pos, e)),
                 },
                 // An expression that cannot be evaluated is null (the cell, not a mismatch).
-                Eval::Unknown => state.raw[pos] = Cow::Owned(Value::Null),
+                Eval::Unknown => {
+                    if let Some(slot) = state.slot(pos) {
+                        *slot = Cow::Owned(Value::Null);
+                    }
+                }
             }
         }
     }

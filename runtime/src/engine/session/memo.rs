@@ -6,7 +6,10 @@
 //! moves (a reference to it lives as long as the table).
 
 use std::fmt;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::OnceLock;
+
+use crate::program::Tri;
 
 /// Entries per chunk.
 const CHUNK: usize = 128;
@@ -61,9 +64,87 @@ impl<T: fmt::Debug> fmt::Debug for Memo<T> {
     }
 }
 
+/// `len` entries of `Option<Tri>`, each computed on first use, a byte each: creating the table
+/// costs `len / CHUNK` empty slots and a chunk is 128 zeroed bytes. Two threads asking for one
+/// entry at once may both compute it; both store the same value (the computation is a pure
+/// function of the session), so the race is harmless.
+pub(super) struct TriMemo {
+    chunks: Box<[OnceLock<Box<[AtomicU8; CHUNK]>>]>,
+    len: usize,
+}
+
+/// Not computed yet.
+const EMPTY: u8 = 0;
+/// Computed: `None`.
+const NONE: u8 = 4;
+
+fn encode(t: Option<Tri>) -> u8 {
+    match t {
+        Some(Tri::False) => 1,
+        Some(Tri::True) => 2,
+        Some(Tri::Unknown) => 3,
+        None => NONE,
+    }
+}
+
+fn decode(b: u8) -> Option<Tri> {
+    match b {
+        1 => Some(Tri::False),
+        2 => Some(Tri::True),
+        3 => Some(Tri::Unknown),
+        _ => None,
+    }
+}
+
+impl TriMemo {
+    /// A table of `len` empty entries.
+    pub(super) fn new(len: usize) -> Self {
+        TriMemo {
+            chunks: (0..len.div_ceil(CHUNK)).map(|_| OnceLock::new()).collect(),
+            len,
+        }
+    }
+
+    /// Entry `i`, computed by `init` if it is still empty; `None` past the end.
+    #[inline]
+    pub(super) fn get_or_init(&self, i: usize, init: impl FnOnce() -> Option<Tri>) -> Option<Tri> {
+        if i >= self.len {
+            return None;
+        }
+        let chunk = self
+            .chunks
+            .get(i / CHUNK)?
+            .get_or_init(|| Box::new([const { AtomicU8::new(EMPTY) }; CHUNK]));
+        let slot = chunk.get(i % CHUNK)?;
+        match slot.load(Ordering::Relaxed) {
+            EMPTY => {
+                let t = init();
+                slot.store(encode(t), Ordering::Relaxed);
+                t
+            }
+            b => decode(b),
+        }
+    }
+}
+
+impl fmt::Debug for TriMemo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let filled = self.chunks.iter().enumerate().flat_map(|(c, chunk)| {
+            chunk.get().into_iter().flat_map(move |chunk| {
+                chunk.iter().enumerate().filter_map(move |(j, b)| {
+                    let b = b.load(Ordering::Relaxed);
+                    (b != EMPTY).then(|| (c * CHUNK + j, decode(b)))
+                })
+            })
+        });
+        f.debug_map().entries(filled).finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{Memo, CHUNK};
+    use super::{Memo, TriMemo, CHUNK};
+    use crate::program::Tri;
     use std::cell::Cell;
 
     #[test]
@@ -92,5 +173,32 @@ mod tests {
         let memo: Memo<u8> = Memo::new(0);
         assert_eq!(memo.get_or_init(0, || 1), None);
         assert_eq!(memo.filled().count(), 0);
+    }
+
+    #[test]
+    fn a_tri_memo_computes_each_entry_once_and_keeps_none() {
+        let calls = Cell::new(0);
+        let memo = TriMemo::new(CHUNK + 2);
+        let get = |i: usize, t: Option<Tri>| {
+            memo.get_or_init(i, || {
+                calls.set(calls.get() + 1);
+                t
+            })
+        };
+        assert_eq!(get(CHUNK + 1, Some(Tri::Unknown)), Some(Tri::Unknown));
+        assert_eq!(get(CHUNK + 1, Some(Tri::True)), Some(Tri::Unknown));
+        assert_eq!(get(3, None), None);
+        assert_eq!(get(3, Some(Tri::True)), None);
+        assert_eq!(get(4, Some(Tri::False)), Some(Tri::False));
+        assert_eq!(get(5, Some(Tri::True)), Some(Tri::True));
+        assert_eq!(get(CHUNK + 2, Some(Tri::True)), None);
+        assert_eq!(calls.get(), 4);
+        assert_eq!(
+            format!("{memo:?}"),
+            format!(
+                "{{3: None, 4: Some(False), 5: Some(True), {}: Some(Unknown)}}",
+                CHUNK + 1
+            )
+        );
     }
 }

@@ -30,7 +30,7 @@ use conditions::Conditions;
 use decide::decide_body;
 #[cfg(feature = "arrow")]
 pub(crate) use decode::conform;
-use decode::{Derive, RowState};
+use decode::{Derive, Raw, RowState};
 use explaining::CellTrace;
 pub use k_anonymity::MaskedRows;
 pub use links::LinkError;
@@ -116,14 +116,14 @@ enum RuleCheck {
 struct SourceSpec {
     exempt: bool,
     /// Per row position.
-    visible: Vec<bool>,
+    visible: Flags,
     /// Per flat column.
     columns: Vec<ColSpec>,
     /// A rule that hides every row for this user.
     hidden_by: Option<usize>,
     /// Per flat column: a derived column that is null for this user on every row (its own
     /// decision is null, or clear with an input masked on every row) and that no program reads,
-    /// so that masking a row need not compute it.
+    /// so that masking a row need not compute it. Empty when the source has no derived column.
     null_derived: Vec<bool>,
     /// Per flat column: its decision when it is the same on every row (a placeholder for the
     /// others, listed in `dynamic`).
@@ -137,7 +137,11 @@ struct SourceSpec {
     /// if every column can be decided without the others (no struct fields, no derived column
     /// whose value may show): the straight-line plan of [`SourceSession::mask`].
     cells: Option<Vec<CellPlan>>,
-    checks: Vec<RuleCheck>,
+    checks: SmallVec<[RuleCheck; 4]>,
+    /// Whether a conforming typed row can be masked in place: the source's inputs are plain
+    /// (`SourceMeta::plain_inputs`) and no derived column is computed for this user (each is
+    /// in `null_derived`).
+    plain: bool,
 }
 
 /// A bundle specialised for one user at one clock, lazily: opening a session decodes the

@@ -2,7 +2,7 @@
 //! (exemptions, visibility, column candidates, row rules) is taken once, leaving per row only
 //! what reads the row.
 
-use smallvec::smallvec;
+use smallvec::{smallvec, SmallVec};
 
 use super::{decide_body, Act, ColSpec, Decided, RuleCheck, Session, SourceSpec};
 use crate::bundle::{Audience, ColumnPlan, RowAudience, RowFilter, RowOtherwise, SourcePlan};
@@ -38,7 +38,8 @@ impl<'e> Session<'e> {
                 dynamic: Vec::new(),
                 final_clear_needed: s.columns.iter().any(|c| c.derived.is_some()),
                 cells: None,
-                checks: Vec::new(),
+                checks: SmallVec::new(),
+                plain: meta.plain_inputs && s.columns.iter().all(|c| c.derived.is_none()),
             };
         }
         let columns: Vec<ColSpec> = s
@@ -47,7 +48,7 @@ impl<'e> Session<'e> {
             .map(|c| self.specialise_column(c))
             .collect();
         let mut hidden_by = None;
-        let mut checks = Vec::new();
+        let mut checks = SmallVec::new();
         for (ri, r) in s.row_rules.iter().enumerate() {
             let mut filters: Vec<&RowFilter> = Vec::new();
             match &r.audience {
@@ -114,6 +115,11 @@ impl<'e> Session<'e> {
             });
         let cells =
             Self::cell_plan(s, &columns, &null_derived).map(|c| self.fold_null_techniques(c));
+        let plain = meta.plain_inputs
+            && s.columns
+                .iter()
+                .enumerate()
+                .all(|(f, c)| c.derived.is_none() || null_derived.get(f).copied().unwrap_or(false));
         SourceSpec {
             exempt,
             visible,
@@ -125,25 +131,27 @@ impl<'e> Session<'e> {
             final_clear_needed,
             cells,
             checks,
+            plain,
         }
     }
 
     /// A cell masked by the built-in `null` technique is planned as [`CellPlan::Null`]: the
     /// technique gives null for any value, so masking a row need not call it.
-    fn fold_null_techniques(&self, cells: Vec<CellPlan>) -> Vec<CellPlan> {
+    fn fold_null_techniques(&self, mut cells: Vec<CellPlan>) -> Vec<CellPlan> {
         let is_null = |t: u32| {
             matches!(
                 self.engine.techniques.get(t as usize),
                 Some(Prepared::Builtin(p)) if *p.technique() == Technique::Null
             )
         };
+        for c in &mut cells {
+            if let CellPlan::Mask(t) = *c {
+                if is_null(t) {
+                    *c = CellPlan::Null;
+                }
+            }
+        }
         cells
-            .into_iter()
-            .map(|c| match c {
-                CellPlan::Mask(t) if is_null(t) => CellPlan::Null,
-                other => other,
-            })
-            .collect()
     }
 
     /// See [`SourceSpec::cells`].
@@ -187,6 +195,9 @@ impl<'e> Session<'e> {
         columns: &[ColSpec],
     ) -> Vec<bool> {
         let never_clear = |c: u32| matches!(columns.get(c as usize), Some(ColSpec::Const(d)) if d.act != Act::Clear);
+        if s.columns.iter().all(|c| c.derived.is_none()) {
+            return Vec::new();
+        }
         s.columns
             .iter()
             .enumerate()
