@@ -123,6 +123,31 @@ pub struct AuditRecord {
     pub detail: String,
 }
 
+impl AuditRecord {
+    /// A refusal of `subject`'s `request` at `time`, with the justification given (an empty
+    /// one is none) and nothing else yet: callers fill in the source, key, columns and detail
+    /// they know, and change the action once the request succeeds.
+    pub fn refusal(
+        time: DateTime<Utc>,
+        subject: String,
+        request: RequestKind,
+        reason: &str,
+    ) -> Self {
+        AuditRecord {
+            time,
+            subject,
+            action: AuditAction::Refusal,
+            request,
+            source: String::new(),
+            key: None,
+            columns: Vec::new(),
+            expiry: None,
+            reason: (!reason.is_empty()).then(|| reason.to_owned()),
+            detail: String::new(),
+        }
+    }
+}
+
 /// Why a record could not be written.
 #[derive(Debug)]
 pub enum AuditError {

@@ -123,16 +123,9 @@ impl GrantService {
                 .map(Requested::Granted);
         };
         let mut refusal = AuditRecord {
-            time: now,
-            subject: login(session.subject()),
-            action: AuditAction::Refusal,
-            request: RequestKind::Unmask,
             source: source.to_owned(),
             key: Some(key_text.clone()),
-            columns: Vec::new(),
-            expiry: None,
-            reason: (!reason.is_empty()).then(|| reason.to_owned()),
-            detail: String::new(),
+            ..AuditRecord::refusal(now, login(session.subject()), RequestKind::Unmask, reason)
         };
         let answer_by = TimeDelta::try_seconds(window).and_then(|d| now.checked_add_signed(d));
         let refuse = |detail: &str, mut record: AuditRecord| {
@@ -250,18 +243,7 @@ impl GrantService {
             .session(subject, now)
             .map_err(ApprovalError::Subject)?;
         let by = login(session.subject());
-        let record = AuditRecord {
-            time: now,
-            subject: by.clone(),
-            action: AuditAction::Refusal,
-            request: RequestKind::Unmask,
-            source: String::new(),
-            key: None,
-            columns: Vec::new(),
-            expiry: None,
-            reason: (!reason.is_empty()).then(|| reason.to_owned()),
-            detail: String::new(),
-        };
+        let record = AuditRecord::refusal(now, by.clone(), RequestKind::Unmask, reason);
         let decide = |r: &UnmaskRequest| decide(engine, &session, &by, r, verb, now);
         let mut audit = |event: Event<'_>| match event {
             Event::Answered(r, a) if a.outcome != Outcome::Expired => {

@@ -219,16 +219,9 @@ impl GrantService {
             .session(subject, now)
             .map_err(DetokenizeError::Subject)?;
         let mut record = AuditRecord {
-            time: now,
-            subject: login(session.subject()),
-            action: AuditAction::Refusal,
-            request,
             source: source.to_owned(),
-            key: None,
             columns: vec![column.to_owned()],
-            expiry: None,
-            reason: (!reason.is_empty()).then(|| reason.to_owned()),
-            detail: String::new(),
+            ..AuditRecord::refusal(now, login(session.subject()), request, reason)
         };
         let outcome = (|| -> Result<(String, String), Outcome> {
             let (si, flat, rule) = permitted(engine, &session, source, column)?;

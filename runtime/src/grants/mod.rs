@@ -362,16 +362,9 @@ impl GrantService {
         let now = self.clock.now();
         let session = engine.session(subject, now).map_err(UnmaskError::Subject)?;
         let mut record = AuditRecord {
-            time: now,
-            subject: login(session.subject()),
-            action: AuditAction::Refusal,
-            request: RequestKind::Unmask,
             source: source.to_owned(),
             key: (!key.is_null()).then(|| key.canonical_text()),
-            columns: Vec::new(),
-            expiry: None,
-            reason: (!reason.is_empty()).then(|| reason.to_owned()),
-            detail: String::new(),
+            ..AuditRecord::refusal(now, login(session.subject()), RequestKind::Unmask, reason)
         };
         let decision = self.decide_unmask(engine, &session, source, key);
         let (key_text, rule, seconds) = match decision {
@@ -468,16 +461,10 @@ impl GrantService {
             ),
         };
         self.audit.record(&AuditRecord {
-            time: now,
-            subject,
-            action: AuditAction::Refusal,
-            request: RequestKind::Unmask,
             source: g.source.clone(),
             key: Some(g.key.clone()),
-            columns: Vec::new(),
-            expiry: None,
-            reason: None,
             detail: what,
+            ..AuditRecord::refusal(now, subject, RequestKind::Unmask, "")
         })
     }
 
@@ -518,18 +505,7 @@ impl GrantService {
             },
             _ => return Err(RevokeError::Subject),
         };
-        let mut record = AuditRecord {
-            time: now,
-            subject: by.clone(),
-            action: AuditAction::Refusal,
-            request: RequestKind::Unmask,
-            source: String::new(),
-            key: None,
-            columns: Vec::new(),
-            expiry: None,
-            reason: (!reason.is_empty()).then(|| reason.to_owned()),
-            detail: String::new(),
-        };
+        let mut record = AuditRecord::refusal(now, by.clone(), RequestKind::Unmask, reason);
         let matches = |g: &StoredGrant| match which {
             Revoke::Id(id) => &g.id == id,
             Revoke::Record { source, key } => &g.source == source && &g.key == key,
