@@ -4,7 +4,7 @@
 //! variable) that asks for grants in a loop through a [`GrantService`] over a durable grant
 //! store and a durable audit file, the audit sink pausing a little after each record so that
 //! kills often land between the audit record of a grant and the grant itself. The parent kills
-//! the child with SIGKILL after a delay drawn from a seeded generator, several times. After
+//! the child with SIGKILL a delay drawn from a seeded generator after its first grant, several times. After
 //! each kill it opens both files as a restarted application would and calls
 //! [`GrantService::recover`]; then:
 //!
@@ -206,14 +206,27 @@ fn parent() -> Result<(), String> {
     let mut rng = SplitMix(SEED);
     let mut interrupted = 0;
     for round in 0..ROUNDS {
-        let delay = Duration::from_millis(40 + rng.next() % 200);
+        let delay = Duration::from_millis(rng.next() % 200);
         let mut child = Command::new(&exe)
             .env(CHILD_ENV, dir.path())
             .stdout(Stdio::piped())
             .spawn()
             .map_err(|e| format!("cannot start the requester: {e}"))?;
         let stdout = child.stdout.take().ok_or("no stdout")?;
-        let reader = std::thread::spawn(move || BufReader::new(stdout).lines().count());
+        let (first, got_first) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            let mut n = 0usize;
+            for _ in BufReader::new(stdout).lines() {
+                if n == 0 {
+                    let _ = first.send(());
+                }
+                n += 1;
+            }
+            n
+        });
+        // Kill a random time after the first grant, not after the start: a requester slow to
+        // start on a loaded machine must not make a round with nothing to interrupt.
+        let _ = got_first.recv_timeout(Duration::from_secs(60));
         std::thread::sleep(delay);
         child
             .kill()
