@@ -695,3 +695,105 @@ proptest! {
         assert_domain_is_exact(&mut atoms, dom, &envs, &text);
     }
 }
+
+const EVENTS: &str = r#"
+subject { region: text, }
+source ev { id: int key, country: text, at: timestamp event_time, secret: text, }
+policy m {
+  mask column ev.secret
+  using null for everyone except user.region == row.country and now() < timestamp("2026-06-01T00:00:00Z")
+}
+policy w on source ev { only show rows newer than 7d for everyone }
+guarantee never unmasked column ev.secret except user.region == "FR";
+guarantee never show rows of ev where row.at < now() - 8d;
+guarantee never show rows of ev where row.country == user.region and row.at < now() - 6d;
+guarantee never unmasked column ev.secret except now() < timestamp("2026-06-01T00:00:00Z");
+"#;
+
+/// Counter-examples with a row and a clock: each gives the row's values and `now()`, and
+/// replayed through the reference evaluator at that clock shows the leak; the guarantees that
+/// hold only by relating the atoms (the window and `row.at < now() - 8d`; the clock's
+/// constants) give none.
+#[test]
+fn row_and_clock_counter_examples_replay_as_leaks() {
+    let (map, a) = analysis(EVENTS);
+    let set = Set {
+        model: &a.model,
+        resolution: &a.resolution,
+        files: &map,
+    };
+    let broken = guarantee::broken(set);
+    let whats: Vec<&str> = broken.iter().map(|b| b.what.as_str()).collect();
+    assert_eq!(
+        whats,
+        vec!["`ev.secret` is clear", "a row of `ev` it excludes is shown"],
+        "{broken:?}"
+    );
+    for b in &broken {
+        let w = &b.witness;
+        let clock = w.now.as_deref().map_or_else(now, |t| {
+            DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc)
+        });
+        let mut row = json!({"id": 1, "country": "XX", "secret": "s"});
+        row["at"] = json!((clock - chrono::Duration::hours(1)).to_rfc3339());
+        for (k, v) in &w.row_values {
+            row[k] = v.clone();
+        }
+        let row: Map<String, Value> = serde_json::from_value(row).unwrap();
+        let r = Reference::new(&a.model, &a.resolution, None, clock);
+        let out = r.mask_row("ev", &w.subject, &row).unwrap();
+        let Outcome::Shown(cells) = out else {
+            panic!("the counter-example's row is hidden: {w:?}");
+        };
+        if b.what.contains("secret") {
+            assert_eq!(cells["secret"], json!("s"), "{w:?}");
+            assert_ne!(w.subject["region"], json!("FR"), "{w:?}");
+            assert!(w.now.is_some(), "{w:?}");
+        } else {
+            let at = DateTime::parse_from_rfc3339(row["at"].as_str().unwrap()).unwrap();
+            assert!(at < clock - chrono::Duration::days(6), "{w:?}");
+            assert_eq!(row["country"], w.subject["region"], "{w:?}");
+        }
+        assert!(w.depends_on.is_empty(), "{w:?}");
+    }
+    // The human form names the row's values and the clock.
+    let diags = guarantee::check(set);
+    let text = format!("{:?}", diags);
+    assert!(text.contains("now() is"), "{text}");
+    assert!(text.contains("row.country is"), "{text}");
+}
+
+/// `who-can-see` over a row comparison, a window and a k-anonymity: the row parts are
+/// relational, the window is a condition on the row and the clock, k-anonymity and
+/// detokenize grants are stated apart.
+#[test]
+fn who_can_see_states_rows_time_and_constraints_apart() {
+    let text = format!(
+        "{EVENTS}\npolicy k on source ev {{ k_anonymity 3 over country }}\n\
+         policy tok {{ mask column ev.country using tokenize for everyone }}\n\
+         policy detok {{ allow detokenize column ev.country for everyone who user has role \"billing\" }}\n"
+    )
+    .replace("guarantee", "// guarantee");
+    let dir = dir_with(&[("p.pol", &text)]);
+    let (code, out, err) = polc(dir.path(), &["who-can-see", "p.pol", "ev.secret"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "ev.secret is clear for:\n    anyone, on rows where user.region == row.country, while now() < timestamp(\"2026-06-01T00:00:00Z\")\nnull for:\n    anyone, on rows where not user.region == row.country\n    anyone, while not now() < timestamp(\"2026-06-01T00:00:00Z\")\n"
+    );
+    let (code, out, err) = polc(dir.path(), &["who-can-see", "p.pol", "ev"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "rows of ev are shown to:\n    anyone, on rows where row.at > now() - 7d\nrow rule of `w` lets a row through for:\n    anyone, on rows where row.at > now() - 7d\napart from these, k-anonymity:\n    k_anonymity 3 over country (`k`): batches release these columns only in groups of at least 3 shown rows with the same values (generalised, else suppressed); a single row is refused; an exempt subject gets no k-anonymity\n"
+    );
+    let (code, out, err) = polc(
+        dir.path(),
+        &["who-can-see", "p.pol", "ev.country", "--format", "json"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["detokenize"].as_array().map(Vec::len), Some(1), "{out}");
+    assert!(v["k_anonymity"].as_str().unwrap().starts_with("k_anonymity 3 over country"));
+    assert_eq!(v["depends_on"], json!([]));
+}

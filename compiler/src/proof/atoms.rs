@@ -160,7 +160,7 @@ pub fn date_text(days: f64) -> String {
 /// A duration in seconds as a policy writes it (`30d`, `90m`, `45s`).
 fn duration_text(secs: i64) -> String {
     let a = secs.unsigned_abs();
-    for (unit, n) in [("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60)] {
+    for (unit, n) in [("d", 86_400), ("h", 3_600), ("m", 60)] {
         if a % n == 0 && a >= n {
             return format!("{}{unit}", a / n);
         }
@@ -266,11 +266,19 @@ impl Atom {
                 right,
                 offset,
                 ..
-            } => match offset {
-                0 => format!("{left} {} {right}", op.text()),
-                k if *k > 0 => format!("{left} {} {right} + {}", op.text(), duration_text(*k)),
-                k => format!("{left} {} {right} - {}", op.text(), duration_text(*k)),
-            },
+            } => {
+                // The row's time first: `row.at > now() - 7d` rather than `now() < row.at + 7d`.
+                let (l, op, r, k) = if left == "now()" && right.starts_with("row.") {
+                    (right, op.flipped(), left, offset.saturating_neg())
+                } else {
+                    (left, *op, right, *offset)
+                };
+                match k {
+                    0 => format!("{l} {} {r}", op.text()),
+                    k if k > 0 => format!("{l} {} {r} + {}", op.text(), duration_text(k)),
+                    k => format!("{l} {} {r} - {}", op.text(), duration_text(k)),
+                }
+            }
             Atom::InTable { field, name, .. } => format!("{field} in table {name}"),
             Atom::Opaque { text, holds, .. } => {
                 if *holds {
@@ -532,6 +540,9 @@ impl Atoms {
     /// `a OP b` where `a` is a term and `b` a constant or another term (`None`: neither).
     fn compare(&mut self, cx: Ctx<'_>, a: &CExpr, op: Cmp, b: &CExpr) -> Option<Tri> {
         let ta = term_of(cx, a)?;
+        if ta.name == "today()" {
+            return self.today(op, b);
+        }
         if let Some(value) = constant_as(b, &ta.kind, op) {
             // a + k OP c  ⇔  a OP c - k
             let value = match value {
@@ -547,9 +558,6 @@ impl Atoms {
             });
             let f = self.bdd.and_not(present, t);
             return Some(Tri { t, f });
-        }
-        if ta.name == "today()" {
-            return self.today(op, b);
         }
         let tb = term_of(cx, b)?;
         if tb.name == "today()" || !comparable(&ta.kind, &tb.kind, op) {
