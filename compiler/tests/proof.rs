@@ -495,7 +495,12 @@ fn theory_atom(a: &Atom, env: &HashMap<String, Option<f64>>) -> Option<bool> {
 
 /// Every assignment of the term atoms the domain allows is one that values in `space` give
 /// (exactness), and every one they give is in the domain (soundness).
-fn assert_domain_is_exact(atoms: &mut Atoms, dom: pol_compiler::proof::bdd::F, envs: &[HashMap<String, Option<f64>>], text: &str) {
+fn assert_domain_is_exact(
+    atoms: &mut Atoms,
+    dom: pol_compiler::proof::bdd::F,
+    envs: &[HashMap<String, Option<f64>>],
+    text: &str,
+) {
     let list = atoms.list.clone();
     let mut seen: HashSet<Vec<(u32, bool)>> = HashSet::new();
     for env in envs {
@@ -506,7 +511,9 @@ fn assert_domain_is_exact(atoms: &mut Atoms, dom: pol_compiler::proof::bdd::F, e
             .collect();
         let map: HashMap<u32, bool> = lits.iter().copied().collect();
         assert!(
-            atoms.bdd.eval(dom, &|v| map.get(&v).copied().unwrap_or(false)),
+            atoms
+                .bdd
+                .eval(dom, &|v| map.get(&v).copied().unwrap_or(false)),
             "values {env:?} are outside the domain\n{text}"
         );
         seen.insert(lits);
@@ -543,7 +550,11 @@ fn int_comparison() -> impl Strategy<Value = String> {
     ];
     (int_term(), op, int_term()).prop_map(|(a, op, b)| {
         // Two constants are not a condition on terms: compare with a term instead.
-        let a = if a.parse::<i64>().is_ok() { "row.x".to_string() } else { a };
+        let a = if a.parse::<i64>().is_ok() {
+            "row.x".to_string()
+        } else {
+            a
+        };
         format!("{a} {op} {b}")
     })
 }
@@ -628,7 +639,11 @@ fn time_condition() -> impl Strategy<Value = String> {
     ];
     let op = prop_oneof![Just("<"), Just("<="), Just(">"), Just(">="), Just("==")];
     let cmp = (term.clone(), op, term).prop_map(|(a, op, b)| {
-        let a = if a.starts_with("timestamp") { "now()".to_string() } else { a };
+        let a = if a.starts_with("timestamp") {
+            "now()".to_string()
+        } else {
+            a
+        };
         format!("{a} {op} {b}")
     });
     cmp.prop_recursive(2, 6, 2, |inner| {
@@ -794,6 +809,9 @@ fn who_can_see_states_rows_time_and_constraints_apart() {
     assert_eq!(code, 0, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["detokenize"].as_array().map(Vec::len), Some(1), "{out}");
-    assert!(v["k_anonymity"].as_str().unwrap().starts_with("k_anonymity 3 over country"));
+    assert!(v["k_anonymity"]
+        .as_str()
+        .unwrap()
+        .starts_with("k_anonymity 3 over country"));
     assert_eq!(v["depends_on"], json!([]));
 }

@@ -96,9 +96,17 @@ pub fn human_column(r: &ColumnReport) -> String {
             out.push_str(&format!("    {g}\n"));
         }
     }
-    apart(&mut out, "apart from these, detokenize grants:", &r.detokenize);
+    apart(
+        &mut out,
+        "apart from these, detokenize grants:",
+        &r.detokenize,
+    );
     apart(&mut out, "apart from these, masking levels:", &r.levels);
-    apart(&mut out, "apart from these, k-anonymity:", r.k_anonymity.as_slice());
+    apart(
+        &mut out,
+        "apart from these, k-anonymity:",
+        r.k_anonymity.as_slice(),
+    );
     apart(&mut out, "depends on (not decided):", &r.depends_on);
     out
 }
@@ -126,7 +134,11 @@ pub fn human_rows(r: &RowsReport) -> String {
         out.push_str(&format!("{} lets a row through for:\n", e.effect));
         lines(&mut out, &e.when);
     }
-    apart(&mut out, "apart from these, k-anonymity:", r.k_anonymity.as_slice());
+    apart(
+        &mut out,
+        "apart from these, k-anonymity:",
+        r.k_anonymity.as_slice(),
+    );
     apart(&mut out, "depends on (not decided):", &r.depends_on);
     out
 }

@@ -161,7 +161,7 @@ pub fn date_text(days: f64) -> String {
 fn duration_text(secs: i64) -> String {
     let a = secs.unsigned_abs();
     for (unit, n) in [("d", 86_400), ("h", 3_600), ("m", 60)] {
-        if a % n == 0 && a >= n {
+        if a.is_multiple_of(n) && a >= n {
             return format!("{}{unit}", a / n);
         }
     }
@@ -313,7 +313,9 @@ impl Atom {
     pub fn apart(&self) -> Option<Opaque> {
         match self {
             Atom::Opaque { kind, .. } if *kind != Opaque::User => Some(*kind),
-            Atom::Present(f, _) | Atom::Compare { field: f, .. } | Atom::InTable { field: f, .. }
+            Atom::Present(f, _)
+            | Atom::Compare { field: f, .. }
+            | Atom::InTable { field: f, .. }
                 if f.starts_with("row.") =>
             {
                 Some(Opaque::Row)
@@ -725,7 +727,6 @@ impl Atoms {
         }
         self.bdd.all(parts)
     }
-
 }
 
 fn const_text(e: &CExpr) -> Option<String> {
@@ -770,7 +771,11 @@ fn term_of(cx: Ctx<'_>, e: &CExpr) -> Option<TermRef> {
             if inner.kind != FieldKind::Time {
                 return None;
             }
-            let d = if *op == BinOp::Sub { d.checked_neg()? } else { d };
+            let d = if *op == BinOp::Sub {
+                d.checked_neg()?
+            } else {
+                d
+            };
             return Some(TermRef {
                 offset: inner.offset.checked_add(d)?,
                 ..inner

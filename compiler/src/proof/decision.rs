@@ -451,7 +451,8 @@ impl<'a> Decisions<'a> {
         match f {
             RowFilter::Where(e) if row_missing(src, e) => Bdd::FALSE,
             RowFilter::Where(e) => atoms.cond(self.cx(), e, file).t,
-            RowFilter::NewerThan(DurationValue::Seconds(secs)) | RowFilter::OlderThan(DurationValue::Seconds(secs))
+            RowFilter::NewerThan(DurationValue::Seconds(secs))
+            | RowFilter::OlderThan(DurationValue::Seconds(secs))
                 if event_timestamp(src).is_some() =>
             {
                 let column = event_timestamp(src).unwrap_or_default();

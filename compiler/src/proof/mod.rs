@@ -158,7 +158,9 @@ pub fn who_can_see_column(
         approval_grants: grants(set, s, true),
         detokenize: detokenize(set, s, c),
         levels: levels(set, &d),
-        k_anonymity: k_anonymity(set.model, s).filter(|k| k.columns.contains(&c)).map(|k| k.text),
+        k_anonymity: k_anonymity(set.model, s)
+            .filter(|k| k.columns.contains(&c))
+            .map(|k| k.text),
         depends_on: depends_on(&atoms),
     })
 }
@@ -310,7 +312,12 @@ pub fn k_anonymity(model: &Model, s: usize) -> Option<KReport> {
         .k_anonymity
         .iter()
         .filter(|r| !r.staged && r.columns.iter().any(|(x, _)| *x == s))
-        .filter_map(|r| model.policies.get(r.policy).map(|p| format!("`{}`", p.name)))
+        .filter_map(|r| {
+            model
+                .policies
+                .get(r.policy)
+                .map(|p| format!("`{}`", p.name))
+        })
         .collect();
     Some(KReport {
         columns: req.columns.clone(),

@@ -47,6 +47,9 @@ struct Edge {
     k: f64,
 }
 
+/// One value per term (`None`: absent), and the literals of the component's atoms it gives.
+pub type Row = (Vec<Option<Scalar>>, Vec<(u32, bool)>);
+
 /// A component: its terms, its edges, every atom about them, and the combinations found.
 #[derive(Clone, Debug)]
 pub struct Component {
@@ -55,7 +58,7 @@ pub struct Component {
     /// Comparison atoms: (var, term, op, constant).
     compares: Vec<(u32, usize, Cmp, Scalar)>,
     /// One value per term (`None`: absent) and the literals it gives, per combination.
-    pub rows: Vec<(Vec<Option<Scalar>>, Vec<(u32, bool)>)>,
+    pub rows: Vec<Row>,
     /// Whether `rows` are exactly the realisable combinations (else: a fallback, whose row
     /// `n` is about term `owner[n]` alone).
     pub exact: bool,
@@ -96,7 +99,9 @@ pub fn components(atoms: &Atoms) -> Vec<Component> {
             Atom::Compare {
                 field, op, value, ..
             } => {
-                if let Some(t) = index.get(field).and_then(|&i| terms.get_mut(i).map(|t| (i, t)))
+                if let Some(t) = index
+                    .get(field)
+                    .and_then(|&i| terms.get_mut(i).map(|t| (i, t)))
                 {
                     t.1.constants.push(value.clone());
                     compares.push((v, t.0, *op, value.clone()));
@@ -169,7 +174,10 @@ fn component(
     members: &[usize],
 ) -> Component {
     let local: HashMap<usize, usize> = members.iter().enumerate().map(|(i, &t)| (t, i)).collect();
-    let terms: Vec<Term> = members.iter().filter_map(|&t| all.get(t).cloned()).collect();
+    let terms: Vec<Term> = members
+        .iter()
+        .filter_map(|&t| all.get(t).cloned())
+        .collect();
     let edges: Vec<Edge> = edges
         .iter()
         .filter_map(|e| {
@@ -266,7 +274,7 @@ impl Component {
         given: &mut Vec<Option<Scalar>>,
         budget: &mut usize,
         seen: &mut HashSet<Vec<(u32, bool)>>,
-        rows: &mut Vec<(Vec<Option<Scalar>>, Vec<(u32, bool)>)>,
+        rows: &mut Vec<Row>,
     ) -> bool {
         let Some(term) = self.terms.get(i) else {
             if *budget == 0 {
