@@ -814,4 +814,19 @@ fn who_can_see_states_rows_time_and_constraints_apart() {
         .unwrap()
         .starts_with("k_anonymity 3 over country"));
     assert_eq!(v["depends_on"], json!([]));
+    // `polc explain` states the k-anonymity apart too.
+    std::fs::write(
+        dir.path().join("u.json"),
+        r#"{"login": "amy", "region": "FR"}"#,
+    )
+    .unwrap();
+    let (code, out, err) = polc(
+        dir.path(),
+        &["explain", "p.pol", "--subject", "u.json", "--source", "ev"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("\n  k_anonymity 3 over country (`k`): batches release"),
+        "{out}"
+    );
 }
