@@ -451,15 +451,21 @@ impl<'a> Decisions<'a> {
         match f {
             RowFilter::Where(e) if row_missing(src, e) => Bdd::FALSE,
             RowFilter::Where(e) => atoms.cond(self.cx(), e, file).t,
-            RowFilter::NewerThan(DurationValue::Seconds(secs))
-            | RowFilter::OlderThan(DurationValue::Seconds(secs))
-                if event_timestamp(src).is_some() =>
-            {
-                let column = event_timestamp(src).unwrap_or_default();
-                atoms.window(column, matches!(f, RowFilter::NewerThan(_)), *secs)
+            RowFilter::NewerThan(d) | RowFilter::OlderThan(d) => {
+                let newer = matches!(f, RowFilter::NewerThan(_));
+                match (d, event_timestamp(src)) {
+                    (DurationValue::Seconds(secs), Some(column)) => {
+                        atoms.window(column, newer, *secs)
+                    }
+                    _ => row_atom(
+                        atoms,
+                        format!(
+                            "the row is {} than {d}",
+                            if newer { "newer" } else { "older" }
+                        ),
+                    ),
+                }
             }
-            RowFilter::NewerThan(d) => row_atom(atoms, format!("the row is newer than {d}")),
-            RowFilter::OlderThan(d) => row_atom(atoms, format!("the row is older than {d}")),
             RowFilter::Sample(p) => row_atom(atoms, format!("the row is in the {p}% sample")),
             RowFilter::Never => Bdd::FALSE,
             // No link to the parent (W0002): no rows.
