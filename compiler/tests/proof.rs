@@ -830,3 +830,45 @@ fn who_can_see_states_rows_time_and_constraints_apart() {
         "{out}"
     );
 }
+
+/// `x in table T` with T read from a file is membership in its values, exact with the term's
+/// other comparisons; a supplied table stays opaque and is listed under "depends on".
+#[test]
+fn file_tables_are_exact_and_supplied_tables_opaque() {
+    let text = r#"
+subject { desk: text, }
+table eu: text from "eu.json";
+table live: text supplied at run time;
+source s { id: int key, country: text, secret: text, }
+policy r on source s { only show rows where row.country in table eu for everyone }
+policy m { mask column s.secret using null for everyone except row.country in table live }
+guarantee never show rows of s where row.country == "US";
+guarantee never show rows of s where not (row.country in table eu);
+guarantee never show rows of s where row.country == user.desk except user.desk == "FR" or user.desk == "DE";
+guarantee never unmasked column s.secret;
+"#;
+    let dir = dir_with(&[("p.pol", text), ("eu.json", r#"["FR", "DE"]"#)]);
+    let (code, out, err) = polc(dir.path(), &["check", "p.pol"]);
+    let all = out + &err;
+    assert_eq!(code, 1, "{all}");
+    assert_eq!(all.matches("error[E0043]").count(), 1, "{all}");
+    assert!(all.contains("`s.secret` is clear"), "{all}");
+    assert!(
+        all.contains("(depends on: row.country in table live, not decided by the proof)"),
+        "{all}"
+    );
+    let text = text.replace("guarantee never unmasked column s.secret;", "");
+    std::fs::write(dir.path().join("p.pol"), &text).unwrap();
+    let (code, out, err) = polc(dir.path(), &["who-can-see", "p.pol", "s"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "rows of s are shown to:\n    anyone, on rows where row.country in table eu\nrow rule of `r` lets a row through for:\n    anyone, on rows where row.country in table eu\n"
+    );
+    let (code, out, err) = polc(dir.path(), &["who-can-see", "p.pol", "s.secret"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.ends_with("depends on (not decided):\n    row.country in table live\n"),
+        "{out}"
+    );
+}

@@ -174,16 +174,19 @@ pub struct Table {
     pub name: String,
     pub list: Vec<Scalar>,
     set: std::collections::HashSet<String>,
+    /// The address of the model's values it was read from (one model's table is read once).
+    origin: usize,
 }
 
 impl Table {
     /// A table of these values.
-    pub fn new(name: &str, list: Vec<Scalar>) -> Table {
+    pub fn new(name: &str, list: Vec<Scalar>, origin: usize) -> Table {
         let set = list.iter().map(Scalar::text).collect();
         Table {
             name: name.to_string(),
             list,
             set,
+            origin,
         }
     }
 
@@ -648,6 +651,16 @@ impl Atoms {
         if term.offset != 0 {
             return None;
         }
+        // The same model's table is read once (conditions repeat it); another model's table of
+        // the same name is another table, even with the same values (sound and still exact).
+        let origin = std::ptr::from_ref(values) as usize;
+        if let Some(index) = self
+            .tables
+            .iter()
+            .position(|x| x.name == t.name && x.origin == origin)
+        {
+            return Some(self.membership(term, index, &t.name));
+        }
         let list: Vec<Scalar> = match (values, &term.kind) {
             (pol_runtime::LookupValues::Text(v), FieldKind::Text | FieldKind::Enum(_)) => {
                 v.iter().map(|x| Scalar::Text(x.clone())).collect()
@@ -658,26 +671,21 @@ impl Atoms {
             }
             _ => return None,
         };
-        let index = match self
-            .tables
-            .iter()
-            .position(|x| x.name == t.name && x.list == list)
-        {
-            Some(i) => i,
-            None => {
-                self.tables
-                    .push(std::sync::Arc::new(Table::new(&t.name, list)));
-                self.tables.len() - 1
-            }
-        };
+        self.tables
+            .push(std::sync::Arc::new(Table::new(&t.name, list, origin)));
+        let index = self.tables.len() - 1;
+        Some(self.membership(term, index, &t.name))
+    }
+
+    fn membership(&mut self, term: TermRef, index: usize, name: &str) -> Tri {
         let present = self.var(Atom::Present(term.name.clone(), term.kind.clone()));
         let tv = self.var(Atom::InTable {
             field: term.name,
             table: index,
-            name: t.name.clone(),
+            name: name.to_string(),
         });
         let f = self.bdd.and_not(present, tv);
-        Some(Tri { t: tv, f })
+        Tri { t: tv, f }
     }
 
     /// The combinations of atoms some concrete subject gives: every field in one region, an
