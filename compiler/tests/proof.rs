@@ -560,7 +560,12 @@ fn int_comparison() -> impl Strategy<Value = String> {
 }
 
 fn int_condition() -> impl Strategy<Value = String> {
-    int_comparison().prop_recursive(3, 8, 2, |inner| {
+    combined(int_comparison().boxed(), 3)
+}
+
+/// Conditions of `and`, `or` and `not` over leaves, up to `depth` levels.
+fn combined(leaf: BoxedStrategy<String>, depth: u32) -> impl Strategy<Value = String> {
+    leaf.prop_recursive(depth, 8, 2, |inner| {
         prop_oneof![
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} and {b})")),
             (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} or {b})")),
@@ -646,13 +651,7 @@ fn time_condition() -> impl Strategy<Value = String> {
         };
         format!("{a} {op} {b}")
     });
-    cmp.prop_recursive(2, 6, 2, |inner| {
-        prop_oneof![
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} and {b})")),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} or {b})")),
-            inner.prop_map(|a| format!("not ({a})")),
-        ]
-    })
+    combined(cmp.boxed(), 2)
 }
 
 proptest! {

@@ -208,16 +208,8 @@ fn grants(set: Set<'_>, s: usize, approved: bool) -> Vec<String> {
         if g.staged || !policy.scope.sources.contains(&s) || approval.is_some() != approved {
             continue;
         }
-        let quote = |c: &crate::model::CExpr| {
-            set.files
-                .snippet(crate::source_map::Loc::new(g.loc.file, c.span))
-                .to_string()
-        };
-        let who = match &g.audience {
-            GrantAudience::Everyone => "anyone".to_string(),
-            GrantAudience::Except(c) => format!("anyone except where {}", quote(c)),
-            GrantAudience::Who(c) => quote(c),
-        };
+        let quote = |c: &crate::model::CExpr| quote(set, g, c);
+        let who = audience(set, g);
         let line = match approval {
             None => format!(
                 "clear for everyone on a record under a temporary unmask grant of `{}` (up to {}h; requested by: {who})",
@@ -238,6 +230,22 @@ fn grants(set: Set<'_>, s: usize, approved: bool) -> Vec<String> {
     out
 }
 
+/// A condition of a grant, as written.
+fn quote(set: Set<'_>, g: &crate::model::Grant, c: &crate::model::CExpr) -> String {
+    set.files
+        .snippet(crate::source_map::Loc::new(g.loc.file, c.span))
+        .to_string()
+}
+
+/// Who may use a grant, as written.
+fn audience(set: Set<'_>, g: &crate::model::Grant) -> String {
+    match &g.audience {
+        GrantAudience::Everyone => "anyone".to_string(),
+        GrantAudience::Except(c) => format!("anyone except where {}", quote(set, g, c)),
+        GrantAudience::Who(c) => quote(set, g, c),
+    }
+}
+
 /// The `allow detokenize` grants of a column, as sentences.
 fn detokenize(set: Set<'_>, s: usize, c: usize) -> Vec<String> {
     let model = set.model;
@@ -252,16 +260,7 @@ fn detokenize(set: Set<'_>, s: usize, c: usize) -> Vec<String> {
         let Some(policy) = model.policies.get(g.policy) else {
             continue;
         };
-        let quote = |c: &crate::model::CExpr| {
-            set.files
-                .snippet(crate::source_map::Loc::new(g.loc.file, c.span))
-                .to_string()
-        };
-        let who = match &g.audience {
-            GrantAudience::Everyone => "anyone".to_string(),
-            GrantAudience::Except(c) => format!("anyone except where {}", quote(c)),
-            GrantAudience::Who(c) => quote(c),
-        };
+        let who = audience(set, g);
         out.push(format!(
             "the original of a token, on request, audited, under `allow detokenize` of `{}` (for: {who})",
             policy.name
