@@ -529,6 +529,27 @@ fn assert_domain_is_exact(
     );
 }
 
+/// Source `s`'s row visibility and column `c`'s clear part, with the domain, on one atom table.
+fn decide_s_c(
+    map: &SourceMap,
+    a: &pol_compiler::Analysis,
+) -> (
+    Atoms,
+    pol_compiler::proof::bdd::F,
+    pol_compiler::proof::bdd::F,
+    pol_compiler::proof::bdd::F,
+) {
+    let d = Decisions::new(&a.model, &a.resolution, map);
+    let s = a.model.source("s").unwrap();
+    let c = a.model.sources[s].column("c").unwrap();
+    let mut atoms = Atoms::default();
+    let shown = d.shown(&mut atoms, s);
+    let decision = d.column(&mut atoms, s, c);
+    let clear = decision.effect(&mut atoms.bdd, &Effect::Clear);
+    let dom = atoms.domain();
+    (atoms, shown, clear, dom)
+}
+
 fn int_term() -> impl Strategy<Value = String> {
     prop_oneof![
         Just("user.a".to_string()),
@@ -589,15 +610,7 @@ proptest! {
         );
         let (map, a) = analysis(&text);
         prop_assume!(a.diagnostics.iter().all(|d| !d.code.as_str().starts_with('E')));
-        let set = Set { model: &a.model, resolution: &a.resolution, files: &map };
-        let d = Decisions::new(set.model, set.resolution, set.files);
-        let s = a.model.source("s").unwrap();
-        let c = a.model.sources[s].column("c").unwrap();
-        let mut atoms = Atoms::default();
-        let shown = d.shown(&mut atoms, s);
-        let decision = d.column(&mut atoms, s, c);
-        let clear = decision.effect(&mut atoms.bdd, &Effect::Clear);
-        let dom = atoms.domain();
+        let (mut atoms, shown, clear, dom) = decide_s_c(&map, &a);
         prop_assert!(atoms.list.iter().all(|x| theory_atom(x, &HashMap::new()).is_some()), "an opaque atom: {:?}", atoms.list);
         let r = Reference::new(&a.model, &a.resolution, None, now());
         let small: Vec<Option<f64>> = std::iter::once(None).chain((0..5).map(|v| Some(v as f64))).collect();
@@ -670,15 +683,7 @@ proptest! {
         );
         let (map, a) = analysis(&text);
         prop_assume!(a.diagnostics.iter().all(|d| !d.code.as_str().starts_with('E')));
-        let set = Set { model: &a.model, resolution: &a.resolution, files: &map };
-        let d = Decisions::new(set.model, set.resolution, set.files);
-        let s = a.model.source("s").unwrap();
-        let c = a.model.sources[s].column("c").unwrap();
-        let mut atoms = Atoms::default();
-        let shown = d.shown(&mut atoms, s);
-        let decision = d.column(&mut atoms, s, c);
-        let clear = decision.effect(&mut atoms.bdd, &Effect::Clear);
-        let dom = atoms.domain();
+        let (mut atoms, shown, clear, dom) = decide_s_c(&map, &a);
         prop_assert!(atoms.list.iter().all(|x| theory_atom(x, &HashMap::new()).is_some()), "an opaque atom: {:?}", atoms.list);
         let base = 1_767_225_600i64; // 2026-01-01T00:00:00Z
         // A third of a day: fine enough for every order of two terms' fractional parts.
