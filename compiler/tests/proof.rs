@@ -75,7 +75,7 @@ fn who_can_see_states_each_effect_with_the_policy_predicates() {
     user in group "hr", on rows where user.region == row.country
 hash for:
     not user has role "privacy_officer" and not user in group "hr"
-    not user has role "privacy_officer", on rows where (user.region == row.country) does not hold
+    not user has role "privacy_officer", on rows where not user.region == row.country
 "#
     );
     let (code, out, _) = polc(dir.path(), &["who-can-see", "p.pol", "people.email"]);
@@ -302,6 +302,9 @@ fn atom_value(a: &Atom, subject: &Value, row: &Map<String, Value>) -> Option<boo
             .unwrap_or_default()
     };
     let field = |path: &str| -> Option<Value> {
+        if path == "now()" {
+            return Some(json!(now().timestamp()));
+        }
         if let Some(name) = path.strip_prefix("user.") {
             return subject.get(name).cloned().filter(|v| !v.is_null());
         }
@@ -355,7 +358,7 @@ fn atom_value(a: &Atom, subject: &Value, row: &Map<String, Value>) -> Option<boo
                 Cmp::Ge => ord != Less,
             }
         }
-        Atom::Opaque { .. } => return None,
+        Atom::Opaque { .. } | Atom::Relate { .. } | Atom::InTable { .. } => return None,
     })
 }
 
@@ -457,4 +460,419 @@ fn a_broken_guarantee_is_recovered_and_formatted_guarantees_are_canonical() {
         "{out}"
     );
     assert!(out.contains("on a row where row.x is \"b\""), "{out}");
+}
+
+// ---- exact comparisons between terms: brute force over subject × row × clock ---------------
+
+use pol_compiler::proof::atoms::{Cmp, Scalar};
+use std::collections::{HashMap, HashSet};
+
+/// The value of a term-theory atom under concrete numeric values (`None`: absent or null).
+fn theory_atom(a: &Atom, env: &HashMap<String, Option<f64>>) -> Option<bool> {
+    let get = |t: &str| env.get(t).copied().flatten();
+    let holds = |op: Cmp, x: f64, y: f64| op.holds(x.partial_cmp(&y).unwrap());
+    Some(match a {
+        Atom::Present(t, _) => get(t).is_some(),
+        Atom::Compare {
+            field,
+            op,
+            value: Scalar::Num(c),
+            ..
+        } => get(field).is_some_and(|x| holds(*op, x, *c)),
+        Atom::Relate {
+            left,
+            op,
+            right,
+            offset,
+            ..
+        } => match (get(left), get(right)) {
+            (Some(x), Some(y)) => holds(*op, x, y + *offset as f64),
+            _ => false,
+        },
+        _ => return None,
+    })
+}
+
+/// Every assignment of the term atoms the domain allows is one that values in `space` give
+/// (exactness), and every one they give is in the domain (soundness).
+fn assert_domain_is_exact(
+    atoms: &mut Atoms,
+    dom: pol_compiler::proof::bdd::F,
+    envs: &[HashMap<String, Option<f64>>],
+    text: &str,
+) {
+    let list = atoms.list.clone();
+    let mut seen: HashSet<Vec<(u32, bool)>> = HashSet::new();
+    for env in envs {
+        let lits: Vec<(u32, bool)> = list
+            .iter()
+            .enumerate()
+            .filter_map(|(v, a)| theory_atom(a, env).map(|b| (v as u32, b)))
+            .collect();
+        let map: HashMap<u32, bool> = lits.iter().copied().collect();
+        assert!(
+            atoms
+                .bdd
+                .eval(dom, &|v| map.get(&v).copied().unwrap_or(false)),
+            "values {env:?} are outside the domain\n{text}"
+        );
+        seen.insert(lits);
+    }
+    let cubes: Vec<_> = seen.iter().map(|l| atoms.bdd.cube(l)).collect();
+    let all = atoms.bdd.any(cubes);
+    let missing = atoms.bdd.and_not(dom, all);
+    assert_eq!(
+        missing,
+        Bdd::FALSE,
+        "the domain allows {:?}, which no values give\n{text}",
+        atoms.bdd.sat_one(missing)
+    );
+}
+
+/// Source `s`'s row visibility and column `c`'s clear part, with the domain, on one atom table.
+fn decide_s_c(
+    map: &SourceMap,
+    a: &pol_compiler::Analysis,
+) -> (
+    Atoms,
+    pol_compiler::proof::bdd::F,
+    pol_compiler::proof::bdd::F,
+    pol_compiler::proof::bdd::F,
+) {
+    let d = Decisions::new(&a.model, &a.resolution, map);
+    let s = a.model.source("s").unwrap();
+    let c = a.model.sources[s].column("c").unwrap();
+    let mut atoms = Atoms::default();
+    let shown = d.shown(&mut atoms, s);
+    let decision = d.column(&mut atoms, s, c);
+    let clear = decision.effect(&mut atoms.bdd, &Effect::Clear);
+    let dom = atoms.domain();
+    (atoms, shown, clear, dom)
+}
+
+fn int_term() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("user.a".to_string()),
+        Just("user.b".to_string()),
+        Just("row.x".to_string()),
+        Just("row.y".to_string()),
+        (0..4i64).prop_map(|c| c.to_string()),
+    ]
+}
+
+fn int_comparison() -> impl Strategy<Value = String> {
+    let op = prop_oneof![
+        Just("=="),
+        Just("!="),
+        Just("<"),
+        Just("<="),
+        Just(">"),
+        Just(">=")
+    ];
+    (int_term(), op, int_term()).prop_map(|(a, op, b)| {
+        // Two constants are not a condition on terms: compare with a term instead.
+        let a = if a.parse::<i64>().is_ok() {
+            "row.x".to_string()
+        } else {
+            a
+        };
+        format!("{a} {op} {b}")
+    })
+}
+
+fn int_condition() -> impl Strategy<Value = String> {
+    combined(int_comparison().boxed(), 3)
+}
+
+/// Conditions of `and`, `or` and `not` over leaves, up to `depth` levels.
+fn combined(leaf: BoxedStrategy<String>, depth: u32) -> impl Strategy<Value = String> {
+    leaf.prop_recursive(depth, 8, 2, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} and {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} or {b})")),
+            inner.prop_map(|a| format!("not ({a})")),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: support::cases(24), .. ProptestConfig::default() })]
+
+    /// Generated sets comparing user fields, row columns and constants: for every subject and
+    /// row of a small space, the procedure's decision under the values' atoms is the reference
+    /// evaluator's; and the domain allows exactly the combinations some values give.
+    #[test]
+    fn row_comparisons_agree_with_brute_force(clear in int_condition(), rows in int_condition()) {
+        let text = format!(
+            "subject {{ a: int, b: int, }}\nsource s {{ id: int key, x: int, y: int, c: text, }}\n\
+             policy m {{ mask column s.c using null for everyone except {clear} }}\n\
+             policy r on source s {{ only show rows where {rows} for everyone }}\n"
+        );
+        let (map, a) = analysis(&text);
+        prop_assume!(a.diagnostics.iter().all(|d| !d.code.as_str().starts_with('E')));
+        let (mut atoms, shown, clear, dom) = decide_s_c(&map, &a);
+        prop_assert!(atoms.list.iter().all(|x| theory_atom(x, &HashMap::new()).is_some()), "an opaque atom: {:?}", atoms.list);
+        let r = Reference::new(&a.model, &a.resolution, None, now());
+        let small: Vec<Option<f64>> = std::iter::once(None).chain((0..5).map(|v| Some(v as f64))).collect();
+        let list = atoms.list.clone();
+        for &ua in &small { for &ub in &small { for &rx in &small { for &ry in &small {
+            let env: HashMap<String, Option<f64>> = [("user.a", ua), ("user.b", ub), ("row.x", rx), ("row.y", ry)]
+                .into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+            let value = |v: u32| list.get(v as usize).and_then(|x| theory_atom(x, &env)).unwrap_or(false);
+            let mut subject = json!({"login": "u", "groups": [], "roles": [], "purposes": []});
+            if let Some(v) = ua { subject["a"] = json!(v as i64); }
+            if let Some(v) = ub { subject["b"] = json!(v as i64); }
+            let row: Map<String, Value> = serde_json::from_value(json!({
+                "id": 1, "x": rx.map(|v| v as i64), "y": ry.map(|v| v as i64), "c": "raw"
+            })).unwrap();
+            let out = r.mask_row("s", &subject, &row).unwrap();
+            let is_shown = atoms.bdd.eval(shown, &value);
+            match out {
+                Outcome::Hidden => prop_assert!(!is_shown, "hidden, but the procedure shows it: {env:?}\n{text}"),
+                Outcome::Shown(cells) => {
+                    prop_assert!(is_shown, "shown, but the procedure hides it: {env:?}\n{text}");
+                    let is_clear = atoms.bdd.eval(clear, &value);
+                    prop_assert_eq!(cells["c"] == json!("raw"), is_clear, "{:?}\n{}", env, text);
+                }
+            }
+        }}}}
+        // Exactness: a value space wide enough for any order of four terms around 0..3.
+        let wide: Vec<Option<f64>> = std::iter::once(None).chain((-4..=8).map(|v| Some(v as f64))).collect();
+        let mut envs = Vec::new();
+        for &ua in &wide { for &ub in &wide { for &rx in &wide { for &ry in &wide {
+            envs.push([("user.a", ua), ("user.b", ub), ("row.x", rx), ("row.y", ry)]
+                .into_iter().map(|(k, v)| (k.to_string(), v)).collect::<HashMap<_, _>>());
+        }}}}
+        assert_domain_is_exact(&mut atoms, dom, &envs, &text);
+    }
+}
+
+fn time_condition() -> impl Strategy<Value = String> {
+    let term = prop_oneof![
+        Just("now()".to_string()),
+        Just("row.t".to_string()),
+        Just("now() - 1d".to_string()),
+        Just("row.t + 2d".to_string()),
+        (0..3i64).prop_map(|d| format!("timestamp(\"2026-01-0{}T00:00:00Z\")", d + 1)),
+    ];
+    let op = prop_oneof![Just("<"), Just("<="), Just(">"), Just(">="), Just("==")];
+    let cmp = (term.clone(), op, term).prop_map(|(a, op, b)| {
+        let a = if a.starts_with("timestamp") {
+            "now()".to_string()
+        } else {
+            a
+        };
+        format!("{a} {op} {b}")
+    });
+    combined(cmp.boxed(), 2)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: support::cases(24), .. ProptestConfig::default() })]
+
+    /// The clock as one more ordered term: conditions on `now()`, a row timestamp, constants
+    /// and fixed offsets, and an `only show rows newer than 1d` window, against the reference
+    /// evaluator over a grid of clocks and event times, and the domain's exactness.
+    #[test]
+    fn time_conditions_agree_with_brute_force(clear in time_condition(), window in 0..3usize) {
+        let rule = ["", "only show rows newer than 1d for everyone", "only show rows older than 2d for everyone"][window];
+        let text = format!(
+            "source s {{ id: int key, t: timestamp event_time, c: text, }}\n\
+             policy m {{ mask column s.c using null for everyone except {clear} }}\n\
+             policy r on source s {{ {rule} }}\n"
+        );
+        let (map, a) = analysis(&text);
+        prop_assume!(a.diagnostics.iter().all(|d| !d.code.as_str().starts_with('E')));
+        let (mut atoms, shown, clear, dom) = decide_s_c(&map, &a);
+        prop_assert!(atoms.list.iter().all(|x| theory_atom(x, &HashMap::new()).is_some()), "an opaque atom: {:?}", atoms.list);
+        let base = 1_767_225_600i64; // 2026-01-01T00:00:00Z
+        // A third of a day: fine enough for every order of two terms' fractional parts.
+        let step = 28_800i64;
+        let grid: Vec<i64> = (-12..=21).map(|k| base + k * step).collect();
+        let list = atoms.list.clone();
+        let mut envs = Vec::new();
+        for &n in &grid {
+            let clock = DateTime::<Utc>::from_timestamp(n, 0).unwrap();
+            let r = Reference::new(&a.model, &a.resolution, None, clock);
+            for t in std::iter::once(None).chain(grid.iter().map(|&t| Some(t))) {
+                let env: HashMap<String, Option<f64>> = [("now()".to_string(), Some(n as f64)), ("row.t".to_string(), t.map(|t| t as f64))].into_iter().collect();
+                let value = |v: u32| list.get(v as usize).and_then(|x| theory_atom(x, &env)).unwrap_or(false);
+                let at = t.map(|t| DateTime::<Utc>::from_timestamp(t, 0).unwrap().to_rfc3339());
+                let row: Map<String, Value> = serde_json::from_value(json!({"id": 1, "t": at, "c": "raw"})).unwrap();
+                let out = r.mask_row("s", &json!({"login": "u", "groups": [], "roles": [], "purposes": []}), &row).unwrap();
+                let is_shown = atoms.bdd.eval(shown, &value);
+                match out {
+                    Outcome::Hidden => prop_assert!(!is_shown, "hidden, but the procedure shows it: {env:?}\n{text}"),
+                    Outcome::Shown(cells) => {
+                        prop_assert!(is_shown, "shown, but the procedure hides it: {env:?}\n{text}");
+                        prop_assert_eq!(cells["c"] == json!("raw"), atoms.bdd.eval(clear, &value), "{:?}\n{}", env, text);
+                    }
+                }
+                envs.push(env);
+            }
+        }
+        assert_domain_is_exact(&mut atoms, dom, &envs, &text);
+    }
+}
+
+const EVENTS: &str = r#"
+subject { region: text, }
+source ev { id: int key, country: text, at: timestamp event_time, secret: text, }
+policy m {
+  mask column ev.secret
+  using null for everyone except user.region == row.country and now() < timestamp("2026-06-01T00:00:00Z")
+}
+policy w on source ev { only show rows newer than 7d for everyone }
+guarantee never unmasked column ev.secret except user.region == "FR";
+guarantee never show rows of ev where row.at < now() - 8d;
+guarantee never show rows of ev where row.country == user.region and row.at < now() - 6d;
+guarantee never unmasked column ev.secret except now() < timestamp("2026-06-01T00:00:00Z");
+"#;
+
+/// Counter-examples with a row and a clock: each gives the row's values and `now()`, and
+/// replayed through the reference evaluator at that clock shows the leak; the guarantees that
+/// hold only by relating the atoms (the window and `row.at < now() - 8d`; the clock's
+/// constants) give none.
+#[test]
+fn row_and_clock_counter_examples_replay_as_leaks() {
+    let (map, a) = analysis(EVENTS);
+    let set = Set {
+        model: &a.model,
+        resolution: &a.resolution,
+        files: &map,
+    };
+    let broken = guarantee::broken(set);
+    let whats: Vec<&str> = broken.iter().map(|b| b.what.as_str()).collect();
+    assert_eq!(
+        whats,
+        vec!["`ev.secret` is clear", "a row of `ev` it excludes is shown"],
+        "{broken:?}"
+    );
+    for b in &broken {
+        let w = &b.witness;
+        let clock = w.now.as_deref().map_or_else(now, |t| {
+            DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc)
+        });
+        let mut row = json!({"id": 1, "country": "XX", "secret": "s"});
+        row["at"] = json!((clock - chrono::Duration::hours(1)).to_rfc3339());
+        for (k, v) in &w.row_values {
+            row[k] = v.clone();
+        }
+        let row: Map<String, Value> = serde_json::from_value(row).unwrap();
+        let r = Reference::new(&a.model, &a.resolution, None, clock);
+        let out = r.mask_row("ev", &w.subject, &row).unwrap();
+        let Outcome::Shown(cells) = out else {
+            panic!("the counter-example's row is hidden: {w:?}");
+        };
+        if b.what.contains("secret") {
+            assert_eq!(cells["secret"], json!("s"), "{w:?}");
+            assert_ne!(w.subject["region"], json!("FR"), "{w:?}");
+            assert!(w.now.is_some(), "{w:?}");
+        } else {
+            let at = DateTime::parse_from_rfc3339(row["at"].as_str().unwrap()).unwrap();
+            assert!(at < clock - chrono::Duration::days(6), "{w:?}");
+            assert_eq!(row["country"], w.subject["region"], "{w:?}");
+        }
+        assert!(w.depends_on.is_empty(), "{w:?}");
+    }
+    // The human form names the row's values and the clock.
+    let diags = guarantee::check(set);
+    let text = format!("{:?}", diags);
+    assert!(text.contains("now() is"), "{text}");
+    assert!(text.contains("row.country is"), "{text}");
+}
+
+/// `who-can-see` over a row comparison, a window and a k-anonymity: the row parts are
+/// relational, the window is a condition on the row and the clock, k-anonymity and
+/// detokenize grants are stated apart.
+#[test]
+fn who_can_see_states_rows_time_and_constraints_apart() {
+    let text = format!(
+        "{EVENTS}\npolicy k on source ev {{ k_anonymity 3 over country }}\n\
+         policy tok {{ mask column ev.country using tokenize for everyone }}\n\
+         policy detok {{ allow detokenize column ev.country for everyone who user has role \"billing\" }}\n"
+    )
+    .replace("guarantee", "// guarantee");
+    let dir = dir_with(&[("p.pol", &text)]);
+    let (code, out, err) = polc(dir.path(), &["who-can-see", "p.pol", "ev.secret"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "ev.secret is clear for:\n    anyone, on rows where user.region == row.country, while now() < timestamp(\"2026-06-01T00:00:00Z\")\nnull for:\n    anyone, on rows where not user.region == row.country\n    anyone, while not now() < timestamp(\"2026-06-01T00:00:00Z\")\n"
+    );
+    let (code, out, err) = polc(dir.path(), &["who-can-see", "p.pol", "ev"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "rows of ev are shown to:\n    anyone, on rows where row.at > now() - 7d\nrow rule of `w` lets a row through for:\n    anyone, on rows where row.at > now() - 7d\napart from these, k-anonymity:\n    k_anonymity 3 over country (`k`): batches release these columns only in groups of at least 3 shown rows with the same values (generalised, else suppressed); a single row is refused; an exempt subject gets no k-anonymity\n"
+    );
+    let (code, out, err) = polc(
+        dir.path(),
+        &["who-can-see", "p.pol", "ev.country", "--format", "json"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["detokenize"].as_array().map(Vec::len), Some(1), "{out}");
+    assert!(v["k_anonymity"]
+        .as_str()
+        .unwrap()
+        .starts_with("k_anonymity 3 over country"));
+    assert_eq!(v["depends_on"], json!([]));
+    // `polc explain` states the k-anonymity apart too.
+    std::fs::write(
+        dir.path().join("u.json"),
+        r#"{"login": "amy", "region": "FR"}"#,
+    )
+    .unwrap();
+    let (code, out, err) = polc(
+        dir.path(),
+        &["explain", "p.pol", "--subject", "u.json", "--source", "ev"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("\n  k_anonymity 3 over country (`k`): batches release"),
+        "{out}"
+    );
+}
+
+/// `x in table T` with T read from a file is membership in its values, exact with the term's
+/// other comparisons; a supplied table stays opaque and is listed under "depends on".
+#[test]
+fn file_tables_are_exact_and_supplied_tables_opaque() {
+    let text = r#"
+subject { desk: text, }
+table eu: text from "eu.json";
+table live: text supplied at run time;
+source s { id: int key, country: text, secret: text, }
+policy r on source s { only show rows where row.country in table eu for everyone }
+policy m { mask column s.secret using null for everyone except row.country in table live }
+guarantee never show rows of s where row.country == "US";
+guarantee never show rows of s where not (row.country in table eu);
+guarantee never show rows of s where row.country == user.desk except user.desk == "FR" or user.desk == "DE";
+guarantee never unmasked column s.secret;
+"#;
+    let dir = dir_with(&[("p.pol", text), ("eu.json", r#"["FR", "DE"]"#)]);
+    let (code, out, err) = polc(dir.path(), &["check", "p.pol"]);
+    let all = out + &err;
+    assert_eq!(code, 1, "{all}");
+    assert_eq!(all.matches("error[E0043]").count(), 1, "{all}");
+    assert!(all.contains("`s.secret` is clear"), "{all}");
+    assert!(
+        all.contains("(depends on: row.country in table live, not decided by the proof)"),
+        "{all}"
+    );
+    let text = text.replace("guarantee never unmasked column s.secret;", "");
+    std::fs::write(dir.path().join("p.pol"), &text).unwrap();
+    let (code, out, err) = polc(dir.path(), &["who-can-see", "p.pol", "s"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "rows of s are shown to:\n    anyone, on rows where row.country in table eu\nrow rule of `r` lets a row through for:\n    anyone, on rows where row.country in table eu\n"
+    );
+    let (code, out, err) = polc(dir.path(), &["who-can-see", "p.pol", "s.secret"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.ends_with("depends on (not decided):\n    row.country in table live\n"),
+        "{out}"
+    );
 }

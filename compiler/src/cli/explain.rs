@@ -66,6 +66,10 @@ struct Report {
     exempt_why: Option<ConditionExplanation>,
     row_rules: Vec<RowRuleReport>,
     columns: Vec<ColumnReport>,
+    /// The source's k-anonymity (a batch release constraint, stated apart; none for an
+    /// exempt subject).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    k_anonymity: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -160,7 +164,11 @@ fn explain(args: &ExplainArgs) -> Result<String, ExitCode> {
             })
             .collect(),
         columns: Vec::new(),
+        k_anonymity: None,
     };
+    if !ex.exempt {
+        report.k_anonymity = crate::proof::k_anonymity(model, s).map(|k| k.text);
+    }
     for cell in &ex.cells {
         let Some(c) = model.sources[s].column(&cell.column) else {
             continue;
@@ -231,6 +239,9 @@ fn human(report: &Report) -> String {
     );
     if let Some(e) = &report.exempt_why {
         let _ = writeln!(out, "  {e}");
+    }
+    if let Some(k) = &report.k_anonymity {
+        let _ = writeln!(out, "  {k}");
     }
     for r in &report.row_rules {
         let _ = writeln!(

@@ -96,7 +96,30 @@ pub fn human_column(r: &ColumnReport) -> String {
             out.push_str(&format!("    {g}\n"));
         }
     }
+    apart(
+        &mut out,
+        "apart from these, detokenize grants:",
+        &r.detokenize,
+    );
+    apart(&mut out, "apart from these, masking levels:", &r.levels);
+    apart(
+        &mut out,
+        "apart from these, k-anonymity:",
+        r.k_anonymity.as_slice(),
+    );
+    apart(&mut out, "depends on (not decided):", &r.depends_on);
     out
+}
+
+fn apart(out: &mut String, title: &str, items: &[String]) {
+    if items.is_empty() {
+        return;
+    }
+    out.push_str(title);
+    out.push('\n');
+    for i in items {
+        out.push_str(&format!("    {i}\n"));
+    }
 }
 
 /// The human report of a source's rows.
@@ -111,5 +134,11 @@ pub fn human_rows(r: &RowsReport) -> String {
         out.push_str(&format!("{} lets a row through for:\n", e.effect));
         lines(&mut out, &e.when);
     }
+    apart(
+        &mut out,
+        "apart from these, k-anonymity:",
+        r.k_anonymity.as_slice(),
+    );
+    apart(&mut out, "depends on (not decided):", &r.depends_on);
     out
 }

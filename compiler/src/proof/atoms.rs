@@ -10,9 +10,14 @@
 //!   field's domain into finitely many regions (equal to one, between two, below, above, other
 //!   text, absent); [`Atoms::domain`] allows exactly the combinations some region gives, and
 //!   each region has a concrete witness value ([`Atoms::witness`]);
-//! - everything else is *opaque*: a condition reading the row (`user.region == row.country`),
-//!   the clock (`now()`), or a user expression the procedure does not look into. An opaque
-//!   condition is two free atoms (holds, fails; never both) and is reported apart.
+//! - two terms compared (`user.region == row.country`, `row.placed > now() - 30d`, a row's
+//!   event time in `only show rows newer than 30d`) and a term in a file table
+//!   (`row.country in table eu`): [`super::terms`] allows exactly the combinations concrete
+//!   values give, across every atom about the same terms;
+//! - everything else is *opaque*: `matches`, arithmetic, `row[tagged T]`, linked rules,
+//!   calendar windows, tables supplied at run time, or a user expression the procedure does
+//!   not look into. An opaque condition is two free atoms (holds, fails; never both) and is
+//!   reported apart.
 //!
 //! Atoms are keyed by names (field, group, purpose path), never by model indices, so that one
 //! atom table can hold the conditions of two policy sets (`polc diff --prove`).
@@ -46,7 +51,19 @@ impl Cmp {
         }
     }
 
-    fn holds(self, ord: std::cmp::Ordering) -> bool {
+    /// The operator with its sides swapped (`<` becomes `>`).
+    pub fn flipped(self) -> Cmp {
+        match self {
+            Cmp::Eq => Cmp::Eq,
+            Cmp::Lt => Cmp::Gt,
+            Cmp::Le => Cmp::Ge,
+            Cmp::Gt => Cmp::Lt,
+            Cmp::Ge => Cmp::Le,
+        }
+    }
+
+    /// Does the operator hold for this order of its sides?
+    pub fn holds(self, ord: std::cmp::Ordering) -> bool {
         use std::cmp::Ordering::*;
         match self {
             Cmp::Eq => ord == Equal,
@@ -67,7 +84,17 @@ pub enum Scalar {
 }
 
 impl Scalar {
-    fn order(&self, other: &Scalar) -> Option<std::cmp::Ordering> {
+    /// As written in a policy, for a term of `kind` (`timestamp("…")`, `date("…")`).
+    pub fn text_as(&self, kind: &FieldKind) -> String {
+        match (self, kind) {
+            (Scalar::Num(x), FieldKind::Time) => format!("timestamp({:?})", timestamp_text(*x)),
+            (Scalar::Num(x), FieldKind::Date) => format!("date({:?})", date_text(*x)),
+            _ => self.text(),
+        }
+    }
+
+    /// The order of two values of one kind (`None`: not comparable).
+    pub fn order(&self, other: &Scalar) -> Option<std::cmp::Ordering> {
         match (self, other) {
             (Scalar::Num(a), Scalar::Num(b)) => a.partial_cmp(b),
             (Scalar::Text(a), Scalar::Text(b)) => Some(a.cmp(b)),
@@ -86,9 +113,13 @@ impl Scalar {
     }
 
     /// As a subject JSON value of a field of this kind.
-    pub fn json(&self, int: bool) -> serde_json::Value {
+    pub fn json(&self, kind: &FieldKind) -> serde_json::Value {
         match self {
-            Scalar::Num(x) if int => serde_json::Value::from(*x as i64),
+            Scalar::Num(x) if *kind == FieldKind::Time => {
+                serde_json::Value::from(timestamp_text(*x))
+            }
+            Scalar::Num(x) if *kind == FieldKind::Date => serde_json::Value::from(date_text(*x)),
+            Scalar::Num(x) if *kind == FieldKind::Int => serde_json::Value::from(*x as i64),
             Scalar::Num(x) => serde_json::Value::from(*x),
             Scalar::Text(s) => serde_json::Value::from(s.clone()),
             Scalar::Bool(b) => serde_json::Value::from(*b),
@@ -104,6 +135,65 @@ pub enum FieldKind {
     Text,
     Enum(Vec<String>),
     Bool,
+    /// A timestamp, in seconds since 1970 (UTC).
+    Time,
+    /// A date, in days since 1970-01-01.
+    Date,
+}
+
+/// A timestamp in seconds as RFC 3339 (`2026-01-01T00:00:00Z`).
+pub fn timestamp_text(secs: f64) -> String {
+    let whole = secs.floor();
+    let nanos = ((secs - whole) * 1e9).round().clamp(0.0, 999_999_999.0) as u32;
+    chrono::DateTime::<chrono::Utc>::from_timestamp(whole as i64, nanos)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+        .unwrap_or_else(|| format!("{secs}s"))
+}
+
+/// A date in days as `YYYY-MM-DD`.
+pub fn date_text(days: f64) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp(days as i64 * 86_400, 0)
+        .map(|t| t.date_naive().to_string())
+        .unwrap_or_else(|| format!("{days}d"))
+}
+
+/// A duration in seconds as a policy writes it (`30d`, `90m`, `45s`).
+fn duration_text(secs: i64) -> String {
+    let a = secs.unsigned_abs();
+    for (unit, n) in [("d", 86_400), ("h", 3_600), ("m", 60)] {
+        if a.is_multiple_of(n) && a >= n {
+            return format!("{}{unit}", a / n);
+        }
+    }
+    format!("{a}s")
+}
+
+/// A file table's values, for membership.
+#[derive(Debug, Default)]
+pub struct Table {
+    pub name: String,
+    pub list: Vec<Scalar>,
+    set: std::collections::HashSet<String>,
+    /// The address of the model's values it was read from (one model's table is read once).
+    origin: usize,
+}
+
+impl Table {
+    /// A table of these values.
+    pub fn new(name: &str, list: Vec<Scalar>, origin: usize) -> Table {
+        let set = list.iter().map(Scalar::text).collect();
+        Table {
+            name: name.to_string(),
+            list,
+            set,
+            origin,
+        }
+    }
+
+    /// Does it hold `x`?
+    pub fn contains(&self, x: &Scalar) -> bool {
+        self.set.contains(&x.text())
+    }
 }
 
 /// What an opaque condition reads.
@@ -134,6 +224,21 @@ pub enum Atom {
         op: Cmp,
         value: Scalar,
     },
+    /// `left OP right + offset` (`offset` in seconds, on timestamps; else 0); false when
+    /// either side is absent. `left` comes before `right` in [`term_order`].
+    Relate {
+        left: String,
+        op: Cmp,
+        right: String,
+        offset: i64,
+        kind: FieldKind,
+    },
+    /// The term is one of the values of the file table [`Atoms::tables`]`[table]`.
+    InTable {
+        field: String,
+        table: usize,
+        name: String,
+    },
     /// An opaque condition holds (`holds`) or fails (`!holds`).
     Opaque {
         text: String,
@@ -153,8 +258,31 @@ impl Atom {
             Atom::AttrValue(a, v) => format!("user has attribute {a:?} = {v:?}"),
             Atom::Present(f, _) => format!("has({f})"),
             Atom::Compare {
-                field, op, value, ..
-            } => format!("{field} {} {}", op.text(), value.text()),
+                field,
+                op,
+                value,
+                kind,
+            } => format!("{field} {} {}", op.text(), value.text_as(kind)),
+            Atom::Relate {
+                left,
+                op,
+                right,
+                offset,
+                ..
+            } => {
+                // The row's time first: `row.at > now() - 7d` rather than `now() < row.at + 7d`.
+                let (l, op, r, k) = if left == "now()" && right.starts_with("row.") {
+                    (right, op.flipped(), left, offset.saturating_neg())
+                } else {
+                    (left, *op, right, *offset)
+                };
+                match k {
+                    0 => format!("{l} {} {r}", op.text()),
+                    k if k > 0 => format!("{l} {} {r} + {}", op.text(), duration_text(k)),
+                    k => format!("{l} {} {r} - {}", op.text(), duration_text(k)),
+                }
+            }
+            Atom::InTable { field, name, .. } => format!("{field} in table {name}"),
             Atom::Opaque { text, holds, .. } => {
                 if *holds {
                     text.clone()
@@ -170,9 +298,9 @@ impl Atom {
         match self {
             Atom::Present(f, _) => format!("not has({f})"),
             // Absent fields make neither hold: "not" says exactly "does not hold".
-            Atom::Compare {
-                field, op, value, ..
-            } => format!("not {field} {} {}", op.text(), value.text()),
+            Atom::Compare { .. } | Atom::Relate { .. } | Atom::InTable { .. } => {
+                format!("not {}", self.text())
+            }
             Atom::Opaque { text, holds, .. } => {
                 if *holds {
                     format!("({text}) does not hold")
@@ -188,8 +316,23 @@ impl Atom {
     pub fn apart(&self) -> Option<Opaque> {
         match self {
             Atom::Opaque { kind, .. } if *kind != Opaque::User => Some(*kind),
-            Atom::Present(f, _) | Atom::Compare { field: f, .. } if f.starts_with("row.") => {
+            Atom::Present(f, _)
+            | Atom::Compare { field: f, .. }
+            | Atom::InTable { field: f, .. }
+                if f.starts_with("row.") =>
+            {
                 Some(Opaque::Row)
+            }
+            Atom::Relate { left, right, .. }
+                if left.starts_with("row.") || right.starts_with("row.") =>
+            {
+                Some(Opaque::Row)
+            }
+            Atom::Present(f, _) | Atom::Compare { field: f, .. } if f == "now()" => {
+                Some(Opaque::Time)
+            }
+            Atom::Relate { left, right, .. } if left == "now()" || right == "now()" => {
+                Some(Opaque::Time)
             }
             _ => None,
         }
@@ -219,6 +362,9 @@ pub struct Atoms {
     pub bdd: Bdd,
     pub list: Vec<Atom>,
     index: HashMap<String, u32>,
+    /// The file tables membership atoms read (by name and content: two policy sets may
+    /// declare one name with other values).
+    pub tables: Vec<std::sync::Arc<Table>>,
 }
 
 /// The model and files a condition belongs to.
@@ -357,6 +503,7 @@ impl Atoms {
                 }
                 Some(out)
             }
+            CKind::InTable(x, t) => self.in_table(cx, x, *t),
             CKind::Binary(BinOp::Contains, a, b) => {
                 let (set, item) = (builtin(a)?, const_text(b)?);
                 Some(self.two(set_atom(set, item)?))
@@ -386,8 +533,8 @@ impl Atoms {
             }
             CKind::Call(Builtin::Has, args) => match args.as_slice() {
                 [x] => {
-                    let (name, kind) = field_of(cx, x)?;
-                    Some(self.two(Atom::Present(name, kind)))
+                    let t = term_of(cx, x)?;
+                    Some(self.two(Atom::Present(t.name, t.kind)))
                 }
                 _ => None,
             },
@@ -395,33 +542,150 @@ impl Atoms {
         }
     }
 
-    /// `field OP constant`, if `field` is a comparable subject field and `constant` a constant.
-    fn compare(&mut self, cx: Ctx<'_>, field: &CExpr, op: Cmp, constant: &CExpr) -> Option<Tri> {
-        let (name, kind) = field_of(cx, field)?;
-        let value = match (&constant.kind, &kind) {
-            (CKind::Const(Const::Int(i)), FieldKind::Int | FieldKind::Decimal) => {
-                Scalar::Num(*i as f64)
+    /// `a OP b` where `a` is a term and `b` a constant or another term (`None`: neither).
+    fn compare(&mut self, cx: Ctx<'_>, a: &CExpr, op: Cmp, b: &CExpr) -> Option<Tri> {
+        let ta = term_of(cx, a)?;
+        if ta.name == "today()" {
+            return self.today(op, b);
+        }
+        if let Some(value) = constant_as(b, &ta.kind, op) {
+            // a + k OP c  ⇔  a OP c - k
+            let value = match value {
+                Scalar::Num(c) => Scalar::Num(c - ta.offset as f64),
+                other => other,
+            };
+            let present = self.var(Atom::Present(ta.name.clone(), ta.kind.clone()));
+            let t = self.var(Atom::Compare {
+                field: ta.name,
+                kind: ta.kind,
+                op,
+                value,
+            });
+            let f = self.bdd.and_not(present, t);
+            return Some(Tri { t, f });
+        }
+        let tb = term_of(cx, b)?;
+        if tb.name == "today()" || !comparable(&ta.kind, &tb.kind, op) {
+            return None;
+        }
+        let pa = self.var(Atom::Present(ta.name.clone(), ta.kind.clone()));
+        let pb = self.var(Atom::Present(tb.name.clone(), tb.kind.clone()));
+        let both = self.bdd.and(pa, pb);
+        // a + ka OP b + kb  ⇔  a OP b + (kb - ka)
+        let k = tb.offset.checked_sub(ta.offset)?;
+        let t = match term_order(&ta.name, &tb.name) {
+            std::cmp::Ordering::Equal => Bdd::constant(op.holds(0.cmp(&k))),
+            std::cmp::Ordering::Less => self.var(Atom::Relate {
+                left: ta.name,
+                op,
+                right: tb.name,
+                offset: k,
+                kind: ta.kind,
+            }),
+            std::cmp::Ordering::Greater => self.var(Atom::Relate {
+                left: tb.name,
+                op: op.flipped(),
+                right: ta.name,
+                offset: k.checked_neg()?,
+                kind: tb.kind,
+            }),
+        };
+        let t = self.bdd.and(both, t);
+        let f = self.bdd.and_not(both, t);
+        Some(Tri { t, f })
+    }
+
+    /// `only show rows newer (older) than D` with a fixed D on a timestamp event column:
+    /// `row.E > now() - D` (`<`), i.e. `now() < row.E + D` (`>`); false where E is null.
+    pub fn window(&mut self, column: &str, newer: bool, secs: i64) -> F {
+        let row = format!("row.{column}");
+        let pr = self.var(Atom::Present(row.clone(), FieldKind::Time));
+        self.atom(Atom::Present("now()".to_string(), FieldKind::Time));
+        let t = self.var(Atom::Relate {
+            left: "now()".to_string(),
+            op: if newer { Cmp::Lt } else { Cmp::Gt },
+            right: row,
+            offset: secs,
+            kind: FieldKind::Time,
+        });
+        self.bdd.and(pr, t)
+    }
+
+    /// `today() OP date` as conditions on `now()` (exact: today is now's UTC date).
+    fn today(&mut self, op: Cmp, b: &CExpr) -> Option<Tri> {
+        let Some(Scalar::Num(d)) = constant_as(b, &FieldKind::Date, op) else {
+            return None;
+        };
+        let (start, end) = (d * 86_400.0, (d + 1.0) * 86_400.0);
+        let mut at = |op: Cmp, secs: f64| {
+            self.var(Atom::Compare {
+                field: "now()".to_string(),
+                kind: FieldKind::Time,
+                op,
+                value: Scalar::Num(secs),
+            })
+        };
+        let t = match op {
+            Cmp::Eq => {
+                let a = at(Cmp::Ge, start);
+                let b = at(Cmp::Lt, end);
+                self.bdd.and(a, b)
             }
-            (CKind::Const(Const::Decimal(x)), FieldKind::Int | FieldKind::Decimal) => {
-                Scalar::Num(*x)
+            Cmp::Lt => at(Cmp::Lt, start),
+            Cmp::Le => at(Cmp::Lt, end),
+            Cmp::Gt => at(Cmp::Ge, end),
+            Cmp::Ge => at(Cmp::Ge, start),
+        };
+        self.atom(Atom::Present("now()".to_string(), FieldKind::Time));
+        let f = self.bdd.not(t);
+        Some(Tri { t, f })
+    }
+
+    /// `x in table T` with T read from a file and x a term: exact membership.
+    fn in_table(&mut self, cx: Ctx<'_>, x: &CExpr, table: usize) -> Option<Tri> {
+        let t = cx.model.tables.get(table)?;
+        let crate::model::TableOrigin::File { values, .. } = &t.origin else {
+            return None;
+        };
+        let term = term_of(cx, x)?;
+        if term.offset != 0 {
+            return None;
+        }
+        // The same model's table is read once (conditions repeat it); another model's table of
+        // the same name is another table, even with the same values (sound and still exact).
+        let origin = std::ptr::from_ref(values) as usize;
+        if let Some(index) = self
+            .tables
+            .iter()
+            .position(|x| x.name == t.name && x.origin == origin)
+        {
+            return Some(self.membership(term, index, &t.name));
+        }
+        let list: Vec<Scalar> = match (values, &term.kind) {
+            (pol_runtime::LookupValues::Text(v), FieldKind::Text | FieldKind::Enum(_)) => {
+                v.iter().map(|x| Scalar::Text(x.clone())).collect()
             }
-            (CKind::Const(Const::Text(s)), FieldKind::Text | FieldKind::Enum(_))
-                if op == Cmp::Eq =>
-            {
-                Scalar::Text(s.clone())
+            // Int tables become points of the order (terms::candidates): kept small.
+            (pol_runtime::LookupValues::Int(v), FieldKind::Int) if v.len() <= MAX_INT_TABLE => {
+                v.iter().map(|x| Scalar::Num(*x as f64)).collect()
             }
-            (CKind::Const(Const::Bool(b)), FieldKind::Bool) if op == Cmp::Eq => Scalar::Bool(*b),
             _ => return None,
         };
-        let present = self.var(Atom::Present(name.clone(), kind.clone()));
-        let t = self.var(Atom::Compare {
-            field: name,
-            kind,
-            op,
-            value,
+        self.tables
+            .push(std::sync::Arc::new(Table::new(&t.name, list, origin)));
+        let index = self.tables.len() - 1;
+        Some(self.membership(term, index, &t.name))
+    }
+
+    fn membership(&mut self, term: TermRef, index: usize, name: &str) -> Tri {
+        let present = self.var(Atom::Present(term.name.clone(), term.kind.clone()));
+        let tv = self.var(Atom::InTable {
+            field: term.name,
+            table: index,
+            name: name.to_string(),
         });
-        let f = self.bdd.and_not(present, t);
-        Some(Tri { t, f })
+        let f = self.bdd.and_not(present, tv);
+        Tri { t: tv, f }
     }
 
     /// The combinations of atoms some concrete subject gives: every field in one region, an
@@ -463,124 +727,13 @@ impl Atoms {
                     let both = self.bdd.cube(&[(v, true), (w, true)]);
                     parts.push(self.bdd.not(both));
                 }
-                Atom::Present(field, kind) => {
-                    let regions = self.regions(field, kind);
-                    let f = self.bdd.any(regions.into_iter().map(|(_, r)| r));
-                    parts.push(f);
-                }
                 _ => {}
             }
         }
+        for c in super::terms::components(self) {
+            parts.push(c.domain(self));
+        }
         self.bdd.all(parts)
-    }
-
-    /// The comparison atoms of a field.
-    fn compares_of(&self, field: &str) -> Vec<(u32, Cmp, Scalar)> {
-        self.list
-            .iter()
-            .enumerate()
-            .filter_map(|(v, a)| match a {
-                Atom::Compare {
-                    field: f,
-                    op,
-                    value,
-                    ..
-                } if f == field => Some((v as u32, *op, value.clone())),
-                _ => None,
-            })
-            .collect()
-    }
-
-    /// The regions of a field: a witness (`None`: absent) and the cube of atoms it gives.
-    fn regions(&mut self, field: &str, kind: &FieldKind) -> Vec<(Option<Scalar>, F)> {
-        let present = self.atom(Atom::Present(field.to_string(), kind.clone()));
-        let cmps = self.compares_of(field);
-        let constants: Vec<Scalar> = cmps.iter().map(|(_, _, c)| c.clone()).collect();
-        let mut out = Vec::new();
-        let mut absent = vec![(present, false)];
-        absent.extend(cmps.iter().map(|(v, _, _)| (*v, false)));
-        out.push((None, self.bdd.cube(&absent)));
-        for w in witnesses(kind, &constants) {
-            let mut lits = vec![(present, true)];
-            for (v, op, c) in &cmps {
-                let holds = w.order(c).is_some_and(|o| op.holds(o));
-                lits.push((*v, holds));
-            }
-            let cube = self.bdd.cube(&lits);
-            out.push((Some(w), cube));
-        }
-        out
-    }
-
-    /// The witness value of `field` under an assignment (`None`: absent).
-    pub fn witness(
-        &mut self,
-        field: &str,
-        kind: &FieldKind,
-        value: &dyn Fn(u32) -> bool,
-    ) -> Option<Scalar> {
-        let regions = self.regions(field, kind);
-        regions
-            .into_iter()
-            .find(|(_, cube)| self.bdd.eval(*cube, value))
-            .and_then(|(w, _)| w)
-    }
-}
-
-/// One value in each region the constants cut: each constant, one between each two, one
-/// below, one above (text: each constant and one other text; an enum: its whole domain).
-fn witnesses(kind: &FieldKind, constants: &[Scalar]) -> Vec<Scalar> {
-    match kind {
-        FieldKind::Bool => vec![Scalar::Bool(true), Scalar::Bool(false)],
-        FieldKind::Enum(domain) => domain.iter().map(|d| Scalar::Text(d.clone())).collect(),
-        FieldKind::Text => {
-            let mut out: Vec<Scalar> = Vec::new();
-            for c in constants {
-                if !out.contains(c) {
-                    out.push(c.clone());
-                }
-            }
-            let mut other = "other".to_string();
-            while out.contains(&Scalar::Text(other.clone())) {
-                other.push('_');
-            }
-            out.push(Scalar::Text(other));
-            out
-        }
-        FieldKind::Int | FieldKind::Decimal => {
-            let int = *kind == FieldKind::Int;
-            let mut cs: Vec<f64> = constants
-                .iter()
-                .filter_map(|c| match c {
-                    Scalar::Num(x) if x.is_finite() => Some(*x),
-                    _ => None,
-                })
-                .collect();
-            cs.sort_by(|a, b| a.total_cmp(b));
-            cs.dedup();
-            let mut out = Vec::new();
-            let (Some(&lo), Some(&hi)) = (cs.first(), cs.last()) else {
-                return vec![Scalar::Num(0.0)];
-            };
-            out.push(if int { lo.ceil() - 1.0 } else { lo - 1.0 });
-            for (i, &c) in cs.iter().enumerate() {
-                if !int || c.fract() == 0.0 {
-                    out.push(c);
-                }
-                if let Some(&next) = cs.get(i + 1) {
-                    let w = if int {
-                        c.floor() + 1.0
-                    } else {
-                        c + (next - c) / 2.0
-                    };
-                    if w > c && w < next {
-                        out.push(w);
-                    }
-                }
-            }
-            out.push(if int { hi.floor() + 1.0 } else { hi + 1.0 });
-            out.into_iter().map(Scalar::Num).collect()
-        }
     }
 }
 
@@ -591,9 +744,20 @@ fn const_text(e: &CExpr) -> Option<String> {
     }
 }
 
-/// A declared (or the `login`) subject field, or a column of the row, that the procedure
-/// compares with constants: its name as written (`user.clearance`, `row.region`) and kind.
-fn field_of(cx: Ctx<'_>, e: &CExpr) -> Option<(String, FieldKind)> {
+/// The most values of an int file table read exactly (each is a point of the order).
+pub const MAX_INT_TABLE: usize = 256;
+
+/// A term: its name as written (`user.clearance`, `row.region`, `now()`), kind and offset
+/// (`now() - 30d`: -2592000).
+struct TermRef {
+    name: String,
+    kind: FieldKind,
+    offset: i64,
+}
+
+/// A declared (or the `login`) subject field, a column of the row, the clock, or a timestamp
+/// term plus or minus a fixed duration.
+fn term_of(cx: Ctx<'_>, e: &CExpr) -> Option<TermRef> {
     let (name, ty) = match &e.kind {
         CKind::User(i) => {
             let field = cx.model.subject.get(*i)?;
@@ -603,6 +767,28 @@ fn field_of(cx: Ctx<'_>, e: &CExpr) -> Option<(String, FieldKind)> {
             (format!("user.{}", field.name), &field.ty)
         }
         CKind::Row(c) => (format!("row.{c}"), &e.ty),
+        CKind::Call(Builtin::Now, args) if args.is_empty() => ("now()".to_string(), &Ty::Timestamp),
+        CKind::Call(Builtin::Today, args) if args.is_empty() => ("today()".to_string(), &Ty::Date),
+        CKind::Binary(op @ (BinOp::Add | BinOp::Sub), a, b) => {
+            let (t, d) = match (&a.kind, &b.kind) {
+                (_, CKind::Const(Const::Duration(d))) => (a, *d),
+                (CKind::Const(Const::Duration(d)), _) if *op == BinOp::Add => (b, *d),
+                _ => return None,
+            };
+            let inner = term_of(cx, t)?;
+            if inner.kind != FieldKind::Time {
+                return None;
+            }
+            let d = if *op == BinOp::Sub {
+                d.checked_neg()?
+            } else {
+                d
+            };
+            return Some(TermRef {
+                offset: inner.offset.checked_add(d)?,
+                ..inner
+            });
+        }
         _ => return None,
     };
     let kind = match ty {
@@ -611,9 +797,62 @@ fn field_of(cx: Ctx<'_>, e: &CExpr) -> Option<(String, FieldKind)> {
         Ty::Text => FieldKind::Text,
         Ty::Enum(d) => FieldKind::Enum(d.to_vec()),
         Ty::Bool => FieldKind::Bool,
+        Ty::Timestamp => FieldKind::Time,
+        Ty::Date => FieldKind::Date,
         _ => return None,
     };
-    Some((name, kind))
+    Some(TermRef {
+        name,
+        kind,
+        offset: 0,
+    })
+}
+
+/// A constant as a value a term of `kind` is compared with by `op` (text, enum and bool:
+/// `==` only).
+fn constant_as(e: &CExpr, kind: &FieldKind, op: Cmp) -> Option<Scalar> {
+    let CKind::Const(c) = &e.kind else {
+        return None;
+    };
+    Some(match (c, kind) {
+        (Const::Int(i), FieldKind::Int | FieldKind::Decimal) => Scalar::Num(*i as f64),
+        (Const::Decimal(x), FieldKind::Int | FieldKind::Decimal) => Scalar::Num(*x),
+        (Const::Text(s), FieldKind::Text | FieldKind::Enum(_)) if op == Cmp::Eq => {
+            Scalar::Text(s.clone())
+        }
+        (Const::Bool(b), FieldKind::Bool) if op == Cmp::Eq => Scalar::Bool(*b),
+        (Const::Timestamp(t), FieldKind::Time) => Scalar::Num(t.timestamp() as f64),
+        (Const::Date(d), FieldKind::Date) => {
+            Scalar::Num((*d - chrono::NaiveDate::default()).num_days() as f64)
+        }
+        _ => return None,
+    })
+}
+
+/// The order of the two sides of a two-term atom: the user first, then the clock, then the
+/// row (`user.region == row.country`, `now() < row.at + 30d`), by name within each.
+fn term_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let rank = |n: &str| {
+        if n.starts_with("user.") {
+            0
+        } else if n.starts_with("row.") {
+            2
+        } else {
+            1
+        }
+    };
+    (rank(a), a).cmp(&(rank(b), b))
+}
+
+/// Can terms of these kinds be compared by `op` in the theory? (Numbers with numbers,
+/// timestamps with timestamps, dates with dates in any order; texts, enums and bools by `==`.)
+fn comparable(a: &FieldKind, b: &FieldKind, op: Cmp) -> bool {
+    use FieldKind::*;
+    match (a, b) {
+        (Int | Decimal, Int | Decimal) | (Time, Time) | (Date, Date) => true,
+        (Text | Enum(_), Text | Enum(_)) | (Bool, Bool) => op == Cmp::Eq,
+        _ => false,
+    }
 }
 
 fn reads_clock(e: &CExpr) -> bool {

@@ -9,7 +9,9 @@
 use super::atoms::{Atoms, Ctx, Tri};
 use super::bdd::{Bdd, F};
 use crate::conflicts::{rule_name, Candidate, Resolution, RuleRef};
-use crate::model::{CExpr, ColumnId, MaskBody, Model, RowAudience, RowFilter, SourceId};
+use crate::model::{
+    CExpr, ColumnId, DurationValue, MaskBody, Model, RowAudience, RowFilter, SourceId,
+};
 use crate::source_map::{FileId, SourceMap};
 
 /// What a decision does to a cell.
@@ -449,8 +451,21 @@ impl<'a> Decisions<'a> {
         match f {
             RowFilter::Where(e) if row_missing(src, e) => Bdd::FALSE,
             RowFilter::Where(e) => atoms.cond(self.cx(), e, file).t,
-            RowFilter::NewerThan(d) => row_atom(atoms, format!("the row is newer than {d}")),
-            RowFilter::OlderThan(d) => row_atom(atoms, format!("the row is older than {d}")),
+            RowFilter::NewerThan(d) | RowFilter::OlderThan(d) => {
+                let newer = matches!(f, RowFilter::NewerThan(_));
+                match (d, event_timestamp(src)) {
+                    (DurationValue::Seconds(secs), Some(column)) => {
+                        atoms.window(column, newer, *secs)
+                    }
+                    _ => row_atom(
+                        atoms,
+                        format!(
+                            "the row is {} than {d}",
+                            if newer { "newer" } else { "older" }
+                        ),
+                    ),
+                }
+            }
             RowFilter::Sample(p) => row_atom(atoms, format!("the row is in the {p}% sample")),
             RowFilter::Never => Bdd::FALSE,
             // No link to the parent (W0002): no rows.
@@ -488,6 +503,13 @@ fn row_atom(atoms: &mut Atoms, text: String) -> F {
         holds: false,
     });
     atoms.bdd.var(v)
+}
+
+/// The source's event-time column, when it is a timestamp (a date event column, and calendar
+/// windows, stay opaque).
+fn event_timestamp(src: &crate::model::Source) -> Option<&str> {
+    let c = src.columns.get(src.event_time?)?;
+    (c.ty == crate::model::Ty::Timestamp).then_some(c.name.as_str())
 }
 
 /// The `Tri` of a condition that is not there: true.

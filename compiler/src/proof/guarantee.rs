@@ -52,6 +52,12 @@ pub fn example(w: &Witness) -> String {
     if !w.time.is_empty() {
         out.push_str(&format!(", while {}", w.time.join(" and ")));
     }
+    if !w.depends_on.is_empty() {
+        out.push_str(&format!(
+            " (depends on: {}, not decided by the proof)",
+            w.depends_on.join("; ")
+        ));
+    }
     out
 }
 

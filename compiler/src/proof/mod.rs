@@ -14,6 +14,7 @@ pub mod decision;
 pub mod formula;
 pub mod guarantee;
 pub mod reveal;
+pub mod terms;
 pub mod witness;
 
 use serde::Serialize;
@@ -75,6 +76,14 @@ pub struct ColumnReport {
     /// Temporary unmask grants that need approval (a pending request unmasks nothing), apart
     /// from both.
     pub approval_grants: Vec<String>,
+    /// Detokenize grants on this column: the original of a token, to the audience, audited.
+    pub detokenize: Vec<String>,
+    /// Masking levels: a technique chosen per row by its level, stated apart.
+    pub levels: Vec<String>,
+    /// The source's k-anonymity, when this column is one of its quasi-identifiers.
+    pub k_anonymity: Option<String>,
+    /// Conditions the procedure does not decide (opaque: free, true, false or unknown).
+    pub depends_on: Vec<String>,
 }
 
 /// Where one effect applies.
@@ -94,6 +103,10 @@ pub struct RowsReport {
     pub exempt: Formula,
     /// Each row rule: where it lets a row through.
     pub rules: Vec<EffectReport>,
+    /// The source's k-anonymity: shown rows are released only in groups of at least K.
+    pub k_anonymity: Option<String>,
+    /// Conditions the procedure does not decide (opaque: free, true, false or unknown).
+    pub depends_on: Vec<String>,
 }
 
 /// The atom table's domain after everything was abstracted.
@@ -143,6 +156,12 @@ pub fn who_can_see_column(
         masked,
         grants: grants(set, s, false),
         approval_grants: grants(set, s, true),
+        detokenize: detokenize(set, s, c),
+        levels: levels(set, &d),
+        k_anonymity: k_anonymity(set.model, s)
+            .filter(|k| k.columns.contains(&c))
+            .map(|k| k.text),
+        depends_on: depends_on(&atoms),
     })
 }
 
@@ -169,6 +188,8 @@ pub fn who_can_see_rows(set: Set<'_>, source: &str) -> Result<RowsReport, ProofE
         shown: formula(&mut atoms, shown, dom),
         exempt: formula(&mut atoms, exempt, dom),
         rules,
+        k_anonymity: k_anonymity(set.model, s).map(|k| k.text),
+        depends_on: depends_on(&atoms),
     })
 }
 
@@ -187,16 +208,8 @@ fn grants(set: Set<'_>, s: usize, approved: bool) -> Vec<String> {
         if g.staged || !policy.scope.sources.contains(&s) || approval.is_some() != approved {
             continue;
         }
-        let quote = |c: &crate::model::CExpr| {
-            set.files
-                .snippet(crate::source_map::Loc::new(g.loc.file, c.span))
-                .to_string()
-        };
-        let who = match &g.audience {
-            GrantAudience::Everyone => "anyone".to_string(),
-            GrantAudience::Except(c) => format!("anyone except where {}", quote(c)),
-            GrantAudience::Who(c) => quote(c),
-        };
+        let quote = |c: &crate::model::CExpr| quote(set, g, c);
+        let who = audience(set, g);
         let line = match approval {
             None => format!(
                 "clear for everyone on a record under a temporary unmask grant of `{}` (up to {}h; requested by: {who})",
@@ -213,6 +226,131 @@ fn grants(set: Set<'_>, s: usize, approved: bool) -> Vec<String> {
             ),
         };
         out.push(line);
+    }
+    out
+}
+
+/// A condition of a grant, as written.
+fn quote(set: Set<'_>, g: &crate::model::Grant, c: &crate::model::CExpr) -> String {
+    set.files
+        .snippet(crate::source_map::Loc::new(g.loc.file, c.span))
+        .to_string()
+}
+
+/// Who may use a grant, as written.
+fn audience(set: Set<'_>, g: &crate::model::Grant) -> String {
+    match &g.audience {
+        GrantAudience::Everyone => "anyone".to_string(),
+        GrantAudience::Except(c) => format!("anyone except where {}", quote(set, g, c)),
+        GrantAudience::Who(c) => quote(set, g, c),
+    }
+}
+
+/// The `allow detokenize` grants of a column, as sentences.
+fn detokenize(set: Set<'_>, s: usize, c: usize) -> Vec<String> {
+    let model = set.model;
+    let mut out = Vec::new();
+    for g in &model.grants {
+        let GrantKind::Detokenize { source, column } = &g.kind else {
+            continue;
+        };
+        if g.staged || *source != s || *column != c {
+            continue;
+        }
+        let Some(policy) = model.policies.get(g.policy) else {
+            continue;
+        };
+        let who = audience(set, g);
+        out.push(format!(
+            "the original of a token, on request, audited, under `allow detokenize` of `{}` (for: {who})",
+            policy.name
+        ));
+    }
+    out
+}
+
+/// The techniques chosen per row by masking level (`by level { … }`), as sentences.
+fn levels(set: Set<'_>, d: &decision::ColumnDecision) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for e in d.effects() {
+        if let Effect::Technique(t) = &e {
+            if t.starts_with("by level {") {
+                let names: Vec<&str> = set.model.levels.iter().map(|l| l.name.as_str()).collect();
+                let line = format!(
+                    "`{t}` picks the technique by the row's masking level ({}; a level with no entry uses the highest level's)",
+                    names.join(" > ")
+                );
+                if !out.contains(&line) {
+                    out.push(line);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A source's k-anonymity, stated apart.
+pub struct KReport {
+    pub columns: Vec<usize>,
+    pub text: String,
+}
+
+/// The k-anonymity a source enforces, as a sentence: its quasi-identifiers are released only
+/// in groups of at least K shown rows (generalised or suppressed by the batch paths). It
+/// masks nothing per cell: a quasi-identifier a rule leaves clear is clear in a group of K or
+/// more (the proof counts it clear), and an exempt user gets no k-anonymity.
+pub fn k_anonymity(model: &Model, s: usize) -> Option<KReport> {
+    let req = model.k_anonymity_of(s)?;
+    let src = model.sources.get(s)?;
+    let names: Vec<String> = req
+        .columns
+        .iter()
+        .filter_map(|&c| src.columns.get(c).map(|x| x.name.clone()))
+        .collect();
+    let policies: Vec<String> = model
+        .k_anonymity
+        .iter()
+        .filter(|r| !r.staged && r.columns.iter().any(|(x, _)| *x == s))
+        .filter_map(|r| {
+            model
+                .policies
+                .get(r.policy)
+                .map(|p| format!("`{}`", p.name))
+        })
+        .collect();
+    Some(KReport {
+        columns: req.columns.clone(),
+        text: format!(
+            "k_anonymity {} over {} ({}): batches release these columns only in groups of at least {} shown rows with the same values (generalised, else suppressed); a single row is refused; an exempt subject gets no k-anonymity",
+            req.k,
+            names.join(", "),
+            policies.join(", "),
+            req.k
+        ),
+    })
+}
+
+/// The opaque conditions of an analysis, and the relations decided only approximately.
+fn depends_on(atoms: &Atoms) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for a in &atoms.list {
+        if let atoms::Atom::Opaque {
+            text, holds: true, ..
+        } = a
+        {
+            if !out.contains(text) {
+                out.push(text.clone());
+            }
+        }
+    }
+    for c in terms::components(atoms) {
+        if !c.exact {
+            let names: Vec<&str> = c.names().map(|(n, _)| n).collect();
+            out.push(format!(
+                "the comparisons between {} (more terms with offsets, or more combinations, than decided exactly)",
+                names.join(", ")
+            ));
+        }
     }
     out
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use super::atoms::{Atom, Atoms, FieldKind, Opaque};
+use super::atoms::{Atom, Atoms, Opaque};
 use super::bdd::F;
 
 /// A subject, and what the row and the clock must satisfy.
@@ -24,6 +24,12 @@ pub struct Witness {
     pub time: Vec<String>,
     /// Conditions on the user the procedure does not decompose (opaque).
     pub user: Vec<String>,
+    /// The clock the counter-example needs (RFC 3339, for `polc eval --now`), when a
+    /// condition reads it.
+    pub now: Option<String>,
+    /// The opaque conditions it depends on (`matches`, arithmetic, linked rules, …): the
+    /// counter-example holds for some truth of them.
+    pub depends_on: Vec<String>,
 }
 
 /// A witness of `f ∧ domain`, if it is satisfiable.
@@ -36,7 +42,6 @@ pub fn witness(atoms: &mut Atoms, f: F, domain: F) -> Option<Witness> {
     let mut roles = BTreeSet::new();
     let mut purposes: Vec<String> = Vec::new();
     let mut attrs: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut fields: Vec<(String, FieldKind)> = Vec::new();
     let mut w = Witness {
         assignment: path,
         subject: serde_json::Value::Null,
@@ -44,6 +49,8 @@ pub fn witness(atoms: &mut Atoms, f: F, domain: F) -> Option<Witness> {
         row: Vec::new(),
         time: Vec::new(),
         user: Vec::new(),
+        now: None,
+        depends_on: Vec::new(),
     };
     let list = atoms.list.clone();
     for (v, atom) in list.iter().enumerate() {
@@ -68,7 +75,6 @@ pub fn witness(atoms: &mut Atoms, f: F, domain: F) -> Option<Witness> {
                 attrs.entry(a.clone()).or_default();
             }
             Atom::AttrValue(a, x) if on => attrs.entry(a.clone()).or_default().push(x.clone()),
-            Atom::Present(f, k) => fields.push((f.clone(), k.clone())),
             // Each opaque condition once, from its "holds" atom: true, false or unknown.
             Atom::Opaque {
                 kind,
@@ -81,6 +87,7 @@ pub fn witness(atoms: &mut Atoms, f: F, domain: F) -> Option<Witness> {
                 if !told {
                     continue;
                 }
+                w.depends_on.push(text.clone());
                 let text = if on || (!fails && !set.contains_key(&(v as u32))) {
                     text.clone()
                 } else if fails {
@@ -121,19 +128,27 @@ pub fn witness(atoms: &mut Atoms, f: F, domain: F) -> Option<Witness> {
     }
     subject.insert("attributes".into(), amap.into());
     subject.insert("purposes".into(), purposes.into());
-    for (f, k) in fields {
-        let x = atoms.witness(&f, &k, &value);
-        if let Some(col) = f.strip_prefix("row.") {
-            let v = x.map_or(serde_json::Value::Null, |x| x.json(k == FieldKind::Int));
-            w.row.push(format!("{f} is {v}"));
-            w.row_values.insert(col.to_string(), v);
-        } else if let Some(name) = f.strip_prefix("user.") {
-            match x {
-                Some(x) => {
-                    subject.insert(name.to_string(), x.json(k == FieldKind::Int));
+    for c in super::terms::components(atoms) {
+        let values = c.values(&value);
+        for ((f, k), x) in c.names().zip(values) {
+            if let Some(col) = f.strip_prefix("row.") {
+                let v = x.map_or(serde_json::Value::Null, |x| x.json(k));
+                w.row.push(format!("{f} is {v}"));
+                w.row_values.insert(col.to_string(), v);
+            } else if let Some(name) = f.strip_prefix("user.") {
+                match x {
+                    Some(x) => {
+                        subject.insert(name.to_string(), x.json(k));
+                    }
+                    None => {
+                        subject.remove(name);
+                    }
                 }
-                None => {
-                    subject.remove(name);
+            } else if super::terms::is_clock(f) {
+                if let Some(x) = x {
+                    let v = x.json(k);
+                    w.time.push(format!("{f} is {v}"));
+                    w.now = v.as_str().map(String::from);
                 }
             }
         }
