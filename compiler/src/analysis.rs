@@ -9,6 +9,7 @@ use pol_grammar::SyntaxErrorKind;
 
 /// Everything known about a policy set after checking.
 pub struct Analysis {
+    /// The syntax trees (empty after a one-shot [`check`], which frees them once resolved).
     pub asts: Vec<SourceFile>,
     pub model: Model,
     /// The ordered candidates of every column (enforced rules only).
@@ -60,6 +61,18 @@ pub fn parse_all(files: &SourceMap) -> Vec<SourceFile> {
     })
 }
 
+/// A one-shot check keeps no syntax trees once the model is resolved (nothing after the
+/// checker reads syntax): they are freed on another thread while conflicts and lints run, so
+/// that the peak memory of `polc check` and `polc build` does not hold trees and the later
+/// stages at once. Returns the empty list the analysis keeps.
+fn release(asts: Vec<SourceFile>) -> Vec<SourceFile> {
+    if !asts.is_empty() {
+        // If no thread can be started, the trees are dropped here (the closure is dropped).
+        let _ = std::thread::Builder::new().spawn(move || drop(asts));
+    }
+    Vec::new()
+}
+
 /// The diagnostic code of a syntax error.
 pub fn syntax_code(kind: SyntaxErrorKind) -> Code {
     match kind {
@@ -68,10 +81,12 @@ pub fn syntax_code(kind: SyntaxErrorKind) -> Code {
     }
 }
 
-/// Checks a whole policy set.
+/// Checks a whole policy set, once: the analysis keeps no memo for a next, incremental one and
+/// no syntax trees (its `memo` and `asts` are empty; the analysis host uses
+/// [`check_parsed_after`]).
 pub fn check(files: &SourceMap) -> Analysis {
     let asts = parse_all(files);
-    check_parsed(files, asts)
+    analyse(files, asts, None, false)
 }
 
 /// Checks a policy set whose files are already parsed (the language server re-parses only the
@@ -88,6 +103,16 @@ pub fn check_parsed_after(
     files: &SourceMap,
     asts: Vec<SourceFile>,
     previous: Option<(&Analysis, &[bool])>,
+) -> Analysis {
+    analyse(files, asts, previous, true)
+}
+
+/// The analysis; with `keep`, the resolution's memo too.
+fn analyse(
+    files: &SourceMap,
+    asts: Vec<SourceFile>,
+    previous: Option<(&Analysis, &[bool])>,
+    keep: bool,
 ) -> Analysis {
     let mut diags: Vec<Diagnostic> = Vec::new();
     for (i, ast) in asts.iter().enumerate() {
@@ -110,8 +135,14 @@ pub fn check_parsed_after(
         memo: &a.memo,
         same,
     });
-    let (model, mut more, memo) = crate::resolve::resolve_after(files, &asts, previous.as_ref());
+    let (model, mut more, memo) = if keep {
+        crate::resolve::resolve_after(files, &asts, previous.as_ref())
+    } else {
+        let (model, diags) = crate::resolve::resolve(files, &asts);
+        (model, diags, crate::resolve::memo::Memo::default())
+    };
     diags.append(&mut more);
+    let asts = if keep { asts } else { release(asts) };
     let resolution = crate::conflicts::resolve(&model, false);
     crate::lints::run(&model, &resolution, &mut diags);
     if !diags

@@ -63,6 +63,12 @@ impl SourceMap {
         FileId(self.files.len() as u32 - 1)
     }
 
+    /// Moves the files of `other` after these (texts and line indexes are not copied); a file
+    /// `i` of `other` becomes `FileId(self.len() + i)`.
+    pub fn append(&mut self, other: SourceMap) {
+        self.files.extend(other.files);
+    }
+
     /// Reads the `.pol` files named by `paths`: a directory means its `.pol` files, recursively,
     /// sorted by path. Files are in the order given, directories expanded in place.
     pub fn load(paths: &[PathBuf]) -> Result<SourceMap, LoadError> {

@@ -1310,6 +1310,66 @@ policy only_us on source b {
     assert_eq!(got, vec![normalize(row)]);
 }
 
+/// Issue 10's `applies_on` in the views: one scope, a source with a column tagged `Owner`, one
+/// tagged below it and one without; the checker's per-source answer decides where the rules of
+/// `tests/conformance/44-rule-applies-on.pol` apply, and the views read as the runtime computes
+/// (and as the file's test blocks expect).
+#[test]
+fn a_rule_applies_on_some_sources_of_its_scope_in_the_view() {
+    let Some(cluster) = Cluster::get() else {
+        return;
+    };
+    let db = cluster.database();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let text = std::fs::read_to_string(root.join("tests/conformance/44-rule-applies-on.pol"))
+        .expect("conformance file");
+    let mut a = apply(&cluster, &db, analyse(&[("44.pol", text)]));
+    let rows = [
+        ("n_owner", json!({"id": 1, "owner": "amy", "note": "n"})),
+        ("n_primary", json!({"id": 1, "holder": "amy", "note": "n"})),
+        ("n_none", json!({"id": 1, "note": "n"})),
+        ("r_owner", json!({"id": 1, "owner": "amy"})),
+        ("r_none", json!({"id": 1, "label": "x"})),
+        ("a_owner", json!({"id": 1, "owner": "amy", "memo": "m"})),
+        ("a_none", json!({"id": 1, "memo": "m"})),
+    ];
+    for (source, row) in &rows {
+        a.insert(source, row.as_object().expect("object"));
+    }
+    assert_eq!(a.supported.len(), rows.len(), "{:?}", a.supported);
+    for login in ["amy", "bob"] {
+        a.check_subject(&json!({ "login": login }));
+    }
+    let role = a.role(Some(&json!({"login": "bob"})));
+    let mut client = a.connect_as(&role);
+    let mut read = |source: &str| a.read(&mut client, source).expect("reads the view").0;
+    assert_eq!(
+        read("n_owner"),
+        vec![normalize(
+            json!({"id": 1, "owner": "amy", "note": "masked"})
+        )]
+    );
+    assert_eq!(
+        read("n_none"),
+        vec![normalize(json!({"id": 1, "note": "n"}))]
+    );
+    assert_eq!(read("r_owner"), Vec::<Json>::new());
+    assert_eq!(
+        read("r_none"),
+        vec![normalize(json!({"id": 1, "label": "x"}))]
+    );
+    assert_eq!(
+        read("a_owner"),
+        vec![normalize(
+            json!({"id": 1, "owner": "amy", "memo": "*******"})
+        )]
+    );
+    assert_eq!(
+        read("a_none"),
+        vec![normalize(json!({"id": 1, "memo": "m"}))]
+    );
+}
+
 /// Issue 13 items 1 and 2 in the views: replacements of the partial masks and `digits`,
 /// `constant_text`, `buckets` (numbers and ages, default and given labels) and the `above:`
 /// label of the age cut-offs equal the runtime on edge values.

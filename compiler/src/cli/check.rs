@@ -56,9 +56,7 @@ pub fn run(paths: &[PathBuf], format: OutputFormat, deny_warnings: bool, each: b
         std::mem::forget((analysis.asts, analysis.model, analysis.resolution));
         diags.iter_mut().for_each(|d| shift(d, base));
         all.append(&mut diags);
-        for (_, f) in set_files.files() {
-            files.add(f.name.clone(), f.text.clone());
-        }
+        files.append(set_files);
     }
     let diags = &all;
     match format {

@@ -61,6 +61,26 @@ pub fn authored(model: &Model, r: RuleRef) -> Loc {
     }
 }
 
+/// Whether rule `r` applies on source `s`: the checker's one answer (§6.8, a `row[tagged T]`
+/// the source lacks), which lowering, the reference evaluator, the SQL views and the proofs ask
+/// instead of re-testing the rule's expressions.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+)]
+pub fn applies_on(model: &Model, r: RuleRef, s: SourceId) -> bool {
+    match r {
+        RuleRef::Mask(id) => model.mask_rules[id].applies_on(s),
+        RuleRef::Accessible(cs, cc) => {
+            cs == s
+                && model.sources[cs].columns[cc]
+                    .accessible
+                    .as_ref()
+                    .is_some_and(|a| a.applies)
+        }
+    }
+}
+
 /// The `where` of a rule, if it has one.
 #[expect(
     clippy::indexing_slicing,
@@ -247,4 +267,56 @@ fn combine(model: &Model, list: Vec<Candidate>) -> Vec<Candidate> {
         i = j;
     }
     out
+}
+
+#[cfg(test)]
+mod applies_on_tests {
+    use super::{applies_on, RuleRef};
+    use crate::source_map::SourceMap;
+
+    /// The checker decides, per (rule, source), whether a rule reading `row[tagged T]` applies:
+    /// one scope, three sources, a column tagged T, one tagged below T, and none.
+    #[test]
+    fn a_rule_applies_on_the_sources_of_its_scope_that_carry_the_tag() {
+        let text = r#"
+tag Scope;
+tag Owner;
+tag Owner.Primary;
+tag Note;
+source a tagged Scope { id: int key, owner: text tagged Owner, note: text tagged Note, }
+source b tagged Scope { id: int key, note: text tagged Note, }
+source c tagged Scope { id: int key, holder: text tagged Owner.Primary, note: text tagged Note, }
+source d { id: int key, owner: text tagged Owner, secret: text accessible if row[tagged Owner] == user.login, }
+source e { id: int key, other: text accessible if row[tagged Owner] == user.login, }
+policy notes on sources tagged Scope {
+  mask columns tagged Note using redact for everyone except row[tagged Owner] == user.login
+}
+policy own_rows on sources tagged Scope {
+  only show rows where row[tagged Owner] == user.login for everyone
+}
+"#;
+        let mut map = SourceMap::new();
+        map.add("a.pol", text.to_string());
+        let analysis = crate::check(&map);
+        assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
+        let m = &analysis.model;
+        let id = |n: &str| m.sources.iter().position(|s| s.name == n).unwrap();
+        let (a, b, c, d, e) = (id("a"), id("b"), id("c"), id("d"), id("e"));
+        let mask = &m.mask_rules[0];
+        assert_eq!(mask.skipped, vec![b]);
+        let on: Vec<bool> = [a, b, c].iter().map(|&s| mask.applies_on(s)).collect();
+        assert_eq!(on, [true, false, true]);
+        assert!(applies_on(m, RuleRef::Mask(0), a));
+        assert!(!applies_on(m, RuleRef::Mask(0), b));
+        let row = &m.row_rules[0];
+        assert_eq!(row.skipped, vec![b]);
+        let on: Vec<bool> = [a, b, c].iter().map(|&s| row.applies_on(s)).collect();
+        assert_eq!(on, [true, false, true]);
+        let secret = m.sources[d].column("secret").unwrap();
+        let other = m.sources[e].column("other").unwrap();
+        assert!(applies_on(m, RuleRef::Accessible(d, secret), d));
+        assert!(!applies_on(m, RuleRef::Accessible(e, other), e));
+        // An `accessible if` decides its own source's column only.
+        assert!(!applies_on(m, RuleRef::Accessible(d, secret), a));
+    }
 }

@@ -28,7 +28,7 @@ pub use written::{written_condition, written_texts};
 
 pub use expr::{missing_refs, tagged_column, MissingRefs};
 
-use crate::conflicts::{rule_name, Candidate as Resolved, Resolution, RuleRef};
+use crate::conflicts::{applies_on, rule_name, Candidate as Resolved, Resolution, RuleRef};
 use crate::model::{CExpr, DurationValue, MaskBody, Model, RowAudience, RowFilter, SourceId, Ty};
 use crate::source_map::{FileId, SourceMap};
 use crate::techniques::column_type;
@@ -40,6 +40,7 @@ use pol_runtime::bundle::{
 };
 use pol_runtime::program as rt_program;
 use pol_runtime::value::ColumnType;
+use std::collections::HashMap;
 use tables::{RuleKey, Tables};
 use technique::TechniqueLowerer;
 
@@ -72,6 +73,7 @@ fn lower_from(model: &Model, resolution: &Resolution, spans: Option<&SourceMap>)
         },
         files: spans,
         file: None,
+        lowered_programs: HashMap::new(),
     };
     let mut bundle = Bundle::new();
     bundle.subject_fields = model
@@ -191,6 +193,10 @@ struct Lowerer<'m, 'f> {
     files: Option<&'f SourceMap>,
     /// The file of the item being lowered (its conditions' spans are in it).
     file: Option<FileId>,
+    /// The program index of each condition already lowered, by the condition's address in the
+    /// model (borrowed, so fixed while lowering), the source when it reads the row, and its file:
+    /// a global rule's user-only condition is lowered once, not once per source and column.
+    lowered_programs: HashMap<(usize, Option<SourceId>, Option<FileId>), u32>,
 }
 
 impl<'f> Lowerer<'_, 'f> {
@@ -201,10 +207,18 @@ impl<'f> Lowerer<'_, 'f> {
         })
     }
 
-    /// Lowers `e`, read from the file of the item being lowered ([`Lowerer::file`]).
+    /// Lowers `e`, read from the file of the item being lowered ([`Lowerer::file`]). The
+    /// program of an expression that does not read the row is the same for every source.
     fn program(&mut self, e: &CExpr, source: Option<SourceId>) -> u32 {
+        let at = std::ptr::from_ref(e) as usize;
+        let key = (at, source.filter(|_| e.reads_row()), self.file);
+        if let Some(&ix) = self.lowered_programs.get(&key) {
+            return ix;
+        }
         let (p, spans) = self.lowered(e, source, self.file);
-        self.tables.program(p, spans)
+        let ix = self.tables.program(p, spans);
+        self.lowered_programs.insert(key, ix);
+        ix
     }
 
     fn lowered(
@@ -375,14 +389,7 @@ impl<'f> Lowerer<'_, 'f> {
             RuleRef::Mask(id) => {
                 let rule = &model.mask_rules[id];
                 self.file = Some(rule.loc.file);
-                let mut missing = expr::MissingRefs::default();
-                if let Some(w) = &rule.where_ {
-                    missing = missing.or(missing_refs(model, s, w));
-                }
-                for c in body_conditions(&rule.body) {
-                    missing = missing.or(missing_refs(model, s, c));
-                }
-                if missing.tag || !rule.applies_on(s) {
+                if !rule.applies_on(s) {
                     return None;
                 }
                 let where_ = match &rule.where_ {
@@ -398,7 +405,7 @@ impl<'f> Lowerer<'_, 'f> {
             }
             RuleRef::Accessible(cs, cc) => {
                 let a = model.sources[cs].columns[cc].accessible.as_ref()?;
-                if missing_refs(model, s, &a.cond).tag {
+                if !applies_on(model, *first, s) {
                     return None;
                 }
                 self.file = Some(a.loc.file);
@@ -428,8 +435,10 @@ impl<'f> Lowerer<'_, 'f> {
         let mut conds: Vec<(&CExpr, FileId)> = Vec::new();
         let mut technique = None;
         for r in &cand.rules {
+            if !applies_on(model, *r, s) {
+                continue; // that rule does not apply to this source
+            }
             let (t, c, file) = match *r {
-                RuleRef::Mask(id) if !model.mask_rules[id].applies_on(s) => continue,
                 RuleRef::Mask(id) => match &model.mask_rules[id].body {
                     MaskBody::Except(t, c) => (t, c, model.mask_rules[id].loc.file),
                     _ => return None,
@@ -439,9 +448,6 @@ impl<'f> Lowerer<'_, 'f> {
                     (&a.technique, &a.cond, a.loc.file)
                 }
             };
-            if missing_refs(model, s, c).tag {
-                continue; // that rule does not apply to this source
-            }
             technique.get_or_insert(t);
             conds.push((c, file));
         }
@@ -521,21 +527,7 @@ impl<'f> Lowerer<'_, 'f> {
         }
         // The caller passes only the rules `ScopeIndex` lists for `s` (the policy's scope covers it).
         let policy = &model.policies[rule.policy];
-        let mut conds: Vec<&CExpr> = Vec::new();
-        if let RowFilter::Where(c) = &rule.filter {
-            conds.push(c);
-        }
-        match &rule.audience {
-            RowAudience::Everyone => {}
-            RowAudience::Except(c) => conds.push(c),
-            RowAudience::Who(c, o) => {
-                conds.push(c);
-                if let Some(RowFilter::Where(w)) = o {
-                    conds.push(w);
-                }
-            }
-        }
-        if !rule.applies_on(s) || conds.iter().any(|c| missing_refs(model, s, c).tag) {
+        if !rule.applies_on(s) {
             return None;
         }
         let filter = self.row_filter(&rule.filter, s);
@@ -650,14 +642,6 @@ fn relocate(op: pol_runtime::program::Op, pc: u32, consts: u32) -> pol_runtime::
             end: end + pc,
         },
         other => other,
-    }
-}
-
-fn body_conditions(body: &MaskBody) -> Vec<&CExpr> {
-    match body {
-        MaskBody::Everyone(_) => Vec::new(),
-        MaskBody::Except(_, c) => vec![c],
-        MaskBody::Who(clauses, _) => clauses.iter().map(|(c, _)| c).collect(),
     }
 }
 

@@ -298,6 +298,9 @@ pub struct Accessible {
     pub cond: CExpr,
     pub technique: TechniqueUse,
     pub loc: Loc,
+    /// Whether the rule applies on its column's source: false when `C` reads a
+    /// `row[tagged T]` no column of the source carries (§6.8). Decided by the checker.
+    pub applies: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -327,7 +330,8 @@ pub enum ScopeKind {
 pub struct Scope {
     pub kind: ScopeKind,
     pub loc: Option<Loc>,
-    /// The sources the scope covers, in declaration order.
+    /// The sources the scope covers, in declaration order: ascending ids, so membership is a
+    /// binary search.
     pub sources: Vec<SourceId>,
 }
 

@@ -8,7 +8,7 @@
 
 use super::atoms::{Atoms, Ctx, Tri};
 use super::bdd::{Bdd, F};
-use crate::conflicts::{rule_name, Candidate, Resolution, RuleRef};
+use crate::conflicts::{applies_on, rule_name, Candidate, Resolution, RuleRef};
 use crate::model::{
     CExpr, ColumnId, DurationValue, MaskBody, Model, RowAudience, RowFilter, SourceId,
 };
@@ -200,10 +200,9 @@ impl<'a> Decisions<'a> {
                 return undecided;
             };
             let file = rule.loc.file;
-            let exprs = rule.conditions();
             // §6.8: a rule reading `row[tagged T]` where the source has no column tagged T
-            // does not apply here (the checker records such sources as `skipped`).
-            if !rule.applies_on(s) || exprs.iter().any(|e| tag_missing(model, s, e)) {
+            // does not apply here (the checker's answer, `applies_on`).
+            if !rule.applies_on(s) {
                 return undecided;
             }
             let decides = match &rule.where_ {
@@ -253,6 +252,9 @@ impl<'a> Decisions<'a> {
         let mut exception = Bdd::FALSE;
         let mut rules = Vec::new();
         for r in &cand.rules {
+            if !applies_on(model, *r, s) {
+                continue;
+            }
             let (t, cond, file) = match *r {
                 RuleRef::Accessible(rs, rc) => {
                     let Some(a) = model
@@ -265,9 +267,6 @@ impl<'a> Decisions<'a> {
                     };
                     (&a.technique, &a.cond, a.loc.file)
                 }
-                RuleRef::Mask(id) if model.mask_rules.get(id).is_some_and(|m| !m.applies_on(s)) => {
-                    continue
-                }
                 RuleRef::Mask(id) => {
                     match model.mask_rules.get(id).map(|m| (&m.body, m.loc.file)) {
                         Some((MaskBody::Except(t, cond), file)) => (t, cond, file),
@@ -275,9 +274,6 @@ impl<'a> Decisions<'a> {
                     }
                 }
             };
-            if tag_missing(model, s, cond) {
-                continue;
-            }
             technique = Some(t);
             let tri = atoms.cond(self.cx(), cond, file);
             exception = atoms.bdd.or(exception, tri.t);
@@ -404,8 +400,7 @@ impl<'a> Decisions<'a> {
             if rule.staged || !policy.scope.sources.contains(&s) {
                 continue;
             }
-            let exprs = rule.conditions();
-            if !rule.applies_on(s) || exprs.iter().any(|e| tag_missing(model, s, e)) {
+            if !rule.applies_on(s) {
                 continue;
             }
             let file = rule.loc.file;
@@ -520,16 +515,4 @@ pub fn always() -> Tri {
 /// Does `e` read `row.x` where the source has no column x (§6.8 lockout)?
 fn row_missing(src: &crate::model::Source, e: &CExpr) -> bool {
     e.row_refs().iter().any(|(n, _)| src.column(n).is_none())
-}
-
-/// Does `e` read `row[tagged T]` where no column of the source is tagged T (or below)?
-fn tag_missing(model: &Model, s: SourceId, e: &CExpr) -> bool {
-    let Some(src) = model.sources.get(s) else {
-        return true;
-    };
-    e.tagged_refs().iter().any(|(t, _)| {
-        !src.columns
-            .iter()
-            .any(|c| c.tags.iter().any(|&ct| model.tags.is_under(ct, *t)))
-    })
 }

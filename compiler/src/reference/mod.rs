@@ -39,7 +39,7 @@ use pol_runtime::engine::SubjectError;
 use pol_runtime::value::{ColumnType, Value};
 use sha2::{Digest, Sha256};
 
-use crate::conflicts::{Candidate, Resolution, RuleRef};
+use crate::conflicts::{applies_on, Candidate, Resolution, RuleRef};
 use crate::model::{
     CExpr, ColumnId, DurationValue, ExprTechnique, MaskBody, Model, RowAudience, RowFilter,
     SourceId, TechArg, TechniqueUse, Ty,
@@ -367,8 +367,7 @@ impl<'m> Reference<'m> {
                 continue;
             }
             // §6.8: `row[tagged T]` with no column tagged T: the rule does not apply here.
-            let exprs = rule.conditions();
-            if !rule.applies_on(s) || exprs.iter().any(|e| self.tag_missing(s, e)) {
+            if !rule.applies_on(s) {
                 continue;
             }
             let pass = match &rule.audience {
@@ -532,9 +531,8 @@ impl<'m> Reference<'m> {
         let model = self.model;
         if let [RuleRef::Mask(id)] = cand.rules.as_slice() {
             let rule = &model.mask_rules[*id];
-            let exprs = rule.conditions();
             // §6.8: `row[tagged T]` with no column tagged T: the rule does not apply here.
-            if !rule.applies_on(s) || exprs.iter().any(|e| self.tag_missing(s, e)) {
+            if !rule.applies_on(s) {
                 return None;
             }
             if let Some(w) = &rule.where_ {
@@ -570,20 +568,19 @@ impl<'m> Reference<'m> {
         let mut technique = None;
         let mut exception = Truth::False;
         for r in &cand.rules {
+            if !applies_on(model, *r, s) {
+                continue;
+            }
             let (t, cond) = match *r {
                 RuleRef::Accessible(rs, rc) => {
                     let a = model.sources[rs].columns[rc].accessible.as_ref()?;
                     (&a.technique, &a.cond)
                 }
-                RuleRef::Mask(id) if !model.mask_rules[id].applies_on(s) => continue,
                 RuleRef::Mask(id) => match &model.mask_rules[id].body {
                     MaskBody::Except(t, cond) => (t, cond),
                     _ => return None,
                 },
             };
-            if self.tag_missing(s, cond) {
-                continue;
-            }
             technique = Some(t);
             exception = exception.or(env.truth(cond));
         }

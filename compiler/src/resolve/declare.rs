@@ -575,6 +575,7 @@ impl Checker<'_> {
                             } => {
                                 let mut ctx = ExprCtx::new(file, RowCtx::Column(sid));
                                 let cond = self.condition(cond, &mut ctx);
+                                let applies = ctx.tag_missing.is_empty();
                                 let col_ty = self.model.sources[sid].columns[cid].ty.clone();
                                 let technique = match otherwise {
                                     Some(t) => self.technique(t, file, &[col_ty], true),
@@ -591,6 +592,7 @@ impl Checker<'_> {
                                             cond,
                                             technique,
                                             loc: Loc::new(file, *span),
+                                            applies,
                                         }));
                                 }
                             }

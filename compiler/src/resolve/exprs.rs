@@ -19,7 +19,8 @@ mod values;
 pub enum RowCtx<'a> {
     /// `row` is not allowed; the reason is said in the error.
     Forbidden(&'static str),
-    /// A rule covering these sources: `row.x` must exist in at least one.
+    /// A rule covering these sources (sorted by id, as a scope lists them): `row.x` must exist
+    /// in at least one.
     Sources(&'a [SourceId]),
     /// A column declaration of this source: `row.x` and bare names are its columns.
     Column(SourceId),

@@ -65,9 +65,11 @@ pub struct Checker<'a> {
     pub index: Index,
 }
 
-/// Resolves and type-checks parsed files; returns the model and every diagnostic.
+/// Resolves and type-checks parsed files; returns the model and every diagnostic. Keeps no
+/// [`Memo`]: a one-shot resolution (`polc check`, `polc build`) does not pay for a copy of the
+/// declarations' model and of every file's policies that only a next resolution would read.
 pub fn resolve(files: &SourceMap, asts: &[SourceFile]) -> (Model, Vec<Diagnostic>) {
-    let (model, diags, _) = resolve_after(files, asts, None);
+    let (model, diags, _) = resolve_with(files, asts, None, false);
     (model, diags)
 }
 
@@ -77,6 +79,17 @@ pub fn resolve_after(
     files: &SourceMap,
     asts: &[SourceFile],
     previous: Option<&Previous<'_>>,
+) -> (Model, Vec<Diagnostic>, Memo) {
+    resolve_with(files, asts, previous, true)
+}
+
+/// The resolution; with `keep`, also what the next one may reuse (otherwise an empty [`Memo`],
+/// which a next resolution given it as `previous` simply does not reuse).
+fn resolve_with(
+    files: &SourceMap,
+    asts: &[SourceFile],
+    previous: Option<&Previous<'_>>,
+    keep: bool,
 ) -> (Model, Vec<Diagnostic>, Memo) {
     let mut c = Checker {
         files,
@@ -104,20 +117,34 @@ pub fn resolve_after(
             c.build_index();
             c.check_columns();
             c.check_links();
+            if !keep {
+                c.model.unread_rules = asts.iter().any(has_unread_rules);
+                c.check_policies(None, false);
+                c.check_rest();
+                return (c.model, c.diags, Memo::default());
+            }
             Arc::new((c.model.clone(), c.diags.clone()))
         }
     };
     c.model.unread_rules = asts.iter().any(has_unread_rules);
-    let segments = c.check_policies(previous);
-    c.check_k_anonymity_overlaps();
-    c.check_exempts();
-    c.check_guarantees();
-    c.check_tests();
+    let segments = c.check_policies(previous, true);
+    c.check_rest();
     let memo = Memo {
         declared: Some(declared),
         segments,
     };
     (c.model, c.diags, memo)
+}
+
+impl Checker<'_> {
+    /// What is checked after every file's policies: k-anonymity overlaps, exempts, guarantees,
+    /// test blocks.
+    fn check_rest(&mut self) {
+        self.check_k_anonymity_overlaps();
+        self.check_exempts();
+        self.check_guarantees();
+        self.check_tests();
+    }
 }
 
 /// Whether a file holds a declaration or a rule the parser could not read.

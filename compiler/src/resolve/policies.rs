@@ -166,8 +166,13 @@ impl Checker<'_> {
     }
 
     /// Checks the policies of every file, reusing (from `previous`) the segment of each file
-    /// whose result cannot have changed; returns every file's segment.
-    pub(super) fn check_policies(&mut self, previous: Option<&Previous<'_>>) -> Vec<Arc<Segment>> {
+    /// whose result cannot have changed; returns every file's segment (none without `keep`:
+    /// a segment is a copy of the file's policies and rules, kept only for a next resolution).
+    pub(super) fn check_policies(
+        &mut self,
+        previous: Option<&Previous<'_>>,
+        keep: bool,
+    ) -> Vec<Arc<Segment>> {
         let asts = self.asts;
         let mut tag_index: Option<TagIndex> = None;
         let mut names: HashMap<String, Loc> = HashMap::new();
@@ -199,6 +204,9 @@ impl Checker<'_> {
                     let mut first = Vec::new();
                     self.file_policies(fi, &tags, &mut names, &mut first, &mut order);
                     tag_index = Some(tags);
+                    if !keep {
+                        continue; // `file_policies` added the names it declares first
+                    }
                     let seg = ends.segment(&self.model, &self.diags, order, earlier, first);
                     Arc::new(seg)
                 }
@@ -498,7 +506,7 @@ impl Checker<'_> {
         Some(MaskBody::Who(clauses, otherwise))
     }
 
-    /// W0002 / W0003 for references some covered sources lack.
+    /// W0002 / W0003 for references some covered sources lack; `relevant` is sorted.
     #[expect(
         clippy::indexing_slicing,
         reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
@@ -507,14 +515,14 @@ impl Checker<'_> {
         &mut self,
         missing: &[(SourceId, String, Span)],
         tag_missing: &[(SourceId, String, Span)],
-        relevant: &HashSet<SourceId>,
+        relevant: &[SourceId],
         file: FileId,
         consequence: &str,
         beyond_one: bool,
     ) {
         let mut by_ref: Vec<((String, Span), Vec<SourceId>)> = Vec::new();
         for (s, name, span) in missing {
-            if !relevant.contains(s) {
+            if relevant.binary_search(s).is_err() {
                 continue;
             }
             match by_ref
@@ -550,7 +558,7 @@ impl Checker<'_> {
         }
         let mut by_tag: Vec<((String, Span), Vec<SourceId>)> = Vec::new();
         for (s, name, span) in tag_missing {
-            if !relevant.contains(s) {
+            if relevant.binary_search(s).is_err() {
                 continue;
             }
             match by_tag
@@ -664,9 +672,9 @@ impl Checker<'_> {
         staged: bool,
         file: FileId,
     ) {
-        let sources = scope.sources.clone();
-        let mut ctx = ExprCtx::new(file, RowCtx::Sources(&sources));
-        let filter = self.row_filter(&r.filter, file, &sources, &mut ctx);
+        let sources: &[SourceId] = &scope.sources;
+        let mut ctx = ExprCtx::new(file, RowCtx::Sources(sources));
+        let filter = self.row_filter(&r.filter, file, sources, &mut ctx);
         let audience = match &r.audience.kind {
             RowAudienceKind::Everyone => Some(RowAudience::Everyone),
             RowAudienceKind::Except(c) => Some(RowAudience::Except(self.condition(c, &mut ctx))),
@@ -684,12 +692,11 @@ impl Checker<'_> {
                     }
                     Some(ast::RowOtherwise::AllRows(_)) => Some(RowAudience::Who(c, None)),
                     Some(ast::RowOtherwise::Filter(f)) => self
-                        .row_filter(f, file, &sources, &mut ctx)
+                        .row_filter(f, file, sources, &mut ctx)
                         .map(|f| RowAudience::Who(c, Some(f))),
                 }
             }
         };
-        let relevant: HashSet<SourceId> = sources.iter().copied().collect();
         let mut skipped: Vec<SourceId> = ctx.tag_missing.iter().map(|(s, _, _)| *s).collect();
         skipped.sort_unstable();
         skipped.dedup();
@@ -703,7 +710,7 @@ impl Checker<'_> {
         self.lockout_warnings(
             &other,
             &tag_missing,
-            &relevant,
+            sources,
             file,
             "it shows no rows of those sources to anyone it applies to",
             sources.len() > 1,

@@ -27,7 +27,7 @@ use std::cell::RefCell;
 use super::expr::{kind_of, Kind, Scope};
 use super::technique::{self, Cell};
 use super::{ident, Options, SqlError, SqlErrorKind};
-use crate::conflicts::{Candidate, Resolution, RuleRef};
+use crate::conflicts::{applies_on, Candidate, Resolution, RuleRef};
 use crate::model::{
     CExpr, CKind, ColumnId, DurationValue, MaskBody, Model, RowAudience, RowFilter, SourceId,
     TechniqueUse, Ty,
@@ -314,15 +314,6 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn tag_missing(&self, e: &CExpr) -> bool {
-        let src = self.src();
-        e.tagged_refs().iter().any(|(t, _)| {
-            !src.columns
-                .iter()
-                .any(|c| c.tags.iter().any(|&ct| self.model.tags.is_under(ct, *t)))
-        })
-    }
-
     fn row_missing(&self, e: &CExpr) -> bool {
         let src = self.src();
         e.row_refs().iter().any(|(n, _)| src.column(n).is_none())
@@ -344,8 +335,7 @@ impl<'a> Builder<'a> {
             {
                 continue;
             }
-            let exprs = rule.conditions();
-            if !rule.applies_on(self.s) || exprs.iter().any(|e| self.tag_missing(e)) {
+            if !rule.applies_on(self.s) {
                 continue;
             }
             let f = self.filter(&rule.filter, rule.loc);
@@ -479,8 +469,7 @@ impl<'a> Builder<'a> {
         };
         if let [RuleRef::Mask(id)] = cand.rules.as_slice() {
             let rule = &model.mask_rules[*id];
-            let exprs = rule.conditions();
-            if !rule.applies_on(self.s) || exprs.iter().any(|e| self.tag_missing(e)) {
+            if !rule.applies_on(self.s) {
                 return None;
             }
             let guard = match &rule.where_ {
@@ -520,20 +509,19 @@ impl<'a> Builder<'a> {
         let mut technique = None;
         let mut exceptions = Vec::new();
         for r in &cand.rules {
+            if !applies_on(model, *r, self.s) {
+                continue;
+            }
             let (t, cond, loc) = match *r {
                 RuleRef::Accessible(rs, rc) => {
                     let a = model.sources[rs].columns[rc].accessible.as_ref()?;
                     (&a.technique, &a.cond, a.loc)
                 }
-                RuleRef::Mask(id) if !model.mask_rules[id].applies_on(self.s) => continue,
                 RuleRef::Mask(id) => match &model.mask_rules[id].body {
                     MaskBody::Except(t, cond) => (t, cond, model.mask_rules[id].loc),
                     _ => return None,
                 },
             };
-            if self.tag_missing(cond) {
-                continue;
-            }
             technique = Some(t);
             exceptions.push(self.cond(cond, Some(c), loc));
         }

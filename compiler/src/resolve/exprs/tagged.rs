@@ -38,13 +38,18 @@ impl Checker<'_> {
         // The first holder's type, by position (a global rule covers thousands of
         // sources: no type is cloned per source).
         let mut ty: Option<(SourceId, usize)> = None;
+        // Both lists are sorted by source: each search starts where the previous one ended,
+        // and nothing is allocated per source (a global rule covers every source of the set).
+        let mut rest = holders;
         for &s in sources {
-            let from = holders.partition_point(|(hs, _)| *hs < s);
-            let to = holders.partition_point(|(hs, _)| *hs <= s);
-            let matching: Vec<usize> = holders[from..to].iter().map(|(_, c)| *c).collect();
-            match matching.as_slice() {
+            let from = rest.partition_point(|(hs, _)| *hs < s);
+            let here = rest.get(from..).unwrap_or(&[]);
+            let n = here.iter().take_while(|(hs, _)| *hs == s).count();
+            let (matching, after) = here.split_at(n);
+            rest = after;
+            match matching {
                 [] => ctx.tag_missing.push((s, name.clone(), span)),
-                [column] => match ty {
+                [(_, column)] => match ty {
                     None => ty = Some((s, *column)),
                     Some(first) => {
                         let at = self.loc(ctx, span);
@@ -53,7 +58,10 @@ impl Checker<'_> {
                         }
                     }
                 },
-                many => return self.ambiguous_tagged(s, many, &name, span, ctx),
+                many => {
+                    let columns: Vec<usize> = many.iter().map(|(_, c)| *c).collect();
+                    return self.ambiguous_tagged(s, &columns, &name, span, ctx);
+                }
             }
         }
         let ty = ty.map_or(Ty::Error, |(fs, fc)| {

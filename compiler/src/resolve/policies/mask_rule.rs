@@ -10,7 +10,7 @@ use crate::resolve::Checker;
 use crate::source_map::{FileId, Loc};
 use crate::techniques::{applies, fallback};
 use pol_grammar::ast::{self, TargetKind};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// Where a rule stands: its policy, its place in it, the policy's scope and file.
 pub(super) struct RuleSite<'r> {
@@ -55,21 +55,21 @@ impl Checker<'_> {
         matches.sort_by_key(|mm| (mm.source, mm.column));
         let mut matched_sources: Vec<SourceId> = matches.iter().map(|mm| mm.source).collect();
         matched_sources.dedup();
-        let row_sources: Vec<SourceId> = if direct {
-            matched_sources.clone()
+        // Both sorted: matches by source, a scope's sources by id.
+        let row_sources: &[SourceId] = if direct {
+            &matched_sources
         } else {
-            site.scope.sources.clone()
+            &site.scope.sources
         };
         let mut skipped = Vec::new();
-        let where_ = self.mask_where(m, site, &row_sources, &matched_sources, &mut skipped);
+        let where_ = self.mask_where(m, site, row_sources, &matched_sources, &mut skipped);
         let types = self.matched_types(&matches);
-        let mut ctx = ExprCtx::new(file, RowCtx::Sources(&row_sources));
+        let mut ctx = ExprCtx::new(file, RowCtx::Sources(row_sources));
         let body = self.mask_body(m, file, &types, direct, &mut ctx);
         let tag_missing = std::mem::take(&mut ctx.tag_missing);
         skipped.extend(tag_missing.iter().map(|(s, _, _)| *s));
         // W0003 for the audience's `row[tagged T]` too: the rule skips those sources.
-        let matched_set: HashSet<SourceId> = matched_sources.iter().copied().collect();
-        self.lockout_warnings(&[], &tag_missing, &matched_set, file, "", false);
+        self.lockout_warnings(&[], &tag_missing, &matched_sources, file, "", false);
         skipped.sort_unstable();
         skipped.dedup();
         let Some(body) = body else {
@@ -103,8 +103,9 @@ impl Checker<'_> {
         target: &ast::Target,
         site: &RuleSite,
     ) -> Option<Targeted> {
-        let covered: HashSet<SourceId> = site.scope.sources.iter().copied().collect();
-        let in_scope = |s: &SourceId| covered.contains(s);
+        // A scope's sources are sorted by id (declaration order).
+        let covered: &[SourceId] = &site.scope.sources;
+        let in_scope = |s: &SourceId| covered.binary_search(s).is_ok();
         let (target, direct, matches) = match &target.kind {
             TargetKind::Column(path) => {
                 let (s, c) = self.column_path(path, site.file, site.scope)?;
@@ -246,11 +247,10 @@ impl Checker<'_> {
             std::mem::take(&mut ctx.tag_missing),
         );
         skipped.extend(tag_missing.iter().map(|(s, _, _)| *s));
-        let matched_set: HashSet<SourceId> = matched_sources.iter().copied().collect();
         self.lockout_warnings(
             &missing,
             &tag_missing,
-            &matched_set,
+            matched_sources,
             site.file,
             "its `where` counts as true there: the cells it targets are masked",
             site.scope.sources.len() > 1,
