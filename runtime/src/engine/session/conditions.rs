@@ -26,7 +26,27 @@ pub(crate) struct Conditions<'e> {
     /// Per program: its value if user-only, evaluated on first use.
     users: TriMemo,
     /// The lookup tables as they were when the session opened.
-    pub(super) tables: Arc<TableSnapshot>,
+    pub(super) tables: Snapshot<'e>,
+}
+
+/// The lookup tables of a session: the engine's snapshot when the session opened, or, when the
+/// bundle declares no table (so that every snapshot is empty), an empty one borrowed from the
+/// engine, which costs the session no lock and no reference count.
+#[derive(Debug)]
+pub(crate) enum Snapshot<'e> {
+    None(&'e TableSnapshot),
+    Taken(Arc<TableSnapshot>),
+}
+
+impl std::ops::Deref for Snapshot<'_> {
+    type Target = TableSnapshot;
+
+    fn deref(&self) -> &TableSnapshot {
+        match self {
+            Snapshot::None(t) => t,
+            Snapshot::Taken(t) => t,
+        }
+    }
 }
 
 impl<'e> Conditions<'e> {
@@ -37,7 +57,11 @@ impl<'e> Conditions<'e> {
             subject,
             now,
             users: TriMemo::new(engine.bundle.programs.len()),
-            tables: engine.tables.snapshot(),
+            tables: if engine.bundle.lookups.is_empty() {
+                Snapshot::None(&engine.no_tables)
+            } else {
+                Snapshot::Taken(engine.tables.snapshot())
+            },
         }
     }
 
