@@ -11,7 +11,7 @@ use super::memo::TriMemo;
 use super::Subject;
 use crate::engine::Engine;
 use crate::lookup::TableSnapshot;
-use crate::program::interp::{run, Comparison, Env, Operand, Row};
+use crate::program::interp::{role_or_group, run, Comparison, Env, Operand, Row};
 use crate::program::Tri;
 use crate::value::Value;
 
@@ -80,7 +80,9 @@ impl<'e> Conditions<'e> {
             purposes: &self.engine.purposes,
             tables: &self.tables,
         };
-        Some(run(program, &env).truth())
+        // `has role "x"` and `in group "g"` alone (the common user-only programs) are read
+        // directly; anything else runs in the interpreter.
+        Some(role_or_group(program, &env).unwrap_or_else(|| run(program, &env).truth()))
     }
 
     /// The value of program `p` if it is user-only (evaluated on first use).
