@@ -16,6 +16,7 @@ mod engine_explain;
 mod engine_masking;
 mod engine_program;
 mod engine_rows;
+mod engine_shared_plans;
 mod engine_structure;
 mod engine_warnings;
 mod golden;

@@ -33,7 +33,7 @@ use regex::Regex;
 
 use crate::bundle::{Bundle, BundleError, TechniquePlan};
 use crate::keys::KeyRing;
-use crate::lookup::{LookupKind, LookupValues, TableError, TableSet, Tables};
+use crate::lookup::{LookupKind, LookupValues, TableError, TableSet, TableSnapshot, Tables};
 use crate::program::interp::{comparison, ColumnPath, Comparison, PurposeTree};
 use crate::techniques::PreparedTechnique;
 use crate::value::Simple;
@@ -42,6 +42,7 @@ pub use deciding::{ConditionExplanation, ConditionRole, DecidingPart, Fact};
 pub use explain::{
     CellAction, CellExplanation, Reason, RowExplanation, RowRuleExplanation, RuleRef,
 };
+use session::SharedPlans;
 #[cfg(feature = "arrow")]
 pub(crate) use session::{batch_conds, batch_plan};
 pub use session::{LinkError, MaskedRows, Session, SourceSession};
@@ -156,6 +157,11 @@ pub struct Engine {
     pub(crate) comparisons: Vec<Option<Comparison>>,
     /// The lookup tables' current values (a session takes a snapshot when it opens).
     pub(crate) tables: Tables,
+    /// The tables of a bundle that declares none (sessions borrow it: no lock, no count).
+    pub(crate) no_tables: TableSnapshot,
+    /// Sources' specialised plans, shared by the sessions whose users read the same user-only
+    /// values (`session/shared_plans.rs`).
+    pub(crate) plans: SharedPlans,
 }
 
 impl Engine {
@@ -296,6 +302,7 @@ impl Engine {
             .map(|p| if p.user_only { None } else { comparison(p) })
             .collect();
         Ok(Engine {
+            plans: SharedPlans::new(sources.len()),
             bundle,
             techniques,
             regexes,
@@ -305,7 +312,15 @@ impl Engine {
             keys,
             comparisons,
             tables: Tables::new(&bundle_lookups),
+            no_tables: TableSnapshot::of_bundle(&[]),
         })
+    }
+
+    /// How many specialised source plans the engine keeps for new sessions to share: per
+    /// source, one per distinct combination of the user-only values its specialisation read
+    /// (at most 8 per source; further users are specialised per session).
+    pub fn shared_plans(&self) -> usize {
+        self.plans.count()
     }
 
     /// The bundle this engine runs.

@@ -519,6 +519,20 @@ fn text_list_contains(v: &Value, needle: &str) -> Tri {
     }
 }
 
+/// A program that is one `has role` or `in group` test, evaluated without the stack machine
+/// (the value of [`run`]'s truth on it); `None` for any other program.
+pub(crate) fn role_or_group(program: &Program, env: &Env<'_>) -> Option<Tri> {
+    let (set, s) = match program.code.as_slice() {
+        [Op::HasRole(s)] => (&env.subject.roles, *s),
+        [Op::InGroup(s)] => (&env.subject.groups, *s),
+        _ => return None,
+    };
+    Some(match env.strings.get(s as usize) {
+        Some(name) => text_list_contains(set, name),
+        None => Tri::Unknown,
+    })
+}
+
 fn attribute<'v>(attrs: &'v Value, name: &str) -> Option<&'v Value> {
     match attrs {
         Value::Struct(fields) => fields.iter().find(|(n, _)| n == name).map(|(_, v)| v),
@@ -1054,6 +1068,59 @@ mod tests {
             comparison(&p(vec![Op::Column(3), Op::Const(0), Op::Eq, Op::Not])),
             None
         );
+    }
+
+    #[test]
+    fn role_or_group_is_the_interpreter_on_one_op_programs_and_nothing_else() {
+        let strings = vec!["hr".to_owned()];
+        let tables = crate::lookup::TableSnapshot::of_bundle(&[]);
+        let purposes = PurposeTree::default();
+        let subject = |roles: Value, groups: Value| crate::engine::Subject {
+            login: Value::Null,
+            groups,
+            roles,
+            attributes: Value::Struct(Vec::new()),
+            purposes: Value::List(Vec::new()),
+            purpose_ids: Some(Vec::new()),
+            fields: Vec::new(),
+            issues: Vec::new(),
+        };
+        let hr = || Value::List(vec![Value::Text("hr".into())]);
+        let subjects = [
+            subject(hr(), Value::List(Vec::new())),
+            subject(Value::List(Vec::new()), hr()),
+            subject(Value::Null, Value::Null),
+        ];
+        let programs = [
+            vec![Op::HasRole(0)],
+            vec![Op::InGroup(0)],
+            vec![Op::HasRole(7)],
+            vec![Op::InGroup(7)],
+        ];
+        let mut seen = Vec::new();
+        for subject in &subjects {
+            let env = Env {
+                row: Row::EMPTY,
+                paths: &[],
+                value: None,
+                subject,
+                now: chrono::DateTime::UNIX_EPOCH,
+                strings: &strings,
+                regexes: &[],
+                purposes: &purposes,
+                tables: &tables,
+            };
+            for code in &programs {
+                let p = Program::new(code.clone(), Vec::new());
+                let direct = role_or_group(&p, &env);
+                assert_eq!(direct, Some(run(&p, &env).truth()), "{code:?}");
+                seen.extend(direct);
+            }
+            let two = Program::new(vec![Op::HasRole(0), Op::Not], Vec::new());
+            assert_eq!(role_or_group(&two, &env), None);
+        }
+        assert!(seen.contains(&Tri::True) && seen.contains(&Tri::False));
+        assert!(seen.contains(&Tri::Unknown));
     }
 
     #[test]

@@ -354,6 +354,8 @@ impl<'s> SourceSession<'s> {
         let no_mismatch = state.mismatches.is_empty();
         let engine = self.session.engine;
         let row_key = self.row_key(state);
+        // One context for the row; each masked cell sets its column.
+        let mut ctx = self.mask_context(0, row_key);
         let mut out = Vec::with_capacity(cells.len());
         for (pos, cell) in cells.iter().enumerate() {
             if !no_mismatch && state.mismatch(pos).is_some() {
@@ -378,9 +380,14 @@ impl<'s> SourceSession<'s> {
                 Act::Null => Value::Null,
                 Act::Mask(t) => match engine.techniques.get(t as usize) {
                     // A built-in technique: applied directly (as `apply` does).
-                    Some(Prepared::Builtin(p)) => p
-                        .apply(raw, &self.mask_context(flat, row_key))
-                        .unwrap_or(Value::Null),
+                    Some(Prepared::Builtin(p)) => {
+                        ctx.column = self
+                            .meta
+                            .full_names
+                            .get(flat as usize)
+                            .map_or("", String::as_str);
+                        p.apply(raw, &ctx).unwrap_or(Value::Null)
+                    }
                     _ => self.apply(t, raw, flat, state).unwrap_or(Value::Null),
                 },
             });

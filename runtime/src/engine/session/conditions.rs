@@ -11,7 +11,7 @@ use super::memo::TriMemo;
 use super::Subject;
 use crate::engine::Engine;
 use crate::lookup::TableSnapshot;
-use crate::program::interp::{run, Comparison, Env, Operand, Row};
+use crate::program::interp::{role_or_group, run, Comparison, Env, Operand, Row};
 use crate::program::Tri;
 use crate::value::Value;
 
@@ -26,7 +26,27 @@ pub(crate) struct Conditions<'e> {
     /// Per program: its value if user-only, evaluated on first use.
     users: TriMemo,
     /// The lookup tables as they were when the session opened.
-    pub(super) tables: Arc<TableSnapshot>,
+    pub(super) tables: Snapshot<'e>,
+}
+
+/// The lookup tables of a session: the engine's snapshot when the session opened, or, when the
+/// bundle declares no table (so that every snapshot is empty), an empty one borrowed from the
+/// engine, which costs the session no lock and no reference count.
+#[derive(Debug)]
+pub(crate) enum Snapshot<'e> {
+    None(&'e TableSnapshot),
+    Taken(Arc<TableSnapshot>),
+}
+
+impl std::ops::Deref for Snapshot<'_> {
+    type Target = TableSnapshot;
+
+    fn deref(&self) -> &TableSnapshot {
+        match self {
+            Snapshot::None(t) => t,
+            Snapshot::Taken(t) => t,
+        }
+    }
 }
 
 impl<'e> Conditions<'e> {
@@ -37,7 +57,11 @@ impl<'e> Conditions<'e> {
             subject,
             now,
             users: TriMemo::new(engine.bundle.programs.len()),
-            tables: engine.tables.snapshot(),
+            tables: if engine.bundle.lookups.is_empty() {
+                Snapshot::None(&engine.no_tables)
+            } else {
+                Snapshot::Taken(engine.tables.snapshot())
+            },
         }
     }
 
@@ -56,7 +80,9 @@ impl<'e> Conditions<'e> {
             purposes: &self.engine.purposes,
             tables: &self.tables,
         };
-        Some(run(program, &env).truth())
+        // `has role "x"` and `in group "g"` alone (the common user-only programs) are read
+        // directly; anything else runs in the interpreter.
+        Some(role_or_group(program, &env).unwrap_or_else(|| run(program, &env).truth()))
     }
 
     /// The value of program `p` if it is user-only (evaluated on first use).

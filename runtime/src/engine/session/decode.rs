@@ -3,7 +3,7 @@
 
 use smallvec::{smallvec, SmallVec};
 use std::borrow::Cow;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::SourceSession;
 use crate::engine::Decode;
@@ -90,8 +90,14 @@ impl<'s> SourceSession<'s> {
 
     /// Counts the row's cells that did not decode to their column's type.
     pub(super) fn count_mismatches(&self, state: &RowState<'_>) {
+        if state.mismatches.is_empty() {
+            return;
+        }
+        let counters = self
+            .mismatched
+            .get_or_init(|| self.meta.top.iter().map(|_| AtomicU64::new(0)).collect());
         for (pos, _) in &state.mismatches {
-            if let Some(c) = self.mismatched.get(*pos) {
+            if let Some(c) = counters.get(*pos) {
                 c.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -109,9 +115,17 @@ impl<'s> SourceSession<'s> {
         let n = self.meta.top.len();
         let mut raw: SmallVec<[Cow<'static, Value>; 24]> = smallvec![Cow::Owned(Value::Null); n];
         let mut mismatches = SmallVec::new();
+        // Rows usually list their columns in declaration order: the next entry is tried first,
+        // and only a column not found there is looked up by name (the same entry either way,
+        // since an object's names are unique).
+        let mut entries = row.iter().peekable();
         for &pos in &self.meta.inputs {
             let col = &self.plan.columns[self.meta.top[pos as usize] as usize];
-            if let Some(j) = row.get(&col.name) {
+            let found = match entries.next_if(|(name, _)| **name == col.name) {
+                Some((_, j)) => Some(j),
+                None => row.get(&col.name),
+            };
+            if let Some(j) = found {
                 match Value::from_json(j, &col.ty) {
                     Ok(v) => raw[pos as usize] = Cow::Owned(v),
                     Err(e) => mismatches.push((pos as usize, e.to_string())),

@@ -1,9 +1,10 @@
 //! A table filled one entry at a time through shared references, so that a session computes
 //! only what it is asked for and stays `Send + Sync`.
 //!
-//! Entries live in chunks of [`CHUNK`], each allocated on the first use of one of its entries:
-//! creating a table of `n` entries costs `n / CHUNK` empty slots, and an entry once filled never
-//! moves (a reference to it lives as long as the table).
+//! The first entries live inline in the table (a session over a small bundle allocates no
+//! table at all); the others in chunks of [`CHUNK`], each allocated on the first use of one of
+//! its entries: creating a table of `n` entries costs `n / CHUNK` empty slots, and an entry once
+//! filled never moves (a reference to it lives as long as the table).
 
 use std::fmt;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -14,38 +15,65 @@ use crate::program::Tri;
 /// Entries per chunk.
 const CHUNK: usize = 128;
 
+/// Entries of a [`Memo`] held inline, before the chunks.
+const HEAD: usize = 4;
+
 /// A chunk's entries, allocated together.
 type Chunk<T> = Box<[OnceLock<T>]>;
 
 /// `len` entries, each computed at most once, on first use.
-pub(super) struct Memo<T> {
+pub(crate) struct Memo<T> {
+    /// Entries `0..HEAD`.
+    head: [OnceLock<T>; HEAD],
+    /// Entries from `HEAD` on, by chunks.
     chunks: Box<[OnceLock<Chunk<T>>]>,
     len: usize,
 }
 
 impl<T> Memo<T> {
     /// A table of `len` empty entries.
-    pub(super) fn new(len: usize) -> Self {
+    pub(crate) fn new(len: usize) -> Self {
         Memo {
-            chunks: (0..len.div_ceil(CHUNK)).map(|_| OnceLock::new()).collect(),
+            head: [const { OnceLock::new() }; HEAD],
+            chunks: (0..len.saturating_sub(HEAD).div_ceil(CHUNK))
+                .map(|_| OnceLock::new())
+                .collect(),
             len,
         }
     }
 
     /// Entry `i`, computed by `init` if it is still empty; `None` past the end.
     #[inline]
-    pub(super) fn get_or_init(&self, i: usize, init: impl FnOnce() -> T) -> Option<&T> {
-        let start = i.checked_sub(i % CHUNK)?;
-        let chunk = self.chunks.get(i / CHUNK)?.get_or_init(|| {
-            let n = self.len.saturating_sub(start).min(CHUNK);
+    pub(crate) fn get_or_init(&self, i: usize, init: impl FnOnce() -> T) -> Option<&T> {
+        if i >= self.len {
+            return None;
+        }
+        let slot = match self.head.get(i) {
+            Some(slot) => slot,
+            None => self.chunked(i - HEAD)?,
+        };
+        Some(slot.get_or_init(init))
+    }
+
+    /// The slot of entry `HEAD + j`, its chunk allocated if need be.
+    fn chunked(&self, j: usize) -> Option<&OnceLock<T>> {
+        let start = j.checked_sub(j % CHUNK)?;
+        let chunk = self.chunks.get(j / CHUNK)?.get_or_init(|| {
+            let n = self.len.saturating_sub(HEAD + start).min(CHUNK);
             (0..n).map(|_| OnceLock::new()).collect()
         });
-        Some(chunk.get(i % CHUNK)?.get_or_init(init))
+        chunk.get(j % CHUNK)
     }
 
     /// The entries computed so far, with their indices, in index order.
-    pub(super) fn filled(&self) -> impl Iterator<Item = (usize, &T)> {
-        self.chunks
+    pub(crate) fn filled(&self) -> impl Iterator<Item = (usize, &T)> {
+        let head = self
+            .head
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| Some((i, e.get()?)));
+        let rest = self
+            .chunks
             .iter()
             .enumerate()
             .filter_map(|(c, chunk)| Some((c, chunk.get()?)))
@@ -53,8 +81,9 @@ impl<T> Memo<T> {
                 chunk
                     .iter()
                     .enumerate()
-                    .filter_map(move |(j, e)| Some((c * CHUNK + j, e.get()?)))
-            })
+                    .filter_map(move |(j, e)| Some((HEAD + c * CHUNK + j, e.get()?)))
+            });
+        head.chain(rest)
     }
 }
 
@@ -64,11 +93,15 @@ impl<T: fmt::Debug> fmt::Debug for Memo<T> {
     }
 }
 
-/// `len` entries of `Option<Tri>`, each computed on first use, a byte each: creating the table
-/// costs `len / CHUNK` empty slots and a chunk is 128 zeroed bytes. Two threads asking for one
+/// `len` entries of `Option<Tri>`, each computed on first use, a byte each: the first
+/// [`CHUNK`] inline, the others in chunks of 128 zeroed bytes allocated on first use (creating
+/// the table costs `len / CHUNK` empty slots). Two threads asking for one
 /// entry at once may both compute it; both store the same value (the computation is a pure
 /// function of the session), so the race is harmless.
 pub(super) struct TriMemo {
+    /// Entries `0..CHUNK`.
+    head: [AtomicU8; CHUNK],
+    /// Entries from `CHUNK` on: chunk `c` holds entries `(c + 1) * CHUNK..`.
     chunks: Box<[OnceLock<Box<[AtomicU8; CHUNK]>>]>,
     len: usize,
 }
@@ -78,7 +111,7 @@ const EMPTY: u8 = 0;
 /// Computed: `None`.
 const NONE: u8 = 4;
 
-fn encode(t: Option<Tri>) -> u8 {
+pub(super) fn encode(t: Option<Tri>) -> u8 {
     match t {
         Some(Tri::False) => 1,
         Some(Tri::True) => 2,
@@ -100,7 +133,10 @@ impl TriMemo {
     /// A table of `len` empty entries.
     pub(super) fn new(len: usize) -> Self {
         TriMemo {
-            chunks: (0..len.div_ceil(CHUNK)).map(|_| OnceLock::new()).collect(),
+            head: [const { AtomicU8::new(EMPTY) }; CHUNK],
+            chunks: (0..len.saturating_sub(CHUNK).div_ceil(CHUNK))
+                .map(|_| OnceLock::new())
+                .collect(),
             len,
         }
     }
@@ -111,11 +147,14 @@ impl TriMemo {
         if i >= self.len {
             return None;
         }
-        let chunk = self
-            .chunks
-            .get(i / CHUNK)?
-            .get_or_init(|| Box::new([const { AtomicU8::new(EMPTY) }; CHUNK]));
-        let slot = chunk.get(i % CHUNK)?;
+        let slot = match self.head.get(i) {
+            Some(slot) => slot,
+            None => self
+                .chunks
+                .get((i / CHUNK).checked_sub(1)?)?
+                .get_or_init(|| Box::new([const { AtomicU8::new(EMPTY) }; CHUNK]))
+                .get(i % CHUNK)?,
+        };
         match slot.load(Ordering::Relaxed) {
             EMPTY => {
                 let t = init();
@@ -129,8 +168,10 @@ impl TriMemo {
 
 impl fmt::Debug for TriMemo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let filled = self.chunks.iter().enumerate().flat_map(|(c, chunk)| {
-            chunk.get().into_iter().flat_map(move |chunk| {
+        let chunks = std::iter::once(Some(&self.head))
+            .chain(self.chunks.iter().map(|chunk| chunk.get().map(|c| &**c)));
+        let filled = chunks.enumerate().flat_map(|(c, chunk)| {
+            chunk.into_iter().flat_map(move |chunk| {
                 chunk.iter().enumerate().filter_map(move |(j, b)| {
                     let b = b.load(Ordering::Relaxed);
                     (b != EMPTY).then(|| (c * CHUNK + j, decode(b)))

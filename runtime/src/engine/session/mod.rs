@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 use smallvec::SmallVec;
 use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, OnceLock};
 
 use super::subject::{Subject, SubjectError};
 use super::{Engine, SourceMeta};
@@ -23,6 +24,7 @@ mod explaining;
 mod k_anonymity;
 mod links;
 mod memo;
+mod shared_plans;
 mod source;
 mod specialise;
 
@@ -36,6 +38,7 @@ pub use k_anonymity::MaskedRows;
 pub use links::LinkError;
 use links::Links;
 use memo::Memo;
+pub(crate) use shared_plans::SharedPlans;
 use specialise::CellPlan;
 
 #[cfg(feature = "arrow")]
@@ -159,7 +162,7 @@ pub struct Session<'e> {
     /// reads the operands through this name).
     compared: Conditions<'e>,
     /// Per source: its plan for this user, once asked for.
-    specs: Memo<Box<Specialised>>,
+    specs: Memo<Specialised>,
     /// Temporary unmask grants live at the session clock, if the session was opened through a
     /// [`GrantService`](crate::grants::GrantService).
     grants: Option<GrantView>,
@@ -167,14 +170,19 @@ pub struct Session<'e> {
     links: Links,
 }
 
-/// A source specialised for a session's user, and what masking its rows observed.
+/// A source specialised for a session's user (a plan the engine may share with other
+/// sessions, see `shared_plans`), and what masking its rows observed.
 #[derive(Debug)]
 struct Specialised {
-    spec: SourceSpec,
+    spec: Arc<SourceSpec>,
     /// Per top-level column: how many cells masked so far did not decode to the column's type
-    /// (see [`Session::warnings`]).
-    mismatched: Box<[AtomicU64]>,
+    /// (see [`Session::warnings`]); allocated at the first such cell.
+    mismatched: Mismatched,
 }
+
+/// Per top-level column of a source, a count of cells of the wrong type; allocated at the
+/// first one.
+type Mismatched = OnceLock<Box<[AtomicU64]>>;
 
 /// One source as seen by a session's user.
 #[derive(Clone, Copy, Debug)]
@@ -185,7 +193,7 @@ pub struct SourceSession<'s> {
     meta: &'s SourceMeta,
     spec: &'s SourceSpec,
     /// Per top-level column: the session's count of cells of the wrong type.
-    mismatched: &'s [AtomicU64],
+    mismatched: &'s Mismatched,
 }
 
 impl Engine {
@@ -235,11 +243,9 @@ impl<'e> Session<'e> {
         let index = *self.engine.source_index.get(name)?;
         let plan = self.engine.bundle.sources.get(index)?;
         let meta = self.engine.sources.get(index)?;
-        let specialised = self.specs.get_or_init(index, || {
-            Box::new(Specialised {
-                spec: self.specialise(plan, meta),
-                mismatched: meta.top.iter().map(|_| AtomicU64::new(0)).collect(),
-            })
+        let specialised = self.specs.get_or_init(index, || Specialised {
+            spec: self.engine.plans.plan(self, index, plan, meta),
+            mismatched: OnceLock::new(),
         })?;
         Some(SourceSession {
             session: self,
@@ -266,7 +272,7 @@ impl<'e> Session<'e> {
     pub(super) fn mismatch_counts(&self) -> Vec<(usize, &[AtomicU64])> {
         self.specs
             .filled()
-            .map(|(i, s)| (i, &*s.mismatched))
+            .filter_map(|(i, s)| Some((i, &**s.mismatched.get()?)))
             .collect()
     }
 
@@ -286,10 +292,6 @@ impl<'e> Session<'e> {
     #[inline]
     fn user_tri(&self, p: u32) -> Option<Tri> {
         self.compared.user(p)
-    }
-
-    fn is_user_only(&self, p: u32) -> bool {
-        self.user_tri(p).is_some()
     }
 }
 

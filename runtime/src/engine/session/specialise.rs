@@ -3,7 +3,10 @@
 //! what reads the row.
 
 use smallvec::{smallvec, SmallVec};
+use std::cell::RefCell;
 
+use super::memo::encode;
+use super::shared_plans::Reads;
 use super::{decide_body, Act, ColSpec, Decided, RuleCheck, Session, SourceSpec};
 use crate::bundle::{Audience, ColumnPlan, RowAudience, RowFilter, RowOtherwise, SourcePlan};
 use crate::engine::{Prepared, SourceMeta};
@@ -11,12 +14,45 @@ use crate::program::Tri;
 use crate::techniques::Technique;
 
 impl<'e> Session<'e> {
-    /// The plan of source `s` for this session's user (see [`SourceSpec`]).
+    /// The plan of source `s` for this session's user (see [`SourceSpec`]), and the user-only
+    /// values it read (under which the engine may share it, see `shared_plans`).
+    pub(super) fn specialise(&self, s: &SourcePlan, meta: &SourceMeta) -> (SourceSpec, Reads) {
+        let specialiser = Specialiser {
+            session: self,
+            reads: RefCell::new(Reads::new()),
+        };
+        let spec = specialiser.specialise(s, meta);
+        (spec, specialiser.reads.into_inner())
+    }
+}
+
+/// A session specialising one source, recording each user-only value it reads.
+struct Specialiser<'a, 'e> {
+    session: &'a Session<'e>,
+    reads: RefCell<Reads>,
+}
+
+impl Specialiser<'_, '_> {
+    /// The user-only value of program `p` (`None`: not user-only), recorded on first read.
+    fn user_tri(&self, p: u32) -> Option<Tri> {
+        let t = self.session.user_tri(p);
+        let mut reads = self.reads.borrow_mut();
+        if !reads.iter().any(|(q, _)| *q == p) {
+            reads.push((p, encode(t)));
+        }
+        t
+    }
+
+    fn is_user_only(&self, p: u32) -> bool {
+        self.user_tri(p).is_some()
+    }
+
+    /// See [`Session::specialise`].
     #[expect(
         clippy::indexing_slicing,
         reason = "the session's tables (`SourceMeta`'s top, paths, children and full names; the decisions, traces and raw cells) are built per column or per top-level position from this source's verified column table, so each flat index and position they hold is in range of the others"
     )]
-    pub(super) fn specialise(&self, s: &SourcePlan, meta: &SourceMeta) -> SourceSpec {
+    fn specialise(&self, s: &SourcePlan, meta: &SourceMeta) -> SourceSpec {
         let exempt = s
             .exempts
             .iter()
@@ -140,7 +176,7 @@ impl<'e> Session<'e> {
     fn fold_null_techniques(&self, mut cells: Vec<CellPlan>) -> Vec<CellPlan> {
         let is_null = |t: u32| {
             matches!(
-                self.engine.techniques.get(t as usize),
+                self.session.engine.techniques.get(t as usize),
                 Some(Prepared::Builtin(p)) if *p.technique() == Technique::Null
             )
         };
@@ -155,7 +191,7 @@ impl<'e> Session<'e> {
     }
 
     /// See [`SourceSpec::cells`].
-    pub(super) fn cell_plan(
+    fn cell_plan(
         s: &SourcePlan,
         columns: &[ColSpec],
         null_derived: &[bool],
@@ -189,11 +225,7 @@ impl<'e> Session<'e> {
     }
 
     /// See [`SourceSpec::null_derived`].
-    pub(super) fn null_derived(
-        s: &SourcePlan,
-        meta: &SourceMeta,
-        columns: &[ColSpec],
-    ) -> Vec<bool> {
+    fn null_derived(s: &SourcePlan, meta: &SourceMeta, columns: &[ColSpec]) -> Vec<bool> {
         let never_clear = |c: u32| matches!(columns.get(c as usize), Some(ColSpec::Const(d)) if d.act != Act::Clear);
         if s.columns.iter().all(|c| c.derived.is_none()) {
             return Vec::new();
@@ -220,7 +252,7 @@ impl<'e> Session<'e> {
             .collect()
     }
 
-    pub(super) fn visible(&self, c: &ColumnPlan, exempt: bool) -> bool {
+    fn visible(&self, c: &ColumnPlan, exempt: bool) -> bool {
         if let Some(v) = c.visible {
             return self.user_tri(v) == Some(Tri::True);
         }
@@ -232,7 +264,7 @@ impl<'e> Session<'e> {
         true
     }
 
-    pub(super) fn specialise_column(&self, c: &ColumnPlan) -> ColSpec {
+    fn specialise_column(&self, c: &ColumnPlan) -> ColSpec {
         let mut remaining = Vec::new();
         for (k, cand) in c.candidates.iter().enumerate() {
             let w = match cand.where_ {
