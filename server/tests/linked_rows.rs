@@ -8,6 +8,8 @@
     clippy::indexing_slicing
 )] // Test code: a failure stops here.
 
+use std::path::{Path, PathBuf};
+
 use serde_json::{json, Value};
 
 use crate::support::*;
@@ -43,14 +45,20 @@ fn jsonl(rows: &Value) -> String {
         .collect()
 }
 
+/// The bundle of [`POLICIES`], built in `tmp`.
+fn built(tmp: &Path) -> PathBuf {
+    let dir = tmp.join("set");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("p.pol"), POLICIES).unwrap();
+    let polb = tmp.join("set.polb");
+    build_bundle(&dir, &polb);
+    polb
+}
+
 #[test]
 fn parent_rows_decide_the_rows_that_follow_them_as_polc_eval_does() {
     let tmp = tempdir();
-    let dir = tmp.path().join("set");
-    std::fs::create_dir(&dir).unwrap();
-    std::fs::write(dir.join("p.pol"), POLICIES).unwrap();
-    let polb = tmp.path().join("set.polb");
-    build_bundle(&dir, &polb);
+    let polb = built(tmp.path());
     let orders_file = tmp.path().join("orders.jsonl");
     std::fs::write(&orders_file, jsonl(&orders())).unwrap();
     let subject_file = tmp.path().join("ana.json");
@@ -142,11 +150,7 @@ fn parent_rows_decide_the_rows_that_follow_them_as_polc_eval_does() {
 #[test]
 fn bad_parent_rows_are_refused() {
     let tmp = tempdir();
-    let dir = tmp.path().join("set");
-    std::fs::create_dir(&dir).unwrap();
-    std::fs::write(dir.join("p.pol"), POLICIES).unwrap();
-    let polb = tmp.path().join("set.polb");
-    build_bundle(&dir, &polb);
+    let polb = built(tmp.path());
     let server = Server::start(&[
         "--bundle",
         polb.to_str().unwrap(),
