@@ -16,7 +16,8 @@ pub mod reference;
 pub mod resolve;
 pub mod source_map;
 pub mod sql;
-pub mod table_file;
+/// Reading lookup table files: the runtime's, shared with `pol-server` (`--table`).
+pub use pol_runtime::table_file;
 pub mod techniques;
 pub mod testing;
 

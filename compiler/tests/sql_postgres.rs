@@ -483,6 +483,7 @@ fn generated_policy_sets_read_as_the_runtime_computes() {
     let db = cluster.database();
     let cases = support::cases(48);
     let supported = AtomicUsize::new(0);
+    let outcomes = std::sync::Mutex::new(TableOutcomes::default());
     let mut runner = TestRunner::new(Config {
         cases,
         failure_persistence: None,
@@ -502,16 +503,79 @@ fn generated_policy_sets_read_as_the_runtime_computes() {
         for subject in &case.subjects {
             applied.check_subject(subject);
         }
+        outcomes.lock().unwrap().count(&case);
         Ok(())
     });
     if let Err(e) = result {
         panic!("{e}");
     }
+    outcomes.into_inner().unwrap().assert_both();
     let n = supported.load(Ordering::SeqCst);
     assert!(
         n * 5 >= cases as usize,
         "only {n} of {cases} generated cases had a source SQL supports"
     );
+}
+
+/// Per `x in table T` reader of the generated cases (`row.country`, `row.state`,
+/// `user.department` in `countries`; `row.age` in `ages`), how many values read in a supplied
+/// table were in it and how many were not: the views, the runtime and `polc eval` must have
+/// been compared on both outcomes (issue 13: a broken `in table` went unseen while the
+/// generator's values were never in the tables).
+#[derive(Default)]
+struct TableOutcomes {
+    by_reader: BTreeMap<&'static str, (usize, usize)>,
+}
+
+impl TableOutcomes {
+    const READERS: [(&'static str, &'static str, &'static str); 4] = [
+        ("row.country", "countries", "country"),
+        ("row.state", "countries", "state"),
+        ("user.department", "countries", "department"),
+        ("row.age", "ages", "age"),
+    ];
+
+    fn count(&mut self, case: &gen::Case) {
+        for (reader, table, field) in Self::READERS {
+            let Some((_, values)) = case.tables.iter().find(|(n, _)| n == table) else {
+                continue;
+            };
+            if !case.text.contains(&format!("{reader} in table {table}")) {
+                continue;
+            }
+            let read: Vec<&Json> = if reader.starts_with("user.") {
+                case.subjects.iter().filter_map(|s| s.get(field)).collect()
+            } else {
+                case.rows.iter().filter_map(|(_, r)| r.get(field)).collect()
+            };
+            let entry = self.by_reader.entry(reader).or_default();
+            for v in read {
+                let held = match values {
+                    pol_runtime::LookupValues::Text(t) => {
+                        v.as_str().map(|s| t.iter().any(|x| x == s))
+                    }
+                    pol_runtime::LookupValues::Int(t) => v.as_i64().map(|i| t.contains(&i)),
+                };
+                match held {
+                    Some(true) => entry.0 += 1,
+                    Some(false) => entry.1 += 1,
+                    None => {}
+                }
+            }
+        }
+    }
+
+    /// Every reader that read enough values saw both outcomes.
+    fn assert_both(&self) {
+        for (reader, (held, not_held)) in &self.by_reader {
+            if held + not_held >= 8 {
+                assert!(
+                    *held > 0 && *not_held > 0,
+                    "{reader} in table: {held} values in the table, {not_held} not"
+                );
+            }
+        }
+    }
 }
 
 const SHOP: &str = r#"

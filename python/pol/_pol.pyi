@@ -33,6 +33,10 @@ class TableError(PolError):
     """A lookup table cannot be set: not declared, read from a file, values of another type,
     or too many."""
 
+class LinkError(PolError):
+    """Parent rows cannot be given: the source has no key column, so its rows cannot be
+    parents."""
+
 class Engine:
     """A loaded, verified policy bundle (written by ``polc build``)."""
 
@@ -63,6 +67,14 @@ class Session:
 
     def source(self, name: str) -> SourceSession:
         """The source ``name`` as the subject sees it. Raises UnknownSourceError."""
+    def link_rows(self, parent: str, rows: Iterable[Mapping[str, JsonLike]]) -> int:
+        """Gives the session rows of the parent source ``parent`` (linked visibility: rows of
+        a source with ``only show rows linked to shown parent`` are shown only with their
+        shown parent row). Give grandparents first; calls add up. Returns how many of the
+        rows are shown to the subject. Raises UnknownSourceError or LinkError."""
+    def link_batch(self, parent: str, batch: pyarrow.RecordBatch) -> int:
+        """``link_rows`` for a record batch of the parent source (read as ``mask_batch`` reads
+        it). Raises UnknownSourceError, LinkError or BatchError."""
 
 class SourceSession:
     """One source of a session."""
@@ -74,7 +86,8 @@ class SourceSession:
         the row rules show. Releases the GIL. Raises BatchError."""
     def mask_rows(self, rows: Iterable[Mapping[str, JsonLike]]) -> list[dict[str, Any]]:
         """Masks rows given as dicts; hidden rows are left out. Values come back as JSON
-        values (dates and timestamps as ISO text). Releases the GIL while masking."""
+        values (dates and timestamps as ISO text). On a source with ``k_anonymity``, the rows
+        given are the batch made k-anonymous. Releases the GIL while masking."""
     def batch_schema(self) -> pyarrow.Schema:
         """The schema of ``mask_batch``'s output (the same for every subject)."""
     def visible_columns(self) -> list[str]:
@@ -83,4 +96,4 @@ class SourceSession:
         """Every declared top-level column, in declaration order."""
     def explain(self, row: Optional[Mapping[str, JsonLike]] = None) -> dict[str, Any]:
         """How a row (default: an empty one) is treated: row rules, and per column the
-        deciding rule, clause and reason."""
+        deciding rule, clause and reason. A hidden row's cell values are withheld."""

@@ -55,6 +55,13 @@ create_exception!(
     "A lookup table cannot be set: not declared, read from a file, values of another type, or too many."
 );
 
+create_exception!(
+    _pol,
+    LinkError,
+    PolError,
+    "Parent rows cannot be given: the source has no key column, so its rows cannot be parents."
+);
+
 /// Adds the exception classes to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -66,6 +73,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("UnknownSourceError", py.get_type::<UnknownSourceError>())?;
     m.add("BatchError", py.get_type::<BatchError>())?;
     m.add("TableError", py.get_type::<TableError>())?;
+    m.add("LinkError", py.get_type::<LinkError>())?;
     Ok(())
 }
 

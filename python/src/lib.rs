@@ -9,13 +9,14 @@ mod errors;
 mod ffi;
 mod values;
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use errors::{
-    load_error, BatchError, BundleError, KeyFileError, SubjectError, TableError, UnknownSourceError,
+    load_error, BatchError, BundleError, KeyFileError, LinkError, SubjectError, TableError,
+    UnknownSourceError,
 };
 
 self_cell::self_cell!(
@@ -143,7 +144,9 @@ impl Engine {
             engine.session(&subject, now)
         })
         .map_err(|e| SubjectError::new_err(e.to_string()))?;
-        Ok(SessionPy { inner })
+        Ok(SessionPy {
+            inner: RwLock::new(inner),
+        })
     }
 
     fn __repr__(&self) -> String {
@@ -154,17 +157,47 @@ impl Engine {
     }
 }
 
-/// A bundle specialised for one subject at one clock.
+/// A bundle specialised for one subject at one clock. The lock is taken for writing only by
+/// `link_rows` / `link_batch` (parent rows for linked visibility).
 #[pyclass(frozen, module = "pol", name = "Session")]
 struct SessionPy {
-    inner: OwnedSession,
+    inner: RwLock<OwnedSession>,
+}
+
+impl SessionPy {
+    /// The session, for reading (masking, explaining).
+    fn read(&self) -> RwLockReadGuard<'_, OwnedSession> {
+        match self.inner.read() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// Gives the runtime session parent rows (`give` calls `link_rows` or `link_batch`).
+    fn link(
+        &self,
+        give: impl FnOnce(&mut Session<'_>) -> Result<usize, pol_runtime::LinkError>,
+    ) -> PyResult<usize> {
+        let mut guard = match self.inner.write() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        guard
+            .with_dependent_mut(|_, session| give(session))
+            .map_err(|e| match e {
+                pol_runtime::LinkError::UnknownSource(name) => {
+                    UnknownSourceError::new_err(format!("the bundle has no source `{name}`"))
+                }
+                other => LinkError::new_err(other.to_string()),
+            })
+    }
 }
 
 #[pymethods]
 impl SessionPy {
     /// The source `name` as this session's subject sees it.
     fn source(slf: Bound<'_, Self>, name: &str) -> PyResult<SourceSession> {
-        if slf.get().inner.borrow_dependent().source(name).is_none() {
+        if slf.get().read().borrow_dependent().source(name).is_none() {
             return Err(UnknownSourceError::new_err(format!(
                 "the bundle has no source `{name}`"
             )));
@@ -174,6 +207,46 @@ impl SessionPy {
             name: name.to_owned(),
         })
     }
+
+    /// Gives the session rows of the parent source `parent` (dicts, as for `mask_rows`), so
+    /// that rows of sources that follow it (`only show rows linked to shown parent`) may be
+    /// shown: a row is shown only if the parent row its link names was given here (in any
+    /// call) and is shown to this subject. Give a chain from the top (grandparents first).
+    /// Returns how many of the given rows are shown. Without parent rows, rows that follow a
+    /// parent are hidden.
+    fn link_rows(&self, py: Python<'_>, parent: &str, rows: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let input = dict_rows(rows)?;
+        py.detach(|| self.link(|s| s.link_rows(parent, &input)))
+    }
+
+    /// `link_rows` for a `pyarrow.RecordBatch` of the parent source, read as `mask_batch`
+    /// reads a batch of it (columns by name, cells by Arrow type).
+    fn link_batch(
+        &self,
+        py: Python<'_>,
+        parent: &str,
+        batch: &Bound<'_, PyAny>,
+    ) -> PyResult<usize> {
+        let input = ffi::import_batch(batch)?;
+        py.detach(|| self.link(|s| s.link_batch(parent, &input)))
+    }
+}
+
+/// Rows given as dicts, as JSON objects.
+fn dict_rows(rows: &Bound<'_, PyAny>) -> PyResult<Vec<serde_json::Map<String, serde_json::Value>>> {
+    let mut input = Vec::new();
+    for row in rows.try_iter()? {
+        match values::to_json(&row?)? {
+            serde_json::Value::Object(map) => input.push(map),
+            other => {
+                return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                    "a row must be a dict, found {}",
+                    json_kind(&other)
+                )))
+            }
+        }
+    }
+    Ok(input)
 }
 
 /// One source of a session: masks Arrow batches and rows.
@@ -185,7 +258,8 @@ struct SourceSession {
 
 impl SourceSession {
     fn with<T>(&self, f: impl FnOnce(&pol_runtime::SourceSession<'_>) -> T) -> PyResult<T> {
-        let session = self.session.get().inner.borrow_dependent();
+        let guard = self.session.get().read();
+        let session = guard.borrow_dependent();
         let source = session.source(&self.name).ok_or_else(|| {
             UnknownSourceError::new_err(format!("the bundle has no source `{}`", self.name))
         })?;
@@ -213,7 +287,8 @@ impl SourceSession {
         let owned = self.session.get();
         let name = self.name.as_str();
         let masked = py.detach(|| {
-            let session = owned.inner.borrow_dependent();
+            let guard = owned.read();
+            let session = guard.borrow_dependent();
             session.source(name).map(|s| s.mask_batch(&input))
         });
         let masked = masked
@@ -226,34 +301,22 @@ impl SourceSession {
 
     /// Masks rows given as dicts (JSON-like values; dates and datetimes accepted): the rows
     /// the subject may see, each with every declared column in declaration order. Values come
-    /// back as `polc eval` prints them (dates and timestamps as ISO text).
+    /// back as `polc eval` prints them (dates and timestamps as ISO text). On a source with
+    /// `k_anonymity`, the rows given are the batch made k-anonymous.
     fn mask_rows<'py>(
         &self,
         py: Python<'py>,
         rows: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let mut input = Vec::new();
-        for row in rows.try_iter()? {
-            match values::to_json(&row?)? {
-                serde_json::Value::Object(map) => input.push(map),
-                other => {
-                    return Err(pyo3::exceptions::PyTypeError::new_err(format!(
-                        "a row must be a dict, found {}",
-                        json_kind(&other)
-                    )))
-                }
-            }
-        }
+        let input = dict_rows(rows)?;
         let owned = self.session.get();
         let name = self.name.as_str();
         let masked = py.detach(|| {
-            let session = owned.inner.borrow_dependent();
-            session.source(name).map(|s| {
-                input
-                    .iter()
-                    .filter_map(|r| s.mask_json(r))
-                    .collect::<Vec<_>>()
-            })
+            let guard = owned.read();
+            let session = guard.borrow_dependent();
+            // The rows given are one batch: a source with `k_anonymity` is made k-anonymous
+            // over them.
+            session.source(name).map(|s| s.mask_rows(&input).rows)
         });
         let masked = masked.ok_or_else(|| {
             UnknownSourceError::new_err(format!("the bundle has no source `{name}`"))
@@ -287,7 +350,8 @@ impl SourceSession {
     }
 
     /// How a row (default: an empty one) is treated, as a dict: each row rule, and for every
-    /// column the deciding rule, clause and reason (what `polc explain` prints).
+    /// column the deciding rule, clause and reason (what `polc explain` prints). The cell
+    /// values of a row the subject is not shown are withheld (None).
     #[pyo3(signature = (row = None))]
     fn explain<'py>(
         &self,
@@ -304,9 +368,11 @@ impl SourceSession {
                 )))
             }
         };
-        let explanation = self.with(|s| serde_json::to_value(s.explain(&row)))?;
-        let explanation =
-            explanation.map_err(|e| errors::PolError::new_err(format!("cannot explain: {e}")))?;
+        // As `/explain` and `polc eval --explain`: a hidden row's cell values are withheld.
+        let explanation = self
+            .with(|s| s.explain_row(&row).remove("explanation"))?
+            .filter(|e| !e.is_null())
+            .ok_or_else(|| errors::PolError::new_err("cannot explain the row"))?;
         values::to_py(py, &explanation)
     }
 

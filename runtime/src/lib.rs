@@ -67,6 +67,7 @@ pub mod lookup;
 #[cfg(feature = "postgres")]
 pub mod pg;
 pub mod program;
+pub mod table_file;
 
 pub use bundle::{Bundle, BundleError};
 pub use engine::{

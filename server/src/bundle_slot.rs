@@ -1,7 +1,8 @@
 //! The bundle being served, and its hot reload: a new bundle (and key file) is read, loaded and
 //! verified aside, then swapped in atomically. Requests hold an `Arc` of the bundle they
 //! started with, so requests in flight finish on the old one; a bundle that fails to load
-//! leaves the old one serving.
+//! leaves the old one serving. The lookup tables the server supplies (`--table`) are read and
+//! set on the new engine before the swap ([`crate::tables`]), so a reload keeps them.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -11,6 +12,8 @@ use std::time::SystemTime;
 use pol_runtime::{Engine, KeyRing, MaskingKey};
 use sha2::{Digest, Sha256};
 
+use crate::tables::{self, Supplied, SupplyError, TableFile};
+
 /// A loaded, verified bundle.
 #[derive(Debug)]
 pub struct Loaded {
@@ -19,6 +22,8 @@ pub struct Loaded {
     /// The first 16 hex digits of the SHA-256 of the bundle file: its version in logs,
     /// `/readyz` and `/metrics`.
     pub version: String,
+    /// The lookup tables the server supplied to this engine (`--table`).
+    pub tables: Vec<Supplied>,
 }
 
 /// Why a bundle could not be loaded.
@@ -30,6 +35,8 @@ pub enum LoadFailure {
     Key(PathBuf, String),
     /// The bundle does not load or verify.
     Load(PathBuf, String),
+    /// A lookup table cannot be supplied to the new bundle.
+    Table(SupplyError),
 }
 
 impl fmt::Display for LoadFailure {
@@ -38,6 +45,7 @@ impl fmt::Display for LoadFailure {
             LoadFailure::Read(p, e) => write!(f, "cannot read the bundle {}: {e}", p.display()),
             LoadFailure::Key(p, e) => write!(f, "the key file {}: {e}", p.display()),
             LoadFailure::Load(p, e) => write!(f, "cannot load the bundle {}: {e}", p.display()),
+            LoadFailure::Table(e) => write!(f, "{e}"),
         }
     }
 }
@@ -53,8 +61,14 @@ pub fn stamp(path: &Path) -> Stamp {
     Some((m.modified().ok()?, m.len()))
 }
 
-/// Reads, loads and verifies a bundle (and its key).
-pub fn load(bundle: &Path, key_file: Option<&Path>) -> Result<Loaded, LoadFailure> {
+/// Reads, loads and verifies a bundle (and its key), and supplies its lookup tables from their
+/// files; `previous` is what the bundle serving now was given (`None` at start).
+pub fn load(
+    bundle: &Path,
+    key_file: Option<&Path>,
+    table_files: &[TableFile],
+    previous: Option<&[Supplied]>,
+) -> Result<Loaded, LoadFailure> {
     let keys = match key_file {
         Some(k) => Some(
             MaskingKey::from_file(k)
@@ -67,7 +81,12 @@ pub fn load(bundle: &Path, key_file: Option<&Path>) -> Result<Loaded, LoadFailur
     let version = hex::encode(Sha256::digest(&bytes).get(..8).unwrap_or_default());
     let engine = Engine::load(&bytes, keys)
         .map_err(|e| LoadFailure::Load(bundle.to_owned(), e.to_string()))?;
-    Ok(Loaded { engine, version })
+    let tables = tables::supply(&engine, table_files, previous).map_err(LoadFailure::Table)?;
+    Ok(Loaded {
+        engine,
+        version,
+        tables,
+    })
 }
 
 /// The bundle being served.
@@ -75,16 +94,22 @@ pub fn load(bundle: &Path, key_file: Option<&Path>) -> Result<Loaded, LoadFailur
 pub struct BundleSlot {
     bundle: PathBuf,
     key_file: Option<PathBuf>,
+    tables: Vec<TableFile>,
     current: RwLock<Arc<Loaded>>,
 }
 
 impl BundleSlot {
     /// Loads the first bundle (a failure stops the server from starting).
-    pub fn open(bundle: PathBuf, key_file: Option<PathBuf>) -> Result<Self, LoadFailure> {
-        let loaded = load(&bundle, key_file.as_deref())?;
+    pub fn open(
+        bundle: PathBuf,
+        key_file: Option<PathBuf>,
+        tables: Vec<TableFile>,
+    ) -> Result<Self, LoadFailure> {
+        let loaded = load(&bundle, key_file.as_deref(), &tables, None)?;
         Ok(BundleSlot {
             bundle,
             key_file,
+            tables,
             current: RwLock::new(Arc::new(loaded)),
         })
     }
@@ -92,6 +117,11 @@ impl BundleSlot {
     /// The bundle file.
     pub fn path(&self) -> &Path {
         &self.bundle
+    }
+
+    /// The files of the lookup tables the server supplies.
+    pub fn table_paths(&self) -> impl Iterator<Item = &Path> {
+        self.tables.iter().map(|t| t.path.as_path())
     }
 
     /// The bundle serving now.
@@ -102,10 +132,17 @@ impl BundleSlot {
         }
     }
 
-    /// Loads the bundle file again, aside, and swaps it in; on failure the old one stays.
+    /// Loads the bundle file again, aside, supplies it the lookup tables (their files read
+    /// again), and swaps it in; on failure the old one stays.
     /// Returns the version now serving. Blocking (reads files): call it off the async workers.
     pub fn reload(&self) -> Result<Arc<Loaded>, LoadFailure> {
-        let loaded = Arc::new(load(&self.bundle, self.key_file.as_deref())?);
+        let previous = self.current();
+        let loaded = Arc::new(load(
+            &self.bundle,
+            self.key_file.as_deref(),
+            &self.tables,
+            Some(&previous.tables),
+        )?);
         let mut g = match self.current.write() {
             Ok(g) => g,
             Err(p) => p.into_inner(),

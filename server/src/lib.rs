@@ -10,7 +10,8 @@
 //! Modules: [`options`] (command line and config file), [`auth`] (JWT and sidecar subjects),
 //! [`bundle_slot`] (the bundle serving and its atomic swap), [`reload`] (SIGHUP and file
 //! change), [`api`] (routes and the request guard),
-//! [`listen`] (accept loop, header timeout, graceful shutdown), [`metrics`], [`error`]. The grant
+//! [`listen`] (accept loop, header timeout, graceful shutdown), [`tables`] (the lookup tables
+//! it supplies, `--table`), [`metrics`], [`error`]. The grant
 //! store and audit trail (`--grants`, `--audit`) open as `polc grants` opens them
 //! ([`pol_runtime::grants::target`]).
 
@@ -23,6 +24,7 @@ pub mod metrics;
 pub mod options;
 pub mod reload;
 pub mod state;
+pub mod tables;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -42,8 +44,12 @@ use crate::state::{AppState, Grants};
 /// (settling a request interrupted by a crash). Blocking; call it before the runtime starts
 /// or off its workers.
 pub fn build_state(config: &Config) -> Result<Arc<AppState>, String> {
-    let bundle = BundleSlot::open(config.bundle.clone(), config.key_file.clone())
-        .map_err(|e| e.to_string())?;
+    let bundle = BundleSlot::open(
+        config.bundle.clone(),
+        config.key_file.clone(),
+        config.tables.clone(),
+    )
+    .map_err(|e| e.to_string())?;
     let auth = if config.trust_subject_header {
         Authenticator::Header
     } else {

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::tables::TableFile;
+
 /// `pol-server` options (every one may also be given in the config file).
 #[derive(clap::Parser, Debug, Default, Deserialize)]
 #[command(
@@ -27,6 +29,12 @@ pub struct Options {
     /// The masking key file (needed by hash, tokenize, format_preserving, noise, randomize).
     #[arg(long)]
     pub key_file: Option<PathBuf>,
+    /// A lookup table declared `supplied at run time`, and the CSV or JSON file of its values:
+    /// `NAME=FILE`, or `NAME=FILE#COLUMN` to pick a CSV column or JSON field. Repeat for
+    /// several. Read again at every bundle reload (and when a file changes).
+    #[arg(long = "table")]
+    #[serde(default)]
+    pub table: Vec<String>,
     /// Where to listen: `HOST:PORT` or `unix:PATH` (default 127.0.0.1:8080).
     #[arg(long)]
     pub listen: Option<String>,
@@ -170,6 +178,8 @@ pub struct Config {
     pub bundle: PathBuf,
     /// The masking key file.
     pub key_file: Option<PathBuf>,
+    /// The lookup tables the server supplies.
+    pub tables: Vec<TableFile>,
     /// Where to listen.
     pub listen: Listen,
     /// The grant store.
@@ -253,6 +263,11 @@ impl Options {
             config: self.config,
             bundle: self.bundle.or(file.bundle),
             key_file: self.key_file.or(file.key_file),
+            table: if self.table.is_empty() {
+                file.table
+            } else {
+                self.table
+            },
             listen: self.listen.or(file.listen),
             grants: self.grants.or(file.grants),
             audit: self.audit.or(file.audit),
@@ -330,9 +345,25 @@ impl Options {
                 "--log-format `{log_format}`: give text or json"
             )));
         }
+        let tables = o
+            .table
+            .iter()
+            .map(|t| TableFile::parse(t).map_err(ConfigError::Invalid))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(twice) = tables
+            .iter()
+            .enumerate()
+            .find(|(i, t)| tables.iter().take(*i).any(|u| u.name == t.name))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "--table `{}` is given twice",
+                twice.1.name
+            )));
+        }
         Ok(Config {
             bundle,
             key_file: o.key_file,
+            tables,
             listen,
             grants: o.grants,
             audit: o.audit,

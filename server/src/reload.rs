@@ -1,5 +1,5 @@
-//! Hot reload triggers: SIGHUP, and a change of the bundle file (its modification time or
-//! length, polled). Each reload loads and verifies aside and swaps atomically
+//! Hot reload triggers: SIGHUP, and a change of the bundle file or of a lookup table's file
+//! (modification time or length, polled). Each reload loads and verifies aside and swaps atomically
 //! ([`BundleSlot::reload`](crate::bundle_slot::BundleSlot::reload)); a failure is logged and
 //! the old bundle keeps serving.
 
@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::signal::unix::{signal, SignalKind};
 
-use crate::bundle_slot::stamp;
+use crate::bundle_slot::{stamp, Stamp};
 use crate::state::AppState;
 
 /// Reloads once (off the async workers), logs and counts the outcome.
@@ -43,14 +43,20 @@ pub async fn on_sighup(state: Arc<AppState>) {
     }
 }
 
-/// Reloads when the bundle file changes, polling every `every`, forever.
+/// Reloads when the bundle file or a lookup table's file (`--table`) changes, polling every
+/// `every`, forever.
 pub async fn on_change(state: Arc<AppState>, every: Duration) {
-    let path = state.bundle.path().to_owned();
-    let mut last = stamp(&path);
+    let stamps = |state: &AppState| -> Vec<Stamp> {
+        std::iter::once(state.bundle.path())
+            .chain(state.bundle.table_paths())
+            .map(stamp)
+            .collect()
+    };
+    let mut last = stamps(&state);
     loop {
         tokio::time::sleep(every).await;
-        let now = stamp(&path);
-        if now != last && now.is_some() {
+        let now = stamps(&state);
+        if now != last && now.iter().all(Option::is_some) {
             last = now;
             reload(&state, "file change").await;
         }

@@ -21,5 +21,7 @@ mod grants;
 mod grants_postgres;
 mod k_anonymity;
 mod limits;
+mod linked_rows;
+mod lookup_tables;
 mod reload;
 mod typed_body;

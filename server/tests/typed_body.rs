@@ -205,7 +205,7 @@ fn refused_bodies_are_refused_alike() {
     assert_eq!(status, 400);
     assert_eq!(
         answer["error"]["message"],
-        json!("the body does not fit this endpoint: unknown field `other`, expected `rows` or `now` at line 1 column 20")
+        json!("the body does not fit this endpoint: unknown field `other`, expected one of `rows`, `now`, `link_rows` at line 1 column 20")
     );
     let (status, answer) = both(&server, &token, "{\"rows\": [1, 2, 3, 4, 5, 6, 7]}").0;
     assert_eq!(status, 413);

@@ -168,29 +168,52 @@ pub struct Case {
 pub const TABLES: &str =
     "table countries: text supplied at run time;\ntable ages: int supplied at run time;\n";
 
-/// Which tables a case supplies, and with which values.
+/// The texts `in table countries` reads: `row.country`, `row.state` (an enum) and
+/// `user.department`.
+const COUNTRIES: [&str; 3] = ["US", "FR", "DE"];
+const STATES: [&str; 3] = ["MD", "VA", "DE"];
+const DEPARTMENTS: [&str; 2] = ["eng", "ops"];
+/// The ints a row's `int` cells are drawn from (`row.age in table ages` reads one).
+const INTS: [i64; 8] = [0, 25, 31, 67, -1, 41, 1_234_567, -98_765_432];
+
+/// Which tables a case supplies, and with which values. A supplied table holds some of the
+/// values the rows and subjects are drawn from and lacks others (one of each at least), plus a
+/// value nothing is drawn from, so that `x in table T` is true for some cells and false for
+/// others (issue 13: a generator whose values were never in a table could not catch a broken
+/// `in table`).
 fn tables(t: &mut Tape) -> Vec<(String, pol_runtime::LookupValues)> {
     let mut out = Vec::new();
     if !t.one_in(3) {
-        let values = ["US", "FR", "DE", "jenny smith"]
-            .iter()
-            .filter(|_| t.pick(2) == 1)
-            .map(|s| s.to_string())
-            .collect();
+        let mut pool: Vec<&str> = Vec::new();
+        for v in COUNTRIES.iter().chain(&STATES).chain(&DEPARTMENTS) {
+            if !pool.contains(v) {
+                pool.push(v);
+            }
+        }
+        let mut values: Vec<String> = some_of(t, &pool).iter().map(|s| s.to_string()).collect();
+        values.push("jenny smith".to_string());
         out.push((
             "countries".to_string(),
             pol_runtime::LookupValues::Text(values),
         ));
     }
     if !t.one_in(3) {
-        let values = [0, 30, 42, 65]
-            .iter()
-            .filter(|_| t.pick(2) == 1)
-            .copied()
-            .collect();
+        let mut values = some_of(t, &INTS);
+        values.push(30);
         out.push(("ages".to_string(), pol_runtime::LookupValues::Int(values)));
     }
     out
+}
+
+/// A subset of `pool` holding at least one of its values and lacking at least one.
+fn some_of<T: Copy>(t: &mut Tape, pool: &[T]) -> Vec<T> {
+    let with = t.pick(pool.len());
+    let without = (with + 1 + t.pick(pool.len() - 1)) % pool.len();
+    pool.iter()
+        .enumerate()
+        .filter(|&(i, _)| i == with || (i != without && t.pick(2) == 1))
+        .map(|(_, v)| *v)
+        .collect()
 }
 
 /// The strategy: a choice tape turned into a case.
@@ -1046,7 +1069,7 @@ fn subject(t: &mut Tape) -> Value {
         }
     }
     if t.pick(2) == 1 {
-        m.insert("department".into(), json!(t.choose(&["eng", "ops"])));
+        m.insert("department".into(), json!(t.choose(&DEPARTMENTS)));
     }
     Value::Object(m)
 }
@@ -1056,10 +1079,10 @@ fn value(t: &mut Tape, name: &str, k: Kind) -> Value {
         Kind::Text => match name {
             "email" => json!(t.choose(&["jenny@example.com", "bob@x.org", "nodomain", ""])),
             "ssn" | "pssn" => json!(t.choose(&["123-45-6789", "987654321"])),
-            "country" => json!(t.choose(&["US", "FR", "DE"])),
+            "country" => json!(t.choose(&COUNTRIES)),
             _ => json!(t.choose(&["Jenny Smith", "Ann", "J. R. R. Tolkien", "", "Ünïcode 42"])),
         },
-        Kind::Int => json!(t.choose(&[0i64, 25, 31, 67, -1, 41, 1_234_567, -98_765_432])),
+        Kind::Int => json!(t.choose(&INTS)),
         Kind::Decimal => json!(t.choose(&[0.0, 42.5, 99.99, 150.0, -3.25, 7.0])),
         Kind::Date => json!(t.choose(&["1988-07-14", "1995-01-01", "2001-12-31", "1950-03-03"])),
         Kind::Timestamp => json!(t.choose(&[
@@ -1067,7 +1090,7 @@ fn value(t: &mut Tape, name: &str, k: Kind) -> Value {
             "2024-01-01T00:00:00Z",
             "2025-12-15T08:30:00+02:00"
         ])),
-        Kind::Enum => json!(t.choose(&["MD", "VA", "DE"])),
+        Kind::Enum => json!(t.choose(&STATES)),
         Kind::Bool => json!(t.pick(2) == 1),
         Kind::ListText => {
             let items: Vec<&str> = ["vip", "new", "x"]

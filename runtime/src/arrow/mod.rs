@@ -32,6 +32,7 @@
 mod batch;
 mod error;
 mod k_anonymity;
+mod link;
 mod masked;
 pub mod read;
 mod types;

@@ -16,6 +16,7 @@ use pol_runtime::{Session, SourceSession};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use super::links::{self, ParentRows};
 use super::request::{bad_json, blocking, body_bytes, clock, json_body, subject, too_large};
 use super::typed_rows::{self, InputColumns};
 use super::written::ColumnKeys;
@@ -32,6 +33,9 @@ pub struct RowsRequest {
     /// The clock (only with `--allow-client-clock`).
     #[serde(default)]
     pub now: Option<String>,
+    /// Parent rows for linked visibility, grandparents first ([`links`]).
+    #[serde(default)]
+    pub link_rows: Vec<ParentRows>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,12 +71,16 @@ pub async fn mask(
             body.count
         )));
     }
+    too_many_parents(links::count(&body.link_rows), max_rows)?;
     let now = clock(&state, body.now.as_deref())?;
     if let Some((i, found)) = body.not_an_object {
         return Err(not_an_object(i, found));
     }
-    let rows = Rows::Typed(body.rows);
-    respond(state, loaded, subject, now, source, rows, Mode::Mask).await
+    let input = Input {
+        rows: Rows::Typed(body.rows),
+        links: body.link_rows,
+    };
+    respond(state, loaded, subject, now, source, input, Mode::Mask).await
 }
 
 /// `POST /v1/sources/{source}/explain` → `{"rows": [{"shown", "row", "explanation"}, …]}`.
@@ -124,10 +132,30 @@ async fn rows(
             state.limits.max_rows
         )));
     }
+    too_many_parents(links::count(&request.link_rows), state.limits.max_rows)?;
     let now = clock(&state, request.now.as_deref())?;
-    let rows = Rows::Objects(objects(request.rows)?);
+    let input = Input {
+        rows: Rows::Objects(objects(request.rows)?),
+        links: request.link_rows,
+    };
     let loaded = state.bundle.current();
-    respond(state, loaded, subject, now, source, rows, mode).await
+    respond(state, loaded, subject, now, source, input, mode).await
+}
+
+/// 413 when the parent rows of a request are more than `--max-rows`.
+fn too_many_parents(count: usize, max_rows: usize) -> Result<(), ApiError> {
+    if count > max_rows {
+        return Err(too_large(format!(
+            "{count} parent rows in link_rows; at most {max_rows} per request"
+        )));
+    }
+    Ok(())
+}
+
+/// A request's rows and the parent rows given with them.
+struct Input {
+    rows: Rows,
+    links: Vec<ParentRows>,
 }
 
 /// The rows of a request: decoded for masking, or JSON objects for explanations.
@@ -162,7 +190,7 @@ async fn respond(
     subject: Value,
     now: DateTime<Utc>,
     source: String,
-    rows: Rows,
+    input: Input,
     mode: Mode,
 ) -> Result<Response, ApiError> {
     match state.grants.clone().filter(|g| g.apply_to_masking) {
@@ -177,13 +205,13 @@ async fn respond(
                     &subject,
                     now,
                     &source,
-                    &rows,
+                    &input,
                     mode,
                 )
             })
             .await
         }
-        None => answer(&state, &loaded, None, &subject, now, &source, &rows, mode),
+        None => answer(&state, &loaded, None, &subject, now, &source, &input, mode),
     }
     .map(|body| ([(CONTENT_TYPE, "application/json")], body).into_response())
 }
@@ -318,10 +346,12 @@ fn answer(
     subject: &Value,
     now: DateTime<Utc>,
     source: &str,
-    rows: &Rows,
+    input: &Input,
     mode: Mode,
 ) -> Result<Vec<u8>, ApiError> {
-    let session = open(loaded, grants, subject, now)?;
+    let mut session = open(loaded, grants, subject, now)?;
+    links::give(&mut session, &input.links)?;
+    let rows = &input.rows;
     let src = session
         .source(source)
         .ok_or_else(|| ApiError::unknown_source(source))?;

@@ -3,6 +3,7 @@
 
 mod approvals;
 mod grants;
+mod links;
 mod mask;
 mod request;
 mod tokens;

@@ -23,6 +23,8 @@ use serde::de::{
 use serde::Deserialize;
 use serde_json::Value as Json;
 
+use super::links::ParentRows;
+
 /// The stored top-level columns of a source, in declaration order: the cells of a typed row.
 #[derive(Debug, Default)]
 pub struct InputColumns<'b> {
@@ -58,6 +60,8 @@ pub struct MaskBody {
     pub not_an_object: Option<(usize, &'static str)>,
     /// The clock the body asks for.
     pub now: Option<String>,
+    /// The parent rows given for linked visibility.
+    pub link_rows: Vec<ParentRows>,
 }
 
 /// Decodes a `/mask` body (`{"rows": [...], "now": …}`) for a source's input columns, keeping
@@ -73,7 +77,7 @@ pub fn decode(
     Ok(body)
 }
 
-const FIELDS: &[&str] = &["rows", "now"];
+const FIELDS: &[&str] = &["rows", "now", "link_rows"];
 
 struct BodySeed<'c, 'b> {
     columns: &'c InputColumns<'b>,
@@ -92,6 +96,7 @@ impl<'de> DeserializeSeed<'de> for BodySeed<'_, '_> {
 enum Field {
     Rows,
     Now,
+    LinkRows,
 }
 
 impl<'de> Deserialize<'de> for Field {
@@ -106,6 +111,7 @@ impl<'de> Deserialize<'de> for Field {
                 match v {
                     "rows" => Ok(Field::Rows),
                     "now" => Ok(Field::Now),
+                    "link_rows" => Ok(Field::LinkRows),
                     other => Err(E::unknown_field(other, FIELDS)),
                 }
             }
@@ -124,6 +130,7 @@ impl<'de> Visitor<'de> for BodySeed<'_, '_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MaskBody, A::Error> {
         let mut rows: Option<RowsOut> = None;
         let mut now: Option<Option<String>> = None;
+        let mut link_rows: Option<Vec<ParentRows>> = None;
         while let Some(key) = map.next_key::<Field>()? {
             match key {
                 Field::Rows if rows.is_some() => return Err(de::Error::duplicate_field("rows")),
@@ -135,14 +142,18 @@ impl<'de> Visitor<'de> for BodySeed<'_, '_> {
                 }
                 Field::Now if now.is_some() => return Err(de::Error::duplicate_field("now")),
                 Field::Now => now = Some(map.next_value()?),
+                Field::LinkRows if link_rows.is_some() => {
+                    return Err(de::Error::duplicate_field("link_rows"))
+                }
+                Field::LinkRows => link_rows = Some(map.next_value()?),
             }
         }
         let rows = rows.ok_or_else(|| de::Error::missing_field("rows"))?;
-        Ok(rows.into_body(now.flatten()))
+        Ok(rows.into_body(now.flatten(), link_rows.unwrap_or_default()))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<MaskBody, A::Error> {
-        const EXPECTED: &str = "struct RowsRequest with 2 elements";
+        const EXPECTED: &str = "struct RowsRequest with 3 elements";
         let rows = seq
             .next_element_seed(RowsSeed {
                 columns: self.columns,
@@ -150,7 +161,8 @@ impl<'de> Visitor<'de> for BodySeed<'_, '_> {
             })?
             .ok_or_else(|| de::Error::invalid_length(0, &EXPECTED))?;
         let now: Option<String> = seq.next_element()?.flatten();
-        Ok(rows.into_body(now))
+        let link_rows: Vec<ParentRows> = seq.next_element()?.unwrap_or_default();
+        Ok(rows.into_body(now, link_rows))
     }
 }
 
@@ -163,12 +175,13 @@ struct RowsOut {
 }
 
 impl RowsOut {
-    fn into_body(self, now: Option<String>) -> MaskBody {
+    fn into_body(self, now: Option<String>, link_rows: Vec<ParentRows>) -> MaskBody {
         MaskBody {
             rows: self.rows,
             count: self.count,
             not_an_object: self.not_an_object,
             now,
+            link_rows,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Reading a lookup table's file (`table t: text from "t.csv" [column c];`): a CSV file with a
-//! header line, or a JSON array. Pure functions of the file's text; the checker
-//! (`resolve/tables.rs`) finds and reads the file and locates the errors.
+//! header line, or a JSON array. Pure functions of the file's text; the compiler's checker
+//! (`resolve/tables.rs`) finds and reads a `from "FILE"` table's file and locates the errors,
+//! and `pol-server` reads the files of its `--table NAME=FILE` options with the same rules.
 //!
 //! - **CSV** (RFC 4180: `,` separated, `"` quoted with `""` inside, a quoted field may span
 //!   lines): the first record names the columns; `column c` picks one, and without it the file
@@ -12,8 +13,8 @@
 //! A value is a text (for a `text` table) or an integer written in decimal (`int`); a lookup
 //! table holds no null. Errors name the line of the file.
 
-use pol_runtime::lookup::MAX_TABLE_VALUES;
-use pol_runtime::{LookupKind, LookupValues};
+use crate::lookup::MAX_TABLE_VALUES;
+use crate::lookup::{LookupKind, LookupValues};
 
 /// The largest table file read, in bytes.
 pub const MAX_TABLE_FILE_BYTES: u64 = 16 * 1024 * 1024;
@@ -44,7 +45,9 @@ impl TableFormat {
 /// Why a table file's text is not a table; `line` is 1-based when the error has a place.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TableFileError {
+    /// The 1-based line of the file where the error is, when it has a place.
     pub line: Option<usize>,
+    /// What is wrong.
     pub message: String,
 }
 
@@ -92,7 +95,7 @@ enum Cell {
 }
 
 fn typed(cells: Vec<(usize, Cell)>, kind: LookupKind) -> Result<LookupValues, TableFileError> {
-    let limit = pol_runtime::lookup::MAX_TABLE_TEXT_BYTES;
+    let limit = crate::lookup::MAX_TABLE_TEXT_BYTES;
     match kind {
         LookupKind::Text => {
             let mut out = Vec::with_capacity(cells.len());
