@@ -627,8 +627,8 @@ fn generated_workspace(sources: usize) -> Vec<(FileKey, String)> {
     for i in 0..sources {
         let text = format!(
             "source s{i} {{\n  id: int key,\n  email: text tagged PII.Email,\n  phone: text tagged PII.Phone,\n  region: text tagged Region,\n  card: text tagged PII,\n}}\n\
-             policy p{i}_email {{\n  mask s{i}.email using hash for everyone except user.team == \"support\"\n}}\n\
-             policy p{i}_phone on source s{i} {{\n  mask columns tagged PII.Phone using redact for everyone where row.region == \"eu\"\n}}\n"
+             policy p{i}_email {{\n  mask column s{i}.email using hash for everyone except user.team == \"support\"\n}}\n\
+             policy p{i}_phone on source s{i} {{\n  mask columns tagged PII.Phone where row.region == \"eu\" using redact for everyone\n}}\n"
         );
         files.push((
             FileKey::Path(PathBuf::from(format!("/pol-ws-gen/s{i}.pol"))),
@@ -647,17 +647,21 @@ fn generated_workspace(sources: usize) -> Vec<(FileKey, String)> {
 fn generated_policy(kind: usize, name: &str, k: usize) -> String {
     let body = match kind % 10 {
         0 => "mask columns tagged PII using null for everyone".to_string(),
-        1 => format!("mask s{k}.region using null for everyone"),
-        2 => format!("mask s{k}.id using hash for everyone"),
-        3 => format!("show rows of s{k} where row.card == \"x\" to everyone"),
+        1 => format!("mask column s{k}.region using null for everyone"),
+        2 => format!("mask column s{k}.id using null for everyone"),
+        3 => {
+            return format!(
+                "policy {name} on source s{k} {{\n  only show rows where row.card == \"x\" for everyone\n}}\n"
+            )
+        }
         4 => format!("allow detokenize column s{k}.card for everyone who user.team == \"ops\""),
-        5 => format!("mask s{k}.card using tokenize for everyone"),
+        5 => format!("mask column s{k}.card using tokenize for everyone"),
         6 => "mask columns tagged PII.Email using hash for everyone".to_string(),
         7 => format!("mask columns tagged NoSuchTag{k} using null for everyone"),
-        8 => format!("mask s{k}.phone using redact for everyone where row.card == \"1\""),
+        8 => format!("mask column s{k}.phone where row.card == \"1\" using redact for everyone"),
         _ => {
             return format!(
-                "policy {name} staged {{\n  mask s{k}.email using null for everyone\n}}\n"
+                "policy {name} staged {{\n  mask column s{k}.email using null for everyone\n}}\n"
             )
         }
     };
@@ -796,6 +800,32 @@ fn from_scratch_diagnostics(files: &[(FileKey, String)]) -> Vec<String> {
         }
     }
     out
+}
+
+/// The generated workspace checks without errors, and the kinds of inserted policies make the
+/// findings the property test below relies on (so that it compares something).
+#[test]
+fn generated_workspace_is_valid_and_its_policies_make_findings() {
+    let mut files = generated_workspace(2);
+    let base = from_scratch_diagnostics(&files);
+    assert!(base.iter().all(|d| !d.contains("Syntax")), "{base:#?}");
+    let last = files.len() - 1;
+    // All kinds but the tokenizing rule (5), which would make the detokenize grant (4) sound.
+    for kind in [0, 1, 2, 3, 4, 6, 7, 8, 9] {
+        files[last]
+            .1
+            .push_str(&generated_policy(kind, &format!("k{kind}"), 1));
+    }
+    let found = from_scratch_diagnostics(&files).join("\n");
+    assert!(!found.contains("Syntax"), "{found}");
+    for code in [
+        "MaskedKey",
+        "LeakByDichotomy",
+        "BadGrant",
+        "PolicyAlwaysLoses",
+    ] {
+        assert!(found.contains(code), "no {code} in {found}");
+    }
 }
 
 proptest::proptest! {
