@@ -104,6 +104,13 @@ impl<T> From<Vec<T>> for Shared<T> {
     }
 }
 
+impl<T> Shared<T> {
+    /// The items, as a slice.
+    pub fn as_slice(&self) -> &[T] {
+        self.0.as_slice()
+    }
+}
+
 impl<T> std::ops::Deref for Shared<T> {
     type Target = [T];
     fn deref(&self) -> &[T] {

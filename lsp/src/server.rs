@@ -11,7 +11,7 @@ use pol_compiler::ide::{AnalysisHost, Change, CompletionKind, FileKey};
 use pol_compiler::policy_sets::MANIFEST;
 use pol_compiler::source_map::FileId;
 use pol_grammar::LineIndex;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
