@@ -154,16 +154,28 @@ fn main() {
         }
     }
     println!(
-        "{:<38} {:>22} {:>22}",
-        "series", "incremental p50 / p95", "from scratch p50 / p95"
+        "{:<38} {:>22} {:>22} {:>24}",
+        "series", "incremental p50 / p95", "from scratch p50 / p95", "ratio per round min/med/max"
     );
     for (name, inc, fresh) in series {
+        // Each round's incremental time over its from-scratch time (measured back to back, so
+        // the machine's load weighs on both alike).
+        let mut ratios: Vec<f64> = inc
+            .iter()
+            .zip(&fresh)
+            .map(|(i, f)| i.as_secs_f64() / f.as_secs_f64().max(1e-9))
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        let ratio = |i: usize| ratios.get(i).copied().unwrap_or(f64::NAN);
         println!(
-            "{name:<38} {:>10} / {:>9} {:>10} / {:>9}",
+            "{name:<38} {:>10} / {:>9} {:>10} / {:>9} {:>8.3} / {:.3} / {:.3}",
             ms(median(inc.clone())),
             ms(p95(inc)),
             ms(median(fresh.clone())),
-            ms(p95(fresh))
+            ms(p95(fresh)),
+            ratio(0),
+            ratio(ratios.len() / 2),
+            ratio(ratios.len().saturating_sub(1)),
         );
     }
     hovers(&host, &text, column, rounds);

@@ -6,6 +6,7 @@ use crate::model::Model;
 use crate::source_map::{FileId, Loc, SourceMap};
 use pol_grammar::ast::SourceFile;
 use pol_grammar::SyntaxErrorKind;
+use std::ops::Range;
 
 /// Everything known about a policy set after checking.
 pub struct Analysis {
@@ -16,6 +17,10 @@ pub struct Analysis {
     pub resolution: crate::conflicts::Resolution,
     /// Sorted by file and position.
     pub diagnostics: Vec<Diagnostic>,
+    /// For each file, where its diagnostics (by primary label) lie in `diagnostics`.
+    pub by_file: Vec<std::ops::Range<usize>>,
+    /// What the lints found on each source (kept for an incremental analysis).
+    pub findings: crate::lints::Findings,
     /// What the resolution keeps for an incremental analysis of the next version of the files
     /// ([`check_parsed_after`]).
     pub memo: crate::resolve::memo::Memo,
@@ -130,21 +135,33 @@ fn analyse(
             diags.push(d);
         }
     }
-    let previous = previous.map(|(a, same)| crate::resolve::memo::Previous {
+    let earlier = previous.map(|(a, same)| crate::resolve::memo::Previous {
         asts: &a.asts,
         memo: &a.memo,
         same,
     });
     let (model, mut more, memo) = if keep {
-        crate::resolve::resolve_after(files, &asts, previous.as_ref())
+        crate::resolve::resolve_after(files, &asts, earlier.as_ref())
     } else {
         let (model, diags) = crate::resolve::resolve(files, &asts);
         (model, diags, crate::resolve::memo::Memo::default())
     };
     diags.append(&mut more);
     let asts = if keep { asts } else { release(asts) };
-    let resolution = crate::conflicts::resolve(&model, false);
-    crate::lints::run(&model, &resolution, &mut diags);
+    // After an edit of policies only, the sources no changed policy can meet keep their
+    // ordered candidates and lint findings.
+    let changes = previous.and_then(|(a, _)| Some((a, memo.changes_since(&a.memo)?)));
+    let resolution = crate::conflicts::incremental::resolve_after(
+        &model,
+        false,
+        changes.as_ref().map(|(a, c)| (&a.resolution, c)),
+    );
+    let findings = crate::lints::Findings::find_after(
+        &model,
+        &resolution,
+        changes.as_ref().map(|(a, c)| (&a.findings, c)),
+    );
+    findings.report(&model, &mut diags);
     if !diags
         .iter()
         .any(|d| d.severity() == diagnostics::Severity::Error)
@@ -156,12 +173,40 @@ fn analyse(
         };
         diags.extend(crate::proof::guarantee::check(set));
     }
-    diagnostics::sort(&mut diags);
+    let (diagnostics, by_file) = sort_per_file(diags, asts.len());
     Analysis {
         asts,
         model,
         resolution,
-        diagnostics: diags,
+        diagnostics,
+        by_file,
+        findings,
         memo,
     }
+}
+
+/// The diagnostics in [`diagnostics::sort`]'s order, sorted file by file (each file's are put
+/// together first: no sort of the whole list), with the range of each of the `files` files.
+fn sort_per_file(diags: Vec<Diagnostic>, files: usize) -> (Vec<Diagnostic>, Vec<Range<usize>>) {
+    let mut per_file: Vec<Vec<Diagnostic>> = Vec::new();
+    per_file.resize_with(files, Vec::new);
+    let mut elsewhere = Vec::new();
+    for d in diags {
+        match per_file.get_mut(d.primary.file.0 as usize) {
+            Some(list) => list.push(d),
+            None => elsewhere.push(d),
+        }
+    }
+    let mut out = Vec::new();
+    let mut ranges = Vec::with_capacity(files);
+    for mut list in per_file {
+        diagnostics::sort(&mut list);
+        let start = out.len();
+        out.append(&mut list);
+        ranges.push(start..out.len());
+    }
+    // Labels of no file of the set (none is made; kept last, in order, should one be).
+    diagnostics::sort(&mut elsewhere);
+    out.append(&mut elsewhere);
+    (out, ranges)
 }

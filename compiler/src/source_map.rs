@@ -2,6 +2,7 @@
 
 use pol_grammar::{LineIndex, Span};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Index of a file in a [`SourceMap`]; also its rank in authored order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -31,7 +32,9 @@ pub struct SourceFileText {
 /// Every file of a policy set, in authored order (sorted by path when read from disk).
 #[derive(Clone, Debug, Default)]
 pub struct SourceMap {
-    files: Vec<SourceFileText>,
+    /// Shared: the language server's next analysis of a set takes the unchanged files' texts
+    /// and line indexes as they are ([`SourceMap::add_shared`]).
+    files: Vec<Arc<SourceFileText>>,
 }
 
 /// Reading a policy set from disk failed.
@@ -55,11 +58,16 @@ impl SourceMap {
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> FileId {
         let text = text.into();
         let lines = LineIndex::new(&text);
-        self.files.push(SourceFileText {
+        self.add_shared(Arc::new(SourceFileText {
             name: name.into(),
             text,
             lines,
-        });
+        }))
+    }
+
+    /// Adds a file another map holds (see [`SourceMap::shared`]), without copying it.
+    pub fn add_shared(&mut self, file: Arc<SourceFileText>) -> FileId {
+        self.files.push(file);
         FileId(self.files.len() as u32 - 1)
     }
 
@@ -67,6 +75,11 @@ impl SourceMap {
     /// `i` of `other` becomes `FileId(self.len() + i)`.
     pub fn append(&mut self, other: SourceMap) {
         self.files.extend(other.files);
+    }
+
+    /// A file as shared with other maps.
+    pub fn shared(&self, id: FileId) -> Option<Arc<SourceFileText>> {
+        self.files.get(id.0 as usize).cloned()
     }
 
     /// Reads the `.pol` files named by `paths`: a directory means its `.pol` files, recursively,
@@ -111,7 +124,7 @@ impl SourceMap {
         self.files
             .iter()
             .enumerate()
-            .map(|(i, f)| (FileId(i as u32), f))
+            .map(|(i, f)| (FileId(i as u32), f.as_ref()))
     }
 
     #[expect(

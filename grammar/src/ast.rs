@@ -72,12 +72,64 @@ pub enum CommentKind {
     Block,
 }
 
-/// A parsed file: its declarations, comments and syntax errors.
+/// A parsed file: its declarations, comments and syntax errors. A copy shares the
+/// declarations and comments with the original ([`Shared`]).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct SourceFile {
-    pub decls: Vec<Decl>,
-    pub comments: Vec<Comment>,
+    pub decls: Shared<Decl>,
+    pub comments: Shared<Comment>,
     pub errors: Vec<crate::SyntaxError>,
+}
+
+/// An immutable list shared by the copies of a tree: the language server hands the checker a
+/// copy of every file's tree per analysis, which copies no declaration. Reads as a slice.
+#[derive(Debug, PartialEq)]
+pub struct Shared<T>(std::sync::Arc<Vec<T>>);
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(self.0.clone())
+    }
+}
+
+impl<T> Default for Shared<T> {
+    fn default() -> Self {
+        Shared(std::sync::Arc::new(Vec::new()))
+    }
+}
+
+impl<T> From<Vec<T>> for Shared<T> {
+    fn from(items: Vec<T>) -> Self {
+        Shared(std::sync::Arc::new(items))
+    }
+}
+
+impl<T> Shared<T> {
+    /// The items, as a slice.
+    pub fn as_slice(&self) -> &[T] {
+        self.0.as_slice()
+    }
+}
+
+impl<T> std::ops::Deref for Shared<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        self.0.as_slice()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Shared<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl<T: Serialize> Serialize for Shared<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.as_slice().serialize(serializer)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -41,9 +41,8 @@ fn attach_columns(columns: &mut [ColumnDecl], comments: &[Comment], text: &str) 
     }
 }
 
-pub(crate) fn attach_docs(file: &mut SourceFile, text: &str) {
-    let comments = &file.comments;
-    for d in &mut file.decls {
+pub(crate) fn attach_docs(decls: &mut [Decl], comments: &[Comment], text: &str) {
+    for d in decls {
         let doc = doc_before(comments, text, d.span().start);
         if let Some(slot) = d.doc_mut() {
             *slot = doc;

@@ -353,12 +353,11 @@ pub fn parse_file(text: &str) -> SourceFile {
         }
         errors.append(&mut sink.into_errors());
     }
-    let mut file = SourceFile {
-        decls,
-        comments: lexed.comments,
+    errors.sort_by_key(|e| (e.span.start, e.span.end));
+    crate::docs::attach_docs(&mut decls, &lexed.comments, text);
+    SourceFile {
+        decls: decls.into(),
+        comments: lexed.comments.into(),
         errors,
-    };
-    file.errors.sort_by_key(|e| (e.span.start, e.span.end));
-    crate::docs::attach_docs(&mut file, text);
-    file
+    }
 }

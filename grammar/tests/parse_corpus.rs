@@ -65,7 +65,7 @@ fn check(kind: &str, expect_errors: bool) {
             format!("{kind}__{name}"),
             Parsed {
                 errors,
-                decls: file.decls
+                decls: file.decls.to_vec()
             }
         );
     }

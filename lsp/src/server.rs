@@ -11,7 +11,7 @@ use pol_compiler::ide::{AnalysisHost, Change, CompletionKind, FileKey};
 use pol_compiler::policy_sets::MANIFEST;
 use pol_compiler::source_map::FileId;
 use pol_grammar::LineIndex;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
@@ -130,7 +130,7 @@ async fn worker(
     tx: watch::Sender<Analysis>,
 ) {
     let mut done = 0u64;
-    let mut published: HashSet<Url> = HashSet::new();
+    let mut published: Published = HashMap::new();
     let mut shrink = Shrink::default();
     loop {
         wake.notified().await;
@@ -164,20 +164,34 @@ async fn worker(
             continue;
         }
         done = generation;
-        // The previous analysis is dropped here (unless a request still reads it).
-        drop(tx.send_replace(snap.clone()));
+        let replaced = tx.send_replace(snap.clone());
         publish(&client, &snap, &mut published).await;
-        drop(snap);
-        if shrink.due(bytes) {
-            // Off the async threads: a trim walks the whole heap.
-            let _ = tokio::task::spawn_blocking(memory::trim).await;
+        // The previous analysis is freed after publishing, off the async threads (unless a
+        // request still reads it); so is the one the analysis reused (`settle`) before a trim.
+        let trim = shrink.due(bytes);
+        let freeing = tokio::task::spawn_blocking(move || {
+            drop(replaced);
+            if trim {
+                snap.settle();
+                drop(snap);
+                // A trim walks the whole heap.
+                memory::trim();
+            }
+        });
+        if trim {
+            let _ = freeing.await;
         }
     }
 }
 
-/// Publishes the diagnostics of every set, and of every invalid `pol.toml`.
-async fn publish(client: &Client, sets: &Analysis, published: &mut HashSet<Url>) {
-    let mut now: HashSet<Url> = HashSet::new();
+/// What the client was last sent for each file that has diagnostics or is open: the version and
+/// the diagnostics. A file whose version and diagnostics are those sent is not sent again.
+type Published = HashMap<Url, (Option<i32>, Vec<Diagnostic>)>;
+
+/// Publishes the diagnostics of every set, and of every invalid `pol.toml`: of each file, only
+/// when they (or the open document's version) changed since last sent.
+async fn publish(client: &Client, sets: &Analysis, published: &mut Published) {
+    let mut now: Published = HashMap::new();
     for snap in sets.sets() {
         publish_set(client, snap, published, &mut now).await;
     }
@@ -185,13 +199,16 @@ async fn publish(client: &Client, sets: &Analysis, published: &mut HashSet<Url>)
         let Ok(bad_uri) = Url::from_file_path(&bad.path) else {
             continue;
         };
-        now.insert(bad_uri.clone());
-        client
-            .publish_diagnostics(bad_uri, vec![convert::manifest_error(bad)], None)
-            .await;
+        let diags = vec![convert::manifest_error(bad)];
+        if published.get(&bad_uri) != Some(&(None, diags.clone())) {
+            client
+                .publish_diagnostics(bad_uri.clone(), diags.clone(), None)
+                .await;
+        }
+        now.insert(bad_uri, (None, diags));
     }
-    for gone in published.difference(&now) {
-        if !sets.contains(&uri::key(gone)) {
+    for gone in published.keys() {
+        if !now.contains_key(gone) && !sets.contains(&uri::key(gone)) {
             client
                 .publish_diagnostics(gone.clone(), Vec::new(), None)
                 .await;
@@ -200,38 +217,35 @@ async fn publish(client: &Client, sets: &Analysis, published: &mut HashSet<Url>)
     *published = now;
 }
 
-/// Publishes the diagnostics of one set's files; those with some go into `now`.
-async fn publish_set(
-    client: &Client,
-    snap: &Snapshot,
-    published: &HashSet<Url>,
-    now: &mut HashSet<Url>,
-) {
-    let mut per_file: HashMap<usize, Vec<Diagnostic>> = HashMap::new();
-    for d in snap.ide.diagnostics() {
-        per_file
-            .entry(d.primary.file.0 as usize)
-            .or_default()
-            .push(convert::diagnostic(snap, d));
-    }
+/// Publishes the diagnostics of one set's files (each file's list as the analysis keeps it)
+/// that changed since last sent; records what the client has in `now`.
+async fn publish_set(client: &Client, snap: &Snapshot, published: &Published, now: &mut Published) {
     for (file, key) in snap.files() {
         let Some(uri) = uri::url(key) else {
             continue;
         };
-        let uri = &uri;
-        let diags = per_file.remove(&(file.0 as usize)).unwrap_or_default();
+        let diags: Vec<Diagnostic> = snap
+            .ide
+            .file_diagnostics_slice(file)
+            .iter()
+            .map(|d| convert::diagnostic(snap, d))
+            .collect();
         let version = snap.version(file);
+        let sent = published.get(&uri);
         // Open documents get their diagnostics at each version (empty or not), so an editor
         // knows which text they describe; other files only when they have some or had some.
-        if diags.is_empty() && !published.contains(uri) && version.is_none() {
-            continue;
+        let unchanged = match sent {
+            Some((v, d)) => *v == version && *d == diags,
+            None => diags.is_empty() && version.is_none(),
+        };
+        if !unchanged {
+            client
+                .publish_diagnostics(uri.clone(), diags.clone(), version)
+                .await;
         }
-        if !diags.is_empty() {
-            now.insert(uri.clone());
+        if !diags.is_empty() || version.is_some() {
+            now.insert(uri, (version, diags));
         }
-        client
-            .publish_diagnostics(uri.clone(), diags, version)
-            .await;
     }
 }
 

@@ -8,6 +8,9 @@
 
 use crate::model::{ColumnId, MaskBody, Model, RuleId, SourceId, Specificity, TechniqueUse};
 use crate::source_map::Loc;
+use std::sync::Arc;
+
+pub mod incremental;
 
 /// A rule that can decide a column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -28,10 +31,11 @@ pub struct Candidate {
     pub tag: Option<usize>,
 }
 
-/// The ordered candidates of every column: `columns[source][column]`.
+/// The ordered candidates of every column: `columns[source][column]`, each source's shared (an
+/// incremental analysis keeps the sources an edit cannot reach, see [`incremental`]).
 #[derive(Clone, Debug, Default)]
 pub struct Resolution {
-    pub columns: Vec<Vec<Vec<Candidate>>>,
+    pub columns: Vec<Arc<Vec<Vec<Candidate>>>>,
     pub include_staged: bool,
 }
 
@@ -158,81 +162,110 @@ fn same_technique(a: &TechniqueUse, b: &TechniqueUse) -> bool {
 }
 
 /// Orders the candidates of every column.
-#[expect(
-    clippy::indexing_slicing,
-    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
-)]
 pub fn resolve(model: &Model, include_staged: bool) -> Resolution {
-    // Each column's list is allocated once at its final size (lists grown push by push kept
-    // up to three quarters of their capacity unused: a tenth of a 1M-line check's memory).
-    let mut sizes: Vec<Vec<u32>> = model
-        .sources
-        .iter()
-        .map(|s| vec![0; s.columns.len()])
-        .collect();
-    for rule in &model.mask_rules {
-        if rule.staged && !include_staged {
-            continue;
-        }
-        for m in &rule.matches {
-            if let Some(n) = sizes.get_mut(m.source).and_then(|s| s.get_mut(m.column)) {
-                *n += 1;
-            }
-        }
+    let rules = rules_by_source(model, include_staged, None);
+    Resolution {
+        columns: rules
+            .iter()
+            .enumerate()
+            .map(|(s, ids)| Arc::new(resolve_source(model, s, ids)))
+            .collect(),
+        include_staged,
     }
-    for (s, src) in model.sources.iter().enumerate() {
-        for (c, col) in src.columns.iter().enumerate() {
-            if col.accessible.is_some() {
-                sizes[s][c] += 1;
-            }
-        }
-    }
-    let mut columns: Vec<Vec<Vec<Candidate>>> = sizes
-        .iter()
-        .map(|s| s.iter().map(|&n| Vec::with_capacity(n as usize)).collect())
-        .collect();
-    drop(sizes);
+}
+
+/// The ids of the mask rules with a candidate on each source (`wanted[s]`, when given, says
+/// which sources are asked; the others get no list), in id order, each once. Staged rules only
+/// when they are included.
+pub fn rules_by_source(
+    model: &Model,
+    include_staged: bool,
+    wanted: Option<&[bool]>,
+) -> Vec<Vec<RuleId>> {
+    let mut by_source: Vec<Vec<RuleId>> = vec![Vec::new(); model.sources.len()];
     for (id, rule) in model.mask_rules.iter().enumerate() {
         if rule.staged && !include_staged {
             continue;
         }
         for m in &rule.matches {
-            columns[m.source][m.column].push(Candidate {
-                rules: vec![RuleRef::Mask(id)],
-                specificity: m.specificity,
-                authored: rule.loc,
-                tag: m.tag,
-            });
+            if wanted.is_some_and(|w| !w.get(m.source).copied().unwrap_or(false)) {
+                continue;
+            }
+            if let Some(ids) = by_source.get_mut(m.source) {
+                if ids.last() != Some(&id) {
+                    ids.push(id);
+                }
+            }
         }
     }
-    for (s, src) in model.sources.iter().enumerate() {
-        for (c, col) in src.columns.iter().enumerate() {
-            if let Some(a) = &col.accessible {
-                columns[s][c].push(Candidate {
-                    rules: vec![RuleRef::Accessible(s, c)],
-                    specificity: Specificity::Direct,
-                    authored: a.loc,
-                    tag: None,
+    by_source
+}
+
+/// The ordered candidates of every column of source `s`, from the mask rules with a candidate on
+/// it (`rules`, in id order, as [`rules_by_source`] gives them) and its columns' `accessible if`.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
+)]
+pub fn resolve_source(model: &Model, s: SourceId, rules: &[RuleId]) -> Vec<Vec<Candidate>> {
+    let Some(src) = model.sources.get(s) else {
+        return Vec::new();
+    };
+    // Each column's list is allocated once at its final size (lists grown push by push kept
+    // up to three quarters of their capacity unused: a tenth of a 1M-line check's memory).
+    let mut sizes: Vec<u32> = src
+        .columns
+        .iter()
+        .map(|c| u32::from(c.accessible.is_some()))
+        .collect();
+    for &id in rules {
+        for m in &model.mask_rules[id].matches {
+            if m.source == s {
+                if let Some(n) = sizes.get_mut(m.column) {
+                    *n += 1;
+                }
+            }
+        }
+    }
+    let mut columns: Vec<Vec<Candidate>> = sizes
+        .iter()
+        .map(|&n| Vec::with_capacity(n as usize))
+        .collect();
+    drop(sizes);
+    for &id in rules {
+        let rule = &model.mask_rules[id];
+        for m in rule.matches.iter().filter(|m| m.source == s) {
+            if let Some(list) = columns.get_mut(m.column) {
+                list.push(Candidate {
+                    rules: vec![RuleRef::Mask(id)],
+                    specificity: m.specificity,
+                    authored: rule.loc,
+                    tag: m.tag,
                 });
             }
         }
     }
-    for per_source in &mut columns {
-        for list in per_source.iter_mut() {
-            list.sort_by(|a, b| {
-                b.specificity
-                    .cmp(&a.specificity)
-                    .then(a.authored.cmp(&b.authored))
+    for (c, col) in src.columns.iter().enumerate() {
+        if let Some(a) = &col.accessible {
+            columns[c].push(Candidate {
+                rules: vec![RuleRef::Accessible(s, c)],
+                specificity: Specificity::Direct,
+                authored: a.loc,
+                tag: None,
             });
-            if model.settings.combine_exceptions && list.len() > 1 {
-                *list = combine(model, std::mem::take(list));
-            }
         }
     }
-    Resolution {
-        columns,
-        include_staged,
+    for list in columns.iter_mut() {
+        list.sort_by(|a, b| {
+            b.specificity
+                .cmp(&a.specificity)
+                .then(a.authored.cmp(&b.authored))
+        });
+        if model.settings.combine_exceptions && list.len() > 1 {
+            *list = combine(model, std::mem::take(list));
+        }
     }
+    columns
 }
 
 /// Merges runs of tied `for everyone except` candidates with the same technique.

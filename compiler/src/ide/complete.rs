@@ -568,7 +568,7 @@ fn target_types(model: &Model, toks: &Toks) -> Vec<Ty> {
                 tags.push(cur);
             }
             let ids: Vec<usize> = tags.iter().filter_map(|t| model.tags.get(t)).collect();
-            for s in &model.sources {
+            for s in model.sources.iter() {
                 for c in &s.columns {
                     if c.tags
                         .iter()

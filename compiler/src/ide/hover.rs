@@ -520,7 +520,7 @@ fn tag_hover(ide: &Ide, path: &str) -> String {
         }
     }
     let mut columns = Vec::new();
-    for s in &model.sources {
+    for s in model.sources.iter() {
         for c in &s.columns {
             if let Some(t) = c.tags.iter().find(|&&t| model.tags.is_under(t, id)) {
                 let via = if *t == id {

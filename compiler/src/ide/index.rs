@@ -5,6 +5,7 @@
 use crate::model::Model;
 use crate::source_map::{FileId, Loc};
 use pol_grammar::ast::{self, Decl, Expr, ExprKind};
+use std::sync::Arc;
 
 /// Something with a name that can be declared and referred to.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -65,45 +66,54 @@ pub struct Occurrence {
     pub is_def: bool,
 }
 
-/// Every occurrence of every symbol, sorted by place.
+/// Every occurrence of every symbol, sorted by place: each file's list apart, so that an
+/// incremental analysis rebuilds only the lists of the files an edit can change
+/// ([`Index::build_after`]).
 #[derive(Clone, Debug, Default)]
 pub struct Index {
-    pub occurrences: Vec<Occurrence>,
+    files: Vec<Arc<Vec<Occurrence>>>,
 }
 
 impl Index {
     /// Builds the index of parsed files against their checked model.
     pub fn build(asts: &[ast::SourceFile], model: &Model) -> Index {
-        let mut b = Builder {
-            model,
-            out: Vec::new(),
-            file: FileId(0),
-        };
-        for (i, file) in asts.iter().enumerate() {
-            b.file = FileId(i as u32);
-            for d in &file.decls {
-                b.decl(d);
-            }
-        }
-        let mut occurrences = b.out;
-        occurrences
-            .sort_by(|a, b| (a.loc, &a.symbol, !a.is_def).cmp(&(b.loc, &b.symbol, !b.is_def)));
-        occurrences.dedup();
-        Index { occurrences }
+        Index::build_after(asts, model, None)
+    }
+
+    /// [`Index::build`], keeping from `previous` (the index of an earlier version of the same
+    /// files) the list of each file `i` with `keep[i]`: a file with the very text it had then,
+    /// checked against the same declarations, whose policies were kept (its occurrences read
+    /// the model only for the declarations and its own policies' and exemptions' scopes).
+    pub fn build_after(
+        asts: &[ast::SourceFile],
+        model: &Model,
+        previous: Option<(&Index, &[bool])>,
+    ) -> Index {
+        let files = asts
+            .iter()
+            .enumerate()
+            .map(|(i, ast)| {
+                let kept = previous.and_then(|(index, keep)| {
+                    keep.get(i)
+                        .copied()
+                        .unwrap_or(false)
+                        .then(|| index.files.get(i).cloned())
+                        .flatten()
+                });
+                kept.unwrap_or_else(|| Arc::new(file_occurrences(FileId(i as u32), ast, model)))
+            })
+            .collect();
+        Index { files }
     }
 
     /// The occurrences at an offset of a file (an offset touching either end counts), the
     /// narrowest first.
     pub fn at(&self, file: FileId, offset: usize) -> Vec<&Occurrence> {
-        // Sorted by place: only the file's occurrences starting at or before the offset can
-        // hold it.
-        let first = self.occurrences.partition_point(|o| o.loc.file < file);
-        let last = self.occurrences.partition_point(|o| {
-            o.loc.file < file || (o.loc.file == file && o.loc.span.start as usize <= offset)
-        });
-        let mut found: Vec<&Occurrence> = self
-            .occurrences
-            .get(first..last)
+        // Sorted by place: only the occurrences starting at or before the offset can hold it.
+        let occurrences = self.file(file);
+        let last = occurrences.partition_point(|o| o.loc.span.start as usize <= offset);
+        let mut found: Vec<&Occurrence> = occurrences
+            .get(..last)
             .unwrap_or_default()
             .iter()
             .filter(|o| o.loc.span.contains(offset))
@@ -118,15 +128,48 @@ impl Index {
 
     /// Every occurrence of a symbol, in place order.
     pub fn of<'a>(&'a self, symbol: &'a Symbol) -> impl Iterator<Item = &'a Occurrence> + 'a {
-        self.occurrences.iter().filter(move |o| &o.symbol == symbol)
+        self.files
+            .iter()
+            .flat_map(|f| f.iter())
+            .filter(move |o| &o.symbol == symbol)
     }
 
     /// The occurrences in one file.
     pub fn in_file(&self, file: FileId) -> impl Iterator<Item = &Occurrence> + '_ {
-        let first = self.occurrences.partition_point(|o| o.loc.file < file);
-        let last = self.occurrences.partition_point(|o| o.loc.file <= file);
-        self.occurrences.get(first..last).unwrap_or_default().iter()
+        self.file(file).iter()
     }
+
+    fn file(&self, file: FileId) -> &[Occurrence] {
+        self.files
+            .get(file.0 as usize)
+            .map_or(&[][..], |f| f.as_slice())
+    }
+}
+
+/// The occurrences of one file, sorted by place.
+fn file_occurrences(file: FileId, ast: &ast::SourceFile, model: &Model) -> Vec<Occurrence> {
+    let mut b = Builder {
+        model,
+        out: Vec::new(),
+        file,
+    };
+    for d in &ast.decls {
+        b.decl(d);
+    }
+    let mut occurrences = b.out;
+    occurrences.sort_by(|a, b| (a.loc, &a.symbol, !a.is_def).cmp(&(b.loc, &b.symbol, !b.is_def)));
+    occurrences.dedup();
+    occurrences
+}
+
+/// The item of `items` (sorted by place, as the model's policies and exemptions are) whose
+/// place is `at`, found by halving (and, should the table not be sorted, by a scan).
+fn placed<T>(items: &[T], at: Loc, place: impl Fn(&T) -> Loc) -> Option<&T> {
+    let i = items.partition_point(|x| place(x) < at);
+    items
+        .get(i)
+        .filter(|x| place(x) == at)
+        .or_else(|| items.iter().find(|x| place(x) == at))
 }
 
 struct Builder<'m> {
@@ -219,11 +262,7 @@ impl Builder<'_> {
             Decl::Policy(p) => self.policy(p),
             Decl::Guarantee(_) => {}
             Decl::Exempt(e) => {
-                let ctx = self
-                    .model
-                    .exempts
-                    .iter()
-                    .find(|x| x.loc.file == self.file && e.span.contains(x.loc.span.start as usize))
+                let ctx = placed(&self.model.exempts, Loc::new(self.file, e.span), |x| x.loc)
                     .map(|x| Self::scope_sources(&x.scope, self.model))
                     .unwrap_or_default();
                 self.expr(&e.cond, &ctx, false);
@@ -322,13 +361,13 @@ impl Builder<'_> {
         if let Some(scope) = &p.scope {
             self.scope(scope);
         }
-        let ctx = self
-            .model
-            .policies
-            .iter()
-            .find(|x| x.loc == Loc::new(self.file, p.name.span))
-            .map(|x| Self::scope_sources(&x.scope, self.model))
-            .unwrap_or_default();
+        let ctx = placed(
+            &self.model.policies,
+            Loc::new(self.file, p.name.span),
+            |x| x.loc,
+        )
+        .map(|x| Self::scope_sources(&x.scope, self.model))
+        .unwrap_or_default();
         for r in &p.rules {
             match r {
                 ast::Rule::Mask(m) => {

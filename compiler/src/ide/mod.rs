@@ -78,9 +78,28 @@ impl Ide {
         asts: Vec<SourceFile>,
         previous: Option<(&Ide, &[bool])>,
     ) -> Ide {
-        let previous = previous.map(|(ide, same)| (&ide.analysis, same));
-        let analysis = crate::analysis::check_parsed_after(&files, asts, previous);
-        let index = Index::build(&analysis.asts, &analysis.model);
+        let analysis = crate::analysis::check_parsed_after(
+            &files,
+            asts,
+            previous.map(|(p, same)| (&p.analysis, same)),
+        );
+        // A file keeps its name index when its text, the declarations and its policies are
+        // those of then.
+        let keep = previous.and_then(|(p, same)| {
+            let changes = analysis.memo.changes_since(&p.analysis.memo)?;
+            let keep: Vec<bool> = (0..analysis.asts.len())
+                .map(|i| {
+                    same.get(i).copied().unwrap_or(false)
+                        && changes.kept_files.get(i).copied().unwrap_or(false)
+                })
+                .collect();
+            Some((&p.index, keep))
+        });
+        let index = Index::build_after(
+            &analysis.asts,
+            &analysis.model,
+            keep.as_ref().map(|(i, k)| (*i, k.as_slice())),
+        );
         Ide {
             files,
             analysis,
@@ -116,11 +135,16 @@ impl Ide {
 
     /// The diagnostics whose primary label is in `file`.
     pub fn file_diagnostics(&self, file: FileId) -> Vec<&Diagnostic> {
+        self.file_diagnostics_slice(file).iter().collect()
+    }
+
+    /// The diagnostics whose primary label is in `file`, as kept (no filtering of the set's).
+    pub fn file_diagnostics_slice(&self, file: FileId) -> &[Diagnostic] {
         self.analysis
-            .diagnostics
-            .iter()
-            .filter(|d| d.primary.file == file)
-            .collect()
+            .by_file
+            .get(file.0 as usize)
+            .and_then(|r| self.analysis.diagnostics.get(r.clone()))
+            .unwrap_or_default()
     }
 
     fn text(&self, file: FileId) -> &str {

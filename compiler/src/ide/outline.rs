@@ -226,7 +226,7 @@ pub(super) fn workspace_symbols(ide: &Ide, query: &str) -> Vec<WorkspaceSymbol> 
             );
         }
     }
-    for s in &model.sources {
+    for s in model.sources.iter() {
         push(s.name.clone(), SymbolKind::Source, s.loc, None);
         for c in &s.columns {
             push(

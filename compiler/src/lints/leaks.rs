@@ -2,11 +2,13 @@
 //! by dichotomy: comparing what they see with and without the rule, users learn whether the
 //! condition holds on a value that is masked for them.
 
+use super::findings::LeakKey;
 use crate::conflicts::{Resolution, RuleRef};
 use crate::diagnostics::Diagnostic;
-use crate::model::{CExpr, CKind, ColumnId, MaskBody, Model, RowAudience, RowFilter, SourceId};
+use crate::model::{
+    CExpr, CKind, ColumnId, MaskBody, Model, RowAudience, RowFilter, RuleId, SourceId,
+};
 use crate::source_map::Loc;
-use std::collections::HashSet;
 
 /// The columns of source `s` an expression reads.
 #[expect(
@@ -96,63 +98,43 @@ fn masked_for_audience(
     clippy::indexing_slicing,
     reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
 )]
-pub fn dichotomy(model: &Model, res: &Resolution, diags: &mut Vec<Diagnostic>) {
-    let mut seen: HashSet<(usize, usize, String)> = HashSet::new();
-    let mut report = |diags: &mut Vec<Diagnostic>,
-                      at: Loc,
-                      what: &str,
-                      s: SourceId,
-                      c: ColumnId,
-                      masker: RuleRef,
-                      key: (usize, usize)| {
+pub(super) fn dichotomy(
+    model: &Model,
+    res: &Resolution,
+    s: SourceId,
+    rules: &[RuleId],
+    row_rules: &[usize],
+    leaks: &mut Vec<(LeakKey, Diagnostic)>,
+) {
+    let mut report = |at: Loc, what: &str, c: ColumnId, masker: RuleRef, key: (u8, Loc)| {
         let col = &model.sources[s].columns[c];
-        if !seen.insert((key.0, key.1, col.name.clone())) {
-            return;
-        }
         let masker_name = crate::conflicts::rule_name(model, masker);
         let column = format!("{}.{}", model.sources[s].name, col.name);
         let masker_loc = crate::conflicts::authored(model, masker);
-        diags.push(Diagnostic::leak_by_dichotomy(
-            at,
-            what,
-            &column,
-            &masker_name,
-            masker_loc,
-        ));
+        let d = Diagnostic::leak_by_dichotomy(at, what, &column, &masker_name, masker_loc);
+        leaks.push(((key.0, key.1, col.name.clone()), d));
     };
-    for (id, rule) in model.mask_rules.iter().enumerate() {
+    for &id in rules {
+        let rule = &model.mask_rules[id];
         if rule.staged {
             continue;
         }
         let Some(w) = &rule.where_ else { continue };
-        let sources: Vec<SourceId> = {
-            let mut v: Vec<SourceId> = rule.matches.iter().map(|m| m.source).collect();
-            v.dedup();
-            v
-        };
-        for s in sources {
-            for (c, span) in reads(model, w, s) {
-                if rule.matches.iter().any(|m| m.source == s && m.column == c) {
-                    continue; // reading the masked column itself decides nothing new
+        for (c, span) in reads(model, w, s) {
+            if rule.matches.iter().any(|m| m.source == s && m.column == c) {
+                continue; // reading the masked column itself decides nothing new
+            }
+            if let Some(masker) = masked_for_audience(model, res, s, c, None) {
+                if masker == RuleRef::Mask(id) {
+                    continue;
                 }
-                if let Some(masker) = masked_for_audience(model, res, s, c, None) {
-                    if masker == RuleRef::Mask(id) {
-                        continue;
-                    }
-                    report(
-                        diags,
-                        Loc::new(rule.loc.file, span),
-                        "`where`",
-                        s,
-                        c,
-                        masker,
-                        (0, id),
-                    );
-                }
+                let at = Loc::new(rule.loc.file, span);
+                report(at, "`where`", c, masker, (0, rule.loc));
             }
         }
     }
-    for (id, rule) in model.row_rules.iter().enumerate() {
+    for &id in row_rules {
+        let rule = &model.row_rules[id];
         if rule.staged {
             continue;
         }
@@ -163,25 +145,15 @@ pub fn dichotomy(model: &Model, res: &Resolution, diags: &mut Vec<Diagnostic>) {
         if let RowAudience::Who(_, Some(RowFilter::Where(e))) = &rule.audience {
             filters.push(e);
         }
-        let scope = &model.policies[rule.policy].scope;
         let readers = match &rule.audience {
             RowAudience::Who(cond, _) => Some(cond),
             _ => None,
         };
         for e in filters {
-            for &s in &scope.sources {
-                for (c, span) in reads(model, e, s) {
-                    if let Some(masker) = masked_for_audience(model, res, s, c, readers) {
-                        report(
-                            diags,
-                            Loc::new(rule.loc.file, span),
-                            "row filter",
-                            s,
-                            c,
-                            masker,
-                            (1, id),
-                        );
-                    }
+            for (c, span) in reads(model, e, s) {
+                if let Some(masker) = masked_for_audience(model, res, s, c, readers) {
+                    let at = Loc::new(rule.loc.file, span);
+                    report(at, "row filter", c, masker, (1, rule.loc));
                 }
             }
         }

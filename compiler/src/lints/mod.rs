@@ -1,32 +1,44 @@
 //! Warnings that need the whole resolved policy set: sensitive columns left uncovered, policies
 //! that never take effect, masked keys, and conditions that leak what they read.
 
+mod findings;
 mod leaks;
 
-use crate::conflicts::{has_where, rule_name, why_beats, Candidate, Resolution, RuleRef};
-use crate::diagnostics::Diagnostic;
-use crate::model::{MaskBody, Model};
+pub use findings::Findings;
 
+use crate::conflicts::{has_where, Candidate, Resolution, RuleRef};
+use crate::diagnostics::Diagnostic;
+use crate::model::{MaskBody, Model, RuleId, SourceId};
+use findings::Fate;
+
+/// Runs every lint on the whole set.
 pub fn run(model: &Model, res: &Resolution, diags: &mut Vec<Diagnostic>) {
-    sensitive_uncovered(model, res, diags);
-    never_takes_effect(model, res, diags);
-    masked_keys(model, res, diags);
-    leaks::dichotomy(model, res, diags);
-    detokenize_targets(model, diags);
+    Findings::find_after(model, res, None).report(model, diags);
 }
 
-/// `allow detokenize column S.c` needs a rule that tokenizes `S.c`.
+/// `allow detokenize column S.c` needs a rule that tokenizes `S.c`: the grants on source `s`,
+/// against the mask rules matching a column of it (`rules`, staged ones included).
 #[expect(
     clippy::indexing_slicing,
     reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
 )]
-fn detokenize_targets(model: &Model, diags: &mut Vec<Diagnostic>) {
+fn detokenize_targets(
+    model: &Model,
+    s: SourceId,
+    grants: &[usize],
+    rules: &[RuleId],
+    diags: &mut Vec<Diagnostic>,
+) {
     use crate::model::GrantKind;
-    for g in &model.grants {
+    for &g in grants {
+        let g = &model.grants[g];
         let GrantKind::Detokenize { source, column } = g.kind else {
             continue;
         };
-        let reversible = model.mask_rules.iter().any(|r| {
+        if source != s {
+            continue;
+        }
+        let reversible = rules.iter().map(|&id| &model.mask_rules[id]).any(|r| {
             r.matches
                 .iter()
                 .any(|m| m.source == source && m.column == column)
@@ -62,12 +74,13 @@ pub fn reachable(model: &Model, list: &[Candidate], index: usize) -> bool {
     clippy::indexing_slicing,
     reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
 )]
-fn sensitive_uncovered(model: &Model, res: &Resolution, diags: &mut Vec<Diagnostic>) {
+fn sensitive_uncovered(model: &Model, res: &Resolution, s: SourceId, diags: &mut Vec<Diagnostic>) {
     if model.unread_rules {
         // The rule that covers a column may be the one that could not be read.
         return;
     }
-    for (s, src) in model.sources.iter().enumerate() {
+    {
+        let src = &model.sources[s];
         for (c, col) in src.columns.iter().enumerate() {
             let Some(sensitive) = col
                 .tags
@@ -114,55 +127,39 @@ fn sensitive_uncovered(model: &Model, res: &Resolution, diags: &mut Vec<Diagnost
     clippy::indexing_slicing,
     reason = "model ids index the model's own tables, which the resolver fills before handing out an id; list positions are found in (or enumerated over) the same list, a resolved candidate holds at least one rule, a `who` body at least two clauses where both are read, and a column path at least two segments once it is known not to be a bare name"
 )]
-fn never_takes_effect(model: &Model, res: &Resolution, diags: &mut Vec<Diagnostic>) {
-    // For each rule: is it reachable on some column, and else who beats it first.
-    let mut reached = vec![false; model.mask_rules.len()];
-    let mut beaten_by: Vec<Option<(Candidate, Candidate)>> = vec![None; model.mask_rules.len()];
-    for (s, src) in model.sources.iter().enumerate() {
-        for c in 0..src.columns.len() {
-            let list = res.candidates(s, c);
-            for (i, cand) in list.iter().enumerate() {
-                let ok = reachable(model, list, i);
-                for &r in &cand.rules {
-                    if let RuleRef::Mask(id) = r {
-                        if ok {
-                            reached[id] = true;
-                        } else if beaten_by[id].is_none() {
-                            let winner = list[..i]
-                                .iter()
-                                .find(|w| w.rules.iter().all(|&x| !has_where(model, x)))
-                                .cloned();
-                            if let Some(w) = winner {
-                                beaten_by[id] = Some((w, cand.clone()));
-                            }
+fn never_takes_effect(model: &Model, res: &Resolution, s: SourceId, fates: &mut Vec<Fate>) {
+    // For each rule: is it reachable on some column of `s`, and else who beats it first.
+    let mut at: std::collections::HashMap<RuleId, usize> = std::collections::HashMap::new();
+    let columns = model.sources.get(s).map_or(0, |src| src.columns.len());
+    for c in 0..columns {
+        let list = res.candidates(s, c);
+        for (i, cand) in list.iter().enumerate() {
+            let ok = reachable(model, list, i);
+            for &r in &cand.rules {
+                if let RuleRef::Mask(id) = r {
+                    let k = *at.entry(id).or_insert_with(|| {
+                        fates.push(Fate {
+                            rule: id,
+                            reached: false,
+                            beaten: None,
+                        });
+                        fates.len() - 1
+                    });
+                    let fate = &mut fates[k];
+                    if ok {
+                        fate.reached = true;
+                    } else if fate.beaten.is_none() {
+                        let winner = list[..i]
+                            .iter()
+                            .find(|w| w.rules.iter().all(|&x| !has_where(model, x)))
+                            .cloned();
+                        if let Some(w) = winner {
+                            fate.beaten = Some((w, cand.clone()));
                         }
                     }
                 }
             }
         }
-    }
-    for (id, rule) in model.mask_rules.iter().enumerate() {
-        if rule.staged || rule.matches.is_empty() || reached[id] {
-            continue;
-        }
-        let policy = model.policy_of(id);
-        let winner = beaten_by[id].as_ref().map(|(winner, loser)| {
-            let w = winner.rules[0];
-            let why = why_beats(model, winner, loser);
-            (
-                rule_name(model, w),
-                crate::conflicts::authored(model, w),
-                why,
-            )
-        });
-        diags.push(Diagnostic::policy_always_loses(
-            rule.target_loc,
-            &policy.name,
-            rule.matches.len(),
-            winner
-                .as_ref()
-                .map(|(name, loc, why)| (name.as_str(), *loc, why.as_str())),
-        ));
     }
 }
 
@@ -170,9 +167,10 @@ fn never_takes_effect(model: &Model, res: &Resolution, diags: &mut Vec<Diagnosti
     clippy::indexing_slicing,
     reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
 )]
-fn masked_keys(model: &Model, res: &Resolution, diags: &mut Vec<Diagnostic>) {
-    for (s, src) in model.sources.iter().enumerate() {
-        let Some(k) = src.key else { continue };
+fn masked_keys(model: &Model, res: &Resolution, s: SourceId, diags: &mut Vec<Diagnostic>) {
+    {
+        let src = &model.sources[s];
+        let Some(k) = src.key else { return };
         let list = res.candidates(s, k);
         for (i, cand) in list.iter().enumerate() {
             if !reachable(model, list, i) {

@@ -15,6 +15,7 @@ pub use types::Ty;
 use crate::source_map::Loc;
 use pol_grammar::ast::BinOp;
 pub use pol_grammar::duration::DurationValue;
+use std::sync::Arc;
 
 /// Index of a source in [`Model::sources`].
 pub type SourceId = usize;
@@ -32,7 +33,9 @@ pub struct Model {
     pub subject: Vec<SubjectField>,
     /// Masking levels, highest first.
     pub levels: Vec<Level>,
-    pub sources: Vec<Source>,
+    /// Shared: a copy of the model (the language server keeps the declarations' model between
+    /// analyses) copies no source; change them through [`Model::sources_mut`].
+    pub sources: Arc<Vec<Source>>,
     pub policies: Vec<Policy>,
     pub mask_rules: Vec<MaskRule>,
     pub row_rules: Vec<RowRule>,
@@ -54,7 +57,7 @@ pub struct Model {
     pub unread_rules: bool,
     /// Source names to ids, kept by [`Model::add_source`] (a policy set has thousands of sources
     /// and every scope and test names one).
-    source_index: std::collections::HashMap<String, SourceId>,
+    source_index: Arc<std::collections::HashMap<String, SourceId>>,
 }
 
 impl Model {
@@ -73,9 +76,16 @@ impl Model {
     /// Declares a source; the first declaration of a name is the one [`Model::source`] finds.
     pub fn add_source(&mut self, source: Source) -> SourceId {
         let id = self.sources.len();
-        self.source_index.entry(source.name.clone()).or_insert(id);
-        self.sources.push(source);
+        Arc::make_mut(&mut self.source_index)
+            .entry(source.name.clone())
+            .or_insert(id);
+        self.sources_mut().push(source);
         id
+    }
+
+    /// The sources, to change (copied first if a copy of the model shares them).
+    pub fn sources_mut(&mut self) -> &mut Vec<Source> {
+        Arc::make_mut(&mut self.sources)
     }
 
     /// A lookup table by name.

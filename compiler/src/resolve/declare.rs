@@ -587,7 +587,7 @@ impl Checker<'_> {
                                     }),
                                 };
                                 if let Some(technique) = technique {
-                                    self.model.sources[sid].columns[cid].accessible =
+                                    self.model.sources_mut()[sid].columns[cid].accessible =
                                         Some(Box::new(Accessible {
                                             cond,
                                             technique,
@@ -604,7 +604,8 @@ impl Checker<'_> {
                                     ),
                                 );
                                 let cond = self.condition(cond, &mut ctx);
-                                self.model.sources[sid].columns[cid].visible = Some(Box::new(cond));
+                                self.model.sources_mut()[sid].columns[cid].visible =
+                                    Some(Box::new(cond));
                             }
                             _ => {}
                         }
@@ -728,7 +729,7 @@ impl Checker<'_> {
         reads.dedup();
         if let Some(cid) = src.column(&frame.name) {
             let ty = c.ty.clone();
-            let column = &mut self.model.sources[sid].columns[cid];
+            let column = &mut self.model.sources_mut()[sid].columns[cid];
             column.ty = ty;
             column.derived = Some(Box::new(Derived { expr: c, reads }));
         }

@@ -113,7 +113,7 @@ impl Checker<'_> {
             return;
         }
         let parent_name = p.name.clone();
-        let Some(child) = self.model.sources.get_mut(sid) else {
+        let Some(child) = self.model.sources_mut().get_mut(sid) else {
             return;
         };
         if let Some(first) = child.link_to(pid).map(|l| l.loc) {
@@ -178,7 +178,7 @@ impl Checker<'_> {
                             }
                             let d = Diagnostic::link_cycle(loc, &path);
                             self.diags.push(d);
-                            if let Some(src) = self.model.sources.get_mut(s) {
+                            if let Some(src) = self.model.sources_mut().get_mut(s) {
                                 src.links.retain(|l| l.loc != loc);
                             }
                             if let Some(top) = stack.last_mut() {

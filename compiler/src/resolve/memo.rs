@@ -24,9 +24,17 @@ use std::sync::Arc;
 #[derive(Clone, Default)]
 pub struct Memo {
     /// The model and diagnostics once every declaration is checked (before any policy).
-    pub(super) declared: Option<Arc<(Model, Vec<Diagnostic>)>>,
+    pub(super) declared: Option<Arc<Declared>>,
     /// Each file's policies, in file order.
     pub(super) segments: Vec<Arc<Segment>>,
+}
+
+/// What checking every declaration gives: the model (its sources shared, see
+/// [`Model::sources`]), the diagnostics and the checker's lookups over the sources.
+pub(super) struct Declared {
+    pub model: Model,
+    pub diags: Vec<Diagnostic>,
+    pub index: Arc<super::Index>,
 }
 
 /// The earlier resolution an incremental one reuses: its trees and its memo.
@@ -78,7 +86,7 @@ impl Previous<'_> {
     }
 
     /// The declarations' model and diagnostics of then, if no file's declarations changed.
-    pub(super) fn declared(&self, asts: &[SourceFile]) -> Option<Arc<(Model, Vec<Diagnostic>)>> {
+    pub(super) fn declared(&self, asts: &[SourceFile]) -> Option<Arc<Declared>> {
         let declared = self.memo.declared.clone()?;
         if asts.len() != self.asts.len() || self.same.len() != asts.len() {
             return None;
@@ -119,6 +127,85 @@ impl Segment {
         model.grants.extend(shift.all(&self.grants));
         model.k_anonymity.extend(shift.all(&self.k_anonymity));
         diags.extend(self.diags.iter().cloned());
+    }
+}
+
+/// How the policies of a resolution changed since an earlier one that had the same
+/// declarations ([`Memo::changes_since`]): what conflict resolution, the lints and the name
+/// index may keep.
+#[derive(Clone, Debug)]
+pub struct Changes {
+    /// For each mask rule of then: its id now (`None`: its file's policies were checked again).
+    rule_ids: Vec<Option<usize>>,
+    /// For each source: whether a policy of a file checked again, in its old or new version,
+    /// can meet it (a rule matching a column of it, a scope covering it, a grant on it).
+    pub touched: Vec<bool>,
+    /// For each file: whether its policies are those of then (the very segment reused).
+    pub kept_files: Vec<bool>,
+}
+
+impl Changes {
+    /// The id now of mask rule `old` of then, when its file's policies were kept.
+    pub fn rule_id(&self, old: usize) -> Option<usize> {
+        self.rule_ids.get(old).copied().flatten()
+    }
+}
+
+impl Memo {
+    /// How this resolution's policies differ from `previous`'s, when both resolved the same
+    /// files and this one reused its declarations (else `None`: nothing can be kept).
+    pub fn changes_since(&self, previous: &Memo) -> Option<Changes> {
+        let (Some(now), Some(then)) = (&self.declared, &previous.declared) else {
+            return None;
+        };
+        if !Arc::ptr_eq(now, then) || self.segments.len() != previous.segments.len() {
+            return None;
+        }
+        let mut changes = Changes {
+            rule_ids: Vec::new(),
+            touched: vec![false; now.model.sources.len()],
+            kept_files: Vec::with_capacity(self.segments.len()),
+        };
+        let mut start = 0usize;
+        for (new, old) in self.segments.iter().zip(&previous.segments) {
+            let kept = Arc::ptr_eq(new, old);
+            changes.kept_files.push(kept);
+            if kept {
+                changes
+                    .rule_ids
+                    .extend((0..old.mask_rules.len()).map(|k| Some(start + k)));
+            } else {
+                changes
+                    .rule_ids
+                    .extend(std::iter::repeat_n(None, old.mask_rules.len()));
+                old.touch(&mut changes.touched);
+                new.touch(&mut changes.touched);
+            }
+            start += new.mask_rules.len();
+        }
+        Some(changes)
+    }
+}
+
+impl Segment {
+    /// Marks the sources this segment's policies can meet.
+    fn touch(&self, touched: &mut [bool]) {
+        let mut mark = |s: usize| {
+            if let Some(t) = touched.get_mut(s) {
+                *t = true;
+            }
+        };
+        for r in &self.mask_rules {
+            r.matches.iter().for_each(|m| mark(m.source));
+        }
+        for p in &self.policies {
+            p.scope.sources.iter().for_each(|&s| mark(s));
+        }
+        for g in &self.grants {
+            if let crate::model::GrantKind::Detokenize { source, .. } = g.kind {
+                mark(source);
+            }
+        }
     }
 }
 

@@ -62,7 +62,8 @@ pub struct Checker<'a> {
     pub asts: &'a [SourceFile],
     pub model: Model,
     pub diags: Vec<Diagnostic>,
-    pub index: Index,
+    /// Shared with the memo of an incremental resolution (built once per declarations).
+    pub index: Arc<Index>,
 }
 
 /// Resolves and type-checks parsed files; returns the model and every diagnostic. Keeps no
@@ -96,16 +97,15 @@ fn resolve_with(
         asts,
         model: Model::default(),
         diags: Vec::new(),
-        index: Index::default(),
+        index: Arc::default(),
     };
     // A file's policies are reused only when the declarations they were checked against are.
     let mut previous = previous;
     let declared = match previous.and_then(|p| p.declared(asts)) {
         Some(kept) => {
-            let (model, diags) = &*kept;
-            c.model = model.clone();
-            c.diags = diags.clone();
-            c.build_index();
+            c.model = kept.model.clone();
+            c.diags = kept.diags.clone();
+            c.index = kept.index.clone();
             kept
         }
         None => {
@@ -123,7 +123,11 @@ fn resolve_with(
                 c.check_rest();
                 return (c.model, c.diags, Memo::default());
             }
-            Arc::new((c.model.clone(), c.diags.clone()))
+            Arc::new(memo::Declared {
+                model: c.model.clone(),
+                diags: c.diags.clone(),
+                index: c.index.clone(),
+            })
         }
     };
     c.model.unread_rules = asts.iter().any(has_unread_rules);
@@ -233,7 +237,7 @@ fn type_classes(model: &Model, holders: &[(SourceId, usize)]) -> Option<TypeClas
 
 impl Checker<'_> {
     fn build_index(&mut self) {
-        self.index = Index::build(&self.model);
+        self.index = Arc::new(Index::build(&self.model));
     }
 
     /// Resolves a tag path, reporting it if undeclared.

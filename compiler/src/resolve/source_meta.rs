@@ -76,7 +76,7 @@ impl Checker<'_> {
     pub(super) fn check_meta_types(&mut self) {
         let mut first: HashMap<&str, (&'static str, Loc)> = HashMap::new();
         let mut diags = Vec::new();
-        for source in &self.model.sources {
+        for source in self.model.sources.iter() {
             for m in &source.meta {
                 let ty = const_type(&m.value);
                 match first.get(m.key.as_str()) {

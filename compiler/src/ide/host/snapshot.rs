@@ -84,8 +84,17 @@ impl SetAnalysis {
         let mut versions = Vec::with_capacity(files.len());
         let mut ids = HashMap::new();
         let mut texts = Vec::with_capacity(files.len());
-        for (key, entry) in files {
-            let id = map.add(key.name(), entry.text.as_str());
+        for (i, (key, entry)) in files.into_iter().enumerate() {
+            // A file with the very text analysed then keeps its text and line index.
+            let kept = same
+                .as_ref()
+                .filter(|(_, same)| same.get(i).copied().unwrap_or(false))
+                .and_then(|(p, _)| p.ide.files().shared(FileId(i as u32)))
+                .filter(|f| f.name == key.name());
+            let id = match kept {
+                Some(file) => map.add_shared(file),
+                None => map.add(key.name(), entry.text.as_str()),
+            };
             asts.push(SourceFile::clone(&entry.parsed()));
             ids.insert(key.clone(), id);
             keys.push(key.clone());
@@ -152,6 +161,8 @@ struct Inner {
     /// An analysed earlier snapshot whose set analyses this one may reuse; let go once this one
     /// is analysed (so that snapshots do not chain).
     previous: Mutex<Option<Analysis>>,
+    /// The thread freeing that earlier analysis (see [`Analysis::settle`]).
+    freeing: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 /// An immutable analysis of one state of the workspace: cheap to clone, `Send` and `Sync`. The
@@ -173,6 +184,7 @@ impl Analysis {
             folders,
             sets: OnceLock::new(),
             previous: Mutex::new(previous.and_then(Analysis::newest_analysed)),
+            freeing: Mutex::new(None),
         }))
     }
 
@@ -203,6 +215,20 @@ impl Analysis {
         sets.sets.get(*sets.by_file.get(first)?).cloned()
     }
 
+    /// Waits until the earlier analysis this one reused is freed (it is freed on a thread of its
+    /// own, off the analysis: before giving memory back to the system, wait for it).
+    pub fn settle(&self) {
+        let freeing = self
+            .0
+            .freeing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(thread) = freeing {
+            let _ = thread.join();
+        }
+    }
+
     /// The host's generation this snapshot was taken at.
     pub fn generation(&self) -> u64 {
         self.0.generation
@@ -215,11 +241,6 @@ impl Analysis {
 
     fn analysed(&self) -> &Sets {
         self.0.sets.get_or_init(|| {
-            let mut out = Sets {
-                sets: Vec::new(),
-                by_file: HashMap::new(),
-                bad_manifests: Vec::new(),
-            };
             let previous = self
                 .0
                 .previous
@@ -227,11 +248,41 @@ impl Analysis {
                 .unwrap_or_else(PoisonError::into_inner)
                 .take();
             let files: Vec<&(FileKey, Entry)> = self.0.files.iter().collect();
-            for (set, files) in sets::group(files, |(k, _)| k, &self.0.folders) {
+            let out = Analysis::analyse_sets(files, &self.0.folders, previous.as_ref());
+            // The earlier analysis is let go on another thread: freeing a large set's trees and
+            // model took a quarter of an incremental analysis.
+            if let Some(previous) = previous {
+                let freeing = std::thread::Builder::new()
+                    .name("pol-free".into())
+                    .spawn(move || drop(previous))
+                    .ok();
+                *self
+                    .0
+                    .freeing
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = freeing;
+            }
+            out
+        })
+    }
+
+    /// Analyses the sets of `files`, reusing `previous`'s analyses where it can.
+    fn analyse_sets(
+        files: Vec<&(FileKey, Entry)>,
+        folders: &[PathBuf],
+        previous: Option<&Analysis>,
+    ) -> Sets {
+        let mut out = Sets {
+            sets: Vec::new(),
+            by_file: HashMap::new(),
+            bad_manifests: Vec::new(),
+        };
+        {
+            for (set, files) in sets::group(files, |(k, _)| k, folders) {
                 if let Some(bad) = sets::bad_manifest(&set) {
                     out.bad_manifests.push(bad);
                 }
-                let analysis = match Analysis::earlier(previous.as_ref(), &files) {
+                let analysis = match Analysis::earlier(previous, &files) {
                     Some(kept) if kept.is_of(&files) => kept,
                     earlier => Arc::new(SetAnalysis::analyse(files, earlier.as_deref())),
                 };
@@ -242,7 +293,7 @@ impl Analysis {
                 out.sets.push(analysis);
             }
             out
-        })
+        }
     }
 
     /// The analysis of each policy set.

@@ -614,3 +614,262 @@ proptest::proptest! {
         }
     }
 }
+
+/// The files of the generated workspace of [`generated_workspace_edits_equal_analysis_from_scratch`]:
+/// the declarations, `sources` files of one source and its policies each, and a file of policies
+/// over every source.
+fn generated_workspace(sources: usize) -> Vec<(FileKey, String)> {
+    let mut files = vec![(
+        FileKey::Path(PathBuf::from("/pol-ws-gen/decls.pol")),
+        "tag PII sensitive;\ntag PII.Email;\ntag PII.Phone;\ntag Region;\nsubject { team: text }\n"
+            .to_string(),
+    )];
+    for i in 0..sources {
+        let text = format!(
+            "source s{i} {{\n  id: int key,\n  email: text tagged PII.Email,\n  phone: text tagged PII.Phone,\n  region: text tagged Region,\n  card: text tagged PII,\n}}\n\
+             policy p{i}_email {{\n  mask column s{i}.email using hash for everyone except user.team == \"support\"\n}}\n\
+             policy p{i}_phone on source s{i} {{\n  mask columns tagged PII.Phone where row.region == \"eu\" using redact for everyone\n}}\n"
+        );
+        files.push((
+            FileKey::Path(PathBuf::from(format!("/pol-ws-gen/s{i}.pol"))),
+            text,
+        ));
+    }
+    files.push((
+        FileKey::Path(PathBuf::from("/pol-ws-gen/zz_global.pol")),
+        "policy hide_pii {\n  mask columns tagged PII using null for everyone\n}\n".to_string(),
+    ));
+    files
+}
+
+/// A policy the generated-workspace test inserts, over source `s{k}`, named `name`: each makes
+/// (or, removed, takes away) a finding of some lint or checker stage.
+fn generated_policy(kind: usize, name: &str, k: usize) -> String {
+    let body = match kind % 10 {
+        0 => "mask columns tagged PII using null for everyone".to_string(),
+        1 => format!("mask column s{k}.region using null for everyone"),
+        2 => format!("mask column s{k}.id using null for everyone"),
+        3 => {
+            return format!(
+                "policy {name} on source s{k} {{\n  only show rows where row.card == \"x\" for everyone\n}}\n"
+            )
+        }
+        4 => format!("allow detokenize column s{k}.card for everyone who user.team == \"ops\""),
+        5 => format!("mask column s{k}.card using tokenize for everyone"),
+        6 => "mask columns tagged PII.Email using hash for everyone".to_string(),
+        7 => format!("mask columns tagged NoSuchTag{k} using null for everyone"),
+        8 => format!("mask column s{k}.phone where row.card == \"1\" using redact for everyone"),
+        _ => {
+            return format!(
+                "policy {name} staged {{\n  mask column s{k}.email using null for everyone\n}}\n"
+            )
+        }
+    };
+    format!("policy {name} {{\n  {body}\n}}\n")
+}
+
+/// An edit of the generated workspace.
+#[derive(Clone, Debug)]
+enum GenEdit {
+    /// A policy of kind `kind` over source `source` inserted before the `at`-th line of file
+    /// `file` that starts a declaration (or at the end); `name` picks a new name or an existing one.
+    InsertPolicy {
+        file: usize,
+        at: usize,
+        kind: usize,
+        source: usize,
+        name: usize,
+    },
+    /// The `which`-th policy of file `file` deleted.
+    DeletePolicy { file: usize, which: usize },
+    /// A column of a source renamed (a declaration changes; the rules naming it break).
+    RenameColumn { file: usize, column: usize },
+    /// An unclosed brace inserted at a line start of a file (the syntax breaks), or, when the
+    /// file has one, taken away again.
+    BreakOrFix { file: usize, line: usize },
+}
+
+fn gen_edit() -> impl proptest::strategy::Strategy<Value = GenEdit> {
+    use proptest::prelude::*;
+    prop_oneof![
+        4 => (any::<usize>(), any::<usize>(), any::<usize>(), any::<usize>(), any::<usize>())
+            .prop_map(|(file, at, kind, source, name)| GenEdit::InsertPolicy { file, at, kind, source, name }),
+        3 => (any::<usize>(), any::<usize>())
+            .prop_map(|(file, which)| GenEdit::DeletePolicy { file, which }),
+        1 => (any::<usize>(), any::<usize>())
+            .prop_map(|(file, column)| GenEdit::RenameColumn { file, column }),
+        1 => (any::<usize>(), any::<usize>())
+            .prop_map(|(file, line)| GenEdit::BreakOrFix { file, line }),
+    ]
+}
+
+/// Applies a generated edit (the `n`-th) to the texts; returns the file changed.
+fn apply_gen_edit(files: &mut [(FileKey, String)], e: &GenEdit, n: usize, sources: usize) -> usize {
+    const BROKEN: &str = "policy broken_here {\n";
+    let pick = |file: usize| file % files.len();
+    match *e {
+        GenEdit::InsertPolicy {
+            file,
+            at,
+            kind,
+            source,
+            name,
+        } => {
+            let i = pick(file);
+            let name = match name % 4 {
+                0 => format!("p{}_email", name % sources.max(1)),
+                _ => format!("ins{n}"),
+            };
+            let policy = generated_policy(kind, &name, source % sources.max(1));
+            let text = &mut files[i].1;
+            let starts: Vec<usize> = line_starts(text)
+                .into_iter()
+                .filter(|&s| text[s..].starts_with("policy") || text[s..].starts_with("source"))
+                .collect();
+            let offset = starts
+                .get(at % (starts.len() + 1))
+                .copied()
+                .unwrap_or(text.len());
+            text.insert_str(offset, &policy);
+            i
+        }
+        GenEdit::DeletePolicy { file, which } => {
+            let i = pick(file);
+            let text = &mut files[i].1;
+            let starts: Vec<usize> = text.match_indices("policy ").map(|(s, _)| s).collect();
+            if let Some(&a) = starts.get(which % starts.len().max(1)) {
+                let b = text[a..].find("\n}\n").map_or(text.len(), |k| a + k + 3);
+                text.replace_range(a..b, "");
+            }
+            i
+        }
+        GenEdit::RenameColumn { file, column } => {
+            let i = pick(file);
+            let text = &mut files[i].1;
+            let names = ["email:", "phone:", "region:", "card:", "id:"];
+            let col = names[column % names.len()];
+            if let Some(at) = text.find(&format!("  {col}")) {
+                text.insert(at + 2, 'x');
+            }
+            i
+        }
+        GenEdit::BreakOrFix { file, line } => {
+            let i = pick(file);
+            let text = &mut files[i].1;
+            if let Some(at) = text.find(BROKEN) {
+                text.replace_range(at..at + BROKEN.len(), "");
+            } else {
+                let starts = line_starts(text);
+                let at = starts
+                    .get(line % (starts.len() + 1))
+                    .copied()
+                    .unwrap_or(text.len());
+                text.insert_str(at, BROKEN);
+            }
+            i
+        }
+    }
+}
+
+/// Every diagnostic of every file of the one set of an analysis, by file.
+fn set_diagnostics(analysis: &Analysis, files: &[(FileKey, String)]) -> Vec<String> {
+    files
+        .iter()
+        .flat_map(|(key, _)| {
+            analysis
+                .diagnostics(key)
+                .into_iter()
+                .map(move |d| format!("{}: {d:?}", key.name()))
+        })
+        .collect()
+}
+
+/// The same files checked from scratch by [`Ide::from_parsed`], diagnostics by file.
+fn from_scratch_diagnostics(files: &[(FileKey, String)]) -> Vec<String> {
+    let mut map = crate::source_map::SourceMap::new();
+    let mut asts = Vec::new();
+    for (key, text) in files {
+        map.add(key.name(), text);
+        asts.push(pol_grammar::parse_file(text));
+    }
+    let ide = crate::ide::Ide::from_parsed(map, asts);
+    let mut out = Vec::new();
+    for (i, (key, _)) in files.iter().enumerate() {
+        for d in ide.file_diagnostics(crate::source_map::FileId(i as u32)) {
+            out.push(format!("{}: {d:?}", key.name()));
+        }
+    }
+    out
+}
+
+/// The generated workspace checks without errors, and the kinds of inserted policies make the
+/// findings the property test below relies on (so that it compares something).
+#[test]
+fn generated_workspace_is_valid_and_its_policies_make_findings() {
+    let mut files = generated_workspace(2);
+    let base = from_scratch_diagnostics(&files);
+    assert!(base.iter().all(|d| !d.contains("Syntax")), "{base:#?}");
+    let last = files.len() - 1;
+    // All kinds but the tokenizing rule (5), which would make the detokenize grant (4) sound.
+    for kind in [0, 1, 2, 3, 4, 6, 7, 8, 9] {
+        files[last]
+            .1
+            .push_str(&generated_policy(kind, &format!("k{kind}"), 1));
+    }
+    let found = from_scratch_diagnostics(&files).join("\n");
+    assert!(!found.contains("Syntax"), "{found}");
+    for code in [
+        "MaskedKey",
+        "LeakByDichotomy",
+        "BadGrant",
+        "PolicyAlwaysLoses",
+    ] {
+        assert!(found.contains(code), "no {code} in {found}");
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// On a generated workspace (a declarations file, a file per source with its policies, a
+    /// file of policies over every source), after every edit of a random sequence (a policy of
+    /// some kind inserted, a policy deleted, a column renamed, the syntax broken and fixed), the
+    /// host's diagnostics of every file equal `Ide::from_parsed`'s on the same texts from
+    /// scratch, and its hovers a fresh host's. Inserted policies make and remove findings of
+    /// every lint (uncovered, always loses, masked key, leaks, nothing to detokenize) on one
+    /// source or all, and shift the rule ids of the files after theirs.
+    #[test]
+    fn generated_workspace_edits_equal_analysis_from_scratch(
+        sources in 2usize..5,
+        edits in proptest::collection::vec(gen_edit(), 1..14)
+    ) {
+        let mut files = generated_workspace(sources);
+        let mut host = AnalysisHost::new();
+        host.apply_change(Change::Folders(vec![PathBuf::from("/pol-ws-gen")]));
+        for (key, text) in &files {
+            host.apply_change(Change::Open { file: key.clone(), text: text.clone(), version: 1 });
+        }
+        proptest::prop_assert_eq!(
+            set_diagnostics(&host.snapshot(), &files),
+            from_scratch_diagnostics(&files)
+        );
+        for (n, e) in edits.iter().enumerate() {
+            let i = apply_gen_edit(&mut files, e, n, sources);
+            let change = TextChange { range: None, text: files[i].1.clone() };
+            host.apply_change(edit(&files[i].0, vec![change], n as i32 + 2));
+            let snapshot = host.snapshot();
+            proptest::prop_assert_eq!(
+                set_diagnostics(&snapshot, &files),
+                from_scratch_diagnostics(&files)
+            );
+            if n % 4 == 3 {
+                let mut fresh = AnalysisHost::new();
+                fresh.apply_change(Change::Folders(vec![PathBuf::from("/pol-ws-gen")]));
+                for (key, text) in &files {
+                    fresh.apply_change(Change::Open { file: key.clone(), text: text.clone(), version: 1 });
+                }
+                proptest::prop_assert_eq!(answers(&snapshot, &files), answers(&fresh.snapshot(), &files));
+            }
+        }
+    }
+}
