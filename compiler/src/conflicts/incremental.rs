@@ -54,28 +54,37 @@ fn renumbered(
     columns: &Arc<Vec<Vec<Candidate>>>,
     changes: &Changes,
 ) -> Option<Arc<Vec<Vec<Candidate>>>> {
-    let moved = |r: &RuleRef| match *r {
-        RuleRef::Mask(id) => changes.rule_id(id).map(|new| new != id),
-        RuleRef::Accessible(..) => Some(false),
-    };
     let mut any = false;
-    for list in columns.iter() {
-        for cand in list {
-            for r in &cand.rules {
-                any |= moved(r)?;
-            }
-        }
+    for cand in columns.iter().flatten() {
+        any |= moved(cand, changes)?;
     }
     if !any {
         return Some(columns.clone());
     }
     let mut out: Vec<Vec<Candidate>> = columns.as_ref().clone();
     for cand in out.iter_mut().flatten() {
-        for r in cand.rules.iter_mut() {
-            if let RuleRef::Mask(id) = r {
-                *id = changes.rule_id(*id)?;
-            }
-        }
+        renumber(cand, changes)?;
     }
     Some(Arc::new(out))
+}
+
+/// Whether a rule of candidate `c` has another id now; `None` when one is no longer there.
+pub(crate) fn moved(c: &Candidate, changes: &Changes) -> Option<bool> {
+    let mut any = false;
+    for r in &c.rules {
+        if let RuleRef::Mask(id) = *r {
+            any |= changes.rule_id(id)? != id;
+        }
+    }
+    Some(any)
+}
+
+/// Gives the rules of candidate `c` their ids now; `None` when one is no longer there.
+pub(crate) fn renumber(c: &mut Candidate, changes: &Changes) -> Option<()> {
+    for r in c.rules.iter_mut() {
+        if let RuleRef::Mask(id) = r {
+            *id = changes.rule_id(*id)?;
+        }
+    }
+    Some(())
 }

@@ -7,7 +7,8 @@
 //! reachable on no column reported once. Invariant: equal to a run from scratch.
 
 use super::{detokenize_targets, leaks, masked_keys, never_takes_effect, sensitive_uncovered};
-use crate::conflicts::{rule_name, rules_by_source, why_beats, Candidate, Resolution, RuleRef};
+use crate::conflicts::incremental::{moved, renumber};
+use crate::conflicts::{rule_name, rules_by_source, why_beats, Candidate, Resolution};
 use crate::diagnostics::Diagnostic;
 use crate::model::{Model, RuleId, SourceId};
 use crate::resolve::memo::Changes;
@@ -166,39 +167,22 @@ impl Found {
     /// These findings with their rule ids renumbered (shared when none moved); `None` when a
     /// rule is no longer there.
     fn renumbered(self: &Arc<Found>, changes: &Changes) -> Option<Arc<Found>> {
-        let cand_moved = |c: &Candidate| -> Option<bool> {
-            let mut any = false;
-            for r in &c.rules {
-                if let RuleRef::Mask(id) = *r {
-                    any |= changes.rule_id(id)? != id;
-                }
-            }
-            Some(any)
-        };
         let mut any = false;
         for f in &self.fates {
             any |= changes.rule_id(f.rule)? != f.rule;
             if let Some((w, l)) = &f.beaten {
-                any |= cand_moved(w)? | cand_moved(l)?;
+                any |= moved(w, changes)? | moved(l, changes)?;
             }
         }
         if !any {
             return Some(self.clone());
         }
-        let renumber = |c: &mut Candidate| -> Option<()> {
-            for r in c.rules.iter_mut() {
-                if let RuleRef::Mask(id) = r {
-                    *id = changes.rule_id(*id)?;
-                }
-            }
-            Some(())
-        };
         let mut out = Found::clone(self);
         for f in out.fates.iter_mut() {
             f.rule = changes.rule_id(f.rule)?;
             if let Some((w, l)) = &mut f.beaten {
-                renumber(w)?;
-                renumber(l)?;
+                renumber(w, changes)?;
+                renumber(l, changes)?;
             }
         }
         Some(Arc::new(out))
