@@ -301,18 +301,15 @@ fn atom_value(a: &Atom, subject: &Value, row: &Map<String, Value>) -> Option<boo
             })
             .unwrap_or_default()
     };
-    let field = |path: &str| -> Option<Value> {
-        if path == "now()" {
-            return Some(json!(now().timestamp()));
+    let field = |term: &Term| -> Option<Value> {
+        match term {
+            Term::Now => Some(json!(now().timestamp())),
+            Term::User(name) => subject.get(name).cloned().filter(|v| !v.is_null()),
+            Term::Row(name) if !name.contains('.') => {
+                Some(row.get(name).cloned().unwrap_or(Value::Null)).filter(|v| !v.is_null())
+            }
+            Term::Row(_) | Term::Today => None,
         }
-        if let Some(name) = path.strip_prefix("user.") {
-            return subject.get(name).cloned().filter(|v| !v.is_null());
-        }
-        let name = path.strip_prefix("row.")?;
-        if name.contains('.') {
-            return None;
-        }
-        Some(row.get(name).cloned().unwrap_or(Value::Null)).filter(|v| !v.is_null())
     };
     Some(match a {
         Atom::Group(g) => list("groups").contains(g),
@@ -325,7 +322,7 @@ fn atom_value(a: &Atom, subject: &Value, row: &Map<String, Value>) -> Option<boo
             .as_array()
             .is_some_and(|xs| xs.iter().any(|x| x == v)),
         Atom::Present(f, _) => {
-            if f.starts_with("row.") {
+            if f.is_row() {
                 // Row cells of the wrong type decode as null: leave them free.
                 return None;
             }
@@ -337,7 +334,7 @@ fn atom_value(a: &Atom, subject: &Value, row: &Map<String, Value>) -> Option<boo
             value,
             ..
         } => {
-            if f.starts_with("row.") {
+            if f.is_row() {
                 return None;
             }
             let Some(v) = field(f) else {
@@ -464,12 +461,12 @@ fn a_broken_guarantee_is_recovered_and_formatted_guarantees_are_canonical() {
 
 // ---- exact comparisons between terms: brute force over subject × row × clock ---------------
 
-use pol_compiler::proof::atoms::{Cmp, Scalar};
+use pol_compiler::proof::atoms::{Cmp, Scalar, Term};
 use std::collections::{HashMap, HashSet};
 
 /// The value of a term-theory atom under concrete numeric values (`None`: absent or null).
 fn theory_atom(a: &Atom, env: &HashMap<String, Option<f64>>) -> Option<bool> {
-    let get = |t: &str| env.get(t).copied().flatten();
+    let get = |t: &Term| env.get(&t.to_string()).copied().flatten();
     let holds = |op: Cmp, x: f64, y: f64| op.holds(x.partial_cmp(&y).unwrap());
     Some(match a {
         Atom::Present(t, _) => get(t).is_some(),

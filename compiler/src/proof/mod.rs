@@ -359,7 +359,7 @@ fn depends_on(atoms: &Atoms) -> Vec<String> {
     }
     for c in terms::components(atoms) {
         if !c.exact {
-            let names: Vec<&str> = c.names().map(|(n, _)| n).collect();
+            let names: Vec<String> = c.names().map(|(n, _)| n.to_string()).collect();
             out.push(format!(
                 "the comparisons between {} (more terms with offsets, or more combinations, than decided exactly)",
                 names.join(", ")
