@@ -104,6 +104,8 @@ fn hover_on_a_column_shows_its_effective_rule() {
 
     *Clear for:* user in group "admins", on rows where (row[tagged Country] == "US") is not false
 
+    *Depends on (not decided):* row[tagged Country] == "US"
+
     *Rules in resolution order:*
     1. `hash_us_ssn` — hash unless admins (a tag of depth 2), where `row[tagged Country] == "US"`
     2. `null_pii` — null (a tag of depth 1); after #1: deeper tag: `PII.SSN` (depth 2) beats `PII` (depth 1)

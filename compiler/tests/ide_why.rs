@@ -98,3 +98,31 @@ fn with_errors_a_test_and_a_guarantee_say_they_were_not_checked() {
     let c = hover_at(&ide, &text, "salary: int", 0);
     assert!(!c.contains("*Clear for:*"), "{c}");
 }
+
+/// The column hover says, as `polc who-can-see` does, the source's k-anonymity when the column
+/// is one of its quasi-identifiers and the conditions the proof does not decide; a column with
+/// neither says neither.
+#[test]
+fn a_column_hover_states_k_anonymity_and_what_it_depends_on() {
+    let text = r#"
+subject { region: text, }
+source visits { id: int key, zip: text, note: text, ip: text, }
+policy notes on source visits {
+  mask column visits.note using redact for everyone except user in group "ops" and row.ip matches r"^10\." and row.note matches r"^ok"
+}
+policy zips on source visits {
+  mask column visits.zip using show_last(2) for everyone except user.region matches r"^eu-"
+  k_anonymity 5 over zip
+}
+"#;
+    let ide = ide(text);
+    let zip = hover_at(&ide, text, "zip: text", 0);
+    insta::assert_snapshot!("k_anonymity_and_depends_on_zip", zip);
+    let note = hover_at(&ide, text, "note: text", 0);
+    insta::assert_snapshot!("k_anonymity_and_depends_on_note", note);
+    let ip = hover_at(&ide, text, "ip: text, }", 0);
+    assert_eq!(
+        ip,
+        "**column** `visits.ip`: `text`\n\n*Effective rule:* clear\n\n*Clear for:* everyone"
+    );
+}

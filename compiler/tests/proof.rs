@@ -301,18 +301,15 @@ fn atom_value(a: &Atom, subject: &Value, row: &Map<String, Value>) -> Option<boo
             })
             .unwrap_or_default()
     };
-    let field = |path: &str| -> Option<Value> {
-        if path == "now()" {
-            return Some(json!(now().timestamp()));
+    let field = |term: &Term| -> Option<Value> {
+        match term {
+            Term::Now => Some(json!(now().timestamp())),
+            Term::User(name) => subject.get(name).cloned().filter(|v| !v.is_null()),
+            Term::Row(name) if !name.contains('.') => {
+                Some(row.get(name).cloned().unwrap_or(Value::Null)).filter(|v| !v.is_null())
+            }
+            Term::Row(_) | Term::Today => None,
         }
-        if let Some(name) = path.strip_prefix("user.") {
-            return subject.get(name).cloned().filter(|v| !v.is_null());
-        }
-        let name = path.strip_prefix("row.")?;
-        if name.contains('.') {
-            return None;
-        }
-        Some(row.get(name).cloned().unwrap_or(Value::Null)).filter(|v| !v.is_null())
     };
     Some(match a {
         Atom::Group(g) => list("groups").contains(g),
@@ -325,7 +322,7 @@ fn atom_value(a: &Atom, subject: &Value, row: &Map<String, Value>) -> Option<boo
             .as_array()
             .is_some_and(|xs| xs.iter().any(|x| x == v)),
         Atom::Present(f, _) => {
-            if f.starts_with("row.") {
+            if f.is_row() {
                 // Row cells of the wrong type decode as null: leave them free.
                 return None;
             }
@@ -337,7 +334,7 @@ fn atom_value(a: &Atom, subject: &Value, row: &Map<String, Value>) -> Option<boo
             value,
             ..
         } => {
-            if f.starts_with("row.") {
+            if f.is_row() {
                 return None;
             }
             let Some(v) = field(f) else {
@@ -418,9 +415,9 @@ proptest! {
                     if cr == dd {
                         prop_assert_eq!(&cells[name], &raw, "{}: always clear for {}, but masked\n{}", name, subject, case.text);
                     }
-                    let null = decision.effect(&mut atoms.bdd, &Effect::Technique("null".into()));
-                    let unknown = decision.effect(&mut atoms.bdd, &Effect::UnknownWho);
-                    let nulls = atoms.bdd.or(null, unknown);
+                    // `null`, or a `who` condition unknown.
+                    let nothing: Vec<_> = decision.parts.iter().filter(|p| p.effect.reveals_nothing()).map(|p| p.when).collect();
+                    let nulls = atoms.bdd.any(nothing);
                     let nd = atoms.bdd.and(nulls, dom);
                     let nr = atoms.bdd.restrict(nd, &known);
                     if nr == dd {
@@ -464,12 +461,12 @@ fn a_broken_guarantee_is_recovered_and_formatted_guarantees_are_canonical() {
 
 // ---- exact comparisons between terms: brute force over subject × row × clock ---------------
 
-use pol_compiler::proof::atoms::{Cmp, Scalar};
+use pol_compiler::proof::atoms::{Cmp, Scalar, Term};
 use std::collections::{HashMap, HashSet};
 
 /// The value of a term-theory atom under concrete numeric values (`None`: absent or null).
 fn theory_atom(a: &Atom, env: &HashMap<String, Option<f64>>) -> Option<bool> {
-    let get = |t: &str| env.get(t).copied().flatten();
+    let get = |t: &Term| env.get(&t.to_string()).copied().flatten();
     let holds = |op: Cmp, x: f64, y: f64| op.holds(x.partial_cmp(&y).unwrap());
     Some(match a {
         Atom::Present(t, _) => get(t).is_some(),
@@ -875,4 +872,66 @@ guarantee never unmasked column s.secret;
         out.ends_with("depends on (not decided):\n    row.country in table live\n"),
         "{out}"
     );
+}
+
+/// Effects are typed: an `expr(…)` technique whose expression changed is a different effect
+/// (its rendered text, `expr(…)`, is the same, so comparing texts missed it), and the same
+/// expression written elsewhere in the file is the same effect.
+#[test]
+fn diff_prove_compares_expr_techniques_by_their_expression_not_their_text() {
+    let old = "source s { id: int key, n: int, }\npolicy p on source s { mask column s.n using expr(value - value) for everyone }\n";
+    let changed = old.replace("value - value", "value + 0");
+    let moved = format!("\n// moved\n{old}");
+    let dir = dir_with(&[]);
+    for (name, text) in [
+        ("old", old),
+        ("changed", changed.as_str()),
+        ("moved", moved.as_str()),
+    ] {
+        std::fs::create_dir(dir.path().join(name)).unwrap();
+        std::fs::write(dir.path().join(name).join("p.pol"), text).unwrap();
+    }
+    let (code, out, err) = polc(dir.path(), &["diff", "--prove", "old", "changed"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.starts_with("s.n: expr(…) (was expr(…))\n"), "{out}");
+    let (code, out, err) = polc(dir.path(), &["diff", "--prove", "old", "moved"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("proved"), "{err}");
+}
+
+/// `by level` techniques are stated apart as masking levels, each once, in the order of their
+/// text, with the other techniques of the column listed by their text and the unknown `who` last.
+#[test]
+fn who_can_see_states_masking_levels_apart_in_a_stable_order() {
+    let text = r#"level High > Medium > Low;
+subject { clearance: int, }
+source participants level Medium from masking_level { id: int key, birth_date: date, note: text, masking_level: text, }
+policy note {
+  mask column participants.note
+  using by level { High: stars, Low: show_last(2) } for everyone who user.clearance > 5
+  using show_last(4) for everyone who user.clearance > 2
+  using by level { High: null, Low: hash } for everyone who user in group "a"
+  otherwise using hash
+}
+"#;
+    let dir = dir_with(&[("p.pol", text)]);
+    let (code, out, err) = polc(dir.path(), &["who-can-see", "p.pol", "participants.note"]);
+    assert_eq!(code, 0, "{err}");
+    let expected = r#"participants.note is clear for:
+    no one
+by level { High: null, Low: hash } for:
+    has(user.clearance) and not user.clearance > 2 and user in group "a"
+by level { High: stars, Low: show_last(2) } for:
+    user.clearance > 5
+hash for:
+    has(user.clearance) and not user.clearance > 2 and not user in group "a"
+show_last(4) for:
+    not user.clearance > 5 and user.clearance > 2
+null (a `who` condition is unknown) for:
+    not has(user.clearance)
+apart from these, masking levels:
+    `by level { High: null, Low: hash }` picks the technique by the row's masking level (High > Medium > Low; a level with no entry uses the highest level's)
+    `by level { High: stars, Low: show_last(2) }` picks the technique by the row's masking level (High > Medium > Low; a level with no entry uses the highest level's)
+"#;
+    assert_eq!(out, expected);
 }

@@ -1,6 +1,7 @@
 //! What the proof says, on hover (issue 16): over a `guarantee` declaration, whether it holds
 //! for every subject and row — and when it does not, the counter-example and the rule at fault,
-//! exactly as E0043 says them; over a column, `polc who-can-see`'s summary of when it is clear.
+//! exactly as E0043 says them; over a column, `polc who-can-see`'s summary of when it is clear,
+//! with its k-anonymity and what it depends on that the proof does not decide.
 
 use super::text::one_line;
 use super::{Hover, Ide};
@@ -70,8 +71,10 @@ fn capitalize_first(s: &str) -> String {
     }
 }
 
-/// `who-can-see`'s summary of a column: who sees it clear (one line per conjunction), or
-/// `None` when the set has errors (the proof reads a model built without them).
+/// `who-can-see`'s summary of a column: who sees it clear (one line per conjunction), the
+/// temporary unmask grants, the source's k-anonymity when the column is one of its
+/// quasi-identifiers, and the conditions the proof does not decide — or `None` when the set
+/// has errors (the proof reads a model built without them).
 pub(super) fn clear_summary(ide: &Ide, source: &str, column: &str) -> Option<String> {
     let analysis = &ide.analysis;
     if analysis.has_errors() {
@@ -83,19 +86,30 @@ pub(super) fn clear_summary(ide: &Ide, source: &str, column: &str) -> Option<Str
         files: &ide.files,
     };
     let report = who_can_see_column(set, source, column).ok()?;
-    let lines = report.clear.text();
-    let mut out = match lines.as_slice() {
-        [one] => format!("*Clear for:* {one}"),
-        _ => {
-            let items: Vec<String> = lines.iter().map(|l| format!("- {l}")).collect();
-            format!("*Clear for:*\n{}", items.join("\n"))
-        }
-    };
+    let mut out = listed("Clear for", &report.clear.text());
     if !report.grants.is_empty() {
         out.push_str(&format!(
             "\n\n*And, by temporary unmask grants:* {}",
             report.grants.join("; ")
         ));
     }
+    if let Some(k) = &report.k_anonymity {
+        out.push_str(&format!("\n\n*Apart, k-anonymity:* {k}"));
+    }
+    if !report.depends_on.is_empty() {
+        out.push_str("\n\n");
+        out.push_str(&listed("Depends on (not decided)", &report.depends_on));
+    }
     Some(out)
+}
+
+/// `*Title:* item` for one item, else `*Title:*` and a bulleted list.
+fn listed(title: &str, items: &[String]) -> String {
+    match items {
+        [one] => format!("*{title}:* {one}"),
+        _ => {
+            let items: Vec<String> = items.iter().map(|l| format!("- {l}")).collect();
+            format!("*{title}:*\n{}", items.join("\n"))
+        }
+    }
 }

@@ -207,6 +207,45 @@ pub enum Opaque {
     User,
 }
 
+/// A term a condition compares: a subject field, a column of the row, the clock, or today's
+/// date. The order is the one of the sides of a [`Atom::Relate`]: the user first, then the
+/// clock, then the row, by name within each.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Term {
+    /// `user.NAME`.
+    User(String),
+    /// `now()`.
+    Now,
+    /// `today()`.
+    Today,
+    /// `row.NAME` (a full dotted column name).
+    Row(String),
+}
+
+impl Term {
+    /// Does it read the row?
+    pub fn is_row(&self) -> bool {
+        matches!(self, Term::Row(_))
+    }
+
+    /// Is it the clock (`now()`)?
+    pub fn is_clock(&self) -> bool {
+        matches!(self, Term::Now)
+    }
+}
+
+impl std::fmt::Display for Term {
+    /// As written in a policy.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Term::User(n) => write!(f, "user.{n}"),
+            Term::Now => f.write_str("now()"),
+            Term::Today => f.write_str("today()"),
+            Term::Row(c) => write!(f, "row.{c}"),
+        }
+    }
+}
+
 /// One atom (a BDD variable).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Atom {
@@ -217,25 +256,25 @@ pub enum Atom {
     AttrPresent(String),
     AttrValue(String, String),
     /// The subject field is present (not missing, not null).
-    Present(String, FieldKind),
+    Present(Term, FieldKind),
     Compare {
-        field: String,
+        field: Term,
         kind: FieldKind,
         op: Cmp,
         value: Scalar,
     },
     /// `left OP right + offset` (`offset` in seconds, on timestamps; else 0); false when
-    /// either side is absent. `left` comes before `right` in [`term_order`].
+    /// either side is absent. `left` comes before `right` in [`Term`]'s order.
     Relate {
-        left: String,
+        left: Term,
         op: Cmp,
-        right: String,
+        right: Term,
         offset: i64,
         kind: FieldKind,
     },
     /// The term is one of the values of the file table [`Atoms::tables`]`[table]`.
     InTable {
-        field: String,
+        field: Term,
         table: usize,
         name: String,
     },
@@ -271,7 +310,7 @@ impl Atom {
                 ..
             } => {
                 // The row's time first: `row.at > now() - 7d` rather than `now() < row.at + 7d`.
-                let (l, op, r, k) = if left == "now()" && right.starts_with("row.") {
+                let (l, op, r, k) = if left.is_clock() && right.is_row() {
                     (right, op.flipped(), left, offset.saturating_neg())
                 } else {
                     (left, *op, right, *offset)
@@ -319,19 +358,17 @@ impl Atom {
             Atom::Present(f, _)
             | Atom::Compare { field: f, .. }
             | Atom::InTable { field: f, .. }
-                if f.starts_with("row.") =>
+                if f.is_row() =>
             {
                 Some(Opaque::Row)
             }
-            Atom::Relate { left, right, .. }
-                if left.starts_with("row.") || right.starts_with("row.") =>
-            {
+            Atom::Relate { left, right, .. } if left.is_row() || right.is_row() => {
                 Some(Opaque::Row)
             }
-            Atom::Present(f, _) | Atom::Compare { field: f, .. } if f == "now()" => {
+            Atom::Present(f, _) | Atom::Compare { field: f, .. } if f.is_clock() => {
                 Some(Opaque::Time)
             }
-            Atom::Relate { left, right, .. } if left == "now()" || right == "now()" => {
+            Atom::Relate { left, right, .. } if left.is_clock() || right.is_clock() => {
                 Some(Opaque::Time)
             }
             _ => None,
@@ -545,7 +582,7 @@ impl Atoms {
     /// `a OP b` where `a` is a term and `b` a constant or another term (`None`: neither).
     fn compare(&mut self, cx: Ctx<'_>, a: &CExpr, op: Cmp, b: &CExpr) -> Option<Tri> {
         let ta = term_of(cx, a)?;
-        if ta.name == "today()" {
+        if ta.name == Term::Today {
             return self.today(op, b);
         }
         if let Some(value) = constant_as(b, &ta.kind, op) {
@@ -565,7 +602,7 @@ impl Atoms {
             return Some(Tri { t, f });
         }
         let tb = term_of(cx, b)?;
-        if tb.name == "today()" || !comparable(&ta.kind, &tb.kind, op) {
+        if tb.name == Term::Today || !comparable(&ta.kind, &tb.kind, op) {
             return None;
         }
         let pa = self.var(Atom::Present(ta.name.clone(), ta.kind.clone()));
@@ -573,7 +610,7 @@ impl Atoms {
         let both = self.bdd.and(pa, pb);
         // a + ka OP b + kb  ⇔  a OP b + (kb - ka)
         let k = tb.offset.checked_sub(ta.offset)?;
-        let t = match term_order(&ta.name, &tb.name) {
+        let t = match ta.name.cmp(&tb.name) {
             std::cmp::Ordering::Equal => Bdd::constant(op.holds(0.cmp(&k))),
             std::cmp::Ordering::Less => self.var(Atom::Relate {
                 left: ta.name,
@@ -598,11 +635,11 @@ impl Atoms {
     /// `only show rows newer (older) than D` with a fixed D on a timestamp event column:
     /// `row.E > now() - D` (`<`), i.e. `now() < row.E + D` (`>`); false where E is null.
     pub fn window(&mut self, column: &str, newer: bool, secs: i64) -> F {
-        let row = format!("row.{column}");
+        let row = Term::Row(column.to_string());
         let pr = self.var(Atom::Present(row.clone(), FieldKind::Time));
-        self.atom(Atom::Present("now()".to_string(), FieldKind::Time));
+        self.atom(Atom::Present(Term::Now, FieldKind::Time));
         let t = self.var(Atom::Relate {
-            left: "now()".to_string(),
+            left: Term::Now,
             op: if newer { Cmp::Lt } else { Cmp::Gt },
             right: row,
             offset: secs,
@@ -619,7 +656,7 @@ impl Atoms {
         let (start, end) = (d * 86_400.0, (d + 1.0) * 86_400.0);
         let mut at = |op: Cmp, secs: f64| {
             self.var(Atom::Compare {
-                field: "now()".to_string(),
+                field: Term::Now,
                 kind: FieldKind::Time,
                 op,
                 value: Scalar::Num(secs),
@@ -636,7 +673,7 @@ impl Atoms {
             Cmp::Gt => at(Cmp::Ge, end),
             Cmp::Ge => at(Cmp::Ge, start),
         };
-        self.atom(Atom::Present("now()".to_string(), FieldKind::Time));
+        self.atom(Atom::Present(Term::Now, FieldKind::Time));
         let f = self.bdd.not(t);
         Some(Tri { t, f })
     }
@@ -706,7 +743,7 @@ impl Atoms {
                 Atom::Purpose(p) => {
                     for (w, other) in list.iter().enumerate() {
                         if let Atom::Purpose(q) = other {
-                            if q != p && q.starts_with(&format!("{p}.")) {
+                            if purpose_below(q, p) {
                                 let (x, y) = (self.bdd.var(v), self.bdd.var(w as u32));
                                 let ny = self.bdd.not(y);
                                 parts.push(self.bdd.or(ny, x));
@@ -747,10 +784,10 @@ fn const_text(e: &CExpr) -> Option<String> {
 /// The most values of an int file table read exactly (each is a point of the order).
 pub const MAX_INT_TABLE: usize = 256;
 
-/// A term: its name as written (`user.clearance`, `row.region`, `now()`), kind and offset
-/// (`now() - 30d`: -2592000).
+/// A term (`user.clearance`, `row.region`, `now()`), its kind and offset (`now() - 30d`:
+/// -2592000).
 struct TermRef {
-    name: String,
+    name: Term,
     kind: FieldKind,
     offset: i64,
 }
@@ -764,11 +801,11 @@ fn term_of(cx: Ctx<'_>, e: &CExpr) -> Option<TermRef> {
             if field.loc.is_none() && field.name != "login" {
                 return None;
             }
-            (format!("user.{}", field.name), &field.ty)
+            (Term::User(field.name.clone()), &field.ty)
         }
-        CKind::Row(c) => (format!("row.{c}"), &e.ty),
-        CKind::Call(Builtin::Now, args) if args.is_empty() => ("now()".to_string(), &Ty::Timestamp),
-        CKind::Call(Builtin::Today, args) if args.is_empty() => ("today()".to_string(), &Ty::Date),
+        CKind::Row(c) => (Term::Row(c.clone()), &e.ty),
+        CKind::Call(Builtin::Now, args) if args.is_empty() => (Term::Now, &Ty::Timestamp),
+        CKind::Call(Builtin::Today, args) if args.is_empty() => (Term::Today, &Ty::Date),
         CKind::Binary(op @ (BinOp::Add | BinOp::Sub), a, b) => {
             let (t, d) = match (&a.kind, &b.kind) {
                 (_, CKind::Const(Const::Duration(d))) => (a, *d),
@@ -829,19 +866,17 @@ fn constant_as(e: &CExpr, kind: &FieldKind, op: Cmp) -> Option<Scalar> {
     })
 }
 
-/// The order of the two sides of a two-term atom: the user first, then the clock, then the
-/// row (`user.region == row.country`, `now() < row.at + 30d`), by name within each.
-fn term_order(a: &str, b: &str) -> std::cmp::Ordering {
-    let rank = |n: &str| {
-        if n.starts_with("user.") {
-            0
-        } else if n.starts_with("row.") {
-            2
-        } else {
-            1
+/// Is purpose `q` strictly below purpose `p` (`Research.Marketing` below `Research`)? Purposes
+/// are atoms by their declared dotted path: a path's segments, compared one by one.
+pub fn purpose_below(q: &str, p: &str) -> bool {
+    let (mut q, mut p) = (q.split('.'), p.split('.'));
+    loop {
+        match (q.next(), p.next()) {
+            (Some(a), Some(b)) if a == b => continue,
+            (Some(_), None) => return true,
+            _ => return false,
         }
-    };
-    (rank(a), a).cmp(&(rank(b), b))
+    }
 }
 
 /// Can terms of these kinds be compared by `op` in the theory? (Numbers with numbers,

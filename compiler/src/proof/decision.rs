@@ -8,6 +8,7 @@
 
 use super::atoms::{Atoms, Ctx, Tri};
 use super::bdd::{Bdd, F};
+use super::technique::Technique;
 use crate::conflicts::{applies_on, rule_name, Candidate, Resolution, RuleRef};
 use crate::model::{
     CExpr, ColumnId, DurationValue, MaskBody, Model, RowAudience, RowFilter, SourceId,
@@ -15,24 +16,24 @@ use crate::model::{
 use crate::source_map::{FileId, SourceMap};
 
 /// What a decision does to a cell.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Effect {
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect<'a> {
     /// The raw value.
     Clear,
-    /// A technique, as written (`show_last(4)`).
-    Technique(String),
+    /// A technique of the model.
+    Technique(Technique<'a>),
     /// Null because a `who` condition is unknown.
     UnknownWho,
     /// Null (or its rule's technique) because an input or the enclosing struct is masked.
     ThroughInput,
 }
 
-impl Effect {
-    /// As shown by `who-can-see`.
+impl Effect<'_> {
+    /// As shown by `who-can-see` (the one place an effect is rendered).
     pub fn text(&self) -> String {
         match self {
             Effect::Clear => "clear".to_string(),
-            Effect::Technique(t) => t.clone(),
+            Effect::Technique(t) => t.text(),
             Effect::UnknownWho => "null (a `who` condition is unknown)".to_string(),
             Effect::ThroughInput => {
                 "masked (an input or the enclosing struct is masked)".to_string()
@@ -40,9 +41,24 @@ impl Effect {
         }
     }
 
+    /// Where the effect is listed in a report: clear, then the techniques (by their text),
+    /// then the unknown `who`, then masked through an input.
+    pub fn rank(&self) -> u8 {
+        match self {
+            Effect::Clear => 0,
+            Effect::Technique(_) => 1,
+            Effect::UnknownWho => 2,
+            Effect::ThroughInput => 3,
+        }
+    }
+
     /// Does it reveal nothing at all (null)?
     pub fn reveals_nothing(&self) -> bool {
-        matches!(self, Effect::UnknownWho) || matches!(self, Effect::Technique(t) if t == "null")
+        match self {
+            Effect::UnknownWho => true,
+            Effect::Technique(t) => t.is_null(),
+            Effect::Clear | Effect::ThroughInput => false,
+        }
     }
 }
 
@@ -61,21 +77,21 @@ pub enum Decider {
 
 /// One part of a decision: where it applies, what it does, who decided.
 #[derive(Clone, Debug)]
-pub struct Part {
+pub struct Part<'a> {
     pub when: F,
-    pub effect: Effect,
+    pub effect: Effect<'a>,
     pub decider: Decider,
 }
 
 /// A column's decision: disjoint parts covering every subject and row.
 #[derive(Clone, Debug)]
-pub struct ColumnDecision {
-    pub parts: Vec<Part>,
+pub struct ColumnDecision<'a> {
+    pub parts: Vec<Part<'a>>,
 }
 
-impl ColumnDecision {
+impl<'a> ColumnDecision<'a> {
     /// Where the effect is `e`.
-    pub fn effect(&self, bdd: &mut Bdd, e: &Effect) -> F {
+    pub fn effect(&self, bdd: &mut Bdd, e: &Effect<'_>) -> F {
         let fs: Vec<F> = self
             .parts
             .iter()
@@ -85,11 +101,14 @@ impl ColumnDecision {
         bdd.any(fs)
     }
 
-    /// The effects in a stable order.
-    pub fn effects(&self) -> Vec<Effect> {
-        let mut out: Vec<Effect> = self.parts.iter().map(|p| p.effect.clone()).collect();
-        out.sort();
-        out.dedup();
+    /// The distinct effects, in the order of their first part.
+    pub fn effects(&self) -> Vec<Effect<'a>> {
+        let mut out: Vec<Effect<'a>> = Vec::new();
+        for p in &self.parts {
+            if !out.contains(&p.effect) {
+                out.push(p.effect.clone());
+            }
+        }
         out
     }
 }
@@ -159,7 +178,7 @@ impl<'a> Decisions<'a> {
     }
 
     /// A column's own decision (§6.1–§6.5), exempt included.
-    pub fn own(&self, atoms: &mut Atoms, s: SourceId, c: ColumnId) -> ColumnDecision {
+    pub fn own(&self, atoms: &mut Atoms, s: SourceId, c: ColumnId) -> ColumnDecision<'a> {
         let mut parts = Vec::new();
         let mut undecided = Bdd::TRUE;
         for (when, loc) in self.exempt(atoms, s) {
@@ -190,7 +209,7 @@ impl<'a> Decisions<'a> {
         s: SourceId,
         cand: &Candidate,
         undecided: F,
-        parts: &mut Vec<Part>,
+        parts: &mut Vec<Part<'a>>,
     ) -> F {
         let model = self.model;
         let src = model.sources.get(s);
@@ -213,7 +232,7 @@ impl<'a> Decisions<'a> {
                 _ => undecided,
             };
             let who = Decider::Rules(vec![named(RuleRef::Mask(*id))]);
-            let mut push = |when: F, effect: Effect| {
+            let mut push = |when: F, effect: Effect<'a>| {
                 parts.push(Part {
                     when,
                     effect,
@@ -221,26 +240,26 @@ impl<'a> Decisions<'a> {
                 })
             };
             match &rule.body {
-                MaskBody::Everyone(t) => push(decides, Effect::Technique(t.display())),
+                MaskBody::Everyone(t) => push(decides, Effect::Technique(Technique(t))),
                 MaskBody::Except(t, c) => {
                     let tri = atoms.cond(self.cx(), c, file);
                     push(atoms.bdd.and(decides, tri.t), Effect::Clear);
                     push(
                         atoms.bdd.and_not(decides, tri.t),
-                        Effect::Technique(t.display()),
+                        Effect::Technique(Technique(t)),
                     );
                 }
                 MaskBody::Who(clauses, otherwise) => {
                     let mut rest = decides;
                     for (c, t) in clauses {
                         let tri = atoms.cond(self.cx(), c, file);
-                        push(atoms.bdd.and(rest, tri.t), Effect::Technique(t.display()));
+                        push(atoms.bdd.and(rest, tri.t), Effect::Technique(Technique(t)));
                         let known = atoms.bdd.or(tri.t, tri.f);
                         push(atoms.bdd.and_not(rest, known), Effect::UnknownWho);
                         rest = atoms.bdd.and(rest, tri.f);
                     }
                     match otherwise {
-                        Some(t) => push(rest, Effect::Technique(t.display())),
+                        Some(t) => push(rest, Effect::Technique(Technique(t))),
                         None => push(rest, Effect::Clear),
                     }
                 }
@@ -290,7 +309,7 @@ impl<'a> Decisions<'a> {
         });
         parts.push(Part {
             when: atoms.bdd.and_not(undecided, exception),
-            effect: Effect::Technique(t.display()),
+            effect: Effect::Technique(Technique(t)),
             decider: who,
         });
         Bdd::FALSE
@@ -298,7 +317,7 @@ impl<'a> Decisions<'a> {
 
     /// A column's final decision: its own, except that it is clear only where every input
     /// (derived columns), every field below it and its enclosing struct are clear (§6.6).
-    pub fn column(&self, atoms: &mut Atoms, s: SourceId, c: ColumnId) -> ColumnDecision {
+    pub fn column(&self, atoms: &mut Atoms, s: SourceId, c: ColumnId) -> ColumnDecision<'a> {
         let own = self.own(atoms, s, c);
         let own_clear = own.effect(&mut atoms.bdd, &Effect::Clear);
         let mut memo = std::collections::HashMap::new();

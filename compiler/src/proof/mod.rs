@@ -14,6 +14,7 @@ pub mod decision;
 pub mod formula;
 pub mod guarantee;
 pub mod reveal;
+pub mod technique;
 pub mod terms;
 pub mod witness;
 
@@ -135,11 +136,10 @@ pub fn who_can_see_column(
     let dom = domain(&mut atoms);
     let clear_f = d.effect(&mut atoms.bdd, &Effect::Clear);
     let clear = formula(&mut atoms, clear_f, dom);
+    let mut effects = d.effects();
+    effects.retain(|e| *e != Effect::Clear);
     let mut masked = Vec::new();
-    for e in d.effects() {
-        if e == Effect::Clear {
-            continue;
-        }
+    for e in in_report_order(effects) {
         let f = d.effect(&mut atoms.bdd, &e);
         let when = formula(&mut atoms, f, dom);
         if !when.no_one {
@@ -269,21 +269,35 @@ fn detokenize(set: Set<'_>, s: usize, c: usize) -> Vec<String> {
     out
 }
 
+/// Effects in the order a report lists them: by [`Effect::rank`], then by their text (a
+/// stable order whatever the order of the rules).
+fn in_report_order(effects: Vec<Effect<'_>>) -> Vec<Effect<'_>> {
+    let mut keyed: Vec<((u8, String), Effect<'_>)> = effects
+        .into_iter()
+        .map(|e| ((e.rank(), e.text()), e))
+        .collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    keyed.into_iter().map(|(_, e)| e).collect()
+}
+
 /// The techniques chosen per row by masking level (`by level { … }`), as sentences.
-fn levels(set: Set<'_>, d: &decision::ColumnDecision) -> Vec<String> {
+fn levels(set: Set<'_>, d: &decision::ColumnDecision<'_>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for e in d.effects() {
-        if let Effect::Technique(t) = &e {
-            if t.starts_with("by level {") {
-                let names: Vec<&str> = set.model.levels.iter().map(|l| l.name.as_str()).collect();
-                let line = format!(
-                    "`{t}` picks the technique by the row's masking level ({}; a level with no entry uses the highest level's)",
-                    names.join(" > ")
-                );
-                if !out.contains(&line) {
-                    out.push(line);
-                }
-            }
+    for e in in_report_order(d.effects()) {
+        let Effect::Technique(t) = &e else {
+            continue;
+        };
+        if !t.by_level() {
+            continue;
+        }
+        let names: Vec<&str> = set.model.levels.iter().map(|l| l.name.as_str()).collect();
+        let line = format!(
+            "`{}` picks the technique by the row's masking level ({}; a level with no entry uses the highest level's)",
+            t.text(),
+            names.join(" > ")
+        );
+        if !out.contains(&line) {
+            out.push(line);
         }
     }
     out
@@ -345,7 +359,7 @@ fn depends_on(atoms: &Atoms) -> Vec<String> {
     }
     for c in terms::components(atoms) {
         if !c.exact {
-            let names: Vec<&str> = c.names().map(|(n, _)| n).collect();
+            let names: Vec<String> = c.names().map(|(n, _)| n.to_string()).collect();
             out.push(format!(
                 "the comparisons between {} (more terms with offsets, or more combinations, than decided exactly)",
                 names.join(", ")

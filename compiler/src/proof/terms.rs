@@ -16,7 +16,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::atoms::{Atom, Atoms, Cmp, FieldKind, Scalar, Table};
+use super::atoms::{Atom, Atoms, Cmp, FieldKind, Scalar, Table, Term};
 use super::bdd::F;
 
 /// The most value tuples enumerated for one component before falling back.
@@ -27,8 +27,8 @@ const EPOCH_2026: f64 = 1_767_225_600.0;
 
 /// A term of a component.
 #[derive(Clone, Debug)]
-struct Term {
-    name: String,
+struct Slot {
+    name: Term,
     kind: FieldKind,
     present: u32,
     /// Constants it is compared with (as the term's own value).
@@ -53,7 +53,7 @@ pub type Row = (Vec<Option<Scalar>>, Vec<(u32, bool)>);
 /// A component: its terms, its edges, every atom about them, and the combinations found.
 #[derive(Clone, Debug)]
 pub struct Component {
-    terms: Vec<Term>,
+    terms: Vec<Slot>,
     edges: Vec<Edge>,
     /// Comparison atoms: (var, term, op, constant).
     compares: Vec<(u32, usize, Cmp, Scalar)>,
@@ -67,19 +67,19 @@ pub struct Component {
 
 impl Component {
     /// The term names, in the order of each row's values.
-    pub fn names(&self) -> impl Iterator<Item = (&str, &FieldKind)> {
-        self.terms.iter().map(|t| (t.name.as_str(), &t.kind))
+    pub fn names(&self) -> impl Iterator<Item = (&Term, &FieldKind)> {
+        self.terms.iter().map(|t| (&t.name, &t.kind))
     }
 }
 
 /// The components of every term of the atom table.
 pub fn components(atoms: &Atoms) -> Vec<Component> {
-    let mut index: BTreeMap<String, usize> = BTreeMap::new();
-    let mut terms: Vec<Term> = Vec::new();
+    let mut index: BTreeMap<Term, usize> = BTreeMap::new();
+    let mut terms: Vec<Slot> = Vec::new();
     for (v, a) in atoms.list.iter().enumerate() {
         if let Atom::Present(name, kind) = a {
             index.insert(name.clone(), terms.len());
-            terms.push(Term {
+            terms.push(Slot {
                 name: name.clone(),
                 kind: kind.clone(),
                 present: v as u32,
@@ -168,13 +168,13 @@ pub fn components(atoms: &Atoms) -> Vec<Component> {
 }
 
 fn component(
-    all: &[Term],
+    all: &[Slot],
     edges: &[Edge],
     compares: &[(u32, usize, Cmp, Scalar)],
     members: &[usize],
 ) -> Component {
     let local: HashMap<usize, usize> = members.iter().enumerate().map(|(i, &t)| (t, i)).collect();
-    let terms: Vec<Term> = members
+    let terms: Vec<Slot> = members
         .iter()
         .filter_map(|&t| all.get(t).cloned())
         .collect();
@@ -293,7 +293,7 @@ impl Component {
             .into_iter()
             .map(Some)
             .collect();
-        if !is_clock(&term.name) {
+        if !term.name.is_clock() {
             cands.push(None);
         }
         for c in cands {
@@ -347,7 +347,7 @@ impl Component {
                 .into_iter()
                 .map(Some)
                 .collect();
-            if !is_clock(&term.name) {
+            if !term.name.is_clock() {
                 cands.push(None);
             }
             let mut seen = HashSet::new();
@@ -433,11 +433,6 @@ impl Component {
     }
 }
 
-/// `now()`: never absent.
-pub fn is_clock(name: &str) -> bool {
-    name == "now()"
-}
-
 fn shifted(s: &Scalar, k: f64) -> Option<Scalar> {
     match s {
         Scalar::Num(x) => Some(Scalar::Num(x + k)),
@@ -449,7 +444,7 @@ fn shifted(s: &Scalar, k: f64) -> Option<Scalar> {
 /// The candidate values of a term placed against `points` with `remaining` terms (itself
 /// included) still to place: the points, and in each gap between two (and below the first,
 /// above the last) enough values for any order of the remaining terms.
-fn candidates(kind: &FieldKind, points: &[Scalar], remaining: usize, term: &Term) -> Vec<Scalar> {
+fn candidates(kind: &FieldKind, points: &[Scalar], remaining: usize, term: &Slot) -> Vec<Scalar> {
     let r = remaining.max(1);
     match kind {
         FieldKind::Bool => vec![Scalar::Bool(true), Scalar::Bool(false)],

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use super::atoms::{Atom, Atoms, Opaque};
+use super::atoms::{purpose_below, Atom, Atoms, Opaque, Term};
 use super::bdd::F;
 
 /// A subject, and what the row and the clock must satisfy.
@@ -65,7 +65,7 @@ pub fn witness(atoms: &mut Atoms, f: F, domain: F) -> Option<Witness> {
             Atom::Purpose(p) if on => {
                 // The deepest true purposes: a purpose below P that is false must not be held.
                 let below_true = list.iter().enumerate().any(|(u, a)| {
-                    matches!(a, Atom::Purpose(q) if q.starts_with(&format!("{p}.")) && value(u as u32))
+                    matches!(a, Atom::Purpose(q) if purpose_below(q, p) && value(u as u32))
                 });
                 if !below_true {
                     purposes.push(p.clone());
@@ -131,25 +131,28 @@ pub fn witness(atoms: &mut Atoms, f: F, domain: F) -> Option<Witness> {
     for c in super::terms::components(atoms) {
         let values = c.values(&value);
         for ((f, k), x) in c.names().zip(values) {
-            if let Some(col) = f.strip_prefix("row.") {
-                let v = x.map_or(serde_json::Value::Null, |x| x.json(k));
-                w.row.push(format!("{f} is {v}"));
-                w.row_values.insert(col.to_string(), v);
-            } else if let Some(name) = f.strip_prefix("user.") {
-                match x {
+            match f {
+                Term::Row(col) => {
+                    let v = x.map_or(serde_json::Value::Null, |x| x.json(k));
+                    w.row.push(format!("{f} is {v}"));
+                    w.row_values.insert(col.clone(), v);
+                }
+                Term::User(name) => match x {
                     Some(x) => {
-                        subject.insert(name.to_string(), x.json(k));
+                        subject.insert(name.clone(), x.json(k));
                     }
                     None => {
                         subject.remove(name);
                     }
+                },
+                Term::Now => {
+                    if let Some(x) = x {
+                        let v = x.json(k);
+                        w.time.push(format!("{f} is {v}"));
+                        w.now = v.as_str().map(String::from);
+                    }
                 }
-            } else if super::terms::is_clock(f) {
-                if let Some(x) = x {
-                    let v = x.json(k);
-                    w.time.push(format!("{f} is {v}"));
-                    w.now = v.as_str().map(String::from);
-                }
+                Term::Today => {}
             }
         }
     }
