@@ -95,6 +95,11 @@ def _arrow_bytes(df: Any, engine: Engine, source: str) -> bytes:
     """A parent DataFrame's declared columns, collected to the driver, as an Arrow IPC stream."""
     import pyarrow as pa
 
+    if not hasattr(df, "toArrow") or not hasattr(df, "select"):
+        raise TypeError(
+            f"links[{source!r}] must be a Spark DataFrame of source `{source}`, "
+            f"found `{type(df).__name__}`"
+        )
     declared = set(engine.session({}).source(source).columns())
     table = df.select([c for c in df.columns if c in declared]).toArrow()
     sink = io.BytesIO()

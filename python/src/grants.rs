@@ -173,6 +173,10 @@ impl Grants {
     /// The original of `masked`, a `tokenize` or `format_preserving` value of
     /// `source`.`column`, if an `allow detokenize` rule allows `subject`. Audited (the
     /// original is never written); raises GrantError when refused or not reversible.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the Python method's parameters, as `GrantService`'s plus the GIL token"
+    )]
     fn detokenize(
         &self,
         py: Python<'_>,
@@ -194,6 +198,10 @@ impl Grants {
     /// The token (or format-preserving ciphertext) masking would give `value` in
     /// `source`.`column`, for a subject an `allow detokenize` rule of the column allows.
     /// Audited; raises GrantError when refused.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the Python method's parameters, as `GrantService`'s plus the GIL token"
+    )]
     fn tokenize(
         &self,
         py: Python<'_>,

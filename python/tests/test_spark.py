@@ -234,3 +234,5 @@ def test_spark_links_refuse_a_source_that_is_not_a_parent(spark, compile_policie
         pol.spark.mask(orders, bundle, ANA, "orders", now=NOW, links={"lines": lines})
     with pytest.raises(pol.UnknownSourceError, match="no source `shipments`"):
         pol.spark.mask(lines, bundle, ANA, "lines", now=NOW, links={"shipments": notes})
+    with pytest.raises(TypeError, match=r"links\['orders'\] must be a Spark DataFrame"):
+        pol.spark.mask(lines, bundle, ANA, "lines", now=NOW, links={"orders": ORDERS})
