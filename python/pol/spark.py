@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import os
 import threading
+import uuid
 from datetime import datetime, timezone
 from typing import Any, Iterator, Mapping, Optional
 
@@ -117,6 +118,42 @@ def _give_parents(session: Session, parents: list[tuple[str, bytes]]) -> None:
             session.link_batch(name, batch)
 
 
+_linked: dict[tuple[Any, ...], Session] = {}
+_LINKED_KEPT = 4
+
+
+def _linked_session(
+    bundle_path: str,
+    key_file: Optional[str],
+    subject: dict,
+    clock: datetime,
+    shipped: Any,
+    job: str,
+) -> Session:
+    """The session of this worker process for a job's subject, clock and broadcast parent rows,
+    given its parents once: the partitions of a job that a reused worker masks share it (a
+    session's masking only reads it). At most a few jobs' sessions are kept."""
+    import json
+
+    cache_key = (
+        bundle_path,
+        key_file,
+        json.dumps(subject, sort_keys=True, default=str),
+        clock.isoformat(),
+        job,
+    )
+    with _engines_lock:
+        session = _linked.get(cache_key)
+    if session is None:
+        session = _engine(bundle_path, key_file).session(subject, clock)
+        _give_parents(session, shipped.value)
+        with _engines_lock:
+            while len(_linked) >= _LINKED_KEPT:
+                _linked.pop(next(iter(_linked)))
+            _linked[cache_key] = session
+    return session
+
+
 def output_schema(bundle_path: str, source: str, key_file: Optional[str] = None):
     """The Spark schema of ``mask``'s result for ``source`` (the same for every subject)."""
     from pyspark.sql.pandas.types import from_arrow_schema
@@ -168,11 +205,14 @@ def mask(
     parents = [(name, _arrow_bytes(given[name], engine, name)) for name in order]
     # The parent rows go to the executors once each (a broadcast), not with every task.
     shipped = _broadcast(df, parents) if parents else None
+    # Names this call's parent rows in the workers' cache of linked sessions.
+    job = uuid.uuid4().hex
 
     def mask_partition(batches: Iterator[Any]) -> Iterator[Any]:
-        session = _engine(bundle_path, key_file).session(subject, clock)
-        if shipped is not None:
-            _give_parents(session, shipped.value)
+        if shipped is None:
+            session = _engine(bundle_path, key_file).session(subject, clock)
+        else:
+            session = _linked_session(bundle_path, key_file, subject, clock, shipped, job)
         src = session.source(source)
         for batch in batches:
             yield src.mask_batch(batch)
