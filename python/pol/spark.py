@@ -114,11 +114,18 @@ def _give_parents(session: Session, parents: list[tuple[str, bytes]]) -> None:
     import pyarrow as pa
 
     for name, data in parents:
-        for batch in pa.ipc.open_stream(data):
+        reader = pa.ipc.open_stream(data)
+        given = False
+        for batch in reader:
             session.link_batch(name, batch)
+            given = True
+        if not given:
+            # An empty parent DataFrame is still given (as `link_rows(name, [])`): its
+            # children's keys are dangling rather than never given; hidden either way.
+            session.link_batch(name, pa.RecordBatch.from_pylist([], schema=reader.schema))
 
 
-_linked: dict[tuple[Any, ...], Session] = {}
+_linked: dict[str, Session] = {}
 _LINKED_KEPT = 4
 
 
@@ -130,27 +137,18 @@ def _linked_session(
     shipped: Any,
     job: str,
 ) -> Session:
-    """The session of this worker process for a job's subject, clock and broadcast parent rows,
-    given its parents once: the partitions of a job that a reused worker masks share it (a
-    session's masking only reads it). At most a few jobs' sessions are kept."""
-    import json
-
-    cache_key = (
-        bundle_path,
-        key_file,
-        json.dumps(subject, sort_keys=True, default=str),
-        clock.isoformat(),
-        job,
-    )
+    """The session of this worker process for one ``mask`` call (``job``: its subject, clock
+    and broadcast parent rows), given its parents once: the partitions of the job that a
+    reused worker masks share it (masking only reads a session). A few jobs are kept."""
     with _engines_lock:
-        session = _linked.get(cache_key)
+        session = _linked.get(job)
     if session is None:
         session = _engine(bundle_path, key_file).session(subject, clock)
         _give_parents(session, shipped.value)
         with _engines_lock:
             while len(_linked) >= _LINKED_KEPT:
                 _linked.pop(next(iter(_linked)))
-            _linked[cache_key] = session
+            _linked[job] = session
     return session
 
 

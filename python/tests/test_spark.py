@@ -213,6 +213,13 @@ def test_spark_hidden_or_missing_parents_hide_their_children(spark, compile_poli
         lines, str(bundle), ANA, "lines", now=NOW, links={"orders": orders, "customers": closed}
     )
     assert hidden.count() == 0
+    # An empty parent DataFrame: every line hidden, as with `link_rows("orders", [])`.
+    no_orders = spark_df(spark, [], ORDERS_SCHEMA)
+    empty = pol.spark.mask(
+        lines, str(bundle), ANA, "lines", now=NOW,
+        links={"orders": no_orders, "customers": spark_df(spark, CUSTOMERS, CUSTOMERS_SCHEMA)},
+    )
+    assert empty.count() == 0 == len(python_lines(engine, ANA, [("customers", CUSTOMERS), ("orders", [])]))
     # The parents' own rows, masked with their grandparents given, match Python too.
     masked_orders = pol.spark.mask(
         orders, str(bundle), ANA, "orders", now=NOW,
