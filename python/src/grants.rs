@@ -2,18 +2,18 @@
 //! [`GrantService`]: a grant store and an audit trail (JSON-lines files, as `polc grants` and
 //! `pol-server` keep them), every request audited by the runtime before it answers.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use pol_runtime::grants::target::{open_both, Target};
 use pol_runtime::grants::{
-    ApprovalError, DetokenizeError, GrantService, Granted, Requested, SystemClock, UnmaskError,
-    UnmaskRequest,
+    ApprovalError, DetokenizeError, GrantService, Granted, Requested, SessionError, SystemClock,
+    UnmaskError, UnmaskRequest,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::errors::{GrantError, SubjectError, UnknownSourceError};
-use crate::{values, Engine, OwnedSession, SessionPy};
+use crate::{values, Engine, SessionPy};
 
 /// A grant store and an audit trail, shared by every user of an application.
 #[pyclass(frozen, module = "pol", name = "Grants")]
@@ -153,21 +153,16 @@ impl Grants {
         subject: &Bound<'_, PyAny>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<SessionPy> {
-        let subject = values::to_json(subject)?;
-        let now = match now {
-            Some(t) => values::clock(t)?,
-            None => chrono::Utc::now(),
-        };
-        let inner = OwnedSession::try_new(Arc::clone(&engine.inner), |engine| {
-            self.service.session_at(engine, &subject, now)
-        })
-        .map_err(|e| match e {
-            pol_runtime::grants::SessionError::Subject(e) => SubjectError::new_err(e.to_string()),
-            other => GrantError::new_err(other.to_string()),
-        })?;
-        Ok(SessionPy {
-            inner: RwLock::new(inner),
-        })
+        SessionPy::open(
+            &engine.inner,
+            subject,
+            now,
+            |engine, subject, now| self.service.session_at(engine, subject, now),
+            |e| match e {
+                SessionError::Subject(e) => SubjectError::new_err(e.to_string()),
+                other => GrantError::new_err(other.to_string()),
+            },
+        )
     }
 
     /// The original of `masked`, a `tokenize` or `format_preserving` value of
@@ -187,12 +182,9 @@ impl Grants {
         masked: &str,
         reason: &str,
     ) -> PyResult<String> {
-        let subject = values::to_json(subject)?;
-        py.detach(|| {
-            self.service
-                .detokenize(&engine.inner, &subject, source, column, masked, reason)
+        self.reversible(py, subject, |service, subject| {
+            service.detokenize(&engine.inner, subject, source, column, masked, reason)
         })
-        .map_err(detokenize_error)
     }
 
     /// The token (or format-preserving ciphertext) masking would give `value` in
@@ -212,12 +204,24 @@ impl Grants {
         value: &str,
         reason: &str,
     ) -> PyResult<String> {
-        let subject = values::to_json(subject)?;
-        py.detach(|| {
-            self.service
-                .tokenize(&engine.inner, &subject, source, column, value, reason)
+        self.reversible(py, subject, |service, subject| {
+            service.tokenize(&engine.inner, subject, source, column, value, reason)
         })
-        .map_err(detokenize_error)
+    }
+}
+
+impl Grants {
+    /// Runs a detokenize or tokenize request for `subject` without the GIL.
+    fn reversible(
+        &self,
+        py: Python<'_>,
+        subject: &Bound<'_, PyAny>,
+        request: impl FnOnce(&GrantService, &serde_json::Value) -> Result<String, DetokenizeError>
+            + Send,
+    ) -> PyResult<String> {
+        let subject = values::to_json(subject)?;
+        py.detach(|| request(&self.service, &subject))
+            .map_err(detokenize_error)
     }
 }
 

@@ -22,7 +22,7 @@ use errors::{
 
 self_cell::self_cell!(
     /// A runtime session together with the engine it borrows.
-    pub(crate) struct OwnedSession {
+    struct OwnedSession {
         owner: Arc<pol_runtime::Engine>,
         #[covariant]
         dependent: Session,
@@ -152,18 +152,13 @@ impl Engine {
         subject: &Bound<'_, PyAny>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<SessionPy> {
-        let subject = values::to_json(subject)?;
-        let now = match now {
-            Some(t) => values::clock(t)?,
-            None => chrono::Utc::now(),
-        };
-        let inner = OwnedSession::try_new(Arc::clone(&self.inner), |engine| {
-            engine.session(&subject, now)
-        })
-        .map_err(|e| SubjectError::new_err(e.to_string()))?;
-        Ok(SessionPy {
-            inner: RwLock::new(inner),
-        })
+        SessionPy::open(
+            &self.inner,
+            subject,
+            now,
+            |engine, subject, now| engine.session(subject, now),
+            |e| SubjectError::new_err(e.to_string()),
+        )
     }
 
     fn __repr__(&self) -> String {
@@ -178,10 +173,36 @@ impl Engine {
 /// `link_rows` / `link_batch` (parent rows for linked visibility).
 #[pyclass(frozen, module = "pol", name = "Session")]
 pub(crate) struct SessionPy {
-    pub(crate) inner: RwLock<OwnedSession>,
+    inner: RwLock<OwnedSession>,
 }
 
 impl SessionPy {
+    /// Opens a session of `engine` with `open` for a subject (a dict) at a clock (`now`,
+    /// default: the current time; a naive datetime is UTC); `error` turns its failure into
+    /// the Python exception.
+    pub(crate) fn open<E>(
+        engine: &Arc<pol_runtime::Engine>,
+        subject: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+        open: impl for<'e> FnOnce(
+            &'e pol_runtime::Engine,
+            &serde_json::Value,
+            chrono::DateTime<chrono::Utc>,
+        ) -> Result<Session<'e>, E>,
+        error: impl FnOnce(E) -> PyErr,
+    ) -> PyResult<SessionPy> {
+        let subject = values::to_json(subject)?;
+        let now = match now {
+            Some(t) => values::clock(t)?,
+            None => chrono::Utc::now(),
+        };
+        let inner = OwnedSession::try_new(Arc::clone(engine), |engine| open(engine, &subject, now))
+            .map_err(error)?;
+        Ok(SessionPy {
+            inner: RwLock::new(inner),
+        })
+    }
+
     /// The session, for reading (masking, explaining).
     fn read(&self) -> RwLockReadGuard<'_, OwnedSession> {
         match self.inner.read() {
