@@ -19,14 +19,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 import pol.spark
+from spark_bench import NOW, timed  # the sibling benchmark (this directory is on sys.path)
 
 CHAIN = """
 source customers { id: int key, status: text, }
@@ -38,13 +37,6 @@ policy orders_follow on source orders { only show rows linked to shown customers
 policy lines_follow on source lines { only show rows linked to shown orders for everyone }
 """
 ANA = {"login": "ana"}
-NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
-
-
-def timed(action) -> float:
-    start = time.perf_counter()
-    action()
-    return time.perf_counter() - start
 
 
 def main() -> None:
