@@ -156,6 +156,9 @@ class Grants:
         self, engine: Engine, approver: Mapping[str, Any], request_id: str, reason: str
     ) -> dict[str, str]:
         """Denies a pending request: the request, ``"state": "denied"``. Raises GrantError."""
+    def revoke(self, subject: Mapping[str, Any], grant_id: str, reason: str) -> list[str]:
+        """Revokes the grant ``grant_id`` that holds now (the revoker is audited): the ids
+        revoked. Raises GrantError when nothing holds to revoke."""
     def session(
         self, engine: Engine, subject: Mapping[str, Any], now: Optional[datetime] = None
     ) -> Session:

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use pol_runtime::grants::target::{open_both, Target};
 use pol_runtime::grants::{
-    ApprovalError, DetokenizeError, GrantService, Granted, Requested, SessionError, SystemClock,
-    UnmaskError, UnmaskRequest,
+    ApprovalError, DetokenizeError, GrantService, Granted, Requested, Revoke, SessionError,
+    SystemClock, UnmaskError, UnmaskRequest,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -141,6 +141,23 @@ impl Grants {
                 .deny(&engine.inner, &approver, request_id, reason)
         });
         pending(py, &answer.map_err(approval_error)?, "denied")
+    }
+
+    /// Revokes the grant `grant_id` (`g-…`) that holds now, for `subject` (whoever may write
+    /// the store may revoke; the revoker is audited): the ids revoked. Revoking nothing raises
+    /// GrantError (audited as a refusal).
+    fn revoke(
+        &self,
+        py: Python<'_>,
+        subject: &Bound<'_, PyAny>,
+        grant_id: &str,
+        reason: &str,
+    ) -> PyResult<Vec<String>> {
+        let subject = values::to_json(subject)?;
+        let which = Revoke::Id(grant_id.to_owned());
+        py.detach(|| self.service.revoke(&subject, &which, reason))
+            .map(|revoked| revoked.into_iter().map(|g| g.id).collect())
+            .map_err(|e| GrantError::new_err(e.to_string()))
     }
 
     /// Opens a session for `subject` at `now` (default: the current time) with the temporary

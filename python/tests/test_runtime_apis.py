@@ -162,6 +162,11 @@ def test_grants_unmask_detokenize_and_levels(compile_policies, tmp_path):
     assert after[1]["card"] == masked[1]["card"] != rows[1]["card"]
     # A session without the grant service sees no grant.
     assert engine.session(bob).source("payments").mask_rows(rows)[0]["card"] == token
+    # Revoked, the record is masked again; revoking it twice revokes nothing.
+    assert grants.revoke(amy, granted["id"], "done") == [granted["id"]]
+    assert grants.session(engine, bob).source("payments").mask_rows(rows)[0]["card"] == token
+    with pytest.raises(pol.GrantError, match="nothing revoked"):
+        grants.revoke(amy, granted["id"], "again")
     # Detokenize: for billing only.
     assert grants.detokenize(engine, {"login": "bo", "roles": ["billing"]}, "payments", "card", token, "refund") == rows[0]["card"]
     with pytest.raises(pol.GrantError, match="detokenize refused"):
@@ -170,7 +175,8 @@ def test_grants_unmask_detokenize_and_levels(compile_policies, tmp_path):
     with pytest.raises(pol.UnknownSourceError):
         grants.request_unmask(engine, amy, "nope", 1, "x")
     audit = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
-    assert len(audit) >= 5
+    assert len(audit) >= 7
+    assert {r.get("action") for r in audit} >= {"grant", "refusal", "detokenize", "revoke"}
     # Masking levels: the row's level column picks the technique (default Medium).
     people = engine.session(bob).source("participants").mask_rows([
         {"id": 1, "birth_date": "1980-05-17", "masking_level": None},
