@@ -62,6 +62,20 @@ create_exception!(
     "Parent rows cannot be given: the source has no key column, so its rows cannot be parents."
 );
 
+create_exception!(
+    _pol,
+    KAnonymityError,
+    PolError,
+    "`k_anonymize` cannot run: k is 0, or a quasi-identifier is not a column of the source or is listed twice."
+);
+
+create_exception!(
+    _pol,
+    GrantError,
+    PolError,
+    "A grant, approval, detokenization or tokenization was refused (audited) or could not be stored or audited."
+);
+
 /// Adds the exception classes to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -74,6 +88,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("BatchError", py.get_type::<BatchError>())?;
     m.add("TableError", py.get_type::<TableError>())?;
     m.add("LinkError", py.get_type::<LinkError>())?;
+    m.add("KAnonymityError", py.get_type::<KAnonymityError>())?;
+    m.add("GrantError", py.get_type::<GrantError>())?;
     Ok(())
 }
 

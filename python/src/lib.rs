@@ -7,6 +7,7 @@
 
 mod errors;
 mod ffi;
+mod grants;
 mod values;
 
 use std::sync::{Arc, RwLock, RwLockReadGuard};
@@ -15,8 +16,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use errors::{
-    load_error, BatchError, BundleError, KeyFileError, LinkError, SubjectError, TableError,
-    UnknownSourceError,
+    load_error, BatchError, BundleError, KAnonymityError, KeyFileError, LinkError, SubjectError,
+    TableError, UnknownSourceError,
 };
 
 self_cell::self_cell!(
@@ -32,8 +33,8 @@ type Session<'e> = pol_runtime::Session<'e>;
 
 /// A loaded, verified policy bundle (written by `polc build`).
 #[pyclass(frozen, module = "pol", name = "Engine")]
-struct Engine {
-    inner: Arc<pol_runtime::Engine>,
+pub(crate) struct Engine {
+    pub(crate) inner: Arc<pol_runtime::Engine>,
 }
 
 #[pymethods]
@@ -127,6 +128,22 @@ impl Engine {
         self.inner.source_names().map(str::to_owned).collect()
     }
 
+    /// The sources whose shown rows the row rules of `source` follow (`only show rows linked
+    /// to shown P`): its direct parents, each once, in rule order.
+    fn link_parents(&self, source: &str) -> PyResult<Vec<String>> {
+        let names: Vec<&str> = self.inner.source_names().collect();
+        let index = names.iter().position(|n| *n == source).ok_or_else(|| {
+            UnknownSourceError::new_err(format!("the bundle has no source `{source}`"))
+        })?;
+        Ok(self
+            .inner
+            .bundle()
+            .link_parents(index)
+            .into_iter()
+            .filter_map(|p| names.get(p).map(|n| (*n).to_owned()))
+            .collect())
+    }
+
     /// Opens a session for a subject (a dict: `login`, `roles`, `groups`, `purpose`, declared
     /// fields) at a clock (`now`, default: the current time; a naive datetime is UTC).
     #[pyo3(signature = (subject, now = None))]
@@ -135,18 +152,13 @@ impl Engine {
         subject: &Bound<'_, PyAny>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<SessionPy> {
-        let subject = values::to_json(subject)?;
-        let now = match now {
-            Some(t) => values::clock(t)?,
-            None => chrono::Utc::now(),
-        };
-        let inner = OwnedSession::try_new(Arc::clone(&self.inner), |engine| {
-            engine.session(&subject, now)
-        })
-        .map_err(|e| SubjectError::new_err(e.to_string()))?;
-        Ok(SessionPy {
-            inner: RwLock::new(inner),
-        })
+        SessionPy::open(
+            &self.inner,
+            subject,
+            now,
+            |engine, subject, now| engine.session(subject, now),
+            |e| SubjectError::new_err(e.to_string()),
+        )
     }
 
     fn __repr__(&self) -> String {
@@ -160,11 +172,37 @@ impl Engine {
 /// A bundle specialised for one subject at one clock. The lock is taken for writing only by
 /// `link_rows` / `link_batch` (parent rows for linked visibility).
 #[pyclass(frozen, module = "pol", name = "Session")]
-struct SessionPy {
+pub(crate) struct SessionPy {
     inner: RwLock<OwnedSession>,
 }
 
 impl SessionPy {
+    /// Opens a session of `engine` with `open` for a subject (a dict) at a clock (`now`,
+    /// default: the current time; a naive datetime is UTC); `error` turns its failure into
+    /// the Python exception.
+    pub(crate) fn open<E>(
+        engine: &Arc<pol_runtime::Engine>,
+        subject: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+        open: impl for<'e> FnOnce(
+            &'e pol_runtime::Engine,
+            &serde_json::Value,
+            chrono::DateTime<chrono::Utc>,
+        ) -> Result<Session<'e>, E>,
+        error: impl FnOnce(E) -> PyErr,
+    ) -> PyResult<SessionPy> {
+        let subject = values::to_json(subject)?;
+        let now = match now {
+            Some(t) => values::clock(t)?,
+            None => chrono::Utc::now(),
+        };
+        let inner = OwnedSession::try_new(Arc::clone(engine), |engine| open(engine, &subject, now))
+            .map_err(error)?;
+        Ok(SessionPy {
+            inner: RwLock::new(inner),
+        })
+    }
+
     /// The session, for reading (masking, explaining).
     fn read(&self) -> RwLockReadGuard<'_, OwnedSession> {
         match self.inner.read() {
@@ -217,6 +255,19 @@ impl SessionPy {
     fn link_rows(&self, py: Python<'_>, parent: &str, rows: &Bound<'_, PyAny>) -> PyResult<usize> {
         let input = dict_rows(rows)?;
         py.detach(|| self.link(|s| s.link_rows(parent, &input)))
+    }
+
+    /// The input this session treated as unknown or null so far, one message per subject
+    /// field or column (masking already failed closed on each; this is for logging): the
+    /// subject's fields that were missing or of the wrong type, then per source and column the
+    /// cells of the wrong type among the rows masked so far.
+    fn warnings(&self) -> Vec<String> {
+        self.read()
+            .borrow_dependent()
+            .warnings()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
 
     /// `link_rows` for a `pyarrow.RecordBatch` of the parent source, read as `mask_batch`
@@ -332,6 +383,127 @@ impl SourceSession {
         Ok(out)
     }
 
+    /// Makes rows already masked (dicts, as `mask_rows` returns them) k-anonymous over the
+    /// columns `quasi_identifiers` (`pol_runtime::k_anonymize_json`: each read with its declared
+    /// type and generalised with that type's default hierarchy). Returns the rows (new dicts,
+    /// in order, none added or removed) and a report: `levels` (per quasi-identifier, the
+    /// level chosen) and `suppressed` (the indices of rows whose quasi-identifiers were nulled).
+    #[pyo3(signature = (rows, k, quasi_identifiers, max_suppressed = None))]
+    fn k_anonymize<'py>(
+        &self,
+        py: Python<'py>,
+        rows: &Bound<'py, PyAny>,
+        k: usize,
+        quasi_identifiers: Vec<String>,
+        max_suppressed: Option<usize>,
+    ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyDict>)> {
+        let mut input = dict_rows(rows)?;
+        for (i, name) in quasi_identifiers.iter().enumerate() {
+            if quasi_identifiers.iter().take(i).any(|n| n == name) {
+                return Err(KAnonymityError::new_err(format!(
+                    "quasi-identifier `{name}` is listed twice"
+                )));
+            }
+        }
+        let columns = self.with(|s| {
+            quasi_identifiers
+                .iter()
+                .map(|name| {
+                    s.column_type(name)
+                        .map(|ty| (name.clone(), ty.clone()))
+                        .ok_or_else(|| {
+                            KAnonymityError::new_err(format!(
+                                "no column `{name}` in source `{}` (columns: {})",
+                                self.name,
+                                s.columns().join(", ")
+                            ))
+                        })
+                })
+                .collect::<PyResult<Vec<_>>>()
+        })??;
+        let params = pol_runtime::KAnonymity {
+            k,
+            max_suppressed: max_suppressed.unwrap_or(k),
+        };
+        let report = py
+            .detach(|| pol_runtime::k_anonymize_json(&mut input, &params, &columns))
+            .map_err(|e| KAnonymityError::new_err(e.to_string()))?;
+        let out = PyList::empty(py);
+        for row in input {
+            out.append(values::to_py(py, &serde_json::Value::Object(row))?)?;
+        }
+        let levels = PyDict::new(py);
+        for ((name, _), level) in columns.iter().zip(&report.levels) {
+            levels.set_item(name, level)?;
+        }
+        let summary = PyDict::new(py);
+        summary.set_item("levels", levels)?;
+        summary.set_item("suppressed", report.suppressed)?;
+        Ok((out, summary))
+    }
+
+    /// Masks typed rows: each row a sequence of values in the order of `input_columns()`
+    /// (missing trailing values are None, extra ones ignored), each read by its column's
+    /// declared type (as `mask_rows` reads a cell; a value of another type is null and counted
+    /// in the session's `warnings()`). Returns the shown rows, each a list with one value per
+    /// column of `columns()`, as native Python values (`datetime.date`, aware UTC
+    /// `datetime.datetime`, lists, dicts for structs). The rows given are one batch (a source
+    /// with `k_anonymity` is made k-anonymous over them).
+    fn mask_values<'py>(
+        &self,
+        py: Python<'py>,
+        rows: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let types: Vec<pol_runtime::ColumnType> = self.with(|s| {
+            s.input_columns()
+                .into_iter()
+                .filter_map(|name| s.column_type(name).cloned())
+                .collect()
+        })?;
+        let mut input: Vec<Vec<pol_runtime::Value>> = Vec::new();
+        for row in rows.try_iter()? {
+            let row = row?;
+            if row.is_instance_of::<PyDict>() || row.is_instance_of::<pyo3::types::PyString>() {
+                return Err(pyo3::exceptions::PyTypeError::new_err(
+                    "a typed row is a sequence of values in the order of input_columns(), \
+                     not a dict or a str (use mask_rows for dicts)",
+                ));
+            }
+            let mut cells = Vec::with_capacity(types.len());
+            for (cell, ty) in row.try_iter()?.zip(&types) {
+                cells.push(pol_runtime::typed_cell(&values::to_json(&cell?)?, ty));
+            }
+            input.push(cells);
+        }
+        let owned = self.session.get();
+        let name = self.name.as_str();
+        let masked = py.detach(|| {
+            let guard = owned.read();
+            let session = guard.borrow_dependent();
+            session
+                .source(name)
+                .map(|s| s.mask_values_rows(&input).rows)
+        });
+        let masked = masked.ok_or_else(|| {
+            UnknownSourceError::new_err(format!("the bundle has no source `{name}`"))
+        })?;
+        let out = PyList::empty(py);
+        for cells in masked {
+            let row = PyList::empty(py);
+            for v in &cells {
+                row.append(values::value_to_py(py, v)?)?;
+            }
+            out.append(row)?;
+        }
+        Ok(out)
+    }
+
+    /// The stored (not derived) top-level columns, in declaration order: the positions of a
+    /// typed row for `mask_values`.
+    fn input_columns(&self) -> PyResult<Vec<String>> {
+        self.with(|s| s.input_columns().into_iter().map(str::to_owned).collect())
+    }
+
     /// The columns listed for this subject (`visible if`, else `accessible if`, else all), in
     /// declaration order. Visibility never changes a value.
     fn visible_columns(&self) -> PyResult<Vec<String>> {
@@ -398,6 +570,7 @@ fn _pol(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Engine>()?;
     m.add_class::<SessionPy>()?;
     m.add_class::<SourceSession>()?;
+    m.add_class::<grants::Grants>()?;
     errors::register(m)?;
     Ok(())
 }

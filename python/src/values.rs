@@ -125,3 +125,46 @@ pub fn clock(obj: &Bound<'_, PyAny>) -> PyResult<chrono::DateTime<chrono::Utc>> 
             crate::errors::SubjectError::new_err(format!("`now` ({text}) is not an instant: {e}"))
         })
 }
+
+/// A runtime value as a native Python object: `date` → `datetime.date`, `timestamp` → an aware
+/// `datetime.datetime` in UTC, lists → `list`, structs → `dict`, the rest as their JSON forms.
+pub fn value_to_py<'py>(py: Python<'py>, v: &pol_runtime::Value) -> PyResult<Bound<'py, PyAny>> {
+    use chrono::{Datelike, Timelike};
+    use pol_runtime::Value as V;
+    Ok(match v {
+        V::Date(d) => {
+            py.import("datetime")?
+                .getattr("date")?
+                .call1((d.year(), d.month(), d.day()))?
+        }
+        V::Timestamp(t) => {
+            let datetime = py.import("datetime")?;
+            let utc = datetime.getattr("timezone")?.getattr("utc")?;
+            datetime.getattr("datetime")?.call1((
+                t.year(),
+                t.month(),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second(),
+                t.nanosecond() / 1000,
+                utc,
+            ))?
+        }
+        V::List(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(value_to_py(py, item)?)?;
+            }
+            list.into_any()
+        }
+        V::Struct(fields) => {
+            let dict = PyDict::new(py);
+            for (k, item) in fields {
+                dict.set_item(k, value_to_py(py, item)?)?;
+            }
+            dict.into_any()
+        }
+        other => to_py(py, &other.to_json())?,
+    })
+}

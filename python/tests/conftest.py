@@ -71,3 +71,19 @@ def spark():
     )
     yield session
     session.stop()
+
+
+@pytest.fixture
+def compile_policies(polc: Path, tmp_path: Path):
+    """A function that builds one policy file's text into a bundle (`polc build`) and returns
+    the bundle's path."""
+
+    def build(text: str, name: str = "set") -> Path:
+        src = tmp_path / name
+        src.mkdir()
+        (src / "p.pol").write_text(text)
+        out = tmp_path / f"{name}.polb"
+        subprocess.run([str(polc), "build", str(src), "-o", str(out)], check=True)
+        return out
+
+    return build

@@ -110,3 +110,136 @@ def test_spark_mask_fails_on_the_driver_for_a_bad_source(spark, support_desk_bun
     df = spark.createDataFrame([(1,)], "id long")
     with pytest.raises(pol.UnknownSourceError):
         pol.spark.mask(df, str(support_desk_bundle), AGENT, "nope")
+
+
+# Linked visibility (docs/language.md §13): a chain customers → orders → lines.
+CHAIN = """
+source customers { id: int key, status: text, }
+source orders { id: int key, customer_id: int links customers.id, region: text, }
+source lines { id: int key, order_id: int links orders.id, sku: text, }
+source notes { text: text, }
+policy active on source customers {
+  only show rows where row.status == "active" for everyone except user in group "Legal"
+}
+policy regional on source orders {
+  only show rows where row.region == "EU" for everyone except user in group "Legal"
+}
+policy orders_follow on source orders {
+  only show rows linked to shown customers for everyone except user in group "Legal"
+}
+policy lines_follow on source lines {
+  only show rows linked to shown orders for everyone except user in group "Legal"
+}
+"""
+ANA = {"login": "ana"}
+LEGAL = {"login": "lee", "groups": ["Legal"]}
+
+
+def chain_rows():
+    customers = [{"id": c, "status": "active" if c % 3 else "closed"} for c in range(60)]
+    orders = [
+        {"id": o, "customer_id": o % 70 if o % 13 else None, "region": "EU" if o % 4 else "US"}
+        for o in range(400)
+    ]
+    # A key given twice, once shown and once hidden: its lines are hidden.
+    orders.append({"id": 1, "customer_id": 1, "region": "US"})
+    lines = [{"id": i, "order_id": (i * 7) % 450 if i % 17 else None, "sku": f"s{i}"} for i in range(3000)]
+    return customers, orders, lines
+
+
+def python_lines(engine, subject, parents):
+    """The lines `subject` sees with `parents` given through `Session.link_rows`."""
+    session = engine.session(subject, NOW)
+    for name, rows in parents:
+        session.link_rows(name, rows)
+    return sorted(session.source("lines").mask_rows(LINES_ROWS), key=lambda r: r["id"])
+
+
+CUSTOMERS, ORDERS, LINES_ROWS = chain_rows()
+
+
+def spark_df(spark, rows, schema):
+    return spark.createDataFrame(pa.Table.from_pylist(rows, schema)).repartition(3)
+
+
+ORDERS_SCHEMA = pa.schema([("id", pa.int64()), ("customer_id", pa.int64()), ("region", pa.string())])
+LINES_SCHEMA = pa.schema([("id", pa.int64()), ("order_id", pa.int64()), ("sku", pa.string())])
+CUSTOMERS_SCHEMA = pa.schema([("id", pa.int64()), ("status", pa.string())])
+
+
+@pytest.mark.parametrize("subject", [ANA, LEGAL], ids=["ana", "legal"])
+def test_spark_parent_rows_equal_python_link_rows(spark, compile_policies, subject):
+    bundle = compile_policies(CHAIN)
+    engine = pol.Engine.from_file(bundle)
+    expected = python_lines(engine, subject, [("customers", CUSTOMERS), ("orders", ORDERS)])
+    lines = spark_df(spark, LINES_ROWS, LINES_SCHEMA)
+    # Given children first: `mask` gives them to the runtime grandparents first.
+    links = {
+        "orders": spark_df(spark, ORDERS, ORDERS_SCHEMA),
+        "customers": spark_df(spark, CUSTOMERS, CUSTOMERS_SCHEMA),
+    }
+    masked = pol.spark.mask(lines, str(bundle), subject, "lines", now=NOW, links=links)
+    got = sorted((r.asDict() for r in masked.collect()), key=lambda r: r["id"])
+    assert got == expected
+    if subject is ANA:
+        # Some lines shown, many hidden (hidden, dangling, null and twice-given parents).
+        assert 0 < len(got) < len(LINES_ROWS) // 2
+        shown_orders = {r["id"] for r in python_orders(engine)}
+        assert all(r["order_id"] in shown_orders for r in got)
+        assert not any(r["order_id"] == 1 for r in got)
+    else:
+        assert len(got) == len(LINES_ROWS)
+
+
+def python_orders(engine):
+    session = engine.session(ANA, NOW)
+    session.link_rows("customers", CUSTOMERS)
+    return session.source("orders").mask_rows(ORDERS)
+
+
+def test_spark_hidden_or_missing_parents_hide_their_children(spark, compile_policies):
+    bundle = compile_policies(CHAIN)
+    engine = pol.Engine.from_file(bundle)
+    lines = spark_df(spark, LINES_ROWS, LINES_SCHEMA)
+    orders = spark_df(spark, ORDERS, ORDERS_SCHEMA)
+    # Without the grandparents every order is hidden, so every line is.
+    only_orders = pol.spark.mask(lines, str(bundle), ANA, "lines", now=NOW, links={"orders": orders})
+    assert only_orders.count() == 0 == len(python_lines(engine, ANA, [("orders", ORDERS)]))
+    # Without any parent rows, too.
+    assert pol.spark.mask(lines, str(bundle), ANA, "lines", now=NOW).count() == 0
+    # Every customer closed: every order hidden, every line hidden.
+    closed = spark_df(spark, [{"id": c["id"], "status": "closed"} for c in CUSTOMERS], CUSTOMERS_SCHEMA)
+    hidden = pol.spark.mask(
+        lines, str(bundle), ANA, "lines", now=NOW, links={"orders": orders, "customers": closed}
+    )
+    assert hidden.count() == 0
+    # An empty parent DataFrame: every line hidden, as with `link_rows("orders", [])`.
+    no_orders = spark_df(spark, [], ORDERS_SCHEMA)
+    empty = pol.spark.mask(
+        lines, str(bundle), ANA, "lines", now=NOW,
+        links={"orders": no_orders, "customers": spark_df(spark, CUSTOMERS, CUSTOMERS_SCHEMA)},
+    )
+    assert empty.count() == 0 == len(python_lines(engine, ANA, [("customers", CUSTOMERS), ("orders", [])]))
+    # The parents' own rows, masked with their grandparents given, match Python too.
+    masked_orders = pol.spark.mask(
+        orders, str(bundle), ANA, "orders", now=NOW,
+        links={"customers": spark_df(spark, CUSTOMERS, CUSTOMERS_SCHEMA)},
+    )
+    got = sorted((r.asDict() for r in masked_orders.collect()), key=lambda r: r["id"])
+    assert got == sorted(python_orders(engine), key=lambda r: r["id"])
+
+
+def test_spark_links_refuse_a_source_that_is_not_a_parent(spark, compile_policies):
+    bundle = str(compile_policies(CHAIN))
+    lines = spark_df(spark, LINES_ROWS, LINES_SCHEMA)
+    notes = spark.createDataFrame([("x",)], "text string")
+    with pytest.raises(pol.LinkError, match=r"`notes` is not a parent of source `lines`.*`customers`, `orders`"):
+        pol.spark.mask(lines, bundle, ANA, "lines", now=NOW, links={"notes": notes})
+    # A child is not a parent of its parent.
+    orders = spark_df(spark, ORDERS, ORDERS_SCHEMA)
+    with pytest.raises(pol.LinkError, match="`lines` is not a parent of source `orders`"):
+        pol.spark.mask(orders, bundle, ANA, "orders", now=NOW, links={"lines": lines})
+    with pytest.raises(pol.UnknownSourceError, match="no source `shipments`"):
+        pol.spark.mask(lines, bundle, ANA, "lines", now=NOW, links={"shipments": notes})
+    with pytest.raises(TypeError, match=r"links\['orders'\] must be a Spark DataFrame"):
+        pol.spark.mask(lines, bundle, ANA, "lines", now=NOW, links={"orders": ORDERS})

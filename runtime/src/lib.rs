@@ -52,6 +52,7 @@ pub use keys::{KeyError, KeyRing, MaskingKey};
 pub use techniques::k_anonymity::{
     k_anonymize, Hierarchy, KAnonymity, KAnonymityError, KAnonymityReport, QuasiIdentifier,
 };
+pub use techniques::k_anonymity_json::k_anonymize_json;
 pub use techniques::{
     detokenize, format_preserving_decrypt, format_preserving_decrypt_int,
     format_preserving_decrypt_int_with, format_preserving_decrypt_with, Fill, MaskContext,
@@ -68,6 +69,7 @@ pub mod lookup;
 pub mod pg;
 pub mod program;
 pub mod table_file;
+mod typed_cell;
 
 pub use bundle::{Bundle, BundleError};
 pub use engine::{
@@ -75,3 +77,4 @@ pub use engine::{
     SubjectError, SubjectIssue,
 };
 pub use lookup::{LookupKind, LookupValues, TableError};
+pub use typed_cell::typed_cell;

@@ -26,5 +26,6 @@ mod grants_revoke;
 mod grants_unmask;
 mod k_anonymity;
 mod k_anonymity_policy;
+mod python_apis;
 mod statistics;
 mod wire_layout;

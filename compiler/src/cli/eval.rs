@@ -35,10 +35,7 @@ use chrono::{DateTime, Utc};
 use pol_runtime::audit::{AuditSink, MemorySink};
 use pol_runtime::engine::SourceSession;
 use pol_runtime::grants::{GrantService, ManualClock, SessionError};
-use pol_runtime::{
-    k_anonymize, ColumnType, Engine, Hierarchy, KAnonymity, KAnonymityReport, KeyRing,
-    QuasiIdentifier, Value,
-};
+use pol_runtime::{k_anonymize_json, ColumnType, Engine, KAnonymity, KAnonymityReport, KeyRing};
 use serde_json::{Map, Value as Json};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -352,33 +349,8 @@ impl KBatch {
 
     /// Generalises or nulls the quasi-identifiers of `rows` in place; returns a one-line report.
     fn apply(&self, rows: &mut [Map<String, Json>]) -> Result<String, ExitCode> {
-        // A masked cell may no longer have its declared type (a range is text): it is then
-        // taken as it is, and a hierarchy that cannot generalise it nulls it from level 1.
-        let mut values: Vec<Vec<Value>> = rows
-            .iter()
-            .map(|row| {
-                self.columns
-                    .iter()
-                    .map(|(name, ty)| {
-                        let cell = row.get(name).unwrap_or(&Json::Null);
-                        Value::from_json(cell, ty).unwrap_or_else(|_| untyped(cell))
-                    })
-                    .collect()
-            })
-            .collect();
-        let quasi: Vec<QuasiIdentifier> = self
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(i, (_, ty))| QuasiIdentifier::new(i, Hierarchy::for_type(ty)))
-            .collect();
-        let report = k_anonymize(&mut values, &self.params, &quasi)
+        let report = k_anonymize_json(rows, &self.params, &self.columns)
             .map_err(|e| fail_usage(format!("--k-anonymize: {e}")))?;
-        for (row, cells) in rows.iter_mut().zip(values) {
-            for ((name, _), v) in self.columns.iter().zip(cells) {
-                row.insert(name.clone(), v.to_json());
-            }
-        }
         let levels: Vec<String> = self
             .columns
             .iter()
@@ -416,18 +388,4 @@ fn policy_report(k: usize, names: &[&str], rows: usize, report: &KAnonymityRepor
         report.suppressed.len(),
         s(report.suppressed.len())
     )
-}
-
-/// A JSON cell as a value without a declared type (text, number, bool or null).
-fn untyped(cell: &Json) -> Value {
-    match cell {
-        Json::Bool(b) => Value::Bool(*b),
-        Json::Number(n) => n
-            .as_i64()
-            .map(Value::Int)
-            .unwrap_or_else(|| Value::Decimal(n.as_f64().unwrap_or(f64::NAN))),
-        Json::String(s) => Value::Text(s.clone()),
-        Json::Null => Value::Null,
-        other => Value::Text(other.to_string()),
-    }
 }

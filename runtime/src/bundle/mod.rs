@@ -15,6 +15,7 @@ pub mod format;
 pub mod grants;
 mod guard;
 pub mod k_anonymity;
+mod link_graph;
 pub mod verify;
 
 use serde::{Deserialize, Serialize};

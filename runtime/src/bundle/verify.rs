@@ -27,6 +27,8 @@ use crate::program::{stack_depth, Op, StackError};
 mod links;
 mod source;
 
+pub(crate) use links::parents as link_parents;
+
 /// The deepest nesting of struct fields the verifier accepts.
 pub const MAX_FIELD_DEPTH: usize = 32;
 

@@ -30,6 +30,7 @@ mod fpe;
 mod generalize;
 mod hash;
 pub mod k_anonymity;
+pub mod k_anonymity_json;
 mod noise;
 mod partial;
 mod token;
