@@ -52,7 +52,11 @@ impl Checker<'_> {
         else {
             return;
         };
+        // The model's invariant on `MaskRule::matches` (`matches_on` searches it).
         matches.sort_by_key(|mm| (mm.source, mm.column));
+        debug_assert!(matches
+            .windows(2)
+            .all(|w| matches!(w, [a, b] if (a.source, a.column) < (b.source, b.column))));
         let mut matched_sources: Vec<SourceId> = matches.iter().map(|mm| mm.source).collect();
         matched_sources.dedup();
         // Both sorted: matches by source, a scope's sources by id.
@@ -334,5 +338,49 @@ impl Checker<'_> {
                 self.diags.push(Diagnostic::global_hash(t.loc));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod matches_order_tests {
+    use crate::source_map::SourceMap;
+
+    /// A `columns named like` target lists its holders by column name: the checker sorts every
+    /// rule's matches by (source, column), and `matches_on` gives one source's slice.
+    #[test]
+    fn matches_are_sorted_by_source_then_column_and_sliced_per_source() {
+        let text = r#"
+source a { id: int key, zz_mail: text, aa_mail: text, }
+source b { id: int key, other: text, }
+source c { id: int key, aa_mail: text, zz_mail: text, }
+policy mails {
+  mask columns named like "mail" using redact for everyone
+}
+"#;
+        let mut map = SourceMap::new();
+        map.add("a.pol", text.to_string());
+        let analysis = crate::check(&map);
+        assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
+        let m = &analysis.model;
+        let id = |n: &str| m.sources.iter().position(|s| s.name == n).unwrap();
+        let rule = &m.mask_rules[0];
+        let pairs: Vec<(usize, usize)> = rule.matches.iter().map(|x| (x.source, x.column)).collect();
+        let mut sorted = pairs.clone();
+        sorted.sort();
+        assert_eq!(pairs, sorted);
+        assert_eq!(pairs.len(), 4);
+        let names = |s: &str| -> Vec<&str> {
+            rule.matches_on(id(s))
+                .iter()
+                .map(|x| m.sources[x.source].columns[x.column].name.as_str())
+                .collect()
+        };
+        assert_eq!(names("a"), ["zz_mail", "aa_mail"]);
+        assert!(names("b").is_empty());
+        assert_eq!(names("c"), ["aa_mail", "zz_mail"]);
+        assert!(rule.matches_on(99).is_empty());
+        let zz = m.sources[id("a")].column("zz_mail").unwrap();
+        assert!(rule.matches_column(id("a"), zz));
+        assert!(!rule.matches_column(id("b"), 1));
     }
 }
