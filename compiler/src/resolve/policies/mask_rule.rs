@@ -10,7 +10,6 @@ use crate::resolve::Checker;
 use crate::source_map::{FileId, Loc};
 use crate::techniques::{applies, fallback};
 use pol_grammar::ast::{self, TargetKind};
-use std::collections::HashMap;
 
 /// Where a rule stands: its policy, its place in it, the policy's scope and file.
 pub(super) struct RuleSite<'r> {
@@ -154,18 +153,16 @@ impl Checker<'_> {
         if resolved.len() != paths.len() {
             return None;
         }
-        let mut best: HashMap<(SourceId, ColumnId), (u32, NodeId)> = HashMap::new();
+        // Every (column, tag) the tags reach; per column the deepest tag, the first of the
+        // rule's at equal depth (a stable sort, then the first of each column's run).
+        let mut keys: Vec<((SourceId, ColumnId), (u32, NodeId))> = Vec::new();
         for &t in &resolved {
             let depth = self.model.tags.nodes[t].depth;
-            for (s, c) in site.tags.columns_in(t, &site.scope.sources, in_scope) {
-                let e = best.entry((s, c)).or_insert((depth, t));
-                if depth > e.0 {
-                    *e = (depth, t);
-                }
-            }
+            let columns = site.tags.columns_in(t, &site.scope.sources, in_scope);
+            keys.extend(columns.into_iter().map(|sc| (sc, (depth, t))));
         }
-        let mut keys: Vec<_> = best.into_iter().collect();
-        keys.sort_by_key(|((s, c), _)| (*s, *c));
+        keys.sort_by_key(|&(sc, (d, _))| (sc, std::cmp::Reverse(d)));
+        keys.dedup_by_key(|&mut (sc, _)| sc);
         let matches = keys
             .into_iter()
             .map(|((s, c), (d, t))| Match {
@@ -364,7 +361,8 @@ policy mails {
         let m = &analysis.model;
         let id = |n: &str| m.sources.iter().position(|s| s.name == n).unwrap();
         let rule = &m.mask_rules[0];
-        let pairs: Vec<(usize, usize)> = rule.matches.iter().map(|x| (x.source, x.column)).collect();
+        let pairs: Vec<(usize, usize)> =
+            rule.matches.iter().map(|x| (x.source, x.column)).collect();
         let mut sorted = pairs.clone();
         sorted.sort();
         assert_eq!(pairs, sorted);
