@@ -354,13 +354,16 @@ policy mails {
   mask columns named like "mail" using redact for everyone
 }
 "#;
-        let mut map = SourceMap::new();
-        map.add("a.pol", text.to_string());
-        let analysis = crate::check(&map);
-        assert!(!analysis.has_errors(), "{:?}", analysis.diagnostics);
-        let m = &analysis.model;
-        let id = |n: &str| m.sources.iter().position(|s| s.name == n).unwrap();
-        let rule = &m.mask_rules[0];
+        let mut files = SourceMap::new();
+        files.add("mails.pol", text.to_string());
+        let analysis = crate::check(&files);
+        assert!(
+            analysis.diagnostics.is_empty(),
+            "{:?}",
+            analysis.diagnostics
+        );
+        let (m, rule) = (&analysis.model, &analysis.model.mask_rules[0]);
+        let id = |n: &str| m.source(n).unwrap();
         let pairs: Vec<(usize, usize)> =
             rule.matches.iter().map(|x| (x.source, x.column)).collect();
         let mut sorted = pairs.clone();
