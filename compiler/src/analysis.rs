@@ -66,18 +66,6 @@ pub fn parse_all(files: &SourceMap) -> Vec<SourceFile> {
     })
 }
 
-/// A one-shot check keeps no syntax trees once the model is resolved (nothing after the
-/// checker reads syntax): they are freed on another thread while conflicts and lints run, so
-/// that the peak memory of `polc check` and `polc build` does not hold trees and the later
-/// stages at once. Returns the empty list the analysis keeps.
-fn release(asts: Vec<SourceFile>) -> Vec<SourceFile> {
-    if !asts.is_empty() {
-        // If no thread can be started, the trees are dropped here (the closure is dropped).
-        let _ = std::thread::Builder::new().spawn(move || drop(asts));
-    }
-    Vec::new()
-}
-
 /// The diagnostic code of a syntax error.
 pub fn syntax_code(kind: SyntaxErrorKind) -> Code {
     match kind {
@@ -147,7 +135,29 @@ fn analyse(
         (model, diags, crate::resolve::memo::Memo::default())
     };
     diags.append(&mut more);
-    let asts = if keep { asts } else { release(asts) };
+    if keep {
+        return conclude(files, asts, model, diags, memo, previous);
+    }
+    // A one-shot check keeps no syntax trees once the model is resolved (nothing after the
+    // checker reads syntax): they are freed on another thread while conflicts and lints run, so
+    // that the peak memory of `polc check` and `polc build` does not hold trees and the later
+    // stages at once. The thread is joined before returning (no thread outlives the call).
+    std::thread::scope(|scope| {
+        // If no thread can be started, the trees are dropped here (the closure is dropped).
+        let _ = std::thread::Builder::new().spawn_scoped(scope, move || drop(asts));
+        conclude(files, Vec::new(), model, diags, memo, previous)
+    })
+}
+
+/// The analysis after resolving: the ordered candidates, the lints and the guarantees.
+fn conclude(
+    files: &SourceMap,
+    asts: Vec<SourceFile>,
+    model: Model,
+    mut diags: Vec<Diagnostic>,
+    memo: crate::resolve::memo::Memo,
+    previous: Option<(&Analysis, &[bool])>,
+) -> Analysis {
     // After an edit of policies only, the sources no changed policy can meet keep their
     // ordered candidates and lint findings.
     let changes = previous.and_then(|(a, _)| Some((a, memo.changes_since(&a.memo)?)));

@@ -219,11 +219,9 @@ pub fn resolve_source(model: &Model, s: SourceId, rules: &[RuleId]) -> Vec<Vec<C
         .map(|c| u32::from(c.accessible.is_some()))
         .collect();
     for &id in rules {
-        for m in &model.mask_rules[id].matches {
-            if m.source == s {
-                if let Some(n) = sizes.get_mut(m.column) {
-                    *n += 1;
-                }
+        for m in model.mask_rules[id].matches_on(s) {
+            if let Some(n) = sizes.get_mut(m.column) {
+                *n += 1;
             }
         }
     }
@@ -234,7 +232,7 @@ pub fn resolve_source(model: &Model, s: SourceId, rules: &[RuleId]) -> Vec<Vec<C
     drop(sizes);
     for &id in rules {
         let rule = &model.mask_rules[id];
-        for m in rule.matches.iter().filter(|m| m.source == s) {
+        for m in rule.matches_on(s) {
             if let Some(list) = columns.get_mut(m.column) {
                 list.push(Candidate {
                     rules: vec![RuleRef::Mask(id)],

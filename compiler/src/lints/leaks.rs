@@ -121,7 +121,7 @@ pub(super) fn dichotomy(
         }
         let Some(w) = &rule.where_ else { continue };
         for (c, span) in reads(model, w, s) {
-            if rule.matches.iter().any(|m| m.source == s && m.column == c) {
+            if rule.matches_column(s, c) {
                 continue; // reading the masked column itself decides nothing new
             }
             if let Some(masker) = masked_for_audience(model, res, s, c, None) {

@@ -39,9 +39,7 @@ fn detokenize_targets(
             continue;
         }
         let reversible = rules.iter().map(|&id| &model.mask_rules[id]).any(|r| {
-            r.matches
-                .iter()
-                .any(|m| m.source == source && m.column == column)
+            r.matches_column(source, column)
                 && r.body.techniques().iter().any(|t| {
                     matches!(t.name.as_str(), "tokenize" | "format_preserving")
                         || t.by_level.iter().any(|(_, e)| {

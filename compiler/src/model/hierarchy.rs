@@ -1,7 +1,7 @@
 //! Dotted hierarchies: tags (`PII.SSN` under `PII`) and purposes (`Research.Marketing`).
 //!
 //! A node keeps its own segment and its parent, never its whole path, and the index is keyed by
-//! (parent, segment): declaring a path of `k` segments costs O(k) time and memory (a node that
+//! parent, then segment: declaring a path of `k` segments costs O(k) time and memory (a node that
 //! kept its path made a 40,000-segment tag cost gigabytes). [`Hierarchy::path`] spells a node's
 //! path when a message or an editor needs it.
 
@@ -29,8 +29,12 @@ pub struct HNode {
 #[derive(Clone, Debug, Default)]
 pub struct Hierarchy {
     pub nodes: Vec<HNode>,
-    /// (parent, segment) to node.
-    index: HashMap<(Option<NodeId>, String), NodeId>,
+    /// Segment to node, for the roots: a lookup by `&str` segment allocates nothing (tags are
+    /// resolved once per column that carries one).
+    roots: HashMap<String, NodeId>,
+    /// Segment to node, for the children of each node (`children[parent]`, one entry per node,
+    /// empty maps allocate nothing).
+    children: Vec<HashMap<String, NodeId>>,
 }
 
 impl Hierarchy {
@@ -38,7 +42,11 @@ impl Hierarchy {
     pub fn get(&self, path: &str) -> Option<NodeId> {
         let mut node = None;
         for seg in path.split('.') {
-            node = Some(*self.index.get(&(node, seg.to_string()))?);
+            let map = match node {
+                None => &self.roots,
+                Some(n) => self.children.get(n)?,
+            };
+            node = Some(*map.get(seg)?);
         }
         node
     }
@@ -65,8 +73,11 @@ impl Hierarchy {
         let mut parent = None;
         let mut id = 0;
         for (i, seg) in segments.iter().enumerate() {
-            let key = (parent, seg.clone());
-            id = match self.index.get(&key) {
+            let children = match parent {
+                None => &mut self.roots,
+                Some(p) => &mut self.children[p],
+            };
+            id = match children.get(seg) {
                 Some(&id) => id,
                 None => {
                     let id = self.nodes.len();
@@ -80,7 +91,8 @@ impl Hierarchy {
                         description: None,
                         doc: None,
                     });
-                    self.index.insert(key, id);
+                    children.insert(seg.clone(), id);
+                    self.children.push(HashMap::new());
                     id
                 }
             };

@@ -390,7 +390,9 @@ pub struct Match {
 #[derive(Clone, Debug)]
 pub struct MaskRule {
     pub policy: usize,
-    /// The columns the target matches in the sources the scope covers.
+    /// The columns the target matches in the sources the scope covers. Invariant: sorted by
+    /// (source, column), no duplicates (the checker sorts them, whatever the target), so that
+    /// [`MaskRule::matches_on`] finds one source's matches by binary search.
     pub matches: Vec<Match>,
     /// Global authored order of the rule.
     pub order: usize,
@@ -408,6 +410,25 @@ pub struct MaskRule {
 }
 
 impl MaskRule {
+    /// The matches on source `s`, in column order: a slice of [`MaskRule::matches`] found by
+    /// binary search (a global rule matches columns of every source; filtering them per source
+    /// made per-source work proportional to rules × sources × matches).
+    pub fn matches_on(&self, s: SourceId) -> &[Match] {
+        let start = self.matches.partition_point(|m| m.source < s);
+        let len = self
+            .matches
+            .get(start..)
+            .map_or(0, |rest| rest.partition_point(|m| m.source == s));
+        self.matches.get(start..start + len).unwrap_or(&[])
+    }
+
+    /// Whether the rule matches column `c` of source `s`.
+    pub fn matches_column(&self, s: SourceId, c: ColumnId) -> bool {
+        self.matches
+            .binary_search_by(|m| (m.source, m.column).cmp(&(s, c)))
+            .is_ok()
+    }
+
     /// Whether the rule applies on source `s` (it is not in [`MaskRule::skipped`]).
     pub fn applies_on(&self, s: SourceId) -> bool {
         self.skipped.binary_search(&s).is_err()

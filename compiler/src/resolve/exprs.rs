@@ -204,7 +204,13 @@ impl Checker<'_> {
             }
             previous = Some(s);
             let col = holders.and_then(|h| {
-                let i = from + h.get(from..)?.partition_point(|(hs, _)| *hs < s);
+                let rest = h.get(from..)?;
+                // Usually the next holder is already on `s` or beyond: no search then.
+                let i = from
+                    + match rest.first() {
+                        Some((hs, _)) if *hs >= s => 0,
+                        _ => rest.partition_point(|(hs, _)| *hs < s),
+                    };
                 from = i;
                 h.get(i).filter(|(hs, _)| *hs == s).map(|(_, c)| (i, *c))
             });

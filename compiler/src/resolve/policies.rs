@@ -13,7 +13,7 @@ use pol_grammar::Span;
 use pol_runtime::bundle::grants::{
     DEFAULT_APPROVAL_SECONDS, MAX_APPROVAL_SECONDS, MIN_APPROVAL_SECONDS,
 };
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 mod guarantee;
@@ -61,11 +61,13 @@ impl Checker<'_> {
         let mut under: HashMap<NodeId, Vec<(SourceId, ColumnId)>> = HashMap::new();
         for (s, src) in self.model.sources.iter().enumerate() {
             for (c, col) in src.columns.iter().enumerate() {
-                let mut seen: HashSet<NodeId> = HashSet::new();
+                // A column carries few tags: a list, not a set allocated per column.
+                let mut seen: Vec<NodeId> = Vec::new();
                 for &t in &col.tags {
                     let mut node = Some(t);
                     while let Some(n) = node {
-                        if seen.insert(n) {
+                        if !seen.contains(&n) {
+                            seen.push(n);
                             under.entry(n).or_default().push((s, c));
                         }
                         node = self.model.tags.nodes[n].parent;

@@ -42,7 +42,11 @@ impl Checker<'_> {
         // and nothing is allocated per source (a global rule covers every source of the set).
         let mut rest = holders;
         for &s in sources {
-            let from = rest.partition_point(|(hs, _)| *hs < s);
+            // Usually the next holder is already on `s` or beyond: no search then.
+            let from = match rest.first() {
+                Some((hs, _)) if *hs >= s => 0,
+                _ => rest.partition_point(|(hs, _)| *hs < s),
+            };
             let here = rest.get(from..).unwrap_or(&[]);
             let n = here.iter().take_while(|(hs, _)| *hs == s).count();
             let (matching, after) = here.split_at(n);

@@ -10,7 +10,6 @@ use crate::resolve::Checker;
 use crate::source_map::{FileId, Loc};
 use crate::techniques::{applies, fallback};
 use pol_grammar::ast::{self, TargetKind};
-use std::collections::HashMap;
 
 /// Where a rule stands: its policy, its place in it, the policy's scope and file.
 pub(super) struct RuleSite<'r> {
@@ -52,7 +51,11 @@ impl Checker<'_> {
         else {
             return;
         };
+        // The model's invariant on `MaskRule::matches` (`matches_on` searches it).
         matches.sort_by_key(|mm| (mm.source, mm.column));
+        debug_assert!(matches
+            .windows(2)
+            .all(|w| matches!(w, [a, b] if (a.source, a.column) < (b.source, b.column))));
         let mut matched_sources: Vec<SourceId> = matches.iter().map(|mm| mm.source).collect();
         matched_sources.dedup();
         // Both sorted: matches by source, a scope's sources by id.
@@ -150,18 +153,16 @@ impl Checker<'_> {
         if resolved.len() != paths.len() {
             return None;
         }
-        let mut best: HashMap<(SourceId, ColumnId), (u32, NodeId)> = HashMap::new();
+        // Every (column, tag) the tags reach; per column the deepest tag, the first of the
+        // rule's at equal depth (a stable sort, then the first of each column's run).
+        let mut keys: Vec<((SourceId, ColumnId), (u32, NodeId))> = Vec::new();
         for &t in &resolved {
             let depth = self.model.tags.nodes[t].depth;
-            for (s, c) in site.tags.columns_in(t, &site.scope.sources, in_scope) {
-                let e = best.entry((s, c)).or_insert((depth, t));
-                if depth > e.0 {
-                    *e = (depth, t);
-                }
-            }
+            let columns = site.tags.columns_in(t, &site.scope.sources, in_scope);
+            keys.extend(columns.into_iter().map(|sc| (sc, (depth, t))));
         }
-        let mut keys: Vec<_> = best.into_iter().collect();
-        keys.sort_by_key(|((s, c), _)| (*s, *c));
+        keys.sort_by_key(|&(sc, (d, _))| (sc, std::cmp::Reverse(d)));
+        keys.dedup_by_key(|&mut (sc, _)| sc);
         let matches = keys
             .into_iter()
             .map(|((s, c), (d, t))| Match {
@@ -334,5 +335,53 @@ impl Checker<'_> {
                 self.diags.push(Diagnostic::global_hash(t.loc));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod matches_order_tests {
+    use crate::source_map::SourceMap;
+
+    /// A `columns named like` target lists its holders by column name: the checker sorts every
+    /// rule's matches by (source, column), and `matches_on` gives one source's slice.
+    #[test]
+    fn matches_are_sorted_by_source_then_column_and_sliced_per_source() {
+        let text = r#"
+source a { id: int key, zz_mail: text, aa_mail: text, }
+source b { id: int key, other: text, }
+source c { id: int key, aa_mail: text, zz_mail: text, }
+policy mails {
+  mask columns named like "mail" using redact for everyone
+}
+"#;
+        let mut files = SourceMap::new();
+        files.add("mails.pol", text.to_string());
+        let analysis = crate::check(&files);
+        assert!(
+            analysis.diagnostics.is_empty(),
+            "{:?}",
+            analysis.diagnostics
+        );
+        let (m, rule) = (&analysis.model, &analysis.model.mask_rules[0]);
+        let id = |n: &str| m.source(n).unwrap();
+        let pairs: Vec<(usize, usize)> =
+            rule.matches.iter().map(|x| (x.source, x.column)).collect();
+        let mut sorted = pairs.clone();
+        sorted.sort();
+        assert_eq!(pairs, sorted);
+        assert_eq!(pairs.len(), 4);
+        let names = |s: &str| -> Vec<&str> {
+            rule.matches_on(id(s))
+                .iter()
+                .map(|x| m.sources[x.source].columns[x.column].name.as_str())
+                .collect()
+        };
+        assert_eq!(names("a"), ["zz_mail", "aa_mail"]);
+        assert!(names("b").is_empty());
+        assert_eq!(names("c"), ["aa_mail", "zz_mail"]);
+        assert!(rule.matches_on(99).is_empty());
+        let zz = m.sources[id("a")].column("zz_mail").unwrap();
+        assert!(rule.matches_column(id("a"), zz));
+        assert!(!rule.matches_column(id("b"), 1));
     }
 }
