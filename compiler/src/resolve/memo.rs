@@ -27,6 +27,15 @@ pub struct Memo {
     pub(super) declared: Option<Arc<Declared>>,
     /// Each file's policies, in file order.
     pub(super) segments: Vec<Arc<Segment>>,
+    /// Each file's exemptions, in file order.
+    pub(super) exempts: Vec<Arc<Exempts>>,
+}
+
+/// The exemptions of one file and the diagnostics resolving them gave (they depend only on
+/// the declarations and the file's own tree).
+pub(super) struct Exempts {
+    pub exempts: Vec<crate::model::Exempt>,
+    pub diags: Vec<Diagnostic>,
 }
 
 /// What checking every declaration gives: the model (its sources shared, see
@@ -103,6 +112,14 @@ impl Previous<'_> {
         unchanged.then_some(declared)
     }
 
+    /// The exemptions of file `i` of then, if the file is the same.
+    pub(super) fn exempts(&self, i: usize) -> Option<Arc<Exempts>> {
+        if !self.same(i) {
+            return None;
+        }
+        self.memo.exempts.get(i).cloned()
+    }
+
     /// The segment of file `i` of then, if the file is the same and its policy names have the
     /// same earlier declarations.
     pub(super) fn segment(&self, i: usize, earlier: &[Option<Loc>]) -> Option<Arc<Segment>> {
@@ -175,11 +192,16 @@ impl Memo {
                     .rule_ids
                     .extend((0..old.mask_rules.len()).map(|k| Some(start + k)));
             } else {
-                changes
-                    .rule_ids
-                    .extend(std::iter::repeat_n(None, old.mask_rules.len()));
-                old.touch(&mut changes.touched);
-                new.touch(&mut changes.touched);
+                // The policies both versions begin with, equal in every resolved value
+                // (positions included), keep their rule ids and touch nothing: appending or
+                // editing at a file's end touches only what the new and old tails meet.
+                let common = Segment::common_policies(old, new);
+                let kept_rules = old.rules_before(common);
+                changes.rule_ids.extend(
+                    (0..old.mask_rules.len()).map(|k| (k < kept_rules).then_some(start + k)),
+                );
+                old.touch(common, &mut changes.touched);
+                new.touch(common, &mut changes.touched);
             }
             start += new.mask_rules.len();
         }
@@ -188,25 +210,90 @@ impl Memo {
 }
 
 impl Segment {
-    /// Marks the sources this segment's policies can meet.
-    fn touch(&self, touched: &mut [bool]) {
+    /// Marks the sources the policies of this segment from the `from`-th on can meet: those a
+    /// mask rule matches a column of, those the scope of a policy with row rules covers (a
+    /// policy's scope is read per source only through its row rules: a policy of mask rules
+    /// alone, even one on every source, meets only the sources its rules match), and those a
+    /// `detokenize` grant names.
+    fn touch(&self, from: usize, touched: &mut [bool]) {
         let mut mark = |s: usize| {
             if let Some(t) = touched.get_mut(s) {
                 *t = true;
             }
         };
-        for r in &self.mask_rules {
+        for r in tail_of(&self.mask_rules, from, |r| r.policy) {
             r.matches.iter().for_each(|m| mark(m.source));
         }
-        for p in &self.policies {
-            p.scope.sources.iter().for_each(|&s| mark(s));
+        let mut last = None;
+        for r in tail_of(&self.row_rules, from, |r| r.policy) {
+            if last == Some(r.policy) {
+                continue;
+            }
+            last = Some(r.policy);
+            if let Some(p) = self.policies.get(r.policy) {
+                p.scope.sources.iter().for_each(|&s| mark(s));
+            }
         }
-        for g in &self.grants {
+        for g in tail_of(&self.grants, from, |g| g.policy) {
             if let crate::model::GrantKind::Detokenize { source, .. } = g.kind {
                 mark(source);
             }
         }
     }
+
+    /// How many mask rules the policies before the `policies`-th hold.
+    fn rules_before(&self, policies: usize) -> usize {
+        self.mask_rules.partition_point(|r| r.policy < policies)
+    }
+
+    /// How many policies `old` and `new` begin with that are equal in every resolved value:
+    /// the policy, its mask and row rules, grants and `k_anonymity` rules (ids and rule order
+    /// count from the file's start, so equal policies at the same place are equal values).
+    fn common_policies(old: &Segment, new: &Segment) -> usize {
+        let (mut a, mut b) = (String::new(), String::new());
+        let n = old.policies.len().min(new.policies.len());
+        (0..n)
+            .take_while(|&j| {
+                old.policy_text(j, &mut a);
+                new.policy_text(j, &mut b);
+                a == b
+            })
+            .count()
+    }
+
+    /// Every resolved value of the `j`-th policy, written into `out` (the model's values have
+    /// no `PartialEq`; their `Debug` form shows every field).
+    fn policy_text(&self, j: usize, out: &mut String) {
+        use std::fmt::Write as _;
+        out.clear();
+        let _ = write!(out, "{:?}", self.policies.get(j));
+        for r in of_policy(&self.mask_rules, j, |r| r.policy) {
+            let _ = write!(out, "{r:?}");
+        }
+        for r in of_policy(&self.row_rules, j, |r| r.policy) {
+            let _ = write!(out, "{r:?}");
+        }
+        for g in of_policy(&self.grants, j, |g| g.policy) {
+            let _ = write!(out, "{g:?}");
+        }
+        for k in of_policy(&self.k_anonymity, j, |k| k.policy) {
+            let _ = write!(out, "{k:?}");
+        }
+    }
+}
+
+/// The items (sorted by policy id, as a segment holds them) of the policies from the
+/// `from`-th on.
+fn tail_of<T>(items: &[T], from: usize, policy: impl Fn(&T) -> usize) -> &[T] {
+    let lo = items.partition_point(|x| policy(x) < from);
+    items.get(lo..).unwrap_or(&[])
+}
+
+/// The items (sorted by policy id) of the `j`-th policy.
+fn of_policy<T>(items: &[T], j: usize, policy: impl Fn(&T) -> usize) -> &[T] {
+    let lo = items.partition_point(|x| policy(x) < j);
+    let hi = items.partition_point(|x| policy(x) <= j);
+    items.get(lo..hi).unwrap_or(&[])
 }
 
 /// How a segment's policy ids and rule order move: up to where the segment is spliced in, or
