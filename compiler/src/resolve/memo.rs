@@ -70,6 +70,19 @@ pub(super) struct Segment {
     pub diags: Vec<Diagnostic>,
     /// How many rules the file's policies hold (the authored order counts them).
     pub rules: usize,
+    /// How many policies this segment begins with that equal those of the segment of the
+    /// same file in the resolution it was checked after (see [`Previous::common_policies`]).
+    pub base: Option<Base>,
+}
+
+/// The policies a re-checked file's segment shares with its previous version.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Base {
+    /// The previous version's segment (its address: it is compared with a segment the
+    /// previous memo holds, alive while compared, so the address names it alone).
+    of: usize,
+    /// How many leading policies are equal in every resolved value (rule ids included).
+    policies: usize,
 }
 
 /// Whether a declaration is one of those checked before any policy.
@@ -118,6 +131,49 @@ impl Previous<'_> {
             return None;
         }
         self.memo.exempts.get(i).cloned()
+    }
+
+    /// How many policies the segment `new` of the changed file `i` (checked against the
+    /// declarations of then) begins with that equal its segment of then: those made from the
+    /// declarations the two trees begin with, equal as syntax (positions included), when the
+    /// policy names among them have the same earlier declarations in preceding files. A
+    /// policy's resolution reads only the declarations, its own tree, its place in the file
+    /// and which of the names before it were declared first: so these are equal values.
+    pub(super) fn common_policies(
+        &self,
+        i: usize,
+        ast: &SourceFile,
+        earlier: &[Option<Loc>],
+        new: &Segment,
+    ) -> Option<Base> {
+        let (old_ast, old) = (self.asts.get(i)?, self.memo.segments.get(i)?);
+        let equal = old_ast
+            .decls
+            .iter()
+            .zip(ast.decls.iter())
+            .take_while(|(a, b)| a == b)
+            .count();
+        let policies = ast
+            .decls
+            .iter()
+            .take(equal)
+            .filter(|d| matches!(d, Decl::Policy(_)))
+            .count();
+        if old.earlier.get(..policies)? != earlier.get(..policies)? {
+            return None;
+        }
+        let end = ast.decls.get(equal).map(|d| d.span().start);
+        let before = |s: &Segment| {
+            s.policies
+                .iter()
+                .take_while(|p| end.is_none_or(|e| p.decl.span.start < e))
+                .count()
+        };
+        let n = before(new);
+        (n == before(old)).then_some(Base {
+            of: Arc::as_ptr(old) as usize,
+            policies: n,
+        })
     }
 
     /// The segment of file `i` of then, if the file is the same and its policy names have the
@@ -195,7 +251,10 @@ impl Memo {
                 // The policies both versions begin with, equal in every resolved value
                 // (positions included), keep their rule ids and touch nothing: appending or
                 // editing at a file's end touches only what the new and old tails meet.
-                let common = Segment::common_policies(old, new);
+                let common = new
+                    .base
+                    .filter(|b| b.of == Arc::as_ptr(old) as usize)
+                    .map_or(0, |b| b.policies);
                 let kept_rules = old.rules_before(common);
                 changes.rule_ids.extend(
                     (0..old.mask_rules.len()).map(|k| (k < kept_rules).then_some(start + k)),
@@ -245,41 +304,6 @@ impl Segment {
     fn rules_before(&self, policies: usize) -> usize {
         self.mask_rules.partition_point(|r| r.policy < policies)
     }
-
-    /// How many policies `old` and `new` begin with that are equal in every resolved value:
-    /// the policy, its mask and row rules, grants and `k_anonymity` rules (ids and rule order
-    /// count from the file's start, so equal policies at the same place are equal values).
-    fn common_policies(old: &Segment, new: &Segment) -> usize {
-        let (mut a, mut b) = (String::new(), String::new());
-        let n = old.policies.len().min(new.policies.len());
-        (0..n)
-            .take_while(|&j| {
-                old.policy_text(j, &mut a);
-                new.policy_text(j, &mut b);
-                a == b
-            })
-            .count()
-    }
-
-    /// Every resolved value of the `j`-th policy, written into `out` (the model's values have
-    /// no `PartialEq`; their `Debug` form shows every field).
-    fn policy_text(&self, j: usize, out: &mut String) {
-        use std::fmt::Write as _;
-        out.clear();
-        let _ = write!(out, "{:?}", self.policies.get(j));
-        for r in of_policy(&self.mask_rules, j, |r| r.policy) {
-            let _ = write!(out, "{r:?}");
-        }
-        for r in of_policy(&self.row_rules, j, |r| r.policy) {
-            let _ = write!(out, "{r:?}");
-        }
-        for g in of_policy(&self.grants, j, |g| g.policy) {
-            let _ = write!(out, "{g:?}");
-        }
-        for k in of_policy(&self.k_anonymity, j, |k| k.policy) {
-            let _ = write!(out, "{k:?}");
-        }
-    }
 }
 
 /// The items (sorted by policy id, as a segment holds them) of the policies from the
@@ -287,13 +311,6 @@ impl Segment {
 fn tail_of<T>(items: &[T], from: usize, policy: impl Fn(&T) -> usize) -> &[T] {
     let lo = items.partition_point(|x| policy(x) < from);
     items.get(lo..).unwrap_or(&[])
-}
-
-/// The items (sorted by policy id) of the `j`-th policy.
-fn of_policy<T>(items: &[T], j: usize, policy: impl Fn(&T) -> usize) -> &[T] {
-    let lo = items.partition_point(|x| policy(x) < j);
-    let hi = items.partition_point(|x| policy(x) <= j);
-    items.get(lo..hi).unwrap_or(&[])
 }
 
 /// How a segment's policy ids and rule order move: up to where the segment is spliced in, or
@@ -414,6 +431,7 @@ impl Ends {
                 .collect(),
             diags: tail(diags, self.diags).to_vec(),
             rules: order.saturating_sub(self.order),
+            base: None,
         }
     }
 }

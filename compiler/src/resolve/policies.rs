@@ -197,7 +197,9 @@ impl Checker<'_> {
                     if !keep {
                         continue; // `file_policies` added the names it declares first
                     }
-                    let seg = ends.segment(&self.model, &self.diags, order, earlier, first);
+                    let mut seg = ends.segment(&self.model, &self.diags, order, earlier, first);
+                    seg.base =
+                        previous.and_then(|p| p.common_policies(fi, file_ast, &seg.earlier, &seg));
                     Arc::new(seg)
                 }
             };
