@@ -1,5 +1,5 @@
 //! Latency of `pol-lsp` over stdio on a policy set, as an editor sees it (a benchmark, not a
-//! test). Run it through `lsp/bench/latency.sh`, which builds everything in release mode and
+//! test). Run it through `lsp/bench/latency.sh`, which builds everything with the `wheel` profile and
 //! generates a 10k-line workspace; by hand:
 //!
 //!     latency PATH/TO/pol-lsp WORKSPACE_DIR [ROUNDS]

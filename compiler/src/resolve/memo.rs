@@ -27,6 +27,15 @@ pub struct Memo {
     pub(super) declared: Option<Arc<Declared>>,
     /// Each file's policies, in file order.
     pub(super) segments: Vec<Arc<Segment>>,
+    /// Each file's exemptions, in file order.
+    pub(super) exempts: Vec<Arc<Exempts>>,
+}
+
+/// The exemptions of one file and the diagnostics resolving them gave (they depend only on
+/// the declarations and the file's own tree).
+pub(super) struct Exempts {
+    pub exempts: Vec<crate::model::Exempt>,
+    pub diags: Vec<Diagnostic>,
 }
 
 /// What checking every declaration gives: the model (its sources shared, see
@@ -61,6 +70,19 @@ pub(super) struct Segment {
     pub diags: Vec<Diagnostic>,
     /// How many rules the file's policies hold (the authored order counts them).
     pub rules: usize,
+    /// How many policies this segment begins with that equal those of the segment of the
+    /// same file in the resolution it was checked after (see [`Previous::common_policies`]).
+    pub base: Option<Base>,
+}
+
+/// The policies a re-checked file's segment shares with its previous version.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Base {
+    /// The previous version's segment (its address: it is compared with a segment the
+    /// previous memo holds, alive while compared, so the address names it alone).
+    of: usize,
+    /// How many leading policies are equal in every resolved value (rule ids included).
+    policies: usize,
 }
 
 /// Whether a declaration is one of those checked before any policy.
@@ -101,6 +123,57 @@ impl Previous<'_> {
                 })
         });
         unchanged.then_some(declared)
+    }
+
+    /// The exemptions of file `i` of then, if the file is the same.
+    pub(super) fn exempts(&self, i: usize) -> Option<Arc<Exempts>> {
+        if !self.same(i) {
+            return None;
+        }
+        self.memo.exempts.get(i).cloned()
+    }
+
+    /// How many policies the segment `new` of the changed file `i` (checked against the
+    /// declarations of then) begins with that equal its segment of then: those made from the
+    /// declarations the two trees begin with, equal as syntax (positions included), when the
+    /// policy names among them have the same earlier declarations in preceding files. A
+    /// policy's resolution reads only the declarations, its own tree, its place in the file
+    /// and which of the names before it were declared first: so these are equal values.
+    pub(super) fn common_policies(
+        &self,
+        i: usize,
+        ast: &SourceFile,
+        earlier: &[Option<Loc>],
+        new: &Segment,
+    ) -> Option<Base> {
+        let (old_ast, old) = (self.asts.get(i)?, self.memo.segments.get(i)?);
+        let equal = old_ast
+            .decls
+            .iter()
+            .zip(ast.decls.iter())
+            .take_while(|(a, b)| a == b)
+            .count();
+        let policies = ast
+            .decls
+            .iter()
+            .take(equal)
+            .filter(|d| matches!(d, Decl::Policy(_)))
+            .count();
+        if old.earlier.get(..policies)? != earlier.get(..policies)? {
+            return None;
+        }
+        let end = ast.decls.get(equal).map(|d| d.span().start);
+        let before = |s: &Segment| {
+            s.policies
+                .iter()
+                .take_while(|p| end.is_none_or(|e| p.decl.span.start < e))
+                .count()
+        };
+        let n = before(new);
+        (n == before(old)).then_some(Base {
+            of: Arc::as_ptr(old) as usize,
+            policies: n,
+        })
     }
 
     /// The segment of file `i` of then, if the file is the same and its policy names have the
@@ -175,11 +248,19 @@ impl Memo {
                     .rule_ids
                     .extend((0..old.mask_rules.len()).map(|k| Some(start + k)));
             } else {
-                changes
-                    .rule_ids
-                    .extend(std::iter::repeat_n(None, old.mask_rules.len()));
-                old.touch(&mut changes.touched);
-                new.touch(&mut changes.touched);
+                // The policies both versions begin with, equal in every resolved value
+                // (positions included), keep their rule ids and touch nothing: appending or
+                // editing at a file's end touches only what the new and old tails meet.
+                let common = new
+                    .base
+                    .filter(|b| b.of == Arc::as_ptr(old) as usize)
+                    .map_or(0, |b| b.policies);
+                let kept_rules = old.rules_before(common);
+                changes.rule_ids.extend(
+                    (0..old.mask_rules.len()).map(|k| (k < kept_rules).then_some(start + k)),
+                );
+                old.touch(common, &mut changes.touched);
+                new.touch(common, &mut changes.touched);
             }
             start += new.mask_rules.len();
         }
@@ -188,25 +269,48 @@ impl Memo {
 }
 
 impl Segment {
-    /// Marks the sources this segment's policies can meet.
-    fn touch(&self, touched: &mut [bool]) {
+    /// Marks the sources the policies of this segment from the `from`-th on can meet: those a
+    /// mask rule matches a column of, those the scope of a policy with row rules covers (a
+    /// policy's scope is read per source only through its row rules: a policy of mask rules
+    /// alone, even one on every source, meets only the sources its rules match), and those a
+    /// `detokenize` grant names.
+    fn touch(&self, from: usize, touched: &mut [bool]) {
         let mut mark = |s: usize| {
             if let Some(t) = touched.get_mut(s) {
                 *t = true;
             }
         };
-        for r in &self.mask_rules {
+        for r in tail_of(&self.mask_rules, from, |r| r.policy) {
             r.matches.iter().for_each(|m| mark(m.source));
         }
-        for p in &self.policies {
-            p.scope.sources.iter().for_each(|&s| mark(s));
+        let mut last = None;
+        for r in tail_of(&self.row_rules, from, |r| r.policy) {
+            if last == Some(r.policy) {
+                continue;
+            }
+            last = Some(r.policy);
+            if let Some(p) = self.policies.get(r.policy) {
+                p.scope.sources.iter().for_each(|&s| mark(s));
+            }
         }
-        for g in &self.grants {
+        for g in tail_of(&self.grants, from, |g| g.policy) {
             if let crate::model::GrantKind::Detokenize { source, .. } = g.kind {
                 mark(source);
             }
         }
     }
+
+    /// How many mask rules the policies before the `policies`-th hold.
+    fn rules_before(&self, policies: usize) -> usize {
+        self.mask_rules.partition_point(|r| r.policy < policies)
+    }
+}
+
+/// The items (sorted by policy id, as a segment holds them) of the policies from the
+/// `from`-th on.
+fn tail_of<T>(items: &[T], from: usize, policy: impl Fn(&T) -> usize) -> &[T] {
+    let lo = items.partition_point(|x| policy(x) < from);
+    items.get(lo..).unwrap_or(&[])
 }
 
 /// How a segment's policy ids and rule order move: up to where the segment is spliced in, or
@@ -327,6 +431,7 @@ impl Ends {
                 .collect(),
             diags: tail(diags, self.diags).to_vec(),
             rules: order.saturating_sub(self.order),
+            base: None,
         }
     }
 }

@@ -120,7 +120,7 @@ fn resolve_with(
             if !keep {
                 c.model.unread_rules = asts.iter().any(has_unread_rules);
                 c.check_policies(None, false);
-                c.check_rest();
+                c.check_rest(None, false);
                 return (c.model, c.diags, Memo::default());
             }
             Arc::new(memo::Declared {
@@ -132,22 +132,29 @@ fn resolve_with(
     };
     c.model.unread_rules = asts.iter().any(has_unread_rules);
     let segments = c.check_policies(previous, true);
-    c.check_rest();
+    let exempts = c.check_rest(previous, true);
     let memo = Memo {
         declared: Some(declared),
         segments,
+        exempts,
     };
     (c.model, c.diags, memo)
 }
 
 impl Checker<'_> {
-    /// What is checked after every file's policies: k-anonymity overlaps, exempts, guarantees,
-    /// test blocks.
-    fn check_rest(&mut self) {
+    /// What is checked after every file's policies: k-anonymity overlaps, exempts (each
+    /// file's kept from `previous` when it can be, see [`Checker::check_exempts`]; with `keep`,
+    /// returned for the next resolution), guarantees, test blocks.
+    fn check_rest(
+        &mut self,
+        previous: Option<&Previous<'_>>,
+        keep: bool,
+    ) -> Vec<Arc<memo::Exempts>> {
         self.check_k_anonymity_overlaps();
-        self.check_exempts();
+        let exempts = self.check_exempts(previous, keep);
         self.check_guarantees();
         self.check_tests();
+        exempts
     }
 }
 

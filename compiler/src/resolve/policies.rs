@@ -1,7 +1,7 @@
 //! Policies: scopes, targets, `where`, audiences, row rules, grants; and exemptions.
 
 use super::exprs::{ExprCtx, RowCtx};
-use super::memo::{Ends, Previous, Segment};
+use super::memo::{Ends, Exempts, Previous, Segment};
 use super::suggest::did_you_mean;
 use super::Checker;
 use crate::diagnostics::Diagnostic;
@@ -21,11 +21,13 @@ mod k_anonymity;
 mod mask_rule;
 mod source_scope;
 
-/// Lazily built lookup of columns by tag (every ancestor of a column's tags).
-#[derive(Default)]
+/// The lookup of columns by tag (every ancestor of a column's tags): the checker's
+/// [`super::Index::columns_under_tag`], built once with the declarations (and kept with them by an
+/// incremental resolution), so checking policies or guarantees builds nothing per set.
 pub(super) struct TagIndex {
-    /// tag → (source, column) of every column tagged with it or below it.
-    under: HashMap<NodeId, Vec<(SourceId, ColumnId)>>,
+    /// `columns_under_tag`: tag → (source, column) of every column tagged with it or below it,
+    /// sorted by (source, column).
+    index: Arc<super::Index>,
 }
 
 impl TagIndex {
@@ -38,7 +40,12 @@ impl TagIndex {
         scope: &[SourceId],
         in_scope: &dyn Fn(&SourceId) -> bool,
     ) -> Vec<(SourceId, ColumnId)> {
-        let all = self.under.get(&t).map(Vec::as_slice).unwrap_or(&[]);
+        let all = self
+            .index
+            .columns_under_tag
+            .get(&t)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
         if scope.len().saturating_mul(4) >= all.len() {
             return all.iter().copied().filter(|(s, _)| in_scope(s)).collect();
         }
@@ -53,29 +60,10 @@ impl TagIndex {
 }
 
 impl Checker<'_> {
-    #[expect(
-        clippy::indexing_slicing,
-        reason = "ids (`SourceId`, `ColumnId`, rule, policy and node ids) index the model's own tables, which the resolver fills before handing out an id and never shrinks; per-column vectors have one entry per column of that source"
-    )]
     fn tag_index(&self) -> TagIndex {
-        let mut under: HashMap<NodeId, Vec<(SourceId, ColumnId)>> = HashMap::new();
-        for (s, src) in self.model.sources.iter().enumerate() {
-            for (c, col) in src.columns.iter().enumerate() {
-                // A column carries few tags: a list, not a set allocated per column.
-                let mut seen: Vec<NodeId> = Vec::new();
-                for &t in &col.tags {
-                    let mut node = Some(t);
-                    while let Some(n) = node {
-                        if !seen.contains(&n) {
-                            seen.push(n);
-                            under.entry(n).or_default().push((s, c));
-                        }
-                        node = self.model.tags.nodes[n].parent;
-                    }
-                }
-            }
+        TagIndex {
+            index: self.index.clone(),
         }
-        TagIndex { under }
     }
 
     #[expect(
@@ -209,7 +197,9 @@ impl Checker<'_> {
                     if !keep {
                         continue; // `file_policies` added the names it declares first
                     }
-                    let seg = ends.segment(&self.model, &self.diags, order, earlier, first);
+                    let mut seg = ends.segment(&self.model, &self.diags, order, earlier, first);
+                    seg.base =
+                        previous.and_then(|p| p.common_policies(fi, file_ast, &seg.earlier, &seg));
                     Arc::new(seg)
                 }
             };
@@ -744,9 +734,26 @@ impl Checker<'_> {
         });
     }
 
-    pub(super) fn check_exempts(&mut self) {
+    /// Resolves every `exempt` into the model, file by file; a file with the very text it had
+    /// in `previous` (whose declarations this resolution reuses) takes its exemptions and their
+    /// diagnostics from there (an exemption reads only the declarations and its own tree: its
+    /// scope, by a source pattern, is a pass over every source). With `keep`, returns each
+    /// file's for the next resolution.
+    pub(super) fn check_exempts(
+        &mut self,
+        previous: Option<&Previous<'_>>,
+        keep: bool,
+    ) -> Vec<Arc<Exempts>> {
         let asts = self.asts;
+        let mut kept = Vec::new();
         for (fi, file_ast) in asts.iter().enumerate() {
+            if let Some(same) = previous.and_then(|p| p.exempts(fi)) {
+                self.model.exempts.extend(same.exempts.iter().cloned());
+                self.diags.extend(same.diags.iter().cloned());
+                kept.push(same);
+                continue;
+            }
+            let (exempts, diags) = (self.model.exempts.len(), self.diags.len());
             let file = FileId(fi as u32);
             for decl in &file_ast.decls {
                 let Decl::Exempt(e) = decl else { continue };
@@ -760,7 +767,14 @@ impl Checker<'_> {
                     loc: Loc::new(file, e.span),
                 });
             }
+            if keep {
+                kept.push(Arc::new(Exempts {
+                    exempts: self.model.exempts.get(exempts..).unwrap_or(&[]).to_vec(),
+                    diags: self.diags.get(diags..).unwrap_or(&[]).to_vec(),
+                }));
+            }
         }
+        kept
     }
 }
 

@@ -645,7 +645,7 @@ fn generated_workspace(sources: usize) -> Vec<(FileKey, String)> {
 /// A policy the generated-workspace test inserts, over source `s{k}`, named `name`: each makes
 /// (or, removed, takes away) a finding of some lint or checker stage.
 fn generated_policy(kind: usize, name: &str, k: usize) -> String {
-    let body = match kind % 10 {
+    let body = match kind % 11 {
         0 => "mask columns tagged PII using null for everyone".to_string(),
         1 => format!("mask column s{k}.region using null for everyone"),
         2 => format!("mask column s{k}.id using null for everyone"),
@@ -659,6 +659,12 @@ fn generated_policy(kind: usize, name: &str, k: usize) -> String {
         6 => "mask columns tagged PII.Email using hash for everyone".to_string(),
         7 => format!("mask columns tagged NoSuchTag{k} using null for everyone"),
         8 => format!("mask column s{k}.phone where row.card == \"1\" using redact for everyone"),
+        // A row rule over every source (no scope): it meets every source through its scope.
+        10 => {
+            return format!(
+                "policy {name} {{\n  only show rows where row.card == \"{k}\" for everyone\n}}\n"
+            )
+        }
         _ => {
             return format!(
                 "policy {name} staged {{\n  mask column s{k}.email using null for everyone\n}}\n"
@@ -811,7 +817,7 @@ fn generated_workspace_is_valid_and_its_policies_make_findings() {
     assert!(base.iter().all(|d| !d.contains("Syntax")), "{base:#?}");
     let last = files.len() - 1;
     // All kinds but the tokenizing rule (5), which would make the detokenize grant (4) sound.
-    for kind in [0, 1, 2, 3, 4, 6, 7, 8, 9] {
+    for kind in [0, 1, 2, 3, 4, 6, 7, 8, 9, 10] {
         files[last]
             .1
             .push_str(&generated_policy(kind, &format!("k{kind}"), 1));
@@ -871,5 +877,59 @@ proptest::proptest! {
                 proptest::prop_assert_eq!(answers(&snapshot, &files), answers(&fresh.snapshot(), &files));
             }
         }
+    }
+}
+
+/// The unit of change inside an edited file is the policy: after appending a policy to the
+/// generated workspace's global file, the sources touched are exactly those the new policy
+/// meets (none for a tag no column carries, one for a rule on one column although the policy
+/// has no `on …`, every source for a row rule over all sources), and every old rule keeps its id.
+#[test]
+fn appending_a_policy_touches_only_the_sources_it_meets() {
+    let files = generated_workspace(4);
+    let ide_of = |files: &[(FileKey, String)], previous: Option<&crate::ide::Ide>| {
+        let mut map = crate::source_map::SourceMap::new();
+        let mut asts = Vec::new();
+        for (key, text) in files {
+            map.add(key.name(), text);
+            asts.push(pol_grammar::parse_file(text));
+        }
+        let same: Vec<bool> = (0..files.len()).map(|i| i + 1 < files.len()).collect();
+        crate::ide::Ide::from_parsed_after(map, asts, previous.map(|p| (p, same.as_slice())))
+    };
+    let before = ide_of(&files, None);
+    let rules = before.analysis().model.mask_rules.len();
+    for (kind, touched) in [
+        (7, vec![false; 4]),
+        (1, vec![false, false, true, false]),
+        (10, vec![true; 4]),
+    ] {
+        let mut edited = files.clone();
+        let last = edited.len() - 1;
+        edited[last]
+            .1
+            .push_str(&generated_policy(kind, "appended", 2));
+        let after = ide_of(&edited, Some(&before));
+        let changes = after
+            .analysis()
+            .memo
+            .changes_since(&before.analysis().memo)
+            .expect("the declarations were reused");
+        assert_eq!(changes.touched, touched, "kind {kind}");
+        for id in 0..rules {
+            assert_eq!(changes.rule_id(id), Some(id), "kind {kind}, rule {id}");
+        }
+        assert_eq!(
+            after
+                .diagnostics()
+                .iter()
+                .map(|d| format!("{d:?}"))
+                .collect::<Vec<_>>(),
+            ide_of(&edited, None)
+                .diagnostics()
+                .iter()
+                .map(|d| format!("{d:?}"))
+                .collect::<Vec<_>>()
+        );
     }
 }
