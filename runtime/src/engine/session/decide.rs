@@ -58,11 +58,10 @@ pub(super) fn decide_body(
 
 impl<'s> SourceSession<'s> {
     pub(super) fn cond(&self, p: u32, env: &Env<'_>) -> Tri {
-        let (user, compared) = self.session.compared.side(p);
-        if let Some(t) = user {
-            return t;
-        }
-        if let Some((c, operand)) = compared {
+        let compared = &self.session.compared;
+        // A comparison with the row is never user-only (the engine keeps none for a user-only
+        // program): on a row it is asked first, and the user-only memo only for the others.
+        if let Some((c, operand)) = compared.comparison(p) {
             // A top-level column compared with a value fixed for the session.
             if let Some(path) = env
                 .paths
@@ -73,6 +72,8 @@ impl<'s> SourceSession<'s> {
                 let t = eq_tri(cell, operand);
                 return if c.negate { !t } else { t };
             }
+        } else if let Some(t) = compared.user(p) {
+            return t;
         }
         match self.session.engine.bundle.programs.get(p as usize) {
             Some(prog) => run(prog, env).truth(),
