@@ -432,16 +432,16 @@ mod tests {
                     admitted.push(format!("{ty} {}", v.type_name()));
                 }
                 // The kind comparison agrees with the declared type's own check.
-                let declared = match (v, ty) {
-                    (Value::Null, _) => true,
-                    (Value::Bool(_), ColumnType::Bool)
-                    | (Value::Int(_), ColumnType::Int)
-                    | (Value::Decimal(_), ColumnType::Decimal)
-                    | (Value::Text(_), ColumnType::Text)
-                    | (Value::Date(_), ColumnType::Date)
-                    | (Value::Timestamp(_), ColumnType::Timestamp) => true,
-                    _ => false,
-                };
+                let declared = matches!(
+                    (v, ty),
+                    (Value::Null, _)
+                        | (Value::Bool(_), ColumnType::Bool)
+                        | (Value::Int(_), ColumnType::Int)
+                        | (Value::Decimal(_), ColumnType::Decimal)
+                        | (Value::Text(_), ColumnType::Text)
+                        | (Value::Date(_), ColumnType::Date)
+                        | (Value::Timestamp(_), ColumnType::Timestamp)
+                );
                 assert_eq!(simple.admits(v), declared, "{ty} and {v:?}");
             }
         }

@@ -212,26 +212,10 @@ impl<'s> SourceSession<'s> {
         if self.spec.exempt {
             return true;
         }
-        if trace.is_none() {
-            if self.spec.hidden_by.is_some() {
-                return false;
-            }
-            let env = self.env(state, None);
-            for check in &self.spec.checks {
-                let ok = match check {
-                    RuleCheck::Filter(f) => self.filter(f, state, &env).is_true(),
-                    RuleCheck::Generic(ri) => match self.plan.row_rules.get(*ri) {
-                        Some(r) => self.judge_rule(r, state, &env).1,
-                        None => false,
-                    },
-                };
-                if !ok {
-                    return false;
-                }
-            }
-            return true;
-        }
         let env = self.env(state, None);
+        if trace.is_none() {
+            return self.passes(state, &env);
+        }
         let mut shown = true;
         for r in &self.plan.row_rules {
             let (applies, passed, detail) = self.judge_rule(r, state, &env);
@@ -247,6 +231,31 @@ impl<'s> SourceSession<'s> {
             }
         }
         shown
+    }
+
+    /// Whether the row rules show the row ([`shown`](Self::shown) without explanations), with
+    /// the row's environment already built.
+    #[inline]
+    pub(super) fn passes(&self, state: &RowState<'_>, env: &Env<'_>) -> bool {
+        if self.spec.exempt {
+            return true;
+        }
+        if self.spec.hidden_by.is_some() {
+            return false;
+        }
+        for check in &self.spec.checks {
+            let ok = match check {
+                RuleCheck::Filter(f) => self.filter(f, state, env).is_true(),
+                RuleCheck::Generic(ri) => match self.plan.row_rules.get(*ri) {
+                    Some(r) => self.judge_rule(r, state, env).1,
+                    None => false,
+                },
+            };
+            if !ok {
+                return false;
+            }
+        }
+        true
     }
 
     // ---- cells ---------------------------------------------------------------------------
