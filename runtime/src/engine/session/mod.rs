@@ -164,10 +164,8 @@ pub struct Session<'e> {
     /// Per source: its plan for this user, once asked for.
     specs: Memo<Specialised>,
     /// Temporary unmask grants live at the session clock, if the session was opened through a
-    /// [`GrantService`](crate::grants::GrantService). Boxed: most sessions have none, and a
-    /// smaller session is cheaper to open (it is moved from the subject's decoding to the
-    /// caller).
-    grants: Option<Box<GrantView>>,
+    /// [`GrantService`](crate::grants::GrantService).
+    grants: Option<GrantView>,
     /// The parent rows given for linked visibility ([`Session::link_rows`]).
     links: Links,
 }
@@ -282,7 +280,7 @@ impl<'e> Session<'e> {
 
     /// Attaches the temporary unmask grants that hold at the session clock.
     pub(crate) fn with_grants(mut self, grants: GrantView) -> Self {
-        self.grants = Some(Box::new(grants));
+        self.grants = Some(grants);
         self
     }
 
