@@ -83,14 +83,17 @@ pub enum ColumnType {
 
 /// The column types a value conforms to by its kind alone (every type but `enum`, `list` and
 /// `struct`).
+///
+/// Each variant's number is the [`kind`](Value::kind) of the values it admits besides null.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub(crate) enum Simple {
-    Bool,
-    Int,
-    Decimal,
-    Text,
-    Date,
-    Timestamp,
+    Bool = 1,
+    Int = 2,
+    Decimal = 3,
+    Text = 4,
+    Date = 5,
+    Timestamp = 6,
 }
 
 impl Simple {
@@ -107,19 +110,33 @@ impl Simple {
         })
     }
 
-    /// Whether `v` conforms as it is (null conforms to every type).
+    /// Whether `v` conforms as it is (null conforms to every type): one comparison of kinds
+    /// (the typed row path checks every cell of a row with it).
     #[inline]
     pub(crate) fn admits(self, v: &Value) -> bool {
-        matches!(
-            (v, self),
-            (Value::Null, _)
-                | (Value::Bool(_), Simple::Bool)
-                | (Value::Int(_), Simple::Int)
-                | (Value::Decimal(_), Simple::Decimal)
-                | (Value::Text(_), Simple::Text)
-                | (Value::Date(_), Simple::Date)
-                | (Value::Timestamp(_), Simple::Timestamp)
-        )
+        let kind = v.kind();
+        kind == NULL_KIND || kind == self as u8
+    }
+}
+
+/// The [`kind`](Value::kind) of null.
+const NULL_KIND: u8 = 0;
+
+impl Value {
+    /// The value's kind as a small number: null 0, then the [`Simple`] types' numbers, then 7
+    /// for lists and structs (which no simple type admits).
+    #[inline]
+    fn kind(&self) -> u8 {
+        match self {
+            Value::Null => NULL_KIND,
+            Value::Bool(_) => Simple::Bool as u8,
+            Value::Int(_) => Simple::Int as u8,
+            Value::Decimal(_) => Simple::Decimal as u8,
+            Value::Text(_) => Simple::Text as u8,
+            Value::Date(_) => Simple::Date as u8,
+            Value::Timestamp(_) => Simple::Timestamp as u8,
+            Value::List(_) | Value::Struct(_) => 7,
+        }
     }
 }
 
@@ -382,6 +399,53 @@ mod tests {
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).expect("valid test date")
+    }
+
+    #[test]
+    fn a_simple_type_admits_null_and_its_own_kind_only() {
+        let t = DateTime::parse_from_rfc3339("2024-05-01T12:00:00+02:00")
+            .expect("valid")
+            .with_timezone(&Utc);
+        let values = [
+            Value::Null,
+            Value::Bool(false),
+            Value::Int(1),
+            Value::Decimal(1.5),
+            Value::Text("a".into()),
+            Value::Date(date(2024, 5, 1)),
+            Value::Timestamp(t),
+            Value::List(vec![Value::Int(1)]),
+            Value::Struct(vec![("a".into(), Value::Null)]),
+        ];
+        let types = [
+            (Simple::Bool, ColumnType::Bool),
+            (Simple::Int, ColumnType::Int),
+            (Simple::Decimal, ColumnType::Decimal),
+            (Simple::Text, ColumnType::Text),
+            (Simple::Date, ColumnType::Date),
+            (Simple::Timestamp, ColumnType::Timestamp),
+        ];
+        let mut admitted = Vec::new();
+        for (simple, ty) in &types {
+            for v in &values {
+                if simple.admits(v) {
+                    admitted.push(format!("{ty} {}", v.type_name()));
+                }
+                // The kind comparison agrees with the declared type's own check.
+                let declared = matches!(
+                    (v, ty),
+                    (Value::Null, _)
+                        | (Value::Bool(_), ColumnType::Bool)
+                        | (Value::Int(_), ColumnType::Int)
+                        | (Value::Decimal(_), ColumnType::Decimal)
+                        | (Value::Text(_), ColumnType::Text)
+                        | (Value::Date(_), ColumnType::Date)
+                        | (Value::Timestamp(_), ColumnType::Timestamp)
+                );
+                assert_eq!(simple.admits(v), declared, "{ty} and {v:?}");
+            }
+        }
+        assert_eq!(admitted.len(), 12, "{admitted:?}");
     }
 
     #[test]

@@ -118,6 +118,9 @@ pub(crate) struct SourceMeta {
     /// Whether the stored top-level columns are all of simple types and all come before the
     /// derived ones (a typed row may then be read in place; see `SourceSession::plain`).
     pub plain_inputs: bool,
+    /// When `plain_inputs`, the simple type of each stored column in input order (what a
+    /// typed row's cell is checked against before it is read in place); else empty.
+    pub plain_kinds: Vec<Simple>,
     /// Derived columns (flat indices) in evaluation order.
     pub derived_order: Vec<u32>,
     /// Per flat column: whether some derived column reads it (its final decision is needed).
@@ -273,6 +276,17 @@ impl Engine {
             let plain_inputs = decode
                 .get(stored..)
                 .is_some_and(|rest| rest.iter().all(|d| matches!(d, Decode::Derived)));
+            let plain_kinds = if plain_inputs {
+                decode
+                    .iter()
+                    .filter_map(|d| match d {
+                        Decode::Simple(_, simple) => Some(*simple),
+                        _ => None,
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let derived_order = checked.derived_order.get(si).cloned().unwrap_or_default();
             let pos = |c: Option<u32>| c.map(|c| pos_of[c as usize]);
             sources.push(SourceMeta {
@@ -283,6 +297,7 @@ impl Engine {
                 inputs,
                 decode,
                 plain_inputs,
+                plain_kinds,
                 read_by_derived: !derived_order.is_empty(),
                 read_by_program: checked
                     .columns_read

@@ -358,6 +358,8 @@ pub(crate) fn comparison(p: &Program) -> Option<Comparison> {
 #[inline]
 pub(crate) fn eq_tri(a: Option<&Value>, b: Option<&Value>) -> Tri {
     match (a.filter(|v| !v.is_null()), b.filter(|v| !v.is_null())) {
+        // Texts, the common case (`row.team == user.team`): equal as `order` finds them.
+        (Some(Value::Text(a)), Some(Value::Text(b))) => Tri::from_bool(a == b),
         (Some(a), Some(b)) => match equal(a, b) {
             Some(e) => Tri::from_bool(e),
             None => Tri::Unknown,
@@ -521,13 +523,20 @@ fn text_list_contains(v: &Value, needle: &str) -> Tri {
 
 /// A program that is one `has role` or `in group` test, evaluated without the stack machine
 /// (the value of [`run`]'s truth on it); `None` for any other program.
-pub(crate) fn role_or_group(program: &Program, env: &Env<'_>) -> Option<Tri> {
+/// It reads only the subject and the string table, so that a session asks it before building
+/// an [`Env`].
+#[inline]
+pub(crate) fn role_or_group(
+    program: &Program,
+    subject: &Subject,
+    strings: &[String],
+) -> Option<Tri> {
     let (set, s) = match program.code.as_slice() {
-        [Op::HasRole(s)] => (&env.subject.roles, *s),
-        [Op::InGroup(s)] => (&env.subject.groups, *s),
+        [Op::HasRole(s)] => (&subject.roles, *s),
+        [Op::InGroup(s)] => (&subject.groups, *s),
         _ => return None,
     };
-    Some(match env.strings.get(s as usize) {
+    Some(match strings.get(s as usize) {
         Some(name) => text_list_contains(set, name),
         None => Tri::Unknown,
     })
@@ -1112,12 +1121,12 @@ mod tests {
             };
             for code in &programs {
                 let p = Program::new(code.clone(), Vec::new());
-                let direct = role_or_group(&p, &env);
+                let direct = role_or_group(&p, subject, &strings);
                 assert_eq!(direct, Some(run(&p, &env).truth()), "{code:?}");
                 seen.extend(direct);
             }
             let two = Program::new(vec![Op::HasRole(0), Op::Not], Vec::new());
-            assert_eq!(role_or_group(&two, &env), None);
+            assert_eq!(role_or_group(&two, subject, &strings), None);
         }
         assert!(seen.contains(&Tri::True) && seen.contains(&Tri::False));
         assert!(seen.contains(&Tri::Unknown));

@@ -7,7 +7,7 @@ use smallvec::smallvec;
 use super::{Act, CellPlan, CellTrace, Decided, Flags, Raw, RowState, SourceSession};
 use crate::engine::explain::{CellAction, Reason};
 use crate::engine::Prepared;
-use crate::program::interp::{run, Eval};
+use crate::program::interp::{run, Env, Eval};
 use crate::techniques::MaskContext;
 use crate::value::Value;
 
@@ -334,11 +334,27 @@ impl<'s> SourceSession<'s> {
     /// [`mask`](Self::mask) by the session's straight-line plan: top-level columns only, each
     /// decided alone (mismatched cells are null; derived ones in the plan are null).
     pub(super) fn mask_planned(&self, state: &RowState<'_>, cells: &[CellPlan]) -> Vec<Value> {
-        // One loop per form of the row, so that reading a cell is a slice access.
+        let env = self.env(state, None);
         match &state.raw {
-            Raw::Plain(values) => self.mask_cells(state, cells, |pos| values.get(pos)),
-            Raw::Cells(raw) => self.mask_cells(state, cells, |pos| raw.get(pos).map(|c| &**c)),
+            Raw::Plain(values) => self.mask_cells(state, &env, cells, |pos| values.get(pos)),
+            Raw::Cells(raw) => {
+                self.mask_cells(state, &env, cells, |pos| raw.get(pos).map(|c| &**c))
+            }
         }
+    }
+
+    /// [`mask_planned`](Self::mask_planned) on a typed row read in place, with the row's
+    /// environment already built (the typed path builds it once for the row rules and the
+    /// cells).
+    #[inline]
+    pub(super) fn mask_plain(
+        &self,
+        state: &RowState<'_>,
+        env: &Env<'_>,
+        cells: &[CellPlan],
+        values: &[Value],
+    ) -> Vec<Value> {
+        self.mask_cells(state, env, cells, |pos| values.get(pos))
     }
 
     /// [`mask_planned`](Self::mask_planned) with `cell_at` reading the raw cell at a position
@@ -347,10 +363,10 @@ impl<'s> SourceSession<'s> {
     fn mask_cells<'v>(
         &self,
         state: &RowState<'_>,
+        env: &Env<'_>,
         cells: &[CellPlan],
         cell_at: impl Fn(usize) -> Option<&'v Value>,
     ) -> Vec<Value> {
-        let env = self.env(state, None);
         let no_mismatch = state.mismatches.is_empty();
         let engine = self.session.engine;
         let row_key = self.row_key(state);
@@ -370,7 +386,7 @@ impl<'s> SourceSession<'s> {
                 }
                 CellPlan::Mask(t) => (Act::Mask(t), pos as u32),
                 CellPlan::Dyn(f) => {
-                    let act = self.decide_row_dependent(f, &env).act;
+                    let act = self.decide_row_dependent(f, env).act;
                     (act, f)
                 }
             };

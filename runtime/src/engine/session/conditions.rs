@@ -51,6 +51,7 @@ impl std::ops::Deref for Snapshot<'_> {
 
 impl<'e> Conditions<'e> {
     /// Nothing resolved yet.
+    #[inline]
     pub(super) fn new(engine: &'e Engine, subject: Subject, now: DateTime<Utc>) -> Self {
         Conditions {
             engine,
@@ -69,6 +70,11 @@ impl<'e> Conditions<'e> {
     fn evaluate(&self, p: usize) -> Option<Tri> {
         let b = &self.engine.bundle;
         let program = b.programs.get(p).filter(|program| program.user_only)?;
+        // `has role "x"` and `in group "g"` alone (the common user-only programs) are read
+        // directly; anything else runs in the interpreter.
+        if let Some(t) = role_or_group(program, &self.subject, &b.strings) {
+            return Some(t);
+        }
         let env = Env {
             row: Row::EMPTY,
             paths: &[],
@@ -80,9 +86,7 @@ impl<'e> Conditions<'e> {
             purposes: &self.engine.purposes,
             tables: &self.tables,
         };
-        // `has role "x"` and `in group "g"` alone (the common user-only programs) are read
-        // directly; anything else runs in the interpreter.
-        Some(role_or_group(program, &env).unwrap_or_else(|| run(program, &env).truth()))
+        Some(run(program, &env).truth())
     }
 
     /// The value of program `p` if it is user-only (evaluated on first use).
@@ -108,14 +112,5 @@ impl<'e> Conditions<'e> {
             Operand::Login => Some(&self.subject.login),
         };
         Some((c, operand))
-    }
-
-    /// Program `p`'s user-only value and comparison side at once (the row path's look-up).
-    #[inline]
-    pub(super) fn side(&self, p: u32) -> (Option<Tri>, Option<(&'e Comparison, Option<&Value>)>) {
-        match self.user(p) {
-            Some(t) => (Some(t), None),
-            None => (None, self.comparison(p)),
-        }
     }
 }

@@ -58,11 +58,10 @@ pub(super) fn decide_body(
 
 impl<'s> SourceSession<'s> {
     pub(super) fn cond(&self, p: u32, env: &Env<'_>) -> Tri {
-        let (user, compared) = self.session.compared.side(p);
-        if let Some(t) = user {
-            return t;
-        }
-        if let Some((c, operand)) = compared {
+        let compared = &self.session.compared;
+        // A comparison with the row is never user-only (the engine keeps none for a user-only
+        // program): on a row it is asked first, and the user-only memo only for the others.
+        if let Some((c, operand)) = compared.comparison(p) {
             // A top-level column compared with a value fixed for the session.
             if let Some(path) = env
                 .paths
@@ -73,6 +72,8 @@ impl<'s> SourceSession<'s> {
                 let t = eq_tri(cell, operand);
                 return if c.negate { !t } else { t };
             }
+        } else if let Some(t) = compared.user(p) {
+            return t;
         }
         match self.session.engine.bundle.programs.get(p as usize) {
             Some(prog) => run(prog, env).truth(),
@@ -211,26 +212,10 @@ impl<'s> SourceSession<'s> {
         if self.spec.exempt {
             return true;
         }
-        if trace.is_none() {
-            if self.spec.hidden_by.is_some() {
-                return false;
-            }
-            let env = self.env(state, None);
-            for check in &self.spec.checks {
-                let ok = match check {
-                    RuleCheck::Filter(f) => self.filter(f, state, &env).is_true(),
-                    RuleCheck::Generic(ri) => match self.plan.row_rules.get(*ri) {
-                        Some(r) => self.judge_rule(r, state, &env).1,
-                        None => false,
-                    },
-                };
-                if !ok {
-                    return false;
-                }
-            }
-            return true;
-        }
         let env = self.env(state, None);
+        if trace.is_none() {
+            return self.passes(state, &env);
+        }
         let mut shown = true;
         for r in &self.plan.row_rules {
             let (applies, passed, detail) = self.judge_rule(r, state, &env);
@@ -246,6 +231,31 @@ impl<'s> SourceSession<'s> {
             }
         }
         shown
+    }
+
+    /// Whether the row rules show the row ([`shown`](Self::shown) without explanations), with
+    /// the row's environment already built.
+    #[inline]
+    pub(super) fn passes(&self, state: &RowState<'_>, env: &Env<'_>) -> bool {
+        if self.spec.exempt {
+            return true;
+        }
+        if self.spec.hidden_by.is_some() {
+            return false;
+        }
+        for check in &self.spec.checks {
+            let ok = match check {
+                RuleCheck::Filter(f) => self.filter(f, state, env).is_true(),
+                RuleCheck::Generic(ri) => match self.plan.row_rules.get(*ri) {
+                    Some(r) => self.judge_rule(r, state, env).1,
+                    None => false,
+                },
+            };
+            if !ok {
+                return false;
+            }
+        }
+        true
     }
 
     // ---- cells ---------------------------------------------------------------------------

@@ -195,11 +195,10 @@ impl<'s> SourceSession<'s> {
         if !self.spec.plain || self.session.grants.is_some() {
             return None;
         }
-        let row = row.get(..row.len().min(self.meta.inputs.len()))?;
-        let conforms = row
-            .iter()
-            .zip(&self.meta.decode)
-            .all(|(v, step)| matches!(step, Decode::Simple(_, simple) if simple.admits(v)));
+        // `plain` implies `plain_inputs`: one simple type per input, in input order.
+        let kinds = &self.meta.plain_kinds;
+        let row = row.get(..row.len().min(kinds.len()))?;
+        let conforms = row.iter().zip(kinds).all(|(v, kind)| kind.admits(v));
         conforms.then_some(RowState {
             raw: Raw::Plain(row),
             mismatches: SmallVec::new(),

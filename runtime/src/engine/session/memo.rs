@@ -21,6 +21,16 @@ const HEAD: usize = 4;
 /// A chunk's entries, allocated together.
 type Chunk<T> = Box<[OnceLock<T>]>;
 
+/// `n` chunk slots, none allocated yet (no collecting at all for none, the common case of a
+/// small bundle: a session is opened per request).
+#[inline]
+fn empty_chunks<T>(n: usize) -> Box<[OnceLock<T>]> {
+    if n == 0 {
+        return Box::default();
+    }
+    (0..n).map(|_| OnceLock::new()).collect()
+}
+
 /// `len` entries, each computed at most once, on first use.
 pub(crate) struct Memo<T> {
     /// Entries `0..HEAD`.
@@ -32,12 +42,11 @@ pub(crate) struct Memo<T> {
 
 impl<T> Memo<T> {
     /// A table of `len` empty entries.
+    #[inline]
     pub(crate) fn new(len: usize) -> Self {
         Memo {
             head: [const { OnceLock::new() }; HEAD],
-            chunks: (0..len.saturating_sub(HEAD).div_ceil(CHUNK))
-                .map(|_| OnceLock::new())
-                .collect(),
+            chunks: empty_chunks(len.saturating_sub(HEAD).div_ceil(CHUNK)),
             len,
         }
     }
@@ -131,12 +140,11 @@ fn decode(b: u8) -> Option<Tri> {
 
 impl TriMemo {
     /// A table of `len` empty entries.
+    #[inline]
     pub(super) fn new(len: usize) -> Self {
         TriMemo {
             head: [const { AtomicU8::new(EMPTY) }; CHUNK],
-            chunks: (0..len.saturating_sub(CHUNK).div_ceil(CHUNK))
-                .map(|_| OnceLock::new())
-                .collect(),
+            chunks: empty_chunks(len.saturating_sub(CHUNK).div_ceil(CHUNK)),
             len,
         }
     }

@@ -200,6 +200,7 @@ impl Engine {
     /// Opens a session for a subject (the user context, JSON per docs/language.md §8: missing
     /// built-ins are empty, a declared field of the wrong type counts as missing) at a clock.
     /// Fails only when the subject is not a JSON object.
+    #[inline]
     pub fn session(
         &self,
         subject: &serde_json::Value,
@@ -212,6 +213,7 @@ impl Engine {
 
 impl<'e> Session<'e> {
     /// A session from an already decoded subject. Nothing is evaluated yet (see [`Session`]).
+    #[inline]
     pub fn new(engine: &'e Engine, subject: Subject, now: DateTime<Utc>) -> Session<'e> {
         Session {
             engine,

@@ -2,7 +2,7 @@
 //! entry points (mask, row visibility, explain), each a decode followed by the deciding and
 //! masking steps of the sibling modules.
 
-use super::{Derive, SourceSession};
+use super::{Derive, Raw, SourceSession};
 use crate::engine::explain::RowExplanation;
 use crate::value::{ColumnType, Value};
 
@@ -115,11 +115,16 @@ impl<'s> SourceSession<'s> {
     /// is null (an int is accepted for a decimal column).
     pub fn mask_values(&self, row: &[Value]) -> Option<Vec<Value>> {
         if let Some(state) = self.plain(row) {
-            // Nothing to count (every value conforms) and no grant to reveal.
-            if !self.shown(&state, None) {
+            // Nothing to count (every value conforms) and no grant to reveal; one environment
+            // for the row rules and the cells.
+            let env = self.env(&state, None);
+            if !self.passes(&state, &env) {
                 return None;
             }
-            return Some(self.mask(&state, None, None));
+            return Some(match (&self.spec.cells, &state.raw) {
+                (Some(cells), Raw::Plain(values)) => self.mask_plain(&state, &env, cells, values),
+                _ => self.mask(&state, None, None),
+            });
         }
         let state = self.decode_values(row, Derive::Needed);
         self.count_mismatches(&state);
