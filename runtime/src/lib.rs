@@ -77,4 +77,4 @@ pub use engine::{
     SubjectError, SubjectIssue,
 };
 pub use lookup::{LookupKind, LookupValues, TableError};
-pub use typed_cell::typed_cell;
+pub use typed_cell::{mismatch, typed_cell};

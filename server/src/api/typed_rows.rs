@@ -16,7 +16,7 @@ use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use pol_runtime::bundle::SourcePlan;
-use pol_runtime::{ColumnType, Value};
+use pol_runtime::{mismatch, ColumnType, Value};
 use serde::de::{
     self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Unexpected, Visitor,
 };
@@ -336,15 +336,6 @@ struct CellSeed<'t> {
     ty: &'t ColumnType,
 }
 
-/// A value that conforms to no column of type `ty` (so `mask_values` counts it as a mismatch
-/// and masks it as null).
-fn mismatch(ty: &ColumnType) -> Value {
-    match ty {
-        ColumnType::Bool => Value::Text(String::new()),
-        _ => Value::Bool(false),
-    }
-}
-
 impl<'de> DeserializeSeed<'de> for CellSeed<'_> {
     type Value = Value;
 
@@ -352,7 +343,7 @@ impl<'de> DeserializeSeed<'de> for CellSeed<'_> {
         match self.ty {
             ColumnType::List(_) | ColumnType::Struct(_) => {
                 let json = Json::deserialize(d)?;
-                Ok(Value::from_json(&json, self.ty).unwrap_or_else(|_| mismatch(self.ty)))
+                Ok(pol_runtime::typed_cell(&json, self.ty))
             }
             _ => d.deserialize_any(self),
         }
